@@ -1,0 +1,52 @@
+import { nearestEntry } from '../../graph/plan.js';
+import { RecipeError } from '../../recipe/diagnostic.js';
+import { parse, RECIPE_OPTIONS, UsageError } from '../args.js';
+import { EXIT, type CliCommand, type CliIO } from '../command.js';
+import { openStore, prepare, reportRecipeError, runsDirOf } from '../session.js';
+import { didYouMean } from '../../util/suggest.js';
+
+export const command: CliCommand = {
+  name: 'explain',
+  summary: 'say which labelled key component differs from the nearest cached entry of a stage',
+  help: `Usage: retort explain <recipe.yaml> <stage|node-id> [-S path=value]...
+
+For each node of the stage, compares its key structure (plugin, params, inputs,
+env, runtime) with the nearest entry of the same stage in the store and prints
+every component that differs, with the old and new values.`,
+  run: async (args: string[], io: CliIO) => {
+    const { values, positionals } = parse(args, RECIPE_OPTIONS, { min: 2, max: 2, names: 'a recipe file and a stage' });
+    if (values.help) { io.stdout.write(command.help + '\n'); return EXIT.ok; }
+    const runsDir = runsDirOf(values['runs-dir'], io);
+    let prepared;
+    try { prepared = await prepare(positionals[0], values.set ?? [], runsDir, io); } catch (err) {
+      if (err instanceof RecipeError) return reportRecipeError(err, io);
+      throw err;
+    }
+    const { recipe, keys } = prepared;
+    const target = positionals[1];
+    const ids = recipe.stages.get(target) ?? (recipe.nodes.has(target) ? [target] : undefined);
+    if (!ids) throw new UsageError(`unknown stage '${target}'${(() => { const h = didYouMean(target, [...recipe.stages.keys(), ...recipe.nodes.keys()]); return h ? ` (${h})` : ''; })()}`);
+    const store = await openStore(runsDir);
+    const stage = recipe.nodes.get(ids[0])!.stage;
+    const candidates = await store.manifests({ stage });
+    for (const id of ids) {
+      const { key, structure } = keys.get(id)!;
+      const exact = candidates.find((m) => m.key === key);
+      io.stdout.write(`${id}  key ${key.slice(0, 12)}\n`);
+      if (exact) { io.stdout.write(`  cached (produced ${new Date(exact.createdAt).toISOString()} by run ${exact.runId})\n`); continue; }
+      const nearest = nearestEntry(id, structure, candidates);
+      if (!nearest) { io.stdout.write(`  no cached entry of stage '${stage}' to compare with\n`); continue; }
+      io.stdout.write(`  nearest cached entry: ${nearest.manifest.key.slice(0, 12)} (${nearest.manifest.nodeId}, ${new Date(nearest.manifest.createdAt).toISOString()})\n`);
+      for (const d of nearest.differences) {
+        io.stdout.write(`  ${d.component.padEnd(8)} ${d.path}: ${show(d.before)} → ${show(d.after)}\n`);
+      }
+    }
+    return EXIT.ok;
+  },
+};
+
+function show(v: unknown): string {
+  if (v === undefined) return '(absent)';
+  const s = JSON.stringify(v);
+  return s.length > 80 ? s.slice(0, 77) + '…' : s;
+}

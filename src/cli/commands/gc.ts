@@ -1,0 +1,53 @@
+import { gc } from '../../store/gc.js';
+import { durationOption, intOption, parse, sizeOption } from '../args.js';
+import { EXIT, type CliCommand, type CliIO } from '../command.js';
+import { openStore, prepare, runsDirOf } from '../session.js';
+
+export const command: CliCommand = {
+  name: 'gc',
+  summary: 'remove store entries that no pin, recent run or given recipe reaches',
+  help: `Usage: retort gc [options] [recipe.yaml...]
+
+Keeps every entry reached by a pin, by the last N runs, or by the recipes named
+on the command line; among the rest, removes those older than --older-than, or the
+least recently used until the store fits --max-size (with neither: all of them).
+
+Options:
+      --keep-runs N      run records whose nodes are kept (default 10)
+      --older-than AGE   e.g. 30d, 12h (only unreachable entries older than this)
+      --max-size SIZE    e.g. 20GB (remove least recently used unreachable entries until under)
+      --dry-run          say what would be removed, remove nothing
+      --runs-dir DIR     default: ./runs`,
+  run: async (args: string[], io: CliIO) => {
+    const { values, positionals } = parse(args, {
+      'runs-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' }, 'keep-runs': { type: 'string' },
+      'older-than': { type: 'string' }, 'max-size': { type: 'string' }, 'dry-run': { type: 'boolean' },
+    }, { min: 0, max: Infinity, names: 'recipe files' });
+    if (values.help) { io.stdout.write(command.help + '\n'); return EXIT.ok; }
+    const runsDir = runsDirOf(values['runs-dir'], io);
+    const extraRoots: string[] = [];
+    for (const file of positionals) {
+      const { keys } = await prepare(file, [], runsDir, io);
+      for (const k of keys.values()) extraRoots.push(k.key);
+    }
+    const store = await openStore(runsDir);
+    const report = await gc(store, runsDir, {
+      keepRuns: intOption(values['keep-runs'], 'keep-runs', 0) ?? 10,
+      olderThanMs: durationOption(values['older-than'], 'older-than'),
+      maxSizeBytes: sizeOption(values['max-size'], 'max-size'),
+      dryRun: values['dry-run'], extraRoots,
+    });
+    const verb = values['dry-run'] ? 'would remove' : 'removed';
+    for (const r of report.removed) io.stdout.write(`${verb} ${r.key.slice(0, 12)}  ${formatBytes(r.size)}  ${r.reason}\n`);
+    io.stdout.write(`${verb} ${report.removed.length} entr${report.removed.length === 1 ? 'y' : 'ies'} (${formatBytes(report.freedBytes)}) and ${report.removedRecords.length} run record(s); kept ${report.kept.length}\n`);
+    return EXIT.ok;
+  },
+};
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  return `${v.toFixed(i ? 1 : 0)}${units[i]}`;
+}

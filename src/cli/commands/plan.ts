@@ -1,0 +1,48 @@
+import { planRecipe } from '../../graph/plan.js';
+import { RecipeError } from '../../recipe/diagnostic.js';
+import { parse, RECIPE_OPTIONS } from '../args.js';
+import { EXIT, type CliCommand, type CliIO } from '../command.js';
+import { openStore, prepare, reportRecipeError, runsDirOf } from '../session.js';
+
+export const command: CliCommand = {
+  name: 'plan',
+  summary: 'show what a run would do: each node, hit or miss, and why',
+  help: `Usage: retort plan <recipe.yaml> [options]
+
+Prints every node with its key, whether it is cached (hit) or must run (miss),
+and why it misses: new, params changed (which), upstream changed, input changed,
+plugin changed, environment or runtime changed, forced, or a corrupt entry.
+
+Options:
+  -S, --set path=value   override a recipe value; repeatable
+      --force STAGE      treat a stage (or node id) as forced; repeatable
+      --force-all        treat every node as forced
+      --json             machine-readable output
+      --runs-dir DIR     default: ./runs`,
+  run: async (args: string[], io: CliIO) => {
+    const { values, positionals } = parse(args, { ...RECIPE_OPTIONS, force: { type: 'string', multiple: true }, 'force-all': { type: 'boolean' }, json: { type: 'boolean' } }, { min: 1, max: 1, names: 'one recipe file' });
+    if (values.help) { io.stdout.write(command.help + '\n'); return EXIT.ok; }
+    const runsDir = runsDirOf(values['runs-dir'], io);
+    let prepared;
+    try { prepared = await prepare(positionals[0], values.set ?? [], runsDir, io); } catch (err) {
+      if (err instanceof RecipeError) return reportRecipeError(err, io);
+      throw err;
+    }
+    const store = await openStore(runsDir);
+    const plan = await planRecipe(prepared.recipe, prepared.keys, store, { force: values.force, forceAll: values['force-all'], explainMisses: true });
+    const nodes = plan.order.map((id) => plan.nodes.get(id)!);
+    if (values.json) {
+      io.stdout.write(JSON.stringify(nodes.map((n) => ({ id: n.spec.id, stage: n.spec.stage, key: n.key, status: n.status, run: n.run, reason: n.reason?.kind, detail: n.reason?.detail })), null, 2) + '\n');
+      return EXIT.ok;
+    }
+    const width = Math.max(4, ...nodes.map((n) => n.spec.id.length));
+    for (const n of nodes) {
+      const status = n.status === 'hit' ? 'hit ' : n.run ? 'miss' : 'skip';
+      const why = n.status === 'hit' ? 'cached' : n.run ? n.reason?.detail ?? '' : `not needed: downstream is cached (${n.reason?.detail ?? ''})`;
+      io.stdout.write(`${status}  ${n.spec.id.padEnd(width)}  ${n.key.slice(0, 12)}  ${why}\n`);
+    }
+    const toRun = nodes.filter((n) => n.run).length;
+    io.stdout.write(`\n${nodes.length} nodes: ${nodes.filter((n) => n.status === 'hit').length} cached, ${toRun} to run\n`);
+    return EXIT.ok;
+  },
+};

@@ -1,0 +1,155 @@
+import { randomBytes } from 'node:crypto';
+import { planRecipe } from '../../graph/plan.js';
+import { renderTables } from '../../report/render.js';
+import { collectTableRows } from '../../report/collect.js';
+import { createDisplay } from '../../exec/display.js';
+import { executePlan } from '../../exec/scheduler.js';
+import { RecipeError } from '../../recipe/diagnostic.js';
+import { writeRunRecord, type RunRecord } from '../../store/runs.js';
+import type { RunObserver, TrackConfig } from '../../track/observer.js';
+import { createRunObserver, pendingSpoolWarning } from '../tracking.js';
+import { intOption, parse, RECIPE_OPTIONS, UsageError } from '../args.js';
+import { EXIT, type CliCommand, type CliIO } from '../command.js';
+import { openStore, prepare, reportRecipeError, runsDirOf } from '../session.js';
+
+export const command: CliCommand = {
+  name: 'run',
+  summary: 'run a recipe: compute what is not cached, then print its report',
+  help: `Usage: retort run <recipe.yaml> [options]
+
+Compiles the recipe, looks every node up in the store, and runs the misses
+(each node in its own process). A second run with nothing changed runs nothing.
+
+Options:
+  -S, --set path=value   override a recipe value (vars.x=1, stages.s.params.p=2); repeatable
+  -j, --jobs N           nodes run at once (default: number of cores)
+  -k, --keep-going       after a failure, go on with the branches that do not depend on it
+      --force STAGE      recompute a stage (or node id) even when cached; repeatable
+      --force-all        recompute every node
+      --target STAGE     run only this stage and what it needs; repeatable
+      --track            log to MLflow (default: the recipe's track.enabled, else on)
+      --no-track         do not log to MLflow
+      --verify MODE      how hits are checked: stat (default) or full (re-hash every file)
+      --quiet            do not print node logs
+      --plain            plain lines even on a terminal
+      --runs-dir DIR     where the store, run records and local MLflow store live (default: ./runs)
+
+Exit codes: 0 success, 1 a node failed, 2 usage or recipe error (nothing ran), 130 interrupted.`,
+  run: runCommand,
+};
+
+export function newRunId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+async function runCommand(args: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parse(args, {
+    ...RECIPE_OPTIONS,
+    jobs: { type: 'string', short: 'j' },
+    'keep-going': { type: 'boolean', short: 'k' },
+    force: { type: 'string', multiple: true },
+    'force-all': { type: 'boolean' },
+    target: { type: 'string', multiple: true },
+    track: { type: 'boolean' },
+    'no-track': { type: 'boolean' },
+    verify: { type: 'string' },
+    quiet: { type: 'boolean' },
+    plain: { type: 'boolean' },
+  }, { min: 1, max: 1, names: 'one recipe file' });
+  if (values.help) { io.stdout.write(command.help + '\n'); return EXIT.ok; }
+  const jobs = intOption(values.jobs, 'jobs');
+  if (values.verify && !['stat', 'full', 'none'].includes(values.verify)) throw new UsageError(`--verify expects stat, full or none, got '${values.verify}'`);
+  const runsDir = runsDirOf(values['runs-dir'], io);
+
+  let prepared;
+  try {
+    prepared = await prepare(positionals[0], values.set ?? [], runsDir, io);
+  } catch (err) {
+    if (err instanceof RecipeError) return reportRecipeError(err, io);
+    throw err;
+  }
+  const { recipe, keys, hasher } = prepared;
+  for (const stage of [...(values.force ?? []), ...(values.target ?? [])]) {
+    if (!recipe.stages.has(stage) && !recipe.nodes.has(stage)) throw new UsageError(`unknown stage '${stage}' (stages: ${[...recipe.stages.keys()].join(', ')})`);
+  }
+  const store = await openStore(runsDir);
+  await hasher.save();
+  const plan = await planRecipe(recipe, keys, store, {
+    force: values.force, forceAll: values['force-all'], targets: values.target,
+    explainMisses: false, verify: (values.verify as 'stat' | 'full' | undefined) ?? 'stat',
+  });
+
+  const runId = newRunId();
+  const startedAt = Date.now();
+  const track: TrackConfig = {
+    enabled: values['no-track'] ? false : values.track ? true : recipe.track.enabled ?? true,
+    uri: recipe.track.uri,
+    experiment: recipe.track.experiment ?? recipe.name,
+    tags: recipe.track.tags,
+  };
+  const display = createDisplay(io.stdout, { quiet: values.quiet, tty: values.plain ? false : undefined });
+  const warn = (msg: string) => display.message(`warning: ${msg}`);
+  const observer: RunObserver = await createRunObserver(track, { runsDir, env: io.env, warn });
+  const spoolWarning = await pendingSpoolWarning(runsDir);
+  if (spoolWarning) warn(spoolWarning);
+
+  const record: RunRecord = {
+    runId, recipe: recipe.file, recipeName: recipe.name, argv: ['run', ...args], startedAt, status: 'running',
+    nodes: plan.order.map((id) => ({ id, stage: plan.nodes.get(id)!.spec.stage, key: plan.nodes.get(id)!.key, outcome: 'skipped' })),
+  };
+  await writeRunRecord(runsDir, record);
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    interrupts++;
+    if (interrupts === 1) {
+      display.message(`${sig === 'SIGINT' ? 'interrupted' : 'terminated'}: cancelling running nodes (again to force)`);
+      controller.abort();
+    } else {
+      process.exit(EXIT.interrupted);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const toRun = [...plan.nodes.values()].filter((n) => n.run).length;
+  const hits = [...plan.nodes.values()].filter((n) => n.status === 'hit').length;
+  await observer.runStarted({ runId, recipe: recipe.file, recipeName: recipe.name, startedAt, argv: ['run', ...args], cwd: io.cwd, track });
+  display.start({ toRun, hits, nodes: plan.nodes.size });
+  let result;
+  try {
+    result = await executePlan(plan, {
+      store, runId, recipeName: recipe.name, jobs, keepGoing: values['keep-going'], signal: controller.signal,
+      observer, display, env: io.env, replayLogs: !values.quiet,
+    });
+  } finally {
+    display.finish();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  const endedAt = Date.now();
+  const outcomes = [...result.outcomes.values()];
+  const count = (o: string) => outcomes.filter((x) => x.outcome === o).length;
+  record.status = result.status;
+  record.endedAt = endedAt;
+  record.nodes = plan.order.map((id) => {
+    const o = result.outcomes.get(id);
+    return { id, stage: plan.nodes.get(id)!.spec.stage, key: plan.nodes.get(id)!.key, outcome: o?.outcome ?? 'skipped', durationMs: o?.durationMs, error: o?.error };
+  });
+  await writeRunRecord(runsDir, record);
+  await observer.runFinished({ status: result.status, hits: count('hit'), ran: count('ran'), failed: count('failed'), endedAt });
+  await observer.close();
+
+  const summary = `${count('ran')} ran, ${count('hit')} cached, ${count('failed')} failed${count('skipped') ? `, ${count('skipped')} skipped` : ''}${count('cancelled') ? `, ${count('cancelled')} cancelled` : ''} in ${((endedAt - startedAt) / 1000).toFixed(1)}s (run ${runId})`;
+  io.stdout.write((count('ran') === 0 && result.status === 'ok' ? 'nothing to do: every node was cached. ' : '') + summary + '\n');
+  for (const o of outcomes.filter((x) => x.outcome === 'failed')) io.stderr.write(`failed: ${o.id}: ${o.error ?? 'unknown error'}\n`);
+
+  if (recipe.tables.length && result.status !== 'cancelled') {
+    const rows = await collectTableRows(recipe, plan, store, result.outcomes);
+    io.stdout.write('\n' + renderTables(recipe.tables, rows, 'markdown') + '\n');
+  }
+  if (result.status === 'cancelled') return EXIT.interrupted;
+  return result.status === 'ok' ? EXIT.ok : EXIT.failed;
+}

@@ -1,0 +1,39 @@
+// `retort <command> …`: dispatches to a sub-command; usage errors exit 2, never a stack trace.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../plugin/registry.js';
+import { didYouMean } from '../util/suggest.js';
+import { UsageError } from './args.js';
+import { EXIT, type CliIO } from './command.js';
+import { loadCommands } from './registry.js';
+
+function version(): string {
+  try { return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version; } catch { return 'unknown'; }
+}
+
+export async function main(argv: string[], io: CliIO = { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env }): Promise<number> {
+  const commands = await loadCommands();
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    const width = Math.max(...commands.map((c) => c.name.length));
+    io.stdout.write(`Usage: retort <command> [options]\n\nCommands:\n${commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}\n\nRun \`retort <command> --help\` for a command's options.\n`);
+    return name ? EXIT.ok : EXIT.usage;
+  }
+  if (name === '--version' || name === '-V') { io.stdout.write(`retort ${version()}\n`); return EXIT.ok; }
+  const cmd = commands.find((c) => c.name === name);
+  if (!cmd) {
+    const hint = didYouMean(name, commands.map((c) => c.name));
+    io.stderr.write(`retort: unknown command '${name}'${hint ? `; ${hint}` : ''}\nRun \`retort --help\` for the list of commands.\n`);
+    return EXIT.usage;
+  }
+  try {
+    return await cmd.run(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`retort ${name}: ${err.message}\nRun \`retort ${name} --help\` for usage.\n`);
+      return EXIT.usage;
+    }
+    io.stderr.write(`retort ${name}: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    return EXIT.failed;
+  }
+}

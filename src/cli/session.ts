@@ -1,0 +1,45 @@
+// What most commands share: compile the recipe, compute keys, open the store.
+import { join, resolve } from 'node:path';
+import { ContentHasher } from '../graph/content-hash.js';
+import { compileRecipe } from '../graph/compile.js';
+import { computeKeys, type NodeKey } from '../graph/key.js';
+import type { CompiledRecipe } from '../graph/types.js';
+import { formatDiagnostic, RecipeError } from '../recipe/diagnostic.js';
+import { Store } from '../store/store.js';
+import type { CliIO } from './command.js';
+
+export function runsDirOf(flag: string | undefined, io: CliIO): string {
+  return resolve(io.cwd, flag ?? io.env.RETORT_RUNS_DIR ?? 'runs');
+}
+
+export function storeDirOf(runsDir: string): string {
+  return join(runsDir, 'store');
+}
+
+export interface Prepared {
+  recipe: CompiledRecipe;
+  keys: Map<string, NodeKey>;
+  runsDir: string;
+  hasher: ContentHasher;
+}
+
+/** Compiles and keys a recipe; nothing is written anywhere (a recipe error must leave the store untouched). */
+export async function prepare(recipePath: string, overrides: string[], runsDir: string, io: CliIO): Promise<Prepared> {
+  const recipe = await compileRecipe(resolve(io.cwd, recipePath), { overrides, env: io.env });
+  const hasher = new ContentHasher(join(runsDir, 'hash-cache.json'));
+  const keys = await computeKeys(recipe, hasher, io.env);
+  return { recipe, keys, runsDir, hasher };
+}
+
+export async function openStore(runsDir: string): Promise<Store> {
+  return Store.open(storeDirOf(runsDir));
+}
+
+/** Prints recipe errors; returns the exit code 2. */
+export function reportRecipeError(err: RecipeError, io: CliIO): number {
+  const text = err.diagnostics.map((d) => formatDiagnostic(d, io.cwd)).join('\n\n');
+  io.stderr.write(text + '\n');
+  if (err.diagnostics.length > 1) io.stderr.write(`${err.diagnostics.length} errors; nothing was run\n`);
+  else io.stderr.write('nothing was run\n');
+  return 2;
+}

@@ -1,0 +1,27 @@
+// Connects `retort run` to the trackers (MLflow REST or the local store).
+import type { RunObserver, TrackConfig } from '../track/observer.js';
+
+// Loaded lazily: tracking code is only needed by `retort run`.
+const TRACK_MODULE = '../track/index.js';
+
+export async function createRunObserver(track: TrackConfig, opts: { runsDir: string; env: NodeJS.ProcessEnv; warn: (msg: string) => void }): Promise<RunObserver> {
+  const mod = await import(TRACK_MODULE).catch(() => undefined) as { createTracker?: (c: TrackConfig, o: typeof opts) => RunObserver } | undefined;
+  if (mod?.createTracker) return mod.createTracker(track, opts);
+  return noopObserver;
+}
+
+export async function pendingSpoolWarning(runsDir: string): Promise<string | undefined> {
+  const mod = await import(TRACK_MODULE).catch(() => undefined) as { pendingSpool?: (dir: string) => Promise<number> } | undefined;
+  const n = mod?.pendingSpool ? await mod.pendingSpool(runsDir) : 0;
+  return n > 0 ? `${n} tracking record${n === 1 ? '' : 's'} waiting in the spool: run \`retort mlflow sync\` to deliver them` : undefined;
+}
+
+export const noopObserver: RunObserver = {
+  runStarted: async () => undefined,
+  nodeStarted: async () => undefined,
+  nodeMetric: () => undefined,
+  nodeFinished: async () => undefined,
+  nodeCached: async () => undefined,
+  runFinished: async () => undefined,
+  close: async () => undefined,
+};

@@ -1,0 +1,120 @@
+// What a run shows: a live view on a terminal (a line per running node, an overall bar), plain lines elsewhere.
+
+export type Outcome = 'hit' | 'ran' | 'failed' | 'cancelled' | 'skipped';
+
+export interface Display {
+  start(total: { toRun: number; hits: number; nodes: number }): void;
+  nodeStarted(id: string): void;
+  nodeProgress(id: string, done: number, total: number): void;
+  nodeLog(id: string, level: 'info' | 'warn' | 'error', line: string, cached?: boolean): void;
+  nodeEnded(id: string, outcome: Outcome, detail?: string): void;
+  message(line: string): void;
+  finish(): void;
+}
+
+type Stream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+
+export function createDisplay(out: Stream, opts: { quiet?: boolean; tty?: boolean } = {}): Display {
+  const tty = opts.tty ?? Boolean(out.isTTY);
+  return tty ? new TerminalDisplay(out, opts.quiet) : new PlainDisplay(out, opts.quiet);
+}
+
+function duration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const m = Math.floor(ms / 60_000);
+  return `${m}m${Math.round((ms % 60_000) / 1000)}s`;
+}
+
+class PlainDisplay implements Display {
+  private readonly started = new Map<string, number>();
+  constructor(private readonly out: Stream, private readonly quiet = false) {}
+  start(total: { toRun: number; hits: number; nodes: number }): void {
+    this.out.write(`${total.nodes} nodes: ${total.hits} cached, ${total.toRun} to run\n`);
+  }
+  nodeStarted(id: string): void {
+    this.started.set(id, Date.now());
+    this.out.write(`[start] ${id}\n`);
+  }
+  nodeProgress(): void { /* plain output shows no intermediate progress */ }
+  nodeLog(id: string, _level: string, line: string, cached?: boolean): void {
+    if (!this.quiet) this.out.write(`  ${id}${cached ? ' (cached)' : ''} | ${line}\n`);
+  }
+  nodeEnded(id: string, outcome: Outcome, detail?: string): void {
+    const t = this.started.get(id);
+    const time = t ? ` (${duration(Date.now() - t)})` : '';
+    this.out.write(`[${outcome}] ${id}${time}${detail ? `: ${detail}` : ''}\n`);
+  }
+  message(line: string): void { this.out.write(line + '\n'); }
+  finish(): void { /* nothing pending */ }
+}
+
+class TerminalDisplay implements Display {
+  private readonly running = new Map<string, { started: number; done: number; total: number }>();
+  private counts = { hit: 0, ran: 0, failed: 0, cancelled: 0, skipped: 0 };
+  private toRun = 0;
+  private readonly startedAt = Date.now();
+  private drawn = 0;
+  private timer?: NodeJS.Timeout;
+  constructor(private readonly out: Stream, private readonly quiet = false) {}
+
+  start(total: { toRun: number; hits: number; nodes: number }): void {
+    this.toRun = total.toRun;
+    this.above(`${total.nodes} nodes: ${total.hits} cached, ${total.toRun} to run`);
+    this.timer = setInterval(() => this.draw(), 200);
+    this.timer.unref();
+  }
+  nodeStarted(id: string): void { this.running.set(id, { started: Date.now(), done: 0, total: 0 }); this.draw(); }
+  nodeProgress(id: string, done: number, total: number): void {
+    const r = this.running.get(id);
+    if (r) { r.done = done; r.total = total; }
+  }
+  nodeLog(id: string, level: string, line: string, cached?: boolean): void {
+    if (!this.quiet || level === 'error') this.above(`  ${id}${cached ? ' (cached)' : ''} | ${line}`);
+  }
+  nodeEnded(id: string, outcome: Outcome, detail?: string): void {
+    const r = this.running.get(id);
+    this.running.delete(id);
+    this.counts[outcome]++;
+    if (outcome !== 'hit' || !this.quiet) {
+      const mark = { hit: '·', ran: '✓', failed: '✗', cancelled: '∅', skipped: '-' }[outcome];
+      this.above(`${mark} ${outcome.padEnd(9)} ${id}${r ? ` (${duration(Date.now() - r.started)})` : ''}${detail ? `: ${detail}` : ''}`);
+    }
+  }
+  message(line: string): void { this.above(line); }
+  finish(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.clear();
+  }
+
+  private clear(): void {
+    if (this.drawn) this.out.write(`\x1b[${this.drawn}A\x1b[J`);
+    this.drawn = 0;
+  }
+  private above(line: string): void {
+    this.clear();
+    this.out.write(line + '\n');
+    this.draw(false);
+  }
+  private bar(fraction: number, width: number): string {
+    const filled = Math.round(Math.max(0, Math.min(1, fraction)) * width);
+    return '█'.repeat(filled) + '░'.repeat(width - filled);
+  }
+  private draw(clear = true): void {
+    if (clear) this.clear();
+    const width = Math.max(40, Math.min(this.out.columns ?? 80, 120));
+    const lines: string[] = [];
+    for (const [id, r] of [...this.running].slice(0, 12)) {
+      const pct = r.total ? r.done / r.total : 0;
+      const label = id.length > 30 ? id.slice(0, 29) + '…' : id.padEnd(30);
+      lines.push(`  ${label} ${r.total ? this.bar(pct, 20) + ` ${Math.round(pct * 100)}%` : '…'.padEnd(20)} ${duration(Date.now() - r.started)}`);
+    }
+    const finished = this.counts.ran + this.counts.failed + this.counts.cancelled + this.counts.skipped;
+    const elapsed = Date.now() - this.startedAt;
+    const eta = finished > 0 && this.toRun > finished ? ` eta ${duration(Math.round((elapsed / finished) * (this.toRun - finished)))}` : '';
+    const summary = `hit ${this.counts.hit}  ran ${this.counts.ran}  failed ${this.counts.failed}`;
+    lines.push(`${this.bar(this.toRun ? finished / this.toRun : 1, 30)} ${finished}/${this.toRun}  ${summary}  ${duration(elapsed)}${eta}`.slice(0, width));
+    this.out.write(lines.join('\n') + '\n');
+    this.drawn = lines.length;
+  }
+}

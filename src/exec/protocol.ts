@@ -1,0 +1,22 @@
+// Messages between the scheduler and a node's own process.
+
+export interface NodeJob {
+  nodeId: string;
+  stage: string;
+  key: string;
+  plugin: { kind: 'module' | 'command'; entry: string; command?: string[]; outputs: Record<string, { optional?: boolean }> };
+  params: Record<string, unknown>;
+  inputs: Record<string, string | string[]>;
+  outDir: string;
+  seed: number;
+  env: Record<string, string>;
+}
+
+export type ToChild = { type: 'start'; job: NodeJob } | { type: 'cancel' };
+
+export type FromChild =
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  | { type: 'metric'; name: string; value: number; step: number; timestamp: number }
+  | { type: 'progress'; done: number; total: number }
+  | { type: 'done' }
+  | { type: 'failed'; message: string; detail?: string };

@@ -1,0 +1,252 @@
+// Runs the misses of a plan on a local pool, each node in its own process, under a per-key lease.
+// Nodes with equal keys are one unit of work. A failure is never cached; a cancel leaves no partial entry.
+import { appendFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import type { Plan, PlannedNode } from '../graph/plan.js';
+import type { Manifest } from '../store/manifest.js';
+import type { Store } from '../store/store.js';
+import type { MetricPoint, NodeInfo, RunObserver, TrackingRef } from '../track/observer.js';
+import type { Display, Outcome } from './display.js';
+import { runInProcess } from './local-process.js';
+import type { NodeJob } from './protocol.js';
+
+export interface ExecuteOptions {
+  store: Store;
+  runId: string;
+  recipeName: string;
+  jobs?: number;
+  keepGoing?: boolean;
+  signal: AbortSignal;
+  observer: RunObserver;
+  display: Display;
+  env?: NodeJS.ProcessEnv;
+  /** Replay stored logs of cache hits. */
+  replayLogs?: boolean;
+}
+
+export interface NodeOutcome { id: string; key: string; outcome: Outcome; durationMs?: number; error?: string; metrics: MetricPoint[] }
+
+export interface ExecuteResult { outcomes: Map<string, NodeOutcome>; status: 'ok' | 'failed' | 'cancelled' }
+
+export function nodeInfo(node: PlannedNode): NodeInfo {
+  return {
+    id: node.spec.id, stage: node.spec.stage, key: node.key,
+    plugin: { id: node.spec.plugin.def.id, version: node.spec.plugin.def.version },
+    params: node.spec.params, keyStructure: node.structure,
+  };
+}
+
+/** ctx.seed: the `seed` param when there is one, else a number derived from the key. */
+export function seedFor(node: PlannedNode): number {
+  const s = node.spec.params.seed;
+  return typeof s === 'number' && Number.isInteger(s) ? s : parseInt(node.key.slice(0, 8), 16);
+}
+
+export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<ExecuteResult> {
+  const { store, observer, display } = opts;
+  const env = opts.env ?? process.env;
+  const outcomes = new Map<string, NodeOutcome>();
+  const jobs = Math.max(1, opts.jobs ?? cpus().length);
+
+  // Hits first: report them (with their stored log and metrics).
+  for (const id of plan.order) {
+    const node = plan.nodes.get(id)!;
+    if (node.status !== 'hit' || !node.manifest) continue;
+    outcomes.set(id, { id, key: node.key, outcome: 'hit', metrics: node.manifest.metrics, durationMs: 0 });
+    if (opts.replayLogs) await replayLog(store, node, display);
+    display.nodeEnded(id, 'hit');
+    await observer.nodeCached(nodeInfo(node), node.manifest.tracking, node.manifest.metrics);
+  }
+
+  // Units of work: one per distinct key among the nodes to run.
+  const units = new Map<string, PlannedNode[]>();
+  for (const id of plan.order) {
+    const node = plan.nodes.get(id)!;
+    if (!node.run) continue;
+    const list = units.get(node.key) ?? [];
+    list.push(node);
+    units.set(node.key, list);
+  }
+  const keyOfNode = new Map<string, string>();
+  for (const id of plan.order) keyOfNode.set(id, plan.nodes.get(id)!.key);
+  const depsOf = (key: string): Set<string> => {
+    const deps = new Set<string>();
+    for (const node of units.get(key)!) for (const up of node.spec.upstream) {
+      const upKey = keyOfNode.get(up)!;
+      if (units.has(upKey) && upKey !== key) deps.add(upKey);
+    }
+    return deps;
+  };
+  const waiting = new Map<string, Set<string>>([...units.keys()].map((k) => [k, depsOf(k)]));
+  const state = new Map<string, 'ok' | 'failed'>();
+  const running = new Set<Promise<void>>();
+  let stopLaunching = false;
+
+  const finishUnit = (key: string, outcome: Outcome, extra: Partial<NodeOutcome> = {}) => {
+    for (const node of units.get(key)!) {
+      outcomes.set(node.spec.id, { id: node.spec.id, key, outcome, metrics: [], ...extra });
+    }
+    state.set(key, outcome === 'ran' || outcome === 'hit' ? 'ok' : 'failed');
+    waiting.delete(key);
+  };
+
+  const runUnit = async (key: string): Promise<void> => {
+    const nodes = units.get(key)!;
+    const lead = nodes[0];
+    let lease: Awaited<ReturnType<Store['waitLease']>> | undefined;
+    try {
+      lease = await store.waitLease(key, { signal: opts.signal });
+    } catch {
+      finishUnit(key, 'cancelled');
+      for (const n of nodes) display.nodeEnded(n.spec.id, 'cancelled');
+      return;
+    }
+    try {
+      // Another process may have published it while we waited for the lease.
+      const again = await store.lookup(key);
+      if (again.status === 'hit') {
+        finishUnit(key, 'hit', { metrics: again.manifest.metrics });
+        for (const n of nodes) {
+          display.nodeEnded(n.spec.id, 'hit', 'computed by another run');
+          await observer.nodeCached(nodeInfo(n), again.manifest.tracking, again.manifest.metrics);
+        }
+        return;
+      }
+      const result = await runOne(lead, store, opts, env, display, observer);
+      const outcome: Outcome = result.status === 'ok' ? 'ran' : result.status;
+      finishUnit(key, outcome, { durationMs: result.durationMs, error: result.error, metrics: result.metrics });
+      for (const n of nodes.slice(1)) display.nodeEnded(n.spec.id, outcome, `same key as ${lead.spec.id}`);
+      if (result.status === 'failed' && !opts.keepGoing) stopLaunching = true;
+    } finally {
+      await lease.release();
+    }
+  };
+
+  const launchReady = () => {
+    if (stopLaunching || opts.signal.aborted) return;
+    for (const [key, deps] of waiting) {
+      if (running.size >= jobs) break;
+      if ([...deps].some((d) => state.get(d) === 'failed')) {
+        const failedDep = [...deps].find((d) => state.get(d) === 'failed')!;
+        finishUnit(key, 'skipped', { error: `upstream ${units.get(failedDep)![0].spec.id} failed` });
+        for (const n of units.get(key)!) display.nodeEnded(n.spec.id, 'skipped', `upstream ${units.get(failedDep)![0].spec.id} failed`);
+        return launchReady();
+      }
+      if ([...deps].every((d) => state.get(d) === 'ok')) {
+        waiting.delete(key);
+        const p: Promise<void> = runUnit(key).finally(() => running.delete(p));
+        running.add(p);
+      }
+    }
+  };
+
+  launchReady();
+  while (running.size) {
+    await Promise.race(running);
+    launchReady();
+  }
+  // Whatever never started: skipped (after a failure without --keep-going) or cancelled.
+  for (const key of [...waiting.keys()]) {
+    const outcome: Outcome = opts.signal.aborted ? 'cancelled' : 'skipped';
+    finishUnit(key, outcome, { error: opts.signal.aborted ? 'interrupted' : 'not started after an earlier failure' });
+    for (const n of units.get(key)!) display.nodeEnded(n.spec.id, outcome, outcome === 'skipped' ? 'not started after an earlier failure (use --keep-going)' : undefined);
+  }
+  const all = [...outcomes.values()];
+  const status = opts.signal.aborted ? 'cancelled' : all.some((o) => o.outcome === 'failed' || o.outcome === 'skipped') ? 'failed' : 'ok';
+  return { outcomes, status };
+}
+
+interface RunResult { status: 'ok' | 'failed' | 'cancelled'; durationMs: number; error?: string; metrics: MetricPoint[] }
+
+async function runOne(node: PlannedNode, store: Store, opts: ExecuteOptions, env: NodeJS.ProcessEnv, display: Display, observer: RunObserver): Promise<RunResult> {
+  const info = nodeInfo(node);
+  const staging = await store.beginWrite(node.key);
+  const startedAt = Date.now();
+  const metrics: MetricPoint[] = [];
+  let logChain = Promise.resolve();
+  const log = (level: 'info' | 'warn' | 'error', message: string) => {
+    display.nodeLog(node.spec.id, level, message);
+    const line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}\n`;
+    logChain = logChain.then(() => appendFile(staging.logPath, line)).catch(() => undefined);
+  };
+  display.nodeStarted(node.spec.id);
+  let tracking: TrackingRef | undefined;
+  try {
+    tracking = (await observer.nodeStarted(info)) ?? undefined;
+  } catch { /* trackers report their own problems; the run goes on */ }
+
+  const job: NodeJob = {
+    nodeId: node.spec.id, stage: node.spec.stage, key: node.key,
+    plugin: {
+      kind: node.spec.plugin.kind, entry: node.spec.plugin.entry, command: node.spec.plugin.command,
+      outputs: Object.fromEntries(Object.entries(node.spec.plugin.def.outputs).map(([p, s]) => [p, { optional: s.optional }])),
+    },
+    params: node.spec.params,
+    inputs: resolveInputs(node, store),
+    outDir: staging.outDir,
+    seed: seedFor(node),
+    env: Object.fromEntries((node.spec.plugin.def.env ?? []).filter((n) => env[n] !== undefined).map((n) => [n, env[n]!])),
+  };
+  const outcome = await runInProcess(job, {
+    onLog: log,
+    onMetric: (name, value, step, timestamp) => {
+      const point = { name, value, step, timestamp };
+      metrics.push(point);
+      observer.nodeMetric(info, point);
+    },
+    onProgress: (done, total) => display.nodeProgress(node.spec.id, done, total),
+  }, { signal: opts.signal, memoryMb: node.spec.resources.memoryMb });
+  await logChain;
+  const endedAt = Date.now();
+  if (!outcome.ok) {
+    await store.abort(staging);
+    const status = outcome.cancelled ? 'cancelled' : 'failed';
+    display.nodeEnded(node.spec.id, status, outcome.error);
+    await observer.nodeFinished(info, { status, metrics, startedAt, endedAt, error: outcome.error });
+    return { status, durationMs: endedAt - startedAt, error: outcome.error, metrics };
+  }
+  let manifest: Manifest;
+  try {
+    manifest = await store.publish(staging, {
+      keyStructure: node.structure, nodeId: node.spec.id, stage: node.spec.stage, recipe: opts.recipeName,
+      plugin: { id: node.spec.plugin.def.id, version: node.spec.plugin.def.version },
+      metrics, startedAt, endedAt, runId: opts.runId, tracking,
+    });
+  } catch (err) {
+    await store.abort(staging).catch(() => undefined);
+    const error = `could not store the result: ${(err as Error).message}`;
+    display.nodeEnded(node.spec.id, 'failed', error);
+    await observer.nodeFinished(info, { status: 'failed', metrics, startedAt, endedAt, error });
+    return { status: 'failed', durationMs: endedAt - startedAt, error, metrics };
+  }
+  display.nodeEnded(node.spec.id, 'ran');
+  await observer.nodeFinished(info, { status: 'ok', metrics, startedAt, endedAt, artifactDir: store.entryDir(manifest.key) });
+  return { status: 'ok', durationMs: endedAt - startedAt, metrics };
+}
+
+function resolveInputs(node: PlannedNode, store: Store): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [port, value] of Object.entries(node.spec.inputs)) {
+    const keyInputs = node.structure.inputs[port];
+    const refs = Array.isArray(value) ? value : [value];
+    const keys = Array.isArray(keyInputs) ? keyInputs : [keyInputs];
+    const paths = refs.map((ref, i) => {
+      if (ref.kind === 'path') return ref.path;
+      const k = keys[i] as { node: string; port: string };
+      return store.portPath(k.node, ref.port);
+    });
+    out[port] = Array.isArray(value) ? paths : paths[0];
+  }
+  return out;
+}
+
+async function replayLog(store: Store, node: PlannedNode, display: Display): Promise<void> {
+  const { readFile } = await import('node:fs/promises');
+  let text = '';
+  try { text = await readFile(store.logPath(node.key), 'utf8'); } catch { return; }
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const m = /^\S+ (INFO|WARN|ERROR)\s+(.*)$/.exec(line);
+    display.nodeLog(node.spec.id, (m?.[1].toLowerCase() ?? 'info') as 'info', m ? m[2] : line, true);
+  }
+}

@@ -1,0 +1,368 @@
+// Compiles a loaded recipe into nodes: overrides, vars, plugins, foreach/repeat expansion, params and inputs.
+import { existsSync } from 'node:fs';
+import { basename, dirname, extname, resolve } from 'node:path';
+import { loadPlugin, PluginNotFound, type LoadedPlugin } from '../plugin/registry.js';
+import { RecipeError, type Diagnostic } from '../recipe/diagnostic.js';
+import { InterpolationError, interpolateValue, isStageRef, resolveVars, type Resolved, type Scope, type StageRef } from '../recipe/interpolate.js';
+import { loadRecipe, type Plain } from '../recipe/load.js';
+import { applyOverride, parseOverrides } from '../recipe/overrides.js';
+import { formatKeyPath, type KeyPath, type SourceMap } from '../recipe/source-map.js';
+import { validateWithSchema } from '../recipe/validate.js';
+import { didYouMean } from '../util/suggest.js';
+import { recipeSchema } from './recipe-schema.js';
+import type { CompiledRecipe, InputRef, NodeInput, NodeSpec, Resources, TableSpec } from './types.js';
+
+export interface CompileOptions {
+  overrides?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+interface StageDoc {
+  plugin: string;
+  params?: Record<string, Plain>;
+  inputs?: Record<string, Plain>;
+  initial?: Record<string, Plain>;
+  foreach?: Plain;
+  repeat?: Plain;
+  resources?: Record<string, Plain>;
+}
+
+interface Instance {
+  id: string;
+  stage: string;
+  item?: Plain;
+  itemKey?: string;
+  iteration?: number;
+}
+
+/** Collects diagnostics; throws them together at the end of a phase. */
+class Problems {
+  readonly list: Diagnostic[] = [];
+  constructor(private readonly sources: SourceMap) {}
+  at(path: KeyPath, message: string, extra: Partial<Diagnostic> = {}, atKey = false): void {
+    const entry = this.sources.get(path) ?? this.sources.nearest(path);
+    this.list.push({ message, keyPath: formatKeyPath(path), location: (atKey ? entry?.key : undefined) ?? entry?.value, includedFrom: entry?.includedFrom, ...extra });
+  }
+  add(d: Diagnostic[]): void { this.list.push(...d); }
+  throwIfAny(): void { if (this.list.length) throw new RecipeError(this.list); }
+}
+
+export async function compileRecipe(file: string, opts: CompileOptions = {}): Promise<CompiledRecipe> {
+  const env = opts.env ?? process.env;
+  const loaded = loadRecipe(file);
+  const { doc, sources } = loaded;
+  const recipeDir = dirname(loaded.file);
+  const problems = new Problems(sources);
+
+  problems.add(validateWithSchema(recipeSchema(), doc, { sources, basePath: [] }));
+  const parsed = parseOverrides(opts.overrides ?? []);
+  problems.add(parsed.errors);
+  problems.throwIfAny();
+
+  const stagesDoc = doc.stages as unknown as Record<string, StageDoc>;
+  const stageIds = Object.keys(stagesDoc);
+
+  // Plugins are needed to type overrides of params, so load them first (all at once).
+  const plugins = new Map<string, LoadedPlugin>();
+  await Promise.all(stageIds.map(async (id) => {
+    const ref = stagesDoc[id].plugin;
+    try {
+      plugins.set(id, await loadPlugin(ref, recipeDir));
+    } catch (err) {
+      if (!(err instanceof PluginNotFound)) throw err;
+      problems.at(['stages', id, 'plugin'], err.reason, { hint: didYouMean(ref, err.candidates) ?? (err.candidates.length ? `built-in plugins: ${err.candidates.join(', ')}` : undefined) });
+    }
+  }));
+  problems.throwIfAny();
+
+  for (const o of parsed.overrides) {
+    const d = applyOverride(doc, sources, o, (stage) => plugins.get(stage)?.def.params as Record<string, unknown> | undefined);
+    if (d) problems.add([d]);
+  }
+  problems.throwIfAny();
+  // Overrides may have changed structure (e.g. repeat=abc): check the schema again.
+  if (parsed.overrides.length) {
+    problems.add(validateWithSchema(recipeSchema(), doc, { sources, basePath: [] }));
+    problems.throwIfAny();
+  }
+
+  const vars = resolveVars((doc.vars ?? {}) as Record<string, Plain>, env, (name, err) => {
+    problems.at(['vars', name], err.message, { hint: err.hint, raw: rawString(doc, ['vars', name]) });
+    throw new RecipeError(problems.list);
+  });
+
+  // Expand stages into instances.
+  const instances = new Map<string, Instance[]>();
+  for (const stage of stageIds) {
+    const sd = stagesDoc[stage];
+    const scope: Scope = { vars, env, hasItem: false };
+    const list: Instance[] = [];
+    if (sd.foreach !== undefined && sd.repeat !== undefined) {
+      problems.at(['stages', stage, 'repeat'], 'a stage cannot have both `foreach` and `repeat`', { hint: 'split it into two stages' }, true);
+      continue;
+    }
+    if (sd.foreach !== undefined) {
+      const items = interp(sd.foreach, scope, ['stages', stage, 'foreach'], doc, problems);
+      if (items === undefined) continue;
+      if (!Array.isArray(items) || items.length === 0) {
+        problems.at(['stages', stage, 'foreach'], `expected \`foreach\` to give a non-empty list, got ${describe(items)}`, { raw: rawString(doc, ['stages', stage, 'foreach']) });
+        continue;
+      }
+      const used = new Map<string, number>();
+      (items as Plain[]).forEach((item, i) => {
+        let key = itemKey(item, i);
+        const n = used.get(key) ?? 0;
+        used.set(key, n + 1);
+        if (n > 0) key = `${key}~${n + 1}`;
+        list.push({ id: `${stage}[${key}]`, stage, item, itemKey: key });
+      });
+    } else if (sd.repeat !== undefined) {
+      const times = interp(sd.repeat, scope, ['stages', stage, 'repeat'], doc, problems);
+      if (times === undefined) continue;
+      if (typeof times !== 'number' || !Number.isInteger(times) || times < 1) {
+        problems.at(['stages', stage, 'repeat'], `expected \`repeat\` to be a positive integer, got ${describe(times)}`, { raw: rawString(doc, ['stages', stage, 'repeat']) });
+        continue;
+      }
+      for (let i = 0; i < times; i++) list.push({ id: `${stage}#${i}`, stage, iteration: i });
+    } else {
+      list.push({ id: stage, stage });
+    }
+    instances.set(stage, list);
+  }
+  problems.throwIfAny();
+
+  // Resolve params and inputs of every instance.
+  const nodes = new Map<string, NodeSpec>();
+  for (const stage of stageIds) {
+    const sd = stagesDoc[stage];
+    const plugin = plugins.get(stage)!;
+    for (const inst of instances.get(stage) ?? []) {
+      const scope: Scope = { vars, env, item: inst.item, hasItem: inst.itemKey !== undefined, iteration: inst.iteration };
+      const suffix = inst.itemKey !== undefined ? `(foreach item '${inst.itemKey}')` : inst.iteration !== undefined ? `(iteration ${inst.iteration})` : undefined;
+      const paramsPath = ['stages', stage, 'params'];
+      const rawParams = sd.params ?? {};
+      const params = interp(rawParams, scope, paramsPath, doc, problems, suffix) as Record<string, unknown> | undefined;
+      if (params === undefined) continue;
+      const paramDiagnostics = validateWithSchema(plugin.def.params, params, { sources, basePath: paramsPath, suffix }, true);
+      for (const d of paramDiagnostics) {
+        d.hint ??= paramHint(d, plugin);
+        const raw = rawAtKeyPath(doc, d.keyPath);
+        if (raw !== undefined && raw.includes('${')) d.raw = raw;
+      }
+      problems.add(paramDiagnostics);
+      const resources = (interp(sd.resources ?? {}, scope, ['stages', stage, 'resources'], doc, problems, suffix) ?? {}) as Resources;
+      const inputs = resolveInputs(stage, inst, sd, plugin, { ...scope, stages: stageIds }, instances, plugins, doc, problems, recipeDir, suffix);
+      const upstream = [...new Set(Object.values(inputs).flat().filter((r): r is Extract<InputRef, { kind: 'node' }> => r.kind === 'node').map((r) => r.node))];
+      nodes.set(inst.id, { id: inst.id, stage, plugin, params, inputs, item: inst.item, itemKey: inst.itemKey, iteration: inst.iteration, resources, upstream });
+    }
+  }
+  problems.throwIfAny();
+
+  const order = topologicalOrder(nodes, problems);
+  problems.throwIfAny();
+
+  const resolvedRest = interp({ track: doc.track ?? {}, report: doc.report ?? {} }, { vars, env, hasItem: false }, [], doc, problems) as { track: Record<string, unknown>; report: { tables?: TableSpec[] } } | undefined;
+  problems.throwIfAny();
+  const tables = resolvedRest?.report.tables ?? [];
+  tables.forEach((t, i) => {
+    if (!stageIds.includes(t.stage)) problems.at(['report', 'tables', i, 'stage'], `unknown stage '${t.stage}'`, { hint: didYouMean(t.stage, stageIds) });
+  });
+  problems.throwIfAny();
+
+  return {
+    file: loaded.file,
+    name: typeof doc.name === 'string' ? doc.name : basename(loaded.file, extname(loaded.file)),
+    files: loaded.files,
+    sources,
+    vars,
+    nodes,
+    order,
+    stages: new Map(stageIds.map((s) => [s, (instances.get(s) ?? []).map((i) => i.id)])),
+    track: (resolvedRest?.track ?? {}) as CompiledRecipe['track'],
+    tables,
+  };
+}
+
+function paramHint(d: Diagnostic, plugin: LoadedPlugin): string | undefined {
+  if (!d.message.startsWith('unknown key')) return undefined;
+  const props = Object.keys((plugin.def.params.properties as object | undefined) ?? {});
+  return props.length ? `params of plugin '${plugin.def.id}': ${props.join(', ')}` : undefined;
+}
+
+function itemKey(item: Plain, index: number): string {
+  if (item === null || typeof item !== 'object') return String(item);
+  if (!Array.isArray(item)) {
+    for (const field of ['name', 'id', 'key']) {
+      const v = (item as Record<string, Plain>)[field];
+      if (v !== null && v !== undefined && typeof v !== 'object') return String(v);
+    }
+  }
+  return String(index);
+}
+
+function describe(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  if (Array.isArray(v)) return v.length ? 'a list' : 'an empty list';
+  if (isStageRef(v)) return `a stage output (${v.text})`;
+  if (typeof v === 'object') return 'a mapping';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+function rawString(doc: Record<string, Plain>, path: KeyPath): string | undefined {
+  let cur: Plain | undefined = doc;
+  for (const seg of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, Plain>)[seg];
+  }
+  return typeof cur === 'string' ? cur : undefined;
+}
+
+function rawAtKeyPath(doc: Record<string, Plain>, keyPath: string | undefined): string | undefined {
+  if (!keyPath) return undefined;
+  return rawString(doc, keyPath.split('.').flatMap((s) => s.split(/\[(\d+)\]/).filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p))));
+}
+
+/** Interpolates a value, turning interpolation errors into located diagnostics (returns undefined on error). */
+function interp(value: Plain, scope: Scope, path: KeyPath, doc: Record<string, Plain>, problems: Problems, suffix?: string): Resolved | undefined {
+  try {
+    return interpolateWithPaths(value, scope, path, doc, problems, suffix);
+  } catch (err) {
+    if (err instanceof Failed) return undefined;
+    throw err;
+  }
+}
+
+class Failed extends Error {}
+
+function interpolateWithPaths(value: Plain, scope: Scope, path: KeyPath, doc: Record<string, Plain>, problems: Problems, suffix?: string): Resolved {
+  if (Array.isArray(value)) return value.map((v, i) => interpolateWithPaths(v, scope, [...path, i], doc, problems, suffix));
+  if (value !== null && typeof value === 'object') {
+    const out: { [k: string]: Resolved } = {};
+    let failed = false;
+    for (const [k, v] of Object.entries(value)) {
+      try { out[k] = interpolateWithPaths(v, scope, [...path, k], doc, problems, suffix); } catch (err) { if (err instanceof Failed) failed = true; else throw err; }
+    }
+    if (failed) throw new Failed();
+    return out;
+  }
+  try {
+    return interpolateValue(value, scope);
+  } catch (err) {
+    if (!(err instanceof InterpolationError)) throw err;
+    problems.at(path, err.message + (suffix ? ` ${suffix}` : ''), { hint: err.hint, raw: typeof value === 'string' ? value : undefined, resolved: err.partial });
+    throw new Failed();
+  }
+}
+
+function resolveInputs(stage: string, inst: Instance, sd: StageDoc, plugin: LoadedPlugin, scope: Scope,
+  instances: Map<string, Instance[]>, plugins: Map<string, LoadedPlugin>, doc: Record<string, Plain>, problems: Problems,
+  recipeDir: string, suffix: string | undefined): Record<string, NodeInput> {
+  const ports = plugin.def.inputs ?? {};
+  const result: Record<string, NodeInput> = {};
+  const given: Record<string, { value: Plain; path: KeyPath }> = {};
+  for (const [port, value] of Object.entries(sd.inputs ?? {})) given[port] = { value, path: ['stages', stage, 'inputs', port] };
+  if (inst.iteration === 0) {
+    for (const [port, value] of Object.entries(sd.initial ?? {})) given[port] = { value, path: ['stages', stage, 'initial', port] };
+  }
+  for (const port of Object.keys(sd.initial ?? {})) {
+    if (!(port in ports)) problems.at(['stages', stage, 'initial', port], `plugin '${plugin.def.id}' has no input port '${port}'`, { hint: didYouMean(port, Object.keys(ports)) ?? portList(ports) }, true);
+  }
+  for (const [port, { value, path }] of Object.entries(given)) {
+    if (!(port in ports)) {
+      if (path[2] === 'inputs') problems.at(path, `plugin '${plugin.def.id}' has no input port '${port}'`, { hint: didYouMean(port, Object.keys(ports)) ?? portList(ports) }, true);
+      continue;
+    }
+    const resolved = interp(value, scope, path, doc, problems, suffix);
+    if (resolved === undefined) continue;
+    const values = Array.isArray(resolved) ? resolved : [resolved];
+    const refs: InputRef[] = [];
+    let dropped = false;
+    values.forEach((v, i) => {
+      const at = Array.isArray(resolved) ? [...path, i] : path;
+      if (isStageRef(v)) {
+        if (v.prev && inst.iteration === 0) { dropped = true; return; }
+        refs.push(...refsFor(v, stage, inst, instances, plugins, at, problems, suffix));
+      } else if (typeof v === 'string') {
+        const abs = resolve(recipeDir, v);
+        if (!existsSync(abs)) problems.at(at, `input file or folder '${v}' does not exist`, { notes: [`looked for ${abs}`] });
+        refs.push({ kind: 'path', path: abs });
+      } else {
+        problems.at(at, `expected a stage output or a path for input '${port}', got ${describe(v)}`);
+      }
+    });
+    if (dropped && refs.length === 0) continue;
+    if (ports[port].many) result[port] = refs;
+    else if (refs.length === 1 && !Array.isArray(resolved)) result[port] = refs[0];
+    else if (refs.length === 1) result[port] = refs[0];
+    else problems.at(path, `input port '${port}' takes one value, got ${refs.length}`, { hint: `declare the port with many: true in the plugin, or pick one instance, e.g. \${stages.<id>[<item>].outputs.<port>}` });
+  }
+  for (const [port, spec] of Object.entries(ports)) {
+    if (!spec.optional && !(port in result) && !problems.list.some((d) => d.keyPath?.startsWith(formatKeyPath(['stages', stage, 'inputs', port])))) {
+      const hint = inst.iteration === 0 && sd.inputs && port in sd.inputs ? 'iteration 0 has no previous iteration: give this port under `initial:`' : undefined;
+      problems.at(['stages', stage], `missing input '${port}' required by plugin '${plugin.def.id}'${suffix ? ` ${suffix}` : ''}`, { hint }, true);
+    }
+  }
+  return result;
+}
+
+function portList(ports: Record<string, unknown>): string {
+  const names = Object.keys(ports);
+  return names.length ? `input ports: ${names.join(', ')}` : 'this plugin takes no inputs';
+}
+
+function refsFor(ref: StageRef, stage: string, inst: Instance, instances: Map<string, Instance[]>, plugins: Map<string, LoadedPlugin>,
+  path: KeyPath, problems: Problems, suffix: string | undefined): InputRef[] {
+  const target = ref.prev ? stage : ref.stage;
+  const outputs = plugins.get(target)?.def.outputs ?? {};
+  if (!(ref.port in outputs)) {
+    problems.at(path, `stage '${target}' (plugin '${plugins.get(target)?.def.id}') has no output port '${ref.port}'`, { hint: didYouMean(ref.port, Object.keys(outputs)) ?? `output ports: ${Object.keys(outputs).join(', ') || 'none'}`, raw: `\${${ref.text}}` });
+    return [];
+  }
+  const list = instances.get(target) ?? [];
+  if (ref.prev) return [{ kind: 'node', node: list[inst.iteration! - 1].id, port: ref.port }];
+  if (ref.selector !== undefined) {
+    const isRepeat = list[0]?.iteration !== undefined;
+    let found: Instance | undefined;
+    if (isRepeat) {
+      const n = typeof ref.selector === 'number' ? ref.selector : Number(ref.selector);
+      found = Number.isInteger(n) ? list[n < 0 ? list.length + n : n] : undefined;
+    } else {
+      found = list.find((i) => i.itemKey === String(ref.selector));
+    }
+    if (!found) {
+      const keys = list.map((i) => (i.itemKey ?? String(i.iteration)));
+      problems.at(path, `stage '${target}' has no instance '${String(ref.selector)}'${suffix ? ` ${suffix}` : ''}`, { hint: didYouMean(String(ref.selector), keys) ?? `instances: ${keys.join(', ')}`, raw: `\${${ref.text}}` });
+      return [];
+    }
+    return [{ kind: 'node', node: found.id, port: ref.port }];
+  }
+  if (list.length === 1 || list[0]?.iteration !== undefined) return [{ kind: 'node', node: list[list.length - 1].id, port: ref.port }];
+  return list.map((i) => ({ kind: 'node', node: i.id, port: ref.port }));
+}
+
+function topologicalOrder(nodes: Map<string, NodeSpec>, problems: Problems): string[] {
+  const order: string[] = [];
+  const state = new Map<string, 1 | 2>();
+  const stack: string[] = [];
+  const visit = (id: string): boolean => {
+    const s = state.get(id);
+    if (s === 2) return true;
+    if (s === 1) {
+      const cycle = [...stack.slice(stack.indexOf(id)), id];
+      const stagesInCycle = cycle.map((n) => nodes.get(n)!.stage);
+      const first = nodes.get(cycle[0])!;
+      const port = Object.entries(first.inputs).find(([, v]) => [v].flat().some((r) => r.kind === 'node' && r.node === cycle[1]))?.[0];
+      problems.at(['stages', first.stage, 'inputs', ...(port ? [port] : [])], `dependency cycle: ${stagesInCycle.join(' → ')}`, { hint: 'a stage cannot consume its own outputs, directly or through other stages (use `repeat` with ${prev.outputs.<port>} for iterations)' });
+      return false;
+    }
+    state.set(id, 1);
+    stack.push(id);
+    for (const up of nodes.get(id)!.upstream) if (!visit(up)) return false;
+    stack.pop();
+    state.set(id, 2);
+    order.push(id);
+    return true;
+  };
+  for (const id of nodes.keys()) if (!visit(id)) break;
+  return order;
+}

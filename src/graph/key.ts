@@ -1,0 +1,99 @@
+// The key of a node: sha256 of a canonical, labelled structure of everything that determines its output.
+import { arch, platform } from 'node:os';
+import { canonicalJson, sha256Hex } from '../util/canonical.js';
+import type { ContentHasher } from './content-hash.js';
+import type { CompiledRecipe, InputRef, NodeSpec } from './types.js';
+
+export const KEY_VERSION = 1;
+
+export type KeyInput = { node: string; port: string } | { content: string; kind: 'file' | 'folder' };
+
+export interface KeyStructure {
+  keyVersion: number;
+  plugin: { id: string; version: string; codeDigest: string };
+  params: Record<string, unknown>;
+  inputs: Record<string, KeyInput | KeyInput[]>;
+  env: Record<string, string | null>;
+  runtime: Record<string, string>;
+}
+
+export interface NodeKey { key: string; structure: KeyStructure }
+
+export function keyOf(structure: KeyStructure): string {
+  return sha256Hex(canonicalJson(structure));
+}
+
+/** Facts of this machine that change numeric results; plugins add their own (e.g. the tfjs backend). */
+export function baseRuntime(): Record<string, string> {
+  return { platform: platform(), arch: arch(), node: process.versions.node.split('.')[0] };
+}
+
+/** Computes every node's key, upstream first (a Merkle chain over the DAG). */
+export async function computeKeys(recipe: CompiledRecipe, hasher: ContentHasher, env: NodeJS.ProcessEnv = process.env): Promise<Map<string, NodeKey>> {
+  const keys = new Map<string, NodeKey>();
+  const runtimeCache = new Map<string, Record<string, string>>();
+  const base = baseRuntime();
+  for (const id of recipe.order) {
+    const node = recipe.nodes.get(id)!;
+    const inputs: KeyStructure['inputs'] = {};
+    for (const [port, value] of Object.entries(node.inputs)) {
+      inputs[port] = Array.isArray(value) ? await Promise.all(value.map((r) => keyInput(r, keys, hasher))) : await keyInput(value, keys, hasher);
+    }
+    let runtime = runtimeCache.get(node.plugin.entry);
+    if (!runtime) {
+      runtime = { ...base, ...(node.plugin.def.runtime?.() ?? {}) };
+      runtimeCache.set(node.plugin.entry, runtime);
+    }
+    const structure: KeyStructure = {
+      keyVersion: KEY_VERSION,
+      plugin: { id: node.plugin.def.id, version: node.plugin.def.version, codeDigest: node.plugin.codeDigest },
+      params: node.params,
+      inputs,
+      env: declaredEnv(node, env),
+      runtime,
+    };
+    keys.set(id, { key: keyOf(structure), structure });
+  }
+  return keys;
+}
+
+async function keyInput(ref: InputRef, keys: Map<string, NodeKey>, hasher: ContentHasher): Promise<KeyInput> {
+  if (ref.kind === 'node') return { node: keys.get(ref.node)!.key, port: ref.port };
+  const { kind, sha256 } = await hasher.hashPath(ref.path);
+  return { content: sha256, kind };
+}
+
+function declaredEnv(node: NodeSpec, env: NodeJS.ProcessEnv): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  for (const name of node.plugin.def.env ?? []) out[name] = env[name] ?? null;
+  return out;
+}
+
+export interface KeyDifference {
+  component: 'keyVersion' | 'plugin' | 'params' | 'inputs' | 'env' | 'runtime';
+  path: string;
+  before: unknown;
+  after: unknown;
+}
+
+/** Which labelled components differ between an old structure and a new one, leaf by leaf. */
+export function diffKeyStructures(before: KeyStructure, after: KeyStructure): KeyDifference[] {
+  const out: KeyDifference[] = [];
+  const components: KeyDifference['component'][] = ['keyVersion', 'plugin', 'params', 'inputs', 'env', 'runtime'];
+  for (const component of components) {
+    diffValue(before?.[component], after?.[component], component, component, out);
+  }
+  return out;
+}
+
+function diffValue(a: unknown, b: unknown, path: string, component: KeyDifference['component'], out: KeyDifference[]): void {
+  if (canonicalJson(a ?? null) === canonicalJson(b ?? null)) return;
+  const bothObjects = a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b);
+  // Inputs are compared per port: an upstream key is one fact, not a tree.
+  if (bothObjects && !(component === 'inputs' && path !== 'inputs')) {
+    const keys = new Set([...Object.keys(a as object), ...Object.keys(b as object)]);
+    for (const k of [...keys].sort()) diffValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`, component, out);
+    return;
+  }
+  out.push({ component, path, before: a, after: b });
+}

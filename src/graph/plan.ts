@@ -1,0 +1,133 @@
+// Cache-aware planning: every key is resolved and looked up before anything is scheduled.
+// A hit needs none of its upstream nodes; a miss says why it missed.
+import type { Manifest } from '../store/manifest.js';
+import type { Store } from '../store/store.js';
+import { diffKeyStructures, type KeyDifference, type KeyStructure, type NodeKey } from './key.js';
+import type { CompiledRecipe, NodeSpec } from './types.js';
+
+export type MissKind = 'new' | 'params' | 'upstream' | 'inputs' | 'plugin' | 'env' | 'runtime' | 'forced' | 'corrupt' | 'unknown';
+
+export interface MissReason { kind: MissKind; differences: KeyDifference[]; detail: string }
+
+export interface PlannedNode {
+  spec: NodeSpec;
+  key: string;
+  structure: KeyStructure;
+  status: 'hit' | 'miss';
+  /** Whether the node must run (a miss that a target needs). */
+  run: boolean;
+  /** Hits: the stored manifest. */
+  manifest?: Manifest;
+  reason?: MissReason;
+}
+
+export interface Plan {
+  recipe: CompiledRecipe;
+  nodes: Map<string, PlannedNode>;
+  order: string[];
+}
+
+export interface PlanOptions {
+  /** Stage ids (or node ids) to recompute even when cached. */
+  force?: string[];
+  forceAll?: boolean;
+  /** Only these stages (and what they need) are targets; default: every stage. */
+  targets?: string[];
+  /** Explain misses against the nearest stored entry (costs a store scan per missed stage). */
+  explainMisses?: boolean;
+  verify?: 'none' | 'stat' | 'full';
+}
+
+export async function planRecipe(recipe: CompiledRecipe, keys: Map<string, NodeKey>, store: Store, opts: PlanOptions = {}): Promise<Plan> {
+  const nodes = new Map<string, PlannedNode>();
+  const forced = new Set(opts.force ?? []);
+  const isForced = (spec: NodeSpec) => opts.forceAll || forced.has(spec.stage) || forced.has(spec.id);
+  const lookups = new Map<string, Promise<Awaited<ReturnType<Store['lookup']>>>>();
+  // Lookups are independent: issue them together (keys shared by several nodes are looked up once).
+  for (const id of recipe.order) {
+    const { key } = keys.get(id)!;
+    if (!lookups.has(key)) lookups.set(key, store.lookup(key, { verify: opts.verify ?? 'stat' }));
+  }
+  const corrupt = new Map<string, string>();
+  for (const id of recipe.order) {
+    const spec = recipe.nodes.get(id)!;
+    const { key, structure } = keys.get(id)!;
+    const found = await lookups.get(key)!;
+    if (found.status === 'corrupt') corrupt.set(key, found.reason);
+    const hit = found.status === 'hit' && !isForced(spec);
+    nodes.set(id, { spec, key, structure, status: hit ? 'hit' : 'miss', run: false, manifest: found.status === 'hit' ? found.manifest : undefined });
+  }
+
+  // Walk from the targets down: a miss pulls in its upstream nodes, a hit does not.
+  const targetStages = new Set(opts.targets?.length ? opts.targets : [...recipe.stages.keys()]);
+  const needed = new Set<string>();
+  const stack = recipe.order.filter((id) => targetStages.has(recipe.nodes.get(id)!.stage) || targetStages.has(id));
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (needed.has(id)) continue;
+    needed.add(id);
+    const node = nodes.get(id)!;
+    if (node.status === 'miss') for (const up of node.spec.upstream) stack.push(up);
+  }
+  for (const id of needed) {
+    const node = nodes.get(id)!;
+    node.run = node.status === 'miss';
+  }
+
+  // Reasons for misses.
+  const byStage = new Map<string, Manifest[]>();
+  for (const id of recipe.order) {
+    const node = nodes.get(id)!;
+    if (node.status === 'hit') continue;
+    if (isForced(node.spec)) { node.reason = { kind: 'forced', differences: [], detail: 'forced' }; continue; }
+    if (corrupt.has(node.key)) { node.reason = { kind: 'corrupt', differences: [], detail: `stored entry is corrupt (${corrupt.get(node.key)}); recomputing` }; continue; }
+    const upstreamMissed = node.spec.upstream.some((up) => nodes.get(up)!.status === 'miss');
+    if (opts.explainMisses === false) {
+      node.reason = upstreamMissed ? { kind: 'upstream', differences: [], detail: 'upstream changed' } : { kind: 'unknown', differences: [], detail: 'not in the store' };
+      continue;
+    }
+    let candidates = byStage.get(node.spec.stage);
+    if (!candidates) {
+      candidates = await store.manifests({ stage: node.spec.stage });
+      byStage.set(node.spec.stage, candidates);
+    }
+    node.reason = explainMiss(node, candidates, nodes);
+  }
+  return { recipe, nodes, order: recipe.order };
+}
+
+/** The nearest stored entry: same node id first, then the same stage; fewest differing components. */
+export function nearestEntry(nodeId: string, structure: KeyStructure, candidates: Manifest[]): { manifest: Manifest; differences: KeyDifference[] } | undefined {
+  let best: { manifest: Manifest; differences: KeyDifference[]; score: number } | undefined;
+  for (const manifest of candidates) {
+    const differences = diffKeyStructures(manifest.keyStructure as KeyStructure, structure);
+    const score = differences.length + (manifest.nodeId === nodeId ? 0 : 1000);
+    if (!best || score < best.score) best = { manifest, differences, score };
+  }
+  return best && { manifest: best.manifest, differences: best.differences };
+}
+
+function explainMiss(node: PlannedNode, candidates: Manifest[], nodes: Map<string, PlannedNode>): MissReason {
+  const nearest = nearestEntry(node.spec.id, node.structure, candidates);
+  if (!nearest) return { kind: 'new', differences: [], detail: 'new: never computed' };
+  const d = nearest.differences;
+  const has = (c: KeyDifference['component']) => d.filter((x) => x.component === c);
+  if (has('plugin').length) return { kind: 'plugin', differences: d, detail: `plugin changed (${has('plugin').map((x) => x.path.replace(/^plugin\./, '')).join(', ')})` };
+  if (has('params').length) return { kind: 'params', differences: d, detail: `params changed: ${has('params').map((x) => `${x.path.replace(/^params\./, '')} ${short(x.before)} → ${short(x.after)}`).join(', ')}` };
+  const inputs = has('inputs');
+  if (inputs.length) {
+    const ports = inputs.map((x) => x.path.replace(/^inputs\./, ''));
+    const upstream = node.spec.upstream.some((up) => nodes.get(up)!.status === 'miss');
+    return upstream
+      ? { kind: 'upstream', differences: d, detail: `upstream changed (${ports.join(', ')})` }
+      : { kind: 'inputs', differences: d, detail: `input changed (${ports.join(', ')})` };
+  }
+  if (has('env').length) return { kind: 'env', differences: d, detail: `environment changed (${has('env').map((x) => x.path.replace(/^env\./, '')).join(', ')})` };
+  if (has('runtime').length || has('keyVersion').length) return { kind: 'runtime', differences: d, detail: `runtime changed (${[...has('runtime'), ...has('keyVersion')].map((x) => x.path).join(', ')})` };
+  return { kind: 'unknown', differences: d, detail: 'not in the store (an equal entry was removed)' };
+}
+
+function short(v: unknown): string {
+  const s = v === undefined ? '(unset)' : JSON.stringify(v);
+  return s.length > 40 ? s.slice(0, 37) + '…' : s;
+}

@@ -1,0 +1,10 @@
+// The recipe format's JSON Schema, read once from schemas/recipe.schema.json.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../plugin/registry.js';
+
+let schema: object | undefined;
+export function recipeSchema(): object {
+  schema ??= JSON.parse(readFileSync(join(PACKAGE_ROOT, 'schemas', 'recipe.schema.json'), 'utf8')) as object;
+  return schema;
+}

@@ -1,0 +1,54 @@
+// The compiled form of a recipe: nodes with fully resolved params and inputs.
+import type { LoadedPlugin } from '../plugin/registry.js';
+import type { Plain } from '../recipe/load.js';
+import type { SourceMap } from '../recipe/source-map.js';
+import type { TrackConfig } from '../track/observer.js';
+
+export type InputRef =
+  | { kind: 'node'; node: string; port: string }
+  | { kind: 'path'; path: string };
+
+export type NodeInput = InputRef | InputRef[];
+
+export interface Resources { memoryMb?: number; cpus?: number; gpus?: number; timeLimit?: string }
+
+export interface NodeSpec {
+  id: string;
+  stage: string;
+  plugin: LoadedPlugin;
+  params: Record<string, unknown>;
+  inputs: Record<string, NodeInput>;
+  item?: Plain;
+  itemKey?: string;
+  iteration?: number;
+  resources: Resources;
+  /** Node ids this node consumes. */
+  upstream: string[];
+}
+
+export interface TableSpec {
+  title?: string;
+  stage: string;
+  row?: string;
+  metrics: string[];
+  aggregate?: 'mean' | 'mean±std' | 'mean±se' | 'median' | 'min' | 'max' | 'last';
+  scale?: number;
+  digits?: number;
+  average?: boolean;
+  formats?: ('markdown' | 'csv' | 'latex' | 'html')[];
+}
+
+export interface CompiledRecipe {
+  file: string;
+  name: string;
+  files: string[];
+  sources: SourceMap;
+  vars: Record<string, Plain>;
+  nodes: Map<string, NodeSpec>;
+  /** Node ids, every node after the nodes it consumes. */
+  order: string[];
+  /** Stage id → its node ids in declaration order. */
+  stages: Map<string, string[]>;
+  track: Partial<TrackConfig>;
+  tables: TableSpec[];
+}

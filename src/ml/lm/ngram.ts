@@ -1,0 +1,249 @@
+// The built-in language model: interpolated Kneser–Ney n-grams over the shared word tokenizer,
+// mixed with an in-context cache of the prompt (see ngram/model.ts). Fast, deterministic, and
+// needs no weights, so LLM-R recipes run offline.
+
+import { Detokenizer, Vocabulary, tokenize, BOS_ID } from '../tokenize.js';
+import { countNgrams } from './ngram/counts.js';
+import { estimateKneserNey } from './ngram/estimate.js';
+import { loadNgram, saveNgram, serializeNgram } from './ngram/file.js';
+import { NgramModel, type MixWeights, type NgramScorer } from './ngram/model.js';
+import { chooseByMeanLogProb, classifyConstrained } from './decide.js';
+import { summarizeTokens, type ContinuationScore, type GenerateRequest, type LabelChoice, type LanguageModel, type OptionChoice, type ScoreRequest } from './types.js';
+
+export { NgramModel, type MixWeights } from './ngram/model.js';
+export { ModelFileError } from './ngram/file.js';
+
+export interface NgramTrainOptions {
+  /** N of the n-grams (default 4). */
+  order?: number;
+  /** Lower-case tokens (default true: fewer, better-estimated n-grams). */
+  lowercase?: boolean;
+  /** Keep at most this many vocabulary entries; rarer words become <unk> (default: all). */
+  maxVocab?: number;
+  /** Words seen fewer times become <unk> (default 1). */
+  minCount?: number;
+  /** A fixed discount in (0, 1) for every order instead of modified Kneser–Ney's estimated ones. */
+  discount?: number;
+}
+
+export const DEFAULT_MIX: MixWeights = { lambda: 0.3, mu: 0.5 };
+export const DEFAULT_ORDER = 4;
+
+/** Trains a model on texts; each text is one sequence, started by BOS. */
+export function trainNgramModel(texts: readonly string[], opts: NgramTrainOptions = {}): NgramModel {
+  const order = opts.order ?? DEFAULT_ORDER;
+  if (!Number.isInteger(order) || order < 1 || order > 8) throw new RangeError(`order must be an integer in 1..8, got ${order}`);
+  const lowercase = opts.lowercase ?? true;
+  const tokenized = texts.map((t) => tokenize(t, { lowercase }));
+  const counts = new Map<string, number>();
+  let total = 0;
+  for (const toks of tokenized) {
+    total += toks.length + 1;
+    for (const t of toks) counts.set(t, (counts.get(t) ?? 0) + 1);
+  }
+  const vocab = Vocabulary.fromCounts(counts, { maxSize: opts.maxVocab, minCount: opts.minCount });
+  const stream = new Int32Array(total);
+  let at = 0;
+  for (const toks of tokenized) {
+    stream[at++] = BOS_ID;
+    stream.set(vocab.encode(toks), at);
+    at += toks.length;
+  }
+  const est = estimateKneserNey(countNgrams(stream, order, vocab.size), opts.discount);
+  return new NgramModel(vocab, est, {
+    order,
+    lowercase,
+    discounts: est.discounts,
+    trainedTokens: total - tokenized.length,
+    trainedTexts: texts.length,
+  });
+}
+
+export interface TokenTop {
+  token: string;
+  logProb: number;
+}
+
+/** Token-level view of a text, as an OpenAI-compatible server reports it. */
+export interface TokenAnalysis {
+  /** Surface text of each token. */
+  tokens: string[];
+  /** UTF-16 offset of each token in the text. */
+  offsets: number[];
+  logProbs: number[];
+  /** The `top` most probable tokens at each position, when asked for. */
+  top?: TokenTop[][];
+}
+
+export interface Completion extends TokenAnalysis {
+  text: string;
+  finishReason: 'stop' | 'length';
+}
+
+export class NgramLM implements LanguageModel {
+  readonly id: string;
+  private readonly scorer: NgramScorer;
+
+  constructor(
+    readonly model: NgramModel,
+    readonly mix: MixWeights = DEFAULT_MIX,
+  ) {
+    this.scorer = model.newScorer(mix);
+    this.id = `ngram(order=${model.order},vocab=${model.vocab.size},lambda=${mix.lambda},mu=${mix.mu})`;
+  }
+
+  static train(texts: readonly string[], opts: NgramTrainOptions & Partial<MixWeights> = {}): NgramLM {
+    return new NgramLM(trainNgramModel(texts, opts), { lambda: opts.lambda ?? DEFAULT_MIX.lambda, mu: opts.mu ?? DEFAULT_MIX.mu });
+  }
+
+  /** Loads a model file; mixing weights default to the ones saved with it. */
+  static async load(file: string, mix: Partial<MixWeights> = {}): Promise<NgramLM> {
+    const loaded = await loadNgram(file);
+    return new NgramLM(loaded.model, { ...loaded.mix, ...stripUndefined(mix) });
+  }
+
+  save(file: string): Promise<void> {
+    return saveNgram(file, this.model, this.mix);
+  }
+
+  serialize(): Uint8Array {
+    return serializeNgram(this.model, this.mix);
+  }
+
+  async scoreContinuations(reqs: ScoreRequest[]): Promise<ContinuationScore[]> {
+    return this.scoreSync(reqs);
+  }
+
+  /**
+   * Requests sharing a context read it once. Context and continuation are tokenized together;
+   * since a token can only merge with its neighbour across the boundary, the context's tokens
+   * but its last two are shared and the rest is re-tokenized with each continuation.
+   */
+  scoreSync(reqs: ScoreRequest[]): ContinuationScore[] {
+    const out = new Array<ContinuationScore>(reqs.length);
+    const byContext = new Map<string, number[]>();
+    reqs.forEach((r, i) => {
+      const list = byContext.get(r.context);
+      if (list) list.push(i);
+      else byContext.set(r.context, [i]);
+    });
+    const sc = this.scorer;
+    for (const [context, indices] of byContext) {
+      const ctx = this.model.encode(context);
+      const shared = Math.max(0, ctx.ids.length - 2);
+      const tailStart = shared < ctx.starts.length ? ctx.starts[shared] : context.length;
+      sc.reset();
+      for (let i = 0; i < shared; i++) sc.push(ctx.ids[i]);
+      const mark = sc.mark();
+      const boundary = context.length - tailStart;
+      const tailContext = context.slice(tailStart);
+      for (const r of indices) {
+        const tailText = tailContext + reqs[r].continuation;
+        const tail = this.model.encode(tailText);
+        const lps: number[] = [];
+        const texts: string[] = [];
+        for (let j = 0; j < tail.ids.length; j++) {
+          if (tail.starts[j] < boundary) {
+            sc.push(tail.ids[j]);
+          } else {
+            lps.push(sc.scorePush(tail.ids[j]));
+            texts.push(tailText.slice(tail.starts[j], tail.ends[j]));
+          }
+        }
+        out[r] = summarizeTokens(lps, texts);
+        sc.restore(mark);
+      }
+    }
+    return out;
+  }
+
+  async generate(reqs: GenerateRequest[]): Promise<string[]> {
+    return reqs.map((r) => this.complete(r.prompt, r.maxTokens, r.stop ?? [], 0).text);
+  }
+
+  chooseOption(context: string, options: string[]): Promise<OptionChoice> {
+    return chooseByMeanLogProb((r) => this.scoreContinuations(r), context, options);
+  }
+
+  classify(context: string, labels: string[]): Promise<LabelChoice> {
+    return classifyConstrained((r) => this.scoreContinuations(r), context, labels);
+  }
+
+  /** Log-probability of every token of `text` (the first given BOS), optionally with the top alternatives. */
+  analyze(text: string, top = 0): TokenAnalysis {
+    const enc = this.model.encode(text);
+    const sc = this.scorer;
+    sc.reset();
+    const logProbs: number[] = [];
+    const tops: TokenTop[][] = [];
+    for (let i = 0; i < enc.ids.length; i++) {
+      if (top > 0) tops.push(this.topTokens(sc, top));
+      logProbs.push(sc.scorePush(enc.ids[i]));
+    }
+    const tokens = enc.starts.map((s, i) => text.slice(s, enc.ends[i]));
+    return { tokens, offsets: enc.starts, logProbs, ...(top > 0 ? { top: tops } : {}) };
+  }
+
+  /**
+   * Greedy continuation of `prompt` (never <unk>): at most maxTokens tokens, cut before the first
+   * stop string. Offsets are relative to the returned text.
+   */
+  complete(prompt: string, maxTokens: number, stop: readonly string[], top = 0): Completion {
+    const sc = this.scorer;
+    const enc = this.model.encode(prompt);
+    sc.reset();
+    for (let i = 0; i < enc.ids.length; i++) sc.push(enc.ids[i]);
+    const detok = new Detokenizer(prompt);
+    const tokens: string[] = [];
+    const offsets: number[] = [];
+    const logProbs: number[] = [];
+    const tops: TokenTop[][] = [];
+    const stops = stop.filter((s) => s.length > 0);
+    let cut = -1;
+    for (let step = 0; step < maxTokens && cut < 0; step++) {
+      const best = sc.top(Math.max(1, top), true);
+      if (best.length === 0) break;
+      if (top > 0) tops.push(best.map((b) => ({ token: this.model.vocab.token(b.word), logProb: b.logProb })));
+      const w = best[0].word;
+      const tok = this.model.vocab.token(w);
+      const before = detok.text.length;
+      offsets.push(detok.push(tok));
+      tokens.push(tok);
+      logProbs.push(best[0].logProb);
+      sc.push(w);
+      cut = firstStop(detok.text, stops, before);
+    }
+    if (cut < 0) return { text: detok.text, tokens, offsets, logProbs, ...(top > 0 ? { top: tops } : {}), finishReason: 'length' };
+    // Keep the tokens that start before the stop string.
+    let keep = 0;
+    while (keep < offsets.length && offsets[keep] < cut) keep++;
+    return {
+      text: detok.text.slice(0, cut),
+      tokens: tokens.slice(0, keep),
+      offsets: offsets.slice(0, keep),
+      logProbs: logProbs.slice(0, keep),
+      ...(top > 0 ? { top: tops.slice(0, keep) } : {}),
+      finishReason: 'stop',
+    };
+  }
+
+  private topTokens(sc: NgramScorer, k: number): TokenTop[] {
+    return sc.top(k, false).map((b) => ({ token: this.model.vocab.token(b.word), logProb: b.logProb }));
+  }
+}
+
+/** Earliest position of a stop string that may involve text from `from` on, or -1. */
+function firstStop(text: string, stops: readonly string[], from: number): number {
+  let cut = -1;
+  for (const s of stops) {
+    const at = text.indexOf(s, Math.max(0, from - s.length + 1));
+    if (at >= 0 && (cut < 0 || at < cut)) cut = at;
+  }
+  return cut;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+

@@ -1,0 +1,241 @@
+// A trained n-gram model and the scorer that walks a token stream through it.
+//
+// The scorer keeps, for the last token read, the slot of every n-gram ending there (order 1: the
+// word id), so predicting the next word w costs one hash lookup per order: the n-gram (history,
+// w) found at order n is exactly the history of order n+1 for the following token.
+// Probabilities mix Kneser–Ney with the in-context cache:
+//   P(w | history) = (1 − λ) · P_KN(w | history) + λ · P_cache(w | previous word)
+// (λ is ignored while the cache is empty, at the first token).
+
+import { BOS_ID, UNK_ID, Vocabulary, tokenizeWithOffsets, type TokenSpans } from '../../tokenize.js';
+import { ContextCache } from './cache.js';
+import type { Discounts, EstimatedModel } from './estimate.js';
+import type { NgramTable } from './table.js';
+
+export interface NgramInfo {
+  order: number;
+  lowercase: boolean;
+  discounts: Discounts[];
+  /** Tokens and texts the model was trained on. */
+  trainedTokens: number;
+  trainedTexts: number;
+}
+
+export interface MixWeights {
+  /** Weight λ of the in-context cache. */
+  lambda: number;
+  /** Weight μ of the bigram part inside the cache. */
+  mu: number;
+}
+
+export interface EncodedText extends TokenSpans {
+  ids: Int32Array;
+}
+
+export class NgramModel {
+  private successorIndex: { start: Int32Array; words: Int32Array } | null = null;
+  private bestUnigrams: number[] | null = null;
+
+  constructor(
+    readonly vocab: Vocabulary,
+    readonly est: EstimatedModel,
+    readonly info: NgramInfo,
+  ) {
+    if (est.vocabSize !== vocab.size) throw new Error(`model has ${est.vocabSize} word slots but the vocabulary ${vocab.size}`);
+  }
+
+  get order(): number {
+    return this.est.order;
+  }
+
+  encode(text: string): EncodedText {
+    const spans = tokenizeWithOffsets(text, { lowercase: this.info.lowercase });
+    return { ...spans, ids: this.vocab.encode(spans.tokens) };
+  }
+
+  newScorer(mix: MixWeights): NgramScorer {
+    return new NgramScorer(this, mix);
+  }
+
+  /** Words seen after `word` in training (its order-2 successors); empty for a unigram model. */
+  successors(word: number): Int32Array {
+    const idx = this.successorIndex ?? (this.successorIndex = this.buildSuccessorIndex());
+    return idx.words.subarray(idx.start[word], idx.start[word + 1]);
+  }
+
+  /** The k most probable unigrams (BOS excluded), best first, ties by id. */
+  topUnigrams(k: number): number[] {
+    if (this.bestUnigrams === null || this.bestUnigrams.length < k) {
+      const p1 = this.est.p1;
+      const ids = [...p1.keys()].filter((w) => w !== BOS_ID);
+      ids.sort((a, b) => p1[b] - p1[a] || a - b);
+      this.bestUnigrams = ids.slice(0, Math.max(k, 32));
+    }
+    return this.bestUnigrams.slice(0, k);
+  }
+
+  private buildSuccessorIndex(): { start: Int32Array; words: Int32Array } {
+    const V = this.vocab.size;
+    const start = new Int32Array(V + 1);
+    const t2 = this.est.tables[0];
+    if (t2 === undefined) return { start, words: new Int32Array(0) };
+    for (let s = 0; s < t2.cap; s++) {
+      const key = t2.keyAt(s);
+      if (key !== null) start[key[0] + 1]++;
+    }
+    for (let v = 0; v < V; v++) start[v + 1] += start[v];
+    const fill = start.slice(0, V);
+    const words = new Int32Array(start[V]);
+    for (let s = 0; s < t2.cap; s++) {
+      const key = t2.keyAt(s);
+      if (key !== null) words[fill[key[0]]++] = key[1];
+    }
+    return { start, words };
+  }
+}
+
+export interface ScorerMark {
+  hist: Int32Array;
+  cache: number;
+}
+
+export interface Scored {
+  word: number;
+  logProb: number;
+}
+
+/** Reads a token stream from BOS on; predicts and consumes one token at a time. */
+export class NgramScorer {
+  private cur: Int32Array;
+  private nxt: Int32Array;
+  private readonly cache: ContextCache;
+  private readonly p1: Float64Array;
+  private readonly gamma1: Float64Array;
+  private readonly tables: NgramTable[];
+  private readonly order: number;
+  private readonly lambda: number;
+  private readonly mu: number;
+
+  constructor(
+    readonly model: NgramModel,
+    mix: MixWeights,
+  ) {
+    if (!(mix.lambda >= 0 && mix.lambda < 1)) throw new RangeError(`cache weight λ must be in [0, 1), got ${mix.lambda}`);
+    if (!(mix.mu >= 0 && mix.mu <= 1)) throw new RangeError(`cache bigram weight μ must be in [0, 1], got ${mix.mu}`);
+    this.order = model.est.order;
+    this.cur = new Int32Array(this.order + 1).fill(-1);
+    this.nxt = new Int32Array(this.order + 1).fill(-1);
+    this.cache = new ContextCache(model.vocab.size);
+    this.p1 = model.est.p1;
+    this.gamma1 = model.est.gamma1;
+    this.tables = model.est.tables;
+    this.lambda = mix.lambda;
+    this.mu = mix.mu;
+    this.reset();
+  }
+
+  /** Starts a new stream (history = BOS, empty cache). */
+  reset(): void {
+    this.cur.fill(-1);
+    this.cur[1] = BOS_ID;
+    this.cache.reset();
+  }
+
+  mark(): ScorerMark {
+    return { hist: this.cur.slice(), cache: this.cache.mark() };
+  }
+
+  restore(m: ScorerMark): void {
+    this.cur.set(m.hist);
+    this.cache.rollback(m.cache);
+  }
+
+  /** Kneser–Ney probability of `w` after the current history; writes the next history into `out` when given. */
+  private kneserNey(w: number, out: Int32Array | null): number {
+    const cur = this.cur;
+    const tables = this.tables;
+    const N = this.order;
+    let p = this.p1[w];
+    if (out !== null) out[1] = w;
+    if (N < 2) return p;
+    let h = cur[1];
+    let t = tables[0];
+    let s = t.find(h, w);
+    p = (s >= 0 ? t.slots[s * t.stride + 1] : 0) + this.gamma1[h] * p;
+    if (out !== null) out[2] = s;
+    let n = 3;
+    // While the n-gram keeps being found, look up the next order; once it is missing no longer
+    // one exists (suffixes of seen n-grams are seen), so only back-off weights remain.
+    for (; n <= N && s >= 0; n++) {
+      h = cur[n - 1];
+      if (h < 0) break;
+      const below = tables[n - 3];
+      const g = below.slots[h * below.stride + 2];
+      t = tables[n - 2];
+      s = t.find(h, w);
+      p = (s >= 0 ? t.slots[s * t.stride + 1] : 0) + g * p;
+      if (out !== null) out[n] = s;
+    }
+    for (; n <= N; n++) {
+      h = cur[n - 1];
+      if (out !== null) out[n] = -1;
+      if (h < 0) continue;
+      const below = tables[n - 3];
+      p *= below.slots[h * below.stride + 2];
+    }
+    return p;
+  }
+
+  private mixed(w: number, pKN: number): number {
+    const c = this.cache;
+    if (this.lambda === 0 || c.total === 0) return pKN;
+    return (1 - this.lambda) * pKN + this.lambda * c.prob(this.cur[1], w, this.mu);
+  }
+
+  /** P(w | everything read so far), without consuming w. */
+  prob(w: number): number {
+    if (w === BOS_ID) return 0;
+    return this.mixed(w, this.kneserNey(w, null));
+  }
+
+  /** Consumes w without scoring it. */
+  push(w: number): void {
+    this.kneserNey(w, this.nxt);
+    this.advance(w);
+  }
+
+  /** log P(w | everything read so far), then consumes w. */
+  scorePush(w: number): number {
+    const p = this.mixed(w, this.kneserNey(w, this.nxt));
+    this.advance(w);
+    return Math.log(p);
+  }
+
+  private advance(w: number): void {
+    if (this.lambda > 0) this.cache.add(this.cur[1], w);
+    const t = this.cur;
+    this.cur = this.nxt;
+    this.nxt = t;
+  }
+
+  /**
+   * The k most probable next words, best first (ties by id). Exact: a word outside the
+   * candidates (order-2 successors of the previous word, cached words, the best unigrams) only
+   * gets back-off mass proportional to its unigram probability, so it cannot beat them.
+   */
+  top(k: number, excludeUnknown: boolean): Scored[] {
+    const seen = new Set<number>();
+    const best: Scored[] = [];
+    const consider = (w: number): void => {
+      if (w === BOS_ID || (excludeUnknown && w === UNK_ID) || seen.has(w)) return;
+      seen.add(w);
+      const p = this.prob(w);
+      best.push({ word: w, logProb: Math.log(p) });
+    };
+    for (const w of this.model.successors(this.cur[1])) consider(w);
+    if (this.lambda > 0) for (const w of this.cache.touched) if (this.cache.uni[w] > 0) consider(w);
+    for (const w of this.model.topUnigrams(k + 2)) consider(w);
+    best.sort((a, b) => b.logProb - a.logProb || a.word - b.word);
+    return best.slice(0, k);
+  }
+}

@@ -1,0 +1,61 @@
+// The plugin contract: what a plugin declares and what it receives when it runs.
+// Plugins are pure with respect to their key: the same params, inputs, env and runtime
+// must give the same outputs (up to nondeterminism the plugin owns, seeded by ctx.seed).
+
+/** A JSON Schema (2020-12) object; plugins use it to declare their params. */
+export type JsonSchema = { [key: string]: unknown };
+
+export interface PortSpec {
+  description?: string;
+  /** The stage may run without this input. */
+  optional?: boolean;
+  /** The port takes a list of paths (fan-in from a foreach stage). */
+  many?: boolean;
+}
+
+export interface PluginLogger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface PluginContext<P = Record<string, unknown>> {
+  /** Params with the schema's defaults applied. */
+  params: P;
+  /** Absolute paths: an upstream output port directory, or an external file or folder. */
+  inputs: Record<string, string | string[]>;
+  /** The node's output directory; each output port is a sub-directory, see output(). */
+  outDir: string;
+  /** Creates (if needed) and returns the directory of an output port. */
+  output(port: string): string;
+  log: PluginLogger;
+  /** Records a metric; steps make curves. Metrics land in the manifest and in MLflow. */
+  metric(name: string, value: number, step?: number): void;
+  progress(done: number, total: number): void;
+  signal: AbortSignal;
+  /** A seed derived from the node key, stable across runs. */
+  seed: number;
+  node: { id: string; stage: string; key: string };
+  /** Only the environment variables the plugin declares. */
+  env: Record<string, string>;
+}
+
+export interface PluginDefinition<P = any> {
+  id: string;
+  /** Bumping the version changes every key of this plugin's nodes. */
+  version: string;
+  description?: string;
+  /** JSON Schema of params. Defaults are applied before the key is computed. */
+  params: JsonSchema;
+  inputs?: Record<string, PortSpec>;
+  outputs: Record<string, PortSpec>;
+  /** Environment variables that change results; their values enter the key. */
+  env?: string[];
+  /** Extra runtime facts that change results (e.g. the numeric backend); they enter the key. */
+  runtime?: () => Record<string, string>;
+  run(ctx: PluginContext<P>): Promise<void> | void;
+}
+
+export function definePlugin<P = Record<string, unknown>>(def: PluginDefinition<P>): PluginDefinition<P> {
+  return def;
+}

@@ -1,0 +1,132 @@
+// Finds and loads plugins: built-in folders under plugins/, a plugin folder named by path, or an npm package.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parse as parseYamlText } from 'yaml';
+import type { PluginDefinition } from './api.js';
+import { folderDigest, moduleGraphDigest } from './code-digest.js';
+
+export interface LoadedPlugin {
+  def: PluginDefinition;
+  kind: 'module' | 'command';
+  /** What the recipe wrote. */
+  ref: string;
+  /** Module file (kind module) or plugin folder (kind command). */
+  entry: string;
+  codeDigest: string;
+  /** For command plugins: the command line, run in the plugin folder. */
+  command?: string[];
+  /** README of the plugin, if any. */
+  readme?: string;
+}
+
+export class PluginNotFound extends Error {
+  constructor(readonly ref: string, readonly reason: string, readonly candidates: string[]) {
+    super(reason);
+  }
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+// Compiled code runs from dist/src/plugin; tests may import the sources from src/plugin.
+const runningCompiled = basename(resolve(here, '../..')) === 'dist';
+/** Repository root (holds package.json, plugins/ sources with READMEs). */
+export const PACKAGE_ROOT = runningCompiled ? resolve(here, '../../..') : resolve(here, '../..');
+/** Compiled built-in plugins. */
+export const BUILTIN_PLUGIN_DIR = join(PACKAGE_ROOT, 'dist', 'plugins');
+
+export function builtinPluginIds(): string[] {
+  if (!existsSync(BUILTIN_PLUGIN_DIR)) return [];
+  return readdirSync(BUILTIN_PLUGIN_DIR)
+    .filter((name) => existsSync(join(BUILTIN_PLUGIN_DIR, name, 'index.js')))
+    .sort();
+}
+
+const cache = new Map<string, Promise<LoadedPlugin>>();
+
+/** Resolves a plugin reference relative to the recipe's folder. */
+export function loadPlugin(ref: string, recipeDir: string): Promise<LoadedPlugin> {
+  const cacheKey = `${recipeDir}\u0000${ref}`;
+  let pending = cache.get(cacheKey);
+  if (!pending) {
+    pending = resolvePlugin(ref, recipeDir);
+    cache.set(cacheKey, pending);
+  }
+  return pending;
+}
+
+async function resolvePlugin(ref: string, recipeDir: string): Promise<LoadedPlugin> {
+  if (ref.startsWith('.') || isAbsolute(ref)) return loadFolder(ref, resolve(recipeDir, ref));
+  const builtin = join(BUILTIN_PLUGIN_DIR, ref);
+  if (existsSync(join(builtin, 'index.js'))) {
+    const loaded = await loadModule(ref, join(builtin, 'index.js'), resolve(BUILTIN_PLUGIN_DIR, '..'));
+    const readmePath = join(PACKAGE_ROOT, 'plugins', ref, 'README.md');
+    return { ...loaded, readme: existsSync(readmePath) ? readmePath : undefined };
+  }
+  const pkg = ref.startsWith('npm:') ? ref.slice(4) : ref;
+  if (/^(@[\w.-]+\/)?[\w.-]+$/.test(pkg)) {
+    const req = createRequire(join(recipeDir, 'package.json'));
+    let entry: string | undefined;
+    try { entry = req.resolve(pkg); } catch { entry = undefined; }
+    if (entry) return loadModule(ref, entry, dirname(entry));
+  }
+  throw new PluginNotFound(ref, `unknown plugin '${ref}'`, builtinPluginIds());
+}
+
+async function loadFolder(ref: string, dir: string): Promise<LoadedPlugin> {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new PluginNotFound(ref, `plugin folder '${dir}' does not exist`, []);
+  }
+  const manifest = join(dir, 'plugin.yaml');
+  if (existsSync(manifest)) return loadCommandPlugin(ref, dir, manifest);
+  for (const name of ['index.js', 'index.mjs']) {
+    const entry = join(dir, name);
+    if (existsSync(entry)) return loadModule(ref, entry, dir);
+  }
+  throw new PluginNotFound(ref, `plugin folder '${dir}' has no plugin.yaml, index.js or index.mjs`, []);
+}
+
+async function loadModule(ref: string, entry: string, root: string): Promise<LoadedPlugin> {
+  let mod: { default?: PluginDefinition; plugin?: PluginDefinition };
+  try {
+    mod = await import(pathToFileURL(entry).href);
+  } catch (err) {
+    throw new PluginNotFound(ref, `plugin '${ref}' failed to load: ${(err as Error).message}`, []);
+  }
+  const def = mod.default ?? mod.plugin;
+  const problem = checkDefinition(def);
+  if (problem) throw new PluginNotFound(ref, `plugin '${ref}' (${entry}) is not a valid plugin: ${problem}`, []);
+  return { def: def!, kind: 'module', ref, entry, codeDigest: moduleGraphDigest(entry, root) };
+}
+
+function loadCommandPlugin(ref: string, dir: string, manifestPath: string): LoadedPlugin {
+  let raw: Record<string, unknown>;
+  try {
+    raw = parseYamlText(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new PluginNotFound(ref, `${manifestPath}: ${(err as Error).message.split('\n')[0]}`, []);
+  }
+  const command = typeof raw?.command === 'string' ? ['/bin/sh', '-c', raw.command] : raw?.command;
+  if (!Array.isArray(command) || command.length === 0 || !command.every((c) => typeof c === 'string')) {
+    throw new PluginNotFound(ref, `${manifestPath}: 'command' must be a string or a list of strings`, []);
+  }
+  const def = {
+    id: raw.id, version: raw.version === undefined ? undefined : String(raw.version), description: raw.description,
+    params: raw.params ?? { type: 'object' }, inputs: raw.inputs ?? {}, outputs: raw.outputs ?? {}, env: raw.env ?? [],
+    run: () => { throw new Error('command plugins run through the node runner'); },
+  } as unknown as PluginDefinition;
+  const problem = checkDefinition(def);
+  if (problem) throw new PluginNotFound(ref, `${manifestPath}: ${problem}`, []);
+  return { def, kind: 'command', ref, entry: dir, codeDigest: folderDigest(dir), command: command as string[] };
+}
+
+function checkDefinition(def: PluginDefinition | undefined): string | undefined {
+  if (!def || typeof def !== 'object') return 'no default export';
+  if (typeof def.id !== 'string' || !def.id) return "'id' must be a non-empty string";
+  if (typeof def.version !== 'string' || !def.version) return "'version' must be a string";
+  if (typeof def.params !== 'object' || def.params === null) return "'params' must be a JSON Schema object";
+  if (typeof def.outputs !== 'object' || def.outputs === null) return "'outputs' must be a mapping of port names";
+  if (def.inputs !== undefined && (typeof def.inputs !== 'object' || def.inputs === null)) return "'inputs' must be a mapping of port names";
+  if (typeof def.run !== 'function') return "'run' must be a function";
+  return undefined;
+}

@@ -1,0 +1,75 @@
+// Errors a user can cause in a recipe: a value with a source location, printed like a compiler error.
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+
+export interface SourceLocation {
+  file: string;        // absolute path, or '<command line>'
+  line: number;        // 1-based
+  col: number;         // 1-based
+  length?: number;     // characters to underline
+  /** For the command line, the text of the override itself. */
+  text?: string;
+}
+
+export interface Diagnostic {
+  message: string;
+  location?: SourceLocation;
+  /** Dotted key path inside the recipe, e.g. stages.train.params.lr */
+  keyPath?: string;
+  hint?: string;
+  /** Where this file was included from, innermost first. */
+  includedFrom?: SourceLocation[];
+  /** For interpolation errors: the raw and (partly) resolved text. */
+  raw?: string;
+  resolved?: string;
+  notes?: string[];
+}
+
+/** Thrown inside the recipe pipeline; caught by the CLI and printed. Never escapes as a stack trace. */
+export class RecipeError extends Error {
+  readonly diagnostics: Diagnostic[];
+  constructor(diagnostics: Diagnostic | Diagnostic[]) {
+    const list = Array.isArray(diagnostics) ? diagnostics : [diagnostics];
+    super(list.map((d) => d.message).join('; '));
+    this.diagnostics = list;
+  }
+}
+
+export function formatLocation(loc: SourceLocation, cwd = process.cwd()): string {
+  const file = loc.file.startsWith('<') ? loc.file : relative(cwd, loc.file) || loc.file;
+  return `${file}:${loc.line}:${loc.col}`;
+}
+
+const sourceCache = new Map<string, string[]>();
+function sourceLine(loc: SourceLocation): string | undefined {
+  if (loc.text !== undefined) return loc.text;
+  if (loc.file.startsWith('<')) return undefined;
+  let lines = sourceCache.get(loc.file);
+  if (!lines) {
+    try { lines = readFileSync(loc.file, 'utf8').split(/\r?\n/); } catch { return undefined; }
+    sourceCache.set(loc.file, lines);
+  }
+  return lines[loc.line - 1];
+}
+
+export function formatDiagnostic(d: Diagnostic, cwd = process.cwd()): string {
+  const out: string[] = [];
+  const where = d.location ? `${formatLocation(d.location, cwd)}: ` : '';
+  out.push(`${where}error: ${d.message}`);
+  if (d.keyPath) out.push(`  at key: ${d.keyPath}`);
+  if (d.location) {
+    const text = sourceLine(d.location);
+    if (text !== undefined) {
+      const gutter = String(d.location.line);
+      out.push(`  ${gutter} | ${text}`);
+      const caretCount = Math.max(1, Math.min(d.location.length ?? 1, Math.max(1, text.length - d.location.col + 1)));
+      out.push(`  ${' '.repeat(gutter.length)} | ${' '.repeat(Math.max(0, d.location.col - 1))}${'^'.repeat(caretCount)}`);
+    }
+  }
+  if (d.raw !== undefined) out.push(`  raw:      ${d.raw}`);
+  if (d.resolved !== undefined) out.push(`  resolved: ${d.resolved}`);
+  if (d.hint) out.push(`  ${d.hint}`);
+  for (const note of d.notes ?? []) out.push(`  note: ${note}`);
+  for (const inc of d.includedFrom ?? []) out.push(`  included from ${formatLocation(inc, cwd)}`);
+  return out.join('\n');
+}

@@ -1,0 +1,207 @@
+// Garbage collection of the store.
+//
+// Roots: pins, the nodes of the last `keepRuns` run records, `extraRoots` (e.g. the keys the current
+// recipes reach), and every run still marked 'running' (a run in progress must not lose its inputs).
+// Everything an entry's key structure names as an input is kept with it (its lineage).
+// Among unreachable entries:
+//   - olderThanMs: remove those whose last use (the `used` file touched on each hit, else createdAt)
+//     is older than that;
+//   - maxSizeBytes: then remove the least recently used until the store fits;
+//   - neither: remove them all.
+// Entries created or used since the oldest active run started are kept too (that run may not
+// have recorded them yet). Removal goes through Store.removeEntry: never while the key's lease is
+// held, and by one rename out of objects/ before deleting.
+// Run records beyond the last `keepRuns` are deleted; quarantined (corrupt) entries are deleted.
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { listPins } from './pins.js';
+import { deleteRunRecord, listRunRecords, type RunRecord } from './runs.js';
+import { isKey, type Manifest } from './manifest.js';
+import { listDir, mapLimit, removeTree } from './fsutil.js';
+import type { Store } from './store.js';
+
+export interface GcOptions {
+  /** The last N run records (and the keys they reach) are kept. */
+  keepRuns: number;
+  olderThanMs?: number;
+  maxSizeBytes?: number;
+  dryRun?: boolean;
+  /** Keys to keep, e.g. those reached by given recipes. */
+  extraRoots?: string[];
+}
+
+export interface GcReport {
+  kept: { key: string; reason: string }[];
+  removed: { key: string; size: number; reason: string }[];
+  freedBytes: number;
+  removedRecords: string[];
+}
+
+/** A 'running' record older than this is a crashed run, not an active one. */
+const ACTIVE_RUN_MAX_AGE_MS = 7 * 24 * 3600_000;
+/** Leftovers (foreign staging areas, lease temp files, index markers) older than this are swept. */
+const LEFTOVER_AGE_MS = 3 * 24 * 3600_000;
+
+interface EntryInfo {
+  key: string;
+  manifest?: Manifest;
+  size: number;
+  lastUsed: number;
+}
+
+export async function gc(store: Store, runsDir: string, opts: GcOptions): Promise<GcReport> {
+  if (!Number.isInteger(opts.keepRuns) || opts.keepRuns < 0) throw new Error(`gc keepRuns must be a non-negative integer, got ${opts.keepRuns}`);
+  const now = Date.now();
+  const records = await listRunRecords(runsDir);
+  const active = records.filter((r) => r.status === 'running' && now - r.startedAt < ACTIVE_RUN_MAX_AGE_MS);
+  const keptRecords = records.filter((r, i) => i < opts.keepRuns || active.includes(r));
+  const prunedRecords = records.filter((r) => !keptRecords.includes(r));
+
+  const entries = new Map<string, EntryInfo>();
+  await mapLimit(await store.keys(), 32, async (key) => {
+    const manifest = await store.readManifest(key);
+    const size = manifest ? await store.entrySize(key, manifest) : await treeSize(store.entryDir(key));
+    const lastUsed = manifest ? await store.lastUsed(key, manifest) : 0;
+    entries.set(key, { key, manifest, size, lastUsed });
+  });
+
+  const keep = reachable(entries, await roots(store, keptRecords, opts.extraRoots ?? []));
+  const activeSince = Math.min(...active.map((r) => r.startedAt));
+  for (const e of entries.values()) {
+    if (!keep.has(e.key) && e.manifest && (e.manifest.createdAt >= activeSince || e.lastUsed >= activeSince)) {
+      keep.set(e.key, `new since active run ${active.find((r) => r.startedAt === activeSince)?.runId} started`);
+    }
+  }
+
+  const doomed = chooseRemovals([...entries.values()], keep, opts, now);
+  const report: GcReport = { kept: [], removed: [], freedBytes: 0, removedRecords: prunedRecords.map((r) => r.runId) };
+  for (const [key, reason] of keep) if (entries.has(key)) report.kept.push({ key, reason });
+
+  for (const e of entries.values()) {
+    const reason = doomed.get(e.key);
+    if (reason === undefined) {
+      if (!keep.has(e.key)) report.kept.push({ key: e.key, reason: opts.maxSizeBytes !== undefined ? 'unreachable, store within size limit' : 'unreachable, recently used' });
+      continue;
+    }
+    const outcome = opts.dryRun ? 'removed' : await store.removeEntry(e.key);
+    if (outcome === 'leased') report.kept.push({ key: e.key, reason: 'unreachable, but its lease is held' });
+    else if (outcome === 'removed') {
+      report.removed.push({ key: e.key, size: e.size, reason });
+      report.freedBytes += e.size;
+    }
+  }
+
+  for (const q of await store.quarantined()) {
+    const size = await treeSize(q.dir);
+    if (!opts.dryRun) await removeTree(q.dir);
+    report.removed.push({ key: q.key, size, reason: 'quarantined as corrupt' });
+    report.freedBytes += size;
+  }
+  if (!opts.dryRun) {
+    for (const r of prunedRecords) await deleteRunRecord(runsDir, r.runId);
+    await sweepLeftovers(store, now);
+  }
+  return report;
+}
+
+async function roots(store: Store, records: RunRecord[], extraRoots: string[]): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  for (const p of await listPins(store)) if (!found.has(p.key)) found.set(p.key, p.name ? `pinned as "${p.name}"` : 'pinned');
+  for (const r of records) {
+    for (const n of r.nodes) if (isKey(n.key) && !found.has(n.key)) found.set(n.key, `in run ${r.runId}`);
+  }
+  for (const key of extraRoots) if (isKey(key) && !found.has(key)) found.set(key, 'reached by a recipe');
+  return found;
+}
+
+/** Roots plus, transitively, every stored entry a kept entry took as an input. */
+function reachable(entries: Map<string, EntryInfo>, rootReasons: Map<string, string>): Map<string, string> {
+  const keep = new Map(rootReasons);
+  const queue = [...rootReasons.keys()];
+  while (queue.length > 0) {
+    const key = queue.pop()!;
+    const inputs = (entries.get(key)?.manifest?.keyStructure as { inputs?: unknown } | undefined)?.inputs;
+    for (const upstream of keysIn(inputs)) {
+      if (keep.has(upstream) || !entries.has(upstream)) continue;
+      keep.set(upstream, `input of ${key.slice(0, 12)}`);
+      queue.push(upstream);
+    }
+  }
+  return keep;
+}
+
+/** Every 64-hex string inside a key structure's inputs (upstream keys; content hashes match no entry). */
+function keysIn(value: unknown, out: string[] = []): string[] {
+  if (typeof value === 'string') {
+    if (isKey(value)) out.push(value);
+  } else if (Array.isArray(value)) {
+    for (const v of value) keysIn(v, out);
+  } else if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) keysIn(v, out);
+  }
+  return out;
+}
+
+function chooseRemovals(all: EntryInfo[], keep: Map<string, string>, opts: GcOptions, now: number): Map<string, string> {
+  const doomed = new Map<string, string>();
+  const candidates = all.filter((e) => !keep.has(e.key));
+  for (const e of candidates) if (!e.manifest) doomed.set(e.key, 'unreachable, unreadable manifest');
+  const live = candidates.filter((e) => !doomed.has(e.key));
+  if (opts.olderThanMs === undefined && opts.maxSizeBytes === undefined) {
+    for (const e of live) doomed.set(e.key, 'unreachable');
+    return doomed;
+  }
+  if (opts.olderThanMs !== undefined) {
+    for (const e of live) {
+      if (e.lastUsed < now - opts.olderThanMs) doomed.set(e.key, `unreachable, unused for ${formatAge(now - e.lastUsed)}`);
+    }
+  }
+  if (opts.maxSizeBytes !== undefined) {
+    let total = all.filter((e) => !doomed.has(e.key)).reduce((sum, e) => sum + e.size, 0);
+    const lru = live.filter((e) => !doomed.has(e.key)).sort((a, b) => a.lastUsed - b.lastUsed);
+    for (const e of lru) {
+      if (total <= opts.maxSizeBytes) break;
+      doomed.set(e.key, 'unreachable, least recently used while the store exceeds its size limit');
+      total -= e.size;
+    }
+  }
+  return doomed;
+}
+
+function formatAge(ms: number): string {
+  const hours = ms / 3600_000;
+  return hours >= 48 ? `${Math.floor(hours / 24)} days` : hours >= 1 ? `${Math.floor(hours)} h` : `${Math.floor(ms / 60_000)} min`;
+}
+
+async function treeSize(path: string): Promise<number> {
+  const st = await fs.lstat(path).catch(() => undefined);
+  if (!st) return 0;
+  if (!st.isDirectory()) return st.size;
+  let total = 0;
+  for (const name of await listDir(path)) total += await treeSize(join(path, name));
+  return total;
+}
+
+/** Removes what crashed processes left behind: trash, old foreign staging areas, lease temp files, stale index markers. */
+async function sweepLeftovers(store: Store, now: number): Promise<void> {
+  const l = store.layout;
+  for (const name of await listDir(l.trash)) await removeTree(join(l.trash, name));
+  await store.cleanStaging({ foreignOlderThanMs: LEFTOVER_AGE_MS });
+  const old = async (path: string) => {
+    const st = await fs.stat(path).catch(() => undefined);
+    return st !== undefined && now - st.mtimeMs > LEFTOVER_AGE_MS;
+  };
+  for (const name of await listDir(l.leases)) {
+    const path = join(l.leases, name);
+    if (!name.endsWith('.lease') && (await old(path))) await fs.rm(path, { force: true });
+  }
+  for (const stage of await listDir(l.byStage)) {
+    for (const key of await listDir(join(l.byStage, stage))) {
+      const marker = join(l.byStage, stage, key);
+      // Markers are written just before their entry is renamed in: only old dangling ones are leftovers.
+      if (isKey(key) && (await old(marker)) && !(await fs.stat(store.entryDir(key)).catch(() => undefined))) {
+        await fs.rm(marker, { force: true });
+      }
+    }
+  }
+}

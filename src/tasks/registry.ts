@@ -1,0 +1,54 @@
+// The task registry: LLM-R task specs by name, and a spec for any task folder's metadata.
+
+import type { TaskMeta } from '../data/task.js';
+import { LLM_R_TASKS } from './llm-r-tasks.js';
+import type { TaskSpec } from './spec.js';
+
+export type { TaskSpec } from './spec.js';
+export { renderQuery, renderDemonstration, answerText, answerOptions, verbalize, labelForWord } from './render.js';
+
+export const TASK_REGISTRY: Readonly<Record<string, TaskSpec>> = Object.freeze(
+  Object.fromEntries(LLM_R_TASKS.map((t) => [t.name, t])),
+);
+
+/** Names of the LLM-R tasks held out of retriever training. */
+export const HELD_OUT_TASKS: readonly string[] = LLM_R_TASKS.filter((t) => t.heldOut).map((t) => t.name);
+
+/** "span1_text" → "Span1 text". */
+function fieldLabel(name: string): string {
+  const words = name.replace(/[_-]+/g, ' ').trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** A template for tasks the registry does not know: one `Field: value` line per field. */
+export function genericTemplate(fields: string[]): (values: Record<string, string>) => string {
+  return (values) => fields.map((f) => `${fieldLabel(f)}: ${values[f] ?? ''}`).join('\n');
+}
+
+const cache = new WeakMap<TaskMeta, TaskSpec>();
+
+/**
+ * The spec for a task folder: the registry entry when the name is known and the folder has the
+ * fields its template reads, else a generic one built from meta.fields. Category, type and
+ * metric always come from the data; label words from the verbalizer applied to meta.labels.
+ */
+export function taskSpecFor(meta: TaskMeta): TaskSpec {
+  const hit = cache.get(meta);
+  if (hit) return hit;
+  const known = Object.prototype.hasOwnProperty.call(TASK_REGISTRY, meta.name) ? TASK_REGISTRY[meta.name] : undefined;
+  const usable = known && known.fields.every((f) => meta.fields.includes(f));
+  const verbalizer = usable ? known.verbalizer : {};
+  const spec: TaskSpec = {
+    name: meta.name,
+    category: meta.category,
+    type: meta.type,
+    metric: meta.metric,
+    labels: meta.type === 'classification' ? meta.labels.map((l) => verbalizer[l] ?? l) : [],
+    verbalizer,
+    heldOut: usable ? known.heldOut : false,
+    fields: usable ? known.fields : [...meta.fields],
+    template: usable ? known.template : genericTemplate(meta.fields),
+  };
+  cache.set(meta, spec);
+  return spec;
+}

@@ -1,0 +1,201 @@
+// The local store: MLflow's FileStore layout (mlruns/), which `mlflow ui` reads
+// (MLFLOW_ALLOW_FILE_STORE=true on MLflow ≥3.13) and `mlflow migrate-filestore` converts to SQLite.
+// Layout and formats: research/mlflow.md §3.
+
+import { randomInt, randomUUID } from 'node:crypto';
+import { copyFile, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { writeFileAtomic, appendLines } from './atomic-fs.js';
+import type { ArtifactSource, CreateRunRequest, KeyValue, RunBatch, RunHandle, RunStatus, TrackingBackend } from './backend.js';
+import { PARENT_RUN_ID_TAG } from './backend.js';
+import { metricLine, renderMetaYaml, type YamlValue } from './file-store-format.js';
+import { MlflowError } from './mlflow-error.js';
+
+const STATUS_CODE: Record<RunStatus, number> = { RUNNING: 1, SCHEDULED: 2, FINISHED: 3, FAILED: 4, KILLED: 5 };
+const SOURCE_TYPE_LOCAL = 4;
+/** Sub-directories of an experiment that are never runs. */
+const RESERVED = new Set(['tags', 'datasets', 'traces', 'models']);
+
+export interface FileStoreOptions {
+  now?: () => number;
+  /** Id generators, replaceable for golden tests. */
+  newExperimentId?: () => string;
+  newRunId?: () => string;
+}
+
+interface RunMeta {
+  dir: string;
+  fields: Record<string, YamlValue>;
+}
+
+export class FileStoreBackend implements TrackingBackend {
+  readonly root: string;
+  readonly trackingUri: string;
+  private readonly experimentIds = new Map<string, string>();
+  private readonly runs = new Map<string, RunMeta>();
+  private initialized?: Promise<void>;
+
+  constructor(root: string, private readonly opts: FileStoreOptions = {}) {
+    this.root = resolve(root);
+    this.trackingUri = pathToFileURL(this.root).href;
+  }
+
+  private now(): number {
+    return this.opts.now?.() ?? Date.now();
+  }
+
+  /** Creates the root with `.trash/` and the `Default` experiment 0, as MLflow does for a new root only. */
+  private init(): Promise<void> {
+    this.initialized ??= (async () => {
+      const exists = await stat(this.root).then(() => true, () => false);
+      await mkdir(join(this.root, '.trash'), { recursive: true });
+      if (!exists) await this.writeExperiment('0', 'Default');
+    })();
+    return this.initialized;
+  }
+
+  async experimentId(name: string): Promise<string> {
+    await this.init();
+    const cached = this.experimentIds.get(name);
+    if (cached) return cached;
+    let id = await this.findExperiment(name);
+    if (!id) {
+      id = this.opts.newExperimentId?.() ?? (await this.freshExperimentId());
+      await this.writeExperiment(id, name);
+    }
+    this.experimentIds.set(name, id);
+    return id;
+  }
+
+  private async findExperiment(name: string): Promise<string | undefined> {
+    for (const entry of await readdir(this.root, { withFileTypes: true })) {
+      if (!entry.isDirectory() || entry.name.startsWith('.') || entry.name === 'models') continue;
+      const meta = await readMeta(join(this.root, entry.name, 'meta.yaml'));
+      if (meta?.name === name && (meta.lifecycle_stage ?? 'active') === 'active' && String(meta.experiment_id) === entry.name) {
+        return entry.name;
+      }
+    }
+    return undefined;
+  }
+
+  /** 18 random digits, like MLflow's _generate_unique_integer_id (kept as a string everywhere). */
+  private async freshExperimentId(): Promise<string> {
+    for (;;) {
+      let id = String(randomInt(1, 10));
+      for (let i = 0; i < 17; i++) id += String(randomInt(0, 10));
+      const taken = await stat(join(this.root, id)).then(() => true, () => false);
+      if (!taken) return id;
+    }
+  }
+
+  private async writeExperiment(id: string, name: string): Promise<void> {
+    const dir = join(this.root, id);
+    await mkdir(dir, { recursive: true });
+    const now = this.now();
+    const meta = renderMetaYaml({
+      artifact_location: pathToFileURL(dir).href,
+      creation_time: now,
+      experiment_id: id,
+      last_update_time: now,
+      lifecycle_stage: 'active',
+      name,
+    });
+    await writeFileAtomic(join(dir, 'meta.yaml'), meta);
+  }
+
+  async createRun(req: CreateRunRequest): Promise<RunHandle> {
+    const experimentId = await this.experimentId(req.experimentName);
+    const runId = this.opts.newRunId?.() ?? randomUUID().replace(/-/g, '');
+    const dir = join(this.root, experimentId, runId);
+    for (const sub of ['artifacts', 'metrics', 'params', 'tags']) await mkdir(join(dir, sub), { recursive: true });
+    const artifactUri = pathToFileURL(join(dir, 'artifacts')).href;
+    const user = req.tags.find((t) => t.key === 'mlflow.user')?.value ?? '';
+    const meta: RunMeta = {
+      dir,
+      fields: {
+        artifact_uri: artifactUri,
+        deleted_time: null,
+        end_time: null,
+        entry_point_name: '',
+        experiment_id: experimentId,
+        lifecycle_stage: 'active',
+        run_id: runId,
+        run_name: req.runName,
+        run_uuid: runId,
+        source_name: '',
+        source_type: SOURCE_TYPE_LOCAL,
+        source_version: '',
+        start_time: req.startTime,
+        status: STATUS_CODE.RUNNING,
+        tags: [],
+        user_id: user,
+      },
+    };
+    this.runs.set(runId, meta);
+    await this.writeRunMeta(meta);
+    const tags: KeyValue[] = [...req.tags.filter((t) => t.key !== 'mlflow.runName'), { key: 'mlflow.runName', value: req.runName }];
+    if (req.parent?.runId) tags.push({ key: PARENT_RUN_ID_TAG, value: req.parent.runId });
+    const handle = { runId, experimentId, artifactUri };
+    await this.logBatch(handle, { tags });
+    return handle;
+  }
+
+  async logBatch(run: RunHandle, batch: RunBatch): Promise<void> {
+    const meta = this.meta(run);
+    for (const p of batch.params ?? []) {
+      const path = join(meta.dir, 'params', ...p.key.split('/'));
+      const existing = await readFile(path, 'utf8').catch(() => undefined);
+      if (existing === undefined) await writeFileAtomic(path, p.value, meta.dir);
+      else if (existing !== p.value) {
+        throw new MlflowError('INVALID_PARAMETER_VALUE',
+          `Changing param values is not allowed. Param with key='${p.key}' was already logged with value='${existing}' for run ID='${run.runId}'. Attempted logging new value '${p.value}'.`);
+      }
+    }
+    for (const t of batch.tags ?? []) await writeFileAtomic(join(meta.dir, 'tags', ...t.key.split('/')), t.value, meta.dir);
+    const lines = new Map<string, string>();
+    for (const m of batch.metrics ?? []) lines.set(m.key, (lines.get(m.key) ?? '') + metricLine(m.timestamp, m.value, m.step));
+    for (const [key, text] of lines) await appendLines(join(meta.dir, 'metrics', ...key.split('/')), text);
+  }
+
+  async updateRun(run: RunHandle, status: RunStatus, endTime: number): Promise<void> {
+    const meta = this.meta(run);
+    meta.fields.status = STATUS_CODE[status];
+    meta.fields.end_time = status === 'RUNNING' ? null : endTime;
+    await this.writeRunMeta(meta);
+  }
+
+  async logArtifact(run: RunHandle, artifactPath: string, source: ArtifactSource): Promise<void> {
+    const dest = join(this.meta(run).dir, 'artifacts', ...artifactPath.split('/').filter(Boolean));
+    await mkdir(dirname(dest), { recursive: true });
+    if ('file' in source) await copyFile(source.file, dest);
+    else await writeFile(dest, source.content);
+  }
+
+  async resolveSpooled(): Promise<string | undefined> {
+    return undefined;
+  }
+
+  async close(): Promise<void> {}
+
+  private meta(run: RunHandle): RunMeta {
+    const meta = run.runId ? this.runs.get(run.runId) : undefined;
+    if (!meta) throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `run ${run.runId ?? '?'} was not created by this store`);
+    return meta;
+  }
+
+  private async writeRunMeta(meta: RunMeta): Promise<void> {
+    await writeFileAtomic(join(meta.dir, 'meta.yaml'), renderMetaYaml(meta.fields));
+  }
+}
+
+async function readMeta(path: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    const parsed = parseYaml(await readFile(path, 'utf8')) as unknown;
+    return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+

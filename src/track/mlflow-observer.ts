@@ -1,0 +1,303 @@
+// Retort's run lifecycle as MLflow runs: one parent run per `retort run`, one child run per executed
+// node (tag mlflow.parentRunId), params = the node's resolved params as dotted keys, metrics with steps.
+// A cache hit creates no run: the parent gets a tag pointing at the run that produced the node and
+// that node's final metrics as `<node>/<metric>`, so the parent shows every result of the recipe.
+// The same logic drives the REST backend and the local FileStore backend. Hooks never throw:
+// failures become warnings (credentials redacted), and the run goes on.
+
+import { randomUUID } from 'node:crypto';
+import type { KeyValue, Metric, RunHandle, RunStatus, TrackingBackend } from './backend.js';
+import { BatchPreparer } from './batch-prep.js';
+import { flattenParams } from './flatten-params.js';
+import { nodeKeySegment } from './keys.js';
+import type { MetricPoint, NodeInfo, NodeResult, RunInfo, RunObserver, TrackingRef } from './observer.js';
+import { redactText, secretsFromEnv } from './redact.js';
+import { gitCommit, osUser } from './run-context.js';
+
+export interface MlflowObserverOptions {
+  /** Creates the backend on runStarted (may fail: tracking is then off with one warning). */
+  backend: () => Promise<TrackingBackend>;
+  warn: (msg: string) => void;
+  env: NodeJS.ProcessEnv;
+  /** Buffered metric points are sent at least this often (ms); 0 disables the timer. */
+  flushIntervalMs?: number;
+  /** A node's buffer is sent as soon as it holds this many points. */
+  maxBufferedPoints?: number;
+  now?: () => number;
+}
+
+const MAX_WARNINGS = 20;
+const STATUS: Record<NodeResult['status'], RunStatus> = { ok: 'FINISHED', failed: 'FAILED', cancelled: 'KILLED' };
+
+interface NodeState {
+  node: NodeInfo;
+  handle?: RunHandle;
+  buffer: Metric[];
+  /** Points already logged, so NodeResult.metrics repeating them are not logged twice. */
+  seen: Set<string>;
+  latest: Map<string, MetricPoint>;
+  finished: boolean;
+}
+
+export class MlflowObserver implements RunObserver {
+  private queue: Promise<void> = Promise.resolve();
+  private backend?: TrackingBackend;
+  private run?: RunInfo;
+  private parent?: RunHandle;
+  private parentFinished = false;
+  private readonly nodes = new Map<string, NodeState>();
+  private readonly prep: BatchPreparer;
+  private readonly secrets: string[];
+  private systemTags: KeyValue[] = [];
+  private timer?: NodeJS.Timeout;
+  private warnings = 0;
+  private closed = false;
+
+  constructor(private readonly opts: MlflowObserverOptions) {
+    this.secrets = secretsFromEnv(opts.env);
+    this.prep = new BatchPreparer((msg) => this.warn(msg));
+  }
+
+  async runStarted(run: RunInfo): Promise<void> {
+    this.run = run;
+    await this.enqueue('starting the MLflow run', async () => {
+      try {
+        this.backend = await this.opts.backend();
+      } catch (e) {
+        this.warn(`MLflow tracking is off for this run: ${(e as Error).message}`);
+        return;
+      }
+      const commit = await gitCommit(run.cwd);
+      this.systemTags = [
+        { key: 'mlflow.user', value: osUser(this.opts.env) },
+        { key: 'mlflow.source.name', value: run.recipe },
+        { key: 'mlflow.source.type', value: 'LOCAL' },
+        ...(commit ? [{ key: 'mlflow.source.git.commit', value: commit }] : []),
+        { key: 'retort.recipe', value: run.recipeName },
+        { key: 'retort.runId', value: run.runId },
+      ];
+      const runName = `${run.recipeName}-${timestamp(run.startedAt)}`;
+      const userTags = Object.entries(run.track.tags ?? {}).map(([key, value]) => ({ key, value: String(value) }));
+      this.parent = await this.backend.createRun({
+        experimentName: this.experimentName(),
+        runName,
+        startTime: run.startedAt,
+        tags: this.prep.tags([{ key: 'mlflow.runName', value: runName }, ...this.systemTags, ...userTags]),
+        clientRunId: randomUUID().replace(/-/g, ''),
+      });
+    });
+    const interval = this.opts.flushIntervalMs ?? 5000;
+    if (interval > 0 && !this.timer) {
+      this.timer = setInterval(() => void this.enqueue('sending metrics', () => this.flushAll()), interval);
+      this.timer.unref();
+    }
+  }
+
+  async nodeStarted(node: NodeInfo): Promise<TrackingRef | void> {
+    const state = this.state(node);
+    let ref: TrackingRef | undefined;
+    await this.enqueue(`starting the MLflow run of ${node.id}`, async () => {
+      const backend = this.backend;
+      if (!backend) return;
+      const tags = this.prep.tags([
+        { key: 'mlflow.runName', value: node.id },
+        ...this.systemTags,
+        { key: 'retort.key', value: node.key },
+        { key: 'retort.stage', value: node.stage },
+        { key: 'retort.plugin', value: `${node.plugin.id}@${node.plugin.version}` },
+        { key: 'retort.node', value: node.id },
+      ]);
+      state.handle = await backend.createRun({
+        experimentName: this.experimentName(),
+        runName: node.id,
+        startTime: this.now(),
+        tags,
+        parent: this.parent,
+        clientRunId: randomUUID().replace(/-/g, ''),
+      });
+      ref = this.refFor(state.handle);
+      const { params, overflow } = this.prep.params(flattenParams(node.params));
+      if (params.length) await backend.logBatch(state.handle, { params });
+      for (const full of overflow) {
+        // MLflow keeps 500 characters of a param; the whole value stays reachable as an artifact.
+        const path = `retort/params/${full.key}.txt`;
+        this.warn(`MLflow: param "${full.key}" of ${node.id} is longer than 500 characters; truncated, full value logged as artifact ${path}`);
+        await backend.logArtifact(state.handle, path, { content: full.value });
+      }
+    });
+    return ref;
+  }
+
+  nodeMetric(node: NodeInfo, point: MetricPoint): void {
+    const state = this.state(node);
+    this.record(state, point);
+    if (state.buffer.length >= (this.opts.maxBufferedPoints ?? 1000)) {
+      void this.enqueue(`sending metrics of ${node.id}`, () => this.flush(state));
+    }
+  }
+
+  async nodeFinished(node: NodeInfo, result: NodeResult): Promise<void> {
+    const state = this.state(node);
+    for (const point of result.metrics) if (!state.seen.has(pointId(point))) this.record(state, point);
+    state.finished = true;
+    await this.enqueue(`finishing the MLflow run of ${node.id}`, async () => {
+      await this.flush(state);
+      await this.logOnParent(node, [...state.latest.values()]);
+      const backend = this.backend;
+      if (!backend || !state.handle) return;
+      const tags: KeyValue[] = [{ key: 'retort.status', value: result.status }];
+      if (result.error) tags.push({ key: 'retort.error', value: this.redact(result.error) });
+      if (result.artifactDir) tags.push({ key: 'retort.artifactDir', value: result.artifactDir });
+      await backend.logBatch(state.handle, { tags: this.prep.tags(tags) });
+      await backend.updateRun(state.handle, STATUS[result.status], result.endedAt);
+    });
+  }
+
+  async nodeCached(node: NodeInfo, producedBy: TrackingRef | undefined, metrics: MetricPoint[]): Promise<void> {
+    await this.enqueue(`recording the cached node ${node.id}`, async () => {
+      const backend = this.backend;
+      if (!backend || !this.parent) return;
+      const link = await this.describeRef(producedBy);
+      await backend.logBatch(this.parent, { tags: this.prep.tags([{ key: `retort.cached/${nodeKeySegment(node.id)}`, value: link }]) });
+      await this.logOnParent(node, latestByName(metrics));
+    });
+  }
+
+  async runFinished(summary: { status: 'ok' | 'failed' | 'cancelled'; hits: number; ran: number; failed: number; endedAt: number }): Promise<void> {
+    await this.enqueue('finishing the MLflow run', async () => {
+      await this.flushAll();
+      const backend = this.backend;
+      if (!backend || !this.parent) return;
+      await backend.logBatch(this.parent, {
+        tags: [
+          { key: 'retort.status', value: summary.status },
+          { key: 'retort.hits', value: String(summary.hits) },
+          { key: 'retort.ran', value: String(summary.ran) },
+          { key: 'retort.failed', value: String(summary.failed) },
+        ],
+      });
+      await backend.updateRun(this.parent, STATUS[summary.status], summary.endedAt);
+      this.parentFinished = true;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return this.queue;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.enqueue('closing MLflow runs', async () => {
+      const backend = this.backend;
+      if (!backend) return;
+      // Runs still open at close were interrupted.
+      for (const state of this.nodes.values()) {
+        if (state.finished || !state.handle) continue;
+        await this.flush(state);
+        await backend.updateRun(state.handle, 'KILLED', this.now());
+      }
+      if (this.parent && !this.parentFinished) await backend.updateRun(this.parent, 'KILLED', this.now());
+    });
+    await this.enqueue('closing the MLflow backend', async () => this.backend?.close());
+  }
+
+  private record(state: NodeState, point: MetricPoint): void {
+    state.seen.add(pointId(point));
+    const latest = state.latest.get(point.name);
+    if (!latest || isLater(point, latest)) state.latest.set(point.name, point);
+    state.buffer.push(...this.prep.metrics([{ key: point.name, value: point.value, timestamp: point.timestamp, step: point.step }]));
+  }
+
+  private async flush(state: NodeState): Promise<void> {
+    if (state.buffer.length === 0) return;
+    const metrics = state.buffer.splice(0);
+    if (this.backend && state.handle) await this.backend.logBatch(state.handle, { metrics });
+  }
+
+  private async flushAll(): Promise<void> {
+    for (const state of this.nodes.values()) await this.flush(state);
+  }
+
+  /** A node's final metrics on the parent run as `<node>/<metric>`. */
+  private async logOnParent(node: NodeInfo, finals: MetricPoint[]): Promise<void> {
+    if (!this.backend || !this.parent || finals.length === 0) return;
+    const prefix = nodeKeySegment(node.id);
+    const metrics = this.prep.metrics(finals.map((p) => ({ key: `${prefix}/${p.name}`, value: p.value, timestamp: p.timestamp, step: p.step })));
+    await this.backend.logBatch(this.parent, { metrics });
+  }
+
+  private refFor(handle: RunHandle): TrackingRef {
+    const backend = this.backend!;
+    if (handle.runId) return { mlflowRunId: handle.runId, experimentId: handle.experimentId ?? '', trackingUri: backend.trackingUri };
+    return { mlflowSpoolId: handle.spoolId ?? '', experimentName: this.experimentName(), trackingUri: backend.trackingUri };
+  }
+
+  /** The producing run as a tag value: its run id (plus its tracking URI when it lives elsewhere). */
+  private async describeRef(ref: TrackingRef | undefined): Promise<string> {
+    if (!ref) return 'unknown';
+    let runId = ref.mlflowRunId;
+    if (!runId && ref.mlflowSpoolId) runId = (await this.backend?.resolveSpooled(ref.mlflowSpoolId)) ?? `spooled:${ref.mlflowSpoolId}`;
+    if (!runId) return 'unknown';
+    const uri = ref.trackingUri;
+    return uri && uri !== this.backend?.trackingUri ? `${runId} (${this.redact(uri)})` : runId;
+  }
+
+  private state(node: NodeInfo): NodeState {
+    let state = this.nodes.get(node.id);
+    if (!state) {
+      state = { node, buffer: [], seen: new Set(), latest: new Map(), finished: false };
+      this.nodes.set(node.id, state);
+    }
+    return state;
+  }
+
+  private experimentName(): string {
+    return this.run?.track.experiment || this.run?.recipeName || 'Default';
+  }
+
+  private now(): number {
+    return this.opts.now?.() ?? Date.now();
+  }
+
+  private enqueue(label: string, fn: () => Promise<void>): Promise<void> {
+    this.queue = this.queue.then(async () => {
+      try {
+        await fn();
+      } catch (e) {
+        this.warn(`MLflow: ${label} failed: ${(e as Error)?.message ?? String(e)}`);
+      }
+    });
+    return this.queue;
+  }
+
+  private redact(text: string): string {
+    return redactText(text, this.secrets);
+  }
+
+  private warn(msg: string): void {
+    this.warnings++;
+    if (this.warnings <= MAX_WARNINGS) this.opts.warn(this.redact(msg));
+    else if (this.warnings === MAX_WARNINGS + 1) this.opts.warn('MLflow: further tracking warnings suppressed');
+  }
+}
+
+function pointId(p: MetricPoint): string {
+  return `${p.name}\u0000${p.step}\u0000${p.timestamp}\u0000${p.value}`;
+}
+
+/** MLflow's "latest" value: the greatest (step, timestamp). */
+function isLater(a: MetricPoint, b: MetricPoint): boolean {
+  return a.step !== b.step ? a.step > b.step : a.timestamp >= b.timestamp;
+}
+
+function latestByName(points: MetricPoint[]): MetricPoint[] {
+  const latest = new Map<string, MetricPoint>();
+  for (const p of points) {
+    const cur = latest.get(p.name);
+    if (!cur || isLater(p, cur)) latest.set(p.name, p);
+  }
+  return [...latest.values()];
+}
+
+/** 20250102-030405 (UTC): readable and sortable in the run list. */
+function timestamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]/g, '').replace('T', '-').replace(/\..*/, '');
+}

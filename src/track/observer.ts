@@ -1,0 +1,61 @@
+// The run lifecycle as seen by trackers (MLflow, the local store, progress display).
+// The executor calls these hooks; observers must never throw into the executor:
+// a tracking failure is reported and spooled, the run goes on.
+
+export interface RunInfo {
+  runId: string;              // retort run id (also the run record file name)
+  recipe: string;             // recipe path as given
+  recipeName: string;
+  startedAt: number;          // ms since epoch
+  argv: string[];
+  cwd: string;
+  /** Resolved `track:` section of the recipe merged with CLI flags. */
+  track: TrackConfig;
+}
+
+export interface TrackConfig {
+  enabled: boolean;
+  /** MLflow tracking URI; when absent, a local FileStore under runs/mlruns. */
+  uri?: string;
+  experiment: string;
+  /** Extra tags for the parent run. */
+  tags?: Record<string, string>;
+}
+
+export interface NodeInfo {
+  id: string;                 // e.g. "train#2" or "eval[rte]"
+  stage: string;
+  key: string;
+  plugin: { id: string; version: string };
+  params: Record<string, unknown>;
+  /** The labelled key structure (for tags / debugging). */
+  keyStructure: unknown;
+}
+
+export interface MetricPoint { name: string; value: number; step: number; timestamp: number }
+
+export interface NodeResult {
+  status: 'ok' | 'failed' | 'cancelled';
+  metrics: MetricPoint[];
+  startedAt: number;
+  endedAt: number;
+  error?: string;
+  /** Path of the published artifact (status ok). */
+  artifactDir?: string;
+}
+
+/** What a tracker wants remembered with a published artifact (e.g. the MLflow run that produced it). */
+export type TrackingRef = Record<string, string>;
+
+export interface RunObserver {
+  runStarted(run: RunInfo): Promise<void>;
+  /** Called before a node executes; the returned ref is stored in the node's manifest. */
+  nodeStarted(node: NodeInfo): Promise<TrackingRef | void>;
+  nodeMetric(node: NodeInfo, point: MetricPoint): void;
+  nodeFinished(node: NodeInfo, result: NodeResult): Promise<void>;
+  /** A cache hit; `producedBy` is the ref stored when the artifact was produced. */
+  nodeCached(node: NodeInfo, producedBy: TrackingRef | undefined, metrics: MetricPoint[]): Promise<void>;
+  runFinished(summary: { status: 'ok' | 'failed' | 'cancelled'; hits: number; ran: number; failed: number; endedAt: number }): Promise<void>;
+  /** Flush pending writes (called before exit, also on interrupt). */
+  close(): Promise<void>;
+}

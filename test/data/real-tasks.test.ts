@@ -1,0 +1,19 @@
+import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { listTaskFolders, loadTaskFolder } from '../../src/data/task-folder.js';
+
+const ROOT = '/work/shared/data/tasks';
+
+// Validates every row of every split of the shared real datasets (read in place, never copied).
+describe.skipIf(!existsSync(ROOT))('shared real task folders', () => {
+  it('every task folder loads and validates', async () => {
+    const dirs = await listTaskFolders(ROOT);
+    expect(dirs.length).toBeGreaterThanOrEqual(25);
+    for (const dir of dirs) {
+      const { meta, splits } = await loadTaskFolder(dir);
+      expect(meta.name).toBe(basename(dir));
+      for (const [split, rows] of Object.entries(splits)) expect(rows.length, `${meta.name}/${split}`).toBe(meta.splits[split]);
+    }
+  });
+});

@@ -1,0 +1,189 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { NgramLM, trainNgramModel } from '../../../src/ml/lm/ngram.js';
+import { ReferenceKneserNey, referenceLogProbs } from '../../../src/ml/lm/ngram-reference.js';
+import { BOS_ID, tokenize } from '../../../src/ml/tokenize.js';
+
+// A small corpus with repeated structure (so every order has real counts) and rare words.
+function corpus(n: number, seed = 7): string[] {
+  let s = seed;
+  const rnd = (k: number): number => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return (s >>> 8) % k;
+  };
+  const subj = ['the cat', 'a dog', 'my neighbour', 'the old man', 'Alice', 'Bob'];
+  const verb = ['sees', 'likes', 'walks to', 'paints', 'finds'];
+  const obj = ['the park', 'a red ball', 'the river', 'an apple', 'the house', 'a blue car'];
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const q = `Question: what does ${subj[rnd(subj.length)]} do?`;
+    const a = `${subj[rnd(subj.length)]} ${verb[rnd(verb.length)]} ${obj[rnd(obj.length)]}.`;
+    out.push(`${q}\n${a}\n`);
+  }
+  return out;
+}
+
+const texts = corpus(300);
+const tmp = mkdtempSync(join(tmpdir(), 'ngram-test-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function sumOverVocabulary(lm: NgramLM, context: string): number {
+  const sc = lm.model.newScorer(lm.mix);
+  for (const id of lm.model.encode(context).ids) sc.push(id);
+  let sum = 0;
+  for (let w = 0; w < lm.model.vocab.size; w++) sum += sc.prob(w);
+  return sum;
+}
+
+describe('n-gram language model', () => {
+  const contexts = ['', 'Question: what does', 'the cat sees a', 'zebra unknown words here .', 'Question: what does Bob do?\nthe old man paints the'];
+
+  for (const order of [1, 2, 3, 4, 5]) {
+    for (const lambda of [0, 0.3]) {
+      it(`probabilities sum to 1 over the vocabulary and <unk> (order ${order}, λ=${lambda})`, () => {
+        const lm = NgramLM.train(texts, { order, lambda, mu: 0.5 });
+        for (const c of contexts) expect(Math.abs(sumOverVocabulary(lm, c) - 1)).toBeLessThan(1e-9);
+      });
+    }
+  }
+
+  it('sums to 1 with a fixed discount and a capped vocabulary', () => {
+    const lm = NgramLM.train(texts, { order: 3, discount: 0.7, maxVocab: 20, lambda: 0.4, mu: 0.2 });
+    expect(lm.model.vocab.size).toBe(20);
+    for (const c of contexts) expect(Math.abs(sumOverVocabulary(lm, c) - 1)).toBeLessThan(1e-9);
+  });
+
+  it('matches the plain reference implementation token by token', () => {
+    for (const order of [1, 2, 3, 4]) {
+      for (const [lambda, mu] of [[0, 0.5], [0.3, 0.5], [0.5, 0]] as const) {
+        const lm = NgramLM.train(texts.slice(0, 120), { order, lambda, mu, maxVocab: 40 });
+        const seqs = texts.slice(0, 120).map((t) => [...lm.model.vocab.encode(tokenize(t, { lowercase: true }))]);
+        const ref = new ReferenceKneserNey(seqs, order, lm.model.vocab.size);
+        expect(ref.discounts).toEqual(lm.model.info.discounts);
+        const probe = 'Question: what does the zebra do?\nthe cat walks to the park. Question: what does Alice do?\nAlice finds a red ball.';
+        const ids = [...lm.model.encode(probe).ids];
+        const expected = referenceLogProbs(ref, ids, lambda, mu);
+        const got = lm.analyze(probe).logProbs;
+        expect(got.length).toBe(expected.length);
+        got.forEach((lp, i) => expect(lp).toBeCloseTo(expected[i], 12));
+      }
+    }
+  });
+
+  it('is deterministic: the same texts give byte-identical model files', () => {
+    const a = NgramLM.train(texts, { order: 4 }).serialize();
+    const b = NgramLM.train([...texts], { order: 4 }).serialize();
+    expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
+    const c = NgramLM.train(texts.slice(1), { order: 4 }).serialize();
+    expect(Buffer.from(a).equals(Buffer.from(c))).toBe(false);
+  });
+
+  it('saves and loads a model that scores identically', async () => {
+    const lm = NgramLM.train(texts, { order: 4, lambda: 0.25, mu: 0.4 });
+    const file = join(tmp, 'model.ngram');
+    await lm.save(file);
+    const back = await NgramLM.load(file);
+    expect(back.mix).toEqual({ lambda: 0.25, mu: 0.4 });
+    const probe = 'Question: what does Bob do?\nBob likes an apple.';
+    expect(back.analyze(probe).logProbs).toEqual(lm.analyze(probe).logProbs);
+    const overridden = await NgramLM.load(file, { lambda: 0 });
+    expect(overridden.mix).toEqual({ lambda: 0, mu: 0.4 });
+  });
+
+  it('rejects files that are not models, with the file name', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const bad = join(tmp, 'bad.ngram');
+    await writeFile(bad, 'hello world, not a model');
+    await expect(NgramLM.load(bad)).rejects.toThrow(/bad\.ngram: not an n-gram model file/);
+    await expect(NgramLM.load(join(tmp, 'missing.ngram'))).rejects.toThrow(/missing\.ngram: file not found/);
+  });
+
+  it('a demonstration containing the gold answer raises its log-probability', async () => {
+    const lm = NgramLM.train(texts, { order: 4 });
+    const query = 'Question: what does the zebra do?\n';
+    const gold = 'the zebra juggles seven oranges.';
+    const demo = 'Question: what does the zebra do?\nthe zebra juggles seven oranges.\n\n';
+    const unrelated = 'Question: what does Bob do?\nBob likes a red ball.\n\n';
+    const [zero, withGold, withOther] = await lm.scoreContinuations([
+      { context: query, continuation: gold },
+      { context: demo + query, continuation: gold },
+      { context: unrelated + query, continuation: gold },
+    ]);
+    expect(withGold.sumLogProb).toBeGreaterThan(zero.sumLogProb + 1);
+    expect(withGold.sumLogProb).toBeGreaterThan(withOther.sumLogProb + 1);
+    // Without the cache the demonstration hardly matters: the effect comes from in-context mixing.
+    const noCache = NgramLM.train(texts, { order: 4, lambda: 0 });
+    const [z0, g0] = await noCache.scoreContinuations([
+      { context: query, continuation: gold },
+      { context: demo + query, continuation: gold },
+    ]);
+    expect(Math.abs(g0.sumLogProb - z0.sumLogProb)).toBeLessThan(withGold.sumLogProb - zero.sumLogProb);
+  });
+
+  it('scores continuations as the tokens of context + continuation after the context', async () => {
+    const lm = NgramLM.train(texts, { order: 3 });
+    const cases = [
+      { context: 'Question: what does Bob do?\n', continuation: 'Bob paints the house.' },
+      { context: 'the old ma', continuation: 'n sees' }, // a word split by the boundary
+      { context: "Bob'", continuation: 's ball' }, // an apostrophe merge across the boundary
+      { context: '', continuation: 'the cat' },
+      { context: 'the cat', continuation: '' },
+    ];
+    const got = await lm.scoreContinuations(cases);
+    cases.forEach((c, i) => {
+      const full = c.context + c.continuation;
+      const a = lm.analyze(full);
+      const lps = a.logProbs.filter((_, j) => a.offsets[j] >= c.context.length);
+      const sum = lps.reduce((x, y) => x + y, 0);
+      expect(got[i].tokens).toBe(lps.length);
+      expect(got[i].sumLogProb).toBeCloseTo(sum, 12);
+      expect(got[i].tokenTexts).toEqual(a.tokens.filter((_, j) => a.offsets[j] >= c.context.length));
+    });
+    expect(got[1].tokenTexts).toEqual(['sees']); // "man" belongs to the context
+    expect(got[4].meanLogProb).toBe(-Infinity);
+  });
+
+  it('finds the exact most probable next tokens', () => {
+    const lm = NgramLM.train(texts, { order: 4, lambda: 0.3 });
+    const sc = lm.model.newScorer(lm.mix);
+    for (const id of lm.model.encode('Question: what does the cat do?\nthe cat').ids) sc.push(id);
+    const brute: { word: number; p: number }[] = [];
+    for (let w = 0; w < lm.model.vocab.size; w++) if (w !== BOS_ID) brute.push({ word: w, p: sc.prob(w) });
+    brute.sort((a, b) => b.p - a.p || a.word - b.word);
+    expect(sc.top(5, false).map((t) => t.word)).toEqual(brute.slice(0, 5).map((b) => b.word));
+  });
+
+  it('generates greedily and stops at a stop string', async () => {
+    const lm = NgramLM.train(['the answer is forty two .\nend', 'the answer is forty two .\nend'], { order: 3, lambda: 0 });
+    const [a, b, c] = await lm.generate([
+      { prompt: 'the answer', maxTokens: 10, stop: ['\n'] },
+      { prompt: 'the answer', maxTokens: 2 },
+      { prompt: 'the answer', maxTokens: 10, stop: ['two'] },
+    ]);
+    expect(a).toBe(' is forty two.');
+    expect(b).toBe(' is forty');
+    expect(c).toBe(' is forty ');
+  });
+
+  it('chooses options by mean log-likelihood and classifies by constrained decoding', async () => {
+    // Both labels are equally frequent in training; only the demonstrations tip the balance.
+    const lm = NgramLM.train([...corpus(300, 3), 'Is it good? yes', 'Is it good? no'], { order: 4 });
+    const mc = await lm.chooseOption('Question: what does Bob do?\nBob walks to', [' the zebra pit', ' the park.']);
+    expect(mc.index).toBe(1);
+    expect(mc.scores[1]).toBeGreaterThan(mc.scores[0]);
+    const demos = 'Is it good? yes\n\nIs it good? yes\n\nIs it good? yes\n\nIs it good? ';
+    const cls = await lm.classify(demos, ['no', 'yes']);
+    expect(cls.label).toBe('yes');
+    expect(cls.scores).toHaveLength(2);
+    const flipped = await lm.classify(demos.replaceAll('yes', 'no'), ['no', 'yes']);
+    expect(flipped.label).toBe('no');
+  });
+
+  it('rejects bad settings', () => {
+    expect(() => trainNgramModel(texts, { order: 0 })).toThrow(/order/);
+    expect(() => trainNgramModel(texts, { discount: 1.5 })).toThrow(/discount/);
+    expect(() => NgramLM.train(texts, { lambda: 1 })).toThrow(/λ/);
+  });
+});
