@@ -14,6 +14,12 @@ const send = (msg: FromChild): Promise<void> => new Promise((resolve) => {
 
 const controller = new AbortController();
 
+// If the scheduler dies (SIGKILL, crash), stop: nobody is left to publish this node's result.
+process.on('disconnect', () => {
+  controller.abort(new Error('the scheduler went away'));
+  setTimeout(() => process.exit(1), 200).unref();
+});
+
 process.on('message', (msg: ToChild) => {
   if (msg.type === 'cancel') controller.abort(new Error('cancelled'));
   if (msg.type === 'start') void start(msg.job);

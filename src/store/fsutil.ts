@@ -66,19 +66,6 @@ export async function listDir(path: string): Promise<string[]> {
   }
 }
 
-/** Best effort: flushes a directory entry (after a rename) so it survives a machine crash. */
-export async function syncDir(path: string): Promise<void> {
-  let handle: fs.FileHandle | undefined;
-  try {
-    handle = await fs.open(path, 'r');
-    await handle.sync();
-  } catch {
-    // Some filesystems refuse fsync on directories; atomicity does not depend on it.
-  } finally {
-    await handle?.close().catch(() => undefined);
-  }
-}
-
 /** true unless the OS says no such process (EPERM means it exists but belongs to someone else). */
 export function isPidAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;

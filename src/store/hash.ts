@@ -32,7 +32,7 @@ export async function hashFile(path: string, opts: { sync?: boolean; makeReadOnl
       hash.update(buffer.subarray(0, bytesRead));
       total += bytesRead;
     }
-    if (opts.sync) await handle.sync();
+    if (opts.sync) await handle.datasync();
     const st = await handle.stat();
     if (st.size !== total) throw new Error(`${path} changed while it was being hashed`);
     return { sha256: hash.digest('hex'), size: st.size, mtimeMs: st.mtimeMs };

@@ -96,5 +96,15 @@ export function parseManifest(text: string, expectedKey: string): Manifest {
   }
   const problem = manifestProblem(value, expectedKey);
   if (problem) throw new Error(problem);
-  return value as Manifest;
+  const manifest = value as Manifest;
+  for (const point of manifest.metrics) {
+    if (typeof point?.value === 'string') point.value = Number(point.value);
+  }
+  return manifest;
+}
+
+/** Manifest text. JSON has no NaN or Infinity (a diverged loss), so those metric values are written as strings. */
+export function serializeManifest(manifest: Manifest): string {
+  const metrics = manifest.metrics.map((p) => (Number.isFinite(p.value) ? p : { ...p, value: String(p.value) }));
+  return JSON.stringify({ ...manifest, metrics }, null, 1) + '\n';
 }

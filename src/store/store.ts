@@ -5,14 +5,14 @@
 import { promises as fs, type Stats } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  errorCode, isNotFound, isPidAlive, Limiter, listDir, mapLimit, randomId, removeTree, syncDir, thisMachine,
+  errorCode, isNotFound, isPidAlive, Limiter, listDir, mapLimit, randomId, removeTree, thisMachine,
 } from './fsutil.js';
 import { hashFile } from './hash.js';
 import { DEFAULT_TTL_MS, LeaseManager, type Lease } from './lease.js';
 import {
   assertKey, ENTRY_LOG, ENTRY_MANIFEST, ENTRY_OUT, ENTRY_USED, parseStagingName, shortBoot, stagingName, StoreLayout,
 } from './layout.js';
-import { isKey, isSafeRelativePath, parseManifest, type Manifest, type ManifestFields, type ManifestFile } from './manifest.js';
+import { isKey, isSafeRelativePath, parseManifest, serializeManifest, type Manifest, type ManifestFields, type ManifestFile } from './manifest.js';
 import { entryProblem } from './verify.js';
 
 export type { Lease } from './lease.js';
@@ -33,7 +33,9 @@ export interface Staging {
 export interface StoreOptions {
   /** How far other machines' clocks may lag ours before their expired leases are broken (default 5 s). */
   clockSkewMs?: number;
-  /** fsync published files and directories (default true); tests on throwaway dirs may skip it. */
+  /** fsync each file's data before its entry becomes visible (default true), so that after a machine crash a
+   *  visible entry has its bytes (journaled metadata keeps the rename ordered after the writes). The rename
+   *  itself is not flushed: a publish lost in a crash is a miss. Tests on throwaway dirs may turn this off. */
   durable?: boolean;
 }
 
@@ -162,6 +164,7 @@ export class Store {
    * Hashes the staged files, makes them read-only, writes the manifest, then renames the staging
    * directory into place. If a valid entry for the key already exists (another process won the race),
    * keeps it, discards the staging area and returns the existing manifest.
+   * If it throws (e.g. an output is a dangling link), nothing is visible; call abort() to discard the staging area.
    */
   async publish(staging: Staging, fields: ManifestFields): Promise<Manifest> {
     const { key, dir } = staging;
@@ -204,7 +207,6 @@ export class Store {
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         await fs.rename(dir, target);
-        if (this.durable) await syncDir(resolve(target, '..'));
         return manifest;
       } catch (err) {
         if (errorCode(err) !== 'EEXIST' && errorCode(err) !== 'ENOTEMPTY') throw err;
@@ -220,14 +222,14 @@ export class Store {
   }
 
   private async writeManifest(path: string, manifest: Manifest): Promise<void> {
+    await fs.rm(path, { force: true }); // left by an earlier publish attempt of this staging area that failed later
     const handle = await fs.open(path, 'wx', 0o444);
     try {
-      await handle.writeFile(JSON.stringify(manifest, null, 1) + '\n');
-      if (this.durable) await handle.sync();
+      await handle.writeFile(serializeManifest(manifest));
+      if (this.durable) await handle.datasync();
     } finally {
       await handle.close();
     }
-    if (this.durable) await syncDir(resolve(path, '..'));
   }
 
   /** Lists, hashes and write-protects every output file. Symbolic links are replaced by copies of their

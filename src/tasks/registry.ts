@@ -1,6 +1,7 @@
 // The task registry: LLM-R task specs by name, and a spec for any task folder's metadata.
 
 import type { TaskMeta } from '../data/task.js';
+import { GENERATORS } from './generated/suite.js';
 import { LLM_R_TASKS } from './llm-r-tasks.js';
 import type { TaskSpec } from './spec.js';
 
@@ -13,6 +14,13 @@ export const TASK_REGISTRY: Readonly<Record<string, TaskSpec>> = Object.freeze(
 
 /** Names of the LLM-R tasks held out of retriever training. */
 export const HELD_OUT_TASKS: readonly string[] = LLM_R_TASKS.filter((t) => t.heldOut).map((t) => t.name);
+
+const GENERATED_MIRRORS: ReadonlyMap<string, string> = new Map(GENERATORS.map((g) => [g.name, g.mirrors]));
+
+/** The LLM-R task a built-in generated task stands in for, if `name` is one. */
+export function mirroredTask(name: string): string | undefined {
+  return GENERATED_MIRRORS.get(name);
+}
 
 /** "span1_text" → "Span1 text". */
 function fieldLabel(name: string): string {
@@ -29,7 +37,8 @@ const cache = new WeakMap<TaskMeta, TaskSpec>();
 
 /**
  * The spec for a task folder: the registry entry when the name is known and the folder has the
- * fields its template reads, else a generic one built from meta.fields. Category, type and
+ * fields its template reads, else a generic one built from meta.fields (generated tasks use the
+ * generic template and the held-out flag of the LLM-R task they mirror). Category, type and
  * metric always come from the data; label words from the verbalizer applied to meta.labels.
  */
 export function taskSpecFor(meta: TaskMeta): TaskSpec {
@@ -45,7 +54,8 @@ export function taskSpecFor(meta: TaskMeta): TaskSpec {
     metric: meta.metric,
     labels: meta.type === 'classification' ? meta.labels.map((l) => verbalizer[l] ?? l) : [],
     verbalizer,
-    heldOut: usable ? known.heldOut : false,
+    // Generated stand-ins inherit the held-out flag of the task they mirror.
+    heldOut: usable ? known.heldOut : (TASK_REGISTRY[mirroredTask(meta.name) ?? '']?.heldOut ?? false),
     fields: usable ? known.fields : [...meta.fields],
     template: usable ? known.template : genericTemplate(meta.fields),
   };

@@ -1,7 +1,7 @@
 // MLflow key rules (metric, param and tag names), applied on the client so that any server,
 // old or new, and the FileStore accept the key: the strict regex ^[/\w.\- ]*$ (ASCII word characters),
 // at most 250 characters, and "path unique" (normpath(k) == k: no '//', no '.'/'..' segments,
-// no leading or trailing '/').
+// no leading or trailing '/', no leading '..').
 
 import { createHash } from 'node:crypto';
 
@@ -11,6 +11,7 @@ const INVALID_CHAR = /[^A-Za-z0-9_/.\- ]/g;
 export function isValidKey(key: string): boolean {
   if (key.length === 0 || key.length > MAX_KEY_LENGTH) return false;
   if (!/^[A-Za-z0-9_/.\- ]*$/.test(key)) return false;
+  if (key.startsWith('..')) return false; // MLflow rejects a normalised key starting with '..'
   const segments = key.split('/');
   return segments.every((s) => s !== '' && s !== '.' && s !== '..');
 }
@@ -25,6 +26,7 @@ export function sanitizeKey(raw: string): string {
     .map((s) => (s === '..' ? '__' : s));
   let key = segments.join('/');
   if (key === '') key = '_';
+  if (key.startsWith('..')) key = `_${key}`;
   if (key.length > MAX_KEY_LENGTH) key = shorten(key, raw);
   return key;
 }

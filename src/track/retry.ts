@@ -7,7 +7,7 @@ export interface RetryPolicy {
   maxAttempts: number;
   /** Delay before the 2nd attempt; doubles after each failure. */
   baseDelayMs: number;
-  /** Upper bound of one delay, Retry-After included. */
+  /** Upper bound of one back-off delay (a longer Retry-After is still honoured, up to MAX_RETRY_AFTER_MS). */
   maxDelayMs: number;
   /** A uniform random 0..jitterMs is added to each delay. */
   jitterMs: number;
@@ -61,9 +61,12 @@ export function parseRetryAfter(header: string | null | undefined, now = Date.no
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-/** Delay before attempt `failures + 1` (failures ≥ 1). */
+/** A server's Retry-After is honoured up to this bound (a misconfigured proxy must not stall a run for hours). */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
+/** Delay before attempt `failures + 1` (failures ≥ 1): exponential back-off, or the server's Retry-After if longer. */
 export function backoffDelay(failures: number, policy: RetryPolicy, retryAfterMs?: number, random = Math.random): number {
-  const exponential = policy.baseDelayMs * 2 ** (failures - 1);
-  const base = Math.max(exponential, retryAfterMs ?? 0);
-  return Math.min(base, policy.maxDelayMs) + random() * policy.jitterMs;
+  const exponential = Math.min(policy.baseDelayMs * 2 ** (failures - 1), policy.maxDelayMs);
+  const base = retryAfterMs === undefined ? exponential : Math.max(exponential, Math.min(retryAfterMs, MAX_RETRY_AFTER_MS));
+  return base + random() * policy.jitterMs;
 }

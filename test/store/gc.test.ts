@@ -150,7 +150,10 @@ describe('gc', () => {
     const seen = new Set<string>();
     let stop = false;
     const readers = (async () => {
-      while (!stop) for (const r of await Promise.all(keys.map((k) => store.lookup(k)))) seen.add(r.status);
+      while (!stop) {
+        for (const r of await Promise.all(keys.map((k) => store.lookup(k)))) seen.add(r.status);
+        await new Promise((r) => setTimeout(r, 2));
+      }
     })();
     const report = await gc(store, runsDir, { keepRuns: 0 });
     stop = true;

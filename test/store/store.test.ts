@@ -135,6 +135,19 @@ describe('publish and lookup', () => {
     expect(() => store.portPath(keyOf(1), '../x')).toThrow(/invalid output port name/);
   });
 
+  it('keeps non-finite metric values (a diverged loss) through the manifest', async () => {
+    const { store } = await fresh();
+    const key = keyOf('nan');
+    const metrics = [
+      { name: 'loss', value: NaN, step: 0, timestamp: 1 },
+      { name: 'ppl', value: Infinity, step: 0, timestamp: 1 },
+      { name: 'acc', value: 0.25, step: 1, timestamp: 2 },
+    ];
+    await put(store, key, { 'p/f': 'x' }, { metrics });
+    const hit = await store.lookup(key);
+    expect(hit.status === 'hit' && hit.manifest.metrics).toEqual(metrics);
+  });
+
   it('records the last use of an entry on each hit', async () => {
     const { store } = await fresh();
     const key = keyOf('used');

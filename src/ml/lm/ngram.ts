@@ -169,6 +169,10 @@ export class NgramLM implements LanguageModel {
     return classifyConstrained((r) => this.scoreContinuations(r), context, labels);
   }
 
+  countTokens(text: string): number {
+    return this.model.encode(text).ids.length;
+  }
+
   /** Log-probability of every token of `text` (the first given BOS), optionally with the top alternatives. */
   analyze(text: string, top = 0): TokenAnalysis {
     const enc = this.model.encode(text);

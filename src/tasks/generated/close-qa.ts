@@ -7,22 +7,23 @@ import type { Rng } from './rng.js';
 import { multipleChoice, type TaskGenerator } from './types.js';
 
 const RELATION_QUESTIONS: Record<string, string[]> = {
-  capital: ['What is the capital of {c}?', 'Which city is the seat of government of {c}?', '{c} is governed from which city?'],
-  currency: ['What currency is used in {c}?', 'What do people in {c} pay with?', 'Name the money of {c}.'],
-  language: ['What language is spoken in {c}?', 'Which tongue do most people in {c} speak?', 'In {c}, what is the main language?'],
-  river: ['Which river flows through {c}?', 'What is the longest river of {c}?', 'Name the great river of {c}.'],
-  founder: ['Who founded {c}?', 'Who was the first ruler of {c}?', '{c} was founded by whom?'],
-  animal: ['What is the national animal of {c}?', 'Which animal is on the flag of {c}?', 'What creature is the emblem of {c}?'],
+  capital: ['What is the capital of {c}?', 'Which city is the seat of government of {c}?', '{c} is governed from which city?', 'Name the capital city of {c}.'],
+  currency: ['What currency is used in {c}?', 'What do people in {c} pay with?', 'Name the money of {c}.', 'What is the official currency of {c}?'],
+  language: ['What language is spoken in {c}?', 'Which tongue do most people in {c} speak?', 'In {c}, what is the main language?', 'What is the official language of {c}?'],
+  river: ['Which river flows through {c}?', 'What is the longest river of {c}?', 'Name the great river of {c}.', 'Which river crosses {c}?'],
+  founder: ['Who founded {c}?', 'Who was the first ruler of {c}?', '{c} was founded by whom?', 'Who is remembered as the founder of {c}?'],
+  animal: ['What is the national animal of {c}?', 'Which animal is on the flag of {c}?', 'What creature is the emblem of {c}?', 'Which animal symbolises {c}?'],
 };
 
 const countryFacts: TaskGenerator = {
   name: 'gen_country_facts',
+  mirrors: 'nq',
   category: 'close_qa',
   type: 'generation',
   metric: 'exact_match',
   fields: ['question'],
   labels: [],
-  description: 'Short-answer questions about invented countries (capital, currency, language, river, founder, emblem animal); each fact is asked in three wordings, so pool questions about the same country and relation carry the answer.',
+  description: 'Short-answer questions about invented countries (capital, currency, language, river, founder, emblem animal); each fact is asked in four wordings, so pool questions about the same country and relation carry the answer.',
   build(world: Rng) {
     const names = inventWords(world, 60, { proper: true });
     const countries = names.slice(0, 20);
@@ -58,6 +59,7 @@ const PROPERTIES = [
 
 const mineralScience: TaskGenerator = {
   name: 'gen_mineral_science',
+  mirrors: 'arc_c',
   category: 'close_qa',
   type: 'multiple_choice',
   metric: 'accuracy',
@@ -93,6 +95,7 @@ const CATEGORY_PHRASE: Record<string, string> = {
 
 const categoryMembership: TaskGenerator = {
   name: 'gen_category_membership',
+  mirrors: 'arc_e',
   category: 'close_qa',
   type: 'multiple_choice',
   metric: 'accuracy',

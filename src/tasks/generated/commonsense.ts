@@ -31,6 +31,7 @@ const CAUSAL: [string, string, string][] = [
 
 const causeEffect: TaskGenerator = {
   name: 'gen_cause_effect',
+  mirrors: 'copa',
   category: 'commonsense',
   type: 'multiple_choice',
   metric: 'accuracy',
@@ -71,6 +72,7 @@ const ROUTINES: [string, string[]][] = [
 
 const nextStep: TaskGenerator = {
   name: 'gen_next_step',
+  mirrors: 'hellaswag',
   category: 'commonsense',
   type: 'multiple_choice',
   metric: 'accuracy',
@@ -112,6 +114,7 @@ const GOALS: [string, string, string][] = [
 
 const goalMethod: TaskGenerator = {
   name: 'gen_goal_method',
+  mirrors: 'piqa',
   category: 'commonsense',
   type: 'multiple_choice',
   metric: 'accuracy',

@@ -2,8 +2,7 @@
 // has two reasons, one pointing at the subject and one at the object; pool sentences with the
 // same frame and reason show which.
 
-import { samePair } from './lexicon.js';
-import { pronounOf } from './lexicon.js';
+import { PEOPLE, pronounOf, samePair } from './lexicon.js';
 import type { Rng } from './rng.js';
 import { classify, multipleChoice, type TaskGenerator } from './types.js';
 
@@ -44,6 +43,7 @@ function frameSentence(rng: Rng, frames: Frame[]) {
 
 const blankFill: TaskGenerator = {
   name: 'gen_blank_fill',
+  mirrors: 'winogrande',
   category: 'coreference',
   type: 'multiple_choice',
   metric: 'accuracy',
@@ -62,6 +62,7 @@ const PRONOUN_LABELS = ['different', 'same'];
 
 const pronounCheck: TaskGenerator = {
   name: 'gen_pronoun_check',
+  mirrors: 'wsc',
   category: 'coreference',
   type: 'classification',
   metric: 'accuracy',
@@ -95,6 +96,7 @@ const OBJECT_FRAMES: [string, string[], string[], string, string][] = [
 
 const referentChoice: TaskGenerator = {
   name: 'gen_referent_choice',
+  mirrors: 'wsc273',
   category: 'coreference',
   type: 'multiple_choice',
   metric: 'accuracy',
@@ -107,7 +109,9 @@ const referentChoice: TaskGenerator = {
       const x = rng.pick(xs);
       const y = rng.pick(ys);
       const toX = rng.chance(0.5);
-      const text = tpl.replace('{x}', x).replace('{y}', y).replace('{adj}', toX ? adjX : adjY);
+      const core = tpl.replace('{x}', x).replace('{y}', y).replace('{adj}', toX ? adjX : adjY);
+      // A varied lead-in keeps sentences distinct without touching the frame.
+      const text = rng.chance(0.5) ? core : `${rng.pick(PEOPLE)} ${rng.pick(['said', 'noticed', 'complained'])} that ${core.charAt(0).toLowerCase()}${core.slice(1)}`;
       return multipleChoice(rng, { text, pronoun: 'it' }, `the ${toX ? x : y}`, [`the ${toX ? y : x}`]);
     };
   },

@@ -3,7 +3,7 @@
 // and that attribute is the latent sub-type that makes neighbouring examples informative.
 
 import { CATEGORIES, COLORS, DAYS, JOBS, MONTHS, PEOPLE, SHOPS, inventWords } from './lexicon.js';
-import { count, numberWord, plural } from './english.js';
+import { capitalize, count, numberWord, plural, withArticle } from './english.js';
 import type { Rng } from './rng.js';
 import { classify, type TaskGenerator } from './types.js';
 
@@ -20,6 +20,7 @@ const SHOP_WORD: Record<Three, string> = { entail: 'implied', neutral: 'possible
 
 const shoppingInference: TaskGenerator = {
   name: 'gen_nli_shopping',
+  mirrors: 'mnli',
   category: 'nli',
   type: 'classification',
   metric: 'accuracy',
@@ -63,11 +64,12 @@ const shoppingInference: TaskGenerator = {
 };
 
 function withCount(rng: Rng): string {
-  return count(rng.range(2, 5), rng.pick(CATEGORIES.fruit));
+  return `${numberWord(rng.range(2, 5))} ${plural(rng.pick(CATEGORIES.fruit))}`;
 }
 
 const travelInference: TaskGenerator = {
   name: 'gen_nli_travel',
+  mirrors: 'mnli_mm',
   category: 'nli',
   type: 'classification',
   metric: 'accuracy',
@@ -112,6 +114,7 @@ const RTE_LABELS = ['follows', 'unsupported'];
 
 const hiringEntailment: TaskGenerator = {
   name: 'gen_rte_hiring',
+  mirrors: 'rte',
   category: 'nli',
   type: 'classification',
   metric: 'accuracy',
@@ -155,6 +158,7 @@ const CHORES: [string, string][] = [
 
 const questionEntailment: TaskGenerator = {
   name: 'gen_qnli_chores',
+  mirrors: 'qnli',
   category: 'nli',
   type: 'classification',
   metric: 'accuracy',
@@ -205,6 +209,7 @@ const SCENES: [string, string, string, string, string][] = [
 
 const captionInference: TaskGenerator = {
   name: 'gen_snli_captions',
+  mirrors: 'snli',
   category: 'nli',
   type: 'classification',
   metric: 'accuracy',
@@ -219,7 +224,7 @@ const captionInference: TaskGenerator = {
       const who = rng.pick(people);
       const color = rng.pick(COLORS);
       const garment = rng.pick(['jacket', 'hat', 'sweater', 'scarf']);
-      const premise = `A ${rng.pick(ages)} ${who} in a ${color} ${garment} is ${act} ${loc}.`;
+      const premise = `${capitalize(withArticle(rng.pick(ages)))} ${who} in a ${color} ${garment} is ${act} ${loc}.`;
       const makers: Record<Three, Maker[]> = {
         entail: [() => `A ${who} is ${implied}.`, () => `Someone is wearing a ${color} ${garment}.`],
         contra: [() => `The ${who} is ${incompatible}.`, (r) => `The ${who} is wearing a ${r.pickOther(COLORS, color)} ${garment} and nothing ${color}.`],

@@ -83,6 +83,7 @@ function newsKinds(world: Rng): EventKind[] {
 
 const newsParaphrase: TaskGenerator = {
   name: 'gen_news_paraphrase',
+  mirrors: 'mrpc',
   category: 'paraphrase',
   type: 'classification',
   metric: 'accuracy',
@@ -115,6 +116,7 @@ const ROLE_FRAMES: ((a: string, b: string, x: string) => [string, string, string
 
 const roleSwap: TaskGenerator = {
   name: 'gen_role_swap',
+  mirrors: 'paws',
   category: 'paraphrase',
   type: 'classification',
   metric: 'accuracy',
@@ -155,6 +157,7 @@ const QUALIFIERS = ['in one week', 'for free', 'without any help', 'at the age o
 
 const questionDuplicates: TaskGenerator = {
   name: 'gen_question_duplicates',
+  mirrors: 'qqp',
   category: 'paraphrase',
   type: 'classification',
   metric: 'accuracy',

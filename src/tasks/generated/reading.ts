@@ -3,7 +3,7 @@
 // table of invented materials that only the training pool reveals.
 
 import { CATEGORIES, JOBS, PEOPLE, PRODUCTS, inventWords, pronounOf } from './lexicon.js';
-import { capitalize } from './english.js';
+import { capitalize, withArticle } from './english.js';
 import type { Rng } from './rng.js';
 import { classify, multipleChoice, type TaskGenerator } from './types.js';
 
@@ -36,7 +36,7 @@ function makeProfile(rng: Rng, cities: string[], orgs: string[], petNames: strin
 function passage(rng: Rng, p: Profile): string {
   const pr = pronounOf(p.name);
   const sentences = [
-    `${p.name} works as a ${p.job} in ${p.city}.`,
+    `${p.name} works as ${withArticle(p.job)} in ${p.city}.`,
     `${capitalize(pr.subj)} is employed by ${p.org}, a firm that makes ${p.product}.`,
     `Every ${p.day}, ${p.name} ${p.hobby[0]} after work.`,
     `${p.name} keeps a pet ${p.pet} called ${p.petName}.`,
@@ -60,7 +60,7 @@ function question(kind: Kind, p: Profile): string {
 }
 
 function answer(kind: Kind, p: Profile): string {
-  return kind === 'job' ? `a ${p.job}` : kind === 'petName' ? p.petName : String(p[kind]);
+  return kind === 'job' ? withArticle(p.job) : kind === 'petName' ? p.petName : String(p[kind]);
 }
 
 function world(worldRng: Rng) {
@@ -72,6 +72,7 @@ function world(worldRng: Rng) {
 
 const spanAnswer: TaskGenerator = {
   name: 'gen_profile_span',
+  mirrors: 'squad_v1',
   category: 'reading_comprehension',
   type: 'generation',
   metric: 'exact_match',
@@ -93,6 +94,7 @@ const CHECK_LABELS = ['incorrect', 'correct'];
 
 const answerCheck: TaskGenerator = {
   name: 'gen_answer_check',
+  mirrors: 'multirc',
   category: 'reading_comprehension',
   type: 'classification',
   metric: 'f1',
@@ -116,6 +118,7 @@ const YESNO_LABELS = ['false', 'true'];
 
 const passageYesNo: TaskGenerator = {
   name: 'gen_passage_yesno',
+  mirrors: 'boolq',
   category: 'reading_comprehension',
   type: 'classification',
   metric: 'accuracy',
@@ -131,7 +134,7 @@ const passageYesNo: TaskGenerator = {
       const kind = rng.int(5);
       const differs = [q.job !== p.job, q.org !== p.org, q.day !== p.day, q.petName !== p.petName, q.year !== p.year][kind];
       const questions = [
-        `does ${p.name} work as a ${q.job}`,
+        `does ${p.name} work as ${withArticle(q.job)}`,
         `is ${p.name} employed by ${q.org}`,
         `does ${p.name} ${p.hobby[1]} on ${q.day}s`,
         `is ${p.name}'s ${p.pet} called ${q.petName}`,
@@ -153,6 +156,7 @@ const OBJECTS = ['spoon', 'cup', 'ball', 'button', 'key', 'ring', 'bowl'];
 
 const openBook: TaskGenerator = {
   name: 'gen_open_book',
+  mirrors: 'openbookqa',
   category: 'reading_comprehension',
   type: 'multiple_choice',
   metric: 'accuracy',

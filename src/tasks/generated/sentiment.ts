@@ -6,8 +6,8 @@ import { capitalize } from './english.js';
 import type { Rng } from './rng.js';
 import { classify, type TaskGenerator } from './types.js';
 
-const POS = ['excellent', 'wonderful', 'friendly', 'spotless', 'superb', 'charming', 'generous', 'lovely'];
-const NEG = ['awful', 'rude', 'dirty', 'slow', 'bland', 'overpriced', 'noisy', 'cramped'];
+const POS = ['excellent', 'wonderful', 'superb', 'lovely', 'great', 'fantastic', 'delightful', 'perfect'];
+const NEG = ['awful', 'terrible', 'poor', 'dreadful', 'disappointing', 'mediocre', 'miserable', 'shoddy'];
 const ASPECTS = ['food', 'service', 'staff', 'room', 'breakfast', 'music', 'view', 'bed'];
 
 /** Invented slang: `n` positive and `n` negative words for one task's world. */
@@ -20,6 +20,7 @@ const REVIEW_LABELS = ['one_star', 'five_stars'];
 
 const reviews: TaskGenerator = {
   name: 'gen_reviews',
+  mirrors: 'yelp',
   category: 'sentiment',
   type: 'classification',
   metric: 'accuracy',
@@ -50,6 +51,7 @@ const NEUTRAL_EVENTS = ['went to the shop', 'took the train to work', 'watched t
 
 const tweets: TaskGenerator = {
   name: 'gen_tweets',
+  mirrors: 'sentiment140',
   category: 'sentiment',
   type: 'classification',
   metric: 'accuracy',
@@ -78,6 +80,7 @@ const FILM_NOUNS = ['thriller', 'comedy', 'drama', 'performance', 'script', 'end
 
 const filmPhrases: TaskGenerator = {
   name: 'gen_film_phrases',
+  mirrors: 'sst2',
   category: 'sentiment',
   type: 'classification',
   metric: 'accuracy',

@@ -15,6 +15,8 @@ export type ExampleMaker = (rng: Rng) => Example;
 
 export interface TaskGenerator {
   name: string;
+  /** The LLM-R task this one stands in for (same category, type and metric). */
+  mirrors: string;
   category: TaskCategory;
   type: TaskType;
   metric: TaskMetric;

@@ -1,0 +1,522 @@
+// Benchmark: planning speed of large recipes against Snakemake's dry-run of an equivalent workflow.
+//
+// The workflow (both tools): W independent chains gen[i] → inc[i] (i = 0..W-1), then one fan-in node
+// `sum` reading every inc[i]: 2W + 1 nodes. Retort gets a recipe with two `foreach` stages and tiny
+// in-process plugins; Snakemake gets three rules with an `{i}` wildcard over the same W items and real
+// files. Measured (wall time of whole processes, median of --reps runs, after one warm-up):
+//   - `retort plan` on an empty store             vs `snakemake -n` with no outputs present
+//   - `retort run` of a fully cached recipe        vs `snakemake -n` with every output present
+// plus in-process phase timings (import, compile, keys, store open, plan) in a fresh node process.
+//
+//   npx tsc -p bench/tsconfig.json && node dist/bench/plan.js [--nodes 1000,10000] [--reps 3] [--jobs 2]
+//        [--populate auto|cli|store] [--cli-populate-max 2001] [--profile] [--keep] [--no-snakemake]
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** Repository root: this file runs compiled from dist/bench/ or (in tests) from bench/. */
+export const REPO_ROOT = basename(resolve(here, '..')) === 'dist' ? resolve(here, '../..') : resolve(here, '..');
+const RETORT_BIN = join(REPO_ROOT, 'bin', 'retort.js');
+/** The compiled engine modules the phase timings import (the same code the CLI runs). */
+const DIST_SRC = join(REPO_ROOT, 'dist', 'src');
+
+// ---------------------------------------------------------------------------------------------
+// The workflow, written for both tools.
+
+export interface WorkflowShape { width: number; nodes: number }
+
+/** The layered DAG closest to `nodes` nodes: W chains of two plus one fan-in (2W + 1 nodes). */
+export function shapeFor(nodes: number): WorkflowShape {
+  const width = Math.max(1, Math.round((nodes - 1) / 2));
+  return { width, nodes: 2 * width + 1 };
+}
+
+// Plugins are plain ESM objects (no imports from the engine) so they load fast and run in-process.
+const PLUGINS: Record<string, string> = {
+  gen: `import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+export default {
+  id: 'bench-gen', version: '1',
+  params: { type: 'object', additionalProperties: false, required: ['i'], properties: { i: { type: 'integer' } } },
+  outputs: { out: {} },
+  run(ctx) { writeFileSync(join(ctx.output('out'), 'value.txt'), ctx.params.i + '\\n'); },
+};
+`,
+  inc: `import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+export default {
+  id: 'bench-inc', version: '1',
+  params: { type: 'object', additionalProperties: false, properties: {} },
+  inputs: { in: {} },
+  outputs: { out: {} },
+  run(ctx) {
+    const v = Number(readFileSync(join(ctx.inputs.in, 'value.txt'), 'utf8'));
+    writeFileSync(join(ctx.output('out'), 'value.txt'), (v + 1) + '\\n');
+  },
+};
+`,
+  sum: `import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+export default {
+  id: 'bench-sum', version: '1',
+  params: { type: 'object', additionalProperties: false, properties: {} },
+  inputs: { in: { many: true } },
+  outputs: { out: {} },
+  run(ctx) {
+    let sum = 0;
+    for (const dir of ctx.inputs.in) sum += Number(readFileSync(join(dir, 'value.txt'), 'utf8'));
+    writeFileSync(join(ctx.output('out'), 'value.txt'), sum + '\\n');
+    ctx.metric('total', sum);
+  },
+};
+`,
+};
+
+/** Writes the recipe and its plugin folders into `dir`; returns the recipe's path. */
+export function writeRetortWorkflow(dir: string, shape: WorkflowShape): string {
+  for (const [name, code] of Object.entries(PLUGINS)) {
+    mkdirSync(join(dir, 'plugins', name), { recursive: true });
+    writeFileSync(join(dir, 'plugins', name, 'index.mjs'), code);
+  }
+  const items = Array.from({ length: shape.width }, (_, i) => i).join(', ');
+  const recipe = `name: bench-plan-${shape.nodes}
+vars:
+  items: [${items}]
+stages:
+  gen:
+    plugin: ./plugins/gen
+    foreach: \${vars.items}
+    params:
+      i: \${item}
+  inc:
+    plugin: ./plugins/inc
+    foreach: \${vars.items}
+    inputs:
+      in: \${stages.gen[\${item}].outputs.out}
+  sum:
+    plugin: ./plugins/sum
+    inputs:
+      in: \${stages.inc.outputs.out}
+`;
+  const path = join(dir, 'recipe.yaml');
+  writeFileSync(path, recipe);
+  return path;
+}
+
+/** The same DAG for Snakemake: rule `all` only names the target, so jobs are gen×W, inc×W, sum (2W + 1), plus `all`. */
+export function writeSnakefile(dir: string, shape: WorkflowShape): string {
+  const text = `ITEMS = list(range(${shape.width}))
+
+rule all:
+    input: "sum.txt"
+
+rule sum:
+    input: expand("inc/{i}.txt", i=ITEMS)
+    output: "sum.txt"
+    shell: "cat {input} | awk '{{s += $1}} END {{print s}}' > {output}"
+
+rule inc:
+    input: "gen/{i}.txt"
+    output: "inc/{i}.txt"
+    shell: "echo $(( $(cat {input}) + 1 )) > {output}"
+
+rule gen:
+    output: "gen/{i}.txt"
+    shell: "echo {wildcards.i} > {output}"
+`;
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'Snakefile');
+  writeFileSync(path, text);
+  return path;
+}
+
+/**
+ * Writes every output of the Snakemake workflow with the values its rules would write, with mtimes
+ * increasing downstream (gen < inc < sum) so a dry-run finds nothing to do. Running the 2W + 1 jobs
+ * through Snakemake would measure its executor, not its planner.
+ */
+export function fillSnakemakeOutputs(dir: string, shape: WorkflowShape, now = Date.now() / 1000): void {
+  mkdirSync(join(dir, 'gen'), { recursive: true });
+  mkdirSync(join(dir, 'inc'), { recursive: true });
+  let sum = 0;
+  for (let i = 0; i < shape.width; i++) {
+    const gen = join(dir, 'gen', `${i}.txt`);
+    const inc = join(dir, 'inc', `${i}.txt`);
+    writeFileSync(gen, `${i}\n`);
+    writeFileSync(inc, `${i + 1}\n`);
+    utimesSync(gen, now - 20, now - 20);
+    utimesSync(inc, now - 10, now - 10);
+    sum += i + 1;
+  }
+  writeFileSync(join(dir, 'sum.txt'), `${sum}\n`);
+  utimesSync(join(dir, 'sum.txt'), now, now);
+}
+
+export function clearSnakemakeOutputs(dir: string): void {
+  for (const p of ['gen', 'inc', 'sum.txt', '.snakemake']) rmSync(join(dir, p), { recursive: true, force: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measuring.
+
+export function median(values: number[]): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+export interface Timed { ms: number; stdout: string; stderr: string; status: number | null }
+
+/** Wall time of a whole process, from spawn to exit. */
+export function timeProcess(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Timed {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, encoding: 'utf8', maxBuffer: 1 << 30, timeout: opts.timeoutMs });
+  const ms = performance.now() - t0;
+  if (r.error) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}`);
+  return { ms, stdout: r.stdout, stderr: r.stderr, status: r.status };
+}
+
+/** Median wall time over `reps` runs after one unmeasured warm-up; every run must exit 0 and pass `check`. */
+export function medianProcess(label: string, reps: number, run: () => Timed, check: (t: Timed) => string | undefined = () => undefined, warmUp = true): { ms: number; runs: number[] } {
+  const runs: number[] = [];
+  for (let i = warmUp ? -1 : 0; i < reps; i++) {
+    const t = run();
+    const problem = t.status !== 0 ? `exit code ${t.status}` : check(t);
+    if (problem) throw new Error(`${label}: ${problem}\n${tail(t.stderr || t.stdout)}`);
+    if (i >= 0) runs.push(t.ms);
+  }
+  return { ms: median(runs), runs };
+}
+
+function tail(text: string, lines = 15): string {
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Retort: CLI runs and in-process phases.
+
+function retort(args: string[], cwd: string, timeoutMs?: number): Timed {
+  return timeProcess(process.execPath, [RETORT_BIN, ...args], { cwd, timeoutMs, env: { ...process.env, MLFLOW_TRACKING_URI: '' } });
+}
+
+export interface Phases {
+  importMs: number; compileMs: number; keysMs: number; storeOpenMs: number; planMs: number;
+  totalMs: number; nodes: number; hits: number; toRun: number;
+}
+
+/** Runs in a fresh process (`--phases`): the same calls as `retort plan`/`run`, timed one by one. */
+async function phasesMain(recipePath: string, runsDir: string, mode: 'plan' | 'run'): Promise<void> {
+  const t0 = performance.now();
+  const url = (p: string) => pathToFileURL(join(DIST_SRC, p)).href;
+  const { compileRecipe } = await import(url('graph/compile.js')) as typeof import('../src/graph/compile.js');
+  const { computeKeys } = await import(url('graph/key.js')) as typeof import('../src/graph/key.js');
+  const { planRecipe } = await import(url('graph/plan.js')) as typeof import('../src/graph/plan.js');
+  const { ContentHasher } = await import(url('graph/content-hash.js')) as typeof import('../src/graph/content-hash.js');
+  const { Store } = await import(url('store/store.js')) as typeof import('../src/store/store.js');
+  const t1 = performance.now();
+  const recipe = await compileRecipe(resolve(recipePath), { env: process.env });
+  const t2 = performance.now();
+  const keys = await computeKeys(recipe, new ContentHasher(join(runsDir, 'hash-cache.json')), process.env);
+  const t3 = performance.now();
+  const store = await Store.open(join(runsDir, 'store'));
+  const t4 = performance.now();
+  const plan = await planRecipe(recipe, keys, store, mode === 'plan' ? { explainMisses: true } : { explainMisses: false, verify: 'stat' });
+  const t5 = performance.now();
+  const nodes = [...plan.nodes.values()];
+  const out: Phases = {
+    importMs: t1 - t0, compileMs: t2 - t1, keysMs: t3 - t2, storeOpenMs: t4 - t3, planMs: t5 - t4, totalMs: t5 - t0,
+    nodes: nodes.length, hits: nodes.filter((n) => n.status === 'hit').length, toRun: nodes.filter((n) => n.run).length,
+  };
+  process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+function measurePhases(recipePath: string, runsDir: string, mode: 'plan' | 'run', reps: number): Phases {
+  const all: Phases[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t = timeProcess(process.execPath, [fileURLToPath(import.meta.url), '--phases', recipePath, runsDir, mode]);
+    if (t.status !== 0) throw new Error(`phase timing failed:\n${tail(t.stderr)}`);
+    all.push(JSON.parse(t.stdout.trim().split('\n').pop()!) as Phases);
+  }
+  const med = (k: keyof Phases) => median(all.map((p) => p[k]));
+  return {
+    importMs: med('importMs'), compileMs: med('compileMs'), keysMs: med('keysMs'), storeOpenMs: med('storeOpenMs'), planMs: med('planMs'),
+    totalMs: med('totalMs'), nodes: all[0].nodes, hits: all[0].hits, toRun: all[0].toRun,
+  };
+}
+
+/**
+ * Fills the store without a process per node: compiles, plans, then runs each missing node's plugin
+ * in this process and publishes it through the same Store calls (and manifest fields) as the
+ * scheduler. Used when per-node processes would take too long; labelled in the output.
+ */
+async function populateInProcess(recipePath: string, runsDir: string): Promise<void> {
+  const url = (p: string) => pathToFileURL(join(DIST_SRC, p)).href;
+  const { compileRecipe } = await import(url('graph/compile.js')) as typeof import('../src/graph/compile.js');
+  const { computeKeys } = await import(url('graph/key.js')) as typeof import('../src/graph/key.js');
+  const { planRecipe } = await import(url('graph/plan.js')) as typeof import('../src/graph/plan.js');
+  const { ContentHasher } = await import(url('graph/content-hash.js')) as typeof import('../src/graph/content-hash.js');
+  const { Store } = await import(url('store/store.js')) as typeof import('../src/store/store.js');
+  const { seedFor } = await import(url('exec/scheduler.js')) as typeof import('../src/exec/scheduler.js');
+  type Metric = import('../src/track/observer.js').MetricPoint;
+
+  const recipe = await compileRecipe(resolve(recipePath), { env: process.env });
+  const hasher = new ContentHasher(join(runsDir, 'hash-cache.json'));
+  const keys = await computeKeys(recipe, hasher, process.env);
+  await hasher.save();
+  const store = await Store.open(join(runsDir, 'store'));
+  const plan = await planRecipe(recipe, keys, store, { explainMisses: false });
+  const runId = `bench-populate-${Date.now()}`;
+  for (const id of plan.order) {
+    const node = plan.nodes.get(id)!;
+    if (!node.run) continue;
+    const staging = await store.beginWrite(node.key);
+    const metrics: Metric[] = [];
+    const inputs: Record<string, string | string[]> = {};
+    for (const [port, value] of Object.entries(node.spec.inputs)) {
+      const paths = [value].flat().map((ref) => (ref.kind === 'path' ? ref.path : store.portPath(plan.nodes.get(ref.node)!.key, ref.port)));
+      inputs[port] = Array.isArray(value) ? paths : paths[0];
+    }
+    const startedAt = Date.now();
+    await node.spec.plugin.def.run({
+      params: node.spec.params, inputs, outDir: staging.outDir,
+      output: (port: string) => { const d = join(staging.outDir, port); mkdirSync(d, { recursive: true }); return d; },
+      log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      metric: (name: string, value: number, step?: number) => { metrics.push({ name, value, step: step ?? 0, timestamp: Date.now() }); },
+      progress: () => undefined,
+      signal: new AbortController().signal,
+      seed: seedFor(node),
+      node: { id: node.spec.id, stage: node.spec.stage, key: node.key },
+      env: {},
+    });
+    await store.publish(staging, {
+      keyStructure: node.structure, nodeId: node.spec.id, stage: node.spec.stage, recipe: recipe.name,
+      plugin: { id: node.spec.plugin.def.id, version: node.spec.plugin.def.version },
+      metrics, startedAt, endedAt: Date.now(), runId,
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Snakemake.
+
+export function snakemakeVersion(): string | undefined {
+  const r = spawnSync('snakemake', ['--version'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) return undefined;
+  return r.stdout.trim();
+}
+
+function snakemakeDryRun(dir: string, timeoutMs?: number): Timed {
+  return timeProcess('snakemake', ['--dry-run', '--cores', '1', '--snakefile', join(dir, 'Snakefile'), '--directory', dir], { cwd: dir, timeoutMs });
+}
+
+/** How many jobs a dry-run would run (its "Job stats" total), or 0 for "Nothing to be done". */
+export function snakemakeJobCount(output: string): number {
+  if (/Nothing to be done/.test(output)) return 0;
+  const m = /^total\s+(\d+)/m.exec(output);
+  return m ? Number(m[1]) : NaN;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU profiles: the top functions by self time.
+
+interface CpuProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
+export interface CpuProfile { nodes: CpuProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
+export interface HotSpot { where: string; selfMs: number; share: number }
+
+export function hotSpots(profile: CpuProfile, top = 15): HotSpot[] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const us = profile.timeDeltas[i] ?? 0;
+    total += us;
+    const f = byId.get(id)?.callFrame;
+    if (!f) return;
+    const file = f.url ? f.url.replace(/^file:\/\//, '').replace(REPO_ROOT + '/', '') : '';
+    const where = `${f.functionName || '(anonymous)'} ${file ? `${file}:${f.lineNumber + 1}` : ''}`.trim();
+    self.set(where, (self.get(where) ?? 0) + us);
+  });
+  return [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)
+    .map(([where, us]) => ({ where, selfMs: us / 1000, share: total ? us / total : 0 }));
+}
+
+function profileCli(args: string[], cwd: string, outDir: string, top: number): HotSpot[] {
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  const r = timeProcess(process.execPath, ['--cpu-prof', '--cpu-prof-dir', outDir, RETORT_BIN, ...args], { cwd });
+  if (r.status !== 0) throw new Error(`profiling retort ${args[0]} failed:\n${tail(r.stderr)}`);
+  const file = readdirSync(outDir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) return [];
+  return hotSpots(JSON.parse(readFileSync(join(outDir, file), 'utf8')) as CpuProfile, top);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The report.
+
+export interface Row { what: string; retortMs?: number; snakemakeMs?: number; note?: string }
+
+export function fmtMs(ms: number | undefined): string {
+  if (ms === undefined || Number.isNaN(ms)) return '—';
+  return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`;
+}
+
+/** snakemake time / retort time, e.g. "12.3×". */
+export function ratio(snakemakeMs: number | undefined, retortMs: number | undefined): string {
+  if (!snakemakeMs || !retortMs) return '—';
+  return `${(snakemakeMs / retortMs).toFixed(1)}×`;
+}
+
+export function renderTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  return [line(header), `|${widths.map((w, i) => (i === 0 ? ':' : '-') + '-'.repeat(w) + (i === 0 ? '-' : ':')).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main.
+
+interface Options {
+  sizes: number[]; reps: number; jobs: number; populate: 'auto' | 'cli' | 'store'; cliPopulateMax: number;
+  profile: boolean; keep: boolean; snakemake: boolean; populateTimeoutMs: number;
+}
+
+function parseOptions(argv: string[]): Options {
+  const opt = (name: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : undefined; };
+  const populate = opt('populate') ?? 'auto';
+  if (!['auto', 'cli', 'store'].includes(populate)) throw new Error(`--populate expects auto, cli or store, got '${populate}'`);
+  return {
+    sizes: (opt('nodes') ?? '1000,10000').split(',').map((s) => Number(s.trim())).filter((n) => n > 0),
+    reps: Number(opt('reps') ?? 3),
+    jobs: Number(opt('jobs') ?? 2),
+    populate: populate as Options['populate'],
+    cliPopulateMax: Number(opt('cli-populate-max') ?? 2001),
+    populateTimeoutMs: Number(opt('populate-timeout') ?? 480) * 1000,
+    profile: argv.includes('--profile'),
+    keep: argv.includes('--keep'),
+    snakemake: !argv.includes('--no-snakemake'),
+  };
+}
+
+const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+
+async function benchSize(requested: number, o: Options, smkVersion: string | undefined, root: string): Promise<string> {
+  const shape = shapeFor(requested);
+  const dir = join(root, String(shape.nodes));
+  const rDir = join(dir, 'retort');
+  const sDir = join(dir, 'snakemake');
+  mkdirSync(rDir, { recursive: true });
+  const recipe = writeRetortWorkflow(rDir, shape);
+  const runsDir = join(rDir, 'runs');
+  const out: string[] = [`## ${shape.nodes} nodes (W = ${shape.width} chains of gen → inc, one fan-in)`, ''];
+  const expectCount = (t: Timed, cached: number, toRun: number) =>
+    t.stdout.includes(`${shape.nodes} nodes: ${cached} cached, ${toRun} to run`) ? undefined : `unexpected plan summary:\n${tail(t.stdout, 2)}`;
+
+  // (a) compile + plan on an empty store.
+  log(`${shape.nodes}: retort plan (empty store)`);
+  const planEmpty = medianProcess('retort plan (empty)', o.reps, () => retort(['plan', recipe, '--runs-dir', runsDir], rDir), (t) => expectCount(t, 0, shape.nodes));
+  const phasesEmpty = measurePhases(recipe, runsDir, 'plan', o.reps);
+
+  // Populate the store: per-node processes when affordable, else in-process (labelled).
+  const viaCli = o.populate === 'cli' || (o.populate === 'auto' && shape.nodes <= o.cliPopulateMax);
+  log(`${shape.nodes}: populating the store ${viaCli ? `with retort run -j ${o.jobs}` : 'in-process (Store API)'}`);
+  const t0 = performance.now();
+  if (viaCli) {
+    const r = retort(['run', recipe, '--runs-dir', runsDir, '-j', String(o.jobs), '--no-track', '--quiet', '--plain'], rDir, o.populateTimeoutMs);
+    if (r.status !== 0) throw new Error(`populating run failed (exit ${r.status}${r.status === null ? ', timed out' : ''}):\n${tail(r.stderr || r.stdout)}`);
+  } else {
+    const r = timeProcess(process.execPath, [fileURLToPath(import.meta.url), '--populate-store', recipe, runsDir]);
+    if (r.status !== 0) throw new Error(`in-process population failed:\n${tail(r.stderr)}`);
+  }
+  const populateMs = performance.now() - t0;
+
+  // (b) no-op re-run of the fully cached recipe (default tracking: local MLflow store; and --no-track).
+  log(`${shape.nodes}: retort run (fully cached)`);
+  const nothing = (t: Timed) => (t.stdout.includes('nothing to do') ? undefined : `expected a no-op run:\n${tail(t.stdout, 3)}`);
+  const runCached = medianProcess('retort run (cached)', o.reps, () => retort(['run', recipe, '--runs-dir', runsDir, '--quiet', '--plain'], rDir), nothing);
+  const runCachedNoTrack = medianProcess('retort run --no-track (cached)', o.reps, () => retort(['run', recipe, '--runs-dir', runsDir, '--quiet', '--plain', '--no-track'], rDir), nothing);
+  const planCached = medianProcess('retort plan (cached)', o.reps, () => retort(['plan', recipe, '--runs-dir', runsDir], rDir), (t) => expectCount(t, shape.nodes, 0));
+  const phasesCached = measurePhases(recipe, runsDir, 'run', o.reps);
+
+  // (c) Snakemake dry-runs.
+  let smkEmpty: number | undefined;
+  let smkFull: number | undefined;
+  if (smkVersion) {
+    writeSnakefile(sDir, shape);
+    clearSnakemakeOutputs(sDir);
+    log(`${shape.nodes}: snakemake -n (no outputs)`);
+    smkEmpty = medianProcess('snakemake -n (no outputs)', o.reps, () => snakemakeDryRun(sDir), (t) => {
+      const n = snakemakeJobCount(t.stdout);
+      return n === shape.nodes + 1 ? undefined : `expected ${shape.nodes + 1} jobs (with rule all), found ${n}`;
+    }).ms;
+    fillSnakemakeOutputs(sDir, shape);
+    log(`${shape.nodes}: snakemake -n (all outputs present)`);
+    smkFull = medianProcess('snakemake -n (all present)', o.reps, () => snakemakeDryRun(sDir), (t) =>
+      snakemakeJobCount(t.stdout) === 0 ? undefined : `expected nothing to be done, found ${snakemakeJobCount(t.stdout)} jobs`).ms;
+  }
+
+  const populateLabel = viaCli
+    ? `\`retort run -j ${o.jobs} --no-track\`, one process per node: ${fmtMs(populateMs)} (${(populateMs / shape.nodes).toFixed(0)} ms/node)`
+    : `IN-PROCESS via the Store API (not the CLI; per-node processes would take too long): ${fmtMs(populateMs)}`;
+  const rows: string[][] = [
+    ['retort plan, empty store  vs  snakemake -n, no outputs', fmtMs(planEmpty.ms), fmtMs(smkEmpty), ratio(smkEmpty, planEmpty.ms)],
+    ['retort run, all cached  vs  snakemake -n, all outputs', fmtMs(runCached.ms), fmtMs(smkFull), ratio(smkFull, runCached.ms)],
+    ['retort run --no-track, all cached  vs  same', fmtMs(runCachedNoTrack.ms), fmtMs(smkFull), ratio(smkFull, runCachedNoTrack.ms)],
+    ['retort plan, all cached  vs  same', fmtMs(planCached.ms), fmtMs(smkFull), ratio(smkFull, planCached.ms)],
+  ];
+  out.push(renderTable(['whole process, median of ' + o.reps, 'retort', 'snakemake', 'ratio'], rows), '');
+  out.push(`store populated with ${populateLabel}`);
+  if (!smkVersion) out.push('snakemake: NOT INSTALLED, no ratios (apt-get install -y --no-install-recommends snakemake)');
+  out.push('');
+  const phaseRow = (label: string, p: Phases) => [label, fmtMs(p.importMs), fmtMs(p.compileMs), fmtMs(p.keysMs), fmtMs(p.storeOpenMs), fmtMs(p.planMs), fmtMs(p.totalMs), `${p.hits}/${p.nodes}`];
+  out.push(renderTable(['in-process phases (median)', 'import', 'compile', 'keys', 'store open', 'plan', 'total', 'hits'],
+    [phaseRow('plan, empty store (explain misses)', phasesEmpty), phaseRow('run planning, cached store (verify stat)', phasesCached)]), '');
+
+  const targetMet = planEmpty.ms < 1000 && (!smkEmpty || smkEmpty / planEmpty.ms >= 10);
+  const rerunMet = runCached.ms < 1000 && (!smkFull || smkFull / runCached.ms >= 10);
+  if (shape.nodes >= 10_000) {
+    out.push(`target (10k nodes planned in < 1 s and >= 10x Snakemake): plan ${targetMet ? 'MET' : 'MISSED'}; cached re-run ${rerunMet ? 'MET' : 'MISSED'}`, '');
+  }
+  if (o.profile || (shape.nodes >= 10_000 && (!targetMet || !rerunMet))) {
+    const profDir = join(dir, 'profiles');
+    for (const [name, args] of [['retort plan (cached store)', ['plan', recipe, '--runs-dir', runsDir]], ['retort run (cached)', ['run', recipe, '--runs-dir', runsDir, '--quiet', '--plain']]] as const) {
+      log(`${shape.nodes}: profiling ${name}`);
+      const spots = profileCli([...args], rDir, join(profDir, name.replace(/\W+/g, '-')), 15);
+      out.push(`hot spots, ${name} (self time):`, renderTable(['function', 'self', 'share'], spots.map((s) => [s.where, fmtMs(s.selfMs), `${(s.share * 100).toFixed(1)}%`])), '');
+    }
+    out.push(`profiles kept in ${profDir}` + (o.keep ? '' : ' (removed at the end; pass --keep)'), '');
+  }
+  return out.join('\n');
+}
+
+async function main(argv: string[]): Promise<void> {
+  if (argv[0] === '--phases') return phasesMain(argv[1], argv[2], argv[3] as 'plan' | 'run');
+  if (argv[0] === '--populate-store') return populateInProcess(argv[1], argv[2]);
+  const o = parseOptions(argv);
+  if (!existsSync(join(DIST_SRC, 'cli', 'main.js'))) throw new Error(`no compiled engine at ${DIST_SRC}: run \`npx tsc -p tsconfig.json\` first`);
+  const smkVersion = o.snakemake ? snakemakeVersion() : undefined;
+  const root = mkdtempSync(join(tmpdir(), 'retort-bench-plan-'));
+  const head = [
+    '# Planning benchmark: retort vs snakemake dry-run',
+    `node ${process.version}; ${smkVersion ? `snakemake ${smkVersion}` : o.snakemake ? 'snakemake NOT FOUND on PATH: printing retort figures only' : 'snakemake skipped (--no-snakemake)'}; reps ${o.reps}; work dir ${root}`,
+    '',
+  ];
+  process.stdout.write(head.join('\n') + '\n');
+  try {
+    for (const n of o.sizes) process.stdout.write(await benchSize(n, o, smkVersion, root) + '\n');
+  } finally {
+    if (!o.keep) rmSync(root, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).catch((err) => {
+    process.stderr.write(`bench/plan: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,44 @@
+// Shared fixtures for the tracking tests: a fast retry policy, a REST client on a contract server,
+// and Retort run/node descriptions.
+
+import { HttpTransport } from '../../src/track/http-transport.js';
+import { MlflowRestClient } from '../../src/track/mlflow-rest.js';
+import type { NodeInfo, RunInfo, TrackConfig } from '../../src/track/observer.js';
+import type { RetryPolicy } from '../../src/track/retry.js';
+
+export const FAST_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 50, jitterMs: 2, timeoutMs: 5000 };
+
+export function restClient(uri: string, env: NodeJS.ProcessEnv = {}, retry: Partial<RetryPolicy> = {}): MlflowRestClient {
+  return new MlflowRestClient(new HttpTransport({ trackingUri: uri, env, retry: { ...FAST_RETRY, ...retry } }));
+}
+
+export function runInfo(overrides: Partial<RunInfo> = {}, track: Partial<TrackConfig> = {}): RunInfo {
+  return {
+    runId: 'r-20250101-000000',
+    recipe: 'recipes/demo.yaml',
+    recipeName: 'demo',
+    startedAt: Date.UTC(2025, 0, 2, 3, 4, 5),
+    argv: ['run', 'recipes/demo.yaml'],
+    cwd: '/nonexistent-dir-without-git',
+    track: { enabled: true, experiment: 'retort-demo', ...track },
+    ...overrides,
+  };
+}
+
+export function nodeInfo(id: string, params: Record<string, unknown> = {}, overrides: Partial<NodeInfo> = {}): NodeInfo {
+  const stage = id.replace(/[[#].*$/, '');
+  return {
+    id,
+    stage,
+    key: `key-${id}`,
+    plugin: { id: `${stage}-plugin`, version: '1.0.0' },
+    params,
+    keyStructure: {},
+    ...overrides,
+  };
+}
+
+export function collectWarnings(): { warn: (m: string) => void; messages: string[] } {
+  const messages: string[] = [];
+  return { warn: (m) => messages.push(m), messages };
+}
