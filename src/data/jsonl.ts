@@ -1,12 +1,23 @@
-// Line-by-line reading of JSON Lines files with 1-based line numbers in every error.
+// Line-by-line reading of JSON Lines files (optionally gzip-compressed, by a .gz suffix) with
+// 1-based line numbers in every error.
 
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { DataError } from './errors.js';
 
 export interface JsonLine {
   value: unknown;
   line: number;
+}
+
+function openText(file: string): Readable {
+  const raw = createReadStream(file);
+  if (!file.endsWith('.gz')) return raw.setEncoding('utf8');
+  const gunzip = createGunzip();
+  raw.on('error', (e) => gunzip.destroy(e));
+  return raw.pipe(gunzip).setEncoding('utf8');
 }
 
 /**
@@ -15,7 +26,7 @@ export interface JsonLine {
  */
 export async function* readJsonLines(file: string, maxRows = Infinity): AsyncGenerator<JsonLine> {
   if (maxRows <= 0) return;
-  const stream = createReadStream(file, { encoding: 'utf8' });
+  const stream = openText(file);
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
   let line = 0;
   let count = 0;
@@ -34,7 +45,9 @@ export async function* readJsonLines(file: string, maxRows = Infinity): AsyncGen
       if (++count >= maxRows) return;
     }
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new DataError(file, 0, 'file not found');
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new DataError(file, 0, 'file not found');
+    if (code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR') throw new DataError(file, 0, `not valid gzip data: ${(e as Error).message}`);
     throw e;
   } finally {
     lines.close();

@@ -102,8 +102,9 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
       return;
     }
     try {
-      // Another process may have published it while we waited for the lease.
-      const again = await store.lookup(key);
+      // Another process may have published it while we waited for the lease (unless we must recompute it).
+      const forced = lead.reason?.kind === 'forced';
+      const again = forced ? { status: 'miss' as const } : await store.lookup(key);
       if (again.status === 'hit') {
         finishUnit(key, 'hit', { metrics: again.manifest.metrics });
         for (const n of nodes) {
@@ -112,7 +113,8 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
         }
         return;
       }
-      const result = await runOne(lead, store, opts, env, display, observer);
+      // Losing the lease (e.g. a blocked event loop let it expire) stops the node: another process may take over.
+      const result = await runOne(lead, store, { ...opts, signal: AbortSignal.any([opts.signal, lease.signal]) }, env, display, observer);
       const outcome: Outcome = result.status === 'ok' ? 'ran' : result.status;
       finishUnit(key, outcome, { durationMs: result.durationMs, error: result.error, metrics: result.metrics });
       for (const n of nodes.slice(1)) display.nodeEnded(n.spec.id, outcome, `same key as ${lead.spec.id}`);
@@ -211,7 +213,7 @@ async function runOne(node: PlannedNode, store: Store, opts: ExecuteOptions, env
       keyStructure: node.structure, nodeId: node.spec.id, stage: node.spec.stage, recipe: opts.recipeName,
       plugin: { id: node.spec.plugin.def.id, version: node.spec.plugin.def.version },
       metrics, startedAt, endedAt, runId: opts.runId, tracking,
-    });
+    }, { replace: node.reason?.kind === 'forced' });
   } catch (err) {
     await store.abort(staging).catch(() => undefined);
     const error = `could not store the result: ${(err as Error).message}`;

@@ -38,10 +38,25 @@ interface Instance {
 /** Collects diagnostics; throws them together at the end of a phase. */
 class Problems {
   readonly list: Diagnostic[] = [];
-  constructor(private readonly sources: SourceMap) {}
+  /** Where to point when nothing closer is known: every diagnostic has a location. */
+  readonly fallback: SourceLocation;
+  constructor(private readonly sources: SourceMap, file: string) {
+    this.fallback = { file, line: 1, col: 1 };
+  }
   at(path: KeyPath, message: string, extra: Partial<Diagnostic> = {}, atKey = false): void {
     const entry = this.sources.get(path) ?? this.sources.nearest(path);
-    this.list.push({ message, keyPath: formatKeyPath(path), location: (atKey ? entry?.key : undefined) ?? entry?.value, includedFrom: entry?.includedFrom, ...extra });
+    this.list.push({ message, keyPath: formatKeyPath(path), location: (atKey ? entry?.key : undefined) ?? entry?.value ?? this.fallback, includedFrom: entry?.includedFrom, ...extra });
+  }
+  /** An interpolation error of the string at `path`: the caret goes under the ${…} at fault. */
+  interpolation(path: KeyPath, err: InterpolationError, raw: string | undefined, suffix?: string): void {
+    const at = [...path, ...err.path];
+    const entry = this.sources.get(at) ?? this.sources.nearest(at);
+    let location = entry?.value ?? this.fallback;
+    if (raw !== undefined && err.span && entry === this.sources.get(at)) location = narrowLocation(location, raw, err.span);
+    this.list.push({
+      message: err.message + (suffix ? ` ${suffix}` : ''), keyPath: formatKeyPath(at), location, includedFrom: entry?.includedFrom,
+      hint: err.hint, raw, resolved: err.partial,
+    });
   }
   add(d: Diagnostic[]): void { this.list.push(...d); }
   throwIfAny(): void { if (this.list.length) throw new RecipeError(this.list); }
@@ -52,9 +67,10 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
   const loaded = loadRecipe(file);
   const { doc, sources } = loaded;
   const recipeDir = dirname(loaded.file);
-  const problems = new Problems(sources);
+  const problems = new Problems(sources, loaded.file);
+  const schemaContext = { sources, basePath: [], fallback: problems.fallback };
 
-  problems.add(validateWithSchema(recipeSchema(), doc, { sources, basePath: [] }));
+  problems.add(validateWithSchema(recipeSchema(), doc, schemaContext));
   const parsed = parseOverrides(opts.overrides ?? []);
   problems.add(parsed.errors);
   problems.throwIfAny();
@@ -70,24 +86,24 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
       plugins.set(id, await loadPlugin(ref, recipeDir));
     } catch (err) {
       if (!(err instanceof PluginNotFound)) throw err;
-      problems.at(['stages', id, 'plugin'], err.reason, { hint: didYouMean(ref, err.candidates) ?? (err.candidates.length ? `built-in plugins: ${err.candidates.join(', ')}` : undefined) });
+      pluginProblem(id, ref, err, recipeDir, problems);
     }
   }));
   problems.throwIfAny();
 
   for (const o of parsed.overrides) {
-    const d = applyOverride(doc, sources, o, (stage) => plugins.get(stage)?.def.params as Record<string, unknown> | undefined);
+    const d = applyOverride(doc, sources, o, (stage) => plugins.get(stage)?.def.params as Record<string, unknown> | undefined, stageSchema());
     if (d) problems.add([d]);
   }
   problems.throwIfAny();
   // Overrides may have changed structure (e.g. repeat=abc): check the schema again.
   if (parsed.overrides.length) {
-    problems.add(validateWithSchema(recipeSchema(), doc, { sources, basePath: [] }));
+    problems.add(validateWithSchema(recipeSchema(), doc, schemaContext));
     problems.throwIfAny();
   }
 
   const vars = resolveVars((doc.vars ?? {}) as Record<string, Plain>, env, (name, err) => {
-    problems.at(['vars', name], err.message, { hint: err.hint, raw: rawString(doc, ['vars', name]) });
+    problems.interpolation(['vars', name], err, rawString(doc, ['vars', name, ...err.path]));
     throw new RecipeError(problems.list);
   });
 
@@ -98,14 +114,18 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
     const scope: Scope = { vars, env, hasItem: false };
     const list: Instance[] = [];
     if (sd.foreach !== undefined && sd.repeat !== undefined) {
-      problems.at(['stages', stage, 'repeat'], 'a stage cannot have both `foreach` and `repeat`', { hint: 'split it into two stages' }, true);
+      problems.at(['stages', stage, 'repeat'], 'a stage cannot have both `foreach` and `repeat`', { hint: 'expected one of them: split the stage into a foreach stage and a repeated stage that consumes it' }, true);
+      continue;
+    }
+    if (sd.initial !== undefined && sd.repeat === undefined) {
+      problems.at(['stages', stage, 'initial'], '`initial` only applies to a stage with `repeat`', { hint: 'expected these inputs under `inputs:`, or a `repeat:` count for this stage' }, true);
       continue;
     }
     if (sd.foreach !== undefined) {
       const items = interp(sd.foreach, scope, ['stages', stage, 'foreach'], doc, problems);
       if (items === undefined) continue;
       if (!Array.isArray(items) || items.length === 0) {
-        problems.at(['stages', stage, 'foreach'], `expected \`foreach\` to give a non-empty list, got ${describe(items)}`, { raw: rawString(doc, ['stages', stage, 'foreach']) });
+        problems.at(['stages', stage, 'foreach'], `expected \`foreach\` to give a non-empty list, got ${describe(items)}`, { raw: rawString(doc, ['stages', stage, 'foreach']), resolved: resolvedText(items) });
         continue;
       }
       const used = new Map<string, number>();
@@ -120,7 +140,7 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
       const times = interp(sd.repeat, scope, ['stages', stage, 'repeat'], doc, problems);
       if (times === undefined) continue;
       if (typeof times !== 'number' || !Number.isInteger(times) || times < 1) {
-        problems.at(['stages', stage, 'repeat'], `expected \`repeat\` to be a positive integer, got ${describe(times)}`, { raw: rawString(doc, ['stages', stage, 'repeat']) });
+        problems.at(['stages', stage, 'repeat'], `expected \`repeat\` to be an integer ≥ 1, got ${describe(times)}`, { raw: rawString(doc, ['stages', stage, 'repeat']), resolved: resolvedText(times) });
         continue;
       }
       for (let i = 0; i < times; i++) list.push({ id: `${stage}#${i}`, stage, iteration: i });
@@ -143,11 +163,15 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
       const rawParams = sd.params ?? {};
       const params = interp(rawParams, scope, paramsPath, doc, problems, suffix) as Record<string, unknown> | undefined;
       if (params === undefined) continue;
-      const paramDiagnostics = validateWithSchema(plugin.def.params, params, { sources, basePath: paramsPath, suffix }, true);
+      const paramDiagnostics = validateWithSchema(plugin.def.params, params, {
+        sources, basePath: paramsPath, suffix, fallback: problems.fallback, keys: { noun: 'param', owner: `of plugin '${plugin.def.id}'` },
+      }, true);
       for (const d of paramDiagnostics) {
-        d.hint ??= paramHint(d, plugin);
         const raw = rawAtKeyPath(doc, d.keyPath);
-        if (raw !== undefined && raw.includes('${')) d.raw = raw;
+        if (raw !== undefined && raw.includes('${')) {
+          d.raw = raw;
+          d.resolved ??= resolvedText(valueAtKeyPath(params, d.keyPath, paramsPath.length));
+        }
       }
       problems.add(paramDiagnostics);
       const resources = (interp(sd.resources ?? {}, scope, ['stages', stage, 'resources'], doc, problems, suffix) ?? {}) as Resources;
@@ -183,10 +207,10 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
   };
 }
 
-function paramHint(d: Diagnostic, plugin: LoadedPlugin): string | undefined {
-  if (!d.message.startsWith('unknown key')) return undefined;
-  const props = Object.keys((plugin.def.params.properties as object | undefined) ?? {});
-  return props.length ? `params of plugin '${plugin.def.id}': ${props.join(', ')}` : undefined;
+function resolvedText(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (isStageRef(value)) return `\${${value.text}}`;
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 function itemKey(item: Plain, index: number): string {
@@ -217,9 +241,22 @@ function rawString(doc: Record<string, Plain>, path: KeyPath): string | undefine
   return typeof cur === 'string' ? cur : undefined;
 }
 
+function splitKeyPath(keyPath: string): (string | number)[] {
+  return keyPath.split('.').flatMap((s) => s.split(/\[(\d+)\]/).filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p)));
+}
+
 function rawAtKeyPath(doc: Record<string, Plain>, keyPath: string | undefined): string | undefined {
+  return keyPath ? rawString(doc, splitKeyPath(keyPath)) : undefined;
+}
+
+function valueAtKeyPath(value: unknown, keyPath: string | undefined, skip: number): unknown {
   if (!keyPath) return undefined;
-  return rawString(doc, keyPath.split('.').flatMap((s) => s.split(/\[(\d+)\]/).filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p))));
+  let cur = value;
+  for (const seg of splitKeyPath(keyPath).slice(skip)) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, unknown>)[seg];
+  }
+  return cur;
 }
 
 /** Interpolates a value, turning interpolation errors into located diagnostics (returns undefined on error). */
@@ -249,7 +286,7 @@ function interpolateWithPaths(value: Plain, scope: Scope, path: KeyPath, doc: Re
     return interpolateValue(value, scope);
   } catch (err) {
     if (!(err instanceof InterpolationError)) throw err;
-    problems.at(path, err.message + (suffix ? ` ${suffix}` : ''), { hint: err.hint, raw: typeof value === 'string' ? value : undefined, resolved: err.partial });
+    problems.interpolation(path, err, typeof value === 'string' ? value : undefined, suffix);
     throw new Failed();
   }
 }

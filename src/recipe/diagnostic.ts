@@ -1,5 +1,5 @@
 // Errors a user can cause in a recipe: a value with a source location, printed like a compiler error.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { relative } from 'node:path';
 
 export interface SourceLocation {
@@ -40,16 +40,36 @@ export function formatLocation(loc: SourceLocation, cwd = process.cwd()): string
   return `${file}:${loc.line}:${loc.col}`;
 }
 
-const sourceCache = new Map<string, string[]>();
-function sourceLine(loc: SourceLocation): string | undefined {
+const sourceCache = new Map<string, { stamp: string; lines: string[] }>();
+/** The text of the line a location points at (the override text for the command line). */
+export function sourceLine(loc: SourceLocation): string | undefined {
   if (loc.text !== undefined) return loc.text;
   if (loc.file.startsWith('<')) return undefined;
-  let lines = sourceCache.get(loc.file);
-  if (!lines) {
-    try { lines = readFileSync(loc.file, 'utf8').split(/\r?\n/); } catch { return undefined; }
-    sourceCache.set(loc.file, lines);
+  // Cached per file version: a long-lived process may see the same recipe edited between runs.
+  let stamp: string;
+  try { const st = statSync(loc.file); stamp = `${st.mtimeMs}:${st.size}`; } catch { return undefined; }
+  let cached = sourceCache.get(loc.file);
+  if (!cached || cached.stamp !== stamp) {
+    try { cached = { stamp, lines: readFileSync(loc.file, 'utf8').split(/\r?\n/) }; } catch { return undefined; }
+    sourceCache.set(loc.file, cached);
   }
-  return lines[loc.line - 1];
+  return cached.lines[loc.line - 1];
+}
+
+/**
+ * Narrows the location of a whole string value to a part of it (e.g. one ${…} of a longer string),
+ * when the source line shows that part verbatim at the expected column (plain or quoted scalars).
+ */
+export function narrowLocation(loc: SourceLocation, raw: string, span: { start: number; length: number }): SourceLocation {
+  const line = sourceLine(loc);
+  const before = raw.slice(0, span.start);
+  const piece = raw.slice(span.start, span.start + span.length);
+  if (line === undefined || piece === '' || before.includes('\n') || piece.includes('\n')) return loc;
+  for (const shift of [0, 1]) {
+    const col = loc.col + shift + before.length;
+    if (line.slice(col - 1, col - 1 + piece.length) === piece && line.slice(loc.col - 1 + shift, col - 1) === before) return { ...loc, col, length: piece.length };
+  }
+  return loc;
 }
 
 export function formatDiagnostic(d: Diagnostic, cwd = process.cwd()): string {

@@ -29,6 +29,10 @@ export interface Scope {
 }
 
 export class InterpolationError extends Error {
+  /** Which part of the raw text is wrong (offsets into the string as written), for a precise caret. */
+  span?: { start: number; length: number };
+  /** Where inside the interpolated value the bad string sits (keys and indexes), for its location. */
+  path: (string | number)[] = [];
   constructor(message: string, readonly hint?: string, readonly partial?: string) {
     super(message);
   }
@@ -42,7 +46,7 @@ export function hasInterpolation(text: string): boolean {
   return text.includes('${');
 }
 
-type Segment = { literal: string } | { expr: string; start: number };
+type Segment = { literal: string } | { expr: string; start: number; end: number };
 
 /** Splits text into literals and ${...} expressions; nested ${} inside an expression are kept for later. */
 export function splitTemplate(text: string): Segment[] {
@@ -59,10 +63,14 @@ export function splitTemplate(text: string): Segment[] {
         if (text[j] === '}') depth--;
         j++;
       }
-      if (depth > 0) throw new InterpolationError(`unterminated '\${' at character ${i + 1}`, "close it with '}'");
+      if (depth > 0) {
+        const err = new InterpolationError("unterminated '${': expected a closing '}'", "close it with '}', or write '$${' for a literal '${'");
+        err.span = { start: i, length: text.length - i };
+        throw err;
+      }
       if (literal) segments.push({ literal });
       literal = '';
-      segments.push({ expr: text.slice(i + 2, j - 1), start: i });
+      segments.push({ expr: text.slice(i + 2, j - 1), start: i, end: j });
       i = j;
       continue;
     }
@@ -75,33 +83,61 @@ export function splitTemplate(text: string): Segment[] {
 /** Interpolates one string. */
 export function interpolateString(text: string, scope: Scope): Resolved {
   const segments = splitTemplate(text);
-  if (segments.length === 1 && 'expr' in segments[0]) return evaluate(segments[0].expr, scope);
+  const only = segments.length === 1 ? segments[0] : undefined;
+  if (only && 'expr' in only) return atSegment(only, () => evaluate(only.expr, scope));
   let out = '';
   for (const seg of segments) {
     if ('literal' in seg) { out += seg.literal; continue; }
-    const value = evaluate(seg.expr, scope);
-    if (isStageRef(value)) throw new InterpolationError(`a stage output (\${${seg.expr}}) cannot be part of a longer string`, 'write it alone as the whole value', out);
-    if (value !== null && typeof value === 'object') throw new InterpolationError(`\${${seg.expr}} is a ${Array.isArray(value) ? 'list' : 'mapping'} and cannot be embedded in a string`, 'write it alone as the whole value to keep its type', out);
+    const value = atSegment(seg, () => evaluate(seg.expr, scope));
+    const fail = (message: string, hint: string): never => atSegment(seg, () => { throw new InterpolationError(message, hint, out); });
+    if (isStageRef(value)) fail(`a stage output (\${${seg.expr}}) cannot be part of a longer string`, 'expected the reference alone as the whole value of an input');
+    if (value !== null && typeof value === 'object') fail(`\${${seg.expr}} is a ${Array.isArray(value) ? 'list' : 'mapping'} and cannot be embedded in a string`, 'expected a string, number or boolean here; write the reference alone as the whole value to keep its type');
     out += value === null ? 'null' : String(value);
   }
   return out;
 }
 
+/** Runs fn, marking interpolation errors that do not know their span yet with the segment's. */
+function atSegment<T>(seg: { start: number; end: number }, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof InterpolationError && !err.span) err.span = { start: seg.start, length: seg.end - seg.start };
+    throw err;
+  }
+}
+
 /** Interpolates every string inside a value. */
 export function interpolateValue(value: Plain, scope: Scope): Resolved {
   if (typeof value === 'string') return hasInterpolation(value) ? interpolateString(value, scope) : value.replaceAll('$${', '${');
-  if (Array.isArray(value)) return value.map((v) => interpolateValue(v, scope));
+  if (Array.isArray(value)) return value.map((v, i) => within(i, () => interpolateValue(v, scope)));
   if (value !== null && typeof value === 'object') {
     const out: { [key: string]: Resolved } = {};
-    for (const [k, v] of Object.entries(value)) out[k] = interpolateValue(v, scope);
+    for (const [k, v] of Object.entries(value)) out[k] = within(k, () => interpolateValue(v, scope));
     return out;
   }
   return value;
 }
 
+function within<T>(key: string | number, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof InterpolationError) err.path.unshift(key);
+    throw err;
+  }
+}
+
 function evaluate(rawExpr: string, scope: Scope): Resolved {
   // Inner ${...} first, so ${stages.eval[${item}].outputs.x} works.
-  const expr = hasInterpolation(rawExpr) ? String(interpolateString(rawExpr, scope)).trim() : rawExpr.trim();
+  let expr: string;
+  try {
+    expr = hasInterpolation(rawExpr) ? String(interpolateString(rawExpr, scope)).trim() : rawExpr.trim();
+  } catch (err) {
+    // The inner span is relative to the expression: let the enclosing ${…} mark the place instead.
+    if (err instanceof InterpolationError) err.span = undefined;
+    throw err;
+  }
   if (expr.startsWith('env:')) return evalEnv(expr.slice(4), scope);
   const path = parsePath(expr);
   const [head, ...rest] = path;
@@ -147,7 +183,7 @@ function stageRef(stage: string, selector: string | number | undefined, rest: (s
 function evalEnv(spec: string, scope: Scope): string {
   const comma = spec.indexOf(',');
   const name = (comma < 0 ? spec : spec.slice(0, comma)).trim();
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new InterpolationError(`'${name}' is not a valid environment variable name`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new InterpolationError(`'${name}' is not a valid environment variable name`, 'expected ${env:NAME} or ${env:NAME,default}, NAME made of letters, digits and _');
   const value = scope.env[name];
   if (value !== undefined) return value;
   if (comma >= 0) return spec.slice(comma + 1);
@@ -178,21 +214,38 @@ function describe(v: Plain): string {
   return typeof v === 'object' ? 'mapping' : typeof v;
 }
 
-/** Parses a.b[0]['c d'].e into segments. */
+/** Parses a.b[0]['c d'][key].e into segments; anything else (a.b..c, a[, a b) is an error that says where. */
 export function parsePath(expr: string): (string | number)[] {
   const out: (string | number)[] = [];
-  const re = /([A-Za-z_][\w-]*)|\[\s*(\d+)\s*\]|\[\s*(['"])(.*?)\3\s*\]|\[\s*([^\]'"]+?)\s*\]|(\.)/gy;
-  let m: RegExpExecArray | null;
-  let last = 0;
-  while ((m = re.exec(expr)) !== null) {
-    if (m[1] !== undefined) out.push(m[1]);
-    else if (m[2] !== undefined) out.push(Number(m[2]));
-    else if (m[4] !== undefined) out.push(m[4]);
-    else if (m[5] !== undefined) out.push(m[5]);
-    last = re.lastIndex;
-    if (last === expr.length) break;
+  const namePattern = /[A-Za-z_][\w-]*/y;
+  let i = 0;
+  const fail = (what: string): never => {
+    throw new InterpolationError(`cannot parse '\${${expr}}': ${what} at character ${i + 1}`, 'expected a name such as vars.x, item, iter, env:NAME, prev.outputs.<port> or stages.<id>.outputs.<port>');
+  };
+  const readName = (after: string) => {
+    namePattern.lastIndex = i;
+    const m = namePattern.exec(expr);
+    if (!m) fail(`expected a name${after}`);
+    out.push(m![0]);
+    i = namePattern.lastIndex;
+  };
+  if (expr.length === 0) fail('expected a name, got nothing');
+  readName('');
+  while (i < expr.length) {
+    if (expr[i] === '.') { i++; readName(" after '.'"); continue; }
+    if (expr[i] === '[') {
+      const close = expr.indexOf(']', i);
+      if (close < 0) fail("expected a closing ']'");
+      const inner = expr.slice(i + 1, close).trim();
+      if (/^\d+$/.test(inner)) out.push(Number(inner));
+      else if (/^(['"]).*\1$/.test(inner)) out.push(inner.slice(1, -1));
+      else if (inner !== '' && !/['"]/.test(inner)) out.push(inner);
+      else fail('expected an index, a quoted key or an item key inside [ ]');
+      i = close + 1;
+      continue;
+    }
+    fail(`unexpected '${expr[i]}'`);
   }
-  if (last !== expr.length || out.length === 0) throw new InterpolationError(`cannot parse '\${${expr}}'`, 'expected a name such as vars.x, item, env:NAME or stages.<id>.outputs.<port>');
   return out;
 }
 

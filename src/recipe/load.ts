@@ -1,9 +1,9 @@
 // Reads a recipe file and everything it includes or extends into one plain document plus a source map.
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
-import { RecipeError, type SourceLocation } from './diagnostic.js';
-import { SourceMap, type KeyPath } from './source-map.js';
+import { dirname, relative, resolve } from 'node:path';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node as YamlNode, type YAMLError } from 'yaml';
+import { RecipeError, type Diagnostic, type SourceLocation } from './diagnostic.js';
+import { formatKeyPath, SourceMap, type KeyPath } from './source-map.js';
 
 export type Plain = null | boolean | number | string | Plain[] | { [key: string]: Plain };
 
@@ -19,26 +19,36 @@ export interface LoadedRecipe {
 export function loadRecipe(file: string): LoadedRecipe {
   const abs = resolve(file);
   const files: string[] = [];
-  const { value, sources } = loadWithBases(abs, [], [], files);
+  const { value, sources } = loadWithBases(abs, [], [], files, dirname(abs));
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new RecipeError({ message: 'a recipe must be a mapping with a `stages` key', location: { file: abs, line: 1, col: 1 } });
+    const at = sources.get([])?.value ?? { file: abs, line: 1, col: 1 };
+    throw new RecipeError({ message: `expected a recipe: a mapping with a \`stages\` key, got ${value === null ? 'an empty document' : Array.isArray(value) ? 'a list' : `${typeof value} ${JSON.stringify(value)}`}`, location: at });
   }
   return { file: abs, doc: value as { [key: string]: Plain }, sources, files };
 }
 
 interface Located { value: Plain; sources: SourceMap }
 
-function loadWithBases(file: string, chain: string[], includedFrom: SourceLocation[], files: string[]): Located {
+function loadWithBases(file: string, chain: string[], includedFrom: SourceLocation[], files: string[], rootDir: string, written?: string): Located {
+  const shown = (f: string) => relative(rootDir, f) || f;
   if (chain.includes(file)) {
-    const cycle = [...chain.slice(chain.indexOf(file)), file].join(' → ');
-    throw new RecipeError({ message: `include cycle: ${cycle}`, location: includedFrom[0], includedFrom: includedFrom.slice(1) });
+    const cycle = [...chain.slice(chain.indexOf(file)), file].map(shown).join(' → ');
+    throw new RecipeError({ message: `include cycle: ${cycle}`, location: includedFrom[0], includedFrom: includedFrom.slice(1), hint: 'expected each file to be included at most once along a chain of include/extends' });
   }
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message;
-    throw new RecipeError({ message: `cannot read ${includedFrom.length ? 'included ' : ''}recipe '${file}': ${reason}`, location: includedFrom[0], includedFrom: includedFrom.slice(1) });
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'it is a folder, expected a YAML file' : (err as Error).message;
+    const what = includedFrom.length ? `included file '${written ?? shown(file)}'` : `recipe '${file}'`;
+    throw new RecipeError({
+      message: `cannot read ${what}: ${reason}`,
+      // The root recipe has no including line: point at the file itself.
+      location: includedFrom[0] ?? { file, line: 1, col: 1 },
+      includedFrom: includedFrom.slice(1),
+      notes: includedFrom.length ? [`looked for ${file} (paths are relative to the including file)`] : undefined,
+    });
   }
   files.push(file);
   const own = parseYaml(text, file, includedFrom);
@@ -50,7 +60,7 @@ function loadWithBases(file: string, chain: string[], includedFrom: SourceLocati
   const bases: Located[] = [];
   for (const ref of baseRefs(doc, own.sources, file, includedFrom)) {
     const at = own.sources.get(ref.path)?.value ?? { file, line: 1, col: 1 };
-    bases.push(loadWithBases(resolve(dirname(file), ref.target), nextChain, [at, ...includedFrom], files));
+    bases.push(loadWithBases(resolve(dirname(file), ref.target), nextChain, [at, ...includedFrom], files, rootDir, ref.target));
   }
   delete doc.include;
   delete doc.extends;
@@ -64,21 +74,22 @@ function loadWithBases(file: string, chain: string[], includedFrom: SourceLocati
 function baseRefs(doc: Record<string, Plain>, sources: SourceMap, file: string, includedFrom: SourceLocation[]): { target: string; path: KeyPath }[] {
   const refs: { target: string; path: KeyPath }[] = [];
   const fail = (path: KeyPath, message: string): never => {
-    throw new RecipeError({ message, location: sources.get(path)?.value ?? { file, line: 1, col: 1 }, keyPath: path.join('.'), includedFrom });
+    throw new RecipeError({ message, location: sources.get(path)?.value ?? { file, line: 1, col: 1 }, keyPath: formatKeyPath(path), includedFrom });
   };
+  const got = (v: Plain) => (v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a mapping' : `${typeof v} ${JSON.stringify(v)}`);
   if ('extends' in doc) {
-    if (typeof doc.extends !== 'string') fail(['extends'], 'expected `extends` to be a file path (string)');
+    if (typeof doc.extends !== 'string' || doc.extends === '') fail(['extends'], `expected \`extends\` to be the path of a base recipe, got ${got(doc.extends)}`);
     refs.push({ target: doc.extends as string, path: ['extends'] });
   }
   if ('include' in doc) {
     const inc = doc.include;
-    if (typeof inc === 'string') refs.push({ target: inc, path: ['include'] });
+    if (typeof inc === 'string' && inc !== '') refs.push({ target: inc, path: ['include'] });
     else if (Array.isArray(inc)) {
       inc.forEach((item, i) => {
-        if (typeof item !== 'string') fail(['include', i], 'expected an included file path (string)');
+        if (typeof item !== 'string' || item === '') fail(['include', i], `expected the path of a recipe fragment, got ${got(item)}`);
         refs.push({ target: item as string, path: ['include', i] });
       });
-    } else fail(['include'], 'expected `include` to be a file path or a list of file paths');
+    } else fail(['include'], `expected \`include\` to be a file path or a list of file paths, got ${got(inc)}`);
   }
   return refs;
 }
@@ -133,22 +144,129 @@ export function parseYaml(text: string, file: string, includedFrom: SourceLocati
     const { line, col } = lineCounter.linePos(offset);
     return { file, line, col, length };
   };
-  if (doc.errors.length) {
-    // Later syntax errors are mostly echoes of the first one: report that one well.
-    const e = doc.errors[0];
-    const [start, end] = e.pos;
-    const location = locate(start, Math.max(1, end - start));
-    const message = e.code === 'DUPLICATE_KEY' ? 'duplicate key (each key may appear once in a mapping)' : yamlMessage(e.message);
-    const line = text.split(/\r?\n/)[location.line - 1] ?? '';
-    const hint = /[{[][^}\]]*\$\{/.test(line) || /\$\{/.test(line)
-      ? 'inside { } or [ ] a ${...} must be quoted: "${vars.x}" (or use one key per line)'
-      : undefined;
-    const notes = doc.errors.length > 1 ? [`${doc.errors.length - 1} more syntax error(s) follow from this one`] : undefined;
-    throw new RecipeError({ message: `YAML syntax error: ${message}`, location, includedFrom, hint, notes });
-  }
+  if (doc.errors.length) throw new RecipeError(syntaxDiagnostic(doc.errors, text, locate, includedFrom));
   const sources = new SourceMap();
   const value = toPlain(doc, doc.contents as YamlNode | null, [], sources, locate, includedFrom);
   return { value, sources };
+}
+
+/**
+ * One diagnostic for a YAML syntax error: the first error (later ones are mostly echoes of it),
+ * moved to where the user has to look and said in the user's terms.
+ */
+function syntaxDiagnostic(errors: YAMLError[], text: string, locate: (offset: number, length?: number) => SourceLocation, includedFrom: SourceLocation[]): Diagnostic {
+  const e = errors[0];
+  const [start, end] = e.pos;
+  const lines = text.split(/\r?\n/);
+  const notes = errors.length > 1 ? [`${errors.length - 1} more syntax error(s) follow from this one`] : undefined;
+  const base = { includedFrom, notes };
+  let location = locate(start, Math.max(1, end - start));
+  const lineText = lines[location.line - 1] ?? '';
+
+  // An unquoted ${…} inside { } or [ ]: YAML reads '{' of '${' as the start of a flow mapping.
+  const dollar = lineText.lastIndexOf('${', location.col - 1);
+  if (dollar >= 0 && inFlowUnquoted(lineText.slice(0, dollar))) {
+    const endOfRef = lineText.indexOf('}', dollar);
+    return {
+      ...base,
+      message: 'YAML syntax error: a ${…} inside { } or [ ] must be quoted',
+      location: { ...location, col: dollar + 1, length: endOfRef > dollar ? endOfRef - dollar + 1 : 2 },
+      hint: `expected a quoted string, e.g. "${lineText.slice(dollar, endOfRef > dollar ? endOfRef + 1 : dollar + 2)}", or one key per line (block style)`,
+    };
+  }
+  switch (e.code) {
+    case 'DUPLICATE_KEY': {
+      const first = firstDuplicate(text, start);
+      const key = first?.key ?? lineText.slice(location.col - 1).split(':')[0].trim();
+      return {
+        ...base,
+        message: `YAML syntax error: duplicate key '${key}'${first ? ` (first defined at line ${first.line})` : ''}`,
+        location: { ...location, length: Math.max(1, key.length) },
+        hint: 'expected each key once in a mapping: remove or rename one of them',
+      };
+    }
+    case 'MISSING_CHAR': {
+      const quote = /closing (["'])quote/.exec(e.message)?.[1];
+      if (quote) {
+        const opening = openingQuote(text, start, quote);
+        if (opening !== undefined) location = locate(opening, 1);
+        return { ...base, message: `YAML syntax error: missing closing ${quote} quote: this string never ends`, location, hint: `expected a ${quote} at the end of the string (inside it, write ${quote === '"' ? '\\"' : "''"} for a literal ${quote})` };
+      }
+      break;
+    }
+    case 'TAB_AS_INDENT':
+      return { ...base, message: 'YAML syntax error: a tab is used for indentation', location, hint: 'expected spaces: YAML does not allow tabs in indentation' };
+    case 'BLOCK_AS_IMPLICIT_KEY':
+    case 'MULTILINE_IMPLICIT_KEY': {
+      // YAML joined a deeper-indented line to the value above it; the line to fix is that deeper one.
+      const multi = errors.find((x) => x.code === 'MULTILINE_IMPLICIT_KEY');
+      if (multi) {
+        const lastLine = locate(multi.pos[1]).line;
+        const bad = lines[lastLine - 1] ?? '';
+        const col = bad.length - bad.trimStart().length + 1;
+        const above = lines.slice(0, lastLine - 1).reverse().find((l) => l.trim() !== '' && !l.trim().startsWith('#')) ?? '';
+        const aboveCol = above.length - above.trimStart().length + 1;
+        return {
+          ...base,
+          message: `YAML syntax error: bad indentation: line ${lastLine} starts at column ${col}, deeper than the key above it (column ${aboveCol})`,
+          location: { file: location.file, line: lastLine, col, length: Math.max(1, bad.trim().length) },
+          hint: 'expected keys of one mapping to start in the same column (a nested mapping goes below a key that has no value on its line)',
+        };
+      }
+      return { ...base, message: 'YAML syntax error: a mapping cannot start on the same line as its key', location, hint: "expected the nested mapping on the next lines, indented; or quote the value if it contains ': '" };
+    }
+    case 'BAD_INDENT':
+      return { ...base, message: `YAML syntax error: bad indentation: ${lowerFirst(yamlMessage(e.message))}`, location, hint: 'expected keys of one mapping (and items of one list) to start in the same column' };
+    default:
+      break;
+  }
+  return { ...base, message: `YAML syntax error: ${lowerFirst(yamlMessage(e.message))}`, location };
+}
+
+/** Whether the end of this line prefix is inside { } or [ ] and outside quotes. */
+function inFlowUnquoted(prefix: string): boolean {
+  let depth = 0;
+  let quote: string | undefined;
+  for (let i = 0; i < prefix.length; i++) {
+    const c = prefix[i];
+    if (quote) {
+      if (c === quote && !(quote === '"' && prefix[i - 1] === '\\')) quote = undefined;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '#' && (i === 0 || prefix[i - 1] === ' ')) return false;
+    else if (c === '{' || c === '[') depth++;
+    else if ((c === '}' || c === ']') && depth > 0) depth--;
+  }
+  return depth > 0 && !quote;
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+/** The offset of the quote that opens the unterminated string ending at `end`. */
+function openingQuote(text: string, end: number, quote: string): number | undefined {
+  let i = text.lastIndexOf(quote, Math.min(end, text.length) - 1);
+  // In single-quoted strings '' is an escaped quote, and so is \" in double-quoted ones.
+  while (i > 0 && (quote === "'" ? text[i - 1] === "'" : text[i - 1] === '\\')) i = text.lastIndexOf(quote, i - (quote === "'" ? 2 : 1));
+  return i >= 0 ? i : undefined;
+}
+
+/** The earlier occurrence of the duplicate key that starts at `offset`. */
+function firstDuplicate(text: string, offset: number): { key: string; line: number } | undefined {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: false });
+  let found: { key: string; line: number } | undefined;
+  visit(doc, {
+    Map(_, map) {
+      const dup = map.items.find((p) => isScalar(p.key) && p.key.range?.[0] === offset);
+      if (!dup || !isScalar(dup.key)) return undefined;
+      const name = String(dup.key.value);
+      const first = map.items.find((p) => isScalar(p.key) && String(p.key.value) === name);
+      if (first && isScalar(first.key) && first.key.range) found = { key: name, line: lineCounter.linePos(first.key.range[0]).line };
+      return visit.BREAK;
+    },
+  });
+  return found;
 }
 
 function yamlMessage(message: string): string {

@@ -1,7 +1,7 @@
-// JSON Schema checks (ajv, 2020-12) whose errors point into the recipe source.
+// JSON Schema checks (ajv, 2020-12) whose errors point into the recipe source and say what was expected.
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { didYouMean } from '../util/suggest.js';
-import type { Diagnostic } from './diagnostic.js';
+import type { Diagnostic, SourceLocation } from './diagnostic.js';
 import { formatKeyPath, type KeyPath, type SourceMap } from './source-map.js';
 
 const strictAjv = new Ajv2020({ allErrors: true, verbose: true, strict: false });
@@ -33,6 +33,10 @@ export interface ValidationContext {
   sourcePath?: KeyPath;
   /** Extra text for every message, e.g. "(foreach item 'rte')". */
   suffix?: string;
+  /** Where to point when the source map knows nothing closer (never leave a diagnostic without a location). */
+  fallback?: SourceLocation;
+  /** How to name the keys of the validated mapping, e.g. { noun: 'param', owner: "of plugin 'numbers'" }. */
+  keys?: { noun: string; owner: string };
 }
 
 /** Validates value in place (applying defaults when asked); returns located diagnostics. */
@@ -54,26 +58,40 @@ function toKeyPath(instancePath: string, data: unknown): (string | number)[] {
   return out;
 }
 
-function describeValue(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a mapping';
+/** How a value reads in a message: `string "abc"`, `number 3`, `a list`. */
+export function describeValue(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  if (Array.isArray(v)) return v.length ? 'a list' : 'an empty list';
+  if (typeof v === 'object') return Object.keys(v).length ? 'a mapping' : 'an empty mapping';
   if (typeof v === 'string') return `string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
   return `${typeof v} ${String(v)}`;
 }
 
+const TYPE_NAMES: Record<string, string> = {
+  object: 'a mapping', array: 'a list', string: 'a string', integer: 'an integer', number: 'a number', boolean: 'true or false', null: 'null',
+};
+
+/** JSON Schema type names in words: ["integer", "string"] → "an integer or a string". */
+export function typeNames(types: unknown): string {
+  const list = [types].flat().map(String);
+  return list.map((t) => TYPE_NAMES[t] ?? t).join(' or ');
+}
+
+/** Errors of the `${…}` alternative of a union (see $defs/interpolation in the recipe schema). */
 function isInterpolationAlternative(e: ErrorObject): boolean {
-  return e.keyword === 'pattern' && String((e.params as { pattern?: string }).pattern).includes('\\$\\{');
+  return e.schemaPath.includes('/interpolation/') || (e.keyword === 'pattern' && String((e.params as { pattern?: string }).pattern).includes('\\$\\{'));
 }
 
 function toDiagnostics(errors: ErrorObject[], data: unknown, ctx: ValidationContext): Diagnostic[] {
   const isDeeper = (a: string, b: string) => a.startsWith(b + '/');
+  // propertyNames reports each bad name twice (the inner keyword, then propertyNames itself): keep the latter.
+  let list = errors.filter((e) => e.propertyName === undefined);
   // Union errors (anyOf/oneOf) say little when a more specific error exists below them.
-  let list = errors.filter((e) => !((e.keyword === 'anyOf' || e.keyword === 'oneOf') && errors.some((o) => isDeeper(o.instancePath, e.instancePath))));
+  list = list.filter((e) => !((e.keyword === 'anyOf' || e.keyword === 'oneOf') && list.some((o) => isDeeper(o.instancePath, e.instancePath))));
   const unions = list.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
   const diagnostics: Diagnostic[] = [];
   const seen = new Set<string>();
-  const push = (path: KeyPath, message: string, hint?: string, atKey = false) => {
+  const push = (path: KeyPath, message: string, hint?: string, atKey = false, notes?: string[]) => {
     const docPath = [...ctx.basePath, ...path];
     const srcPath = [...(ctx.sourcePath ?? ctx.basePath), ...path];
     const id = `${formatKeyPath(docPath)}\u0000${message}`;
@@ -83,9 +101,10 @@ function toDiagnostics(errors: ErrorObject[], data: unknown, ctx: ValidationCont
     diagnostics.push({
       message: message + (ctx.suffix ? ` ${ctx.suffix}` : ''),
       keyPath: formatKeyPath(docPath),
-      location: (atKey ? entry?.key : undefined) ?? entry?.value,
+      location: (atKey ? entry?.key : undefined) ?? entry?.value ?? ctx.fallback,
       includedFrom: entry?.includedFrom,
       hint,
+      notes,
     });
   };
   for (const union of unions) {
@@ -94,48 +113,89 @@ function toDiagnostics(errors: ErrorObject[], data: unknown, ctx: ValidationCont
     const specific = siblings.filter((e) => e.keyword !== 'type' && !isInterpolationAlternative(e));
     const path = toKeyPath(at, data);
     if (specific.length) {
-      for (const e of specific) push(path, messageFor(e, data).message, messageFor(e, data).hint);
+      for (const e of specific) { const m = messageFor(e); push(path, m.message, m.hint); }
     } else {
-      const types = [...new Set(siblings.filter((e) => e.keyword === 'type').map((e) => String((e.params as { type: string }).type)))];
+      const types = [...new Set(siblings.filter((e) => e.keyword === 'type' && !isInterpolationAlternative(e)).map((e) => typeNames((e.params as { type: string }).type)))];
       const interp = siblings.some(isInterpolationAlternative);
-      const expected = [...types, ...(interp && !types.includes('string') ? ['a ${…} expression'] : [])].join(' or ') || 'a different value';
+      const expected = [...types, ...(interp ? ['a ${…} expression'] : [])].join(' or ') || 'a different value';
       push(path, `expected ${expected}, got ${describeValue(union.data)}`);
     }
     list = list.filter((e) => !(e.instancePath === at));
   }
   for (const e of list) {
     const path = toKeyPath(e.instancePath, data);
+    const docPath = [...ctx.basePath, ...path];
     if (e.keyword === 'additionalProperties') {
       const prop = (e.params as { additionalProperty: string }).additionalProperty;
-      const allowed = Object.keys(((e.parentSchema as { properties?: object })?.properties) ?? {});
-      push([...path, prop], `unknown key '${prop}'`, didYouMean(prop, allowed) ?? (allowed.length ? `expected one of: ${allowed.join(', ')}` : undefined), true);
+      const allowed = Object.keys(((e.parentSchema as { properties?: object })?.properties) ?? {}).filter((k) => k !== '$schema');
+      const expected = allowed.length ? `expected one of: ${allowed.join(', ')}` : 'this mapping takes no keys';
+      const suggestion = didYouMean(prop, allowed);
+      const what = ctx.keys && path.length === 0 ? `unknown ${ctx.keys.noun} '${prop}' ${ctx.keys.owner}` : `unknown key '${prop}'${where(docPath)}`;
+      push([...path, prop], what, suggestion ?? expected, true, suggestion ? [expected] : undefined);
       continue;
     }
-    const { message, hint } = messageFor(e, data);
-    push(path, message, hint, e.keyword === 'propertyNames');
+    if (e.keyword === 'propertyNames') {
+      const name = String((e.params as { propertyName: string }).propertyName);
+      const what = docPath.length === 1 && docPath[0] === 'stages' ? 'stage name' : 'name';
+      push([...path, name], `invalid ${what} '${name}'`, 'expected a name that starts with a letter or _ and contains only letters, digits, _ and -', true);
+      continue;
+    }
+    const { message, hint } = messageFor(e);
+    const named = ctx.keys && path.length === 0 && e.keyword === 'required'
+      ? `missing required ${ctx.keys.noun} '${String((e.params as { missingProperty: string }).missingProperty)}' ${ctx.keys.owner}` : message;
+    push(path, named, hint, e.keyword === 'required');
   }
   return diagnostics;
 }
 
-function messageFor(e: ErrorObject, _data: unknown): { message: string; hint?: string } {
+/** " in stage 'x'" or " at the top level" for unknown keys of the recipe's own sections. */
+function where(path: KeyPath): string {
+  const parent = path.slice(0, -1);
+  if (parent.length === 0) return ' at the top level of the recipe';
+  if (parent.length === 2 && parent[0] === 'stages') return ` in stage '${String(parent[1])}'`;
+  return ` in ${formatKeyPath(parent)}`;
+}
+
+function messageFor(e: ErrorObject): { message: string; hint?: string } {
   const p = e.params as Record<string, unknown>;
+  const parent = (e.parentSchema ?? {}) as Record<string, unknown>;
+  const got = describeValue(e.data);
+  const noun = parent.type === 'integer' ? 'an integer' : 'a number';
   switch (e.keyword) {
     case 'type':
-      return { message: `expected ${String(p.type).replace(',', ' or ')}, got ${describeValue(e.data)}` };
-    case 'required':
-      return { message: `missing required key '${String(p.missingProperty)}'` };
+      return { message: `expected ${typeNames(p.type)}, got ${got}` };
+    case 'required': {
+      const name = String(p.missingProperty);
+      const props = (parent.properties ?? {}) as Record<string, { description?: string }>;
+      const description = props[name]?.description;
+      return { message: `missing required key '${name}'`, hint: description ? `expected ${name}: ${description}` : undefined };
+    }
     case 'enum': {
       const allowed = (p.allowedValues as unknown[]).map((v) => JSON.stringify(v));
       const hint = typeof e.data === 'string' ? didYouMean(e.data, (p.allowedValues as unknown[]).map(String)) : undefined;
-      return { message: `expected one of ${allowed.join(', ')}, got ${describeValue(e.data)}`, hint };
+      return { message: `expected one of ${allowed.join(', ')}, got ${got}`, hint };
     }
     case 'const':
-      return { message: `expected ${JSON.stringify(p.allowedValue)}, got ${describeValue(e.data)}` };
-    case 'propertyNames':
-      return { message: `invalid name '${String(p.propertyName)}'`, hint: 'names start with a letter or _ and contain letters, digits, _ and -' };
-    case 'minProperties':
-      return { message: `expected at least ${String(p.limit)} entr${p.limit === 1 ? 'y' : 'ies'}` };
+      return { message: `expected ${JSON.stringify(p.allowedValue)}, got ${got}` };
+    case 'minimum': return { message: `expected ${noun} ≥ ${String(p.limit)}, got ${got}` };
+    case 'maximum': return { message: `expected ${noun} ≤ ${String(p.limit)}, got ${got}` };
+    case 'exclusiveMinimum': return { message: `expected ${noun} > ${String(p.limit)}, got ${got}` };
+    case 'exclusiveMaximum': return { message: `expected ${noun} < ${String(p.limit)}, got ${got}` };
+    case 'multipleOf': return { message: `expected a multiple of ${String(p.multipleOf)}, got ${got}` };
+    case 'minLength': return { message: `expected a string of at least ${plural(p.limit, 'character')}, got ${got}` };
+    case 'maxLength': return { message: `expected a string of at most ${plural(p.limit, 'character')}, got ${got}` };
+    case 'minItems': return { message: `expected a list of at least ${plural(p.limit, 'item')}, got ${got}` };
+    case 'maxItems': return { message: `expected a list of at most ${plural(p.limit, 'item')}, got ${got}` };
+    case 'minProperties': return { message: `expected at least ${plural(p.limit, 'entry', 'entries')}, got ${got}` };
+    case 'maxProperties': return { message: `expected at most ${plural(p.limit, 'entry', 'entries')}` };
+    case 'uniqueItems': return { message: `expected unique items, but items ${String(p.j)} and ${String(p.i)} are equal` };
+    case 'pattern': return { message: `expected a string matching /${String(p.pattern)}/, got ${got}` };
+    case 'format': return { message: `expected ${String(p.format)}, got ${got}` };
     default:
-      return { message: `${e.message ?? 'invalid value'} (got ${describeValue(e.data)})` };
+      return { message: `${e.message ?? 'invalid value'} (got ${got})` };
   }
+}
+
+function plural(n: unknown, word: string, many = `${word}s`): string {
+  return `${String(n)} ${n === 1 ? word : many}`;
 }

@@ -166,7 +166,7 @@ export class Store {
    * keeps it, discards the staging area and returns the existing manifest.
    * If it throws (e.g. an output is a dangling link), nothing is visible; call abort() to discard the staging area.
    */
-  async publish(staging: Staging, fields: ManifestFields): Promise<Manifest> {
+  async publish(staging: Staging, fields: ManifestFields, opts: { replace?: boolean } = {}): Promise<Manifest> {
     const { key, dir } = staging;
     assertKey(key);
     if (resolve(dir, '..') !== this.layout.staging) throw new Error(`${dir} is not a staging area of the store at ${this.root}`);
@@ -210,6 +210,11 @@ export class Store {
         return manifest;
       } catch (err) {
         if (errorCode(err) !== 'EEXIST' && errorCode(err) !== 'ENOTEMPTY') throw err;
+      }
+      if (opts.replace) {
+        // A forced recomputation: the caller holds the key's lease, so the old entry goes aside in one rename.
+        await this.moveToTrash(key);
+        continue;
       }
       const existing = await this.lookupNow(key, 'stat');
       if (existing.status === 'hit') {
@@ -398,20 +403,25 @@ export class Store {
     const lease = await this.tryLease(key, { ttlMs: 5 * 60_000 });
     if (!lease) return 'leased';
     try {
-      const manifest = await this.readManifest(key);
-      const aside = join(this.layout.trash, `${key}@${randomId(4)}`);
-      try {
-        await fs.rename(this.entryDir(key), aside);
-      } catch (err) {
-        if (isNotFound(err)) return 'absent';
-        throw err;
-      }
-      if (manifest) await fs.rm(join(this.layout.stageIndexDir(manifest.stage), key), { force: true });
-      await removeTree(aside);
-      return 'removed';
+      return (await this.moveToTrash(key)) ? 'removed' : 'absent';
     } finally {
       await lease.release();
     }
+  }
+
+  /** Moves an entry aside in one rename (lookups then see a plain miss) and deletes it. The caller holds the lease. */
+  private async moveToTrash(key: string): Promise<boolean> {
+    const manifest = await this.readManifest(key);
+    const aside = join(this.layout.trash, `${key}@${randomId(4)}`);
+    try {
+      await fs.rename(this.entryDir(key), aside);
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+    if (manifest) await fs.rm(join(this.layout.stageIndexDir(manifest.stage), key), { force: true });
+    await removeTree(aside);
+    return true;
   }
 
   /** Entries moved aside as corrupt, oldest first. */

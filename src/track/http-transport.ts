@@ -26,8 +26,11 @@ export interface HttpRequest {
   json?: unknown | (() => unknown);
   /** Raw body factory (one fresh body per attempt, e.g. a file stream). */
   body?: () => { body: BodyInit; contentType: string; contentLength?: number };
-  /** Runs before each retry; may change what `json` returns. A throw counts as a failed attempt. */
-  beforeRetry?: () => Promise<void>;
+  /**
+   * Runs before each retry; may change what `json` returns, or return a response to use instead of
+   * sending again (the earlier attempt turned out to have been applied). A throw counts as a failed attempt.
+   */
+  beforeRetry?: () => Promise<unknown>;
 }
 
 export class HttpTransport {
@@ -61,7 +64,8 @@ export class HttpTransport {
     for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
       if (attempt > 1 && req.beforeRetry) {
         try {
-          await req.beforeRetry();
+          const settled = await req.beforeRetry();
+          if (settled !== undefined) return settled;
         } catch (e) {
           lastError = this.toError(e, endpoint);
           await this.sleep(backoffDelay(attempt - 1, policy));

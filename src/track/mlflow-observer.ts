@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { KeyValue, Metric, RunHandle, RunStatus, TrackingBackend } from './backend.js';
 import { BatchPreparer } from './batch-prep.js';
 import { flattenParams } from './flatten-params.js';
-import { nodeKeySegment } from './keys.js';
+import { nodeKeySegment, sanitizeKey } from './keys.js';
 import type { MetricPoint, NodeInfo, NodeResult, RunInfo, RunObserver, TrackingRef } from './observer.js';
 import { redactText, secretsFromEnv } from './redact.js';
 import { gitCommit, osUser } from './run-context.js';
@@ -141,15 +141,17 @@ export class MlflowObserver implements RunObserver {
     for (const point of result.metrics) if (!state.seen.has(pointId(point))) this.record(state, point);
     state.finished = true;
     await this.enqueue(`finishing the MLflow run of ${node.id}`, async () => {
-      await this.flush(state);
-      await this.logOnParent(node, [...state.latest.values()]);
+      // Each step is guarded on its own: a rejected metric batch must not leave the run RUNNING.
+      await this.guard(`sending metrics of ${node.id}`, () => this.flush(state));
+      await this.guard(`logging ${node.id} results on the parent run`, () => this.logOnParent(node, [...state.latest.values()]));
       const backend = this.backend;
-      if (!backend || !state.handle) return;
+      const handle = state.handle;
+      if (!backend || !handle) return;
       const tags: KeyValue[] = [{ key: 'retort.status', value: result.status }];
       if (result.error) tags.push({ key: 'retort.error', value: this.redact(result.error) });
       if (result.artifactDir) tags.push({ key: 'retort.artifactDir', value: result.artifactDir });
-      await backend.logBatch(state.handle, { tags: this.prep.tags(tags) });
-      await backend.updateRun(state.handle, STATUS[result.status], result.endedAt);
+      await this.guard(`tagging the MLflow run of ${node.id}`, () => backend.logBatch(handle, { tags: this.prep.tags(tags) }));
+      await backend.updateRun(handle, STATUS[result.status], result.endedAt);
     });
   }
 
@@ -165,18 +167,18 @@ export class MlflowObserver implements RunObserver {
 
   async runFinished(summary: { status: 'ok' | 'failed' | 'cancelled'; hits: number; ran: number; failed: number; endedAt: number }): Promise<void> {
     await this.enqueue('finishing the MLflow run', async () => {
-      await this.flushAll();
+      await this.guard('sending metrics', () => this.flushAll());
       const backend = this.backend;
-      if (!backend || !this.parent) return;
-      await backend.logBatch(this.parent, {
-        tags: [
-          { key: 'retort.status', value: summary.status },
-          { key: 'retort.hits', value: String(summary.hits) },
-          { key: 'retort.ran', value: String(summary.ran) },
-          { key: 'retort.failed', value: String(summary.failed) },
-        ],
-      });
-      await backend.updateRun(this.parent, STATUS[summary.status], summary.endedAt);
+      const parent = this.parent;
+      if (!backend || !parent) return;
+      const tags = [
+        { key: 'retort.status', value: summary.status },
+        { key: 'retort.hits', value: String(summary.hits) },
+        { key: 'retort.ran', value: String(summary.ran) },
+        { key: 'retort.failed', value: String(summary.failed) },
+      ];
+      await this.guard('tagging the MLflow run', () => backend.logBatch(parent, { tags }));
+      await backend.updateRun(parent, STATUS[summary.status], summary.endedAt);
       this.parentFinished = true;
     });
   }
@@ -190,11 +192,13 @@ export class MlflowObserver implements RunObserver {
       if (!backend) return;
       // Runs still open at close were interrupted.
       for (const state of this.nodes.values()) {
-        if (state.finished || !state.handle) continue;
-        await this.flush(state);
-        await backend.updateRun(state.handle, 'KILLED', this.now());
+        const handle = state.handle;
+        if (state.finished || !handle) continue;
+        await this.guard(`sending metrics of ${state.node.id}`, () => this.flush(state));
+        await this.guard(`ending the MLflow run of ${state.node.id}`, () => backend.updateRun(handle, 'KILLED', this.now()));
       }
-      if (this.parent && !this.parentFinished) await backend.updateRun(this.parent, 'KILLED', this.now());
+      const parent = this.parent;
+      if (parent && !this.parentFinished) await backend.updateRun(parent, 'KILLED', this.now());
     });
     await this.enqueue('closing the MLflow backend', async () => this.backend?.close());
   }
@@ -220,7 +224,8 @@ export class MlflowObserver implements RunObserver {
   private async logOnParent(node: NodeInfo, finals: MetricPoint[]): Promise<void> {
     if (!this.backend || !this.parent || finals.length === 0) return;
     const prefix = nodeKeySegment(node.id);
-    const metrics = this.prep.metrics(finals.map((p) => ({ key: `${prefix}/${p.name}`, value: p.value, timestamp: p.timestamp, step: p.step })));
+    // Names were already reported when the node logged them; derived keys are sanitised silently.
+    const metrics = this.prep.metrics(finals.map((p) => ({ key: sanitizeKey(`${prefix}/${sanitizeKey(p.name)}`), value: p.value, timestamp: p.timestamp, step: p.step })));
     await this.backend.logBatch(this.parent, { metrics });
   }
 
@@ -257,15 +262,18 @@ export class MlflowObserver implements RunObserver {
     return this.opts.now?.() ?? Date.now();
   }
 
+  /** Runs `fn` after every earlier operation (one ordered stream per run); failures become warnings. */
   private enqueue(label: string, fn: () => Promise<void>): Promise<void> {
-    this.queue = this.queue.then(async () => {
-      try {
-        await fn();
-      } catch (e) {
-        this.warn(`MLflow: ${label} failed: ${(e as Error)?.message ?? String(e)}`);
-      }
-    });
+    this.queue = this.queue.then(() => this.guard(label, fn));
     return this.queue;
+  }
+
+  private async guard(label: string, fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn();
+    } catch (e) {
+      this.warn(`MLflow: ${label} failed: ${(e as Error)?.message ?? String(e)}`);
+    }
   }
 
   private redact(text: string): string {

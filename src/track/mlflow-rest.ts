@@ -7,7 +7,7 @@ import { copyFile, mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { artifactUrl, guessContentType, resolveArtifactTarget } from './artifact-uri.js';
-import type { ArtifactSource, KeyValue, Metric, RunBatch, RunStatus } from './backend.js';
+import { CLIENT_RUN_ID_TAG, type ArtifactSource, type KeyValue, type Metric, type RunBatch, type RunStatus } from './backend.js';
 import { chunkBatchForRequests, encodeBatchBody } from './batch-chunks.js';
 import type { HttpTransport } from './http-transport.js';
 import { MlflowError } from './mlflow-error.js';
@@ -85,10 +85,29 @@ export class MlflowRestClient {
     if (req.runName) body.run_name = req.runName;
     if (req.userId) body.user_id = req.userId;
     if (req.tags.length) body.tags = req.tags;
-    const res = (await this.transport.request({ method: 'POST', path: `${API}/runs/create`, json: body })) as { run?: { info?: unknown } };
-    const info = parseRunInfo(res.run?.info);
+    // With a client run id tag, a retry first looks for the run an earlier attempt may have created.
+    const clientId = req.tags.find((t) => t.key === CLIENT_RUN_ID_TAG)?.value;
+    let recovered: RunInfoLite | undefined;
+    const res = (await this.transport.request({
+      method: 'POST',
+      path: `${API}/runs/create`,
+      json: body,
+      beforeRetry: clientId
+        ? async () => {
+            recovered = await this.findRunByClientId(req.experimentId, clientId);
+            return recovered ? {} : undefined;
+          }
+        : undefined,
+    })) as { run?: { info?: unknown } };
+    const info = recovered ?? parseRunInfo(res.run?.info);
     if (!info) throw new MlflowError('BAD_RESPONSE', 'runs/create answered without run.info');
     return info;
+  }
+
+  /** The run tagged `retort.clientRunId = clientId`, if the server has one. */
+  async findRunByClientId(experimentId: string, clientId: string): Promise<RunInfoLite | undefined> {
+    const { runs } = await this.searchRuns({ experimentIds: [experimentId], filter: `tags.\`${CLIENT_RUN_ID_TAG}\` = '${clientId}'`, maxResults: 1 });
+    return runs[0]?.info;
   }
 
   async updateRun(runId: string, update: { status?: RunStatus; endTime?: number; runName?: string }): Promise<void> {

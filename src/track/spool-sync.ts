@@ -164,7 +164,7 @@ class Replayer {
     switch (op.kind) {
       case 'createRun': {
         const experimentId = await this.experimentId(op.experimentName);
-        const existing = mayBeApplied ? await this.findByClientId(experimentId, op.spoolId) : undefined;
+        const existing = mayBeApplied ? await this.client.findRunByClientId(experimentId, clientRunIdOf(op)) : undefined;
         const info = existing ?? (await this.client.createRun({
           experimentId,
           runName: op.runName,
@@ -212,15 +212,6 @@ class Replayer {
     return parentRun ? [...tags, { key: PARENT_RUN_ID_TAG, value: parentRun.runId }] : tags;
   }
 
-  private async findByClientId(experimentId: string, clientRunId: string) {
-    const { runs } = await this.client.searchRuns({
-      experimentIds: [experimentId],
-      filter: `tags.\`${CLIENT_RUN_ID_TAG}\` = '${clientRunId}'`,
-      maxResults: 1,
-    });
-    return runs[0]?.info;
-  }
-
   private async experimentId(name: string): Promise<string> {
     let id = this.experiments.get(name);
     if (!id) {
@@ -235,6 +226,11 @@ class Replayer {
     if (!h) this.histories.set(runId, (h = new Map()));
     return h;
   }
+}
+
+/** The id tagged on the run when it was created (the spool id unless the tag says otherwise). */
+function clientRunIdOf(op: { spoolId: string; tags: KeyValue[] }): string {
+  return op.tags.find((t) => t.key === CLIENT_RUN_ID_TAG)?.value ?? op.spoolId;
 }
 
 /** Moves a delivered journal and its state to done/ and deletes its artifact blobs. */

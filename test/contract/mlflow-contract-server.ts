@@ -51,6 +51,8 @@ export interface FailureSpec {
   retryAfter?: string;
   /** Apply the request to the state first, then answer with the failure (a "lost" response). */
   applyFirst?: boolean;
+  /** Only requests whose path ends with this fail (others pass untouched). */
+  path?: string;
 }
 
 export type AuthRequirement = { basic: { username: string; password: string } } | { bearer: string };
@@ -135,7 +137,7 @@ export class MlflowContractServer {
 
   /** The next `n` requests fail with `status` (503 by default). */
   failNext(n: number, spec: Partial<FailureSpec> = {}): void {
-    for (let i = 0; i < n; i++) this.failures.push({ status: spec.status ?? 503, retryAfter: spec.retryAfter, applyFirst: spec.applyFirst });
+    for (let i = 0; i < n; i++) this.failures.push({ status: spec.status ?? 503, retryAfter: spec.retryAfter, applyFirst: spec.applyFirst, path: spec.path });
   }
 
   requireAuth(auth: AuthRequirement | null): void {
@@ -181,7 +183,8 @@ export class MlflowContractServer {
       return send(401, 'You are not authenticated. Please see https://www.mlflow.org/docs/latest/auth/index.html#authenticating-to-mlflow on how to authenticate.',
         'text/plain', { 'WWW-Authenticate': 'Basic realm="mlflow"' });
     }
-    const failure = this.failures.shift();
+    const index = this.failures.findIndex((f) => !f.path || url.pathname.endsWith(f.path));
+    const failure = index >= 0 ? this.failures.splice(index, 1)[0] : undefined;
     if (failure && !failure.applyFirst) return send(...this.failureResponse(failure));
 
     let status = 200;

@@ -101,4 +101,24 @@ describe('CLI commands (end to end)', () => {
     expect(existsSync(join(p.dir, 'runs', 'store'))).toBe(false);
     expect(readFileSync(join(p.dir, 'plugins', 'count', 'index.mjs'), 'utf8')).toContain("id: 'count'");
   });
+
+  it('a recipe may name an npm package as its plugin; --force recomputes a cached stage', async () => {
+    const p = new Project();
+    p.write('node_modules/retort-plugin-hello/package.json', JSON.stringify({ name: 'retort-plugin-hello', version: '2.0.0', type: 'module', main: 'index.js' }));
+    p.write('node_modules/retort-plugin-hello/index.js', `
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+export default {
+  id: 'hello', version: '2.0.0', params: { type: 'object', properties: { who: { type: 'string', default: 'world' } } },
+  outputs: { greeting: {} },
+  run(ctx) { writeFileSync(join(ctx.output('greeting'), 'hello.txt'), 'hello ' + ctx.params.who + '\\n'); ctx.log.info('greeted ' + ctx.params.who); },
+};`);
+    p.write('r.yaml', 'stages:\n  greet:\n    plugin: retort-plugin-hello\n    params: { who: retort }\n');
+    const res = await p.run(['run', 'r.yaml', '--no-track', '--plain']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toContain('greet | greeted retort');
+    expect((await p.run(['plan', 'r.yaml', '--force', 'greet'])).stdout).toMatch(/miss\s+greet\s+\w+\s+forced/);
+    const forced = await p.run(['run', 'r.yaml', '--no-track', '--force', 'greet', '--plain']);
+    expect(forced.stdout).toContain('[ran] greet');
+  });
 });

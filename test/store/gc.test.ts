@@ -145,7 +145,7 @@ describe('gc', () => {
 
   it('concurrent lookups see a hit or a miss while entries are removed, never a corrupt entry', async () => {
     const { store, runsDir } = await setup();
-    const keys = Array.from({ length: 40 }, (_, i) => keyOf(`c${i}`));
+    const keys = Array.from({ length: 25 }, (_, i) => keyOf(`c${i}`));
     for (const k of keys) await put(store, k, { 'p/a': 'a', 'p/b': 'b', 'q/c': 'c' });
     const seen = new Set<string>();
     let stop = false;
@@ -158,7 +158,7 @@ describe('gc', () => {
     const report = await gc(store, runsDir, { keepRuns: 0 });
     stop = true;
     await readers;
-    expect(report.removed).toHaveLength(40);
+    expect(report.removed).toHaveLength(25);
     expect(seen.has('corrupt')).toBe(false);
     expect(await readdir(store.layout.quarantine)).toEqual([]);
   });

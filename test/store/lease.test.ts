@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -54,7 +54,7 @@ describe('leases in one process', () => {
     setTimeout(() => void held.release(), 60);
     const t0 = Date.now();
     const got = await store.waitLease(key, { pollMs: 10 });
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(50);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(45);
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 30);
     await expect(store.waitLease(key, { pollMs: 10, signal: controller.signal })).rejects.toThrow();
@@ -64,12 +64,13 @@ describe('leases in one process', () => {
   it('renews the lease while held (heartbeat)', async () => {
     const { store, root } = await fresh();
     const key = keyOf('beat');
-    const lease = (await store.tryLease(key, { ttlMs: 150 }))!;
-    const first = JSON.parse(await readFile(leaseFile(root, key), 'utf8'));
-    await sleep(400);
-    const later = JSON.parse(await readFile(leaseFile(root, key), 'utf8'));
+    const lease = (await store.tryLease(key, { ttlMs: 600 }))!;
+    const read = async () => JSON.parse(await readFile(leaseFile(root, key), 'utf8'));
+    const first = await read();
+    // Two renewals (every ttl/3): the expiry keeps moving forward while the lease is held.
+    await vi.waitFor(async () => expect((await read()).expiresAt).toBeGreaterThan(first.expiresAt + 300), { timeout: 5000, interval: 20 });
+    const later = await read();
     expect(later.nonce).toBe(first.nonce);
-    expect(later.expiresAt).toBeGreaterThan(first.expiresAt + 150);
     expect(later.expiresAt).toBeGreaterThan(Date.now());
     expect(lease.lost).toBe(false);
     await lease.release();
@@ -79,12 +80,12 @@ describe('leases in one process', () => {
   it('marks the lease lost (and aborts its signal) when its file is taken over', async () => {
     const { store, root } = await fresh();
     const key = keyOf('stolen');
-    const lease = (await store.tryLease(key, { ttlMs: 90 }))!;
+    const lease = (await store.tryLease(key, { ttlMs: 1200 }))!;
     const intruder = foreignLease(key, { nonce: 'cd'.repeat(12) });
     await writeFile(leaseFile(root, key), intruder);
-    await sleep(150);
-    expect(lease.lost).toBe(true);
+    await vi.waitFor(() => expect(lease.lost).toBe(true), { timeout: 5000, interval: 20 });
     expect(lease.signal.aborted).toBe(true);
+    expect(String(lease.signal.reason)).toMatch(/replaced or removed/);
     await lease.release();
     // Releasing a lost lease leaves the new holder's file in place.
     expect(await readFile(leaseFile(root, key), 'utf8')).toBe(intruder);
@@ -102,13 +103,14 @@ describe('leases in one process', () => {
   });
 
   it('waits out the ttl (plus clock skew) of a holder on another machine', async () => {
-    const { store, root } = await fresh({ clockSkewMs: 100 });
+    const { store, root } = await fresh({ clockSkewMs: 300 });
     const key = keyOf('remote');
-    await writeFile(leaseFile(root, key), foreignLease(key, { expiresAt: Date.now() + 150 }));
+    const t0 = Date.now();
+    await writeFile(leaseFile(root, key), foreignLease(key, { expiresAt: t0 + 200 }));
     expect(await store.tryLease(key)).toBeNull();
-    await sleep(170); // expired, but within the skew margin
-    expect(await store.tryLease(key)).toBeNull();
-    await sleep(120);
+    await sleep(250); // expired, but within the skew margin
+    if (Date.now() < t0 + 480) expect(await store.tryLease(key)).toBeNull();
+    await sleep(t0 + 520 - Date.now());
     const lease = await store.tryLease(key);
     expect(lease).not.toBeNull();
     await lease!.release();
@@ -127,9 +129,9 @@ describe('leases in one process', () => {
     const { store, root } = await fresh({ clockSkewMs: 0 });
     const key = keyOf('garbage');
     await writeFile(leaseFile(root, key), '{"v":1,"nonce":');
-    expect(await store.tryLease(key, { ttlMs: 100 })).toBeNull();
-    await sleep(130);
-    const lease = await store.tryLease(key, { ttlMs: 100 });
+    expect(await store.tryLease(key, { ttlMs: 300 })).toBeNull();
+    await sleep(350);
+    const lease = await store.tryLease(key, { ttlMs: 300 });
     expect(lease).not.toBeNull();
     await lease!.release();
   });

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { aggregate, buildTable, finalMetrics, rowLabel } from '../../src/report/collect.js';
+import { renderTable } from '../../src/report/render.js';
+import type { NodeSpec, TableSpec } from '../../src/graph/types.js';
+
+const node = (id: string, item: unknown, params: Record<string, unknown> = {}) => ({ id, stage: 'eval', item, itemKey: String(id), params } as unknown as NodeSpec);
+
+describe('report tables', () => {
+  it('takes the last value of each metric by step', () => {
+    const m = finalMetrics([
+      { name: 'loss', value: 3, step: 1, timestamp: 10 },
+      { name: 'loss', value: 1, step: 3, timestamp: 5 },
+      { name: 'loss', value: 2, step: 2, timestamp: 20 },
+    ]);
+    expect(m.get('loss')).toBe(1);
+  });
+
+  it('labels rows by item fields or params', () => {
+    expect(rowLabel(node('e[0]', { method: 'bm25', seed: 1 }), 'item.method')).toBe('bm25');
+    expect(rowLabel(node('e[0]', 'x', { k: 8 }), 'params.k')).toBe('8');
+    expect(rowLabel(node('e[0]', 'x'), undefined)).toBe('x');
+  });
+
+  it('expands metric globs into columns, aggregates seeds as mean ± std, adds an average', () => {
+    const spec: TableSpec = { stage: 'eval', row: 'item.method', metrics: ['category/*'], aggregate: 'mean±std', digits: 1, average: true, scale: 100 };
+    const t = buildTable(spec, [
+      { spec: node('a', { method: 'bm25' }), metrics: new Map([['category/nli', 0.5], ['category/qa', 0.7]]) },
+      { spec: node('b', { method: 'bm25' }), metrics: new Map([['category/nli', 0.7], ['category/qa', 0.9]]) },
+      { spec: node('c', { method: 'random' }), metrics: new Map([['category/nli', 0.4], ['category/qa', 0.2]]) },
+    ]);
+    expect(t.columns).toEqual(['nli', 'qa', 'Avg']);
+    expect(t.rows.map((r) => r.label)).toEqual(['bm25', 'random']);
+    expect(t.rows[0].cells[0]).toMatchObject({ value: 60, n: 2 });
+    expect(t.rows[0].cells[0]!.spread).toBeCloseTo(14.142, 2);
+    expect(t.rows[0].cells[2]!.value).toBeCloseTo(70);
+    const md = renderTable(t, 'markdown');
+    expect(md).toContain('| method |         nli |          qa |  Avg |');
+    expect(md).toContain('| bm25   | 60.0 ± 14.1 | 80.0 ± 14.1 | 70.0 |');
+    expect(renderTable(t, 'csv').split('\n')[1]).toBe('bm25,60.0 ± 14.1,80.0 ± 14.1,70.0');
+    expect(renderTable(t, 'latex')).toContain('bm25 & 60.0 $\\pm$ 14.1 & 80.0 $\\pm$ 14.1 & 70.0 \\\\');
+    expect(renderTable(t, 'html')).toContain('<th scope="row">random</th><td>40.0 ± 0.0</td>');
+  });
+
+  it('aggregates', () => {
+    expect(aggregate([1, 2, 3, 10], 'median').value).toBe(2.5);
+    expect(aggregate([1, 3], 'mean±se').spread).toBeCloseTo(1);
+    expect(aggregate([4, 1], 'last').value).toBe(1);
+  });
+});
