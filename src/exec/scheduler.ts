@@ -154,7 +154,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
     for (const n of units.get(key)!) display.nodeEnded(n.spec.id, outcome, outcome === 'skipped' ? 'not started after an earlier failure (use --keep-going)' : undefined);
   }
   const all = [...outcomes.values()];
-  const status = opts.signal.aborted ? 'cancelled' : all.some((o) => o.outcome === 'failed' || o.outcome === 'skipped') ? 'failed' : 'ok';
+  const status = opts.signal.aborted ? 'cancelled' : all.some((o) => o.outcome === 'failed' || o.outcome === 'skipped' || o.outcome === 'cancelled') ? 'failed' : 'ok';
   return { outcomes, status };
 }
 

@@ -1,15 +1,15 @@
 // Compiles a loaded recipe into nodes: overrides, vars, plugins, foreach/repeat expansion, params and inputs.
-import { existsSync } from 'node:fs';
-import { basename, dirname, extname, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { loadPlugin, PluginNotFound, type LoadedPlugin } from '../plugin/registry.js';
-import { RecipeError, type Diagnostic } from '../recipe/diagnostic.js';
+import { narrowLocation, RecipeError, type Diagnostic, type SourceLocation } from '../recipe/diagnostic.js';
 import { InterpolationError, interpolateValue, isStageRef, resolveVars, type Resolved, type Scope, type StageRef } from '../recipe/interpolate.js';
-import { loadRecipe, type Plain } from '../recipe/load.js';
+import { loadRecipe, parseYaml, type Plain } from '../recipe/load.js';
 import { applyOverride, parseOverrides } from '../recipe/overrides.js';
 import { formatKeyPath, type KeyPath, type SourceMap } from '../recipe/source-map.js';
 import { validateWithSchema } from '../recipe/validate.js';
-import { didYouMean } from '../util/suggest.js';
-import { recipeSchema } from './recipe-schema.js';
+import { closest, didYouMean } from '../util/suggest.js';
+import { recipeSchema, stageSchema } from './recipe-schema.js';
 import type { CompiledRecipe, InputRef, NodeInput, NodeSpec, Resources, TableSpec } from './types.js';
 
 export interface CompileOptions {
@@ -40,7 +40,7 @@ class Problems {
   readonly list: Diagnostic[] = [];
   /** Where to point when nothing closer is known: every diagnostic has a location. */
   readonly fallback: SourceLocation;
-  constructor(private readonly sources: SourceMap, file: string) {
+  constructor(readonly sources: SourceMap, file: string) {
     this.fallback = { file, line: 1, col: 1 };
   }
   at(path: KeyPath, message: string, extra: Partial<Diagnostic> = {}, atKey = false): void {
@@ -59,7 +59,19 @@ class Problems {
     });
   }
   add(d: Diagnostic[]): void { this.list.push(...d); }
-  throwIfAny(): void { if (this.list.length) throw new RecipeError(this.list); }
+  throwIfAny(): void {
+    if (!this.list.length) return;
+    // The same fault in every instance of a foreach/repeat stage is said once (with the first instance).
+    const seen = new Set<string>();
+    const unique = this.list.filter((d) => {
+      const where = d.location ? `${d.location.file}:${d.location.line}:${d.location.col}` : '';
+      const id = `${where}\u0000${d.keyPath ?? ''}\u0000${d.message.replace(/ \((foreach item '[^']*'|iteration \d+)\)$/, '')}`;
+      if (seen.has(id)) return false;
+      seen.add(id);
+      return true;
+    });
+    throw new RecipeError(unique);
+  }
 }
 
 export async function compileRecipe(file: string, opts: CompileOptions = {}): Promise<CompiledRecipe> {
@@ -189,7 +201,7 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
   problems.throwIfAny();
   const tables = resolvedRest?.report.tables ?? [];
   tables.forEach((t, i) => {
-    if (!stageIds.includes(t.stage)) problems.at(['report', 'tables', i, 'stage'], `unknown stage '${t.stage}'`, { hint: didYouMean(t.stage, stageIds) });
+    if (!stageIds.includes(t.stage)) problems.at(['report', 'tables', i, 'stage'], `unknown stage '${t.stage}'`, { hint: didYouMean(t.stage, stageIds) ?? `expected one of: ${stageIds.join(', ')}` });
   });
   problems.throwIfAny();
 
@@ -295,20 +307,29 @@ function resolveInputs(stage: string, inst: Instance, sd: StageDoc, plugin: Load
   instances: Map<string, Instance[]>, plugins: Map<string, LoadedPlugin>, doc: Record<string, Plain>, problems: Problems,
   recipeDir: string, suffix: string | undefined): Record<string, NodeInput> {
   const ports = plugin.def.inputs ?? {};
+  const portNames = Object.keys(ports);
   const result: Record<string, NodeInput> = {};
   const given: Record<string, { value: Plain; path: KeyPath }> = {};
   for (const [port, value] of Object.entries(sd.inputs ?? {})) given[port] = { value, path: ['stages', stage, 'inputs', port] };
   if (inst.iteration === 0) {
     for (const [port, value] of Object.entries(sd.initial ?? {})) given[port] = { value, path: ['stages', stage, 'initial', port] };
   }
+  // A misspelt port is reported once; the port it was meant to be is then not "missing" as well.
+  const meant = new Set<string>();
+  const unknownPort = (port: string, path: KeyPath) => {
+    const guess = closest(port, portNames);
+    if (guess) meant.add(guess);
+    problems.at(path, `plugin '${plugin.def.id}' has no input port '${port}'`, { hint: didYouMean(port, portNames) ?? portList(ports), notes: guess ? [portList(ports)] : undefined }, true);
+  };
   for (const port of Object.keys(sd.initial ?? {})) {
-    if (!(port in ports)) problems.at(['stages', stage, 'initial', port], `plugin '${plugin.def.id}' has no input port '${port}'`, { hint: didYouMean(port, Object.keys(ports)) ?? portList(ports) }, true);
+    if (!(port in ports)) unknownPort(port, ['stages', stage, 'initial', port]);
   }
   for (const [port, { value, path }] of Object.entries(given)) {
     if (!(port in ports)) {
-      if (path[2] === 'inputs') problems.at(path, `plugin '${plugin.def.id}' has no input port '${port}'`, { hint: didYouMean(port, Object.keys(ports)) ?? portList(ports) }, true);
+      if (path[2] === 'inputs') unknownPort(port, path);
       continue;
     }
+    const before = problems.list.length;
     const resolved = interp(value, scope, path, doc, problems, suffix);
     if (resolved === undefined) continue;
     const values = Array.isArray(resolved) ? resolved : [resolved];
@@ -318,63 +339,140 @@ function resolveInputs(stage: string, inst: Instance, sd: StageDoc, plugin: Load
       const at = Array.isArray(resolved) ? [...path, i] : path;
       if (isStageRef(v)) {
         if (v.prev && inst.iteration === 0) { dropped = true; return; }
-        refs.push(...refsFor(v, stage, inst, instances, plugins, at, problems, suffix));
+        refs.push(...refsFor(v, stage, inst, instances, plugins, at, rawString(doc, at), problems, suffix));
       } else if (typeof v === 'string') {
         const abs = resolve(recipeDir, v);
-        if (!existsSync(abs)) problems.at(at, `input file or folder '${v}' does not exist`, { notes: [`looked for ${abs}`] });
+        if (!existsSync(abs)) {
+          problems.at(at, `input file or folder '${v}' does not exist`, {
+            hint: "expected a path relative to the recipe's folder, or a stage output ${stages.<id>.outputs.<port>}", notes: [`looked for ${abs}`],
+          });
+        }
         refs.push({ kind: 'path', path: abs });
       } else {
         problems.at(at, `expected a stage output or a path for input '${port}', got ${describe(v)}`);
       }
     });
+    // Whatever went wrong with this port has been said; a count of what is left would only echo it.
+    if (problems.list.length > before) continue;
     if (dropped && refs.length === 0) continue;
     if (ports[port].many) result[port] = refs;
-    else if (refs.length === 1 && !Array.isArray(resolved)) result[port] = refs[0];
     else if (refs.length === 1) result[port] = refs[0];
-    else problems.at(path, `input port '${port}' takes one value, got ${refs.length}`, { hint: `declare the port with many: true in the plugin, or pick one instance, e.g. \${stages.<id>[<item>].outputs.<port>}` });
+    else problems.at(path, ...tooManyValues(port, plugin, resolved, refs.length, instances));
   }
   for (const [port, spec] of Object.entries(ports)) {
-    if (!spec.optional && !(port in result) && !problems.list.some((d) => d.keyPath?.startsWith(formatKeyPath(['stages', stage, 'inputs', port])))) {
-      const hint = inst.iteration === 0 && sd.inputs && port in sd.inputs ? 'iteration 0 has no previous iteration: give this port under `initial:`' : undefined;
-      problems.at(['stages', stage], `missing input '${port}' required by plugin '${plugin.def.id}'${suffix ? ` ${suffix}` : ''}`, { hint }, true);
-    }
+    if (spec.optional || port in result || meant.has(port)) continue;
+    if (problems.list.some((d) => d.keyPath?.startsWith(formatKeyPath(['stages', stage, 'inputs', port])))) continue;
+    const fromPrev = inst.iteration === 0 && sd.inputs && port in sd.inputs;
+    const hint = fromPrev
+      ? 'iteration 0 has no previous iteration: expected this port under `initial:` as well'
+      : `expected \`inputs:\` to give '${port}' a stage output (\${stages.<id>.outputs.<port>}) or a file path`;
+    problems.at(['stages', stage], `missing input '${port}' required by plugin '${plugin.def.id}'${suffix ? ` ${suffix}` : ''}`, { hint }, true);
   }
   return result;
 }
 
+/** The message for several values given to a port that takes one. */
+function tooManyValues(port: string, plugin: LoadedPlugin, resolved: Resolved, count: number, instances: Map<string, Instance[]>): [string, Partial<Diagnostic>] {
+  const owner = `input port '${port}' of plugin '${plugin.def.id}' takes one value`;
+  if (isStageRef(resolved)) {
+    const list = instances.get(resolved.stage) ?? [];
+    const example = `\${stages.${resolved.stage}[${list[0]?.itemKey ?? 0}].outputs.${resolved.port}}`;
+    return [`${owner}, but \${${resolved.text}} gives ${count}, one per foreach item of stage '${resolved.stage}'`, {
+      hint: `expected one instance, e.g. ${example}; or a plugin whose port '${port}' is declared with many: true`,
+    }];
+  }
+  return [`${owner}, got a list of ${count}`, { hint: 'expected a single stage output or path' }];
+}
+
 function portList(ports: Record<string, unknown>): string {
   const names = Object.keys(ports);
-  return names.length ? `input ports: ${names.join(', ')}` : 'this plugin takes no inputs';
+  return names.length ? `expected one of: ${names.join(', ')}` : 'this plugin takes no inputs';
 }
 
 function refsFor(ref: StageRef, stage: string, inst: Instance, instances: Map<string, Instance[]>, plugins: Map<string, LoadedPlugin>,
-  path: KeyPath, problems: Problems, suffix: string | undefined): InputRef[] {
+  path: KeyPath, raw: string | undefined, problems: Problems, suffix: string | undefined): InputRef[] {
   const target = ref.prev ? stage : ref.stage;
-  const outputs = plugins.get(target)?.def.outputs ?? {};
-  if (!(ref.port in outputs)) {
-    problems.at(path, `stage '${target}' (plugin '${plugins.get(target)?.def.id}') has no output port '${ref.port}'`, { hint: didYouMean(ref.port, Object.keys(outputs)) ?? `output ports: ${Object.keys(outputs).join(', ') || 'none'}`, raw: `\${${ref.text}}` });
+  const outputs = Object.keys(plugins.get(target)?.def.outputs ?? {});
+  const texts = { raw, resolved: raw === `\${${ref.text}}` ? undefined : `\${${ref.text}}` };
+  const at = (suffix ? ` ${suffix}` : '');
+  if (!outputs.includes(ref.port)) {
+    problems.at(path, `stage '${target}' (plugin '${plugins.get(target)?.def.id}') has no output port '${ref.port}'${at}`, {
+      hint: didYouMean(ref.port, outputs) ?? (outputs.length ? `expected one of: ${outputs.join(', ')}` : 'this plugin has no outputs'), ...texts,
+    });
     return [];
   }
   const list = instances.get(target) ?? [];
   if (ref.prev) return [{ kind: 'node', node: list[inst.iteration! - 1].id, port: ref.port }];
   if (ref.selector !== undefined) {
     const isRepeat = list[0]?.iteration !== undefined;
+    const isForeach = list[0]?.itemKey !== undefined;
     let found: Instance | undefined;
     if (isRepeat) {
       const n = typeof ref.selector === 'number' ? ref.selector : Number(ref.selector);
       found = Number.isInteger(n) ? list[n < 0 ? list.length + n : n] : undefined;
-    } else {
+      if (!found) {
+        problems.at(path, `stage '${target}' has no iteration '${String(ref.selector)}' (it repeats ${list.length} times)${at}`, { hint: `expected an iteration from 0 to ${list.length - 1}, or -1 for the last`, ...texts });
+        return [];
+      }
+    } else if (isForeach) {
       found = list.find((i) => i.itemKey === String(ref.selector));
-    }
-    if (!found) {
-      const keys = list.map((i) => (i.itemKey ?? String(i.iteration)));
-      problems.at(path, `stage '${target}' has no instance '${String(ref.selector)}'${suffix ? ` ${suffix}` : ''}`, { hint: didYouMean(String(ref.selector), keys) ?? `instances: ${keys.join(', ')}`, raw: `\${${ref.text}}` });
+      if (!found) {
+        const keys = list.map((i) => i.itemKey!);
+        problems.at(path, `stage '${target}' has no foreach item '${String(ref.selector)}'${at}`, { hint: didYouMean(String(ref.selector), keys) ?? `expected one of: ${keys.join(', ')}`, ...texts });
+        return [];
+      }
+    } else {
+      problems.at(path, `stage '${target}' has no instances to select from: it has neither \`foreach\` nor \`repeat\`${at}`, { hint: `expected \${stages.${target}.outputs.${ref.port}}`, ...texts });
       return [];
     }
     return [{ kind: 'node', node: found.id, port: ref.port }];
   }
   if (list.length === 1 || list[0]?.iteration !== undefined) return [{ kind: 'node', node: list[list.length - 1].id, port: ref.port }];
   return list.map((i) => ({ kind: 'node', node: i.id, port: ref.port }));
+}
+
+/** A plugin that cannot be loaded, said relative to the recipe and pointing where the fault is. */
+function pluginProblem(stage: string, ref: string, err: PluginNotFound, recipeDir: string, problems: Problems): void {
+  const path = ['stages', stage, 'plugin'];
+  const isFolder = ref.startsWith('.') || isAbsolute(ref);
+  const dir = resolve(recipeDir, ref);
+  const manifest = join(dir, 'plugin.yaml');
+  if (isFolder && existsSync(manifest)) {
+    // A YAML syntax error in plugin.yaml: point into plugin.yaml itself.
+    try {
+      parseYaml(readFileSync(manifest, 'utf8'), manifest);
+    } catch (syntax) {
+      if (!(syntax instanceof RecipeError)) throw syntax;
+      const entry = problems.sources.get(path);
+      for (const d of syntax.diagnostics) {
+        problems.add([{ ...d, related: [...(d.related ?? []), { message: `plugin of stage '${stage}'`, location: entry?.value ?? problems.fallback }] }]);
+      }
+      return;
+    }
+  }
+  const reason = err.reason.split(dir).join(ref);
+  if (!isFolder && err.candidates.length) {
+    problems.at(path, reason, {
+      hint: didYouMean(ref, err.candidates),
+      notes: [`expected a built-in plugin (${err.candidates.join(', ')}), a plugin folder (./path) or an installed npm package`],
+    });
+    return;
+  }
+  const invalid = /^(.*?) is not a valid plugin: (.*)$/.exec(reason);
+  if (invalid) {
+    problems.at(path, `invalid plugin '${ref}': ${invalid[2]}`, { hint: 'expected the module to export default definePlugin({ id, version, params, outputs, run })', notes: [`loaded ${err.reason.match(/\((\/[^)]*)\)/)?.[1] ?? dir}`] });
+    return;
+  }
+  if (reason.startsWith(`${ref}/plugin.yaml: `)) {
+    problems.at(path, `invalid plugin.yaml of plugin '${ref}': ${reason.slice(ref.length + 'plugin.yaml: '.length + 1)}`, {
+      hint: 'expected plugin.yaml with id, version, command and outputs (and optionally params, inputs, env)', notes: [`read ${manifest}`],
+    });
+    return;
+  }
+  const hint = /does not exist/.test(reason)
+    ? "expected a folder (relative to the recipe's folder) holding plugin.yaml (a command plugin) or index.js (a module plugin)"
+    : /has no plugin\.yaml/.test(reason) ? 'expected plugin.yaml (a command plugin), or index.js / index.mjs exporting definePlugin({...})' : undefined;
+  problems.at(path, reason, { hint, notes: isFolder ? [`looked in ${dir}`] : undefined });
 }
 
 function topologicalOrder(nodes: Map<string, NodeSpec>, problems: Problems): string[] {
@@ -389,7 +487,9 @@ function topologicalOrder(nodes: Map<string, NodeSpec>, problems: Problems): str
       const stagesInCycle = cycle.map((n) => nodes.get(n)!.stage);
       const first = nodes.get(cycle[0])!;
       const port = Object.entries(first.inputs).find(([, v]) => [v].flat().some((r) => r.kind === 'node' && r.node === cycle[1]))?.[0];
-      problems.at(['stages', first.stage, 'inputs', ...(port ? [port] : [])], `dependency cycle: ${stagesInCycle.join(' → ')}`, { hint: 'a stage cannot consume its own outputs, directly or through other stages (use `repeat` with ${prev.outputs.<port>} for iterations)' });
+      problems.at(['stages', first.stage, 'inputs', ...(port ? [port] : [])], `dependency cycle: ${stagesInCycle.join(' → ')} (each stage consumes the outputs of the next)`, {
+        hint: 'expected stages to form a DAG: a stage cannot consume its own outputs, directly or through other stages (for iterations use `repeat` with ${prev.outputs.<port>})',
+      });
       return false;
     }
     state.set(id, 1);

@@ -8,3 +8,8 @@ export function recipeSchema(): object {
   schema ??= JSON.parse(readFileSync(join(PACKAGE_ROOT, 'schemas', 'recipe.schema.json'), 'utf8')) as object;
   return schema;
 }
+
+/** The schema of one stage (for typing -S overrides of stage keys). */
+export function stageSchema(): Record<string, unknown> {
+  return (recipeSchema() as { $defs: { stage: Record<string, unknown> } }).$defs.stage;
+}

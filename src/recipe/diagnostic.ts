@@ -1,6 +1,6 @@
 // Errors a user can cause in a recipe: a value with a source location, printed like a compiler error.
 import { readFileSync, statSync } from 'node:fs';
-import { relative } from 'node:path';
+import { isAbsolute, relative } from 'node:path';
 
 export interface SourceLocation {
   file: string;        // absolute path, or '<command line>'
@@ -9,6 +9,8 @@ export interface SourceLocation {
   length?: number;     // characters to underline
   /** For the command line, the text of the override itself. */
   text?: string;
+  /** In an include chain: whether this line includes or extends the file below it. */
+  via?: 'include' | 'extends';
 }
 
 export interface Diagnostic {
@@ -23,6 +25,8 @@ export interface Diagnostic {
   raw?: string;
   resolved?: string;
   notes?: string[];
+  /** Other places that explain this one, e.g. the recipe line that uses a broken plugin. */
+  related?: { message: string; location: SourceLocation }[];
 }
 
 /** Thrown inside the recipe pipeline; caught by the CLI and printed. Never escapes as a stack trace. */
@@ -36,7 +40,9 @@ export class RecipeError extends Error {
 }
 
 export function formatLocation(loc: SourceLocation, cwd = process.cwd()): string {
-  const file = loc.file.startsWith('<') ? loc.file : relative(cwd, loc.file) || loc.file;
+  // Relative to the working directory when the file is under it; absolute when it is elsewhere.
+  const rel = relative(cwd, loc.file);
+  const file = loc.file.startsWith('<') || !rel || rel.startsWith('..') || isAbsolute(rel) ? loc.file : rel;
   return `${file}:${loc.line}:${loc.col}`;
 }
 
@@ -90,6 +96,7 @@ export function formatDiagnostic(d: Diagnostic, cwd = process.cwd()): string {
   if (d.resolved !== undefined) out.push(`  resolved: ${d.resolved}`);
   if (d.hint) out.push(`  ${d.hint}`);
   for (const note of d.notes ?? []) out.push(`  note: ${note}`);
-  for (const inc of d.includedFrom ?? []) out.push(`  included from ${formatLocation(inc, cwd)}`);
+  for (const r of d.related ?? []) out.push(`  ${r.message}: ${formatLocation(r.location, cwd)}`);
+  for (const inc of d.includedFrom ?? []) out.push(`  ${inc.via === 'extends' ? 'extended by' : 'included from'} ${formatLocation(inc, cwd)}`);
   return out.join('\n');
 }

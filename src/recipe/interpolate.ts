@@ -145,25 +145,25 @@ function evaluate(rawExpr: string, scope: Scope): Resolved {
     case 'vars': {
       if (rest.length === 0) return scope.vars;
       const name = String(rest[0]);
-      if (!(name in scope.vars)) throw new InterpolationError(`unknown variable 'vars.${name}'`, didYouMean(name, Object.keys(scope.vars)));
+      if (!(name in scope.vars)) throw new InterpolationError(`unknown variable 'vars.${name}'`, didYouMean(name, Object.keys(scope.vars)) ?? expectedOneOf(Object.keys(scope.vars), 'the recipe has no `vars`'));
       return walk(scope.vars[name], rest.slice(1), `vars.${name}`);
     }
     case 'item':
-      if (!scope.hasItem) throw new InterpolationError("'item' is only defined inside a stage with `foreach`");
+      if (!scope.hasItem) throw new InterpolationError("'item' is only defined inside a stage with `foreach`", 'expected `foreach:` on this stage, or a value that does not depend on the item');
       return walk(scope.item ?? null, rest, 'item');
     case 'iter':
     case 'iteration':
-      if (scope.iteration === undefined) throw new InterpolationError(`'${head}' is only defined inside a stage with \`repeat\``);
+      if (scope.iteration === undefined) throw new InterpolationError(`'${head}' is only defined inside a stage with \`repeat\``, 'expected `repeat:` on this stage');
       if (rest.length) throw new InterpolationError(`'${head}' is a number and has no fields`);
       return scope.iteration;
     case 'prev':
-      if (scope.iteration === undefined) throw new InterpolationError("'prev' is only defined inside a stage with `repeat`");
+      if (scope.iteration === undefined) throw new InterpolationError("'prev' is only defined inside a stage with `repeat`", 'expected `repeat:` on this stage, or ${stages.<id>.outputs.<port>} for another stage');
       return stageRef('', undefined, rest, expr, true, scope);
     case 'stages': {
-      if (!scope.stages) throw new InterpolationError('stage outputs can only be used in `inputs`', 'move this value to the stage\'s `inputs:` mapping');
+      if (!scope.stages) throw new InterpolationError('stage outputs can only be used in `inputs`', 'expected a value known before anything runs (vars, env, item, iter); pass the output through `inputs:` instead');
       const stage = rest[0];
       if (typeof stage !== 'string') throw new InterpolationError(`expected a stage id after 'stages.' in '${expr}'`);
-      if (!scope.stages.includes(stage)) throw new InterpolationError(`unknown stage '${stage}'`, didYouMean(stage, scope.stages));
+      if (!scope.stages.includes(stage)) throw new InterpolationError(`unknown stage '${stage}'`, didYouMean(stage, scope.stages) ?? expectedOneOf(scope.stages, 'the recipe has no stages'));
       const selector = rest[1] !== undefined && rest[1] !== 'outputs' ? rest[1] : undefined;
       return stageRef(stage, selector, rest.slice(selector === undefined ? 1 : 2), expr, false, scope);
     }
@@ -195,17 +195,21 @@ function walk(value: Plain, rest: (string | number)[], name: string): Plain {
   let label = name;
   for (const seg of rest) {
     if (Array.isArray(cur) && typeof seg === 'number') {
-      if (seg >= cur.length) throw new InterpolationError(`index ${seg} is out of range in '${label}' (length ${cur.length})`);
+      if (seg >= cur.length) throw new InterpolationError(`index ${seg} is out of range in '${label}' (length ${cur.length})`, cur.length ? `expected an index from 0 to ${cur.length - 1}` : `'${label}' is an empty list`);
       cur = cur[seg];
     } else if (cur !== null && typeof cur === 'object' && !Array.isArray(cur) && typeof seg === 'string') {
-      if (!(seg in cur)) throw new InterpolationError(`'${label}' has no key '${seg}'`, didYouMean(seg, Object.keys(cur)));
+      if (!(seg in cur)) throw new InterpolationError(`'${label}' has no key '${seg}'`, didYouMean(seg, Object.keys(cur)) ?? expectedOneOf(Object.keys(cur), `'${label}' is an empty mapping`));
       cur = cur[seg];
     } else {
-      throw new InterpolationError(`cannot read '${seg}' of '${label}' (a ${describe(cur)})`);
+      throw new InterpolationError(`cannot read '${seg}' of '${label}' (a ${describe(cur)})`, typeof seg === 'number' ? `expected '${label}' to be a list` : `expected '${label}' to be a mapping`);
     }
     label += typeof seg === 'number' ? `[${seg}]` : `.${seg}`;
   }
   return cur;
+}
+
+function expectedOneOf(names: string[], none: string): string {
+  return names.length ? `expected one of: ${names.join(', ')}` : none;
 }
 
 function describe(v: Plain): string {

@@ -41,7 +41,7 @@ function loadWithBases(file: string, chain: string[], includedFrom: SourceLocati
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'it is a folder, expected a YAML file' : (err as Error).message;
-    const what = includedFrom.length ? `included file '${written ?? shown(file)}'` : `recipe '${file}'`;
+    const what = includedFrom.length ? `included file '${written ?? shown(file)}'` : 'the recipe';
     throw new RecipeError({
       message: `cannot read ${what}: ${reason}`,
       // The root recipe has no including line: point at the file itself.
@@ -59,7 +59,7 @@ function loadWithBases(file: string, chain: string[], includedFrom: SourceLocati
   // Bases in order: extends first (the parent), then includes; the file itself wins over all of them.
   const bases: Located[] = [];
   for (const ref of baseRefs(doc, own.sources, file, includedFrom)) {
-    const at = own.sources.get(ref.path)?.value ?? { file, line: 1, col: 1 };
+    const at: SourceLocation = { ...(own.sources.get(ref.path)?.value ?? { file, line: 1, col: 1 }), via: ref.path[0] === 'extends' ? 'extends' : 'include' };
     bases.push(loadWithBases(resolve(dirname(file), ref.target), nextChain, [at, ...includedFrom], files, rootDir, ref.target));
   }
   delete doc.include;

@@ -148,9 +148,8 @@ function toDiagnostics(errors: ErrorObject[], data: unknown, ctx: ValidationCont
   return diagnostics;
 }
 
-/** " in stage 'x'" or " at the top level" for unknown keys of the recipe's own sections. */
-function where(path: KeyPath): string {
-  const parent = path.slice(0, -1);
+/** " in stage 'x'" or " at the top level" for unknown keys of the mapping at `parent`. */
+function where(parent: KeyPath): string {
   if (parent.length === 0) return ' at the top level of the recipe';
   if (parent.length === 2 && parent[0] === 'stages') return ` in stage '${String(parent[1])}'`;
   return ` in ${formatKeyPath(parent)}`;
@@ -186,7 +185,7 @@ function messageFor(e: ErrorObject): { message: string; hint?: string } {
     case 'maxLength': return { message: `expected a string of at most ${plural(p.limit, 'character')}, got ${got}` };
     case 'minItems': return { message: `expected a list of at least ${plural(p.limit, 'item')}, got ${got}` };
     case 'maxItems': return { message: `expected a list of at most ${plural(p.limit, 'item')}, got ${got}` };
-    case 'minProperties': return { message: `expected at least ${plural(p.limit, 'entry', 'entries')}, got ${got}` };
+    case 'minProperties': return { message: `expected at least ${plural(p.limit, 'entry', 'entries')}, got ${got}`, hint: typeof parent.description === 'string' ? `expected ${parent.description}` : undefined };
     case 'maxProperties': return { message: `expected at most ${plural(p.limit, 'entry', 'entries')}` };
     case 'uniqueItems': return { message: `expected unique items, but items ${String(p.j)} and ${String(p.i)} are equal` };
     case 'pattern': return { message: `expected a string matching /${String(p.pattern)}/, got ${got}` };

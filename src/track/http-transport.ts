@@ -4,7 +4,7 @@
 import { authorizationHeader } from './auth.js';
 import { MlflowError, errorCodeForStatus } from './mlflow-error.js';
 import { redactText, redactUrl, secretsFromEnv, stripUserinfo } from './redact.js';
-import { backoffDelay, isRetryableStatus, parseRetryAfter, type RetryPolicy } from './retry.js';
+import { UPLOAD_TIMEOUT_FACTOR, backoffDelay, isRetryableStatus, parseRetryAfter, type RetryPolicy } from './retry.js';
 
 export interface TransportOptions {
   /** Tracking URI, http(s); may carry userinfo (used as Basic auth when no env credentials). */
@@ -108,7 +108,7 @@ export class HttpTransport {
       method: req.method,
       headers,
       body,
-      signal: AbortSignal.timeout(this.opts.retry.timeoutMs),
+      signal: AbortSignal.timeout(this.opts.retry.timeoutMs * (req.body ? UPLOAD_TIMEOUT_FACTOR : 1)),
     };
     if (streamed) init.duplex = 'half';
     if (this.opts.dispatcher) init.dispatcher = this.opts.dispatcher;

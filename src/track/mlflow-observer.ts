@@ -37,6 +37,7 @@ interface NodeState {
   seen: Set<string>;
   latest: Map<string, MetricPoint>;
   finished: boolean;
+  flushQueued: boolean;
 }
 
 export class MlflowObserver implements RunObserver {
@@ -94,7 +95,7 @@ export class MlflowObserver implements RunObserver {
   }
 
   async nodeStarted(node: NodeInfo): Promise<TrackingRef | void> {
-    const state = this.state(node);
+    const state = this.freshState(node);
     let ref: TrackingRef | undefined;
     await this.enqueue(`starting the MLflow run of ${node.id}`, async () => {
       const backend = this.backend;
@@ -131,7 +132,8 @@ export class MlflowObserver implements RunObserver {
   nodeMetric(node: NodeInfo, point: MetricPoint): void {
     const state = this.state(node);
     this.record(state, point);
-    if (state.buffer.length >= (this.opts.maxBufferedPoints ?? 1000)) {
+    if (state.buffer.length >= (this.opts.maxBufferedPoints ?? 1000) && !state.flushQueued) {
+      state.flushQueued = true;
       void this.enqueue(`sending metrics of ${node.id}`, () => this.flush(state));
     }
   }
@@ -211,6 +213,7 @@ export class MlflowObserver implements RunObserver {
   }
 
   private async flush(state: NodeState): Promise<void> {
+    state.flushQueued = false;
     if (state.buffer.length === 0) return;
     const metrics = state.buffer.splice(0);
     if (this.backend && state.handle) await this.backend.logBatch(state.handle, { metrics });
@@ -246,11 +249,13 @@ export class MlflowObserver implements RunObserver {
   }
 
   private state(node: NodeInfo): NodeState {
-    let state = this.nodes.get(node.id);
-    if (!state) {
-      state = { node, buffer: [], seen: new Set(), latest: new Map(), finished: false };
-      this.nodes.set(node.id, state);
-    }
+    return this.nodes.get(node.id) ?? this.freshState(node);
+  }
+
+  /** A node executed again in the same run (e.g. a retry) gets a new MLflow run. */
+  private freshState(node: NodeInfo): NodeState {
+    const state: NodeState = { node, buffer: [], seen: new Set(), latest: new Map(), finished: false, flushQueued: false };
+    this.nodes.set(node.id, state);
     return state;
   }
 

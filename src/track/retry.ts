@@ -1,6 +1,6 @@
 // Retry policy for MLflow requests: bounded attempts, exponential back-off with jitter, Retry-After honoured.
-// Defaults are shorter than the Python client's (7 retries, factor 2 s) because a run must not stall
-// for minutes before falling back to the spool.
+// Defaults are shorter than the Python client's (7 retries, factor 2 s, timeout 120 s) because a run
+// must not stall for minutes before falling back to the spool.
 
 export interface RetryPolicy {
   /** Total attempts per request, first one included (≥1). */
@@ -11,7 +11,7 @@ export interface RetryPolicy {
   maxDelayMs: number;
   /** A uniform random 0..jitterMs is added to each delay. */
   jitterMs: number;
-  /** Per-attempt timeout. */
+  /** Per-attempt timeout (artifact uploads get UPLOAD_TIMEOUT_FACTOR times more). */
   timeoutMs: number;
 }
 
@@ -20,8 +20,10 @@ export const DEFAULT_RETRY: RetryPolicy = {
   baseDelayMs: 500,
   maxDelayMs: 30_000,
   jitterMs: 500,
-  timeoutMs: 120_000,
+  timeoutMs: 30_000,
 };
+
+export const UPLOAD_TIMEOUT_FACTOR = 20;
 
 /** The statuses MLflow's Python client retries (`_TRANSIENT_FAILURE_RESPONSE_CODES`). */
 const RETRYABLE = new Set([408, 429, 500, 502, 503, 504]);

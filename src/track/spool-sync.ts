@@ -6,7 +6,7 @@
 // - Progress (attempted/done operations, spooled→server run ids) is fsync'd in `<journal>.state.jsonl`;
 //   a fully delivered journal moves to `done/`, so a second sync sends nothing.
 
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import type { KeyValue, Metric } from './backend.js';
@@ -18,7 +18,7 @@ import { isSpoolable } from './rest-backend.js';
 import { stripUserinfo } from './redact.js';
 import { retryPolicyFromEnv, type RetryPolicy } from './retry.js';
 import {
-  StateWriter, listJournals, pendingOps, readJournal, readState, spoolDir,
+  StateWriter, listJournals, pendingOps, pendingSpool, readJournal, readState, spoolDir,
   type Journal, type OpRecord, type RunRef, type SyncState,
 } from './spool-journal.js';
 import { tlsDispatcher } from './tls.js';
@@ -51,7 +51,24 @@ export interface SyncResult {
 export async function syncSpool(opts: SyncOptions): Promise<SyncResult> {
   const result: SyncResult = { journals: 0, delivered: 0, dropped: 0, pending: 0, requests: 0, errors: [] };
   const dir = spoolDir(opts.runsDir);
-  for (const path of await listJournals(dir)) {
+  const journals = await listJournals(dir);
+  if (journals.length === 0) return result;
+  const release = await lockSpool(dir);
+  if (typeof release === 'string') {
+    result.errors.push(release);
+    result.pending = await pendingSpool(opts.runsDir);
+    return result;
+  }
+  try {
+    await syncJournals(dir, journals, opts, result);
+  } finally {
+    await release();
+  }
+  return result;
+}
+
+async function syncJournals(dir: string, journals: string[], opts: SyncOptions, result: SyncResult): Promise<void> {
+  for (const path of journals) {
     const journal = await readJournal(path);
     const state = await readState(journal.statePath);
     const todo = pendingOps(journal, state);
@@ -75,18 +92,40 @@ export async function syncSpool(opts: SyncOptions): Promise<SyncResult> {
     }
     await archive(dir, journal);
   }
-  return result;
 }
 
 function writerAlive(journal: Journal): boolean {
   const h = journal.header;
-  if (!h || h.host !== hostname()) return false;
+  return h !== undefined && h.host === hostname() && processAlive(h.pid);
+}
+
+function processAlive(pid: number): boolean {
   try {
-    process.kill(h.pid, 0);
+    process.kill(pid, 0);
     return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** One sync at a time per spool (two would deliver the same records twice). Returns a release function, or why not. */
+async function lockSpool(dir: string): Promise<(() => Promise<void>) | string> {
+  const path = join(dir, '.sync.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const handle = await open(path, 'wx');
+      await handle.write(JSON.stringify({ pid: process.pid, host: hostname() }));
+      await handle.close();
+      return () => rm(path, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const holder = await readLockHolder(path);
+      if (holder.pid && holder.host === hostname() && processAlive(holder.pid)) return `another sync is running (pid ${holder.pid})`;
+      if (holder.host && holder.host !== hostname()) return `another sync is running on ${holder.host} (remove ${path} if it is not)`;
+      await rm(path, { force: true }); // left by a sync that died
+    }
+  }
+  return `cannot lock ${path}`;
 }
 
 /** The URI to sync to: an explicit override, else the journal's, with credentials from the env URI when it is the same server. */
@@ -225,6 +264,14 @@ class Replayer {
     let h = this.histories.get(runId);
     if (!h) this.histories.set(runId, (h = new Map()));
     return h;
+  }
+}
+
+async function readLockHolder(path: string): Promise<{ pid?: number; host?: string }> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as { pid?: number; host?: string };
+  } catch {
+    return {}; // gone or half written: treated as stale
   }
 }
 

@@ -1,4 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -174,6 +176,22 @@ describe('retries', () => {
     server.failNext(1, { status: 503, applyFirst: true });
     await client.logBatch(runId, { metrics: metrics(5) });
     expect(server.runs.get(runId)!.metrics).toHaveLength(5);
+  });
+
+  it('times out a server that never answers, retrying within the bound', async () => {
+    let seen = 0;
+    const hanging = createServer(() => { seen++; });
+    await new Promise<void>((r) => hanging.listen(0, '127.0.0.1', r));
+    try {
+      const c = restClient(`http://127.0.0.1:${(hanging.address() as AddressInfo).port}`, {}, { maxAttempts: 2, timeoutMs: 100 });
+      const err = (await c.getExperimentByName('x').catch((e: unknown) => e)) as MlflowError;
+      expect(err.errorCode).toBe('TIMEOUT');
+      expect(err.isUnreachable).toBe(true);
+      expect(seen).toBe(2);
+    } finally {
+      hanging.closeAllConnections();
+      await new Promise((r) => hanging.close(r));
+    }
   });
 
   it('reports an unreachable server as NETWORK_ERROR without credentials', async () => {

@@ -1,8 +1,8 @@
 // The spool: a server that dies mid-run or is down from the start loses nothing, and `sync` delivers
 // every record exactly once (a second sync sends nothing).
 
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startMlflowContractServer, type MlflowContractServer, type StoredRun } from '../contract/mlflow-contract-server.js';
@@ -180,6 +180,23 @@ describe('MLflow spool', () => {
     expect(runs.map((r) => r.runName).sort()).toEqual(['demo-20250102-030405', 'one', 'two']);
     expect(keyCounts(server.runNamed('one')!)).toEqual({ loss: 3 });
     expect(keyCounts(server.runNamed('two')!)).toEqual({ loss: 3 });
+  });
+
+  it('lets one sync run at a time and clears a lock left by a dead sync', async () => {
+    await server.stop();
+    const t = tracker();
+    await t.runStarted(runInfo({}, { experiment: 'spool-lock' }));
+    await t.close();
+    await server.start();
+    const lock = join(runsDir, 'mlflow-spool', '.sync.lock');
+    await writeFile(lock, JSON.stringify({ pid: process.pid, host: hostname() }));
+    const blocked = await sync();
+    expect(blocked.errors[0]).toMatch(/another sync is running/);
+    expect(blocked.pending).toBeGreaterThan(0);
+    expect(server.apiRequests()).toHaveLength(0);
+    await writeFile(lock, JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname() }));
+    expect(await sync()).toMatchObject({ pending: 0, errors: [] });
+    expect(server.runsOf('spool-lock')).toHaveLength(1);
   });
 
   it('reports no pending records without a spool', async () => {

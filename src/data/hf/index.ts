@@ -1,5 +1,6 @@
 // Rows from Hugging Face dataset repositories (hf://datasets/<owner>/<name>@<rev>/<path>).
 
+import { DataError } from '../errors.js';
 import type { LoadRowsOptions } from '../loaders.js';
 import { readRecords } from '../loaders.js';
 import { mapRecord, type RowMapping } from '../mapping.js';
@@ -18,9 +19,14 @@ export async function loadHfRows(
   const idPrefix = opts.idPrefix ?? `${meta.name}-${split}`;
   const max = opts.maxRows ?? Infinity;
   const rows: TaskRow[] = [];
+  const ids = new Map<string, string>();
   for (const f of files) {
     for await (const { record, line } of readRecords(f.localPath, { delimiter: opts.delimiter, quoting: opts.quoting, maxRows: max - rows.length })) {
-      rows.push(mapRecord(record, mapping, meta, { file: f.localPath, line, split, index: rows.length, idPrefix }));
+      const row = mapRecord(record, mapping, meta, { file: f.localPath, line, split, index: rows.length, idPrefix });
+      const first = ids.get(row.id);
+      if (first !== undefined) throw new DataError(f.localPath, line, `duplicate id "${row.id}" (first at ${first})`);
+      ids.set(row.id, `${f.path}:${line}`);
+      rows.push(row);
     }
     if (rows.length >= max) break;
   }

@@ -40,7 +40,9 @@ const countryFacts: TaskGenerator = {
     return (rng) => {
       const i = rng.int(countries.length);
       const rel = rng.pick(relations);
-      const question = rng.pick(RELATION_QUESTIONS[rel]).replace('{c}', countries[i]);
+      // Optional lead-ins widen the example space without touching the fact asked.
+      const lead = rng.pick(['', '', 'Quiz: ', 'Geography quiz: ', '{p} asks: ', 'Trivia round: ']).replace('{p}', rng.pick(PEOPLE));
+      const question = lead + rng.pick(RELATION_QUESTIONS[rel]).replace('{c}', countries[i]);
       const answer = facts[i][rel];
       const bare = answer.replace(/^the /, '');
       return { fields: { question }, output: answer, references: bare === answer ? [answer] : [answer, bare] };

@@ -44,11 +44,13 @@ const causeEffect: TaskGenerator = {
       const [domain, cause, effect] = CAUSAL[i];
       const p = rng.pick(PEOPLE);
       const fill = (s: string) => s.replaceAll('{p}', p).replaceAll('{x}', pronounOf(p).poss);
+      const when = rng.pick(['', '', 'Yesterday, ', 'Last week, ', 'This morning, ', 'On Sunday, ']);
+      const lead = (s: string) => (when === '' || s.startsWith(p) ? when + s : when + s.charAt(0).toLowerCase() + s.slice(1));
       const j = rng.pick(CAUSAL.map((_, k) => k).filter((k) => k !== i && CAUSAL[k][0] === domain));
       const askEffect = rng.chance(0.5);
       return multipleChoice(
         rng,
-        { premise: fill(askEffect ? cause : effect), question: askEffect ? 'effect' : 'cause' },
+        { premise: lead(fill(askEffect ? cause : effect)), question: askEffect ? 'effect' : 'cause' },
         fill(askEffect ? effect : cause),
         [fill(askEffect ? CAUSAL[j][2] : CAUSAL[j][1])],
       );
@@ -96,20 +98,26 @@ const nextStep: TaskGenerator = {
   },
 };
 
-// [goal, right method, wrong method]
-const GOALS: [string, string, string][] = [
-  ['loosen a rusty bolt', 'Spray it with oil and turn it with a wrench.', 'Spray it with water and turn it with a spoon.'],
-  ['keep bread fresh for longer', 'Store it in a sealed bag in a cool place.', 'Store it in an open bowl next to the oven.'],
-  ['remove a splinter', 'Clean the skin and pull it out with tweezers.', 'Rub the skin hard with sandpaper.'],
-  ['cool a hot drink quickly', 'Pour it into a wide cup and stir it.', 'Pour it into a thermos and close the lid.'],
-  ['stop a door from squeaking', 'Put a few drops of oil on the hinges.', 'Put a few drops of honey on the hinges.'],
-  ['find a lost ring in a carpet', 'Cover the vacuum nozzle with a stocking and vacuum slowly.', 'Vacuum the carpet with an open nozzle and empty the bag outside.'],
-  ['dry wet shoes', 'Stuff them with newspaper and leave them in a warm room.', 'Put them in the freezer overnight.'],
-  ['open a tight jar lid', 'Run the lid under hot water, then twist it.', 'Run the lid under cold water, then hammer it.'],
-  ['keep cut apples from browning', 'Brush them with lemon juice.', 'Brush them with olive oil and leave them in the sun.'],
-  ['hang a heavy mirror', 'Drill into the wall and use a strong anchor screw.', 'Stick it to the wall with sticky tape.'],
-  ['clean a burnt pan', 'Soak it in hot water with baking soda, then scrub it.', 'Heat it on the stove until the burn disappears.'],
-  ['carry eggs home safely', 'Keep them in their carton on top of the bag.', 'Put them at the bottom of the bag under the cans.'],
+// [goal, right method, two wrong methods]
+const GOALS: [string, string, string, string][] = [
+  ['loosen a rusty bolt', 'Spray it with oil and turn it with a wrench.', 'Spray it with water and turn it with a spoon.', 'Paint over it and wait a week.'],
+  ['keep bread fresh for longer', 'Store it in a sealed bag in a cool place.', 'Store it in an open bowl next to the oven.', 'Wet it slightly every morning.'],
+  ['remove a splinter', 'Clean the skin and pull it out with tweezers.', 'Rub the skin hard with sandpaper.', 'Cover it with glue and wait.'],
+  ['cool a hot drink quickly', 'Pour it into a wide cup and stir it.', 'Pour it into a thermos and close the lid.', 'Put it on the stove for a minute.'],
+  ['stop a door from squeaking', 'Put a few drops of oil on the hinges.', 'Put a few drops of honey on the hinges.', 'Slam the door harder each time.'],
+  ['find a lost ring in a carpet', 'Cover the vacuum nozzle with a stocking and vacuum slowly.', 'Vacuum the carpet with an open nozzle and empty the bag outside.', 'Shake the carpet out of the window.'],
+  ['dry wet shoes', 'Stuff them with newspaper and leave them in a warm room.', 'Put them in the freezer overnight.', 'Seal them in a plastic bag.'],
+  ['open a tight jar lid', 'Run the lid under hot water, then twist it.', 'Run the lid under cold water, then hammer it.', 'Shake the jar upside down.'],
+  ['keep cut apples from browning', 'Brush them with lemon juice.', 'Brush them with olive oil and leave them in the sun.', 'Sprinkle them with salt and leave them uncovered.'],
+  ['hang a heavy mirror', 'Drill into the wall and use a strong anchor screw.', 'Stick it to the wall with sticky tape.', 'Lean it against the wall on a stool.'],
+  ['clean a burnt pan', 'Soak it in hot water with baking soda, then scrub it.', 'Heat it on the stove until the burn disappears.', 'Wipe it once with a dry paper towel.'],
+  ['carry eggs home safely', 'Keep them in their carton on top of the bag.', 'Put them at the bottom of the bag under the cans.', 'Carry them loose in a coat pocket.'],
+  ['sharpen a dull pencil', 'Turn it in a pencil sharpener.', 'Rub the tip against a soft towel.', 'Dip the tip in water.'],
+  ['keep a candle from dripping', 'Chill the candle in the fridge before lighting it.', 'Light it in front of an open window in the wind.', 'Warm the candle in the oven first.'],
+  ['get ice cubes out of a tray', 'Twist the tray gently over a bowl.', 'Hit the tray on the floor.', 'Pour boiling water over the tray.'],
+  ['keep a bike chain from rusting', 'Clean it and apply chain oil regularly.', 'Leave it wet after each ride.', 'Wrap it in a damp cloth.'],
+  ['make a room smell fresh', 'Open the windows and let fresh air in.', 'Close every window and burn toast.', 'Leave the rubbish bin open.'],
+  ['thread a needle easily', 'Cut the thread cleanly and wet the tip.', 'Fray the end of the thread first.', 'Use the thickest yarn you can find.'],
 ];
 
 const goalMethod: TaskGenerator = {
@@ -120,11 +128,13 @@ const goalMethod: TaskGenerator = {
   metric: 'accuracy',
   fields: ['goal'],
   labels: [],
-  description: 'Physical know-how: choose the method that achieves a goal (twelve goals, each with a working and a failing method, goals phrased four ways).',
+  description: 'Physical know-how: choose the method that achieves a goal (eighteen goals, each with a working and two failing methods, goals phrased seven ways).',
   build() {
-    const frames = ['To {g}, what should you do?', 'How do you {g}?', '{p} wants to {g}. What should {s} do?', 'What is a good way to {g}?'];
+    const frames = ['To {g}, what should you do?', 'How do you {g}?', '{p} wants to {g}. What should {s} do?', 'What is a good way to {g}?',
+      '{p} needs to {g}. What is the best approach?', 'How should {p} {g}?', 'Asked by {p}: how can I {g}?'];
     return (rng) => {
-      const [g, right, wrong] = rng.pick(GOALS);
+      const [g, right, ...wrongs] = rng.pick(GOALS);
+      const wrong = rng.pick(wrongs);
       const p = rng.pick(PEOPLE);
       const goal = rng.pick(frames).replace('{g}', g).replace('{p}', p).replace('{s}', pronounOf(p).subj);
       return multipleChoice(rng, { goal }, right, [wrong]);

@@ -151,8 +151,17 @@ const GOALS: [string, string][] = [
   ['remove a coffee stain from a shirt', 'remove a wine stain from a carpet'],
   ['make friends in a new city', 'find a flat in a new city'],
   ['keep my laptop from overheating', 'speed up my old laptop'],
+  ['learn Spanish quickly', 'learn Spanish grammar'],
+  ['lose weight safely', 'gain weight safely'],
+  ['write a good cover letter', 'write a good resignation letter'],
+  ['fix a flat bicycle tyre', 'fix a squeaky bicycle brake'],
+  ['train for a marathon', 'recover after a marathon'],
+  ['take better photos with my phone', 'back up the photos on my phone'],
+  ['stop procrastinating', 'stop snoring'],
+  ['start a vegetable garden', 'start a book club'],
 ];
-const QUESTION_FORMS = ['How can I {g}?', 'What is the best way to {g}?', 'What should I do to {g}?', 'Any tips on how to {g}?', 'How do people {g}?'];
+const QUESTION_FORMS = ['How can I {g}?', 'What is the best way to {g}?', 'What should I do to {g}?', 'Any tips on how to {g}?', 'How do people {g}?',
+  'How can one {g}?', 'Is there an easy way to {g}?', 'What steps should I follow to {g}?', "What's the quickest way to {g}?"];
 const QUALIFIERS = ['in one week', 'for free', 'without any help', 'at the age of seventy'];
 
 const questionDuplicates: TaskGenerator = {
@@ -163,7 +172,7 @@ const questionDuplicates: TaskGenerator = {
   metric: 'accuracy',
   fields: ['question1', 'question2'],
   labels: QQP_LABELS,
-  description: 'Do two how-to questions ask the same thing (duplicate / distinct)? Twelve goals in five question forms; distinct pairs use a related goal or add a qualifier.',
+  description: 'Do two how-to questions ask the same thing (duplicate / distinct)? Twenty goals in nine question forms; distinct pairs use a related goal or add a qualifier.',
   build() {
     return (rng) => {
       const [goal, related] = rng.pick(GOALS);

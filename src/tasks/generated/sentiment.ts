@@ -2,7 +2,7 @@
 // bad"), contrast (the last clause decides) and invented slang whose polarity only the pool shows.
 
 import { PEOPLE, inventWords } from './lexicon.js';
-import { capitalize } from './english.js';
+import { capitalize, withArticle } from './english.js';
 import type { Rng } from './rng.js';
 import { classify, type TaskGenerator } from './types.js';
 
@@ -45,9 +45,12 @@ const reviews: TaskGenerator = {
 };
 
 const TWEET_LABELS = ['sad', 'happy'];
-const HAPPY_EVENTS = ['got the job', 'passed my driving test', 'found my lost keys', 'won the raffle', 'finished the marathon', 'saw the northern lights'];
-const SAD_EVENTS = ['missed the last bus', 'lost my wallet', 'failed the exam', 'broke my phone screen', 'got soaked in the rain', 'burnt the dinner'];
-const NEUTRAL_EVENTS = ['went to the shop', 'took the train to work', 'watched the news', 'had a sandwich for lunch', 'called my aunt'];
+const HAPPY_EVENTS = ['got the job', 'passed my driving test', 'found my lost keys', 'won the raffle', 'finished the marathon', 'saw the northern lights',
+  'got tickets for the concert', 'adopted a puppy'];
+const SAD_EVENTS = ['missed the last bus', 'lost my wallet', 'failed the exam', 'broke my phone screen', 'got soaked in the rain', 'burnt the dinner',
+  'lost the final', 'caught a cold'];
+const NEUTRAL_EVENTS = ['went to the shop', 'took the train to work', 'watched the news', 'had a sandwich for lunch', 'called my aunt', 'walked to the library', 'read the paper'];
+const WHEN = ['today', 'tonight', 'this morning', 'again'];
 
 const tweets: TaskGenerator = {
   name: 'gen_tweets',
@@ -65,9 +68,9 @@ const tweets: TaskGenerator = {
       const who = `@${rng.pick(PEOPLE).toLowerCase()}`;
       const kind = rng.int(3);
       let text: string;
-      if (kind === 0) text = `${who} just ${rng.pick(happy ? HAPPY_EVENTS : SAD_EVENTS)} today${happy ? '!!' : '...'}`;
-      else if (kind === 1) text = `${who} ${rng.pick(NEUTRAL_EVENTS)} ${happy ? rng.pick([':)', ':D', '<3']) : rng.pick([':(', ":'(", '-_-'])}`;
-      else text = `${rng.pick(NEUTRAL_EVENTS)} #${rng.pick(happy ? tags.pos : tags.neg)}`;
+      if (kind === 0) text = `${who} just ${rng.pick(happy ? HAPPY_EVENTS : SAD_EVENTS)} ${rng.pick(WHEN)}${happy ? '!!' : '...'}`;
+      else if (kind === 1) text = `${who} ${rng.pick(NEUTRAL_EVENTS)} ${rng.pick(WHEN)} ${happy ? rng.pick([':)', ':D', '<3']) : rng.pick([':(', ":'(", '-_-'])}`;
+      else text = `${rng.chance(0.5) ? who + ' ' : ''}${rng.pick(NEUTRAL_EVENTS)} ${rng.pick(WHEN)} #${rng.pick(happy ? tags.pos : tags.neg)}`;
       return classify({ text }, TWEET_LABELS, happy ? 'happy' : 'sad');
     };
   },
@@ -76,7 +79,9 @@ const tweets: TaskGenerator = {
 const FILM_LABELS = ['neg', 'pos'];
 const FILM_POS = ['gripping', 'witty', 'moving', 'dazzling', 'tender', 'sharp', 'heartfelt'];
 const FILM_NEG = ['tedious', 'clumsy', 'bloated', 'lifeless', 'shallow', 'muddled', 'predictable'];
-const FILM_NOUNS = ['thriller', 'comedy', 'drama', 'performance', 'script', 'ending', 'soundtrack', 'sequel'];
+const FILM_NOUNS = ['thriller', 'comedy', 'drama', 'performance', 'script', 'ending', 'soundtrack', 'sequel',
+  'western', 'musical', 'documentary', 'remake', 'debut', 'romance'];
+const DEGREE = ['', '', 'truly ', 'rather ', 'remarkably ', 'oddly '];
 
 const filmPhrases: TaskGenerator = {
   name: 'gen_film_phrases',
@@ -97,9 +102,9 @@ const filmPhrases: TaskGenerator = {
       let sentence: string;
       if (kind === 0) {
         const [x, y] = rng.sample(mine, 2);
-        sentence = `a ${x} and ${y} ${noun}`;
-      } else if (kind === 1) sentence = `a ${noun} that is never ${rng.pick(theirs)}`;
-      else if (kind === 2) sentence = `${rng.pick(theirs)} in places , but the ${noun} is ${rng.pick(mine)}`;
+        sentence = `${withArticle(`${rng.pick(DEGREE)}${x}`)} and ${y} ${noun}`;
+      } else if (kind === 1) sentence = `a ${noun} that is never ${rng.pick(DEGREE)}${rng.pick(theirs)}`;
+      else if (kind === 2) sentence = `${rng.pick(theirs)} in places , but the ${noun} is ${rng.pick(DEGREE)}${rng.pick(mine)}`;
       else sentence = `a thoroughly ${rng.pick(good ? words.pos : words.neg)} ${noun}`;
       return classify({ sentence }, FILM_LABELS, good ? 'pos' : 'neg');
     };

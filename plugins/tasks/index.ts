@@ -1,0 +1,70 @@
+// The `tasks` stage: a directory of task folders (plus index.json) for downstream stages, from
+// the built-in generated suite or from task folders given on the `data` input.
+
+import { definePlugin } from '../../src/plugin/api.js';
+import { materializeTasks } from '../../src/tasks/materialize.js';
+
+export interface TasksParams {
+  suite: 'builtin' | 'folders';
+  seed: number;
+  trainSize: number;
+  testSize: number;
+  tasks?: string[];
+  folders?: string[];
+  maxTrain?: number;
+  maxTest?: number;
+}
+
+export default definePlugin<TasksParams>({
+  id: 'tasks',
+  version: '1.0.0',
+  description: 'Task folders for ICL experiments: the built-in generated 30-task suite, or existing task folders, subset and capped.',
+  params: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      suite: { enum: ['builtin', 'folders'], default: 'builtin', description: 'builtin: the generated suite; folders: task folders from the data input and/or `folders`.' },
+      seed: { type: 'integer', default: 1, description: 'Seed of the generated suite and of the capping shuffle.' },
+      trainSize: { type: 'integer', minimum: 0, default: 200, description: 'Train rows per generated task.' },
+      testSize: { type: 'integer', minimum: 0, default: 50, description: 'Test rows per generated task.' },
+      tasks: { type: 'array', items: { type: 'string' }, uniqueItems: true, description: 'Keep only these tasks (by name).' },
+      folders: {
+        type: 'array', items: { type: 'string' },
+        description: 'Absolute paths of task folders (or directories of them) read with suite: folders. Only the paths enter the cache key, not the contents: prefer the data input.',
+      },
+      maxTrain: { type: 'integer', minimum: 0, description: 'Cap of each train split (seeded shuffle, source order kept).' },
+      maxTest: { type: 'integer', minimum: 0, description: 'Cap of each test/dev split.' },
+    },
+  },
+  inputs: {
+    data: { optional: true, description: 'A task folder or a directory of task folders (content-hashed into the key); used with suite: folders.' },
+  },
+  outputs: {
+    tasks: { description: 'One task folder per task (task.json, train.jsonl, test.jsonl, ...) and index.json.' },
+  },
+  async run(ctx) {
+    const p = ctx.params;
+    const data = ctx.inputs.data;
+    const dataRoots = data === undefined ? [] : Array.isArray(data) ? data : [data];
+    if (p.suite === 'builtin' && (dataRoots.length > 0 || (p.folders?.length ?? 0) > 0)) {
+      throw new Error('the "data" input and "folders" are only read with suite: folders');
+    }
+    const out = ctx.output('tasks');
+    const entries = await materializeTasks(out, {
+      source: p.suite === 'builtin'
+        ? { kind: 'builtin', trainSize: p.trainSize, testSize: p.testSize }
+        : { kind: 'folders', roots: [...dataRoots, ...(p.folders ?? [])] },
+      seed: p.seed,
+      tasks: p.tasks,
+      maxTrain: p.maxTrain,
+      maxTest: p.maxTest,
+      onTask: (name, done, total) => {
+        ctx.progress(done, total);
+        ctx.log.info(`task ${name} written (${done}/${total})`);
+      },
+    });
+    ctx.metric('tasks/count', entries.length);
+    ctx.metric('tasks/train_rows', entries.reduce((s, e) => s + (e.splits.train ?? 0), 0));
+    ctx.metric('tasks/test_rows', entries.reduce((s, e) => s + (e.splits.test ?? 0), 0));
+  },
+});

@@ -1,0 +1,167 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DataError } from '../../src/data/errors.js';
+import { fetchHfDataset, loadHfRows, parseHfUrl } from '../../src/data/hf/index.js';
+import type { RowMapping } from '../../src/data/mapping.js';
+import type { TaskMeta } from '../../src/data/task.js';
+import { HubContractServer, type HubFile } from './hub-contract-server.js';
+
+const META: TaskMeta = {
+  name: 'sst', category: 'sentiment', type: 'classification', metric: 'accuracy', fields: ['sentence'], labels: ['negative', 'positive'], splits: {},
+};
+const MAPPING: RowMapping = { fields: { sentence: 'text' }, output: 'label', labelNames: ['negative', 'positive'] };
+const URL_TRAIN = 'hf://datasets/acme/reviews@v1.0/data/train.jsonl';
+
+function jsonl(n: number): Buffer {
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) lines.push(JSON.stringify({ text: `review number ${i} ${'x'.repeat(i % 7)}`, label: i % 2 }));
+  return Buffer.from(lines.join('\n') + '\n');
+}
+
+const FILES: HubFile[] = [
+  { path: 'README.md', content: Buffer.from('# reviews\n') },
+  { path: 'data/train.jsonl', content: jsonl(200), lfs: true },
+  { path: 'data/test.csv', content: Buffer.from('text,label\ngood,1\n"bad, really",0\n') },
+  {
+    path: 'data/extra.parquet',
+    lfs: true,
+    content: Buffer.from(parquetWriteBuffer({ columnData: [{ name: 'text', data: ['fine', 'dull'], type: 'STRING' }, { name: 'label', data: [1, 0], type: 'INT32' }] })),
+  },
+];
+
+let server: HubContractServer;
+let cache: string;
+let env: Record<string, string>;
+
+beforeEach(async () => {
+  server = new HubContractServer('acme/reviews', 'v1.0', FILES);
+  await server.start();
+  cache = await mkdtemp(join(tmpdir(), 'retort-hf-'));
+  env = { HF_ENDPOINT: server.url, HF_TOKEN: 'hf_secret', RETORT_HF_CACHE: cache };
+});
+afterEach(async () => {
+  await server.stop();
+  await rm(cache, { recursive: true, force: true });
+});
+
+async function caught(p: Promise<unknown>): Promise<DataError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(DataError);
+    return e as DataError;
+  }
+  throw new Error('expected a DataError');
+}
+
+describe('hf:// references', () => {
+  it('parses owner, name, revision and path', () => {
+    expect(parseHfUrl('hf://datasets/acme/reviews@v1.0/data/train.jsonl')).toEqual({ owner: 'acme', name: 'reviews', revision: 'v1.0', path: 'data/train.jsonl' });
+    expect(parseHfUrl('hf://datasets/acme/reviews')).toEqual({ owner: 'acme', name: 'reviews', revision: 'main', path: '' });
+    expect(parseHfUrl('hf://datasets/acme/reviews@refs%2Fconvert%2Fparquet/default').revision).toBe('refs/convert/parquet');
+    expect(() => parseHfUrl('hf://models/acme/x')).toThrow(/not a Hugging Face dataset reference/);
+    expect(() => parseHfUrl('hf://datasets/acme/reviews@main/../etc')).toThrow(/not allowed/);
+  });
+});
+
+describe('Hub dataset loader (loopback Hub)', () => {
+  it('lists, downloads into the cache, verifies and sends HF_TOKEN as a bearer token', async () => {
+    server.requiredToken = 'hf_secret';
+    server.pageSize = 2; // forces Link-header pagination
+    const rows = await loadHfRows(URL_TRAIN, MAPPING, META, { env });
+    expect(rows).toHaveLength(200);
+    expect(rows[1]).toEqual({ id: 'sst-train-1', fields: { sentence: 'review number 1 x' }, options: ['negative', 'positive'], output: 'positive' });
+    const local = join(cache, 'datasets', 'acme', 'reviews', 'v1.0', 'files', 'data', 'train.jsonl');
+    expect(await readFile(local)).toEqual(FILES[1].content);
+    expect(server.requests.length).toBeGreaterThanOrEqual(3);
+    expect(server.requests.every((r) => r.authorization === 'Bearer hf_secret')).toBe(true);
+    expect(server.requests.filter((r) => r.path.includes('/tree/')).length).toBe(3); // 5 entries, 2 per page
+
+    // A directory reference selects every data file under it (sorted), across formats.
+    const all = await loadHfRows('hf://datasets/acme/reviews@v1.0/data', MAPPING, META, { env, split: 'test' });
+    expect(all.map((r) => r.fields.sentence).slice(0, 4)).toEqual(['fine', 'dull', 'good', 'bad, really']);
+    expect(all).toHaveLength(204);
+    expect(new Set(all.map((r) => r.id)).size).toBe(204);
+  });
+
+  it('a refused token and a missing repository are reported', async () => {
+    server.requiredToken = 'other';
+    expect((await caught(fetchHfDataset(URL_TRAIN, { env }))).message).toMatch(/HTTP 401.*HF_TOKEN was refused/);
+    server.requiredToken = undefined;
+    expect((await caught(fetchHfDataset('hf://datasets/acme/nope@v1.0', { env }))).message).toMatch(/HTTP 404/);
+    expect((await caught(fetchHfDataset('hf://datasets/acme/reviews@v1.0/docs', { env }))).message).toMatch(/no data files .* under "docs"/);
+  });
+
+  it('resumes an interrupted transfer with HTTP Range in the same call', async () => {
+    server.cutOnce.set('data/train.jsonl', 1000);
+    const { files } = await fetchHfDataset(URL_TRAIN, { env });
+    expect(await readFile(files[0].localPath)).toEqual(FILES[1].content);
+    const gets = server.requests.filter((r) => r.path.endsWith('/resolve/v1.0/data/train.jsonl'));
+    expect(gets.map((r) => r.range)).toEqual([undefined, 'bytes=1000-']);
+  });
+
+  it('resumes a partial file left by an earlier run', async () => {
+    server.cutOnce.set('data/train.jsonl', 700);
+    const err = await caught(fetchHfDataset(URL_TRAIN, { env, retries: 0 }));
+    expect(err.message).toMatch(/transfer interrupted after 700 bytes; run again to resume/);
+    const partial = join(cache, 'datasets', 'acme', 'reviews', 'v1.0', 'files', 'data', 'train.jsonl.incomplete');
+    expect((await readFile(partial)).length).toBe(700);
+    const { files } = await fetchHfDataset(URL_TRAIN, { env });
+    expect(await readFile(files[0].localPath)).toEqual(FILES[1].content);
+    expect(server.requests.at(-1)?.range).toBe('bytes=700-');
+    expect(existsSync(partial)).toBe(false);
+  });
+
+  it('rejects a checksum mismatch (LFS sha256 and git blob sha1) and keeps nothing', async () => {
+    server.corrupt.add('data/train.jsonl');
+    const err = await caught(fetchHfDataset(URL_TRAIN, { env }));
+    expect(err.message).toMatch(/checksum mismatch: expected sha256 [0-9a-f]{64}, got [0-9a-f]{64}/);
+    const dir = join(cache, 'datasets', 'acme', 'reviews', 'v1.0', 'files', 'data');
+    expect(existsSync(join(dir, 'train.jsonl'))).toBe(false);
+    expect(existsSync(join(dir, 'train.jsonl.incomplete'))).toBe(false);
+    server.corrupt.add('data/test.csv');
+    expect((await caught(fetchHfDataset('hf://datasets/acme/reviews@v1.0/data/test.csv', { env }))).message).toMatch(/expected git-sha1 [0-9a-f]{40}/);
+  });
+
+  it('reads offline from the cache once the server is gone, and only then', async () => {
+    const first = await loadHfRows(URL_TRAIN, MAPPING, META, { env });
+    const before = server.requests.length;
+    // Cached and verified: a second online load lists but downloads nothing.
+    await fetchHfDataset(URL_TRAIN, { env });
+    expect(server.requests.slice(before).every((r) => r.path.includes('/tree/'))).toBe(true);
+    await server.stop();
+    const again = await fetchHfDataset(URL_TRAIN, { env });
+    expect(again.fromCache).toBe(true);
+    expect(await loadHfRows(URL_TRAIN, MAPPING, META, { env })).toEqual(first);
+    expect(await loadHfRows(URL_TRAIN, MAPPING, META, { env: { ...env, HF_HUB_OFFLINE: '1' } })).toEqual(first);
+    // Files that were never downloaded are not served from an empty cache.
+    const err = await caught(fetchHfDataset('hf://datasets/acme/reviews@v1.0/data/test.csv', { env }));
+    expect(err.message).toMatch(/cannot reach .*"data\/test.csv" is not in the cache/);
+    const empty = await mkdtemp(join(tmpdir(), 'retort-hf-empty-'));
+    expect((await caught(fetchHfDataset(URL_TRAIN, { env: { ...env, RETORT_HF_CACHE: empty } }))).message).toMatch(/cannot reach .*nothing is cached/);
+    await rm(empty, { recursive: true, force: true });
+  });
+
+  it('downloads again when the revision now holds a different file', async () => {
+    await fetchHfDataset(URL_TRAIN, { env });
+    const changed = Buffer.concat([FILES[1].content, Buffer.from('{"text":"new","label":1}\n')]);
+    server.setFiles([{ ...FILES[1], content: changed }]);
+    const { files } = await fetchHfDataset(URL_TRAIN, { env });
+    expect(await readFile(files[0].localPath)).toEqual(changed);
+  });
+
+  it('a tampered cached file is not trusted offline after its manifest entry is dropped', async () => {
+    const { files } = await fetchHfDataset(URL_TRAIN, { env });
+    const manifestFile = join(cache, 'datasets', 'acme', 'reviews', 'v1.0', 'manifest.json');
+    const manifest = JSON.parse(await readFile(manifestFile, 'utf8'));
+    delete manifest.verified['data/train.jsonl'];
+    await writeFile(manifestFile, JSON.stringify(manifest));
+    await server.stop();
+    expect((await caught(fetchHfDataset(URL_TRAIN, { env }))).message).toMatch(/not in the cache/);
+    expect(existsSync(files[0].localPath)).toBe(true);
+  });
+});
