@@ -22,8 +22,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** Repository root: this file runs compiled from dist/bench/ or (in tests) from bench/. */
 export const REPO_ROOT = basename(resolve(here, '..')) === 'dist' ? resolve(here, '../..') : resolve(here, '..');
 const RETORT_BIN = join(REPO_ROOT, 'bin', 'retort.js');
-/** The compiled engine modules the phase timings import (the same code the CLI runs). */
-const DIST_SRC = join(REPO_ROOT, 'dist', 'src');
+const RUNNING_COMPILED = basename(resolve(here, '..')) === 'dist';
+/** Engine modules for the in-process timings: the compiled ones the CLI runs (sources only under vitest). */
+const ENGINE_DIR = RUNNING_COMPILED ? join(REPO_ROOT, 'dist', 'src') : join(REPO_ROOT, 'src');
 
 // ---------------------------------------------------------------------------------------------
 // The workflow, written for both tools.
@@ -182,15 +183,24 @@ export function timeProcess(cmd: string, args: string[], opts: { cwd?: string; e
   return { ms, stdout: r.stdout, stderr: r.stderr, status: r.status };
 }
 
-/** Median wall time over `reps` runs after one unmeasured warm-up; every run must exit 0 and pass `check`. */
-export function medianProcess(label: string, reps: number, run: () => Timed, check: (t: Timed) => string | undefined = () => undefined, warmUp = true): { ms: number; runs: number[] } {
+/** Runs that take longer than this need no warm-up (the files were just written or read): the first one counts. */
+export const WARM_UP_LIMIT_MS = 3000;
+
+/**
+ * Median wall time over `reps` runs; every run must exit 0 and pass `check`. The first run is an
+ * unmeasured warm-up unless it takes over WARM_UP_LIMIT_MS (keeps a 10k-node bench under 10 minutes).
+ */
+export function medianProcess(label: string, reps: number, run: () => Timed, check: (t: Timed) => string | undefined = () => undefined): { ms: number; runs: number[] } {
   const runs: number[] = [];
-  for (let i = warmUp ? -1 : 0; i < reps; i++) {
+  const once = (): number => {
     const t = run();
     const problem = t.status !== 0 ? `exit code ${t.status}` : check(t);
     if (problem) throw new Error(`${label}: ${problem}\n${tail(t.stderr || t.stdout)}`);
-    if (i >= 0) runs.push(t.ms);
-  }
+    return t.ms;
+  };
+  const first = once();
+  if (first > WARM_UP_LIMIT_MS) runs.push(first);
+  while (runs.length < reps) runs.push(once());
   return { ms: median(runs), runs };
 }
 
@@ -201,8 +211,11 @@ function tail(text: string, lines = 15): string {
 // ---------------------------------------------------------------------------------------------
 // Retort: CLI runs and in-process phases.
 
+/** The CLI with tracking to the local store under --runs-dir (never a server named by the caller's environment). */
 function retort(args: string[], cwd: string, timeoutMs?: number): Timed {
-  return timeProcess(process.execPath, [RETORT_BIN, ...args], { cwd, timeoutMs, env: { ...process.env, MLFLOW_TRACKING_URI: '' } });
+  const env = { ...process.env };
+  delete env.MLFLOW_TRACKING_URI;
+  return timeProcess(process.execPath, [RETORT_BIN, ...args], { cwd, timeoutMs, env });
 }
 
 export interface Phases {
@@ -213,7 +226,7 @@ export interface Phases {
 /** Runs in a fresh process (`--phases`): the same calls as `retort plan`/`run`, timed one by one. */
 async function phasesMain(recipePath: string, runsDir: string, mode: 'plan' | 'run'): Promise<void> {
   const t0 = performance.now();
-  const url = (p: string) => pathToFileURL(join(DIST_SRC, p)).href;
+  const url = (p: string) => pathToFileURL(join(ENGINE_DIR, p)).href;
   const { compileRecipe } = await import(url('graph/compile.js')) as typeof import('../src/graph/compile.js');
   const { computeKeys } = await import(url('graph/key.js')) as typeof import('../src/graph/key.js');
   const { planRecipe } = await import(url('graph/plan.js')) as typeof import('../src/graph/plan.js');
@@ -255,8 +268,8 @@ function measurePhases(recipePath: string, runsDir: string, mode: 'plan' | 'run'
  * in this process and publishes it through the same Store calls (and manifest fields) as the
  * scheduler. Used when per-node processes would take too long; labelled in the output.
  */
-async function populateInProcess(recipePath: string, runsDir: string): Promise<void> {
-  const url = (p: string) => pathToFileURL(join(DIST_SRC, p)).href;
+export async function populateInProcess(recipePath: string, runsDir: string): Promise<void> {
+  const url = (p: string) => pathToFileURL(join(ENGINE_DIR, p)).href;
   const { compileRecipe } = await import(url('graph/compile.js')) as typeof import('../src/graph/compile.js');
   const { computeKeys } = await import(url('graph/key.js')) as typeof import('../src/graph/key.js');
   const { planRecipe } = await import(url('graph/plan.js')) as typeof import('../src/graph/plan.js');
@@ -329,6 +342,12 @@ interface CpuProfileNode { id: number; callFrame: { functionName: string; url: s
 export interface CpuProfile { nodes: CpuProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
 export interface HotSpot { where: string; selfMs: number; share: number }
 
+function frameName(f: CpuProfileNode['callFrame']): string {
+  const file = f.url ? f.url.replace(/^file:\/\//, '').replace(REPO_ROOT + '/', '') : '';
+  return `${f.functionName || '(anonymous)'} ${file ? `${file}:${f.lineNumber + 1}` : ''}`.trim();
+}
+
+/** Top functions by self time (where the CPU is), all code included (runtime, GC, fs bindings). */
 export function hotSpots(profile: CpuProfile, top = 15): HotSpot[] {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<string, number>();
@@ -337,23 +356,43 @@ export function hotSpots(profile: CpuProfile, top = 15): HotSpot[] {
     const us = profile.timeDeltas[i] ?? 0;
     total += us;
     const f = byId.get(id)?.callFrame;
-    if (!f) return;
-    const file = f.url ? f.url.replace(/^file:\/\//, '').replace(REPO_ROOT + '/', '') : '';
-    const where = `${f.functionName || '(anonymous)'} ${file ? `${file}:${f.lineNumber + 1}` : ''}`.trim();
-    self.set(where, (self.get(where) ?? 0) + us);
+    if (f) self.set(frameName(f), (self.get(frameName(f)) ?? 0) + us);
   });
   return [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)
     .map(([where, us]) => ({ where, selfMs: us / 1000, share: total ? us / total : 0 }));
 }
 
-function profileCli(args: string[], cwd: string, outDir: string, top: number): HotSpot[] {
+/** Top engine functions (files under dist/) by inclusive time: which of our calls the time is spent under. */
+export function engineHotSpots(profile: CpuProfile, top = 15): HotSpot[] {
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const incl = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const us = profile.timeDeltas[i] ?? 0;
+    total += us;
+    const seen = new Set<string>();
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const f = byId.get(cur)?.callFrame;
+      if (!f || !f.url.includes('/dist/')) continue;
+      const name = frameName(f);
+      if (!seen.has(name)) { seen.add(name); incl.set(name, (incl.get(name) ?? 0) + us); }
+    }
+  });
+  return [...incl.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)
+    .map(([where, us]) => ({ where, selfMs: us / 1000, share: total ? us / total : 0 }));
+}
+
+function profileCli(args: string[], cwd: string, outDir: string, top: number): { self: HotSpot[]; engine: HotSpot[] } {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const r = timeProcess(process.execPath, ['--cpu-prof', '--cpu-prof-dir', outDir, RETORT_BIN, ...args], { cwd });
   if (r.status !== 0) throw new Error(`profiling retort ${args[0]} failed:\n${tail(r.stderr)}`);
   const file = readdirSync(outDir).find((f) => f.endsWith('.cpuprofile'));
-  if (!file) return [];
-  return hotSpots(JSON.parse(readFileSync(join(outDir, file), 'utf8')) as CpuProfile, top);
+  if (!file) return { self: [], engine: [] };
+  const profile = JSON.parse(readFileSync(join(outDir, file), 'utf8')) as CpuProfile;
+  return { self: hotSpots(profile, top), engine: engineHotSpots(profile, top) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -405,7 +444,10 @@ function parseOptions(argv: string[]): Options {
 
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
-async function benchSize(requested: number, o: Options, smkVersion: string | undefined, root: string): Promise<string> {
+/** What one size measured that later sizes report beside their own figures. */
+interface Carry { cliMsPerNode?: { ms: number; nodes: number } }
+
+async function benchSize(requested: number, o: Options, smkVersion: string | undefined, root: string, carry: Carry): Promise<string> {
   const shape = shapeFor(requested);
   const dir = join(root, String(shape.nodes));
   const rDir = join(dir, 'retort');
@@ -460,9 +502,12 @@ async function benchSize(requested: number, o: Options, smkVersion: string | und
       snakemakeJobCount(t.stdout) === 0 ? undefined : `expected nothing to be done, found ${snakemakeJobCount(t.stdout)} jobs`).ms;
   }
 
+  if (viaCli) carry.cliMsPerNode = { ms: populateMs / shape.nodes, nodes: shape.nodes };
   const populateLabel = viaCli
     ? `\`retort run -j ${o.jobs} --no-track\`, one process per node: ${fmtMs(populateMs)} (${(populateMs / shape.nodes).toFixed(0)} ms/node)`
-    : `IN-PROCESS via the Store API (not the CLI; per-node processes would take too long): ${fmtMs(populateMs)}`;
+    : `IN-PROCESS via the Store API (plugins run in this process, same Store calls and manifest fields as the scheduler; ` +
+      `not the CLI, whose process per node would take too long): ${fmtMs(populateMs)}` +
+      (carry.cliMsPerNode ? `; the CLI would take about ${fmtMs(carry.cliMsPerNode.ms * shape.nodes)} (EXTRAPOLATED from ${carry.cliMsPerNode.ms.toFixed(0)} ms/node measured at ${carry.cliMsPerNode.nodes} nodes)` : '');
   const rows: string[][] = [
     ['retort plan, empty store  vs  snakemake -n, no outputs', fmtMs(planEmpty.ms), fmtMs(smkEmpty), ratio(smkEmpty, planEmpty.ms)],
     ['retort run, all cached  vs  snakemake -n, all outputs', fmtMs(runCached.ms), fmtMs(smkFull), ratio(smkFull, runCached.ms)],
@@ -484,10 +529,17 @@ async function benchSize(requested: number, o: Options, smkVersion: string | und
   }
   if (o.profile || (shape.nodes >= 10_000 && (!targetMet || !rerunMet))) {
     const profDir = join(dir, 'profiles');
-    for (const [name, args] of [['retort plan (cached store)', ['plan', recipe, '--runs-dir', runsDir]], ['retort run (cached)', ['run', recipe, '--runs-dir', runsDir, '--quiet', '--plain']]] as const) {
+    const emptyRuns = join(dir, 'empty-runs');
+    const profiled: [string, string[]][] = [
+      ['retort plan (empty store)', ['plan', recipe, '--runs-dir', emptyRuns]],
+      ['retort plan (cached store)', ['plan', recipe, '--runs-dir', runsDir]],
+      ['retort run (cached)', ['run', recipe, '--runs-dir', runsDir, '--quiet', '--plain']],
+    ];
+    for (const [name, args] of profiled) {
       log(`${shape.nodes}: profiling ${name}`);
       const spots = profileCli([...args], rDir, join(profDir, name.replace(/\W+/g, '-')), 15);
-      out.push(`hot spots, ${name} (self time):`, renderTable(['function', 'self', 'share'], spots.map((s) => [s.where, fmtMs(s.selfMs), `${(s.share * 100).toFixed(1)}%`])), '');
+      const table = (list: HotSpot[]) => renderTable(['function', 'time', 'share'], list.map((s) => [s.where, fmtMs(s.selfMs), `${(s.share * 100).toFixed(1)}%`]));
+      out.push(`hot spots, ${name}, self time:`, table(spots.self), '', `hot spots, ${name}, engine functions by inclusive (synchronous) time:`, table(spots.engine), '');
     }
     out.push(`profiles kept in ${profDir}` + (o.keep ? '' : ' (removed at the end; pass --keep)'), '');
   }
@@ -498,7 +550,7 @@ async function main(argv: string[]): Promise<void> {
   if (argv[0] === '--phases') return phasesMain(argv[1], argv[2], argv[3] as 'plan' | 'run');
   if (argv[0] === '--populate-store') return populateInProcess(argv[1], argv[2]);
   const o = parseOptions(argv);
-  if (!existsSync(join(DIST_SRC, 'cli', 'main.js'))) throw new Error(`no compiled engine at ${DIST_SRC}: run \`npx tsc -p tsconfig.json\` first`);
+  if (!existsSync(join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js'))) throw new Error(`no compiled engine in ${join(REPO_ROOT, 'dist')}: run \`npx tsc -p tsconfig.json\` first`);
   const smkVersion = o.snakemake ? snakemakeVersion() : undefined;
   const root = mkdtempSync(join(tmpdir(), 'retort-bench-plan-'));
   const head = [
@@ -508,7 +560,8 @@ async function main(argv: string[]): Promise<void> {
   ];
   process.stdout.write(head.join('\n') + '\n');
   try {
-    for (const n of o.sizes) process.stdout.write(await benchSize(n, o, smkVersion, root) + '\n');
+    const carry: Carry = {};
+    for (const n of o.sizes) process.stdout.write(await benchSize(n, o, smkVersion, root, carry) + '\n');
   } finally {
     if (!o.keep) rmSync(root, { recursive: true, force: true });
   }

@@ -13,6 +13,7 @@ export async function loadCommands(): Promise<CliCommand[]> {
     import('./commands/gc.js'),
     import('./commands/pin.js'),
     import('./commands/plugins.js'),
+    import('./commands/mlflow.js'),
   ]);
   return modules.map((m: { command: CliCommand }) => m.command);
 }

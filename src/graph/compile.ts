@@ -453,8 +453,8 @@ function pluginProblem(stage: string, ref: string, err: PluginNotFound, recipeDi
   const reason = err.reason.split(dir).join(ref);
   if (!isFolder && err.candidates.length) {
     problems.at(path, reason, {
-      hint: didYouMean(ref, err.candidates),
-      notes: [`expected a built-in plugin (${err.candidates.join(', ')}), a plugin folder (./path) or an installed npm package`],
+      hint: didYouMean(ref, err.candidates) ?? `expected one of the built-in plugins: ${err.candidates.join(', ')}`,
+      notes: ['a plugin is a built-in id, a folder path (./my-plugin) or an installed npm package; `retort plugins` lists the built-in ones'],
     });
     return;
   }

@@ -15,7 +15,8 @@ export interface SourceLocation {
 
 export interface Diagnostic {
   message: string;
-  location?: SourceLocation;
+  /** Always set: every recipe error names file:line:col (the command line for -S overrides). */
+  location: SourceLocation;
   /** Dotted key path inside the recipe, e.g. stages.train.params.lr */
   keyPath?: string;
   hint?: string;
@@ -80,17 +81,14 @@ export function narrowLocation(loc: SourceLocation, raw: string, span: { start: 
 
 export function formatDiagnostic(d: Diagnostic, cwd = process.cwd()): string {
   const out: string[] = [];
-  const where = d.location ? `${formatLocation(d.location, cwd)}: ` : '';
-  out.push(`${where}error: ${d.message}`);
+  out.push(`${formatLocation(d.location, cwd)}: error: ${d.message}`);
   if (d.keyPath) out.push(`  at key: ${d.keyPath}`);
-  if (d.location) {
-    const text = sourceLine(d.location);
-    if (text !== undefined) {
-      const gutter = String(d.location.line);
-      out.push(`  ${gutter} | ${text}`);
-      const caretCount = Math.max(1, Math.min(d.location.length ?? 1, Math.max(1, text.length - d.location.col + 1)));
-      out.push(`  ${' '.repeat(gutter.length)} | ${' '.repeat(Math.max(0, d.location.col - 1))}${'^'.repeat(caretCount)}`);
-    }
+  const text = sourceLine(d.location);
+  if (text !== undefined) {
+    const gutter = String(d.location.line);
+    out.push(`  ${gutter} | ${text}`);
+    const caretCount = Math.max(1, Math.min(d.location.length ?? 1, Math.max(1, text.length - d.location.col + 1)));
+    out.push(`  ${' '.repeat(gutter.length)} | ${' '.repeat(Math.max(0, d.location.col - 1))}${'^'.repeat(caretCount)}`);
   }
   if (d.raw !== undefined) out.push(`  raw:      ${d.raw}`);
   if (d.resolved !== undefined) out.push(`  resolved: ${d.resolved}`);

@@ -143,7 +143,7 @@ function evaluate(rawExpr: string, scope: Scope): Resolved {
   const [head, ...rest] = path;
   switch (head) {
     case 'vars': {
-      if (rest.length === 0) return scope.vars;
+      if (rest.length === 0) return { ...scope.vars };
       const name = String(rest[0]);
       if (!(name in scope.vars)) throw new InterpolationError(`unknown variable 'vars.${name}'`, didYouMean(name, Object.keys(scope.vars)) ?? expectedOneOf(Object.keys(scope.vars), 'the recipe has no `vars`'));
       return walk(scope.vars[name], rest.slice(1), `vars.${name}`);
@@ -267,7 +267,8 @@ export function resolveVars(raw: Record<string, Plain>, env: NodeJS.ProcessEnv, 
       has: (_t, key) => typeof key === 'string' && key in raw,
       get: (_t, key) => (typeof key === 'string' && key in raw ? resolveOne(key) : undefined),
       ownKeys: () => Object.keys(raw),
-      getOwnPropertyDescriptor: (_t, key) => (typeof key === 'string' && key in raw ? { enumerable: true, configurable: true, value: resolveOne(key) } : undefined),
+      // Listing names (for "did you mean") must not resolve them: that could report a false cycle.
+      getOwnPropertyDescriptor: (_t, key) => (typeof key === 'string' && key in raw ? { enumerable: true, configurable: true, writable: false, value: undefined } : undefined),
     });
     let value: Resolved;
     try {

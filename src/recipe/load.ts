@@ -33,7 +33,7 @@ function loadWithBases(file: string, chain: string[], includedFrom: SourceLocati
   const shown = (f: string) => relative(rootDir, f) || f;
   if (chain.includes(file)) {
     const cycle = [...chain.slice(chain.indexOf(file)), file].map(shown).join(' → ');
-    throw new RecipeError({ message: `include cycle: ${cycle}`, location: includedFrom[0], includedFrom: includedFrom.slice(1), hint: 'expected each file to be included at most once along a chain of include/extends' });
+    throw new RecipeError({ message: `include cycle: ${cycle}`, location: includedFrom[0] ?? { file, line: 1, col: 1 }, includedFrom: includedFrom.slice(1), hint: 'expected each file to be included at most once along a chain of include/extends' });
   }
   let text: string;
   try {

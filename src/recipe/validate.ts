@@ -34,7 +34,7 @@ export interface ValidationContext {
   /** Extra text for every message, e.g. "(foreach item 'rte')". */
   suffix?: string;
   /** Where to point when the source map knows nothing closer (never leave a diagnostic without a location). */
-  fallback?: SourceLocation;
+  fallback: SourceLocation;
   /** How to name the keys of the validated mapping, e.g. { noun: 'param', owner: "of plugin 'numbers'" }. */
   keys?: { noun: string; owner: string };
 }

@@ -4,7 +4,7 @@
 import { authorizationHeader } from './auth.js';
 import { MlflowError, errorCodeForStatus } from './mlflow-error.js';
 import { redactText, redactUrl, secretsFromEnv, stripUserinfo } from './redact.js';
-import { UPLOAD_TIMEOUT_FACTOR, backoffDelay, isRetryableStatus, parseRetryAfter, type RetryPolicy } from './retry.js';
+import { MAX_TIMED_OUT_ATTEMPTS, UPLOAD_TIMEOUT_FACTOR, backoffDelay, isRetryableStatus, parseRetryAfter, type RetryPolicy } from './retry.js';
 
 export interface TransportOptions {
   /** Tracking URI, http(s); may carry userinfo (used as Basic auth when no env credentials). */
@@ -61,6 +61,7 @@ export class HttpTransport {
     const endpoint = `${req.method} ${new URL(url).pathname}`;
     const policy = this.opts.retry;
     let lastError: MlflowError | undefined;
+    let timeouts = 0;
     for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
       if (attempt > 1 && req.beforeRetry) {
         try {
@@ -79,8 +80,9 @@ export class HttpTransport {
         const err = e instanceof AttemptFailure ? e.error : this.toError(e, endpoint);
         retryAfter = e instanceof AttemptFailure ? e.retryAfterMs : undefined;
         lastError = err;
+        if (err.errorCode === 'TIMEOUT') timeouts++;
         const retryable = err.isUnreachable || (err.status !== undefined && isRetryableStatus(err.status));
-        if (!retryable || attempt === policy.maxAttempts) throw err;
+        if (!retryable || attempt === policy.maxAttempts || timeouts >= MAX_TIMED_OUT_ATTEMPTS) throw err;
       }
       await this.sleep(backoffDelay(attempt, policy, retryAfter));
     }

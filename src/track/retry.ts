@@ -25,6 +25,9 @@ export const DEFAULT_RETRY: RetryPolicy = {
 
 export const UPLOAD_TIMEOUT_FACTOR = 20;
 
+/** A server that let two attempts time out is treated as down (each wait is a full timeout). */
+export const MAX_TIMED_OUT_ATTEMPTS = 2;
+
 /** The statuses MLflow's Python client retries (`_TRANSIENT_FAILURE_RESPONSE_CODES`). */
 const RETRYABLE = new Set([408, 429, 500, 502, 503, 504]);
 

@@ -6,7 +6,7 @@
 // - Progress (attempted/done operations, spooled→server run ids) is fsync'd in `<journal>.state.jsonl`;
 //   a fully delivered journal moves to `done/`, so a second sync sends nothing.
 
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import type { KeyValue, Metric } from './backend.js';
@@ -21,6 +21,7 @@ import {
   StateWriter, listJournals, pendingOps, pendingSpool, readJournal, readState, spoolDir,
   type Journal, type OpRecord, type RunRef, type SyncState,
 } from './spool-journal.js';
+import { lockSpool, processAlive } from './spool-lock.js';
 import { tlsDispatcher } from './tls.js';
 import { decodeDouble } from './values.js';
 
@@ -97,35 +98,6 @@ async function syncJournals(dir: string, journals: string[], opts: SyncOptions, 
 function writerAlive(journal: Journal): boolean {
   const h = journal.header;
   return h !== undefined && h.host === hostname() && processAlive(h.pid);
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** One sync at a time per spool (two would deliver the same records twice). Returns a release function, or why not. */
-async function lockSpool(dir: string): Promise<(() => Promise<void>) | string> {
-  const path = join(dir, '.sync.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const handle = await open(path, 'wx');
-      await handle.write(JSON.stringify({ pid: process.pid, host: hostname() }));
-      await handle.close();
-      return () => rm(path, { force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const holder = await readLockHolder(path);
-      if (holder.pid && holder.host === hostname() && processAlive(holder.pid)) return `another sync is running (pid ${holder.pid})`;
-      if (holder.host && holder.host !== hostname()) return `another sync is running on ${holder.host} (remove ${path} if it is not)`;
-      await rm(path, { force: true }); // left by a sync that died
-    }
-  }
-  return `cannot lock ${path}`;
 }
 
 /** The URI to sync to: an explicit override, else the journal's, with credentials from the env URI when it is the same server. */
@@ -264,14 +236,6 @@ class Replayer {
     let h = this.histories.get(runId);
     if (!h) this.histories.set(runId, (h = new Map()));
     return h;
-  }
-}
-
-async function readLockHolder(path: string): Promise<{ pid?: number; host?: string }> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as { pid?: number; host?: string };
-  } catch {
-    return {}; // gone or half written: treated as stale
   }
 }
 

@@ -34,7 +34,7 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   }
   if (best === undefined) return undefined;
   const limit = Math.max(1, Math.ceil(word.length / 3));
-  return bestDistance <= limit && bestDistance < Math.min(word.length, best.length) ? best : undefined;
+  return bestDistance <= limit && bestDistance < Math.max(word.length, best.length) ? best : undefined;
 }
 
 export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {

@@ -27,9 +27,9 @@ export class Project {
   }
 
   env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...process.env, RETORT_TEST_COUNTER: this.counter, ...extra };
-    delete env.MLFLOW_TRACKING_URI;
-    return env;
+    const env: NodeJS.ProcessEnv = { ...process.env, RETORT_TEST_COUNTER: this.counter };
+    delete env.MLFLOW_TRACKING_URI; // tests choose their tracking server explicitly
+    return { ...env, ...extra };
   }
 
   start(args: string[], extra: Record<string, string> = {}): ChildProcess {

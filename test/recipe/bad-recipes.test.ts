@@ -425,7 +425,7 @@ const CASES: Case[] = [
     keyPath: "stages.sample.plugin",
     underline: "numbrs",
     hint: "did you mean 'numbers'?",
-    notes: ["expected a built-in plugin (numbers, shell, stats, tasks), a plugin folder (./path) or an installed npm package"],
+    notes: ["a plugin is a built-in id, a folder path (./my-plugin) or an installed npm package; `retort plugins` lists the built-in ones"],
   },
   {
     file: "unknown-stage-key.yaml",

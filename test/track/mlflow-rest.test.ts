@@ -183,7 +183,8 @@ describe('retries', () => {
     const hanging = createServer(() => { seen++; });
     await new Promise<void>((r) => hanging.listen(0, '127.0.0.1', r));
     try {
-      const c = restClient(`http://127.0.0.1:${(hanging.address() as AddressInfo).port}`, {}, { maxAttempts: 2, timeoutMs: 100 });
+      // Two timed-out attempts are enough to call the server down, whatever maxAttempts says.
+      const c = restClient(`http://127.0.0.1:${(hanging.address() as AddressInfo).port}`, {}, { maxAttempts: 5, timeoutMs: 100 });
       const err = (await c.getExperimentByName('x').catch((e: unknown) => e)) as MlflowError;
       expect(err.errorCode).toBe('TIMEOUT');
       expect(err.isUnreachable).toBe(true);

@@ -194,7 +194,9 @@ describe('MLflow spool', () => {
     expect(blocked.errors[0]).toMatch(/another sync is running/);
     expect(blocked.pending).toBeGreaterThan(0);
     expect(server.apiRequests()).toHaveLength(0);
-    await writeFile(lock, JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname() }));
+    await writeFile(lock, '');
+    expect((await sync()).errors[0]).toMatch(/another sync is starting/);
+    await writeFile(lock, JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname() })); // beyond Linux's pid_max: dead
     expect(await sync()).toMatchObject({ pending: 0, errors: [] });
     expect(server.runsOf('spool-lock')).toHaveLength(1);
   });

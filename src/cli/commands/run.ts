@@ -118,7 +118,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   const hits = [...plan.nodes.values()].filter((n) => n.status === 'hit').length;
   await observer.runStarted({ runId, recipe: recipe.file, recipeName: recipe.name, startedAt, argv: ['run', ...args], cwd: io.cwd, track });
   display.start({ toRun, hits, nodes: plan.nodes.size });
-  let result;
+  let result: Awaited<ReturnType<typeof executePlan>> | undefined;
   try {
     result = await executePlan(plan, {
       store, runId, recipeName: recipe.name, jobs, keepGoing: values['keep-going'], signal: controller.signal,
@@ -128,6 +128,14 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
     display.finish();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    // Trackers must close their runs and spool journals even when the executor failed.
+    const outcomes = [...(result?.outcomes.values() ?? [])];
+    const n = (o: string) => outcomes.filter((x) => x.outcome === o).length;
+    try {
+      await observer.runFinished({ status: result?.status ?? 'failed', hits: n('hit'), ran: n('ran'), failed: n('failed'), endedAt: Date.now() });
+    } finally {
+      await observer.close();
+    }
   }
   const endedAt = Date.now();
   const outcomes = [...result.outcomes.values()];
@@ -135,12 +143,10 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   record.status = result.status;
   record.endedAt = endedAt;
   record.nodes = plan.order.map((id) => {
-    const o = result.outcomes.get(id);
+    const o = result!.outcomes.get(id);
     return { id, stage: plan.nodes.get(id)!.spec.stage, key: plan.nodes.get(id)!.key, outcome: o?.outcome ?? 'skipped', durationMs: o?.durationMs, error: o?.error };
   });
   await writeRunRecord(runsDir, record);
-  await observer.runFinished({ status: result.status, hits: count('hit'), ran: count('ran'), failed: count('failed'), endedAt });
-  await observer.close();
 
   const summary = `${count('ran')} ran, ${count('hit')} cached, ${count('failed')} failed${count('skipped') ? `, ${count('skipped')} skipped` : ''}${count('cancelled') ? `, ${count('cancelled')} cancelled` : ''} in ${((endedAt - startedAt) / 1000).toFixed(1)}s (run ${runId})`;
   io.stdout.write((count('ran') === 0 && result.status === 'ok' ? 'nothing to do: every node was cached. ' : '') + summary + '\n');

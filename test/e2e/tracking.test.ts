@@ -1,0 +1,114 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startMlflowContractServer, type MlflowContractServer } from '../contract/mlflow-contract-server.js';
+import { collect, Project } from './harness.js';
+
+const RECIPE = `
+name: tracked
+stages:
+  a: { plugin: ./plugins/count, params: { value: 1 } }
+  b:
+    plugin: ./plugins/count
+    foreach: [1, 2]
+    inputs: { in: "\${stages.a.outputs.out}" }
+    params: { value: "\${item}", sleepMs: "\${vars.sleep}" }
+vars: { sleep: 0 }
+`;
+
+// Fail fast against a dead server: one attempt, short timeout.
+const FAST = { MLFLOW_HTTP_REQUEST_MAX_RETRIES: '1', MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR: '0.01', MLFLOW_HTTP_REQUEST_BACKOFF_JITTER: '0', MLFLOW_HTTP_REQUEST_TIMEOUT: '2' };
+
+let server: MlflowContractServer | undefined;
+afterEach(async () => { await server?.stop(); server = undefined; });
+
+const tag = (run: { tags: Map<string, string> }, key: string) => run.tags.get(key);
+
+describe('tracking (end to end)', () => {
+  it('logs a parent run and a nested run per executed node; a cached node links to the run that produced it', async () => {
+    server = await startMlflowContractServer();
+    const p = new Project();
+    p.write('r.yaml', RECIPE);
+    const env = { ...FAST, MLFLOW_TRACKING_URI: server.url, MLFLOW_TRACKING_TOKEN: 'secret-token-123' };
+    const first = await p.run(['run', 'r.yaml', '--plain'], env);
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    const runs = [...server.runs.values()];
+    const parents = runs.filter((r) => !tag(r, 'mlflow.parentRunId'));
+    const children = runs.filter((r) => tag(r, 'mlflow.parentRunId'));
+    expect(parents).toHaveLength(1);
+    expect(children.map((r) => tag(r, 'retort.node')).sort()).toEqual(['a', 'b[1]', 'b[2]']);
+    for (const c of children) {
+      expect(tag(c, 'mlflow.parentRunId')).toBe(parents[0].runId);
+      expect(tag(c, 'retort.key')).toMatch(/^[0-9a-f]{64}$/);
+      expect(tag(c, 'retort.recipe')).toBe('tracked');
+      expect(c.status).toBe('FINISHED');
+    }
+    const b2 = children.find((r) => tag(r, 'retort.node') === 'b[2]')!;
+    expect(b2.params.get('value')).toBe('2');
+    expect(b2.metrics.filter((m) => m.key === 'curve').map((m) => [m.step, m.value])).toEqual([[1, 1.5], [2, 3]]);
+    // The token never leaks into what the server stores.
+    expect(JSON.stringify([...server.runs.values()].map((r) => [...r.tags, ...r.params]))).not.toContain('secret-token-123');
+    expect(server.requests.every((r) => r.headers.authorization === 'Bearer secret-token-123')).toBe(true);
+
+    const second = await p.run(['run', 'r.yaml', '--plain'], env);
+    expect(second.code).toBe(0);
+    const after = [...server.runs.values()];
+    expect(after.filter((r) => tag(r, 'mlflow.parentRunId'))).toHaveLength(3); // no new child runs
+    const parent2 = after.filter((r) => !tag(r, 'mlflow.parentRunId')).find((r) => r.runId !== parents[0].runId)!;
+    expect(tag(parent2, 'retort.cached/b.2')).toBe(b2.runId);
+  });
+
+  it('a server that goes away mid-run loses nothing: records are spooled, and `retort mlflow sync` delivers them once', async () => {
+    server = await startMlflowContractServer();
+    const p = new Project();
+    p.write('r.yaml', RECIPE);
+    const env = { ...FAST, MLFLOW_TRACKING_URI: server.url };
+    const child = p.start(['run', 'r.yaml', '--plain', '-j', '1', '-S', 'vars.sleep=600'], env);
+    const done = collect(child);
+    while (!p.executions().includes('b[1]')) await sleep(30);
+    await server.stop();
+    const res = await done;
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    expect(res.stdout).toMatch(/warning: .*spool/i);
+    const status = await p.run(['mlflow', 'status'], env);
+    expect(status.stdout).toMatch(/: [1-9]\d* operation\(s\) pending/);
+
+    await server.start();
+    const sync = await p.run(['mlflow', 'sync'], env);
+    expect(sync.code, sync.stdout + sync.stderr).toBe(0);
+    const runs = [...server.runs.values()];
+    expect(runs.filter((r) => !tag(r, 'mlflow.parentRunId'))).toHaveLength(1);
+    const children = runs.filter((r) => tag(r, 'mlflow.parentRunId'));
+    expect(children.map((r) => tag(r, 'retort.node')).sort()).toEqual(['a', 'b[1]', 'b[2]']);
+    for (const c of children) {
+      expect(c.status).toBe('FINISHED');
+      expect(c.metrics.filter((m) => m.key === 'total')).toHaveLength(1);
+      expect(c.metrics.filter((m) => m.key === 'curve')).toHaveLength(2);
+    }
+    const posts = server.requests.filter((r) => r.method === 'POST').length;
+    const again = await p.run(['mlflow', 'sync'], env);
+    expect(again.code).toBe(0);
+    expect(server.requests.filter((r) => r.method === 'POST').length).toBe(posts);
+    expect((await p.run(['mlflow', 'status'], env)).stdout).toContain(': 0 operation(s) pending');
+  });
+
+  it('without a server, writes the MLflow file store under runs/mlruns', async () => {
+    const p = new Project();
+    p.write('r.yaml', RECIPE);
+    const res = await p.run(['run', 'r.yaml']);
+    expect(res.code, res.stderr).toBe(0);
+    const mlruns = join(p.dir, 'runs', 'mlruns');
+    const experiments = readdirSync(mlruns).filter((d) => /^\d+$/.test(d) && d !== '0');
+    expect(experiments).toHaveLength(1);
+    const expDir = join(mlruns, experiments[0]);
+    expect(readFileSync(join(expDir, 'meta.yaml'), 'utf8')).toMatch(/name: '?tracked'?/);
+    const runs = readdirSync(expDir).filter((d) => /^[0-9a-f]{32}$/.test(d));
+    expect(runs).toHaveLength(4);
+    const withMetric = runs.filter((r) => existsSync(join(expDir, r, 'metrics', 'curve')));
+    expect(withMetric).toHaveLength(3);
+    const lines = readFileSync(join(expDir, withMetric[0], 'metrics', 'curve'), 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^\d{13} [\d.]+ 1$/);
+  });
+});
