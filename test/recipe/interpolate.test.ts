@@ -37,6 +37,10 @@ describe('interpolation values', () => {
     expect(interpolateString('${vars.flag}/${vars.none}', scope())).toBe('true/null');
   });
 
+  it('${vars} alone is every var', () => {
+    expect(interpolateString('${vars}', scope({ vars: { a: 1, b: [2] } }))).toEqual({ a: 1, b: [2] });
+  });
+
   it('walks fields and indexes', () => {
     expect(interpolateString('${vars.cfg.lr}', scope())).toBe(0.1);
     expect(interpolateString('${vars.cfg.layers[1]}', scope())).toBe(8);
