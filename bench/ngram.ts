@@ -41,14 +41,14 @@ async function main(): Promise<void> {
   const { deserializeNgram } = await import('../src/ml/lm/ngram/file.js');
   deserializeNgram(bytes);
   const loadMs = performance.now() - t0;
-  const encoded = test.map((t) => lm.model.encode(t).ids);
-  const nTest = encoded.reduce((n, a) => n + a.length, 0);
+  const encoded = test.map((t) => lm.model.encode(t));
+  const nTest = encoded.reduce((n, a) => n + a.ids.length, 0);
   const sc = lm.model.newScorer(lm.mix);
   const scoreAll = (): number => {
     let sum = 0;
-    for (const ids of encoded) {
+    for (const { ids, tokens } of encoded) {
       sc.reset();
-      for (let i = 0; i < ids.length; i++) sum += sc.scorePush(ids[i]);
+      for (let i = 0; i < ids.length; i++) sum += sc.scorePush(ids[i], tokens[i]);
     }
     return sum;
   };
@@ -67,6 +67,13 @@ async function main(): Promise<void> {
   await lm.scoreContinuations(reqs);
   const apiRate = apiTokens / ((performance.now() - t0) / 1000);
 
+  // The shared tokenizer alone.
+  const sample = test.join('');
+  t0 = performance.now();
+  const nTok = tokenize(sample, { lowercase: true }).length;
+  const tokMs = performance.now() - t0;
+
+  console.log(`tokenizer: ${(nTok / (tokMs / 1000) / 1e6).toFixed(2)} M tokens/s (${(sample.length / (tokMs / 1000) / 1e6).toFixed(1)} M chars/s, lower-casing)`);
   console.log(`n-gram LM, order ${order}, trained on ${train.length} texts (${lm.model.info.trainedTokens} tokens, vocabulary ${lm.model.vocab.size})`);
   console.log(`  train ${(trainMs / 1000).toFixed(2)} s; model file ${(bytes.length / 1e6).toFixed(1)} MB, loads in ${loadMs.toFixed(1)} ms`);
   console.log(`  scoring (λ=${lm.mix.lambda}, cache on): ${(fastFull / 1e6).toFixed(2)} M tokens/s over ${nTest} test tokens`);
@@ -82,18 +89,18 @@ async function main(): Promise<void> {
   t0 = performance.now();
   NgramLM.train(small, { order });
   const fastTrainMs = performance.now() - t0;
-  const probe = test.filter((_, i) => i % 40 === 0).map((t) => [...smallLm.model.encode(t).ids]);
-  const nProbe = probe.reduce((n, a) => n + a.length, 0);
+  const probe = test.filter((_, i) => i % 40 === 0).map((t) => smallLm.model.encode(t));
+  const nProbe = probe.reduce((n, a) => n + a.ids.length, 0);
   t0 = performance.now();
-  const expected = probe.map((ids) => referenceLogProbs(ref, ids, smallLm.mix.lambda, smallLm.mix.mu));
+  const expected = probe.map((e) => referenceLogProbs(ref, [...e.ids], e.tokens, smallLm.mix.lambda, smallLm.mix.mu));
   const refRate = nProbe / ((performance.now() - t0) / 1000);
   const ssc = smallLm.model.newScorer(smallLm.mix);
   let maxDiff = 0;
   const fastProbe = (check: boolean): void => {
-    probe.forEach((ids, k) => {
+    probe.forEach(({ ids, tokens }, k) => {
       ssc.reset();
       for (let i = 0; i < ids.length; i++) {
-        const lp = ssc.scorePush(ids[i]);
+        const lp = ssc.scorePush(ids[i], tokens[i]);
         if (check) maxDiff = Math.max(maxDiff, Math.abs(lp - expected[k][i]));
       }
     });

@@ -468,9 +468,20 @@ async function benchSize(requested: number, o: Options, smkVersion: string | und
   const viaCli = o.populate === 'cli' || (o.populate === 'auto' && shape.nodes <= o.cliPopulateMax);
   log(`${shape.nodes}: populating the store ${viaCli ? `with retort run -j ${o.jobs}` : 'in-process (Store API)'}`);
   const t0 = performance.now();
+  const populateFailures: string[] = [];
   if (viaCli) {
-    const r = retort(['run', recipe, '--runs-dir', runsDir, '-j', String(o.jobs), '--no-track', '--quiet', '--plain'], rDir, o.populateTimeoutMs);
-    if (r.status !== 0) throw new Error(`populating run failed (exit ${r.status}${r.status === null ? ', timed out' : ''}):\n${tail(r.stderr || r.stdout)}`);
+    // A failed node is an engine problem worth reporting, not a reason to lose the measurement:
+    // run again (cached nodes hit) and say so.
+    for (let attempt = 1; ; attempt++) {
+      const r = retort(['run', recipe, '--runs-dir', runsDir, '-j', String(o.jobs), '--no-track', '--quiet', '--plain'], rDir, o.populateTimeoutMs);
+      if (r.status === 0) break;
+      const failed = r.stderr.split('\n').filter((l) => l.startsWith('failed: '));
+      if (r.status === null || attempt === 3 || failed.length === 0) {
+        throw new Error(`populating run failed (exit ${r.status}${r.status === null ? ', timed out' : ''}):\n${tail(r.stderr || r.stdout)}`);
+      }
+      populateFailures.push(`attempt ${attempt}: ${failed.length} node(s) failed, e.g. ${failed[0].slice(8)}`);
+      log(`${shape.nodes}: populating run ${attempt} had failures (${failed[0]}); running again`);
+    }
   } else {
     const r = timeProcess(process.execPath, [fileURLToPath(import.meta.url), '--populate-store', recipe, runsDir]);
     if (r.status !== 0) throw new Error(`in-process population failed:\n${tail(r.stderr)}`);
@@ -516,6 +527,7 @@ async function benchSize(requested: number, o: Options, smkVersion: string | und
   ];
   out.push(renderTable(['whole process, median of ' + o.reps, 'retort', 'snakemake', 'ratio'], rows), '');
   out.push(`store populated with ${populateLabel}`);
+  for (const f of populateFailures) out.push(`ENGINE PROBLEM while populating (run again to complete): ${f}`);
   if (!smkVersion) out.push('snakemake: NOT INSTALLED, no ratios (apt-get install -y --no-install-recommends snakemake)');
   out.push('');
   const phaseRow = (label: string, p: Phases) => [label, fmtMs(p.importMs), fmtMs(p.compileMs), fmtMs(p.keysMs), fmtMs(p.storeOpenMs), fmtMs(p.planMs), fmtMs(p.totalMs), `${p.hits}/${p.nodes}`];

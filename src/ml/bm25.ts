@@ -60,38 +60,51 @@ export class Bm25Index {
     this.terms = new Map();
     this.docLength = new Int32Array(N);
 
-    // Pass 1: term ids, document lengths, document frequencies, distinct (doc, term) pairs.
+    // Pass 1: term ids, document lengths, document frequencies, and each document's distinct
+    // (term, frequency) pairs in flat growable arrays (a scratch count per term, no maps per doc).
     const df: number[] = [];
-    const docTermIds: Int32Array[] = [];
-    const docTermFreqs: Int32Array[] = [];
+    let pairTerm = new Int32Array(1 << 16);
+    let pairFreq = new Int32Array(1 << 16);
+    const docPairStart = new Int32Array(N + 1);
+    let scratch = new Int32Array(1024);
+    const seen: number[] = [];
     let totalLength = 0;
     let pairs = 0;
-    const local = new Map<number, number>();
     for (let d = 0; d < N; d++) {
       const toks = docTokens[d];
       this.docLength[d] = toks.length;
       totalLength += toks.length;
-      local.clear();
+      seen.length = 0;
       for (const tok of toks) {
         let id = this.terms.get(tok);
         if (id === undefined) {
           id = df.length;
           this.terms.set(tok, id);
           df.push(0);
+          if (id >= scratch.length) {
+            const grown = new Int32Array(scratch.length * 2);
+            grown.set(scratch);
+            scratch = grown;
+          }
         }
-        local.set(id, (local.get(id) ?? 0) + 1);
+        if (scratch[id]++ === 0) seen.push(id);
       }
-      const ids = new Int32Array(local.size);
-      const freqs = new Int32Array(local.size);
-      let i = 0;
-      for (const [id, f] of local) {
-        ids[i] = id;
-        freqs[i++] = f;
+      if (pairs + seen.length > pairTerm.length) {
+        const size = Math.max(pairTerm.length * 2, pairs + seen.length);
+        const t = new Int32Array(size);
+        t.set(pairTerm);
+        pairTerm = t;
+        const f = new Int32Array(size);
+        f.set(pairFreq);
+        pairFreq = f;
+      }
+      for (const id of seen) {
+        pairTerm[pairs] = id;
+        pairFreq[pairs++] = scratch[id];
+        scratch[id] = 0;
         df[id]++;
       }
-      docTermIds.push(ids);
-      docTermFreqs.push(freqs);
-      pairs += local.size;
+      docPairStart[d + 1] = pairs;
     }
     this.avgDocLength = N > 0 ? totalLength / N : 0;
     const T = df.length;
@@ -109,11 +122,9 @@ export class Bm25Index {
     const { k1, b } = this;
     for (let d = 0; d < N; d++) {
       const norm = this.avgDocLength > 0 ? 1 - b + (b * this.docLength[d]) / this.avgDocLength : 1;
-      const ids = docTermIds[d];
-      const freqs = docTermFreqs[d];
-      for (let i = 0; i < ids.length; i++) {
-        const p = fill[ids[i]]++;
-        const f = freqs[i];
+      for (let i = docPairStart[d]; i < docPairStart[d + 1]; i++) {
+        const p = fill[pairTerm[i]]++;
+        const f = pairFreq[i];
         this.postDoc[p] = d;
         this.postWeight[p] = (f * (k1 + 1)) / (f + k1 * norm);
       }

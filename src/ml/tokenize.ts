@@ -23,20 +23,102 @@ export interface TokenSpans {
   ends: number[];
 }
 
+// The token grammar as a regular expression. The scanner below implements exactly this (a test
+// checks them against each other on random Unicode text); it is 3–5× faster.
 const WORD = String.raw`[\p{L}\p{N}\p{M}\p{Pc}]+(?:['’][\p{L}\p{N}\p{M}\p{Pc}]+)*`;
-const TOKEN_RE = new RegExp(String.raw`\n|${WORD}|[^\s\p{L}\p{N}\p{M}\p{Pc}]`, 'gu');
-const WORD_START_RE = /^[\p{L}\p{N}\p{M}\p{Pc}]/u;
-// Lower-casing only changes offsets' meaning if we lower-case the whole text; per token it is
-// safe. ASCII tokens take a fast path.
-const HAS_UPPER_OR_NON_ASCII = /[A-Z\u0080-\uffff]/;
+export const TOKEN_PATTERN = new RegExp(String.raw`\n|${WORD}|[^\s\p{L}\p{N}\p{M}\p{Pc}]`, 'gu');
+const WORD_CHAR = /^[\p{L}\p{N}\p{M}\p{Pc}]$/u;
+const SPACE_CHAR = /^\s$/u;
 
-function lower(token: string): string {
-  return HAS_UPPER_OR_NON_ASCII.test(token) ? token.toLowerCase() : token;
+// Character classes, filled lazily for code points (ASCII up front).
+const SPACE = 1;
+const WORDC = 2;
+const PUNCT = 3;
+const NEWLINE = 4;
+const bmpClass = new Uint8Array(65536);
+const astralClass = new Map<number, number>();
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  bmpClass[c] = ch === '\n' ? NEWLINE : SPACE_CHAR.test(ch) ? SPACE : WORD_CHAR.test(ch) ? WORDC : PUNCT;
 }
 
-/** True when the token is a word (starts with a letter, digit, mark or connector). */
-export function isWordToken(token: string): boolean {
-  return WORD_START_RE.test(token);
+function classify(cp: number): number {
+  const ch = String.fromCodePoint(cp);
+  return SPACE_CHAR.test(ch) ? SPACE : WORD_CHAR.test(ch) ? WORDC : PUNCT;
+}
+
+function classOf(cp: number): number {
+  if (cp < 65536) {
+    let k = bmpClass[cp];
+    if (k === 0) k = bmpClass[cp] = classify(cp);
+    return k;
+  }
+  let k = astralClass.get(cp);
+  if (k === undefined) astralClass.set(cp, (k = classify(cp)));
+  return k;
+}
+
+function codePointAt(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+    const d = text.charCodeAt(i + 1);
+    if (d >= 0xdc00 && d <= 0xdfff) return (c - 0xd800) * 0x400 + (d - 0xdc00) + 0x10000;
+  }
+  return c;
+}
+
+const APOSTROPHE = 0x27;
+const RIGHT_QUOTE = 0x2019;
+
+/**
+ * Scans `text` and calls `emit(start, end, word, plain)` for each token; `plain` is true when the
+ * token has no character lower-casing could change (ASCII without capitals).
+ */
+function scan(text: string, emit: (start: number, end: number, word: boolean, plain: boolean) => void): void {
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    const cp = c < 0xd800 || c > 0xdbff ? c : codePointAt(text, i);
+    const width = cp > 0xffff ? 2 : 1;
+    const k = c < 128 ? bmpClass[c] : classOf(cp);
+    if (k === SPACE) {
+      i += width;
+    } else if (k !== WORDC) {
+      emit(i, i + width, false, c < 128);
+      i += width;
+    } else {
+      const start = i;
+      let plain = c < 128 && (c < 65 || c > 90);
+      i += width;
+      while (i < n) {
+        const d = text.charCodeAt(i);
+        if (d < 128) {
+          const kd = bmpClass[d];
+          if (kd === WORDC) {
+            if (d >= 65 && d <= 90) plain = false;
+            i++;
+            continue;
+          }
+          // An inner apostrophe joins two word parts ("don't").
+          if (d === APOSTROPHE && i + 1 < n && classOf(codePointAt(text, i + 1)) === WORDC) {
+            i++;
+            continue;
+          }
+          break;
+        }
+        const dp = d < 0xd800 || d > 0xdbff ? d : codePointAt(text, i);
+        const dw = dp > 0xffff ? 2 : 1;
+        if (classOf(dp) === WORDC || (dp === RIGHT_QUOTE && i + 1 < n && classOf(codePointAt(text, i + 1)) === WORDC)) {
+          plain = false;
+          i += dw;
+          continue;
+        }
+        break;
+      }
+      emit(start, i, true, plain);
+    }
+  }
 }
 
 /** Tokens of `text` with their UTF-16 offsets. */
@@ -47,19 +129,15 @@ export function tokenizeWithOffsets(text: string, opts: TokenizeOptions = {}): T
   const tokens: string[] = [];
   const starts: number[] = [];
   const ends: number[] = [];
-  TOKEN_RE.lastIndex = 0;
-  for (let m = TOKEN_RE.exec(text); m !== null; m = TOKEN_RE.exec(text)) {
-    let tok = m[0];
-    if (tok === '\n') {
-      if (!newlines) continue;
-    } else if (!punctuation && tok.length <= 2 && !isWordToken(tok)) {
-      continue;
+  scan(text, (start, end, word, plain) => {
+    if (!word) {
+      if (text.charCodeAt(start) === 10 ? !newlines : !punctuation) return;
     }
-    if (lowercase) tok = lower(tok);
-    tokens.push(tok);
-    starts.push(m.index);
-    ends.push(m.index + m[0].length);
-  }
+    const tok = text.slice(start, end);
+    tokens.push(lowercase && !plain ? tok.toLowerCase() : tok);
+    starts.push(start);
+    ends.push(end);
+  });
   return { tokens, starts, ends };
 }
 
@@ -69,17 +147,19 @@ export function tokenize(text: string, opts: TokenizeOptions = {}): string[] {
   const punctuation = opts.punctuation ?? true;
   const newlines = opts.newlines ?? true;
   const out: string[] = [];
-  const matches = text.match(TOKEN_RE);
-  if (matches === null) return out;
-  for (let tok of matches) {
-    if (tok === '\n') {
-      if (!newlines) continue;
-    } else if (!punctuation && tok.length <= 2 && !isWordToken(tok)) {
-      continue;
+  scan(text, (start, end, word, plain) => {
+    if (!word) {
+      if (text.charCodeAt(start) === 10 ? !newlines : !punctuation) return;
     }
-    out.push(lowercase ? lower(tok) : tok);
-  }
+    const tok = text.slice(start, end);
+    out.push(lowercase && !plain ? tok.toLowerCase() : tok);
+  });
   return out;
+}
+
+/** True when the token is a word (starts with a letter, digit, mark or connector). */
+export function isWordToken(token: string): boolean {
+  return token.length > 0 && classOf(codePointAt(token, 0)) === WORDC;
 }
 
 // Detokenization: words are joined by one space; these rules attach punctuation to its

@@ -111,4 +111,15 @@ describe('tracking (end to end)', () => {
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/^\d{13} [\d.]+ 1$/);
   });
+
+  it('--no-track and `track: {enabled: false}` log nothing; --track overrides the recipe', async () => {
+    const p = new Project();
+    p.write('r.yaml', RECIPE);
+    p.write('off.yaml', RECIPE + 'track: { enabled: false }\n');
+    expect((await p.run(['run', 'r.yaml', '--no-track'])).code).toBe(0);
+    expect((await p.run(['run', 'off.yaml'])).code).toBe(0);
+    expect(existsSync(join(p.dir, 'runs', 'mlruns'))).toBe(false);
+    expect((await p.run(['run', 'off.yaml', '--track'])).code).toBe(0);
+    expect(existsSync(join(p.dir, 'runs', 'mlruns'))).toBe(true);
+  });
 });

@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  TOKEN_PATTERN,
   BOS, UNK, UNK_ID, Vocabulary, codePointLength, countTokens, detokenize, detokenizeWithOffsets,
   toCodePointOffsets, tokenize, tokenizeWithOffsets,
 } from '../../src/ml/tokenize.js';
@@ -33,6 +35,28 @@ describe('tokenize', () => {
     expect(detokenize(['Paris', '.'], 'Answer:')).toBe(' Paris.');
     expect(detokenize(['Paris'], 'Answer:\n')).toBe('Paris');
     expect(detokenizeWithOffsets(['a', ',', 'b'])).toEqual({ text: 'a, b', offsets: [0, 1, 3] });
+  });
+
+  it('scans exactly the tokens of its regular-expression definition (random Unicode text)', () => {
+    const pieces = fc.oneof(
+      fc.constantFrom("'", '’', '\n', ' ', '\t', '\u00a0', '\u3000', 'É', 'é', 'İ', '_', '🍎', '\u0301', '\ud800', 'ß', '東', '٣', '.', '"'),
+      fc.string({ unit: 'binary', maxLength: 4 }),
+      fc.string({ unit: 'grapheme-ascii', maxLength: 6 }),
+    );
+    fc.assert(
+      fc.property(fc.array(pieces, { maxLength: 30 }), fc.boolean(), (parts, lowercase) => {
+        const text = parts.join('');
+        const want = { tokens: [] as string[], starts: [] as number[], ends: [] as number[] };
+        for (const m of text.matchAll(TOKEN_PATTERN)) {
+          want.tokens.push(lowercase ? m[0].toLowerCase() : m[0]);
+          want.starts.push(m.index);
+          want.ends.push(m.index + m[0].length);
+        }
+        expect(tokenizeWithOffsets(text, { lowercase })).toEqual(want);
+        expect(tokenize(text, { lowercase })).toEqual(want.tokens);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('counts code points like Python servers do', () => {

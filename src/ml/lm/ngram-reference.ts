@@ -103,32 +103,42 @@ function chenGoodman(counts: number[]): D3 {
 }
 
 /**
- * Log-probability of each id of `ids` (a stream read from BOS on) under the reference model
- * mixed with a map-based in-context cache, with the same λ, μ semantics as ngram/model.ts.
+ * Log-probability of each token (ids and normalised texts, read from BOS on) under the reference
+ * model mixed with a map-based in-context cache, with the same λ, μ and unknown-word semantics
+ * as ngram/model.ts: with the cache on, out-of-vocabulary words read before are events of their
+ * own and share P_KN(<unk>) evenly with the never-seen word.
  */
-export function referenceLogProbs(ref: ReferenceKneserNey, ids: number[], lambda: number, mu: number): number[] {
-  const uni = new Map<number, number>();
+export function referenceLogProbs(ref: ReferenceKneserNey, ids: number[], tokens: string[], lambda: number, mu: number): number[] {
+  const UNK = 0;
+  // Cache identities: a word's id, or "?text" for an out-of-vocabulary word.
+  const identity = (i: number): string => (ids[i] === UNK && lambda > 0 ? `?${tokens[i]}` : String(ids[i]));
+  const uni = new Map<string, number>();
   const pair = new Map<string, number>();
-  const followed = new Map<number, number>();
+  const followed = new Map<string, number>();
+  const unknowns = new Set<string>();
   let total = 0;
   const history: number[] = [BOS_ID];
+  let prev = 'BOS';
   const out: number[] = [];
-  for (const w of ids) {
-    const prev = history[history.length - 1];
+  for (let i = 0; i < ids.length; i++) {
+    const w = ids[i];
+    const me = identity(i);
     let p = ref.prob(history, w);
     if (lambda > 0 && total > 0) {
-      const pu = (uni.get(w) ?? 0) / total;
-      const f = prev === BOS_ID ? 0 : followed.get(prev) ?? 0;
-      const pc = f === 0 ? pu : mu * ((pair.get(`${prev} ${w}`) ?? 0) / f) + (1 - mu) * pu;
-      p = (1 - lambda) * p + lambda * pc;
+      const pu = (uni.get(me) ?? 0) / total;
+      const f = prev === 'BOS' ? 0 : followed.get(prev) ?? 0;
+      const pc = f === 0 ? pu : mu * ((pair.get(`${prev} ${me}`) ?? 0) / f) + (1 - mu) * pu;
+      p = w === UNK ? ((1 - lambda) * p) / (unknowns.size + 1) + lambda * pc : (1 - lambda) * p + lambda * pc;
     }
     out.push(Math.log(p));
-    uni.set(w, (uni.get(w) ?? 0) + 1);
+    if (w === UNK) unknowns.add(me);
+    uni.set(me, (uni.get(me) ?? 0) + 1);
     total++;
-    if (prev !== BOS_ID) {
+    if (prev !== 'BOS') {
       followed.set(prev, (followed.get(prev) ?? 0) + 1);
-      pair.set(`${prev} ${w}`, (pair.get(`${prev} ${w}`) ?? 0) + 1);
+      pair.set(`${prev} ${me}`, (pair.get(`${prev} ${me}`) ?? 0) + 1);
     }
+    prev = me;
     history.push(w);
     if (history.length > ref.order) history.shift();
   }

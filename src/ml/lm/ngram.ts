@@ -133,7 +133,7 @@ export class NgramLM implements LanguageModel {
       const shared = Math.max(0, ctx.ids.length - 2);
       const tailStart = shared < ctx.starts.length ? ctx.starts[shared] : context.length;
       sc.reset();
-      for (let i = 0; i < shared; i++) sc.push(ctx.ids[i]);
+      for (let i = 0; i < shared; i++) sc.push(ctx.ids[i], ctx.tokens[i]);
       const mark = sc.mark();
       const boundary = context.length - tailStart;
       const tailContext = context.slice(tailStart);
@@ -144,9 +144,9 @@ export class NgramLM implements LanguageModel {
         const texts: string[] = [];
         for (let j = 0; j < tail.ids.length; j++) {
           if (tail.starts[j] < boundary) {
-            sc.push(tail.ids[j]);
+            sc.push(tail.ids[j], tail.tokens[j]);
           } else {
-            lps.push(sc.scorePush(tail.ids[j]));
+            lps.push(sc.scorePush(tail.ids[j], tail.tokens[j]));
             texts.push(tailText.slice(tail.starts[j], tail.ends[j]));
           }
         }
@@ -182,21 +182,21 @@ export class NgramLM implements LanguageModel {
     const tops: TokenTop[][] = [];
     for (let i = 0; i < enc.ids.length; i++) {
       if (top > 0) tops.push(this.topTokens(sc, top));
-      logProbs.push(sc.scorePush(enc.ids[i]));
+      logProbs.push(sc.scorePush(enc.ids[i], enc.tokens[i]));
     }
     const tokens = enc.starts.map((s, i) => text.slice(s, enc.ends[i]));
     return { tokens, offsets: enc.starts, logProbs, ...(top > 0 ? { top: tops } : {}) };
   }
 
   /**
-   * Greedy continuation of `prompt` (never <unk>): at most maxTokens tokens, cut before the first
+   * Greedy continuation of `prompt` (never <unk>, but unknown words read in the prompt may be copied): at most maxTokens tokens, cut before the first
    * stop string. Offsets are relative to the returned text.
    */
   complete(prompt: string, maxTokens: number, stop: readonly string[], top = 0): Completion {
     const sc = this.scorer;
     const enc = this.model.encode(prompt);
     sc.reset();
-    for (let i = 0; i < enc.ids.length; i++) sc.push(enc.ids[i]);
+    for (let i = 0; i < enc.ids.length; i++) sc.push(enc.ids[i], enc.tokens[i]);
     const detok = new Detokenizer(prompt);
     const tokens: string[] = [];
     const offsets: number[] = [];
@@ -207,14 +207,14 @@ export class NgramLM implements LanguageModel {
     for (let step = 0; step < maxTokens && cut < 0; step++) {
       const best = sc.top(Math.max(1, top), true);
       if (best.length === 0) break;
-      if (top > 0) tops.push(best.map((b) => ({ token: this.model.vocab.token(b.word), logProb: b.logProb })));
-      const w = best[0].word;
-      const tok = this.model.vocab.token(w);
+      if (top > 0) tops.push(best.map((b) => ({ token: sc.eventText(b.event), logProb: b.logProb })));
+      const e = best[0].event;
+      const tok = sc.eventText(e);
       const before = detok.text.length;
       offsets.push(detok.push(tok));
       tokens.push(tok);
       logProbs.push(best[0].logProb);
-      sc.push(w);
+      sc.pushEvent(e);
       cut = firstStop(detok.text, stops, before);
     }
     if (cut < 0) return { text: detok.text, tokens, offsets, logProbs, ...(top > 0 ? { top: tops } : {}), finishReason: 'length' };
@@ -232,7 +232,7 @@ export class NgramLM implements LanguageModel {
   }
 
   private topTokens(sc: NgramScorer, k: number): TokenTop[] {
-    return sc.top(k, false).map((b) => ({ token: this.model.vocab.token(b.word), logProb: b.logProb }));
+    return sc.top(k, false).map((b) => ({ token: sc.eventText(b.event), logProb: b.logProb }));
   }
 }
 

@@ -29,22 +29,24 @@ const texts = corpus(300);
 const tmp = mkdtempSync(join(tmpdir(), 'ngram-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function sumOverVocabulary(lm: NgramLM, context: string): number {
+/** Σ P over every event after `context`: the vocabulary, <unk>, and unknown words read so far. */
+function sumOverEvents(lm: NgramLM, context: string): number {
   const sc = lm.model.newScorer(lm.mix);
-  for (const id of lm.model.encode(context).ids) sc.push(id);
+  const enc = lm.model.encode(context);
+  enc.ids.forEach((id, i) => sc.push(id, enc.tokens[i]));
   let sum = 0;
-  for (let w = 0; w < lm.model.vocab.size; w++) sum += sc.prob(w);
+  for (let e = 0; e < sc.eventCount; e++) sum += sc.prob(e);
   return sum;
 }
 
 describe('n-gram language model', () => {
-  const contexts = ['', 'Question: what does', 'the cat sees a', 'zebra unknown words here .', 'Question: what does Bob do?\nthe old man paints the'];
+  const contexts = ['', 'Question: what does', 'the cat sees a', 'zebra unknown words here . zebra', 'Question: what does Bob do?\nthe old man paints the'];
 
   for (const order of [1, 2, 3, 4, 5]) {
     for (const lambda of [0, 0.3]) {
       it(`probabilities sum to 1 over the vocabulary and <unk> (order ${order}, λ=${lambda})`, () => {
         const lm = NgramLM.train(texts, { order, lambda, mu: 0.5 });
-        for (const c of contexts) expect(Math.abs(sumOverVocabulary(lm, c) - 1)).toBeLessThan(1e-9);
+        for (const c of contexts) expect(Math.abs(sumOverEvents(lm, c) - 1)).toBeLessThan(1e-9);
       });
     }
   }
@@ -52,7 +54,7 @@ describe('n-gram language model', () => {
   it('sums to 1 with a fixed discount and a capped vocabulary', () => {
     const lm = NgramLM.train(texts, { order: 3, discount: 0.7, maxVocab: 20, lambda: 0.4, mu: 0.2 });
     expect(lm.model.vocab.size).toBe(20);
-    for (const c of contexts) expect(Math.abs(sumOverVocabulary(lm, c) - 1)).toBeLessThan(1e-9);
+    for (const c of contexts) expect(Math.abs(sumOverEvents(lm, c) - 1)).toBeLessThan(1e-9);
   });
 
   it('matches the plain reference implementation token by token', () => {
@@ -63,8 +65,8 @@ describe('n-gram language model', () => {
         const ref = new ReferenceKneserNey(seqs, order, lm.model.vocab.size);
         expect(ref.discounts).toEqual(lm.model.info.discounts);
         const probe = 'Question: what does the zebra do?\nthe cat walks to the park. Question: what does Alice do?\nAlice finds a red ball.';
-        const ids = [...lm.model.encode(probe).ids];
-        const expected = referenceLogProbs(ref, ids, lambda, mu);
+        const enc = lm.model.encode(probe);
+        const expected = referenceLogProbs(ref, [...enc.ids], enc.tokens, lambda, mu);
         const got = lm.analyze(probe).logProbs;
         expect(got.length).toBe(expected.length);
         got.forEach((lp, i) => expect(lp).toBeCloseTo(expected[i], 12));
@@ -148,11 +150,13 @@ describe('n-gram language model', () => {
   it('finds the exact most probable next tokens', () => {
     const lm = NgramLM.train(texts, { order: 4, lambda: 0.3 });
     const sc = lm.model.newScorer(lm.mix);
-    for (const id of lm.model.encode('Question: what does the cat do?\nthe cat').ids) sc.push(id);
-    const brute: { word: number; p: number }[] = [];
-    for (let w = 0; w < lm.model.vocab.size; w++) if (w !== BOS_ID) brute.push({ word: w, p: sc.prob(w) });
-    brute.sort((a, b) => b.p - a.p || a.word - b.word);
-    expect(sc.top(5, false).map((t) => t.word)).toEqual(brute.slice(0, 5).map((b) => b.word));
+    const enc = lm.model.encode('Question: what does the zebra do?\nthe zebra');
+    enc.ids.forEach((id, i) => sc.push(id, enc.tokens[i]));
+    const brute: { event: number; p: number }[] = [];
+    for (let e = 0; e < sc.eventCount; e++) if (e !== BOS_ID) brute.push({ event: e, p: sc.prob(e) });
+    brute.sort((a, b) => b.p - a.p || a.event - b.event);
+    expect(sc.top(5, false).map((t) => t.event)).toEqual(brute.slice(0, 5).map((b) => b.event));
+    expect(sc.top(40, false).map((t) => sc.eventText(t.event))).toContain('zebra'); // an unknown word read in the prompt
   });
 
   it('generates greedily and stops at a stop string', async () => {
@@ -165,6 +169,25 @@ describe('n-gram language model', () => {
     expect(a).toBe(' is forty two.');
     expect(b).toBe(' is forty');
     expect(c).toBe(' is forty ');
+  });
+
+  it('learns unknown words from the prompt: they can be scored apart and copied', async () => {
+    const lm = NgramLM.train(texts, { order: 4 });
+    const demo = 'Question: what does Krabregou do?\nKrabregou paints the house.\n\n';
+    const [seen, other] = await lm.scoreContinuations([
+      { context: demo + 'Question: what does Krabregou do?\n', continuation: 'Krabregou' },
+      { context: demo + 'Question: what does Krabregou do?\n', continuation: 'Zulmirak' },
+    ]);
+    expect(seen.sumLogProb).toBeGreaterThan(other.sumLogProb + 1);
+    const [gen] = await lm.generate([{ prompt: 'zork blorp zork blorp zork', maxTokens: 1 }]);
+    expect(gen).toBe(' blorp');
+    // Without the cache every unknown word is the same <unk>.
+    const plain = NgramLM.train(texts, { order: 4, lambda: 0 });
+    const [a, b] = await plain.scoreContinuations([
+      { context: demo, continuation: 'Krabregou' },
+      { context: demo, continuation: 'Zulmirak' },
+    ]);
+    expect(a.sumLogProb).toBe(b.sumLogProb);
   });
 
   it('chooses options by mean log-likelihood and classifies by constrained decoding', async () => {

@@ -97,15 +97,30 @@ export class NgramModel {
 export interface ScorerMark {
   hist: Int32Array;
   cache: number;
+  unknowns: number;
 }
 
 export interface Scored {
-  word: number;
+  /** Event id (see NgramScorer). */
+  event: number;
   logProb: number;
 }
 
-/** Reads a token stream from BOS on; predicts and consumes one token at a time. */
+/**
+ * Reads a token stream from BOS on; predicts and consumes one token at a time.
+ *
+ * Events. Without the cache (λ = 0) the events are the vocabulary (minus BOS) with <unk> standing
+ * for every out-of-vocabulary word. With the cache, the out-of-vocabulary words already read in
+ * this stream become events of their own (ids vocabSize, vocabSize+1, …, in order of first
+ * appearance) so a prompt can teach new words, as names in demonstrations do; <unk> is then a
+ * word never read before. The Kneser–Ney mass of <unk> is split evenly among these |O|+1 events:
+ *   P(o) = (1 − λ) · P_KN(<unk> | h) / (|O| + 1) + λ · P_cache(o | previous word)   (o seen before)
+ *   P(<unk>) = (1 − λ) · P_KN(<unk> | h) / (|O| + 1)
+ * so the events still sum to one. The n-gram history always sees <unk> for such words.
+ */
 export class NgramScorer {
+  // cur[0] is the cache identity of the previous token; cur[1] its word id; cur[n] the slot of
+  // the n-gram of order n ending there (-1 if unseen).
   private cur: Int32Array;
   private nxt: Int32Array;
   private readonly cache: ContextCache;
@@ -115,6 +130,10 @@ export class NgramScorer {
   private readonly order: number;
   private readonly lambda: number;
   private readonly mu: number;
+  private readonly vocabSize: number;
+  /** Out-of-vocabulary words read in this stream, by first appearance (cache on only). */
+  private readonly unknownIds = new Map<string, number>();
+  private readonly unknownWords: string[] = [];
 
   constructor(
     readonly model: NgramModel,
@@ -125,7 +144,8 @@ export class NgramScorer {
     this.order = model.est.order;
     this.cur = new Int32Array(this.order + 1).fill(-1);
     this.nxt = new Int32Array(this.order + 1).fill(-1);
-    this.cache = new ContextCache(model.vocab.size);
+    this.vocabSize = model.vocab.size;
+    this.cache = new ContextCache(this.vocabSize);
     this.p1 = model.est.p1;
     this.gamma1 = model.est.gamma1;
     this.tables = model.est.tables;
@@ -137,20 +157,40 @@ export class NgramScorer {
   /** Starts a new stream (history = BOS, empty cache). */
   reset(): void {
     this.cur.fill(-1);
+    this.cur[0] = BOS_ID;
     this.cur[1] = BOS_ID;
     this.cache.reset();
+    this.unknownIds.clear();
+    this.unknownWords.length = 0;
   }
 
   mark(): ScorerMark {
-    return { hist: this.cur.slice(), cache: this.cache.mark() };
+    return { hist: this.cur.slice(), cache: this.cache.mark(), unknowns: this.unknownWords.length };
   }
 
   restore(m: ScorerMark): void {
     this.cur.set(m.hist);
     this.cache.rollback(m.cache);
+    while (this.unknownWords.length > m.unknowns) this.unknownIds.delete(this.unknownWords.pop() as string);
   }
 
-  /** Kneser–Ney probability of `w` after the current history; writes the next history into `out` when given. */
+  /** Number of events right now: the vocabulary plus the unknown words read so far. */
+  get eventCount(): number {
+    return this.vocabSize + this.unknownWords.length;
+  }
+
+  /** The event of a token: its word id, or for an out-of-vocabulary token its own event if read before. */
+  eventOf(id: number, token: string): number {
+    if (id !== UNK_ID || this.lambda === 0) return id;
+    return this.unknownIds.get(token) ?? UNK_ID;
+  }
+
+  /** The text of an event (<unk> for a never-seen word). */
+  eventText(event: number): string {
+    return event >= this.vocabSize ? this.unknownWords[event - this.vocabSize] : this.model.vocab.token(event);
+  }
+
+  /** Kneser–Ney probability of word `w` after the current history; writes the next history into `out` when given. */
   private kneserNey(w: number, out: Int32Array | null): number {
     const cur = this.cur;
     const tables = this.tables;
@@ -186,56 +226,93 @@ export class NgramScorer {
     return p;
   }
 
-  private mixed(w: number, pKN: number): number {
+  /** Mixes P_KN of the event's word with the cache (see the class comment). */
+  private mixed(event: number, pKN: number): number {
     const c = this.cache;
     if (this.lambda === 0 || c.total === 0) return pKN;
-    return (1 - this.lambda) * pKN + this.lambda * c.prob(this.cur[1], w, this.mu);
+    if (event >= this.vocabSize || event === UNK_ID) {
+      const share = pKN / (this.unknownWords.length + 1);
+      const pc = event === UNK_ID ? 0 : c.prob(this.cur[0], event, this.mu);
+      return (1 - this.lambda) * share + this.lambda * pc;
+    }
+    return (1 - this.lambda) * pKN + this.lambda * c.prob(this.cur[0], event, this.mu);
   }
 
-  /** P(w | everything read so far), without consuming w. */
-  prob(w: number): number {
-    if (w === BOS_ID) return 0;
-    return this.mixed(w, this.kneserNey(w, null));
+  /** P(event | everything read so far), without consuming it. */
+  prob(event: number): number {
+    if (event === BOS_ID) return 0;
+    return this.mixed(event, this.kneserNey(event >= this.vocabSize ? UNK_ID : event, null));
   }
 
-  /** Consumes w without scoring it. */
-  push(w: number): void {
-    this.kneserNey(w, this.nxt);
-    this.advance(w);
+  /** Consumes a token (word id and its text) without scoring it. */
+  push(id: number, token: string): void {
+    this.kneserNey(id, this.nxt);
+    if (this.lambda > 0) this.cache.add(this.cur[0], this.cacheIdentity(this.eventOf(id, token), token));
+    this.swap();
   }
 
-  /** log P(w | everything read so far), then consumes w. */
-  scorePush(w: number): number {
-    const p = this.mixed(w, this.kneserNey(w, this.nxt));
-    this.advance(w);
-    return Math.log(p);
+  /** log P(token | everything read so far), then consumes it. */
+  scorePush(id: number, token: string): number {
+    const pKN = this.kneserNey(id, this.nxt);
+    if (this.lambda === 0) {
+      this.swap();
+      return Math.log(pKN);
+    }
+    const event = this.eventOf(id, token);
+    const cache = this.cache;
+    const empty = cache.total === 0;
+    // <unk>'s n-gram mass is shared by the unknown words read so far and a new one (before this
+    // token joins them).
+    const pn = event >= this.vocabSize || event === UNK_ID ? pKN / (this.unknownWords.length + 1) : pKN;
+    const pc = cache.probThenAdd(this.cur[0], this.cacheIdentity(event, token), this.mu);
+    this.swap();
+    return Math.log(empty ? pKN : (1 - this.lambda) * pn + this.lambda * pc);
   }
 
-  private advance(w: number): void {
-    if (this.lambda > 0) this.cache.add(this.cur[1], w);
+  /** Consumes an event chosen by top() (its text is known to the scorer). */
+  pushEvent(event: number): void {
+    this.push(event >= this.vocabSize ? UNK_ID : event, this.eventText(event));
+  }
+
+  /** The cache identity of an event; a new out-of-vocabulary word becomes an event of its own. */
+  private cacheIdentity(event: number, token: string): number {
+    let cid = event;
+    if (event === UNK_ID) {
+      cid = this.vocabSize + this.unknownWords.length;
+      this.unknownIds.set(token, cid);
+      this.unknownWords.push(token);
+    }
+    this.nxt[0] = cid;
+    return cid;
+  }
+
+  private swap(): void {
     const t = this.cur;
     this.cur = this.nxt;
     this.nxt = t;
   }
 
   /**
-   * The k most probable next words, best first (ties by id). Exact: a word outside the
-   * candidates (order-2 successors of the previous word, cached words, the best unigrams) only
-   * gets back-off mass proportional to its unigram probability, so it cannot beat them.
+   * The k most probable next events, best first (ties by id). Exact: an event outside the
+   * candidates (order-2 successors of the previous word, cached words and unknowns, the best
+   * unigrams) only gets back-off mass proportional to its unigram probability, so it cannot beat
+   * them.
    */
   top(k: number, excludeUnknown: boolean): Scored[] {
     const seen = new Set<number>();
     const best: Scored[] = [];
-    const consider = (w: number): void => {
-      if (w === BOS_ID || (excludeUnknown && w === UNK_ID) || seen.has(w)) return;
-      seen.add(w);
-      const p = this.prob(w);
-      best.push({ word: w, logProb: Math.log(p) });
+    const consider = (e: number): void => {
+      if (e === BOS_ID || (excludeUnknown && e === UNK_ID) || seen.has(e)) return;
+      seen.add(e);
+      best.push({ event: e, logProb: Math.log(this.prob(e)) });
     };
     for (const w of this.model.successors(this.cur[1])) consider(w);
-    if (this.lambda > 0) for (const w of this.cache.touched) if (this.cache.uni[w] > 0) consider(w);
+    if (this.lambda > 0) {
+      for (const w of this.cache.touched) if (this.cache.uni[w] > 0) consider(w);
+      for (let i = 0; i < this.unknownWords.length; i++) consider(this.vocabSize + i);
+    }
     for (const w of this.model.topUnigrams(k + 2)) consider(w);
-    best.sort((a, b) => b.logProb - a.logProb || a.word - b.word);
+    best.sort((a, b) => b.logProb - a.logProb || a.event - b.event);
     return best.slice(0, k);
   }
 }

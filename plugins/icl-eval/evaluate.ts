@@ -1,0 +1,92 @@
+// In-context evaluation of one task, as LLM-R's evaluator does it (src/llm_evaluator.py):
+// multiple choice by the options' mean token log-likelihood, classification by decoding
+// constrained to the label words, generation greedy up to 64 tokens and cut at "\n".
+
+import type { TaskMeta, TaskRow } from '../../src/data/task.js';
+import type { LanguageModel } from '../../src/ml/lm/types.js';
+import { buildPrompt } from '../../src/ml/lm/prompt.js';
+import { aggregateMetric, defaultPositiveLabel, scoreExample } from '../../src/ml/metrics.js';
+import { answerOptions, answerText, renderDemonstration, renderQuery, taskSpecFor } from '../../src/tasks/registry.js';
+import type { DemoSelector } from './demos.js';
+
+export interface PredictionLine {
+  task: string;
+  id: string;
+  prediction: string;
+  references: string[];
+  /** This example's score in 0..1 (for F1 tasks: label accuracy; the task score is corpus F1). */
+  score: number;
+  /** Ids of the demonstrations, in prompt order. */
+  demos: string[];
+  /** Option or label scores (mean log-likelihood for MC, sum for labels). */
+  scores?: number[];
+  prompt?: string;
+}
+
+export interface TaskResult {
+  task: string;
+  category: string;
+  metric: string;
+  /** The task's metric in 0..100. */
+  score: number;
+  predictions: PredictionLine[];
+}
+
+export interface EvaluateOptions {
+  maxNewTokens: number;
+  /** Rows scored at once (lets a remote backend batch and overlap requests). */
+  parallel: number;
+  savePrompts: boolean;
+  onRows?: (n: number) => void;
+  signal?: AbortSignal;
+}
+
+export async function evaluateTask(lm: LanguageModel, meta: TaskMeta, test: readonly TaskRow[], select: DemoSelector, opts: EvaluateOptions): Promise<TaskResult> {
+  const spec = taskSpecFor(meta);
+  const prompts = test.map((row) => {
+    const demos = select(row);
+    return { row, demos: demos.map((d) => d.id), prompt: buildPrompt(demos.map((d) => renderDemonstration(spec, d)), renderQuery(spec, row)) };
+  });
+  const predictions: PredictionLine[] = [];
+  for (let start = 0; start < prompts.length; start += opts.parallel) {
+    opts.signal?.throwIfAborted();
+    const chunk = prompts.slice(start, start + opts.parallel);
+    let outs: { prediction: string; scores?: number[] }[];
+    if (spec.type === 'generation') {
+      const texts = await lm.generate(chunk.map((c) => ({ prompt: c.prompt, maxTokens: opts.maxNewTokens, stop: ['\n'] })));
+      outs = texts.map((t) => ({ prediction: t.trim() }));
+    } else if (spec.type === 'multiple_choice') {
+      outs = await Promise.all(chunk.map(async (c) => {
+        const options = answerOptions(spec, c.row);
+        const choice = await lm.chooseOption(c.prompt, options);
+        return { prediction: options[choice.index], scores: choice.scores };
+      }));
+    } else {
+      outs = await Promise.all(chunk.map(async (c) => {
+        const choice = await lm.classify(c.prompt, spec.labels);
+        return { prediction: choice.label, scores: choice.scores };
+      }));
+    }
+    chunk.forEach((c, i) => {
+      const references = spec.type === 'generation' ? c.row.references ?? [c.row.output] : [answerText(spec, c.row)];
+      predictions.push({
+        task: meta.name,
+        id: c.row.id,
+        prediction: outs[i].prediction,
+        references,
+        score: scoreExample(spec.metric, outs[i].prediction, references),
+        demos: c.demos,
+        ...(outs[i].scores ? { scores: outs[i].scores } : {}),
+        ...(opts.savePrompts ? { prompt: c.prompt } : {}),
+      });
+    });
+    opts.onRows?.(chunk.length);
+  }
+  const score = aggregateMetric(
+    spec.metric,
+    predictions.map((p) => p.prediction),
+    predictions.map((p) => p.references),
+    { positive: defaultPositiveLabel(spec.labels) },
+  );
+  return { task: meta.name, category: meta.category, metric: spec.metric, score: 100 * score, predictions };
+}

@@ -1,0 +1,122 @@
+// The `icl-eval` stage: in-context learning evaluation of a language model over a tasks
+// directory, with zero-shot, random or BM25 demonstrations; records task/<name>,
+// category/<category> and average (mean of categories) on a 0..100 scale.
+
+import { createWriteStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { definePlugin } from '../../src/plugin/api.js';
+import { listTaskFolders, loadTaskFolder, type LoadedTask } from '../../src/data/task-folder.js';
+import { TASK_CATEGORIES } from '../../src/data/task.js';
+import { openLanguageModel } from '../../src/ml/lm/load.js';
+import { demoSelector, readCandidates, type DemoMethod } from './demos.js';
+import { evaluateTask, type TaskResult } from './evaluate.js';
+
+export interface IclEvalParams {
+  method: DemoMethod;
+  k: number;
+  seed: number;
+  maxTest?: number;
+  split: string;
+  maxNewTokens: number;
+  parallel: number;
+  savePrompts: boolean;
+}
+
+/** Mean per category, and the mean of the categories (LLM-R's "Avg" is over its 9 categories). */
+export function categoryScores(results: readonly TaskResult[]): { categories: Record<string, number>; average: number } {
+  const byCat = new Map<string, number[]>();
+  for (const r of results) byCat.set(r.category, [...(byCat.get(r.category) ?? []), r.score]);
+  // LLM-R's category order, so report columns come out as in the paper's tables.
+  const order = [...TASK_CATEGORIES.filter((c) => byCat.has(c)), ...[...byCat.keys()].filter((c) => !(TASK_CATEGORIES as readonly string[]).includes(c))];
+  const categories: Record<string, number> = {};
+  for (const c of order) {
+    const scores = byCat.get(c) as number[];
+    categories[c] = scores.reduce((a, b) => a + b, 0) / scores.length;
+  }
+  const vals = Object.values(categories);
+  return { categories, average: vals.length === 0 ? 0 : vals.reduce((a, b) => a + b, 0) / vals.length };
+}
+
+export default definePlugin<IclEvalParams>({
+  id: 'icl-eval',
+  version: '1.0.0',
+  description: 'In-context learning evaluation with zero-shot, random or BM25 demonstrations: task, category and average scores.',
+  params: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      method: { enum: ['zero-shot', 'random', 'bm25'], default: 'bm25', description: 'How demonstrations are chosen (bm25 needs the candidates input).' },
+      k: { type: 'integer', minimum: 0, default: 8, description: 'Demonstrations per prompt (LLM-R: 8; zero-shot uses none).' },
+      seed: { type: 'integer', default: 1, description: 'Seed of the random demonstrations.' },
+      maxTest: { type: 'integer', minimum: 1, description: 'Evaluate at most this many rows of each task (the first ones).' },
+      split: { type: 'string', default: 'test', description: 'The split to evaluate; demonstrations always come from train.' },
+      maxNewTokens: { type: 'integer', minimum: 1, default: 64, description: 'Generation length limit (LLM-R: 64).' },
+      parallel: { type: 'integer', minimum: 1, default: 16, description: 'Rows scored at once (a remote LM batches and overlaps them).' },
+      savePrompts: { type: 'boolean', default: false, description: 'Store each full prompt in the predictions.' },
+    },
+  },
+  inputs: {
+    tasks: { description: 'A directory of task folders (the tasks plugin\'s output).' },
+    lm: { description: 'A language model: the ngram-lm plugin\'s model port, or a directory/file with lm.json.' },
+    candidates: { optional: true, description: 'The bm25 plugin\'s candidates port (for method bm25).' },
+  },
+  outputs: {
+    predictions: { description: '<task>.jsonl of predictions per task, and scores.json.' },
+  },
+  async run(ctx) {
+    const p = ctx.params;
+    const candidatesDir = ctx.inputs.candidates as string | undefined;
+    if (p.method === 'bm25' && candidatesDir === undefined) throw new Error('method "bm25" needs the candidates input (connect the bm25 stage\'s candidates output)');
+    // An API key must not enter the node key (it does not change results), so it is read from the
+    // process environment rather than declared.
+    const lm = await openLanguageModel(ctx.inputs.lm as string, { env: process.env });
+    try {
+      const out = ctx.output('predictions');
+      const tasks: LoadedTask[] = [];
+      for (const dir of await listTaskFolders(ctx.inputs.tasks as string)) {
+        const t = await loadTaskFolder(dir);
+        if (!(p.split in t.splits)) {
+          ctx.log.warn(`${t.meta.name}: no "${p.split}" split, skipped`);
+          continue;
+        }
+        tasks.push(t);
+      }
+      const rowsOf = (t: LoadedTask) => t.splits[p.split].slice(0, p.maxTest ?? Infinity);
+      const total = tasks.reduce((n, t) => n + rowsOf(t).length, 0);
+      let done = 0;
+      const results: TaskResult[] = [];
+      for (const t of tasks) {
+        const name = t.meta.name;
+        const candidates = p.method === 'bm25' ? await readCandidates(candidatesDir as string, name) : null;
+        const pool = t.splits.train ?? [];
+        if (p.method !== 'zero-shot' && pool.length === 0) ctx.log.warn(`${name}: no train pool, evaluated zero-shot`);
+        const select = demoSelector(p.method, p.k, pool, { seed: p.seed, task: name, candidates, candidatesFile: candidatesDir && join(candidatesDir, `${name}.jsonl`) });
+        const result = await evaluateTask(lm, t.meta, rowsOf(t), select, {
+          maxNewTokens: p.maxNewTokens,
+          parallel: p.parallel,
+          savePrompts: p.savePrompts,
+          signal: ctx.signal,
+          onRows: (n) => ctx.progress((done += n), total),
+        });
+        results.push(result);
+        const stream = createWriteStream(join(out, `${name}.jsonl`));
+        for (const line of result.predictions) if (!stream.write(JSON.stringify(line) + '\n')) await once(stream, 'drain');
+        stream.end();
+        await once(stream, 'finish');
+        ctx.metric(`task/${name}`, result.score);
+        ctx.log.info(`${name} (${result.metric}): ${result.score.toFixed(1)} on ${result.predictions.length} rows`);
+      }
+      const { categories, average } = categoryScores(results);
+      for (const [c, v] of Object.entries(categories)) ctx.metric(`category/${c}`, v);
+      ctx.metric('average', average);
+      await writeFile(join(out, 'scores.json'), JSON.stringify({
+        method: p.method, k: p.k, lm: lm.id, average, categories,
+        tasks: Object.fromEntries(results.map((r) => [r.task, { category: r.category, metric: r.metric, score: r.score, rows: r.predictions.length }])),
+      }, null, 2) + '\n');
+    } finally {
+      await lm.close?.();
+    }
+  },
+});

@@ -1,0 +1,68 @@
+// The `ngram-lm` stage: trains the built-in Kneser–Ney n-gram LM (with its in-context cache) on
+// the train pools of a tasks directory, rendered as the demonstrations prompts will show.
+
+import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { definePlugin } from '../../src/plugin/api.js';
+import { writeLmDescriptor } from '../../src/ml/lm/load.js';
+import { NgramLM } from '../../src/ml/lm/ngram.js';
+import { demonstrationTexts } from '../../src/ml/lm/train-texts.js';
+
+export interface NgramLmParams {
+  order: number;
+  lowercase: boolean;
+  maxVocab?: number;
+  minCount: number;
+  discount?: number;
+  lambda: number;
+  mu: number;
+  maxRowsPerTask?: number;
+}
+
+export const MODEL_FILE = 'model.ngram';
+
+export default definePlugin<NgramLmParams>({
+  id: 'ngram-lm',
+  version: '1.0.0',
+  description: 'Interpolated Kneser–Ney n-gram language model with an in-context cache, trained on the tasks\' train pools.',
+  params: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      order: { type: 'integer', minimum: 1, maximum: 8, default: 4, description: 'N of the n-grams.' },
+      lowercase: { type: 'boolean', default: true, description: 'Lower-case tokens before counting.' },
+      maxVocab: { type: 'integer', minimum: 3, description: 'Keep the most frequent words only; the rest become <unk>.' },
+      minCount: { type: 'integer', minimum: 1, default: 1, description: 'Words seen fewer times become <unk>.' },
+      discount: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'A fixed discount for all orders (plain interpolated Kneser–Ney) instead of the modified Kneser–Ney estimates.' },
+      lambda: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.3, description: 'Weight of the in-context cache (the prompt\'s unigram+bigram counts).' },
+      mu: { type: 'number', minimum: 0, maximum: 1, default: 0.5, description: 'Share of the bigram part inside the cache.' },
+      maxRowsPerTask: { type: 'integer', minimum: 1, description: 'Read at most this many train rows of each task.' },
+    },
+  },
+  inputs: {
+    tasks: { description: 'A directory of task folders (the tasks plugin\'s output) or one task folder.' },
+  },
+  outputs: {
+    model: { description: 'lm.json (the descriptor icl-eval opens) and model.ngram.' },
+  },
+  async run(ctx) {
+    const p = ctx.params;
+    const { texts, perTask } = await demonstrationTexts(ctx.inputs.tasks as string, { maxRowsPerTask: p.maxRowsPerTask });
+    if (texts.length === 0) throw new Error(`no train rows under ${ctx.inputs.tasks as string}: the LM needs at least one task with a train split`);
+    ctx.log.info(`training a ${p.order}-gram model on ${texts.length} demonstrations of ${Object.keys(perTask).length} tasks`);
+    const lm = NgramLM.train(texts, {
+      order: p.order, lowercase: p.lowercase, maxVocab: p.maxVocab, minCount: p.minCount, discount: p.discount, lambda: p.lambda, mu: p.mu,
+    });
+    const dir = ctx.output('model');
+    await lm.save(join(dir, MODEL_FILE));
+    await writeLmDescriptor(dir, { backend: 'ngram', file: MODEL_FILE });
+    const info = lm.model.info;
+    const ngrams = Object.fromEntries(lm.model.est.tables.map((t) => [`${t.order}`, t.size]));
+    await writeFile(join(dir, 'info.json'), JSON.stringify({ ...info, vocabulary: lm.model.vocab.size, ngrams, perTask, mix: lm.mix }, null, 2) + '\n');
+    ctx.metric('lm/vocabulary', lm.model.vocab.size);
+    ctx.metric('lm/train_tokens', info.trainedTokens);
+    ctx.metric('lm/train_texts', info.trainedTexts);
+    for (const t of lm.model.est.tables) ctx.metric(`lm/ngrams_${t.order}`, t.size);
+    ctx.progress(1, 1);
+  },
+});

@@ -1,0 +1,159 @@
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import bm25Plugin, { type CandidateLine } from '../../plugins/bm25/index.js';
+import iclPlugin, { categoryScores } from '../../plugins/icl-eval/index.js';
+import { sampleIndices } from '../../plugins/icl-eval/demos.js';
+import type { PredictionLine } from '../../plugins/icl-eval/evaluate.js';
+import ngramPlugin from '../../plugins/ngram-lm/index.js';
+import { TASK_CATEGORIES } from '../../src/data/task.js';
+import { NgramLM } from '../../src/ml/lm/ngram.js';
+import { startLmServer } from '../../src/ml/lm/server.js';
+import { materializeTasks } from '../../src/tasks/materialize.js';
+import { runPlugin } from './ctx.js';
+
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'retort-icl-eval-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+function predictions(dir: string, task: string): PredictionLine[] {
+  return readFileSync(join(dir, 'predictions', `${task}.jsonl`), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as PredictionLine);
+}
+
+/** tasks → lm → bm25, then one icl-eval per method. */
+async function pipeline(name: string, tasks: string, evalParams: Record<string, unknown>) {
+  const lm = await runPlugin(ngramPlugin, join(root, name, 'lm'), {}, { tasks });
+  const bm = await runPlugin(bm25Plugin, join(root, name, 'bm25'), { topK: 20 }, { tasks });
+  const inputs = { tasks, lm: join(lm.outDir, 'model'), candidates: join(bm.outDir, 'candidates') };
+  const runs: Record<string, Awaited<ReturnType<typeof runPlugin>>> = {};
+  for (const method of ['zero-shot', 'random', 'bm25']) {
+    runs[method] = await runPlugin(iclPlugin, join(root, name, method), { method, ...evalParams } as never, inputs);
+  }
+  return { runs, inputs };
+}
+
+describe('icl-eval on the built-in suite', () => {
+  let tasks: string;
+  let result: Awaited<ReturnType<typeof pipeline>>;
+  beforeAll(async () => {
+    tasks = join(root, 'suite');
+    await materializeTasks(tasks, { source: { kind: 'builtin', trainSize: 40, testSize: 6 }, seed: 2 });
+    result = await pipeline('suite', tasks, { k: 4 });
+  });
+
+  it('records task, category and average metrics on a 0..100 scale', () => {
+    for (const r of Object.values(result.runs)) {
+      const m = r.metrics;
+      const tasksM = Object.keys(m).filter((k) => k.startsWith('task/'));
+      const cats = Object.keys(m).filter((k) => k.startsWith('category/'));
+      expect(tasksM).toHaveLength(30);
+      expect(cats).toEqual(TASK_CATEGORIES.map((c) => `category/${c}`)); // in LLM-R's order
+      for (const v of Object.values(m)) expect(v >= 0 && v <= 100).toBe(true);
+      const mean = cats.reduce((s, c) => s + m[c], 0) / cats.length;
+      expect(m.average).toBeCloseTo(mean, 10);
+      expect(r.progress.at(-1)).toEqual([180, 180]);
+    }
+  });
+
+  it('builds prompts with no, random or BM25 demonstrations (most relevant last)', () => {
+    const zs = predictions(result.runs['zero-shot'].outDir, 'gen_reviews');
+    expect(zs.every((p) => p.demos.length === 0)).toBe(true);
+    const rnd = predictions(result.runs.random.outDir, 'gen_reviews');
+    expect(rnd.every((p) => p.demos.length === 4 && new Set(p.demos).size === 4 && p.demos.every((d) => d.startsWith('gen_reviews-train-')))).toBe(true);
+    const bm = predictions(result.runs.bm25.outDir, 'gen_reviews');
+    const cands = new Map(readFileSync(join(result.inputs.candidates, 'gen_reviews.jsonl'), 'utf8').trim().split('\n')
+      .map((l) => JSON.parse(l) as CandidateLine).map((l) => [l.id, l.candidates.map((c) => c.id)]));
+    for (const p of bm) expect(p.demos).toEqual(cands.get(p.id)!.slice(0, 4).reverse());
+  });
+
+  it('scores each task with its metric and writes the predictions', () => {
+    const gen = predictions(result.runs.bm25.outDir, 'gen_country_facts'); // generation, exact match
+    expect(gen).toHaveLength(6);
+    expect(gen.every((p) => !p.prediction.includes('\n'))).toBe(true);
+    const mc = predictions(result.runs.bm25.outDir, 'gen_cause_effect');
+    expect(mc.every((p) => p.scores!.length >= 2)).toBe(true);
+    const mean = mc.reduce((s, p) => s + p.score, 0) / mc.length;
+    expect(result.runs.bm25.metrics['task/gen_cause_effect']).toBeCloseTo(100 * mean, 10);
+    const scores = JSON.parse(readFileSync(join(result.runs.bm25.outDir, 'predictions', 'scores.json'), 'utf8')) as { method: string; average: number };
+    expect(scores).toMatchObject({ method: 'bm25', average: result.runs.bm25.metrics.average });
+  });
+
+  it('is deterministic for a seed and changes random demonstrations with it', async () => {
+    const again = await runPlugin(iclPlugin, join(root, 'suite', 'random-2'), { method: 'random', k: 4 }, result.inputs);
+    expect(again.metrics).toEqual(result.runs.random.metrics);
+    const other = await runPlugin(iclPlugin, join(root, 'suite', 'random-seed'), { method: 'random', k: 4, seed: 9, maxTest: 2 }, result.inputs);
+    expect(predictions(other.outDir, 'gen_reviews').map((p) => p.demos)).not.toEqual(predictions(result.runs.random.outDir, 'gen_reviews').slice(0, 2).map((p) => p.demos));
+    expect(predictions(other.outDir, 'gen_reviews')).toHaveLength(2);
+  });
+
+  it('needs candidates for the bm25 method', async () => {
+    const { candidates: _c, ...noCandidates } = result.inputs;
+    await expect(runPlugin(iclPlugin, join(root, 'suite', 'nocand'), { method: 'bm25' }, noCandidates)).rejects.toThrow(/needs the candidates input/);
+  });
+
+  it('gives the same scores through an OpenAI-compatible server', async () => {
+    const lm = await NgramLM.load(join(result.inputs.lm, 'model.ngram'));
+    const server = await startLmServer({ model: lm, name: 'served' });
+    try {
+      const remoteDir = join(root, 'suite', 'remote-lm');
+      await mkdir(remoteDir, { recursive: true });
+      await writeFile(join(remoteDir, 'lm.json'), JSON.stringify({ backend: 'openai', baseUrl: server.url, model: 'served', batchSize: 8 }));
+      const tasksSubset = join(root, 'suite-subset');
+      await materializeTasks(tasksSubset, { source: { kind: 'folders', roots: [tasks] }, seed: 2, tasks: ['gen_reviews', 'gen_cause_effect', 'gen_headline'] });
+      const inputs = { ...result.inputs, tasks: tasksSubset };
+      const remote = await runPlugin(iclPlugin, join(root, 'suite', 'remote'), { method: 'bm25', k: 4 }, { ...inputs, lm: remoteDir });
+      const local = await runPlugin(iclPlugin, join(root, 'suite', 'local'), { method: 'bm25', k: 4 }, inputs);
+      expect(Object.keys(remote.metrics).length).toBeGreaterThan(3);
+      for (const [k, v] of Object.entries(local.metrics)) expect(remote.metrics[k]).toBeCloseTo(v, 9);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('icl-eval on real tasks', () => {
+  it('evaluates three tasks of the shared data (MC, classification, generation) with small caps', async () => {
+    const tasks = join(root, 'real');
+    await materializeTasks(tasks, {
+      source: { kind: 'folders', roots: ['/work/shared/data/tasks'] }, seed: 1, tasks: ['arc_e', 'rte', 'common_gen'], maxTrain: 300, maxTest: 12,
+    });
+    const { runs } = await pipeline('real', tasks, { k: 4 });
+    for (const [method, r] of Object.entries(runs)) {
+      expect(Object.keys(r.metrics).filter((k) => k.startsWith('task/')).sort(), method).toEqual(['task/arc_e', 'task/common_gen', 'task/rte']);
+      expect(Object.keys(r.metrics).filter((k) => k.startsWith('category/')).sort()).toEqual(['category/close_qa', 'category/data_to_text', 'category/nli']);
+      const rte = predictions(r.outDir, 'rte');
+      expect(rte).toHaveLength(12);
+      expect(rte.every((p) => ['Yes', 'No'].includes(p.prediction))).toBe(true); // constrained to the label words
+      const arc = predictions(r.outDir, 'arc_e');
+      expect(arc.every((p) => p.scores!.length >= 3)).toBe(true);
+    }
+    expect(runs.bm25.metrics['task/common_gen']).toBeGreaterThan(0);
+  });
+});
+
+describe('helpers', () => {
+  it('averages categories, then categories into the average', () => {
+    const r = categoryScores([
+      { task: 'a', category: 'nli', metric: 'accuracy', score: 50, predictions: [] },
+      { task: 'b', category: 'nli', metric: 'accuracy', score: 70, predictions: [] },
+      { task: 'c', category: 'sentiment', metric: 'accuracy', score: 90, predictions: [] },
+    ]);
+    expect(r.categories).toEqual({ nli: 60, sentiment: 90 });
+    expect(r.average).toBe(75);
+  });
+
+  it('samples distinct indices reproducibly', () => {
+    const a = sampleIndices(1000, 8, 1, 'x');
+    expect(new Set(a).size).toBe(8);
+    expect(a.every((i) => i >= 0 && i < 1000)).toBe(true);
+    expect(sampleIndices(1000, 8, 1, 'x')).toEqual(a);
+    expect(sampleIndices(1000, 8, 2, 'x')).not.toEqual(a);
+    expect(sampleIndices(3, 8, 1, 'x').sort()).toEqual([0, 1, 2]);
+  });
+});
