@@ -35,6 +35,7 @@ export interface TableSpec {
   scale?: number;
   digits?: number;
   average?: boolean;
+  transpose?: boolean;
   formats?: ('markdown' | 'csv' | 'latex' | 'html')[];
 }
 

@@ -72,7 +72,16 @@ export function buildTable(spec: TableSpec, nodes: { spec: NodeSpec; metrics: Ma
       row.cells.push(present.length === row.cells.length && present.length ? { value: present.reduce((s, c) => s + c.value, 0) / present.length, n: 1 } : undefined);
     }
   }
-  return { spec, columns, rows, missing };
+  return spec.transpose ? transpose({ spec, columns, rows, missing }) : { spec, columns, rows, missing };
+}
+
+/** One row per column and one column per row (e.g. tasks as rows, methods as columns). */
+export function transpose(t: TableData): TableData {
+  return {
+    ...t,
+    columns: t.rows.map((r) => r.label),
+    rows: t.columns.map((label, i) => ({ label, cells: t.rows.map((r) => r.cells[i]) })),
+  };
 }
 
 export function aggregate(values: number[], how: NonNullable<TableSpec['aggregate']>): Cell {

@@ -26,7 +26,7 @@ function htmlEscape(s: string): string {
 
 export function renderTable(t: TableData, format: Format): string {
   const digits = t.spec.digits ?? 2;
-  const header = [(t.spec.row ?? '').split('.').pop() ?? '', ...t.columns];
+  const header = [t.spec.transpose ? 'metric' : (t.spec.row ?? '').split('.').pop() ?? '', ...t.columns];
   const body = t.rows.map((r) => [r.label, ...r.cells.map((c) => cellText(c, digits, format))]);
   const title = t.spec.title ?? `${t.spec.stage}`;
   const note = t.missing.length ? `(no results yet for: ${t.missing.join(', ')})` : '';

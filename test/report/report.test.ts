@@ -46,4 +46,15 @@ describe('report tables', () => {
     expect(aggregate([1, 3], 'mean±se').spread).toBeCloseTo(1);
     expect(aggregate([4, 1], 'last').value).toBe(1);
   });
+
+  it('transposes: one row per metric column, one column per row label', () => {
+    const spec: TableSpec = { stage: 'eval', row: 'item', metrics: ['task/*'], transpose: true, digits: 0 };
+    const t = buildTable(spec, [
+      { spec: node('a', 'zero-shot'), metrics: new Map([['task/rte', 50], ['task/sst2', 60]]) },
+      { spec: node('b', 'bm25'), metrics: new Map([['task/rte', 70], ['task/sst2', 80]]) },
+    ]);
+    expect(t.columns).toEqual(['zero-shot', 'bm25']);
+    expect(t.rows.map((r) => [r.label, ...r.cells.map((c) => c?.value)])).toEqual([['rte', 50, 70], ['sst2', 60, 80]]);
+    expect(renderTable(t, 'markdown')).toContain('| metric | zero-shot | bm25 |');
+  });
 });

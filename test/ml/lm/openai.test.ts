@@ -45,6 +45,15 @@ describe('openai backend against retort serve-lm', () => {
     });
   });
 
+  it('ignores the extra generated token of servers that need max_tokens ≥ 1 when scoring', async () => {
+    const remote = new OpenAICompletionsLM({ baseUrl: server.url, model: 'tiny', scoreMaxTokens: 1 });
+    const reqs = [{ context: 'Question: what does Bob like?\n', continuation: 'Bob likes tea.' }];
+    const [got] = await remote.scoreContinuations(reqs);
+    const [want] = await lm.scoreContinuations(reqs);
+    expect(got.tokens).toBe(want.tokens);
+    expect(Math.abs(got.sumLogProb - want.sumLogProb)).toBeLessThan(1e-9);
+  });
+
   it('generates, chooses options and classifies like the in-process model', async () => {
     const remote = new OpenAICompletionsLM({ baseUrl: server.url.replace(/\/v1$/, '') }); // model found via /v1/models
     const prompts = [
