@@ -14,6 +14,7 @@ export async function loadCommands(): Promise<CliCommand[]> {
     import('./commands/pin.js'),
     import('./commands/plugins.js'),
     import('./commands/mlflow.js'),
+    import('./commands/serve-lm.js'),
   ]);
   return modules.map((m: { command: CliCommand }) => m.command);
 }
