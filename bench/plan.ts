@@ -3,13 +3,16 @@
 // The workflow (both tools): W independent chains gen[i] → inc[i] (i = 0..W-1), then one fan-in node
 // `sum` reading every inc[i]: 2W + 1 nodes. Retort gets a recipe with two `foreach` stages and tiny
 // in-process plugins; Snakemake gets three rules with an `{i}` wildcard over the same W items and real
-// files. Measured (wall time of whole processes, median of --reps runs, after one warm-up):
+// files. Measured (wall time of whole processes, median of --reps runs, after a warm-up for short runs):
 //   - `retort plan` on an empty store             vs `snakemake -n` with no outputs present
 //   - `retort run` of a fully cached recipe        vs `snakemake -n` with every output present
-// plus in-process phase timings (import, compile, keys, store open, plan) in a fresh node process.
+//   - `retort plan` after a plugin edit (every node misses and is explained; retort only)
+// plus in-process phase timings (import, compile, keys, store open, plan) in a fresh node process,
+// and CPU profiles of the CLI when the 10k target is missed (or with --profile).
 //
 //   npx tsc -p bench/tsconfig.json && node dist/bench/plan.js [--nodes 1000,10000] [--reps 3] [--jobs 2]
-//        [--populate auto|cli|store] [--cli-populate-max 2001] [--profile] [--keep] [--no-snakemake]
+//        [--populate auto|cli|store] [--cli-populate-max 2001] [--populate-timeout 480] [--edit-timeout 60]
+//        [--profile] [--keep] [--no-snakemake]
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
@@ -172,15 +175,16 @@ export function median(values: number[]): number {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-export interface Timed { ms: number; stdout: string; stderr: string; status: number | null }
+export interface Timed { ms: number; stdout: string; stderr: string; status: number | null; timedOut?: boolean }
 
 /** Wall time of a whole process, from spawn to exit. */
 export function timeProcess(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Timed {
   const t0 = performance.now();
   const r = spawnSync(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, encoding: 'utf8', maxBuffer: 1 << 30, timeout: opts.timeoutMs });
   const ms = performance.now() - t0;
-  if (r.error) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}`);
-  return { ms, stdout: r.stdout, stderr: r.stderr, status: r.status };
+  const timedOut = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT';
+  if (r.error && !timedOut) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}`);
+  return { ms, stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status, timedOut };
 }
 
 /** Runs that take longer than this need no warm-up (the files were just written or read): the first one counts. */
@@ -422,7 +426,7 @@ export function renderTable(header: string[], rows: string[][]): string {
 
 interface Options {
   sizes: number[]; reps: number; jobs: number; populate: 'auto' | 'cli' | 'store'; cliPopulateMax: number;
-  profile: boolean; keep: boolean; snakemake: boolean; populateTimeoutMs: number;
+  profile: boolean; keep: boolean; snakemake: boolean; populateTimeoutMs: number; editTimeoutMs: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -436,6 +440,7 @@ function parseOptions(argv: string[]): Options {
     populate: populate as Options['populate'],
     cliPopulateMax: Number(opt('cli-populate-max') ?? 2001),
     populateTimeoutMs: Number(opt('populate-timeout') ?? 480) * 1000,
+    editTimeoutMs: Number(opt('edit-timeout') ?? 60) * 1000,
     profile: argv.includes('--profile'),
     keep: argv.includes('--keep'),
     snakemake: !argv.includes('--no-snakemake'),
@@ -513,6 +518,25 @@ async function benchSize(requested: number, o: Options, smkVersion: string | und
       snakemakeJobCount(t.stdout) === 0 ? undefined : `expected nothing to be done, found ${snakemakeJobCount(t.stdout)} jobs`).ms;
   }
 
+  // (d) `retort plan` after an edit: a new version of the gen plugin makes every node miss, and
+  // `plan` explains each miss against the stored entries of its stage. Bounded by --edit-timeout.
+  log(`${shape.nodes}: retort plan after a plugin edit`);
+  const genPlugin = join(rDir, 'plugins', 'gen', 'index.mjs');
+  writeFileSync(genPlugin, PLUGINS.gen.replace("version: '1'", "version: '2'"));
+  let planEdited: { ms: number; timedOut: boolean };
+  try {
+    const first = retort(['plan', recipe, '--runs-dir', runsDir], rDir, o.editTimeoutMs);
+    if (first.timedOut) planEdited = { ms: first.ms, timedOut: true };
+    else {
+      const problem = first.status !== 0 ? `exit code ${first.status}` : expectCount(first, 0, shape.nodes);
+      if (problem) throw new Error(`retort plan (after an edit): ${problem}\n${tail(first.stderr || first.stdout)}`);
+      planEdited = first.ms > WARM_UP_LIMIT_MS ? { ms: first.ms, timedOut: false }
+        : { ms: medianProcess('retort plan (after an edit)', o.reps, () => retort(['plan', recipe, '--runs-dir', runsDir], rDir), (t) => expectCount(t, 0, shape.nodes)).ms, timedOut: false };
+    }
+  } finally {
+    writeFileSync(genPlugin, PLUGINS.gen);
+  }
+
   if (viaCli) carry.cliMsPerNode = { ms: populateMs / shape.nodes, nodes: shape.nodes };
   const populateLabel = viaCli
     ? `\`retort run -j ${o.jobs} --no-track\`, one process per node: ${fmtMs(populateMs)} (${(populateMs / shape.nodes).toFixed(0)} ms/node)`
@@ -524,6 +548,7 @@ async function benchSize(requested: number, o: Options, smkVersion: string | und
     ['retort run, all cached  vs  snakemake -n, all outputs', fmtMs(runCached.ms), fmtMs(smkFull), ratio(smkFull, runCached.ms)],
     ['retort run --no-track, all cached  vs  same', fmtMs(runCachedNoTrack.ms), fmtMs(smkFull), ratio(smkFull, runCachedNoTrack.ms)],
     ['retort plan, all cached  vs  same', fmtMs(planCached.ms), fmtMs(smkFull), ratio(smkFull, planCached.ms)],
+    ['retort plan after a plugin edit (all miss, explained)', planEdited.timedOut ? `> ${fmtMs(planEdited.ms)} (stopped)` : fmtMs(planEdited.ms), '—', '—'],
   ];
   out.push(renderTable(['whole process, median of ' + o.reps, 'retort', 'snakemake', 'ratio'], rows), '');
   out.push(`store populated with ${populateLabel}`);

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../plugin/registry.js';
 import { didYouMean } from '../util/suggest.js';
+import { RecipeError } from '../recipe/diagnostic.js';
 import { UsageError } from './args.js';
+import { reportRecipeError } from './session.js';
 import { EXIT, type CliIO } from './command.js';
 import { loadCommands } from './registry.js';
 
@@ -29,6 +31,8 @@ export async function main(argv: string[], io: CliIO = { stdout: process.stdout,
   try {
     return await cmd.run(rest, io);
   } catch (err) {
+    // Recipe errors from any command: located diagnostics, exit 2, nothing ran.
+    if (err instanceof RecipeError) return reportRecipeError(err, io);
     if (err instanceof UsageError) {
       io.stderr.write(`retort ${name}: ${err.message}\nRun \`retort ${name} --help\` for usage.\n`);
       return EXIT.usage;

@@ -1,8 +1,7 @@
 import type { CompiledRecipe } from '../../graph/types.js';
-import { RecipeError } from '../../recipe/diagnostic.js';
 import { parse, RECIPE_OPTIONS, UsageError } from '../args.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
-import { prepare, reportRecipeError, runsDirOf } from '../session.js';
+import { prepare, runsDirOf } from '../session.js';
 
 export const command: CliCommand = {
   name: 'dag',
@@ -16,11 +15,7 @@ and repeat instances into one box per stage.`,
     if (values.help) { io.stdout.write(command.help + '\n'); return EXIT.ok; }
     const format = values.format ?? 'mermaid';
     if (format !== 'mermaid' && format !== 'dot') throw new UsageError(`--format expects mermaid or dot, got '${format}'`);
-    let prepared;
-    try { prepared = await prepare(positionals[0], values.set ?? [], runsDirOf(values['runs-dir'], io), io); } catch (err) {
-      if (err instanceof RecipeError) return reportRecipeError(err, io);
-      throw err;
-    }
+    const prepared = await prepare(positionals[0], values.set ?? [], runsDirOf(values['runs-dir'], io), io);
     io.stdout.write(renderDag(prepared.recipe, format, Boolean(values.stages)) + '\n');
     return EXIT.ok;
   },

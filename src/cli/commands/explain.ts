@@ -1,8 +1,7 @@
 import { nearestEntry } from '../../graph/plan.js';
-import { RecipeError } from '../../recipe/diagnostic.js';
 import { parse, RECIPE_OPTIONS, UsageError } from '../args.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
-import { openStore, prepare, reportRecipeError, runsDirOf } from '../session.js';
+import { openStore, prepare, runsDirOf } from '../session.js';
 import { didYouMean } from '../../util/suggest.js';
 
 export const command: CliCommand = {
@@ -17,11 +16,7 @@ every component that differs, with the old and new values.`,
     const { values, positionals } = parse(args, RECIPE_OPTIONS, { min: 2, max: 2, names: 'a recipe file and a stage' });
     if (values.help) { io.stdout.write(command.help + '\n'); return EXIT.ok; }
     const runsDir = runsDirOf(values['runs-dir'], io);
-    let prepared;
-    try { prepared = await prepare(positionals[0], values.set ?? [], runsDir, io); } catch (err) {
-      if (err instanceof RecipeError) return reportRecipeError(err, io);
-      throw err;
-    }
+    const prepared = await prepare(positionals[0], values.set ?? [], runsDir, io);
     const { recipe, keys } = prepared;
     const target = positionals[1];
     const ids = recipe.stages.get(target) ?? (recipe.nodes.has(target) ? [target] : undefined);

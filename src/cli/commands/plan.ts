@@ -1,8 +1,7 @@
 import { planRecipe } from '../../graph/plan.js';
-import { RecipeError } from '../../recipe/diagnostic.js';
 import { parse, RECIPE_OPTIONS } from '../args.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
-import { openStore, prepare, reportRecipeError, runsDirOf } from '../session.js';
+import { openStore, prepare, runsDirOf } from '../session.js';
 
 export const command: CliCommand = {
   name: 'plan',
@@ -23,11 +22,7 @@ Options:
     const { values, positionals } = parse(args, { ...RECIPE_OPTIONS, force: { type: 'string', multiple: true }, 'force-all': { type: 'boolean' }, json: { type: 'boolean' } }, { min: 1, max: 1, names: 'one recipe file' });
     if (values.help) { io.stdout.write(command.help + '\n'); return EXIT.ok; }
     const runsDir = runsDirOf(values['runs-dir'], io);
-    let prepared;
-    try { prepared = await prepare(positionals[0], values.set ?? [], runsDir, io); } catch (err) {
-      if (err instanceof RecipeError) return reportRecipeError(err, io);
-      throw err;
-    }
+    const prepared = await prepare(positionals[0], values.set ?? [], runsDir, io);
     const store = await openStore(runsDir);
     const plan = await planRecipe(prepared.recipe, prepared.keys, store, { force: values.force, forceAll: values['force-all'], explainMisses: true });
     const nodes = plan.order.map((id) => plan.nodes.get(id)!);

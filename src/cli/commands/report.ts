@@ -2,10 +2,9 @@ import { writeFile } from 'node:fs/promises';
 import { planRecipe } from '../../graph/plan.js';
 import { collectTableRows } from '../../report/collect.js';
 import { renderTables, type Format } from '../../report/render.js';
-import { RecipeError } from '../../recipe/diagnostic.js';
 import { parse, RECIPE_OPTIONS, UsageError } from '../args.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
-import { openStore, prepare, reportRecipeError, runsDirOf } from '../session.js';
+import { openStore, prepare, runsDirOf } from '../session.js';
 
 export const command: CliCommand = {
   name: 'report',
@@ -20,11 +19,7 @@ cached yet are shown as –.`,
     const format = (values.format ?? 'markdown') as Format;
     if (!['markdown', 'csv', 'latex', 'html'].includes(format)) throw new UsageError(`--format expects markdown, csv, latex or html, got '${format}'`);
     const runsDir = runsDirOf(values['runs-dir'], io);
-    let prepared;
-    try { prepared = await prepare(positionals[0], values.set ?? [], runsDir, io); } catch (err) {
-      if (err instanceof RecipeError) return reportRecipeError(err, io);
-      throw err;
-    }
+    const prepared = await prepare(positionals[0], values.set ?? [], runsDir, io);
     if (!prepared.recipe.tables.length) throw new UsageError('the recipe has no report tables (add report.tables)');
     const store = await openStore(runsDir);
     const plan = await planRecipe(prepared.recipe, prepared.keys, store, { explainMisses: false });

@@ -4,13 +4,12 @@ import { renderTables } from '../../report/render.js';
 import { collectTableRows } from '../../report/collect.js';
 import { createDisplay } from '../../exec/display.js';
 import { executePlan } from '../../exec/scheduler.js';
-import { RecipeError } from '../../recipe/diagnostic.js';
 import { writeRunRecord, type RunRecord } from '../../store/runs.js';
 import type { RunObserver, TrackConfig } from '../../track/observer.js';
 import { createRunObserver, pendingSpoolWarning } from '../tracking.js';
 import { intOption, parse, RECIPE_OPTIONS, UsageError } from '../args.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
-import { openStore, prepare, reportRecipeError, runsDirOf } from '../session.js';
+import { openStore, prepare, runsDirOf } from '../session.js';
 
 export const command: CliCommand = {
   name: 'run',
@@ -62,13 +61,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   if (values.verify && !['stat', 'full', 'none'].includes(values.verify)) throw new UsageError(`--verify expects stat, full or none, got '${values.verify}'`);
   const runsDir = runsDirOf(values['runs-dir'], io);
 
-  let prepared;
-  try {
-    prepared = await prepare(positionals[0], values.set ?? [], runsDir, io);
-  } catch (err) {
-    if (err instanceof RecipeError) return reportRecipeError(err, io);
-    throw err;
-  }
+  const prepared = await prepare(positionals[0], values.set ?? [], runsDir, io);
   const { recipe, keys, hasher } = prepared;
   for (const stage of [...(values.force ?? []), ...(values.target ?? [])]) {
     if (!recipe.stages.has(stage) && !recipe.nodes.has(stage)) throw new UsageError(`unknown stage '${stage}' (stages: ${[...recipe.stages.keys()].join(', ')})`);
