@@ -1,30 +1,31 @@
 // `retort <command> …`: dispatches to a sub-command; usage errors exit 2, never a stack trace.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../plugin/registry.js';
+import { fileURLToPath } from 'node:url';
 import { didYouMean } from '../util/suggest.js';
 import { RecipeError } from '../recipe/diagnostic.js';
 import { UsageError } from './args.js';
-import { reportRecipeError } from './session.js';
+import { reportRecipeError } from './recipe-errors.js';
 import { EXIT, type CliIO } from './command.js';
-import { loadCommands } from './registry.js';
+import { COMMANDS, loadCommand, loadCommands } from './registry.js';
 
 function version(): string {
-  try { return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version; } catch { return 'unknown'; }
+  // dist/src/cli/main.js → the package root holds package.json.
+  const file = fileURLToPath(new URL('../../../package.json', import.meta.url));
+  try { return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version; } catch { return 'unknown'; }
 }
 
 export async function main(argv: string[], io: CliIO = { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env }): Promise<number> {
-  const commands = await loadCommands();
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
+    const commands = await loadCommands();
     const width = Math.max(...commands.map((c) => c.name.length));
     io.stdout.write(`Usage: retort <command> [options]\n\nCommands:\n${commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}\n\nRun \`retort <command> --help\` for a command's options.\n`);
     return name ? EXIT.ok : EXIT.usage;
   }
   if (name === '--version' || name === '-V') { io.stdout.write(`retort ${version()}\n`); return EXIT.ok; }
-  const cmd = commands.find((c) => c.name === name);
+  const cmd = await loadCommand(name);
   if (!cmd) {
-    const hint = didYouMean(name, commands.map((c) => c.name));
+    const hint = didYouMean(name, COMMANDS.map((c) => c.name));
     io.stderr.write(`retort: unknown command '${name}'${hint ? `; ${hint}` : ''}\nRun \`retort --help\` for the list of commands.\n`);
     return EXIT.usage;
   }

@@ -1,20 +1,29 @@
-// Every sub-command of `retort`, in the order `retort --help` lists them.
+// Every sub-command of `retort`, in the order `retort --help` lists them. Modules load on demand:
+// starting `retort plan` does not pay for the MLflow client or the language-model server.
 import type { CliCommand } from './command.js';
 
+type Loader = () => Promise<{ command: CliCommand }>;
+
+export const COMMANDS: { name: string; load: Loader }[] = [
+  { name: 'run', load: () => import('./commands/run.js') },
+  { name: 'plan', load: () => import('./commands/plan.js') },
+  { name: 'validate', load: () => import('./commands/validate.js') },
+  { name: 'dag', load: () => import('./commands/dag.js') },
+  { name: 'explain', load: () => import('./commands/explain.js') },
+  { name: 'show', load: () => import('./commands/show.js') },
+  { name: 'report', load: () => import('./commands/report.js') },
+  { name: 'gc', load: () => import('./commands/gc.js') },
+  { name: 'pin', load: () => import('./commands/pin.js') },
+  { name: 'plugins', load: () => import('./commands/plugins.js') },
+  { name: 'mlflow', load: () => import('./commands/mlflow.js') },
+  { name: 'serve-lm', load: () => import('./commands/serve-lm.js') },
+];
+
+export async function loadCommand(name: string): Promise<CliCommand | undefined> {
+  const entry = COMMANDS.find((c) => c.name === name);
+  return entry ? (await entry.load()).command : undefined;
+}
+
 export async function loadCommands(): Promise<CliCommand[]> {
-  const modules = await Promise.all([
-    import('./commands/run.js'),
-    import('./commands/plan.js'),
-    import('./commands/validate.js'),
-    import('./commands/dag.js'),
-    import('./commands/explain.js'),
-    import('./commands/show.js'),
-    import('./commands/report.js'),
-    import('./commands/gc.js'),
-    import('./commands/pin.js'),
-    import('./commands/plugins.js'),
-    import('./commands/mlflow.js'),
-    import('./commands/serve-lm.js'),
-  ]);
-  return modules.map((m: { command: CliCommand }) => m.command);
+  return Promise.all(COMMANDS.map(async (c) => (await c.load()).command));
 }

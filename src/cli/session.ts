@@ -4,7 +4,6 @@ import { ContentHasher } from '../graph/content-hash.js';
 import { compileRecipe } from '../graph/compile.js';
 import { computeKeys, type NodeKey } from '../graph/key.js';
 import type { CompiledRecipe } from '../graph/types.js';
-import { formatDiagnostic, RecipeError } from '../recipe/diagnostic.js';
 import { Store } from '../store/store.js';
 import type { CliIO } from './command.js';
 
@@ -33,13 +32,4 @@ export async function prepare(recipePath: string, overrides: string[], runsDir: 
 
 export async function openStore(runsDir: string): Promise<Store> {
   return Store.open(storeDirOf(runsDir));
-}
-
-/** Prints recipe errors; returns the exit code 2. */
-export function reportRecipeError(err: RecipeError, io: CliIO): number {
-  const text = err.diagnostics.map((d) => formatDiagnostic(d, io.cwd)).join('\n\n');
-  io.stderr.write(text + '\n');
-  if (err.diagnostics.length > 1) io.stderr.write(`${err.diagnostics.length} errors; nothing was run\n`);
-  else io.stderr.write('nothing was run\n');
-  return 2;
 }

@@ -50,7 +50,8 @@ export function runInProcess(job: NodeJob, cb: ProcessCallbacks, opts: { signal:
     };
     if (opts.signal.aborted) onAbort();
     else opts.signal.addEventListener('abort', onAbort, { once: true });
-    child.on('exit', (code, sig) => {
+    // 'close' (not 'exit'): by then every IPC message and output line of the child has arrived.
+    child.on('close', (code, sig) => {
       if (killTimer) clearTimeout(killTimer);
       opts.signal.removeEventListener('abort', onAbort);
       if (opts.signal.aborted) { resolve({ ok: false, cancelled: true, error: 'cancelled' }); return; }

@@ -77,7 +77,17 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
     }
     return deps;
   };
-  const waiting = new Map<string, Set<string>>([...units.keys()].map((k) => [k, depsOf(k)]));
+  // Each unit counts its unfinished upstream units; a finished unit releases its dependents.
+  const waiting = new Set(units.keys());
+  const remaining = new Map<string, number>();
+  const dependents = new Map<string, string[]>();
+  const ready: string[] = [];
+  for (const key of units.keys()) {
+    const deps = depsOf(key);
+    remaining.set(key, deps.size);
+    for (const d of deps) dependents.set(d, [...(dependents.get(d) ?? []), key]);
+    if (deps.size === 0) ready.push(key);
+  }
   const state = new Map<string, 'ok' | 'failed'>();
   const running = new Set<Promise<void>>();
   let stopLaunching = false;
@@ -86,8 +96,21 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
     for (const node of units.get(key)!) {
       outcomes.set(node.spec.id, { id: node.spec.id, key, outcome, metrics: [], ...extra });
     }
-    state.set(key, outcome === 'ran' || outcome === 'hit' ? 'ok' : 'failed');
+    const ok = outcome === 'ran' || outcome === 'hit';
+    state.set(key, ok ? 'ok' : 'failed');
     waiting.delete(key);
+    for (const dependent of dependents.get(key) ?? []) {
+      if (!waiting.has(dependent)) continue;
+      if (!ok && outcome !== 'cancelled') {
+        const why = `upstream ${units.get(key)![0].spec.id} failed`;
+        finishUnit(dependent, 'skipped', { error: why });
+        for (const n of units.get(dependent)!) display.nodeEnded(n.spec.id, 'skipped', why);
+        continue;
+      }
+      const left = remaining.get(dependent)! - 1;
+      remaining.set(dependent, left);
+      if (left === 0 && ok) ready.push(dependent);
+    }
   };
 
   const runUnit = async (key: string): Promise<void> => {
@@ -125,20 +148,11 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
   };
 
   const launchReady = () => {
-    if (stopLaunching || opts.signal.aborted) return;
-    for (const [key, deps] of waiting) {
-      if (running.size >= jobs) break;
-      if ([...deps].some((d) => state.get(d) === 'failed')) {
-        const failedDep = [...deps].find((d) => state.get(d) === 'failed')!;
-        finishUnit(key, 'skipped', { error: `upstream ${units.get(failedDep)![0].spec.id} failed` });
-        for (const n of units.get(key)!) display.nodeEnded(n.spec.id, 'skipped', `upstream ${units.get(failedDep)![0].spec.id} failed`);
-        return launchReady();
-      }
-      if ([...deps].every((d) => state.get(d) === 'ok')) {
-        waiting.delete(key);
-        const p: Promise<void> = runUnit(key).finally(() => running.delete(p));
-        running.add(p);
-      }
+    while (!stopLaunching && !opts.signal.aborted && running.size < jobs && ready.length) {
+      const key = ready.shift()!;
+      if (!waiting.has(key)) continue;
+      const p: Promise<void> = runUnit(key).finally(() => running.delete(p));
+      running.add(p);
     }
   };
 

@@ -389,6 +389,17 @@ function portList(ports: Record<string, unknown>): string {
   return names.length ? `expected one of: ${names.join(', ')}` : 'this plugin takes no inputs';
 }
 
+// Instances by item key, built once per stage: references select instances by key in every node.
+const itemIndexes = new WeakMap<Instance[], Map<string, Instance>>();
+function itemIndex(list: Instance[]): Map<string, Instance> {
+  let index = itemIndexes.get(list);
+  if (!index) {
+    index = new Map(list.map((i) => [i.itemKey!, i]));
+    itemIndexes.set(list, index);
+  }
+  return index;
+}
+
 function refsFor(ref: StageRef, stage: string, inst: Instance, instances: Map<string, Instance[]>, plugins: Map<string, LoadedPlugin>,
   path: KeyPath, raw: string | undefined, problems: Problems, suffix: string | undefined): InputRef[] {
   const target = ref.prev ? stage : ref.stage;
@@ -415,7 +426,7 @@ function refsFor(ref: StageRef, stage: string, inst: Instance, instances: Map<st
         return [];
       }
     } else if (isForeach) {
-      found = list.find((i) => i.itemKey === String(ref.selector));
+      found = itemIndex(list).get(String(ref.selector));
       if (!found) {
         const keys = list.map((i) => i.itemKey!);
         problems.at(path, `stage '${target}' has no foreach item '${String(ref.selector)}'${at}`, { hint: didYouMean(String(ref.selector), keys) ?? `expected one of: ${keys.join(', ')}`, ...texts });

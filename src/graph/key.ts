@@ -37,7 +37,7 @@ export async function computeKeys(recipe: CompiledRecipe, hasher: ContentHasher,
     const node = recipe.nodes.get(id)!;
     const inputs: KeyStructure['inputs'] = {};
     for (const [port, value] of Object.entries(node.inputs)) {
-      inputs[port] = Array.isArray(value) ? await Promise.all(value.map((r) => keyInput(r, keys, hasher))) : await keyInput(value, keys, hasher);
+      inputs[port] = Array.isArray(value) ? await keyInputs(value, keys, hasher) : (nodeKeyInput(value, keys) ?? await keyInput(value, keys, hasher));
     }
     let runtime = runtimeCache.get(node.plugin.entry);
     if (!runtime) {
@@ -55,6 +55,17 @@ export async function computeKeys(recipe: CompiledRecipe, hasher: ContentHasher,
     keys.set(id, { key: keyOf(structure), structure });
   }
   return keys;
+}
+
+/** Upstream references resolve without I/O (most inputs: no await per node on large recipes). */
+function nodeKeyInput(ref: InputRef, keys: Map<string, NodeKey>): KeyInput | undefined {
+  return ref.kind === 'node' ? { node: keys.get(ref.node)!.key, port: ref.port } : undefined;
+}
+
+async function keyInputs(refs: InputRef[], keys: Map<string, NodeKey>, hasher: ContentHasher): Promise<KeyInput[]> {
+  const out: KeyInput[] = [];
+  for (const ref of refs) out.push(nodeKeyInput(ref, keys) ?? await keyInput(ref, keys, hasher));
+  return out;
 }
 
 async function keyInput(ref: InputRef, keys: Map<string, NodeKey>, hasher: ContentHasher): Promise<KeyInput> {

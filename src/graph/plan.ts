@@ -42,17 +42,13 @@ export async function planRecipe(recipe: CompiledRecipe, keys: Map<string, NodeK
   const nodes = new Map<string, PlannedNode>();
   const forced = new Set(opts.force ?? []);
   const isForced = (spec: NodeSpec) => opts.forceAll || forced.has(spec.stage) || forced.has(spec.id);
-  const lookups = new Map<string, Promise<Awaited<ReturnType<Store['lookup']>>>>();
-  // Lookups are independent: issue them together (keys shared by several nodes are looked up once).
-  for (const id of recipe.order) {
-    const { key } = keys.get(id)!;
-    if (!lookups.has(key)) lookups.set(key, store.lookup(key, { verify: opts.verify ?? 'stat' }));
-  }
+  // One batch lookup: keys shared by several nodes are looked up once.
+  const lookups = await store.lookupMany(recipe.order.map((id) => keys.get(id)!.key), { verify: opts.verify ?? 'stat' });
   const corrupt = new Map<string, string>();
   for (const id of recipe.order) {
     const spec = recipe.nodes.get(id)!;
     const { key, structure } = keys.get(id)!;
-    const found = await lookups.get(key)!;
+    const found = lookups.get(key)!;
     if (found.status === 'corrupt') corrupt.set(key, found.reason);
     const hit = found.status === 'hit' && !isForced(spec);
     nodes.set(id, { spec, key, structure, status: hit ? 'hit' : 'miss', run: false, manifest: found.status === 'hit' ? found.manifest : undefined });
@@ -75,7 +71,7 @@ export async function planRecipe(recipe: CompiledRecipe, keys: Map<string, NodeK
   }
 
   // Reasons for misses.
-  const byStage = new Map<string, Manifest[]>();
+  const byStage = new Map<string, StageEntries>();
   for (const id of recipe.order) {
     const node = nodes.get(id)!;
     if (node.status === 'hit') continue;
@@ -86,14 +82,31 @@ export async function planRecipe(recipe: CompiledRecipe, keys: Map<string, NodeK
       node.reason = upstreamMissed ? { kind: 'upstream', differences: [], detail: 'upstream changed' } : { kind: 'unknown', differences: [], detail: 'not in the store' };
       continue;
     }
-    let candidates = byStage.get(node.spec.stage);
-    if (!candidates) {
-      candidates = await store.manifests({ stage: node.spec.stage });
-      byStage.set(node.spec.stage, candidates);
+    let entries = byStage.get(node.spec.stage);
+    if (!entries) {
+      entries = stageEntries(await store.manifests({ stage: node.spec.stage }));
+      byStage.set(node.spec.stage, entries);
     }
-    node.reason = explainMiss(node, candidates, nodes);
+    node.reason = explainMiss(node, entries.candidatesFor(node.spec.id), nodes);
   }
   return { recipe, nodes, order: recipe.order };
+}
+
+interface StageEntries { candidatesFor(nodeId: string): Manifest[] }
+
+/** How many entries of other nodes of the stage a miss is compared with when its own node has none. */
+const STAGE_SAMPLE = 16;
+
+/** A stage's stored entries by node id, so explaining N misses costs O(N), not O(N × entries). */
+export function stageEntries(manifests: Manifest[]): StageEntries {
+  const byNode = new Map<string, Manifest[]>();
+  for (const m of manifests) {
+    const list = byNode.get(m.nodeId) ?? [];
+    list.push(m);
+    byNode.set(m.nodeId, list);
+  }
+  const sample = manifests.slice(0, STAGE_SAMPLE); // newest first
+  return { candidatesFor: (nodeId) => byNode.get(nodeId) ?? sample };
 }
 
 /** The nearest stored entry: same node id first, then the same stage; fewest differing components. */

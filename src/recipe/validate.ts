@@ -4,7 +4,8 @@ import { didYouMean } from '../util/suggest.js';
 import type { Diagnostic, SourceLocation } from './diagnostic.js';
 import { formatKeyPath, type KeyPath, type SourceMap } from './source-map.js';
 
-const strictAjv = new Ajv2020({ allErrors: true, verbose: true, strict: false });
+// The recipe schema is ours and tested: skip meta-validating it on every start (halves its compile time).
+const strictAjv = new Ajv2020({ allErrors: true, verbose: true, strict: false, validateSchema: false });
 const defaultingAjv = new Ajv2020({ allErrors: true, verbose: true, strict: false, useDefaults: true });
 const compiled = new WeakMap<object, ValidateFunction>();
 const compiledDefaulting = new WeakMap<object, ValidateFunction>();

@@ -57,11 +57,14 @@ export async function gc(store: Store, runsDir: string, opts: GcOptions): Promis
   const keptRecords = records.filter((r, i) => i < opts.keepRuns || active.includes(r));
   const prunedRecords = records.filter((r) => !keptRecords.includes(r));
 
+  // Runs record every key they planned: the newest such run is a use, as is a touch of `used`.
+  const usedByRun = new Map<string, number>();
+  for (const r of records) for (const n of r.nodes) usedByRun.set(n.key, Math.max(usedByRun.get(n.key) ?? 0, r.startedAt));
   const entries = new Map<string, EntryInfo>();
   await mapLimit(await store.keys(), 32, async (key) => {
     const manifest = await store.readManifest(key);
     const size = manifest ? await store.entrySize(key, manifest) : await treeSize(store.entryDir(key));
-    const lastUsed = manifest ? await store.lastUsed(key, manifest) : 0;
+    const lastUsed = manifest ? Math.max(await store.lastUsed(key, manifest), usedByRun.get(key) ?? 0) : 0;
     entries.set(key, { key, manifest, size, lastUsed });
   });
 

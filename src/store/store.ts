@@ -2,7 +2,7 @@
 // Entries are written in a private staging directory and renamed into place in one step, so a
 // crash leaves either no entry or a complete one; lookups verify files against the manifest and
 // move corrupt entries aside instead of using them.
-import { promises as fs, type Stats } from 'node:fs';
+import { lstatSync, promises as fs, readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   errorCode, isNotFound, isPidAlive, Limiter, listDir, mapLimit, randomId, removeTree, thisMachine,
@@ -93,6 +93,44 @@ export class Store {
   async lookup(key: string, opts: { verify?: 'none' | 'stat' | 'full' } = {}): Promise<LookupResult> {
     assertKey(key);
     return this.io.run(() => this.lookupNow(key, opts.verify ?? 'stat'));
+  }
+
+  /**
+   * Looks many keys up at once, for planning. Keys absent from the store are found by listing the
+   * shard folders once; present entries are checked with small synchronous reads and stats (cheap for
+   * thousands of entries), and only an entry whose files look changed takes the full `lookup` path
+   * (re-hash, quarantine). Hits here do not touch `used`: the run record that plans them records the use.
+   */
+  async lookupMany(keys: readonly string[], opts: { verify?: 'none' | 'stat' | 'full' } = {}): Promise<Map<string, LookupResult>> {
+    const verify = opts.verify ?? 'stat';
+    const results = new Map<string, LookupResult>();
+    const present = new Set<string>();
+    const shards = new Set(keys.map((k) => k.slice(0, 2)));
+    for (const shard of shards) {
+      try {
+        for (const name of readdirSync(join(this.layout.objects, shard))) present.add(name);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    const slow: string[] = [];
+    for (const key of new Set(keys)) {
+      assertKey(key);
+      if (!present.has(key)) { results.set(key, { status: 'miss' }); continue; }
+      if (verify === 'full') { slow.push(key); continue; }
+      const dir = this.entryDir(key);
+      let manifest: Manifest;
+      try {
+        manifest = parseManifest(readFileSync(join(dir, ENTRY_MANIFEST), 'utf8'), key);
+      } catch {
+        slow.push(key); // missing or damaged manifest: the careful path reports and quarantines it
+        continue;
+      }
+      if (verify === 'stat' && !statsMatch(join(dir, ENTRY_OUT), manifest)) { slow.push(key); continue; }
+      results.set(key, { status: 'hit', manifest, dir });
+    }
+    for (const key of slow) results.set(key, await this.lookup(key, { verify }));
+    return results;
   }
 
   private async lookupNow(key: string, verify: 'none' | 'stat' | 'full'): Promise<LookupResult> {
@@ -449,4 +487,17 @@ async function materializeLink(abs: string, rel: string): Promise<Stats> {
   if (st.isDirectory()) await fs.cp(target, abs, { recursive: true, dereference: true });
   else await fs.copyFile(target, abs);
   return fs.lstat(abs);
+}
+
+/** True when every file of the manifest has its recorded size and mtime, and every port folder exists. */
+function statsMatch(out: string, manifest: Manifest): boolean {
+  for (const file of manifest.files) {
+    const st = lstatSync(join(out, ...file.path.split('/')), { throwIfNoEntry: false });
+    if (!st || !st.isFile() || st.size !== file.size || Math.abs(st.mtimeMs - file.mtimeMs) >= 0.001) return false;
+  }
+  const covered = new Set(manifest.files.map((f) => f.path.split('/')[0]));
+  for (const port of manifest.ports ?? []) {
+    if (!covered.has(port) && !statSync(join(out, port), { throwIfNoEntry: false })?.isDirectory()) return false;
+  }
+  return true;
 }

@@ -12,6 +12,9 @@ import type { ArtifactSource, CreateRunRequest, KeyValue, RunBatch, RunHandle, R
 import { PARENT_RUN_ID_TAG } from './backend.js';
 import { metricLine, renderMetaYaml, type YamlValue } from './file-store-format.js';
 import { MlflowError } from './mlflow-error.js';
+import { mapLimit } from '../util/limit.js';
+
+const FILE_WRITES_AT_ONCE = 16;
 
 const STATUS_CODE: Record<RunStatus, number> = { RUNNING: 1, SCHEDULED: 2, FINISHED: 3, FAILED: 4, KILLED: 5 };
 const SOURCE_TYPE_LOCAL = 4;
@@ -153,10 +156,12 @@ export class FileStoreBackend implements TrackingBackend {
           `Changing param values is not allowed. Param with key='${p.key}' was already logged with value='${existing}' for run ID='${run.runId}'. Attempted logging new value '${p.value}'.`);
       }
     }
-    for (const t of batch.tags ?? []) await writeFileAtomic(join(meta.dir, 'tags', ...t.key.split('/')), t.value, meta.dir);
+    // Within a batch the last value of a tag wins (as on the server); distinct files are written in parallel.
+    const tags = new Map((batch.tags ?? []).map((t) => [t.key, t.value]));
+    await mapLimit([...tags], FILE_WRITES_AT_ONCE, ([key, value]) => writeFileAtomic(join(meta.dir, 'tags', ...key.split('/')), value, meta.dir));
     const lines = new Map<string, string>();
     for (const m of batch.metrics ?? []) lines.set(m.key, (lines.get(m.key) ?? '') + metricLine(m.timestamp, m.value, m.step));
-    for (const [key, text] of lines) await appendLines(join(meta.dir, 'metrics', ...key.split('/')), text);
+    await mapLimit([...lines], FILE_WRITES_AT_ONCE, ([key, text]) => appendLines(join(meta.dir, 'metrics', ...key.split('/')), text));
   }
 
   async updateRun(run: RunHandle, status: RunStatus, endTime: number): Promise<void> {

@@ -27,6 +27,8 @@ export interface MlflowObserverOptions {
 }
 
 const MAX_WARNINGS = 20;
+/** Cached-node tags and metrics gathered before one request (the backends chunk to MLflow's limits). */
+const CACHED_BATCH = 1000;
 const STATUS: Record<NodeResult['status'], RunStatus> = { ok: 'FINISHED', failed: 'FAILED', cancelled: 'KILLED' };
 
 interface NodeState {
@@ -47,6 +49,8 @@ export class MlflowObserver implements RunObserver {
   private parent?: RunHandle;
   private parentFinished = false;
   private readonly nodes = new Map<string, NodeState>();
+  private readonly cachedTags: { key: string; value: string }[] = [];
+  private readonly cachedMetrics: { key: string; value: number; timestamp: number; step: number }[] = [];
   private readonly prep: BatchPreparer;
   private readonly secrets: string[];
   private systemTags: KeyValue[] = [];
@@ -159,17 +163,26 @@ export class MlflowObserver implements RunObserver {
 
   async nodeCached(node: NodeInfo, producedBy: TrackingRef | undefined, metrics: MetricPoint[]): Promise<void> {
     await this.enqueue(`recording the cached node ${node.id}`, async () => {
-      const backend = this.backend;
-      if (!backend || !this.parent) return;
-      const link = await this.describeRef(producedBy);
-      await backend.logBatch(this.parent, { tags: this.prep.tags([{ key: `retort.cached/${nodeKeySegment(node.id)}`, value: link }]) });
-      await this.logOnParent(node, latestByName(metrics));
+      if (!this.backend || !this.parent) return;
+      // Gathered and sent in large batches: a recipe of thousands of cached nodes costs a few requests.
+      this.cachedTags.push({ key: `retort.cached/${nodeKeySegment(node.id)}`, value: await this.describeRef(producedBy) });
+      const prefix = nodeKeySegment(node.id);
+      for (const p of latestByName(metrics)) this.cachedMetrics.push({ key: sanitizeKey(`${prefix}/${sanitizeKey(p.name)}`), value: p.value, timestamp: p.timestamp, step: p.step });
+      if (this.cachedTags.length + this.cachedMetrics.length >= CACHED_BATCH) await this.flushCached();
     });
+  }
+
+  private async flushCached(): Promise<void> {
+    if (!this.backend || !this.parent || (this.cachedTags.length === 0 && this.cachedMetrics.length === 0)) return;
+    const tags = this.prep.tags(this.cachedTags.splice(0));
+    const metrics = this.prep.metrics(this.cachedMetrics.splice(0));
+    await this.backend.logBatch(this.parent, { tags, metrics });
   }
 
   async runFinished(summary: { status: 'ok' | 'failed' | 'cancelled'; hits: number; ran: number; failed: number; endedAt: number }): Promise<void> {
     await this.enqueue('finishing the MLflow run', async () => {
       await this.guard('sending metrics', () => this.flushAll());
+      await this.guard('recording cached nodes', () => this.flushCached());
       const backend = this.backend;
       const parent = this.parent;
       if (!backend || !parent) return;
@@ -192,6 +205,7 @@ export class MlflowObserver implements RunObserver {
     await this.enqueue('closing MLflow runs', async () => {
       const backend = this.backend;
       if (!backend) return;
+      await this.guard('recording cached nodes', () => this.flushCached());
       // Runs still open at close were interrupted.
       for (const state of this.nodes.values()) {
         const handle = state.handle;

@@ -1,4 +1,4 @@
-import { nearestEntry } from '../../graph/plan.js';
+import { nearestEntry, stageEntries } from '../../graph/plan.js';
 import { parse, RECIPE_OPTIONS, UsageError } from '../args.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
 import { openStore, prepare, runsDirOf } from '../session.js';
@@ -24,12 +24,13 @@ every component that differs, with the old and new values.`,
     const store = await openStore(runsDir);
     const stage = recipe.nodes.get(ids[0])!.stage;
     const candidates = await store.manifests({ stage });
+    const entries = stageEntries(candidates);
     for (const id of ids) {
       const { key, structure } = keys.get(id)!;
       const exact = candidates.find((m) => m.key === key);
       io.stdout.write(`${id}  key ${key.slice(0, 12)}\n`);
       if (exact) { io.stdout.write(`  cached (produced ${new Date(exact.createdAt).toISOString()} by run ${exact.runId})\n`); continue; }
-      const nearest = nearestEntry(id, structure, candidates);
+      const nearest = nearestEntry(id, structure, entries.candidatesFor(id));
       if (!nearest) { io.stdout.write(`  no cached entry of stage '${stage}' to compare with\n`); continue; }
       io.stdout.write(`  nearest cached entry: ${nearest.manifest.key.slice(0, 12)} (${nearest.manifest.nodeId}, ${new Date(nearest.manifest.createdAt).toISOString()})\n`);
       for (const d of nearest.differences) {

@@ -1,7 +1,8 @@
 import { RecipeError } from '../../recipe/diagnostic.js';
 import { parse, RECIPE_OPTIONS } from '../args.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
-import { prepare, reportRecipeError, runsDirOf } from '../session.js';
+import { prepare, runsDirOf } from '../session.js';
+import { reportRecipeError } from '../recipe-errors.js';
 
 export const command: CliCommand = {
   name: 'validate',
