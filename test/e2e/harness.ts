@@ -1,6 +1,6 @@
 // Runs the retort CLI as a user would: a child process in a temporary project directory.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,11 +10,19 @@ export const BIN = join(ROOT, 'bin', 'retort.js');
 
 export interface Result { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
+// Temporary projects are removed when the test process ends (kept with RETORT_KEEP_TEST_DIRS=1).
+const made: string[] = [];
+process.on('exit', () => {
+  if (process.env.RETORT_KEEP_TEST_DIRS) return;
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
 export class Project {
   readonly dir: string;
   readonly counter: string;
   constructor(prefix = 'retort-e2e-') {
     this.dir = mkdtempSync(join(tmpdir(), prefix));
+    made.push(this.dir);
     this.counter = join(this.dir, 'executions.log');
     cpSync(join(ROOT, 'test', 'fixtures', 'plugins'), join(this.dir, 'plugins'), { recursive: true });
   }
