@@ -109,7 +109,7 @@ const CASES: Case[] = [
     file: "include-missing.yaml",
     error: "include-missing.yaml:4:5: error: cannot read included file 'parts/no-such-fragment.yaml': file not found",
     underline: "parts/no-such-fragment.yaml",
-    notes: ["looked for /work/main/test/bad-recipes/parts/no-such-fragment.yaml (paths are relative to the including file)"],
+    notes: [`looked for ${FIXTURES}parts/no-such-fragment.yaml (paths are relative to the including file)`],
   },
   {
     file: "include-nested-error.yaml",
@@ -200,7 +200,7 @@ const CASES: Case[] = [
     keyPath: "stages.summary.inputs.data",
     underline: "data/no-such-file.jsonl",
     hint: "expected a path relative to the recipe's folder, or a stage output ${stages.<id>.outputs.<port>}",
-    notes: ["looked for /work/main/test/bad-recipes/data/no-such-file.jsonl"],
+    notes: [`looked for ${FIXTURES}data/no-such-file.jsonl`],
   },
   {
     file: "missing-plugin.yaml",
@@ -274,7 +274,7 @@ const CASES: Case[] = [
     keyPath: "stages.sample.plugin",
     underline: "./plugins/no-entry",
     hint: "expected plugin.yaml (a command plugin), or index.js / index.mjs exporting definePlugin({...})",
-    notes: ["looked in /work/main/test/bad-recipes/plugins/no-entry"],
+    notes: [`looked in ${FIXTURES}plugins/no-entry`],
   },
   {
     file: "plugin-folder-missing.yaml",
@@ -282,7 +282,7 @@ const CASES: Case[] = [
     keyPath: "stages.sample.plugin",
     underline: "./plugins/does-not-exist",
     hint: "expected a folder (relative to the recipe's folder) holding plugin.yaml (a command plugin) or index.js (a module plugin)",
-    notes: ["looked in /work/main/test/bad-recipes/plugins/does-not-exist"],
+    notes: [`looked in ${FIXTURES}plugins/does-not-exist`],
   },
   {
     file: "plugin-module-invalid.yaml",
@@ -290,7 +290,7 @@ const CASES: Case[] = [
     keyPath: "stages.sample.plugin",
     underline: "./plugins/no-run",
     hint: "expected the module to export default definePlugin({ id, version, params, outputs, run })",
-    notes: ["loaded /work/main/test/bad-recipes/plugins/no-run/index.js"],
+    notes: [`loaded ${FIXTURES}plugins/no-run/index.js`],
   },
   {
     file: "plugin-yaml-invalid.yaml",
@@ -298,7 +298,7 @@ const CASES: Case[] = [
     keyPath: "stages.sample.plugin",
     underline: "./plugins/no-version",
     hint: "expected plugin.yaml with id, version, command and outputs (and optionally params, inputs, env)",
-    notes: ["read /work/main/test/bad-recipes/plugins/no-version/plugin.yaml"],
+    notes: [`read ${FIXTURES}plugins/no-version/plugin.yaml`],
   },
   {
     file: "plugin-yaml-syntax.yaml",
