@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listTaskFolders, loadTaskFolder } from '../../src/data/task-folder.js';
+import { SHARED_TASKS } from '../shared-data.js';
 
-const ROOT = '/work/shared/data/tasks';
+const ROOT = SHARED_TASKS;
 
 // Validates every row of every split of the shared real datasets (read in place, never copied).
 describe.skipIf(!existsSync(ROOT))('shared real task folders', () => {

@@ -4,17 +4,18 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = join(ROOT, 'bin', 'retort.js');
 
 export interface Result { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
-// Temporary projects are removed when the test process ends (kept with RETORT_KEEP_TEST_DIRS=1).
+// Temporary projects are removed after each test file (kept with RETORT_KEEP_TEST_DIRS=1).
 const made: string[] = [];
-process.on('exit', () => {
+afterAll(() => {
   if (process.env.RETORT_KEEP_TEST_DIRS) return;
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 export class Project {

@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Project, ROOT } from './harness.js';
+import { SHARED_TASKS } from '../shared-data.js';
 
 const RECIPE = join(ROOT, 'recipes', 'icl-baselines.yaml');
-const SHARED_TASKS = join(ROOT, '..', 'shared', 'data', 'tasks');
 
 function averages(stdout: string): Record<string, number> {
   const out: Record<string, number> = {};

@@ -13,6 +13,7 @@ import { NgramLM } from '../../src/ml/lm/ngram.js';
 import { startLmServer } from '../../src/ml/lm/server.js';
 import { materializeTasks } from '../../src/tasks/materialize.js';
 import { runPlugin } from './ctx.js';
+import { SHARED_TASKS } from '../shared-data.js';
 
 let root: string;
 beforeAll(async () => {
@@ -121,7 +122,7 @@ describe('icl-eval on real tasks', () => {
   it('evaluates three tasks of the shared data (MC, classification, generation) with small caps', async () => {
     const tasks = join(root, 'real');
     await materializeTasks(tasks, {
-      source: { kind: 'folders', roots: ['/work/shared/data/tasks'] }, seed: 1, tasks: ['arc_e', 'rte', 'common_gen'], maxTrain: 300, maxTest: 12,
+      source: { kind: 'folders', roots: [SHARED_TASKS] }, seed: 1, tasks: ['arc_e', 'rte', 'common_gen'], maxTrain: 300, maxTest: 12,
     });
     const { runs } = await pipeline('real', tasks, { k: 4 });
     for (const [method, r] of Object.entries(runs)) {

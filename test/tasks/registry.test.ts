@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TASK_CATEGORIES, type TaskMeta, type TaskRow } from '../../src/data/task.js';
 import { listTaskFolders, loadTaskFolder } from '../../src/data/task-folder.js';
+import { SHARED_TASKS } from '../shared-data.js';
 import {
   HELD_OUT_TASKS, TASK_REGISTRY, answerOptions, answerText, labelForWord, renderDemonstration, renderQuery, taskSpecFor,
 } from '../../src/tasks/registry.js';
 
-const ROOT = '/work/shared/data/tasks';
+const ROOT = SHARED_TASKS;
 
 describe('TASK_REGISTRY', () => {
   it('has the 30 LLM-R tasks with 3/3/3/5/3/4/3/3/3 per category', () => {

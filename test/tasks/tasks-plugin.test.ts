@@ -7,8 +7,9 @@ import plugin, { type TasksParams } from '../../plugins/tasks/index.js';
 import type { PluginContext } from '../../src/plugin/api.js';
 import { listTaskFolders, loadTaskFolder } from '../../src/data/task-folder.js';
 import { readTaskIndex } from '../../src/data/task-index.js';
+import { SHARED_TASKS } from '../shared-data.js';
 
-const SHARED = '/work/shared/data/tasks';
+const SHARED = SHARED_TASKS;
 let root: string;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'retort-tasks-plugin-'));
