@@ -102,7 +102,7 @@ class TerminalDisplay implements Display {
   }
   private draw(clear = true): void {
     if (clear) this.clear();
-    const width = Math.max(40, Math.min(this.out.columns ?? 80, 120));
+    const width = Math.max(60, Math.min(this.out.columns || 100, 160)); // some terminals report 0 columns
     const lines: string[] = [];
     for (const [id, r] of [...this.running].slice(0, 12)) {
       const pct = r.total ? r.done / r.total : 0;
