@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import plugin, { type TasksParams } from '../../plugins/tasks/index.js';
-import type { PluginContext } from '../../src/plugin/api.js';
+import { runPlugin } from '../plugins/ctx.js';
 import { listTaskFolders, loadTaskFolder } from '../../src/data/task-folder.js';
 import { readTaskIndex } from '../../src/data/task-index.js';
 import { SHARED_TASKS } from '../shared-data.js';
@@ -22,25 +22,7 @@ const DEFAULTS: TasksParams = { suite: 'builtin', seed: 1, trainSize: 200, testS
 
 async function run(name: string, params: Partial<TasksParams>, inputs: Record<string, string | string[]> = {}) {
   const outDir = join(root, name);
-  const metrics: Record<string, number> = {};
-  const ctx: PluginContext<TasksParams> = {
-    params: { ...DEFAULTS, ...params },
-    inputs,
-    outDir,
-    output: (port) => {
-      const d = join(outDir, port);
-      mkdirSync(d, { recursive: true });
-      return d;
-    },
-    log: { info: () => {}, warn: () => {}, error: () => {} },
-    metric: (n, v) => void (metrics[n] = v),
-    progress: () => {},
-    signal: new AbortController().signal,
-    seed: 123,
-    node: { id: 'tasks', stage: 'tasks', key: 'k' },
-    env: {},
-  };
-  await plugin.run(ctx);
+  const { metrics } = await runPlugin(plugin, outDir, { ...DEFAULTS, ...params }, inputs);
   return { dir: join(outDir, 'tasks'), metrics };
 }
 
