@@ -73,6 +73,8 @@ describe('tracking (end to end)', () => {
     expect(res.stdout).toMatch(/warning: .*spool/i);
     const status = await p.run(['mlflow', 'status'], env);
     expect(status.stdout).toMatch(/: [1-9]\d* operation\(s\) pending/);
+    const reminded = await p.run(['run', 'r.yaml', '--plain', '--no-track', '-S', 'vars.sleep=600'], env);
+    expect(reminded.stdout).toMatch(/warning: \d+ tracking records? waiting in the spool: run `retort mlflow sync`/);
 
     await server.start();
     const sync = await p.run(['mlflow', 'sync'], env);
