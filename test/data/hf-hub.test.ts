@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DataError } from '../../src/data/errors.js';
 import { fetchHfDataset, loadHfRows, parseHfUrl } from '../../src/data/hf/index.js';
 import type { RowMapping } from '../../src/data/mapping.js';
 import type { TaskMeta } from '../../src/data/task.js';
 import { HubContractServer, type HubFile } from './hub-contract-server.js';
+import { caught } from './caught.js';
 
 const META: TaskMeta = {
   name: 'sst', category: 'sentiment', type: 'classification', metric: 'accuracy', fields: ['sentence'], labels: ['negative', 'positive'], splits: {},
@@ -47,16 +47,6 @@ afterEach(async () => {
   await server.stop();
   await rm(cache, { recursive: true, force: true });
 });
-
-async function caught(p: Promise<unknown>): Promise<DataError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(DataError);
-    return e as DataError;
-  }
-  throw new Error('expected a DataError');
-}
 
 describe('hf:// references', () => {
   it('parses owner, name, revision and path', () => {

@@ -5,10 +5,10 @@ import { gzipSync } from 'node:zlib';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDelimited, parseDelimitedObjects } from '../../src/data/csv.js';
-import { DataError } from '../../src/data/errors.js';
 import { formatOf, loadRows } from '../../src/data/loaders.js';
 import { getPath } from '../../src/data/mapping.js';
 import type { TaskMeta } from '../../src/data/task.js';
+import { caught } from './caught.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -27,16 +27,6 @@ const squad: TaskMeta = {
 const piqa: TaskMeta = {
   name: 'pq', category: 'commonsense', type: 'multiple_choice', metric: 'accuracy', fields: ['goal'], labels: [], splits: {},
 };
-
-async function caught(p: Promise<unknown>): Promise<DataError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(DataError);
-    return e as DataError;
-  }
-  throw new Error('expected a DataError');
-}
 
 describe('RFC 4180 parser', () => {
   it('handles quotes, doubled quotes, delimiters and newlines inside fields, CRLF and a BOM', () => {
