@@ -88,7 +88,6 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
     for (const d of deps) dependents.set(d, [...(dependents.get(d) ?? []), key]);
     if (deps.size === 0) ready.push(key);
   }
-  const state = new Map<string, 'ok' | 'failed'>();
   const running = new Set<Promise<void>>();
   let stopLaunching = false;
 
@@ -97,7 +96,6 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
       outcomes.set(node.spec.id, { id: node.spec.id, key, outcome, metrics: [], ...extra });
     }
     const ok = outcome === 'ran' || outcome === 'hit';
-    state.set(key, ok ? 'ok' : 'failed');
     waiting.delete(key);
     for (const dependent of dependents.get(key) ?? []) {
       if (!waiting.has(dependent)) continue;

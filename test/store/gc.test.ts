@@ -88,6 +88,19 @@ describe('gc', () => {
     expect(report.removed[0].reason).toBe('unreachable, unused for 10 days');
   });
 
+  it('with olderThanMs, a recent run that planned an entry counts as a use (batch lookups do not touch it)', async () => {
+    const { store, runsDir } = await setup();
+    const now = Date.now();
+    const [planned, forgotten] = ['planned', 'forgotten'].map(keyOf);
+    await putAt(store, planned, now - 10 * DAY);
+    await putAt(store, forgotten, now - 10 * DAY);
+    await writeRunRecord(runsDir, run('recent', now - 1 * DAY, [planned]));
+    expect((await store.lookupMany([planned, forgotten])).get(planned)?.status).toBe('hit');
+    // keepRuns 0: the record does not make the entry reachable, only recently used.
+    const report = await gc(store, runsDir, { keepRuns: 0, olderThanMs: 7 * DAY });
+    expect(removedKeys(report)).toEqual([forgotten]);
+  });
+
   it('with maxSizeBytes removes least recently used unreachable entries until the store fits', async () => {
     const { store, runsDir } = await setup();
     const now = Date.now();
