@@ -227,15 +227,27 @@ export interface Phases {
   totalMs: number; nodes: number; hits: number; toRun: number;
 }
 
+/** The engine's modules from the compiled tree (what the CLI runs), imported at run time so they can be timed. */
+async function loadEngine() {
+  const url = (p: string) => pathToFileURL(join(ENGINE_DIR, p)).href;
+  const [compile, key, plan, hash, store, scheduler] = await Promise.all([
+    import(url('graph/compile.js')) as Promise<typeof import('../src/graph/compile.js')>,
+    import(url('graph/key.js')) as Promise<typeof import('../src/graph/key.js')>,
+    import(url('graph/plan.js')) as Promise<typeof import('../src/graph/plan.js')>,
+    import(url('graph/content-hash.js')) as Promise<typeof import('../src/graph/content-hash.js')>,
+    import(url('store/store.js')) as Promise<typeof import('../src/store/store.js')>,
+    import(url('exec/scheduler.js')) as Promise<typeof import('../src/exec/scheduler.js')>,
+  ]);
+  return {
+    compileRecipe: compile.compileRecipe, computeKeys: key.computeKeys, planRecipe: plan.planRecipe,
+    ContentHasher: hash.ContentHasher, Store: store.Store, seedFor: scheduler.seedFor,
+  };
+}
+
 /** Runs in a fresh process (`--phases`): the same calls as `retort plan`/`run`, timed one by one. */
 async function phasesMain(recipePath: string, runsDir: string, mode: 'plan' | 'run'): Promise<void> {
   const t0 = performance.now();
-  const url = (p: string) => pathToFileURL(join(ENGINE_DIR, p)).href;
-  const { compileRecipe } = await import(url('graph/compile.js')) as typeof import('../src/graph/compile.js');
-  const { computeKeys } = await import(url('graph/key.js')) as typeof import('../src/graph/key.js');
-  const { planRecipe } = await import(url('graph/plan.js')) as typeof import('../src/graph/plan.js');
-  const { ContentHasher } = await import(url('graph/content-hash.js')) as typeof import('../src/graph/content-hash.js');
-  const { Store } = await import(url('store/store.js')) as typeof import('../src/store/store.js');
+  const { compileRecipe, computeKeys, planRecipe, ContentHasher, Store } = await loadEngine();
   const t1 = performance.now();
   const recipe = await compileRecipe(resolve(recipePath), { env: process.env });
   const t2 = performance.now();
@@ -273,13 +285,7 @@ function measurePhases(recipePath: string, runsDir: string, mode: 'plan' | 'run'
  * scheduler. Used when per-node processes would take too long; labelled in the output.
  */
 export async function populateInProcess(recipePath: string, runsDir: string): Promise<void> {
-  const url = (p: string) => pathToFileURL(join(ENGINE_DIR, p)).href;
-  const { compileRecipe } = await import(url('graph/compile.js')) as typeof import('../src/graph/compile.js');
-  const { computeKeys } = await import(url('graph/key.js')) as typeof import('../src/graph/key.js');
-  const { planRecipe } = await import(url('graph/plan.js')) as typeof import('../src/graph/plan.js');
-  const { ContentHasher } = await import(url('graph/content-hash.js')) as typeof import('../src/graph/content-hash.js');
-  const { Store } = await import(url('store/store.js')) as typeof import('../src/store/store.js');
-  const { seedFor } = await import(url('exec/scheduler.js')) as typeof import('../src/exec/scheduler.js');
+  const { compileRecipe, computeKeys, planRecipe, ContentHasher, Store, seedFor } = await loadEngine();
   type Metric = import('../src/track/observer.js').MetricPoint;
 
   const recipe = await compileRecipe(resolve(recipePath), { env: process.env });

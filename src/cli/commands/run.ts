@@ -58,7 +58,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   }, { min: 1, max: 1, names: 'one recipe file' });
   if (values.help) { io.stdout.write(command.help + '\n'); return EXIT.ok; }
   const jobs = intOption(values.jobs, 'jobs');
-  if (values.verify && !['stat', 'full', 'none'].includes(values.verify)) throw new UsageError(`--verify expects stat, full or none, got '${values.verify}'`);
+  if (values.verify && !['stat', 'full'].includes(values.verify)) throw new UsageError(`--verify expects stat or full, got '${values.verify}'`);
   const runsDir = runsDirOf(values['runs-dir'], io);
 
   const prepared = await prepare(positionals[0], values.set ?? [], runsDir, io);
