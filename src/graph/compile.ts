@@ -91,16 +91,17 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
   const stageIds = Object.keys(stagesDoc);
 
   // Plugins are needed to type overrides of params, so load them first (all at once).
+  // Results are taken in stage order so that errors and the plugin map do not depend on load timing.
   const plugins = new Map<string, LoadedPlugin>();
-  await Promise.all(stageIds.map(async (id) => {
-    const ref = stagesDoc[id].plugin;
-    try {
-      plugins.set(id, await loadPlugin(ref, recipeDir));
-    } catch (err) {
-      if (!(err instanceof PluginNotFound)) throw err;
-      pluginProblem(id, ref, err, recipeDir, problems);
-    }
-  }));
+  const pluginResults = await Promise.all(stageIds.map((id) => loadPlugin(stagesDoc[id].plugin, recipeDir).catch((err: unknown) => {
+    if (!(err instanceof PluginNotFound)) throw err;
+    return err;
+  })));
+  stageIds.forEach((id, i) => {
+    const result = pluginResults[i];
+    if (result instanceof PluginNotFound) pluginProblem(id, stagesDoc[id].plugin, result, recipeDir, problems);
+    else plugins.set(id, result);
+  });
   problems.throwIfAny();
 
   for (const o of parsed.overrides) {

@@ -60,13 +60,13 @@ export async function gc(store: Store, runsDir: string, opts: GcOptions): Promis
   // Runs record every key they planned: the newest such run is a use, as is a touch of `used`.
   const usedByRun = new Map<string, number>();
   for (const r of records) for (const n of r.nodes) usedByRun.set(n.key, Math.max(usedByRun.get(n.key) ?? 0, r.startedAt));
-  const entries = new Map<string, EntryInfo>();
-  await mapLimit(await store.keys(), 32, async (key) => {
+  const infos = await mapLimit(await store.keys(), 32, async (key): Promise<EntryInfo> => {
     const manifest = await store.readManifest(key);
     const size = manifest ? await store.entrySize(key, manifest) : await treeSize(store.entryDir(key));
     const lastUsed = manifest ? Math.max(await store.lastUsed(key, manifest), usedByRun.get(key) ?? 0) : 0;
-    entries.set(key, { key, manifest, size, lastUsed });
+    return { key, manifest, size, lastUsed };
   });
+  const entries = new Map(infos.map((e) => [e.key, e]));
 
   const keep = reachable(entries, await roots(store, keptRecords, opts.extraRoots ?? []));
   const activeSince = Math.min(...active.map((r) => r.startedAt));
@@ -81,11 +81,13 @@ export async function gc(store: Store, runsDir: string, opts: GcOptions): Promis
   for (const [key, reason] of keep) if (entries.has(key)) report.kept.push({ key, reason });
 
   for (const e of entries.values()) {
-    const reason = doomed.get(e.key);
-    if (reason === undefined) {
-      if (!keep.has(e.key)) report.kept.push({ key: e.key, reason: opts.maxSizeBytes !== undefined ? 'unreachable, store within size limit' : 'unreachable, recently used' });
-      continue;
+    if (!keep.has(e.key) && !doomed.has(e.key)) {
+      report.kept.push({ key: e.key, reason: opts.maxSizeBytes !== undefined ? 'unreachable, store within size limit' : 'unreachable, recently used' });
     }
+  }
+  // Removals follow the order they were chosen in (least recently used first), not listing order.
+  for (const [key, reason] of doomed) {
+    const e = entries.get(key)!;
     const outcome = opts.dryRun ? 'removed' : await store.removeEntry(e.key);
     if (outcome === 'leased') report.kept.push({ key: e.key, reason: 'unreachable, but its lease is held' });
     else if (outcome === 'removed') {

@@ -117,6 +117,17 @@ describe('gc', () => {
     expect((await store.keys()).sort()).toEqual([keys[0], keys[2]].sort());
   });
 
+  it('reports size-limit removals oldest use first, whatever order the store lists entries in', async () => {
+    const { store, runsDir } = await setup();
+    const now = Date.now();
+    // Descending key order, so the oldest use is the last key listed.
+    const keys = ['a', 'b', 'c', 'd', 'e', 'f'].map(keyOf).sort().reverse();
+    for (let i = 0; i < keys.length; i++) await putAt(store, keys[i], now - (10 - i) * DAY, 1000);
+    const one = await store.entrySize(keys[0], (await store.readManifest(keys[0]))!);
+    const report = await gc(store, runsDir, { keepRuns: 0, maxSizeBytes: one * 2 + 10 });
+    expect(report.removed.map((r) => r.key)).toEqual(keys.slice(0, 4));
+  });
+
   it('never removes an entry whose lease is held', async () => {
     const { store, runsDir } = await setup();
     const [busy, idle] = ['busy', 'idle'].map(keyOf);
