@@ -202,7 +202,12 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
   problems.throwIfAny();
   const tables = resolvedRest?.report.tables ?? [];
   tables.forEach((t, i) => {
-    if (!stageIds.includes(t.stage)) problems.at(['report', 'tables', i, 'stage'], `unknown stage '${t.stage}'`, { hint: didYouMean(t.stage, stageIds) ?? `expected one of: ${stageIds.join(', ')}` });
+    const named = Array.isArray(t.stage) ? t.stage : [t.stage];
+    named.forEach((stage, j) => {
+      if (stageIds.includes(stage)) return;
+      const path = Array.isArray(t.stage) ? ['report', 'tables', i, 'stage', j] : ['report', 'tables', i, 'stage'];
+      problems.at(path, `unknown stage '${stage}'`, { hint: didYouMean(stage, stageIds) ?? `expected one of: ${stageIds.join(', ')}` });
+    });
   });
   problems.throwIfAny();
 

@@ -28,7 +28,8 @@ export interface NodeSpec {
 
 export interface TableSpec {
   title?: string;
-  stage: string;
+  /** One stage, or several whose nodes are pooled into one table (e.g. baselines and a method). */
+  stage: string | string[];
   row?: string;
   metrics: string[];
   aggregate?: 'mean' | 'mean±std' | 'mean±se' | 'median' | 'min' | 'max' | 'last';

@@ -17,6 +17,11 @@ export function finalMetrics(points: MetricPoint[]): Map<string, number> {
   return new Map([...best].map(([k, p]) => [k, p.value]));
 }
 
+/** The stages a table pools its rows from. */
+export function tableStages(spec: TableSpec): string[] {
+  return Array.isArray(spec.stage) ? spec.stage : [spec.stage];
+}
+
 export function rowLabel(spec: NodeSpec, row: string | undefined): string {
   const expr = row ?? (spec.itemKey !== undefined ? 'item' : spec.iteration !== undefined ? 'iter' : 'node');
   if (expr === 'node') return spec.id;
@@ -107,7 +112,7 @@ export async function collectTableRows(recipe: CompiledRecipe, plan: Plan, store
   outcomes?: Map<string, { outcome: string; metrics: MetricPoint[] }>): Promise<TableData[]> {
   const tables: TableData[] = [];
   for (const spec of recipe.tables) {
-    const ids = recipe.stages.get(spec.stage) ?? [];
+    const ids = tableStages(spec).flatMap((stage) => recipe.stages.get(stage) ?? []);
     const nodes = await Promise.all(ids.map(async (id) => {
       const planned = plan.nodes.get(id)!;
       const o = outcomes?.get(id);

@@ -1,6 +1,6 @@
 // Renders table data as Markdown, CSV, LaTeX or HTML.
 import type { TableSpec } from '../graph/types.js';
-import type { Cell, TableData } from './collect.js';
+import { tableStages, type Cell, type TableData } from './collect.js';
 
 export type Format = NonNullable<TableSpec['formats']>[number];
 
@@ -28,7 +28,7 @@ export function renderTable(t: TableData, format: Format): string {
   const digits = t.spec.digits ?? 2;
   const header = [t.spec.transpose ? 'metric' : (t.spec.row ?? '').split('.').pop() ?? '', ...t.columns];
   const body = t.rows.map((r) => [r.label, ...r.cells.map((c) => cellText(c, digits, format))]);
-  const title = t.spec.title ?? `${t.spec.stage}`;
+  const title = t.spec.title ?? tableStages(t.spec).join(' + ');
   const note = t.missing.length ? `(no results yet for: ${t.missing.join(', ')})` : '';
   switch (format) {
     case 'csv':

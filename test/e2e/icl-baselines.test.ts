@@ -18,7 +18,7 @@ describe('the main job: ICL baselines (end to end)', () => {
     const res = await p.run(['run', RECIPE, '--quiet', '--plain']);
     expect(res.code, res.stdout + res.stderr).toBe(0);
     expect(res.stdout).toContain('6 ran, 0 cached, 0 failed');
-    expect(res.stdout).toMatch(/\| item\s+\| close_qa \| commonsense \| coreference \|\s+nli \| paraphrase \| reading_comprehension \| sentiment \| data_to_text \| summarize \| average \|/);
+    expect(res.stdout).toMatch(/\| method\s+\| close_qa \| commonsense \| coreference \|\s+nli \| paraphrase \| reading_comprehension \| sentiment \| data_to_text \| summarize \| average \|/);
     const avg = averages(res.stdout);
     expect(Object.keys(avg).sort()).toEqual(['bm25', 'random', 'zero-shot']);
     // Demonstrations help, relevant ones most: the ordering the LLM-R paper reports.
@@ -30,6 +30,12 @@ describe('the main job: ICL baselines (end to end)', () => {
     const again = await p.run(['run', RECIPE, '--quiet', '--plain']);
     expect(again.stdout).toContain('nothing to do: every node was cached');
     expect(averages(again.stdout)).toEqual(avg);
+
+    // The baselines read no retrieval candidates: a BM25 change re-runs retrieval and its evaluation only.
+    const plan = await p.run(['plan', RECIPE, '--json', '-S', 'stages.bm25.params.k1=1.5']);
+    expect(plan.code, plan.stderr).toBe(0);
+    const misses = (JSON.parse(plan.stdout) as { id: string; status: string }[]).filter((n) => n.status === 'miss').map((n) => n.id);
+    expect(misses.sort()).toEqual(['bm25', 'retrieved']);
   }, 120_000);
 
   it.skipIf(!existsSync(SHARED_TASKS))('runs on three real tasks with small caps', async () => {

@@ -358,6 +358,13 @@ const CASES: Case[] = [
     hint: "did you mean 'summary'?",
   },
   {
+    file: "report-unknown-stage-in-list.yaml",
+    error: "report-unknown-stage-in-list.yaml:11:23: error: unknown stage 'sumary'",
+    keyPath: "report.tables[0].stage[1]",
+    underline: "sumary",
+    hint: "did you mean 'summary'?",
+  },
+  {
     file: "selector-on-single-stage.yaml",
     error: "selector-on-single-stage.yaml:8:13: error: stage 'sample' has no instances to select from: it has neither `foreach` nor `repeat`",
     keyPath: "stages.summary.inputs.data",
@@ -386,6 +393,12 @@ const CASES: Case[] = [
     keyPath: "report.tables[0]",
     underline: "stage: sample",
     hint: "expected metrics: Metric names or globs (a * matches any text; the matched part becomes the column label).",
+  },
+  {
+    file: "table-stage-not-a-name.yaml",
+    error: "table-stage-not-a-name.yaml:7:14: error: expected a string or a list, got a mapping",
+    keyPath: "report.tables[0].stage",
+    underline: "{ name: sample }",
   },
   {
     file: "unknown-input-port.yaml",
