@@ -6,7 +6,7 @@ import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { definePlugin } from '../../src/plugin/api.js';
+import { definePlugin, NodeFailure } from '../../src/plugin/api.js';
 import { listTaskFolders, loadTaskFolder, type LoadedTask } from '../../src/data/task-folder.js';
 import { TASK_CATEGORIES } from '../../src/data/task.js';
 import { openLanguageModel } from '../../src/ml/lm/load.js';
@@ -68,7 +68,7 @@ export default definePlugin<IclEvalParams>({
   async run(ctx) {
     const p = ctx.params;
     const candidatesDir = ctx.inputs.candidates as string | undefined;
-    if (p.method === 'bm25' && candidatesDir === undefined) throw new Error('method "bm25" needs the candidates input (connect the bm25 stage\'s candidates output)');
+    if (p.method === 'bm25' && candidatesDir === undefined) throw new NodeFailure('method "bm25" needs the candidates input (connect the bm25 stage\'s candidates output)');
     // An API key must not enter the node key (it does not change results), so it is read from the
     // process environment rather than declared.
     const lm = await openLanguageModel(ctx.inputs.lm as string, { env: process.env });

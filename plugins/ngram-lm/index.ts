@@ -3,7 +3,7 @@
 
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import { definePlugin } from '../../src/plugin/api.js';
+import { definePlugin, NodeFailure } from '../../src/plugin/api.js';
 import { writeLmDescriptor } from '../../src/ml/lm/load.js';
 import { NgramLM } from '../../src/ml/lm/ngram.js';
 import { demonstrationTexts } from '../../src/ml/lm/train-texts.js';
@@ -48,7 +48,7 @@ export default definePlugin<NgramLmParams>({
   async run(ctx) {
     const p = ctx.params;
     const { texts, perTask } = await demonstrationTexts(ctx.inputs.tasks as string, { maxRowsPerTask: p.maxRowsPerTask });
-    if (texts.length === 0) throw new Error(`no train rows under ${ctx.inputs.tasks as string}: the LM needs at least one task with a train split`);
+    if (texts.length === 0) throw new NodeFailure(`no train rows under ${ctx.inputs.tasks as string}: the LM needs at least one task with a train split`);
     ctx.log.info(`training a ${p.order}-gram model on ${texts.length} demonstrations of ${Object.keys(perTask).length} tasks`);
     const lm = NgramLM.train(texts, {
       order: p.order, lowercase: p.lowercase, maxVocab: p.maxVocab, minCount: p.minCount, discount: p.discount, lambda: p.lambda, mu: p.mu,

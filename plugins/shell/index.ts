@@ -1,6 +1,6 @@
 // Runs a shell command as a node: inputs and the output folder come in as environment variables.
 import { spawn } from 'node:child_process';
-import { definePlugin } from '../../src/plugin/api.js';
+import { definePlugin, NodeFailure } from '../../src/plugin/api.js';
 
 interface ShellParams { command: string; shell: string }
 
@@ -47,7 +47,7 @@ export default definePlugin<ShellParams>({
       child.on('error', reject);
       child.on('close', (code, signal) => {
         if (code === 0) resolve();
-        else reject(new Error(signal ? `command killed by ${signal}` : `command exited with code ${code}`));
+        else reject(new NodeFailure(signal ? `command killed by ${signal}` : `command exited with code ${code}`));
       });
     });
   },

@@ -1,7 +1,7 @@
 // Summary statistics of a numeric field of JSON Lines data, recorded as metrics.
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { definePlugin } from '../../src/plugin/api.js';
+import { definePlugin, NodeFailure } from '../../src/plugin/api.js';
 
 interface StatsParams { field: string; quantiles: number[] }
 
@@ -42,11 +42,11 @@ export default definePlugin<StatsParams>({
         lineNo++;
         if (!line.trim()) continue;
         const v = (JSON.parse(line) as Record<string, unknown>)[ctx.params.field];
-        if (typeof v !== 'number') throw new Error(`${file}:${lineNo}: field '${ctx.params.field}' is not a number`);
+        if (typeof v !== 'number') throw new NodeFailure(`${file}:${lineNo}: field '${ctx.params.field}' is not a number`);
         values.push(v);
       }
     }
-    if (values.length === 0) throw new Error('no values to summarise');
+    if (values.length === 0) throw new NodeFailure('no values to summarise');
     const n = values.length;
     const mean = values.reduce((s, v) => s + v, 0) / n;
     const std = n > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)) : 0;

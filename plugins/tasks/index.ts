@@ -1,7 +1,7 @@
 // The `tasks` stage: a directory of task folders (plus index.json) for downstream stages, from
 // the built-in generated suite or from task folders given on the `data` input.
 
-import { definePlugin } from '../../src/plugin/api.js';
+import { definePlugin, NodeFailure } from '../../src/plugin/api.js';
 import { materializeTasks } from '../../src/tasks/materialize.js';
 
 export interface TasksParams {
@@ -47,7 +47,7 @@ export default definePlugin<TasksParams>({
     const data = ctx.inputs.data;
     const dataRoots = data === undefined ? [] : Array.isArray(data) ? data : [data];
     if (p.suite === 'builtin' && (dataRoots.length > 0 || (p.folders?.length ?? 0) > 0)) {
-      throw new Error('the "data" input and "folders" are only read with suite: folders');
+      throw new NodeFailure('the "data" input and "folders" are only read with suite: folders');
     }
     const out = ctx.output('tasks');
     const entries = await materializeTasks(out, {

@@ -1,6 +1,8 @@
 // Errors a user can cause with bad data: always located, printed as `file:line: message`.
 
-export class DataError extends Error {
+import { NodeFailure } from '../plugin/api.js';
+
+export class DataError extends NodeFailure {
   readonly file: string;
   /** 1-based line number; 0 when the problem concerns the whole file. */
   readonly line: number;

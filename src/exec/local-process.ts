@@ -34,13 +34,17 @@ export function runInProcess(job: NodeJob, cb: ProcessCallbacks, opts: { signal:
     };
     pipeLines(child.stdout, 'info');
     pipeLines(child.stderr, 'error');
+    // A multi-line message (a stack trace, a table) is stored and shown a line at a time, each with its node.
+    const logLines = (level: 'info' | 'warn' | 'error', text: string) => {
+      for (const line of text.replace(/\n+$/, '').split('\n')) cb.onLog(level, line);
+    };
     child.on('message', (msg: FromChild) => {
       switch (msg.type) {
-        case 'log': cb.onLog(msg.level, msg.message); break;
+        case 'log': logLines(msg.level, msg.message); break;
         case 'metric': cb.onMetric(msg.name, msg.value, msg.step, msg.timestamp); break;
         case 'progress': cb.onProgress(msg.done, msg.total); break;
         case 'done': outcome = { ok: true, cancelled: false }; break;
-        case 'failed': failure = msg.message; if (msg.detail) cb.onLog('error', msg.detail); break;
+        case 'failed': failure = msg.message; if (msg.detail) logLines('error', msg.detail); break;
       }
     });
     const onAbort = () => {

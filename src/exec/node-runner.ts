@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { PluginContext, PluginDefinition } from '../plugin/api.js';
+import { isExpectedFailure, NodeFailure, type PluginContext, type PluginDefinition } from '../plugin/api.js';
 import type { FromChild, NodeJob, ToChild } from './protocol.js';
 
 const send = (msg: FromChild): Promise<void> => new Promise((resolve) => {
@@ -30,12 +30,13 @@ async function start(job: NodeJob): Promise<void> {
     if (job.plugin.kind === 'command') await runCommand(job);
     else await runModule(job);
     const missing = Object.entries(job.plugin.outputs).filter(([port, spec]) => !spec.optional && !existsDir(join(job.outDir, port))).map(([port]) => port);
-    if (missing.length) throw new Error(`the plugin did not write output port${missing.length > 1 ? 's' : ''} ${missing.map((p) => `'${p}'`).join(', ')}`);
+    if (missing.length) throw new NodeFailure(`the plugin did not write output port${missing.length > 1 ? 's' : ''} ${missing.map((p) => `'${p}'`).join(', ')}`);
     await send({ type: 'done' });
     process.exit(0);
   } catch (err) {
     const e = err as Error;
-    await send({ type: 'failed', message: controller.signal.aborted ? 'cancelled' : (e?.message ?? String(err)), detail: e?.stack });
+    const cancelled = controller.signal.aborted;
+    await send({ type: 'failed', message: cancelled ? 'cancelled' : (e?.message ?? String(err)), detail: cancelled || isExpectedFailure(err) ? undefined : e?.stack });
     process.exit(1);
   }
 }
@@ -111,7 +112,7 @@ async function runCommand(job: NodeJob): Promise<void> {
   });
   const [result] = await Promise.all([child, readLines(child.stdout, 'info'), readLines(child.stderr, 'error')]);
   if (controller.signal.aborted) throw new Error('cancelled');
-  if (result.failed) throw new Error(result.signal ? `command killed by ${result.signal}` : `command exited with code ${result.exitCode}`);
+  if (result.failed) throw new NodeFailure(result.signal ? `command killed by ${result.signal}` : `command exited with code ${result.exitCode}`);
 }
 
 function handleLine(line: string, level: 'info' | 'error', ctx: PluginContext): void {

@@ -56,6 +56,24 @@ export interface PluginDefinition<P = any> {
   run(ctx: PluginContext<P>): Promise<void> | void;
 }
 
+/**
+ * A failure the user can act on from its message alone (bad data, a command that exited non-zero, a
+ * missing input): the node fails with the message and no stack trace. Any other exception is shown
+ * with its stack, since it points at a bug in the plugin.
+ */
+export class NodeFailure extends Error {
+  /** Checked by name as well as class, since a plugin package may bring its own copy of this module. */
+  readonly expected = true;
+  constructor(message: string) {
+    super(message);
+    this.name = 'NodeFailure';
+  }
+}
+
+export function isExpectedFailure(err: unknown): boolean {
+  return err instanceof NodeFailure || (typeof err === 'object' && err !== null && (err as { expected?: unknown }).expected === true);
+}
+
 export function definePlugin<P = Record<string, unknown>>(def: PluginDefinition<P>): PluginDefinition<P> {
   return def;
 }

@@ -127,15 +127,23 @@ stages:
   after-good:
     plugin: ./plugins/count
     inputs: { in: "\${stages.good.outputs.out}" }
+  command-fails:
+    plugin: shell
+    params: { command: "echo trying; exit 4" }
 `);
     const res = await p.run(['run', 'r.yaml', '--no-track', '--keep-going', '-j', '2', '--plain']);
     expect(res.code).toBe(1);
     expect(res.stdout).toMatch(/\[failed\] bad.*bad failed on purpose/);
+    // An exception in plugin code is shown with its stack; a failure the user caused is its message alone.
+    expect(res.stdout).toMatch(/ bad \| +at .*index\.mjs/);
+    expect(res.stdout).toMatch(/\[failed\] command-fails.*command exited with code 4/);
+    expect(res.stdout).toMatch(/command-fails \| trying/);
+    expect(res.stdout).not.toMatch(/command-fails \| +at /);
     expect(res.stdout).toMatch(/\[failed\] crash.*exited with code 3/);
     expect(res.stdout).toMatch(/\[skipped\] after-bad: upstream bad failed/);
     expect(res.stdout).toMatch(/\[ran\] after-good/);
     p.resetExecutions();
-    const again = await p.run(['run', 'r.yaml', '--no-track', '--keep-going', '-S', 'vars.fail=false', '-S', 'stages.crash.params.crash=none']);
+    const again = await p.run(['run', 'r.yaml', '--no-track', '--keep-going', '-S', 'vars.fail=false', '-S', 'stages.crash.params.crash=none', '-S', 'stages.command-fails.params.command=true']);
     expect(again.code, again.stdout + again.stderr).toBe(0);
     expect(p.executions().sort()).toEqual(['after-bad', 'bad', 'crash']);
   });
