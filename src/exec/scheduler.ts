@@ -228,7 +228,7 @@ async function runOne(node: PlannedNode, store: Store, opts: ExecuteOptions, env
     }, { replace: node.reason?.kind === 'forced' });
   } catch (err) {
     await store.abort(staging).catch(() => undefined);
-    const error = `could not store the result: ${(err as Error).message}`;
+    const error = `could not store the result: ${storeErrorText(err, store)}`;
     display.nodeEnded(node.spec.id, 'failed', error);
     await observer.nodeFinished(info, { status: 'failed', metrics, startedAt, endedAt, error });
     return { status: 'failed', durationMs: endedAt - startedAt, error, metrics };
@@ -236,6 +236,14 @@ async function runOne(node: PlannedNode, store: Store, opts: ExecuteOptions, env
   display.nodeEnded(node.spec.id, 'ran');
   await observer.nodeFinished(info, { status: 'ok', metrics, startedAt, endedAt, artifactDir: store.entryDir(manifest.key) });
   return { status: 'ok', durationMs: endedAt - startedAt, metrics };
+}
+
+/** Says what a user can do about the common file-system failures; anything else as the system put it. */
+function storeErrorText(err: unknown, store: Store): string {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return `no space left on the device of the store (${store.root}); free some (retort gc) and run again`;
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return `the store (${store.root}) is not writable: ${(err as Error).message}`;
+  return (err as Error).message;
 }
 
 function resolveInputs(node: PlannedNode, store: Store): Record<string, string | string[]> {
