@@ -10,6 +10,10 @@ import type { Display, Outcome } from './display.js';
 import { runInProcess } from './local-process.js';
 import type { NodeJob } from './protocol.js';
 
+export type ReplayMode = 'tail' | 'all' | 'none';
+/** Lines of a cached node's log shown by default. */
+export const REPLAY_TAIL_LINES = 5;
+
 export interface ExecuteOptions {
   store: Store;
   runId: string;
@@ -21,7 +25,8 @@ export interface ExecuteOptions {
   display: Display;
   env?: NodeJS.ProcessEnv;
   /** Replay stored logs of cache hits. */
-  replayLogs?: boolean;
+  /** Logs of cached nodes: all lines, the last REPLAY_TAIL_LINES, or none (default). */
+  replayLogs?: ReplayMode;
 }
 
 export interface NodeOutcome { id: string; key: string; outcome: Outcome; durationMs?: number; error?: string; metrics: MetricPoint[] }
@@ -53,7 +58,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
     const node = plan.nodes.get(id)!;
     if (node.status !== 'hit' || !node.manifest) continue;
     outcomes.set(id, { id, key: node.key, outcome: 'hit', metrics: node.manifest.metrics, durationMs: 0 });
-    if (opts.replayLogs) await replayLog(store, node, display);
+    if (opts.replayLogs && opts.replayLogs !== 'none') await replayLog(store, node, display, opts.replayLogs);
     display.nodeEnded(id, 'hit');
     await observer.nodeCached(nodeInfo(node), node.manifest.tracking, node.manifest.metrics);
   }
@@ -262,12 +267,16 @@ function resolveInputs(node: PlannedNode, store: Store): Record<string, string |
   return out;
 }
 
-async function replayLog(store: Store, node: PlannedNode, display: Display): Promise<void> {
+async function replayLog(store: Store, node: PlannedNode, display: Display, mode: 'tail' | 'all'): Promise<void> {
   const { readFile } = await import('node:fs/promises');
   let text = '';
   try { text = await readFile(store.logPath(node.key), 'utf8'); } catch { return; }
-  for (const line of text.split('\n')) {
-    if (!line) continue;
+  const lines = text.split('\n').filter(Boolean);
+  // A long log would bury the run's own output: by default say how to read the rest instead.
+  const shown = mode === 'all' ? lines : lines.slice(-REPLAY_TAIL_LINES);
+  const hidden = lines.length - shown.length;
+  if (hidden > 0) display.nodeLog(node.spec.id, 'info', `… ${hidden} earlier line${hidden > 1 ? 's' : ''} (retort show ${node.key.slice(0, 12)} --log)`, true);
+  for (const line of shown) {
     const m = /^\S+ (INFO|WARN|ERROR)\s+(.*)$/.exec(line);
     display.nodeLog(node.spec.id, (m?.[1].toLowerCase() ?? 'info') as 'info', m ? m[2] : line, true);
   }

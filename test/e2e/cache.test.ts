@@ -206,4 +206,26 @@ stages:
     const res = await p.run(['run', 'r.yaml', '--no-track', '--plain']);
     expect(res.stdout).toContain('a (cached) | computing a: total 3');
   });
+
+  it('a long log is replayed as its tail with a pointer to the rest; --logs all and none', async () => {
+    const p = new Project();
+    p.write('r.yaml', 'stages:\n  talk: { plugin: shell, params: { command: "for i in 1 2 3 4 5 6 7 8; do echo line $i; done" } }\n');
+    await p.run(['run', 'r.yaml', '--no-track']);
+    const tail = await p.run(['run', 'r.yaml', '--no-track', '--plain']);
+    const pointer = /talk \(cached\) \| … 3 earlier lines \(retort show ([0-9a-f]{12}) --log\)/.exec(tail.stdout);
+    expect(pointer, tail.stdout).not.toBeNull();
+    expect(tail.stdout).toContain('talk (cached) | line 4');
+    expect(tail.stdout).toContain('talk (cached) | line 8');
+    expect(tail.stdout).not.toContain('| line 3');
+    const shown = await p.run(['show', pointer![1], '--log']);
+    expect(shown.stdout).toContain('line 1');
+    const all = await p.run(['run', 'r.yaml', '--no-track', '--plain', '--logs', 'all']);
+    expect(all.stdout).toContain('talk (cached) | line 1');
+    expect(all.stdout).not.toContain('earlier line');
+    const none = await p.run(['run', 'r.yaml', '--no-track', '--plain', '--logs', 'none']);
+    expect(none.stdout).not.toContain('| line');
+    const bad = await p.run(['run', 'r.yaml', '--logs', 'some']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--logs expects tail, all or none, got 'some'");
+  });
 });

@@ -3,7 +3,7 @@ import { planRecipe } from '../../graph/plan.js';
 import { renderTables } from '../../report/render.js';
 import { collectTableRows } from '../../report/collect.js';
 import { createDisplay } from '../../exec/display.js';
-import { executePlan } from '../../exec/scheduler.js';
+import { executePlan, REPLAY_TAIL_LINES, type ReplayMode } from '../../exec/scheduler.js';
 import { writeRunRecord, type RunRecord } from '../../store/runs.js';
 import type { RunObserver, TrackConfig } from '../../track/observer.js';
 import { createRunObserver, pendingSpoolWarning } from '../tracking.js';
@@ -30,6 +30,7 @@ Options:
       --no-track         do not log to MLflow
       --verify MODE      how hits are checked: stat (default) or full (re-hash every file)
       --quiet            do not print node logs
+      --logs MODE        logs of cached nodes: tail (default: their last ${REPLAY_TAIL_LINES} lines), all, none
       --plain            plain lines even on a terminal
       --runs-dir DIR     where the store, run records and local MLflow store live (default: ./runs)
 
@@ -54,11 +55,13 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
     'no-track': { type: 'boolean' },
     verify: { type: 'string' },
     quiet: { type: 'boolean' },
+    logs: { type: 'string' },
     plain: { type: 'boolean' },
   }, { min: 1, max: 1, names: 'one recipe file' });
   if (values.help) { io.stdout.write(command.help + '\n'); return EXIT.ok; }
   const jobs = intOption(values.jobs, 'jobs');
   if (values.verify && !['stat', 'full'].includes(values.verify)) throw new UsageError(`--verify expects stat or full, got '${values.verify}'`);
+  if (values.logs && !['tail', 'all', 'none'].includes(values.logs)) throw new UsageError(`--logs expects tail, all or none, got '${values.logs}'`);
   const runsDir = runsDirOf(values['runs-dir'], io);
 
   const prepared = await prepare(positionals[0], values.set ?? [], runsDir, io);
@@ -115,7 +118,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   try {
     result = await executePlan(plan, {
       store, runId, recipeName: recipe.name, jobs, keepGoing: values['keep-going'], signal: controller.signal,
-      observer, display, env: io.env, replayLogs: !values.quiet,
+      observer, display, env: io.env, replayLogs: values.quiet ? 'none' : (values.logs as ReplayMode | undefined) ?? 'tail',
     });
   } finally {
     display.finish();
