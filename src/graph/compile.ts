@@ -1,15 +1,18 @@
 // Compiles a loaded recipe into nodes: overrides, vars, plugins, foreach/repeat expansion, params and inputs.
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, dirname, extname, resolve } from 'node:path';
 import { loadPlugin, PluginNotFound, type LoadedPlugin } from '../plugin/registry.js';
-import { narrowLocation, RecipeError, type Diagnostic, type SourceLocation } from '../recipe/diagnostic.js';
+import { RecipeError, type Diagnostic } from '../recipe/diagnostic.js';
 import { InterpolationError, interpolateValue, isStageRef, resolveVars, type Resolved, type Scope, type StageRef } from '../recipe/interpolate.js';
-import { loadRecipe, parseYaml, type Plain } from '../recipe/load.js';
+import { loadRecipe, type Plain } from '../recipe/load.js';
 import { applyOverride, parseOverrides } from '../recipe/overrides.js';
-import { formatKeyPath, type KeyPath, type SourceMap } from '../recipe/source-map.js';
+import { formatKeyPath, type KeyPath } from '../recipe/source-map.js';
 import { validateWithSchema } from '../recipe/validate.js';
 import { closest, didYouMean } from '../util/suggest.js';
+import { pluginProblem } from './plugin-problem.js';
+import { Problems } from './problems.js';
 import { recipeSchema, stageSchema } from './recipe-schema.js';
+import { topologicalOrder } from './topological-order.js';
 import type { CompiledRecipe, InputRef, NodeInput, NodeSpec, Resources, TableSpec } from './types.js';
 
 export interface CompileOptions {
@@ -33,45 +36,6 @@ interface Instance {
   item?: Plain;
   itemKey?: string;
   iteration?: number;
-}
-
-/** Collects diagnostics; throws them together at the end of a phase. */
-class Problems {
-  readonly list: Diagnostic[] = [];
-  /** Where to point when nothing closer is known: every diagnostic has a location. */
-  readonly fallback: SourceLocation;
-  constructor(readonly sources: SourceMap, file: string) {
-    this.fallback = { file, line: 1, col: 1 };
-  }
-  at(path: KeyPath, message: string, extra: Partial<Diagnostic> = {}, atKey = false): void {
-    const entry = this.sources.get(path) ?? this.sources.nearest(path);
-    this.list.push({ message, keyPath: formatKeyPath(path), location: (atKey ? entry?.key : undefined) ?? entry?.value ?? this.fallback, includedFrom: entry?.includedFrom, ...extra });
-  }
-  /** An interpolation error of the string at `path`: the caret goes under the ${…} at fault. */
-  interpolation(path: KeyPath, err: InterpolationError, raw: string | undefined, suffix?: string): void {
-    const at = [...path, ...err.path];
-    const entry = this.sources.get(at) ?? this.sources.nearest(at);
-    let location = entry?.value ?? this.fallback;
-    if (raw !== undefined && err.span && entry === this.sources.get(at)) location = narrowLocation(location, raw, err.span);
-    this.list.push({
-      message: err.message + (suffix ? ` ${suffix}` : ''), keyPath: formatKeyPath(at), location, includedFrom: entry?.includedFrom,
-      hint: err.hint, raw, resolved: err.partial,
-    });
-  }
-  add(d: Diagnostic[]): void { this.list.push(...d); }
-  throwIfAny(): void {
-    if (!this.list.length) return;
-    // The same fault in every instance of a foreach/repeat stage is said once (with the first instance).
-    const seen = new Set<string>();
-    const unique = this.list.filter((d) => {
-      const where = d.location ? `${d.location.file}:${d.location.line}:${d.location.col}` : '';
-      const id = `${where}\u0000${d.keyPath ?? ''}\u0000${d.message.replace(/ \((foreach item '[^']*'|iteration \d+)\)$/, '')}`;
-      if (seen.has(id)) return false;
-      seen.add(id);
-      return true;
-    });
-    throw new RecipeError(unique);
-  }
 }
 
 export async function compileRecipe(file: string, opts: CompileOptions = {}): Promise<CompiledRecipe> {
@@ -446,77 +410,4 @@ function refsFor(ref: StageRef, stage: string, inst: Instance, instances: Map<st
   }
   if (list.length === 1 || list[0]?.iteration !== undefined) return [{ kind: 'node', node: list[list.length - 1].id, port: ref.port }];
   return list.map((i) => ({ kind: 'node', node: i.id, port: ref.port }));
-}
-
-/** A plugin that cannot be loaded, said relative to the recipe and pointing where the fault is. */
-function pluginProblem(stage: string, ref: string, err: PluginNotFound, recipeDir: string, problems: Problems): void {
-  const path = ['stages', stage, 'plugin'];
-  const isFolder = ref.startsWith('.') || isAbsolute(ref);
-  const dir = resolve(recipeDir, ref);
-  const manifest = join(dir, 'plugin.yaml');
-  if (isFolder && existsSync(manifest)) {
-    // A YAML syntax error in plugin.yaml: point into plugin.yaml itself.
-    try {
-      parseYaml(readFileSync(manifest, 'utf8'), manifest);
-    } catch (syntax) {
-      if (!(syntax instanceof RecipeError)) throw syntax;
-      const entry = problems.sources.get(path);
-      for (const d of syntax.diagnostics) {
-        problems.add([{ ...d, related: [...(d.related ?? []), { message: `plugin of stage '${stage}'`, location: entry?.value ?? problems.fallback }] }]);
-      }
-      return;
-    }
-  }
-  const reason = err.reason.split(dir).join(ref);
-  if (!isFolder && err.candidates.length) {
-    problems.at(path, reason, {
-      hint: didYouMean(ref, err.candidates) ?? `expected one of the built-in plugins: ${err.candidates.join(', ')}`,
-      notes: ['a plugin is a built-in id, a folder path (./my-plugin) or an installed npm package; `retort plugins` lists the built-in ones'],
-    });
-    return;
-  }
-  const invalid = /^(.*?) is not a valid plugin: (.*)$/.exec(reason);
-  if (invalid) {
-    problems.at(path, `invalid plugin '${ref}': ${invalid[2]}`, { hint: 'expected the module to export default definePlugin({ id, version, params, outputs, run })', notes: [`loaded ${err.reason.match(/\((\/[^)]*)\)/)?.[1] ?? dir}`] });
-    return;
-  }
-  if (reason.startsWith(`${ref}/plugin.yaml: `)) {
-    problems.at(path, `invalid plugin.yaml of plugin '${ref}': ${reason.slice(ref.length + 'plugin.yaml: '.length + 1)}`, {
-      hint: 'expected plugin.yaml with id, version, command and outputs (and optionally params, inputs, env)', notes: [`read ${manifest}`],
-    });
-    return;
-  }
-  const hint = /does not exist/.test(reason)
-    ? "expected a folder (relative to the recipe's folder) holding plugin.yaml (a command plugin) or index.js (a module plugin)"
-    : /has no plugin\.yaml/.test(reason) ? 'expected plugin.yaml (a command plugin), or index.js / index.mjs exporting definePlugin({...})' : undefined;
-  problems.at(path, reason, { hint, notes: isFolder ? [`looked in ${dir}`] : undefined });
-}
-
-function topologicalOrder(nodes: Map<string, NodeSpec>, problems: Problems): string[] {
-  const order: string[] = [];
-  const state = new Map<string, 1 | 2>();
-  const stack: string[] = [];
-  const visit = (id: string): boolean => {
-    const s = state.get(id);
-    if (s === 2) return true;
-    if (s === 1) {
-      const cycle = [...stack.slice(stack.indexOf(id)), id];
-      const stagesInCycle = cycle.map((n) => nodes.get(n)!.stage);
-      const first = nodes.get(cycle[0])!;
-      const port = Object.entries(first.inputs).find(([, v]) => [v].flat().some((r) => r.kind === 'node' && r.node === cycle[1]))?.[0];
-      problems.at(['stages', first.stage, 'inputs', ...(port ? [port] : [])], `dependency cycle: ${stagesInCycle.join(' → ')} (each stage consumes the outputs of the next)`, {
-        hint: 'expected stages to form a DAG: a stage cannot consume its own outputs, directly or through other stages (for iterations use `repeat` with ${prev.outputs.<port>})',
-      });
-      return false;
-    }
-    state.set(id, 1);
-    stack.push(id);
-    for (const up of nodes.get(id)!.upstream) if (!visit(up)) return false;
-    stack.pop();
-    state.set(id, 2);
-    order.push(id);
-    return true;
-  };
-  for (const id of nodes.keys()) if (!visit(id)) break;
-  return order;
 }

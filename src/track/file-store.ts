@@ -18,8 +18,6 @@ const FILE_WRITES_AT_ONCE = 16;
 
 const STATUS_CODE: Record<RunStatus, number> = { RUNNING: 1, SCHEDULED: 2, FINISHED: 3, FAILED: 4, KILLED: 5 };
 const SOURCE_TYPE_LOCAL = 4;
-/** Sub-directories of an experiment that are never runs. */
-const RESERVED = new Set(['tags', 'datasets', 'traces', 'models']);
 
 export interface FileStoreOptions {
   now?: () => number;
