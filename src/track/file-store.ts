@@ -2,7 +2,7 @@
 // (MLFLOW_ALLOW_FILE_STORE=true on MLflow ≥3.13) and `mlflow migrate-filestore` converts to SQLite.
 // Layout and formats: research/mlflow.md §3.
 
-import { randomInt, randomUUID } from 'node:crypto';
+import { createHash, randomInt, randomUUID } from 'node:crypto';
 import { copyFile, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -63,7 +63,7 @@ export class FileStoreBackend implements TrackingBackend {
     if (cached) return cached;
     let id = await this.findExperiment(name);
     if (!id) {
-      id = this.opts.newExperimentId?.() ?? (await this.freshExperimentId());
+      id = this.opts.newExperimentId?.() ?? (await this.freshExperimentId(name));
       await this.writeExperiment(id, name);
     }
     this.experimentIds.set(name, id);
@@ -81,13 +81,21 @@ export class FileStoreBackend implements TrackingBackend {
     return undefined;
   }
 
-  /** 18 random digits, like MLflow's _generate_unique_integer_id (kept as a string everywhere). */
-  private async freshExperimentId(): Promise<string> {
+  /**
+   * 18 digits, like MLflow's _generate_unique_integer_id (kept as a string everywhere). The first
+   * choice is derived from the name, so that two processes creating the same experiment at once
+   * agree on one folder instead of making two experiments with one name; random if that is taken.
+   */
+  private async freshExperimentId(name: string): Promise<string> {
+    const digest = createHash('sha256').update(`retort experiment\u0000${name}`).digest();
+    let id = String(1 + (digest[0] % 9));
+    for (let i = 1; i < 18; i++) id += String(digest[i] % 10);
     for (;;) {
-      let id = String(randomInt(1, 10));
+      // A folder without meta.yaml is another process creating this same experiment: share it.
+      const meta = await readMeta(join(this.root, id, 'meta.yaml'));
+      if (!meta || (meta.name === name && (meta.lifecycle_stage ?? 'active') === 'active')) return id;
+      id = String(randomInt(1, 10));
       for (let i = 0; i < 17; i++) id += String(randomInt(0, 10));
-      const taken = await stat(join(this.root, id)).then(() => true, () => false);
-      if (!taken) return id;
     }
   }
 

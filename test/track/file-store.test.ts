@@ -1,6 +1,6 @@
 // Golden tests of the FileStore layout Retort writes without a tracking server (research/mlflow.md §3).
 
-import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -128,6 +128,25 @@ describe('FileStore layout', () => {
     expect(await readdir(root)).not.toContain('0');
     const fresh = await again.experimentId('other');
     expect(fresh).toMatch(/^[1-9]\d{17}$/);
+  });
+
+  it('processes creating one experiment at once agree on one folder; a deleted namesake is left alone', async () => {
+    const root = join(tmp, 'mlruns');
+    const stores = Array.from({ length: 4 }, () => new FileStoreBackend(root));
+    const ids = await Promise.all(stores.map((s) => s.experimentId('race')));
+    expect(new Set(ids).size).toBe(1);
+    expect(ids[0]).toMatch(/^[1-9]\d{17}$/);
+    const named = [];
+    for (const dir of await readdir(root)) {
+      const meta = await readFile(join(root, dir, 'meta.yaml'), 'utf8').catch(() => '');
+      if (/^name: race$/m.test(meta)) named.push(dir);
+    }
+    expect(named).toEqual([ids[0]]);
+    // Once deleted in MLflow (lifecycle_stage: deleted), a new experiment of that name gets a new folder.
+    const metaPath = join(root, ids[0], 'meta.yaml');
+    await writeFile(metaPath, (await readFile(metaPath, 'utf8')).replace('lifecycle_stage: active', 'lifecycle_stage: deleted'));
+    const renewed = await new FileStoreBackend(root).experimentId('race');
+    expect(renewed).not.toBe(ids[0]);
   });
 });
 
