@@ -26,27 +26,30 @@ export function pluginProblem(stage: string, ref: string, err: PluginNotFound, r
       return;
     }
   }
-  const reason = err.reason.split(dir).join(ref);
-  if (!isFolder && err.candidates.length) {
-    problems.at(path, reason, {
-      hint: didYouMean(ref, err.candidates) ?? `expected one of the built-in plugins: ${err.candidates.join(', ')}`,
-      notes: ['a plugin is a built-in id, a folder path (./my-plugin) or an installed npm package; `retort plugins` lists the built-in ones'],
-    });
-    return;
+  const fault = err.fault;
+  switch (fault.kind) {
+    case 'unknown-id':
+      problems.at(path, err.message, {
+        hint: didYouMean(ref, fault.candidates) ?? (fault.candidates.length ? `expected one of the built-in plugins: ${fault.candidates.join(', ')}` : undefined),
+        notes: ['a plugin is a built-in id, a folder path (./my-plugin) or an installed npm package; `retort plugins` lists the built-in ones'],
+      });
+      return;
+    case 'invalid-module':
+      problems.at(path, `invalid plugin '${ref}': ${fault.detail}`, {
+        hint: 'expected the module to export default definePlugin({ id, version, params, outputs, run })', notes: [`loaded ${fault.file}`],
+      });
+      return;
+    case 'bad-manifest':
+      problems.at(path, `invalid plugin.yaml of plugin '${ref}': ${fault.detail}`, {
+        hint: 'expected plugin.yaml with id, version, command and outputs (and optionally params, inputs, env)', notes: [`read ${fault.file}`],
+      });
+      return;
+    default: {
+      // Said with the path as the recipe wrote it, not the absolute one.
+      const hint = fault.kind === 'no-folder'
+        ? "expected a folder (relative to the recipe's folder) holding plugin.yaml (a command plugin) or index.js (a module plugin)"
+        : fault.kind === 'no-entry' ? 'expected plugin.yaml (a command plugin), or index.js / index.mjs exporting definePlugin({...})' : undefined;
+      problems.at(path, err.message.split(dir).join(ref), { hint, notes: isFolder ? [`looked in ${dir}`] : undefined });
+    }
   }
-  const invalid = /^(.*?) is not a valid plugin: (.*)$/.exec(reason);
-  if (invalid) {
-    problems.at(path, `invalid plugin '${ref}': ${invalid[2]}`, { hint: 'expected the module to export default definePlugin({ id, version, params, outputs, run })', notes: [`loaded ${err.reason.match(/\((\/[^)]*)\)/)?.[1] ?? dir}`] });
-    return;
-  }
-  if (reason.startsWith(`${ref}/plugin.yaml: `)) {
-    problems.at(path, `invalid plugin.yaml of plugin '${ref}': ${reason.slice(ref.length + 'plugin.yaml: '.length + 1)}`, {
-      hint: 'expected plugin.yaml with id, version, command and outputs (and optionally params, inputs, env)', notes: [`read ${manifest}`],
-    });
-    return;
-  }
-  const hint = /does not exist/.test(reason)
-    ? "expected a folder (relative to the recipe's folder) holding plugin.yaml (a command plugin) or index.js (a module plugin)"
-    : /has no plugin\.yaml/.test(reason) ? 'expected plugin.yaml (a command plugin), or index.js / index.mjs exporting definePlugin({...})' : undefined;
-  problems.at(path, reason, { hint, notes: isFolder ? [`looked in ${dir}`] : undefined });
 }

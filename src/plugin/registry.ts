@@ -21,9 +21,29 @@ export interface LoadedPlugin {
   readme?: string;
 }
 
+/** Why a plugin reference could not be loaded; `file` is the folder, module or plugin.yaml concerned. */
+export type PluginFault =
+  | { kind: 'unknown-id'; candidates: string[] }
+  | { kind: 'no-folder'; file: string }
+  | { kind: 'no-entry'; file: string }
+  | { kind: 'load-failed'; file: string; detail: string }
+  | { kind: 'invalid-module'; file: string; detail: string }
+  | { kind: 'bad-manifest'; file: string; detail: string };
+
 export class PluginNotFound extends Error {
-  constructor(readonly ref: string, readonly reason: string, readonly candidates: string[]) {
-    super(reason);
+  constructor(readonly ref: string, readonly fault: PluginFault) {
+    super(faultText(ref, fault));
+  }
+}
+
+function faultText(ref: string, f: PluginFault): string {
+  switch (f.kind) {
+    case 'unknown-id': return `unknown plugin '${ref}'`;
+    case 'no-folder': return `plugin folder '${f.file}' does not exist`;
+    case 'no-entry': return `plugin folder '${f.file}' has no plugin.yaml, index.js or index.mjs`;
+    case 'load-failed': return `plugin '${ref}' failed to load: ${f.detail}`;
+    case 'invalid-module': return `plugin '${ref}' (${f.file}) is not a valid plugin: ${f.detail}`;
+    case 'bad-manifest': return `${f.file}: ${f.detail}`;
   }
 }
 
@@ -70,12 +90,12 @@ async function resolvePlugin(ref: string, recipeDir: string): Promise<LoadedPlug
     try { entry = req.resolve(pkg); } catch { entry = undefined; }
     if (entry) return loadModule(ref, entry, dirname(entry));
   }
-  throw new PluginNotFound(ref, `unknown plugin '${ref}'`, builtinPluginIds());
+  throw new PluginNotFound(ref, { kind: 'unknown-id', candidates: builtinPluginIds() });
 }
 
 async function loadFolder(ref: string, dir: string): Promise<LoadedPlugin> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new PluginNotFound(ref, `plugin folder '${dir}' does not exist`, []);
+    throw new PluginNotFound(ref, { kind: 'no-folder', file: dir });
   }
   const manifest = join(dir, 'plugin.yaml');
   if (existsSync(manifest)) return loadCommandPlugin(ref, dir, manifest);
@@ -83,7 +103,7 @@ async function loadFolder(ref: string, dir: string): Promise<LoadedPlugin> {
     const entry = join(dir, name);
     if (existsSync(entry)) return loadModule(ref, entry, dir);
   }
-  throw new PluginNotFound(ref, `plugin folder '${dir}' has no plugin.yaml, index.js or index.mjs`, []);
+  throw new PluginNotFound(ref, { kind: 'no-entry', file: dir });
 }
 
 async function loadModule(ref: string, entry: string, root: string): Promise<LoadedPlugin> {
@@ -91,11 +111,11 @@ async function loadModule(ref: string, entry: string, root: string): Promise<Loa
   try {
     mod = await import(pathToFileURL(entry).href);
   } catch (err) {
-    throw new PluginNotFound(ref, `plugin '${ref}' failed to load: ${(err as Error).message}`, []);
+    throw new PluginNotFound(ref, { kind: 'load-failed', file: entry, detail: (err as Error).message });
   }
   const def = mod.default ?? mod.plugin;
   const problem = checkDefinition(def);
-  if (problem) throw new PluginNotFound(ref, `plugin '${ref}' (${entry}) is not a valid plugin: ${problem}`, []);
+  if (problem) throw new PluginNotFound(ref, { kind: 'invalid-module', file: entry, detail: problem });
   return { def: def!, kind: 'module', ref, entry, codeDigest: moduleGraphDigest(entry, root) };
 }
 
@@ -104,11 +124,11 @@ function loadCommandPlugin(ref: string, dir: string, manifestPath: string): Load
   try {
     raw = parseYamlText(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>;
   } catch (err) {
-    throw new PluginNotFound(ref, `${manifestPath}: ${(err as Error).message.split('\n')[0]}`, []);
+    throw new PluginNotFound(ref, { kind: 'bad-manifest', file: manifestPath, detail: (err as Error).message.split('\n')[0] });
   }
   const command = typeof raw?.command === 'string' ? ['/bin/sh', '-c', raw.command] : raw?.command;
   if (!Array.isArray(command) || command.length === 0 || !command.every((c) => typeof c === 'string')) {
-    throw new PluginNotFound(ref, `${manifestPath}: 'command' must be a string or a list of strings`, []);
+    throw new PluginNotFound(ref, { kind: 'bad-manifest', file: manifestPath, detail: "'command' must be a string or a list of strings" });
   }
   const def = {
     id: raw.id, version: raw.version === undefined ? undefined : String(raw.version), description: raw.description,
@@ -116,7 +136,7 @@ function loadCommandPlugin(ref: string, dir: string, manifestPath: string): Load
     run: () => { throw new Error('command plugins run through the node runner'); },
   } as unknown as PluginDefinition;
   const problem = checkDefinition(def);
-  if (problem) throw new PluginNotFound(ref, `${manifestPath}: ${problem}`, []);
+  if (problem) throw new PluginNotFound(ref, { kind: 'bad-manifest', file: manifestPath, detail: problem });
   return { def, kind: 'command', ref, entry: dir, codeDigest: folderDigest(dir), command: command as string[] };
 }
 

@@ -93,6 +93,10 @@ describe('CLI commands (end to end)', () => {
     const badFlag = await p.run(['run', 'x.yaml', '--jobs', 'zero']);
     expect(badFlag.code).toBe(2);
     expect(badFlag.stderr).toContain('--jobs expects an integer');
+    const badPlugin = await p.run(['plugins', 'bm52']);
+    expect(badPlugin.code).toBe(2);
+    expect(badPlugin.stderr).toContain("unknown plugin 'bm52'; did you mean 'bm25'? (built-in plugins: bm25,");
+    expect(badPlugin.stderr).not.toMatch(/\n\s+at /);
     for (const cmd of ['run', 'plan', 'validate', 'dag', 'explain', 'show', 'report', 'gc', 'pin', 'plugins']) {
       const help = await p.run([cmd, '--help']);
       expect(help.code, cmd).toBe(0);

@@ -1,5 +1,6 @@
-import { builtinPluginIds, loadPlugin } from '../../plugin/registry.js';
-import { parse } from '../args.js';
+import { builtinPluginIds, loadPlugin, PluginNotFound } from '../../plugin/registry.js';
+import { didYouMean } from '../../util/suggest.js';
+import { parse, UsageError } from '../args.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
 
 export const command: CliCommand = {
@@ -13,7 +14,12 @@ each plugin's version, params (type, default, description) and ports.`,
     const { values, positionals } = parse(args, { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' } }, { min: 0, max: Infinity, names: 'plugin ids' });
     if (values.help) { io.stdout.write(command.help + '\n'); return EXIT.ok; }
     const ids = positionals.length ? positionals : builtinPluginIds();
-    const plugins = await Promise.all(ids.map((id) => loadPlugin(id, io.cwd)));
+    const plugins = await Promise.all(ids.map((id) => loadPlugin(id, io.cwd).catch((err: unknown) => {
+      if (!(err instanceof PluginNotFound)) throw err;
+      if (err.fault.kind !== 'unknown-id') throw new UsageError(err.message);
+      const guess = didYouMean(id, err.fault.candidates);
+      throw new UsageError(`${err.message}${guess ? `; ${guess}` : ''} (built-in plugins: ${err.fault.candidates.join(', ')}; a folder path such as ./my-plugin also works)`);
+    })));
     if (values.json) {
       io.stdout.write(JSON.stringify(plugins.map((p) => ({ id: p.def.id, version: p.def.version, description: p.def.description, params: p.def.params, inputs: p.def.inputs ?? {}, outputs: p.def.outputs, env: p.def.env ?? [] })), null, 2) + '\n');
       return EXIT.ok;
