@@ -24,9 +24,15 @@ function htmlEscape(s: string): string {
   return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]!));
 }
 
+/** Rows of a transposed table are metrics; `task/*` alone names them "task". */
+function transposedHeader(spec: TableSpec): string {
+  const prefix = spec.metrics.length === 1 ? /^([^*/]+)\/\*$/.exec(spec.metrics[0])?.[1] : undefined;
+  return prefix ?? 'metric';
+}
+
 export function renderTable(t: TableData, format: Format): string {
   const digits = t.spec.digits ?? 2;
-  const header = [t.spec.transpose ? 'metric' : (t.spec.row ?? '').split('.').pop() ?? '', ...t.columns];
+  const header = [t.spec.transpose ? transposedHeader(t.spec) : (t.spec.row ?? '').split('.').pop() ?? '', ...t.columns];
   const body = t.rows.map((r) => [r.label, ...r.cells.map((c) => cellText(c, digits, format))]);
   const title = t.spec.title ?? tableStages(t.spec).join(' + ');
   const note = t.missing.length ? `(no results yet for: ${t.missing.join(', ')})` : '';

@@ -24,7 +24,7 @@ describe('the main job: ICL baselines (end to end)', () => {
     // Demonstrations help, relevant ones most: the ordering the LLM-R paper reports.
     expect(avg.bm25).toBeGreaterThan(avg.random);
     expect(avg.random).toBeGreaterThan(avg['zero-shot']);
-    expect(res.stdout).toMatch(/\| metric\s+\| zero-shot \| random \|\s+bm25 \|/);
+    expect(res.stdout).toMatch(/\| task\s+\| zero-shot \| random \|\s+bm25 \|/);
     expect(existsSync(join(p.dir, 'runs', 'mlruns'))).toBe(true);
 
     const again = await p.run(['run', RECIPE, '--quiet', '--plain']);
@@ -45,7 +45,7 @@ describe('the main job: ICL baselines (end to end)', () => {
       '-S', 'stages.tasks.params.maxTrain=200', '-S', 'stages.tasks.params.maxTest=30',
       '-S', `stages.tasks.inputs.data=${SHARED_TASKS}`]);
     expect(res.code, res.stdout + res.stderr).toBe(0);
-    expect(res.stdout).toMatch(/\| metric\s+\| zero-shot \| random \|\s+bm25 \|/);
+    expect(res.stdout).toMatch(/\| task\s+\| zero-shot \| random \|\s+bm25 \|/);
     for (const task of ['arc_e', 'rte', 'common_gen']) expect(res.stdout).toMatch(new RegExp(`\\| ${task}\\s+\\|\\s+[\\d.]+ \\|\\s+[\\d.]+ \\|\\s+[\\d.]+ \\|`));
   }, 120_000);
 });

@@ -55,6 +55,9 @@ describe('report tables', () => {
     ]);
     expect(t.columns).toEqual(['zero-shot', 'bm25']);
     expect(t.rows.map((r) => [r.label, ...r.cells.map((c) => c?.value)])).toEqual([['rte', 50, 70], ['sst2', 60, 80]]);
-    expect(renderTable(t, 'markdown')).toContain('| metric | zero-shot | bm25 |');
+    // One `task/*` glob: its rows are tasks, and the header says so; otherwise they are "metric"s.
+    expect(renderTable(t, 'markdown')).toContain('| task | zero-shot | bm25 |');
+    const mixed = buildTable({ ...spec, metrics: ['task/*', 'average'] }, [{ spec: node('a', 'zero-shot'), metrics: new Map([['task/rte', 50], ['average', 50]]) }]);
+    expect(renderTable(mixed, 'markdown')).toContain('| metric  | zero-shot |');
   });
 });
