@@ -26,10 +26,17 @@ function duration(ms: number): string {
   return `${m}m${Math.round((ms % 60_000) / 1000)}s`;
 }
 
+// A terminal redraws at most once per this many ms; lines in between are batched.
+const REDRAW_MS = 50;
+// Up to this many hits are listed one by one; more are only counted (the first line says how many).
+const LISTED_HITS = 50;
+
 class PlainDisplay implements Display {
   private readonly started = new Map<string, number>();
+  private listHits = true;
   constructor(private readonly out: Stream, private readonly quiet = false) {}
   start(total: { toRun: number; hits: number; nodes: number }): void {
+    this.listHits = total.hits <= LISTED_HITS;
     this.out.write(`${total.nodes} nodes: ${total.hits} cached, ${total.toRun} to run\n`);
   }
   nodeStarted(id: string): void {
@@ -41,6 +48,7 @@ class PlainDisplay implements Display {
     if (!this.quiet) this.out.write(`  ${id}${cached ? ' (cached)' : ''} | ${line}\n`);
   }
   nodeEnded(id: string, outcome: Outcome, detail?: string): void {
+    if (outcome === 'hit' && !this.listHits) return;
     const t = this.started.get(id);
     const time = t ? ` (${duration(Date.now() - t)})` : '';
     this.out.write(`[${outcome}] ${id}${time}${detail ? `: ${detail}` : ''}\n`);
@@ -53,18 +61,26 @@ class TerminalDisplay implements Display {
   private readonly running = new Map<string, { started: number; done: number; total: number }>();
   private counts = { hit: 0, ran: 0, failed: 0, cancelled: 0, skipped: 0 };
   private toRun = 0;
+  private nodes = 0;
+  private listHits = true;
   private readonly startedAt = Date.now();
   private drawn = 0;
+  private lastDraw = 0;
+  private pending: string[] = [];
   private timer?: NodeJS.Timeout;
+  private flushTimer?: NodeJS.Timeout;
+  private finished = false;
   constructor(private readonly out: Stream, private readonly quiet = false) {}
 
   start(total: { toRun: number; hits: number; nodes: number }): void {
     this.toRun = total.toRun;
+    this.nodes = total.nodes;
+    this.listHits = total.hits <= LISTED_HITS;
     this.above(`${total.nodes} nodes: ${total.hits} cached, ${total.toRun} to run`);
-    this.timer = setInterval(() => this.draw(), 200);
+    this.timer = setInterval(() => this.flush(), 200);
     this.timer.unref();
   }
-  nodeStarted(id: string): void { this.running.set(id, { started: Date.now(), done: 0, total: 0 }); this.draw(); }
+  nodeStarted(id: string): void { this.running.set(id, { started: Date.now(), done: 0, total: 0 }); this.requestDraw(); }
   nodeProgress(id: string, done: number, total: number): void {
     const r = this.running.get(id);
     if (r) { r.done = done; r.total = total; }
@@ -76,32 +92,58 @@ class TerminalDisplay implements Display {
     const r = this.running.get(id);
     this.running.delete(id);
     this.counts[outcome]++;
-    if (outcome !== 'hit' || !this.quiet) {
+    if (outcome !== 'hit' || (this.listHits && !this.quiet)) {
       const mark = { hit: '·', ran: '✓', failed: '✗', cancelled: '∅', skipped: '-' }[outcome];
       this.above(`${mark} ${outcome.padEnd(9)} ${id}${r ? ` (${duration(Date.now() - r.started)})` : ''}${detail ? `: ${detail}` : ''}`);
+    } else {
+      this.requestDraw();
     }
   }
   message(line: string): void { this.above(line); }
   finish(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.finished = true;
     this.clear();
+    this.writePending();
   }
 
+  /** A line above the live area; written at once, or with the next redraw if one just happened. */
+  private above(line: string): void {
+    this.pending.push(line);
+    this.requestDraw();
+  }
+  private requestDraw(): void {
+    if (this.finished) { this.writePending(); return; }
+    if (Date.now() - this.lastDraw >= REDRAW_MS) this.flush();
+    else if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => this.flush(), REDRAW_MS);
+      this.flushTimer.unref();
+    }
+  }
+  private flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.clear();
+    this.writePending();
+    this.draw();
+  }
+  private writePending(): void {
+    if (!this.pending.length) return;
+    this.out.write(this.pending.join('\n') + '\n');
+    this.pending = [];
+  }
   private clear(): void {
     if (this.drawn) this.out.write(`\x1b[${this.drawn}A\x1b[J`);
     this.drawn = 0;
-  }
-  private above(line: string): void {
-    this.clear();
-    this.out.write(line + '\n');
-    this.draw(false);
   }
   private bar(fraction: number, width: number): string {
     const filled = Math.round(Math.max(0, Math.min(1, fraction)) * width);
     return '█'.repeat(filled) + '░'.repeat(width - filled);
   }
-  private draw(clear = true): void {
-    if (clear) this.clear();
+  private draw(): void {
+    this.lastDraw = Date.now();
     const width = Math.max(60, Math.min(this.out.columns || 100, 160)); // some terminals report 0 columns
     const lines: string[] = [];
     for (const [id, r] of [...this.running].slice(0, 12)) {
@@ -109,11 +151,13 @@ class TerminalDisplay implements Display {
       const label = id.length > 30 ? id.slice(0, 29) + '…' : id.padEnd(30);
       lines.push(`  ${label} ${r.total ? this.bar(pct, 20) + ` ${Math.round(pct * 100)}%` : '…'.padEnd(20)} ${duration(Date.now() - r.started)}`);
     }
+    // The bar counts every node (hits are done from the start); the ETA only the ones that run.
     const finished = this.counts.ran + this.counts.failed + this.counts.cancelled + this.counts.skipped;
+    const done = finished + this.counts.hit;
     const elapsed = Date.now() - this.startedAt;
     const eta = finished > 0 && this.toRun > finished ? ` eta ${duration(Math.round((elapsed / finished) * (this.toRun - finished)))}` : '';
     const summary = `hit ${this.counts.hit}  ran ${this.counts.ran}  failed ${this.counts.failed}`;
-    lines.push(`${this.bar(this.toRun ? finished / this.toRun : 1, 30)} ${finished}/${this.toRun}  ${summary}  ${duration(elapsed)}${eta}`.slice(0, width));
+    lines.push(`${this.bar(this.nodes ? done / this.nodes : 1, 30)} ${done}/${this.nodes}  ${summary}  ${duration(elapsed)}${eta}`.slice(0, width));
     this.out.write(lines.join('\n') + '\n');
     this.drawn = lines.length;
   }
