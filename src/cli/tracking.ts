@@ -25,3 +25,18 @@ export const noopObserver: RunObserver = {
   runFinished: async () => undefined,
   close: async () => undefined,
 };
+
+type TrackModule = {
+  trackingTarget?: (c: TrackConfig, runsDir: string, env: NodeJS.ProcessEnv) => string | undefined;
+  closeKilledRuns?: (uri: string | undefined, runId: string, endTime: number) => Promise<number | undefined>;
+};
+
+export async function trackingTarget(track: TrackConfig, runsDir: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const mod = await import(TRACK_MODULE).catch(() => undefined) as TrackModule | undefined;
+  return mod?.trackingTarget?.(track, runsDir, env);
+}
+
+export async function closeKilledRuns(trackingUri: string | undefined, runId: string, endTime: number): Promise<number | undefined> {
+  const mod = await import(TRACK_MODULE).catch(() => undefined) as TrackModule | undefined;
+  return mod?.closeKilledRuns?.(trackingUri, runId, endTime);
+}

@@ -15,9 +15,9 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { listPins } from './pins.js';
-import { deleteRunRecord, listRunRecords, type RunRecord } from './runs.js';
+import { clearRunning, deleteRunRecord, listRunRecords, processGone, runningMarkers, type RunRecord } from './runs.js';
 import { isKey, type Manifest } from './manifest.js';
-import { listDir, mapLimit, removeTree } from './fsutil.js';
+import { listDir, mapLimit, removeTree, thisMachine } from './fsutil.js';
 import type { Store } from './store.js';
 
 export interface GcOptions {
@@ -53,7 +53,14 @@ export async function gc(store: Store, runsDir: string, opts: GcOptions): Promis
   if (!Number.isInteger(opts.keepRuns) || opts.keepRuns < 0) throw new Error(`gc keepRuns must be a non-negative integer, got ${opts.keepRuns}`);
   const now = Date.now();
   const records = await listRunRecords(runsDir);
-  const active = records.filter((r) => r.status === 'running' && now - r.startedAt < ACTIVE_RUN_MAX_AGE_MS);
+  // A running run on this machine is active while its process lives; elsewhere, for a week at most.
+  const markers = new Map((await runningMarkers(runsDir)).map((m) => [m.runId, m]));
+  const isActive = (r: RunRecord) => {
+    const m = markers.get(r.runId);
+    if (m && m.host === thisMachine().host) return !processGone(m);
+    return now - r.startedAt < ACTIVE_RUN_MAX_AGE_MS;
+  };
+  const active = records.filter((r) => r.status === 'running' && isActive(r));
   const keptRecords = records.filter((r, i) => i < opts.keepRuns || active.includes(r));
   const prunedRecords = records.filter((r) => !keptRecords.includes(r));
 
@@ -103,7 +110,10 @@ export async function gc(store: Store, runsDir: string, opts: GcOptions): Promis
     report.freedBytes += size;
   }
   if (!opts.dryRun) {
-    for (const r of prunedRecords) await deleteRunRecord(runsDir, r.runId);
+    for (const r of prunedRecords) {
+      await deleteRunRecord(runsDir, r.runId);
+      await clearRunning(runsDir, r.runId); // a dead run's marker goes with its record
+    }
     await sweepLeftovers(store, now);
   }
   return report;

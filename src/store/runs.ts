@@ -2,7 +2,7 @@
 // are written atomically (a reader never sees half a record), and are gc roots.
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { isNotFound, listDir, mapLimit, writeFileAtomic } from './fsutil.js';
+import { isNotFound, isPidAlive, listDir, mapLimit, thisMachine, writeFileAtomic } from './fsutil.js';
 
 export type NodeOutcome = 'hit' | 'ran' | 'failed' | 'cancelled' | 'skipped';
 
@@ -22,8 +22,11 @@ export interface RunRecord {
   argv: string[];
   startedAt: number;
   endedAt?: number;
-  /** 'running' records (written when a run starts) protect that run's entries from a concurrent gc. */
-  status: 'running' | 'ok' | 'failed' | 'cancelled';
+  /**
+   * 'running' records (written when a run starts) protect that run's entries from a concurrent gc;
+   * 'killed': the run's process died without finishing (SIGKILL, power loss), found by a later run.
+   */
+  status: 'running' | 'ok' | 'failed' | 'cancelled' | 'killed';
   nodes: RunRecordNode[];
 }
 
@@ -72,4 +75,75 @@ function asRunRecord(value: unknown): RunRecord | undefined {
   if (typeof r !== 'object' || r === null) return undefined;
   if (typeof r.runId !== 'string' || typeof r.startedAt !== 'number' || !Array.isArray(r.nodes)) return undefined;
   return r as RunRecord;
+}
+
+/** Who is running a run: enough to tell later, on this machine, whether that process still lives. */
+export interface RunningMarker {
+  runId: string;
+  pid: number;
+  host: string;
+  bootId: string;
+  /** Where the run logs (credentials removed), to close its MLflow runs if it dies. */
+  trackingUri?: string;
+}
+
+// Small marker files beside the records, so finding running runs never parses the (large) records.
+const MARKER_PREFIX = '.running-';
+
+function markerPath(runsDir: string, runId: string): string {
+  return recordPath(runsDir, runId).replace(/[^/]+\.json$/, `${MARKER_PREFIX}${runId}.json`);
+}
+
+export async function markRunning(runsDir: string, runId: string, trackingUri?: string): Promise<void> {
+  const { host, bootId } = thisMachine();
+  const marker: RunningMarker = { runId, pid: process.pid, host, bootId, trackingUri };
+  await fs.mkdir(recordsDir(runsDir), { recursive: true });
+  await writeFileAtomic(markerPath(runsDir, runId), JSON.stringify(marker) + '\n');
+}
+
+export async function clearRunning(runsDir: string, runId: string): Promise<void> {
+  await fs.rm(markerPath(runsDir, runId), { force: true });
+}
+
+export async function runningMarkers(runsDir: string): Promise<RunningMarker[]> {
+  const names = (await listDir(recordsDir(runsDir))).filter((n) => n.startsWith(MARKER_PREFIX) && n.endsWith('.json'));
+  const markers = await Promise.all(names.map(async (n) => {
+    try {
+      return JSON.parse(await fs.readFile(join(recordsDir(runsDir), n), 'utf8')) as RunningMarker;
+    } catch {
+      return undefined;
+    }
+  }));
+  return markers.filter((m): m is RunningMarker => m !== undefined && typeof m.runId === 'string');
+}
+
+/** True when the marker's process is known to be gone: same host and a new boot, or a dead pid. */
+export function processGone(m: RunningMarker): boolean {
+  const me = thisMachine();
+  if (m.host !== me.host) return false; // another machine: cannot tell from here
+  if (m.bootId !== me.bootId) return true;
+  return !isPidAlive(m.pid);
+}
+
+/**
+ * Records of runs whose process died without finishing are set to 'killed' (ended when their record
+ * last changed) and their markers removed. Returns what was found, for the caller to tell the user
+ * and to close the runs' MLflow runs.
+ */
+export async function reapKilledRuns(runsDir: string): Promise<(RunningMarker & { endedAt: number })[]> {
+  const reaped: (RunningMarker & { endedAt: number })[] = [];
+  for (const m of await runningMarkers(runsDir)) {
+    if (!processGone(m)) continue;
+    const record = await readRunRecord(runsDir, m.runId);
+    const st = await fs.stat(recordPath(runsDir, m.runId)).catch(() => undefined);
+    const endedAt = Math.round(st?.mtimeMs ?? Date.now());
+    if (record && record.status === 'running') {
+      record.status = 'killed';
+      record.endedAt = endedAt;
+      await writeRunRecord(runsDir, record);
+    }
+    await clearRunning(runsDir, m.runId);
+    reaped.push({ ...m, endedAt });
+  }
+  return reaped;
 }

@@ -184,6 +184,37 @@ export class FileStoreBackend implements TrackingBackend {
     else await writeFile(dest, source.content);
   }
 
+  /**
+   * Closes the MLflow runs of a Retort run whose process died: its parent run (tagged
+   * `retort.runId`) and the parent's child runs still RUNNING become KILLED, ended at `endTime`.
+   * Returns how many runs changed.
+   */
+  async markKilled(retortRunId: string, endTime: number): Promise<number> {
+    const runs: { dir: string; runId: string; retortRunId?: string; parentRunId?: string }[] = [];
+    const readTag = (dir: string, key: string) => readFile(join(dir, 'tags', ...key.split('/')), 'utf8').catch(() => undefined);
+    for (const exp of await readdir(this.root, { withFileTypes: true }).catch(() => [])) {
+      if (!exp.isDirectory() || exp.name.startsWith('.') || exp.name === 'models') continue;
+      const expDir = join(this.root, exp.name);
+      for (const run of await readdir(expDir, { withFileTypes: true })) {
+        if (!run.isDirectory() || !/^[0-9a-f]{32}$/.test(run.name)) continue;
+        const dir = join(expDir, run.name);
+        runs.push({ dir, runId: run.name, retortRunId: await readTag(dir, 'retort.runId'), parentRunId: await readTag(dir, PARENT_RUN_ID_TAG) });
+      }
+    }
+    const parents = new Set(runs.filter((r) => r.retortRunId === retortRunId).map((r) => r.runId));
+    let changed = 0;
+    for (const r of runs.filter((x) => parents.has(x.runId) || (x.parentRunId !== undefined && parents.has(x.parentRunId)))) {
+      const path = join(r.dir, 'meta.yaml');
+      const text = await readFile(path, 'utf8').catch(() => undefined);
+      if (!text || !new RegExp(`^status: ${STATUS_CODE.RUNNING}$`, 'm').test(text)) continue;
+      await writeFileAtomic(path, text
+        .replace(new RegExp(`^status: ${STATUS_CODE.RUNNING}$`, 'm'), `status: ${STATUS_CODE.KILLED}`)
+        .replace(/^end_time: null$/m, `end_time: ${Math.round(endTime)}`));
+      changed++;
+    }
+    return changed;
+  }
+
   async resolveSpooled(): Promise<string | undefined> {
     return undefined;
   }

@@ -5,7 +5,7 @@
 // - tracking disabled: an observer that does nothing.
 
 import { isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FileStoreBackend } from './file-store.js';
 import { HttpTransport } from './http-transport.js';
 import { MlflowObserver } from './mlflow-observer.js';
@@ -73,4 +73,21 @@ function localStorePath(uri: string): string | undefined {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(uri)?.[1];
   if (scheme && scheme.length > 1) return undefined; // databricks, sqlite:, postgresql:, …
   return isAbsolute(uri) ? uri : resolve(uri);
+}
+
+/** Where a run with this config logs, without credentials: an http(s) URI or the local store's file: URI. */
+export function trackingTarget(config: TrackConfig, runsDir: string, env: NodeJS.ProcessEnv): string | undefined {
+  if (!config.enabled) return undefined;
+  const uri = trackingUriFor(config, env);
+  if (uri && /^https?:\/\//i.test(uri)) return redactUrl(uri);
+  return pathToFileURL((uri ? localStorePath(uri) : undefined) ?? join(runsDir, 'mlruns')).href;
+}
+
+/**
+ * Closes the MLflow runs of a killed Retort run. Done for the local store; a server's runs are left
+ * as they are (undefined), since its credentials may have changed since.
+ */
+export async function closeKilledRuns(trackingUri: string | undefined, retortRunId: string, endTime: number): Promise<number | undefined> {
+  if (!trackingUri?.startsWith('file:')) return undefined;
+  return new FileStoreBackend(fileURLToPath(trackingUri)).markKilled(retortRunId, endTime);
 }

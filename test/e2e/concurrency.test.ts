@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { listRunRecords } from '../../src/store/runs.js';
 import { Store } from '../../src/store/store.js';
 import { collect, Project } from './harness.js';
 
@@ -55,6 +56,39 @@ describe('concurrency and interruption (end to end)', () => {
     expect(record.status).toBe('cancelled');
   });
 
+  it('a run killed with SIGKILL is found by the next run: its record and its MLflow runs are marked killed', async () => {
+    const p = new Project();
+    p.write('slow.yaml', 'stages:\n  quick: { plugin: ./plugins/count, params: { value: 1 } }\n  slow: { plugin: ./plugins/count, params: { sleepMs: 5000 }, inputs: { in: "${stages.quick.outputs.out}" } }\n');
+    const child = p.start(['run', 'slow.yaml', '--plain']);
+    const done = collect(child);
+    while (!p.executions().includes('slow')) await sleep(50);
+    child.kill('SIGKILL');
+    await done;
+    const [killed] = await listRunRecords(join(p.dir, 'runs'));
+    expect(killed.status).toBe('running');
+
+    const next = await p.run(['run', 'slow.yaml', '--plain', '-S', 'stages.slow.params.sleepMs=10']);
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stdout).toContain(`warning: run ${killed.runId} ended without finishing (its process ${child.pid} is gone): marked killed with its 2 MLflow runs`);
+    const record = (await listRunRecords(join(p.dir, 'runs'))).find((r) => r.runId === killed.runId)!;
+    expect(record.status).toBe('killed');
+    expect(record.endedAt).toBeGreaterThanOrEqual(record.startedAt);
+    // MLflow's local store: the killed run's parent and its unfinished child are KILLED (5) with an end time.
+    const mlruns = join(p.dir, 'runs', 'mlruns');
+    const statusOf = new Map<string, string>();
+    for (const exp of readdirSync(mlruns).filter((d) => /^\d+$/.test(d) && d !== '0')) {
+      for (const run of readdirSync(join(mlruns, exp)).filter((d) => /^[0-9a-f]{32}$/.test(d))) {
+        const meta = readFileSync(join(mlruns, exp, run, 'meta.yaml'), 'utf8');
+        const name = readFileSync(join(mlruns, exp, run, 'tags', 'mlflow.runName'), 'utf8');
+        statusOf.set(`${name} ${/^status: (\d)$/m.exec(meta)![1]} ${/^end_time: null$/m.test(meta) ? 'open' : 'ended'}`, run);
+      }
+    }
+    const lines = [...statusOf.keys()].sort();
+    expect(lines.filter((l) => l.includes(' 5 '))).toEqual(['slow 5 ended', expect.stringMatching(/^slow-\d{8}-\d{6} 5 ended$/)]);
+    expect(lines).toContain('quick 3 ended'); // it had finished before the kill
+    expect(lines.filter((l) => / [14] /.test(l))).toEqual([]); // nothing left RUNNING
+  });
+
   it('SIGKILL at random moments (20 trials) never leaves a corrupt entry; a re-run completes', async () => {
     const p = new Project();
     p.write('wide.yaml', WIDE.replace('sleepMs: 250', 'sleepMs: 150'));
@@ -71,6 +105,10 @@ describe('concurrency and interruption (end to end)', () => {
     const final = await p.run(['run', 'wide.yaml', '--no-track']);
     expect(final.code, final.stderr).toBe(0);
     await verifyStore(p.dir);
+    // Every killed run was found and closed by the next one: none is left 'running'.
+    const statuses = new Set((await listRunRecords(join(p.dir, 'runs'))).map((r) => r.status));
+    expect([...statuses].sort()).toEqual(['killed', 'ok']);
+    expect(readdirSync(join(p.dir, 'runs', 'records')).filter((f) => f.startsWith('.running-'))).toEqual([]);
     p.resetExecutions();
     const again = await p.run(['run', 'wide.yaml', '--no-track']);
     expect(again.stdout).toContain('nothing to do');

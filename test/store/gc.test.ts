@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { chmod, readdir, rm } from 'node:fs/promises';
+import { chmod, readdir, rm, writeFile } from 'node:fs/promises';
+import { thisMachine } from '../../src/store/fsutil.js';
 import { join } from 'node:path';
 import { gc } from '../../src/store/gc.js';
 import { pin } from '../../src/store/pins.js';
@@ -152,6 +153,23 @@ describe('gc', () => {
     expect(removedKeys(report)).toEqual([before]);
     expect(report.kept.map((k) => k.key)).toEqual([during]);
     expect(report.removedRecords).toEqual([]);
+  });
+
+  it('a running record whose process died on this machine protects nothing', async () => {
+    const { store, runsDir } = await setup();
+    const now = Date.now();
+    const during = keyOf('during');
+    await writeRunRecord(runsDir, run('crashed', now - 1000, [], 'running'));
+    await writeRunRecord(runsDir, run('later', now, []));
+    const { spawnSync } = await import('node:child_process');
+    const deadPid = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const me = thisMachine();
+    await writeFile(join(runsDir, 'records', '.running-crashed.json'), JSON.stringify({ runId: 'crashed', pid: deadPid, host: me.host, bootId: me.bootId }));
+    await putAt(store, during, now - 500);
+    const report = await gc(store, runsDir, { keepRuns: 1 });
+    expect(removedKeys(report)).toEqual([during]);
+    expect(report.removedRecords).toEqual(['crashed']);
+    expect((await readdir(join(runsDir, 'records'))).filter((f) => f.startsWith('.running-'))).toEqual([]);
   });
 
   it('deletes quarantined entries and removes read-only leftovers', async () => {

@@ -1,7 +1,8 @@
 import { afterEach, expect, it } from 'vitest';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { deleteRunRecord, listRunRecords, readRunRecord, writeRunRecord, type RunRecord } from '../../src/store/runs.js';
+import { thisMachine } from '../../src/store/fsutil.js';
+import { clearRunning, deleteRunRecord, listRunRecords, markRunning, readRunRecord, reapKilledRuns, writeRunRecord, type RunningMarker, type RunRecord } from '../../src/store/runs.js';
 import { keyOf, removeDir, tempDir } from './helpers.js';
 
 const bases: string[] = [];
@@ -43,4 +44,32 @@ it('skips unreadable records and rejects unsafe run ids', async () => {
   expect((await listRunRecords(runsDir)).map((r) => r.runId)).toEqual(['ok']);
   expect(await readRunRecord(runsDir, 'broken')).toBeUndefined();
   await expect(writeRunRecord(runsDir, record('../escape', 1))).rejects.toThrow(/invalid run id/);
+});
+
+it('running markers: a run whose process is gone (dead pid, or a new boot) is reaped as killed; others are left', async () => {
+  const runsDir = await tempDir();
+  bases.push(runsDir);
+  const { spawnSync } = await import('node:child_process');
+  const deadPid = spawnSync(process.execPath, ['-e', '0']).pid!; // exited already
+  const me = thisMachine();
+  const marker = (runId: string, over: Partial<RunningMarker>) =>
+    writeFile(join(runsDir, 'records', `.running-${runId}.json`), JSON.stringify({ runId, pid: process.pid, host: me.host, bootId: me.bootId, ...over }));
+  for (const id of ['dead', 'reboot', 'alive', 'remote']) await writeRunRecord(runsDir, record(id, 100, { status: 'running' }));
+  await markRunning(runsDir, 'alive', 'file:///tmp/mlruns');
+  await marker('dead', { pid: deadPid, trackingUri: 'file:///tmp/mlruns' });
+  await marker('reboot', { bootId: 'another-boot' });
+  await marker('remote', { host: 'elsewhere', pid: deadPid });
+
+  const reaped = await reapKilledRuns(runsDir);
+  expect(reaped.map((m) => m.runId).sort()).toEqual(['dead', 'reboot']);
+  expect(reaped.find((m) => m.runId === 'dead')).toMatchObject({ pid: deadPid, trackingUri: 'file:///tmp/mlruns' });
+  expect((await readRunRecord(runsDir, 'dead'))?.status).toBe('killed');
+  expect((await readRunRecord(runsDir, 'dead'))?.endedAt).toBeGreaterThan(0);
+  expect((await readRunRecord(runsDir, 'alive'))?.status).toBe('running');
+  expect((await readRunRecord(runsDir, 'remote'))?.status).toBe('running');
+  // Markers are not records, and reaped ones are gone.
+  expect((await listRunRecords(runsDir)).map((r) => r.runId).sort()).toEqual(['alive', 'dead', 'reboot', 'remote']);
+  expect((await readdir(join(runsDir, 'records'))).filter((f) => f.startsWith('.running-')).sort()).toEqual(['.running-alive.json', '.running-remote.json']);
+  await clearRunning(runsDir, 'alive');
+  expect(await reapKilledRuns(runsDir)).toEqual([]);
 });

@@ -4,9 +4,9 @@ import { renderTables } from '../../report/render.js';
 import { collectTableRows } from '../../report/collect.js';
 import { createDisplay } from '../../exec/display.js';
 import { executePlan, REPLAY_TAIL_LINES, type ReplayMode } from '../../exec/scheduler.js';
-import { writeRunRecord, type RunRecord } from '../../store/runs.js';
+import { clearRunning, markRunning, reapKilledRuns, writeRunRecord, type RunRecord } from '../../store/runs.js';
 import type { RunObserver, TrackConfig } from '../../track/observer.js';
-import { createRunObserver, pendingSpoolWarning } from '../tracking.js';
+import { closeKilledRuns, createRunObserver, pendingSpoolWarning, trackingTarget } from '../tracking.js';
 import { intOption, parse, RECIPE_OPTIONS, UsageError } from '../args.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
 import { openStore, prepare, runsDirOf } from '../session.js';
@@ -90,11 +90,18 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   const spoolWarning = await pendingSpoolWarning(runsDir);
   if (spoolWarning) warn(spoolWarning);
 
+  // Runs whose process died (SIGKILL, power loss) are closed first: their record and MLflow runs say so.
+  for (const killed of await reapKilledRuns(runsDir)) {
+    const closed = await closeKilledRuns(killed.trackingUri, killed.runId, killed.endedAt);
+    warn(`run ${killed.runId} ended without finishing (its process ${killed.pid} is gone): marked killed${closed ? ` with its ${closed} MLflow run${closed === 1 ? '' : 's'}` : ''}`);
+  }
+
   const record: RunRecord = {
     runId, recipe: recipe.file, recipeName: recipe.name, argv: ['run', ...args], startedAt, status: 'running',
     nodes: plan.order.map((id) => ({ id, stage: plan.nodes.get(id)!.spec.stage, key: plan.nodes.get(id)!.key, outcome: 'skipped' })),
   };
   await writeRunRecord(runsDir, record);
+  await markRunning(runsDir, runId, await trackingTarget(track, runsDir, io.env));
 
   const controller = new AbortController();
   let interrupts = 0;
@@ -143,6 +150,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
     return { id, stage: plan.nodes.get(id)!.spec.stage, key: plan.nodes.get(id)!.key, outcome: o?.outcome ?? 'skipped', durationMs: o?.durationMs, error: o?.error };
   });
   await writeRunRecord(runsDir, record);
+  await clearRunning(runsDir, runId);
 
   const summary = `${count('ran')} ran, ${count('hit')} cached, ${count('failed')} failed${count('skipped') ? `, ${count('skipped')} skipped` : ''}${count('cancelled') ? `, ${count('cancelled')} cancelled` : ''} in ${((endedAt - startedAt) / 1000).toFixed(1)}s (run ${runId})`;
   io.stdout.write((count('ran') === 0 && result.status === 'ok' ? 'nothing to do: every node was cached. ' : '') + summary + '\n');
