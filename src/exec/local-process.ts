@@ -2,6 +2,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { FromChild, NodeJob } from './protocol.js';
+import { formatLimit } from './time-limit.js';
 
 const RUNNER = fileURLToPath(new URL('./node-runner.js', import.meta.url));
 
@@ -14,7 +15,8 @@ export interface ProcessCallbacks {
 export interface ProcessOutcome { ok: boolean; cancelled: boolean; error?: string }
 
 /** Runs a job in a child process. Aborting sends a cancel, then SIGKILL after `graceMs`. */
-export function runInProcess(job: NodeJob, cb: ProcessCallbacks, opts: { signal: AbortSignal; memoryMb?: number; graceMs?: number }): Promise<ProcessOutcome> {
+export function runInProcess(job: NodeJob, cb: ProcessCallbacks,
+  opts: { signal: AbortSignal; memoryMb?: number; timeLimitMs?: number; graceMs?: number }): Promise<ProcessOutcome> {
   return new Promise((resolve) => {
     const execArgv = opts.memoryMb ? [`--max-old-space-size=${opts.memoryMb}`] : [];
     const child = fork(RUNNER, [], { execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced' });
@@ -54,11 +56,16 @@ export function runInProcess(job: NodeJob, cb: ProcessCallbacks, opts: { signal:
     };
     if (opts.signal.aborted) onAbort();
     else opts.signal.addEventListener('abort', onAbort, { once: true });
+    // Over its time limit, a node is stopped like a cancelled one, but fails.
+    let timedOut = false;
+    const limitTimer = opts.timeLimitMs === undefined ? undefined : setTimeout(() => { timedOut = true; onAbort(); }, opts.timeLimitMs);
     // 'close' (not 'exit'): by then every IPC message and output line of the child has arrived.
     child.on('close', (code, sig) => {
       if (killTimer) clearTimeout(killTimer);
+      if (limitTimer) clearTimeout(limitTimer);
       opts.signal.removeEventListener('abort', onAbort);
       if (opts.signal.aborted) { resolve({ ok: false, cancelled: true, error: 'cancelled' }); return; }
+      if (timedOut) { resolve({ ok: false, cancelled: false, error: `stopped after its time limit of ${formatLimit(opts.timeLimitMs!)} (resources.timeLimit)` }); return; }
       if (outcome?.ok && code === 0) { resolve(outcome); return; }
       const how = sig ? `the node's process was killed by ${sig}${sig === 'SIGKILL' ? ' (out of memory?)' : ''}` : `the node's process exited with code ${code}`;
       resolve({ ok: false, cancelled: false, error: failure ?? how });

@@ -8,6 +8,7 @@ import type { Store } from '../store/store.js';
 import type { MetricPoint, NodeInfo, RunObserver, TrackingRef } from '../track/observer.js';
 import type { Display, Outcome } from './display.js';
 import { runInProcess } from './local-process.js';
+import { parseTimeLimit } from './time-limit.js';
 import type { NodeJob } from './protocol.js';
 
 export type ReplayMode = 'tail' | 'all' | 'none';
@@ -150,11 +151,19 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
     }
   };
 
+  // `jobs` is a number of CPU slots: a node declaring resources.cpus takes that many (at most all).
+  // Ready nodes start in order; one that does not fit yet waits, and so do those behind it.
+  let slotsInUse = 0;
+  const slotsOf = (key: string) => Math.min(jobs, Math.max(1, units.get(key)![0].spec.resources.cpus ?? 1));
   const launchReady = () => {
-    while (!stopLaunching && !opts.signal.aborted && running.size < jobs && ready.length) {
-      const key = ready.shift()!;
-      if (!waiting.has(key)) continue;
-      const p: Promise<void> = runUnit(key).finally(() => running.delete(p));
+    while (!stopLaunching && !opts.signal.aborted && ready.length) {
+      const key = ready[0];
+      if (!waiting.has(key)) { ready.shift(); continue; }
+      const slots = slotsOf(key);
+      if (slotsInUse + slots > jobs) break;
+      ready.shift();
+      slotsInUse += slots;
+      const p: Promise<void> = runUnit(key).finally(() => { running.delete(p); slotsInUse -= slots; });
       running.add(p);
     }
   };
@@ -214,7 +223,11 @@ async function runOne(node: PlannedNode, store: Store, opts: ExecuteOptions, env
       observer.nodeMetric(info, point);
     },
     onProgress: (done, total) => display.nodeProgress(node.spec.id, done, total),
-  }, { signal: opts.signal, memoryMb: node.spec.resources.memoryMb });
+  }, {
+    signal: opts.signal,
+    memoryMb: node.spec.resources.memoryMb,
+    timeLimitMs: node.spec.resources.timeLimit === undefined ? undefined : parseTimeLimit(node.spec.resources.timeLimit),
+  });
   await logChain;
   const endedAt = Date.now();
   if (!outcome.ok) {

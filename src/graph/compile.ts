@@ -12,6 +12,7 @@ import { closest, didYouMean } from '../util/suggest.js';
 import { pluginProblem } from './plugin-problem.js';
 import { Problems } from './problems.js';
 import { recipeSchema, stageSchema } from './recipe-schema.js';
+import { resourceProblems } from './resources.js';
 import { topologicalOrder } from './topological-order.js';
 import type { CompiledRecipe, InputRef, NodeInput, NodeSpec, Resources, TableSpec } from './types.js';
 
@@ -152,6 +153,12 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
       }
       problems.add(paramDiagnostics);
       const resources = (interp(sd.resources ?? {}, scope, ['stages', stage, 'resources'], doc, problems, suffix) ?? {}) as Resources;
+      for (const [key, message] of resourceProblems(resources as Record<string, unknown>)) {
+        const path = ['stages', stage, 'resources', key];
+        const raw = rawString(doc, path);
+        const texts = raw?.includes('${') ? { raw, resolved: resolvedText(resources[key]) } : {};
+        problems.at(path, `${message}${suffix ? ` ${suffix}` : ''}`, texts);
+      }
       const inputs = resolveInputs(stage, inst, sd, plugin, { ...scope, stages: stageIds }, instances, plugins, doc, problems, recipeDir, suffix);
       const upstream = [...new Set(Object.values(inputs).flat().filter((r): r is Extract<InputRef, { kind: 'node' }> => r.kind === 'node').map((r) => r.node))];
       nodes.set(inst.id, { id: inst.id, stage, plugin, params, inputs, item: inst.item, itemKey: inst.itemKey, iteration: inst.iteration, resources, upstream });

@@ -365,6 +365,20 @@ const CASES: Case[] = [
     hint: "did you mean 'summary'?",
   },
   {
+    file: "resources-bad-time-limit.yaml",
+    error: "resources-bad-time-limit.yaml:6:18: error: expected a time limit such as 90m, 2h, 30:00 or 1-00:00:00, got \"1 hour\"",
+    keyPath: "stages.sample.resources.timeLimit",
+    underline: "1 hour",
+  },
+  {
+    file: "resources-interpolated-cpus.yaml",
+    error: "resources-interpolated-cpus.yaml:8:13: error: expected an integer ≥ 1, got \"none\"",
+    keyPath: "stages.sample.resources.cpus",
+    underline: "${vars.cores}",
+    raw: "${vars.cores}",
+    resolved: "none",
+  },
+  {
     file: "selector-on-single-stage.yaml",
     error: "selector-on-single-stage.yaml:8:13: error: stage 'sample' has no instances to select from: it has neither `foreach` nor `repeat`",
     keyPath: "stages.summary.inputs.data",
