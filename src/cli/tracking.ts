@@ -26,9 +26,10 @@ export const noopObserver: RunObserver = {
   close: async () => undefined,
 };
 
+type KilledRun = { runId: string; trackingUri?: string; experiment?: string; endedAt: number };
 type TrackModule = {
   trackingTarget?: (c: TrackConfig, runsDir: string, env: NodeJS.ProcessEnv) => string | undefined;
-  closeKilledRuns?: (uri: string | undefined, runId: string, endTime: number) => Promise<number | undefined>;
+  closeKilledRuns?: (killed: KilledRun, current: { config: TrackConfig; runsDir: string; env: NodeJS.ProcessEnv }) => Promise<number | undefined>;
 };
 
 export async function trackingTarget(track: TrackConfig, runsDir: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
@@ -36,7 +37,8 @@ export async function trackingTarget(track: TrackConfig, runsDir: string, env: N
   return mod?.trackingTarget?.(track, runsDir, env);
 }
 
-export async function closeKilledRuns(trackingUri: string | undefined, runId: string, endTime: number): Promise<number | undefined> {
+/** Sets the MLflow runs of a killed Retort run to KILLED where that can be done; how many changed. */
+export async function closeKilledRuns(killed: KilledRun, current: { config: TrackConfig; runsDir: string; env: NodeJS.ProcessEnv }): Promise<number | undefined> {
   const mod = await import(TRACK_MODULE).catch(() => undefined) as TrackModule | undefined;
-  return mod?.closeKilledRuns?.(trackingUri, runId, endTime);
+  return mod?.closeKilledRuns?.(killed, current);
 }

@@ -83,8 +83,9 @@ export interface RunningMarker {
   pid: number;
   host: string;
   bootId: string;
-  /** Where the run logs (credentials removed), to close its MLflow runs if it dies. */
+  /** Where the run logs (credentials removed) and its MLflow experiment, to close its runs if it dies. */
   trackingUri?: string;
+  experiment?: string;
 }
 
 // Small marker files beside the records, so finding running runs never parses the (large) records.
@@ -94,9 +95,9 @@ function markerPath(runsDir: string, runId: string): string {
   return recordPath(runsDir, runId).replace(/[^/]+\.json$/, `${MARKER_PREFIX}${runId}.json`);
 }
 
-export async function markRunning(runsDir: string, runId: string, trackingUri?: string): Promise<void> {
+export async function markRunning(runsDir: string, runId: string, tracking: { trackingUri?: string; experiment?: string } = {}): Promise<void> {
   const { host, bootId } = thisMachine();
-  const marker: RunningMarker = { runId, pid: process.pid, host, bootId, trackingUri };
+  const marker: RunningMarker = { runId, pid: process.pid, host, bootId, ...tracking };
   await fs.mkdir(recordsDir(runsDir), { recursive: true });
   await writeFileAtomic(markerPath(runsDir, runId), JSON.stringify(marker) + '\n');
 }

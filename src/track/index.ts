@@ -49,17 +49,21 @@ export function trackingUriFor(config: TrackConfig, env: NodeJS.ProcessEnv): str
   return config.uri?.trim() || env.MLFLOW_TRACKING_URI?.trim() || undefined;
 }
 
+async function restClient(uri: string, opts: Pick<TrackerOptions, 'env' | 'retry' | 'fetchImpl'>): Promise<MlflowRestClient> {
+  const transport = new HttpTransport({
+    trackingUri: uri,
+    env: opts.env,
+    retry: retryPolicyFromEnv(opts.env, opts.retry),
+    dispatcher: await tlsDispatcher(opts.env),
+    fetchImpl: opts.fetchImpl,
+  });
+  return new MlflowRestClient(transport);
+}
+
 export async function createBackend(config: TrackConfig, opts: TrackerOptions): Promise<TrackingBackend> {
   const uri = trackingUriFor(config, opts.env);
   if (uri && /^https?:\/\//i.test(uri)) {
-    const transport = new HttpTransport({
-      trackingUri: uri,
-      env: opts.env,
-      retry: retryPolicyFromEnv(opts.env, opts.retry),
-      dispatcher: await tlsDispatcher(opts.env),
-      fetchImpl: opts.fetchImpl,
-    });
-    return new RestBackend({ client: new MlflowRestClient(transport), runsDir: opts.runsDir, spoolDir: spoolDir(opts.runsDir), warn: opts.warn });
+    return new RestBackend({ client: await restClient(uri, opts), runsDir: opts.runsDir, spoolDir: spoolDir(opts.runsDir), warn: opts.warn });
   }
   const local = uri ? localStorePath(uri) : undefined;
   if (uri && !local) {
@@ -83,11 +87,42 @@ export function trackingTarget(config: TrackConfig, runsDir: string, env: NodeJS
   return pathToFileURL((uri ? localStorePath(uri) : undefined) ?? join(runsDir, 'mlruns')).href;
 }
 
+/** What is known of a killed Retort run: its id, where and under which experiment it logged, when it stopped. */
+export interface KilledRun { runId: string; trackingUri?: string; experiment?: string; endedAt: number }
+
 /**
- * Closes the MLflow runs of a killed Retort run. Done for the local store; a server's runs are left
- * as they are (undefined), since its credentials may have changed since.
+ * Sets the MLflow runs of a killed Retort run (its parent run and the children still RUNNING) to
+ * KILLED. In the local store always; on a server when this run logs to the same server, using this
+ * run's credentials. Returns how many runs changed, or undefined when that could not be done.
  */
-export async function closeKilledRuns(trackingUri: string | undefined, retortRunId: string, endTime: number): Promise<number | undefined> {
-  if (!trackingUri?.startsWith('file:')) return undefined;
-  return new FileStoreBackend(fileURLToPath(trackingUri)).markKilled(retortRunId, endTime);
+export async function closeKilledRuns(killed: KilledRun, current: { config: TrackConfig; runsDir: string } & Pick<TrackerOptions, 'env' | 'retry' | 'fetchImpl'>): Promise<number | undefined> {
+  const target = killed.trackingUri;
+  if (target?.startsWith('file:')) return new FileStoreBackend(fileURLToPath(target)).markKilled(killed.runId, killed.endedAt);
+  const uri = trackingUriFor(current.config, current.env);
+  if (!target || !uri || !killed.experiment || redactUrl(uri) !== target || !/^https?:\/\//i.test(uri)) return undefined;
+  try {
+    // One quick attempt per request: this happens before the run starts and must not hold it up.
+    const client = await restClient(uri, { ...current, retry: { ...current.retry, maxAttempts: 1, timeoutMs: 5000 } });
+    const experiment = await client.getExperimentByName(killed.experiment);
+    if (!experiment) return 0;
+    const running = async (filter: string) => {
+      const found: string[] = [];
+      let pageToken: string | undefined;
+      do {
+        const page = await client.searchRuns({ experimentIds: [experiment.experimentId], filter: `${filter} and attributes.status = 'RUNNING'`, maxResults: 1000, pageToken });
+        found.push(...page.runs.map((r) => r.info.runId));
+        pageToken = page.nextPageToken;
+      } while (pageToken);
+      return found;
+    };
+    const quote = (v: string) => `'${v.replace(/'/g, "''")}'`;
+    // Child runs carry the Retort run id too; the set keeps each run once.
+    const tagged = await running(`tags.\`retort.runId\` = ${quote(killed.runId)}`);
+    const children = (await Promise.all(tagged.map((id) => running(`tags.\`mlflow.parentRunId\` = ${quote(id)}`)))).flat();
+    const runs = new Set([...children, ...tagged]);
+    for (const id of runs) await client.updateRun(id, { status: 'KILLED', endTime: killed.endedAt });
+    return runs.size;
+  } catch {
+    return undefined; // the server is away or refuses: the runs stay as they are, nothing else is lost
+  }
 }

@@ -124,4 +124,28 @@ describe('tracking (end to end)', () => {
     expect((await p.run(['run', 'off.yaml', '--track'])).code).toBe(0);
     expect(existsSync(join(p.dir, 'runs', 'mlruns'))).toBe(true);
   });
+  it('the runs of a run killed with SIGKILL are set KILLED on the server by the next run', async () => {
+    server = await startMlflowContractServer();
+    const p = new Project();
+    p.write('r.yaml', RECIPE);
+    const env = { ...FAST, MLFLOW_TRACKING_URI: server.url };
+    const child = p.start(['run', 'r.yaml', '--plain', '-j', '1', '-S', 'vars.sleep=5000'], env);
+    const done = collect(child);
+    while (!p.executions().some((id) => id.startsWith('b['))) await sleep(50);
+    await sleep(200); // the node's MLflow run is created as it starts
+    child.kill('SIGKILL');
+    await done;
+    const stuck = [...server.runs.values()].filter((r) => r.status === 'RUNNING');
+    expect(stuck.length).toBe(2); // the parent and the node that was running
+
+    const next = await p.run(['run', 'r.yaml', '--plain'], env);
+    expect(next.code, next.stdout + next.stderr).toBe(0);
+    expect(next.stdout).toMatch(/warning: run \S+ ended without finishing \(its process \d+ is gone\): marked killed with its 2 MLflow runs/);
+    for (const r of stuck) {
+      const now = server.runs.get(r.runId)!;
+      expect(now.status).toBe('KILLED');
+      expect(now.endTime).toBeGreaterThan(0);
+    }
+    expect([...server.runs.values()].filter((r) => r.status === 'RUNNING')).toEqual([]);
+  }, 30_000);
 });

@@ -55,7 +55,7 @@ it('running markers: a run whose process is gone (dead pid, or a new boot) is re
   const marker = (runId: string, over: Partial<RunningMarker>) =>
     writeFile(join(runsDir, 'records', `.running-${runId}.json`), JSON.stringify({ runId, pid: process.pid, host: me.host, bootId: me.bootId, ...over }));
   for (const id of ['dead', 'reboot', 'alive', 'remote']) await writeRunRecord(runsDir, record(id, 100, { status: 'running' }));
-  await markRunning(runsDir, 'alive', 'file:///tmp/mlruns');
+  await markRunning(runsDir, 'alive', { trackingUri: 'file:///tmp/mlruns' });
   await marker('dead', { pid: deadPid, trackingUri: 'file:///tmp/mlruns' });
   await marker('reboot', { bootId: 'another-boot' });
   await marker('remote', { host: 'elsewhere', pid: deadPid });

@@ -92,7 +92,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
 
   // Runs whose process died (SIGKILL, power loss) are closed first: their record and MLflow runs say so.
   for (const killed of await reapKilledRuns(runsDir)) {
-    const closed = await closeKilledRuns(killed.trackingUri, killed.runId, killed.endedAt);
+    const closed = await closeKilledRuns(killed, { config: track, runsDir, env: io.env });
     warn(`run ${killed.runId} ended without finishing (its process ${killed.pid} is gone): marked killed${closed ? ` with its ${closed} MLflow run${closed === 1 ? '' : 's'}` : ''}`);
   }
 
@@ -101,7 +101,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
     nodes: plan.order.map((id) => ({ id, stage: plan.nodes.get(id)!.spec.stage, key: plan.nodes.get(id)!.key, outcome: 'skipped' })),
   };
   await writeRunRecord(runsDir, record);
-  await markRunning(runsDir, runId, await trackingTarget(track, runsDir, io.env));
+  await markRunning(runsDir, runId, { trackingUri: await trackingTarget(track, runsDir, io.env), experiment: track.experiment || recipe.name });
 
   const controller = new AbortController();
   let interrupts = 0;
