@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { listPins } from './pins.js';
 import { clearRunning, deleteRunRecord, listRunRecords, processGone, runningMarkers, type RunRecord } from './runs.js';
 import { isKey, type Manifest } from './manifest.js';
-import { listDir, mapLimit, removeTree, thisMachine } from './fsutil.js';
+import { listDir, mapLimit, removeTree } from './fsutil.js';
 import type { Store } from './store.js';
 
 export interface GcOptions {
@@ -53,12 +53,11 @@ export async function gc(store: Store, runsDir: string, opts: GcOptions): Promis
   if (!Number.isInteger(opts.keepRuns) || opts.keepRuns < 0) throw new Error(`gc keepRuns must be a non-negative integer, got ${opts.keepRuns}`);
   const now = Date.now();
   const records = await listRunRecords(runsDir);
-  // A running run on this machine is active while its process lives; elsewhere, for a week at most.
+  // A running run is active for a week at most, and on this machine only while its process lives.
   const markers = new Map((await runningMarkers(runsDir)).map((m) => [m.runId, m]));
   const isActive = (r: RunRecord) => {
     const m = markers.get(r.runId);
-    if (m && m.host === thisMachine().host) return !processGone(m);
-    return now - r.startedAt < ACTIVE_RUN_MAX_AGE_MS;
+    return now - r.startedAt < ACTIVE_RUN_MAX_AGE_MS && !(m && processGone(m));
   };
   const active = records.filter((r) => r.status === 'running' && isActive(r));
   const keptRecords = records.filter((r, i) => i < opts.keepRuns || active.includes(r));
