@@ -1,17 +1,20 @@
 // Connects `retort run` to the trackers (MLflow REST or the local store).
+import type { KilledRun } from '../track/index.js';
 import type { RunObserver, TrackConfig } from '../track/observer.js';
 
 // Loaded lazily: tracking code is only needed by `retort run`.
 const TRACK_MODULE = '../track/index.js';
+type TrackModule = Partial<typeof import('../track/index.js')>;
+const loadTrack = () => import(TRACK_MODULE).catch(() => undefined) as Promise<TrackModule | undefined>;
 
 export async function createRunObserver(track: TrackConfig, opts: { runsDir: string; env: NodeJS.ProcessEnv; warn: (msg: string) => void }): Promise<RunObserver> {
-  const mod = await import(TRACK_MODULE).catch(() => undefined) as { createTracker?: (c: TrackConfig, o: typeof opts) => RunObserver } | undefined;
+  const mod = await loadTrack();
   if (mod?.createTracker) return mod.createTracker(track, opts);
   return noopObserver;
 }
 
 export async function pendingSpoolWarning(runsDir: string): Promise<string | undefined> {
-  const mod = await import(TRACK_MODULE).catch(() => undefined) as { pendingSpool?: (dir: string) => Promise<number> } | undefined;
+  const mod = await loadTrack();
   const n = mod?.pendingSpool ? await mod.pendingSpool(runsDir) : 0;
   return n > 0 ? `${n} tracking record${n === 1 ? '' : 's'} waiting in the spool: run \`retort mlflow sync\` to deliver them` : undefined;
 }
@@ -26,19 +29,12 @@ export const noopObserver: RunObserver = {
   close: async () => undefined,
 };
 
-type KilledRun = { runId: string; trackingUri?: string; experiment?: string; endedAt: number };
-type TrackModule = {
-  trackingTarget?: (c: TrackConfig, runsDir: string, env: NodeJS.ProcessEnv) => string | undefined;
-  closeKilledRuns?: (killed: KilledRun, current: { config: TrackConfig; runsDir: string; env: NodeJS.ProcessEnv }) => Promise<number | undefined>;
-};
-
 export async function trackingTarget(track: TrackConfig, runsDir: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  const mod = await import(TRACK_MODULE).catch(() => undefined) as TrackModule | undefined;
-  return mod?.trackingTarget?.(track, runsDir, env);
+  return (await loadTrack())?.trackingTarget?.(track, runsDir, env);
 }
 
 /** Sets the MLflow runs of a killed Retort run to KILLED where that can be done; how many changed. */
-export async function closeKilledRuns(killed: KilledRun, current: { config: TrackConfig; runsDir: string; env: NodeJS.ProcessEnv }): Promise<number | undefined> {
-  const mod = await import(TRACK_MODULE).catch(() => undefined) as TrackModule | undefined;
-  return mod?.closeKilledRuns?.(killed, current);
+export async function closeKilledRuns(killed: KilledRun,
+  current: { config: TrackConfig; runsDir: string; env: NodeJS.ProcessEnv }): Promise<number | undefined> {
+  return (await loadTrack())?.closeKilledRuns?.(killed, current);
 }

@@ -34,8 +34,9 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
   } catch (e) {
     await rm(temp, { force: true });
     // A folder removed since it was made (e.g. by a user cleaning up): make it again, once.
-    if (isNotFound(e) && (knownDirs.delete(dirname(path)) || knownDirs.delete(tempDir))) {
-      knownDirs.delete(tempDir);
+    const dirs = [dirname(path), tempDir];
+    if (isNotFound(e) && dirs.some((d) => knownDirs.has(d))) {
+      for (const d of dirs) knownDirs.delete(d);
       return writeFileAtomic(path, content, tempDir);
     }
     throw e;
