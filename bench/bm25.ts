@@ -1,4 +1,4 @@
-// Benchmark: our BM25 (src/ml/bm25.ts) against wink-bm25-text-search and okapibm25, in this
+// Benchmark: our BM25 (src/lib/ml/bm25.ts) against wink-bm25-text-search and okapibm25, in this
 // process, on real task data read at bench time from /work/shared/data/tasks (not copied).
 // Documents are rendered demonstrations ("query\nanswer") of train pools, queries are rendered
 // test queries, as in the bm25 plugin. Checks that our top-k equals a straightforward
@@ -8,9 +8,9 @@
 
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
-import { listTaskFolders, loadTaskFolder } from '../src/data/task-folder.js';
-import { Bm25Index, bm25Tokens, BM25_DEFAULTS } from '../src/ml/bm25.js';
-import { renderDemonstration, renderQuery, taskSpecFor } from '../src/tasks/registry.js';
+import { listTaskFolders, loadTaskFolder } from '../src/lib/data/task-folder.js';
+import { Bm25Index, bm25Tokens, BM25_DEFAULTS } from '../src/lib/ml/bm25.js';
+import { renderDemonstration, renderQuery, taskSpecFor } from '../src/lib/tasks/registry.js';
 
 const require = createRequire(import.meta.url);
 type Wink = {

@@ -1,15 +1,15 @@
 // Benchmark: n-gram LM scoring throughput (tokens/s on one core) against the plain reference
-// implementation (src/ml/lm/ngram-reference.ts) on the same model and tokens, in this process.
+// implementation (src/lib/ml/lm/ngram-reference.ts) on the same model and tokens, in this process.
 // Data: the real task folders under /work/shared/data/tasks (read at bench time, not copied).
 //
 //   npx vite-node bench/ngram.ts [--tasks DIR] [--order 4]
 
 import { performance } from 'node:perf_hooks';
-import { listTaskFolders, loadTaskFolder } from '../src/data/task-folder.js';
-import type { TaskRow } from '../src/data/task.js';
-import { NgramLM } from '../src/ml/lm/ngram.js';
-import { ReferenceKneserNey, referenceLogProbs } from '../src/ml/lm/ngram-reference.js';
-import { tokenize } from '../src/ml/tokenize.js';
+import { listTaskFolders, loadTaskFolder } from '../src/lib/data/task-folder.js';
+import type { TaskRow } from '../src/lib/data/task.js';
+import { NgramLM } from '../src/lib/ml/lm/ngram.js';
+import { ReferenceKneserNey, referenceLogProbs } from '../src/lib/ml/lm/ngram-reference.js';
+import { tokenize } from '../src/lib/ml/tokenize.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   const trainMs = performance.now() - t0;
   const bytes = lm.serialize();
   t0 = performance.now();
-  const { deserializeNgram } = await import('../src/ml/lm/ngram/file.js');
+  const { deserializeNgram } = await import('../src/lib/ml/lm/ngram/file.js');
   deserializeNgram(bytes);
   const loadMs = performance.now() - t0;
   const encoded = test.map((t) => lm.model.encode(t));

@@ -7,9 +7,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { definePlugin } from '../../src/plugin/api.js';
-import { listTaskFolders, loadTaskFolder } from '../../src/data/task-folder.js';
-import { Bm25Index, BM25_DEFAULTS } from '../../src/ml/bm25.js';
-import { renderDemonstration, renderQuery, taskSpecFor } from '../../src/tasks/registry.js';
+import { listTaskFolders, loadTaskFolder } from '../../src/lib/data/task-folder.js';
+import { Bm25Index, BM25_DEFAULTS } from '../../src/lib/ml/bm25.js';
+import { renderDemonstration, renderQuery, taskSpecFor } from '../../src/lib/tasks/registry.js';
 
 export interface Bm25Params {
   k1: number;

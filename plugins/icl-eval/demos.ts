@@ -3,9 +3,9 @@
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DataError } from '../../src/data/errors.js';
-import type { TaskRow } from '../../src/data/task.js';
-import { Rng } from '../../src/tasks/generated/rng.js';
+import { DataError } from '../../src/lib/data/errors.js';
+import type { TaskRow } from '../../src/lib/data/task.js';
+import { Rng } from '../../src/lib/tasks/generated/rng.js';
 
 export type DemoMethod = 'zero-shot' | 'random' | 'bm25';
 

@@ -2,11 +2,11 @@
 // multiple choice by the options' mean token log-likelihood, classification by decoding
 // constrained to the label words, generation greedy up to 64 tokens and cut at "\n".
 
-import type { TaskMeta, TaskRow } from '../../src/data/task.js';
-import type { LanguageModel } from '../../src/ml/lm/types.js';
-import { buildPrompt } from '../../src/ml/lm/prompt.js';
-import { aggregateMetric, defaultPositiveLabel, scoreExample } from '../../src/ml/metrics.js';
-import { answerOptions, answerText, renderDemonstration, renderQuery, taskSpecFor } from '../../src/tasks/registry.js';
+import type { TaskMeta, TaskRow } from '../../src/lib/data/task.js';
+import type { LanguageModel } from '../../src/lib/ml/lm/types.js';
+import { buildPrompt } from '../../src/lib/ml/lm/prompt.js';
+import { aggregateMetric, defaultPositiveLabel, scoreExample } from '../../src/lib/ml/metrics.js';
+import { answerOptions, answerText, renderDemonstration, renderQuery, taskSpecFor } from '../../src/lib/tasks/registry.js';
 import type { DemoSelector } from './demos.js';
 
 export interface PredictionLine {

@@ -7,9 +7,9 @@ import { writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { definePlugin, NodeFailure } from '../../src/plugin/api.js';
-import { listTaskFolders, loadTaskFolder, type LoadedTask } from '../../src/data/task-folder.js';
-import { TASK_CATEGORIES } from '../../src/data/task.js';
-import { openLanguageModel } from '../../src/ml/lm/load.js';
+import { listTaskFolders, loadTaskFolder, type LoadedTask } from '../../src/lib/data/task-folder.js';
+import { TASK_CATEGORIES } from '../../src/lib/data/task.js';
+import { openLanguageModel } from '../../src/lib/ml/lm/load.js';
 import { demoSelector, readCandidates, type DemoMethod } from './demos.js';
 import { evaluateTask, type TaskResult } from './evaluate.js';
 

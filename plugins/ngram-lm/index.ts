@@ -4,9 +4,9 @@
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { definePlugin, NodeFailure } from '../../src/plugin/api.js';
-import { writeLmDescriptor } from '../../src/ml/lm/load.js';
-import { NgramLM } from '../../src/ml/lm/ngram.js';
-import { demonstrationTexts } from '../../src/ml/lm/train-texts.js';
+import { writeLmDescriptor } from '../../src/lib/ml/lm/load.js';
+import { NgramLM } from '../../src/lib/ml/lm/ngram.js';
+import { demonstrationTexts } from '../../src/lib/ml/lm/train-texts.js';
 
 export interface NgramLmParams {
   order: number;

@@ -2,7 +2,7 @@
 // the built-in generated suite or from task folders given on the `data` input.
 
 import { definePlugin, NodeFailure } from '../../src/plugin/api.js';
-import { materializeTasks } from '../../src/tasks/materialize.js';
+import { materializeTasks } from '../../src/lib/tasks/materialize.js';
 
 export interface TasksParams {
   suite: 'builtin' | 'folders';

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fetchHfDataset, loadHfRows, parseHfUrl } from '../../src/data/hf/index.js';
-import type { RowMapping } from '../../src/data/mapping.js';
-import type { TaskMeta } from '../../src/data/task.js';
+import { fetchHfDataset, loadHfRows, parseHfUrl } from '../../src/lib/data/hf/index.js';
+import type { RowMapping } from '../../src/lib/data/mapping.js';
+import type { TaskMeta } from '../../src/lib/data/task.js';
 import { HubContractServer, type HubFile } from './hub-contract-server.js';
 import { caught } from './caught.js';
 

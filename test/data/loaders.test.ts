@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDelimited, parseDelimitedObjects } from '../../src/data/csv.js';
-import { formatOf, loadRows } from '../../src/data/loaders.js';
-import { getPath } from '../../src/data/mapping.js';
-import type { TaskMeta } from '../../src/data/task.js';
+import { parseDelimited, parseDelimitedObjects } from '../../src/lib/data/csv.js';
+import { formatOf, loadRows } from '../../src/lib/data/loaders.js';
+import { getPath } from '../../src/lib/data/mapping.js';
+import type { TaskMeta } from '../../src/lib/data/task.js';
 import { caught } from './caught.js';
 
 let dir: string;

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { listTaskFolders, loadTaskFolder } from '../../src/data/task-folder.js';
+import { listTaskFolders, loadTaskFolder } from '../../src/lib/data/task-folder.js';
 import { SHARED_TASKS } from '../shared-data.js';
 
 const ROOT = SHARED_TASKS;

@@ -2,9 +2,9 @@ import { mkdtemp, readFile, rm, writeFile, mkdir, symlink } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DataError } from '../../src/data/errors.js';
-import type { TaskMeta, TaskRow } from '../../src/data/task.js';
-import { listTaskFolders, loadTaskFolder, writeTaskFolder } from '../../src/data/task-folder.js';
+import { DataError } from '../../src/lib/data/errors.js';
+import type { TaskMeta, TaskRow } from '../../src/lib/data/task.js';
+import { listTaskFolders, loadTaskFolder, writeTaskFolder } from '../../src/lib/data/task-folder.js';
 
 let root: string;
 beforeAll(async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Bm25Index, bm25Tokens } from '../../src/ml/bm25.js';
+import { Bm25Index, bm25Tokens } from '../../src/lib/ml/bm25.js';
 
 // N = 3 documents of 3, 6 and 3 tokens: avgdl = 4.
 const docs = ['The cat sat.', 'the dog sat on the mat', 'Cats and dogs!'];

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   aggregateMetric, binaryF1, corpusBleu, defaultPositiveLabel, exactMatch, lcsLength, normalizeAnswer,
   rougeL, scoreExample, sentenceBleu, tokenF1,
-} from '../../src/ml/metrics.js';
+} from '../../src/lib/ml/metrics.js';
 
 describe('SQuAD normalisation', () => {
   it('lower-cases, strips punctuation and articles, collapses whitespace', () => {

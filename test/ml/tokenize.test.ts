@@ -4,7 +4,7 @@ import {
   TOKEN_PATTERN,
   BOS, UNK, UNK_ID, Vocabulary, codePointLength, countTokens, detokenize, detokenizeWithOffsets,
   toCodePointOffsets, tokenize, tokenizeWithOffsets,
-} from '../../src/ml/tokenize.js';
+} from '../../src/lib/ml/tokenize.js';
 
 describe('tokenize', () => {
   it('splits words, punctuation and newlines, Unicode-aware', () => {

@@ -8,10 +8,10 @@ import iclPlugin, { categoryScores } from '../../plugins/icl-eval/index.js';
 import { sampleIndices } from '../../plugins/icl-eval/demos.js';
 import type { PredictionLine } from '../../plugins/icl-eval/evaluate.js';
 import ngramPlugin from '../../plugins/ngram-lm/index.js';
-import { TASK_CATEGORIES } from '../../src/data/task.js';
-import { NgramLM } from '../../src/ml/lm/ngram.js';
-import { startLmServer } from '../../src/ml/lm/server.js';
-import { materializeTasks } from '../../src/tasks/materialize.js';
+import { TASK_CATEGORIES } from '../../src/lib/data/task.js';
+import { NgramLM } from '../../src/lib/ml/lm/ngram.js';
+import { startLmServer } from '../../src/lib/ml/lm/server.js';
+import { materializeTasks } from '../../src/lib/tasks/materialize.js';
 import { runPlugin } from './ctx.js';
 import { SHARED_TASKS } from '../shared-data.js';
 

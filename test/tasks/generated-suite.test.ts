@@ -3,12 +3,12 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TASK_CATEGORIES, type TaskRow } from '../../src/data/task.js';
-import { loadTaskFolder } from '../../src/data/task-folder.js';
-import { readTaskIndex } from '../../src/data/task-index.js';
-import { scoreExample } from '../../src/ml/metrics.js';
-import { GENERATED_TASK_NAMES, GENERATORS, Rng, generateSuite, writeSuite } from '../../src/tasks/generated/index.js';
-import { TASK_REGISTRY, renderQuery, taskSpecFor } from '../../src/tasks/registry.js';
+import { TASK_CATEGORIES, type TaskRow } from '../../src/lib/data/task.js';
+import { loadTaskFolder } from '../../src/lib/data/task-folder.js';
+import { readTaskIndex } from '../../src/lib/data/task-index.js';
+import { scoreExample } from '../../src/lib/ml/metrics.js';
+import { GENERATED_TASK_NAMES, GENERATORS, Rng, generateSuite, writeSuite } from '../../src/lib/tasks/generated/index.js';
+import { TASK_REGISTRY, renderQuery, taskSpecFor } from '../../src/lib/tasks/registry.js';
 
 let root: string;
 beforeAll(async () => {

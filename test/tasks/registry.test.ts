@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TASK_CATEGORIES, type TaskMeta, type TaskRow } from '../../src/data/task.js';
-import { listTaskFolders, loadTaskFolder } from '../../src/data/task-folder.js';
+import { TASK_CATEGORIES, type TaskMeta, type TaskRow } from '../../src/lib/data/task.js';
+import { listTaskFolders, loadTaskFolder } from '../../src/lib/data/task-folder.js';
 import { SHARED_TASKS } from '../shared-data.js';
 import {
   HELD_OUT_TASKS, TASK_REGISTRY, answerOptions, answerText, labelForWord, renderDemonstration, renderQuery, taskSpecFor,
-} from '../../src/tasks/registry.js';
+} from '../../src/lib/tasks/registry.js';
 
 const ROOT = SHARED_TASKS;
 

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import plugin, { type TasksParams } from '../../plugins/tasks/index.js';
 import { runPlugin } from '../plugins/ctx.js';
-import { listTaskFolders, loadTaskFolder } from '../../src/data/task-folder.js';
-import { readTaskIndex } from '../../src/data/task-index.js';
+import { listTaskFolders, loadTaskFolder } from '../../src/lib/data/task-folder.js';
+import { readTaskIndex } from '../../src/lib/data/task-index.js';
 import { SHARED_TASKS } from '../shared-data.js';
 
 const SHARED = SHARED_TASKS;

@@ -1,8 +1,8 @@
 // `retort serve-lm`: serves a built-in n-gram LM over the OpenAI completions API on loopback.
-import { DataError } from '../../data/errors.js';
-import { ModelFileError, NgramLM } from '../../ml/lm/ngram.js';
-import { startLmServer } from '../../ml/lm/server.js';
-import { demonstrationTexts } from '../../ml/lm/train-texts.js';
+import { DataError } from '../../lib/data/errors.js';
+import { ModelFileError, NgramLM } from '../../lib/ml/lm/ngram.js';
+import { startLmServer } from '../../lib/ml/lm/server.js';
+import { demonstrationTexts } from '../../lib/ml/lm/train-texts.js';
 import { intOption, parse, UsageError } from '../args.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
 

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { NgramLM, trainNgramModel } from '../../../src/ml/lm/ngram.js';
-import { ReferenceKneserNey, referenceLogProbs } from '../../../src/ml/lm/ngram-reference.js';
-import { BOS_ID, tokenize } from '../../../src/ml/tokenize.js';
+import { NgramLM, trainNgramModel } from '../../../src/lib/ml/lm/ngram.js';
+import { ReferenceKneserNey, referenceLogProbs } from '../../../src/lib/ml/lm/ngram-reference.js';
+import { BOS_ID, tokenize } from '../../../src/lib/ml/tokenize.js';
 
 // A small corpus with repeated structure (so every order has real counts) and rare words.
 function corpus(n: number, seed = 7): string[] {

@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NgramLM } from '../../../src/ml/lm/ngram.js';
-import { OpenAICompletionsLM, completionsUrl } from '../../../src/ml/lm/openai.js';
-import { startLmServer, type LmServer } from '../../../src/ml/lm/server.js';
+import { NgramLM } from '../../../src/lib/ml/lm/ngram.js';
+import { OpenAICompletionsLM, completionsUrl } from '../../../src/lib/ml/lm/openai.js';
+import { startLmServer, type LmServer } from '../../../src/lib/ml/lm/server.js';
 
 const texts: string[] = [];
 for (let i = 0; i < 200; i++) {

@@ -6,11 +6,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/cli/args.js';
 import type { CliIO } from '../../../src/cli/command.js';
 import { command, serveLm } from '../../../src/cli/commands/serve-lm.js';
-import { writeTaskFolder } from '../../../src/data/task-folder.js';
-import type { TaskMeta, TaskRow } from '../../../src/data/task.js';
-import { NgramLM } from '../../../src/ml/lm/ngram.js';
-import { OpenAICompletionsLM } from '../../../src/ml/lm/openai.js';
-import { demonstrationTexts } from '../../../src/ml/lm/train-texts.js';
+import { writeTaskFolder } from '../../../src/lib/data/task-folder.js';
+import type { TaskMeta, TaskRow } from '../../../src/lib/data/task.js';
+import { NgramLM } from '../../../src/lib/ml/lm/ngram.js';
+import { OpenAICompletionsLM } from '../../../src/lib/ml/lm/openai.js';
+import { demonstrationTexts } from '../../../src/lib/ml/lm/train-texts.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'serve-lm-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -1,4 +1,4 @@
-// Validation of task metadata and rows against the task-folder contract (src/data/task.ts).
+// Validation of task metadata and rows against the task-folder contract (src/lib/data/task.ts).
 // Each check throws a DataError naming the file and line so users can fix their data.
 
 import { DataError } from './errors.js';

@@ -1,6 +1,6 @@
 // Errors a user can cause with bad data: always located, printed as `file:line: message`.
 
-import { NodeFailure } from '../plugin/api.js';
+import { NodeFailure } from '../../plugin/api.js';
 
 export class DataError extends NodeFailure {
   readonly file: string;

@@ -1,4 +1,4 @@
-// Reading and writing task folders: <task>/task.json plus <split>.jsonl (see src/data/task.ts).
+// Reading and writing task folders: <task>/task.json plus <split>.jsonl (see src/lib/data/task.ts).
 
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
