@@ -1,6 +1,7 @@
 // `retort <command> …`: dispatches to a sub-command; usage errors exit 2, never a stack trace.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { secretMasker } from '../util/secrets.js';
 import { didYouMean } from '../util/suggest.js';
 import { RecipeError } from '../recipe/diagnostic.js';
 import { UsageError } from './args.js';
@@ -38,7 +39,7 @@ export async function main(argv: string[], io: CliIO = { stdout: process.stdout,
       io.stderr.write(`retort ${name}: ${err.message}\nRun \`retort ${name} --help\` for usage.\n`);
       return EXIT.usage;
     }
-    io.stderr.write(`retort ${name}: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    io.stderr.write(secretMasker(io.env)(`retort ${name}: internal error: ${(err as Error)?.stack ?? String(err)}\n`));
     return EXIT.failed;
   }
 }
