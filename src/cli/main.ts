@@ -39,6 +39,11 @@ export async function main(argv: string[], io: CliIO = { stdout: process.stdout,
       io.stderr.write(`retort ${name}: ${err.message}\nRun \`retort ${name} --help\` for usage.\n`);
       return EXIT.usage;
     }
+    // Faults the message explains (store permissions, a full disk): no stack.
+    if ((err as { expected?: unknown })?.expected === true) {
+      io.stderr.write(secretMasker(io.env)(`retort ${name}: ${(err as Error).message}\n`));
+      return EXIT.failed;
+    }
     io.stderr.write(secretMasker(io.env)(`retort ${name}: internal error: ${(err as Error)?.stack ?? String(err)}\n`));
     return EXIT.failed;
   }

@@ -124,7 +124,10 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
     const lead = nodes[0];
     let lease: Awaited<ReturnType<Store['waitLease']>> | undefined;
     try {
-      lease = await store.waitLease(key, { signal: opts.signal });
+      lease = await store.waitLease(key, {
+        signal: opts.signal,
+        onUnreadable: ({ path, expiresInMs }) => display.message(`warning: ${path} is not a valid lease file; ${lead.spec.id} waits until it expires in ${Math.ceil(expiresInMs / 1000)} s (delete it if no retort process is using this store)`),
+      });
     } catch {
       finishUnit(key, 'cancelled');
       for (const n of nodes) display.nodeEnded(n.spec.id, 'cancelled');
@@ -134,6 +137,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
       // Another process may have published it while we waited for the lease (unless we must recompute it).
       const forced = lead.reason?.kind === 'forced';
       const again = forced ? { status: 'miss' as const } : await store.lookup(key);
+      if (again.status === 'corrupt') display.message(`warning: ${lead.spec.id}: stored entry is corrupt (${again.reason}); recomputing`);
       if (again.status === 'hit') {
         finishUnit(key, 'hit', { metrics: again.manifest.metrics });
         for (const n of nodes) {

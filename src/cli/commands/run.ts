@@ -121,6 +121,11 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   const hits = [...plan.nodes.values()].filter((n) => n.status === 'hit').length;
   await observer.runStarted({ runId, recipe: recipe.file, recipeName: recipe.name, startedAt, argv: ['run', ...args], cwd: io.cwd, track });
   display.start({ toRun, hits, nodes: plan.nodes.size });
+  // As `plan` does: an entry that no longer matched its manifest was set aside and is recomputed.
+  for (const id of plan.order) {
+    const node = plan.nodes.get(id)!;
+    if (node.run && node.reason?.kind === 'corrupt') warn(`${id}: ${node.reason.detail}`);
+  }
   let result: Awaited<ReturnType<typeof executePlan>> | undefined;
   try {
     result = await executePlan(plan, {
