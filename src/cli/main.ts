@@ -1,6 +1,7 @@
 // `retort <command> …`: dispatches to a sub-command; usage errors exit 2, never a stack trace.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { diskFullFault } from '../store/store-fault.js';
 import { secretMasker } from '../util/secrets.js';
 import { didYouMean } from '../util/suggest.js';
 import { RecipeError } from '../recipe/diagnostic.js';
@@ -40,8 +41,9 @@ export async function main(argv: string[], io: CliIO = { stdout: process.stdout,
       return EXIT.usage;
     }
     // Faults the message explains (store permissions, a full disk): no stack.
-    if ((err as { expected?: unknown })?.expected === true) {
-      io.stderr.write(secretMasker(io.env)(`retort ${name}: ${(err as Error).message}\n`));
+    const fault = diskFullFault(err) ?? err;
+    if ((fault as { expected?: unknown })?.expected === true) {
+      io.stderr.write(secretMasker(io.env)(`retort ${name}: ${(fault as Error).message}\n`));
       return EXIT.failed;
     }
     io.stderr.write(secretMasker(io.env)(`retort ${name}: internal error: ${(err as Error)?.stack ?? String(err)}\n`));

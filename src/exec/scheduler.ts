@@ -195,8 +195,15 @@ interface RunResult { status: 'ok' | 'failed' | 'cancelled'; durationMs: number;
 async function runOne(node: PlannedNode, store: Store, opts: ExecuteOptions, env: NodeJS.ProcessEnv, display: Display, observer: RunObserver,
   mask: (text: string) => string): Promise<RunResult> {
   const info = nodeInfo(node);
-  const staging = await store.beginWrite(node.key);
   const startedAt = Date.now();
+  let staging: Awaited<ReturnType<Store['beginWrite']>>;
+  try {
+    staging = await store.beginWrite(node.key);
+  } catch (err) {
+    const error = mask(`could not prepare its entry in the store: ${storeErrorText(err, store)}`);
+    display.nodeEnded(node.spec.id, 'failed', error);
+    return { status: 'failed', durationMs: 0, error, metrics: [] };
+  }
   const metrics: MetricPoint[] = [];
   let logChain = Promise.resolve();
   // Secrets are masked before a line is shown or stored.

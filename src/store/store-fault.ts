@@ -17,3 +17,11 @@ export function entryAccessFault(err: unknown, entryDir: string): unknown {
   const file = (err as NodeJS.ErrnoException).path ?? entryDir;
   return new StoreFault(`cannot read ${file} (permission denied), so its store entry cannot be checked; make it readable again, or move the entry ${entryDir} out of the store to have it recomputed, then run again`);
 }
+
+/** A full disk or quota met outside a node (a run record, the store's folders): what to do about it. */
+export function diskFullFault(err: unknown): StoreFault | undefined {
+  const code = errorCode(err);
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return undefined;
+  const where = (err as NodeJS.ErrnoException).path;
+  return new StoreFault(`no space left on the device${where ? ` of ${where}` : ''}${code === 'EDQUOT' ? ' (disk quota exceeded)' : ''}; free some (retort gc) and run again`);
+}

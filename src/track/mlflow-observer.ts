@@ -230,7 +230,15 @@ export class MlflowObserver implements RunObserver {
     state.flushQueued = false;
     if (state.buffer.length === 0) return;
     const metrics = state.buffer.splice(0);
-    if (this.backend && state.handle) await this.backend.logBatch(state.handle, { metrics });
+    if (!this.backend || !state.handle) return;
+    try {
+      await this.backend.logBatch(state.handle, { metrics });
+    } catch (e) {
+      // A full disk (the local store beside a node filling it) frees up when that node's partial
+      // output is removed: keep the points for the next flush instead of losing them.
+      if (isDiskFull(e)) state.buffer.unshift(...metrics);
+      throw e;
+    }
   }
 
   private async flushAll(): Promise<void> {
@@ -304,6 +312,11 @@ export class MlflowObserver implements RunObserver {
     if (this.warnings <= MAX_WARNINGS) this.opts.warn(this.redact(msg));
     else if (this.warnings === MAX_WARNINGS + 1) this.opts.warn('MLflow: further tracking warnings suppressed');
   }
+}
+
+function isDiskFull(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
 }
 
 function pointId(p: MetricPoint): string {

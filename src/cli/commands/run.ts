@@ -132,6 +132,13 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
       store, runId, recipeName: recipe.name, jobs, keepGoing: values['keep-going'], signal: controller.signal,
       observer, display, env: io.env, replayLogs: values.quiet ? 'none' : (values.logs as ReplayMode | undefined) ?? 'tail',
     });
+  } catch (err) {
+    // The record must not stay 'running' (a gc would protect the run's entries for a week).
+    record.status = 'failed';
+    record.endedAt = Date.now();
+    await writeRunRecord(runsDir, record).catch(() => undefined);
+    await clearRunning(runsDir, runId).catch(() => undefined);
+    throw err;
   } finally {
     display.finish();
     process.off('SIGINT', onSignal);
