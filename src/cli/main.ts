@@ -21,7 +21,9 @@ export async function main(argv: string[], io: CliIO = { stdout: process.stdout,
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     const commands = await loadCommands();
     const width = Math.max(...commands.map((c) => c.name.length));
-    io.stdout.write(`Usage: retort <command> [options]\n\nCommands:\n${commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}\n\nRun \`retort <command> --help\` for a command's options.\n`);
+    const usage = `Usage: retort <command> [options]\n\nCommands:\n${commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}\n\nRun \`retort <command> --help\` for a command's options.\n`;
+    // Asked for, help is the output; without a command it is a usage error.
+    (name ? io.stdout : io.stderr).write(usage);
     return name ? EXIT.ok : EXIT.usage;
   }
   if (name === '--version' || name === '-V') { io.stdout.write(`retort ${version()}\n`); return EXIT.ok; }

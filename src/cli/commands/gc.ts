@@ -24,6 +24,13 @@ Options:
       'older-than': { type: 'string' }, 'max-size': { type: 'string' }, 'dry-run': { type: 'boolean' },
     }, { min: 0, max: Infinity, names: 'recipe files' });
     if (values.help) { io.stdout.write(command.help + '\n'); return EXIT.ok; }
+    // Every option is checked before anything is read or created.
+    const options = {
+      keepRuns: intOption(values['keep-runs'], 'keep-runs', 0) ?? 10,
+      olderThanMs: durationOption(values['older-than'], 'older-than'),
+      maxSizeBytes: sizeOption(values['max-size'], 'max-size'),
+      dryRun: values['dry-run'],
+    };
     const runsDir = runsDirOf(values['runs-dir'], io);
     const extraRoots: string[] = [];
     for (const file of positionals) {
@@ -31,12 +38,7 @@ Options:
       for (const k of keys.values()) extraRoots.push(k.key);
     }
     const store = await openStore(runsDir);
-    const report = await gc(store, runsDir, {
-      keepRuns: intOption(values['keep-runs'], 'keep-runs', 0) ?? 10,
-      olderThanMs: durationOption(values['older-than'], 'older-than'),
-      maxSizeBytes: sizeOption(values['max-size'], 'max-size'),
-      dryRun: values['dry-run'], extraRoots,
-    });
+    const report = await gc(store, runsDir, { ...options, extraRoots });
     const verb = values['dry-run'] ? 'would remove' : 'removed';
     for (const r of report.removed) io.stdout.write(`${verb} ${r.key.slice(0, 12)}  ${formatBytes(r.size)}  ${r.reason}\n`);
     io.stdout.write(`${verb} ${report.removed.length} entr${report.removed.length === 1 ? 'y' : 'ies'} (${formatBytes(report.freedBytes)}) and ${report.removedRecords.length} run record(s); kept ${report.kept.length}\n`);

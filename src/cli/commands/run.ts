@@ -9,7 +9,7 @@ import type { RunObserver, TrackConfig } from '../../track/observer.js';
 import { closeKilledRuns, createRunObserver, pendingSpoolWarning, trackingTarget } from '../tracking.js';
 import { intOption, parse, RECIPE_OPTIONS, UsageError } from '../args.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
-import { openStore, prepare, runsDirOf } from '../session.js';
+import { checkStageNames, openStore, prepare, runsDirOf } from '../session.js';
 
 export const command: CliCommand = {
   name: 'run',
@@ -66,9 +66,8 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
 
   const prepared = await prepare(positionals[0], values.set ?? [], runsDir, io);
   const { recipe, keys, hasher } = prepared;
-  for (const stage of [...(values.force ?? []), ...(values.target ?? [])]) {
-    if (!recipe.stages.has(stage) && !recipe.nodes.has(stage)) throw new UsageError(`unknown stage '${stage}' (stages: ${[...recipe.stages.keys()].join(', ')})`);
-  }
+  checkStageNames(recipe, values.force ?? [], '--force');
+  checkStageNames(recipe, values.target ?? [], '--target');
   const store = await openStore(runsDir);
   await hasher.save();
   const plan = await planRecipe(recipe, keys, store, {
