@@ -45,3 +45,17 @@ export function checkStageNames(recipe: CompiledRecipe, names: readonly string[]
     throw new UsageError(`${flag}: unknown stage '${name}'${hint ? `; ${hint}` : ''} (stages: ${stages.join(', ')})`);
   }
 }
+
+/** The targeted nodes and everything upstream of them: what a run with these targets may touch. */
+export function targetClosure(recipe: CompiledRecipe, targets: readonly string[]): Set<string> {
+  const wanted = new Set(targets);
+  const stack = recipe.order.filter((id) => wanted.has(id) || wanted.has(recipe.nodes.get(id)!.stage));
+  const seen = new Set<string>();
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    stack.push(...recipe.nodes.get(id)!.upstream);
+  }
+  return seen;
+}

@@ -29,6 +29,8 @@ export interface ExecuteOptions {
   /** Replay stored logs of cache hits. */
   /** Logs of cached nodes: all lines, the last REPLAY_TAIL_LINES, or none (default). */
   replayLogs?: ReplayMode;
+  /** With --target: the nodes the run is about; cached nodes outside it are not reported. */
+  scope?: ReadonlySet<string>;
 }
 
 export interface NodeOutcome { id: string; key: string; outcome: Outcome; durationMs?: number; error?: string; metrics: MetricPoint[] }
@@ -59,7 +61,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
   // Hits first: report them (with their stored log and metrics).
   for (const id of plan.order) {
     const node = plan.nodes.get(id)!;
-    if (node.status !== 'hit' || !node.manifest) continue;
+    if (node.status !== 'hit' || !node.manifest || (opts.scope && !opts.scope.has(id))) continue;
     outcomes.set(id, { id, key: node.key, outcome: 'hit', metrics: node.manifest.metrics, durationMs: 0 });
     if (opts.replayLogs && opts.replayLogs !== 'none') await replayLog(store, node, display, opts.replayLogs, mask);
     display.nodeEnded(id, 'hit');

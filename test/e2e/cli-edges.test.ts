@@ -76,6 +76,16 @@ describe('command line (end to end)', () => {
     expect(one.stdout).toContain('1 node: 0 cached, 1 to run; 3 nodes not targeted');
   });
 
+  it('run --target counts only the targeted nodes and what they need', async () => {
+    const p = new Project();
+    p.write('r.yaml', RECIPE);
+    expect((await p.run(['run', 'r.yaml', '--no-track', '--target', 'other'])).code).toBe(0);
+    const res = await p.run(['run', 'r.yaml', '--no-track', '--plain', '--target', 'train']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toContain('3 nodes: 0 cached, 3 to run');
+    expect(res.stdout).not.toMatch(/\[hit\] other/);
+  });
+
   it('completion scripts: bash completes commands and options; zsh and fish scripts name them', async () => {
     const p = new Project();
     const bash = await p.run(['completion', 'bash']);

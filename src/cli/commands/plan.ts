@@ -1,9 +1,8 @@
 import { planRecipe } from '../../graph/plan.js';
 import { parse, RECIPE_OPTIONS } from '../args.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
-import type { CompiledRecipe } from '../../graph/types.js';
 import { count } from '../../util/plural.js';
-import { checkStageNames, openStore, prepare, runsDirOf } from '../session.js';
+import { checkStageNames, openStore, prepare, runsDirOf, targetClosure } from '../session.js';
 
 export const command: CliCommand = {
   name: 'plan',
@@ -51,16 +50,3 @@ Options:
   },
 };
 
-/** The targeted nodes and everything upstream of them: what a run with these targets may touch. */
-export function targetClosure(recipe: CompiledRecipe, targets: readonly string[]): Set<string> {
-  const wanted = new Set(targets);
-  const stack = recipe.order.filter((id) => wanted.has(id) || wanted.has(recipe.nodes.get(id)!.stage));
-  const seen = new Set<string>();
-  while (stack.length) {
-    const id = stack.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    stack.push(...recipe.nodes.get(id)!.upstream);
-  }
-  return seen;
-}
