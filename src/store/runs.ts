@@ -20,6 +20,8 @@ export interface RunRecord {
   recipe: string;
   recipeName: string;
   argv: string[];
+  /** The `-S path=value` overrides the run was started with. */
+  overrides?: string[];
   startedAt: number;
   endedAt?: number;
   /**

@@ -1,4 +1,5 @@
 import { gc } from '../../store/gc.js';
+import { count } from '../../util/plural.js';
 import { durationOption, intOption, parse, sizeOption } from '../args.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
 import { openStore, prepare, runsDirOf } from '../session.js';
@@ -40,8 +41,11 @@ Options:
     const store = await openStore(runsDir);
     const report = await gc(store, runsDir, { ...options, extraRoots });
     const verb = values['dry-run'] ? 'would remove' : 'removed';
-    for (const r of report.removed) io.stdout.write(`${verb} ${r.key.slice(0, 12)}  ${formatBytes(r.size)}  ${r.reason}\n`);
-    io.stdout.write(`${verb} ${report.removed.length} entr${report.removed.length === 1 ? 'y' : 'ies'} (${formatBytes(report.freedBytes)}) and ${report.removedRecords.length} run record(s); kept ${report.kept.length}\n`);
+    for (const r of report.removed) {
+      const what = r.node ? `${r.node} (stage ${r.stage}, recipe ${r.recipe})` : 'unreadable entry';
+      io.stdout.write(`${verb} ${what}  ${r.key.slice(0, 12)}  ${formatBytes(r.size)}  ${r.reason}\n`);
+    }
+    io.stdout.write(`${verb} ${count(report.removed.length, 'entry', 'entries')} (${formatBytes(report.freedBytes)}) and ${count(report.removedRecords.length, 'run record')}; kept ${report.kept.length}\n`);
     return EXIT.ok;
   },
 };

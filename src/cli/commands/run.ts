@@ -96,7 +96,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   }
 
   const record: RunRecord = {
-    runId, recipe: recipe.file, recipeName: recipe.name, argv: ['run', ...args], startedAt, status: 'running',
+    runId, recipe: recipe.file, recipeName: recipe.name, argv: ['run', ...args], startedAt, status: 'running', overrides: values.set ?? [],
     nodes: plan.order.map((id) => ({ id, stage: plan.nodes.get(id)!.spec.stage, key: plan.nodes.get(id)!.key, outcome: 'skipped' })),
   };
   await writeRunRecord(runsDir, record);
@@ -121,7 +121,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   const inScope = [...plan.nodes.values()].filter((n) => !scope || scope.has(n.spec.id));
   const toRun = inScope.filter((n) => n.run).length;
   const hits = inScope.filter((n) => n.status === 'hit').length;
-  await observer.runStarted({ runId, recipe: recipe.file, recipeName: recipe.name, startedAt, argv: ['run', ...args], cwd: io.cwd, track });
+  await observer.runStarted({ runId, recipe: recipe.file, recipeName: recipe.name, startedAt, argv: ['run', ...args], cwd: io.cwd, track, vars: recipe.vars, overrides: values.set ?? [] });
   display.start({ toRun, hits, nodes: inScope.length });
   // As `plan` does: an entry that no longer matched its manifest was set aside and is recomputed.
   for (const id of plan.order) {
