@@ -88,7 +88,7 @@ stages:
 `;
 
 describe.skipIf(!canMount())('a full disk (end to end)', () => {
-  it('a disk that stays full ends the run with a clear message and a closed record, not an internal error', async () => {
+  it('a disk that stays full ends the run with a clear message, a closed record and its tracking records kept', async () => {
     const p = new Project();
     p.write('full.yaml', STAYS_FULL);
     const runs = join(p.dir, 'runs');
@@ -103,6 +103,10 @@ describe.skipIf(!canMount())('a full disk (end to end)', () => {
     expect(records).toHaveLength(1);
     expect(JSON.parse(readFileSync(join(runs, 'records', records[0]), 'utf8')).status).toBe('failed');
     expect(readdirSync(join(runs, 'records')).filter((n) => n.startsWith('.running-'))).toEqual([]);
+    // The tracking records of the node that met the full disk were written with the store's reserve.
+    expect(res.stdout).toContain('tracking writes are kept and done when the run ends');
+    expect(metricsOfRuns(p.dir, 'after')).toEqual(['m 3.0 0']);
+    expect(readdirSync(join(runs, 'mlruns')).filter((n) => n.startsWith('.retort-space-reserve-'))).toEqual([]);
   }, 60_000);
 
 
