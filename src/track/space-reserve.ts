@@ -6,6 +6,7 @@
 // Reserves of dead processes are removed when a run starts.
 import { randomUUID } from 'node:crypto';
 import { readdir, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ArtifactSource, CreateRunRequest, RunBatch, RunHandle, RunStatus, TrackingBackend } from './backend.js';
@@ -27,12 +28,14 @@ export class ReservedFileStore implements TrackingBackend {
   private readonly inner: FileStoreBackend;
   private readonly reservePath: string;
   private reserved = false;
+  /** Writes that met a full disk, and every write after them, in order: done at close. */
+  private readonly kept: (() => Promise<void>)[] = [];
   /** The id the next createRun uses: a retried creation must make the same run, not a second one. */
   private nextRunId = '';
 
   constructor(root: string, private readonly warn: (msg: string) => void = () => undefined) {
     this.inner = new FileStoreBackend(root, { newRunId: () => this.nextRunId });
-    this.reservePath = join(this.inner.root, `${PREFIX}${process.pid}`);
+    this.reservePath = join(this.inner.root, `${PREFIX}${hostname()}-${process.pid}`);
   }
 
   get trackingUri(): string { return this.inner.trackingUri; }
@@ -41,8 +44,10 @@ export class ReservedFileStore implements TrackingBackend {
   /** Removes reserves of dead processes, then takes this one's (if there is room for it). */
   async open(): Promise<this> {
     await this.inner.experimentId('Default').catch(() => undefined); // lays the store out as MLflow does
+    // Only this machine's: another machine's pids cannot be checked from here.
+    const mine = `${PREFIX}${hostname()}-`;
     for (const name of await readdir(this.inner.root).catch(() => [] as string[])) {
-      const pid = name.startsWith(PREFIX) ? Number(name.slice(PREFIX.length)) : NaN;
+      const pid = name.startsWith(mine) ? Number(name.slice(mine.length)) : NaN;
       if (Number.isInteger(pid) && pid !== process.pid && !pidAlive(pid)) await rm(join(this.inner.root, name), { force: true });
     }
     try {
@@ -66,9 +71,6 @@ export class ReservedFileStore implements TrackingBackend {
   logArtifact(run: RunHandle, path: string, source: ArtifactSource): Promise<void> { return this.write(() => this.inner.logArtifact(run, path, source)); }
   resolveSpooled(): Promise<string | undefined> { return this.inner.resolveSpooled(); }
   markKilled(retortRunId: string, endTime: number): Promise<number> { return this.inner.markKilled(retortRunId, endTime); }
-
-  /** Writes that could not be done yet, in order. */
-  private readonly kept: (() => Promise<void>)[] = [];
 
   async close(): Promise<void> {
     if (this.kept.length) {

@@ -2,7 +2,7 @@
 // when the backend closes (after the reserve is released); leftover reserves of dead processes go.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FileStoreBackend } from '../../src/track/file-store.js';
@@ -19,7 +19,7 @@ describe('space reserve of the local store', () => {
     dirs.push(root);
     const warnings: string[] = [];
     const store = await new ReservedFileStore(root, (m) => warnings.push(m)).open();
-    const reserve = join(root, `.retort-space-reserve-${process.pid}`);
+    const reserve = join(root, `.retort-space-reserve-${hostname()}-${process.pid}`);
     expect(readFileSync(reserve).length).toBe(RESERVE_BYTES);
     const run = await store.createRun({ experimentName: 'e', runName: 'n', startTime: 1, tags: [], clientRunId: 'c' });
     const real = FileStoreBackend.prototype.logBatch;
@@ -41,9 +41,10 @@ describe('space reserve of the local store', () => {
     const root = mkdtempSync(join(tmpdir(), 'retort-reserve-'));
     dirs.push(root);
     const dead = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
-    writeFileSync(join(root, `.retort-space-reserve-${dead}`), 'x');
+    writeFileSync(join(root, `.retort-space-reserve-${hostname()}-${dead}`), 'x');
+    writeFileSync(join(root, `.retort-space-reserve-other-host-${dead}`), 'x'); // not ours to judge
     const store = await new ReservedFileStore(root).open();
-    expect(readdirSync(root).filter((n) => n.startsWith('.retort-space-reserve-'))).toEqual([`.retort-space-reserve-${process.pid}`]);
+    expect(readdirSync(root).filter((n) => n.startsWith('.retort-space-reserve-')).sort()).toEqual([`.retort-space-reserve-${hostname()}-${process.pid}`, `.retort-space-reserve-other-host-${dead}`].sort());
     await store.close();
   });
 });
