@@ -7,7 +7,7 @@ interface ShellParams { command: string; shell: string }
 export default definePlugin<ShellParams>({
   id: 'shell',
   version: '1.0.0',
-  description: 'run a shell command; $RETORT_IN (inputs, one per line) and $RETORT_OUT (output folder)',
+  description: 'run a shell command; $RETORT_IN (inputs, one per line) and $RETORT_OUT (output folder); `::metric name value [step]` and `::progress done total` lines are read',
   params: {
     type: 'object',
     additionalProperties: false,
@@ -39,7 +39,9 @@ export default definePlugin<ShellParams>({
       };
       const handle = (line: string, log: (line: string) => void) => {
         const m = /^::metric\s+(\S+)\s+(\S+)(?:\s+(\d+))?\s*$/.exec(line);
+        const p = /^::progress\s+(\d+)\s+(\d+)\s*$/.exec(line);
         if (m) ctx.metric(m[1], Number(m[2]), m[3] ? Number(m[3]) : undefined);
+        else if (p) ctx.progress(Number(p[1]), Number(p[2]));
         else log(line);
       };
       forward(child.stdout!, (l) => ctx.log.info(l));

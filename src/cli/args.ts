@@ -1,5 +1,6 @@
 // Argument parsing shared by the sub-commands: node's parseArgs, with usage errors as values.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { closest } from '../util/suggest.js';
 
 export class UsageError extends Error {}
 
@@ -16,13 +17,25 @@ export function parse<O extends Options>(args: string[], options: O, positionals
   try {
     parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new UsageError((err as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
+    const e = err as Error & { code?: string };
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(unknownOptionText(e.message, options));
+    throw new UsageError(e.message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
   }
   const values = parsed.values as { help?: boolean };
   if (!values.help && (parsed.positionals.length < positionals.min || parsed.positionals.length > positionals.max)) {
     throw new UsageError(`expected ${positionals.names}`);
   }
   return parsed;
+}
+
+/** Node's text has an unbalanced quote and no hint; ours names the option and the closest known one. */
+function unknownOptionText(nodeMessage: string, options: Options): string {
+  const option = /Unknown option '([^']+)'/.exec(nodeMessage)?.[1] ?? '?';
+  // Snakemake's and make's habit: a dry run is `retort plan` here.
+  if (option === '-n' || option === '--dry-run') return `unknown option '${option}'; did you mean \`retort plan\`? (it shows what would run, and why, without running anything)`;
+  const known = Object.entries(options).flatMap(([long, spec]) => [`--${long}`, ...(spec.short ? [`-${spec.short}`] : [])]);
+  const near = closest(option.split('=')[0], known.filter((k) => k.startsWith('--')));
+  return `unknown option '${option}'${near ? `; did you mean '${near}'?` : ''}`;
 }
 
 export function intOption(value: string | undefined, name: string, min = 1): number | undefined {

@@ -1,6 +1,8 @@
 // `retort <command> …`: dispatches to a sub-command; usage errors exit 2, never a stack trace.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { diskFullFault } from '../store/store-fault.js';
+import { secretMasker } from '../util/secrets.js';
 import { didYouMean } from '../util/suggest.js';
 import { RecipeError } from '../recipe/diagnostic.js';
 import { UsageError } from './args.js';
@@ -19,7 +21,9 @@ export async function main(argv: string[], io: CliIO = { stdout: process.stdout,
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     const commands = await loadCommands();
     const width = Math.max(...commands.map((c) => c.name.length));
-    io.stdout.write(`Usage: retort <command> [options]\n\nCommands:\n${commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}\n\nRun \`retort <command> --help\` for a command's options.\n`);
+    const usage = `Usage: retort <command> [options]\n\nCommands:\n${commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}\n\nRun \`retort <command> --help\` for a command's options.\n`;
+    // Asked for, help is the output; without a command it is a usage error.
+    (name ? io.stdout : io.stderr).write(usage);
     return name ? EXIT.ok : EXIT.usage;
   }
   if (name === '--version' || name === '-V') { io.stdout.write(`retort ${version()}\n`); return EXIT.ok; }
@@ -38,7 +42,13 @@ export async function main(argv: string[], io: CliIO = { stdout: process.stdout,
       io.stderr.write(`retort ${name}: ${err.message}\nRun \`retort ${name} --help\` for usage.\n`);
       return EXIT.usage;
     }
-    io.stderr.write(`retort ${name}: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    // Faults the message explains (store permissions, a full disk): no stack.
+    const fault = diskFullFault(err) ?? err;
+    if ((fault as { expected?: unknown })?.expected === true) {
+      io.stderr.write(secretMasker(io.env)(`retort ${name}: ${(fault as Error).message}\n`));
+      return EXIT.failed;
+    }
+    io.stderr.write(secretMasker(io.env)(`retort ${name}: internal error: ${(err as Error)?.stack ?? String(err)}\n`));
     return EXIT.failed;
   }
 }

@@ -17,6 +17,7 @@ export const COMMANDS: { name: string; load: Loader }[] = [
   { name: 'plugins', load: () => import('./commands/plugins.js') },
   { name: 'mlflow', load: () => import('./commands/mlflow.js') },
   { name: 'serve-lm', load: () => import('./commands/serve-lm.js') },
+  { name: 'completion', load: () => import('./commands/completion.js') },
 ];
 
 export async function loadCommand(name: string): Promise<CliCommand | undefined> {

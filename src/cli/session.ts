@@ -5,6 +5,8 @@ import { compileRecipe } from '../graph/compile.js';
 import { computeKeys, type NodeKey } from '../graph/key.js';
 import type { CompiledRecipe } from '../graph/types.js';
 import { Store } from '../store/store.js';
+import { didYouMean } from '../util/suggest.js';
+import { UsageError } from './args.js';
 import type { CliIO } from './command.js';
 
 export function runsDirOf(flag: string | undefined, io: CliIO): string {
@@ -32,4 +34,28 @@ export async function prepare(recipePath: string, overrides: string[], runsDir: 
 
 export async function openStore(runsDir: string): Promise<Store> {
   return Store.open(storeDirOf(runsDir));
+}
+
+/** --force and --target name stages or node ids of the recipe; anything else is a usage error with a hint. */
+export function checkStageNames(recipe: CompiledRecipe, names: readonly string[], flag: string): void {
+  for (const name of names) {
+    if (recipe.stages.has(name) || recipe.nodes.has(name)) continue;
+    const stages = [...recipe.stages.keys()];
+    const hint = didYouMean(name, [...stages, ...recipe.nodes.keys()]);
+    throw new UsageError(`${flag}: unknown stage '${name}'${hint ? `; ${hint}` : ''} (stages: ${stages.join(', ')})`);
+  }
+}
+
+/** The targeted nodes and everything upstream of them: what a run with these targets may touch. */
+export function targetClosure(recipe: CompiledRecipe, targets: readonly string[]): Set<string> {
+  const wanted = new Set(targets);
+  const stack = recipe.order.filter((id) => wanted.has(id) || wanted.has(recipe.nodes.get(id)!.stage));
+  const seen = new Set<string>();
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    stack.push(...recipe.nodes.get(id)!.upstream);
+  }
+  return seen;
 }

@@ -1,4 +1,5 @@
 // What a run shows: a live view on a terminal (a line per running node, an overall bar), plain lines elsewhere.
+import { count } from '../util/plural.js';
 
 export type Outcome = 'hit' | 'ran' | 'failed' | 'cancelled' | 'skipped';
 
@@ -37,7 +38,7 @@ class PlainDisplay implements Display {
   constructor(private readonly out: Stream, private readonly quiet = false) {}
   start(total: { toRun: number; hits: number; nodes: number }): void {
     this.listHits = total.hits <= LISTED_HITS;
-    this.out.write(`${total.nodes} nodes: ${total.hits} cached, ${total.toRun} to run\n`);
+    this.out.write(`${count(total.nodes, 'node')}: ${total.hits} cached, ${total.toRun} to run\n`);
   }
   nodeStarted(id: string): void {
     this.started.set(id, Date.now());
@@ -64,6 +65,7 @@ class TerminalDisplay implements Display {
   private nodes = 0;
   private listHits = true;
   private readonly startedAt = Date.now();
+  private readonly eta = new EtaEstimator();
   private drawn = 0;
   private lastDraw = 0;
   private pending: string[] = [];
@@ -74,16 +76,21 @@ class TerminalDisplay implements Display {
 
   start(total: { toRun: number; hits: number; nodes: number }): void {
     this.toRun = total.toRun;
-    this.nodes = total.nodes;
+    // The bar covers what this run settles: its hits and the nodes it runs (not nodes it does not need).
+    this.nodes = total.hits + total.toRun;
     this.listHits = total.hits <= LISTED_HITS;
-    this.above(`${total.nodes} nodes: ${total.hits} cached, ${total.toRun} to run`);
+    this.above(`${count(total.nodes, 'node')}: ${total.hits} cached, ${total.toRun} to run`);
     this.timer = setInterval(() => this.flush(), 200);
     this.timer.unref();
   }
-  nodeStarted(id: string): void { this.running.set(id, { started: Date.now(), done: 0, total: 0 }); this.requestDraw(); }
+  nodeStarted(id: string): void {
+    this.eta.started(Date.now());
+    this.running.set(id, { started: Date.now(), done: 0, total: 0 });
+    this.requestDraw();
+  }
   nodeProgress(id: string, done: number, total: number): void {
     const r = this.running.get(id);
-    if (r) { r.done = done; r.total = total; }
+    if (r) { r.done = done; r.total = total; this.requestDraw(); }
   }
   nodeLog(id: string, level: string, line: string, cached?: boolean): void {
     if (!this.quiet || level === 'error') this.above(`  ${id}${cached ? ' (cached)' : ''} | ${line}`);
@@ -143,22 +150,56 @@ class TerminalDisplay implements Display {
     return '█'.repeat(filled) + '░'.repeat(width - filled);
   }
   private draw(): void {
-    this.lastDraw = Date.now();
-    const width = Math.max(60, Math.min(this.out.columns || 100, 160)); // some terminals report 0 columns
+    const now = Date.now();
+    this.lastDraw = now;
+    // A line as wide as the terminal wraps, and the cursor-up of the next redraw would miss it: every
+    // live line stays one column short. Some terminals report 0 columns.
+    const width = Math.max(20, Math.min(this.out.columns || 100, 200)) - 1;
+    const bars = width >= 70 ? { node: 20, overall: 30 } : { node: 10, overall: 12 };
+    const labelWidth = Math.min(30, Math.max(8, width - bars.node - 18));
     const lines: string[] = [];
-    for (const [id, r] of [...this.running].slice(0, 12)) {
-      const pct = r.total ? r.done / r.total : 0;
-      const label = id.length > 30 ? id.slice(0, 29) + '…' : id.padEnd(30);
-      lines.push(`  ${label} ${r.total ? this.bar(pct, 20) + ` ${Math.round(pct * 100)}%` : '…'.padEnd(20)} ${duration(Date.now() - r.started)}`);
+    let partial = 0;
+    for (const [id, r] of this.running) {
+      const fraction = r.total > 0 ? Math.max(0, Math.min(1, r.done / r.total)) : 0;
+      partial += fraction;
+      if (lines.length >= 12) continue;
+      const label = id.length > labelWidth ? id.slice(0, labelWidth - 1) + '…' : id.padEnd(labelWidth);
+      lines.push(fit(`  ${label} ${r.total ? this.bar(fraction, bars.node) + ` ${Math.round(fraction * 100)}%` : '…'.padEnd(bars.node)} ${duration(now - r.started)}`, width));
     }
-    // The bar counts every node (hits are done from the start); the ETA only the ones that run.
+    // The bar counts every node (hits are done from the start) and the running nodes' progress; the ETA
+    // only the work that runs.
     const finished = this.counts.ran + this.counts.failed + this.counts.cancelled + this.counts.skipped;
     const done = finished + this.counts.hit;
-    const elapsed = Date.now() - this.startedAt;
-    const eta = finished > 0 && this.toRun > finished ? ` eta ${duration(Math.round((elapsed / finished) * (this.toRun - finished)))}` : '';
+    const eta = this.eta.remainingMs(now, finished + partial, this.toRun);
+    const etaText = eta === undefined ? '' : ` eta ${duration(Math.round(eta))}`;
     const summary = `hit ${this.counts.hit}  ran ${this.counts.ran}  failed ${this.counts.failed}`;
-    lines.push(`${this.bar(this.nodes ? done / this.nodes : 1, 30)} ${done}/${this.nodes}  ${summary}  ${duration(elapsed)}${eta}`.slice(0, width));
+    lines.push(fit(`${this.bar(this.nodes ? (done + partial) / this.nodes : 1, bars.overall)} ${done}/${this.nodes}  ${summary}  ${duration(now - this.startedAt)}${etaText}`, width));
     this.out.write(lines.join('\n') + '\n');
     this.drawn = lines.length;
+  }
+}
+
+function fit(line: string, width: number): string {
+  return line.length <= width ? line : line.slice(0, width - 1) + '…';
+}
+
+/**
+ * Remaining time from the throughput so far: work done (finished nodes plus the finished fraction of
+ * running ones) per unit of time since the first node started. Parallel nodes count as such, and
+ * the time spent planning and replaying hits does not count.
+ */
+export class EtaEstimator {
+  private firstStart?: number;
+
+  started(now: number): void {
+    this.firstStart ??= now;
+  }
+
+  /** undefined until some work is done (or when none is left). */
+  remainingMs(now: number, workDone: number, workTotal: number): number | undefined {
+    if (this.firstStart === undefined || workDone <= 0 || workDone >= workTotal) return undefined;
+    const elapsed = now - this.firstStart;
+    if (elapsed <= 0) return undefined;
+    return ((workTotal - workDone) * elapsed) / workDone;
   }
 }

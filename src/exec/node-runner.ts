@@ -1,11 +1,12 @@
 // Runs one node in its own process: loads the plugin, runs it, reports logs/metrics/progress to the parent.
 // A crash or out-of-memory here fails this node only.
 import { mkdirSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isExpectedFailure, NodeFailure, type PluginContext, type PluginDefinition } from '../plugin/api.js';
 import type { FromChild, NodeJob, ToChild } from './protocol.js';
+import { RUNNER_FILES, strayOutputs, strayOutputsMessage } from './stray-outputs.js';
 
 const send = (msg: FromChild): Promise<void> => new Promise((resolve) => {
   if (!process.send) { resolve(); return; }
@@ -31,6 +32,10 @@ async function start(job: NodeJob): Promise<void> {
     else await runModule(job);
     const missing = Object.entries(job.plugin.outputs).filter(([port, spec]) => !spec.optional && !existsDir(join(job.outDir, port))).map(([port]) => port);
     if (missing.length) throw new NodeFailure(`the plugin did not write output port${missing.length > 1 ? 's' : ''} ${missing.map((p) => `'${p}'`).join(', ')}`);
+    const ports = Object.keys(job.plugin.outputs);
+    await Promise.all(RUNNER_FILES.map((name) => rm(join(job.outDir, '..', name), { force: true })));
+    const stray = strayOutputs(job.outDir, ports);
+    if (stray.length) throw new NodeFailure(strayOutputsMessage(stray, ports));
     await send({ type: 'done' });
     process.exit(0);
   } catch (err) {

@@ -10,6 +10,7 @@ import type { Display, Outcome } from './display.js';
 import { runInProcess } from './local-process.js';
 import { parseTimeLimit } from './time-limit.js';
 import type { NodeJob } from './protocol.js';
+import { secretMasker } from '../util/secrets.js';
 
 export type ReplayMode = 'tail' | 'all' | 'none';
 /** Lines of a cached node's log shown by default. */
@@ -28,6 +29,8 @@ export interface ExecuteOptions {
   /** Replay stored logs of cache hits. */
   /** Logs of cached nodes: all lines, the last REPLAY_TAIL_LINES, or none (default). */
   replayLogs?: ReplayMode;
+  /** With --target: the nodes the run is about; cached nodes outside it are not reported. */
+  scope?: ReadonlySet<string>;
 }
 
 export interface NodeOutcome { id: string; key: string; outcome: Outcome; durationMs?: number; error?: string; metrics: MetricPoint[] }
@@ -51,15 +54,16 @@ export function seedFor(node: PlannedNode): number {
 export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<ExecuteResult> {
   const { store, observer, display } = opts;
   const env = opts.env ?? process.env;
+  const mask = secretMasker(env);
   const outcomes = new Map<string, NodeOutcome>();
   const jobs = Math.max(1, opts.jobs ?? cpus().length);
 
   // Hits first: report them (with their stored log and metrics).
   for (const id of plan.order) {
     const node = plan.nodes.get(id)!;
-    if (node.status !== 'hit' || !node.manifest) continue;
+    if (node.status !== 'hit' || !node.manifest || (opts.scope && !opts.scope.has(id))) continue;
     outcomes.set(id, { id, key: node.key, outcome: 'hit', metrics: node.manifest.metrics, durationMs: 0 });
-    if (opts.replayLogs && opts.replayLogs !== 'none') await replayLog(store, node, display, opts.replayLogs);
+    if (opts.replayLogs && opts.replayLogs !== 'none') await replayLog(store, node, display, opts.replayLogs, mask);
     display.nodeEnded(id, 'hit');
     await observer.nodeCached(nodeInfo(node), node.manifest.tracking, node.manifest.metrics);
   }
@@ -122,7 +126,10 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
     const lead = nodes[0];
     let lease: Awaited<ReturnType<Store['waitLease']>> | undefined;
     try {
-      lease = await store.waitLease(key, { signal: opts.signal });
+      lease = await store.waitLease(key, {
+        signal: opts.signal,
+        onUnreadable: ({ path, expiresInMs }) => display.message(`warning: ${path} is not a valid lease file; ${lead.spec.id} waits until it expires in ${Math.ceil(expiresInMs / 1000)} s (delete it if no retort process is using this store)`),
+      });
     } catch {
       finishUnit(key, 'cancelled');
       for (const n of nodes) display.nodeEnded(n.spec.id, 'cancelled');
@@ -132,6 +139,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
       // Another process may have published it while we waited for the lease (unless we must recompute it).
       const forced = lead.reason?.kind === 'forced';
       const again = forced ? { status: 'miss' as const } : await store.lookup(key);
+      if (again.status === 'corrupt') display.message(`warning: ${lead.spec.id}: stored entry is corrupt (${again.reason}); recomputing`);
       if (again.status === 'hit') {
         finishUnit(key, 'hit', { metrics: again.manifest.metrics });
         for (const n of nodes) {
@@ -141,7 +149,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
         return;
       }
       // Losing the lease (e.g. a blocked event loop let it expire) stops the node: another process may take over.
-      const result = await runOne(lead, store, { ...opts, signal: AbortSignal.any([opts.signal, lease.signal]) }, env, display, observer);
+      const result = await runOne(lead, store, { ...opts, signal: AbortSignal.any([opts.signal, lease.signal]) }, env, display, observer, mask);
       const outcome: Outcome = result.status === 'ok' ? 'ran' : result.status;
       finishUnit(key, outcome, { durationMs: result.durationMs, error: result.error, metrics: result.metrics });
       for (const n of nodes.slice(1)) display.nodeEnded(n.spec.id, outcome, `same key as ${lead.spec.id}`);
@@ -186,13 +194,23 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
 
 interface RunResult { status: 'ok' | 'failed' | 'cancelled'; durationMs: number; error?: string; metrics: MetricPoint[] }
 
-async function runOne(node: PlannedNode, store: Store, opts: ExecuteOptions, env: NodeJS.ProcessEnv, display: Display, observer: RunObserver): Promise<RunResult> {
+async function runOne(node: PlannedNode, store: Store, opts: ExecuteOptions, env: NodeJS.ProcessEnv, display: Display, observer: RunObserver,
+  mask: (text: string) => string): Promise<RunResult> {
   const info = nodeInfo(node);
-  const staging = await store.beginWrite(node.key);
   const startedAt = Date.now();
+  let staging: Awaited<ReturnType<Store['beginWrite']>>;
+  try {
+    staging = await store.beginWrite(node.key);
+  } catch (err) {
+    const error = mask(`could not prepare its entry in the store: ${storeErrorText(err, store)}`);
+    display.nodeEnded(node.spec.id, 'failed', error);
+    return { status: 'failed', durationMs: 0, error, metrics: [] };
+  }
   const metrics: MetricPoint[] = [];
   let logChain = Promise.resolve();
-  const log = (level: 'info' | 'warn' | 'error', message: string) => {
+  // Secrets are masked before a line is shown or stored.
+  const log = (level: 'info' | 'warn' | 'error', raw: string) => {
+    const message = mask(raw);
     display.nodeLog(node.spec.id, level, message);
     const line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}\n`;
     logChain = logChain.then(() => appendFile(staging.logPath, line)).catch(() => undefined);
@@ -233,9 +251,10 @@ async function runOne(node: PlannedNode, store: Store, opts: ExecuteOptions, env
   if (!outcome.ok) {
     await store.abort(staging);
     const status = outcome.cancelled ? 'cancelled' : 'failed';
-    display.nodeEnded(node.spec.id, status, outcome.error);
-    await observer.nodeFinished(info, { status, metrics, startedAt, endedAt, error: outcome.error });
-    return { status, durationMs: endedAt - startedAt, error: outcome.error, metrics };
+    const error = outcome.error === undefined ? undefined : mask(outcome.error);
+    display.nodeEnded(node.spec.id, status, error);
+    await observer.nodeFinished(info, { status, metrics, startedAt, endedAt, error });
+    return { status, durationMs: endedAt - startedAt, error, metrics };
   }
   let manifest: Manifest;
   try {
@@ -246,7 +265,7 @@ async function runOne(node: PlannedNode, store: Store, opts: ExecuteOptions, env
     }, { replace: node.reason?.kind === 'forced' });
   } catch (err) {
     await store.abort(staging).catch(() => undefined);
-    const error = `could not store the result: ${storeErrorText(err, store)}`;
+    const error = mask(`could not store the result: ${storeErrorText(err, store)}`);
     display.nodeEnded(node.spec.id, 'failed', error);
     await observer.nodeFinished(info, { status: 'failed', metrics, startedAt, endedAt, error });
     return { status: 'failed', durationMs: endedAt - startedAt, error, metrics };
@@ -280,7 +299,7 @@ function resolveInputs(node: PlannedNode, store: Store): Record<string, string |
   return out;
 }
 
-async function replayLog(store: Store, node: PlannedNode, display: Display, mode: 'tail' | 'all'): Promise<void> {
+async function replayLog(store: Store, node: PlannedNode, display: Display, mode: 'tail' | 'all', mask: (text: string) => string): Promise<void> {
   const { readFile } = await import('node:fs/promises');
   let text = '';
   try { text = await readFile(store.logPath(node.key), 'utf8'); } catch { return; }
@@ -291,6 +310,6 @@ async function replayLog(store: Store, node: PlannedNode, display: Display, mode
   if (hidden > 0) display.nodeLog(node.spec.id, 'info', `… ${hidden} earlier line${hidden > 1 ? 's' : ''} (retort show ${node.key.slice(0, 12)} --log)`, true);
   for (const line of shown) {
     const m = /^\S+ (INFO|WARN|ERROR)\s+(.*)$/.exec(line);
-    display.nodeLog(node.spec.id, (m?.[1].toLowerCase() ?? 'info') as 'info', m ? m[2] : line, true);
+    display.nodeLog(node.spec.id, (m?.[1].toLowerCase() ?? 'info') as 'info', mask(m ? m[2] : line), true);
   }
 }

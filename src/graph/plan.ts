@@ -122,7 +122,8 @@ export function nearestEntry(nodeId: string, structure: KeyStructure, candidates
 
 function explainMiss(node: PlannedNode, candidates: Manifest[], nodes: Map<string, PlannedNode>): MissReason {
   const nearest = nearestEntry(node.spec.id, node.structure, candidates);
-  if (!nearest) return { kind: 'new', differences: [], detail: 'new: never computed' };
+  // Only another instance of the stage is stored (a new foreach item or iteration): this one is new.
+  if (!nearest || nearest.manifest.nodeId !== node.spec.id) return { kind: 'new', differences: [], detail: 'new: never computed' };
   const d = nearest.differences;
   const has = (c: KeyDifference['component']) => d.filter((x) => x.component === c);
   if (has('plugin').length) return { kind: 'plugin', differences: d, detail: `plugin changed (${has('plugin').map((x) => x.path.replace(/^plugin\./, '')).join(', ')})` };

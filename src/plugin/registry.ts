@@ -148,5 +148,14 @@ function checkDefinition(def: PluginDefinition | undefined): string | undefined 
   if (typeof def.outputs !== 'object' || def.outputs === null) return "'outputs' must be a mapping of port names";
   if (def.inputs !== undefined && (typeof def.inputs !== 'object' || def.inputs === null)) return "'inputs' must be a mapping of port names";
   if (typeof def.run !== 'function') return "'run' must be a function";
-  return undefined;
+  return portNameProblem('inputs', def.inputs ?? {}) ?? portNameProblem('outputs', def.outputs);
+}
+
+/** Port names become folder names and environment variable suffixes: they follow the rule of stage ids. */
+export const PORT_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+function portNameProblem(kind: 'inputs' | 'outputs', ports: object): string | undefined {
+  const bad = Object.keys(ports).find((name) => !PORT_NAME.test(name));
+  if (bad === undefined) return undefined;
+  return `${kind.slice(0, -1)} port name ${JSON.stringify(bad)} is not valid: a port name starts with a letter or _, then letters, digits, _ or -`;
 }

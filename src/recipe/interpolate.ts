@@ -1,5 +1,6 @@
 // ${...} interpolation: vars, env, foreach items, repeat iterations and references to stage outputs.
 // A string that is exactly one ${...} keeps the type of what it refers to; otherwise the parts are joined as text.
+import { isSecretVar, SECRET_VARS_VAR } from '../util/secrets.js';
 import { didYouMean } from '../util/suggest.js';
 import type { Plain } from './load.js';
 
@@ -184,6 +185,8 @@ function evalEnv(spec: string, scope: Scope): string {
   const comma = spec.indexOf(',');
   const name = (comma < 0 ? spec : spec.slice(0, comma)).trim();
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new InterpolationError(`'${name}' is not a valid environment variable name`, 'expected ${env:NAME} or ${env:NAME,default}, NAME made of letters, digits and _');
+  // A secret would land in keys, manifests and MLflow params: plugins read it through their declared env.
+  if (isSecretVar(name, scope.env)) throw new InterpolationError(`${name} is a secret (${SECRET_VARS_VAR} or a known credential) and cannot be interpolated into the recipe`, `declare it in the plugin's env (env: [${name}]) and read it there`);
   const value = scope.env[name];
   if (value !== undefined) return value;
   if (comma >= 0) return spec.slice(comma + 1);

@@ -32,7 +32,8 @@ export interface GcOptions {
 
 export interface GcReport {
   kept: { key: string; reason: string }[];
-  removed: { key: string; size: number; reason: string }[];
+  /** `node`, `stage` and `recipe` come from the entry's manifest, when it could be read. */
+  removed: { key: string; size: number; reason: string; node?: string; stage?: string; recipe?: string }[];
   freedBytes: number;
   removedRecords: string[];
 }
@@ -97,7 +98,8 @@ export async function gc(store: Store, runsDir: string, opts: GcOptions): Promis
     const outcome = opts.dryRun ? 'removed' : await store.removeEntry(e.key);
     if (outcome === 'leased') report.kept.push({ key: e.key, reason: 'unreachable, but its lease is held' });
     else if (outcome === 'removed') {
-      report.removed.push({ key: e.key, size: e.size, reason });
+      const m = e.manifest;
+      report.removed.push({ key: e.key, size: e.size, reason, ...(m ? { node: m.nodeId, stage: m.stage, recipe: m.recipe } : {}) });
       report.freedBytes += e.size;
     }
   }

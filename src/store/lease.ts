@@ -45,6 +45,9 @@ export interface LeaseManagerOptions {
 }
 
 export const DEFAULT_TTL_MS = 60_000;
+
+/** A lease file that is not a lease record (written by hand, truncated, or caught mid-write). */
+export interface UnreadableLease { path: string; expiresInMs: number }
 const DEFAULT_CLOCK_SKEW_MS = 5_000;
 const LINK_UNSUPPORTED = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
 
@@ -95,12 +98,23 @@ export class LeaseManager {
     }
   }
 
-  async waitAcquire(name: string, opts: { ttlMs?: number; pollMs?: number; signal?: AbortSignal } = {}): Promise<Lease> {
+  /** `onUnreadable` hears once about a lease file that holds no valid record (waited on until it expires). */
+  async waitAcquire(name: string, opts: { ttlMs?: number; pollMs?: number; signal?: AbortSignal; onUnreadable?: (problem: UnreadableLease) => void } = {}): Promise<Lease> {
     const pollMs = opts.pollMs ?? 250;
+    let reported = false;
     for (;;) {
       opts.signal?.throwIfAborted();
       const lease = await this.tryAcquire(name, opts.ttlMs);
       if (lease) return lease;
+      if (opts.onUnreadable && !reported) {
+        const path = this.leasePath(name);
+        const seen = await this.observe(path);
+        if (seen && !seen.record) {
+          reported = true;
+          const expiresInMs = Math.max(0, seen.mtimeMs + (opts.ttlMs ?? DEFAULT_TTL_MS) + this.clockSkewMs - Date.now());
+          opts.onUnreadable({ path, expiresInMs });
+        }
+      }
       // Jitter keeps many waiters from polling in lock-step.
       await sleep(pollMs * (0.75 + Math.random() * 0.5), opts.signal);
     }
@@ -189,7 +203,7 @@ export class LeaseManager {
   }
 }
 
-function parseRecord(text: string): LeaseRecord | undefined {
+export function parseRecord(text: string): LeaseRecord | undefined {
   try {
     const r = JSON.parse(text) as Partial<LeaseRecord>;
     const ok =

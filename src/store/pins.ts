@@ -31,6 +31,44 @@ export async function pin(store: Store, key: string, name?: string): Promise<voi
   });
 }
 
+/**
+ * Pins every key of a group at once (e.g. every node of a run), under one name or none. A key pinned
+ * already keeps its pin (and its name); a name in use for keys outside the group is an error.
+ * Returns how many keys were newly pinned and how many were pinned already.
+ */
+export async function pinKeys(store: Store, keys: readonly string[], name?: string): Promise<{ added: number; already: number }> {
+  for (const key of keys) assertKey(key);
+  if (name !== undefined && (name.trim() === '' || isKey(name))) throw new Error(`invalid pin name ${JSON.stringify(name)}`);
+  const group = new Set(keys);
+  return store.withLock('pins', async () => {
+    const pins = await readPins(store);
+    const other = name === undefined ? undefined : pins.find((p) => p.name === name && !group.has(p.key));
+    if (other) throw new PinNameTaken(name!, other.key);
+    const pinned = new Set(pins.map((p) => p.key));
+    const now = Date.now();
+    const added = [...group].filter((key) => !pinned.has(key)).map((key): Pin => (name === undefined ? { key, pinnedAt: now } : { key, name, pinnedAt: now }));
+    if (added.length) await writePins(store, [...pins, ...added]);
+    return { added: added.length, already: group.size - added.length };
+  });
+}
+
+/** Removes the pins `which` selects; returns how many were removed. */
+export async function unpinWhere(store: Store, which: (pin: Pin) => boolean): Promise<number> {
+  return store.withLock('pins', async () => {
+    const pins = await readPins(store);
+    const kept = pins.filter((p) => !which(p));
+    if (kept.length !== pins.length) await writePins(store, kept);
+    return pins.length - kept.length;
+  });
+}
+
+export class PinNameTaken extends Error {
+  readonly expected = true;
+  constructor(readonly pinName: string, readonly key: string) {
+    super(`pin name "${pinName}" already labels entry ${key.slice(0, 12)}; choose another --name, or unpin it first (retort pin --remove "${pinName}")`);
+  }
+}
+
 /** Removes the pins whose key or name is `keyOrName`; returns how many were removed. */
 export async function unpin(store: Store, keyOrName: string): Promise<number> {
   return store.withLock('pins', async () => {

@@ -2,7 +2,7 @@
 // are written atomically (a reader never sees half a record), and are gc roots.
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { isNotFound, isPidAlive, listDir, mapLimit, thisMachine, writeFileAtomic } from './fsutil.js';
+import { errorCode, isNotFound, isPidAlive, listDir, mapLimit, thisMachine, writeFileAtomic } from './fsutil.js';
 
 export type NodeOutcome = 'hit' | 'ran' | 'failed' | 'cancelled' | 'skipped';
 
@@ -20,6 +20,8 @@ export interface RunRecord {
   recipe: string;
   recipeName: string;
   argv: string[];
+  /** The `-S path=value` overrides the run was started with. */
+  overrides?: string[];
   startedAt: number;
   endedAt?: number;
   /**
@@ -42,7 +44,32 @@ function recordPath(runsDir: string, runId: string): string {
 export async function writeRunRecord(runsDir: string, record: RunRecord): Promise<void> {
   const path = recordPath(runsDir, record.runId);
   await fs.mkdir(recordsDir(runsDir), { recursive: true });
-  await writeFileAtomic(path, JSON.stringify(record, null, 1) + '\n');
+  const text = JSON.stringify(record, null, 1) + '\n';
+  try {
+    await writeFileAtomic(path, text);
+  } catch (err) {
+    if (!isDiskFull(err)) throw err;
+    // A full disk has no room for the copy an atomic write needs; the record written when the run
+    // started has (its final form is about as long): rewrite it in place so it does not stay 'running'.
+    await overwriteInPlace(path, text).catch(() => { throw err; });
+  }
+}
+
+function isDiskFull(err: unknown): boolean {
+  const code = errorCode(err);
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+async function overwriteInPlace(path: string, text: string): Promise<void> {
+  const handle = await fs.open(path, 'r+');
+  try {
+    const bytes = Buffer.from(text);
+    await handle.write(bytes, 0, bytes.length, 0);
+    await handle.truncate(bytes.length);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 /** The record of `runId`; undefined when there is none or it is unreadable. */

@@ -8,15 +8,18 @@ import {
   errorCode, isNotFound, isPidAlive, Limiter, listDir, mapLimit, randomId, removeTree, thisMachine,
 } from './fsutil.js';
 import { hashFile } from './hash.js';
-import { DEFAULT_TTL_MS, LeaseManager, type Lease } from './lease.js';
+import { DEFAULT_TTL_MS, LeaseManager, type Lease, type UnreadableLease } from './lease.js';
+import { cleanLeases } from './lease-cleanup.js';
 import {
   assertKey, ENTRY_LOG, ENTRY_MANIFEST, ENTRY_OUT, ENTRY_USED, parseStagingName, shortBoot, stagingName, StoreLayout,
 } from './layout.js';
 import { isKey, isSafeRelativePath, parseManifest, serializeManifest, type Manifest, type ManifestFields, type ManifestFile } from './manifest.js';
 import { entryProblem } from './verify.js';
+import { entryAccessFault } from './store-fault.js';
 
-export type { Lease } from './lease.js';
+export type { Lease, UnreadableLease } from './lease.js';
 export type { Manifest, ManifestFile, ManifestFields } from './manifest.js';
+export { StoreFault } from './store-fault.js';
 
 export type LookupResult =
   | { status: 'hit'; manifest: Manifest; dir: string }
@@ -66,6 +69,7 @@ export class Store {
     const l = store.layout;
     for (const dir of [l.objects, l.staging, l.leases, l.quarantine, l.trash, l.byStage]) await fs.mkdir(dir, { recursive: true });
     await store.cleanStaging();
+    await cleanLeases(store.leases);
     return store;
   }
 
@@ -92,7 +96,7 @@ export class Store {
    */
   async lookup(key: string, opts: { verify?: 'none' | 'stat' | 'full' } = {}): Promise<LookupResult> {
     assertKey(key);
-    return this.io.run(() => this.lookupNow(key, opts.verify ?? 'stat'));
+    return this.io.run(() => this.lookupNow(key, opts.verify ?? 'stat').catch((err) => { throw entryAccessFault(err, this.entryDir(key)); }));
   }
 
   /**
@@ -343,7 +347,7 @@ export class Store {
   }
 
   /** Polls until the lease is acquired; rejects when `signal` aborts. */
-  async waitLease(key: string, opts: { ttlMs?: number; pollMs?: number; signal?: AbortSignal } = {}): Promise<Lease> {
+  async waitLease(key: string, opts: { ttlMs?: number; pollMs?: number; signal?: AbortSignal; onUnreadable?: (problem: UnreadableLease) => void } = {}): Promise<Lease> {
     assertKey(key);
     return this.leases.waitAcquire(key, opts);
   }

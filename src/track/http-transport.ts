@@ -4,7 +4,11 @@
 import { authorizationHeader } from './auth.js';
 import { MlflowError, errorCodeForStatus } from './mlflow-error.js';
 import { redactText, redactUrl, secretsFromEnv, stripUserinfo } from './redact.js';
-import { MAX_TIMED_OUT_ATTEMPTS, UPLOAD_TIMEOUT_FACTOR, backoffDelay, isRetryableStatus, parseRetryAfter, type RetryPolicy } from './retry.js';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { DEFAULT_RETRY_BUDGET_MS, MAX_TIMED_OUT_ATTEMPTS, UPLOAD_TIMEOUT_FACTOR, backoffDelay, isRetryableStatus, parseRetryAfter, type RetryPolicy } from './retry.js';
+
+/** Set while a request's beforeRetry runs: requests made inside it are not retried on their own. */
+const preparingRetry = new AsyncLocalStorage<true>();
 
 export interface TransportOptions {
   /** Tracking URI, http(s); may carry userinfo (used as Basic auth when no env credentials). */
@@ -15,6 +19,8 @@ export interface TransportOptions {
   dispatcher?: object;
   fetchImpl?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
+  /** The clock the retry budget is measured on (tests pass a fake one with a fake sleep). */
+  now?: () => number;
 }
 
 export interface HttpRequest {
@@ -40,6 +46,7 @@ export class HttpTransport {
   private readonly secrets: string[];
   private readonly fetchImpl: typeof fetch;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly now: () => number;
   /** Requests sent (attempts included); lets callers report what a sync did. */
   requestCount = 0;
 
@@ -49,6 +56,7 @@ export class HttpTransport {
     this.secrets = secretsFromEnv({ ...opts.env, MLFLOW_TRACKING_URI: opts.trackingUri });
     this.fetchImpl = opts.fetchImpl ?? fetch;
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.now = opts.now ?? Date.now;
   }
 
   /** Redacts credentials from any text this transport might echo. */
@@ -59,17 +67,33 @@ export class HttpTransport {
   async request(req: HttpRequest): Promise<unknown> {
     const url = this.url(req.path, req.query);
     const endpoint = `${req.method} ${new URL(url).pathname}`;
+    // A request made while another prepares its retry (metrics/get-history inside a retried log-batch)
+    // gets one attempt: retrying it too would multiply the attempts, and the outer budget covers it.
+    if (preparingRetry.getStore()) {
+      try {
+        return await this.once(req, url, endpoint);
+      } catch (e) {
+        throw e instanceof AttemptFailure ? e.error : this.toError(e, endpoint);
+      }
+    }
     const policy = this.opts.retry;
+    const deadline = this.now() + (policy.budgetMs ?? DEFAULT_RETRY_BUDGET_MS);
+    /** The next back-off, unless it would end past the operation's budget (then the caller spools). */
+    const backOff = async (delay: number, err: MlflowError) => {
+      if (this.now() + delay > deadline) throw err;
+      await this.sleep(delay);
+    };
     let lastError: MlflowError | undefined;
     let timeouts = 0;
     for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
       if (attempt > 1 && req.beforeRetry) {
         try {
-          const settled = await req.beforeRetry();
+          const settled = await preparingRetry.run(true, req.beforeRetry);
           if (settled !== undefined) return settled;
         } catch (e) {
           lastError = this.toError(e, endpoint);
-          await this.sleep(backoffDelay(attempt - 1, policy));
+          if (attempt === policy.maxAttempts) throw lastError;
+          await backOff(backoffDelay(attempt - 1, policy), lastError);
           continue;
         }
       }
@@ -84,7 +108,7 @@ export class HttpTransport {
         const retryable = err.isUnreachable || (err.status !== undefined && isRetryableStatus(err.status));
         if (!retryable || attempt === policy.maxAttempts || timeouts >= MAX_TIMED_OUT_ATTEMPTS) throw err;
       }
-      await this.sleep(backoffDelay(attempt, policy, retryAfter));
+      await backOff(backoffDelay(attempt, policy, retryAfter), lastError);
     }
     throw lastError ?? new MlflowError('NETWORK_ERROR', 'no attempt made', { endpoint });
   }

@@ -13,6 +13,7 @@ import { MlflowRestClient } from './mlflow-rest.js';
 import { NoopObserver } from './noop-observer.js';
 import type { RunObserver, TrackConfig } from './observer.js';
 import { redactUrl } from './redact.js';
+import { ReservedFileStore } from './space-reserve.js';
 import { RestBackend } from './rest-backend.js';
 import { retryPolicyFromEnv, type RetryPolicy } from './retry.js';
 import { spoolDir } from './spool-journal.js';
@@ -69,7 +70,7 @@ export async function createBackend(config: TrackConfig, opts: TrackerOptions): 
   if (uri && !local) {
     opts.warn(`MLflow: tracking URI ${redactUrl(uri)} is not supported by Retort (http(s), file: or a path); writing the local store ${join(opts.runsDir, 'mlruns')}`);
   }
-  return new FileStoreBackend(local ?? join(opts.runsDir, 'mlruns'));
+  return new ReservedFileStore(local ?? join(opts.runsDir, 'mlruns'), opts.warn).open();
 }
 
 function localStorePath(uri: string): string | undefined {

@@ -90,6 +90,14 @@ export class MlflowObserver implements RunObserver {
         tags: this.prep.tags([{ key: 'mlflow.runName', value: runName }, ...this.systemTags, ...userTags]),
         clientRunId: randomUUID().replace(/-/g, ''),
       });
+      // The run's inputs: the recipe's vars and the overrides it was started with.
+      const { params, overflow } = this.prep.params(runParams(run));
+      if (params.length) await this.backend.logBatch(this.parent, { params });
+      for (const full of overflow) {
+        const path = `retort/params/${full.key}.txt`;
+        this.warn(`MLflow: param "${full.key}" of the parent run is longer than 500 characters; truncated, full value logged as artifact ${path}`);
+        await this.backend.logArtifact(this.parent, path, { content: full.value });
+      }
     });
     const interval = this.opts.flushIntervalMs ?? 5000;
     if (interval > 0 && !this.timer) {
@@ -230,7 +238,15 @@ export class MlflowObserver implements RunObserver {
     state.flushQueued = false;
     if (state.buffer.length === 0) return;
     const metrics = state.buffer.splice(0);
-    if (this.backend && state.handle) await this.backend.logBatch(state.handle, { metrics });
+    if (!this.backend || !state.handle) return;
+    try {
+      await this.backend.logBatch(state.handle, { metrics });
+    } catch (e) {
+      // A full disk (the local store beside a node filling it) frees up when that node's partial
+      // output is removed: keep the points for the next flush instead of losing them.
+      if (isDiskFull(e)) state.buffer.unshift(...metrics);
+      throw e;
+    }
   }
 
   private async flushAll(): Promise<void> {
@@ -304,6 +320,21 @@ export class MlflowObserver implements RunObserver {
     if (this.warnings <= MAX_WARNINGS) this.opts.warn(this.redact(msg));
     else if (this.warnings === MAX_WARNINGS + 1) this.opts.warn('MLflow: further tracking warnings suppressed');
   }
+}
+
+/** Parent-run params: `vars.<name>` (nested values as dotted keys) and `override.<path>` for each -S. */
+function runParams(run: RunInfo): { key: string; value: string }[] {
+  const vars = flattenParams(run.vars ?? {}).map((p) => ({ ...p, key: `vars.${p.key}` }));
+  const overrides = (run.overrides ?? []).map((text) => {
+    const eq = text.indexOf('=');
+    return eq < 0 ? { key: `override.${text}`, value: '' } : { key: `override.${text.slice(0, eq).trim()}`, value: text.slice(eq + 1) };
+  });
+  return [...vars, ...overrides];
+}
+
+function isDiskFull(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
 }
 
 function pointId(p: MetricPoint): string {

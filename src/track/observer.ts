@@ -11,6 +11,10 @@ export interface RunInfo {
   cwd: string;
   /** Resolved `track:` section of the recipe merged with CLI flags. */
   track: TrackConfig;
+  /** The recipe's resolved vars: params of the parent run (as `vars.<name>`). */
+  vars?: Record<string, unknown>;
+  /** The `-S path=value` overrides as given: params of the parent run (as `override.<path>`). */
+  overrides?: string[];
 }
 
 export interface TrackConfig {

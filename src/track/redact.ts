@@ -1,5 +1,6 @@
 // Keeping credentials out of everything Retort prints or stores: URLs lose their userinfo,
 // Authorization values and known secret values are masked.
+import { secretValues } from '../util/secrets.js';
 
 const MASK = '***';
 const SECRET_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|KEY|CREDENTIAL|AUTH/i;
@@ -43,6 +44,7 @@ export function secretsFromEnv(env: NodeJS.ProcessEnv): string[] {
   for (const [name, value] of Object.entries(env)) {
     if (value && SECRET_NAME.test(name)) secrets.push(value);
   }
+  secrets.push(...secretValues(env)); // variables the user marked secret (RETORT_SECRET_VARS)
   return secrets;
 }
 

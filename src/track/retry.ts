@@ -13,7 +13,14 @@ export interface RetryPolicy {
   jitterMs: number;
   /** Per-attempt timeout (artifact uploads get UPLOAD_TIMEOUT_FACTOR times more). */
   timeoutMs: number;
+  /** Longest time one operation spends retrying (its attempts and back-offs, requests its retries make
+   *  included): no back-off starts that would end past it. Default DEFAULT_RETRY_BUDGET_MS. */
+  budgetMs?: number;
 }
+
+
+/** 5 attempts with the default back-off (0.5, 1, 2, 4 s plus jitter) fit; a long Retry-After does not. */
+export const DEFAULT_RETRY_BUDGET_MS = 15_000;
 
 export const DEFAULT_RETRY: RetryPolicy = {
   maxAttempts: 5,
@@ -21,6 +28,7 @@ export const DEFAULT_RETRY: RetryPolicy = {
   maxDelayMs: 30_000,
   jitterMs: 500,
   timeoutMs: 30_000,
+  budgetMs: DEFAULT_RETRY_BUDGET_MS,
 };
 
 export const UPLOAD_TIMEOUT_FACTOR = 20;
@@ -52,6 +60,8 @@ export function retryPolicyFromEnv(env: NodeJS.ProcessEnv, overrides: Partial<Re
   if (jitter !== undefined) policy.jitterMs = jitter * 1000;
   const timeout = num('MLFLOW_HTTP_REQUEST_TIMEOUT');
   if (timeout !== undefined && timeout > 0) policy.timeoutMs = timeout * 1000;
+  const budget = num('RETORT_MLFLOW_RETRY_BUDGET');
+  if (budget !== undefined) policy.budgetMs = budget * 1000;
   const merged = { ...policy, ...overrides };
   merged.maxAttempts = Math.max(1, Math.floor(merged.maxAttempts));
   return merged;

@@ -67,7 +67,7 @@ describe('caching (end to end)', () => {
     const plan = await p.run(['plan', 'r.yaml']);
     expect(plan.stdout).toMatch(/miss\s+a\s+\w+\s+plugin changed \(codeDigest, version\)/);
     const explain = await p.run(['explain', 'r.yaml', 'a']);
-    expect(explain.stdout).toContain('plugin   plugin.version: "1.0.0" → "1.1.0"');
+    expect(explain.stdout).toContain('plugin.version: "1.0.0" → "1.1.0"');
     expect((await p.run(['run', 'r.yaml', '--no-track'])).code).toBe(0);
     expect(p.executions()).toEqual(['a']);
   });

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileStoreBackend } from '../../src/track/file-store.js';
+import { ReservedFileStore } from '../../src/track/space-reserve.js';
 import { createBackend, createTracker, trackingUriFor } from '../../src/track/index.js';
 import { NoopObserver } from '../../src/track/noop-observer.js';
 import { RestBackend } from '../../src/track/rest-backend.js';
@@ -31,17 +31,19 @@ describe('createTracker', () => {
     const opts = { runsDir, env: {}, warn: () => {} };
     expect(await createBackend({ enabled: true, experiment: 'e', uri: 'https://mlflow.example' }, opts)).toBeInstanceOf(RestBackend);
     const local = await createBackend({ enabled: true, experiment: 'e' }, opts);
-    expect(local).toBeInstanceOf(FileStoreBackend);
-    expect((local as FileStoreBackend).root).toBe(join(runsDir, 'mlruns'));
+    expect(local).toBeInstanceOf(ReservedFileStore);
+    expect((local as ReservedFileStore).root).toBe(join(runsDir, 'mlruns'));
     const file = await createBackend({ enabled: true, experiment: 'e', uri: `file://${runsDir}/elsewhere` }, opts);
-    expect((file as FileStoreBackend).root).toBe(join(runsDir, 'elsewhere'));
+    expect((file as ReservedFileStore).root).toBe(join(runsDir, 'elsewhere'));
+    for (const b of [local, file]) await b.close();
   });
 
   it('falls back to the local store with a warning for unsupported URIs', async () => {
     const { warn, messages } = collectWarnings();
     const backend = await createBackend({ enabled: true, experiment: 'e', uri: 'sqlite:///mlflow.db' }, { runsDir, env: {}, warn });
-    expect(backend).toBeInstanceOf(FileStoreBackend);
+    expect(backend).toBeInstanceOf(ReservedFileStore);
     expect(messages[0]).toMatch(/not supported/);
+    await backend.close();
   });
 
   it('turns tracking off with one warning when the TLS configuration is invalid', async () => {

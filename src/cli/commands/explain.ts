@@ -3,6 +3,7 @@ import { parse, RECIPE_OPTIONS, UsageError } from '../args.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
 import { openStore, prepare, runsDirOf } from '../session.js';
 import { didYouMean } from '../../util/suggest.js';
+import { describeDifferences } from '../explain-change.js';
 
 export const command: CliCommand = {
   name: 'explain',
@@ -31,18 +32,12 @@ every component that differs, with the old and new values.`,
       io.stdout.write(`${id}  key ${key.slice(0, 12)}\n`);
       if (exact) { io.stdout.write(`  cached (produced ${new Date(exact.createdAt).toISOString()} by run ${exact.runId})\n`); continue; }
       const nearest = nearestEntry(id, structure, entries.candidatesFor(id));
-      if (!nearest) { io.stdout.write(`  no cached entry of stage '${stage}' to compare with\n`); continue; }
-      io.stdout.write(`  nearest cached entry: ${nearest.manifest.key.slice(0, 12)} (${nearest.manifest.nodeId}, ${new Date(nearest.manifest.createdAt).toISOString()})\n`);
-      for (const d of nearest.differences) {
-        io.stdout.write(`  ${d.component.padEnd(8)} ${d.path}: ${show(d.before)} → ${show(d.after)}\n`);
-      }
+      if (!nearest) { io.stdout.write(`  new: no cached entry of stage '${stage}' yet\n`); continue; }
+      // Another instance of the stage (a new foreach item, a new iteration) is not what this node was.
+      if (nearest.manifest.nodeId !== id) { io.stdout.write(`  new: ${id} was never computed (the stage has cached entries of other instances)\n`); continue; }
+      io.stdout.write(`  nearest cached entry: ${nearest.manifest.key.slice(0, 12)} (${new Date(nearest.manifest.createdAt).toISOString()}, run ${nearest.manifest.runId})\n`);
+      for (const line of await describeDifferences({ recipe, keys, store }, id, nearest.differences)) io.stdout.write(`  ${line}\n`);
     }
     return EXIT.ok;
   },
 };
-
-function show(v: unknown): string {
-  if (v === undefined) return '(absent)';
-  const s = JSON.stringify(v);
-  return s.length > 80 ? s.slice(0, 77) + '…' : s;
-}

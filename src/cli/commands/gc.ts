@@ -1,4 +1,5 @@
 import { gc } from '../../store/gc.js';
+import { count } from '../../util/plural.js';
 import { durationOption, intOption, parse, sizeOption } from '../args.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
 import { openStore, prepare, runsDirOf } from '../session.js';
@@ -24,6 +25,13 @@ Options:
       'older-than': { type: 'string' }, 'max-size': { type: 'string' }, 'dry-run': { type: 'boolean' },
     }, { min: 0, max: Infinity, names: 'recipe files' });
     if (values.help) { io.stdout.write(command.help + '\n'); return EXIT.ok; }
+    // Every option is checked before anything is read or created.
+    const options = {
+      keepRuns: intOption(values['keep-runs'], 'keep-runs', 0) ?? 10,
+      olderThanMs: durationOption(values['older-than'], 'older-than'),
+      maxSizeBytes: sizeOption(values['max-size'], 'max-size'),
+      dryRun: values['dry-run'],
+    };
     const runsDir = runsDirOf(values['runs-dir'], io);
     const extraRoots: string[] = [];
     for (const file of positionals) {
@@ -31,15 +39,13 @@ Options:
       for (const k of keys.values()) extraRoots.push(k.key);
     }
     const store = await openStore(runsDir);
-    const report = await gc(store, runsDir, {
-      keepRuns: intOption(values['keep-runs'], 'keep-runs', 0) ?? 10,
-      olderThanMs: durationOption(values['older-than'], 'older-than'),
-      maxSizeBytes: sizeOption(values['max-size'], 'max-size'),
-      dryRun: values['dry-run'], extraRoots,
-    });
+    const report = await gc(store, runsDir, { ...options, extraRoots });
     const verb = values['dry-run'] ? 'would remove' : 'removed';
-    for (const r of report.removed) io.stdout.write(`${verb} ${r.key.slice(0, 12)}  ${formatBytes(r.size)}  ${r.reason}\n`);
-    io.stdout.write(`${verb} ${report.removed.length} entr${report.removed.length === 1 ? 'y' : 'ies'} (${formatBytes(report.freedBytes)}) and ${report.removedRecords.length} run record(s); kept ${report.kept.length}\n`);
+    for (const r of report.removed) {
+      const what = r.node ? `${r.node} (stage ${r.stage}, recipe ${r.recipe})` : 'unreadable entry';
+      io.stdout.write(`${verb} ${what}  ${r.key.slice(0, 12)}  ${formatBytes(r.size)}  ${r.reason}\n`);
+    }
+    io.stdout.write(`${verb} ${count(report.removed.length, 'entry', 'entries')} (${formatBytes(report.freedBytes)}) and ${count(report.removedRecords.length, 'run record')}; kept ${report.kept.length}\n`);
     return EXIT.ok;
   },
 };

@@ -1,7 +1,8 @@
 import { planRecipe } from '../../graph/plan.js';
 import { parse, RECIPE_OPTIONS } from '../args.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
-import { openStore, prepare, runsDirOf } from '../session.js';
+import { count } from '../../util/plural.js';
+import { checkStageNames, openStore, prepare, runsDirOf, targetClosure } from '../session.js';
 
 export const command: CliCommand = {
   name: 'plan',
@@ -16,16 +17,22 @@ Options:
   -S, --set path=value   override a recipe value; repeatable
       --force STAGE      treat a stage (or node id) as forced; repeatable
       --force-all        treat every node as forced
+      --target STAGE     plan only this stage and what it needs; repeatable
       --json             machine-readable output
       --runs-dir DIR     default: ./runs`,
   run: async (args: string[], io: CliIO) => {
-    const { values, positionals } = parse(args, { ...RECIPE_OPTIONS, force: { type: 'string', multiple: true }, 'force-all': { type: 'boolean' }, json: { type: 'boolean' } }, { min: 1, max: 1, names: 'one recipe file' });
+    const { values, positionals } = parse(args, {
+      ...RECIPE_OPTIONS, force: { type: 'string', multiple: true }, 'force-all': { type: 'boolean' }, target: { type: 'string', multiple: true }, json: { type: 'boolean' },
+    }, { min: 1, max: 1, names: 'one recipe file' });
     if (values.help) { io.stdout.write(command.help + '\n'); return EXIT.ok; }
     const runsDir = runsDirOf(values['runs-dir'], io);
     const prepared = await prepare(positionals[0], values.set ?? [], runsDir, io);
+    checkStageNames(prepared.recipe, values.force ?? [], '--force');
+    checkStageNames(prepared.recipe, values.target ?? [], '--target');
     const store = await openStore(runsDir);
-    const plan = await planRecipe(prepared.recipe, prepared.keys, store, { force: values.force, forceAll: values['force-all'], explainMisses: true });
-    const nodes = plan.order.map((id) => plan.nodes.get(id)!);
+    const plan = await planRecipe(prepared.recipe, prepared.keys, store, { force: values.force, forceAll: values['force-all'], targets: values.target, explainMisses: true });
+    const targeted = values.target?.length ? targetClosure(prepared.recipe, values.target) : undefined;
+    const nodes = plan.order.map((id) => plan.nodes.get(id)!).filter((n) => !targeted || targeted.has(n.spec.id));
     if (values.json) {
       io.stdout.write(JSON.stringify(nodes.map((n) => ({ id: n.spec.id, stage: n.spec.stage, key: n.key, status: n.status, run: n.run, reason: n.reason?.kind, detail: n.reason?.detail })), null, 2) + '\n');
       return EXIT.ok;
@@ -37,7 +44,9 @@ Options:
       io.stdout.write(`${status}  ${n.spec.id.padEnd(width)}  ${n.key.slice(0, 12)}  ${why}\n`);
     }
     const toRun = nodes.filter((n) => n.run).length;
-    io.stdout.write(`\n${nodes.length} nodes: ${nodes.filter((n) => n.status === 'hit').length} cached, ${toRun} to run\n`);
+    const left = targeted ? `; ${count(plan.order.length - nodes.length, 'node')} not targeted` : '';
+    io.stdout.write(`\n${count(nodes.length, 'node')}: ${nodes.filter((n) => n.status === 'hit').length} cached, ${toRun} to run${left}\n`);
     return EXIT.ok;
   },
 };
+

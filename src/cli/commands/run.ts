@@ -9,7 +9,7 @@ import type { RunObserver, TrackConfig } from '../../track/observer.js';
 import { closeKilledRuns, createRunObserver, pendingSpoolWarning, trackingTarget } from '../tracking.js';
 import { intOption, parse, RECIPE_OPTIONS, UsageError } from '../args.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
-import { openStore, prepare, runsDirOf } from '../session.js';
+import { checkStageNames, openStore, prepare, runsDirOf, targetClosure } from '../session.js';
 
 export const command: CliCommand = {
   name: 'run',
@@ -66,9 +66,8 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
 
   const prepared = await prepare(positionals[0], values.set ?? [], runsDir, io);
   const { recipe, keys, hasher } = prepared;
-  for (const stage of [...(values.force ?? []), ...(values.target ?? [])]) {
-    if (!recipe.stages.has(stage) && !recipe.nodes.has(stage)) throw new UsageError(`unknown stage '${stage}' (stages: ${[...recipe.stages.keys()].join(', ')})`);
-  }
+  checkStageNames(recipe, values.force ?? [], '--force');
+  checkStageNames(recipe, values.target ?? [], '--target');
   const store = await openStore(runsDir);
   await hasher.save();
   const plan = await planRecipe(recipe, keys, store, {
@@ -97,7 +96,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   }
 
   const record: RunRecord = {
-    runId, recipe: recipe.file, recipeName: recipe.name, argv: ['run', ...args], startedAt, status: 'running',
+    runId, recipe: recipe.file, recipeName: recipe.name, argv: ['run', ...args], startedAt, status: 'running', overrides: values.set ?? [],
     nodes: plan.order.map((id) => ({ id, stage: plan.nodes.get(id)!.spec.stage, key: plan.nodes.get(id)!.key, outcome: 'skipped' })),
   };
   await writeRunRecord(runsDir, record);
@@ -117,16 +116,31 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const toRun = [...plan.nodes.values()].filter((n) => n.run).length;
-  const hits = [...plan.nodes.values()].filter((n) => n.status === 'hit').length;
-  await observer.runStarted({ runId, recipe: recipe.file, recipeName: recipe.name, startedAt, argv: ['run', ...args], cwd: io.cwd, track });
-  display.start({ toRun, hits, nodes: plan.nodes.size });
+  // With --target, nodes outside the targets and what they need are not part of this run's count.
+  const scope = values.target?.length ? targetClosure(recipe, values.target) : undefined;
+  const inScope = [...plan.nodes.values()].filter((n) => !scope || scope.has(n.spec.id));
+  const toRun = inScope.filter((n) => n.run).length;
+  const hits = inScope.filter((n) => n.status === 'hit').length;
+  await observer.runStarted({ runId, recipe: recipe.file, recipeName: recipe.name, startedAt, argv: ['run', ...args], cwd: io.cwd, track, vars: recipe.vars, overrides: values.set ?? [] });
+  display.start({ toRun, hits, nodes: inScope.length });
+  // As `plan` does: an entry that no longer matched its manifest was set aside and is recomputed.
+  for (const id of plan.order) {
+    const node = plan.nodes.get(id)!;
+    if (node.run && node.reason?.kind === 'corrupt') warn(`${id}: ${node.reason.detail}`);
+  }
   let result: Awaited<ReturnType<typeof executePlan>> | undefined;
   try {
     result = await executePlan(plan, {
       store, runId, recipeName: recipe.name, jobs, keepGoing: values['keep-going'], signal: controller.signal,
-      observer, display, env: io.env, replayLogs: values.quiet ? 'none' : (values.logs as ReplayMode | undefined) ?? 'tail',
+      observer, display, env: io.env, scope, replayLogs: values.quiet ? 'none' : (values.logs as ReplayMode | undefined) ?? 'tail',
     });
+  } catch (err) {
+    // The record must not stay 'running' (a gc would protect the run's entries for a week).
+    record.status = 'failed';
+    record.endedAt = Date.now();
+    await writeRunRecord(runsDir, record).catch(() => undefined);
+    await clearRunning(runsDir, runId).catch(() => undefined);
+    throw err;
   } finally {
     display.finish();
     process.off('SIGINT', onSignal);

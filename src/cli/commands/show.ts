@@ -22,6 +22,7 @@ every node with its outcome. --log prints the node's stored log.`,
       if (values.json) { io.stdout.write(JSON.stringify(run, null, 2) + '\n'); return EXIT.ok; }
       io.stdout.write(`run ${run.runId}  ${run.status}  ${run.recipeName} (${run.recipe})\n`);
       io.stdout.write(`started ${new Date(run.startedAt).toISOString()}${run.endedAt ? `, took ${((run.endedAt - run.startedAt) / 1000).toFixed(1)}s` : ''}\n`);
+      if (run.overrides?.length) io.stdout.write(`overrides ${run.overrides.map((o) => `-S ${shellWord(o)}`).join(' ')}\n`);
       for (const n of run.nodes) io.stdout.write(`  ${n.outcome.padEnd(9)} ${n.id}  ${n.key.slice(0, 12)}${n.durationMs ? `  ${(n.durationMs / 1000).toFixed(1)}s` : ''}${n.error ? `  ${n.error}` : ''}\n`);
       return EXIT.ok;
     }
@@ -43,8 +44,18 @@ every node with its outcome. --log prints the node's stored log.`,
     for (const f of m.files) io.stdout.write(`  ${f.sha256.slice(0, 12)}  ${String(f.size).padStart(10)}  ${f.path}\n`);
     const last = new Map<string, number>();
     for (const p of m.metrics) last.set(p.name, p.value);
-    if (last.size) { io.stdout.write('metrics\n'); for (const [k, v] of last) io.stdout.write(`  ${k} = ${v}\n`); }
+    if (last.size) { io.stdout.write('metrics\n'); for (const [k, v] of last) io.stdout.write(`  ${k} = ${formatNumber(v)}\n`); }
     io.stdout.write(`key structure\n${JSON.stringify(m.keyStructure, null, 2).replace(/^/gm, '  ')}\n`);
     return EXIT.ok;
   },
 };
+
+/** 12 significant digits: what a metric means, without the noise of binary fractions (56.00000000000001 → 56). */
+export function formatNumber(v: number): string {
+  return Number.isFinite(v) ? String(Number(v.toPrecision(12))) : String(v);
+}
+
+/** An override as one could type it again in a POSIX shell. */
+function shellWord(text: string): string {
+  return /^[\w.,:/=@+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}

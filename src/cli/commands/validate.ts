@@ -1,3 +1,4 @@
+import { count } from '../../util/plural.js';
 import { RecipeError } from '../../recipe/diagnostic.js';
 import { parse, RECIPE_OPTIONS } from '../args.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
@@ -20,7 +21,7 @@ and cycles. Prints file:line:col errors; exit code 2 when any recipe is invalid.
     for (const file of positionals) {
       try {
         const { recipe } = await prepare(file, values.set ?? [], runsDir, io);
-        io.stdout.write(`${file}: ok (${recipe.stages.size} stages, ${recipe.nodes.size} nodes)\n`);
+        io.stdout.write(`${file}: ok (${count(recipe.stages.size, 'stage')}, ${count(recipe.nodes.size, 'node')})\n`);
       } catch (err) {
         if (!(err instanceof RecipeError)) throw err;
         code = reportRecipeError(err, io);
