@@ -58,7 +58,8 @@ class PlainDisplay implements Display {
 }
 
 class TerminalDisplay implements Display {
-  private readonly running = new Map<string, { started: number; done: number; total: number }>();
+  /** Per running node: its start, its latest progress, and its first progress report (the ETA's base). */
+  private readonly running = new Map<string, NodeState>();
   private counts = { hit: 0, ran: 0, failed: 0, cancelled: 0, skipped: 0 };
   private toRun = 0;
   private nodes = 0;
@@ -80,10 +81,15 @@ class TerminalDisplay implements Display {
     this.timer = setInterval(() => this.flush(), 200);
     this.timer.unref();
   }
-  nodeStarted(id: string): void { this.running.set(id, { started: Date.now(), done: 0, total: 0 }); this.requestDraw(); }
+  nodeStarted(id: string): void { this.running.set(id, { started: Date.now(), done: 0, total: 0, lastAt: 0 }); this.requestDraw(); }
   nodeProgress(id: string, done: number, total: number): void {
     const r = this.running.get(id);
-    if (r) { r.done = done; r.total = total; }
+    if (!r) return;
+    r.done = done;
+    r.total = total;
+    r.lastAt = Date.now();
+    // Measured from the first report, not the start: a resumed node begins part way, after a slow setup.
+    r.first ??= { at: r.lastAt, done };
   }
   nodeLog(id: string, level: string, line: string, cached?: boolean): void {
     if (!this.quiet || level === 'error') this.above(`  ${id}${cached ? ' (cached)' : ''} | ${line}`);
@@ -149,7 +155,7 @@ class TerminalDisplay implements Display {
     for (const [id, r] of [...this.running].slice(0, 12)) {
       const pct = r.total ? r.done / r.total : 0;
       const label = id.length > 30 ? id.slice(0, 29) + '…' : id.padEnd(30);
-      lines.push(`  ${label} ${r.total ? this.bar(pct, 20) + ` ${Math.round(pct * 100)}%` : '…'.padEnd(20)} ${duration(Date.now() - r.started)}`);
+      lines.push(`  ${label} ${r.total ? this.bar(pct, 20) + ` ${Math.round(pct * 100)}%` : '…'.padEnd(20)} ${duration(Date.now() - r.started)}${nodeEta(r)}`);
     }
     // The bar counts every node (hits are done from the start); the ETA only the ones that run.
     const finished = this.counts.ran + this.counts.failed + this.counts.cancelled + this.counts.skipped;
@@ -161,4 +167,14 @@ class TerminalDisplay implements Display {
     this.out.write(lines.join('\n') + '\n');
     this.drawn = lines.length;
   }
+}
+
+/** A running node: its start, its latest progress (and when), and its first progress report. */
+interface NodeState { started: number; done: number; total: number; lastAt: number; first?: { at: number; done: number } }
+
+/** ' eta …' from the rate between a node's first and latest progress reports; '' until there is a rate. */
+function nodeEta(r: NodeState): string {
+  if (!r.first || r.done <= r.first.done || r.done >= r.total) return '';
+  const msPerUnit = (r.lastAt - r.first.at) / (r.done - r.first.done);
+  return ` eta ${duration(Math.max(0, Math.round(msPerUnit * (r.total - r.done) - (Date.now() - r.lastAt))))}`;
 }
