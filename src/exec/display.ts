@@ -59,7 +59,8 @@ class PlainDisplay implements Display {
 }
 
 class TerminalDisplay implements Display {
-  private readonly running = new Map<string, { started: number; done: number; total: number }>();
+  /** Per running node: its start, its latest progress, and its first progress report (the ETA's base). */
+  private readonly running = new Map<string, NodeState>();
   private counts = { hit: 0, ran: 0, failed: 0, cancelled: 0, skipped: 0 };
   private toRun = 0;
   private nodes = 0;
@@ -85,12 +86,18 @@ class TerminalDisplay implements Display {
   }
   nodeStarted(id: string): void {
     this.eta.started(Date.now());
-    this.running.set(id, { started: Date.now(), done: 0, total: 0 });
+    this.running.set(id, { started: Date.now(), done: 0, total: 0, lastAt: 0 });
     this.requestDraw();
   }
   nodeProgress(id: string, done: number, total: number): void {
     const r = this.running.get(id);
-    if (r) { r.done = done; r.total = total; this.requestDraw(); }
+    if (!r) return;
+    r.done = done;
+    r.total = total;
+    r.lastAt = Date.now();
+    // Measured from the first report, not the start: a resumed node begins part way, after a slow setup.
+    r.first ??= { at: r.lastAt, done };
+    this.requestDraw();
   }
   nodeLog(id: string, level: string, line: string, cached?: boolean): void {
     if (!this.quiet || level === 'error') this.above(`  ${id}${cached ? ' (cached)' : ''} | ${line}`);
@@ -164,7 +171,7 @@ class TerminalDisplay implements Display {
       partial += fraction;
       if (lines.length >= 12) continue;
       const label = id.length > labelWidth ? id.slice(0, labelWidth - 1) + '…' : id.padEnd(labelWidth);
-      lines.push(fit(`  ${label} ${r.total ? this.bar(fraction, bars.node) + ` ${Math.round(fraction * 100)}%` : '…'.padEnd(bars.node)} ${duration(now - r.started)}`, width));
+      lines.push(fit(`  ${label} ${r.total ? this.bar(fraction, bars.node) + ` ${Math.round(fraction * 100)}%` : '…'.padEnd(bars.node)} ${duration(now - r.started)}${nodeEta(r, now)}`, width));
     }
     // The bar counts every node (hits are done from the start) and the running nodes' progress; the ETA
     // only the work that runs.
@@ -202,4 +209,14 @@ export class EtaEstimator {
     if (elapsed <= 0) return undefined;
     return ((workTotal - workDone) * elapsed) / workDone;
   }
+}
+
+/** A running node: its start, its latest progress (and when), and its first progress report. */
+interface NodeState { started: number; done: number; total: number; lastAt: number; first?: { at: number; done: number } }
+
+/** ' eta …' from the rate between a node's first and latest progress reports; '' until there is a rate. */
+function nodeEta(r: NodeState, now: number): string {
+  if (!r.first || r.done <= r.first.done || r.done >= r.total) return '';
+  const msPerUnit = (r.lastAt - r.first.at) / (r.done - r.first.done);
+  return ` eta ${duration(Math.max(0, Math.round(msPerUnit * (r.total - r.done) - (now - r.lastAt))))}`;
 }

@@ -16,10 +16,10 @@ export interface ProcessOutcome { ok: boolean; cancelled: boolean; error?: strin
 
 /** Runs a job in a child process. Aborting sends a cancel, then SIGKILL after `graceMs`. */
 export function runInProcess(job: NodeJob, cb: ProcessCallbacks,
-  opts: { signal: AbortSignal; memoryMb?: number; timeLimitMs?: number; graceMs?: number }): Promise<ProcessOutcome> {
+  opts: { signal: AbortSignal; memoryMb?: number; timeLimitMs?: number; graceMs?: number; env?: NodeJS.ProcessEnv }): Promise<ProcessOutcome> {
   return new Promise((resolve) => {
     const execArgv = opts.memoryMb ? [`--max-old-space-size=${opts.memoryMb}`] : [];
-    const child = fork(RUNNER, [], { execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced' });
+    const child = fork(RUNNER, [], { execArgv, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced' });
     let outcome: ProcessOutcome | undefined;
     let failure: string | undefined;
     let killTimer: NodeJS.Timeout | undefined;

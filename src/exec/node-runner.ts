@@ -55,6 +55,11 @@ function context(job: NodeJob): PluginContext {
     params: job.params,
     inputs: job.inputs,
     outDir: job.outDir,
+    // Created when first asked for, so nodes that never use it cost nothing.
+    get scratch() {
+      mkdirSync(job.scratch, { recursive: true });
+      return job.scratch;
+    },
     output: (port) => {
       if (!(port in job.plugin.outputs)) throw new Error(`unknown output port '${port}' (declared: ${Object.keys(job.plugin.outputs).join(', ')})`);
       const dir = join(job.outDir, port);
@@ -96,6 +101,7 @@ async function runCommand(job: NodeJob): Promise<void> {
     RETORT_PARAMS: paramsFile,
     RETORT_INPUTS: inputsFile,
     RETORT_OUT: job.outDir,
+    RETORT_SCRATCH: ctx.scratch,
     RETORT_SEED: String(job.seed),
     RETORT_NODE: job.nodeId,
     RETORT_KEY: job.key,

@@ -8,6 +8,8 @@ export interface NodeJob {
   params: Record<string, unknown>;
   inputs: Record<string, string | string[]>;
   outDir: string;
+  /** The key's scratch directory (created on first use by the node). */
+  scratch: string;
   seed: number;
   env: Record<string, string>;
 }

@@ -8,6 +8,7 @@ import type { Store } from '../store/store.js';
 import type { MetricPoint, NodeInfo, RunObserver, TrackingRef } from '../track/observer.js';
 import type { Display, Outcome } from './display.js';
 import { runInProcess } from './local-process.js';
+import { gpuRequestProblem } from './gpus.js';
 import { parseTimeLimit } from './time-limit.js';
 import type { NodeJob } from './protocol.js';
 import { secretMasker } from '../util/secrets.js';
@@ -26,7 +27,8 @@ export interface ExecuteOptions {
   observer: RunObserver;
   display: Display;
   env?: NodeJS.ProcessEnv;
-  /** Replay stored logs of cache hits. */
+  /** GPU device ids nodes may take (resources.gpus); none by default. */
+  gpus?: string[];
   /** Logs of cached nodes: all lines, the last REPLAY_TAIL_LINES, or none (default). */
   replayLogs?: ReplayMode;
   /** With --target: the nodes the run is about; cached nodes outside it are not reported. */
@@ -57,6 +59,9 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
   const mask = secretMasker(env);
   const outcomes = new Map<string, NodeOutcome>();
   const jobs = Math.max(1, opts.jobs ?? cpus().length);
+  const freeGpus = [...(opts.gpus ?? [])];
+  const gpuProblem = gpuRequestProblem(plan, freeGpus.length);
+  if (gpuProblem) throw new Error(gpuProblem);
 
   // Hits first: report them (with their stored log and metrics).
   for (const id of plan.order) {
@@ -121,7 +126,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
     }
   };
 
-  const runUnit = async (key: string): Promise<void> => {
+  const runUnit = async (key: string, gpus: string[] | undefined): Promise<void> => {
     const nodes = units.get(key)!;
     const lead = nodes[0];
     let lease: Awaited<ReturnType<Store['waitLease']>> | undefined;
@@ -141,6 +146,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
       const again = forced ? { status: 'miss' as const } : await store.lookup(key);
       if (again.status === 'corrupt') display.message(`warning: ${lead.spec.id}: stored entry is corrupt (${again.reason}); recomputing`);
       if (again.status === 'hit') {
+        await store.removeScratch(key); // a leftover of an attempt that crashed before this run's rival published
         finishUnit(key, 'hit', { metrics: again.manifest.metrics });
         for (const n of nodes) {
           display.nodeEnded(n.spec.id, 'hit', 'computed by another run');
@@ -148,8 +154,10 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
         }
         return;
       }
+      // A forced recomputation must not resume from working files of an earlier attempt.
+      if (forced) await store.removeScratch(key);
       // Losing the lease (e.g. a blocked event loop let it expire) stops the node: another process may take over.
-      const result = await runOne(lead, store, { ...opts, signal: AbortSignal.any([opts.signal, lease.signal]) }, env, display, observer, mask);
+      const result = await runOne(lead, store, { ...opts, signal: AbortSignal.any([opts.signal, lease.signal]) }, env, display, observer, mask, gpus);
       const outcome: Outcome = result.status === 'ok' ? 'ran' : result.status;
       finishUnit(key, outcome, { durationMs: result.durationMs, error: result.error, metrics: result.metrics });
       for (const n of nodes.slice(1)) display.nodeEnded(n.spec.id, outcome, `same key as ${lead.spec.id}`);
@@ -163,15 +171,24 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
   // Ready nodes start in order; one that does not fit yet waits, and so do those behind it.
   let slotsInUse = 0;
   const slotsOf = (key: string) => Math.min(jobs, Math.max(1, units.get(key)![0].spec.resources.cpus ?? 1));
+  // GPUs are whole devices: a node waits until it can have as many distinct ones as it asks for.
+  const gpusOf = (key: string) => units.get(key)![0].spec.resources.gpus ?? 0;
   const launchReady = () => {
     while (!stopLaunching && !opts.signal.aborted && ready.length) {
       const key = ready[0];
       if (!waiting.has(key)) { ready.shift(); continue; }
       const slots = slotsOf(key);
-      if (slotsInUse + slots > jobs) break;
+      if (slotsInUse + slots > jobs || gpusOf(key) > freeGpus.length) break;
       ready.shift();
       slotsInUse += slots;
-      const p: Promise<void> = runUnit(key).finally(() => { running.delete(p); slotsInUse -= slots; });
+      // With no GPUs in the run the environment is left alone; otherwise every node gets exactly its own.
+      const gpus = opts.gpus?.length ? freeGpus.splice(0, gpusOf(key)) : undefined;
+      const p: Promise<void> = runUnit(key, gpus).finally(() => {
+        running.delete(p);
+        slotsInUse -= slots;
+        if (gpus) freeGpus.push(...gpus);
+        freeGpus.sort(byDeviceOrder);
+      });
       running.add(p);
     }
   };
@@ -192,10 +209,14 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
   return { outcomes, status };
 }
 
+function byDeviceOrder(a: string, b: string): number {
+  return a.localeCompare(b, undefined, { numeric: true });
+}
+
 interface RunResult { status: 'ok' | 'failed' | 'cancelled'; durationMs: number; error?: string; metrics: MetricPoint[] }
 
 async function runOne(node: PlannedNode, store: Store, opts: ExecuteOptions, env: NodeJS.ProcessEnv, display: Display, observer: RunObserver,
-  mask: (text: string) => string): Promise<RunResult> {
+  mask: (text: string) => string, gpus: string[] | undefined): Promise<RunResult> {
   const info = nodeInfo(node);
   const startedAt = Date.now();
   let staging: Awaited<ReturnType<Store['beginWrite']>>;
@@ -230,6 +251,7 @@ async function runOne(node: PlannedNode, store: Store, opts: ExecuteOptions, env
     params: node.spec.params,
     inputs: resolveInputs(node, store),
     outDir: staging.outDir,
+    scratch: store.scratchDir(node.key),
     seed: seedFor(node),
     env: Object.fromEntries((node.spec.plugin.def.env ?? []).filter((n) => env[n] !== undefined).map((n) => [n, env[n]!])),
   };
@@ -243,6 +265,7 @@ async function runOne(node: PlannedNode, store: Store, opts: ExecuteOptions, env
     onProgress: (done, total) => display.nodeProgress(node.spec.id, done, total),
   }, {
     signal: opts.signal,
+    env: gpus ? { ...process.env, CUDA_VISIBLE_DEVICES: gpus.join(',') } : undefined,
     memoryMb: node.spec.resources.memoryMb,
     timeLimitMs: node.spec.resources.timeLimit === undefined ? undefined : parseTimeLimit(node.spec.resources.timeLimit),
   });

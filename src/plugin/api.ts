@@ -28,6 +28,15 @@ export interface PluginContext<P = Record<string, unknown>> {
   outDir: string;
   /** Creates (if needed) and returns the directory of an output port. */
   output(port: string): string;
+  /**
+   * A private directory for working files (e.g. training checkpoints), created on first access.
+   * It belongs to the node's key: it survives a crash or kill of the node or of the run, so a
+   * re-run of the same key finds what was left there and can resume. Only one process computes
+   * a key at a time, so the directory is never shared concurrently. It is never published nor
+   * hashed; it is removed once the key's entry is published, and `retort gc` removes stale ones.
+   * A forced recomputation (`--force`) starts with it empty.
+   */
+  readonly scratch: string;
   log: PluginLogger;
   /** Records a metric; steps make curves. Metrics land in the manifest and in MLflow. */
   metric(name: string, value: number, step?: number): void;

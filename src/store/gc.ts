@@ -12,6 +12,8 @@
 // have recorded them yet). Removal goes through Store.removeEntry: never while the key's lease is
 // held, and by one rename out of objects/ before deleting.
 // Run records beyond the last `keepRuns` are deleted; quarantined (corrupt) entries are deleted.
+// Scratch directories (a node's working files, see Store.scratchDir) are removed when nobody holds
+// their key's lease and either the key is published or nothing in them changed for `scratchMaxAgeMs`.
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { listPins } from './pins.js';
@@ -28,6 +30,8 @@ export interface GcOptions {
   dryRun?: boolean;
   /** Keys to keep, e.g. those reached by given recipes. */
   extraRoots?: string[];
+  /** Unpublished scratch untouched for longer than this is removed (default 7 days). */
+  scratchMaxAgeMs?: number;
 }
 
 export interface GcReport {
@@ -36,12 +40,16 @@ export interface GcReport {
   removed: { key: string; size: number; reason: string; node?: string; stage?: string; recipe?: string }[];
   freedBytes: number;
   removedRecords: string[];
+  /** Scratch directories removed (or, in a dry run, that would be). */
+  removedScratch: { key: string; size: number; reason: string }[];
 }
 
 /** A 'running' record older than this is a crashed run, not an active one. */
 const ACTIVE_RUN_MAX_AGE_MS = 7 * 24 * 3600_000;
 /** Leftovers (foreign staging areas, lease temp files, index markers) older than this are swept. */
 const LEFTOVER_AGE_MS = 3 * 24 * 3600_000;
+/** Scratch of an unpublished key is kept this long after its last change, so that a re-run can resume. */
+export const DEFAULT_SCRATCH_MAX_AGE_MS = 7 * 24 * 3600_000;
 
 interface EntryInfo {
   key: string;
@@ -84,7 +92,7 @@ export async function gc(store: Store, runsDir: string, opts: GcOptions): Promis
   }
 
   const doomed = chooseRemovals([...entries.values()], keep, opts, now);
-  const report: GcReport = { kept: [], removed: [], freedBytes: 0, removedRecords: prunedRecords.map((r) => r.runId) };
+  const report: GcReport = { kept: [], removed: [], freedBytes: 0, removedRecords: prunedRecords.map((r) => r.runId), removedScratch: [] };
   for (const [key, reason] of keep) if (entries.has(key)) report.kept.push({ key, reason });
 
   for (const e of entries.values()) {
@@ -109,6 +117,10 @@ export async function gc(store: Store, runsDir: string, opts: GcOptions): Promis
     if (!opts.dryRun) await removeTree(q.dir);
     report.removed.push({ key: q.key, size, reason: 'quarantined as corrupt' });
     report.freedBytes += size;
+  }
+  for (const s of await staleScratch(store, opts.scratchMaxAgeMs ?? DEFAULT_SCRATCH_MAX_AGE_MS, now, opts.dryRun ?? false)) {
+    report.removedScratch.push(s);
+    report.freedBytes += s.size;
   }
   if (!opts.dryRun) {
     for (const r of prunedRecords) {
@@ -187,6 +199,42 @@ function chooseRemovals(all: EntryInfo[], keep: Map<string, string>, opts: GcOpt
 function formatAge(ms: number): string {
   const hours = ms / 3600_000;
   return hours >= 48 ? `${Math.floor(hours / 24)} days` : hours >= 1 ? `${Math.floor(hours)} h` : `${Math.floor(ms / 60_000)} min`;
+}
+
+/**
+ * Removes (unless dryRun) the scratch directories nobody is using: the key's lease is free and the
+ * key is published or the newest file in the directory is older than maxAgeMs. The lease is held
+ * while removing, so a run that starts computing the key meanwhile waits instead of losing files.
+ */
+async function staleScratch(store: Store, maxAgeMs: number, now: number, dryRun: boolean): Promise<{ key: string; size: number; reason: string }[]> {
+  const removed: { key: string; size: number; reason: string }[] = [];
+  for (const key of await store.scratchKeys()) {
+    const lease = dryRun ? undefined : await store.tryLease(key, { ttlMs: 5 * 60_000 });
+    if (!dryRun && !lease) continue;
+    if (dryRun && (await store.isLeased(key))) continue;
+    try {
+      const dir = store.scratchDir(key);
+      const published = await fs.stat(store.layout.manifestPath(key)).then(() => true, () => false);
+      const age = now - (await newestMtime(dir));
+      const reason = published ? 'scratch of a published entry' : age > maxAgeMs ? `scratch unchanged for ${formatAge(age)}` : undefined;
+      if (!reason) continue;
+      const size = await treeSize(dir);
+      if (!dryRun) await store.removeScratch(key);
+      removed.push({ key, size, reason });
+    } finally {
+      await lease?.release();
+    }
+  }
+  return removed;
+}
+
+/** The latest modification time of a tree (a directory's own mtime changes when entries come and go). */
+async function newestMtime(path: string): Promise<number> {
+  const st = await fs.lstat(path).catch(() => undefined);
+  if (!st) return 0;
+  let newest = st.mtimeMs;
+  if (st.isDirectory()) for (const name of await listDir(path)) newest = Math.max(newest, await newestMtime(join(path, name)));
+  return newest;
 }
 
 async function treeSize(path: string): Promise<number> {

@@ -9,6 +9,9 @@
 //   quarantine/<key>@<time>@<rand>/         corrupt entries moved aside (kept for inspection until gc)
 //   trash/                                  entries being deleted by gc (moved here first, then removed)
 //   by-stage/<stage>/<key>                  empty marker files: which keys a stage produced (for explain)
+//   scratch/<key>/                          a node's private working files (checkpoints) that outlive a
+//                                           crash of the node or the run; only touched under the key's
+//                                           lease, never part of an entry, removed on publish and by gc
 //   pins.json                               pinned keys
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -22,6 +25,7 @@ export class StoreLayout {
   readonly quarantine: string;
   readonly trash: string;
   readonly byStage: string;
+  readonly scratch: string;
   readonly pinsFile: string;
 
   constructor(readonly root: string) {
@@ -31,6 +35,7 @@ export class StoreLayout {
     this.quarantine = join(root, 'quarantine');
     this.trash = join(root, 'trash');
     this.byStage = join(root, 'by-stage');
+    this.scratch = join(root, 'scratch');
     this.pinsFile = join(root, 'pins.json');
   }
 
@@ -41,6 +46,11 @@ export class StoreLayout {
 
   manifestPath(key: string): string {
     return join(this.entryDir(key), 'manifest.json');
+  }
+
+  scratchDir(key: string): string {
+    assertKey(key);
+    return join(this.scratch, key);
   }
 
   stageIndexDir(stage: string): string {

@@ -67,7 +67,7 @@ export class Store {
   static async open(root: string, opts: StoreOptions = {}): Promise<Store> {
     const store = new Store(resolve(root), opts);
     const l = store.layout;
-    for (const dir of [l.objects, l.staging, l.leases, l.quarantine, l.trash, l.byStage]) await fs.mkdir(dir, { recursive: true });
+    for (const dir of [l.objects, l.staging, l.leases, l.quarantine, l.trash, l.byStage, l.scratch]) await fs.mkdir(dir, { recursive: true });
     await store.cleanStaging();
     await cleanLeases(store.leases);
     return store;
@@ -81,6 +81,30 @@ export class Store {
   portPath(key: string, port: string): string {
     if (!isSafeRelativePath(port) || port.includes('/')) throw new Error(`invalid output port name ${JSON.stringify(port)}`);
     return join(this.entryDir(key), ENTRY_OUT, port);
+  }
+
+  /**
+   * The scratch directory of `key` (not created here): private working files of the node computing
+   * the key, e.g. training checkpoints, kept across a crash or kill so that a re-run can resume.
+   * Touch it only while holding the key's lease; publish() and gc remove it.
+   */
+  scratchDir(key: string): string {
+    return this.layout.scratchDir(key);
+  }
+
+  /** Removes the scratch directory of `key`, if any. The caller holds the key's lease. */
+  async removeScratch(key: string): Promise<void> {
+    await removeTree(this.layout.scratchDir(key));
+  }
+
+  /** After a publish: the entry is visible already, so a scratch that cannot be removed is left to gc. */
+  private async dropScratchOf(key: string): Promise<void> {
+    await this.removeScratch(key).catch(() => undefined);
+  }
+
+  /** Keys that have a scratch directory. */
+  async scratchKeys(): Promise<string[]> {
+    return (await listDir(this.layout.scratch)).filter(isKey).sort();
   }
 
   /** The entry's stored log (replayed on a hit). */
@@ -205,7 +229,8 @@ export class Store {
   /**
    * Hashes the staged files, makes them read-only, writes the manifest, then renames the staging
    * directory into place. If a valid entry for the key already exists (another process won the race),
-   * keeps it, discards the staging area and returns the existing manifest.
+   * keeps it, discards the staging area and returns the existing manifest. Either way the key's scratch
+   * directory is removed: the caller holds the key's lease, and a published key needs no working files.
    * If it throws (e.g. an output is a dangling link), nothing is visible; call abort() to discard the staging area.
    */
   async publish(staging: Staging, fields: ManifestFields, opts: { replace?: boolean } = {}): Promise<Manifest> {
@@ -247,11 +272,13 @@ export class Store {
     const target = this.entryDir(key);
     await fs.mkdir(resolve(target, '..'), { recursive: true });
     for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        await fs.rename(dir, target);
-        return manifest;
-      } catch (err) {
+      const placed = await fs.rename(dir, target).then(() => true, (err) => {
         if (errorCode(err) !== 'EEXIST' && errorCode(err) !== 'ENOTEMPTY') throw err;
+        return false;
+      });
+      if (placed) {
+        await this.dropScratchOf(key);
+        return manifest;
       }
       if (opts.replace) {
         // A forced recomputation: the caller holds the key's lease, so the old entry goes aside in one rename.
@@ -261,6 +288,7 @@ export class Store {
       const existing = await this.lookupNow(key, 'stat');
       if (existing.status === 'hit') {
         await removeTree(dir);
+        await this.dropScratchOf(key);
         return existing.manifest;
       }
       // The existing entry was corrupt (now quarantined) or vanished: try the rename again.

@@ -26,6 +26,11 @@ export async function runPlugin<P>(def: PluginDefinition<P>, outDir: string, par
     params: withDefaults(def, params),
     inputs,
     outDir,
+    get scratch() {
+      const d = `${outDir}.scratch`; // beside the outputs, as the store keeps it apart from the entry
+      mkdirSync(d, { recursive: true });
+      return d;
+    },
     output: (port) => {
       const d = join(outDir, port);
       mkdirSync(d, { recursive: true });

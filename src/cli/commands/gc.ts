@@ -17,12 +17,16 @@ Options:
       --keep-runs N      run records whose nodes are kept (default 10)
       --older-than AGE   e.g. 30d, 12h (only unreachable entries older than this)
       --max-size SIZE    e.g. 20GB (remove least recently used unreachable entries until under)
+      --scratch-older-than AGE
+                         working files (checkpoints) of unfinished nodes unchanged for this long
+                         are removed (default 7d); those of published entries always are
       --dry-run          say what would be removed, remove nothing
       --runs-dir DIR     default: ./runs`,
   run: async (args: string[], io: CliIO) => {
     const { values, positionals } = parse(args, {
       'runs-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' }, 'keep-runs': { type: 'string' },
       'older-than': { type: 'string' }, 'max-size': { type: 'string' }, 'dry-run': { type: 'boolean' },
+      'scratch-older-than': { type: 'string' },
     }, { min: 0, max: Infinity, names: 'recipe files' });
     if (values.help) { io.stdout.write(command.help + '\n'); return EXIT.ok; }
     // Every option is checked before anything is read or created.
@@ -31,6 +35,7 @@ Options:
       olderThanMs: durationOption(values['older-than'], 'older-than'),
       maxSizeBytes: sizeOption(values['max-size'], 'max-size'),
       dryRun: values['dry-run'],
+      scratchMaxAgeMs: durationOption(values['scratch-older-than'], 'scratch-older-than'),
     };
     const runsDir = runsDirOf(values['runs-dir'], io);
     const extraRoots: string[] = [];
@@ -41,6 +46,7 @@ Options:
     const store = await openStore(runsDir);
     const report = await gc(store, runsDir, { ...options, extraRoots });
     const verb = values['dry-run'] ? 'would remove' : 'removed';
+    for (const r of report.removedScratch) io.stdout.write(`${verb} scratch ${r.key.slice(0, 12)}  ${formatBytes(r.size)}  ${r.reason}\n`);
     for (const r of report.removed) {
       const what = r.node ? `${r.node} (stage ${r.stage}, recipe ${r.recipe})` : 'unreadable entry';
       io.stdout.write(`${verb} ${what}  ${r.key.slice(0, 12)}  ${formatBytes(r.size)}  ${r.reason}\n`);

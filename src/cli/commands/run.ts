@@ -4,6 +4,7 @@ import { renderTables } from '../../report/render.js';
 import { collectTableRows } from '../../report/collect.js';
 import { createDisplay } from '../../exec/display.js';
 import { executePlan, REPLAY_TAIL_LINES, type ReplayMode } from '../../exec/scheduler.js';
+import { gpuPool, gpuRequestProblem } from '../../exec/gpus.js';
 import { clearRunning, markRunning, reapKilledRuns, writeRunRecord, type RunRecord } from '../../store/runs.js';
 import type { RunObserver, TrackConfig } from '../../track/observer.js';
 import { closeKilledRuns, createRunObserver, pendingSpoolWarning, trackingTarget } from '../tracking.js';
@@ -22,6 +23,8 @@ Compiles the recipe, looks every node up in the store, and runs the misses
 Options:
   -S, --set path=value   override a recipe value (vars.x=1, stages.s.params.p=2); repeatable
   -j, --jobs N           nodes run at once (default: number of cores)
+      --gpus N           GPUs nodes may take (resources.gpus); each gets its own in
+                         CUDA_VISIBLE_DEVICES (default: those CUDA_VISIBLE_DEVICES lists, else 0)
   -k, --keep-going       after a failure, go on with the branches that do not depend on it
       --force STAGE      recompute a stage (or node id) even when cached; repeatable
       --force-all        recompute every node
@@ -47,6 +50,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parse(args, {
     ...RECIPE_OPTIONS,
     jobs: { type: 'string', short: 'j' },
+    gpus: { type: 'string' },
     'keep-going': { type: 'boolean', short: 'k' },
     force: { type: 'string', multiple: true },
     'force-all': { type: 'boolean' },
@@ -60,6 +64,8 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   }, { min: 1, max: 1, names: 'one recipe file' });
   if (values.help) { io.stdout.write(command.help + '\n'); return EXIT.ok; }
   const jobs = intOption(values.jobs, 'jobs');
+  const gpus = gpuPool(intOption(values.gpus, 'gpus', 0), io.env);
+  if ('error' in gpus) throw new UsageError(gpus.error);
   if (values.verify && !['stat', 'full'].includes(values.verify)) throw new UsageError(`--verify expects stat or full, got '${values.verify}'`);
   if (values.logs && !['tail', 'all', 'none'].includes(values.logs)) throw new UsageError(`--logs expects tail, all or none, got '${values.logs}'`);
   const runsDir = runsDirOf(values['runs-dir'], io);
@@ -74,6 +80,8 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
     force: values.force, forceAll: values['force-all'], targets: values.target,
     explainMisses: false, verify: (values.verify as 'stat' | 'full' | undefined) ?? 'stat',
   });
+  const gpuProblem = gpuRequestProblem(plan, gpus.length);
+  if (gpuProblem) throw new UsageError(gpuProblem);
 
   const runId = newRunId();
   const startedAt = Date.now();
@@ -131,7 +139,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   let result: Awaited<ReturnType<typeof executePlan>> | undefined;
   try {
     result = await executePlan(plan, {
-      store, runId, recipeName: recipe.name, jobs, keepGoing: values['keep-going'], signal: controller.signal,
+      store, runId, recipeName: recipe.name, jobs, gpus, keepGoing: values['keep-going'], signal: controller.signal,
       observer, display, env: io.env, scope, replayLogs: values.quiet ? 'none' : (values.logs as ReplayMode | undefined) ?? 'tail',
     });
   } catch (err) {

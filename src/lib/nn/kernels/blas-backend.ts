@@ -1,0 +1,107 @@
+// A tfjs backend named 'blas': tfjs's cpu backend (every one of its kernels) with the matrix
+// products replaced by CBLAS sgemm from the optional native addon, plus the fused transformer
+// kernels of ./ops.ts. Registered only when the addon loaded; otherwise callers use wasm.
+import * as tf from '@tensorflow/tfjs';
+import { loadBlasAddon, type BlasAddon } from './native-addon.js';
+import { registerFloatKernel } from './float-kernel.js';
+import { binaryKernels, softmaxKernel, transposeKernel } from './host-kernels.js';
+import { registerFusedKernels } from './ops.js';
+
+export const BLAS_BACKEND = 'blas';
+
+type CpuBackend = tf.KernelBackend & {
+  data: { get(id: tf.DataId): { values?: unknown } };
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Float32Array): tf.TensorInfo;
+  disposeIntermediateTensorInfo(t: tf.TensorInfo): void;
+};
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
+
+const product = (s: number[]) => s.reduce((p, v) => p * v, 1);
+const values = (b: CpuBackend, t: tf.TensorInfo) => b.data.get(t.dataId).values as Float32Array;
+
+/** a [..., m, k] · b [..., k, n] → [..., m, n] (transposes as attributes), or null if not handled here. */
+function blasMatMul(addon: BlasAddon, backend: CpuBackend, a: tf.TensorInfo, b: tf.TensorInfo,
+  transposeA: boolean, transposeB: boolean): tf.TensorInfo | null {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  const ra = a.shape.length, rb = b.shape.length;
+  const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
+  const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
+  const kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
+  const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+  if (k !== kb) {
+    throw new Error(`matMul: inner dimensions differ: a [${a.shape}] b [${b.shape}] (transposeA=${transposeA}, transposeB=${transposeB})`);
+  }
+  const batchA = a.shape.slice(0, -2), batchB = b.shape.slice(0, -2);
+  const outBatch = tf.broadcast_util.assertAndGetBroadcastShape(batchA, batchB);
+  const sizeA = product(batchA), sizeB = product(batchB), size = product(outBatch);
+  const sameBatch = sizeA === size && sizeB === size;
+  if (!sameBatch && sizeA !== 1 && sizeB !== 1) return null; // partial broadcasting: stock kernel
+  const out = new Float32Array(size * m * n);
+  const av = values(backend, a), bv = values(backend, b);
+  if (sizeB === 1 && !transposeA) {
+    // [size·m, k] · [k, n] as one product: far better for BLAS than `size` small ones.
+    addon.gemmBatch(av, bv, out, 1, 0, 0, size * m, n, k, false, transposeB);
+  } else {
+    addon.gemmBatch(av, bv, out, size, sizeA === 1 ? 0 : m * k, sizeB === 1 ? 0 : k * n, m, n, k, transposeA, transposeB);
+  }
+  return backend.makeTensorInfo([...outBatch, m, n], 'float32', out);
+}
+
+function registerOverrides(addon: BlasAddon): void {
+  const stockBatchMatMul = tf.getKernel('BatchMatMul', 'cpu')!.kernelFunc;
+  const stockFused = tf.getKernel('_FusedMatMul', 'cpu')!.kernelFunc;
+
+  const batchMatMul = (args: KernelArgs) => {
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+    return blasMatMul(addon, args.backend as CpuBackend, a, b, transposeA, transposeB) ?? stockBatchMatMul(args as never);
+  };
+
+  // Matmul, then a bias over the last axis and relu in place; other activations and bias
+  // shapes are rare in this code base and go to the stock kernel.
+  const fusedMatMul = (args: KernelArgs) => {
+    const { a, b, bias } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo };
+    const { transposeA, transposeB, activation } = args.attrs as { transposeA: boolean; transposeB: boolean; activation: string };
+    const backend = args.backend as CpuBackend;
+    const n = transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
+    const simpleBias = bias === undefined || (bias.dtype === 'float32' && product(bias.shape) === n && bias.shape[bias.shape.length - 1] === n);
+    if (!simpleBias || (activation !== 'linear' && activation !== 'relu')) return stockFused(args as never);
+    const out = blasMatMul(addon, backend, a, b, transposeA, transposeB);
+    if (out === null) return stockFused(args as never);
+    const y = values(backend, out);
+    if (bias !== undefined) {
+      const bv = values(backend, bias);
+      for (let o = 0; o < y.length; o += n) for (let j = 0; j < n; j++) y[o + j] += bv[j];
+    }
+    if (activation === 'relu') for (let i = 0; i < y.length; i++) if (y[i] < 0) y[i] = 0;
+    return out;
+  };
+
+  tf.registerKernel({ kernelName: 'BatchMatMul', backendName: BLAS_BACKEND, kernelFunc: batchMatMul as tf.KernelFunc });
+  tf.registerKernel({ kernelName: '_FusedMatMul', backendName: BLAS_BACKEND, kernelFunc: fusedMatMul as tf.KernelFunc });
+}
+
+let status: { ok: true } | { ok: false; reason: string } | undefined;
+
+/**
+ * Registers the 'blas' backend if the addon loads (idempotent). The backend is a fresh instance
+ * of tfjs's cpu backend class, so tensors, memory and every other kernel behave as on 'cpu'.
+ */
+export function registerBlasBackend(): { ok: true } | { ok: false; reason: string } {
+  if (status !== undefined) return status;
+  const loaded = loadBlasAddon();
+  if (!loaded.ok) return (status = { ok: false, reason: loaded.reason });
+  const cpu = tf.findBackend('cpu');
+  if (cpu === null) return (status = { ok: false, reason: "tfjs's cpu backend is not registered" });
+  const CpuClass = cpu.constructor as new () => tf.KernelBackend;
+  // Priority 0: never picked by tfjs on its own; initBackend() chooses it explicitly.
+  tf.registerBackend(BLAS_BACKEND, () => new CpuClass(), 0);
+  for (const k of tf.getKernelsForBackend('cpu')) {
+    if (k.kernelName === 'BatchMatMul' || k.kernelName === '_FusedMatMul') continue;
+    if (tf.getKernel(k.kernelName, BLAS_BACKEND) === undefined) tf.registerKernel({ ...k, backendName: BLAS_BACKEND });
+  }
+  registerOverrides(loaded.addon);
+  for (const k of [softmaxKernel, transposeKernel, ...binaryKernels]) registerFloatKernel(k, BLAS_BACKEND, tf.getKernel(k.name, 'cpu')!.kernelFunc);
+  registerFusedKernels(BLAS_BACKEND);
+  return (status = { ok: true });
+}

@@ -1,0 +1,198 @@
+// Fused ops for transformer layers, each one kernel forward and one backward instead of the
+// 6–15 small kernels (and as many temporaries) that composing tf ops costs. Registered on the
+// cpu and wasm backends and on any backend named in `registerFusedKernels`; on other backends
+// (tfjs-node, webgl) the same functions fall back to stock tf ops with the same numerics.
+//
+//   layerNorm(x [rows, d], gamma [d], beta [d], eps) → [rows, d]
+//   gelu(x [...]) → same shape, the exact (erf) form, as torch.nn.functional.gelu
+//   adamwUpdate(param, grad, m, v, hyper) → new {param, m, v}: one pass instead of ~13 ops
+import * as tf from '@tensorflow/tfjs';
+import { registerFloatKernel, type FloatKernel } from './float-kernel.js';
+
+const LAYER_NORM = 'RetortLayerNorm';
+const LAYER_NORM_GRAD = 'RetortLayerNormGrad';
+const GELU = 'RetortGelu';
+const GELU_GRAD = 'RetortGeluGrad';
+const ADAMW = 'RetortAdamW';
+
+/** erf to about 1e-7 absolute (Abramowitz & Stegun 7.1.26 is 1.5e-7; this rational form is closer). */
+function erf(x: number): number {
+  // Numerical Recipes' erfc by Chebyshev fitting (fractional error < 1.2e-7).
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
+    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  return x >= 0 ? 1 - r : r - 1;
+}
+
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+const layerNormKernel: FloatKernel = {
+  name: LAYER_NORM,
+  inputs: ['x', 'gamma', 'beta'],
+  outputShapes: ([x]) => [x],
+  compute([x, g, b], [y], [shape], attrs) {
+    const d = shape[shape.length - 1];
+    const eps = attrs.eps as number;
+    for (let r = 0, o = 0; o < x.length; r++, o += d) {
+      let mean = 0;
+      for (let j = 0; j < d; j++) mean += x[o + j];
+      mean /= d;
+      let v = 0;
+      for (let j = 0; j < d; j++) { const c = x[o + j] - mean; v += c * c; }
+      const rstd = 1 / Math.sqrt(v / d + eps);
+      for (let j = 0; j < d; j++) y[o + j] = (x[o + j] - mean) * rstd * g[j] + b[j];
+    }
+  },
+};
+
+// dx = rstd * (dy·g − mean(dy·g) − x̂ · mean(dy·g · x̂)); dgamma = Σ dy·x̂; dbeta = Σ dy.
+const layerNormGradKernel: FloatKernel = {
+  name: LAYER_NORM_GRAD,
+  inputs: ['dy', 'x', 'gamma'],
+  outputShapes: ([x, , g]) => [x, g, g],
+  compute([dy, x, g], [dx, dg, db], [shape], attrs) {
+    const d = shape[shape.length - 1];
+    const eps = attrs.eps as number;
+    const xhat = new Float32Array(d);
+    for (let o = 0; o < x.length; o += d) {
+      let mean = 0;
+      for (let j = 0; j < d; j++) mean += x[o + j];
+      mean /= d;
+      let v = 0;
+      for (let j = 0; j < d; j++) { const c = x[o + j] - mean; v += c * c; }
+      const rstd = 1 / Math.sqrt(v / d + eps);
+      let sumG = 0, sumGX = 0;
+      for (let j = 0; j < d; j++) {
+        const xh = (x[o + j] - mean) * rstd;
+        xhat[j] = xh;
+        const gy = dy[o + j] * g[j];
+        sumG += gy;
+        sumGX += gy * xh;
+        dg[j] += dy[o + j] * xh;
+        db[j] += dy[o + j];
+      }
+      sumG /= d;
+      sumGX /= d;
+      for (let j = 0; j < d; j++) dx[o + j] = rstd * (dy[o + j] * g[j] - sumG - xhat[j] * sumGX);
+    }
+  },
+};
+
+const geluKernel: FloatKernel = {
+  name: GELU,
+  inputs: ['x'],
+  outputShapes: ([x]) => [x],
+  compute([x], [y]) {
+    for (let i = 0; i < x.length; i++) y[i] = 0.5 * x[i] * (1 + erf(x[i] * Math.SQRT1_2));
+  },
+};
+
+// d/dx x·Φ(x) = Φ(x) + x·φ(x)
+const geluGradKernel: FloatKernel = {
+  name: GELU_GRAD,
+  inputs: ['dy', 'x'],
+  outputShapes: ([dy]) => [dy],
+  compute([dy, x], [dx]) {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
+      dx[i] = dy[i] * (0.5 * (1 + erf(v * Math.SQRT1_2)) + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v));
+    }
+  },
+};
+
+// AdamW, decoupled decay, torch's order of operations:
+//   p ← p·decay;  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;  p ← p − stepSize · m / (√v / bc2Sqrt + eps)
+const adamwKernel: FloatKernel = {
+  name: ADAMW,
+  inputs: ['param', 'grad', 'm', 'v'],
+  outputShapes: ([p]) => [p, p, p],
+  compute([p, g, m, v], [po, mo, vo], _shapes, a) {
+    const { beta1, beta2, eps, decay, stepSize, bc2Sqrt } = a as unknown as AdamWHyper;
+    const c1 = 1 - beta1, c2 = 1 - beta2;
+    for (let i = 0; i < p.length; i++) {
+      const gi = g[i];
+      const mi = beta1 * m[i] + c1 * gi;
+      const vi = beta2 * v[i] + c2 * gi * gi;
+      mo[i] = mi;
+      vo[i] = vi;
+      po[i] = p[i] * decay - stepSize * (mi / (Math.sqrt(vi) / bc2Sqrt + eps));
+    }
+  },
+};
+
+const registeredOn = new Set<string>();
+let gradientsRegistered = false;
+
+/** Registers the fused kernels on `backendName` (cpu-like or wasm memory) and their gradients. */
+export function registerFusedKernels(backendName: string): void {
+  if (!gradientsRegistered) {
+    tf.registerGradient({
+      kernelName: LAYER_NORM,
+      inputsToSave: ['x', 'gamma'],
+      gradFunc: (dy, saved, attrs) => {
+        const [x, gamma] = saved;
+        const [dx, dg, db] = tf.engine().runKernel(LAYER_NORM_GRAD, { dy: dy as tf.Tensor, x, gamma }, attrs as tf.NamedAttrMap) as tf.Tensor[];
+        return { x: () => dx, gamma: () => dg, beta: () => db };
+      },
+    });
+    tf.registerGradient({
+      kernelName: GELU,
+      inputsToSave: ['x'],
+      gradFunc: (dy, [x]) => ({ x: () => tf.engine().runKernel(GELU_GRAD, { dy: dy as tf.Tensor, x }) as tf.Tensor }),
+    });
+    gradientsRegistered = true;
+  }
+  for (const k of [layerNormKernel, layerNormGradKernel, geluKernel, geluGradKernel, adamwKernel]) registerFloatKernel(k, backendName);
+  registeredOn.add(backendName);
+}
+
+registerFusedKernels('cpu');
+registerFusedKernels('wasm');
+
+const fusedHere = () => registeredOn.has(tf.getBackend());
+
+/** Layer normalisation over the last axis. x [..., d], gamma/beta [d] → [..., d]. */
+export function layerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): T {
+  if (fusedHere()) return tf.engine().runKernel(LAYER_NORM, { x, gamma, beta }, { eps }) as T;
+  return tf.tidy(() => {
+    const { mean, variance } = tf.moments(x, -1, true);
+    return x.sub(mean).mul(variance.add(eps).rsqrt()).mul(gamma).add(beta) as T;
+  });
+}
+
+/** GELU, exact form x·Φ(x). Any shape. */
+export function gelu<T extends tf.Tensor>(x: T): T {
+  if (fusedHere()) return tf.engine().runKernel(GELU, { x }) as T;
+  return tf.tidy(() => x.mul(tf.erf(x.mul(Math.SQRT1_2)).add(1)).mul(0.5) as T);
+}
+
+/** Per-step constants of an AdamW update (decay = 1 − lr·weightDecay, or 1 without decay). */
+export interface AdamWHyper {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  decay: number;
+  /** lr / (1 − β1^step) */
+  stepSize: number;
+  /** √(1 − β2^step) */
+  bc2Sqrt: number;
+}
+
+/**
+ * One AdamW update of one parameter: returns the new parameter and moments (the caller assigns
+ * them to its variables). One kernel on cpu, wasm and blas; stock ops elsewhere.
+ */
+export function adamwUpdate(param: tf.Tensor, grad: tf.Tensor, m: tf.Tensor, v: tf.Tensor, h: AdamWHyper): { param: tf.Tensor; m: tf.Tensor; v: tf.Tensor } {
+  if (fusedHere() && grad.dtype === 'float32') {
+    const [p2, m2, v2] = tf.engine().runKernel(ADAMW, { param, grad, m, v }, { ...h }) as tf.Tensor[];
+    return { param: p2, m: m2, v: v2 };
+  }
+  return tf.tidy(() => {
+    const p = h.decay === 1 ? param : tf.mul(param, h.decay);
+    const m2 = tf.add(tf.mul(m, h.beta1), tf.mul(grad, 1 - h.beta1));
+    const v2 = tf.add(tf.mul(v, h.beta2), tf.mul(tf.mul(grad, grad), 1 - h.beta2));
+    const denom = tf.add(tf.div(tf.sqrt(v2), h.bc2Sqrt), h.eps);
+    return { param: tf.sub(p, tf.mul(tf.div(m2, denom), h.stepSize)), m: m2, v: v2 };
+  });
+}
