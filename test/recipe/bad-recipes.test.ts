@@ -23,8 +23,10 @@ interface Case {
   error: string;
   /** The exact `at key:` line, or none when absent. */
   keyPath?: string;
-  /** The text the caret line underlines. */
-  underline: string;
+  /** The text the caret line underlines (none when the source line is not shown). */
+  underline?: string;
+  /** The source line is not echoed (a binary file). */
+  noSource?: boolean;
   hint?: string;
   raw?: string;
   resolved?: string;
@@ -548,6 +550,79 @@ const CASES: Case[] = [
     hint: "expected a \" at the end of the string (inside it, write \\\" for a literal \")",
   },
   {
+    file: "yaml-alias-undefined.yaml",
+    error: "yaml-alias-undefined.yaml:5:13: error: alias '*defaults' refers to no anchor: '&defaults' is not defined in this file",
+    underline: "*defaults",
+    hint: "expected an anchor such as `base: &defaults {...}` earlier in the same file (anchors do not cross include/extends)",
+  },
+  {
+    file: "yaml-alias-before-anchor.yaml",
+    error: "yaml-alias-before-anchor.yaml:5:13: error: alias '*defaults' is used before its anchor '&defaults' (defined at line 7)",
+    underline: "*defaults",
+    hint: "expected the anchor earlier in the file than every alias of it: move the anchored value up",
+  },
+  {
+    file: "yaml-alias-inside-itself.yaml",
+    error: "yaml-alias-inside-itself.yaml:3:19: error: alias '*loop' is inside the value it refers to, so it would never end",
+    underline: "*loop",
+    hint: "expected the alias outside its anchored value",
+  },
+  {
+    file: "yaml-alias-bomb.yaml",
+    error: "yaml-alias-bomb.yaml:7:47: error: aliases expand to more than 100000 values (starting at '*l3'): aliases nested inside anchored values multiply",
+    underline: "*l3",
+    hint: "expected anchors reused a few times; for many copies of a value use a var (${vars.<name>}) instead",
+  },
+  {
+    file: "yaml-merge-not-mapping.yaml",
+    error: "yaml-merge-not-mapping.yaml:8:11: error: a merge key `<<` takes mappings only",
+    underline: "*count",
+    hint: "expected `<<: *anchor` or `<<: [*a, *b]`, each anchor naming a mapping",
+  },
+  {
+    file: "yaml-duplicate-directive.yaml",
+    error: "yaml-duplicate-directive.yaml:2:1: error: YAML syntax error: a second %YAML directive (the first is on line 1)",
+    underline: "%YAML",
+    hint: "expected at most one %YAML line at the top of the file",
+  },
+  {
+    file: "yaml-bare-cr.yaml",
+    error: "yaml-bare-cr.yaml:6:7: error: unknown param 'cout' of plugin 'numbers'",
+    keyPath: "stages.sample.params.cout",
+    underline: "cout",
+    hint: "did you mean 'count'?",
+  },
+  {
+    file: "yaml-unclosed-bracket.yaml",
+    error: "yaml-unclosed-bracket.yaml:3:10: error: YAML syntax error: this '[' is never closed",
+    underline: "[",
+    hint: "expected a ']' to end the list that starts here (inside [ ] and { } line breaks do not end it)",
+  },
+  {
+    file: "yaml-unclosed-brace.yaml",
+    error: "yaml-unclosed-brace.yaml:5:13: error: YAML syntax error: this '{' is never closed",
+    underline: "{",
+    hint: "expected a '}' to end the mapping that starts here (inside [ ] and { } line breaks do not end it)",
+  },
+  {
+    file: "yaml-multi-document.yaml",
+    error: "yaml-multi-document.yaml:5:1: error: a recipe file holds one YAML document, but a second one starts on line 5",
+    underline: "---",
+    hint: "expected one document: remove this '---' and what follows, or move it to its own file (include and extends share parts between recipes)",
+  },
+  {
+    file: "yaml-binary.yaml",
+    error: "yaml-binary.yaml:1:1: error: the recipe is not a YAML text file: it is not valid UTF-8 text",
+    noSource: true,
+    hint: "expected a UTF-8 YAML file (is this the right path?)",
+  },
+  {
+    file: "yaml-deep-nesting.yaml",
+    error: "yaml-deep-nesting.yaml:3:107: error: YAML nesting is deeper than 100 levels here",
+    underline: "[",
+    hint: "expected at most 100 levels of nested mappings and lists",
+  },
+  {
     file: "override-target.yaml",
     args: ["-S", "stagse.sample.params.count=3"],
     error: "<command line>:1:4: error: unknown override path 'stagse.sample.params.count': expected it to start with name, description, vars., stages., report, track",
@@ -646,7 +721,7 @@ function filesUnder(dir: string): string[] {
 /** The lines of the source a location points at: the fixture's line, or the -S override as typed. */
 function sourceText(file: string, line: number, c: Case): string {
   if (file === '<command line>') return `-S ${c.args![c.args!.indexOf('-S') + 1]}`;
-  return readFileSync(join(FIXTURES, file), 'utf8').split(/\r?\n/)[line - 1];
+  return readFileSync(join(FIXTURES, file), 'utf8').split(/\r\n|\r|\n/)[line - 1];
 }
 
 function checkOutput(stderr: string, c: Case): void {
@@ -660,7 +735,12 @@ function checkOutput(stderr: string, c: Case): void {
   const at = lines.filter((l) => l.startsWith('  at key: '));
   expect(at).toEqual(c.keyPath === undefined ? [] : [`  at key: ${c.keyPath}`]);
 
+  if (c.noSource) {
+    expect(lines.filter((l) => /^  \d+ \| |^ +\| /.test(l))).toEqual([]);
+    expect(stderr.length, 'a short message').toBeLessThan(400);
+  }
   const [, file, line, col] = /^(.*):(\d+):(\d+): error: /.exec(c.error)!;
+  if (c.noSource) return checkTexts(lines, c);
   const text = sourceText(file, Number(line), c);
   const gutter = line;
   const sourceIndex = lines.indexOf(`  ${gutter} | ${text}`);
@@ -673,6 +753,10 @@ function checkOutput(stderr: string, c: Case): void {
   expect(marks.indexOf('^') + 1, 'caret column').toBe(Number(col));
   expect(text.slice(Number(col) - 1, Number(col) - 1 + marks.trim().length)).toBe(c.underline);
 
+  checkTexts(lines, c);
+}
+
+function checkTexts(lines: string[], c: Case): void {
   const optional = (label: string, value: string | undefined) => {
     const found = lines.filter((l) => l.startsWith(`  ${label}`));
     expect(found).toEqual(value === undefined ? [] : [`  ${label}${value}`]);
