@@ -1,7 +1,7 @@
 // Reads a recipe file and everything it includes or extends into one plain document plus a source map.
 import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
-import { isScalar, LineCounter, parseDocument, visit, type YAMLError } from 'yaml';
+import { Composer, isMap, isScalar, LineCounter, parseDocument, Parser, visit, YAMLParseError, type CST, type Document, type YAMLError } from 'yaml';
 import { RecipeError, type Diagnostic, type SourceLocation } from './diagnostic.js';
 import { formatKeyPath, SourceMap, type KeyPath } from './source-map.js';
 import { documentToPlain } from './yaml-plain.js';
@@ -148,12 +148,17 @@ export function parseYaml(rawText: string, file: string, includedFrom: SourceLoc
     const { line, col } = lineCounter.linePos(offset);
     return { file, line, col, length };
   };
-  const textProblem = duplicateDirective(text) ?? structureProblem(text);
+  // Parsed once into tokens: checked for structure, then composed into a document.
+  const tokens = [...new Parser(lineCounter.addNewLine).parse(text)];
+  const textProblem = duplicateDirective(text) ?? structureProblem(tokens);
   // Too deep is refused before parsing: everything after it would recurse over the nesting.
   if (textProblem?.kind === 'too-deep' || textProblem?.kind === 'duplicate-directive') {
     throw new RecipeError(textDiagnostic(textProblem, text, file, includedFrom));
   }
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
+  // Keys are checked for duplicates below, in linear time (the library compares each key with all before it).
+  const doc = composeOne(tokens, text.length);
+  const duplicate = doc.errors.length ? undefined : duplicateKey(doc);
+  if (duplicate) doc.errors.push(duplicate);
   if (doc.errors.length) {
     // An unclosed quote explains an unclosed bracket around it; otherwise the bracket is where to look.
     const first = doc.errors[0];
@@ -163,6 +168,43 @@ export function parseYaml(rawText: string, file: string, includedFrom: SourceLoc
   const sources = new SourceMap();
   const value = documentToPlain(doc, sources, locate, includedFrom);
   return { value, sources };
+}
+
+/** The one document of the tokens; a second one is an error (as the library's parseDocument says it). */
+function composeOne(tokens: CST.Token[], length: number): Document {
+  let doc: Document | undefined;
+  for (const next of new Composer({ prettyErrors: false, uniqueKeys: false, strict: true }).compose(tokens, true, length)) {
+    if (!doc) doc = next;
+    else {
+      doc.errors.push(new YAMLParseError([next.range[0], next.range[1]], 'MULTIPLE_DOCS', 'a second document'));
+      break;
+    }
+  }
+  return doc!;
+}
+
+/** The first key that repeats an earlier key of the same mapping, as the library would report it. */
+function duplicateKey(doc: Document): YAMLError | undefined {
+  let found: YAMLError | undefined;
+  visit(doc, {
+    Map(_, map) {
+      if (!isMap(map)) return undefined;
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        const { value, range } = pair.key;
+        // 1 and "1" are different keys, as in the library's check.
+        const id = typeof value === 'string' ? `s:${value}` : value;
+        if (seen.has(id) && range) {
+          found = new YAMLParseError([range[0], range[1]], 'DUPLICATE_KEY', 'Map keys must be unique');
+          return visit.BREAK;
+        }
+        seen.add(id);
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
 
 /** A problem found in the raw text, located by counting lines up to its offset. */

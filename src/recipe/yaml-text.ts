@@ -1,6 +1,5 @@
 // Checks of a recipe's raw text that the YAML library does not make, or makes in terms meant for programmers:
 // binary content, repeated %YAML directives, nesting depth and flow collections that never close.
-import { Parser } from 'yaml';
 
 /** Deeper nesting than this is refused before anything recurses over it (real recipes nest a dozen levels). */
 export const MAX_NESTING = 100;
@@ -66,9 +65,9 @@ interface CstToken {
  * Walks the concrete syntax tree without recursion: the first collection nested deeper than MAX_NESTING,
  * else the first flow collection ([ or {) whose closing bracket is missing.
  */
-export function structureProblem(text: string): TextProblem | undefined {
+export function structureProblem(tokens: readonly unknown[]): TextProblem | undefined {
   const stack: { token: CstToken; depth: number }[] = [];
-  for (const token of new Parser().parse(text) as Iterable<CstToken>) stack.push({ token, depth: 0 });
+  for (const token of tokens as CstToken[]) stack.push({ token, depth: 0 });
   stack.reverse();
   let unclosed: TextProblem | undefined;
   while (stack.length) {
