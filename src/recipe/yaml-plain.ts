@@ -7,7 +7,7 @@ import type { Plain } from './load.js';
 import type { SourceMap } from './source-map.js';
 
 /** How many values aliases may expand to in one file, in all: far above reuse, far below "billion laughs". */
-export const MAX_ALIAS_EXPANSION = 100_000;
+export const MAX_ALIAS_EXPANSION = 10_000;
 
 type Locate = (offset: number, length?: number) => SourceLocation;
 
@@ -105,28 +105,25 @@ export function documentToPlain(doc: Document, sources: SourceMap, locate: Locat
   };
 
   // Recursion is bounded: structureProblem refused deep nesting before parsing.
-  const toPlain = (node: YamlNode | null, path: (string | number)[]): Plain => {
-    if (node === null || node === undefined) return null;
-    count();
-    const range = node.range;
-    if (range) {
-      const existing = sources.get(path);
-      sources.set(path, { ...existing, value: locate(range[0], Math.max(1, range[1] - range[0])), includedFrom });
+  // Each value's entry is written once, with the location of its key: aliases may expand to many values.
+  const toPlain = (node: YamlNode | null, path: (string | number)[], key?: SourceLocation): Plain => {
+    if (node === null || node === undefined) {
+      if (key) sources.set(path, { value: key, key, includedFrom });
+      return null;
     }
-    if (isAlias(node)) return expandAlias(node as YamlNode & { source: string }, (target) => toPlain(target, path));
+    count();
+    if (isAlias(node)) return expandAlias(node as YamlNode & { source: string }, (target) => toPlain(target, path, key));
+    const range = node.range;
+    if (range) sources.set(path, { value: locate(range[0], Math.max(1, range[1] - range[0])), key, includedFrom });
+    else if (key) sources.set(path, { value: key, key, includedFrom });
     if (isScalar(node)) return node.value as Plain;
     if (isSeq(node)) return node.items.map((item, i) => toPlain(item as YamlNode, [...path, i]));
     if (isMap(node)) {
       const result: { [key: string]: Plain } = {};
       for (const { key: keyNode, value, name, viaAlias } of mapEntries(node)) {
-        const childPath = [...path, name];
-        result[name] = underAlias(viaAlias, () => toPlain(value, childPath));
         const keyRange = keyNode?.range;
-        const entry = sources.get(childPath);
-        if (keyRange) {
-          const keyLoc = locate(keyRange[0], Math.max(1, keyRange[1] - keyRange[0]));
-          sources.set(childPath, { value: entry?.value ?? keyLoc, key: keyLoc, includedFrom });
-        }
+        const keyLoc = keyRange ? locate(keyRange[0], Math.max(1, keyRange[1] - keyRange[0])) : undefined;
+        result[name] = underAlias(viaAlias, () => toPlain(value, [...path, name], keyLoc));
       }
       return result;
     }

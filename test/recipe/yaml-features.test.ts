@@ -50,8 +50,8 @@ describe('aliases', () => {
     const err = parseError(text);
     const elapsed = performance.now() - started;
     expect(err.message).toContain(`more than ${MAX_ALIAS_EXPANSION} values`);
-    // Measured at about 60 ms on a loaded 2-core machine; unbounded expansion took minutes.
-    expect(elapsed).toBeLessThan(1000);
+    // Measured 170–260 ms on a 2-core machine at load average 16; unbounded expansion took minutes.
+    expect(elapsed).toBeLessThan(2000);
   });
 
   it('may be reused freely below the bound', () => {
