@@ -71,6 +71,14 @@ const CASES: Case[] = [
     includedFrom: ["extended by extends-error.yaml:1:10"],
   },
   {
+    // The first of five: the others follow in the same run (test/graph/compile-phases.test.ts checks them all).
+    file: "five-independent-mistakes.yaml",
+    error: "five-independent-mistakes.yaml:5:5: error: unknown key 'parms' in stage 'sample'",
+    keyPath: "stages.sample.parms",
+    underline: "parms",
+    hint: "did you mean 'params'?",
+  },
+  {
     file: "foreach-and-repeat.yaml",
     error: "foreach-and-repeat.yaml:6:5: error: a stage cannot have both `foreach` and `repeat`",
     keyPath: "stages.sample.repeat",
