@@ -74,3 +74,16 @@ describe('errors in layers', () => {
     expect(err.diagnostics.map((d) => d.keyPath)).toEqual(['stages.sample.foreach', 'stages.summary.params.nope']);
   });
 });
+
+describe('-S stages.<id>.plugin', () => {
+  it('switches the plugin of the stage', async () => {
+    const file = recipe('switch.yaml', 'stages:\n  sample:\n    plugin: stats\n');
+    const compiled = await compileRecipe(file, { overrides: ['stages.sample.plugin=numbers'] });
+    expect(compiled.nodes.get('sample')?.plugin.def.id).toBe('numbers');
+  });
+
+  it('checks params and inputs against the new plugin', async () => {
+    const err = await compileError(join(FIXTURES, 'override-target.yaml'), { overrides: ['stages.sample.plugin=stats'] });
+    expect(err.diagnostics.map((d) => d.message)).toEqual(["unknown param 'count' of plugin 'stats'", "missing input 'data' required by plugin 'stats'"]);
+  });
+});
