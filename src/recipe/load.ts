@@ -57,6 +57,19 @@ function loadWithBases(file: string, chain: string[], includedFrom: SourceLocati
   if ('problem' in decoded) throw new RecipeError(textDiagnostic(decoded.problem, new TextDecoder().decode(bytes), file, includedFrom, true));
   const own = parseYaml(decoded.text, file, includedFrom);
   const nextChain = [...chain, file];
+  if (includedFrom.length) {
+    // A fragment or base is merged key by key into the recipe: only a mapping (or nothing) can be.
+    if (own.value === null) return { value: {}, sources: own.sources };
+    if (typeof own.value !== 'object' || Array.isArray(own.value)) {
+      const got = Array.isArray(own.value) ? 'a list' : `${typeof own.value} ${JSON.stringify(own.value)}`;
+      const via = includedFrom[0].via === 'extends' ? 'base recipe' : 'included fragment';
+      throw new RecipeError({
+        message: `expected the ${via} '${written ?? shown(file)}' to be a mapping of recipe keys, got ${got}`,
+        location: own.sources.get([])?.value ?? { file, line: 1, col: 1 }, includedFrom,
+        hint: 'expected top-level keys such as vars:, stages:, report: (a fragment is merged key by key into the file that includes it)',
+      });
+    }
+  }
   if (own.value === null || typeof own.value !== 'object' || Array.isArray(own.value)) return own;
   const doc = own.value as Record<string, Plain>;
 

@@ -116,6 +116,20 @@ const CASES: Case[] = [
     notes: ["expected one of: count, distribution, mean, std, low, high, seed"],
   },
   {
+    file: "include-list.yaml",
+    error: "parts/list-fragment.yaml:1:1: error: expected the included fragment 'parts/list-fragment.yaml' to be a mapping of recipe keys, got a list",
+    underline: "- count: 10",
+    hint: "expected top-level keys such as vars:, stages:, report: (a fragment is merged key by key into the file that includes it)",
+    includedFrom: ["included from include-list.yaml:2:10"],
+  },
+  {
+    file: "include-scalar.yaml",
+    error: "parts/scalar-fragment.yaml:1:1: error: expected the included fragment 'parts/scalar-fragment.yaml' to be a mapping of recipe keys, got string \"just a sentence\"",
+    underline: "just a sentence",
+    hint: "expected top-level keys such as vars:, stages:, report: (a fragment is merged key by key into the file that includes it)",
+    includedFrom: ["included from include-scalar.yaml:4:5"],
+  },
+  {
     file: "include-missing.yaml",
     error: "include-missing.yaml:4:5: error: cannot read included file 'parts/no-such-fragment.yaml': file not found",
     underline: "parts/no-such-fragment.yaml",
