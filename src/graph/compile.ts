@@ -12,6 +12,7 @@ import { closest, didYouMean } from '../util/suggest.js';
 import { pluginProblem } from './plugin-problem.js';
 import { Problems } from './problems.js';
 import { recipeSchema, stageSchema } from './recipe-schema.js';
+import { tableProblems } from './report-checks.js';
 import { resourceProblems } from './resources.js';
 import { topologicalOrder } from './topological-order.js';
 import type { CompiledRecipe, InputRef, NodeInput, NodeSpec, Resources, TableSpec } from './types.js';
@@ -199,14 +200,7 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
 
   const resolvedRest = interp({ track: doc.track ?? {}, report: doc.report ?? {} }, { vars, env, hasItem: false }, [], doc, problems) as { track: Record<string, unknown>; report: { tables?: TableSpec[] } } | undefined;
   const tables = reportOk ? resolvedRest?.report.tables ?? [] : [];
-  tables.forEach((t, i) => {
-    const named = Array.isArray(t.stage) ? t.stage : [t.stage];
-    named.forEach((stage, j) => {
-      if (stageIds.includes(stage)) return;
-      const path = Array.isArray(t.stage) ? ['report', 'tables', i, 'stage', j] : ['report', 'tables', i, 'stage'];
-      problems.at(path, `unknown stage '${stage}'`, { hint: didYouMean(stage, stageIds) ?? `expected one of: ${stageIds.join(', ')}` });
-    });
-  });
+  tableProblems(tables, stageIds, plugins, problems);
   problems.throwIfAny();
 
   return {

@@ -382,6 +382,22 @@ const CASES: Case[] = [
     hint: "did you mean 'summary'?",
   },
   {
+    file: "report-row-unknown-form.yaml",
+    error: "report-row-unknown-form.yaml:11:12: error: unknown row form 'items'",
+    keyPath: "report.tables[0].row",
+    underline: "items",
+    hint: "did you mean 'item'?",
+    notes: ["expected item, item.<field>, iter, params.<path> or node"],
+  },
+  {
+    file: "report-row-unknown-param.yaml",
+    error: "report-row-unknown-param.yaml:11:12: error: row 'params.seeds': plugin 'numbers' of stage 'sample' has no param 'seeds'",
+    keyPath: "report.tables[0].row",
+    underline: "params.seeds",
+    hint: "did you mean 'seed'?",
+    notes: ["expected one of: count, distribution, mean, std, low, high, seed"],
+  },
+  {
     file: "report-unknown-stage-in-list.yaml",
     error: "report-unknown-stage-in-list.yaml:11:23: error: unknown stage 'sumary'",
     keyPath: "report.tables[0].stage[1]",
