@@ -12,7 +12,7 @@ import { closest, didYouMean } from '../util/suggest.js';
 import { pluginProblem } from './plugin-problem.js';
 import { Problems } from './problems.js';
 import { recipeSchema, stageSchema } from './recipe-schema.js';
-import { tableProblems } from './report-checks.js';
+import { explainRemovedTableKeys, tableProblems } from './report-checks.js';
 import { resourceProblems } from './resources.js';
 import { topologicalOrder } from './topological-order.js';
 import type { CompiledRecipe, InputRef, NodeInput, NodeSpec, Resources, TableSpec } from './types.js';
@@ -52,6 +52,7 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
   // is left out of later phases (and so are checks that depend on it), everything else is checked.
   const broken = new Set<string>();
   const schemaProblems = validateWithSchema(recipeSchema(), doc, schemaContext);
+  explainRemovedTableKeys(schemaProblems);
   problems.add(schemaProblems);
   const parsed = parseOverrides(opts.overrides ?? []);
   problems.add(parsed.errors);

@@ -1,5 +1,6 @@
 // Checks of the report's tables against the compiled stages: the stages they name and the row forms.
 import type { LoadedPlugin } from '../plugin/registry.js';
+import type { Diagnostic } from '../recipe/diagnostic.js';
 import { didYouMean } from '../util/suggest.js';
 import type { Problems } from './problems.js';
 import type { TableSpec } from './types.js';
@@ -38,4 +39,14 @@ function rowProblem(row: string, stages: string[], plugins: Map<string, LoadedPl
   }
   const guess = didYouMean(head, ['item', 'iter', 'node', 'params']);
   problems.at(path, `unknown row form '${row}'`, { hint: guess ?? `expected ${ROW_FORMS}`, notes: guess ? [`expected ${ROW_FORMS}`] : undefined });
+}
+
+/** Schema errors about table keys that were removed: say where their job is done now. */
+export function explainRemovedTableKeys(found: Diagnostic[]): void {
+  for (const d of found) {
+    if (/^report\.tables\[\d+\]\.formats$/.test(d.keyPath ?? '')) {
+      d.hint = 'the output format is chosen when printing: `retort report <recipe> --format markdown|csv|latex|html [--out FILE]`';
+      d.notes = undefined;
+    }
+  }
 }

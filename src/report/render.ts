@@ -2,7 +2,8 @@
 import type { TableSpec } from '../graph/types.js';
 import { tableStages, type Cell, type TableData } from './collect.js';
 
-export type Format = NonNullable<TableSpec['formats']>[number];
+/** Output formats of `retort report --format` (one for all tables of a call). */
+export type Format = 'markdown' | 'csv' | 'latex' | 'html';
 
 function cellText(cell: Cell | undefined, digits: number, format: Format): string {
   if (!cell) return format === 'csv' ? '' : '–';

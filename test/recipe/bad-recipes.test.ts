@@ -442,6 +442,13 @@ const CASES: Case[] = [
     hint: "did you mean 'mean'?",
   },
   {
+    file: "table-formats.yaml",
+    error: "table-formats.yaml:9:7: error: unknown key 'formats' in report.tables[0]",
+    keyPath: "report.tables[0].formats",
+    underline: "formats",
+    hint: "the output format is chosen when printing: `retort report <recipe> --format markdown|csv|latex|html [--out FILE]`",
+  },
+  {
     file: "table-missing-metrics.yaml",
     error: "table-missing-metrics.yaml:7:7: error: missing required key 'metrics'",
     keyPath: "report.tables[0]",
