@@ -9,6 +9,7 @@ import { applyOverride, parseOverrides, type Override } from '../recipe/override
 import { formatKeyPath, type KeyPath } from '../recipe/source-map.js';
 import { validateWithSchema } from '../recipe/validate.js';
 import { closest, didYouMean } from '../util/suggest.js';
+import { undeclaredParams } from './open-params.js';
 import { pluginProblem } from './plugin-problem.js';
 import { Problems } from './problems.js';
 import { recipeSchema, stageSchema } from './recipe-schema.js';
@@ -182,6 +183,7 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
         }
       }
       problems.add(paramDiagnostics);
+      undeclaredParams(plugin, params, paramsPath, problems, suffix);
       const resources = (interp(sd.resources ?? {}, scope, ['stages', stage, 'resources'], doc, problems, suffix) ?? {}) as Resources;
       for (const [key, message] of resourceProblems(resources as Record<string, unknown>)) {
         const path = ['stages', stage, 'resources', key];

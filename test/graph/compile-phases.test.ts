@@ -1,6 +1,6 @@
 // Compile phases collect every error they find and go on with what is still checkable: one `validate`
 // run reports independent mistakes of the schema, plugins, references, types and report together.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,5 +85,25 @@ describe('-S stages.<id>.plugin', () => {
   it('checks params and inputs against the new plugin', async () => {
     const err = await compileError(join(FIXTURES, 'override-target.yaml'), { overrides: ['stages.sample.plugin=stats'] });
     expect(err.diagnostics.map((d) => d.message)).toEqual(["unknown param 'count' of plugin 'stats'", "missing input 'data' required by plugin 'stats'"]);
+  });
+});
+
+describe('params of command plugins', () => {
+  const plugin = (name: string, extra: string) => {
+    const folder = join(dir, name);
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, 'plugin.yaml'), `id: ${name}\nversion: "1"\ncommand: ["/bin/sh", "-c", "true"]\nparams:\n  type: object\n${extra}  properties:\n    words: { type: integer }\noutputs:\n  out: {}\n`);
+  };
+
+  it('a schema that says additionalProperties: true takes other params', async () => {
+    plugin('open-on-purpose', '  additionalProperties: true\n');
+    const file = recipe('open.yaml', 'stages:\n  a:\n    plugin: ./open-on-purpose\n    params: { words: 1, extra: 2 }\n');
+    expect((await compileRecipe(file)).nodes.get('a')?.params).toEqual({ words: 1, extra: 2 });
+  });
+
+  it('a schema that leaves additionalProperties out does not', async () => {
+    plugin('open-by-omission', '');
+    const file = recipe('omitted.yaml', 'stages:\n  a:\n    plugin: ./open-by-omission\n    params: { words: 1, extra: 2 }\n');
+    expect((await compileError(file)).diagnostics.map((d) => d.message)).toEqual(["unknown param 'extra' of plugin 'open-by-omission'"]);
   });
 });

@@ -37,6 +37,14 @@ interface Case {
 
 const CASES: Case[] = [
   {
+    file: "command-param-undeclared.yaml",
+    error: "command-param-undeclared.yaml:6:7: error: unknown param 'word' of plugin 'open-params'",
+    keyPath: "stages.count.params.word",
+    underline: "word",
+    hint: "did you mean 'words'?",
+    notes: ["expected one of: words", "the plugin's params schema does not list it; a plugin that takes any params says `additionalProperties: true`"],
+  },
+  {
     file: "dependency-cycle.yaml",
     error: "dependency-cycle.yaml:6:11: error: dependency cycle: first → third → second → first (each stage consumes the outputs of the next)",
     keyPath: "stages.first.inputs.in",
