@@ -59,7 +59,8 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
   problems.add(parsed.errors);
   const stagesOk = doc.stages !== null && typeof doc.stages === 'object' && !Array.isArray(doc.stages);
   // Faults outside stages and report (vars, track, the shape of `stages`) leave nothing to check on.
-  if (!stagesOk || schemaProblems.some((d) => !/^(stages\.|stages\[|report\b)/.test(d.keyPath ?? ''))) problems.throwIfAny();
+  const inStageOrReport = (d: Diagnostic) => /^(stages[.[]|report\b)/.test(d.keyPath ?? '');
+  if (!stagesOk || !schemaProblems.every(inStageOrReport)) problems.throwIfAny();
 
   const stagesDoc = doc.stages as unknown as Record<string, StageDoc>;
   const stageIds = Object.keys(stagesDoc);
@@ -70,7 +71,8 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
     }
   };
   markBroken(schemaProblems);
-  const reportOk = !schemaProblems.some((d) => /^report\b/.test(d.keyPath ?? ''));
+  const inReport = (d: Diagnostic) => /^report\b/.test(d.keyPath ?? '');
+  let reportOk = !schemaProblems.some(inReport);
 
   // A -S override of a stage's plugin is applied before plugins load: the stage then uses the new plugin.
   const pluginOverride = (o: Override) => o.path[0] === 'stages' && o.path[2] === 'plugin' && o.path.length === 3;
@@ -105,7 +107,8 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
     const again = validateWithSchema(recipeSchema(), doc, schemaContext);
     problems.add(again);
     markBroken(again);
-    if (again.some((d) => !/^(stages\.|stages\[|report\b)/.test(d.keyPath ?? ''))) problems.throwIfAny();
+    if (again.some(inReport)) reportOk = false;
+    if (!again.every(inStageOrReport)) problems.throwIfAny();
   }
 
   const vars = resolveVars((doc.vars ?? {}) as Record<string, Plain>, env, (name, err) => {
