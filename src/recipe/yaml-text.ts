@@ -21,8 +21,8 @@ export function decodeText(bytes: Uint8Array): { text: string } | { problem: Tex
     return { problem: { kind: 'binary', offset: Math.max(0, loose.indexOf('\uFFFD')), reason: 'it is not valid UTF-8 text' } };
   }
   if (nul >= 0) return { problem: { kind: 'binary', offset: text.indexOf('\0'), reason: 'it contains NUL bytes' } };
-  // A byte-order mark is allowed by YAML; it is not part of the first key.
-  return { text: text.startsWith('\uFEFF') ? ' ' + text.slice(1) : text };
+  // A byte-order mark stays: the YAML parser reads it as one (and offsets stay those of the file).
+  return { text };
 }
 
 /** Bare CR line ends (old Mac files) become LF; offsets stay the same, so locations do too. */

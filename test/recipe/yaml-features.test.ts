@@ -1,6 +1,8 @@
 // YAML features a recipe may use: merge keys (YAML 1.1 semantics), aliases (bounded), any line ends;
 // and the YAML the loader refuses with a located, user-facing message.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { formatDiagnostic, RecipeError } from '../../src/recipe/diagnostic.js';
@@ -66,6 +68,20 @@ describe('line ends', () => {
       const { value, sources } = parseYaml(['a: 1', 'b:', '  c: 2'].join(eol) + eol, '/r.yaml');
       expect(value).toEqual({ a: 1, b: { c: 2 } });
       expect(sources.get(['b', 'c'])?.key).toMatchObject({ line: 3, col: 3 });
+    }
+  });
+});
+
+describe('byte-order mark', () => {
+  it('is read as one, not as part of the first key, and locations stay right', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'retort-bom-'));
+    try {
+      writeFileSync(join(dir, 'r.yaml'), '\uFEFFname: bom\nstages:\n  a:\n    plugin: numbers\n');
+      const { doc, sources } = loadRecipe(join(dir, 'r.yaml'));
+      expect(doc).toEqual({ name: 'bom', stages: { a: { plugin: 'numbers' } } });
+      expect(sources.get(['stages', 'a'])?.key).toMatchObject({ line: 3, col: 3 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
