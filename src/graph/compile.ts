@@ -5,13 +5,15 @@ import { loadPlugin, PluginNotFound, type LoadedPlugin } from '../plugin/registr
 import { RecipeError, type Diagnostic } from '../recipe/diagnostic.js';
 import { InterpolationError, interpolateValue, isStageRef, resolveVars, type Resolved, type Scope, type StageRef } from '../recipe/interpolate.js';
 import { loadRecipe, type Plain } from '../recipe/load.js';
-import { applyOverride, parseOverrides } from '../recipe/overrides.js';
+import { applyOverride, parseOverrides, type Override } from '../recipe/overrides.js';
 import { formatKeyPath, type KeyPath } from '../recipe/source-map.js';
 import { validateWithSchema } from '../recipe/validate.js';
 import { closest, didYouMean } from '../util/suggest.js';
+import { undeclaredParams } from './open-params.js';
 import { pluginProblem } from './plugin-problem.js';
 import { Problems } from './problems.js';
 import { recipeSchema, stageSchema } from './recipe-schema.js';
+import { explainRemovedTableKeys, tableProblems } from './report-checks.js';
 import { resourceProblems } from './resources.js';
 import { topologicalOrder } from './topological-order.js';
 import type { CompiledRecipe, InputRef, NodeInput, NodeSpec, Resources, TableSpec } from './types.js';
@@ -47,47 +49,78 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
   const problems = new Problems(sources, loaded.file);
   const schemaContext = { sources, basePath: [], fallback: problems.fallback };
 
-  problems.add(validateWithSchema(recipeSchema(), doc, schemaContext));
+  // Each phase reports every error it finds and goes on with what is still checkable: a stage that failed
+  // is left out of later phases (and so are checks that depend on it), everything else is checked.
+  const broken = new Set<string>();
+  const schemaProblems = validateWithSchema(recipeSchema(), doc, schemaContext);
+  explainRemovedTableKeys(schemaProblems);
+  problems.add(schemaProblems);
   const parsed = parseOverrides(opts.overrides ?? []);
   problems.add(parsed.errors);
-  problems.throwIfAny();
+  const stagesOk = doc.stages !== null && typeof doc.stages === 'object' && !Array.isArray(doc.stages);
+  // Faults outside stages and report (vars, track, the shape of `stages`) leave nothing to check on.
+  const inStageOrReport = (d: Diagnostic) => /^(stages[.[]|report\b)/.test(d.keyPath ?? '');
+  if (!stagesOk || !schemaProblems.every(inStageOrReport)) problems.throwIfAny();
 
   const stagesDoc = doc.stages as unknown as Record<string, StageDoc>;
   const stageIds = Object.keys(stagesDoc);
+  const markBroken = (found: Diagnostic[]) => {
+    for (const d of found) {
+      const stage = /^stages(?:\.([A-Za-z_][\w-]*)|\["([^"]*)"\])/.exec(d.keyPath ?? '');
+      if (stage) broken.add(stage[1] ?? stage[2]);
+    }
+  };
+  markBroken(schemaProblems);
+  const inReport = (d: Diagnostic) => /^report\b/.test(d.keyPath ?? '');
+  let reportOk = !schemaProblems.some(inReport);
+
+  // A -S override of a stage's plugin is applied before plugins load: the stage then uses the new plugin.
+  const pluginOverride = (o: Override) => o.path[0] === 'stages' && o.path[2] === 'plugin' && o.path.length === 3;
+  const applyAll = (list: Override[]) => {
+    for (const o of list) {
+      const d = applyOverride(doc, sources, o, (stage) => plugins.get(stage)?.def.params as Record<string, unknown> | undefined, stageSchema());
+      if (d) problems.add([d]);
+    }
+  };
+  const plugins = new Map<string, LoadedPlugin>();
+  applyAll(parsed.overrides.filter(pluginOverride));
 
   // Plugins are needed to type overrides of params, so load them first (all at once).
   // Results are taken in stage order so that errors and the plugin map do not depend on load timing.
-  const plugins = new Map<string, LoadedPlugin>();
-  const pluginResults = await Promise.all(stageIds.map((id) => loadPlugin(stagesDoc[id].plugin, recipeDir).catch((err: unknown) => {
+  const loadable = stageIds.filter((id) => typeof stagesDoc[id]?.plugin === 'string' && stagesDoc[id].plugin !== '');
+  const pluginResults = await Promise.all(loadable.map((id) => loadPlugin(stagesDoc[id].plugin, recipeDir).catch((err: unknown) => {
     if (!(err instanceof PluginNotFound)) throw err;
     return err;
   })));
-  stageIds.forEach((id, i) => {
+  loadable.forEach((id, i) => {
     const result = pluginResults[i];
-    if (result instanceof PluginNotFound) pluginProblem(id, stagesDoc[id].plugin, result, recipeDir, problems);
-    else plugins.set(id, result);
+    if (result instanceof PluginNotFound) {
+      pluginProblem(id, stagesDoc[id].plugin, result, recipeDir, problems);
+      broken.add(id);
+    } else plugins.set(id, result);
   });
-  problems.throwIfAny();
+  for (const id of stageIds) if (!plugins.has(id)) broken.add(id);
 
-  for (const o of parsed.overrides) {
-    const d = applyOverride(doc, sources, o, (stage) => plugins.get(stage)?.def.params as Record<string, unknown> | undefined, stageSchema());
-    if (d) problems.add([d]);
-  }
-  problems.throwIfAny();
-  // Overrides may have changed structure (e.g. repeat=abc): check the schema again.
+  applyAll(parsed.overrides.filter((o) => !pluginOverride(o)));
+  // Overrides may have changed structure (e.g. repeat=abc): check the schema again (repeats are said once).
   if (parsed.overrides.length) {
-    problems.add(validateWithSchema(recipeSchema(), doc, schemaContext));
-    problems.throwIfAny();
+    const again = validateWithSchema(recipeSchema(), doc, schemaContext);
+    problems.add(again);
+    markBroken(again);
+    if (again.some(inReport)) reportOk = false;
+    if (!again.every(inStageOrReport)) problems.throwIfAny();
   }
 
   const vars = resolveVars((doc.vars ?? {}) as Record<string, Plain>, env, (name, err) => {
     problems.interpolation(['vars', name], err, rawString(doc, ['vars', name, ...err.path]));
+    problems.throwIfAny();
     throw new RecipeError(problems.list);
   });
 
   // Expand stages into instances.
   const instances = new Map<string, Instance[]>();
   for (const stage of stageIds) {
+    if (broken.has(stage)) continue;
     const sd = stagesDoc[stage];
     const scope: Scope = { vars, env, hasItem: false };
     const list: Instance[] = [];
@@ -127,11 +160,12 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
     }
     instances.set(stage, list);
   }
-  problems.throwIfAny();
+  for (const stage of stageIds) if (!broken.has(stage) && !instances.has(stage)) broken.add(stage);
 
   // Resolve params and inputs of every instance.
   const nodes = new Map<string, NodeSpec>();
   for (const stage of stageIds) {
+    if (broken.has(stage)) continue;
     const sd = stagesDoc[stage];
     const plugin = plugins.get(stage)!;
     for (const inst of instances.get(stage) ?? []) {
@@ -152,6 +186,7 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
         }
       }
       problems.add(paramDiagnostics);
+      undeclaredParams(plugin, params, paramsPath, problems, suffix);
       const resources = (interp(sd.resources ?? {}, scope, ['stages', stage, 'resources'], doc, problems, suffix) ?? {}) as Resources;
       for (const [key, message] of resourceProblems(resources as Record<string, unknown>)) {
         const path = ['stages', stage, 'resources', key];
@@ -159,27 +194,19 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
         const texts = raw?.includes('${') ? { raw, resolved: resolvedText(resources[key]) } : {};
         problems.at(path, `${message}${suffix ? ` ${suffix}` : ''}`, texts);
       }
-      const inputs = resolveInputs(stage, inst, sd, plugin, { ...scope, stages: stageIds }, instances, plugins, doc, problems, recipeDir, suffix);
+      const inputs = resolveInputs(stage, inst, sd, plugin, { ...scope, stages: stageIds }, instances, plugins, broken, doc, problems, recipeDir, suffix);
       const upstream = [...new Set(Object.values(inputs).flat().filter((r): r is Extract<InputRef, { kind: 'node' }> => r.kind === 'node').map((r) => r.node))];
       nodes.set(inst.id, { id: inst.id, stage, plugin, params, inputs, item: inst.item, itemKey: inst.itemKey, iteration: inst.iteration, resources, upstream });
     }
   }
-  problems.throwIfAny();
 
+  // Nodes left out above (a failed stage, params that did not interpolate) are not waited for.
+  for (const node of nodes.values()) node.upstream = node.upstream.filter((id) => nodes.has(id));
   const order = topologicalOrder(nodes, problems);
-  problems.throwIfAny();
 
   const resolvedRest = interp({ track: doc.track ?? {}, report: doc.report ?? {} }, { vars, env, hasItem: false }, [], doc, problems) as { track: Record<string, unknown>; report: { tables?: TableSpec[] } } | undefined;
-  problems.throwIfAny();
-  const tables = resolvedRest?.report.tables ?? [];
-  tables.forEach((t, i) => {
-    const named = Array.isArray(t.stage) ? t.stage : [t.stage];
-    named.forEach((stage, j) => {
-      if (stageIds.includes(stage)) return;
-      const path = Array.isArray(t.stage) ? ['report', 'tables', i, 'stage', j] : ['report', 'tables', i, 'stage'];
-      problems.at(path, `unknown stage '${stage}'`, { hint: didYouMean(stage, stageIds) ?? `expected one of: ${stageIds.join(', ')}` });
-    });
-  });
+  const tables = reportOk ? resolvedRest?.report.tables ?? [] : [];
+  tableProblems(tables, stageIds, plugins, problems);
   problems.throwIfAny();
 
   return {
@@ -281,7 +308,7 @@ function interpolateWithPaths(value: Plain, scope: Scope, path: KeyPath, doc: Re
 }
 
 function resolveInputs(stage: string, inst: Instance, sd: StageDoc, plugin: LoadedPlugin, scope: Scope,
-  instances: Map<string, Instance[]>, plugins: Map<string, LoadedPlugin>, doc: Record<string, Plain>, problems: Problems,
+  instances: Map<string, Instance[]>, plugins: Map<string, LoadedPlugin>, broken: Set<string>, doc: Record<string, Plain>, problems: Problems,
   recipeDir: string, suffix: string | undefined): Record<string, NodeInput> {
   const ports = plugin.def.inputs ?? {};
   const portNames = Object.keys(ports);
@@ -316,6 +343,8 @@ function resolveInputs(stage: string, inst: Instance, sd: StageDoc, plugin: Load
       const at = Array.isArray(resolved) ? [...path, i] : path;
       if (isStageRef(v)) {
         if (v.prev && inst.iteration === 0) { dropped = true; return; }
+        // A stage that failed earlier has been reported; what consumes it is not checked against it.
+        if (!v.prev && broken.has(v.stage)) { dropped = true; meant.add(port); return; }
         refs.push(...refsFor(v, stage, inst, instances, plugins, at, rawString(doc, at), problems, suffix));
       } else if (typeof v === 'string') {
         const abs = resolve(recipeDir, v);

@@ -37,7 +37,6 @@ export interface TableSpec {
   digits?: number;
   average?: boolean;
   transpose?: boolean;
-  formats?: ('markdown' | 'csv' | 'latex' | 'html')[];
 }
 
 export interface CompiledRecipe {

@@ -1,6 +1,7 @@
 // Errors a user can cause in a recipe: a value with a source location, printed like a compiler error.
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
+import { splitLines } from './yaml-text.js';
 
 export interface SourceLocation {
   file: string;        // absolute path, or '<command line>'
@@ -28,6 +29,8 @@ export interface Diagnostic {
   notes?: string[];
   /** Other places that explain this one, e.g. the recipe line that uses a broken plugin. */
   related?: { message: string; location: SourceLocation }[];
+  /** The source line is not shown (e.g. a binary file). */
+  noSource?: boolean;
 }
 
 /** Thrown inside the recipe pipeline; caught by the CLI and printed. Never escapes as a stack trace. */
@@ -57,7 +60,7 @@ export function sourceLine(loc: SourceLocation): string | undefined {
   try { const st = statSync(loc.file); stamp = `${st.mtimeMs}:${st.size}`; } catch { return undefined; }
   let cached = sourceCache.get(loc.file);
   if (!cached || cached.stamp !== stamp) {
-    try { cached = { stamp, lines: readFileSync(loc.file, 'utf8').split(/\r?\n/) }; } catch { return undefined; }
+    try { cached = { stamp, lines: splitLines(readFileSync(loc.file, 'utf8')) }; } catch { return undefined; }
     sourceCache.set(loc.file, cached);
   }
   return cached.lines[loc.line - 1];
@@ -83,7 +86,7 @@ export function formatDiagnostic(d: Diagnostic, cwd = process.cwd()): string {
   const out: string[] = [];
   out.push(`${formatLocation(d.location, cwd)}: error: ${d.message}`);
   if (d.keyPath) out.push(`  at key: ${d.keyPath}`);
-  const text = sourceLine(d.location);
+  const text = d.noSource ? undefined : sourceLine(d.location);
   if (text !== undefined) {
     const gutter = String(d.location.line);
     out.push(`  ${gutter} | ${text}`);

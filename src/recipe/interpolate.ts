@@ -260,12 +260,15 @@ export function parsePath(expr: string): (string | number)[] {
 export function resolveVars(raw: Record<string, Plain>, env: NodeJS.ProcessEnv, onError: (name: string, err: InterpolationError) => never): Record<string, Plain> {
   const done: Record<string, Plain> = {};
   const visiting: string[] = [];
+  // The chain being resolved, as a set too: long chains of vars must not cost their square.
+  const onChain = new Set<string>();
   const resolveOne = (name: string): Plain => {
     if (name in done) return done[name];
-    if (visiting.includes(name)) {
+    if (onChain.has(name)) {
       onError(visiting[0], new InterpolationError(`variables refer to each other in a cycle: ${[...visiting.slice(visiting.indexOf(name)), name].map((v) => `vars.${v}`).join(' → ')}`));
     }
     visiting.push(name);
+    onChain.add(name);
     const lazyVars = new Proxy({} as Record<string, Plain>, {
       has: (_t, key) => typeof key === 'string' && key in raw,
       get: (_t, key) => (typeof key === 'string' && key in raw ? resolveOne(key) : undefined),
@@ -281,6 +284,7 @@ export function resolveVars(raw: Record<string, Plain>, env: NodeJS.ProcessEnv, 
       throw err;
     }
     visiting.pop();
+    onChain.delete(name);
     done[name] = value as Plain;
     return done[name];
   };

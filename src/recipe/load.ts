@@ -1,9 +1,11 @@
 // Reads a recipe file and everything it includes or extends into one plain document plus a source map.
 import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node as YamlNode, type YAMLError } from 'yaml';
+import { Composer, isMap, isScalar, LineCounter, parseDocument, Parser, visit, YAMLParseError, type CST, type Document, type YAMLError } from 'yaml';
 import { RecipeError, type Diagnostic, type SourceLocation } from './diagnostic.js';
 import { formatKeyPath, SourceMap, type KeyPath } from './source-map.js';
+import { documentToPlain } from './yaml-plain.js';
+import { decodeText, duplicateDirective, MAX_NESTING, normalizeLineEnds, splitLines, structureProblem, type TextProblem } from './yaml-text.js';
 
 export type Plain = null | boolean | number | string | Plain[] | { [key: string]: Plain };
 
@@ -35,9 +37,9 @@ function loadWithBases(file: string, chain: string[], includedFrom: SourceLocati
     const cycle = [...chain.slice(chain.indexOf(file)), file].map(shown).join(' → ');
     throw new RecipeError({ message: `include cycle: ${cycle}`, location: includedFrom[0] ?? { file, line: 1, col: 1 }, includedFrom: includedFrom.slice(1), hint: 'expected each file to be included at most once along a chain of include/extends' });
   }
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'it is a folder, expected a YAML file' : (err as Error).message;
@@ -51,8 +53,23 @@ function loadWithBases(file: string, chain: string[], includedFrom: SourceLocati
     });
   }
   files.push(file);
-  const own = parseYaml(text, file, includedFrom);
+  const decoded = decodeText(bytes);
+  if ('problem' in decoded) throw new RecipeError(textDiagnostic(decoded.problem, new TextDecoder().decode(bytes), file, includedFrom, true));
+  const own = parseYaml(decoded.text, file, includedFrom);
   const nextChain = [...chain, file];
+  if (includedFrom.length) {
+    // A fragment or base is merged key by key into the recipe: only a mapping (or nothing) can be.
+    if (own.value === null) return { value: {}, sources: own.sources };
+    if (typeof own.value !== 'object' || Array.isArray(own.value)) {
+      const got = Array.isArray(own.value) ? 'a list' : `${typeof own.value} ${JSON.stringify(own.value)}`;
+      const via = includedFrom[0].via === 'extends' ? 'base recipe' : 'included fragment';
+      throw new RecipeError({
+        message: `expected the ${via} '${written ?? shown(file)}' to be a mapping of recipe keys, got ${got}`,
+        location: own.sources.get([])?.value ?? { file, line: 1, col: 1 }, includedFrom,
+        hint: 'expected top-level keys such as vars:, stages:, report: (a fragment is merged key by key into the file that includes it)',
+      });
+    }
+  }
   if (own.value === null || typeof own.value !== 'object' || Array.isArray(own.value)) return own;
   const doc = own.value as Record<string, Plain>;
 
@@ -137,17 +154,95 @@ function valueAt(value: Plain, path: readonly (string | number)[]): Plain | unde
 }
 
 /** Parses YAML text, keeping the location of every value and key. */
-export function parseYaml(text: string, file: string, includedFrom: SourceLocation[] = []): Located {
+export function parseYaml(rawText: string, file: string, includedFrom: SourceLocation[] = []): Located {
+  const text = normalizeLineEnds(rawText);
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
   const locate = (offset: number, length?: number): SourceLocation => {
     const { line, col } = lineCounter.linePos(offset);
     return { file, line, col, length };
   };
-  if (doc.errors.length) throw new RecipeError(syntaxDiagnostic(doc.errors, text, locate, includedFrom));
+  // Parsed once into tokens: checked for structure, then composed into a document.
+  const tokens = [...new Parser(lineCounter.addNewLine).parse(text)];
+  const textProblem = duplicateDirective(text) ?? structureProblem(tokens);
+  // Too deep is refused before parsing: everything after it would recurse over the nesting.
+  if (textProblem?.kind === 'too-deep' || textProblem?.kind === 'duplicate-directive') {
+    throw new RecipeError(textDiagnostic(textProblem, text, file, includedFrom));
+  }
+  // Keys are checked for duplicates below, in linear time (the library compares each key with all before it).
+  const doc = composeOne(tokens, text.length);
+  const duplicate = doc.errors.length ? undefined : duplicateKey(doc);
+  if (duplicate) doc.errors.push(duplicate);
+  if (doc.errors.length) {
+    // An unclosed quote explains an unclosed bracket around it; otherwise the bracket is where to look.
+    const first = doc.errors[0];
+    if (textProblem?.kind === 'unclosed' && !/quote/.test(first.message) && textProblem.offset <= first.pos[0]) throw new RecipeError(textDiagnostic(textProblem, text, file, includedFrom, false, doc.errors.length));
+    throw new RecipeError(syntaxDiagnostic(doc.errors, text, locate, includedFrom));
+  }
   const sources = new SourceMap();
-  const value = toPlain(doc, doc.contents as YamlNode | null, [], sources, locate, includedFrom);
+  const value = documentToPlain(doc, sources, locate, includedFrom);
   return { value, sources };
+}
+
+/** The one document of the tokens; a second one is an error (as the library's parseDocument says it). */
+function composeOne(tokens: CST.Token[], length: number): Document {
+  let doc: Document | undefined;
+  for (const next of new Composer({ prettyErrors: false, uniqueKeys: false, strict: true }).compose(tokens, true, length)) {
+    if (!doc) doc = next;
+    else {
+      doc.errors.push(new YAMLParseError([next.range[0], next.range[1]], 'MULTIPLE_DOCS', 'a second document'));
+      break;
+    }
+  }
+  return doc!;
+}
+
+/** The first key that repeats an earlier key of the same mapping, as the library would report it. */
+function duplicateKey(doc: Document): YAMLError | undefined {
+  let found: YAMLError | undefined;
+  visit(doc, {
+    Map(_, map) {
+      if (!isMap(map)) return undefined;
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        const { value, range } = pair.key;
+        // 1 and "1" are different keys, as in the library's check.
+        const id = typeof value === 'string' ? `s:${value}` : value;
+        if (seen.has(id) && range) {
+          found = new YAMLParseError([range[0], range[1]], 'DUPLICATE_KEY', 'Map keys must be unique');
+          return visit.BREAK;
+        }
+        seen.add(id);
+      }
+      return undefined;
+    },
+  });
+  return found;
+}
+
+/** A problem found in the raw text, located by counting lines up to its offset. */
+function textDiagnostic(p: TextProblem, text: string, file: string, includedFrom: SourceLocation[], whole = false, errorCount = 0): Diagnostic {
+  const before = text.slice(0, p.offset);
+  const lines = splitLines(before);
+  const location: SourceLocation = { file, line: lines.length, col: lines[lines.length - 1].length + 1, length: 1 };
+  const what = includedFrom.length ? 'this included file' : 'the recipe';
+  switch (p.kind) {
+    case 'binary':
+      // Not echoed: a binary file has no line worth showing.
+      return { message: `${what} is not a YAML text file: ${p.reason}`, location: { ...location, line: 1, col: 1 }, includedFrom, hint: whole ? 'expected a UTF-8 YAML file (is this the right path?)' : undefined, noSource: true };
+    case 'duplicate-directive':
+      return { message: `YAML syntax error: a second %YAML directive (the first is on line ${splitLines(text.slice(0, p.first)).length})`, location: { ...location, length: 5 }, includedFrom, hint: 'expected at most one %YAML line at the top of the file' };
+    case 'too-deep':
+      return { message: `YAML nesting is deeper than ${MAX_NESTING} levels here`, location, includedFrom, hint: `expected at most ${MAX_NESTING} levels of nested mappings and lists` };
+    case 'unclosed': {
+      const close = p.bracket === '[' ? ']' : '}';
+      return {
+        message: `YAML syntax error: this '${p.bracket}' is never closed`, location, includedFrom,
+        hint: `expected a '${close}' to end the ${p.bracket === '[' ? 'list' : 'mapping'} that starts here (inside [ ] and { } line breaks do not end it)`,
+        notes: errorCount > 1 ? [`${errorCount - 1} more syntax error(s) follow from this one`] : undefined,
+      };
+    }
+  }
 }
 
 /**
@@ -157,7 +252,7 @@ export function parseYaml(text: string, file: string, includedFrom: SourceLocati
 function syntaxDiagnostic(errors: YAMLError[], text: string, locate: (offset: number, length?: number) => SourceLocation, includedFrom: SourceLocation[]): Diagnostic {
   const e = errors[0];
   const [start, end] = e.pos;
-  const lines = text.split(/\r?\n/);
+  const lines = splitLines(text);
   const notes = errors.length > 1 ? [`${errors.length - 1} more syntax error(s) follow from this one`] : undefined;
   const base = { includedFrom, notes };
   let location = locate(start, Math.max(1, end - start));
@@ -193,6 +288,16 @@ function syntaxDiagnostic(errors: YAMLError[], text: string, locate: (offset: nu
         return { ...base, message: `YAML syntax error: missing closing ${quote} quote: this string never ends`, location, hint: `expected a ${quote} at the end of the string (inside it, write ${quote === '"' ? '\\"' : "''"} for a literal ${quote})` };
       }
       break;
+    }
+    case 'MULTIPLE_DOCS': {
+      const second = /^---/m.exec(text.slice(start));
+      const at = second ? locate(start + second.index, 3) : location;
+      return {
+        ...base, notes: undefined,
+        message: `a recipe file holds one YAML document, but a second one starts on line ${at.line}`,
+        location: at,
+        hint: "expected one document: remove this '---' and what follows, or move it to its own file (include and extends share parts between recipes)",
+      };
     }
     case 'TAB_AS_INDENT':
       return { ...base, message: 'YAML syntax error: a tab is used for indentation', location, hint: 'expected spaces: YAML does not allow tabs in indentation' };
@@ -272,35 +377,4 @@ function firstDuplicate(text: string, offset: number): { key: string; line: numb
 function yamlMessage(message: string): string {
   // The yaml package appends "at line X, column Y" and a code frame; we print our own.
   return message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-}
-
-function toPlain(doc: Document, node: YamlNode | null, path: (string | number)[], sources: SourceMap,
-  locate: (offset: number, length?: number) => SourceLocation, includedFrom: SourceLocation[]): Plain {
-  if (node === null || node === undefined) return null;
-  const range = node.range;
-  if (range) {
-    const existing = sources.get(path);
-    sources.set(path, { ...existing, value: locate(range[0], Math.max(1, range[1] - range[0])), includedFrom });
-  }
-  if (isAlias(node)) return toPlain(doc, node.resolve(doc) as YamlNode, path, sources, locate, includedFrom);
-  if (isScalar(node)) return node.value as Plain;
-  if (isSeq(node)) return node.items.map((item, i) => toPlain(doc, item as YamlNode, [...path, i], sources, locate, includedFrom));
-  if (isMap(node)) {
-    const result: { [key: string]: Plain } = {};
-    for (const pair of node.items) {
-      const keyNode = pair.key as YamlNode | null;
-      const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
-      const childPath = [...path, key];
-      if (key === '<<') continue; // merge keys are not part of the recipe language
-      result[key] = toPlain(doc, pair.value as YamlNode | null, childPath, sources, locate, includedFrom);
-      const keyRange = keyNode?.range;
-      const entry = sources.get(childPath);
-      if (keyRange) {
-        const keyLoc = locate(keyRange[0], Math.max(1, keyRange[1] - keyRange[0]));
-        sources.set(childPath, { value: entry?.value ?? keyLoc, key: keyLoc, includedFrom });
-      }
-    }
-    return result;
-  }
-  return null;
 }

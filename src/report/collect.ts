@@ -5,7 +5,15 @@ import type { Store } from '../store/store.js';
 import type { MetricPoint } from '../track/observer.js';
 
 export interface Cell { value: number; spread?: number; n: number }
-export interface TableData { spec: TableSpec; columns: string[]; rows: { label: string; cells: (Cell | undefined)[] }[]; missing: string[] }
+export interface TableData {
+  spec: TableSpec;
+  columns: string[];
+  rows: { label: string; cells: (Cell | undefined)[] }[];
+  /** Nodes without results yet. */
+  missing: string[];
+  /** Metrics (names or globs) that no node with results records: said, not left as empty cells. */
+  unrecorded?: { metric: string; recorded: string[] }[];
+}
 
 /** The last value of each metric (highest step, then latest time). */
 export function finalMetrics(points: MetricPoint[]): Map<string, number> {
@@ -54,6 +62,11 @@ export function buildTable(spec: TableSpec, nodes: { spec: NodeSpec; metrics: Ma
       if (!columnMetric.has(label)) { columns.push(label); columnMetric.set(label, name); }
     }
   }
+  // Said only when some node has results: before that, "no results yet" explains the empty cells.
+  const withResults = nodes.some((n) => n.metrics);
+  const unrecorded = withResults
+    ? patterns.filter(({ m, re }) => (re ? ![...names].some((name) => re.test(name)) : !names.has(m))).map(({ m }) => ({ metric: m, recorded: [...names].sort() }))
+    : [];
   const groups = new Map<string, Map<string, number>[]>();
   const missing: string[] = [];
   for (const n of nodes) {
@@ -77,7 +90,8 @@ export function buildTable(spec: TableSpec, nodes: { spec: NodeSpec; metrics: Ma
       row.cells.push(present.length === row.cells.length && present.length ? { value: present.reduce((s, c) => s + c.value, 0) / present.length, n: 1 } : undefined);
     }
   }
-  return spec.transpose ? transpose({ spec, columns, rows, missing }) : { spec, columns, rows, missing };
+  const table: TableData = { spec, columns, rows, missing, ...(unrecorded.length ? { unrecorded } : {}) };
+  return spec.transpose ? transpose(table) : table;
 }
 
 /** One row per column and one column per row (e.g. tasks as rows, methods as columns). */

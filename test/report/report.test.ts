@@ -60,4 +60,21 @@ describe('report tables', () => {
     const mixed = buildTable({ ...spec, metrics: ['task/*', 'average'] }, [{ spec: node('a', 'zero-shot'), metrics: new Map([['task/rte', 50], ['average', 50]]) }]);
     expect(renderTable(mixed, 'markdown')).toContain('| metric  | zero-shot |');
   });
+
+  it('says which metrics no node records, instead of leaving a silent column of dashes', () => {
+    const spec: TableSpec = { stage: 'eval', metrics: ['acuracy', 'f1', 'loss/*'] };
+    const t = buildTable(spec, [
+      { spec: node('a', 'x'), metrics: new Map([['accuracy', 0.5], ['f1', 0.4]]) },
+      { spec: node('b', 'y'), metrics: undefined },
+    ]);
+    expect(t.unrecorded?.map((u) => u.metric)).toEqual(['acuracy', 'loss/*']);
+    const md = renderTable(t, 'markdown');
+    expect(md).toContain("(no node records metric 'acuracy' (did you mean 'accuracy'?); recorded: accuracy, f1)");
+    expect(md).toContain("(no metric matches 'loss/*'; recorded: accuracy, f1)");
+    expect(md).toContain('(no results yet for: b)');
+    expect(renderTable(t, 'latex')).toContain("% (no node records metric 'acuracy'");
+    expect(renderTable(t, 'html')).toContain("<p>(no node records metric 'acuracy'");
+    // Before any result exists, "no results yet" says it all.
+    expect(buildTable(spec, [{ spec: node('b', 'y'), metrics: undefined }]).unrecorded).toBeUndefined();
+  });
 });
