@@ -316,6 +316,7 @@ export async function populateInProcess(recipePath: string, runsDir: string): Pr
       seed: seedFor(node),
       node: { id: node.spec.id, stage: node.spec.stage, key: node.key },
       env: {},
+      scratch: store.scratchDir(node.key),
     });
     await store.publish(staging, {
       keyStructure: node.structure, nodeId: node.spec.id, stage: node.spec.stage, recipe: recipe.name,

@@ -165,13 +165,15 @@ export async function reapKilledRuns(runsDir: string): Promise<(RunningMarker & 
     const record = await readRunRecord(runsDir, m.runId);
     const st = await fs.stat(recordPath(runsDir, m.runId)).catch(() => undefined);
     const endedAt = Math.round(st?.mtimeMs ?? Date.now());
+    const wasRunning = !record || record.status === 'running';
     if (record && record.status === 'running') {
       record.status = 'killed';
       record.endedAt = endedAt;
       await writeRunRecord(runsDir, record);
     }
     await clearRunning(runsDir, m.runId);
-    reaped.push({ ...m, endedAt });
+    // A run killed after its final record was written had finished: only its marker was left.
+    if (wasRunning) reaped.push({ ...m, endedAt });
   }
   return reaped;
 }

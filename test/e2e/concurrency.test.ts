@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { listRunRecords } from '../../src/store/runs.js';
 import { Store } from '../../src/store/store.js';
 import { collect, Project } from './harness.js';
@@ -97,6 +97,9 @@ describe('concurrency and interruption (end to end)', () => {
     for (let trial = 0; trial < 20; trial++) {
       const child = p.start(['run', 'wide.yaml', '--no-track', '-j', '2', '-S', `stages.work.params.sleepMs=${150 + (trial % 3) * 50}`]);
       const done = collect(child);
+      // Every other trial first waits for the run to have started (its running marker), so some kills
+      // land mid-run however slowly a loaded machine compiles the recipe.
+      if (trial % 2 === 1) await vi.waitFor(() => expect(readdirSync(join(p.dir, 'runs', 'records')).some((f) => f.startsWith('.running-'))).toBe(true), { timeout: 30_000, interval: 10 });
       await sleep(50 + Math.floor(random() * 900));
       child.kill('SIGKILL');
       await done;

@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { maySkip } from '../shared-data.js';
 import { Store } from '../../src/store/store.js';
 import { Project } from './harness.js';
 
@@ -87,7 +88,7 @@ stages:
     params: { command: 'echo "::metric m 3"; head -c 20000 /dev/zero > b.bin' }
 `;
 
-describe.skipIf(!canMount())('a full disk (end to end)', () => {
+describe.skipIf(maySkip(!canMount()))('a full disk (end to end)', () => {
   it('a disk that stays full ends the run with a clear message, a closed record and its tracking records kept', async () => {
     const p = new Project();
     p.write('full.yaml', STAYS_FULL);

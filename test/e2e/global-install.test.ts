@@ -17,7 +17,7 @@ describe('global install from the checkout', () => {
     // The checkout is built already (dist/); --ignore-scripts skips rebuilding it.
     execFileSync('npm', ['install', '-g', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', '--ignore-scripts', ROOT], { stdio: 'pipe' });
     const elsewhere = temp('retort-elsewhere-');
-    const env = { ...process.env, PATH: `${join(prefix, 'bin')}:${process.env.PATH}` };
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${join(prefix, 'bin')}:${process.env.PATH}` };
     delete env.MLFLOW_TRACKING_URI;
     const help = await collect(spawn('retort', ['--help'], { cwd: elsewhere, env, stdio: ['ignore', 'pipe', 'pipe'] }));
     expect(help.code, help.stderr).toBe(0);

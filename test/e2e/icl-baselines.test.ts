@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Project, ROOT } from './harness.js';
-import { SHARED_TASKS } from '../shared-data.js';
+import { SHARED_TASKS, SKIP_WITHOUT_SHARED } from '../shared-data.js';
 
 const RECIPE = join(ROOT, 'recipes', 'icl-baselines.yaml');
 
@@ -38,7 +38,7 @@ describe('the main job: ICL baselines (end to end)', () => {
     expect(misses.sort()).toEqual(['bm25', 'retrieved']);
   }, 120_000);
 
-  it.skipIf(!existsSync(SHARED_TASKS))('runs on three real tasks with small caps', async () => {
+  it.skipIf(SKIP_WITHOUT_SHARED)('runs on three real tasks with small caps', async () => {
     const p = new Project();
     const res = await p.run(['run', RECIPE, '--quiet', '--plain', '--no-track',
       '-S', 'stages.tasks.params.suite=folders', '-S', 'stages.tasks.params.tasks=[arc_e, rte, common_gen]',

@@ -109,7 +109,7 @@ print(json.dumps({'w': w.detach().flatten().tolist(), 'b': b.detach().tolist(), 
     const ref = JSON.parse(execFileSync(python, ['-c', script], { input: JSON.stringify({ init, grads, lrs }), encoding: 'utf8' }));
     const w = tf.variable(tf.tensor2d(init.w));
     const b = tf.variable(tf.tensor1d(init.b));
-    const opt = new AdamW(new Map([['lin.weight', w], ['lin.bias', b]]), { beta1: 0.9, beta2: 0.98, eps: 1e-6, weightDecay: 0.1 });
+    const opt = new AdamW(new Map<string, tf.Variable>([['lin.weight', w], ['lin.bias', b]]), { beta1: 0.9, beta2: 0.98, eps: 1e-6, weightDecay: 0.1 });
     grads.forEach((g, i) => {
       const map = new Map<string, tf.Tensor>([['lin.weight', tf.tensor2d(g.w)], ['lin.bias', tf.tensor1d(g.b)]]);
       opt.step(map, lrs[i]);
@@ -205,7 +205,7 @@ describe('BatchSampler', () => {
 });
 
 describe('train()', () => {
-  function run(seed: number, over: Partial<Parameters<typeof train>[0]> = {}, model = tinyMlp(1)) {
+  function run(seed: number, over: Partial<Parameters<typeof train<ReturnType<ReturnType<typeof tinyMlp>['makeBatch']>>>[0]> = {}, model = tinyMlp(1)) {
     const metrics: { name: string; value: number; step?: number }[] = [];
     const progress: [number, number][] = [];
     const logs: string[] = [];

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TASK_CATEGORIES, type TaskMeta, type TaskRow } from '../../src/lib/data/task.js';
 import { listTaskFolders, loadTaskFolder } from '../../src/lib/data/task-folder.js';
-import { SHARED_TASKS } from '../shared-data.js';
+import { SHARED_TASKS, SKIP_WITHOUT_SHARED } from '../shared-data.js';
 import {
   HELD_OUT_TASKS, TASK_REGISTRY, answerOptions, answerText, labelForWord, renderDemonstration, renderQuery, taskSpecFor,
 } from '../../src/lib/tasks/registry.js';
@@ -64,7 +64,7 @@ describe('taskSpecFor', () => {
   });
 });
 
-describe.skipIf(!existsSync(ROOT))('templates on the shared real tasks', () => {
+describe.skipIf(SKIP_WITHOUT_SHARED)('templates on the shared real tasks', () => {
   it('every shared task renders with its registry template and verbalizes all its labels', async () => {
     for (const dir of await listTaskFolders(ROOT)) {
       const { meta, splits } = await loadTaskFolder(dir, { splits: ['test'], maxRows: { test: 50 } });

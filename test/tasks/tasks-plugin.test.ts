@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +6,7 @@ import plugin, { type TasksParams } from '../../plugins/tasks/index.js';
 import { runPlugin } from '../plugins/ctx.js';
 import { listTaskFolders, loadTaskFolder } from '../../src/lib/data/task-folder.js';
 import { readTaskIndex } from '../../src/lib/data/task-index.js';
-import { SHARED_TASKS } from '../shared-data.js';
+import { SHARED_TASKS, SKIP_WITHOUT_SHARED } from '../shared-data.js';
 
 const SHARED = SHARED_TASKS;
 let root: string;
@@ -56,7 +55,7 @@ describe('tasks plugin', () => {
     await expect(run('bad-3', { suite: 'folders' })).rejects.toThrow(/no task folders given/);
   });
 
-  it.skipIf(!existsSync(SHARED))('reads task folders from the data input, capped by a seeded shuffle in source order', async () => {
+  it.skipIf(SKIP_WITHOUT_SHARED)('reads task folders from the data input, capped by a seeded shuffle in source order', async () => {
     const { dir } = await run('folders', { suite: 'folders', tasks: ['rte', 'copa'], maxTrain: 50, maxTest: 20 }, { data: SHARED });
     const rte = await loadTaskFolder(join(dir, 'rte'));
     expect(rte.meta.splits).toEqual({ train: 50, test: 20 });

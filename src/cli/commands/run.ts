@@ -107,8 +107,10 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
     runId, recipe: recipe.file, recipeName: recipe.name, argv: ['run', ...args], startedAt, status: 'running', overrides: values.set ?? [],
     nodes: plan.order.map((id) => ({ id, stage: plan.nodes.get(id)!.spec.stage, key: plan.nodes.get(id)!.key, outcome: 'skipped' })),
   };
-  await writeRunRecord(runsDir, record);
+  // The marker first: a run killed between the two writes then leaves a marker the next run reaps,
+  // never a 'running' record that nothing points at.
   await markRunning(runsDir, runId, { trackingUri: await trackingTarget(track, runsDir, io.env), experiment: track.experiment || recipe.name });
+  await writeRunRecord(runsDir, record);
 
   const controller = new AbortController();
   let interrupts = 0;

@@ -105,6 +105,9 @@ let chosen: Promise<BackendInfo> | undefined;
 /** Picks and starts the backend (once per process; later calls return the same answer). */
 export function initBackend(): Promise<BackendInfo> {
   chosen ??= (async () => {
+    // Production mode silences tfjs's console advice (install tfjs-node, …), which would otherwise
+    // land in every node's log; it changes no numerics.
+    tf.env().set('PROD', true);
     const requested = plannedBackend();
     try {
       await activate(requested);
