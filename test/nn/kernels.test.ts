@@ -96,7 +96,7 @@ describe.each(hostBackends)('fused ops on %s', (backend) => {
   });
 });
 
-describe('UnsortedSegmentSum on wasm (embedding gradient)', () => {
+describe('UnsortedSegmentSum on wasm and blas (embedding gradient)', () => {
   it('sums rows like the cpu kernel, duplicates included, and gives gather a gradient', async () => {
     const ids = [3, 0, 3, 7, 1, 3];
     const run = () => tf.tidy(() => {
@@ -106,11 +106,13 @@ describe('UnsortedSegmentSum on wasm (embedding gradient)', () => {
       const g = arr(tf.grad((t: tf.Tensor) => tf.gather(t, tf.tensor1d(ids, 'int32')).mul(x).sum())(table));
       return { seg, g };
     });
-    const wasm = await on('wasm', run);
     const cpu = await on('cpu', run);
-    expect(maxAbsDiff(wasm.seg, cpu.seg)).toBeLessThan(1e-6);
-    expect(maxAbsDiff(wasm.g, cpu.g)).toBeLessThan(1e-6);
-    expect(wasm.g.slice(2 * 5, 3 * 5)).toEqual([0, 0, 0, 0, 0]); // id 2 never gathered
+    for (const backend of ['wasm', 'blas']) {
+      const ours = await on(backend, run);
+      expect(maxAbsDiff(ours.seg, cpu.seg)).toBeLessThan(1e-6);
+      expect(maxAbsDiff(ours.g, cpu.g)).toBeLessThan(1e-6);
+      expect(ours.g.slice(2 * 5, 3 * 5)).toEqual([0, 0, 0, 0, 0]); // id 2 never gathered
+    }
   });
 });
 
@@ -180,6 +182,24 @@ describe('blas backend', () => {
     // int32 inputs go to the stock kernels
     const ints = await on('blas', () => tf.tidy(() => arr(tf.add(tf.tensor1d([1, 2], 'int32'), tf.tensor2d([[10], [20]], [2, 1], 'int32')))));
     expect(ints).toEqual([11, 12, 21, 22]);
+  });
+
+  it('sum over any axes and row gathers equal cpu, gradients included', async () => {
+    const run = () => tf.tidy(() => {
+      const x = tf.randomNormal([3, 4, 5], 0, 1, 'float32', 70);
+      const sums = [0, 1, 2, -1, [0, 1], [1, 2], [0, 2], [0, 1, 2]].flatMap((axis) => [arr(tf.sum(x, axis)), arr(tf.sum(x, axis, true))]);
+      const ids = tf.tensor2d([[2, 0], [2, 1]], [2, 2], 'int32');
+      const table = tf.randomNormal([3, 5], 0, 1, 'float32', 71);
+      const g = tf.grad((t: tf.Tensor) => tf.gather(t, ids).square().sum())(table);
+      return { sums, gathered: arr(tf.gather(table, ids)), shape: tf.gather(table, ids).shape, g: arr(g), cols: arr(tf.gather(table, [4, 0], 1)) };
+    });
+    const ours = await on('blas', run);
+    const cpu = await on('cpu', run);
+    ours.sums.forEach((o, k) => expect(maxAbsDiff(o, cpu.sums[k])).toBeLessThan(1e-5));
+    expect(ours.gathered).toEqual(cpu.gathered);
+    expect(ours.shape).toEqual([2, 2, 5]);
+    expect(maxAbsDiff(ours.g, cpu.g)).toBeLessThan(1e-6);
+    expect(ours.cols).toEqual(cpu.cols);
   });
 
   it('softmax and transpose equal cpu (float and int inputs)', async () => {

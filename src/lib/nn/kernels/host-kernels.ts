@@ -110,3 +110,45 @@ export const binaryKernels: FloatKernel[] = [
   broadcastKernel('Multiply', (a, b) => a * b),
   broadcastKernel('RealDiv', (a, b) => a / b),
 ];
+
+/**
+ * Sum over a contiguous run of axes (bias gradients: axis 0; pooling: axis 1 of [b, t, d];
+ * row sums: the last axis): the input is [outer, reduced, inner] and no transpose is needed.
+ * The stock kernel transposes the reduced axes to the end first. Other axis sets → null.
+ */
+export function contiguousSum(x: Float32Array, shape: number[], axes: number[]): { out: Float32Array; outer: number; inner: number } | null {
+  const sorted = [...axes].map((a) => (a < 0 ? a + shape.length : a)).sort((a, b) => a - b);
+  for (let i = 1; i < sorted.length; i++) if (sorted[i] !== sorted[i - 1] + 1) return null;
+  const first = sorted[0], lastAxis = sorted[sorted.length - 1];
+  const outer = shape.slice(0, first).reduce((p, v) => p * v, 1);
+  const red = shape.slice(first, lastAxis + 1).reduce((p, v) => p * v, 1);
+  const inner = shape.slice(lastAxis + 1).reduce((p, v) => p * v, 1);
+  const out = new Float32Array(outer * inner);
+  if (inner === 1) {
+    for (let o = 0; o < outer; o++) {
+      let s = 0;
+      for (let r = 0, base = o * red; r < red; r++) s += x[base + r];
+      out[o] = s;
+    }
+    return { out, outer, inner };
+  }
+  for (let o = 0; o < outer; o++) {
+    const dst = o * inner;
+    for (let r = 0; r < red; r++) {
+      const src = (o * red + r) * inner;
+      for (let j = 0; j < inner; j++) out[dst + j] += x[src + j];
+    }
+  }
+  return { out, outer, inner };
+}
+
+/** Row gather along axis 0 (embedding lookups): copies whole rows instead of element by element. */
+export function gatherRows(x: Float32Array, rowSize: number, rows: number, ids: ArrayLike<number>): Float32Array | null {
+  const out = new Float32Array(ids.length * rowSize);
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    if (id < 0 || id >= rows) return null; // the stock kernel reports the bad index
+    out.set(x.subarray(id * rowSize, (id + 1) * rowSize), i * rowSize);
+  }
+  return out;
+}
