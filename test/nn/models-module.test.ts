@@ -194,9 +194,11 @@ describe('backend choice', () => {
     expect(backendRuntime()).toEqual({ tfjs: tf.version.tfjs, tfBackend: 'wasm' });
     process.env.RETORT_TF_BACKEND = 'cpu';
     expect(backendRuntime().tfBackend).toBe('cpu');
+    process.env.RETORT_TF_BACKEND = 'blas';
+    expect(plannedBackend()).toBe('blas');
     process.env.RETORT_TF_BACKEND = 'webgpu';
     expect(() => plannedBackend()).toThrow(BackendError);
-    expect(() => plannedBackend()).toThrow('RETORT_TF_BACKEND=webgpu is not a backend; use one of wasm, cpu, tensorflow, tensorflow-gpu');
+    expect(() => plannedBackend()).toThrow('RETORT_TF_BACKEND=webgpu is not a backend; use one of wasm, cpu, blas, tensorflow, tensorflow-gpu');
   });
 
   it('the models give the same outputs on cpu as on wasm', async () => {

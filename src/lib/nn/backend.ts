@@ -2,15 +2,18 @@
 //
 // Order: RETORT_TF_BACKEND when set; else tfjs-node-gpu, then tfjs-node when the user installed
 // them (optional packages, imported dynamically); else wasm, its .wasm files read from
-// node_modules so nothing is fetched; else the pure-JS cpu backend.
+// node_modules so nothing is fetched; else the pure-JS cpu backend. `blas` (tfjs's cpu backend with
+// OpenBLAS matrix products, from the optional addon built at install time) is used only when forced:
+// its elementwise kernels are still JavaScript, so it trains slower than wasm today.
 
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { NodeFailure } from '../../plugin/api.js';
+import { BLAS_BACKEND, registerBlasBackend } from './kernels/blas-backend.js';
 import { registerWasmSegmentSum } from './kernels/wasm-segment-sum.js';
 
-export type BackendName = 'wasm' | 'cpu' | 'tensorflow' | 'tensorflow-gpu';
+export type BackendName = 'wasm' | 'cpu' | 'blas' | 'tensorflow' | 'tensorflow-gpu';
 
 export interface BackendInfo {
   /** The backend tfjs reports after initialisation (`wasm`, `cpu`, `tensorflow`). */
@@ -32,7 +35,7 @@ export class BackendError extends NodeFailure {
   }
 }
 
-const KNOWN: BackendName[] = ['wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'];
+const KNOWN: BackendName[] = ['wasm', 'cpu', 'blas', 'tensorflow', 'tensorflow-gpu'];
 const NATIVE_PACKAGE: Record<'tensorflow' | 'tensorflow-gpu', string> = {
   'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
   tensorflow: '@tensorflow/tfjs-node',
@@ -93,6 +96,12 @@ async function activateNative(which: 'tensorflow' | 'tensorflow-gpu'): Promise<v
 
 async function activate(name: BackendName): Promise<void> {
   if (name === 'wasm') return activateWasm();
+  if (name === 'blas') {
+    const registered = registerBlasBackend();
+    if (!registered.ok) throw new BackendError(`RETORT_TF_BACKEND=blas: ${registered.reason}`);
+    if (!(await tf.setBackend(BLAS_BACKEND))) throw new BackendError('the blas backend failed to start');
+    return;
+  }
   if (name === 'cpu') {
     if (!(await tf.setBackend('cpu'))) throw new BackendError('the cpu backend failed to start');
     return;
