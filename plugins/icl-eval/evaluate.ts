@@ -5,8 +5,8 @@
 import type { TaskMeta, TaskRow } from '../../src/lib/data/task.js';
 import type { LanguageModel } from '../../src/lib/ml/lm/types.js';
 import { buildPrompt } from '../../src/lib/ml/lm/prompt.js';
-import { aggregateMetric, defaultPositiveLabel, scoreExample } from '../../src/lib/ml/metrics.js';
-import { answerOptions, answerText, renderDemonstration, renderQuery, taskSpecFor } from '../../src/lib/tasks/registry.js';
+import { aggregateMetric, defaultPositiveLabel, scoreExample, type MetricOptions } from '../../src/lib/ml/metrics.js';
+import { answerOptions, answerReferences, renderDemonstration, renderQuery, taskSpecFor, type TaskSpec } from '../../src/lib/tasks/registry.js';
 import type { DemoSelector } from './demos.js';
 
 export interface PredictionLine {
@@ -41,8 +41,24 @@ export interface EvaluateOptions {
   signal?: AbortSignal;
 }
 
+/** LLM-R's parse_decoded_text_by_task: the first line of the stripped output. */
+export function cutAnswer(decoded: string): string {
+  return decoded.trim().split('\n')[0];
+}
+
+/** The metric options that make a task's scoring LLM-R's. */
+export function metricOptions(spec: TaskSpec): MetricOptions {
+  return {
+    positive: defaultPositiveLabel(spec.labels),
+    normalization: spec.scoring.normalization,
+    rouge: spec.scoring.rouge,
+    references: spec.scoring.references === 'mean' ? 'mean' : 'max',
+  };
+}
+
 export async function evaluateTask(lm: LanguageModel, meta: TaskMeta, test: readonly TaskRow[], select: DemoSelector, opts: EvaluateOptions): Promise<TaskResult> {
   const spec = taskSpecFor(meta);
+  const mopts = metricOptions(spec);
   const prompts = test.map((row) => {
     const demos = select(row);
     return { row, demos: demos.map((d) => d.id), prompt: buildPrompt(demos.map((d) => renderDemonstration(spec, d)), renderQuery(spec, row)) };
@@ -53,8 +69,9 @@ export async function evaluateTask(lm: LanguageModel, meta: TaskMeta, test: read
     const chunk = prompts.slice(start, start + opts.parallel);
     let outs: { prediction: string; scores?: number[] }[];
     if (spec.type === 'generation') {
-      const texts = await lm.generate(chunk.map((c) => ({ prompt: c.prompt, maxTokens: opts.maxNewTokens, stop: ['\n'] })));
-      outs = texts.map((t) => ({ prediction: t.trim() }));
+      // As LLM-R: the newline that ends an answer may not be the first token (begin_suppress_tokens).
+      const texts = await lm.generate(chunk.map((c) => ({ prompt: c.prompt, maxTokens: opts.maxNewTokens, stop: ['\n'], suppressLeadingStop: true })));
+      outs = texts.map((t) => ({ prediction: cutAnswer(t) }));
     } else if (spec.type === 'multiple_choice') {
       outs = await Promise.all(chunk.map(async (c) => {
         const options = answerOptions(spec, c.row);
@@ -68,13 +85,13 @@ export async function evaluateTask(lm: LanguageModel, meta: TaskMeta, test: read
       }));
     }
     chunk.forEach((c, i) => {
-      const references = spec.type === 'generation' ? c.row.references ?? [c.row.output] : [answerText(spec, c.row)];
+      const references = answerReferences(spec, c.row);
       predictions.push({
         task: meta.name,
         id: c.row.id,
         prediction: outs[i].prediction,
         references,
-        score: scoreExample(spec.metric, outs[i].prediction, references),
+        score: scoreExample(spec.metric, outs[i].prediction, references, mopts),
         demos: c.demos,
         ...(outs[i].scores ? { scores: outs[i].scores } : {}),
         ...(opts.savePrompts ? { prompt: c.prompt } : {}),
@@ -86,7 +103,7 @@ export async function evaluateTask(lm: LanguageModel, meta: TaskMeta, test: read
     spec.metric,
     predictions.map((p) => p.prediction),
     predictions.map((p) => p.references),
-    { positive: defaultPositiveLabel(spec.labels) },
+    mopts,
   );
-  return { task: meta.name, category: meta.category, metric: spec.metric, score: 100 * score, predictions };
+  return { task: meta.name, category: spec.category, metric: spec.metric, score: 100 * score, predictions };
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import bm25Plugin, { type CandidateLine } from '../../plugins/bm25/index.js';
 import iclPlugin, { categoryScores } from '../../plugins/icl-eval/index.js';
 import { sampleIndices } from '../../plugins/icl-eval/demos.js';
-import type { PredictionLine } from '../../plugins/icl-eval/evaluate.js';
+import { cutAnswer, type PredictionLine } from '../../plugins/icl-eval/evaluate.js';
 import ngramPlugin from '../../plugins/ngram-lm/index.js';
 import { TASK_CATEGORIES } from '../../src/lib/data/task.js';
 import { NgramLM } from '../../src/lib/ml/lm/ngram.js';
@@ -156,5 +156,13 @@ describe('helpers', () => {
     expect(sampleIndices(1000, 8, 1, 'x')).toEqual(a);
     expect(sampleIndices(1000, 8, 2, 'x')).not.toEqual(a);
     expect(sampleIndices(3, 8, 1, 'x').sort()).toEqual([0, 1, 2]);
+  });
+});
+
+describe('answers as LLM-R parses them', () => {
+  it('keeps the first line of the stripped output', () => {
+    expect(cutAnswer('  Paris\nFrance')).toBe('Paris');
+    expect(cutAnswer('\n\nParis ')).toBe('Paris');
+    expect(cutAnswer('')).toBe('');
   });
 });

@@ -210,3 +210,16 @@ describe('n-gram language model', () => {
     expect(() => NgramLM.train(texts, { lambda: 1 })).toThrow(/λ/);
   });
 });
+
+describe('generation that yields an answer', () => {
+  // After "Answer:" a newline is by far the most likely token: every training text ends so.
+  const lm = NgramLM.train([...Array(20)].map(() => 'Answer:\n').concat(['Answer: paris\n']), { lambda: 0 });
+  it('a leading stop string cannot end generation with an empty answer', async () => {
+    const [plain] = await lm.generate([{ prompt: 'Answer:', maxTokens: 5, stop: ['\n'] }]);
+    expect(plain).toBe('');
+    const [kept] = await lm.generate([{ prompt: 'Answer:', maxTokens: 5, stop: ['\n'], suppressLeadingStop: true }]);
+    expect(kept).toBe(' paris');
+    // Only the first token is constrained: the answer still ends at the next newline.
+    expect(lm.complete('Answer:', 5, ['\n'], 0, true).finishReason).toBe('stop');
+  });
+});

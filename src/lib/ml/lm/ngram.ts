@@ -158,7 +158,7 @@ export class NgramLM implements LanguageModel {
   }
 
   async generate(reqs: GenerateRequest[]): Promise<string[]> {
-    return reqs.map((r) => this.complete(r.prompt, r.maxTokens, r.stop ?? [], 0).text);
+    return reqs.map((r) => this.complete(r.prompt, r.maxTokens, r.stop ?? [], 0, r.suppressLeadingStop ?? false).text);
   }
 
   chooseOption(context: string, options: string[]): Promise<OptionChoice> {
@@ -190,9 +190,10 @@ export class NgramLM implements LanguageModel {
 
   /**
    * Greedy continuation of `prompt` (never <unk>, but unknown words read in the prompt may be copied): at most maxTokens tokens, cut before the first
-   * stop string. Offsets are relative to the returned text.
+   * stop string. Offsets are relative to the returned text. With `suppressLeadingStop` the first
+   * token is the best one that does not begin a stop string (LLM-R's begin_suppress_tokens).
    */
-  complete(prompt: string, maxTokens: number, stop: readonly string[], top = 0): Completion {
+  complete(prompt: string, maxTokens: number, stop: readonly string[], top = 0, suppressLeadingStop = false): Completion {
     const sc = this.scorer;
     const enc = this.model.encode(prompt);
     sc.reset();
@@ -205,7 +206,12 @@ export class NgramLM implements LanguageModel {
     const stops = stop.filter((s) => s.length > 0);
     let cut = -1;
     for (let step = 0; step < maxTokens && cut < 0; step++) {
-      const best = sc.top(Math.max(1, top), true);
+      const suppress = suppressLeadingStop && step === 0 && stops.length > 0;
+      const best = sc.top(Math.max(1, top, suppress ? SUPPRESS_POOL : 1), true);
+      if (suppress) {
+        const allowed = best.filter((b) => !beginsStop(sc.eventText(b.event), stops));
+        best.splice(0, best.length, ...allowed.slice(0, Math.max(1, top)));
+      }
       if (best.length === 0) break;
       if (top > 0) tops.push(best.map((b) => ({ token: sc.eventText(b.event), logProb: b.logProb })));
       const e = best[0].event;
@@ -234,6 +240,15 @@ export class NgramLM implements LanguageModel {
   private topTokens(sc: NgramScorer, k: number): TokenTop[] {
     return sc.top(k, false).map((b) => ({ token: sc.eventText(b.event), logProb: b.logProb }));
   }
+}
+
+/** Candidates looked at for a first token that does not begin a stop string. */
+const SUPPRESS_POOL = 16;
+
+/** Whether a token starts a stop string (or is the start of one). */
+function beginsStop(token: string, stops: readonly string[]): boolean {
+  const t = token.replace(/^[ \t]+/, '');
+  return stops.some((s) => t.startsWith(s) || (t.length > 0 && s.startsWith(t)));
 }
 
 /** Earliest position of a stop string that may involve text from `from` on, or -1. */
