@@ -87,11 +87,11 @@ describe('n-gram language model', () => {
     const file = join(tmp, 'model.ngram');
     await lm.save(file);
     const back = await NgramLM.load(file);
-    expect(back.mix).toEqual({ lambda: 0.25, mu: 0.4 });
+    expect(back.mix).toEqual({ lambda: 0.25, mu: 0.4, kappa: 0.5, tau: 10 });
     const probe = 'Question: what does Bob do?\nBob likes an apple.';
     expect(back.analyze(probe).logProbs).toEqual(lm.analyze(probe).logProbs);
     const overridden = await NgramLM.load(file, { lambda: 0 });
-    expect(overridden.mix).toEqual({ lambda: 0, mu: 0.4 });
+    expect(overridden.mix).toEqual({ lambda: 0, mu: 0.4, kappa: 0.5, tau: 10 });
   });
 
   it('rejects files that are not models, with the file name', async () => {
@@ -115,8 +115,8 @@ describe('n-gram language model', () => {
     ]);
     expect(withGold.sumLogProb).toBeGreaterThan(zero.sumLogProb + 1);
     expect(withGold.sumLogProb).toBeGreaterThan(withOther.sumLogProb + 1);
-    // Without the cache the demonstration hardly matters: the effect comes from in-context mixing.
-    const noCache = NgramLM.train(texts, { order: 4, lambda: 0 });
+    // Without the cache and the demonstration prior the demonstration hardly matters: the effect comes from in-context mixing.
+    const noCache = NgramLM.train(texts, { order: 4, lambda: 0, kappa: 0 });
     const [z0, g0] = await noCache.scoreContinuations([
       { context: query, continuation: gold },
       { context: demo + query, continuation: gold },

@@ -26,6 +26,10 @@ export interface MixWeights {
   lambda: number;
   /** Weight μ of the bigram part inside the cache. */
   mu: number;
+  /** Weight κ of the demonstration prior on answer lines (see demo-prior.ts); 0 turns it off. */
+  kappa?: number;
+  /** Sharpness τ of the demonstration weights. */
+  tau?: number;
 }
 
 export interface EncodedText extends TokenSpans {
@@ -134,6 +138,9 @@ export class NgramScorer {
   /** Out-of-vocabulary words read in this stream, by first appearance (cache on only). */
   private readonly unknownIds = new Map<string, number>();
   private readonly unknownWords: string[] = [];
+  /** The demonstration prior of the current answer line (event → probability), or null. */
+  private prior: ReadonlyMap<number, number> | null = null;
+  private readonly kappa: number;
 
   constructor(
     readonly model: NgramModel,
@@ -151,6 +158,8 @@ export class NgramScorer {
     this.tables = model.est.tables;
     this.lambda = mix.lambda;
     this.mu = mix.mu;
+    this.kappa = mix.kappa ?? 0;
+    if (!(this.kappa >= 0 && this.kappa < 1)) throw new RangeError(`demonstration prior weight κ must be in [0, 1), got ${this.kappa}`);
     this.reset();
   }
 
@@ -162,6 +171,24 @@ export class NgramScorer {
     this.cache.reset();
     this.unknownIds.clear();
     this.unknownWords.length = 0;
+    this.prior = null;
+  }
+
+  /**
+   * Sets the demonstration prior for the tokens that follow (until the next call); null turns
+   * it off. P = (1 − κ) · P_ngram+cache + κ · P_demo, so the events still sum to one.
+   */
+  setPrior(prior: ReadonlyMap<number, number> | null): void {
+    this.prior = this.kappa > 0 && prior !== null && prior.size > 0 ? prior : null;
+  }
+
+  get currentPrior(): ReadonlyMap<number, number> | null {
+    return this.prior;
+  }
+
+  private withPrior(event: number, p: number): number {
+    const prior = this.prior;
+    return prior === null ? p : (1 - this.kappa) * p + this.kappa * (prior.get(event) ?? 0);
   }
 
   mark(): ScorerMark {
@@ -241,7 +268,7 @@ export class NgramScorer {
   /** P(event | everything read so far), without consuming it. */
   prob(event: number): number {
     if (event === BOS_ID) return 0;
-    return this.mixed(event, this.kneserNey(event >= this.vocabSize ? UNK_ID : event, null));
+    return this.withPrior(event, this.mixed(event, this.kneserNey(event >= this.vocabSize ? UNK_ID : event, null)));
   }
 
   /** Consumes a token (word id and its text) without scoring it. */
@@ -256,7 +283,7 @@ export class NgramScorer {
     const pKN = this.kneserNey(id, this.nxt);
     if (this.lambda === 0) {
       this.swap();
-      return Math.log(pKN);
+      return Math.log(this.withPrior(id, pKN));
     }
     const event = this.eventOf(id, token);
     const cache = this.cache;
@@ -266,7 +293,7 @@ export class NgramScorer {
     const pn = event >= this.vocabSize || event === UNK_ID ? pKN / (this.unknownWords.length + 1) : pKN;
     const pc = cache.probThenAdd(this.cur[0], this.cacheIdentity(event, token), this.mu);
     this.swap();
-    return Math.log(empty ? pKN : (1 - this.lambda) * pn + this.lambda * pc);
+    return Math.log(this.withPrior(event, empty ? pKN : (1 - this.lambda) * pn + this.lambda * pc));
   }
 
   /** Consumes an event chosen by top() (its text is known to the scorer). */
@@ -311,6 +338,7 @@ export class NgramScorer {
       for (const w of this.cache.touched) if (this.cache.uni[w] > 0) consider(w);
       for (let i = 0; i < this.unknownWords.length; i++) consider(this.vocabSize + i);
     }
+    if (this.prior !== null) for (const w of this.prior.keys()) consider(w);
     for (const w of this.model.topUnigrams(k + 2)) consider(w);
     best.sort((a, b) => b.logProb - a.logProb || a.event - b.event);
     return best.slice(0, k);
