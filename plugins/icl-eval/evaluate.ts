@@ -39,6 +39,24 @@ export interface EvaluateOptions {
   savePrompts: boolean;
   onRows?: (n: number) => void;
   signal?: AbortSignal;
+  /**
+   * Contextual calibration (Zhao et al., 2021), not in LLM-R: subtract each candidate's score
+   * after a content-free input (every field "N/A", same demonstrations) before the argmax.
+   */
+  calibrate?: boolean;
+}
+
+/** The content-free input of contextual calibration: every field of the row set to "N/A". */
+export function contentFreeRow(row: TaskRow): TaskRow {
+  return { ...row, fields: Object.fromEntries(Object.keys(row.fields).map((f) => [f, CONTENT_FREE])) };
+}
+
+const CONTENT_FREE = 'N/A';
+
+function argmax(xs: number[]): number {
+  let best = 0;
+  for (let i = 1; i < xs.length; i++) if (xs[i] > xs[best]) best = i;
+  return best;
 }
 
 /** LLM-R's parse_decoded_text_by_task: the first line of the stripped output. */
@@ -61,7 +79,13 @@ export async function evaluateTask(lm: LanguageModel, meta: TaskMeta, test: read
   const mopts = metricOptions(spec);
   const prompts = test.map((row) => {
     const demos = select(row);
-    return { row, demos: demos.map((d) => d.id), prompt: buildPrompt(demos.map((d) => renderDemonstration(spec, d)), renderQuery(spec, row)) };
+    const shown = demos.map((d) => renderDemonstration(spec, d));
+    return {
+      row,
+      demos: demos.map((d) => d.id),
+      prompt: buildPrompt(shown, renderQuery(spec, row)),
+      contentFree: opts.calibrate ? buildPrompt(shown, renderQuery(spec, contentFreeRow(row))) : '',
+    };
   });
   const predictions: PredictionLine[] = [];
   for (let start = 0; start < prompts.length; start += opts.parallel) {
@@ -76,12 +100,18 @@ export async function evaluateTask(lm: LanguageModel, meta: TaskMeta, test: read
       outs = await Promise.all(chunk.map(async (c) => {
         const options = answerOptions(spec, c.row);
         const choice = await lm.chooseOption(c.prompt, options);
-        return { prediction: options[choice.index], scores: choice.scores };
+        if (!opts.calibrate) return { prediction: options[choice.index], scores: choice.scores };
+        const base = await lm.chooseOption(c.contentFree, options);
+        const scores = choice.scores.map((v, i) => v - base.scores[i]);
+        return { prediction: options[argmax(scores)], scores };
       }));
     } else {
       outs = await Promise.all(chunk.map(async (c) => {
         const choice = await lm.classify(c.prompt, spec.labels);
-        return { prediction: choice.label, scores: choice.scores };
+        if (!opts.calibrate) return { prediction: choice.label, scores: choice.scores };
+        const base = await lm.classify(c.contentFree, spec.labels);
+        const scores = choice.scores.map((v, i) => v - base.scores[i]);
+        return { prediction: spec.labels[argmax(scores)], scores };
       }));
     }
     chunk.forEach((c, i) => {
