@@ -223,3 +223,13 @@ describe('generation that yields an answer', () => {
     expect(lm.complete('Answer:', 5, ['\n'], 0, true).finishReason).toBe('stop');
   });
 });
+
+describe('greedy loops', () => {
+  it('a repeated trigram of generated tokens ends the text before the repetition', () => {
+    const lm = NgramLM.train([...Array(10)].map(() => 'go for the for the for the for the win'), { lambda: 0, kappa: 0 });
+    const out = lm.complete('go', 30, ['\n']);
+    expect(out.text.trim()).toBe('for the');
+    expect(out.finishReason).toBe('stop');
+    expect(out.tokens).toEqual(['for', 'the']);
+  });
+});

@@ -238,6 +238,7 @@ export class NgramLM implements LanguageModel {
    * Greedy continuation of `prompt` (never <unk>, but unknown words read in the prompt may be copied): at most maxTokens tokens, cut before the first
    * stop string. Offsets are relative to the returned text. With `suppressLeadingStop` the first
    * token is the best one that does not begin a stop string (LLM-R's begin_suppress_tokens).
+   * A trigram of generated tokens that repeats ends the text before the repetition.
    */
   complete(prompt: string, maxTokens: number, stop: readonly string[], top = 0, suppressLeadingStop = false): Completion {
     const sc = this.scorer;
@@ -255,6 +256,10 @@ export class NgramLM implements LanguageModel {
     const tops: TokenTop[][] = [];
     const stops = stop.filter((s) => s.length > 0);
     let cut = -1;
+    // Greedy n-gram decoding falls into loops ("for the for the …"); the first repeated trigram
+    // of generated tokens ends the text before the repetition, which also keeps decoding short.
+    const events: number[] = [];
+    const trigrams = new Set<string>();
     for (let step = 0; step < maxTokens && cut < 0; step++) {
       const suppress = suppressLeadingStop && step === 0 && stops.length > 0;
       const best = sc.top(Math.max(1, top, suppress ? SUPPRESS_POOL : 1), true);
@@ -272,6 +277,13 @@ export class NgramLM implements LanguageModel {
       logProbs.push(best[0].logProb);
       sc.pushEvent(e);
       cut = firstStop(detok.text, stops, before);
+      events.push(e);
+      if (cut < 0 && events.length >= 3) {
+        const n = events.length;
+        const key = `${events[n - 3]} ${events[n - 2]} ${events[n - 1]}`;
+        if (trigrams.has(key)) cut = offsets[n - 3];
+        trigrams.add(key);
+      }
       if (tok === '\n' && cut < 0) sc.setPrior(this.priorFor(prompt + detok.text));
     }
     if (cut < 0) return { text: detok.text, tokens, offsets, logProbs, ...(top > 0 ? { top: tops } : {}), finishReason: 'length' };
