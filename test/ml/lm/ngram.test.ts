@@ -159,6 +159,30 @@ describe('n-gram language model', () => {
     expect(sc.top(40, false).map((t) => sc.eventText(t.event))).toContain('zebra'); // an unknown word read in the prompt
   });
 
+  it('finds the top tokens exactly without scoring every successor of a common word', () => {
+    // "the" is followed by 2,000 different words, a few of them often.
+    const many = [...Array(2000)].map((_, i) => `we saw the w${i} today`);
+    const often = [...Array(50)].map((_, i) => `we saw the ${['cat', 'dog', 'sun'][i % 3]} today`);
+    const lm = NgramLM.train([...many, ...often, ...texts], { order: 4, lambda: 0.3 });
+    const the = lm.model.vocab.id('the');
+    expect(lm.model.successors(the).length).toBeGreaterThan(2000);
+    const prompts = ['we saw the', 'Question: what does the zebra do?\nthe', 'the w7 today we saw the', 'saw the cat the'];
+    for (const [prior, k] of [[null, 1], [null, 3], [new Map([[lm.model.vocab.id('w5'), 0.7], [lm.model.vocab.id('dog'), 0.3]]), 2]] as const) {
+      for (const prompt of prompts) {
+        const sc = lm.model.newScorer(lm.mix);
+        const enc = lm.model.encode(prompt);
+        enc.ids.forEach((id, i) => sc.push(id, enc.tokens[i]));
+        sc.setPrior(prior);
+        const brute: { event: number; lp: number }[] = [];
+        for (let e = 0; e < sc.eventCount; e++) if (e !== BOS_ID) brute.push({ event: e, lp: Math.log(sc.prob(e)) });
+        brute.sort((a, b) => b.lp - a.lp || a.event - b.event);
+        const before = sc.evaluations;
+        expect(sc.top(k, false)).toEqual(brute.slice(0, k).map((b) => ({ event: b.event, logProb: b.lp })));
+        expect(sc.evaluations - before).toBeLessThan(500);
+      }
+    }
+  });
+
   it('generates greedily and stops at a stop string', async () => {
     const lm = NgramLM.train(['the answer is forty two .\nend', 'the answer is forty two .\nend'], { order: 3, lambda: 0 });
     const [a, b, c] = await lm.generate([
