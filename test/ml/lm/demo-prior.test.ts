@@ -50,18 +50,6 @@ describe('an n-gram LM whose label choice depends on the input', () => {
     expect(whole.logProbs.slice(-2)).toEqual(scored.tokenLogProbs.map((x) => expect.closeTo(x, 12)));
   });
 
-  it('weighs in as much as the closest demonstration resembles the test input', async () => {
-    const on = NgramLM.train(train, { kappa: 0.5 });
-    const off = NgramLM.train(train, { kappa: 0 });
-    const first = async (lm: NgramLM, context: string) => (await lm.scoreContinuations([{ context, continuation: 'Yes\n' }]))[0].tokenLogProbs[0];
-    // No word in common: the demonstrations' answers say nothing about this input.
-    const unlike = 'great fun\nYes\n\nawful dull\nNo\n\nfine film\n';
-    expect(await first(on, unlike)).toBeCloseTo(await first(off, unlike), 12);
-    // The same input: the full κ, P = (1 − κ) · P_off + κ · P_demo with P_demo(yes) = 1.
-    const same = 'fine film\nYes\n\nfine film\n';
-    expect(Math.exp(await first(on, same))).toBeCloseTo(0.5 * Math.exp(await first(off, same)) + 0.5, 12);
-  });
-
   it('leaves zero-shot alone', async () => {
     const on = NgramLM.train(train, { kappa: 0.5 });
     const off = NgramLM.train(train, { kappa: 0 });

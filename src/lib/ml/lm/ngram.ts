@@ -8,7 +8,7 @@ import { estimateKneserNey } from './ngram/estimate.js';
 import { loadNgram, saveNgram, serializeNgram } from './ngram/file.js';
 import { NgramModel, type MixWeights, type NgramScorer } from './ngram/model.js';
 import { chooseByMeanLogProb, classifyConstrained } from './decide.js';
-import { answerDistribution, inputSimilarities, softmaxWeights, splitPrompt } from './ngram/demo-prior.js';
+import { answerDistribution, demonstrationWeights, splitPrompt } from './ngram/demo-prior.js';
 import { summarizeTokens, type ContinuationScore, type GenerateRequest, type LabelChoice, type LanguageModel, type OptionChoice, type ScoreRequest } from './types.js';
 
 export { NgramModel, type MixWeights } from './ngram/model.js';
@@ -108,7 +108,7 @@ export class NgramLM implements LanguageModel {
    * The demonstration prior of the line that starts after `before` (events of the scorer, which
    * must have read `before`), or null when that line is not an answer after demonstrations.
    */
-  private priorFor(before: string): DemoPrior | null {
+  private priorFor(before: string): Map<number, number> | null {
     if (this.mix.kappa === 0) return null;
     const split = splitPrompt(before);
     if (split === null) return null;
@@ -119,14 +119,13 @@ export class NgramLM implements LanguageModel {
       return -Math.log(p1[id] > 0 ? p1[id] : p1[0]);
     };
     const words = (text: string): string[] => this.model.encode(text).tokens.filter((t) => t !== '\n');
-    const sims = inputSimilarities(words(split.input), split.demonstrations.map((d) => words(d.input)), weightOf);
-    const weights = softmaxWeights(sims, this.mix.tau);
+    const weights = demonstrationWeights(words(split.input), split.demonstrations.map((d) => words(d.input)), weightOf, this.mix.tau);
     const sc = this.scorer;
     const answers = split.demonstrations.map((d) => {
       const enc = this.model.encode(d.answer);
       return [...enc.ids].map((id, i) => sc.eventOf(id, enc.tokens[i]));
     });
-    return { p: answerDistribution(answers, weights), strength: Math.max(...sims) };
+    return answerDistribution(answers, weights);
   }
 
   /** Loads a model file; mixing weights default to the ones saved with it. */
@@ -172,7 +171,7 @@ export class NgramLM implements LanguageModel {
       const tailContext = context.slice(tailStart);
       // The line the continuation starts on began in the context; its prior reads the text before it.
       const lineStart = context.lastIndexOf('\n') + 1;
-      let contextPrior: DemoPrior | null | undefined;
+      let contextPrior: Map<number, number> | null | undefined;
       for (const r of indices) {
         const tailText = tailContext + reqs[r].continuation;
         const tail = this.model.encode(tailText);
@@ -188,12 +187,12 @@ export class NgramLM implements LanguageModel {
             scoring = true;
             // The demo words are read by now (they precede the test input), so their events exist.
             if (contextPrior === undefined) contextPrior = this.priorFor(context.slice(0, lineStart));
-            setPrior(sc, contextPrior);
+            sc.setPrior(contextPrior);
           }
           lps.push(sc.scorePush(tail.ids[j], tail.tokens[j]));
           texts.push(tailText.slice(tail.starts[j], tail.ends[j]));
           // A continuation running onto a new line: that line has its own prior.
-          if (tail.tokens[j] === '\n' && j + 1 < tail.ids.length) setPrior(sc, this.priorFor(context.slice(0, tailStart) + tailText.slice(0, tail.ends[j])));
+          if (tail.tokens[j] === '\n' && j + 1 < tail.ids.length) sc.setPrior(this.priorFor(context.slice(0, tailStart) + tailText.slice(0, tail.ends[j])));
         }
         out[r] = summarizeTokens(lps, texts);
         sc.restore(mark);
@@ -227,7 +226,7 @@ export class NgramLM implements LanguageModel {
     const tops: TokenTop[][] = [];
     for (let i = 0; i < enc.ids.length; i++) {
       // Each line after a newline has the prior scoreContinuations would give it.
-      if (i > 0 && enc.tokens[i - 1] === '\n') setPrior(sc, this.priorFor(text.slice(0, enc.ends[i - 1])));
+      if (i > 0 && enc.tokens[i - 1] === '\n') sc.setPrior(this.priorFor(text.slice(0, enc.ends[i - 1])));
       if (top > 0) tops.push(this.topTokens(sc, top));
       logProbs.push(sc.scorePush(enc.ids[i], enc.tokens[i]));
     }
@@ -246,7 +245,7 @@ export class NgramLM implements LanguageModel {
     const enc = this.model.encode(prompt);
     sc.reset();
     for (let i = 0; i < enc.ids.length; i++) sc.push(enc.ids[i], enc.tokens[i]);
-    setPrior(sc, this.priorFor(prompt.slice(0, prompt.lastIndexOf('\n') + 1)));
+    sc.setPrior(this.priorFor(prompt.slice(0, prompt.lastIndexOf('\n') + 1)));
     // A lower-casing model writes a word as the prompt last wrote it ("Blue Spice", not "blue spice").
     const surface = new Map<string, string>();
     if (this.model.info.lowercase) enc.tokens.forEach((t, i) => surface.set(t, prompt.slice(enc.starts[i], enc.ends[i])));
@@ -285,7 +284,7 @@ export class NgramLM implements LanguageModel {
         if (trigrams.has(key)) cut = offsets[n - 3];
         trigrams.add(key);
       }
-      if (tok === '\n' && cut < 0) setPrior(sc, this.priorFor(prompt + detok.text));
+      if (tok === '\n' && cut < 0) sc.setPrior(this.priorFor(prompt + detok.text));
     }
     if (cut < 0) return { text: detok.text, tokens, offsets, logProbs, ...(top > 0 ? { top: tops } : {}), finishReason: 'length' };
     // Keep the tokens that start before the stop string.
@@ -304,16 +303,6 @@ export class NgramLM implements LanguageModel {
   private topTokens(sc: NgramScorer, k: number): TokenTop[] {
     return sc.top(k, false).map((b) => ({ token: sc.eventText(b.event), logProb: b.logProb }));
   }
-}
-
-/** The demonstration prior of an answer line and its strength (κ is scaled by it). */
-interface DemoPrior {
-  p: Map<number, number>;
-  strength: number;
-}
-
-function setPrior(sc: NgramScorer, prior: DemoPrior | null): void {
-  sc.setPrior(prior === null ? null : prior.p, prior === null ? 1 : prior.strength);
 }
 
 /** Candidates looked at for a first token that does not begin a stop string. */

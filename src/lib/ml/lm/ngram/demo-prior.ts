@@ -7,11 +7,6 @@
 //   sim(d)   = Σ_{u ∈ Q ∩ D_d} w(u)² / (‖Q‖ · ‖D_d‖)        w(u) = −log P_unigram(u), word sets Q, D_d
 //   a(d)     = softmax_d(τ · sim(d))
 //   P_demo(w) = Σ_d a(d) · c_d(w) / |answer_d|              over the words of demonstration d's answer
-//   κ_eff     = κ · max_d sim(d)
-//
-// The prior weighs in only as much as the closest demonstration resembles the test input: the
-// softmax always picks some demonstrations, but when none is like the test input (random
-// demonstrations) their answers say little about its answer.
 //
 // It reads only the prompt: the layout "x1\ny1\n\nx2\ny2\n\n…x\n" (demonstrations joined by a
 // blank line, an answer being the last line of its demonstration). It applies to the line that
@@ -42,19 +37,6 @@ export function splitPrompt(before: string): { demonstrations: PromptDemonstrati
 
 /** Softmax weights of the demonstrations by the similarity of their inputs to the test input. */
 export function demonstrationWeights<T>(input: readonly T[], demos: readonly (readonly T[])[], weightOf: (u: T) => number, tau: number): number[] {
-  return softmaxWeights(inputSimilarities(input, demos, weightOf), tau);
-}
-
-/** softmax(τ · sims). */
-export function softmaxWeights(sims: readonly number[], tau: number): number[] {
-  const top = Math.max(...sims);
-  const e = sims.map((s) => Math.exp(tau * (s - top)));
-  const z = e.reduce((a, b) => a + b, 0);
-  return e.map((x) => x / z);
-}
-
-/** sim(d) ∈ [0, 1] of every demonstration's input to the test input (weighted cosine of word sets). */
-export function inputSimilarities<T>(input: readonly T[], demos: readonly (readonly T[])[], weightOf: (u: T) => number): number[] {
   const norm = (ids: Set<T>): number => {
     let s = 0;
     for (const u of ids) s += weightOf(u) ** 2;
@@ -70,7 +52,10 @@ export function inputSimilarities<T>(input: readonly T[], demos: readonly (reado
     for (const u of ds) if (q.has(u)) dot += weightOf(u) ** 2;
     return dot / (qn * dn);
   });
-  return sims;
+  const top = Math.max(...sims);
+  const e = sims.map((s) => Math.exp(tau * (s - top)));
+  const z = e.reduce((a, b) => a + b, 0);
+  return e.map((x) => x / z);
 }
 
 /** P_demo over answer events: Σ_d a(d) · c_d(w) / |answer_d| (demonstrations with empty answers add nothing). */

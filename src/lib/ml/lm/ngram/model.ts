@@ -173,7 +173,6 @@ export class NgramScorer {
   /** The demonstration prior of the current answer line (event → probability), or null. */
   private prior: ReadonlyMap<number, number> | null = null;
   private readonly kappa: number;
-  private priorKappa = 0;
   /** Probabilities top() has computed so far (its cost, for tests and benchmarks). */
   evaluations = 0;
 
@@ -211,12 +210,10 @@ export class NgramScorer {
 
   /**
    * Sets the demonstration prior for the tokens that follow (until the next call); null turns
-   * it off. P = (1 − κ·s) · P_ngram+cache + κ·s · P_demo with strength s ∈ [0, 1], so the
-   * events still sum to one.
+   * it off. P = (1 − κ) · P_ngram+cache + κ · P_demo, so the events still sum to one.
    */
-  setPrior(prior: ReadonlyMap<number, number> | null, strength = 1): void {
+  setPrior(prior: ReadonlyMap<number, number> | null): void {
     this.prior = this.kappa > 0 && prior !== null && prior.size > 0 ? prior : null;
-    this.priorKappa = this.kappa * Math.min(1, Math.max(0, strength));
   }
 
   get currentPrior(): ReadonlyMap<number, number> | null {
@@ -225,7 +222,7 @@ export class NgramScorer {
 
   private withPrior(event: number, p: number): number {
     const prior = this.prior;
-    return prior === null ? p : (1 - this.priorKappa) * p + this.priorKappa * (prior.get(event) ?? 0);
+    return prior === null ? p : (1 - this.kappa) * p + this.kappa * (prior.get(event) ?? 0);
   }
 
   mark(): ScorerMark {
