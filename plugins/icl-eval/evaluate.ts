@@ -5,8 +5,8 @@
 import type { TaskMeta, TaskRow } from '../../src/lib/data/task.js';
 import type { LanguageModel } from '../../src/lib/ml/lm/types.js';
 import { buildPrompt } from '../../src/lib/ml/lm/prompt.js';
-import { aggregateMetric, defaultPositiveLabel, scoreExample } from '../../src/lib/ml/metrics.js';
-import { answerOptions, answerText, renderDemonstration, renderQuery, taskSpecFor } from '../../src/lib/tasks/registry.js';
+import { aggregateMetric, defaultPositiveLabel, scoreExample, type MetricOptions } from '../../src/lib/ml/metrics.js';
+import { answerOptions, answerReferences, renderDemonstration, renderQuery, taskSpecFor, type TaskSpec } from '../../src/lib/tasks/registry.js';
 import type { DemoSelector } from './demos.js';
 
 export interface PredictionLine {
@@ -39,13 +39,53 @@ export interface EvaluateOptions {
   savePrompts: boolean;
   onRows?: (n: number) => void;
   signal?: AbortSignal;
+  /**
+   * Contextual calibration (Zhao et al., 2021), not in LLM-R: subtract each candidate's score
+   * after a content-free input (every field "N/A", same demonstrations) before the argmax.
+   */
+  calibrate?: boolean;
+}
+
+/** The content-free input of contextual calibration: every field of the row set to "N/A". */
+export function contentFreeRow(row: TaskRow): TaskRow {
+  return { ...row, fields: Object.fromEntries(Object.keys(row.fields).map((f) => [f, CONTENT_FREE])) };
+}
+
+const CONTENT_FREE = 'N/A';
+
+function argmax(xs: number[]): number {
+  let best = 0;
+  for (let i = 1; i < xs.length; i++) if (xs[i] > xs[best]) best = i;
+  return best;
+}
+
+/** LLM-R's parse_decoded_text_by_task: the first line of the stripped output. */
+export function cutAnswer(decoded: string): string {
+  return decoded.trim().split('\n')[0];
+}
+
+/** The metric options that make a task's scoring LLM-R's. */
+export function metricOptions(spec: TaskSpec): MetricOptions {
+  return {
+    positive: defaultPositiveLabel(spec.labels),
+    normalization: spec.scoring.normalization,
+    rouge: spec.scoring.rouge,
+    references: spec.scoring.references === 'mean' ? 'mean' : 'max',
+  };
 }
 
 export async function evaluateTask(lm: LanguageModel, meta: TaskMeta, test: readonly TaskRow[], select: DemoSelector, opts: EvaluateOptions): Promise<TaskResult> {
   const spec = taskSpecFor(meta);
+  const mopts = metricOptions(spec);
   const prompts = test.map((row) => {
     const demos = select(row);
-    return { row, demos: demos.map((d) => d.id), prompt: buildPrompt(demos.map((d) => renderDemonstration(spec, d)), renderQuery(spec, row)) };
+    const shown = demos.map((d) => renderDemonstration(spec, d));
+    return {
+      row,
+      demos: demos.map((d) => d.id),
+      prompt: buildPrompt(shown, renderQuery(spec, row)),
+      contentFree: opts.calibrate ? buildPrompt(shown, renderQuery(spec, contentFreeRow(row))) : '',
+    };
   });
   const predictions: PredictionLine[] = [];
   for (let start = 0; start < prompts.length; start += opts.parallel) {
@@ -53,28 +93,35 @@ export async function evaluateTask(lm: LanguageModel, meta: TaskMeta, test: read
     const chunk = prompts.slice(start, start + opts.parallel);
     let outs: { prediction: string; scores?: number[] }[];
     if (spec.type === 'generation') {
-      const texts = await lm.generate(chunk.map((c) => ({ prompt: c.prompt, maxTokens: opts.maxNewTokens, stop: ['\n'] })));
-      outs = texts.map((t) => ({ prediction: t.trim() }));
+      // As LLM-R: the newline that ends an answer may not be the first token (begin_suppress_tokens).
+      const texts = await lm.generate(chunk.map((c) => ({ prompt: c.prompt, maxTokens: opts.maxNewTokens, stop: ['\n'], suppressLeadingStop: true })));
+      outs = texts.map((t) => ({ prediction: cutAnswer(t) }));
     } else if (spec.type === 'multiple_choice') {
       outs = await Promise.all(chunk.map(async (c) => {
         const options = answerOptions(spec, c.row);
         const choice = await lm.chooseOption(c.prompt, options);
-        return { prediction: options[choice.index], scores: choice.scores };
+        if (!opts.calibrate) return { prediction: options[choice.index], scores: choice.scores };
+        const base = await lm.chooseOption(c.contentFree, options);
+        const scores = choice.scores.map((v, i) => v - base.scores[i]);
+        return { prediction: options[argmax(scores)], scores };
       }));
     } else {
       outs = await Promise.all(chunk.map(async (c) => {
         const choice = await lm.classify(c.prompt, spec.labels);
-        return { prediction: choice.label, scores: choice.scores };
+        if (!opts.calibrate) return { prediction: choice.label, scores: choice.scores };
+        const base = await lm.classify(c.contentFree, spec.labels);
+        const scores = choice.scores.map((v, i) => v - base.scores[i]);
+        return { prediction: spec.labels[argmax(scores)], scores };
       }));
     }
     chunk.forEach((c, i) => {
-      const references = spec.type === 'generation' ? c.row.references ?? [c.row.output] : [answerText(spec, c.row)];
+      const references = answerReferences(spec, c.row);
       predictions.push({
         task: meta.name,
         id: c.row.id,
         prediction: outs[i].prediction,
         references,
-        score: scoreExample(spec.metric, outs[i].prediction, references),
+        score: scoreExample(spec.metric, outs[i].prediction, references, mopts),
         demos: c.demos,
         ...(outs[i].scores ? { scores: outs[i].scores } : {}),
         ...(opts.savePrompts ? { prompt: c.prompt } : {}),
@@ -86,7 +133,7 @@ export async function evaluateTask(lm: LanguageModel, meta: TaskMeta, test: read
     spec.metric,
     predictions.map((p) => p.prediction),
     predictions.map((p) => p.references),
-    { positive: defaultPositiveLabel(spec.labels) },
+    mopts,
   );
-  return { task: meta.name, category: meta.category, metric: spec.metric, score: 100 * score, predictions };
+  return { task: meta.name, category: spec.category, metric: spec.metric, score: 100 * score, predictions };
 }

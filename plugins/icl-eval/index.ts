@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { definePlugin, NodeFailure } from '../../src/plugin/api.js';
 import { listTaskFolders, loadTaskFolder, type LoadedTask } from '../../src/lib/data/task-folder.js';
 import { TASK_CATEGORIES } from '../../src/lib/data/task.js';
+import { readTaskIndex } from '../../src/lib/data/task-index.js';
 import { openLanguageModel } from '../../src/lib/ml/lm/load.js';
 import { demoSelector, readCandidates, type DemoMethod } from './demos.js';
 import { evaluateTask, type TaskResult } from './evaluate.js';
@@ -22,6 +23,16 @@ export interface IclEvalParams {
   maxNewTokens: number;
   parallel: number;
   savePrompts: boolean;
+  calibrate: boolean;
+}
+
+/** The LLM-R tasks a tasks directory lacks: from its index.json when the tasks stage wrote one. */
+async function missingTasks(dir: string): Promise<string[]> {
+  try {
+    return (await readTaskIndex(dir)).missing ?? [];
+  } catch {
+    return []; // a directory of task folders without an index
+  }
 }
 
 /** Mean per category, and the mean of the categories (LLM-R's "Avg" is over its 9 categories). */
@@ -41,7 +52,7 @@ export function categoryScores(results: readonly TaskResult[]): { categories: Re
 
 export default definePlugin<IclEvalParams>({
   id: 'icl-eval',
-  version: '1.0.0',
+  version: '1.1.0',
   description: 'In-context learning evaluation with zero-shot, random or BM25 demonstrations: task, category and average scores.',
   params: {
     type: 'object',
@@ -55,6 +66,7 @@ export default definePlugin<IclEvalParams>({
       maxNewTokens: { type: 'integer', minimum: 1, default: 64, description: 'Generation length limit (LLM-R: 64).' },
       parallel: { type: 'integer', minimum: 1, default: 16, description: 'Rows scored at once (a remote LM batches and overlaps them).' },
       savePrompts: { type: 'boolean', default: false, description: 'Store each full prompt in the predictions.' },
+      calibrate: { type: 'boolean', default: false, description: 'Contextual calibration of labels and options (scores minus their scores after a content-free "N/A" input); LLM-R does not calibrate.' },
     },
   },
   inputs: {
@@ -97,6 +109,7 @@ export default definePlugin<IclEvalParams>({
           maxNewTokens: p.maxNewTokens,
           parallel: p.parallel,
           savePrompts: p.savePrompts,
+          calibrate: p.calibrate,
           signal: ctx.signal,
           onRows: (n) => ctx.progress((done += n), total),
         });
@@ -108,11 +121,13 @@ export default definePlugin<IclEvalParams>({
         ctx.metric(`task/${name}`, result.score);
         ctx.log.info(`${name} (${result.metric}): ${result.score.toFixed(1)} on ${result.predictions.length} rows`);
       }
+      const missing = await missingTasks(ctx.inputs.tasks as string);
+      if (missing.length > 0) ctx.log.warn(`LLM-R tasks missing from the data (not in any average): ${missing.join(', ')}`);
       const { categories, average } = categoryScores(results);
       for (const [c, v] of Object.entries(categories)) ctx.metric(`category/${c}`, v);
       ctx.metric('average', average);
       await writeFile(join(out, 'scores.json'), JSON.stringify({
-        method: p.method, k: p.k, lm: lm.id, average, categories,
+        method: p.method, k: p.k, lm: lm.id, average, categories, missing,
         tasks: Object.fromEntries(results.map((r) => [r.task, { category: r.category, metric: r.metric, score: r.score, rows: r.predictions.length }])),
       }, null, 2) + '\n');
     } finally {

@@ -16,6 +16,8 @@ export interface NgramLmParams {
   discount?: number;
   lambda: number;
   mu: number;
+  kappa: number;
+  tau: number;
   maxRowsPerTask?: number;
 }
 
@@ -23,7 +25,7 @@ export const MODEL_FILE = 'model.ngram';
 
 export default definePlugin<NgramLmParams>({
   id: 'ngram-lm',
-  version: '1.0.0',
+  version: '1.1.0',
   description: 'Interpolated Kneser–Ney n-gram language model with an in-context cache, trained on the tasks\' train pools.',
   params: {
     type: 'object',
@@ -36,6 +38,8 @@ export default definePlugin<NgramLmParams>({
       discount: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'A fixed discount for all orders (plain interpolated Kneser–Ney) instead of the modified Kneser–Ney estimates.' },
       lambda: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.3, description: 'Weight of the in-context cache (the prompt\'s unigram+bigram counts).' },
       mu: { type: 'number', minimum: 0, maximum: 1, default: 0.5, description: 'Share of the bigram part inside the cache.' },
+      kappa: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.5, description: 'Weight of the demonstration prior on answer lines: the answers of the prompt\'s demonstrations, weighted by how much their inputs resemble the test input (0 turns it off).' },
+      tau: { type: 'number', minimum: 0, default: 10, description: 'Sharpness of the demonstration weights (softmax of tau times the input similarity).' },
       maxRowsPerTask: { type: 'integer', minimum: 1, description: 'Read at most this many train rows of each task.' },
     },
   },
@@ -51,7 +55,7 @@ export default definePlugin<NgramLmParams>({
     if (texts.length === 0) throw new NodeFailure(`no train rows under ${ctx.inputs.tasks as string}: the LM needs at least one task with a train split`);
     ctx.log.info(`training a ${p.order}-gram model on ${texts.length} demonstrations of ${Object.keys(perTask).length} tasks`);
     const lm = NgramLM.train(texts, {
-      order: p.order, lowercase: p.lowercase, maxVocab: p.maxVocab, minCount: p.minCount, discount: p.discount, lambda: p.lambda, mu: p.mu,
+      order: p.order, lowercase: p.lowercase, maxVocab: p.maxVocab, minCount: p.minCount, discount: p.discount, lambda: p.lambda, mu: p.mu, kappa: p.kappa, tau: p.tau,
     });
     const dir = ctx.output('model');
     await lm.save(join(dir, MODEL_FILE));

@@ -17,7 +17,7 @@ export interface TasksParams {
 
 export default definePlugin<TasksParams>({
   id: 'tasks',
-  version: '1.0.0',
+  version: '1.1.0',
   description: 'Task folders for ICL experiments: the built-in generated 30-task suite, or existing task folders, subset and capped.',
   params: {
     type: 'object',
@@ -27,7 +27,7 @@ export default definePlugin<TasksParams>({
       seed: { type: 'integer', default: 1, description: 'Seed of the generated suite and of the capping shuffle.' },
       trainSize: { type: 'integer', minimum: 0, default: 200, description: 'Train rows per generated task.' },
       testSize: { type: 'integer', minimum: 0, default: 50, description: 'Test rows per generated task.' },
-      tasks: { type: 'array', items: { type: 'string' }, uniqueItems: true, description: 'Keep only these tasks (by name).' },
+      tasks: { type: 'array', items: { type: 'string' }, uniqueItems: true, description: 'Keep only these tasks (by name). Default with suite: folders: the LLM-R tasks found (every task if none is one).' },
       folders: {
         type: 'array', items: { type: 'string' },
         description: 'Absolute paths of task folders (or directories of them) read with suite: folders. Only the paths enter the cache key, not the contents: prefer the data input.',
@@ -50,7 +50,7 @@ export default definePlugin<TasksParams>({
       throw new NodeFailure('the "data" input and "folders" are only read with suite: folders');
     }
     const out = ctx.output('tasks');
-    const entries = await materializeTasks(out, {
+    const { entries, missing, skipped } = await materializeTasks(out, {
       source: p.suite === 'builtin'
         ? { kind: 'builtin', trainSize: p.trainSize, testSize: p.testSize }
         : { kind: 'folders', roots: [...dataRoots, ...(p.folders ?? [])] },
@@ -63,7 +63,10 @@ export default definePlugin<TasksParams>({
         ctx.log.info(`task ${name} written (${done}/${total})`);
       },
     });
+    if (skipped.length > 0) ctx.log.info(`not LLM-R tasks, left out (name them in "tasks" to evaluate them): ${skipped.join(', ')}`);
+    if (missing.length > 0) ctx.log.warn(`${missing.length} of the 30 LLM-R tasks are missing: ${missing.join(', ')}`);
     ctx.metric('tasks/count', entries.length);
+    if (p.suite === 'folders') ctx.metric('tasks/missing_llm_r', missing.length);
     ctx.metric('tasks/train_rows', entries.reduce((s, e) => s + (e.splits.train ?? 0), 0));
     ctx.metric('tasks/test_rows', entries.reduce((s, e) => s + (e.splits.test ?? 0), 0));
   },

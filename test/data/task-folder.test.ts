@@ -135,7 +135,7 @@ describe('validation errors name file and line', () => {
     const dir = await folderWith('bad-meta', { ...clsMeta, category: 'nlu' as never }, { train: [good] });
     const err = await loadError(dir);
     expect(err.file).toBe(join(dir, 'task.json'));
-    expect(err.message).toMatch(/task\.json: "category" must be one of/);
+    expect(err.message).toMatch(/task\.json:1: "category" must be one of/);
   });
 
   it('a row count different from task.json is reported', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   aggregateMetric, binaryF1, corpusBleu, defaultPositiveLabel, exactMatch, lcsLength, normalizeAnswer,
-  rougeL, scoreExample, sentenceBleu, tokenF1,
+  normalizeSquad, normalizeTriviaQa, rougeL, rougeLPltrdy, scoreExample, sentenceBleu, tokenF1,
 } from '../../src/lib/ml/metrics.js';
 
 describe('SQuAD normalisation', () => {
@@ -136,5 +136,35 @@ describe('API contract', () => {
       expect(v).toBeGreaterThanOrEqual(0);
       expect(v).toBeLessThanOrEqual(1);
     }
+  });
+});
+
+describe('LLM-R scoring rules', () => {
+  it('ROUGE-L as the rouge pip package computes it (sentences at ".", distinct words, case kept)', () => {
+    // Worked by hand through rouge 1.0.1's rouge_l_summary_level.
+    expect(rougeLPltrdy('a b c d', 'd c b a').fmeasure).toBeCloseTo(0.25, 6);
+    expect(rougeLPltrdy('the cat the cat sat.', 'the cat sat on the mat. the dog sat.').fmeasure).toBeCloseTo(8 / 11, 6);
+    expect(rougeLPltrdy('', 'Title policy').fmeasure).toBe(0);
+    expect(rougeLPltrdy('Huntley/question', 'Huntley/question').fmeasure).toBeCloseTo(1, 6);
+    expect(rougeLPltrdy('Blue Spice', 'blue spice').fmeasure).toBe(0);
+    expect(rougeL('Blue Spice', 'blue spice').fmeasure).toBe(1);
+  });
+
+  it('T5 qa_utils normalisation: squad deletes punctuation, trivia_qa turns it into spaces', () => {
+    expect(normalizeSquad('The U.S.-born  "Poe"!')).toBe('usborn poe');
+    expect(normalizeTriviaQa('The U.S.-born  "Poe"!')).toBe('u s born poe');
+    expect(normalizeTriviaQa('rock‘n’roll')).toBe('rock n roll');
+    // Only ASCII punctuation counts (Python's string.punctuation), unlike the default normaliser.
+    expect(normalizeSquad('1972–1975')).toBe('1972–1975');
+    expect(normalizeAnswer('1972–1975')).toBe('19721975');
+    expect(normalizeSquad('théa the')).toBe('théa');
+    expect(scoreExample('exact_match', 'U.S.', ['u s'], { normalization: 'trivia_qa' })).toBe(1);
+    expect(scoreExample('exact_match', 'U.S.', ['u s'], { normalization: 'squad' })).toBe(0);
+  });
+
+  it('averages ROUGE over references when asked (common_gen: one row per reference in LLM-R)', () => {
+    const refs = ['a b', 'c d'];
+    expect(scoreExample('rouge_l', 'a b', refs, { rouge: 'pltrdy', references: 'mean' })).toBeCloseTo(0.5, 6);
+    expect(scoreExample('rouge_l', 'a b', refs, { rouge: 'pltrdy' })).toBeCloseTo(1, 6);
   });
 });

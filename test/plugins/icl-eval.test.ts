@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import bm25Plugin, { type CandidateLine } from '../../plugins/bm25/index.js';
 import iclPlugin, { categoryScores } from '../../plugins/icl-eval/index.js';
 import { sampleIndices } from '../../plugins/icl-eval/demos.js';
-import type { PredictionLine } from '../../plugins/icl-eval/evaluate.js';
+import { contentFreeRow, cutAnswer, evaluateTask, type PredictionLine } from '../../plugins/icl-eval/evaluate.js';
 import ngramPlugin from '../../plugins/ngram-lm/index.js';
 import { TASK_CATEGORIES } from '../../src/lib/data/task.js';
 import { NgramLM } from '../../src/lib/ml/lm/ngram.js';
@@ -135,6 +135,8 @@ describe('icl-eval on real tasks', () => {
       expect(arc.every((p) => p.scores!.length >= 3)).toBe(true);
     }
     expect(runs.bm25.metrics['task/common_gen']).toBeGreaterThan(0);
+    const scores = JSON.parse(readFileSync(join(runs.bm25.outDir, 'predictions', 'scores.json'), 'utf8')) as { missing: string[] };
+    expect(scores.missing.sort()).toEqual(['gigaword', 'mnli_mm', 'piqa', 'qnli', 'wsc273']);
   });
 });
 
@@ -156,5 +158,35 @@ describe('helpers', () => {
     expect(sampleIndices(1000, 8, 1, 'x')).toEqual(a);
     expect(sampleIndices(1000, 8, 2, 'x')).not.toEqual(a);
     expect(sampleIndices(3, 8, 1, 'x').sort()).toEqual([0, 1, 2]);
+  });
+});
+
+describe('answers as LLM-R parses them', () => {
+  it('keeps the first line of the stripped output', () => {
+    expect(cutAnswer('  Paris\nFrance')).toBe('Paris');
+    expect(cutAnswer('\n\nParis ')).toBe('Paris');
+    expect(cutAnswer('')).toBe('');
+  });
+});
+
+describe('contextual calibration', () => {
+  const meta = { name: 'sst2', category: 'sentiment' as const, type: 'classification' as const, metric: 'accuracy' as const, fields: ['sentence'], labels: ['negative', 'positive'], splits: {} };
+  const row = { id: 'sst2-test-0', fields: { sentence: 'a fine film' }, options: ['negative', 'positive'], output: 'positive' };
+  // A model biased towards the first label: after the content-free input it is even more so.
+  const biased = {
+    id: 'biased',
+    scoreContinuations: async () => [],
+    generate: async () => [],
+    chooseOption: async () => ({ index: 0, scores: [] }),
+    classify: async (context: string, labels: string[]) => ({ label: labels[0], scores: context.includes('N/A') ? [-1, -5] : [-2, -3] }),
+  };
+  it('subtracts the content-free scores before the argmax; off by default as in LLM-R', async () => {
+    const opts = { maxNewTokens: 4, parallel: 1, savePrompts: false };
+    const plain = await evaluateTask(biased, meta, [row], () => [], opts);
+    expect(plain.predictions[0].prediction).toBe('Negative');
+    const calibrated = await evaluateTask(biased, meta, [row], () => [], { ...opts, calibrate: true });
+    expect(calibrated.predictions[0].prediction).toBe('Positive');
+    expect(calibrated.predictions[0].scores).toEqual([-1, 2]);
+    expect(contentFreeRow(row).fields).toEqual({ sentence: 'N/A' });
   });
 });

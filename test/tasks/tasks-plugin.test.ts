@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import plugin, { type TasksParams } from '../../plugins/tasks/index.js';
 import { runPlugin } from '../plugins/ctx.js';
-import { listTaskFolders, loadTaskFolder } from '../../src/lib/data/task-folder.js';
+import { listTaskFolders, loadTaskFolder, writeTaskFolder } from '../../src/lib/data/task-folder.js';
 import { readTaskIndex } from '../../src/lib/data/task-index.js';
 import { SHARED_TASKS, SKIP_WITHOUT_SHARED } from '../shared-data.js';
 
@@ -67,5 +67,33 @@ describe('tasks plugin', () => {
     const other = await run('folders-3', { suite: 'folders', seed: 2, tasks: ['rte'], maxTrain: 50 }, { data: SHARED });
     expect(await readFile(join(other.dir, 'rte', 'train.jsonl'), 'utf8')).not.toBe(await readFile(join(dir, 'rte', 'train.jsonl'), 'utf8'));
     await expect(run('folders-bad', { suite: 'folders', tasks: ['rte', 'nope'] }, { data: SHARED })).rejects.toThrow(/unknown task "nope"; available: aeslc/);
+  });
+});
+
+describe('folders suite selection', () => {
+  const meta = (name: string) => ({ name, category: 'nli' as const, type: 'classification' as const, metric: 'accuracy' as const, fields: ['premise', 'hypothesis'], labels: ['entailment', 'not_entailment'], splits: {} });
+  const row = (task: string) => ({ id: `${task}-0`, fields: { premise: 'p', hypothesis: 'h' }, options: ['entailment', 'not_entailment'], output: 'entailment' });
+
+  it('evaluates the LLM-R tasks by default, others only when named, and lists the missing LLM-R tasks', async () => {
+    const data = join(root, 'mixed');
+    for (const name of ['rte', 'anli']) await writeTaskFolder(join(data, name), meta(name), { train: [row(name)], test: [row(name)] });
+    const byDefault = await run('mixed-default', { suite: 'folders' }, { data });
+    const index = await readTaskIndex(byDefault.dir);
+    expect(index.tasks.map((t) => t.name)).toEqual(['rte']);
+    expect(index.skipped).toEqual(['anli']);
+    expect(index.missing).toHaveLength(29);
+    expect(index.missing).toContain('gigaword');
+    expect(index.missing).not.toContain('rte');
+    expect(byDefault.metrics['tasks/missing_llm_r']).toBe(29);
+    const named = await readTaskIndex((await run('mixed-named', { suite: 'folders', tasks: ['anli', 'rte'] }, { data })).dir);
+    expect(named.tasks.map((t) => t.name)).toEqual(['anli', 'rte']);
+    expect(named.skipped).toEqual([]);
+  });
+
+  it('takes every task of folders that hold no LLM-R task', async () => {
+    const data = join(root, 'own');
+    await writeTaskFolder(join(data, 'my_nli'), meta('my_nli'), { train: [row('my_nli')], test: [row('my_nli')] });
+    const index = await readTaskIndex((await run('own', { suite: 'folders' }, { data })).dir);
+    expect(index.tasks.map((t) => t.name)).toEqual(['my_nli']);
   });
 });

@@ -41,9 +41,33 @@ export async function readTaskMeta(dir: string): Promise<TaskMeta> {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new DataError(file, 0, `invalid JSON: ${(e as Error).message}`);
+    const message = (e as Error).message;
+    const at = /position (\d+)/.exec(message);
+    const { line, column } = at ? lineAndColumn(text, Number(at[1])) : { line: text.trim() === '' ? 1 : lineAndColumn(text, text.length).line, column: 0 };
+    throw new DataError(file, line, `invalid JSON${column > 0 ? ` (column ${column})` : ''}: ${message.replace(/ in JSON at position \d+.*$/, '')}`);
   }
-  return validateMeta(raw, file);
+  try {
+    return validateMeta(raw, file);
+  } catch (e) {
+    if (!(e instanceof DataError) || e.line > 0) throw e;
+    // Point at the key the message names, when the file has it.
+    const key = /"([\w-]+)(?:\.([\w.-]+))?"/.exec(e.detail);
+    const line = key ? lineOfKey(text, key[2] ?? key[1]) : 0;
+    throw line > 0 ? new DataError(file, line, e.detail) : e;
+  }
+}
+
+/** 1-based line and column of a UTF-16 offset. */
+function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return { line, column: offset - before.lastIndexOf('\n') };
+}
+
+/** The line where `"key":` first appears, or 0. */
+function lineOfKey(text: string, key: string): number {
+  const at = text.search(new RegExp(`"${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"\\s*:`));
+  return at < 0 ? 0 : lineAndColumn(text, at).line;
 }
 
 /** Reads and validates one split file. */
@@ -132,6 +156,14 @@ function compareCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+async function holdsSplitFiles(path: string): Promise<boolean> {
+  try {
+    return (await readdir(path)).some((n) => n.endsWith('.jsonl'));
+  } catch {
+    return false; // not a directory
+  }
+}
+
 async function isFile(path: string): Promise<boolean> {
   try {
     return (await stat(path)).isFile();
@@ -140,11 +172,19 @@ async function isFile(path: string): Promise<boolean> {
   }
 }
 
+export interface ListTaskFoldersOptions {
+  /**
+   * A folder holding split files (*.jsonl) but no task.json, at the root or one level down, is
+   * an error instead of being passed over (what a user pointing at task folders wants to hear).
+   */
+  strict?: boolean;
+}
+
 /**
  * Task folders under `root`, as absolute paths sorted by name: `root` itself when it holds a
  * task.json, else its immediate sub-directories that do.
  */
-export async function listTaskFolders(root: string): Promise<string[]> {
+export async function listTaskFolders(root: string, opts: ListTaskFoldersOptions = {}): Promise<string[]> {
   const abs = resolve(root);
   if (await isFile(join(abs, META_FILE))) return [abs];
   let entries;
@@ -159,6 +199,12 @@ export async function listTaskFolders(root: string): Promise<string[]> {
   const names = entries.map((d) => d.name).filter((n) => !n.startsWith('.')).sort(compareCodeUnits);
   for (const name of names) {
     if (await isFile(join(abs, name, META_FILE))) out.push(join(abs, name));
+    else if (opts.strict && (await holdsSplitFiles(join(abs, name)))) {
+      throw new DataError(join(abs, name, META_FILE), 0, 'file not found: this task folder has split files but no task.json');
+    }
+  }
+  if (opts.strict && names.some((n) => n.endsWith('.jsonl'))) {
+    throw new DataError(join(abs, META_FILE), 0, 'file not found: this folder holds split files but no task.json');
   }
   return out;
 }

@@ -20,6 +20,10 @@ export interface TaskIndexEntry {
 
 export interface TaskIndex {
   tasks: TaskIndexEntry[];
+  /** LLM-R tasks the source folders did not have. */
+  missing?: string[];
+  /** Tasks of the source folders left out (not LLM-R tasks, not named). */
+  skipped?: string[];
 }
 
 export function indexEntry(meta: TaskMeta, path = meta.name): TaskIndexEntry {
@@ -27,9 +31,9 @@ export function indexEntry(meta: TaskMeta, path = meta.name): TaskIndexEntry {
 }
 
 /** Writes index.json (entries sorted by name, deterministic bytes). */
-export async function writeTaskIndex(dir: string, entries: TaskIndexEntry[]): Promise<void> {
+export async function writeTaskIndex(dir: string, entries: TaskIndexEntry[], extra: Omit<TaskIndex, 'tasks'> = {}): Promise<void> {
   const tasks = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  await writeFile(join(dir, INDEX_FILE), JSON.stringify({ tasks }, null, 2) + '\n');
+  await writeFile(join(dir, INDEX_FILE), JSON.stringify({ tasks, ...extra }, null, 2) + '\n');
 }
 
 export async function readTaskIndex(dir: string): Promise<TaskIndex> {
@@ -43,5 +47,7 @@ export async function readTaskIndex(dir: string): Promise<TaskIndex> {
   }
   const tasks = (raw as TaskIndex | null)?.tasks;
   if (!Array.isArray(tasks)) throw new DataError(file, 0, '"tasks" must be an array');
-  return { tasks };
+  const missing = (raw as TaskIndex).missing;
+  const skipped = (raw as TaskIndex).skipped;
+  return { tasks, ...(Array.isArray(missing) ? { missing } : {}), ...(Array.isArray(skipped) ? { skipped } : {}) };
 }

@@ -1,25 +1,27 @@
 // Task metrics on a 0..1 scale (multiply by 100 for paper-style tables).
 //
 //   accuracy    label match (NFKC, trimmed, case-insensitive) against any reference
-//   exact_match SQuAD-normalised string equality, max over references
+//   exact_match SQuAD-normalised string equality, max over references (or T5's qa_utils
+//               normalisation, squad or trivia_qa, as LLM-R scores squad_v1 and nq)
 //   token_f1    SQuAD token-overlap F1, max over references
 //   f1          binary F1 of the positive label over the corpus (MultiRC); per example it is
 //               label accuracy, since F1 does not decompose over examples
-//   rouge_l     ROUGE-L F-measure (β = 1, as rouge-score), max over references, averaged
+//   rouge_l     ROUGE-L F-measure (β = 1, as rouge-score, or as the `rouge` pip package LLM-R
+//               uses), max (or mean) over references, averaged
 //   bleu        corpus BLEU-4 with brevity penalty; per example, smoothed sentence BLEU
 //
 // An empty corpus aggregates to 0.
 
 import type { TaskMetric } from '../data/task.js';
 import { corpusBleu, sentenceBleu, type BleuSmoothing } from './metrics/bleu.js';
-import { rougeL } from './metrics/rouge.js';
+import { rougeL, rougeLPltrdy } from './metrics/rouge.js';
 import { exactMatch, tokenF1 } from './metrics/squad.js';
-import { normalizeLabel } from './metrics/text.js';
+import { normalizeLabel, normalizeSquad, normalizeTriviaQa } from './metrics/text.js';
 
 export { corpusBleu, sentenceBleu, bleuStats, bleuFromStats, type BleuSmoothing, type BleuOptions } from './metrics/bleu.js';
-export { rougeL, lcsLength, type RougeScore } from './metrics/rouge.js';
+export { rougeL, rougeLPltrdy, lcsLength, type RougeScore } from './metrics/rouge.js';
 export { exactMatch, tokenF1 } from './metrics/squad.js';
-export { normalizeAnswer, normalizeLabel } from './metrics/text.js';
+export { normalizeAnswer, normalizeLabel, normalizeSquad, normalizeTriviaQa } from './metrics/text.js';
 
 export type MetricName = TaskMetric;
 
@@ -34,6 +36,12 @@ export interface MetricOptions {
   smoothing?: BleuSmoothing;
   /** Lower-case before BLEU (default false). */
   lowercase?: boolean;
+  /** Exact-match normalisation: Retort's Unicode-aware default, or T5's qa_utils `squad` / `trivia_qa`. */
+  normalization?: 'default' | 'squad' | 'trivia_qa';
+  /** ROUGE-L implementation: `rouge-score` (default) or `pltrdy` (the `rouge` pip package). */
+  rouge?: 'rouge-score' | 'pltrdy';
+  /** Combine a generation's scores over its references by `max` (default) or `mean`. */
+  references?: 'max' | 'mean';
 }
 
 const POSITIVE_WORDS = ['yes', 'true', 'positive', 'entailment', 'equivalent', 'duplicate', 'correct'];
@@ -75,6 +83,19 @@ function maxOver(references: string[], score: (ref: string) => number): number {
   return best;
 }
 
+function combine(references: string[], how: 'max' | 'mean' | undefined, score: (ref: string) => number): number {
+  if (how !== 'mean') return maxOver(references, score);
+  let sum = 0;
+  for (const r of references) sum += score(r);
+  return sum / references.length;
+}
+
+function exactMatchWith(normalization: MetricOptions['normalization'], prediction: string, reference: string): number {
+  if (normalization === 'squad') return normalizeSquad(prediction) === normalizeSquad(reference) ? 1 : 0;
+  if (normalization === 'trivia_qa') return normalizeTriviaQa(prediction) === normalizeTriviaQa(reference) ? 1 : 0;
+  return exactMatch(prediction, reference);
+}
+
 function checkReferences(metric: string, references: string[]): void {
   if (references.length === 0) throw new RangeError(`${metric}: an example needs at least one reference`);
 }
@@ -87,11 +108,11 @@ export function scoreExample(metric: MetricName, prediction: string, references:
     case 'f1':
       return labelAccuracy(prediction, references);
     case 'exact_match':
-      return maxOver(references, (r) => exactMatch(prediction, r));
+      return maxOver(references, (r) => exactMatchWith(opts.normalization, prediction, r));
     case 'token_f1':
       return maxOver(references, (r) => tokenF1(prediction, r));
     case 'rouge_l':
-      return maxOver(references, (r) => rougeL(prediction, r, opts.beta).fmeasure);
+      return combine(references, opts.references, (r) => (opts.rouge === 'pltrdy' ? rougeLPltrdy(prediction, r) : rougeL(prediction, r, opts.beta)).fmeasure);
     case 'bleu':
       return sentenceBleu(prediction, references, { smoothing: opts.smoothing, lowercase: opts.lowercase });
     default:

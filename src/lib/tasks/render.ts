@@ -24,16 +24,39 @@ export function renderQuery(spec: TaskSpec | TaskMeta, row: TaskRow): string {
   return asSpec(spec).template(row.fields);
 }
 
-/** The gold answer as the LM should see it: the option text (MC), the label word, or the output text. */
+/**
+ * The gold answer as the LM should see it: the option text as scored (MC; for Winograd-style
+ * tasks the candidate plus the rest of the sentence), the label word, or the output text.
+ */
 export function answerText(spec: TaskSpec | TaskMeta, row: TaskRow): string {
-  return verbalize(spec, row.output);
+  const s = asSpec(spec);
+  if (s.type === 'multiple_choice') {
+    const at = (row.options ?? []).indexOf(row.output);
+    return at < 0 ? row.output : answerOptions(s, row)[at];
+  }
+  if (s.type === 'generation') return s.answer ? s.answer(row.output) : row.output;
+  return verbalize(s, row.output);
 }
 
 /** The candidate answers an evaluator scores: option texts (MC) or label words (classification). */
 export function answerOptions(spec: TaskSpec | TaskMeta, row: TaskRow): string[] {
   const s = asSpec(spec);
   if (s.type === 'generation') return [];
-  return (row.options ?? []).map((o) => verbalize(s, o));
+  const options = row.options ?? [];
+  if (s.type === 'multiple_choice') return s.options ? s.options(row.fields, options) : [...options];
+  return options.map((o) => verbalize(s, o));
+}
+
+/**
+ * The references a generation is scored against, as LLM-R holds them: all gold texts, or only
+ * the first one for the tasks it scores against a single target.
+ */
+export function answerReferences(spec: TaskSpec | TaskMeta, row: TaskRow): string[] {
+  const s = asSpec(spec);
+  if (s.type !== 'generation') return [answerText(s, row)];
+  const all = row.references && row.references.length > 0 ? row.references : [row.output];
+  const kept = s.scoring.references === 'first' ? all.slice(0, 1) : all;
+  return kept.map((r) => (s.answer ? s.answer(r) : r));
 }
 
 /** One in-context demonstration: the query, a newline, the answer. */

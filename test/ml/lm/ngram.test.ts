@@ -87,11 +87,11 @@ describe('n-gram language model', () => {
     const file = join(tmp, 'model.ngram');
     await lm.save(file);
     const back = await NgramLM.load(file);
-    expect(back.mix).toEqual({ lambda: 0.25, mu: 0.4 });
+    expect(back.mix).toEqual({ lambda: 0.25, mu: 0.4, kappa: 0.5, tau: 10 });
     const probe = 'Question: what does Bob do?\nBob likes an apple.';
     expect(back.analyze(probe).logProbs).toEqual(lm.analyze(probe).logProbs);
     const overridden = await NgramLM.load(file, { lambda: 0 });
-    expect(overridden.mix).toEqual({ lambda: 0, mu: 0.4 });
+    expect(overridden.mix).toEqual({ lambda: 0, mu: 0.4, kappa: 0.5, tau: 10 });
   });
 
   it('rejects files that are not models, with the file name', async () => {
@@ -115,8 +115,8 @@ describe('n-gram language model', () => {
     ]);
     expect(withGold.sumLogProb).toBeGreaterThan(zero.sumLogProb + 1);
     expect(withGold.sumLogProb).toBeGreaterThan(withOther.sumLogProb + 1);
-    // Without the cache the demonstration hardly matters: the effect comes from in-context mixing.
-    const noCache = NgramLM.train(texts, { order: 4, lambda: 0 });
+    // Without the cache and the demonstration prior the demonstration hardly matters: the effect comes from in-context mixing.
+    const noCache = NgramLM.train(texts, { order: 4, lambda: 0, kappa: 0 });
     const [z0, g0] = await noCache.scoreContinuations([
       { context: query, continuation: gold },
       { context: demo + query, continuation: gold },
@@ -157,6 +157,30 @@ describe('n-gram language model', () => {
     brute.sort((a, b) => b.p - a.p || a.event - b.event);
     expect(sc.top(5, false).map((t) => t.event)).toEqual(brute.slice(0, 5).map((b) => b.event));
     expect(sc.top(40, false).map((t) => sc.eventText(t.event))).toContain('zebra'); // an unknown word read in the prompt
+  });
+
+  it('finds the top tokens exactly without scoring every successor of a common word', () => {
+    // "the" is followed by 2,000 different words, a few of them often.
+    const many = [...Array(2000)].map((_, i) => `we saw the w${i} today`);
+    const often = [...Array(50)].map((_, i) => `we saw the ${['cat', 'dog', 'sun'][i % 3]} today`);
+    const lm = NgramLM.train([...many, ...often, ...texts], { order: 4, lambda: 0.3 });
+    const the = lm.model.vocab.id('the');
+    expect(lm.model.successors(the).length).toBeGreaterThan(2000);
+    const prompts = ['we saw the', 'Question: what does the zebra do?\nthe', 'the w7 today we saw the', 'saw the cat the'];
+    for (const [prior, k] of [[null, 1], [null, 3], [new Map([[lm.model.vocab.id('w5'), 0.7], [lm.model.vocab.id('dog'), 0.3]]), 2]] as const) {
+      for (const prompt of prompts) {
+        const sc = lm.model.newScorer(lm.mix);
+        const enc = lm.model.encode(prompt);
+        enc.ids.forEach((id, i) => sc.push(id, enc.tokens[i]));
+        sc.setPrior(prior);
+        const brute: { event: number; lp: number }[] = [];
+        for (let e = 0; e < sc.eventCount; e++) if (e !== BOS_ID) brute.push({ event: e, lp: Math.log(sc.prob(e)) });
+        brute.sort((a, b) => b.lp - a.lp || a.event - b.event);
+        const before = sc.evaluations;
+        expect(sc.top(k, false)).toEqual(brute.slice(0, k).map((b) => ({ event: b.event, logProb: b.lp })));
+        expect(sc.evaluations - before).toBeLessThan(500);
+      }
+    }
   });
 
   it('generates greedily and stops at a stop string', async () => {
@@ -208,5 +232,28 @@ describe('n-gram language model', () => {
     expect(() => trainNgramModel(texts, { order: 0 })).toThrow(/order/);
     expect(() => trainNgramModel(texts, { discount: 1.5 })).toThrow(/discount/);
     expect(() => NgramLM.train(texts, { lambda: 1 })).toThrow(/λ/);
+  });
+});
+
+describe('generation that yields an answer', () => {
+  // After "Answer:" a newline is by far the most likely token: every training text ends so.
+  const lm = NgramLM.train([...Array(20)].map(() => 'Answer:\n').concat(['Answer: paris\n']), { lambda: 0 });
+  it('a leading stop string cannot end generation with an empty answer', async () => {
+    const [plain] = await lm.generate([{ prompt: 'Answer:', maxTokens: 5, stop: ['\n'] }]);
+    expect(plain).toBe('');
+    const [kept] = await lm.generate([{ prompt: 'Answer:', maxTokens: 5, stop: ['\n'], suppressLeadingStop: true }]);
+    expect(kept).toBe(' paris');
+    // Only the first token is constrained: the answer still ends at the next newline.
+    expect(lm.complete('Answer:', 5, ['\n'], 0, true).finishReason).toBe('stop');
+  });
+});
+
+describe('greedy loops', () => {
+  it('a repeated trigram of generated tokens ends the text before the repetition', () => {
+    const lm = NgramLM.train([...Array(10)].map(() => 'go for the for the for the for the win'), { lambda: 0, kappa: 0 });
+    const out = lm.complete('go', 30, ['\n']);
+    expect(out.text.trim()).toBe('for the');
+    expect(out.finishReason).toBe('stop');
+    expect(out.tokens).toEqual(['for', 'the']);
   });
 });

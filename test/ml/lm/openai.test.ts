@@ -206,3 +206,22 @@ describe('openai backend transport', () => {
     expect(new OpenAICompletionsLM({ env: { OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' } }).baseUrl).toBe('http://127.0.0.1:9/v1');
   });
 });
+
+describe('a leading stop string over the completions API', () => {
+  it('an empty answer is asked for again without stop strings and cut after the leading newline', async () => {
+    const toy = NgramLM.train([...Array(20)].map(() => 'Answer:\n').concat(['Answer:\nparis\n']), { lambda: 0 });
+    const srv = await startLmServer({ model: toy, name: 'toy' });
+    try {
+      const remote = new OpenAICompletionsLM({ baseUrl: srv.url, model: 'toy' });
+      const [plain, kept] = await remote.generate([
+        { prompt: 'Answer:', maxTokens: 4, stop: ['\n'] },
+        { prompt: 'Answer:', maxTokens: 4, stop: ['\n'], suppressLeadingStop: true },
+      ]);
+      expect(plain).toBe('');
+      expect(kept).not.toBe('');
+      expect(kept).not.toContain('\n');
+    } finally {
+      await srv.close();
+    }
+  });
+});

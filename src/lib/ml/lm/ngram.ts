@@ -8,6 +8,7 @@ import { estimateKneserNey } from './ngram/estimate.js';
 import { loadNgram, saveNgram, serializeNgram } from './ngram/file.js';
 import { NgramModel, type MixWeights, type NgramScorer } from './ngram/model.js';
 import { chooseByMeanLogProb, classifyConstrained } from './decide.js';
+import { answerDistribution, demonstrationWeights, splitPrompt } from './ngram/demo-prior.js';
 import { summarizeTokens, type ContinuationScore, type GenerateRequest, type LabelChoice, type LanguageModel, type OptionChoice, type ScoreRequest } from './types.js';
 
 export { NgramModel, type MixWeights } from './ngram/model.js';
@@ -26,7 +27,7 @@ export interface NgramTrainOptions {
   discount?: number;
 }
 
-export const DEFAULT_MIX: MixWeights = { lambda: 0.3, mu: 0.5 };
+export const DEFAULT_MIX: Required<MixWeights> = { lambda: 0.3, mu: 0.5, kappa: 0.5, tau: 10 };
 export const DEFAULT_ORDER = 4;
 
 /** Trains a model on texts; each text is one sequence, started by BOS. */
@@ -84,16 +85,47 @@ export class NgramLM implements LanguageModel {
   readonly id: string;
   private readonly scorer: NgramScorer;
 
+  readonly mix: Required<MixWeights>;
+
   constructor(
     readonly model: NgramModel,
-    readonly mix: MixWeights = DEFAULT_MIX,
+    mix: MixWeights = DEFAULT_MIX,
   ) {
-    this.scorer = model.newScorer(mix);
-    this.id = `ngram(order=${model.order},vocab=${model.vocab.size},lambda=${mix.lambda},mu=${mix.mu})`;
+    // Model files written before the demonstration prior existed have no κ, τ: they get the defaults.
+    this.mix = { lambda: mix.lambda, mu: mix.mu, kappa: mix.kappa ?? DEFAULT_MIX.kappa, tau: mix.tau ?? DEFAULT_MIX.tau };
+    this.scorer = model.newScorer(this.mix);
+    const m = this.mix;
+    this.id = `ngram(order=${model.order},vocab=${model.vocab.size},lambda=${m.lambda},mu=${m.mu},kappa=${m.kappa},tau=${m.tau})`;
   }
 
   static train(texts: readonly string[], opts: NgramTrainOptions & Partial<MixWeights> = {}): NgramLM {
-    return new NgramLM(trainNgramModel(texts, opts), { lambda: opts.lambda ?? DEFAULT_MIX.lambda, mu: opts.mu ?? DEFAULT_MIX.mu });
+    return new NgramLM(trainNgramModel(texts, opts), {
+      lambda: opts.lambda ?? DEFAULT_MIX.lambda, mu: opts.mu ?? DEFAULT_MIX.mu, kappa: opts.kappa ?? DEFAULT_MIX.kappa, tau: opts.tau ?? DEFAULT_MIX.tau,
+    });
+  }
+
+  /**
+   * The demonstration prior of the line that starts after `before` (events of the scorer, which
+   * must have read `before`), or null when that line is not an answer after demonstrations.
+   */
+  private priorFor(before: string): Map<number, number> | null {
+    if (this.mix.kappa === 0) return null;
+    const split = splitPrompt(before);
+    if (split === null) return null;
+    const p1 = this.model.est.p1;
+    const vocab = this.model.vocab;
+    const weightOf = (token: string): number => {
+      const id = vocab.id(token);
+      return -Math.log(p1[id] > 0 ? p1[id] : p1[0]);
+    };
+    const words = (text: string): string[] => this.model.encode(text).tokens.filter((t) => t !== '\n');
+    const weights = demonstrationWeights(words(split.input), split.demonstrations.map((d) => words(d.input)), weightOf, this.mix.tau);
+    const sc = this.scorer;
+    const answers = split.demonstrations.map((d) => {
+      const enc = this.model.encode(d.answer);
+      return [...enc.ids].map((id, i) => sc.eventOf(id, enc.tokens[i]));
+    });
+    return answerDistribution(answers, weights);
   }
 
   /** Loads a model file; mixing weights default to the ones saved with it. */
@@ -137,18 +169,30 @@ export class NgramLM implements LanguageModel {
       const mark = sc.mark();
       const boundary = context.length - tailStart;
       const tailContext = context.slice(tailStart);
+      // The line the continuation starts on began in the context; its prior reads the text before it.
+      const lineStart = context.lastIndexOf('\n') + 1;
+      let contextPrior: Map<number, number> | null | undefined;
       for (const r of indices) {
         const tailText = tailContext + reqs[r].continuation;
         const tail = this.model.encode(tailText);
         const lps: number[] = [];
         const texts: string[] = [];
+        let scoring = false;
         for (let j = 0; j < tail.ids.length; j++) {
           if (tail.starts[j] < boundary) {
             sc.push(tail.ids[j], tail.tokens[j]);
-          } else {
-            lps.push(sc.scorePush(tail.ids[j], tail.tokens[j]));
-            texts.push(tailText.slice(tail.starts[j], tail.ends[j]));
+            continue;
           }
+          if (!scoring) {
+            scoring = true;
+            // The demo words are read by now (they precede the test input), so their events exist.
+            if (contextPrior === undefined) contextPrior = this.priorFor(context.slice(0, lineStart));
+            sc.setPrior(contextPrior);
+          }
+          lps.push(sc.scorePush(tail.ids[j], tail.tokens[j]));
+          texts.push(tailText.slice(tail.starts[j], tail.ends[j]));
+          // A continuation running onto a new line: that line has its own prior.
+          if (tail.tokens[j] === '\n' && j + 1 < tail.ids.length) sc.setPrior(this.priorFor(context.slice(0, tailStart) + tailText.slice(0, tail.ends[j])));
         }
         out[r] = summarizeTokens(lps, texts);
         sc.restore(mark);
@@ -158,7 +202,7 @@ export class NgramLM implements LanguageModel {
   }
 
   async generate(reqs: GenerateRequest[]): Promise<string[]> {
-    return reqs.map((r) => this.complete(r.prompt, r.maxTokens, r.stop ?? [], 0).text);
+    return reqs.map((r) => this.complete(r.prompt, r.maxTokens, r.stop ?? [], 0, r.suppressLeadingStop ?? false).text);
   }
 
   chooseOption(context: string, options: string[]): Promise<OptionChoice> {
@@ -181,6 +225,8 @@ export class NgramLM implements LanguageModel {
     const logProbs: number[] = [];
     const tops: TokenTop[][] = [];
     for (let i = 0; i < enc.ids.length; i++) {
+      // Each line after a newline has the prior scoreContinuations would give it.
+      if (i > 0 && enc.tokens[i - 1] === '\n') sc.setPrior(this.priorFor(text.slice(0, enc.ends[i - 1])));
       if (top > 0) tops.push(this.topTokens(sc, top));
       logProbs.push(sc.scorePush(enc.ids[i], enc.tokens[i]));
     }
@@ -190,13 +236,19 @@ export class NgramLM implements LanguageModel {
 
   /**
    * Greedy continuation of `prompt` (never <unk>, but unknown words read in the prompt may be copied): at most maxTokens tokens, cut before the first
-   * stop string. Offsets are relative to the returned text.
+   * stop string. Offsets are relative to the returned text. With `suppressLeadingStop` the first
+   * token is the best one that does not begin a stop string (LLM-R's begin_suppress_tokens).
+   * A trigram of generated tokens that repeats ends the text before the repetition.
    */
-  complete(prompt: string, maxTokens: number, stop: readonly string[], top = 0): Completion {
+  complete(prompt: string, maxTokens: number, stop: readonly string[], top = 0, suppressLeadingStop = false): Completion {
     const sc = this.scorer;
     const enc = this.model.encode(prompt);
     sc.reset();
     for (let i = 0; i < enc.ids.length; i++) sc.push(enc.ids[i], enc.tokens[i]);
+    sc.setPrior(this.priorFor(prompt.slice(0, prompt.lastIndexOf('\n') + 1)));
+    // A lower-casing model writes a word as the prompt last wrote it ("Blue Spice", not "blue spice").
+    const surface = new Map<string, string>();
+    if (this.model.info.lowercase) enc.tokens.forEach((t, i) => surface.set(t, prompt.slice(enc.starts[i], enc.ends[i])));
     const detok = new Detokenizer(prompt);
     const tokens: string[] = [];
     const offsets: number[] = [];
@@ -204,18 +256,35 @@ export class NgramLM implements LanguageModel {
     const tops: TokenTop[][] = [];
     const stops = stop.filter((s) => s.length > 0);
     let cut = -1;
+    // Greedy n-gram decoding falls into loops ("for the for the …"); the first repeated trigram
+    // of generated tokens ends the text before the repetition, which also keeps decoding short.
+    const events: number[] = [];
+    const trigrams = new Set<string>();
     for (let step = 0; step < maxTokens && cut < 0; step++) {
-      const best = sc.top(Math.max(1, top), true);
+      const suppress = suppressLeadingStop && step === 0 && stops.length > 0;
+      const best = sc.top(Math.max(1, top, suppress ? SUPPRESS_POOL : 1), true);
+      if (suppress) {
+        const allowed = best.filter((b) => !beginsStop(sc.eventText(b.event), stops));
+        best.splice(0, best.length, ...allowed.slice(0, Math.max(1, top)));
+      }
       if (best.length === 0) break;
       if (top > 0) tops.push(best.map((b) => ({ token: sc.eventText(b.event), logProb: b.logProb })));
       const e = best[0].event;
-      const tok = sc.eventText(e);
+      const tok = surface.get(sc.eventText(e)) ?? sc.eventText(e);
       const before = detok.text.length;
       offsets.push(detok.push(tok));
       tokens.push(tok);
       logProbs.push(best[0].logProb);
       sc.pushEvent(e);
       cut = firstStop(detok.text, stops, before);
+      events.push(e);
+      if (cut < 0 && events.length >= 3) {
+        const n = events.length;
+        const key = `${events[n - 3]} ${events[n - 2]} ${events[n - 1]}`;
+        if (trigrams.has(key)) cut = offsets[n - 3];
+        trigrams.add(key);
+      }
+      if (tok === '\n' && cut < 0) sc.setPrior(this.priorFor(prompt + detok.text));
     }
     if (cut < 0) return { text: detok.text, tokens, offsets, logProbs, ...(top > 0 ? { top: tops } : {}), finishReason: 'length' };
     // Keep the tokens that start before the stop string.
@@ -234,6 +303,15 @@ export class NgramLM implements LanguageModel {
   private topTokens(sc: NgramScorer, k: number): TokenTop[] {
     return sc.top(k, false).map((b) => ({ token: sc.eventText(b.event), logProb: b.logProb }));
   }
+}
+
+/** Candidates looked at for a first token that does not begin a stop string. */
+const SUPPRESS_POOL = 16;
+
+/** Whether a token starts a stop string (or is the start of one). */
+function beginsStop(token: string, stops: readonly string[]): boolean {
+  const t = token.replace(/^[ \t]+/, '');
+  return stops.some((s) => t.startsWith(s) || (t.length > 0 && s.startsWith(t)));
 }
 
 /** Earliest position of a stop string that may involve text from `from` on, or -1. */

@@ -203,6 +203,14 @@ export class OpenAICompletionsLM implements LanguageModel {
       }
     }
     await Promise.all(jobs);
+    // A server cannot be told to suppress a leading stop string, so an answer that came back
+    // empty is asked for again without stop strings: leading stop strings are dropped and the
+    // rest is cut at the first one.
+    const empty = reqs.map((r, i) => i).filter((i) => reqs[i].suppressLeadingStop && out[i] === '' && (reqs[i].stop ?? []).some((s) => s.length > 0));
+    if (empty.length > 0) {
+      const again = await this.generate(empty.map((i) => ({ prompt: reqs[i].prompt, maxTokens: reqs[i].maxTokens })));
+      empty.forEach((i, k) => (out[i] = cutAtStop(dropLeadingStops(again[k], reqs[i].stop ?? []), reqs[i].stop ?? [])));
+    }
     return out;
   }
 
@@ -280,6 +288,17 @@ function errorMessage(text: string): string {
 function causeOf(e: unknown): string {
   const cause = (e as { cause?: { code?: string; message?: string } }).cause;
   return cause ? ` (${cause.code ?? cause.message ?? ''})` : '';
+}
+
+/** The text without the stop strings (and spaces) it starts with. */
+export function dropLeadingStops(text: string, stop: readonly string[]): string {
+  let t = text;
+  for (;;) {
+    const trimmed = t.replace(/^[ \t]+/, '');
+    const s = stop.find((x) => x.length > 0 && trimmed.startsWith(x));
+    if (s === undefined) return t;
+    t = trimmed.slice(s.length);
+  }
 }
 
 export function cutAtStop(text: string, stop: readonly string[]): string {

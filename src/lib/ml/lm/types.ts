@@ -25,6 +25,11 @@ export interface GenerateRequest {
   maxTokens: number;
   /** Generation stops before the first occurrence of any of these strings. */
   stop?: string[];
+  /**
+   * The first token may not begin a stop string, so an answer cannot be empty because the most
+   * likely first token is the newline that ends it (LLM-R's begin_suppress_tokens).
+   */
+  suppressLeadingStop?: boolean;
 }
 
 export interface OptionChoice {

@@ -37,3 +37,53 @@ export function rougeL(prediction: string, reference: string, beta = 1): RougeSc
   const b2 = beta * beta;
   return { precision, recall, fmeasure: ((1 + b2) * precision * recall) / (recall + b2 * precision) };
 }
+
+/**
+ * ROUGE-L F as the `rouge` pip package (pltrdy/rouge 1.0.1) computes it, the one LLM-R's
+ * evaluation/metrics.py calls: texts are split into "sentences" at every ".", each sentence into
+ * words at single spaces after collapsing whitespace (case and punctuation kept); the overlap is
+ * the number of distinct words in the union of the LCSs of every (reference sentence, prediction
+ * sentence) pair, divided by the number of distinct words on each side. LLM-R appends "\n" to
+ * a text without one so that an empty prediction still has one (empty) sentence.
+ */
+export function rougeLPltrdy(prediction: string, reference: string): RougeScore {
+  const hyp = pltrdySentences(prediction.includes('\n') ? prediction : prediction + '\n');
+  const ref = pltrdySentences(reference.includes('\n') ? reference : reference + '\n');
+  if (hyp.length === 0 || ref.length === 0) return { precision: 0, recall: 0, fmeasure: 0 };
+  const m = new Set(ref.flat()).size;
+  const n = new Set(hyp.flat()).size;
+  const union = new Set<string>();
+  for (const r of ref) for (const h of hyp) for (const w of reconLcs(r, h)) union.add(w);
+  const recall = union.size / m;
+  const precision = union.size / n;
+  return { precision, recall, fmeasure: (2 * precision * recall) / (precision + recall + 1e-8) };
+}
+
+function pltrdySentences(text: string): string[][] {
+  return text.split('.').filter((s) => s.length > 0).map((s) => s.split(/\s+/u).filter((w) => w !== '').join(' ').split(' '));
+}
+
+/** The words of one LCS of x and y, recovered by the package's backtracking (up on a strict win, else left). */
+function reconLcs(x: readonly string[], y: readonly string[]): string[] {
+  const n = x.length;
+  const m = y.length;
+  const table = new Uint32Array((n + 1) * (m + 1));
+  const at = (i: number, j: number): number => i * (m + 1) + j;
+  for (let i = 1; i <= n; i++) {
+    for (let j = 1; j <= m; j++) {
+      table[at(i, j)] = x[i - 1] === y[j - 1] ? table[at(i - 1, j - 1)] + 1 : Math.max(table[at(i - 1, j)], table[at(i, j - 1)]);
+    }
+  }
+  const out: string[] = [];
+  let i = n;
+  let j = m;
+  while (i > 0 && j > 0) {
+    if (x[i - 1] === y[j - 1]) {
+      out.push(x[i - 1]);
+      i--;
+      j--;
+    } else if (table[at(i - 1, j)] > table[at(i, j - 1)]) i--;
+    else j--;
+  }
+  return out.reverse();
+}

@@ -34,3 +34,26 @@ export function bleuTokens(s: string, lowercase = false): string[] {
   const t = lowercase ? s.toLowerCase() : s;
   return t.normalize('NFKC').match(/[\p{L}\p{M}\p{N}]+|[^\s\p{L}\p{M}\p{N}]/gu) ?? [];
 }
+
+// T5's qa_utils normalisation (LLM-R, evaluation/qa_utils.py): lower-case, replace the ASCII
+// punctuation of Python's string.punctuation, drop the articles, collapse whitespace.
+const ASCII_PUNCTUATION = new Set('!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~');
+const TRIVIA_QA_EXTRA = new Set('‘’´`_');
+
+function t5Normalize(s: string, isPunct: (ch: string) => boolean, replacement: string): string {
+  let out = '';
+  for (const ch of s.toLowerCase()) out += isPunct(ch) ? replacement : ch;
+  // Python's \b is Unicode-aware; JavaScript's is not, hence the explicit lookarounds.
+  out = out.replace(/(?<![\p{L}\p{N}_])(?:a|an|the)(?![\p{L}\p{N}_])/gu, ' ');
+  return out.split(/\s+/u).filter((w) => w !== '').join(' ');
+}
+
+/** normalize_squad: punctuation deleted. */
+export function normalizeSquad(s: string): string {
+  return t5Normalize(s, (ch) => ASCII_PUNCTUATION.has(ch), '');
+}
+
+/** normalize_trivia_qa: punctuation (and ‘’´`_) replaced by a space. */
+export function normalizeTriviaQa(s: string): string {
+  return t5Normalize(s, (ch) => ASCII_PUNCTUATION.has(ch) || TRIVIA_QA_EXTRA.has(ch), ' ');
+}

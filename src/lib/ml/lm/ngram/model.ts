@@ -26,6 +26,10 @@ export interface MixWeights {
   lambda: number;
   /** Weight μ of the bigram part inside the cache. */
   mu: number;
+  /** Weight κ of the demonstration prior on answer lines (see demo-prior.ts); 0 turns it off. */
+  kappa?: number;
+  /** Sharpness τ of the demonstration weights. */
+  tau?: number;
 }
 
 export interface EncodedText extends TokenSpans {
@@ -33,7 +37,10 @@ export interface EncodedText extends TokenSpans {
 }
 
 export class NgramModel {
-  private successorIndex: { start: Int32Array; words: Int32Array } | null = null;
+  /** Per order n ≥ 2 (index n − 2): the words seen after each history slot. */
+  private successorIndex: ({ start: Int32Array; words: Int32Array } | null)[] = [];
+  /** Successor lists sorted by probability, by order and history, built on first use. */
+  private readonly ranked = new Map<number, Int32Array>();
   private bestUnigrams: number[] | null = null;
 
   constructor(
@@ -59,8 +66,33 @@ export class NgramModel {
 
   /** Words seen after `word` in training (its order-2 successors); empty for a unigram model. */
   successors(word: number): Int32Array {
-    const idx = this.successorIndex ?? (this.successorIndex = this.buildSuccessorIndex());
-    return idx.words.subarray(idx.start[word], idx.start[word + 1]);
+    return this.successorsAt(2, word);
+  }
+
+  /**
+   * Words seen after a history at order n: for n = 2 the history is a word id, for n > 2 the
+   * slot of the (n−1)-gram in the order-(n−1) table (as the scorer keeps it).
+   */
+  successorsAt(n: number, history: number): Int32Array {
+    const idx = this.successorIndex[n - 2] ?? (this.successorIndex[n - 2] = this.buildSuccessorIndex(n));
+    if (history < 0 || history + 1 >= idx.start.length) return idx.words.subarray(0, 0);
+    return idx.words.subarray(idx.start[history], idx.start[history + 1]);
+  }
+
+  /**
+   * The order-n successors of a history (as in successorsAt), sorted by `value` descending (ties
+   * by id); `value` must depend on the word and the history only, since the order is kept.
+   */
+  rankedSuccessors(n: number, history: number, value: (w: number) => number): Int32Array {
+    const key = n * 4_294_967_296 + history;
+    let ranked = this.ranked.get(key);
+    if (ranked !== undefined) return ranked;
+    ranked = Int32Array.from(this.successorsAt(n, history));
+    const v = new Map<number, number>();
+    for (const w of ranked) v.set(w, value(w));
+    ranked.sort((x, y) => (v.get(y) as number) - (v.get(x) as number) || x - y);
+    this.ranked.set(key, ranked);
+    return ranked;
   }
 
   /** The k most probable unigrams (BOS excluded), best first, ties by id. */
@@ -74,25 +106,29 @@ export class NgramModel {
     return this.bestUnigrams.slice(0, k);
   }
 
-  private buildSuccessorIndex(): { start: Int32Array; words: Int32Array } {
-    const V = this.vocab.size;
-    const start = new Int32Array(V + 1);
-    const t2 = this.est.tables[0];
-    if (t2 === undefined) return { start, words: new Int32Array(0) };
-    for (let s = 0; s < t2.cap; s++) {
-      const key = t2.keyAt(s);
+  private buildSuccessorIndex(n: number): { start: Int32Array; words: Int32Array } {
+    const t = this.est.tables[n - 2];
+    // Histories of order 2 are word ids; of higher orders, slots of the table below.
+    const H = n === 2 ? this.vocab.size : (this.est.tables[n - 3]?.cap ?? 0);
+    const start = new Int32Array(H + 1);
+    if (t === undefined) return { start, words: new Int32Array(0) };
+    for (let s = 0; s < t.cap; s++) {
+      const key = t.keyAt(s);
       if (key !== null) start[key[0] + 1]++;
     }
-    for (let v = 0; v < V; v++) start[v + 1] += start[v];
-    const fill = start.slice(0, V);
-    const words = new Int32Array(start[V]);
-    for (let s = 0; s < t2.cap; s++) {
-      const key = t2.keyAt(s);
+    for (let v = 0; v < H; v++) start[v + 1] += start[v];
+    const fill = start.slice(0, H);
+    const words = new Int32Array(start[H]);
+    for (let s = 0; s < t.cap; s++) {
+      const key = t.keyAt(s);
       if (key !== null) words[fill[key[0]]++] = key[1];
     }
     return { start, words };
   }
 }
+
+/** Successor lists longer than this are visited in order of probability by top(). */
+const RANK_FROM = 64;
 
 export interface ScorerMark {
   hist: Int32Array;
@@ -134,6 +170,11 @@ export class NgramScorer {
   /** Out-of-vocabulary words read in this stream, by first appearance (cache on only). */
   private readonly unknownIds = new Map<string, number>();
   private readonly unknownWords: string[] = [];
+  /** The demonstration prior of the current answer line (event → probability), or null. */
+  private prior: ReadonlyMap<number, number> | null = null;
+  private readonly kappa: number;
+  /** Probabilities top() has computed so far (its cost, for tests and benchmarks). */
+  evaluations = 0;
 
   constructor(
     readonly model: NgramModel,
@@ -151,6 +192,8 @@ export class NgramScorer {
     this.tables = model.est.tables;
     this.lambda = mix.lambda;
     this.mu = mix.mu;
+    this.kappa = mix.kappa ?? 0;
+    if (!(this.kappa >= 0 && this.kappa < 1)) throw new RangeError(`demonstration prior weight κ must be in [0, 1), got ${this.kappa}`);
     this.reset();
   }
 
@@ -162,6 +205,24 @@ export class NgramScorer {
     this.cache.reset();
     this.unknownIds.clear();
     this.unknownWords.length = 0;
+    this.prior = null;
+  }
+
+  /**
+   * Sets the demonstration prior for the tokens that follow (until the next call); null turns
+   * it off. P = (1 − κ) · P_ngram+cache + κ · P_demo, so the events still sum to one.
+   */
+  setPrior(prior: ReadonlyMap<number, number> | null): void {
+    this.prior = this.kappa > 0 && prior !== null && prior.size > 0 ? prior : null;
+  }
+
+  get currentPrior(): ReadonlyMap<number, number> | null {
+    return this.prior;
+  }
+
+  private withPrior(event: number, p: number): number {
+    const prior = this.prior;
+    return prior === null ? p : (1 - this.kappa) * p + this.kappa * (prior.get(event) ?? 0);
   }
 
   mark(): ScorerMark {
@@ -226,6 +287,29 @@ export class NgramScorer {
     return p;
   }
 
+  /**
+   * The interpolated probability of an order-n successor w up to order n, computed as
+   * kneserNey() computes it on the way (so the same floating-point value).
+   */
+  private kneserNeyUpTo(w: number, n: number): number {
+    const cur = this.cur;
+    const tables = this.tables;
+    let h = cur[1];
+    let t = tables[0];
+    let s = t.find(h, w);
+    let p = (s >= 0 ? t.slots[s * t.stride + 1] : 0) + this.gamma1[h] * this.p1[w];
+    for (let m = 3; m <= n && s >= 0; m++) {
+      h = cur[m - 1];
+      if (h < 0) break;
+      const below = tables[m - 3];
+      const g = below.slots[h * below.stride + 2];
+      t = tables[m - 2];
+      s = t.find(h, w);
+      p = (s >= 0 ? t.slots[s * t.stride + 1] : 0) + g * p;
+    }
+    return p;
+  }
+
   /** Mixes P_KN of the event's word with the cache (see the class comment). */
   private mixed(event: number, pKN: number): number {
     const c = this.cache;
@@ -241,7 +325,7 @@ export class NgramScorer {
   /** P(event | everything read so far), without consuming it. */
   prob(event: number): number {
     if (event === BOS_ID) return 0;
-    return this.mixed(event, this.kneserNey(event >= this.vocabSize ? UNK_ID : event, null));
+    return this.withPrior(event, this.mixed(event, this.kneserNey(event >= this.vocabSize ? UNK_ID : event, null)));
   }
 
   /** Consumes a token (word id and its text) without scoring it. */
@@ -256,7 +340,7 @@ export class NgramScorer {
     const pKN = this.kneserNey(id, this.nxt);
     if (this.lambda === 0) {
       this.swap();
-      return Math.log(pKN);
+      return Math.log(this.withPrior(id, pKN));
     }
     const event = this.eventOf(id, token);
     const cache = this.cache;
@@ -266,7 +350,7 @@ export class NgramScorer {
     const pn = event >= this.vocabSize || event === UNK_ID ? pKN / (this.unknownWords.length + 1) : pKN;
     const pc = cache.probThenAdd(this.cur[0], this.cacheIdentity(event, token), this.mu);
     this.swap();
-    return Math.log(empty ? pKN : (1 - this.lambda) * pn + this.lambda * pc);
+    return Math.log(this.withPrior(event, empty ? pKN : (1 - this.lambda) * pn + this.lambda * pc));
   }
 
   /** Consumes an event chosen by top() (its text is known to the scorer). */
@@ -293,25 +377,61 @@ export class NgramScorer {
   }
 
   /**
-   * The k most probable next events, best first (ties by id). Exact: an event outside the
-   * candidates (order-2 successors of the previous word, cached words and unknowns, the best
-   * unigrams) only gets back-off mass proportional to its unigram probability, so it cannot beat
-   * them.
+   * The k most probable next events, best first (ties by id). Exact: an event that is no
+   * successor of the history, cached word or prior word only gets back-off mass proportional to
+   * its unigram probability, so it cannot beat the best unigrams; successors are visited in order
+   * of probability and only until they can no longer enter the top k.
    */
   top(k: number, excludeUnknown: boolean): Scored[] {
     const seen = new Set<number>();
     const best: Scored[] = [];
-    const consider = (e: number): void => {
-      if (e === BOS_ID || (excludeUnknown && e === UNK_ID) || seen.has(e)) return;
+    const consider = (e: number): number => {
+      if (e === BOS_ID || (excludeUnknown && e === UNK_ID) || seen.has(e)) return Infinity;
       seen.add(e);
-      best.push({ event: e, logProb: Math.log(this.prob(e)) });
+      this.evaluations++;
+      const logProb = Math.log(this.prob(e));
+      best.push({ event: e, logProb });
+      return logProb;
     };
-    for (const w of this.model.successors(this.cur[1])) consider(w);
+    // First the words whose probability has a term of its own: cached words and unknowns, prior
+    // words, <unk>, and the best unigrams (the only candidates after an unseen word).
     if (this.lambda > 0) {
       for (const w of this.cache.touched) if (this.cache.uni[w] > 0) consider(w);
       for (let i = 0; i < this.unknownWords.length; i++) consider(this.vocabSize + i);
     }
+    if (this.prior !== null) for (const w of this.prior.keys()) consider(w);
+    consider(UNK_ID); // its n-gram mass is shared among the unknown words
     for (const w of this.model.topUnigrams(k + 2)) consider(w);
+    // The rest: a word whose longest seen n-gram here has order n gets P_n(w | history) times
+    // back-off weights and mixing factors the same for every such word, so along the order-n
+    // successors sorted by P_n its probability never rises (a word that also has a longer n-gram
+    // has at least that probability and was bounded at its own order). Orders are walked from
+    // the longest down; once a word falls strictly below the k-th best, no later one of that
+    // order can enter or tie into the top k.
+    let bar = -Infinity;
+    const kth = (): number => {
+      if (best.length < k) return -Infinity;
+      best.sort((a, b) => b.logProb - a.logProb || a.event - b.event);
+      best.length = k;
+      return best[k - 1].logProb;
+    };
+    for (let n = this.order; n >= 2; n--) {
+      const history = n === 2 ? this.cur[1] : this.cur[n - 1];
+      if (history < 0) continue;
+      // Short lists are cheaper to score whole than to sort (most longer histories occur once).
+      const all = this.model.successorsAt(n, history);
+      if (all.length <= RANK_FROM) {
+        for (const w of all) consider(w);
+        continue;
+      }
+      bar = kth();
+      for (const w of this.model.rankedSuccessors(n, history, (x) => this.kneserNeyUpTo(x, n))) {
+        const lp = consider(w);
+        if (lp === Infinity) continue;
+        if (lp < bar) break;
+        if (best.length >= 4 * k + 64) bar = kth();
+      }
+    }
     best.sort((a, b) => b.logProb - a.logProb || a.event - b.event);
     return best.slice(0, k);
   }

@@ -1,0 +1,72 @@
+// The demonstration prior: an in-context cache of the demonstrations' answers, weighted by how
+// much each demonstration's input resembles the test input. A plain prompt cache counts every
+// demonstration alike, so a label's probability is the demonstrations' majority whatever the
+// test input says; an LLM instead attends to the demonstrations that look like the test input.
+// This is the n-gram family's version of that (a trigger cache conditioned on the test input):
+//
+//   sim(d)   = Σ_{u ∈ Q ∩ D_d} w(u)² / (‖Q‖ · ‖D_d‖)        w(u) = −log P_unigram(u), word sets Q, D_d
+//   a(d)     = softmax_d(τ · sim(d))
+//   P_demo(w) = Σ_d a(d) · c_d(w) / |answer_d|              over the words of demonstration d's answer
+//
+// It reads only the prompt: the layout "x1\ny1\n\nx2\ny2\n\n…x\n" (demonstrations joined by a
+// blank line, an answer being the last line of its demonstration). It applies to the line that
+// follows the test input (the answer); with no demonstrations (zero-shot) there is none.
+
+export interface PromptDemonstration {
+  input: string;
+  answer: string;
+}
+
+/**
+ * The demonstrations and the test input of the text before an answer line, or null when that
+ * line is not an answer after demonstrations (no demonstration, or the line starts a segment).
+ * `before` is the text up to the start of the line (it ends with "\n").
+ */
+export function splitPrompt(before: string): { demonstrations: PromptDemonstration[]; input: string } | null {
+  if (!before.endsWith('\n')) return null;
+  const segments = before.slice(0, -1).split('\n\n');
+  const input = segments.pop() as string;
+  if (segments.length === 0 || input === '') return null;
+  const demonstrations: PromptDemonstration[] = [];
+  for (const s of segments) {
+    const at = s.lastIndexOf('\n');
+    if (at > 0 && at < s.length - 1) demonstrations.push({ input: s.slice(0, at), answer: s.slice(at + 1) });
+  }
+  return demonstrations.length === 0 ? null : { demonstrations, input };
+}
+
+/** Softmax weights of the demonstrations by the similarity of their inputs to the test input. */
+export function demonstrationWeights<T>(input: readonly T[], demos: readonly (readonly T[])[], weightOf: (u: T) => number, tau: number): number[] {
+  const norm = (ids: Set<T>): number => {
+    let s = 0;
+    for (const u of ids) s += weightOf(u) ** 2;
+    return Math.sqrt(s);
+  };
+  const q = new Set(input);
+  const qn = norm(q);
+  const sims = demos.map((d) => {
+    const ds = new Set(d);
+    const dn = norm(ds);
+    if (qn === 0 || dn === 0) return 0;
+    let dot = 0;
+    for (const u of ds) if (q.has(u)) dot += weightOf(u) ** 2;
+    return dot / (qn * dn);
+  });
+  const top = Math.max(...sims);
+  const e = sims.map((s) => Math.exp(tau * (s - top)));
+  const z = e.reduce((a, b) => a + b, 0);
+  return e.map((x) => x / z);
+}
+
+/** P_demo over answer events: Σ_d a(d) · c_d(w) / |answer_d| (demonstrations with empty answers add nothing). */
+export function answerDistribution(answers: readonly (readonly number[])[], weights: readonly number[]): Map<number, number> {
+  const p = new Map<number, number>();
+  let mass = 0;
+  answers.forEach((ans, d) => {
+    if (ans.length === 0) return;
+    mass += weights[d];
+    for (const w of ans) p.set(w, (p.get(w) ?? 0) + weights[d] / ans.length);
+  });
+  if (mass > 0 && mass < 1) for (const [w, v] of p) p.set(w, v / mass);
+  return p;
+}
