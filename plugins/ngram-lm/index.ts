@@ -38,7 +38,7 @@ export default definePlugin<NgramLmParams>({
       discount: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'A fixed discount for all orders (plain interpolated Kneser–Ney) instead of the modified Kneser–Ney estimates.' },
       lambda: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.3, description: 'Weight of the in-context cache (the prompt\'s unigram+bigram counts).' },
       mu: { type: 'number', minimum: 0, maximum: 1, default: 0.5, description: 'Share of the bigram part inside the cache.' },
-      kappa: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.5, description: 'Weight of the demonstration prior on answer lines: the answers of the prompt\'s demonstrations, weighted by how much their inputs resemble the test input (0 turns it off).' },
+      kappa: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0, description: 'Weight of the demonstration prior on answer lines: the answers of the prompt\'s demonstrations, weighted by how much their inputs resemble the test input (0, the default, turns it off; 0.5 is the measured setting).' },
       tau: { type: 'number', minimum: 0, default: 10, description: 'Sharpness of the demonstration weights (softmax of tau times the input similarity).' },
       maxRowsPerTask: { type: 'integer', minimum: 1, description: 'Read at most this many train rows of each task.' },
     },

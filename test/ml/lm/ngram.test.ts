@@ -83,7 +83,7 @@ describe('n-gram language model', () => {
   });
 
   it('saves and loads a model that scores identically', async () => {
-    const lm = NgramLM.train(texts, { order: 4, lambda: 0.25, mu: 0.4 });
+    const lm = NgramLM.train(texts, { order: 4, lambda: 0.25, mu: 0.4, kappa: 0.5 });
     const file = join(tmp, 'model.ngram');
     await lm.save(file);
     const back = await NgramLM.load(file);

@@ -27,7 +27,9 @@ export interface NgramTrainOptions {
   discount?: number;
 }
 
-export const DEFAULT_MIX: Required<MixWeights> = { lambda: 0.3, mu: 0.5, kappa: 0.5, tau: 10 };
+// The demonstration prior is off unless asked for: with random demonstrations it hurts more than it
+// helps (plugins/ngram-lm/README.md has the measurements).
+export const DEFAULT_MIX: Required<MixWeights> = { lambda: 0.3, mu: 0.5, kappa: 0, tau: 10 };
 export const DEFAULT_ORDER = 4;
 
 /** Trains a model on texts; each text is one sequence, started by BOS. */
