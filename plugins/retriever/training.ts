@@ -1,0 +1,132 @@
+// Training the bi-encoder on teacher-scored groups (methods.md §1.3, §1.5): per query one
+// positive from the teacher's top 3 and G−1 negatives from its bottom 16 (same-label negatives of
+// classification tasks removed first), chosen cyclically per epoch by groups.ts.
+
+import * as tf from '@tensorflow/tfjs';
+import { BiEncoder, inBatchAccuracy, retrieverLoss } from '../../src/lib/llmr/bi-encoder.js';
+import {
+  filterInvalidExamples, groupForStep, toPositiveNegative, type PositiveNegativeExample,
+} from '../../src/lib/llmr/groups.js';
+import { SeedStream } from '../../src/lib/nn/layers/dropout.js';
+import { BatchSampler, train, warmupLinear, type TrainContext } from '../../src/lib/nn/train/index.js';
+import type { TeacherQuery } from './scores.js';
+
+/** What training needs of a task: its rendered texts and labels by row id. */
+export interface TaskTexts {
+  /** Pool row ids, in pool order. */
+  poolIds: string[];
+  /** Row id → the query text x (train rows). */
+  query: Map<string, string>;
+  /** Row id → the candidate text x ‖ "\n" ‖ y (train rows). */
+  demonstration: Map<string, string>;
+  /** Row id → gold label, for classification tasks only (same-label negatives are dropped). */
+  label?: Map<string, string>;
+}
+
+export interface TrainingExample {
+  task: string;
+  example: PositiveNegativeExample;
+}
+
+export interface ExampleOptions {
+  topkAsPositive: number;
+  bottomkAsNegative: number;
+  seed: number;
+}
+
+/**
+ * Valid teacher queries as positive/negative examples. Each (scores folder, query) is its own
+ * example, so the union of two iterations' scores trains on both, as LLM-R's it-2 does.
+ */
+export function buildExamples(queries: readonly TeacherQuery[], tasks: ReadonlyMap<string, TaskTexts>, o: ExampleOptions): { examples: TrainingExample[]; dropped: number; sameLabelRemoved: number } {
+  const { kept, dropped } = filterInvalidExamples(queries, o.topkAsPositive);
+  let sameLabelRemoved = 0;
+  const examples = kept.map((q) => {
+    const example = toPositiveNegative(q, { topkAsPositive: o.topkAsPositive, bottomkAsNegative: o.bottomkAsNegative, seed: o.seed + q.source });
+    const labels = tasks.get(q.task)!.label;
+    if (labels) {
+      const own = labels.get(q.id);
+      const before = example.negatives.length;
+      example.negatives = example.negatives.filter((c) => labels.get(c.id) !== own);
+      sameLabelRemoved += before - example.negatives.length;
+    }
+    return { task: q.task, example };
+  });
+  return { examples, dropped, sameLabelRemoved };
+}
+
+export interface TrainSettings {
+  steps: number;
+  batchSize: number;
+  groupSize: number;
+  lr: number;
+  warmupSteps: number;
+  weightDecay: number;
+  clipNorm: number;
+  temperature: number;
+  alpha: number;
+  fullContrastive: boolean;
+  seed: number;
+  logEvery: number;
+  checkpoint?: { dir: string; every: number; fingerprint: string };
+}
+
+interface Batch {
+  queries: string[];
+  candidates: string[];
+  teacher: tf.Tensor2D;
+}
+
+/** Trains `model` in place; curves go to ctx.metric under `train/…`. */
+export async function trainBiEncoder(model: BiEncoder, examples: readonly TrainingExample[], tasks: ReadonlyMap<string, TaskTexts>, s: TrainSettings, ctx: TrainContext): Promise<{ lastLoss: number; resumedFrom: number }> {
+  const sampler = new BatchSampler({ sources: examples.length, batchSize: s.batchSize, seed: s.seed });
+  const metric = ctx.metric?.bind(ctx);
+  const window = { kl: 0, contrastive: 0, accuracy: 0, n: 0 };
+  const result = await train<Batch>({
+    parameters: () => model.encoder.parameters(),
+    sampler,
+    steps: s.steps,
+    seed: s.seed,
+    optimizer: { lr: s.lr, weightDecay: s.weightDecay },
+    schedule: warmupLinear({ peak: s.lr, warmupSteps: Math.min(s.warmupSteps, s.steps), totalSteps: s.steps }),
+    clipNorm: s.clipNorm,
+    logEvery: s.logEvery,
+    checkpoint: s.checkpoint,
+    ctx: { ...ctx, metric: (name, value, step) => metric?.(`train/${name}`, value, step) },
+    makeBatch: (refs, info) => {
+      const queries: string[] = [];
+      const candidates: string[] = [];
+      const teacher: number[] = [];
+      refs.forEach((ref, i) => {
+        const { task, example } = examples[ref.index];
+        const texts = tasks.get(task)!;
+        // The epoch this item is drawn in moves the cyclic choice of positive and negatives on.
+        const epoch = Math.floor((info.step * s.batchSize + i) / examples.length);
+        const group = groupForStep(example, { groupSize: s.groupSize, epoch, seed: s.seed, pool: texts.poolIds });
+        queries.push(texts.query.get(example.queryId)!);
+        for (const id of group.ids) candidates.push(texts.demonstration.get(id)!);
+        teacher.push(...group.scores);
+      });
+      return { queries, candidates, teacher: tf.tensor2d(teacher, [refs.length, s.groupSize]) };
+    },
+    loss: (batch, info) => {
+      const mode = { training: true, rng: new SeedStream(info.seed) };
+      const q = model.embed(batch.queries, mode);    // [B, D]
+      const k = model.embed(batch.candidates, mode); // [B·G, D]
+      const parts = retrieverLoss(q, k, batch.teacher, { temperature: s.temperature, alpha: s.alpha, fullContrastive: s.fullContrastive });
+      window.kl += parts.kl.dataSync()[0];
+      window.contrastive += parts.contrastive.dataSync()[0];
+      window.accuracy += inBatchAccuracy(q, k);
+      window.n++;
+      const done = info.step + 1;
+      if (done % s.logEvery === 0 || done === s.steps) {
+        metric?.('train/kl', window.kl / window.n, done);
+        metric?.('train/contrastive', window.contrastive / window.n, done);
+        metric?.('train/in_batch_accuracy', window.accuracy / window.n, done);
+        Object.assign(window, { kl: 0, contrastive: 0, accuracy: 0, n: 0 });
+      }
+      return parts.loss;
+    },
+  });
+  return { lastLoss: result.lastLoss, resumedFrom: result.resumedFrom };
+}
