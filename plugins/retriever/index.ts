@@ -20,19 +20,10 @@ import { loadTokenizer, resolveTokenizerFile, type Tokenizer } from '../../src/l
 import { agreement, type ScoredForAgreement } from './agreement.js';
 import { buildIndex, searchExcluding, type IndexChoice } from './retrieve.js';
 import { readTeacherScores, type TeacherQuery } from './scores.js';
-import { buildExamples, trainBiEncoder, type TaskTexts } from './training.js';
+import { buildExamples, trainBiEncoder, type TaskTexts, type TrainSettings } from './training.js';
 
-export interface RetrieverParams {
-  steps: number;
-  batchSize: number;
-  groupSize: number;
-  lr: number;
-  warmupSteps: number;
-  weightDecay: number;
-  clipNorm: number;
-  temperature: number;
-  alpha: number;
-  fullContrastive: boolean;
+/** The training settings (one shape, in training.ts) plus what selection, the model and search take. */
+export interface RetrieverParams extends Omit<TrainSettings, 'seed' | 'checkpoint'> {
   topkAsPositive: number;
   bottomkAsNegative: number;
   freezePositionEmbeddings: boolean;
@@ -53,7 +44,6 @@ export interface RetrieverParams {
   encodeBatchSize: number;
   agreementHoldout: number;
   checkpointEvery: number;
-  logEvery: number;
 }
 
 /** One line of `<task>.jsonl`, as the bm25 stage writes it. */
