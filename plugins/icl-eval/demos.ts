@@ -7,7 +7,8 @@ import { DataError } from '../../src/lib/data/errors.js';
 import type { TaskRow } from '../../src/lib/data/task.js';
 import { Rng } from '../../src/lib/tasks/generated/rng.js';
 
-export type DemoMethod = 'zero-shot' | 'random' | 'bm25';
+/** `retrieved` takes its demonstrations from any candidates folder (a dense retriever's), as `bm25` does from BM25's. */
+export type DemoMethod = 'zero-shot' | 'random' | 'bm25' | 'retrieved';
 
 /** Query row id → candidate train row ids, best first (from the bm25 plugin's `<task>.jsonl`). */
 export type CandidateMap = Map<string, string[]>;
@@ -63,7 +64,7 @@ export function demoSelector(method: DemoMethod, k: number, pool: readonly TaskR
   }
   const byId = new Map(pool.map((r) => [r.id, r]));
   const cands = opts.candidates;
-  if (cands === null) throw new DataError(opts.candidatesFile ?? opts.task, 0, `no BM25 candidates for task "${opts.task}" (run the bm25 stage on the same tasks)`);
+  if (cands === null) throw new DataError(opts.candidatesFile ?? opts.task, 0, `no ${method === 'bm25' ? 'BM25 ' : ''}candidates for task "${opts.task}" (run the ${method === 'bm25' ? 'bm25' : 'retrieval'} stage on the same tasks)`);
   return (row) => {
     const ids = cands.get(row.id);
     if (ids === undefined) throw new DataError(opts.candidatesFile ?? opts.task, 0, `no candidates for row "${row.id}" (were they computed for this split?)`);

@@ -58,7 +58,7 @@ export default definePlugin<IclEvalParams>({
     type: 'object',
     additionalProperties: false,
     properties: {
-      method: { enum: ['zero-shot', 'random', 'bm25'], default: 'bm25', description: 'How demonstrations are chosen (bm25 needs the candidates input).' },
+      method: { enum: ['zero-shot', 'random', 'bm25', 'retrieved'], default: 'bm25', description: 'How demonstrations are chosen: none, random, or the top k of the candidates input (bm25: BM25\'s; retrieved: any retriever\'s, e.g. the LLM-R retriever).' },
       k: { type: 'integer', minimum: 0, default: 8, description: 'Demonstrations per prompt (LLM-R: 8; zero-shot uses none).' },
       seed: { type: 'integer', default: 1, description: 'Seed of the random demonstrations.' },
       maxTest: { type: 'integer', minimum: 1, description: 'Evaluate at most this many rows of each task (the first ones).' },
@@ -80,7 +80,8 @@ export default definePlugin<IclEvalParams>({
   async run(ctx) {
     const p = ctx.params;
     const candidatesDir = ctx.inputs.candidates as string | undefined;
-    if (p.method === 'bm25' && candidatesDir === undefined) throw new NodeFailure('method "bm25" needs the candidates input (connect the bm25 stage\'s candidates output)');
+    const usesCandidates = p.method === 'bm25' || p.method === 'retrieved';
+    if (usesCandidates && candidatesDir === undefined) throw new NodeFailure(`method "${p.method}" needs the candidates input (connect the ${p.method === 'bm25' ? 'bm25' : 'retriever'} stage's candidates output)`);
     // An API key must not enter the node key (it does not change results), so it is read from the
     // process environment rather than declared.
     const lm = await openLanguageModel(ctx.inputs.lm as string, { env: process.env });
@@ -101,7 +102,7 @@ export default definePlugin<IclEvalParams>({
       const results: TaskResult[] = [];
       for (const t of tasks) {
         const name = t.meta.name;
-        const candidates = p.method === 'bm25' ? await readCandidates(candidatesDir as string, name) : null;
+        const candidates = usesCandidates ? await readCandidates(candidatesDir as string, name) : null;
         const pool = t.splits.train ?? [];
         if (p.method !== 'zero-shot' && pool.length === 0) ctx.log.warn(`${name}: no train pool, evaluated zero-shot`);
         const select = demoSelector(p.method, p.k, pool, { seed: p.seed, task: name, candidates, candidatesFile: candidatesDir && join(candidatesDir, `${name}.jsonl`) });

@@ -93,9 +93,15 @@ describe('icl-eval on the built-in suite', () => {
     expect(predictions(other.outDir, 'gen_reviews')).toHaveLength(2);
   });
 
-  it('needs candidates for the bm25 method', async () => {
+  it('needs candidates for the bm25 and retrieved methods', async () => {
     const { candidates: _c, ...noCandidates } = result.inputs;
     await expect(runPlugin(iclPlugin, join(root, 'suite', 'nocand'), { method: 'bm25' }, noCandidates)).rejects.toThrow(/needs the candidates input/);
+    await expect(runPlugin(iclPlugin, join(root, 'suite', 'nocand-r'), { method: 'retrieved' }, noCandidates)).rejects.toThrow(/method "retrieved" needs the candidates input \(connect the retriever stage's/);
+  });
+
+  it('method retrieved reads any candidates folder as bm25 does: the same demonstrations from the same candidates', async () => {
+    const retrieved = await runPlugin(iclPlugin, join(root, 'suite', 'retrieved'), { method: 'retrieved', k: 4 }, result.inputs);
+    expect(predictions(retrieved.outDir, 'gen_reviews').map((p) => p.demos)).toEqual(predictions(result.runs.bm25.outDir, 'gen_reviews').map((p) => p.demos));
   });
 
   it('gives the same scores through an OpenAI-compatible server', async () => {
