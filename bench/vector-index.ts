@@ -12,11 +12,11 @@
 // (issue 9): recall@10 ≥ 0.98 at ≥ 20× exact search's speed on 100k vectors of dimension 128.
 
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { mulberry32 } from '../plugins/numbers/index.js';
+import { initBackend } from '../src/lib/nn/backend.js';
 import { ExactIndex } from '../src/lib/nn/index/exact.js';
 import { HnswIndex } from '../src/lib/nn/index/hnsw.js';
 import { recallAtK } from '../src/lib/nn/index/recall.js';
@@ -50,20 +50,8 @@ function parseArgs(argv: string[]): Options {
   return o;
 }
 
-/** Seeded uniform numbers in [0, 1) (mulberry32). */
-function uniformSource(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function normalSource(seed: number): () => number {
-  const u = uniformSource(seed);
+  const u = mulberry32(seed);
   return () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
 }
 
@@ -79,7 +67,7 @@ function randomVectors(count: number, dim: number, seed: number): Float32Array {
  */
 function clusteredVectors(count: number, dim: number, seed: number, centres: Float32Array): Float32Array {
   const normal = normalSource(seed);
-  const pick = uniformSource(seed + 7919);
+  const pick = mulberry32(seed + 7919);
   const clusters = centres.length / dim;
   const out = new Float32Array(count * dim);
   for (let i = 0; i < count; i++) {
@@ -106,9 +94,7 @@ const fmt = (x: number, digits = 0) => x.toLocaleString('en-US', { maximumFracti
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
-  const require = createRequire(import.meta.url);
-  setWasmPaths(join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/');
-  await tf.setBackend('wasm');
+  await initBackend(); // wasm unless RETORT_TF_BACKEND says otherwise
 
   console.log(`# vector index: ${fmt(o.n)} vectors × ${o.dim}, ${o.queries} queries, k ${o.k}, metric ${o.metric}`);
   console.log(`# node ${process.version}, tfjs ${tf.version.tfjs} (${tf.getBackend()}), load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} on a shared 2-core machine`);
