@@ -14,7 +14,7 @@ import {
   assertKey, ENTRY_LOG, ENTRY_MANIFEST, ENTRY_OUT, ENTRY_USED, parseStagingName, shortBoot, stagingName, StoreLayout,
 } from './layout.js';
 import { isKey, isSafeRelativePath, parseManifest, serializeManifest, type Manifest, type ManifestFields, type ManifestFile } from './manifest.js';
-import { entryProblem } from './verify.js';
+import { entryProblem, sameMtime } from './verify.js';
 import { entryAccessFault } from './store-fault.js';
 
 export type { Lease, UnreadableLease } from './lease.js';
@@ -525,7 +525,7 @@ async function materializeLink(abs: string, rel: string): Promise<Stats> {
 function statsMatch(out: string, manifest: Manifest): boolean {
   for (const file of manifest.files) {
     const st = lstatSync(join(out, ...file.path.split('/')), { throwIfNoEntry: false });
-    if (!st || !st.isFile() || st.size !== file.size || Math.abs(st.mtimeMs - file.mtimeMs) >= 0.001) return false;
+    if (!st || !st.isFile() || st.size !== file.size || !sameMtime(st.mtimeMs, file.mtimeMs)) return false;
   }
   const covered = new Set(manifest.files.map((f) => f.path.split('/')[0]));
   for (const port of manifest.ports ?? []) {

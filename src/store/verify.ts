@@ -10,8 +10,18 @@ import type { Manifest, ManifestFile } from './manifest.js';
 
 export type VerifyMode = 'stat' | 'full';
 
-/** mtimes round-trip through a double of milliseconds (stat, JSON, utimes): equal within a microsecond. */
-const MTIME_TOLERANCE_MS = 0.001;
+/**
+ * mtimes round-trip through doubles (stat's milliseconds, JSON, utimes' seconds); each conversion
+ * can move the last bits, so a restored mtime may differ from the recorded one by a few ulps
+ * (about a microsecond today). Ten microseconds covers that with room, and is still far below any
+ * real rewrite's distance in time.
+ */
+export const MTIME_TOLERANCE_MS = 0.01;
+
+/** True when a file's current mtime is the one the manifest recorded. */
+export function sameMtime(actualMs: number, recordedMs: number): boolean {
+  return Math.abs(actualMs - recordedMs) < MTIME_TOLERANCE_MS;
+}
 
 /** Returns why the entry in `dir` does not match `manifest`, or undefined when it does. */
 export async function entryProblem(dir: string, manifest: Manifest, mode: VerifyMode): Promise<string | undefined> {
@@ -37,10 +47,10 @@ async function fileProblem(out: string, file: ManifestFile, mode: VerifyMode): P
   }
   if (!st.isFile()) return `${shown} is no longer a regular file`;
   if (st.size !== file.size) return `file ${shown} changed size (${file.size} → ${st.size} bytes)`;
-  if (mode === 'stat' && Math.abs(st.mtimeMs - file.mtimeMs) < MTIME_TOLERANCE_MS) return undefined;
+  if (mode === 'stat' && sameMtime(st.mtimeMs, file.mtimeMs)) return undefined;
   const digest = await hashFile(path);
   if (digest.sha256 !== file.sha256) return `file ${shown} changed content (sha256 differs from the manifest)`;
-  if (Math.abs(digest.mtimeMs - file.mtimeMs) >= MTIME_TOLERANCE_MS) {
+  if (!sameMtime(digest.mtimeMs, file.mtimeMs)) {
     // Same bytes, new mtime (touched or copied): restore the mtime so the next lookup is cheap again.
     await fs.utimes(path, st.atime, file.mtimeMs / 1000).catch(() => undefined);
   }
