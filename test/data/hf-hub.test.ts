@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
@@ -41,7 +42,7 @@ beforeEach(async () => {
   server = new HubContractServer('acme/reviews', 'v1.0', FILES);
   await server.start();
   cache = await mkdtemp(join(tmpdir(), 'retort-hf-'));
-  env = { HF_ENDPOINT: server.url, HF_TOKEN: 'hf_secret', RETORT_HF_CACHE: cache };
+  env = { HF_ENDPOINT: server.url, HF_TOKEN: 'hf_secret', HF_HUB_CACHE: cache };
 });
 afterEach(async () => {
   await server.stop();
@@ -50,8 +51,8 @@ afterEach(async () => {
 
 describe('hf:// references', () => {
   it('parses owner, name, revision and path', () => {
-    expect(parseHfUrl('hf://datasets/acme/reviews@v1.0/data/train.jsonl')).toEqual({ owner: 'acme', name: 'reviews', revision: 'v1.0', path: 'data/train.jsonl' });
-    expect(parseHfUrl('hf://datasets/acme/reviews')).toEqual({ owner: 'acme', name: 'reviews', revision: 'main', path: '' });
+    expect(parseHfUrl('hf://datasets/acme/reviews@v1.0/data/train.jsonl')).toEqual({ type: 'dataset', owner: 'acme', name: 'reviews', revision: 'v1.0', path: 'data/train.jsonl' });
+    expect(parseHfUrl('hf://datasets/acme/reviews')).toEqual({ type: 'dataset', owner: 'acme', name: 'reviews', revision: 'main', path: '' });
     expect(parseHfUrl('hf://datasets/acme/reviews@refs%2Fconvert%2Fparquet/default').revision).toBe('refs/convert/parquet');
     expect(() => parseHfUrl('hf://models/acme/x')).toThrow(/not a Hugging Face dataset reference/);
     expect(() => parseHfUrl('hf://datasets/acme/reviews@main/../etc')).toThrow(/not allowed/);
@@ -65,7 +66,11 @@ describe('Hub dataset loader (loopback Hub)', () => {
     const rows = await loadHfRows(URL_TRAIN, MAPPING, META, { env });
     expect(rows).toHaveLength(200);
     expect(rows[1]).toEqual({ id: 'sst-train-1', fields: { sentence: 'review number 1 x' }, options: ['negative', 'positive'], output: 'positive' });
-    const local = join(cache, 'datasets', 'acme', 'reviews', 'v1.0', 'files', 'data', 'train.jsonl');
+    // The huggingface_hub cache layout: refs/<revision> → commit, snapshots/<commit>/<path> → blobs/<sha256>.
+    const repo = join(cache, 'datasets--acme--reviews');
+    expect((await readFile(join(repo, 'refs', 'v1.0'), 'utf8'))).toBe(server.commit);
+    const local = join(repo, 'snapshots', server.commit, 'data', 'train.jsonl');
+    expect(readlinkSync(local)).toBe(`../../../blobs/${sha256(FILES[1].content)}`);
     expect(await readFile(local)).toEqual(FILES[1].content);
     expect(server.requests.length).toBeGreaterThanOrEqual(3);
     expect(server.requests.every((r) => r.authorization === 'Bearer hf_secret')).toBe(true);
@@ -90,7 +95,7 @@ describe('Hub dataset loader (loopback Hub)', () => {
     server.cutOnce.set('data/train.jsonl', 1000);
     const { files } = await fetchHfDataset(URL_TRAIN, { env });
     expect(await readFile(files[0].localPath)).toEqual(FILES[1].content);
-    const gets = server.requests.filter((r) => r.path.endsWith('/resolve/v1.0/data/train.jsonl'));
+    const gets = server.requests.filter((r) => r.path.endsWith(`/resolve/${server.commit}/data/train.jsonl`));
     expect(gets.map((r) => r.range)).toEqual([undefined, 'bytes=1000-']);
   });
 
@@ -98,7 +103,7 @@ describe('Hub dataset loader (loopback Hub)', () => {
     server.cutOnce.set('data/train.jsonl', 700);
     const err = await caught(fetchHfDataset(URL_TRAIN, { env, retries: 0 }));
     expect(err.message).toMatch(/transfer interrupted after 700 bytes; run again to resume/);
-    const partial = join(cache, 'datasets', 'acme', 'reviews', 'v1.0', 'files', 'data', 'train.jsonl.incomplete');
+    const partial = join(cache, 'datasets--acme--reviews', 'blobs', `${sha256(FILES[1].content)}.incomplete`);
     expect((await readFile(partial)).length).toBe(700);
     const { files } = await fetchHfDataset(URL_TRAIN, { env });
     expect(await readFile(files[0].localPath)).toEqual(FILES[1].content);
@@ -110,9 +115,10 @@ describe('Hub dataset loader (loopback Hub)', () => {
     server.corrupt.add('data/train.jsonl');
     const err = await caught(fetchHfDataset(URL_TRAIN, { env }));
     expect(err.message).toMatch(/checksum mismatch: expected sha256 [0-9a-f]{64}, got [0-9a-f]{64}/);
-    const dir = join(cache, 'datasets', 'acme', 'reviews', 'v1.0', 'files', 'data');
-    expect(existsSync(join(dir, 'train.jsonl'))).toBe(false);
-    expect(existsSync(join(dir, 'train.jsonl.incomplete'))).toBe(false);
+    const repo = join(cache, 'datasets--acme--reviews');
+    expect(existsSync(join(repo, 'snapshots', server.commit, 'data', 'train.jsonl'))).toBe(false);
+    expect(existsSync(join(repo, 'blobs', sha256(FILES[1].content)))).toBe(false);
+    expect(existsSync(join(repo, 'blobs', `${sha256(FILES[1].content)}.incomplete`))).toBe(false);
     server.corrupt.add('data/test.csv');
     expect((await caught(fetchHfDataset('hf://datasets/acme/reviews@v1.0/data/test.csv', { env }))).message).toMatch(/expected git-sha1 [0-9a-f]{40}/);
   });
@@ -120,9 +126,9 @@ describe('Hub dataset loader (loopback Hub)', () => {
   it('reads offline from the cache once the server is gone, and only then', async () => {
     const first = await loadHfRows(URL_TRAIN, MAPPING, META, { env });
     const before = server.requests.length;
-    // Cached and verified: a second online load lists but downloads nothing.
+    // Cached and verified: a second online load resolves and lists but downloads nothing.
     await fetchHfDataset(URL_TRAIN, { env });
-    expect(server.requests.slice(before).every((r) => r.path.includes('/tree/'))).toBe(true);
+    expect(server.requests.slice(before).every((r) => r.path.includes('/tree/') || r.path.includes('/revision/'))).toBe(true);
     await server.stop();
     const again = await fetchHfDataset(URL_TRAIN, { env });
     expect(again.fromCache).toBe(true);
@@ -132,7 +138,7 @@ describe('Hub dataset loader (loopback Hub)', () => {
     const err = await caught(fetchHfDataset('hf://datasets/acme/reviews@v1.0/data/test.csv', { env }));
     expect(err.message).toMatch(/cannot reach .*"data\/test.csv" is not in the cache/);
     const empty = await mkdtemp(join(tmpdir(), 'retort-hf-empty-'));
-    expect((await caught(fetchHfDataset(URL_TRAIN, { env: { ...env, RETORT_HF_CACHE: empty } }))).message).toMatch(/cannot reach .*nothing is cached/);
+    expect((await caught(fetchHfDataset(URL_TRAIN, { env: { ...env, HF_HUB_CACHE: empty } }))).message).toMatch(/cannot reach .*nothing is cached/);
     await rm(empty, { recursive: true, force: true });
   });
 
@@ -144,14 +150,32 @@ describe('Hub dataset loader (loopback Hub)', () => {
     expect(await readFile(files[0].localPath)).toEqual(changed);
   });
 
-  it('a tampered cached file is not trusted offline after its manifest entry is dropped', async () => {
+  it('a snapshot entry whose blob is gone is not served offline', async () => {
     const { files } = await fetchHfDataset(URL_TRAIN, { env });
-    const manifestFile = join(cache, 'datasets', 'acme', 'reviews', 'v1.0', 'manifest.json');
-    const manifest = JSON.parse(await readFile(manifestFile, 'utf8'));
-    delete manifest.verified['data/train.jsonl'];
-    await writeFile(manifestFile, JSON.stringify(manifest));
+    await rm(join(cache, 'datasets--acme--reviews', 'blobs', sha256(FILES[1].content)));
     await server.stop();
-    expect((await caught(fetchHfDataset(URL_TRAIN, { env }))).message).toMatch(/not in the cache/);
-    expect(existsSync(files[0].localPath)).toBe(true);
+    expect((await caught(fetchHfDataset(URL_TRAIN, { env }))).message).toMatch(/cannot reach .*"data\/train.jsonl" is not in the cache/);
+    expect(existsSync(files[0].localPath)).toBe(false);
+  });
+
+  it('reads a cache filled by another tool in the same layout, offline, by branch or by commit', async () => {
+    const commit = 'c'.repeat(40);
+    const repo = join(cache, 'datasets--acme--reviews');
+    const { mkdir, writeFile, symlink } = await import('node:fs/promises');
+    await mkdir(join(repo, 'refs'), { recursive: true });
+    await mkdir(join(repo, 'blobs'), { recursive: true });
+    await mkdir(join(repo, 'snapshots', commit, 'data'), { recursive: true });
+    await writeFile(join(repo, 'refs', 'main'), commit);
+    await writeFile(join(repo, 'blobs', 'abc'), FILES[2].content);
+    await symlink('../../../blobs/abc', join(repo, 'snapshots', commit, 'data', 'test.csv'));
+    const offline = { env: { ...env, HF_HUB_OFFLINE: '1' } };
+    const rows = await loadHfRows('hf://datasets/acme/reviews/data', MAPPING, META, { ...offline, split: 'test' });
+    expect(rows.map((r) => r.fields.sentence)).toEqual(['good', 'bad, really']);
+    expect((await fetchHfDataset(`hf://datasets/acme/reviews@${commit}/data/test.csv`, offline)).files[0].path).toBe('data/test.csv');
+    expect((await caught(fetchHfDataset('hf://datasets/acme/reviews@v9', offline))).message).toMatch(/offline mode .*nothing is cached/);
   });
 });
+
+function sha256(b: Buffer): string {
+  return createHash('sha256').update(b).digest('hex');
+}

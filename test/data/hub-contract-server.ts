@@ -1,6 +1,9 @@
-// A loopback HTTP server laid out like the Hugging Face Hub, for the dataset loader's tests:
-//   GET /api/datasets/<owner>/<name>/tree/<rev>?recursive=true   (paginated with a Link header)
-//   GET /datasets/<owner>/<name>/resolve/<rev>/<path>              (honours Range: bytes=N-)
+// A loopback HTTP server laid out like the Hugging Face Hub, for the Hub client's contract tests
+// (one repository, a model or a dataset; <api> is /api/datasets or /api/models):
+//   GET <api>/<owner>/<name>/revision/<rev>                  ({"sha": the commit of the files})
+//   GET <api>/<owner>/<name>/tree/<rev>?recursive=true       (paginated with a Link header)
+//   GET [/datasets]/<owner>/<name>/resolve/<rev>/<path>      (honours Range: bytes=N-)
+// <rev> is the revision name or the commit id; the commit changes whenever the files do.
 // It records every request, can cut a transfer after N bytes, serve corrupted bytes, and
 // demand a bearer token.
 
@@ -36,8 +39,15 @@ export class HubContractServer {
   private server?: Server;
   url = '';
 
-  constructor(readonly repo: string, readonly revision: string, files: HubFile[]) {
+  constructor(readonly repo: string, readonly revision: string, files: HubFile[], readonly type: 'dataset' | 'model' = 'dataset') {
     this.setFiles(files);
+  }
+
+  /** The commit id the revision points at: a digest of the current files. */
+  get commit(): string {
+    const h = createHash('sha1');
+    for (const f of [...this.files.values()].sort((a, b) => (a.path < b.path ? -1 : 1))) h.update(f.path).update('\0').update(f.content);
+    return h.digest('hex');
   }
 
   setFiles(files: HubFile[]): void {
@@ -73,11 +83,17 @@ export class HubContractServer {
       res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"Invalid credentials"}');
       return;
     }
-    const rev = encodeURIComponent(this.revision);
-    const treePrefix = `/api/datasets/${this.repo}/tree/${rev}`;
-    const resolvePrefix = `/datasets/${this.repo}/resolve/${rev}/`;
-    if (url.pathname === treePrefix) return this.tree(url, res);
-    if (url.pathname.startsWith(resolvePrefix)) return this.resolve(decodeURIComponent(url.pathname.slice(resolvePrefix.length)), req, res);
+    const api = `/api/${this.type}s/${this.repo}`;
+    const files = `${this.type === 'dataset' ? '/datasets' : ''}/${this.repo}/resolve`;
+    for (const rev of [encodeURIComponent(this.revision), this.commit]) {
+      if (url.pathname === `${api}/revision/${rev}`) {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: this.repo, sha: this.commit }));
+        return;
+      }
+      if (url.pathname === `${api}/tree/${rev}`) return this.tree(url, res);
+      const resolvePrefix = `${files}/${rev}/`;
+      if (url.pathname.startsWith(resolvePrefix)) return this.resolve(decodeURIComponent(url.pathname.slice(resolvePrefix.length)), req, res);
+    }
     res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"Repository not found"}');
   }
 

@@ -9,4 +9,4 @@ export { parseDelimited, parseDelimitedObjects, type DelimitedOptions, type Deli
 export { getPath, mapRecord, type RowMapping } from './mapping.js';
 export { loadRows, readRecords, formatOf, SOURCE_EXTENSIONS, type SourceFormat, type LoadRowsOptions } from './loaders.js';
 export { readParquetRecords } from './parquet.js';
-export { loadHfRows, fetchHfDataset, parseHfUrl, formatHfUrl, defaultCacheDir, type HfOptions, type HfFetchResult, type HfDatasetRef } from './hf/index.js';
+export { loadHfRows, fetchHfDataset, parseHfUrl, formatHfUrl, hubCacheDir, type HfOptions, type HfFetchResult, type HfDatasetRef } from './hf/index.js';

@@ -1,4 +1,5 @@
 // Hugging Face model folders: config.json + model.safetensors (+ tokenizer.json), in and out.
+// A folder is a local path or hf://<owner>/<model>@<revision>, fetched through the Hub cache.
 //
 // Loading picks the architecture from config.json (`model_type`, else `architectures`), builds our
 // model from it and copies the weights by their HF names; checkpoint prefixes that differ between
@@ -14,6 +15,9 @@ import { BertEncoder } from './models/bert.js';
 import { Gpt2Decoder } from './models/gpt2.js';
 import { LlamaDecoder } from './models/llama.js';
 import { Module, StateDictError } from './module.js';
+import { fetchHubModel } from '../hub/model.js';
+import { isHubRef } from '../hub/ref.js';
+import type { HubOptions } from '../hub/snapshot.js';
 import { readSafetensors, tensorsToTf, tfToTensors, writeSafetensors } from './safetensors.js';
 
 export type PretrainedModule = BertEncoder | CrossEncoder | Gpt2Decoder | LlamaDecoder;
@@ -27,6 +31,8 @@ export interface LoadPretrainedOptions {
   as?: 'encoder' | 'cross-encoder';
   /** Seed for weights the checkpoint does not provide (a new head). */
   seed?: number;
+  /** Endpoint, token, cache and offline mode for hf:// sources (defaults from the environment). */
+  hub?: HubOptions;
 }
 
 export interface Pretrained<M extends PretrainedModule = PretrainedModule> {
@@ -105,7 +111,8 @@ function align(
   return { map, ignored };
 }
 
-export async function loadPretrained(dir: string, options: LoadPretrainedOptions = {}): Promise<Pretrained> {
+export async function loadPretrained(source: string, options: LoadPretrainedOptions = {}): Promise<Pretrained> {
+  const dir = isHubRef(source) ? await fetchHubModel(source, options.hub) : source;
   const hf = readConfig(dir);
   const arch = fromHfConfig(hf, join(dir, 'config.json'));
   const architecture = Array.isArray(hf.architectures) && typeof hf.architectures[0] === 'string' ? hf.architectures[0] : undefined;

@@ -7,7 +7,8 @@ import { mapRecord, type RowMapping } from '../mapping.js';
 import type { TaskMeta, TaskRow } from '../task.js';
 import { fetchHfDataset, type HfOptions } from './dataset.js';
 
-export { fetchHfDataset, defaultCacheDir, type HfOptions, type HfFetchResult } from './dataset.js';
+export { fetchHfDataset, type HfOptions, type HfFetchResult } from './dataset.js';
+export { hubCacheDir } from '../../hub/cache.js';
 export { parseHfUrl, formatHfUrl, type HfDatasetRef } from './url.js';
 
 /** Downloads (or reads from the cache) the selected files and maps their records to rows of `meta`. */

@@ -1,12 +1,13 @@
-// The two Hub HTTP calls we need: the repository tree listing (paginated by a Link header) and
-// the resolve endpoint for file bytes, downloaded with HTTP Range resumption and verified.
+// The Hub HTTP calls we need: a revision's commit id, the repository tree listing (paginated by a
+// Link header), and the resolve endpoint for file bytes, downloaded with HTTP Range resumption and
+// verified. The same for model and dataset repositories; only the URL prefixes differ.
 
 import { createWriteStream } from 'node:fs';
 import { rename, rm, stat, truncate } from 'node:fs/promises';
 import { once } from 'node:events';
-import { DataError } from '../errors.js';
+import { DataError } from '../data/errors.js';
 import { fileChecksum, type ChecksumKind } from './checksum.js';
-import type { HfDatasetRef } from './url.js';
+import type { HubRef } from './ref.js';
 
 export interface HubConnection {
   endpoint: string;
@@ -33,8 +34,13 @@ function headers(conn: HubConnection, extra: Record<string, string> = {}): Recor
   return conn.token ? { authorization: `Bearer ${conn.token}`, ...extra } : extra;
 }
 
-function repoPath(ref: HfDatasetRef): string {
+function repoPath(ref: HubRef): string {
   return `${encodeURIComponent(ref.owner)}/${encodeURIComponent(ref.name)}`;
+}
+
+/** `/api/datasets/o/n` or `/api/models/o/n`. */
+function apiPath(ref: HubRef): string {
+  return `/api/${ref.type}s/${repoPath(ref)}`;
 }
 
 async function request(conn: HubConnection, url: string, init: RequestInit): Promise<Response> {
@@ -49,8 +55,8 @@ async function request(conn: HubConnection, url: string, init: RequestInit): Pro
 
 function httpError(where: string, res: Response, token: boolean): DataError {
   const hint = res.status === 401 || res.status === 403
-    ? token ? ' (the HF_TOKEN was refused)' : ' (a private or gated dataset needs HF_TOKEN)'
-    : res.status === 404 ? ' (no such dataset, revision or file)' : '';
+    ? token ? ' (the HF_TOKEN was refused)' : ' (a private or gated repository needs HF_TOKEN)'
+    : res.status === 404 ? ' (no such repository, revision or file)' : '';
   return new DataError(where, 0, `HTTP ${res.status} ${res.statusText}${hint}`);
 }
 
@@ -60,15 +66,31 @@ function nextLink(res: Response): string | undefined {
   return m ? m[1] : undefined;
 }
 
-/** Every file and directory of the repository at the revision (recursive). */
-export async function listTree(conn: HubConnection, ref: HfDatasetRef, where: string): Promise<TreeEntry[]> {
-  let url: string | undefined = `${conn.endpoint}/api/datasets/${repoPath(ref)}/tree/${encodeURIComponent(ref.revision)}?recursive=true`;
+async function getJson(conn: HubConnection, url: string, where: string): Promise<{ body: unknown; res: Response }> {
+  const res = await request(conn, url, { headers: headers(conn, { accept: 'application/json' }) });
+  if (res.status >= 500) throw new HubUnreachable(`${conn.endpoint} answered HTTP ${res.status}`);
+  if (!res.ok) throw httpError(where, res, !!conn.token);
+  try {
+    return { body: await res.json(), res };
+  } catch {
+    throw new DataError(where, 0, `the Hub answered ${url} with something that is not JSON`);
+  }
+}
+
+/** The commit id a branch or tag points at now (a commit id maps to itself). */
+export async function resolveCommit(conn: HubConnection, ref: HubRef, where: string): Promise<string> {
+  const { body } = await getJson(conn, `${conn.endpoint}${apiPath(ref)}/revision/${encodeURIComponent(ref.revision)}`, where);
+  const sha = (body as { sha?: unknown } | null)?.sha;
+  if (typeof sha !== 'string' || !/^[0-9a-f]{40}$/.test(sha)) throw new DataError(where, 0, 'the Hub did not name the commit of this revision');
+  return sha;
+}
+
+/** Every file and directory of the repository at `commit` (recursive). */
+export async function listTree(conn: HubConnection, ref: HubRef, commit: string, where: string): Promise<TreeEntry[]> {
+  let url: string | undefined = `${conn.endpoint}${apiPath(ref)}/tree/${commit}?recursive=true`;
   const out: TreeEntry[] = [];
   while (url) {
-    const res = await request(conn, url, { headers: headers(conn, { accept: 'application/json' }) });
-    if (res.status >= 500) throw new HubUnreachable(`${conn.endpoint} answered HTTP ${res.status}`);
-    if (!res.ok) throw httpError(where, res, !!conn.token);
-    const page: unknown = await res.json();
+    const { body: page, res } = await getJson(conn, url, where);
     if (!Array.isArray(page)) throw new DataError(where, 0, 'unexpected tree listing (not a JSON array)');
     out.push(...(page as TreeEntry[]));
     const next = nextLink(res);
@@ -77,9 +99,11 @@ export async function listTree(conn: HubConnection, ref: HfDatasetRef, where: st
   return out;
 }
 
-export function resolveUrl(conn: HubConnection, ref: HfDatasetRef, path: string): string {
+/** Model files live at /<owner>/<name>/resolve/…, dataset files at /datasets/<owner>/<name>/resolve/…. */
+export function resolveUrl(conn: HubConnection, ref: HubRef, commit: string, path: string): string {
   const file = path.split('/').map(encodeURIComponent).join('/');
-  return `${conn.endpoint}/datasets/${repoPath(ref)}/resolve/${encodeURIComponent(ref.revision)}/${file}`;
+  const prefix = ref.type === 'dataset' ? '/datasets' : '';
+  return `${conn.endpoint}${prefix}/${repoPath(ref)}/resolve/${commit}/${file}`;
 }
 
 /** What a file's bytes must hash to. */
@@ -120,8 +144,8 @@ async function appendBody(res: Response, partial: string, append: boolean): Prom
  * Downloads one file to `dest`, resuming `dest.incomplete` from where an earlier attempt (in
  * this call or an earlier process) stopped, then verifies size and checksum before the rename.
  */
-export async function downloadFile(conn: HubConnection, ref: HfDatasetRef, entry: TreeEntry, dest: string, where: string): Promise<void> {
-  const url = resolveUrl(conn, ref, entry.path);
+export async function downloadFile(conn: HubConnection, ref: HubRef, commit: string, entry: TreeEntry, dest: string, where: string): Promise<void> {
+  const url = resolveUrl(conn, ref, commit, entry.path);
   const partial = `${dest}.incomplete`;
   const expectedSize = entry.lfs?.size ?? entry.size;
   let resumed = false;
