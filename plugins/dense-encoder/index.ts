@@ -182,7 +182,7 @@ async function buildAndTrain(ctx: PluginContext<DenseEncoderParams>, pools: read
     ctx.metric('dense/train_pairs', count);
     const began = Date.now();
     const trained = await trainUnsupervised(encoder.model, pairs, {
-      objective: p.objective, steps: p.steps, batchSize: p.batchSize, lr: p.lr, warmupSteps: p.warmupSteps, weightDecay: p.weightDecay,
+      steps: p.steps, batchSize: p.batchSize, lr: p.lr, warmupSteps: p.warmupSteps, weightDecay: p.weightDecay,
       clipNorm: p.clipNorm, temperature: p.temperature, sameTaskBatches: p.sameTaskBatches, seed: ctx.seed, logEvery: p.logEvery,
       checkpoint: { dir: ctx.scratch, every: p.checkpointEvery, fingerprint: JSON.stringify({ params: p, seed: ctx.seed, pairs: count }) },
     }, { metric: ctx.metric, log: ctx.log, signal: ctx.signal, progress: (d, t) => ctx.progress(d, 2 * t) });

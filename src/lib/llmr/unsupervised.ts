@@ -9,7 +9,6 @@
 //   k = E(b_j)    [B, D]   (the same texts for simcse, under other dropout masks)
 //   L = InfoNCE(q·kᵀ / τ), target the diagonal,   τ = 0.05 (SimCSE's temperature)
 
-import * as tf from '@tensorflow/tfjs';
 import { Bm25Index } from '../ml/bm25.js';
 import { SeedStream } from '../nn/layers/dropout.js';
 import { infoNce } from '../nn/losses.js';
@@ -52,7 +51,6 @@ export function bm25Pairs(p: TaskPool, o: { excludeSameQuery: boolean; k1?: numb
 }
 
 export interface UnsupervisedSettings {
-  objective: UnsupervisedObjective;
   steps: number;
   batchSize: number;
   lr: number;
@@ -122,7 +120,7 @@ export async function trainUnsupervised(model: BiEncoder, pairs: readonly (reado
         metric?.('train/in_batch_accuracy', window.accuracy / window.n, done);
         Object.assign(window, { accuracy: 0, n: 0 });
       }
-      return infoNce(q, k, { temperature: s.temperature }) as tf.Scalar;
+      return infoNce(q, k, { temperature: s.temperature });
     },
   });
   return { lastLoss: result.lastLoss, resumedFrom: result.resumedFrom };
