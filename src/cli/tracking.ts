@@ -1,4 +1,5 @@
 // Connects `retort run` to the trackers (MLflow REST or the local store).
+import type { CompiledRecipe } from '../graph/types.js';
 import type { KilledRun } from '../track/index.js';
 import { NoopObserver } from '../track/noop-observer.js';
 import type { RunObserver, TrackConfig } from '../track/observer.js';
@@ -7,6 +8,16 @@ import type { RunObserver, TrackConfig } from '../track/observer.js';
 const TRACK_MODULE = '../track/index.js';
 type TrackModule = Partial<typeof import('../track/index.js')>;
 const loadTrack = () => import(TRACK_MODULE).catch(() => undefined) as Promise<TrackModule | undefined>;
+
+/** The `track:` section of the recipe, with --track / --no-track on top. */
+export function trackConfigOf(recipe: CompiledRecipe, flags: { track?: boolean; noTrack?: boolean }): TrackConfig {
+  return {
+    enabled: flags.noTrack ? false : flags.track ? true : recipe.track.enabled ?? true,
+    uri: recipe.track.uri,
+    experiment: recipe.track.experiment ?? recipe.name,
+    tags: recipe.track.tags,
+  };
+}
 
 /** What `retort run` needs of tracking: the observer, where it logs, and how to close a dead run's runs. */
 export interface RunTracking {

@@ -6,13 +6,12 @@ import { createDisplay } from '../../exec/display.js';
 import { LocalProcessExecutor } from '../../exec/local-executor.js';
 import { REPLAY_TAIL_LINES, type ReplayMode } from '../../exec/scheduler.js';
 import { gpuPool, gpuRequestProblem } from '../../exec/gpus.js';
-import { displaySubscriber } from '../../run/display-subscriber.js';
-import { cancelOnInterrupt } from '../../run/interrupts.js';
-import { runPlan, type RunResult } from '../../run/run.js';
-import { failureLines, summaryLine } from '../../run/summary.js';
-import { trackingSubscriber } from '../../run/tracking-subscriber.js';
-import type { TrackConfig } from '../../track/observer.js';
-import { openTracking } from '../tracking.js';
+import { displaySubscriber } from '../../exec/display-subscriber.js';
+import { cancelOnInterrupt } from '../../exec/interrupts.js';
+import { runPlan, type RunResult } from '../../exec/run-plan.js';
+import { failureLines, summaryLine } from '../../exec/run-summary.js';
+import { trackingSubscriber } from '../../exec/tracking-subscriber.js';
+import { openTracking, trackConfigOf } from '../tracking.js';
 import { intOption, parse, RECIPE_OPTIONS, UsageError } from '../args.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
 import { checkStageNames, openStore, prepare, runsDirOf, targetClosure } from '../session.js';
@@ -88,12 +87,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   const gpuProblem = gpuRequestProblem(plan, gpus.length);
   if (gpuProblem) throw new UsageError(gpuProblem);
 
-  const track: TrackConfig = {
-    enabled: values['no-track'] ? false : values.track ? true : recipe.track.enabled ?? true,
-    uri: recipe.track.uri,
-    experiment: recipe.track.experiment ?? recipe.name,
-    tags: recipe.track.tags,
-  };
+  const track = trackConfigOf(recipe, { track: values.track, noTrack: values['no-track'] });
   const display = createDisplay(io.stdout, { quiet: values.quiet, tty: values.plain ? false : undefined });
   const tracking = await openTracking(track, { runsDir, env: io.env, warn: (msg) => display.message(`warning: ${msg}`) });
 

@@ -3,10 +3,10 @@
 // the given executor, and settles the counts once. The CLI parses options and wires; this decides.
 import type { Plan } from '../graph/plan.js';
 import type { CompiledRecipe } from '../graph/types.js';
-import { emptyCounts, type OutcomeCounts, type RunSubscriber } from '../exec/events.js';
-import type { NodeExecutor } from '../exec/executor.js';
-import { EventFanOut } from '../exec/fan-out.js';
-import { executePlan, type NodeReport, type ReplayMode } from '../exec/scheduler.js';
+import { emptyCounts, type OutcomeCounts, type RunSubscriber } from './events.js';
+import type { NodeExecutor } from './executor.js';
+import { EventFanOut } from './fan-out.js';
+import { executePlan, type NodeReport, type ReplayMode } from './scheduler.js';
 import { reapKilledRuns, type RunningMarker, type RunStatus } from '../store/runs.js';
 import type { Store } from '../store/store.js';
 import type { TrackConfig } from '../track/observer.js';

@@ -1,7 +1,7 @@
 // The run record as a subscriber of the run's events: written when the run is planned (after its
 // 'running' marker), and once more, complete, when it finishes; in between it only listens.
-import type { RunEvent, RunSubscriber } from '../exec/events.js';
-import { failureMessage } from '../exec/failure.js';
+import type { RunEvent, RunSubscriber } from './events.js';
+import { failureMessage } from './failure.js';
 import { clearRunning, markRunning, writeRunRecord, type RunRecord, type RunRecordNode } from '../store/runs.js';
 
 export interface RecordSubscriberOptions {

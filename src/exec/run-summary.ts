@@ -1,6 +1,6 @@
 // The lines a finished run ends with: what it did, and why each failed node failed.
-import { failureMessage } from '../exec/failure.js';
-import type { RunResult } from './run.js';
+import { failureMessage } from './failure.js';
+import type { RunResult } from './run-plan.js';
 
 export function summaryLine(run: RunResult): string {
   const c = run.counts;

@@ -1,7 +1,7 @@
 // A tracker (MLflow, or nothing) as a subscriber of the run's events. Only nodes that started get an
 // end: a node skipped, or sharing another's key, has no run of its own.
-import type { NodeResult, RunEvent, RunSubscriber, EventReply } from '../exec/events.js';
-import { failureMessage } from '../exec/failure.js';
+import type { NodeResult, RunEvent, RunSubscriber, EventReply } from './events.js';
+import { failureMessage } from './failure.js';
 import type { NodeResult as TrackedResult, RunObserver } from '../track/observer.js';
 
 export function trackingSubscriber(observer: RunObserver): RunSubscriber {

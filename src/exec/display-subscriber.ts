@@ -1,7 +1,7 @@
 // The display as a subscriber of the run's events.
-import type { Display } from '../exec/display.js';
-import type { NodeResult, RunEvent, RunSubscriber } from '../exec/events.js';
-import { failureMessage } from '../exec/failure.js';
+import type { Display } from './display.js';
+import type { NodeResult, RunEvent, RunSubscriber } from './events.js';
+import { failureMessage } from './failure.js';
 
 export function displaySubscriber(display: Display): RunSubscriber {
   return {

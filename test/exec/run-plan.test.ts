@@ -7,13 +7,13 @@ import { describe, expect, it } from 'vitest';
 import { createDisplay } from '../../src/exec/display.js';
 import type { RunEvent, RunSubscriber } from '../../src/exec/events.js';
 import type { NodeExecutor } from '../../src/exec/executor.js';
-import { displaySubscriber } from '../../src/run/display-subscriber.js';
-import { runPlan, type RunRequest } from '../../src/run/run.js';
-import { failureLines, summaryLine } from '../../src/run/summary.js';
-import { trackingSubscriber } from '../../src/run/tracking-subscriber.js';
+import { displaySubscriber } from '../../src/exec/display-subscriber.js';
+import { runPlan, type RunRequest } from '../../src/exec/run-plan.js';
+import { failureLines, summaryLine } from '../../src/exec/run-summary.js';
+import { trackingSubscriber } from '../../src/exec/tracking-subscriber.js';
 import { readRunRecord, runningMarkers } from '../../src/store/runs.js';
 import type { RunObserver } from '../../src/track/observer.js';
-import { collector, planOf, ScriptedExecutor, type Fixture } from '../exec/plan-fixture.js';
+import { collector, planOf, ScriptedExecutor, type Fixture } from './plan-fixture.js';
 
 const CHAIN = `
 stages:
