@@ -14,26 +14,51 @@ export type SubscriberErrorHandler = (subscriber: string, event: RunEvent | 'clo
 type Delivery = { reply?: EventReply; error?: unknown };
 
 export class EventFanOut implements EventSink {
-  private readonly tails: Promise<unknown>[];
+  /** Per subscriber: the end of its queue of events, or undefined when it has nothing pending. */
+  private readonly queues: (Promise<unknown> | undefined)[];
+  /** Per subscriber: inside its (synchronous) handle call; an event it causes there waits its turn. */
+  private readonly inCall: boolean[];
   private closed = false;
 
   constructor(private readonly subscribers: readonly RunSubscriber[], private readonly onError: SubscriberErrorHandler) {
-    this.tails = subscribers.map(() => Promise.resolve());
+    this.queues = subscribers.map(() => undefined);
+    this.inCall = subscribers.map(() => false);
   }
 
-  async emit(event: RunEvent): Promise<EventReply> {
-    if (this.closed) throw new Error(`run event '${event.type}' after the run's events were closed`);
-    const deliveries = this.subscribers.map((subscriber, i) => {
-      const handled = this.tails[i].then(() => subscriber.handle(event));
-      this.tails[i] = handled.catch(() => undefined);
-      return handled.then((reply): Delivery => ({ reply: reply ?? undefined }), (error): Delivery => this.failed(subscriber, event, error));
+  emit(event: RunEvent): Promise<EventReply> {
+    if (this.closed) return Promise.reject(new Error(`run event '${event.type}' after the run's events were closed`));
+    const deliveries = this.subscribers.map((_, i) => this.deliver(i, event));
+    // Most events reach idle, synchronous subscribers (the display, the record): no promise per subscriber then.
+    if (deliveries.every((d) => !(d instanceof Promise))) return settle(deliveries as Delivery[]);
+    return Promise.all(deliveries).then(settle);
+  }
+
+  private deliver(i: number, event: RunEvent): Delivery | Promise<Delivery> {
+    const subscriber = this.subscribers[i];
+    const pending = this.queues[i];
+    if (pending === undefined && !this.inCall[i]) {
+      let out: ReturnType<RunSubscriber['handle']>;
+      this.inCall[i] = true;
+      try {
+        out = subscriber.handle(event);
+      } catch (error) {
+        return this.failed(subscriber, event, error);
+      } finally {
+        this.inCall[i] = false;
+      }
+      if (!isPromiseLike(out)) return { reply: out ?? undefined };
+      return this.queue(i, Promise.resolve(out), event);
+    }
+    return this.queue(i, (pending ?? Promise.resolve()).then(() => subscriber.handle(event)), event);
+  }
+
+  /** `handled` is now the end of subscriber i's queue; the queue is idle again once it settles (and nothing came after). */
+  private queue(i: number, handled: Promise<void | EventReply>, event: RunEvent): Promise<Delivery> {
+    const tail: Promise<unknown> = handled.then(() => undefined, () => undefined).then(() => {
+      if (this.queues[i] === tail) this.queues[i] = undefined;
     });
-    const settled = await Promise.all(deliveries);
-    const failure = settled.find((d) => 'error' in d);
-    if (failure) throw failure.error;
-    const reply: EventReply = {};
-    for (const d of settled) if (d.reply?.tracking && !reply.tracking) reply.tracking = d.reply.tracking;
-    return reply;
+    this.queues[i] = tail;
+    return handled.then((reply): Delivery => ({ reply: reply ?? undefined }), (error): Delivery => this.failed(this.subscribers[i], event, error));
   }
 
   post(event: RunEvent): void {
@@ -47,7 +72,7 @@ export class EventFanOut implements EventSink {
     this.closed = true;
     let requiredError: { error: unknown } | undefined;
     for (const [i, subscriber] of this.subscribers.entries()) {
-      await this.tails[i];
+      while (this.queues[i]) await this.queues[i];
       try {
         await subscriber.close?.();
       } catch (error) {
@@ -69,4 +94,16 @@ export class EventFanOut implements EventSink {
       this.onError(subscriber, event, error);
     } catch { /* a broken error handler must not break delivery */ }
   }
+}
+
+function settle(deliveries: Delivery[]): Promise<EventReply> {
+  const failure = deliveries.find((d) => 'error' in d);
+  if (failure) return Promise.reject(failure.error);
+  const reply: EventReply = {};
+  for (const d of deliveries) if (d.reply?.tracking && !reply.tracking) reply.tracking = d.reply.tracking;
+  return Promise.resolve(reply);
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<void | EventReply> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
 }

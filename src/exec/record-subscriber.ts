@@ -14,19 +14,25 @@ export interface RecordSubscriberOptions {
 
 export function recordSubscriber({ runsDir, record: fixed, tracking }: RecordSubscriberOptions): RunSubscriber {
   let record: RunRecord | undefined;
+  // The marker first: a run killed between the two writes then leaves a marker the next run reaps,
+  // never a 'running' record that nothing points at.
+  const open = async (r: RunRecord) => {
+    await markRunning(runsDir, fixed.runId, tracking);
+    await writeRunRecord(runsDir, r);
+  };
+  const close = async (r: RunRecord) => {
+    await writeRunRecord(runsDir, r);
+    await clearRunning(runsDir, fixed.runId);
+  };
   const ended = new Map<string, Pick<RunRecordNode, 'outcome' | 'durationMs' | 'error'>>();
   return {
     name: 'run record',
     required: true,
-    async handle(event: RunEvent): Promise<void> {
+    handle(event: RunEvent): void | Promise<void> {
       switch (event.type) {
         case 'run-planned':
           record = { ...fixed, status: 'running', nodes: event.nodes.map((n) => ({ ...n, outcome: 'skipped' })) };
-          // The marker first: a run killed between the two writes then leaves a marker the next run
-          // reaps, never a 'running' record that nothing points at.
-          await markRunning(runsDir, fixed.runId, tracking);
-          await writeRunRecord(runsDir, record);
-          return;
+          return open(record);
         case 'node-cached': ended.set(event.node.id, { outcome: 'hit', durationMs: 0 }); return;
         case 'node-finished': {
           const { result } = event;
@@ -40,9 +46,7 @@ export function recordSubscriber({ runsDir, record: fixed, tracking }: RecordSub
           record.endedAt = event.endedAt;
           // Nodes the run did not settle (outside --target) stay 'skipped'.
           record.nodes = record.nodes.map((n) => ({ id: n.id, stage: n.stage, key: n.key, ...(ended.get(n.id) ?? { outcome: 'skipped' }) }));
-          await writeRunRecord(runsDir, record);
-          await clearRunning(runsDir, fixed.runId);
-          return;
+          return close(record);
         }
         default: return;
       }

@@ -128,4 +128,22 @@ describe('event fan-out', () => {
     await expect(fan.emit(warning('too late'))).rejects.toThrow(/after the run's events were closed/);
     expect(slow.seen).toEqual(['last']);
   });
+
+  it('an idle synchronous subscriber has the event at once; one it causes while handling arrives after it', async () => {
+    const seen: string[] = [];
+    let fan!: EventFanOut;
+    const display: RunSubscriber = {
+      name: 'display',
+      handle(event) {
+        if (event.type !== 'warning') return;
+        if (event.message === 'first') fan.post(warning('caused'));
+        seen.push(event.message);
+      },
+    };
+    fan = new EventFanOut([display], () => undefined);
+    fan.post(warning('first'));
+    expect(seen).toEqual(['first']);
+    await fan.close();
+    expect(seen).toEqual(['first', 'caused']);
+  });
 });
