@@ -1,7 +1,6 @@
 // What a run shows: a live view on a terminal (a line per running node, an overall bar), plain lines elsewhere.
+import type { NodeOutcome as Outcome } from '../store/runs.js';
 import { count } from '../util/plural.js';
-
-export type Outcome = 'hit' | 'ran' | 'failed' | 'cancelled' | 'skipped';
 
 export interface Display {
   start(total: { toRun: number; hits: number; nodes: number }): void;

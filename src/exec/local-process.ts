@@ -1,8 +1,8 @@
 // Starts a node's own process and relays what it reports.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { runnerFailure, type Failure } from './failure.js';
 import type { FromChild, NodeJob } from './protocol.js';
-import { formatLimit } from './time-limit.js';
 
 const RUNNER = fileURLToPath(new URL('./node-runner.js', import.meta.url));
 
@@ -12,7 +12,8 @@ export interface ProcessCallbacks {
   onProgress(done: number, total: number): void;
 }
 
-export interface ProcessOutcome { ok: boolean; cancelled: boolean; error?: string }
+/** How a node's process ended: it finished its job, or why not. */
+export type ProcessOutcome = { ok: true } | { ok: false; failure: Failure };
 
 /** Runs a job in a child process. Aborting sends a cancel, then SIGKILL after `graceMs`. */
 export function runInProcess(job: NodeJob, cb: ProcessCallbacks,
@@ -20,7 +21,7 @@ export function runInProcess(job: NodeJob, cb: ProcessCallbacks,
   return new Promise((resolve) => {
     const execArgv = opts.memoryMb ? [`--max-old-space-size=${opts.memoryMb}`] : [];
     const child = fork(RUNNER, [], { execArgv, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced' });
-    let outcome: ProcessOutcome | undefined;
+    let done = false;
     let failure: string | undefined;
     let killTimer: NodeJS.Timeout | undefined;
     const pipeLines = (stream: NodeJS.ReadableStream | null, level: 'info' | 'error') => {
@@ -45,7 +46,7 @@ export function runInProcess(job: NodeJob, cb: ProcessCallbacks,
         case 'log': logLines(msg.level, msg.message); break;
         case 'metric': cb.onMetric(msg.name, msg.value, msg.step, msg.timestamp); break;
         case 'progress': cb.onProgress(msg.done, msg.total); break;
-        case 'done': outcome = { ok: true, cancelled: false }; break;
+        case 'done': done = true; break;
         case 'failed': failure = msg.message; if (msg.detail) logLines('error', msg.detail); break;
       }
     });
@@ -64,12 +65,19 @@ export function runInProcess(job: NodeJob, cb: ProcessCallbacks,
       if (killTimer) clearTimeout(killTimer);
       if (limitTimer) clearTimeout(limitTimer);
       opts.signal.removeEventListener('abort', onAbort);
-      if (opts.signal.aborted) { resolve({ ok: false, cancelled: true, error: 'cancelled' }); return; }
-      if (timedOut) { resolve({ ok: false, cancelled: false, error: `stopped after its time limit of ${formatLimit(opts.timeLimitMs!)} (resources.timeLimit)` }); return; }
-      if (outcome?.ok && code === 0) { resolve(outcome); return; }
-      const how = sig ? `the node's process was killed by ${sig}${sig === 'SIGKILL' ? ' (out of memory?)' : ''}` : `the node's process exited with code ${code}`;
-      resolve({ ok: false, cancelled: false, error: failure ?? how });
+      resolve(processOutcome({ aborted: opts.signal.aborted, timedOut, timeLimitMs: opts.timeLimitMs, done, failure, code, signal: sig }));
     });
     child.send({ type: 'start', job });
   });
+}
+
+/** The outcome of a process that closed: an interrupt first, then its time limit, then how it exited. */
+function processOutcome(end: { aborted: boolean; timedOut: boolean; timeLimitMs?: number; done: boolean; failure?: string;
+  code: number | null; signal: NodeJS.Signals | null }): ProcessOutcome {
+  if (end.aborted) return { ok: false, failure: { kind: 'cancelled' } };
+  if (end.timedOut) return { ok: false, failure: { kind: 'time-limit', limitMs: end.timeLimitMs! } };
+  if (end.done && end.code === 0) return { ok: true };
+  if (end.failure !== undefined) return { ok: false, failure: runnerFailure(end.failure) };
+  if (end.signal) return { ok: false, failure: { kind: 'signal', process: 'node', signal: end.signal } };
+  return { ok: false, failure: { kind: 'exit-code', process: 'node', code: end.code ?? -1 } };
 }

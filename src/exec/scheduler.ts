@@ -1,13 +1,16 @@
-// Runs the misses of a plan on a local pool, each node in its own process, under a per-key lease.
-// Nodes with equal keys are one unit of work. A failure is never cached; a cancel leaves no partial entry.
-import { appendFile } from 'node:fs/promises';
+// Runs the misses of a plan with an executor (each node in its own process, locally), under a per-key
+// lease, and tells what happens as run events. Nodes with equal keys are one unit of work. A failure
+// is never cached; a cancel leaves no partial entry.
+import { appendFile, readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import type { Plan, PlannedNode } from '../graph/plan.js';
 import type { Manifest } from '../store/manifest.js';
+import type { NodeOutcome, RunStatus } from '../store/runs.js';
 import type { Store } from '../store/store.js';
-import type { MetricPoint, NodeInfo, RunObserver, TrackingRef } from '../track/observer.js';
-import type { Display, Outcome } from './display.js';
-import { runInProcess } from './local-process.js';
+import type { MetricPoint, NodeInfo } from '../track/observer.js';
+import type { EventSink, NodeResult } from './events.js';
+import type { NodeExecutor } from './executor.js';
+import { maskFailure, storeFailure, type Failure } from './failure.js';
 import { gpuRequestProblem } from './gpus.js';
 import { parseTimeLimit } from './time-limit.js';
 import type { NodeJob } from './protocol.js';
@@ -24,8 +27,10 @@ export interface ExecuteOptions {
   jobs?: number;
   keepGoing?: boolean;
   signal: AbortSignal;
-  observer: RunObserver;
-  display: Display;
+  /** Runs each node's job (a local process, a cluster job…). */
+  executor: NodeExecutor;
+  /** Receives every event of the run; awaited where order matters (a node counts as finished once its end is handled). */
+  events: EventSink;
   env?: NodeJS.ProcessEnv;
   /** GPU device ids nodes may take (resources.gpus); none by default. */
   gpus?: string[];
@@ -35,9 +40,10 @@ export interface ExecuteOptions {
   scope?: ReadonlySet<string>;
 }
 
-export interface NodeOutcome { id: string; key: string; outcome: Outcome; durationMs?: number; error?: string; metrics: MetricPoint[] }
+/** What became of one node of the plan, as the scheduler saw it. */
+export interface NodeReport { id: string; key: string; outcome: NodeOutcome; durationMs?: number; failure?: Failure; metrics: MetricPoint[] }
 
-export interface ExecuteResult { outcomes: Map<string, NodeOutcome>; status: 'ok' | 'failed' | 'cancelled' }
+export interface ExecuteResult { outcomes: Map<string, NodeReport>; status: RunStatus }
 
 export function nodeInfo(node: PlannedNode): NodeInfo {
   return {
@@ -54,10 +60,10 @@ export function seedFor(node: PlannedNode): number {
 }
 
 export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<ExecuteResult> {
-  const { store, observer, display } = opts;
+  const { store, events } = opts;
   const env = opts.env ?? process.env;
   const mask = secretMasker(env);
-  const outcomes = new Map<string, NodeOutcome>();
+  const outcomes = new Map<string, NodeReport>();
   const jobs = Math.max(1, opts.jobs ?? cpus().length);
   const freeGpus = [...(opts.gpus ?? [])];
   const gpuProblem = gpuRequestProblem(plan, freeGpus.length);
@@ -68,9 +74,8 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
     const node = plan.nodes.get(id)!;
     if (node.status !== 'hit' || !node.manifest || (opts.scope && !opts.scope.has(id))) continue;
     outcomes.set(id, { id, key: node.key, outcome: 'hit', metrics: node.manifest.metrics, durationMs: 0 });
-    if (opts.replayLogs && opts.replayLogs !== 'none') await replayLog(store, node, display, opts.replayLogs, mask);
-    display.nodeEnded(id, 'hit');
-    await observer.nodeCached(nodeInfo(node), node.manifest.tracking, node.manifest.metrics);
+    if (opts.replayLogs && opts.replayLogs !== 'none') await replayLog(store, node, events, opts.replayLogs, mask);
+    await events.emit({ type: 'node-cached', node: nodeInfo(node), producedBy: node.manifest.tracking, metrics: node.manifest.metrics });
   }
 
   // Units of work: one per distinct key among the nodes to run.
@@ -106,62 +111,75 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
   const running = new Set<Promise<void>>();
   let stopLaunching = false;
 
-  const finishUnit = (key: string, outcome: Outcome, extra: Partial<NodeOutcome> = {}) => {
-    for (const node of units.get(key)!) {
-      outcomes.set(node.spec.id, { id: node.spec.id, key, outcome, metrics: [], ...extra });
+  const record = (node: PlannedNode, result: NodeResult) => {
+    outcomes.set(node.spec.id, {
+      id: node.spec.id, key: node.key, outcome: result.outcome, metrics: result.metrics,
+      durationMs: result.startedAt !== undefined && result.endedAt !== undefined ? result.endedAt - result.startedAt : undefined,
+      failure: result.outcome === 'ran' ? undefined : result.failure,
+    });
+  };
+  /** Ends every node of a unit the same way (the lead's events were sent already when `leadReported`). */
+  const finishUnit = (key: string, result: NodeResult, leadReported = false) => {
+    const [lead, ...rest] = units.get(key)!;
+    record(lead, result);
+    if (!leadReported) events.post({ type: 'node-finished', node: nodeInfo(lead), result });
+    for (const node of rest) {
+      const same: NodeResult = leadReported ? { ...result, sameKeyAs: lead.spec.id } : result;
+      record(node, same);
+      events.post({ type: 'node-finished', node: nodeInfo(node), result: same });
     }
-    const ok = outcome === 'ran' || outcome === 'hit';
+    release(key, result);
+  };
+  /** A settled unit releases its dependents, or takes them with it when it failed. */
+  const release = (key: string, result: NodeResult | { outcome: 'hit' }) => {
     waiting.delete(key);
+    // Dependents of a failure are skipped, naming the node that failed (however far upstream).
+    const failedUpstream: Failure | undefined = result.outcome === 'failed' ? { kind: 'upstream-failed', upstream: units.get(key)![0].spec.id }
+      : result.outcome === 'skipped' && result.failure.kind === 'upstream-failed' ? result.failure : undefined;
     for (const dependent of dependents.get(key) ?? []) {
       if (!waiting.has(dependent)) continue;
-      if (!ok && outcome !== 'cancelled') {
-        const why = `upstream ${units.get(key)![0].spec.id} failed`;
-        finishUnit(dependent, 'skipped', { error: why });
-        for (const n of units.get(dependent)!) display.nodeEnded(n.spec.id, 'skipped', why);
-        continue;
-      }
+      if (failedUpstream) { finishUnit(dependent, { outcome: 'skipped', failure: failedUpstream, metrics: [] }); continue; }
+      if (result.outcome !== 'ran' && result.outcome !== 'hit') continue;
       const left = remaining.get(dependent)! - 1;
       remaining.set(dependent, left);
-      if (left === 0 && ok) ready.push(dependent);
+      if (left === 0) ready.push(dependent);
     }
   };
 
-  const runUnit = async (key: string, gpus: string[] | undefined): Promise<void> => {
+  const runUnit = async (key: string, slots: number, gpus: string[] | undefined): Promise<void> => {
     const nodes = units.get(key)!;
     const lead = nodes[0];
     let lease: Awaited<ReturnType<Store['waitLease']>> | undefined;
     try {
       lease = await store.waitLease(key, {
         signal: opts.signal,
-        onUnreadable: ({ path, expiresInMs }) => display.message(`warning: ${path} is not a valid lease file; ${lead.spec.id} waits until it expires in ${Math.ceil(expiresInMs / 1000)} s (delete it if no retort process is using this store)`),
+        onUnreadable: ({ path, expiresInMs }) => events.post({ type: 'warning', message: `${path} is not a valid lease file; ${lead.spec.id} waits until it expires in ${Math.ceil(expiresInMs / 1000)} s (delete it if no retort process is using this store)` }),
       });
     } catch {
-      finishUnit(key, 'cancelled');
-      for (const n of nodes) display.nodeEnded(n.spec.id, 'cancelled');
+      finishUnit(key, { outcome: 'cancelled', failure: { kind: 'cancelled' }, metrics: [] });
       return;
     }
     try {
       // Another process may have published it while we waited for the lease (unless we must recompute it).
       const forced = lead.reason?.kind === 'forced';
       const again = forced ? { status: 'miss' as const } : await store.lookup(key);
-      if (again.status === 'corrupt') display.message(`warning: ${lead.spec.id}: stored entry is corrupt (${again.reason}); recomputing`);
+      if (again.status === 'corrupt') events.post({ type: 'warning', message: `${lead.spec.id}: stored entry is corrupt (${again.reason}); recomputing` });
       if (again.status === 'hit') {
         await store.removeScratch(key); // a leftover of an attempt that crashed before this run's rival published
-        finishUnit(key, 'hit', { metrics: again.manifest.metrics });
         for (const n of nodes) {
-          display.nodeEnded(n.spec.id, 'hit', 'computed by another run');
-          await observer.nodeCached(nodeInfo(n), again.manifest.tracking, again.manifest.metrics);
+          outcomes.set(n.spec.id, { id: n.spec.id, key, outcome: 'hit', metrics: again.manifest.metrics });
+          await events.emit({ type: 'node-cached', node: nodeInfo(n), producedBy: again.manifest.tracking, metrics: again.manifest.metrics, detail: 'computed by another run' });
         }
+        release(key, { outcome: 'hit' });
         return;
       }
       // A forced recomputation must not resume from working files of an earlier attempt.
       if (forced) await store.removeScratch(key);
       // Losing the lease (e.g. a blocked event loop let it expire) stops the node: another process may take over.
-      const result = await runOne(lead, store, { ...opts, signal: AbortSignal.any([opts.signal, lease.signal]) }, env, display, observer, mask, gpus);
-      const outcome: Outcome = result.status === 'ok' ? 'ran' : result.status;
-      finishUnit(key, outcome, { durationMs: result.durationMs, error: result.error, metrics: result.metrics });
-      for (const n of nodes.slice(1)) display.nodeEnded(n.spec.id, outcome, `same key as ${lead.spec.id}`);
-      if (result.status === 'failed' && !opts.keepGoing) stopLaunching = true;
+      const signal = AbortSignal.any([opts.signal, lease.signal]);
+      const result = await runOne(lead, { store, opts, env, mask, signal, slots, gpus });
+      finishUnit(key, result, true);
+      if (result.outcome === 'failed' && !opts.keepGoing) stopLaunching = true;
     } finally {
       await lease.release();
     }
@@ -183,7 +201,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
       slotsInUse += slots;
       // With no GPUs in the run the environment is left alone; otherwise every node gets exactly its own.
       const gpus = opts.gpus?.length ? freeGpus.splice(0, gpusOf(key)) : undefined;
-      const p: Promise<void> = runUnit(key, gpus).finally(() => {
+      const p: Promise<void> = runUnit(key, slots, gpus).finally(() => {
         running.delete(p);
         slotsInUse -= slots;
         if (gpus) freeGpus.push(...gpus);
@@ -200,9 +218,9 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
   }
   // Whatever never started: skipped (after a failure without --keep-going) or cancelled.
   for (const key of [...waiting.keys()]) {
-    const outcome: Outcome = opts.signal.aborted ? 'cancelled' : 'skipped';
-    finishUnit(key, outcome, { error: opts.signal.aborted ? 'interrupted' : 'not started after an earlier failure' });
-    for (const n of units.get(key)!) display.nodeEnded(n.spec.id, outcome, outcome === 'skipped' ? 'not started after an earlier failure (use --keep-going)' : undefined);
+    if (!waiting.has(key)) continue;
+    const failure: Failure = opts.signal.aborted ? { kind: 'cancelled' } : { kind: 'not-started' };
+    finishUnit(key, { outcome: opts.signal.aborted ? 'cancelled' : 'skipped', failure, metrics: [] });
   }
   const all = [...outcomes.values()];
   const status = opts.signal.aborted ? 'cancelled' : all.some((o) => o.outcome === 'failed' || o.outcome === 'skipped' || o.outcome === 'cancelled') ? 'failed' : 'ok';
@@ -213,34 +231,41 @@ function byDeviceOrder(a: string, b: string): number {
   return a.localeCompare(b, undefined, { numeric: true });
 }
 
-interface RunResult { status: 'ok' | 'failed' | 'cancelled'; durationMs: number; error?: string; metrics: MetricPoint[] }
+interface RunContext {
+  store: Store;
+  opts: ExecuteOptions;
+  env: NodeJS.ProcessEnv;
+  mask: (text: string) => string;
+  signal: AbortSignal;
+  slots: number;
+  gpus: string[] | undefined;
+}
 
-async function runOne(node: PlannedNode, store: Store, opts: ExecuteOptions, env: NodeJS.ProcessEnv, display: Display, observer: RunObserver,
-  mask: (text: string) => string, gpus: string[] | undefined): Promise<RunResult> {
+/** Prepares the node's entry, runs its job with the executor, publishes the result; the node's events on the way. */
+async function runOne(node: PlannedNode, { store, opts, env, mask, signal, slots, gpus }: RunContext): Promise<NodeResult> {
+  const { events } = opts;
   const info = nodeInfo(node);
+  const finished = async (result: NodeResult): Promise<NodeResult> => {
+    await events.emit({ type: 'node-finished', node: info, result });
+    return result;
+  };
   const startedAt = Date.now();
   let staging: Awaited<ReturnType<Store['beginWrite']>>;
   try {
     staging = await store.beginWrite(node.key);
   } catch (err) {
-    const error = mask(`could not prepare its entry in the store: ${storeErrorText(err, store)}`);
-    display.nodeEnded(node.spec.id, 'failed', error);
-    return { status: 'failed', durationMs: 0, error, metrics: [] };
+    return finished({ outcome: 'failed', failure: maskFailure(storeFailure(err, 'prepare', store.root), mask), metrics: [], startedAt, endedAt: startedAt });
   }
   const metrics: MetricPoint[] = [];
   let logChain = Promise.resolve();
   // Secrets are masked before a line is shown or stored.
   const log = (level: 'info' | 'warn' | 'error', raw: string) => {
-    const message = mask(raw);
-    display.nodeLog(node.spec.id, level, message);
-    const line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}\n`;
-    logChain = logChain.then(() => appendFile(staging.logPath, line)).catch(() => undefined);
+    const line = mask(raw);
+    events.post({ type: 'node-log', nodeId: node.spec.id, level, line, cached: false });
+    const text = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${line}\n`;
+    logChain = logChain.then(() => appendFile(staging.logPath, text)).catch(() => undefined);
   };
-  display.nodeStarted(node.spec.id);
-  let tracking: TrackingRef | undefined;
-  try {
-    tracking = (await observer.nodeStarted(info)) ?? undefined;
-  } catch { /* trackers report their own problems; the run goes on */ }
+  const { tracking } = await events.emit({ type: 'node-started', node: info });
 
   const job: NodeJob = {
     nodeId: node.spec.id, stage: node.spec.stage, key: node.key,
@@ -255,29 +280,33 @@ async function runOne(node: PlannedNode, store: Store, opts: ExecuteOptions, env
     seed: seedFor(node),
     env: Object.fromEntries((node.spec.plugin.def.env ?? []).filter((n) => env[n] !== undefined).map((n) => [n, env[n]!])),
   };
-  const outcome = await runInProcess(job, {
-    onLog: log,
-    onMetric: (name, value, step, timestamp) => {
-      const point = { name, value, step, timestamp };
-      metrics.push(point);
-      observer.nodeMetric(info, point);
+  const { resources } = node.spec;
+  const outcome = await opts.executor.run({
+    job,
+    resources: {
+      cpus: slots, gpus, memoryMb: resources.memoryMb,
+      timeLimitMs: resources.timeLimit === undefined ? undefined : parseTimeLimit(resources.timeLimit),
     },
-    onProgress: (done, total) => display.nodeProgress(node.spec.id, done, total),
-  }, {
-    signal: opts.signal,
-    env: gpus ? { ...process.env, CUDA_VISIBLE_DEVICES: gpus.join(',') } : undefined,
-    memoryMb: node.spec.resources.memoryMb,
-    timeLimitMs: node.spec.resources.timeLimit === undefined ? undefined : parseTimeLimit(node.spec.resources.timeLimit),
+    signal,
+    report: (r) => {
+      switch (r.type) {
+        case 'log': log(r.level, r.line); break;
+        case 'metric': {
+          const point = { name: r.name, value: r.value, step: r.step, timestamp: r.timestamp };
+          metrics.push(point);
+          events.post({ type: 'node-metric', node: info, point });
+          break;
+        }
+        case 'progress': events.post({ type: 'node-progress', nodeId: node.spec.id, done: r.done, total: r.total }); break;
+      }
+    },
   });
   await logChain;
   const endedAt = Date.now();
   if (!outcome.ok) {
     await store.abort(staging);
-    const status = outcome.cancelled ? 'cancelled' : 'failed';
-    const error = outcome.error === undefined ? undefined : mask(outcome.error);
-    display.nodeEnded(node.spec.id, status, error);
-    await observer.nodeFinished(info, { status, metrics, startedAt, endedAt, error });
-    return { status, durationMs: endedAt - startedAt, error, metrics };
+    const failure = maskFailure(outcome.failure, mask);
+    return finished({ outcome: failure.kind === 'cancelled' ? 'cancelled' : 'failed', failure, metrics, startedAt, endedAt });
   }
   let manifest: Manifest;
   try {
@@ -288,22 +317,9 @@ async function runOne(node: PlannedNode, store: Store, opts: ExecuteOptions, env
     }, { replace: node.reason?.kind === 'forced' });
   } catch (err) {
     await store.abort(staging).catch(() => undefined);
-    const error = mask(`could not store the result: ${storeErrorText(err, store)}`);
-    display.nodeEnded(node.spec.id, 'failed', error);
-    await observer.nodeFinished(info, { status: 'failed', metrics, startedAt, endedAt, error });
-    return { status: 'failed', durationMs: endedAt - startedAt, error, metrics };
+    return finished({ outcome: 'failed', failure: maskFailure(storeFailure(err, 'publish', store.root), mask), metrics, startedAt, endedAt });
   }
-  display.nodeEnded(node.spec.id, 'ran');
-  await observer.nodeFinished(info, { status: 'ok', metrics, startedAt, endedAt, artifactDir: store.entryDir(manifest.key) });
-  return { status: 'ok', durationMs: endedAt - startedAt, metrics };
-}
-
-/** Says what a user can do about the common file-system failures; anything else as the system put it. */
-function storeErrorText(err: unknown, store: Store): string {
-  const code = (err as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') return `no space left on the device of the store (${store.root}); free some (retort gc) and run again`;
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return `the store (${store.root}) is not writable: ${(err as Error).message}`;
-  return (err as Error).message;
+  return finished({ outcome: 'ran', metrics, startedAt, endedAt, artifactDir: store.entryDir(manifest.key) });
 }
 
 function resolveInputs(node: PlannedNode, store: Store): Record<string, string | string[]> {
@@ -322,17 +338,17 @@ function resolveInputs(node: PlannedNode, store: Store): Record<string, string |
   return out;
 }
 
-async function replayLog(store: Store, node: PlannedNode, display: Display, mode: 'tail' | 'all', mask: (text: string) => string): Promise<void> {
-  const { readFile } = await import('node:fs/promises');
+async function replayLog(store: Store, node: PlannedNode, events: EventSink, mode: 'tail' | 'all', mask: (text: string) => string): Promise<void> {
   let text = '';
   try { text = await readFile(store.logPath(node.key), 'utf8'); } catch { return; }
   const lines = text.split('\n').filter(Boolean);
   // A long log would bury the run's own output: by default say how to read the rest instead.
   const shown = mode === 'all' ? lines : lines.slice(-REPLAY_TAIL_LINES);
   const hidden = lines.length - shown.length;
-  if (hidden > 0) display.nodeLog(node.spec.id, 'info', `… ${hidden} earlier line${hidden > 1 ? 's' : ''} (retort show ${node.key.slice(0, 12)} --log)`, true);
+  const nodeId = node.spec.id;
+  if (hidden > 0) events.post({ type: 'node-log', nodeId, level: 'info', line: `… ${hidden} earlier line${hidden > 1 ? 's' : ''} (retort show ${node.key.slice(0, 12)} --log)`, cached: true });
   for (const line of shown) {
     const m = /^\S+ (INFO|WARN|ERROR)\s+(.*)$/.exec(line);
-    display.nodeLog(node.spec.id, (m?.[1].toLowerCase() ?? 'info') as 'info', mask(m ? m[2] : line), true);
+    events.post({ type: 'node-log', nodeId, level: (m?.[1].toLowerCase() ?? 'info') as 'info', line: mask(m ? m[2] : line), cached: true });
   }
 }

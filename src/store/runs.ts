@@ -4,6 +4,10 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { errorCode, isNotFound, isPidAlive, listDir, mapLimit, thisMachine, writeFileAtomic } from './fsutil.js';
 
+/** How a run, or the execution of its plan, ended. */
+export type RunStatus = 'ok' | 'failed' | 'cancelled';
+
+/** What became of one node in a run: found cached, ran, failed, cancelled, or never started. */
 export type NodeOutcome = 'hit' | 'ran' | 'failed' | 'cancelled' | 'skipped';
 
 export interface RunRecordNode {
@@ -28,7 +32,7 @@ export interface RunRecord {
    * 'running' records (written when a run starts) protect that run's entries from a concurrent gc;
    * 'killed': the run's process died without finishing (SIGKILL, power loss), found by a later run.
    */
-  status: 'running' | 'ok' | 'failed' | 'cancelled' | 'killed';
+  status: RunStatus | 'running' | 'killed';
   nodes: RunRecordNode[];
 }
 

@@ -10,7 +10,7 @@ import type { KeyValue, Metric, RunHandle, RunStatus, TrackingBackend } from './
 import { BatchPreparer } from './batch-prep.js';
 import { flattenParams } from './flatten-params.js';
 import { nodeKeySegment, sanitizeKey } from './keys.js';
-import type { MetricPoint, NodeInfo, NodeResult, RunInfo, RunObserver, TrackingRef } from './observer.js';
+import type { MetricPoint, NodeInfo, NodeResult, RunInfo, RunObserver, RunSummary, TrackingRef } from './observer.js';
 import { redactText, secretsFromEnv } from './redact.js';
 import { gitCommit, osUser } from './run-context.js';
 
@@ -187,7 +187,7 @@ export class MlflowObserver implements RunObserver {
     await this.backend.logBatch(this.parent, { tags, metrics });
   }
 
-  async runFinished(summary: { status: 'ok' | 'failed' | 'cancelled'; hits: number; ran: number; failed: number; endedAt: number }): Promise<void> {
+  async runFinished(summary: RunSummary): Promise<void> {
     await this.enqueue('finishing the MLflow run', async () => {
       await this.guard('sending metrics', () => this.flushAll());
       await this.guard('recording cached nodes', () => this.flushCached());

@@ -1,6 +1,7 @@
-// The run lifecycle as seen by trackers (MLflow, the local store, progress display).
-// The executor calls these hooks; observers must never throw into the executor:
-// a tracking failure is reported and spooled, the run goes on.
+// The run lifecycle as seen by trackers (MLflow, or nothing). A tracker hears the run's events
+// through run/tracking-subscriber.ts; it must never throw into the run: a tracking failure is
+// reported and spooled, the run goes on.
+import type { RunStatus } from '../store/runs.js';
 
 export interface RunInfo {
   runId: string;              // retort run id (also the run record file name)
@@ -38,8 +39,11 @@ export interface NodeInfo {
 
 export interface MetricPoint { name: string; value: number; step: number; timestamp: number }
 
+/** Summary of a run's end, as trackers record it. */
+export interface RunSummary { status: RunStatus; hits: number; ran: number; failed: number; endedAt: number }
+
 export interface NodeResult {
-  status: 'ok' | 'failed' | 'cancelled';
+  status: RunStatus;
   metrics: MetricPoint[];
   startedAt: number;
   endedAt: number;
@@ -59,7 +63,7 @@ export interface RunObserver {
   nodeFinished(node: NodeInfo, result: NodeResult): Promise<void>;
   /** A cache hit; `producedBy` is the ref stored when the artifact was produced. */
   nodeCached(node: NodeInfo, producedBy: TrackingRef | undefined, metrics: MetricPoint[]): Promise<void>;
-  runFinished(summary: { status: 'ok' | 'failed' | 'cancelled'; hits: number; ran: number; failed: number; endedAt: number }): Promise<void>;
+  runFinished(summary: RunSummary): Promise<void>;
   /** Flush pending writes (called before exit, also on interrupt). */
   close(): Promise<void>;
 }

@@ -3,11 +3,15 @@ import { planRecipe } from '../../graph/plan.js';
 import { renderTables } from '../../report/render.js';
 import { collectTableRows } from '../../report/collect.js';
 import { createDisplay } from '../../exec/display.js';
-import { executePlan, REPLAY_TAIL_LINES, type ReplayMode } from '../../exec/scheduler.js';
+import { LocalProcessExecutor } from '../../exec/local-executor.js';
+import { REPLAY_TAIL_LINES, type ReplayMode } from '../../exec/scheduler.js';
 import { gpuPool, gpuRequestProblem } from '../../exec/gpus.js';
-import { clearRunning, markRunning, reapKilledRuns, writeRunRecord, type RunRecord } from '../../store/runs.js';
-import type { RunObserver, TrackConfig } from '../../track/observer.js';
-import { closeKilledRuns, createRunObserver, pendingSpoolWarning, trackingTarget } from '../tracking.js';
+import { displaySubscriber } from '../../exec/display-subscriber.js';
+import { cancelOnInterrupt } from '../../exec/interrupts.js';
+import { runPlan, type RunResult } from '../../exec/run-plan.js';
+import { failureLines, summaryLine } from '../../exec/run-summary.js';
+import { trackingSubscriber } from '../../exec/tracking-subscriber.js';
+import { openTracking, trackConfigOf } from '../tracking.js';
 import { intOption, parse, RECIPE_OPTIONS, UsageError } from '../args.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
 import { checkStageNames, openStore, prepare, runsDirOf, targetClosure } from '../session.js';
@@ -83,107 +87,35 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   const gpuProblem = gpuRequestProblem(plan, gpus.length);
   if (gpuProblem) throw new UsageError(gpuProblem);
 
-  const runId = newRunId();
-  const startedAt = Date.now();
-  const track: TrackConfig = {
-    enabled: values['no-track'] ? false : values.track ? true : recipe.track.enabled ?? true,
-    uri: recipe.track.uri,
-    experiment: recipe.track.experiment ?? recipe.name,
-    tags: recipe.track.tags,
-  };
+  const track = trackConfigOf(recipe, { track: values.track, noTrack: values['no-track'] });
   const display = createDisplay(io.stdout, { quiet: values.quiet, tty: values.plain ? false : undefined });
-  const warn = (msg: string) => display.message(`warning: ${msg}`);
-  const observer: RunObserver = await createRunObserver(track, { runsDir, env: io.env, warn });
-  const spoolWarning = await pendingSpoolWarning(runsDir);
-  if (spoolWarning) warn(spoolWarning);
-
-  // Runs whose process died (SIGKILL, power loss) are closed first: their record and MLflow runs say so.
-  for (const killed of await reapKilledRuns(runsDir)) {
-    const closed = await closeKilledRuns(killed, { config: track, runsDir, env: io.env });
-    warn(`run ${killed.runId} ended without finishing (its process ${killed.pid} is gone): marked killed${closed ? ` with its ${closed} MLflow run${closed === 1 ? '' : 's'}` : ''}`);
-  }
-
-  const record: RunRecord = {
-    runId, recipe: recipe.file, recipeName: recipe.name, argv: ['run', ...args], startedAt, status: 'running', overrides: values.set ?? [],
-    nodes: plan.order.map((id) => ({ id, stage: plan.nodes.get(id)!.spec.stage, key: plan.nodes.get(id)!.key, outcome: 'skipped' })),
-  };
-  // The marker first: a run killed between the two writes then leaves a marker the next run reaps,
-  // never a 'running' record that nothing points at.
-  await markRunning(runsDir, runId, { trackingUri: await trackingTarget(track, runsDir, io.env), experiment: track.experiment || recipe.name });
-  await writeRunRecord(runsDir, record);
+  const tracking = await openTracking(track, { runsDir, env: io.env, warn: (msg) => display.message(`warning: ${msg}`) });
 
   const controller = new AbortController();
-  let interrupts = 0;
-  const onSignal = (sig: NodeJS.Signals) => {
-    interrupts++;
-    if (interrupts === 1) {
-      display.message(`${sig === 'SIGINT' ? 'interrupted' : 'terminated'}: cancelling running nodes (again to force)`);
-      controller.abort();
-    } else {
-      process.exit(EXIT.interrupted);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-
-  // With --target, nodes outside the targets and what they need are not part of this run's count.
-  const scope = values.target?.length ? targetClosure(recipe, values.target) : undefined;
-  const inScope = [...plan.nodes.values()].filter((n) => !scope || scope.has(n.spec.id));
-  const toRun = inScope.filter((n) => n.run).length;
-  const hits = inScope.filter((n) => n.status === 'hit').length;
-  await observer.runStarted({ runId, recipe: recipe.file, recipeName: recipe.name, startedAt, argv: ['run', ...args], cwd: io.cwd, track, vars: recipe.vars, overrides: values.set ?? [] });
-  display.start({ toRun, hits, nodes: inScope.length });
-  // As `plan` does: an entry that no longer matched its manifest was set aside and is recomputed.
-  for (const id of plan.order) {
-    const node = plan.nodes.get(id)!;
-    if (node.run && node.reason?.kind === 'corrupt') warn(`${id}: ${node.reason.detail}`);
-  }
-  let result: Awaited<ReturnType<typeof executePlan>> | undefined;
+  const stopListening = cancelOnInterrupt(controller, (line) => display.message(line), () => process.exit(EXIT.interrupted));
+  let run: RunResult;
   try {
-    result = await executePlan(plan, {
-      store, runId, recipeName: recipe.name, jobs, gpus, keepGoing: values['keep-going'], signal: controller.signal,
-      observer, display, env: io.env, scope, replayLogs: values.quiet ? 'none' : (values.logs as ReplayMode | undefined) ?? 'tail',
+    run = await runPlan({
+      runId: newRunId(), recipe, plan, store, runsDir, argv: ['run', ...args], overrides: values.set ?? [], cwd: io.cwd, env: io.env,
+      track, trackingTarget: tracking.target,
+      // With --target, nodes outside the targets and what they need are not part of this run's count.
+      scope: values.target?.length ? targetClosure(recipe, values.target) : undefined,
+      jobs, gpus, keepGoing: values['keep-going'], replayLogs: values.quiet ? 'none' : (values.logs as ReplayMode | undefined) ?? 'tail',
+      signal: controller.signal,
+      executor: new LocalProcessExecutor(),
+      subscribers: [displaySubscriber(display), trackingSubscriber(tracking.observer)],
+      closeKilledRun: tracking.closeKilledRun,
     });
-  } catch (err) {
-    // The record must not stay 'running' (a gc would protect the run's entries for a week).
-    record.status = 'failed';
-    record.endedAt = Date.now();
-    await writeRunRecord(runsDir, record).catch(() => undefined);
-    await clearRunning(runsDir, runId).catch(() => undefined);
-    throw err;
   } finally {
-    display.finish();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    // Trackers must close their runs and spool journals even when the executor failed.
-    const outcomes = [...(result?.outcomes.values() ?? [])];
-    const n = (o: string) => outcomes.filter((x) => x.outcome === o).length;
-    try {
-      await observer.runFinished({ status: result?.status ?? 'failed', hits: n('hit'), ran: n('ran'), failed: n('failed'), endedAt: Date.now() });
-    } finally {
-      await observer.close();
-    }
+    stopListening();
   }
-  const endedAt = Date.now();
-  const outcomes = [...result.outcomes.values()];
-  const count = (o: string) => outcomes.filter((x) => x.outcome === o).length;
-  record.status = result.status;
-  record.endedAt = endedAt;
-  record.nodes = plan.order.map((id) => {
-    const o = result!.outcomes.get(id);
-    return { id, stage: plan.nodes.get(id)!.spec.stage, key: plan.nodes.get(id)!.key, outcome: o?.outcome ?? 'skipped', durationMs: o?.durationMs, error: o?.error };
-  });
-  await writeRunRecord(runsDir, record);
-  await clearRunning(runsDir, runId);
 
-  const summary = `${count('ran')} ran, ${count('hit')} cached, ${count('failed')} failed${count('skipped') ? `, ${count('skipped')} skipped` : ''}${count('cancelled') ? `, ${count('cancelled')} cancelled` : ''} in ${((endedAt - startedAt) / 1000).toFixed(1)}s (run ${runId})`;
-  io.stdout.write((count('ran') === 0 && result.status === 'ok' ? 'nothing to do: every node was cached. ' : '') + summary + '\n');
-  for (const o of outcomes.filter((x) => x.outcome === 'failed')) io.stderr.write(`failed: ${o.id}: ${o.error ?? 'unknown error'}\n`);
-
-  if (recipe.tables.length && result.status !== 'cancelled') {
-    const rows = await collectTableRows(recipe, plan, store, result.outcomes);
+  io.stdout.write(summaryLine(run) + '\n');
+  for (const line of failureLines(run)) io.stderr.write(line + '\n');
+  if (recipe.tables.length && run.status !== 'cancelled') {
+    const rows = await collectTableRows(recipe, plan, store, run.nodes);
     io.stdout.write('\n' + renderTables(recipe.tables, rows, 'markdown') + '\n');
   }
-  if (result.status === 'cancelled') return EXIT.interrupted;
-  return result.status === 'ok' ? EXIT.ok : EXIT.failed;
+  if (run.status === 'cancelled') return EXIT.interrupted;
+  return run.status === 'ok' ? EXIT.ok : EXIT.failed;
 }

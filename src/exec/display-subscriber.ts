@@ -1,0 +1,30 @@
+// The display as a subscriber of the run's events.
+import type { Display } from './display.js';
+import type { NodeResult, RunEvent, RunSubscriber } from './events.js';
+import { failureMessage } from './failure.js';
+
+export function displaySubscriber(display: Display): RunSubscriber {
+  return {
+    name: 'display',
+    handle(event: RunEvent): void {
+      switch (event.type) {
+        case 'run-started': display.start(event.totals); break;
+        case 'warning': display.message(`warning: ${event.message}`); break;
+        case 'node-cached': display.nodeEnded(event.node.id, 'hit', event.detail); break;
+        case 'node-started': display.nodeStarted(event.node.id); break;
+        case 'node-log': display.nodeLog(event.nodeId, event.level, event.line, event.cached || undefined); break;
+        case 'node-progress': display.nodeProgress(event.nodeId, event.done, event.total); break;
+        case 'node-finished': display.nodeEnded(event.node.id, event.result.outcome, endDetail(event.result)); break;
+        case 'run-finished': display.finish(); break;
+        case 'run-planned': case 'node-metric': break;
+      }
+    },
+  };
+}
+
+/** After the outcome: the node whose work it shared, or why it failed (a cancel says enough by itself). */
+function endDetail(result: NodeResult): string | undefined {
+  if (result.sameKeyAs) return `same key as ${result.sameKeyAs}`;
+  if (result.outcome === 'ran' || result.failure.kind === 'cancelled') return undefined;
+  return failureMessage(result.failure);
+}

@@ -1,0 +1,55 @@
+// The run record as a subscriber of the run's events: written when the run is planned (after its
+// 'running' marker), and once more, complete, when it finishes; in between it only listens.
+import type { RunEvent, RunSubscriber } from './events.js';
+import { failureMessage } from './failure.js';
+import { clearRunning, markRunning, writeRunRecord, type RunRecord, type RunRecordNode } from '../store/runs.js';
+
+export interface RecordSubscriberOptions {
+  runsDir: string;
+  /** The record's fixed part; its status and nodes come from the events. */
+  record: Omit<RunRecord, 'status' | 'nodes' | 'endedAt'>;
+  /** Kept in the marker, so a later run can close this run's MLflow runs if this process dies. */
+  tracking: { trackingUri?: string; experiment?: string };
+}
+
+export function recordSubscriber({ runsDir, record: fixed, tracking }: RecordSubscriberOptions): RunSubscriber {
+  let record: RunRecord | undefined;
+  // The marker first: a run killed between the two writes then leaves a marker the next run reaps,
+  // never a 'running' record that nothing points at.
+  const open = async (r: RunRecord) => {
+    await markRunning(runsDir, fixed.runId, tracking);
+    await writeRunRecord(runsDir, r);
+  };
+  const close = async (r: RunRecord) => {
+    await writeRunRecord(runsDir, r);
+    await clearRunning(runsDir, fixed.runId);
+  };
+  const ended = new Map<string, Pick<RunRecordNode, 'outcome' | 'durationMs' | 'error'>>();
+  return {
+    name: 'run record',
+    required: true,
+    handle(event: RunEvent): void | Promise<void> {
+      switch (event.type) {
+        case 'run-planned':
+          record = { ...fixed, status: 'running', nodes: event.nodes.map((n) => ({ ...n, outcome: 'skipped' })) };
+          return open(record);
+        case 'node-cached': ended.set(event.node.id, { outcome: 'hit', durationMs: 0 }); return;
+        case 'node-finished': {
+          const { result } = event;
+          const durationMs = result.startedAt !== undefined && result.endedAt !== undefined ? result.endedAt - result.startedAt : undefined;
+          ended.set(event.node.id, { outcome: result.outcome, durationMs, error: result.outcome === 'ran' ? undefined : failureMessage(result.failure) });
+          return;
+        }
+        case 'run-finished': {
+          if (!record) return;
+          record.status = event.status;
+          record.endedAt = event.endedAt;
+          // Nodes the run did not settle (outside --target) stay 'skipped'.
+          record.nodes = record.nodes.map((n) => ({ id: n.id, stage: n.stage, key: n.key, ...(ended.get(n.id) ?? { outcome: 'skipped' }) }));
+          return close(record);
+        }
+        default: return;
+      }
+    },
+  };
+}
