@@ -1,10 +1,7 @@
 // Starts a node's own process and relays what it reports.
-import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { FromChild, NodeJob } from './protocol.js';
+import { defaultRunnerPool, type RunnerPool } from './runner-pool.js';
 import { formatLimit } from './time-limit.js';
-
-const RUNNER = fileURLToPath(new URL('./node-runner.js', import.meta.url));
 
 export interface ProcessCallbacks {
   onLog(level: 'info' | 'warn' | 'error', message: string): void;
@@ -16,10 +13,9 @@ export interface ProcessOutcome { ok: boolean; cancelled: boolean; error?: strin
 
 /** Runs a job in a child process. Aborting sends a cancel, then SIGKILL after `graceMs`. */
 export function runInProcess(job: NodeJob, cb: ProcessCallbacks,
-  opts: { signal: AbortSignal; memoryMb?: number; timeLimitMs?: number; graceMs?: number; env?: NodeJS.ProcessEnv }): Promise<ProcessOutcome> {
+  opts: { signal: AbortSignal; memoryMb?: number; timeLimitMs?: number; graceMs?: number; env?: NodeJS.ProcessEnv; pool?: RunnerPool }): Promise<ProcessOutcome> {
   return new Promise((resolve) => {
-    const execArgv = opts.memoryMb ? [`--max-old-space-size=${opts.memoryMb}`] : [];
-    const child = fork(RUNNER, [], { execArgv, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced' });
+    const { child, env } = (opts.pool ?? defaultRunnerPool()).acquire({ memoryMb: opts.memoryMb, env: opts.env });
     let outcome: ProcessOutcome | undefined;
     let failure: string | undefined;
     let killTimer: NodeJS.Timeout | undefined;
@@ -70,6 +66,6 @@ export function runInProcess(job: NodeJob, cb: ProcessCallbacks,
       const how = sig ? `the node's process was killed by ${sig}${sig === 'SIGKILL' ? ' (out of memory?)' : ''}` : `the node's process exited with code ${code}`;
       resolve({ ok: false, cancelled: false, error: failure ?? how });
     });
-    child.send({ type: 'start', job });
+    child.send({ type: 'start', job, env });
   });
 }
