@@ -226,7 +226,7 @@ async function main(argv: string[]): Promise<void> {
     console.log(`bare \`node -e 0\`: ${fmt(startup)} ms (a process per node pays this; -j ${o.jobs} overlaps ${o.jobs})`);
     if (snake !== undefined) {
       const met = perNode.get('retort')! < snake && perNode.get('retort-track')! < snake;
-      console.log(`target (faster than snakemake, both with and without tracking): ${met ? 'MET' : 'MISSED'}; tracking under 5 ms per node: ${inproc.perNodeMs < 5 ? 'MET' : 'MISSED'}`);
+      console.log(`target (faster than snakemake, both with and without tracking): ${met ? 'MET' : 'MISSED'}; tracking under 5 ms per node (awaited plus batched writes): ${inproc.perNodeMs + inproc.closeMs / o.nodes < 5 ? 'MET' : 'MISSED'}`);
     }
   } finally {
     if (o.keep) console.log(`kept ${dir}`);
