@@ -1,10 +1,7 @@
 // Starts a node's own process and relays what it reports.
-import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { runnerFailure, type Failure } from './failure.js';
 import type { FromChild, NodeJob } from './protocol.js';
-
-const RUNNER = fileURLToPath(new URL('./node-runner.js', import.meta.url));
+import { defaultRunnerPool, type RunnerPool } from './runner-pool.js';
 
 export interface ProcessCallbacks {
   onLog(level: 'info' | 'warn' | 'error', message: string): void;
@@ -17,10 +14,9 @@ export type ProcessOutcome = { ok: true } | { ok: false; failure: Failure };
 
 /** Runs a job in a child process. Aborting sends a cancel, then SIGKILL after `graceMs`. */
 export function runInProcess(job: NodeJob, cb: ProcessCallbacks,
-  opts: { signal: AbortSignal; memoryMb?: number; timeLimitMs?: number; graceMs?: number; env?: NodeJS.ProcessEnv }): Promise<ProcessOutcome> {
+  opts: { signal: AbortSignal; memoryMb?: number; timeLimitMs?: number; graceMs?: number; env?: NodeJS.ProcessEnv; pool?: RunnerPool }): Promise<ProcessOutcome> {
   return new Promise((resolve) => {
-    const execArgv = opts.memoryMb ? [`--max-old-space-size=${opts.memoryMb}`] : [];
-    const child = fork(RUNNER, [], { execArgv, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced' });
+    const { child, env } = (opts.pool ?? defaultRunnerPool()).acquire({ memoryMb: opts.memoryMb, env: opts.env });
     let done = false;
     let failure: string | undefined;
     let killTimer: NodeJS.Timeout | undefined;
@@ -67,7 +63,7 @@ export function runInProcess(job: NodeJob, cb: ProcessCallbacks,
       opts.signal.removeEventListener('abort', onAbort);
       resolve(processOutcome({ aborted: opts.signal.aborted, timedOut, timeLimitMs: opts.timeLimitMs, done, failure, code, signal: sig }));
     });
-    child.send({ type: 'start', job });
+    child.send({ type: 'start', job, env });
   });
 }
 

@@ -14,17 +14,30 @@ const send = (msg: FromChild): Promise<void> => new Promise((resolve) => {
 });
 
 const controller = new AbortController();
+let started = false;
 
 // If the scheduler dies (SIGKILL, crash), stop: nobody is left to publish this node's result.
+// A runner still waiting for its job (started ahead of need) just goes.
 process.on('disconnect', () => {
+  if (!started) process.exit(0);
   controller.abort(new Error('the scheduler went away'));
   setTimeout(() => process.exit(1), 200).unref();
 });
 
 process.on('message', (msg: ToChild) => {
   if (msg.type === 'cancel') controller.abort(new Error('cancelled'));
-  if (msg.type === 'start') void start(msg.job);
+  if (msg.type === 'start') {
+    started = true;
+    if (msg.env) replaceEnv(msg.env);
+    void start(msg.job);
+  }
 });
+
+/** Makes `env` this process's environment (what the plugin, its native libraries and its children see). */
+function replaceEnv(env: Record<string, string>): void {
+  for (const name of Object.keys(process.env)) if (!(name in env)) delete process.env[name];
+  for (const [name, value] of Object.entries(env)) if (process.env[name] !== value) process.env[name] = value;
+}
 
 async function start(job: NodeJob): Promise<void> {
   try {

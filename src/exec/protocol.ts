@@ -14,7 +14,8 @@ export interface NodeJob {
   env: Record<string, string>;
 }
 
-export type ToChild = { type: 'start'; job: NodeJob } | { type: 'cancel' };
+/** `env`, when given, replaces the runner's environment before the plugin loads (a runner started ahead of its job). */
+export type ToChild = { type: 'start'; job: NodeJob; env?: Record<string, string> } | { type: 'cancel' };
 
 export type FromChild =
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }

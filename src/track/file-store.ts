@@ -7,14 +7,17 @@ import { copyFile, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/pro
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { writeFileAtomic, appendLines } from './atomic-fs.js';
+import { writeFileAtomic } from './atomic-fs.js';
+import { applyOps, coalesce, replayDeadJournals, WriteJournal, type FileOp } from './file-store-journal.js';
 import type { ArtifactSource, CreateRunRequest, KeyValue, RunBatch, RunHandle, RunStatus, TrackingBackend } from './backend.js';
 import { PARENT_RUN_ID_TAG } from './backend.js';
 import { metricLine, renderMetaYaml, type YamlValue } from './file-store-format.js';
 import { MlflowError } from './mlflow-error.js';
-import { mapLimit } from '../util/limit.js';
 
-const FILE_WRITES_AT_ONCE = 16;
+/** Batched writes wait this long for more to join them. */
+const APPLY_DELAY_MS = 50;
+/** …unless this many operations are waiting. */
+const APPLY_AT_OPS = 5000;
 
 const STATUS_CODE: Record<RunStatus, number> = { RUNNING: 1, SCHEDULED: 2, FINISHED: 3, FAILED: 4, KILLED: 5 };
 const SOURCE_TYPE_LOCAL = 4;
@@ -24,11 +27,19 @@ export interface FileStoreOptions {
   /** Id generators, replaceable for golden tests. */
   newExperimentId?: () => string;
   newRunId?: () => string;
+  /**
+   * Batched writes: a call returns once its records are in this process's journal, and the MLflow
+   * files are written shortly after, many calls at once (all of them by flush() and close()).
+   * Without, a call returns once its files are written.
+   */
+  batched?: boolean;
 }
 
 interface RunMeta {
   dir: string;
   fields: Record<string, YamlValue>;
+  /** Params logged so far (a param may be logged again only with the same value). */
+  params: Map<string, string>;
 }
 
 export class FileStoreBackend implements TrackingBackend {
@@ -37,10 +48,51 @@ export class FileStoreBackend implements TrackingBackend {
   private readonly experimentIds = new Map<string, string>();
   private readonly runs = new Map<string, RunMeta>();
   private initialized?: Promise<void>;
+  private journal?: WriteJournal;
+  /** Operations in the journal whose files are not written yet. */
+  private pending: FileOp[] = [];
+  private applyTimer?: NodeJS.Timeout;
 
   constructor(root: string, private readonly opts: FileStoreOptions = {}) {
     this.root = resolve(root);
     this.trackingUri = pathToFileURL(this.root).href;
+  }
+
+  /** Records operations: written now, or (batched) journalled now and written with the next batch. */
+  private commit(ops: FileOp[]): void {
+    if (!this.opts.batched) {
+      applyOps(coalesce(ops));
+      return;
+    }
+    this.journal ??= new WriteJournal(this.root);
+    this.journal.append(ops);
+    this.pending.push(...ops);
+    if (this.pending.length >= APPLY_AT_OPS) this.scheduleApply(0);
+    else this.scheduleApply(APPLY_DELAY_MS);
+  }
+
+  private scheduleApply(delayMs: number): void {
+    if (this.applyTimer && delayMs > 0) return;
+    clearTimeout(this.applyTimer);
+    this.applyTimer = setTimeout(() => {
+      this.applyTimer = undefined;
+      // A failure (a full disk) keeps the operations for the next batch; close() reports it.
+      try { this.flush(); } catch { /* retried */ }
+    }, delayMs);
+    this.applyTimer.unref();
+  }
+
+  /** Writes every journalled operation into the MLflow files now. */
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const work = coalesce(this.pending.splice(0));
+    try {
+      applyOps(work);
+    } catch (e) {
+      this.pending.unshift(...work);
+      throw e;
+    }
+    this.journal?.empty();
   }
 
   private now(): number {
@@ -118,7 +170,6 @@ export class FileStoreBackend implements TrackingBackend {
     const experimentId = await this.experimentId(req.experimentName);
     const runId = this.opts.newRunId?.() ?? randomUUID().replace(/-/g, '');
     const dir = join(this.root, experimentId, runId);
-    for (const sub of ['artifacts', 'metrics', 'params', 'tags']) await mkdir(join(dir, sub), { recursive: true });
     const artifactUri = pathToFileURL(join(dir, 'artifacts')).href;
     const user = req.tags.find((t) => t.key === 'mlflow.user')?.value ?? '';
     const meta: RunMeta = {
@@ -141,43 +192,42 @@ export class FileStoreBackend implements TrackingBackend {
         tags: [],
         user_id: user,
       },
+      params: new Map(),
     };
-    this.runs.set(runId, meta);
-    await this.writeRunMeta(meta);
     const tags: KeyValue[] = [...req.tags.filter((t) => t.key !== 'mlflow.runName'), { key: 'mlflow.runName', value: req.runName }];
     if (req.parent?.runId) tags.push({ key: PARENT_RUN_ID_TAG, value: req.parent.runId });
-    const handle = { runId, experimentId, artifactUri };
-    await this.logBatch(handle, { tags });
-    return handle;
+    const ops: FileOp[] = ['artifacts', 'metrics', 'params', 'tags'].map((sub) => ({ op: 'dir', path: join(dir, sub) }));
+    ops.push(this.metaOp(meta), ...batchOps(meta, { tags }));
+    this.commit(ops);
+    this.runs.set(runId, meta);
+    return { runId, experimentId, artifactUri };
   }
 
   async logBatch(run: RunHandle, batch: RunBatch): Promise<void> {
     const meta = this.meta(run);
+    const params = new Map<string, string>();
     for (const p of batch.params ?? []) {
-      const path = join(meta.dir, 'params', ...p.key.split('/'));
-      const existing = await readFile(path, 'utf8').catch(() => undefined);
-      if (existing === undefined) await writeFileAtomic(path, p.value, meta.dir);
-      else if (existing !== p.value) {
+      const existing = meta.params.get(p.key) ?? params.get(p.key);
+      if (existing !== undefined && existing !== p.value) {
         throw new MlflowError('INVALID_PARAMETER_VALUE',
           `Changing param values is not allowed. Param with key='${p.key}' was already logged with value='${existing}' for run ID='${run.runId}'. Attempted logging new value '${p.value}'.`);
       }
+      if (existing === undefined) params.set(p.key, p.value);
     }
-    // Within a batch the last value of a tag wins (as on the server); distinct files are written in parallel.
-    const tags = new Map((batch.tags ?? []).map((t) => [t.key, t.value]));
-    await mapLimit([...tags], FILE_WRITES_AT_ONCE, ([key, value]) => writeFileAtomic(join(meta.dir, 'tags', ...key.split('/')), value, meta.dir));
-    const lines = new Map<string, string>();
-    for (const m of batch.metrics ?? []) lines.set(m.key, (lines.get(m.key) ?? '') + metricLine(m.timestamp, m.value, m.step));
-    await mapLimit([...lines], FILE_WRITES_AT_ONCE, ([key, text]) => appendLines(join(meta.dir, 'metrics', ...key.split('/')), text));
+    const ops = batchOps(meta, { ...batch, params: [...params].map(([key, value]) => ({ key, value })) });
+    if (ops.length) this.commit(ops);
+    for (const [key, value] of params) meta.params.set(key, value);
   }
 
   async updateRun(run: RunHandle, status: RunStatus, endTime: number): Promise<void> {
     const meta = this.meta(run);
-    meta.fields.status = STATUS_CODE[status];
-    meta.fields.end_time = status === 'RUNNING' ? null : endTime;
-    await this.writeRunMeta(meta);
+    const fields = { ...meta.fields, status: STATUS_CODE[status], end_time: status === 'RUNNING' ? null : endTime };
+    this.commit([this.metaOp({ ...meta, fields })]);
+    meta.fields = fields;
   }
 
   async logArtifact(run: RunHandle, artifactPath: string, source: ArtifactSource): Promise<void> {
+    this.flush(); // the run's folder first
     const dest = join(this.meta(run).dir, 'artifacts', ...artifactPath.split('/').filter(Boolean));
     await mkdir(dirname(dest), { recursive: true });
     if ('file' in source) await copyFile(source.file, dest);
@@ -190,6 +240,9 @@ export class FileStoreBackend implements TrackingBackend {
    * Returns how many runs changed.
    */
   async markKilled(retortRunId: string, endTime: number): Promise<number> {
+    // What a killed process had journalled reaches its runs first.
+    this.flush();
+    replayDeadJournals(this.root);
     const runs: { dir: string; runId: string; retortRunId?: string; parentRunId?: string }[] = [];
     const readTag = (dir: string, key: string) => readFile(join(dir, 'tags', ...key.split('/')), 'utf8').catch(() => undefined);
     for (const exp of await readdir(this.root, { withFileTypes: true }).catch(() => [])) {
@@ -219,7 +272,18 @@ export class FileStoreBackend implements TrackingBackend {
     return undefined;
   }
 
-  async close(): Promise<void> {}
+  /** Replays the journals of dead processes (their records were acknowledged, so they must land). */
+  recoverJournals(): number {
+    return replayDeadJournals(this.root);
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.applyTimer);
+    this.applyTimer = undefined;
+    this.flush(); // on failure the journal stays, for this process to retry or the next to replay
+    this.journal?.close();
+    this.journal = undefined;
+  }
 
   private meta(run: RunHandle): RunMeta {
     const meta = run.runId ? this.runs.get(run.runId) : undefined;
@@ -227,9 +291,21 @@ export class FileStoreBackend implements TrackingBackend {
     return meta;
   }
 
-  private async writeRunMeta(meta: RunMeta): Promise<void> {
-    await writeFileAtomic(join(meta.dir, 'meta.yaml'), renderMetaYaml(meta.fields));
+  private metaOp(meta: RunMeta): FileOp {
+    return { op: 'write', path: join(meta.dir, 'meta.yaml'), content: renderMetaYaml(meta.fields), tempDir: meta.dir };
   }
+}
+
+/** A batch as file operations: a file per param and tag (a tag's last value in the batch wins, as on the server), lines per metric. */
+function batchOps(meta: RunMeta, batch: RunBatch): FileOp[] {
+  const ops: FileOp[] = [];
+  for (const p of batch.params ?? []) ops.push({ op: 'write', path: join(meta.dir, 'params', ...p.key.split('/')), content: p.value, tempDir: meta.dir });
+  const tags = new Map((batch.tags ?? []).map((t) => [t.key, t.value]));
+  for (const [key, value] of tags) ops.push({ op: 'write', path: join(meta.dir, 'tags', ...key.split('/')), content: value, tempDir: meta.dir });
+  const lines = new Map<string, string>();
+  for (const m of batch.metrics ?? []) lines.set(m.key, (lines.get(m.key) ?? '') + metricLine(m.timestamp, m.value, m.step));
+  for (const [key, text] of lines) ops.push({ op: 'append', path: join(meta.dir, 'metrics', ...key.split('/')), text });
+  return ops;
 }
 
 async function readMeta(path: string): Promise<Record<string, unknown> | undefined> {

@@ -34,7 +34,7 @@ export class ReservedFileStore implements TrackingBackend {
   private nextRunId = '';
 
   constructor(root: string, private readonly warn: (msg: string) => void = () => undefined) {
-    this.inner = new FileStoreBackend(root, { newRunId: () => this.nextRunId });
+    this.inner = new FileStoreBackend(root, { newRunId: () => this.nextRunId, batched: true });
     this.reservePath = join(this.inner.root, `${PREFIX}${hostname()}-${process.pid}`);
   }
 
@@ -50,6 +50,8 @@ export class ReservedFileStore implements TrackingBackend {
       const pid = name.startsWith(mine) ? Number(name.slice(mine.length)) : NaN;
       if (Number.isInteger(pid) && pid !== process.pid && !pidAlive(pid)) await rm(join(this.inner.root, name), { force: true });
     }
+    // Records a killed run had journalled but not yet written land now.
+    try { this.inner.recoverJournals(); } catch (e) { this.warn(`MLflow: could not replay the journal of a killed run in ${this.inner.root}: ${(e as Error).message}`); }
     try {
       await writeFile(this.reservePath, Buffer.alloc(RESERVE_BYTES), { flag: 'w' });
       this.reserved = true;
@@ -85,7 +87,15 @@ export class ReservedFileStore implements TrackingBackend {
       }
       this.kept.length = 0;
     }
-    await this.inner.close();
+    try {
+      await this.inner.close();
+    } catch (e) {
+      // Batched writes that met the full disk: with the reserve released they fit.
+      if (!isDiskFull(e)) throw e;
+      await rm(this.reservePath, { force: true });
+      this.reserved = false;
+      await this.inner.close();
+    }
     await rm(this.reservePath, { force: true });
     this.reserved = false;
   }
