@@ -74,6 +74,11 @@ describe('errors from Slurm commands', () => {
     expect(e.slurmMessage).toBe('slurm_load_jobs error: Unable to contact slurm controller (connect failure)');
   });
 
+  it('a shell that cannot find the program is not-installed, and a submission by another program is that program\'s rejection', () => {
+    expect(commandError('qsub', 127, '/bin/sh: 1: qsub: not found\n').kind).toBe('not-installed');
+    expect(commandError('qsub', 1, 'qsub: Unknown queue\n', { submit: true }).message).toBe('qsub rejected the job: qsub: Unknown queue');
+  });
+
   it('another failing command is a failure with its exit code when it says nothing', () => {
     expect(commandError('scancel', 1, '').message).toBe('scancel failed (exit code 1, nothing on stderr)');
   });

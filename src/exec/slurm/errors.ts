@@ -30,14 +30,18 @@ export function slurmWords(stderr: string): string {
 }
 
 /** Classifies a failed Slurm command from its exit and its stderr. */
-export function commandError(command: string, exitCode: number | null, stderr: string): SlurmError {
+export function commandError(command: string, exitCode: number | null, stderr: string, opts: { submit?: boolean } = {}): SlurmError {
   const words = slurmWords(stderr);
   const said = words ? `: ${words}` : ` (exit code ${exitCode}, nothing on stderr)`;
   if (/Unable to contact slurm controller|Socket timed out|Connection refused|Zero Bytes were transmitted/i.test(stderr)) {
     return new SlurmError('unreachable', command, `${command} could not reach the Slurm controller${said}`, words || undefined);
   }
-  if (command === 'sbatch' && exitCode !== null) {
-    return new SlurmError('rejected', command, `sbatch rejected the job${said}`, words || undefined);
+  // A shell that cannot find the program (a command template naming a scheduler that is not installed).
+  if (exitCode === 127 && /not found/.test(stderr)) {
+    return new SlurmError('not-installed', command, `${command} is not installed here${said}`, words || undefined);
+  }
+  if ((opts.submit ?? command === 'sbatch') && exitCode !== null) {
+    return new SlurmError('rejected', command, `${command} rejected the job${said}`, words || undefined);
   }
   return new SlurmError('failed', command, `${command} failed${said}`, words || undefined);
 }
