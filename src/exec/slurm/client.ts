@@ -23,6 +23,31 @@ export class SlurmClient {
     return parseParsable(await runChecked(this.run, 'sbatch', sbatchArgs(req), batchScript(req)));
   }
 
+  /**
+   * Submits independent jobs (none waits for another in the list), `concurrency` sbatch calls at a
+   * time; their ids in the order given. On a failure the error says which jobs were submitted already.
+   */
+  async submitAll(requests: readonly SubmitRequest[], concurrency = 4): Promise<string[]> {
+    const ids: string[] = new Array(requests.length);
+    let next = 0;
+    let failure: unknown;
+    const worker = async () => {
+      while (failure === undefined && next < requests.length) {
+        const i = next++;
+        try { ids[i] = await this.submit(requests[i]); } catch (err) { failure ??= err; }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, requests.length)) }, worker));
+    if (failure !== undefined) {
+      const submitted = ids.filter(Boolean);
+      if (failure instanceof SlurmError) {
+        throw new SlurmError(failure.kind, failure.command, `${failure.message}${submitted.length ? ` (already submitted: ${submitted.join(', ')})` : ''}`, failure.slurmMessage, submitted);
+      }
+      throw failure;
+    }
+    return ids;
+  }
+
   /** The state of the given jobs, array tasks listed one by one, in one squeue call. */
   async status(ids: readonly string[]): Promise<JobStatus[]> {
     if (!ids.length) return [];

@@ -19,6 +19,8 @@ export class SlurmError extends Error {
     message: string,
     /** Slurm's own words (its stderr), when it said something. */
     readonly slurmMessage?: string,
+    /** Jobs submitted before the failure, still queued: the caller cancels them or names them. */
+    readonly submitted: readonly string[] = [],
   ) {
     super(message);
   }
