@@ -4,6 +4,7 @@ import { appendFile } from 'node:fs/promises';
 import { Store, type Lease, type Manifest } from '../../store/store.js';
 import type { MetricPoint } from '../../track/observer.js';
 import { secretMasker } from '../../util/secrets.js';
+import { failureMessage } from '../failure.js';
 import { runInProcess } from '../local-process.js';
 import type { FromChild, NodeJob } from '../protocol.js';
 import type { JobResult, NodeJobSpec } from './job-spec.js';
@@ -96,7 +97,8 @@ async function compute(spec: NodeJobSpec, store: Store, opts: RunJobOptions, mas
   const endedAt = Date.now();
   if (!outcome.ok) {
     await store.abort(staging);
-    return result(outcome.cancelled ? 'cancelled' : 'failed', { error: outcome.error === undefined ? undefined : mask(outcome.error), metrics, endedAt });
+    const cancelled = outcome.failure.kind === 'cancelled';
+    return result(cancelled ? 'cancelled' : 'failed', { error: cancelled ? 'cancelled' : mask(failureMessage(outcome.failure)), metrics, endedAt });
   }
   let manifest: Manifest;
   try {
