@@ -3,6 +3,8 @@
 // cannot be extracted (kept as a negative and counted, never dropped).
 
 import { NodeFailure } from '../../plugin/api.js';
+import { DataError } from '../data/errors.js';
+import { readJsonLines } from '../data/jsonl.js';
 import type { LanguageModel } from '../ml/lm/types.js';
 import { answersMatch, extractAnswer, type AnswerFormat } from './answers.js';
 
@@ -120,4 +122,17 @@ export async function sampleRationales(lm: LanguageModel, questions: string[], o
   }));
   const out = await lm.sample(reqs);
   return out.map((texts) => texts.map((t) => t.trim()));
+}
+
+/** The rows of a teacher-samples `samples.jsonl`, checked; a bad row names file:line. */
+export async function readSamples(file: string): Promise<LabelledSample[]> {
+  const rows: LabelledSample[] = [];
+  for await (const { value, line } of readJsonLines(file)) {
+    const r = value as Partial<LabelledSample>;
+    if (typeof r !== 'object' || r === null || typeof r.id !== 'string' || typeof r.question !== 'string' || typeof r.text !== 'string' || typeof r.positive !== 'boolean') {
+      throw new DataError(file, line, 'a sample needs "id", "question", "text" (strings) and "positive" (true or false)');
+    }
+    rows.push(r as LabelledSample);
+  }
+  return rows;
 }
