@@ -10,7 +10,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/lib/nn/backend.js';
-import { negativeKl, nceBeta, nceKdLoss, nceLoss } from '../../src/lib/nn/nce.js';
+import { LlamaDecoder } from '../../src/lib/nn/models/llama.js';
+import { addNat, natLayers, setNatStage } from '../../src/lib/nn/nat.js';
+import { natTeacherLogits, negativeKl, nceBeta, nceKdLoss, nceLoss } from '../../src/lib/nn/nce.js';
 
 const neg = () => tf.tensor3d([[[0, 0], [0, 0]]]); // [1, 2, 2]
 const nat = () => tf.tensor3d([[[Math.log(4), 0], [Math.log(4), 0]]]);
@@ -61,5 +63,20 @@ describe('NCE (wasm backend)', () => {
 
   it('names mismatched logits', () => {
     expect(() => negativeKl(neg(), tf.zeros([1, 2, 3]) as tf.Tensor3D)).toThrow(/one shape/);
+  });
+
+  it('takes p_NAT and p_neg from one NAT model: β = 0 until LoRA_neg has learnt something', () => {
+    const model = new LlamaDecoder({ vocabSize: 24, hiddenSize: 16, numLayers: 1, numHeads: 2, intermediateSize: 32, maxPositions: 16 }, 1);
+    addNat(model, { rank: 2, alpha: 4, targets: ['q_proj', 'v_proj'], unitDim: 4, seed: 1 });
+    setNatStage(model, 2);
+    const inputIds = tf.tensor2d([[1, 4, 9, 2]], [1, 4], 'int32');
+    const mask = tf.ones([1, 4]) as tf.Tensor2D;
+    const fresh = natTeacherLogits(model, { inputIds });
+    expect(nceBeta(fresh.neg, fresh.nat, mask).dataSync()[0]).toBeLessThan(1e-5); // B_neg = 0: both modes are the base model
+    for (const [, d] of natLayers(model)) d.bNeg.assign(tf.randomNormal(d.bNeg.shape, 0, 1, 'float32', 7));
+    const trained = natTeacherLogits(model, { inputIds });
+    expect(nceBeta(trained.neg, trained.nat, mask).dataSync()[0]).toBeGreaterThan(1e-3);
+    expect(natLayers(model)[0][1].mode).toBe('mix');
+    model.dispose();
   });
 });

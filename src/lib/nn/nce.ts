@@ -14,6 +14,9 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { NodeFailure } from '../../plugin/api.js';
+import type { DecoderInputs, DecoderOutput } from './models/decoder.js';
+import type { Module } from './module.js';
+import { setNatMode } from './nat.js';
 
 function sameShape(name: string, a: tf.Tensor, b: tf.Tensor): void {
   if (a.rank !== 3 || a.shape.join() !== b.shape.join()) {
@@ -64,4 +67,19 @@ export function nceKdLoss(natLogits: tf.Tensor3D, studentLogits: tf.Tensor3D, ma
 /** (1 − λ) L_CE + λ L_KD (TDG: λ = 0.5). */
 export function nceLoss(ce: tf.Scalar, kd: tf.Scalar, lambda = 0.5): tf.Scalar {
   return tf.tidy(() => tf.add(tf.mul(ce, 1 - lambda), tf.mul(kd, lambda)) as tf.Scalar);
+}
+
+/**
+ * The NCE teacher's two distributions from one NAT model: logits in mode 'mix' (p_NAT) and in mode
+ * 'neg' (p_neg: base + LoRA_neg only), both [b, t, V]. The model is left in mode 'mix'.
+ */
+export function natTeacherLogits(model: Module & { forward(inputs: DecoderInputs): DecoderOutput }, inputs: DecoderInputs): { nat: tf.Tensor3D; neg: tf.Tensor3D } {
+  setNatMode(model, 'mix');
+  const nat = model.forward(inputs).logits as tf.Tensor3D;
+  setNatMode(model, 'neg');
+  try {
+    return { nat, neg: model.forward(inputs).logits as tf.Tensor3D };
+  } finally {
+    setNatMode(model, 'mix');
+  }
 }
