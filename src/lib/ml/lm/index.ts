@@ -1,5 +1,5 @@
 // Public API of the language-model layer.
-export type { LanguageModel, ScoreRequest, ContinuationScore, GenerateRequest, OptionChoice, LabelChoice } from './types.js';
+export type { LanguageModel, SampleRequest, ScoreRequest, ContinuationScore, GenerateRequest, OptionChoice, LabelChoice } from './types.js';
 export { NgramLM, trainNgramModel, DEFAULT_MIX, DEFAULT_ORDER, ModelFileError, type NgramTrainOptions, type MixWeights, type TokenAnalysis, type Completion } from './ngram.js';
 export { OpenAICompletionsLM, OpenAIError, completionsUrl, type OpenAIOptions } from './openai.js';
 export { startLmServer, type LmServer, type LmServerOptions, type ServableModel } from './server.js';

@@ -9,7 +9,7 @@
 
 import { codePointLength } from '../tokenize.js';
 import { chooseByMeanLogProb, classifyConstrained } from './decide.js';
-import { summarizeTokens, type ContinuationScore, type GenerateRequest, type LabelChoice, type LanguageModel, type OptionChoice, type ScoreRequest } from './types.js';
+import { summarizeTokens, type ContinuationScore, type GenerateRequest, type LabelChoice, type LanguageModel, type OptionChoice, type SampleRequest, type ScoreRequest } from './types.js';
 
 export interface OpenAIOptions {
   /** Server base URL, with or without the /v1 suffix (default: env OPENAI_BASE_URL). */
@@ -212,6 +212,31 @@ export class OpenAICompletionsLM implements LanguageModel {
       empty.forEach((i, k) => (out[i] = cutAtStop(dropLeadingStops(again[k], reqs[i].stop ?? []), reqs[i].stop ?? [])));
     }
     return out;
+  }
+
+  /**
+   * Sampling with temperature and n, one prompt per request (servers order the n choices of a
+   * prompt array inconsistently). The seed, when given, is sent as is.
+   */
+  async sample(reqs: SampleRequest[]): Promise<string[][]> {
+    const model = await this.model();
+    return Promise.all(
+      reqs.map(async (r) => {
+        if (!(r.temperature > 0)) throw new RangeError(`sampling needs a temperature above 0, got ${r.temperature}`);
+        const n = positiveInt(r.n, 'n');
+        const stop = (r.stop ?? []).filter((s) => s.length > 0);
+        const choices = await this.complete({
+          model,
+          prompt: r.prompt,
+          max_tokens: r.maxTokens,
+          temperature: r.temperature,
+          n,
+          ...(r.seed !== undefined ? { seed: r.seed } : {}),
+          ...(stop.length > 0 ? { stop } : {}),
+        }, n);
+        return choices.map((c) => cutAtStop(String(c.text ?? ''), stop));
+      }),
+    );
   }
 
   chooseOption(context: string, options: string[]): Promise<OptionChoice> {

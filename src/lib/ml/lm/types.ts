@@ -32,6 +32,18 @@ export interface GenerateRequest {
   suppressLeadingStop?: boolean;
 }
 
+export interface SampleRequest {
+  prompt: string;
+  maxTokens: number;
+  stop?: string[];
+  /** Sampling temperature (> 0). */
+  temperature: number;
+  /** Completions to draw for the prompt. */
+  n: number;
+  /** Sent to servers that accept a seed (vLLM, OpenAI); others ignore it. */
+  seed?: number;
+}
+
 export interface OptionChoice {
   /** Index of the option with the highest mean token log-likelihood (first on ties). */
   index: number;
@@ -58,6 +70,8 @@ export interface LanguageModel {
   chooseOption(context: string, options: string[]): Promise<OptionChoice>;
   /** Classification: greedy decoding constrained to the label words (each followed by "\n"). */
   classify(context: string, labels: string[]): Promise<LabelChoice>;
+  /** Sampled decoding: `n` completions per request, stop strings excluded; optional. */
+  sample?(reqs: SampleRequest[]): Promise<string[][]>;
   /** Releases resources (connections, worker threads); optional. */
   close?(): Promise<void>;
 }

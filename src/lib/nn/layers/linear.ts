@@ -18,8 +18,8 @@ export interface LinearOptions {
 export interface LinearDelta {
   /** True when at least one adapter contributes. */
   active(): boolean;
-  /** x [n, in] → [n, out]. */
-  apply(x: tf.Tensor2D, mode: Mode | undefined): tf.Tensor2D;
+  /** x [n, in] → [n, out]; `base` is the layer's own output x Wᵀ + b (NAT's unit builds on it). */
+  apply(x: tf.Tensor2D, mode: Mode | undefined, base: tf.Tensor2D): tf.Tensor2D;
 }
 
 export class Linear extends Module {
@@ -89,7 +89,7 @@ export class Linear extends Module {
     const lead = x.shape.slice(0, -1);
     const flat = x.reshape([-1, this.inFeatures]) as tf.Tensor2D; // [n, in]
     let y = this.product(flat); // [n, out]
-    if (this.delta?.active()) y = tf.add(y, this.delta.apply(flat, mode));
+    if (this.delta?.active()) y = tf.add(y, this.delta.apply(flat, mode, y));
     return y.reshape([...lead, this.outFeatures]);
   }
 }

@@ -1,0 +1,75 @@
+// The `nat-pretrain` stage: the student's base model. A byte-level BPE tokenizer and a tiny
+// Llama-style decoder trained from scratch on worked problems generated with another seed, with
+// every question of the input suite left out, so the base model never sees the distillation data.
+
+import { join } from 'node:path';
+import { definePlugin } from '../../src/plugin/api.js';
+import { backendRuntime, initBackend } from '../../src/lib/nn/backend.js';
+import { LlamaDecoder } from '../../src/lib/nn/models/llama.js';
+import { savePretrained } from '../../src/lib/nn/pretrained.js';
+import { trainByteLevelBpe } from '../../src/lib/nn/tokenizer/trainers/train.js';
+import { deriveSeed } from '../../src/lib/nn/train/rng.js';
+import { readSplit, readSuiteIndex } from '../../src/lib/reasoning/io.js';
+import { END_OF_TEXT, exampleOf, PAD, trainLm } from '../../src/lib/reasoning/student.js';
+import { generateSuite } from '../../src/lib/reasoning/suite.js';
+
+export interface NatPretrainParams {
+  seed: number;
+  corpusSize: number;
+  vocabSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  numHeads: number;
+  maxLength: number;
+  steps: number;
+  batch: number;
+  lr: number;
+}
+
+export default definePlugin<NatPretrainParams>({
+  id: 'nat-pretrain',
+  version: '1.0.0',
+  description: "The student's base model: a tiny decoder pretrained on generated worked problems disjoint from the suite.",
+  params: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      seed: { type: 'integer', default: 1 },
+      corpusSize: { type: 'integer', minimum: 1, default: 600, description: 'Worked problems in the pretraining corpus.' },
+      vocabSize: { type: 'integer', minimum: 270, default: 400, description: 'Byte-level BPE vocabulary (256 bytes + merges + 2 specials).' },
+      hiddenSize: { type: 'integer', minimum: 8, default: 64 },
+      numLayers: { type: 'integer', minimum: 1, default: 2 },
+      numHeads: { type: 'integer', minimum: 1, default: 4 },
+      maxLength: { type: 'integer', minimum: 16, default: 192, description: 'Longest training sequence in tokens.' },
+      steps: { type: 'integer', minimum: 0, default: 300 },
+      batch: { type: 'integer', minimum: 1, default: 16 },
+      lr: { type: 'number', exclusiveMinimum: 0, default: 0.003 },
+    },
+  },
+  inputs: { suite: { description: 'An arith-suite output: its questions are kept out of the corpus.' } },
+  outputs: { model: { description: 'config.json, model.safetensors and tokenizer.json.' } },
+  runtime: backendRuntime,
+  async run(ctx) {
+    const p = ctx.params;
+    const backend = await initBackend();
+    ctx.log.info(backend.summary);
+    const suiteDir = ctx.inputs.suite as string;
+    const index = await readSuiteIndex(suiteDir);
+    const taken = new Set<string>();
+    for (const s of index.splits) for (const q of await readSplit(suiteDir, s.name)) taken.add(q.question);
+    const generated = generateSuite({ seed: deriveSeed(p.seed, 0x70726574), trainSize: p.corpusSize + taken.size, testSize: 0 }).train;
+    const corpus = generated.filter((q) => !taken.has(q.question)).slice(0, p.corpusSize).map((q) => exampleOf(q.question, q.rationale));
+    ctx.metric('pretrain/corpus', corpus.length);
+
+    const tok = trainByteLevelBpe(corpus, { vocabSize: p.vocabSize, minFrequency: 2, specialTokens: [PAD, END_OF_TEXT] });
+    const model = new LlamaDecoder(
+      { vocabSize: tok.vocabSize, hiddenSize: p.hiddenSize, numLayers: p.numLayers, numHeads: p.numHeads, intermediateSize: 2 * p.hiddenSize, maxPositions: p.maxLength + 64 },
+      p.seed,
+    );
+    const loss = await trainLm(model, tok, corpus, { steps: p.steps, batch: p.batch, lr: p.lr, maxLength: p.maxLength, seed: p.seed, ctx });
+    ctx.metric('pretrain/final_loss', loss);
+    await savePretrained(ctx.output('model'), model, { tokenizerJson: JSON.stringify(tok.toJSON()) });
+    ctx.log.info(`base model: ${model.size()} weights, vocabulary ${tok.vocabSize}, saved to ${join('model', 'model.safetensors')}`);
+    model.dispose();
+  },
+});

@@ -1,0 +1,125 @@
+// The `nat-student` stage: one distillation method on the frozen base model, then greedy
+// decoding on the test splits. method: base (no training), finetune (gold rationales), cot-kd
+// (the teacher's positives), mix (positives and negatives alike) or nat (LoRA_neg on the
+// negatives, then LoRA_pos with the dynamic integration unit on the positives).
+
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { definePlugin, NodeFailure } from '../../src/plugin/api.js';
+import { backendRuntime, initBackend } from '../../src/lib/nn/backend.js';
+import { addLora } from '../../src/lib/nn/lora.js';
+import { LlamaDecoder } from '../../src/lib/nn/models/llama.js';
+import { addNat, setNatStage } from '../../src/lib/nn/nat.js';
+import { loadPretrained } from '../../src/lib/nn/pretrained.js';
+import { loadTokenizer } from '../../src/lib/nn/tokenizer/tokenizer-json.js';
+import { readSplit } from '../../src/lib/reasoning/io.js';
+import { readSamples } from '../../src/lib/reasoning/samples.js';
+import { exampleOf, predictions, trainLm } from '../../src/lib/reasoning/student.js';
+
+export type StudentMethod = 'base' | 'finetune' | 'cot-kd' | 'mix' | 'nat';
+
+export interface NatStudentParams {
+  method: StudentMethod;
+  seed: number;
+  steps: number;
+  negSteps: number;
+  batch: number;
+  lr: number;
+  rank: number;
+  alpha: number;
+  dropout: number;
+  targets: string[];
+  unitDim: number;
+  maxLength: number;
+  maxNew: number;
+  evalSplits: string[];
+  maxEval: number;
+}
+
+export default definePlugin<NatStudentParams>({
+  id: 'nat-student',
+  version: '1.0.0',
+  description: 'A student distilled by one method (base, finetune, cot-kd, mix, nat) from the teacher samples, evaluated by greedy decoding.',
+  params: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      method: { enum: ['base', 'finetune', 'cot-kd', 'mix', 'nat'], default: 'nat' },
+      seed: { type: 'integer', default: 1 },
+      steps: { type: 'integer', minimum: 0, default: 100, description: 'Optimizer steps (nat: of stage 2).' },
+      negSteps: { type: 'integer', minimum: 0, default: 100, description: 'nat: steps of stage 1 (LoRA_neg on the negatives).' },
+      batch: { type: 'integer', minimum: 1, default: 8 },
+      lr: { type: 'number', exclusiveMinimum: 0, default: 0.003, description: 'TDG: 3e-4 for LLaMA-7B; a tiny student needs more.' },
+      rank: { type: 'integer', minimum: 1, default: 8 },
+      alpha: { type: 'number', exclusiveMinimum: 0, default: 16 },
+      dropout: { type: 'number', minimum: 0, maximum: 0.9, default: 0.05 },
+      targets: { type: 'array', items: { type: 'string' }, minItems: 1, default: ['q_proj', 'v_proj'] },
+      unitDim: { type: 'integer', minimum: 1, default: 32, description: 'nat: width of the integration unit (TDG: 128 for d = 4096).' },
+      maxLength: { type: 'integer', minimum: 16, default: 192 },
+      maxNew: { type: 'integer', minimum: 1, default: 72, description: 'Longest generated rationale in tokens.' },
+      evalSplits: { type: 'array', items: { type: 'string' }, default: ['test', 'ood-templates', 'ood-numbers', 'ood-distractors'] },
+      maxEval: { type: 'integer', minimum: 1, default: 40, description: 'Questions evaluated per split.' },
+    },
+  },
+  inputs: {
+    suite: { description: 'An arith-suite output.' },
+    samples: { description: 'A teacher-samples output over the train split.' },
+    base: { description: 'A nat-pretrain output (the frozen base model and its tokenizer).' },
+  },
+  outputs: { eval: { description: 'predictions.jsonl: one generated rationale per evaluated question.' } },
+  runtime: backendRuntime,
+  async run(ctx) {
+    const p = ctx.params;
+    const backend = await initBackend();
+    ctx.log.info(backend.summary);
+    const baseDir = ctx.inputs.base as string;
+    const { model } = await loadPretrained(baseDir);
+    if (!(model instanceof LlamaDecoder)) throw new NodeFailure(`${baseDir}: expected a Llama-style decoder (a nat-pretrain output)`);
+    const tok = await loadTokenizer(join(baseDir, 'tokenizer.json'));
+    const suiteDir = ctx.inputs.suite as string;
+    const samples = await readSamples(join(ctx.inputs.samples as string, 'samples.jsonl'));
+    const positives = samples.filter((s) => s.positive).map((s) => exampleOf(s.question, s.text));
+    const negatives = samples.filter((s) => !s.positive).map((s) => exampleOf(s.question, s.text));
+    const train = (texts: string[], steps: number, seed: number) =>
+      trainLm(model, tok, texts, { steps, batch: p.batch, lr: p.lr, maxLength: p.maxLength, seed, ctx });
+
+    const lora = { rank: p.rank, alpha: p.alpha, dropout: p.dropout, targets: p.targets, seed: p.seed };
+    let examples = 0;
+    if (p.method === 'finetune' || p.method === 'cot-kd' || p.method === 'mix') {
+      const texts =
+        p.method === 'finetune'
+          ? (await readSplit(suiteDir, 'train')).map((q) => exampleOf(q.question, q.rationale))
+          : p.method === 'cot-kd'
+            ? positives
+            : [...positives, ...negatives];
+      if (texts.length === 0) throw new NodeFailure(`method ${p.method}: no training examples (the samples have ${positives.length} positives, ${negatives.length} negatives)`);
+      addLora(model, lora);
+      ctx.metric('train/final_loss', await train(texts, p.steps, p.seed));
+      examples = texts.length;
+    } else if (p.method === 'nat') {
+      if (positives.length === 0 || negatives.length === 0) throw new NodeFailure(`method nat needs positives and negatives, got ${positives.length} and ${negatives.length}`);
+      addNat(model, { ...lora, unitDim: p.unitDim });
+      setNatStage(model, 1);
+      ctx.metric('train/neg_final_loss', await train(negatives, p.negSteps, p.seed));
+      setNatStage(model, 2);
+      ctx.metric('train/final_loss', await train(positives, p.steps, p.seed + 1));
+      examples = positives.length + negatives.length;
+    }
+    ctx.metric('train/examples', examples);
+
+    const rows = [];
+    let sum = 0;
+    for (const split of p.evalSplits) {
+      const problems = (await readSplit(suiteDir, split)).slice(0, p.maxEval);
+      const preds = predictions(model, tok, problems, { maxNew: p.maxNew, maxLength: p.maxLength, batch: 20 });
+      const acc = (100 * preds.filter((x) => x.correct).length) / Math.max(1, preds.length);
+      ctx.metric(`acc/${split}`, acc);
+      ctx.log.info(`${split}: accuracy ${acc.toFixed(1)} on ${preds.length} questions`);
+      sum += acc;
+      rows.push(...preds);
+    }
+    ctx.metric('acc/average', sum / Math.max(1, p.evalSplits.length));
+    await writeFile(join(ctx.output('eval'), 'predictions.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    model.dispose();
+  },
+});

@@ -1,0 +1,149 @@
+// The student side of distillation: a tiny causal decoder that reads "Question: …\nAnswer:" and
+// writes a rationale. Sequences, batches with the LM loss on every real token (TDG takes the loss
+// on the question too, `loss_on_prefix=True`), batched greedy decoding and accuracy.
+
+import * as tf from '@tensorflow/tfjs';
+import { SeedStream } from '../nn/layers/dropout.js';
+import { causalLmLoss } from '../nn/losses.js';
+import type { LlamaDecoder } from '../nn/models/llama.js';
+import { train, type TrainContext } from '../nn/train/loop.js';
+import { BatchSampler } from '../nn/train/sampler.js';
+import type { Tokenizer } from '../nn/tokenizer/tokenizer.js';
+import { extractModelAnswer, isNumericEquiv } from './answers.js';
+import type { ArithProblem } from './types.js';
+
+export const END_OF_TEXT = '<|endoftext|>';
+export const PAD = '<pad>';
+
+export function promptOf(question: string): string {
+  return `Question: ${question}\nAnswer:`;
+}
+
+export function exampleOf(question: string, rationale: string): string {
+  return `${promptOf(question)} ${rationale}`;
+}
+
+export interface SpecialIds {
+  eos: number;
+  pad: number;
+}
+
+export function specialIds(tok: Tokenizer): SpecialIds {
+  const eos = tok.tokenToId(END_OF_TEXT);
+  const pad = tok.tokenToId(PAD);
+  if (eos === undefined || pad === undefined) throw new Error(`the tokenizer needs ${END_OF_TEXT} and ${PAD}`);
+  return { eos, pad };
+}
+
+/** Token ids of a training text followed by end-of-text, cut to `maxLength`. */
+export function encodeExample(tok: Tokenizer, text: string, maxLength: number): number[] {
+  const ids = [...tok.encode(text, { addSpecialTokens: false }).ids, specialIds(tok).eos];
+  return ids.slice(0, maxLength);
+}
+
+export interface LmBatch {
+  inputIds: tf.Tensor2D; // [b, t]
+  attentionMask: tf.Tensor2D; // [b, t]
+  labels: tf.Tensor2D; // [b, t], −100 on padding
+}
+
+/** Right-padded rows; the loss is taken on every real token. */
+export function lmBatch(rows: number[][], padId: number): LmBatch {
+  const t = Math.max(...rows.map((r) => r.length));
+  const ids = new Int32Array(rows.length * t).fill(padId);
+  const mask = new Int32Array(rows.length * t);
+  const labels = new Int32Array(rows.length * t).fill(-100);
+  rows.forEach((r, i) => {
+    ids.set(r, i * t);
+    mask.fill(1, i * t, i * t + r.length);
+    labels.set(r, i * t);
+  });
+  return {
+    inputIds: tf.tensor2d(ids, [rows.length, t], 'int32'),
+    attentionMask: tf.tensor2d(mask, [rows.length, t], 'int32'),
+    labels: tf.tensor2d(labels, [rows.length, t], 'int32'),
+  };
+}
+
+/**
+ * Greedy decoding of a batch of prompts (right padding; each row reads its logits at its own last
+ * token), until end-of-text, a blank line or `maxNew` tokens. Without a key/value cache: each step
+ * re-reads the prefix, which is fine for the short sequences here.
+ */
+export function greedyDecode(model: LlamaDecoder, tok: Tokenizer, prompts: string[], maxNew: number, maxLength: number): string[] {
+  const { eos, pad } = specialIds(tok);
+  const rows = prompts.map((p) => tok.encode(p, { addSpecialTokens: false }).ids.slice(-(maxLength - maxNew)));
+  const generated: number[][] = prompts.map(() => []);
+  const done = prompts.map(() => false);
+  for (let step = 0; step < maxNew && done.some((d) => !d); step++) {
+    const live = rows.map((_, i) => i).filter((i) => !done[i]);
+    const seqs = live.map((i) => [...rows[i], ...generated[i]]);
+    const next = tf.tidy(() => {
+      const batch = lmBatch(seqs, pad);
+      const logits = model.forward({ inputIds: batch.inputIds, attentionMask: batch.attentionMask }).logits as tf.Tensor3D; // [b, t, V]
+      const [b, t, v] = logits.shape;
+      const last = tf.tensor1d(seqs.map((s, k) => k * t + s.length - 1), 'int32'); // row k's last token in [b·t]
+      const picked = tf.gather(logits.reshape([b * t, v]), last); // [b, V]
+      return tf.argMax(picked, -1).dataSync() as Int32Array;
+    });
+    live.forEach((i, k) => {
+      const id = next[k];
+      if (id === eos) done[i] = true;
+      else generated[i].push(id);
+      if (tok.decode(generated[i]).includes('\nQuestion:')) done[i] = true;
+    });
+  }
+  return generated.map((g) => tok.decode(g).split('\nQuestion:')[0].trim());
+}
+
+export interface Prediction {
+  id: string;
+  split: string;
+  gold: number;
+  text: string;
+  predicted: string | null;
+  correct: boolean;
+}
+
+export function predictions(model: LlamaDecoder, tok: Tokenizer, problems: ArithProblem[], o: { maxNew: number; maxLength: number; batch: number }): Prediction[] {
+  const out: Prediction[] = [];
+  for (let i = 0; i < problems.length; i += o.batch) {
+    const part = problems.slice(i, i + o.batch);
+    const texts = greedyDecode(model, tok, part.map((p) => promptOf(p.question)), o.maxNew, o.maxLength);
+    part.forEach((p, k) => {
+      const predicted = extractModelAnswer(texts[k]);
+      out.push({ id: p.id, split: p.split, gold: p.answer, text: texts[k], predicted, correct: isNumericEquiv(predicted, String(p.answer)) });
+    });
+  }
+  return out;
+}
+
+/**
+ * Trains whatever `model.parameters()` holds (the base, or the adapters once they are added) with
+ * the causal-LM loss on `texts`, through the shared training loop.
+ */
+export async function trainLm(
+  model: LlamaDecoder,
+  tok: Tokenizer,
+  texts: string[],
+  o: { steps: number; batch: number; lr: number; maxLength: number; seed: number; ctx?: TrainContext },
+): Promise<number> {
+  if (texts.length === 0 || o.steps === 0) return NaN;
+  const { pad } = specialIds(tok);
+  const rows = texts.map((t) => encodeExample(tok, t, o.maxLength));
+  const sampler = new BatchSampler({ sources: rows.length, batchSize: Math.min(o.batch, rows.length), seed: o.seed });
+  const result = await train({
+    parameters: model.parameters(),
+    sampler,
+    steps: o.steps,
+    seed: o.seed,
+    optimizer: { lr: o.lr, weightDecay: 0 },
+    clipNorm: 1,
+    logEvery: Math.max(1, Math.floor(o.steps / 5)),
+    makeBatch: (refs) => lmBatch(refs.map((r) => rows[r.index]), pad),
+    loss: (b, info) =>
+      causalLmLoss(model.forward({ inputIds: b.inputIds, attentionMask: b.attentionMask }, { training: true, rng: new SeedStream(info.seed) }).logits as tf.Tensor3D, b.labels),
+    ctx: o.ctx,
+  });
+  return result.lastLoss;
+}
