@@ -18,6 +18,7 @@ import { MiningStats } from '../../src/lib/negatives/stats.js';
 import { DEFAULT_SETTINGS, STRATEGIES, candidateDepth, createMiner, mineAll, type StrategySettings } from '../../src/lib/negatives/mine.js';
 import { NegativesError, type Candidate, type MiningContext, type MiningQuery, type StrategyName } from '../../src/lib/negatives/types.js';
 import { DataError } from '../../src/lib/data/errors.js';
+import { beirUnits } from './beir.js';
 import type { SimAnsOptions } from '../../src/lib/negatives/simans.js';
 import type { SoftLabelOptions } from '../../src/lib/negatives/soft-label.js';
 import type { SameDocumentOptions } from '../../src/lib/negatives/same-document.js';
@@ -34,6 +35,8 @@ export interface NegativesParams {
   filterSameLabel: boolean;
   suspectMargin: number;
   bins: number;
+  beirSplit: string;
+  beirDepth: number;
   window: { start: number; end?: number; margin?: number; topUp: 'random' | 'none' };
   simans: SimAnsOptions;
   sameDocument: SameDocumentOptions;
@@ -57,6 +60,8 @@ export default definePlugin<NegativesParams>({
       tasks: { type: 'array', items: { type: 'string' }, description: 'Only these tasks (default: every scored task).' },
       filterSameLabel: { type: 'boolean', default: true, description: 'Classification tasks: a candidate with the query\'s label is a false negative and never chosen (as LLM-R); needs the tasks input.' },
       suspectMargin: num('A negative scored at or above s₊ − margin counts as a suspected false negative.', { minimum: 0, default: 0 }),
+      beirSplit: { type: 'string', default: 'train', description: 'With the beir input: the qrels split whose queries are mined.' },
+      beirDepth: { type: 'integer', minimum: 1, default: 100, description: 'With the beir input: BM25 candidates per query.' },
       bins: { type: 'integer', minimum: 1, default: 20, description: 'Bins of the histogram of s_neg − s₊.' },
       window: {
         type: 'object', additionalProperties: false, default: { start: DEFAULT_SETTINGS.window.start, topUp: 'random' },
@@ -94,7 +99,8 @@ export default definePlugin<NegativesParams>({
     },
   },
   inputs: {
-    scores: { description: 'Scored candidates: <task>.jsonl per task (llm-score, reward-model, bm25 or retriever output); train lines are mined.' },
+    beir: { optional: true, description: 'BEIR sets (the beir stage\'s output, or one BEIR folder): positives from the qrels of `beirSplit`, candidates from BM25 over the corpus. Instead of `scores`.' },
+    scores: { optional: true, description: 'Scored candidates: <task>.jsonl per task (llm-score, reward-model, bm25 or retriever output); train lines are mined.' },
     tasks: { optional: true, description: 'Task folders: the random pool (train rows), labels for filterSameLabel and passages for same-document; without it the pool is the scored candidates.' },
   },
   outputs: {
@@ -103,37 +109,32 @@ export default definePlugin<NegativesParams>({
   },
   async run(ctx) {
     const p = ctx.params;
-    const tasks = ctx.inputs.tasks === undefined ? undefined : await loadTasks(ctx.inputs.tasks as string, p.tasks);
-    const pools = tasks && new Map([...tasks].map(([name, t]) => [name, new Set(t.splits.train.map((r) => r.id))]));
-    const scored = await readScoresFolder(ctx.inputs.scores as string, { tasks: p.tasks, pools });
-    const settings = resolveSettings(p, scored);
+    const units = await miningUnits(ctx.inputs, p, ctx.log);
+    const depth = candidateDepth(units.flatMap((u) => u.queries));
+    const settings = resolveSettings(p, depth);
     const miner = createMiner(p.strategy, settings);
-    ctx.log.info(`strategy ${p.strategy} ${JSON.stringify(settingsOf(p.strategy, settings))}, ${p.count} negatives per query`);
+    ctx.log.info(`strategy ${p.strategy} ${JSON.stringify(settingsOf(p.strategy, settings))}, ${p.count} negatives per query, candidate depth ${depth}`);
 
     const groupsDir = ctx.output('groups');
     const overall = new MiningStats(p.suspectMargin);
     const perTask: Record<string, unknown> = {};
     const index: { task: string; file: string; queries: number; skipped: number }[] = [];
     let done = 0;
-    for (const [task, lines] of scored) {
+    for (const unit of units) {
       ctx.signal.throwIfAborted();
-      const loaded = tasks?.get(task);
-      const { queries, skipped } = toQueries(lines, p.topkAsPositive);
-      if (skipped > 0) ctx.log.warn(`${task}: ${skipped} queries skipped: ${p.topkAsPositive} or fewer candidates, or a ${p.topkAsPositive}-th best score at or below ${PENALTY_SCORE} (as LLM-R filters them)`);
-      const context = miningContext(lines, loaded, p);
-      const { mined, stats } = mineTask(lines, () => mineAll(queries, miner, { count: p.count, seed: p.seed, context, suspectMargin: p.suspectMargin }));
-      const file = `${task}.jsonl`;
+      const { mined, stats } = locate(unit, () => mineAll(unit.queries, miner, { count: p.count, seed: p.seed, context: unit.context, suspectMargin: p.suspectMargin }));
+      const file = `${unit.name}.jsonl`;
       const out = createWriteStream(join(groupsDir, file));
       for (const { query, result } of mined) {
         overall.add(query, result, p.count);
-        const text = groupLine({ id: query.queryId, split: 'train', positives: [...query.positives], negatives: result.negatives, weights: result.weights }) + '\n';
+        const text = groupLine({ id: query.queryId, split: unit.split, positives: [...query.positives], negatives: result.negatives, weights: result.weights }) + '\n';
         if (!out.write(text)) await once(out, 'drain');
       }
       out.end();
       await once(out, 'finish');
-      perTask[task] = stats.summary();
-      index.push({ task, file, queries: mined.length, skipped });
-      ctx.progress(++done, scored.size);
+      perTask[unit.name] = stats.summary();
+      index.push({ task: unit.name, file, queries: mined.length, skipped: unit.skipped });
+      ctx.progress(++done, units.length);
     }
     const summary = overall.summary();
     for (const [name, value] of Object.entries(summary)) ctx.metric(`negatives/${name}`, value);
@@ -150,14 +151,14 @@ export default definePlugin<NegativesParams>({
   },
 });
 
-/** Runs the miner, locating a settings or input error at the scores file (and line, when it names a query). */
-function mineTask<T>(lines: readonly ScoredLine[], mine: () => T): T {
+/** Runs the miner, locating a settings or input error at its file (and line, when it names a query of a scores file). */
+function locate<T>(unit: Unit, mine: () => T): T {
   try {
     return mine();
   } catch (e) {
-    if (!(e instanceof NegativesError) || lines.length === 0) throw e;
-    const named = lines.find((l) => e.message.includes(`query ${l.id} `) || e.message.includes(`query ${l.id}'`));
-    throw named ? new DataError(named.file, named.line, e.message) : new DataError(lines[0].file, 0, e.message);
+    if (!(e instanceof NegativesError)) throw e;
+    const named = unit.lines?.find((l) => e.message.includes(`query ${l.id} `) || e.message.includes(`query ${l.id}'`));
+    throw named ? new DataError(named.file, named.line, e.message) : new DataError(unit.file, 0, e.message);
   }
 }
 
@@ -172,14 +173,46 @@ async function loadTasks(root: string, only: string[] | undefined): Promise<Map<
 }
 
 /** The window's end defaults to the candidate depth; the other strategies take their settings as given. */
-function resolveSettings(p: NegativesParams, scored: Map<string, ScoredLine[]>): StrategySettings {
-  const depth = candidateDepth([...scored.values()].flat().map((l) => ({ queryId: l.id, positives: [], candidates: l.candidates })));
+function resolveSettings(p: NegativesParams, depth: number): StrategySettings {
   return {
     window: { start: p.window.start, end: p.window.end ?? depth, margin: p.window.margin, topUp: p.window.topUp },
     simans: p.simans,
     sameDocument: p.sameDocument,
     softLabel: p.softLabel,
   };
+}
+
+/** What one output file is mined from: a task's scored queries, or a BEIR set's split. */
+interface Unit {
+  name: string;
+  split: string;
+  queries: MiningQuery[];
+  skipped: number;
+  context: MiningContext;
+  /** Scored lines, to locate an error at its line; else the file alone. */
+  lines?: readonly ScoredLine[];
+  file: string;
+}
+
+async function miningUnits(inputs: Record<string, string | string[]>, p: NegativesParams, log: { warn(m: string): void }): Promise<Unit[]> {
+  const scoresDir = inputs.scores as string | undefined;
+  const beirDir = inputs.beir as string | undefined;
+  if ((scoresDir === undefined) === (beirDir === undefined)) throw new NodeFailure('the negatives stage needs exactly one of the `scores` input (scored candidates per task) and the `beir` input (BEIR sets)');
+  if (beirDir !== undefined) {
+    if (p.strategy === 'same-document') log.warn('same-document on BEIR sets groups documents by their metadata.source');
+    const units = await beirUnits(beirDir, p.beirSplit, p.beirDepth, p.tasks);
+    for (const u of units) if (u.skipped > 0) log.warn(`${u.name}: ${u.skipped} queries skipped: no document judged relevant (grade ≥ 1)`);
+    if (p.strategy === 'same-document' && units.some((u) => !u.context.sourceOf)) throw new NodeFailure('same-document negatives on BEIR sets need a "source" in each document\'s metadata, and these documents have none');
+    return units.map((u) => ({ ...u, split: p.beirSplit }));
+  }
+  const tasks = inputs.tasks === undefined ? undefined : await loadTasks(inputs.tasks as string, p.tasks);
+  const pools = tasks && new Map([...tasks].map(([name, t]) => [name, new Set(t.splits.train.map((r) => r.id))]));
+  const scored = await readScoresFolder(scoresDir!, { tasks: p.tasks, pools });
+  return [...scored].map(([task, lines]) => {
+    const { queries, skipped } = toQueries(lines, p.topkAsPositive);
+    if (skipped > 0) log.warn(`${task}: ${skipped} queries skipped: ${p.topkAsPositive} or fewer candidates, or a ${p.topkAsPositive}-th best score at or below ${PENALTY_SCORE} (as LLM-R filters them)`);
+    return { name: task, split: 'train', queries, skipped, context: miningContext(lines, tasks?.get(task), p), lines, file: join(scoresDir!, `${task}.jsonl`) };
+  });
 }
 
 function settingsOf(strategy: StrategyName, s: StrategySettings): unknown {
