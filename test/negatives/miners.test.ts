@@ -239,3 +239,16 @@ describe('statistics', () => {
     [-2, -1.1, -0.2].forEach((edge, i) => expect(h.edges[i]).toBeCloseTo(edge, 12));
   });
 });
+
+describe('remineNegatives (the retriever\'s negatives param)', () => {
+  it('keeps the stage\'s negatives with bottom-k, and mines a window from unsorted candidates otherwise', async () => {
+    const { remineNegatives } = await import('../../src/lib/negatives/index.js');
+    const example = { queryId: 'q', positives: [{ id: 'c0', score: 0 }] };
+    const candidates = Array.from({ length: 12 }, (_, i) => ({ id: `c${i}`, score: -i })).reverse();
+    expect(remineNegatives(example, candidates, { strategy: 'bottom-k' }, { seed: 1 })).toBeUndefined();
+    const mined = remineNegatives(example, candidates, { strategy: 'window', count: 3, window: { start: 4, end: 8, topUp: 'none' } }, { seed: 1 })!;
+    expect(mined).toHaveLength(3);
+    for (const n of mined) expect(n.score <= -4 && n.score >= -7).toBe(true);
+    expect(() => remineNegatives(example, candidates, { strategy: 'window', window: { start: 4, end: 40 } }, { seed: 1 })).toThrow(/beyond the candidate depth/);
+  });
+});

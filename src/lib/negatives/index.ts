@@ -15,3 +15,6 @@ export {
   STRATEGIES, DEFAULT_SETTINGS, createMiner, mineAll, queryRng, candidateDepth, hashId,
   type StrategySettings, type MineOptions, type MinedQuery,
 } from './mine.js';
+export { contrastiveLoss, weightedContrastiveLoss, checkRankOrder, CrossBatchMemory, type ContrastiveLossOptions, type NegativesScope } from './losses.js';
+export { readScoresFolder, groupLine, type ScoredLine, type GroupLine, type ReadScoresOptions } from './files.js';
+export { remineNegatives, NEGATIVES_PARAM_SCHEMA, type NegativesParam } from './for-examples.js';
