@@ -1,6 +1,6 @@
 // Mining input from BEIR data sets: the queries of one qrels split, their relevant documents
 // (grade ≥ 1, best grade first) as positives, and BM25's top documents of the corpus as the
-// ranked, scored candidates. A positive BM25 did not retrieve carries no score.
+// ranked, scored candidates. Every positive carries its BM25 score, retrieved or not.
 
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -42,6 +42,7 @@ export async function beirUnits(dir: string, split: string, depth: number, only:
 function bm25Queries(data: BeirDataset, split: string, depth: number): { queries: MiningQuery[]; skipped: number; context: MiningContext } {
   const docs = [...data.corpus.values()];
   const bm25 = Bm25Index.build(docs.map((d) => (d.title ? `${d.title} ${d.text}` : d.text)));
+  const rowOf = new Map(docs.map((d, i) => [d.id, i]));
   const queries: MiningQuery[] = [];
   let skipped = 0;
   for (const [queryId, judged] of data.qrels.get(split)!) {
@@ -51,8 +52,8 @@ function bm25Queries(data: BeirDataset, split: string, depth: number): { queries
       continue;
     }
     const candidates = bm25.search(data.queries.get(queryId)!.text, depth).map((h) => ({ id: docs[h.doc].id, score: h.score }));
-    const scoreOf = new Map(candidates.map((c) => [c.id, c.score]));
-    const positives = relevant.map(([id]) => (scoreOf.has(id) ? { id, score: scoreOf.get(id)! } : { id }));
+    // A positive BM25 did not retrieve still has a BM25 score: computed, so s₊ is always known.
+    const positives = relevant.map(([id]) => ({ id, score: bm25.score(data.queries.get(queryId)!.text, rowOf.get(id)!) }));
     queries.push({ queryId, positives, candidates });
   }
   const source = new Map(docs.map((d) => [d.id, typeof d.metadata?.source === 'string' ? d.metadata.source : undefined]));

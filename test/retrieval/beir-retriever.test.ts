@@ -63,6 +63,19 @@ describe('negatives on a BEIR set, then the dense retriever', () => {
     expect(r.metrics['train/loss']).toBeGreaterThan(0);
   });
 
+  it('scores every positive with BM25, also one outside the candidates, so soft labels always have s₊', async () => {
+    const beir = join(tmp(), 'toy');
+    const set = toySet();
+    // tr0 asks about the river but is judged against the violin document, which BM25 ranks low.
+    set.qrels.get('train')!.set('tr0', new Map([['d2', 1]]));
+    await writeBeirFolder(beir, set);
+    const mined = await runPlugin(negatives, tmp(), { strategy: 'soft-label', count: 1, beirDepth: 1 }, { beir });
+    const first = JSON.parse(readFileSync(join(mined.outDir, 'groups', 'toy.jsonl'), 'utf8').split('\n')[0]);
+    expect(first.positives).toEqual([{ id: 'd2', score: expect.any(Number) }]);
+    expect(first.negatives.map((n: { id: string }) => n.id)).toEqual(['d0']);
+    expect(first.weights).toHaveLength(2);
+  });
+
   it('refuses groups of another set and a missing split', async () => {
     const beir = join(tmp(), 'toy');
     await writeBeirFolder(beir, toySet());
