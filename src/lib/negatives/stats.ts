@@ -18,7 +18,7 @@ export interface MiningSummary {
   delta_p90: number;
   /** Share of scored negatives with Δ ≥ −suspectMargin. */
   suspected_false_negative_share: number;
-  /** Mean 0-based candidate rank of the negatives taken from the candidates. */
+  /** Mean 0-based candidate rank of the negatives taken from the candidates (0 when none were: pool draws have rank −1). */
   rank_mean: number;
   /** Queries given fewer negatives than asked. */
   short_share: number;
