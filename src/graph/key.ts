@@ -1,6 +1,7 @@
 // The key of a node: sha256 of a canonical, labelled structure of everything that determines its output.
+import { hash } from 'node:crypto';
 import { arch, platform } from 'node:os';
-import { canonicalJson, sha256Hex } from '../util/canonical.js';
+import { canonicalJson } from '../util/canonical.js';
 import type { ContentHasher } from './content-hash.js';
 import type { CompiledRecipe, InputRef, NodeSpec } from './types.js';
 
@@ -20,7 +21,8 @@ export interface KeyStructure {
 export interface NodeKey { key: string; structure: KeyStructure }
 
 export function keyOf(structure: KeyStructure): string {
-  return sha256Hex(canonicalJson(structure));
+  // The one-shot hash: a Hash object per key costs more than hashing the key's text (10^4 keys a plan).
+  return hash('sha256', canonicalJson(structure), 'hex');
 }
 
 /** Facts of this machine that change numeric results; plugins add their own (e.g. the tfjs backend). */

@@ -42,8 +42,9 @@ export async function planRecipe(recipe: CompiledRecipe, keys: Map<string, NodeK
   const nodes = new Map<string, PlannedNode>();
   const forced = new Set(opts.force ?? []);
   const isForced = (spec: NodeSpec) => opts.forceAll || forced.has(spec.stage) || forced.has(spec.id);
-  // One batch lookup: keys shared by several nodes are looked up once.
-  const lookups = await store.lookupMany(recipe.order.map((id) => keys.get(id)!.key), { verify: opts.verify ?? 'stat' });
+  // One batch lookup: keys shared by several nodes are looked up once; the recipe's entry index
+  // saves reading a manifest per node.
+  const lookups = await store.lookupMany(recipe.order.map((id) => keys.get(id)!.key), { verify: opts.verify ?? 'stat', index: recipe.name });
   const corrupt = new Map<string, string>();
   for (const id of recipe.order) {
     const spec = recipe.nodes.get(id)!;

@@ -49,8 +49,23 @@ export function hasInterpolation(text: string): boolean {
 
 type Segment = { literal: string } | { expr: string; start: number; end: number };
 
+// A recipe repeats few templates over many nodes (a foreach stage's params and inputs): split each once.
+// Bounded so that texts made per node (inner expressions after their own interpolation) cannot pile up.
+const splitCache = new Map<string, readonly Segment[]>();
+const SPLIT_CACHE_SIZE = 4096;
+
 /** Splits text into literals and ${...} expressions; nested ${} inside an expression are kept for later. */
-export function splitTemplate(text: string): Segment[] {
+export function splitTemplate(text: string): readonly Segment[] {
+  let segments = splitCache.get(text);
+  if (!segments) {
+    segments = splitTemplateNow(text);
+    if (splitCache.size >= SPLIT_CACHE_SIZE) splitCache.clear();
+    splitCache.set(text, segments);
+  }
+  return segments;
+}
+
+function splitTemplateNow(text: string): Segment[] {
   const segments: Segment[] = [];
   let literal = '';
   let i = 0;

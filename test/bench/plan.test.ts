@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { maySkip } from '../shared-data.js';
 import {
   clearSnakemakeOutputs, engineHotSpots, fillSnakemakeOutputs, hotSpots, median, populateInProcess, ratio, renderTable,
-  shapeFor, snakemakeJobCount, snakemakeVersion, writeRetortWorkflow, writeSnakefile, type CpuProfile,
+  shapeFor, snakemakeJobCount, snakemakeVersion, targetVerdicts, writeRetortWorkflow, writeSnakefile, type CpuProfile,
 } from '../../bench/plan.js';
 import { ContentHasher } from '../../src/graph/content-hash.js';
 import { compileRecipe } from '../../src/graph/compile.js';
@@ -122,5 +122,15 @@ describe('report helpers', () => {
     expect(ratio(1000, 100)).toBe('10.0×');
     expect(ratio(undefined, 100)).toBe('—');
     expect(renderTable(['what', 'ms'], [['a', '1'], ['bbb', '22']])).toBe('| what | ms |\n|:-----|---:|\n| a    |  1 |\n| bbb  | 22 |');
+  });
+});
+
+describe('targets', () => {
+  it('judges the four 10k figures of the issue: the empty plan also needs < 0.5 s, each needs 10x snakemake', () => {
+    const verdicts = (ms: Parameters<typeof targetVerdicts>[0], smkEmpty?: number, smkFull?: number) => targetVerdicts(ms, smkEmpty, smkFull).map((v) => v.met);
+    expect(verdicts({ planEmpty: 450, planCached: 500, runCached: 600, runCachedNoTrack: 550 }, 6000, 6000)).toEqual([true, true, true, true]);
+    // 0.6 s is 10x a 6 s dry-run, but slower than 0.5 s.
+    expect(verdicts({ planEmpty: 600, planCached: 601, runCached: 2000, runCachedNoTrack: 599 }, 6000, 6000)).toEqual([false, false, false, true]);
+    expect(targetVerdicts({ planEmpty: 450, planCached: 500, runCached: 600, runCachedNoTrack: 550 }, undefined, undefined)[0].got).toBe('450 ms, no snakemake');
   });
 });

@@ -158,6 +158,15 @@ describe('splitTemplate', () => {
       { literal: 'a' }, { expr: 'x', start: 1, end: 5 }, { literal: 'b' }, { expr: 'y[${item}]', start: 6, end: 19 },
     ]);
   });
+
+  it('splits a template once however many nodes use it, and still reports a broken one every time', () => {
+    const text = '${stages.gen[${item}].outputs.out}';
+    expect(splitTemplate(text)).toBe(splitTemplate(text));
+    for (let i = 0; i < 2; i++) expect(() => splitTemplate('a ${unclosed')).toThrow("unterminated '${'");
+    // Texts made per node do not pile up: the cache empties itself past its bound and stays correct.
+    for (let i = 0; i < 5000; i++) splitTemplate(`item ${i} \${x}`);
+    expect(splitTemplate(text)).toEqual([{ expr: 'stages.gen[${item}].outputs.out', start: 0, end: text.length }]);
+  });
 });
 
 describe('resolveVars', () => {

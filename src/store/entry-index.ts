@@ -1,0 +1,165 @@
+// An index of store entries, one per recipe name, so that planning a large recipe reads one file
+// instead of one manifest per node. It is only ever a hint: every record carries the identity of the
+// manifest file it was read from (inode, size, mtime, ctime), and a lookup uses a record only when
+// the manifest on disk still has that identity. A missing, stale, truncated or garbled index costs
+// the reads it would have saved, never a wrong hit.
+//
+//   index/<name>.jsonl     snapshot: a header line with the sha256 of the body, then one record a line
+//   index/<name>.journal   records appended by publish(), each line prefixed with its own checksum
+//
+// Concurrent writers: publish appends whole lines (O_APPEND); a snapshot is written to a private
+// temporary file and renamed into place. A journal line lost to a concurrent rewrite only means a
+// later lookup reads that manifest from disk again.
+import { createHash } from 'node:crypto';
+import { appendFileSync, lstatSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync, type Stats } from 'node:fs';
+import { join } from 'node:path';
+import { isPidAlive, randomId, thisMachine } from './fsutil.js';
+import { shortBoot } from './layout.js';
+import { isKey, manifestProblem, type Manifest } from './manifest.js';
+
+/** What identifies one version of a manifest file: [inode, size, mtimeMs, ctimeMs]. */
+export type ManifestIdentity = [number, number, number, number];
+
+export interface IndexedEntry { identity: ManifestIdentity; manifest: Manifest }
+
+export interface IndexSnapshot {
+  entries: Map<string, IndexedEntry>;
+  /** Bytes of the journal that were read (folded into the next snapshot). */
+  journalBytes: number;
+  /** Records that were unreadable (a torn line, a bad checksum, an invalid manifest). */
+  damaged: number;
+}
+
+const HEADER = 'retort-store-index 1';
+
+export function identityOf(st: Stats): ManifestIdentity {
+  return [st.ino, st.size, st.mtimeMs, st.ctimeMs];
+}
+
+export function sameIdentity(a: ManifestIdentity, b: ManifestIdentity): boolean {
+  return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
+}
+
+/** The identity of the manifest at `path` now, or undefined when it is not a readable regular file. */
+export function manifestIdentity(path: string): ManifestIdentity | undefined {
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  return st?.isFile() ? identityOf(st) : undefined;
+}
+
+/** A file name for a recipe name: free text made safe, long names hashed. */
+export function indexName(recipe: string): string {
+  const encoded = 'r-' + encodeURIComponent(recipe);
+  return encoded.length <= 120 ? encoded : 'h-' + createHash('sha256').update(recipe).digest('hex');
+}
+
+function checksum(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** One record as JSON. JSON has no NaN or Infinity: such metric values are kept as strings, as in manifests. */
+function recordJson(key: string, entry: IndexedEntry): string {
+  const m = entry.manifest;
+  const metrics = m.metrics.some((p) => !Number.isFinite(p.value)) ? m.metrics.map((p) => (Number.isFinite(p.value) ? p : { ...p, value: String(p.value) })) : m.metrics;
+  return JSON.stringify({ k: key, i: entry.identity, m: metrics === m.metrics ? m : { ...m, metrics } });
+}
+
+function parseRecord(json: string): { key: string; entry: IndexedEntry } | undefined {
+  let value: { k?: unknown; i?: unknown; m?: unknown };
+  try {
+    value = JSON.parse(json) as typeof value;
+  } catch {
+    return undefined;
+  }
+  const { k, i, m } = value;
+  if (!isKey(k) || !Array.isArray(i) || i.length !== 4 || !i.every((n) => typeof n === 'number')) return undefined;
+  if (manifestProblem(m, k) !== undefined) return undefined;
+  const manifest = m as Manifest;
+  for (const point of manifest.metrics) if (typeof point?.value === 'string') point.value = Number(point.value);
+  return { key: k, entry: { identity: i as ManifestIdentity, manifest } };
+}
+
+export class EntryIndex {
+  readonly snapshotPath: string;
+  readonly journalPath: string;
+
+  constructor(readonly dir: string, name: string) {
+    this.snapshotPath = join(dir, `${name}.jsonl`);
+    this.journalPath = join(dir, `${name}.journal`);
+  }
+
+  /** The snapshot with the journal applied over it. Never throws: what cannot be read is simply absent. */
+  read(): IndexSnapshot {
+    const entries = new Map<string, IndexedEntry>();
+    let damaged = 0;
+    const snapshot = readText(this.snapshotPath);
+    if (snapshot !== undefined) {
+      const newline = snapshot.indexOf('\n');
+      const header = newline < 0 ? snapshot : snapshot.slice(0, newline);
+      const body = newline < 0 ? '' : snapshot.slice(newline + 1);
+      // The whole snapshot or nothing: a torn or edited body fails its checksum.
+      if (header === `${HEADER} ${checksum(body)}`) {
+        for (const line of body.split('\n')) {
+          if (!line) continue;
+          const rec = parseRecord(line);
+          if (rec) entries.set(rec.key, rec.entry);
+          else damaged++;
+        }
+      } else damaged++;
+    }
+    const journal = readText(this.journalPath) ?? '';
+    for (const line of journal.split('\n')) {
+      if (!line) continue;
+      const space = line.indexOf(' ');
+      const json = line.slice(space + 1);
+      const rec = space === 16 && line.slice(0, 16) === checksum(json).slice(0, 16) ? parseRecord(json) : undefined;
+      if (rec) entries.set(rec.key, rec.entry);
+      else damaged++;
+    }
+    return { entries, journalBytes: Buffer.byteLength(journal), damaged };
+  }
+
+  /** Adds one record to the journal (after a publish). Best effort: a store without an index still works. */
+  append(key: string, entry: IndexedEntry): void {
+    const json = recordJson(key, entry);
+    try {
+      appendFileSync(this.journalPath, `${checksum(json).slice(0, 16)} ${json}\n`);
+    } catch { /* read-only store, no index folder yet: the entry is read from disk instead */ }
+  }
+
+  /**
+   * Replaces the snapshot with `entries` and empties the journal it was read with: `journalBytes`
+   * is what the caller read; a journal that grew since keeps its lines (they are read again next time).
+   * Best effort, like append.
+   */
+  rewrite(entries: Map<string, IndexedEntry>, journalBytes: number): void {
+    try {
+      const lines: string[] = [];
+      for (const [key, entry] of entries) lines.push(recordJson(key, entry));
+      const body = lines.length ? lines.join('\n') + '\n' : '';
+      const me = thisMachine();
+      const tmp = `${this.snapshotPath}.${me.host}@${shortBoot(me.bootId)}@${process.pid}@${randomId()}.tmp`;
+      this.removeDeadTemporaries(me.host, shortBoot(me.bootId));
+      writeFileSync(tmp, `${HEADER} ${checksum(body)}\n${body}`);
+      renameSync(tmp, this.snapshotPath);
+      if (journalBytes > 0 && statSync(this.journalPath, { throwIfNoEntry: false })?.size === journalBytes) truncateSync(this.journalPath, 0);
+    } catch { /* read-only store or a full disk: the old snapshot (or none) stays, which is safe */ }
+  }
+
+  /** Temporary snapshots of killed writers on this machine (a kill between write and rename). */
+  private removeDeadTemporaries(host: string, boot: string): void {
+    const prefix = `${this.snapshotPath.slice(this.dir.length + 1)}.`;
+    for (const name of readdirSync(this.dir)) {
+      if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+      const [h, b, pid] = name.slice(prefix.length, -'.tmp'.length).split('@');
+      if (h === host && b === boot && /^\d+$/.test(pid ?? '') && !isPidAlive(Number(pid))) rmSync(join(this.dir, name), { force: true });
+    }
+  }
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}

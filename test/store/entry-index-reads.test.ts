@@ -1,0 +1,35 @@
+// The point of the entry index: a plan over indexed entries reads no manifest file.
+import * as fs from 'node:fs';
+import { afterEach, expect, it, vi } from 'vitest';
+import { keyOf, openStore, put, removeDir } from './helpers.js';
+
+vi.mock('node:fs', async (original) => {
+  const real = await original<typeof import('node:fs')>();
+  return { ...real, readFileSync: vi.fn(real.readFileSync) };
+});
+
+const bases: string[] = [];
+afterEach(async () => { for (const b of bases.splice(0)) await removeDir(b); });
+
+it('reads the index instead of one manifest per entry once the index holds them', async () => {
+  const { store, base } = await openStore();
+  bases.push(base);
+  const keys: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    keys.push(keyOf(i));
+    await put(store, keyOf(i), { 'out/v.txt': `${i}` });
+  }
+  const readFileSync = vi.mocked(fs.readFileSync);
+  const manifestReads = () => readFileSync.mock.calls.filter(([path]) => String(path).endsWith('manifest.json')).length;
+  readFileSync.mockClear();
+  await store.lookupMany(keys);
+  expect(manifestReads()).toBe(5);
+  readFileSync.mockClear();
+  // The first indexed lookup folds the journal that publishing wrote: still no manifest read.
+  const first = await store.lookupMany(keys, { index: 'recipes/test.yaml' });
+  expect(manifestReads()).toBe(0);
+  expect([...first.values()].every((r) => r.status === 'hit')).toBe(true);
+  readFileSync.mockClear();
+  await store.lookupMany(keys, { index: 'recipes/test.yaml' });
+  expect(manifestReads()).toBe(0);
+});
