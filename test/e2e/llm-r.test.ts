@@ -10,6 +10,8 @@ import { Project, ROOT } from './harness.js';
 const RECIPE = join(ROOT, 'recipes', 'llm-r.yaml');
 const SMALL = ['-S', 'vars.scoredQueries=4', '-S', 'vars.scoredCandidates=8', '-S', 'stages.reward.params.steps=4',
   '-S', 'stages.retriever.params.steps=4', '-S', 'stages.tasks.params.maxTrain=40', '-S', 'stages.tasks.params.maxTest=10'];
+// Four built-in tasks of four categories keep the two iterations quick.
+const BUILTIN = ['-S', 'stages.tasks.params.tasks=[gen_reviews, gen_nli_travel, gen_open_book, gen_headline]'];
 
 const METHODS = ['Zero-shot', 'Random', 'BM25', 'LLM-R (1 iteration)', 'LLM-R (2 iterations)'];
 
@@ -22,7 +24,7 @@ function averages(stdout: string): Record<string, number> {
 describe('LLM-R, two iterations (end to end)', () => {
   it('runs every stage, reports both iterations beside the baselines, then is fully cached; α re-runs only the retriever side', async () => {
     const p = new Project();
-    const res = await p.run(['run', RECIPE, '--quiet', '--plain', '--no-track', ...SMALL]);
+    const res = await p.run(['run', RECIPE, '--quiet', '--plain', '--no-track', ...SMALL, ...BUILTIN]);
     expect(res.code, res.stdout + res.stderr).toBe(0);
     expect(res.stdout).toContain('15 ran, 0 cached, 0 failed');
     expect(Object.keys(averages(res.stdout)).sort()).toEqual([...METHODS].sort());
@@ -31,15 +33,15 @@ describe('LLM-R, two iterations (end to end)', () => {
     expect(res.stdout).toMatch(/^\| gen_reviews\s+\|/m);
     expect(res.stdout).toMatch(/^\| Retriever, iteration 2\s+\|.*\|$/m);
 
-    const again = await p.run(['run', RECIPE, '--quiet', '--plain', '--no-track', ...SMALL]);
+    const again = await p.run(['run', RECIPE, '--quiet', '--plain', '--no-track', ...SMALL, ...BUILTIN]);
     expect(again.stdout).toContain('nothing to do: every node was cached');
     expect(averages(again.stdout)).toEqual(averages(res.stdout));
 
-    const plan = await p.run(['plan', RECIPE, '--json', ...SMALL, '-S', 'stages.retriever.params.alpha=0.5']);
+    const plan = await p.run(['plan', RECIPE, '--json', ...SMALL, ...BUILTIN, '-S', 'stages.retriever.params.alpha=0.5']);
     expect(plan.code, plan.stderr).toBe(0);
     const misses = (JSON.parse(plan.stdout) as { id: string; status: string }[]).filter((n) => n.status === 'miss').map((n) => n.id);
     expect(misses.sort()).toEqual(['llm-r-eval#0', 'llm-r-eval#1', 'retriever#0', 'retriever#1', 'reward#1', 'scores#1']);
-  }, 300_000);
+  }, 600_000);
 
   it.skipIf(SKIP_WITHOUT_SHARED)('runs both iterations on three real task folders with tiny caps', async () => {
     const p = new Project();
@@ -50,5 +52,5 @@ describe('LLM-R, two iterations (end to end)', () => {
     expect(res.code, res.stdout + res.stderr).toBe(0);
     expect(Object.keys(averages(res.stdout)).sort()).toEqual([...METHODS].sort());
     for (const task of tasks) expect(res.stdout).toMatch(new RegExp(`^\\| ${task}\\s+(\\|\\s+[\\d.]+ ){5}\\|$`, 'm'));
-  }, 300_000);
+  }, 600_000);
 });
