@@ -53,4 +53,15 @@ describe('LLM-R, two iterations (end to end)', () => {
     expect(Object.keys(averages(res.stdout)).sort()).toEqual([...METHODS].sort());
     for (const task of tasks) expect(res.stdout).toMatch(new RegExp(`^\\| ${task}\\s+(\\|\\s+[\\d.]+ ){5}\\|$`, 'm'));
   }, 600_000);
+
+  it('accepts the paper-scale recipe in validate and plan, two iterations chained as in the main job', async () => {
+    const p = new Project();
+    const paper = join(ROOT, 'recipes', 'llm-r-paper.yaml');
+    const valid = await p.run(['validate', paper]);
+    expect(valid.code, valid.stdout + valid.stderr).toBe(0);
+    const plan = await p.run(['plan', paper, '--json']);
+    expect(plan.code, plan.stderr).toBe(0);
+    const ids = (JSON.parse(plan.stdout) as { id: string }[]).map((n) => n.id);
+    for (const id of ['scores#1', 'reward#1', 'retriever#1', 'llm-r-eval#1', 'e5', 'electra']) expect(ids).toContain(id);
+  }, 60_000);
 });
