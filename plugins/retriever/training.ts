@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BiEncoder, inBatchAccuracy, retrieverLoss } from '../../src/lib/llmr/bi-encoder.js';
 import {
-  filterInvalidExamples, groupForStep, toPositiveNegative, type PositiveNegativeExample,
+  filterInvalidExamples, groupForStep, toPositiveNegative, type PositiveNegativeExample, type ScoredCandidate,
 } from '../../src/lib/llmr/groups.js';
 import { SeedStream } from '../../src/lib/nn/layers/dropout.js';
 import { BatchSampler, train, warmupLinear, type TrainContext } from '../../src/lib/nn/train/index.js';
@@ -43,16 +43,23 @@ export function buildExamples(queries: readonly TeacherQuery[], tasks: ReadonlyM
   let sameLabelRemoved = 0;
   const examples = kept.map((q) => {
     const example = toPositiveNegative(q, { topkAsPositive: o.topkAsPositive, bottomkAsNegative: o.bottomkAsNegative, seed: o.seed + q.source });
-    const labels = tasks.get(q.task)!.label;
-    if (labels) {
-      const own = labels.get(q.id);
-      const before = example.negatives.length;
-      example.negatives = example.negatives.filter((c) => labels.get(c.id) !== own);
-      sameLabelRemoved += before - example.negatives.length;
-    }
-    return { task: q.task, example };
+    const chosen = selectNegatives(example, tasks.get(q.task)!.label);
+    sameLabelRemoved += example.negatives.length - chosen.length;
+    return { task: q.task, example: { ...example, negatives: chosen } };
   });
   return { examples, dropped, sameLabelRemoved };
+}
+
+/**
+ * The retriever's negatives of one query, from the teacher's bottom k (already in `example`): for
+ * a classification task (`labels` given) those with the query's own label are removed, as LLM-R's
+ * `_filter_out_same_label_negatives` does, since a demonstration with the right label is rarely a
+ * bad one. Other negative strategies belong here.
+ */
+export function selectNegatives(example: PositiveNegativeExample, labels: ReadonlyMap<string, string> | undefined): ScoredCandidate[] {
+  if (!labels) return example.negatives;
+  const own = labels.get(example.queryId);
+  return example.negatives.filter((c) => labels.get(c.id) !== own);
 }
 
 export interface TrainSettings {

@@ -37,6 +37,8 @@ export interface TableSpec {
   digits?: number;
   average?: boolean;
   transpose?: boolean;
+  /** Display names of rows by the label `row` gives them (e.g. a node id); named rows come first, in this order. */
+  labels?: Record<string, string>;
 }
 
 export interface CompiledRecipe {

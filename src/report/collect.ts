@@ -76,7 +76,7 @@ export function buildTable(spec: TableSpec, nodes: { spec: NodeSpec; metrics: Ma
     else missing.push(n.spec.id);
   }
   const scale = spec.scale ?? 1;
-  const rows = [...groups].map(([label, members]) => {
+  const rows = orderByLabels([...groups], spec.labels).map(([label, members]) => {
     const cells = columns.map((col) => {
       const values = members.map((m) => m.get(columnMetric.get(col)!)).filter((v): v is number => v !== undefined).map((v) => v * scale);
       return values.length ? aggregate(values, spec.aggregate ?? 'mean') : undefined;
@@ -92,6 +92,22 @@ export function buildTable(spec: TableSpec, nodes: { spec: NodeSpec; metrics: Ma
   }
   const table: TableData = { spec, columns, rows, missing, ...(unrecorded.length ? { unrecorded } : {}) };
   return spec.transpose ? transpose(table) : table;
+}
+
+/**
+ * Rows renamed by `labels` (raw label → display name) and listed in the mapping's order, the rows
+ * it does not name after them in their own order. Rows whose display names coincide are pooled,
+ * as rows with the same raw label are.
+ */
+function orderByLabels<T>(groups: [string, T[]][], labels: Record<string, string> | undefined): [string, T[]][] {
+  if (!labels) return groups;
+  const named = new Map<string, T[]>();
+  for (const raw of Object.keys(labels)) {
+    const found = groups.find(([label]) => label === raw);
+    if (found) named.set(labels[raw], [...(named.get(labels[raw]) ?? []), ...found[1]]);
+  }
+  const rest = groups.filter(([label]) => !Object.hasOwn(labels, label));
+  return [...named, ...rest];
 }
 
 /** One row per column and one column per row (e.g. tasks as rows, methods as columns). */

@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { inBatchAccuracy, retrieverLoss } from '../../src/lib/llmr/bi-encoder.js';
+import { BiEncoder, inBatchAccuracy, retrieverLoss } from '../../src/lib/llmr/bi-encoder.js';
+import { initBackend } from '../../src/lib/nn/backend.js';
+import { BertEncoder } from '../../src/lib/nn/models/bert.js';
+import { trainWordPiece } from '../../src/lib/nn/tokenizer/core.js';
 import { groupForStep, PENALTY_SCORE } from '../../src/lib/llmr/groups.js';
 import { buildExamples, type TaskTexts } from '../../plugins/retriever/training.js';
 import { agreement } from '../../plugins/retriever/agreement.js';
@@ -107,6 +110,21 @@ describe('retriever groups', () => {
     const { examples } = buildExamples([few], new Map([['t', { ...texts, label: undefined }]]), { topkAsPositive: 3, bottomkAsNegative: 16, seed: 1 });
     const g = groupForStep(examples[0].example, { groupSize: 4, epoch: 0, seed: 1, pool: texts.poolIds });
     expect(g.scores.filter((s) => s === PENALTY_SCORE)).toHaveLength(1);
+  });
+});
+
+describe('bi-encoder inputs', () => {
+  it('cuts a long text at its start, so a candidate keeps its answer: texts that end alike embed alike', async () => {
+    await initBackend();
+    const words = 'alpha beta gamma delta epsilon zeta eta theta iota kappa'.split(' ');
+    const tok = trainWordPiece(Array.from({ length: 20 }, () => `${words.join(' ')} north south yes no`), { vocabSize: 120 });
+    const encoder = new BertEncoder({ vocabSize: tok.vocabSize, hiddenSize: 16, embeddingSize: 16, numLayers: 1, numHeads: 2, intermediateSize: 32, maxPositions: 8, pooler: false }, 3);
+    const model = new BiEncoder(encoder, tok, { maxLength: 8 });
+    // Same last words and answer, different starts; both longer than 8 tokens.
+    const [a, b, other] = tf.tidy(() => model.embed([`north ${words.join(' ')}\nyes`, `south south ${words.join(' ')}\nyes`, `north ${words.join(' ')}\nno`]).arraySync());
+    a.forEach((v, i) => expect(v).toBeCloseTo(b[i], 5));
+    expect(Math.max(...a.map((v, i) => Math.abs(v - other[i])))).toBeGreaterThan(1e-3);
+    encoder.dispose();
   });
 });
 

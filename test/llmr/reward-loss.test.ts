@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  encodeGroups, groupLogits, rankingAccuracy, rewardLoss, rewardQueryText, scorePairs, type RewardGroup,
+  encodeGroups, encodePairs, groupLogits, rankingAccuracy, rewardLoss, rewardQueryText, scorePairs, type RewardGroup,
 } from '../../src/lib/llmr/cross-encoder.js';
 import { groupForStep, toPositiveNegative } from '../../src/lib/llmr/groups.js';
 import { initBackend } from '../../src/lib/nn/backend.js';
@@ -56,6 +56,29 @@ describe('reward loss', () => {
     expect(loss.dataSync()[0]).toBeCloseTo(expected, 4);
     tf.dispose([logits, loss, batch.inputIds, batch.attentionMask, batch.tokenTypeIds]);
     model.dispose();
+  });
+
+  it('cuts a long pair from the start of each text, so both answers stay right before their [SEP]', () => {
+    const words = 'alpha beta gamma delta epsilon zeta eta theta iota kappa lambda'.split(' ');
+    const tok = trainWordPiece(Array.from({ length: 20 }, () => `${words.join(' ')} yes maybe`), { vocabSize: 120 });
+    const a = `${words.join(' ')}\nyes`; // the gold answer last
+    const b = `${words.slice().reverse().join(' ')}\nmaybe`; // the candidate's answer last
+    const plain = (t: string) => tok.encode(t, { truncation: false, addSpecialTokens: false }).ids;
+    const [aIds, bIds] = [plain(a), plain(b)];
+    expect(aIds.length + bIds.length + 3).toBeGreaterThan(12);
+    const ids = encodePairs(tok, [a], [b], 12).inputIds.arraySync()[0] as number[];
+    const [cls, sep] = [tok.tokenToId('[CLS]'), tok.tokenToId('[SEP]')];
+    expect(ids).toHaveLength(12);
+    expect(ids[0]).toBe(cls);
+    expect(ids[ids.length - 1]).toBe(sep);
+    const firstSep = ids.indexOf(sep!);
+    const keptA = ids.slice(1, firstSep);
+    const keptB = ids.slice(firstSep + 1, -1);
+    // What is kept of each text is its end: the answer and the words before it.
+    expect(keptA).toEqual(aIds.slice(-keptA.length));
+    expect(keptB).toEqual(bIds.slice(-keptB.length));
+    expect(keptA.length).toBeLessThan(aIds.length);
+    expect(keptB.length).toBeLessThan(bIds.length);
   });
 
   it('text A is x and y joined by a newline, or x alone without the label', () => {

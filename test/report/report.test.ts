@@ -61,6 +61,28 @@ describe('report tables', () => {
     expect(renderTable(mixed, 'markdown')).toContain('| metric  | zero-shot |');
   });
 
+  it('renames rows by `labels` and lists them in its order, others after; names of absent rows are ignored', () => {
+    const byNode = (id: string) => ({ id, stage: id.replace(/[#[].*/, ''), params: {} } as unknown as NodeSpec);
+    const spec: TableSpec = {
+      stage: ['eval', 'base'], row: 'node', metrics: ['average'], digits: 0,
+      labels: { 'base[zero-shot]': 'Zero-shot', 'kmeans-eval': 'K-means', 'eval#0': 'LLM-R 1 iteration', 'eval#1': 'LLM-R 2 iterations' },
+    };
+    const t = buildTable(spec, [
+      { spec: byNode('eval#1'), metrics: new Map([['average', 3]]) },
+      { spec: byNode('eval#0'), metrics: new Map([['average', 2]]) },
+      { spec: byNode('other'), metrics: new Map([['average', 9]]) },
+      { spec: byNode('base[zero-shot]'), metrics: new Map([['average', 1]]) },
+    ]);
+    expect(t.rows.map((r) => [r.label, r.cells[0]?.value])).toEqual([['Zero-shot', 1], ['LLM-R 1 iteration', 2], ['LLM-R 2 iterations', 3], ['other', 9]]);
+    // Transposed (one row per task), the named rows become the columns, in the same order.
+    const tasks = buildTable({ ...spec, metrics: ['task/*'], transpose: true }, [
+      { spec: byNode('eval#0'), metrics: new Map([['task/rte', 60]]) },
+      { spec: byNode('base[zero-shot]'), metrics: new Map([['task/rte', 50]]) },
+    ]);
+    expect(tasks.columns).toEqual(['Zero-shot', 'LLM-R 1 iteration']);
+    expect(renderTable(tasks, 'markdown')).toContain('| rte  |        50 |                60 |');
+  });
+
   it('says which metrics no node records, instead of leaving a silent column of dashes', () => {
     const spec: TableSpec = { stage: 'eval', metrics: ['acuracy', 'f1', 'loss/*'] };
     const t = buildTable(spec, [

@@ -21,9 +21,15 @@ export const RETRIEVER_TEMPERATURE = 0.01;
 export const CONTRASTIVE_WEIGHT = 0.2;
 
 export interface BiEncoderOptions {
-  /** Tokens per sequence, special tokens included; longer texts are cut on the right. */
+  /** Tokens per sequence, special tokens included; longer texts lose their start (TRUNCATION_SIDE). */
   maxLength: number;
 }
+
+/**
+ * Long texts are cut at the start: a candidate ends with its answer y_i (its label, for
+ * classification) and a query with its question, which is what a retrieval decision hangs on.
+ */
+export const TRUNCATION_SIDE = 'left';
 
 export class BiEncoder {
   constructor(
@@ -38,7 +44,7 @@ export class BiEncoder {
 
   /** texts → unit-norm embeddings [n, D]; differentiable (call inside a tidy or a gradient). */
   embed(texts: readonly string[], mode?: Mode): tf.Tensor2D {
-    const batch = this.tokenizer.encodeBatch(texts, { maxLength: this.options.maxLength, truncation: 'right', padding: 'longest' });
+    const batch = this.tokenizer.encodeBatch(texts, { maxLength: this.options.maxLength, truncation: TRUNCATION_SIDE, padding: 'longest' });
     const t = toTensors(batch); // [n, T] each
     const { hidden } = this.encoder.forward({ inputIds: t.inputIds, attentionMask: t.attentionMask, tokenTypeIds: t.tokenTypeIds }, mode); // [n, T, D]
     return l2Normalize(meanPool(hidden, t.attentionMask)) as tf.Tensor2D; // [n, D]

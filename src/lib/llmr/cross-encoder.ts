@@ -35,6 +35,9 @@ export function rewardQueryText(x: string, y: string, useLabel: boolean): string
 // ---------------------------------------------------------------------------------------------
 // Tokenising pairs
 
+/** Which end of a text truncation cuts: the start, so the answers at the ends survive. */
+export const PAIR_TRUNCATION_SIDE = 'left';
+
 /** Thrown when a tokenizer cannot build `[CLS] A [SEP] B [SEP]`. */
 export class PairTokenizerError extends NodeFailure {
   constructor(message: string) {
@@ -64,10 +67,12 @@ export function checkPairTokenizer(tok: Tokenizer, where: string): void {
 /**
  * Pairs as one padded batch [n, T], T = the longest pair (at most maxLength). Truncation is
  * 'longest_first' (Hugging Face's default for pairs): tokens come off the longer text first, so a
- * long candidate cannot crowd out the query and its answer.
+ * long candidate cannot crowd out the query and its answer. Tokens come off the *start* of a text:
+ * both texts end with what the LM's preference hangs on (A with the gold answer y, B with the
+ * candidate's answer y_i, each after its question), and cutting the end would drop exactly that.
  */
 export function encodePairs(tok: Tokenizer, a: readonly string[], b: readonly string[], maxLength: number): BatchTensors {
-  const batch = tok.encodeBatch(a, { pairs: b, maxLength, truncation: 'right', truncationStrategy: 'longest_first', padding: 'longest' });
+  const batch = tok.encodeBatch(a, { pairs: b, maxLength, truncation: PAIR_TRUNCATION_SIDE, truncationStrategy: 'longest_first', padding: 'longest' });
   return toTensors(batch);
 }
 
