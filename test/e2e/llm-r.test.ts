@@ -1,5 +1,5 @@
 // LLM-R end to end through the CLI, on the built-in suite with small training budgets: every stage
-// of both iterations runs, the tables have a row (Table 1) and a column (per task) for each
+// of both iterations and every baseline runs, the tables have a row (Table 1) and a column (per task) for each
 // iteration's retriever, a re-run is fully cached, and a change of α re-runs only the retrievers
 // and what reads their candidates (the second iteration scores the first retriever's).
 import { join } from 'node:path';
@@ -9,11 +9,11 @@ import { Project, ROOT } from './harness.js';
 
 const RECIPE = join(ROOT, 'recipes', 'llm-r.yaml');
 const SMALL = ['-S', 'vars.scoredQueries=4', '-S', 'vars.scoredCandidates=8', '-S', 'stages.reward.params.steps=4',
-  '-S', 'stages.retriever.params.steps=4', '-S', 'stages.tasks.params.maxTrain=40', '-S', 'stages.tasks.params.maxTest=10'];
+  '-S', 'stages.retriever.params.steps=4', '-S', 'stages.dense.params.steps=4', '-S', 'stages.tasks.params.maxTrain=40', '-S', 'stages.tasks.params.maxTest=10'];
 // Four built-in tasks of four categories keep the two iterations quick.
 const BUILTIN = ['-S', 'stages.tasks.params.tasks=[gen_reviews, gen_nli_travel, gen_open_book, gen_headline]'];
 
-const METHODS = ['Zero-shot', 'Random', 'BM25', 'LLM-R (1 iteration)', 'LLM-R (2 iterations)'];
+const METHODS = ['Zero-shot', 'Random', 'K-means', 'BM25', 'Dense (unsupervised)', 'LLM-R (1 iteration)', 'LLM-R (2 iterations)'];
 
 function averages(stdout: string): Record<string, number> {
   const out: Record<string, number> = {};
@@ -26,10 +26,10 @@ describe('LLM-R, two iterations (end to end)', () => {
     const p = new Project();
     const res = await p.run(['run', RECIPE, '--quiet', '--plain', '--no-track', ...SMALL, ...BUILTIN]);
     expect(res.code, res.stdout + res.stderr).toBe(0);
-    expect(res.stdout).toContain('15 ran, 0 cached, 0 failed');
+    expect(res.stdout).toContain('19 ran, 0 cached, 0 failed');
     expect(Object.keys(averages(res.stdout)).sort()).toEqual([...METHODS].sort());
     // The per-task table: one row per task, the methods as columns in the paper's order.
-    expect(res.stdout).toMatch(/^\| task\s+\| Zero-shot \| Random \| BM25 \| LLM-R \(1 iteration\) \| LLM-R \(2 iterations\) \|$/m);
+    expect(res.stdout).toMatch(/^\| task\s+\| Zero-shot \| Random \| K-means \| BM25 \| Dense \(unsupervised\) \| LLM-R \(1 iteration\) \| LLM-R \(2 iterations\) \|$/m);
     expect(res.stdout).toMatch(/^\| gen_reviews\s+\|/m);
     expect(res.stdout).toMatch(/^\| Retriever, iteration 2\s+\|.*\|$/m);
 
@@ -51,7 +51,7 @@ describe('LLM-R, two iterations (end to end)', () => {
       '-S', `stages.tasks.inputs.data=${SHARED_TASKS}`]);
     expect(res.code, res.stdout + res.stderr).toBe(0);
     expect(Object.keys(averages(res.stdout)).sort()).toEqual([...METHODS].sort());
-    for (const task of tasks) expect(res.stdout).toMatch(new RegExp(`^\\| ${task}\\s+(\\|\\s+[\\d.]+ ){5}\\|$`, 'm'));
+    for (const task of tasks) expect(res.stdout).toMatch(new RegExp(`^\\| ${task}\\s+(\\|\\s+[\\d.]+ ){7}\\|$`, 'm'));
   }, 600_000);
 
   it('accepts the paper-scale recipe in validate and plan, two iterations chained as in the main job', async () => {

@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { failureMessage, type Failure } from '../../src/exec/failure.js';
 import { runInProcess, type ProcessOutcome } from '../../src/exec/local-process.js';
 import type { NodeJob } from '../../src/exec/protocol.js';
 import { createRunnerPool, type RunnerPool } from '../../src/exec/runner-pool.js';
@@ -65,7 +66,7 @@ describe('runner pool', () => {
     await waitWarm(pool, 1);
     const [spare] = pool.warmPids;
     const first = await run('a');
-    expect(first.outcome).toEqual({ ok: true, cancelled: false });
+    expect(first.outcome).toEqual({ ok: true });
     expect(first.seen!.pid).toBe(spare);
     await waitWarm(pool, 1);
     const second = await run('b');
@@ -77,10 +78,11 @@ describe('runner pool', () => {
     const { pool, run } = setup(1);
     await waitWarm(pool, 1);
     const exited = await run('exits', { crash: 'exit' });
-    expect(exited.outcome).toEqual({ ok: false, cancelled: false, error: "the node's process exited with code 3" });
+    expect(exited.outcome).toEqual({ ok: false, failure: { kind: 'exit-code', process: 'node', code: 3 } });
     await waitWarm(pool, 1);
     const killed = await run('killed', { crash: 'kill' });
-    expect(killed.outcome).toEqual({ ok: false, cancelled: false, error: "the node's process was killed by SIGKILL (out of memory?)" });
+    expect(killed.outcome).toEqual({ ok: false, failure: { kind: 'signal', process: 'node', signal: 'SIGKILL' } });
+    expect(failureMessage((killed.outcome as { failure: Failure }).failure)).toBe("the node's process was killed by SIGKILL (out of memory?)");
     await waitWarm(pool, 1);
     const [fresh] = pool.warmPids;
     const after = await run('after');
