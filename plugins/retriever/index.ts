@@ -16,6 +16,7 @@ import { hashString, isValidExample } from '../../src/lib/llmr/groups.js';
 import { backendRuntime, initBackend } from '../../src/lib/nn/backend.js';
 import { BertEncoder } from '../../src/lib/nn/models/bert.js';
 import { loadPretrained, savePretrained } from '../../src/lib/nn/pretrained.js';
+import { NEGATIVES_PARAM_SCHEMA, type NegativesParam } from '../../src/lib/negatives/for-examples.js';
 import { loadTokenizer, resolveTokenizerFile, type Tokenizer } from '../../src/lib/nn/tokenizer/core.js';
 import { agreement, type ScoredForAgreement } from './agreement.js';
 import { buildIndex, searchExcluding, type IndexChoice } from './retrieve.js';
@@ -26,6 +27,7 @@ import { buildExamples, trainBiEncoder, type TaskTexts, type TrainSettings } fro
 export interface RetrieverParams extends Omit<TrainSettings, 'seed' | 'checkpoint'> {
   topkAsPositive: number;
   bottomkAsNegative: number;
+  negatives: NegativesParam;
   freezePositionEmbeddings: boolean;
   maxLength: number;
   hiddenSize: number;
@@ -76,6 +78,7 @@ export default definePlugin<RetrieverParams>({
       alpha: num(0, 0.2, 'α, the weight of the contrastive term; the KL term has weight 1 (LLM-R kd_cont_loss_weight: 0.2).' ),
       fullContrastive: { type: 'boolean', default: true, description: 'LLM-R\'s full InfoNCE (q–k, k–q, q–q, k–k) or only q–k and k–q.' },
       topkAsPositive: int(1, 3, 'Positives: the teacher\'s top k candidates (LLM-R: 3).'),
+      negatives: NEGATIVES_PARAM_SCHEMA,
       bottomkAsNegative: { type: 'integer', minimum: -1, default: 16, description: 'Negatives: the teacher\'s bottom k (−1: all non-positives; LLM-R: 16).' },
       freezePositionEmbeddings: { type: 'boolean', default: true, description: 'Keep the position embeddings fixed, as LLM-R does.' },
       maxLength: int(8, 64, 'Tokens per sequence, special tokens included (LLM-R: 256).'),
@@ -129,7 +132,7 @@ export default definePlugin<RetrieverParams>({
       // By a hash of the query, so the same query is held out in every scores folder of a union.
       const heldOut = (q: TeacherQuery) => ((hashString(`${q.task}\u0000${q.id}`) ^ ctx.seed) >>> 0) % 1000 < p.agreementHoldout * 1000;
       const trainQueries = queries.filter((q) => !heldOut(q));
-      const built = buildExamples(trainQueries, texts, { topkAsPositive: p.topkAsPositive, bottomkAsNegative: p.bottomkAsNegative, seed: ctx.seed });
+      const built = buildExamples(trainQueries, texts, { topkAsPositive: p.topkAsPositive, bottomkAsNegative: p.bottomkAsNegative, seed: ctx.seed, negatives: p.negatives });
       if (built.examples.length === 0) {
         throw new NodeFailure(`no usable training query in ${scoreDirs.join(', ')}: each needs more than ${p.topkAsPositive} scored candidates and a ${p.topkAsPositive}rd-best score above −100`);
       }

@@ -7,6 +7,7 @@ import { BiEncoder, inBatchAccuracy, retrieverLoss } from '../../src/lib/llmr/bi
 import {
   filterInvalidExamples, groupForStep, toPositiveNegative, type PositiveNegativeExample, type ScoredCandidate,
 } from '../../src/lib/llmr/groups.js';
+import { remineNegatives, type NegativesParam } from '../../src/lib/negatives/for-examples.js';
 import { SeedStream } from '../../src/lib/nn/layers/dropout.js';
 import { BatchSampler, train, warmupLinear, type TrainContext } from '../../src/lib/nn/train/index.js';
 import type { TeacherQuery } from './scores.js';
@@ -32,6 +33,8 @@ export interface ExampleOptions {
   topkAsPositive: number;
   bottomkAsNegative: number;
   seed: number;
+  /** Another way to choose negatives than the teacher's bottom k (src/lib/negatives); default bottom-k. */
+  negatives?: NegativesParam;
 }
 
 /**
@@ -43,7 +46,10 @@ export function buildExamples(queries: readonly TeacherQuery[], tasks: ReadonlyM
   let sameLabelRemoved = 0;
   const examples = kept.map((q) => {
     const example = toPositiveNegative(q, { topkAsPositive: o.topkAsPositive, bottomkAsNegative: o.bottomkAsNegative, seed: o.seed + q.source });
-    const chosen = selectNegatives(example, tasks.get(q.task)!.label);
+    const texts = tasks.get(q.task)!;
+    const mined = o.negatives && mineNegatives(example, q, texts, o.negatives, o.seed + q.source);
+    if (mined) return { task: q.task, example: { ...example, negatives: mined } };
+    const chosen = selectNegatives(example, texts.label);
     sameLabelRemoved += example.negatives.length - chosen.length;
     return { task: q.task, example: { ...example, negatives: chosen } };
   });
@@ -56,6 +62,17 @@ export function buildExamples(queries: readonly TeacherQuery[], tasks: ReadonlyM
  * `_filter_out_same_label_negatives` does, since a demonstration with the right label is rarely a
  * bad one. Other negative strategies belong here.
  */
+/**
+ * Negatives mined from the query's scored candidates with a strategy of src/lib/negatives (window,
+ * SimANS, random, soft labels…); same-label demonstrations of a classification task count as false
+ * negatives, which the miners skip. Undefined for bottom-k (the rule of `selectNegatives`).
+ */
+function mineNegatives(example: PositiveNegativeExample, q: TeacherQuery, texts: TaskTexts, param: NegativesParam, seed: number): ScoredCandidate[] | undefined {
+  const labels = texts.label;
+  const isFalseNegative = labels ? (queryId: string, docId: string) => labels.get(queryId) === labels.get(docId) : undefined;
+  return remineNegatives(example, q.candidates, param, { seed, context: { pool: texts.poolIds, isFalseNegative } });
+}
+
 export function selectNegatives(example: PositiveNegativeExample, labels: ReadonlyMap<string, string> | undefined): ScoredCandidate[] {
   if (!labels) return example.negatives;
   const own = labels.get(example.queryId);

@@ -100,6 +100,19 @@ describe('retriever groups', () => {
     }
   });
 
+  it('mines negatives with a strategy of the negatives library when asked: a rank window, same-label ones skipped', () => {
+    const negatives = { strategy: 'window' as const, count: 4, window: { start: 4, end: 12, topUp: 'none' as const } };
+    const { examples } = buildExamples([query], new Map([['t', texts]]), { topkAsPositive: 3, bottomkAsNegative: 16, seed: 1, negatives });
+    const ids = examples[0].example.negatives.map((c) => c.id);
+    // Ranks 4–11 are c4 … c11; the even ones share the query's label and are false negatives.
+    expect(ids).toHaveLength(4);
+    for (const id of ids) expect(['c5', 'c7', 'c9', 'c11']).toContain(id);
+    expect(examples[0].example.negatives.map((c) => c.score)).toEqual(ids.map((id) => -Number(id.slice(1))));
+    // bottom-k is the teacher's own rule, unchanged.
+    const plain = buildExamples([query], new Map([['t', texts]]), { topkAsPositive: 3, bottomkAsNegative: 16, seed: 1, negatives: { strategy: 'bottom-k' } });
+    expect(plain.examples[0].example.negatives.map((c) => c.id).sort()).toEqual(['c11', 'c13', 'c15', 'c17', 'c19', 'c5', 'c7', 'c9']);
+  });
+
   it('keeps same-label negatives for tasks that are not classification', () => {
     const { examples } = buildExamples([query], new Map([['t', { ...texts, label: undefined }]]), { topkAsPositive: 3, bottomkAsNegative: 16, seed: 1 });
     expect(examples[0].example.negatives).toHaveLength(16);
