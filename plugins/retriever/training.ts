@@ -9,7 +9,7 @@ import {
 } from '../../src/lib/llmr/groups.js';
 import { remineNegatives, type NegativesParam } from '../../src/lib/negatives/for-examples.js';
 import { SeedStream } from '../../src/lib/nn/layers/dropout.js';
-import { BatchSampler, train, warmupLinear, type TrainContext } from '../../src/lib/nn/train/index.js';
+import { BatchSampler, train, warmupDecayTraining, type TrainContext } from '../../src/lib/nn/train/index.js';
 import type { TeacherQuery } from './scores.js';
 
 /** What training needs of a task: its rendered texts and labels by row id. */
@@ -109,14 +109,7 @@ export async function trainBiEncoder(model: BiEncoder, examples: readonly Traini
   const result = await train<Batch>({
     parameters: () => model.encoder.parameters(),
     sampler,
-    steps: s.steps,
-    seed: s.seed,
-    optimizer: { lr: s.lr, weightDecay: s.weightDecay },
-    schedule: warmupLinear({ peak: s.lr, warmupSteps: Math.min(s.warmupSteps, s.steps), totalSteps: s.steps }),
-    clipNorm: s.clipNorm,
-    logEvery: s.logEvery,
-    checkpoint: s.checkpoint,
-    ctx: { ...ctx, metric: (name, value, step) => metric?.(`train/${name}`, value, step) },
+    ...warmupDecayTraining(s, ctx),
     makeBatch: (refs, info) => {
       const queries: string[] = [];
       const candidates: string[] = [];

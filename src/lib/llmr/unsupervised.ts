@@ -12,7 +12,7 @@
 import { Bm25Index } from '../ml/bm25.js';
 import { SeedStream } from '../nn/layers/dropout.js';
 import { infoNce } from '../nn/losses.js';
-import { BatchSampler, train, warmupLinear, type TrainContext } from '../nn/train/index.js';
+import { BatchSampler, train, warmupDecayTraining, type TrainContext } from '../nn/train/index.js';
 import { inBatchAccuracy, type BiEncoder } from './bi-encoder.js';
 import type { TaskPool } from './pools.js';
 
@@ -86,14 +86,7 @@ export async function trainUnsupervised(model: BiEncoder, pairs: readonly (reado
   const result = await train<Batch>({
     parameters: () => model.encoder.parameters(),
     sampler,
-    steps: s.steps,
-    seed: s.seed,
-    optimizer: { lr: s.lr, weightDecay: s.weightDecay },
-    schedule: warmupLinear({ peak: s.lr, warmupSteps: Math.min(s.warmupSteps, s.steps), totalSteps: s.steps }),
-    clipNorm: s.clipNorm,
-    logEvery: s.logEvery,
-    checkpoint: s.checkpoint,
-    ctx: { ...ctx, metric: (name, value, step) => metric?.(`train/${name}`, value, step) },
+    ...warmupDecayTraining(s, ctx),
     makeBatch: (refs) => {
       // A text twice in one batch (a small task wrapping around, duplicate rows) would be its own
       // negative: keep its first occurrence only.

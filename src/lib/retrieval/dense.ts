@@ -18,7 +18,7 @@ import { ExactIndex } from '../nn/index/exact.js';
 import { l2Normalize, meanPool } from '../nn/pooling.js';
 import type { Tokenizer } from '../nn/tokenizer/core.js';
 import { toTensors } from '../nn/tokenizer/tensors.js';
-import { BatchSampler, train, warmupLinear, type TrainContext } from '../nn/train/index.js';
+import { BatchSampler, train, warmupDecayTraining, type TrainContext } from '../nn/train/index.js';
 import { contrastiveLoss, weightedContrastiveLoss, type NegativesScope } from '../negatives/losses.js';
 import type { BeirDataset, BeirQrels } from './beir.js';
 import { evaluateRun, type Evaluation, type Measure } from './metrics.js';
@@ -101,13 +101,7 @@ export async function trainDense(m: DenseEncoder, data: BeirDataset, groups: rea
   const result = await train<{ queries: string[]; docs: string[]; weights?: tf.Tensor2D }>({
     parameters: () => m.encoder.parameters(),
     sampler,
-    steps: s.steps,
-    seed: s.seed,
-    optimizer: { lr: s.lr, weightDecay: s.weightDecay },
-    schedule: warmupLinear({ peak: s.lr, warmupSteps: Math.min(s.warmupSteps, s.steps), totalSteps: s.steps }),
-    clipNorm: s.clipNorm,
-    logEvery: s.logEvery,
-    ctx: { ...ctx, metric: (name, value, step) => ctx.metric?.(`train/${name}`, value, step) },
+    ...warmupDecayTraining({ ...s, checkpoint: undefined }, ctx),
     makeBatch: (refs, info) => {
       const queries: string[] = [];
       const docs: string[] = [];

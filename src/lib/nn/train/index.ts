@@ -16,3 +16,4 @@ export { BatchSampler, type SampleRef, type SampleSource, type SamplerOptions, t
 export { Rng, deriveSeed, type RngState } from './rng.js';
 export { Checkpoints, checkpointName, type CheckpointContents, type CheckpointState, type SaveInput } from './checkpoint.js';
 export { train, TrainingCancelled, type StepInfo, type TrainContext, type TrainOptions, type TrainResult } from './loop.js';
+export { warmupDecayTraining, type WarmupDecaySettings } from './recipe.js';
