@@ -11,9 +11,10 @@ import { loadTaskPools, type TaskPool } from '../../src/lib/llmr/pools.js';
 import { bm25Pairs, simcsePairs, SIMCSE_TEMPERATURE, trainUnsupervised, type TextPair, type UnsupervisedObjective } from '../../src/lib/llmr/unsupervised.js';
 import { backendRuntime, initBackend } from '../../src/lib/nn/backend.js';
 import { BertEncoder } from '../../src/lib/nn/models/bert.js';
-import { loadTokenizer, resolveTokenizerFile, type Tokenizer } from '../../src/lib/nn/tokenizer/core.js';
+import type { Tokenizer } from '../../src/lib/nn/tokenizer/core.js';
 import type { IndexChoice } from '../retriever/retrieve.js';
 import { writeDenseCandidates } from './search.js';
+import { openTokenizerInput } from '../../src/lib/llmr/tokenizer-input.js';
 
 export interface DenseEncoderParams {
   objective: UnsupervisedObjective;
@@ -141,16 +142,7 @@ async function openInit(ctx: PluginContext<DenseEncoderParams>, dir: string): Pr
 async function openTokenizer(ctx: PluginContext<DenseEncoderParams>): Promise<{ tokenizer: Tokenizer; tokenizerFile: string }> {
   const given = ctx.inputs.tokenizer as string | undefined;
   if (given === undefined) throw new NodeFailure('the dense-encoder stage needs a `tokenizer` input (the tokenizer plugin\'s output) to build an encoder, or an `init` folder holding a pretrained one');
-  let file = given;
-  try {
-    file = await resolveTokenizerFile(given);
-    const tokenizer = await loadTokenizer(file);
-    tokenizer.encode('a probe sentence');
-    return { tokenizer, tokenizerFile: file };
-  } catch (e) {
-    const message = (e as Error).message;
-    throw new NodeFailure(message.includes(file) ? `the tokenizer does not load: ${message}` : `${file}: the tokenizer does not load: ${message}`);
-  }
+  return openTokenizerInput(given);
 }
 
 function trainingPairs(p: DenseEncoderParams, pools: readonly TaskPool[]): TextPair[][] {

@@ -17,11 +17,12 @@ import { backendRuntime, initBackend } from '../../src/lib/nn/backend.js';
 import { BertEncoder } from '../../src/lib/nn/models/bert.js';
 import { loadPretrained, savePretrained } from '../../src/lib/nn/pretrained.js';
 import { NEGATIVES_PARAM_SCHEMA, type NegativesParam } from '../../src/lib/negatives/for-examples.js';
-import { loadTokenizer, resolveTokenizerFile, type Tokenizer } from '../../src/lib/nn/tokenizer/core.js';
+import type { Tokenizer } from '../../src/lib/nn/tokenizer/core.js';
 import { agreement, type ScoredForAgreement } from './agreement.js';
 import { buildIndex, searchExcluding, type IndexChoice } from './retrieve.js';
 import { readTeacherScores, type TeacherQuery } from './scores.js';
 import { buildExamples, trainBiEncoder, type TaskTexts, type TrainSettings } from './training.js';
+import { openTokenizerInput } from '../../src/lib/llmr/tokenizer-input.js';
 
 /** The training settings (one shape, in training.ts) plus what selection, the model and search take. */
 export interface RetrieverParams extends Omit<TrainSettings, 'seed' | 'checkpoint'> {
@@ -192,16 +193,7 @@ function taskTexts(t: LoadedTask): TaskTexts {
 async function openTokenizer(ctx: PluginContext<RetrieverParams>): Promise<{ tokenizer: Tokenizer; tokenizerFile: string }> {
   const given = (ctx.inputs.tokenizer as string | undefined) ?? (ctx.inputs.init as string | undefined);
   if (given === undefined) throw new NodeFailure('the retriever needs a `tokenizer` input (the tokenizer plugin\'s output) or an `init` folder holding tokenizer.json');
-  let file = given;
-  try {
-    file = await resolveTokenizerFile(given);
-    const tokenizer = await loadTokenizer(file);
-    tokenizer.encode('a probe sentence');
-    return { tokenizer, tokenizerFile: file };
-  } catch (e) {
-    const message = (e as Error).message;
-    throw new NodeFailure(message.includes(file) ? `the tokenizer does not load: ${message}` : `${file}: the tokenizer does not load: ${message}`);
-  }
+  return openTokenizerInput(given);
 }
 
 async function buildModel(ctx: PluginContext<RetrieverParams>, tokenizer: Tokenizer): Promise<BertEncoder> {
