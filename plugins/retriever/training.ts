@@ -9,7 +9,7 @@ import {
 } from '../../src/lib/llmr/groups.js';
 import { remineNegatives, type NegativesParam } from '../../src/lib/negatives/for-examples.js';
 import { SeedStream } from '../../src/lib/nn/layers/dropout.js';
-import { BatchSampler, train, warmupDecayTraining, type TrainContext } from '../../src/lib/nn/train/index.js';
+import { BatchSampler, train, warmupDecayTraining, type TrainContext, type WarmupDecaySettings } from '../../src/lib/nn/train/index.js';
 import type { TeacherQuery } from './scores.js';
 
 /** What training needs of a task: its rendered texts and labels by row id. */
@@ -79,20 +79,12 @@ export function selectNegatives(example: PositiveNegativeExample, labels: Readon
   return example.negatives.filter((c) => labels.get(c.id) !== own);
 }
 
-export interface TrainSettings {
-  steps: number;
+export interface TrainSettings extends WarmupDecaySettings {
   batchSize: number;
   groupSize: number;
-  lr: number;
-  warmupSteps: number;
-  weightDecay: number;
-  clipNorm: number;
   temperature: number;
   alpha: number;
   fullContrastive: boolean;
-  seed: number;
-  logEvery: number;
-  checkpoint?: { dir: string; every: number; fingerprint: string };
 }
 
 interface Batch {

@@ -12,7 +12,7 @@
 import { Bm25Index } from '../ml/bm25.js';
 import { SeedStream } from '../nn/layers/dropout.js';
 import { infoNce } from '../nn/losses.js';
-import { BatchSampler, train, warmupDecayTraining, type TrainContext } from '../nn/train/index.js';
+import { BatchSampler, train, warmupDecayTraining, type TrainContext, type WarmupDecaySettings } from '../nn/train/index.js';
 import { inBatchAccuracy, type BiEncoder } from './bi-encoder.js';
 import type { TaskPool } from './pools.js';
 
@@ -50,19 +50,11 @@ export function bm25Pairs(p: TaskPool, o: { excludeSameQuery: boolean; k1?: numb
   return pairs;
 }
 
-export interface UnsupervisedSettings {
-  steps: number;
+export interface UnsupervisedSettings extends WarmupDecaySettings {
   batchSize: number;
-  lr: number;
-  warmupSteps: number;
-  weightDecay: number;
-  clipNorm: number;
   temperature: number;
   /** Every batch from one task (harder negatives: retrieval is within a task) or mixed across tasks. */
   sameTaskBatches: boolean;
-  seed: number;
-  logEvery: number;
-  checkpoint?: { dir: string; every: number; fingerprint: string };
 }
 
 interface Batch {

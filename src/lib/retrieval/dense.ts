@@ -18,7 +18,7 @@ import { ExactIndex } from '../nn/index/exact.js';
 import { l2Normalize, meanPool } from '../nn/pooling.js';
 import type { Tokenizer } from '../nn/tokenizer/core.js';
 import { toTensors } from '../nn/tokenizer/tensors.js';
-import { BatchSampler, train, warmupDecayTraining, type TrainContext } from '../nn/train/index.js';
+import { BatchSampler, train, warmupDecayTraining, type TrainContext, type WarmupDecaySettings } from '../nn/train/index.js';
 import { contrastiveLoss, weightedContrastiveLoss, type NegativesScope } from '../negatives/losses.js';
 import type { BeirDataset, BeirQrels } from './beir.js';
 import { evaluateRun, type Evaluation, type Measure } from './metrics.js';
@@ -57,19 +57,12 @@ export interface TrainingGroup {
   weights?: number[];
 }
 
-export interface DenseTrainSettings {
-  steps: number;
+export interface DenseTrainSettings extends WarmupDecaySettings {
   batchSize: number;
   /** 1 positive + G−1 negatives. */
   groupSize: number;
-  lr: number;
-  warmupSteps: number;
-  weightDecay: number;
-  clipNorm: number;
   temperature: number;
   negatives: NegativesScope;
-  seed: number;
-  logEvery: number;
 }
 
 /** The members and weights of a query's group at an epoch (the cyclic choice above). */
@@ -101,7 +94,7 @@ export async function trainDense(m: DenseEncoder, data: BeirDataset, groups: rea
   const result = await train<{ queries: string[]; docs: string[]; weights?: tf.Tensor2D }>({
     parameters: () => m.encoder.parameters(),
     sampler,
-    ...warmupDecayTraining({ ...s, checkpoint: undefined }, ctx),
+    ...warmupDecayTraining(s, ctx),
     makeBatch: (refs, info) => {
       const queries: string[] = [];
       const docs: string[] = [];
