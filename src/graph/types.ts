@@ -24,6 +24,22 @@ export interface NodeSpec {
   resources: Resources;
   /** Node ids this node consumes. */
   upstream: string[];
+  /** In a sweep: the ids of the trials this node belongs to (nodes with equal keys are one node, shared). */
+  trials?: string[];
+}
+
+/** One trial of a sweep: its id and the value of each axis, by the override path the axis sets. */
+export interface TrialInfo {
+  id: string;
+  /** e.g. { 'vars.seed': 2, 'stages.retriever.params.alpha': 0.1 } */
+  assignments: Record<string, Plain>;
+}
+
+/** What a compiled sweep adds to its recipe: its identity and its trials. */
+export interface SweepInfo {
+  /** A hash of the recipe and the sweep spec: the same sweep resumes, a changed one is reported. */
+  id: string;
+  trials: TrialInfo[];
 }
 
 export interface TableSpec {
@@ -54,4 +70,6 @@ export interface CompiledRecipe {
   stages: Map<string, string[]>;
   track: Partial<TrackConfig>;
   tables: TableSpec[];
+  /** Set when the recipe was compiled as a sweep (a `sweep:` block or sweep overrides). */
+  sweep?: SweepInfo;
 }
