@@ -1,7 +1,7 @@
 // Why a node did not produce a result, as a value: the scheduler, the display, the tracker and the
 // run record all read the same `kind`, and `failureMessage` renders the text users see for it.
 import type { NodeOutcome } from '../store/runs.js';
-import { formatLimit } from './time-limit.js';
+import { formatLimit } from '../util/time-limit.js';
 
 /** The node's own process (the node runner) or the command a command plugin runs inside it. */
 export type FailedProcess = 'node' | 'command';

@@ -12,7 +12,7 @@ import type { EventSink, NodeResult } from './events.js';
 import type { NodeExecutor } from './executor.js';
 import { maskFailure, storeFailure, type Failure } from './failure.js';
 import { gpuRequestProblem } from './gpus.js';
-import { parseTimeLimit } from './time-limit.js';
+import { parseTimeLimit } from '../util/time-limit.js';
 import type { NodeJob } from './protocol.js';
 import { secretMasker } from '../util/secrets.js';
 

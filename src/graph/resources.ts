@@ -1,5 +1,5 @@
 // What a node needs to run (not part of its key), checked once interpolation has given final values.
-import { parseTimeLimit } from '../exec/time-limit.js';
+import { parseTimeLimit } from '../util/time-limit.js';
 import type { Resources } from './types.js';
 
 /** Problems of resolved resources, as [key, message] pairs. */

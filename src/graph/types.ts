@@ -2,7 +2,6 @@
 import type { LoadedPlugin } from '../plugin/registry.js';
 import type { Plain } from '../recipe/load.js';
 import type { SourceMap } from '../recipe/source-map.js';
-import type { TrackConfig } from '../track/observer.js';
 
 export type InputRef =
   | { kind: 'node'; node: string; port: string }
@@ -55,6 +54,16 @@ export interface TableSpec {
   transpose?: boolean;
   /** Display names of rows by the label `row` gives them (e.g. a node id); named rows come first, in this order. */
   labels?: Record<string, string>;
+}
+
+/** The recipe's `track:` block merged with the command line's flags. */
+export interface TrackConfig {
+  enabled: boolean;
+  /** MLflow tracking URI; when absent, a local FileStore under runs/mlruns. */
+  uri?: string;
+  experiment: string;
+  /** Extra tags for the parent run. */
+  tags?: Record<string, string>;
 }
 
 export interface CompiledRecipe {

@@ -1,7 +1,12 @@
 // The manifest of a store entry: what the node produced (every file with its hash), how
 // (the key structure, plugin, timings, metrics) and where it was tracked. It is written last
 // inside the staging area, so a published entry always has one.
-import type { MetricPoint, TrackingRef } from '../track/observer.js';
+
+/** One value of a metric a node recorded. */
+export interface MetricPoint { name: string; value: number; step: number; timestamp: number }
+
+/** What a tracker wants remembered with a published artifact (e.g. the MLflow run that produced it). */
+export type TrackingRef = Record<string, string>;
 
 export interface ManifestFile {
   /** POSIX path relative to the entry's out/ dir, e.g. "model/weights.bin". */

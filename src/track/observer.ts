@@ -1,7 +1,11 @@
 // The run lifecycle as seen by trackers (MLflow, or nothing). A tracker hears the run's events
 // through run/tracking-subscriber.ts; it must never throw into the run: a tracking failure is
 // reported and spooled, the run goes on.
+import type { TrackConfig } from '../graph/types.js';
+import type { MetricPoint, TrackingRef } from '../store/manifest.js';
 import type { RunStatus } from '../store/runs.js';
+
+export type { MetricPoint, TrackConfig, TrackingRef };
 
 export interface RunInfo {
   runId: string;              // retort run id (also the run record file name)
@@ -18,14 +22,6 @@ export interface RunInfo {
   overrides?: string[];
 }
 
-export interface TrackConfig {
-  enabled: boolean;
-  /** MLflow tracking URI; when absent, a local FileStore under runs/mlruns. */
-  uri?: string;
-  experiment: string;
-  /** Extra tags for the parent run. */
-  tags?: Record<string, string>;
-}
 
 export interface NodeInfo {
   id: string;                 // e.g. "train#2" or "eval[rte]"
@@ -37,7 +33,6 @@ export interface NodeInfo {
   keyStructure: unknown;
 }
 
-export interface MetricPoint { name: string; value: number; step: number; timestamp: number }
 
 /** Summary of a run's end, as trackers record it. */
 export interface RunSummary { status: RunStatus; hits: number; ran: number; failed: number; endedAt: number }
@@ -52,8 +47,6 @@ export interface NodeResult {
   artifactDir?: string;
 }
 
-/** What a tracker wants remembered with a published artifact (e.g. the MLflow run that produced it). */
-export type TrackingRef = Record<string, string>;
 
 export interface RunObserver {
   runStarted(run: RunInfo): Promise<void>;

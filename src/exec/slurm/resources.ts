@@ -1,6 +1,6 @@
 // A stage's resources as sbatch options.
 import type { Resources } from '../../graph/types.js';
-import { parseTimeLimit } from '../time-limit.js';
+import { parseTimeLimit } from '../../util/time-limit.js';
 
 /** What a job asks Slurm for: the recipe's resources plus where and as whom it runs. */
 export interface SlurmResources extends Resources {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatLimit, parseTimeLimit } from '../../src/exec/time-limit.js';
+import { formatLimit, parseTimeLimit } from '../../src/util/time-limit.js';
 
 describe('time limits', () => {
   it("reads Slurm's forms and numbers with a unit", () => {
