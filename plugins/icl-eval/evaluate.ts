@@ -29,6 +29,8 @@ export interface TaskResult {
   metric: string;
   /** The task's metric in 0..100. */
   score: number;
+  /** The task's secondary metrics (LLM-R's code reports them too) in 0..100, by metric name. */
+  secondary: Record<string, number>;
   predictions: PredictionLine[];
 }
 
@@ -129,11 +131,7 @@ export async function evaluateTask(lm: LanguageModel, meta: TaskMeta, test: read
     });
     opts.onRows?.(chunk.length);
   }
-  const score = aggregateMetric(
-    spec.metric,
-    predictions.map((p) => p.prediction),
-    predictions.map((p) => p.references),
-    mopts,
-  );
-  return { task: meta.name, category: spec.category, metric: spec.metric, score: 100 * score, predictions };
+  const corpusScore = (metric: TaskSpec['metric']) => 100 * aggregateMetric(metric, predictions.map((p) => p.prediction), predictions.map((p) => p.references), mopts);
+  const secondary = Object.fromEntries(spec.secondary.map((m) => [m, corpusScore(m)]));
+  return { task: meta.name, category: spec.category, metric: spec.metric, score: corpusScore(spec.metric), secondary, predictions };
 }

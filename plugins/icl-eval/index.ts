@@ -120,6 +120,7 @@ export default definePlugin<IclEvalParams>({
         stream.end();
         await once(stream, 'finish');
         ctx.metric(`task/${name}`, result.score);
+        for (const [metric, value] of Object.entries(result.secondary)) ctx.metric(`secondary/${name}/${metric}`, value);
         ctx.log.info(`${name} (${result.metric}): ${result.score.toFixed(1)} on ${result.predictions.length} rows`);
       }
       const missing = await missingTasks(ctx.inputs.tasks as string);
@@ -129,7 +130,7 @@ export default definePlugin<IclEvalParams>({
       ctx.metric('average', average);
       await writeFile(join(out, 'scores.json'), JSON.stringify({
         method: p.method, k: p.k, lm: lm.id, average, categories, missing,
-        tasks: Object.fromEntries(results.map((r) => [r.task, { category: r.category, metric: r.metric, score: r.score, rows: r.predictions.length }])),
+        tasks: Object.fromEntries(results.map((r) => [r.task, { category: r.category, metric: r.metric, score: r.score, ...(Object.keys(r.secondary).length ? { secondary: r.secondary } : {}), rows: r.predictions.length }])),
       }, null, 2) + '\n');
     } finally {
       await lm.close?.();

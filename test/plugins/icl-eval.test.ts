@@ -149,9 +149,9 @@ describe('icl-eval on real tasks', () => {
 describe('helpers', () => {
   it('averages categories, then categories into the average', () => {
     const r = categoryScores([
-      { task: 'a', category: 'nli', metric: 'accuracy', score: 50, predictions: [] },
-      { task: 'b', category: 'nli', metric: 'accuracy', score: 70, predictions: [] },
-      { task: 'c', category: 'sentiment', metric: 'accuracy', score: 90, predictions: [] },
+      { task: 'a', category: 'nli', metric: 'accuracy', score: 50, secondary: {}, predictions: [] },
+      { task: 'b', category: 'nli', metric: 'accuracy', score: 70, secondary: {}, predictions: [] },
+      { task: 'c', category: 'sentiment', metric: 'accuracy', score: 90, secondary: {}, predictions: [] },
     ]);
     expect(r.categories).toEqual({ nli: 60, sentiment: 90 });
     expect(r.average).toBe(75);
@@ -194,5 +194,36 @@ describe('contextual calibration', () => {
     expect(calibrated.predictions[0].prediction).toBe('Positive');
     expect(calibrated.predictions[0].scores).toEqual([-1, 2]);
     expect(contentFreeRow(row).fields).toEqual({ sentence: 'N/A' });
+  });
+});
+
+describe('secondary metrics', () => {
+  // Always answers "Yes" (classification) and "Paris France" (generation).
+  const yes = {
+    id: 'yes',
+    scoreContinuations: async () => [],
+    generate: async (reqs: unknown[]) => reqs.map(() => 'Paris France'),
+    chooseOption: async () => ({ index: 0, scores: [] }),
+    classify: async (_: string, labels: string[]) => ({ label: labels.includes('Yes') ? 'Yes' : labels[0], scores: labels.map((l) => (l === 'Yes' ? 0 : -1)) }),
+  };
+  const opts = { maxNewTokens: 4, parallel: 2, savePrompts: false };
+
+  it('mrpc reports F1 of "Yes" besides accuracy, as LLM-R\'s code does', async () => {
+    const meta = { name: 'mrpc', category: 'paraphrase' as const, type: 'classification' as const, metric: 'accuracy' as const, fields: ['sentence1', 'sentence2'], labels: ['not_equivalent', 'equivalent'], splits: {} };
+    const rows = ['equivalent', 'equivalent', 'not_equivalent', 'not_equivalent'].map((output, i) => ({ id: `r${i}`, fields: { sentence1: 'a', sentence2: 'b' }, output }));
+    const r = await evaluateTask(yes, meta, rows, () => [], opts);
+    expect(r.score).toBeCloseTo(50, 9); // 2 of 4 right
+    // precision 2/4, recall 2/2: F1 = 2·0.5·1/1.5
+    expect(r.secondary).toEqual({ f1: expect.closeTo(100 * 2 / 3, 9) });
+  });
+
+  it('squad reports token F1 besides exact match; a task without secondary metrics reports none', async () => {
+    const meta = { name: 'squad_v1', category: 'reading_comprehension' as const, type: 'generation' as const, metric: 'exact_match' as const, fields: ['context', 'question'], labels: [], splits: {} };
+    const rows = [{ id: 'q0', fields: { context: 'c', question: 'where?' }, output: 'Paris' }];
+    const r = await evaluateTask(yes, meta, rows, () => [], opts);
+    expect(r.score).toBe(0);
+    expect(r.secondary.token_f1).toBeCloseTo(100 * 2 / 3, 9); // precision 1/2, recall 1
+    const rte = { name: 'rte', category: 'nli' as const, type: 'classification' as const, metric: 'accuracy' as const, fields: ['premise', 'hypothesis'], labels: ['entailment', 'not_entailment'], splits: {} };
+    expect((await evaluateTask(yes, rte, [{ id: 'x', fields: { premise: 'p', hypothesis: 'h' }, output: 'entailment' }], () => [], opts)).secondary).toEqual({});
   });
 });

@@ -23,6 +23,7 @@ interface Entry {
   category: TaskSpec['category'];
   type: TaskSpec['type'];
   metric: TaskSpec['metric'];
+  secondary?: TaskSpec['secondary'];
   heldOut?: boolean;
   /** Raw fields a row must have. */
   fields: string[];
@@ -46,6 +47,7 @@ function spec(e: Entry): TaskSpec {
     category: e.category,
     type: e.type,
     metric: e.metric,
+    secondary: e.secondary ?? [],
     heldOut: e.heldOut ?? false,
     fields: e.fields,
     verbalizer,
@@ -86,7 +88,7 @@ const ROUGE_ONE_TARGET: Partial<TaskScoring> = { references: 'first', rouge: 'pl
 
 const entries: Entry[] = [
   // close_qa
-  { name: 'nq', llmRName: 'natural_questions', category: 'close_qa', type: 'generation', metric: 'exact_match', fields: ['question'],
+  { name: 'nq', llmRName: 'natural_questions', category: 'close_qa', type: 'generation', metric: 'exact_match', secondary: ['token_f1'], fields: ['question'],
     query: 'Question: {question} Answer:', prepare: (f) => ({ question: `${f.question}?` }),
     scoring: { references: 'max', normalization: 'trivia_qa' } },
   { name: 'arc_c', category: 'close_qa', type: 'multiple_choice', metric: 'accuracy', fields: ['question'], query: '{question}' },
@@ -123,14 +125,14 @@ const entries: Entry[] = [
     query: 'Does the sentence "{sentence}" answer the question "{question}"?' },
   { name: 'snli', category: 'nli', type: 'classification', metric: 'accuracy', fields: ['premise', 'hypothesis'], verbalizer: NLI3,
     query: 'If "{premise}", does this mean that "{hypothesis}"? Yes, No, or Maybe?' },
-  // paraphrase (LLM-R's code also reports F1 for mrpc and qqp; the paper's tables give accuracy)
-  { name: 'mrpc', category: 'paraphrase', type: 'classification', metric: 'accuracy', fields: ['sentence1', 'sentence2'],
+  // paraphrase (the paper's tables give accuracy; LLM-R's code also reports F1 for mrpc and qqp: secondary)
+  { name: 'mrpc', category: 'paraphrase', type: 'classification', metric: 'accuracy', secondary: ['f1'], fields: ['sentence1', 'sentence2'],
     verbalizer: { not_equivalent: 'No', equivalent: 'Yes' },
     query: 'Here are two sentences: {sentence1} {sentence2} Do they have the same meaning?' },
   { name: 'paws', category: 'paraphrase', type: 'classification', metric: 'accuracy', fields: ['sentence1', 'sentence2'],
     verbalizer: { not_duplicate: 'No', duplicate: 'Yes' },
     query: '{sentence1} {sentence2} Do these sentences mean the same thing?' },
-  { name: 'qqp', category: 'paraphrase', type: 'classification', metric: 'accuracy', fields: ['question1', 'question2'],
+  { name: 'qqp', category: 'paraphrase', type: 'classification', metric: 'accuracy', secondary: ['f1'], fields: ['question1', 'question2'],
     verbalizer: { not_duplicate: 'No', duplicate: 'Yes' },
     query: '"{question1}" "{question2}" Would you say that these questions are the same?',
     prepare: (f) => ({ question1: f.question1.replaceAll('""', "'"), question2: f.question2.replaceAll('""', "'") }) },
@@ -143,7 +145,7 @@ const entries: Entry[] = [
     query: '{fact} {question}',
     // The shared folder has no fact (the "additional" release's fact1): the question stands alone.
     render: (f) => (f.fact ? `${f.fact} ${f.question}` : f.question) },
-  { name: 'squad_v1', category: 'reading_comprehension', type: 'generation', metric: 'exact_match', fields: ['context', 'question'],
+  { name: 'squad_v1', category: 'reading_comprehension', type: 'generation', metric: 'exact_match', secondary: ['token_f1'], fields: ['context', 'question'],
     query: 'Please answer a question about the following article about {title}: {context} {question}',
     // Without a title (the shared folder keeps none) the "about {title}" part is left out.
     render: (f) => (f.title

@@ -61,6 +61,7 @@ export function taskSpecFor(meta: TaskMeta): TaskSpec {
     category: meta.category,
     type: meta.type,
     metric: meta.metric,
+    secondary: [],
     labels: meta.type === 'classification' ? meta.labels.map((l) => verbalizer[l] ?? l) : [],
     verbalizer,
     // Generated stand-ins inherit the held-out flag of the task they mirror.

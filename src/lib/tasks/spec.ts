@@ -24,6 +24,8 @@ export interface TaskSpec {
   category: TaskCategory;
   type: TaskType;
   metric: TaskMetric;
+  /** Metrics LLM-R's code reports besides the table's one (F1 for mrpc and qqp, token F1 for QA). */
+  secondary: TaskMetric[];
   /** Label words the LM sees for classification, in the order of the dataset labels; empty otherwise. */
   labels: string[];
   /** Dataset label → label word (classification). Labels without an entry are shown as they are. */
