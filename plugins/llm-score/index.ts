@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { definePlugin, NodeFailure } from '../../src/plugin/api.js';
 import { DataError } from '../../src/lib/data/errors.js';
 import { listTaskFolders, loadTaskFolder, readTaskMeta, splitFile } from '../../src/lib/data/task-folder.js';
+import type { TaskMeta } from '../../src/lib/data/task.js';
+import { taskSpecFor } from '../../src/lib/tasks/registry.js';
 import { isValidExample } from '../../src/lib/llmr/groups.js';
 import {
   balancedCap, capQueries, readCandidateLines, resolveCandidate, sampleCandidateIds, scoreQueries,
@@ -27,6 +29,8 @@ export interface LlmScoreParams {
   maxQueries?: number;
   batchSize: number;
   chunkQueries: number;
+  /** Tasks kept out of training: 'llm-r' (the paper's held-out tasks) or task names. */
+  heldOutTasks: 'llm-r' | string[];
 }
 
 export interface TaskWork {
@@ -49,6 +53,11 @@ export default definePlugin<LlmScoreParams>({
       maxQueries: { type: 'integer', minimum: 1, description: 'Score at most this many train queries in all, the same cap for every task (LLM-R\'s max_train_samples, balanced by binary search).' },
       batchSize: { type: 'integer', minimum: 1, default: 64, description: 'Requests per LM call.' },
       chunkQueries: { type: 'integer', minimum: 1, default: 64, description: 'Queries per checkpointed chunk (a killed run redoes at most one chunk).' },
+      heldOutTasks: {
+        anyOf: [{ const: 'llm-r' }, { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true }],
+        default: [],
+        description: "Tasks kept out of training, evaluated only: they are not scored, so neither the reward model nor the retriever learns from them (their rows stay in the candidate pools). 'llm-r' is the paper's list (QNLI, PIQA, WSC273, Yelp, and the built-in tasks that stand in for them); the default [] holds out nothing.",
+      },
     },
   },
   inputs: {
@@ -63,7 +72,7 @@ export default definePlugin<LlmScoreParams>({
     const p = ctx.params;
     if (p.scoreTopk > p.searchTopk) throw new NodeFailure(`scoreTopk (${p.scoreTopk}) cannot exceed searchTopk (${p.searchTopk})`);
     // Validate everything before the first LM call: bad input fails fast and costs no scoring.
-    const work = await planWork(ctx.inputs.tasks as string, ctx.inputs.candidates as string, p, (m) => ctx.log.warn(m));
+    const work = await planWork(ctx.inputs.tasks as string, ctx.inputs.candidates as string, p, { warn: (m) => ctx.log.warn(m), info: (m) => ctx.log.info(m) });
     const totalQueries = work.reduce((n, w) => n + w.queries.length, 0);
     if (totalQueries === 0) throw new NodeFailure(`no train queries to score: no task in ${ctx.inputs.tasks as string} has both a train pool and train candidates`);
 
@@ -117,22 +126,25 @@ export default definePlugin<LlmScoreParams>({
 });
 
 /** Reads the pools and the candidates, applies the caps and the sample, resolves every candidate. */
-export async function planWork(tasksDir: string, candidatesDir: string, p: LlmScoreParams, warn: (m: string) => void): Promise<TaskWork[]> {
+export async function planWork(tasksDir: string, candidatesDir: string, p: LlmScoreParams, log: { warn(m: string): void; info(m: string): void }): Promise<TaskWork[]> {
   const pools: { dir: string; task: PoolTask }[] = [];
   for (const dir of await listTaskFolders(tasksDir)) {
     const meta = await readTaskMeta(dir);
     const pool = 'train' in meta.splits ? (await loadTaskFolder(dir, { splits: ['train'] })).splits.train : [];
     pools.push({ dir, task: { meta, pool: new Map(pool.map((r) => [r.id, r])) } });
   }
+  const heldOut = heldOutTaskNames(pools.map((x) => x.task.meta), p.heldOutTasks);
+  if (heldOut.length > 0) log.info(`held out of training (not scored): ${heldOut.join(', ')}`);
   const perTask: { dir: string; task: PoolTask; lines: Awaited<ReturnType<typeof readCandidateLines>>; file: string }[] = [];
   for (const { dir, task } of pools) {
+    if (heldOut.includes(task.meta.name)) continue;
     const file = join(candidatesDir, `${task.meta.name}.jsonl`);
     let lines;
     try {
       lines = (await readCandidateLines(file)).filter((l) => l.split === 'train');
     } catch (e) {
       if (e instanceof DataError && e.line === 0 && /file not found/.test(e.detail)) {
-        warn(`${task.meta.name}: no candidates file, not scored`);
+        log.warn(`${task.meta.name}: no candidates file, not scored`);
         continue;
       }
       throw e;
@@ -165,4 +177,15 @@ async function writeLines(file: string, lines: CandidateLine[]): Promise<void> {
   for (const line of lines) if (!stream.write(JSON.stringify(line) + '\n')) await once(stream, 'drain');
   stream.end();
   await once(stream, 'finish');
+}
+
+/** The tasks of `metas` that `heldOutTasks` keeps out of training; a name that is no task is an error. */
+export function heldOutTaskNames(metas: readonly TaskMeta[], heldOutTasks: LlmScoreParams['heldOutTasks']): string[] {
+  if (heldOutTasks === 'llm-r') return metas.filter((m) => taskSpecFor(m).heldOut).map((m) => m.name);
+  const names = new Set(metas.map((m) => m.name));
+  const unknown = heldOutTasks.filter((n) => !names.has(n));
+  if (unknown.length > 0) {
+    throw new NodeFailure(`heldOutTasks names ${unknown.map((n) => `"${n}"`).join(', ')}, not among the tasks (${[...names].sort().join(', ')})`);
+  }
+  return metas.filter((m) => heldOutTasks.includes(m.name)).map((m) => m.name);
 }

@@ -66,4 +66,23 @@ describe('llm-score in a recipe (end to end)', () => {
     expect(again.code, again.stdout + again.stderr).toBe(0);
     expect(again.stdout).toContain('nothing to do: every node was cached');
   }, 120_000);
+
+  it("keeps held-out tasks out of scoring: the paper's list by name of the task they stand in for, or named; a name that is no task fails the node", async () => {
+    const p = new Project();
+    p.write('recipe.yaml', RECIPE);
+    const paper = await p.run(['run', 'recipe.yaml', '--plain', '--no-track', '--logs', 'all', '-S', 'stages.scores.params.heldOutTasks=llm-r']);
+    expect(paper.code, paper.stdout + paper.stderr).toBe(0);
+    expect(paper.stdout + paper.stderr).toContain('held out of training (not scored): gen_reviews'); // stands in for Yelp
+    const store = await Store.open(join(p.dir, 'runs', 'store'));
+    const scored = async () => (await store.manifests({ stage: 'scores' })).map((m) => readdirSync(store.portPath(m.key, 'scores')).sort());
+    expect(await scored()).toEqual([['gen_cause_effect.jsonl', 'gen_country_facts.jsonl', 'index.json']]);
+
+    const named = await p.run(['run', 'recipe.yaml', '--quiet', '--plain', '--no-track', '-S', 'stages.scores.params.heldOutTasks=[gen_cause_effect]']);
+    expect(named.code, named.stdout + named.stderr).toBe(0);
+    expect((await scored()).map((files) => files.includes('gen_cause_effect.jsonl'))).toEqual(expect.arrayContaining([false, false]));
+
+    const typo = await p.run(['run', 'recipe.yaml', '--quiet', '--plain', '--no-track', '-S', 'stages.scores.params.heldOutTasks=[gen_cause_efect]']);
+    expect(typo.code).toBe(1);
+    expect(typo.stdout + typo.stderr).toMatch(/heldOutTasks names "gen_cause_efect", not among the tasks \(gen_cause_effect, gen_country_facts, gen_reviews\)/);
+  }, 120_000);
 });
