@@ -1,5 +1,6 @@
 // `retort runs` and `retort diff` through the compiled CLI: two runs of a tiny recipe that differ
 // in one param, listed and compared (needs `npx tsc -p tsconfig.json` first).
+import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Project } from './harness.js';
 
@@ -123,9 +124,11 @@ describe('retort runs and retort diff (end to end)', () => {
     const help = await p.run(['--help']);
     expect(help.stdout).toMatch(/\n {2}runs\s+list recorded runs/);
     expect(help.stdout).toMatch(/\n {2}diff\s+compare two runs/);
-    const bash = (await p.run(['completion', 'bash'])).stdout;
-    expect(bash).toMatch(/compgen -W '[^']*\bruns\b[^']*\bdiff\b/);
-    expect(bash).toContain("runs) opts='--help --json --limit --recipe --runs-dir'");
-    expect(bash).toContain("diff) opts='--all --help --json --runs-dir'");
+    p.write('c.bash', (await p.run(['completion', 'bash'])).stdout);
+    const complete = (words: string[]) => execFileSync('bash', ['-c', `source c.bash; COMP_WORDS=(${words.join(' ')}); COMP_CWORD=${words.length - 1}; _retort; echo "\${COMPREPLY[*]}"`], { cwd: p.dir, encoding: 'utf8' }).trim();
+    expect(complete(['retort', 'ru'])).toBe('run runs');
+    expect(complete(['retort', 'di'])).toBe('diff');
+    expect(complete(['retort', 'runs', '--'])).toBe('--help --json --limit --recipe --runs-dir');
+    expect(complete(['retort', 'diff', '--'])).toBe('--all --help --json --runs-dir');
   });
 });
