@@ -5,4 +5,5 @@ export { proposalsAllowed, type Direction, type IntermediateValue, type Sampler,
 export { RandomSampler } from './random-search.js';
 export { TpeSampler, defaultGamma, type TpeOptions } from './tpe.js';
 export { MedianPruner, type MedianPrunerOptions, type PruneDecision } from './median-pruner.js';
+export { parseDimension, parseSpace, type ParsedDimension } from './parse.js';
 export { Prng } from './prng.js';
