@@ -22,9 +22,9 @@ function run(sampler: Sampler, trials: number, f = objective): Trial[] {
   return history;
 }
 
-const strategies: [string, (seed: number, space?: SearchSpace) => Sampler][] = [
-  ['random', (seed, space = SPACE) => new RandomSampler({ space, seed })],
-  ['tpe', (seed, space = SPACE) => new TpeSampler({ space, seed, nStartupTrials: 5 })],
+const strategies: [string, (seed: number, space?: SearchSpace, budget?: number) => Sampler][] = [
+  ['random', (seed, space = SPACE, budget) => new RandomSampler({ space, seed, budget })],
+  ['tpe', (seed, space = SPACE, budget) => new TpeSampler({ space, seed, budget, nStartupTrials: 5 })],
 ];
 
 describe.each(strategies)('%s sampler', (_name, make) => {
@@ -52,7 +52,7 @@ describe.each(strategies)('%s sampler', (_name, make) => {
   });
 
   it('respects its budget', () => {
-    const sampler = new (make(1) instanceof TpeSampler ? TpeSampler : RandomSampler)({ space: SPACE, seed: 1, budget: 5 });
+    const sampler = make(1, SPACE, 5);
     const history: Trial[] = sampler.propose([], 3).map((assignment) => ({ assignment, state: 'failed' }));
     expect(history).toHaveLength(3);
     expect(sampler.propose(history, 10)).toHaveLength(2);
