@@ -33,7 +33,7 @@ try {
   await materializeTasks(tasks, { source: { kind: 'builtin', trainSize, testSize: 10 }, seed: 1 });
   const lmDir = join((await runPlugin(ngramPlugin, join(root, 'lm'), { order: 4, lambda: 0.3 }, { tasks })).outDir, 'model');
   const candidates = join((await runPlugin(bm25Plugin, join(root, 'bm25'), { topK: 100 }, { tasks })).outDir, 'candidates');
-  const params: LlmScoreParams = { searchTopk: 100, scoreTopk: 32, seed: 1, maxQueriesPerTask: perTask, batchSize, chunkQueries: 64 };
+  const params: LlmScoreParams = { searchTopk: 100, scoreTopk: 32, seed: 1, maxQueriesPerTask: perTask, batchSize, chunkQueries: 64, heldOutTasks: [] };
 
   // The plugin end to end.
   const t0 = performance.now();
@@ -42,7 +42,7 @@ try {
   const n = run.metrics['llm-score/candidates'];
 
   // The same queries through the library's batched scorer and through the one-at-a-time loop.
-  const work = await planWork(tasks, candidates, params, () => {});
+  const work = await planWork(tasks, candidates, params, { warn: () => {}, info: () => {} });
   const queries = work.flatMap((w) => w.queries);
   const lm = await openLanguageModel(lmDir);
   const t1 = performance.now();
