@@ -77,6 +77,8 @@ export function passageSetFromTasks(tasks: readonly LoadedTask[], options: TaskC
   const queries = new Map<string, BeirQuery>();
   const qrels = new Map<string, BeirQrels>();
   const copies = new TextCopies();
+  // Questions are judged once every task's passages are in, so copies in later tasks count too.
+  const pending: { split: string; question: Question; passageIds: string[] }[] = [];
   tasks.forEach((task, taskIndex) => {
     const fields = passageFieldsOf(task, options.fields?.[task.meta.name]);
     const passagesOf = new Map<string, string[]>();
@@ -84,15 +86,14 @@ export function passageSetFromTasks(tasks: readonly LoadedTask[], options: TaskC
     const splits = (options.splits ?? Object.keys(task.splits)).filter((s) => task.splits[s] !== undefined);
     for (const split of splits) {
       const asked = collectQuestions(task, split, fields, corpus, passagesOf, docOfText, copies, options.chunkSentences, counts);
-      const kept = sampleInOrder(asked, options.maxQueries, deriveSeed(options.seed ?? 1, taskIndex, splits.indexOf(split)));
-      const judged = qrels.get(split) ?? new Map<string, Map<string, number>>();
-      for (const q of kept) {
-        queries.set(q.id, { id: q.id, text: q.text, metadata: { task: task.meta.name, split } });
-        judged.set(q.id, judge(q, passagesOf.get(q.docId)!, corpus, copies, counts));
+      for (const question of sampleInOrder(asked, options.maxQueries, deriveSeed(options.seed ?? 1, taskIndex, splits.indexOf(split)))) {
+        queries.set(question.id, { id: question.id, text: question.text, metadata: { task: task.meta.name, split } });
+        pending.push({ split, question, passageIds: passagesOf.get(question.docId)! });
       }
-      qrels.set(split, judged);
+      if (!qrels.has(split)) qrels.set(split, new Map());
     }
   });
+  for (const { split, question, passageIds } of pending) qrels.get(split)!.set(question.id, judge(question, passageIds, corpus, copies, counts));
   return { corpus, queries, qrels };
 }
 
