@@ -41,7 +41,8 @@ describe('passage corpus from task folders', () => {
   });
 
   it('judges every chunk of the document when no chunk holds an answer (yes/no answers, true-labelled candidates absent)', () => {
-    const boolq = task('yn', 'classification', ['question', 'passage'], {
+    const boolq = task('boolq', 'classification', ['question', 'passage'], {
+      train: [{ fields: { passage: PARAGRAPH, question: 'did ada build a mill' }, output: 'true' }],
       test: [{ fields: { passage: `Mills -- ${PARAGRAPH}`, question: 'was the mill rebuilt' }, output: 'true' }],
     });
     const multirc = task('mr', 'classification', ['paragraph', 'question', 'answer'], {
@@ -54,17 +55,20 @@ describe('passage corpus from task folders', () => {
     });
     const counts = emptyCounts();
     const set = passageSetFromTasks([boolq, multirc], { chunkSentences: 2 }, counts);
-    // BoolQ's "Title -- " prefix is the passages' title.
-    expect(set.corpus.get('yn-d0-p0')).toMatchObject({ title: 'Mills', text: 'Ada built a mill in 1820. The mill ground wheat.' });
+    // BoolQ's "Title -- " prefix is the passages' title, also for the paragraph seen first without it.
+    expect(set.corpus.get('boolq-d0-p0')).toMatchObject({ title: 'Mills', text: 'Ada built a mill in 1820. The mill ground wheat.' });
     // The two tasks hold the same paragraph: a question judging a chunk judges its copy too.
-    const everyChunk = ['yn-d0-p0', 'mr-d0-p0', 'yn-d0-p1', 'mr-d0-p1', 'yn-d0-p2', 'mr-d0-p2'];
-    expect([...set.qrels.get('test')!.get('yn-test-0')!.keys()]).toEqual(everyChunk);
+    const everyChunk = ['boolq-d0-p0', 'mr-d0-p0', 'boolq-d0-p1', 'mr-d0-p1', 'boolq-d0-p2', 'mr-d0-p2'];
+    expect([...set.qrels.get('test')!.get('boolq-test-0')!.keys()]).toEqual(everyChunk);
     // MultiRC's rows of one question are one query; its true answers (Ada, Ben) sit in every
     // chunk between them, and a "Yes" locates nothing.
     expect([...set.qrels.get('test')!.get('mr-test-0')!.keys()]).toEqual(everyChunk);
     expect([...set.qrels.get('test')!.get('mr-test-3')!.keys()]).toEqual(everyChunk);
     expect(set.queries.has('mr-test-1')).toBe(false);
-    expect(counts).toMatchObject({ identicalPassages: 3, answerInSeveralPassages: 1, judgedWholeDocument: 2 });
+    expect(counts).toMatchObject({ identicalPassages: 3, answerInSeveralPassages: 1, judgedWholeDocument: 3 });
+    // Only BoolQ writes titles that way: another task's "(CNN) -- " dateline stays in the text.
+    const news = passageSetFromTasks([task('news', 'generation', ['context', 'question'], { test: [{ fields: { context: '(CNN) -- Rain fell.', question: 'What fell?' }, output: 'Rain' }] })], { chunkSentences: 2 });
+    expect(news.corpus.get('news-d0-p0')).toMatchObject({ title: '', text: '(CNN) -- Rain fell.' });
   });
 
   it('skips and counts passages empty after cleaning, with their questions', () => {

@@ -18,8 +18,8 @@
 // first is as right as the original.
 //
 // BoolQ's SuperGLUE passages start with "<Wikipedia title> -- "; that prefix becomes the title of
-// the document's passages. A passage empty after cleaning is skipped and counted, with its
-// questions. Ids: documents `<task>-d<n>` in first-seen order, passages `<task>-d<n>-p<i>`,
+// the document's passages (also when the paragraph came first without it). A passage empty after
+// cleaning is skipped and counted, with its questions. Ids: documents `<task>-d<n>` in first-seen order, passages `<task>-d<n>-p<i>`,
 // queries the row id of the question's first row (MultiRC repeats a question per candidate answer).
 
 import type { LoadedTask } from '../../data/task-folder.js';
@@ -70,6 +70,8 @@ interface Question {
 
 const NO_SPAN_ANSWERS = new Set(['yes', 'no', 'true', 'false']);
 const TITLE_PREFIX = /^(.{1,120}?) -- (?=\S)/;
+// Only BoolQ writes its title that way; MultiRC's news passages open with a "(CNN) -- " dateline.
+const TITLED_TASKS = new Set(['boolq']);
 
 /** The tasks' passages and questions as one BEIR set; counts are added to `counts`. */
 export function passageSetFromTasks(tasks: readonly LoadedTask[], options: TaskCorpusOptions, counts: TaskCorpusCounts = emptyCounts()): BeirDataset {
@@ -105,7 +107,8 @@ function collectQuestions(
   const name = task.meta.name;
   const questions = new Map<string, Question>();
   for (const row of task.splits[split]) {
-    const { title, body } = splitTitle(cleanText(row.fields[fields.passage] ?? ''));
+    const passage = cleanText(row.fields[fields.passage] ?? '');
+    const { title, body } = TITLED_TASKS.has(name) ? splitTitle(passage) : { title: '', body: passage };
     const text = cleanText(row.fields[fields.question] ?? '');
     let docId = docOfText.get(body);
     if (docId === undefined) {
@@ -126,6 +129,8 @@ function collectQuestions(
       passagesOf.set(docId, passages.map((p) => p.id));
     } else {
       counts.repeatedPassageRows++;
+      // BoolQ's train rows lack the title its test rows carry: the passages take it when it comes.
+      for (const id of passagesOf.get(docId)!) if (corpus.get(id)!.title === '') corpus.get(id)!.title = title;
     }
     if (text === '') continue;
     const key = `${docId}\u0000${text}`;
