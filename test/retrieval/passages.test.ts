@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { readBeirFolder, writeBeirFolder, type BeirDataset } from '../../src/lib/retrieval/beir.js';
 import { bm25Scores } from '../../src/lib/retrieval/passages/bm25-baseline.js';
 import { capDocuments } from '../../src/lib/retrieval/passages/cap.js';
-import { describeSet, writePassageCorpus } from '../../src/lib/retrieval/passages/corpus.js';
+import { describeSet, readPassageCorpus, writePassageCorpus } from '../../src/lib/retrieval/passages/corpus.js';
 import { dropEmpty, passageCorpusFromBeir } from '../../src/lib/retrieval/passages/from-beir.js';
 import { generatePassageCorpus } from '../../src/lib/retrieval/passages/generated.js';
 import { chunkSentences, cleanText, splitSentences } from '../../src/lib/retrieval/passages/sentences.js';
@@ -169,6 +169,23 @@ describe('a user\'s BEIR folder as a passage corpus', () => {
   it('reports a folder without next links as such', () => {
     const corpus = passageCorpusFromBeir({ corpus: new Map([['a', { id: 'a', title: '', text: 'x' }]]), queries: new Map(), qrels: new Map() });
     expect(describeSet(corpus.inDomain)).toMatchObject({ nextLinks: 0, hasNextPassages: false });
+  });
+});
+
+describe('reading a passage corpus back', () => {
+  it('reads both sets and corpus-info.json, and a plain BEIR folder with its info counted', async () => {
+    const dir = tmp();
+    const written = await writePassageCorpus(dir, generatePassageCorpus(SMALL));
+    const back = await readPassageCorpus(dir);
+    expect(back.info).toEqual(written);
+    expect(back.zeroShot!.corpus.size).toBe(80);
+    const plain = tmp();
+    await writeBeirFolder(plain, { corpus: new Map([['a', { id: 'a', title: '', text: 'x' }]]), queries: new Map(), qrels: new Map([['test', new Map()]]) });
+    const read = await readPassageCorpus(plain);
+    expect(read.zeroShot).toBeUndefined();
+    expect(read.info).toMatchObject({ source: 'beir-folder', inDomain: { passages: 1, hasNextPassages: false } });
+    writeFileSync(join(dir, 'corpus-info.json'), '{"inDomain": {}}');
+    await expect(readPassageCorpus(dir)).rejects.toThrow(/corpus-info\.json: expected \{"inDomain": \{"hasNextPassages"/);
   });
 });
 

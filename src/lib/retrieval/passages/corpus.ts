@@ -9,9 +9,11 @@
 // `corpus-info.json` says `hasNextPassages: false` for a corpus without a single `next` link, so
 // a next-passage objective can be turned off with a clear message instead of training on nothing.
 
-import { writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeBeirFolder, type BeirDataset } from '../beir.js';
+import { DataError } from '../../data/errors.js';
+import { CORPUS_FILE, readBeirFolder, writeBeirFolder, type BeirDataset } from '../beir.js';
 
 export const INFO_FILE = 'corpus-info.json';
 export const ZERO_SHOT_DIR = 'zero-shot';
@@ -74,6 +76,32 @@ export async function writePassageCorpus(dir: string, corpus: PassageCorpus): Pr
   const info = describeCorpus(corpus);
   await writeFile(join(dir, INFO_FILE), JSON.stringify(info, null, 2) + '\n');
   return info;
+}
+
+export interface ReadPassageCorpus {
+  inDomain: BeirDataset;
+  zeroShot?: BeirDataset;
+  info: CorpusInfo;
+}
+
+/**
+ * Reads what `writePassageCorpus` wrote: both sets and corpus-info.json. A plain BEIR folder (no
+ * corpus-info.json) reads too, its info counted from the files, with source `beir-folder`.
+ */
+export async function readPassageCorpus(dir: string): Promise<ReadPassageCorpus> {
+  const inDomain = await readBeirFolder(dir);
+  const zeroShotDir = join(dir, ZERO_SHOT_DIR);
+  const zeroShot = existsSync(join(zeroShotDir, CORPUS_FILE)) ? await readBeirFolder(zeroShotDir) : undefined;
+  const infoFile = join(dir, INFO_FILE);
+  if (!existsSync(infoFile)) return { inDomain, zeroShot, info: describeCorpus({ source: 'beir-folder', inDomain, zeroShot, counts: {}, zeroShotCounts: zeroShot ? {} : undefined }) };
+  let info: CorpusInfo;
+  try {
+    info = JSON.parse(await readFile(infoFile, 'utf8')) as CorpusInfo;
+  } catch (e) {
+    throw new DataError(infoFile, 0, `not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof info?.inDomain?.hasNextPassages !== 'boolean') throw new DataError(infoFile, 0, 'expected {"inDomain": {"hasNextPassages": true|false, …}, …}');
+  return { inDomain, zeroShot, info };
 }
 
 /** Links `passages` (one document's, in order) into a chain: each one's `next` is the one after. */
