@@ -8,7 +8,6 @@
 
 /** Collapses every run of white space (and control characters) to one space, and trims. */
 export function cleanText(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f\s]+/g, ' ').trim();
 }
 
