@@ -5,6 +5,9 @@
 //   <dir>/qrels/<split>.tsv    query-id \t corpus-id \t score             first line is the header
 //
 // as BEIR's GenericDataLoader reads it (a missing title is ""; `metadata` is kept when present).
+// Two optional corpus fields carry the structure of passage corpora: `doc`, the id of the document
+// a passage belongs to, and `next`, the id of the passage that follows it in that document (what
+// LLaRA's next-passage task predicts); a `next` must name a passage of the corpus, of the same `doc`.
 // Every problem of the data is a DataError located at file:line: malformed JSON, a missing or
 // duplicate id, a qrels line without three columns or with a non-integer score, a judgment twice,
 // and a qrels line naming a query or document the files do not hold.
@@ -21,6 +24,10 @@ export interface BeirDocument {
   id: string;
   title: string;
   text: string;
+  /** The document this passage belongs to (passage corpora). */
+  doc?: string;
+  /** The passage that follows this one in its document (passage corpora). */
+  next?: string;
   metadata?: Record<string, unknown>;
 }
 
@@ -53,7 +60,10 @@ export interface ReadBeirOptions {
 /** Reads a BEIR folder, checking every line; the qrels may only name ids of the corpus and queries. */
 export async function readBeirFolder(dir: string, options: ReadBeirOptions = {}): Promise<BeirDataset> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new DataError(dir, 0, 'not a folder: a BEIR data set is a folder with corpus.jsonl, queries.jsonl and qrels/<split>.tsv');
-  const corpus = await readRecords(join(dir, CORPUS_FILE), 'document', (o) => ({ title: optionalText(o, 'title'), text: requiredText(o, 'text') }));
+  const corpusFile = join(dir, CORPUS_FILE);
+  const corpusLines = new Map<string, number>();
+  const corpus = await readRecords(corpusFile, 'document', passageFields, corpusLines);
+  checkNextLinks(corpusFile, corpus, corpusLines);
   const queries = await readRecords(join(dir, QUERIES_FILE), 'query', (o) => ({ text: requiredText(o, 'text') }));
   const qrelsDir = join(dir, QRELS_DIR);
   if (!existsSync(qrelsDir)) throw new DataError(qrelsDir, 0, 'no qrels folder: expected qrels/<split>.tsv (e.g. qrels/test.tsv)');
@@ -82,6 +92,31 @@ function optionalText(o: Fields, key: string): string {
   return o[key] === undefined || o[key] === null ? '' : requiredText(o, key);
 }
 
+function passageFields(o: Fields): Omit<BeirDocument, 'id'> {
+  const fields: Omit<BeirDocument, 'id'> = { title: optionalText(o, 'title'), text: requiredText(o, 'text') };
+  for (const key of ['doc', 'next'] as const) {
+    if (o[key] === undefined || o[key] === null) continue;
+    const v = o[key];
+    if (typeof v !== 'string' || v === '') throw new FieldError(`"${key}" must be a non-empty string when present, got ${JSON.stringify(v)}`);
+    fields[key] = v;
+  }
+  return fields;
+}
+
+/** Every `next` names another passage of the corpus, and of the same document when both say which. */
+function checkNextLinks(file: string, corpus: ReadonlyMap<string, BeirDocument>, lines: ReadonlyMap<string, number>): void {
+  for (const passage of corpus.values()) {
+    if (passage.next === undefined) continue;
+    const line = lines.get(passage.id) ?? 0;
+    const next = corpus.get(passage.next);
+    if (next === undefined) throw new DataError(file, line, `"next" names passage "${passage.next}", which is not in the corpus`);
+    if (next.id === passage.id) throw new DataError(file, line, `"next" of passage "${passage.id}" names the passage itself`);
+    if (passage.doc !== undefined && next.doc !== undefined && passage.doc !== next.doc) {
+      throw new DataError(file, line, `"next" of passage "${passage.id}" (document "${passage.doc}") names passage "${next.id}" of another document ("${next.doc}")`);
+    }
+  }
+}
+
 /** BEIR ids are strings; integer ids (some exports write them) are read as their decimal text. */
 function idOf(o: Fields): string {
   const v = o._id;
@@ -90,10 +125,10 @@ function idOf(o: Fields): string {
   throw new FieldError(`"_id" must be a non-empty string, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
 }
 
-async function readRecords<T extends object>(file: string, what: string, fields: (o: Fields) => T): Promise<Map<string, T & { id: string; metadata?: Record<string, unknown> }>> {
+/** `firstLine` (given or not) receives each record's line number. */
+async function readRecords<T extends object>(file: string, what: string, fields: (o: Fields) => T, firstLine = new Map<string, number>()): Promise<Map<string, T & { id: string; metadata?: Record<string, unknown> }>> {
   if (!existsSync(file)) throw new DataError(file, 0, 'file not found');
   const out = new Map<string, T & { id: string; metadata?: Record<string, unknown> }>();
-  const firstLine = new Map<string, number>();
   for await (const { value, line } of readJsonLines(file)) {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new DataError(file, line, `expected a JSON object per ${what}`);
     const o = value as Fields;
@@ -149,8 +184,11 @@ function checkId(kind: string, id: string): void {
   if (id === '' || /[\t\r\n]/.test(id)) throw new Error(`${kind} id ${JSON.stringify(id)} cannot be written to a qrels file (empty, or holds a tab or line break)`);
 }
 
-/** Writes a data set in the BEIR layout (creating `dir`); the qrels are checked against the corpus and queries first. */
+/** Writes a data set in the BEIR layout (creating `dir`); the qrels and `next` links are checked against the corpus and queries first. */
 export async function writeBeirFolder(dir: string, data: BeirDataset): Promise<void> {
+  for (const d of data.corpus.values()) {
+    if (d.next !== undefined && !data.corpus.has(d.next)) throw new Error(`passage "${d.id}": its next passage "${d.next}" is not in the corpus`);
+  }
   for (const [split, qrels] of data.qrels) {
     if (!/^[A-Za-z0-9._-]+$/.test(split)) throw new Error(`split name ${JSON.stringify(split)} is not a plain file name`);
     for (const [query, judged] of qrels) {
@@ -164,7 +202,10 @@ export async function writeBeirFolder(dir: string, data: BeirDataset): Promise<v
     }
   }
   await mkdir(join(dir, QRELS_DIR), { recursive: true });
-  const corpus = [...data.corpus.values()].map((d) => JSON.stringify({ _id: d.id, title: d.title, text: d.text, ...(d.metadata ? { metadata: d.metadata } : {}) }));
+  const corpus = [...data.corpus.values()].map((d) => JSON.stringify({
+    _id: d.id, title: d.title, text: d.text,
+    ...(d.doc !== undefined ? { doc: d.doc } : {}), ...(d.next !== undefined ? { next: d.next } : {}), ...(d.metadata ? { metadata: d.metadata } : {}),
+  }));
   const queries = [...data.queries.values()].map((q) => JSON.stringify({ _id: q.id, text: q.text, ...(q.metadata ? { metadata: q.metadata } : {}) }));
   await writeFile(join(dir, CORPUS_FILE), lines(corpus));
   await writeFile(join(dir, QUERIES_FILE), lines(queries));

@@ -1,5 +1,6 @@
-// Retrieval data and measures: the BEIR layout, retrieval sets from task folders, trec_eval-style
-// nDCG/MRR/Recall, and the small dense retriever the negatives ablation trains.
+// Retrieval data and measures: the BEIR layout, retrieval sets from task folders, passage corpora
+// with next-passage links (`passages`), trec_eval-style nDCG/MRR/Recall, and the small dense
+// retriever the negatives ablation trains.
 
 export {
   evaluateRun, ndcgAt, mrrAt, recallAt, rankDocuments, runFromRankings, parseMeasure, measureName, DEFAULT_MEASURES,
@@ -11,3 +12,4 @@ export {
 } from './beir.js';
 export { retrievalSetFromTask, passageFieldsOf, type PassageFields, type FromTaskOptions } from './from-tasks.js';
 export { embed, embedAll, trainDense, evaluateDense, groupAt, type DenseEncoder, type DenseTrainSettings, type TrainingGroup } from './dense.js';
+export * as passages from './passages/index.js';
