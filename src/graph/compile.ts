@@ -4,7 +4,7 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { loadPlugin, PluginNotFound, type LoadedPlugin } from '../plugin/registry.js';
 import { RecipeError, type Diagnostic } from '../recipe/diagnostic.js';
 import { InterpolationError, interpolateValue, isStageRef, resolveVars, type Resolved, type Scope, type StageRef } from '../recipe/interpolate.js';
-import { loadRecipe, type Plain } from '../recipe/load.js';
+import { loadRecipe, type LoadedRecipe, type Plain } from '../recipe/load.js';
 import { applyOverride, parseOverrides, type Override } from '../recipe/overrides.js';
 import { formatKeyPath, type KeyPath } from '../recipe/source-map.js';
 import { validateWithSchema } from '../recipe/validate.js';
@@ -20,6 +20,10 @@ import type { CompiledRecipe, InputRef, NodeInput, NodeSpec, Resources, TableSpe
 
 export interface CompileOptions {
   overrides?: string[];
+  /** Overrides parsed elsewhere (a sweep trial's assignments), applied after `overrides`. */
+  parsedOverrides?: Override[];
+  /** The recipe already loaded (a sweep compiles one copy per trial); it is modified in place. */
+  loaded?: LoadedRecipe;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -43,7 +47,7 @@ interface Instance {
 
 export async function compileRecipe(file: string, opts: CompileOptions = {}): Promise<CompiledRecipe> {
   const env = opts.env ?? process.env;
-  const loaded = loadRecipe(file);
+  const loaded = opts.loaded ?? loadRecipe(file);
   const { doc, sources } = loaded;
   const recipeDir = dirname(loaded.file);
   const problems = new Problems(sources, loaded.file);
@@ -56,6 +60,7 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
   explainRemovedTableKeys(schemaProblems);
   problems.add(schemaProblems);
   const parsed = parseOverrides(opts.overrides ?? []);
+  parsed.overrides.push(...(opts.parsedOverrides ?? []));
   problems.add(parsed.errors);
   const stagesOk = doc.stages !== null && typeof doc.stages === 'object' && !Array.isArray(doc.stages);
   // Faults outside stages and report (vars, track, the shape of `stages`) leave nothing to check on.

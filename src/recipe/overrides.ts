@@ -12,6 +12,8 @@ export interface Override {
   path: (string | number)[];
   raw: string;
   location: SourceLocation;
+  /** Where the value is written, when not right after the '=' of `text` (a sweep value in the recipe, one item of a comma list). */
+  valueLocation?: SourceLocation;
 }
 
 const STAGE_KEYS = ['plugin', 'description', 'params', 'inputs', 'foreach', 'repeat', 'initial', 'resources'];
@@ -100,7 +102,7 @@ export function schemaTypes(schema: Record<string, unknown>): string[] {
 export function applyOverride(doc: Record<string, Plain>, sources: SourceMap, o: Override, paramsSchema?: (stage: string) => Record<string, unknown> | undefined,
   stageSchema?: Record<string, unknown>): Diagnostic | undefined {
   const eq = o.text.indexOf('=');
-  const valueLocation: SourceLocation = { ...o.location, col: o.location.col + eq + 1, length: Math.max(1, o.raw.length) };
+  const valueLocation: SourceLocation = o.valueLocation ?? { ...o.location, col: o.location.col + eq + 1, length: Math.max(1, o.raw.length) };
   const pathLocation: SourceLocation = { ...o.location, length: eq };
   const fail = (message: string, hint?: string, atValue = false): Diagnostic => ({ message, location: atValue ? valueLocation : pathLocation, keyPath: formatKeyPath(o.path), hint });
   const [head, ...rest] = o.path;
