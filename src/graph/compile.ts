@@ -24,6 +24,8 @@ export interface CompileOptions {
   parsedOverrides?: Override[];
   /** The recipe already loaded (a sweep compiles one copy per trial); it is modified in place. */
   loaded?: LoadedRecipe;
+  /** `loaded` passed the recipe schema before any override (a sweep checks it once for all its trials). */
+  loadedIsValid?: boolean;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -56,7 +58,7 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
   // Each phase reports every error it finds and goes on with what is still checkable: a stage that failed
   // is left out of later phases (and so are checks that depend on it), everything else is checked.
   const broken = new Set<string>();
-  const schemaProblems = validateWithSchema(recipeSchema(), doc, schemaContext);
+  const schemaProblems = opts.loadedIsValid ? [] : validateWithSchema(recipeSchema(), doc, schemaContext);
   explainRemovedTableKeys(schemaProblems);
   problems.add(schemaProblems);
   const parsed = parseOverrides(opts.overrides ?? []);

@@ -14,6 +14,8 @@ export interface Override {
   location: SourceLocation;
   /** Where the value is written, when not right after the '=' of `text` (a sweep value in the recipe, one item of a comma list). */
   valueLocation?: SourceLocation;
+  /** `raw` already read as YAML (sweep values): saves parsing it again in every trial. */
+  parsed?: { value: Plain };
 }
 
 const STAGE_KEYS = ['plugin', 'description', 'params', 'inputs', 'foreach', 'repeat', 'initial', 'resources'];
@@ -59,7 +61,7 @@ export function schemaAt(schema: Record<string, unknown>, path: (string | number
 }
 
 /** Converts the raw text to the type the schema or the existing value wants. */
-export function typedValue(raw: string, want: { schema?: Record<string, unknown>; existing?: Plain }): { value?: Plain; error?: string } {
+export function typedValue(raw: string, want: { schema?: Record<string, unknown>; existing?: Plain }, read?: { value: Plain }): { value?: Plain; error?: string } {
   if (raw.includes('${')) return { value: raw };
   const types = want.schema ? schemaTypes(want.schema) : [];
   const existingType = want.existing === undefined || want.existing === null ? undefined : Array.isArray(want.existing) ? 'array' : typeof want.existing;
@@ -67,7 +69,7 @@ export function typedValue(raw: string, want: { schema?: Record<string, unknown>
   if (targets.length === 1 && targets[0] === 'string') return { value: raw };
   let parsed: Plain;
   try {
-    parsed = parseYamlText(raw) as Plain;
+    parsed = read ? read.value : parseYamlText(raw) as Plain;
   } catch {
     return targets.includes('string') ? { value: raw } : { error: `cannot parse '${raw}' as YAML` };
   }
@@ -136,7 +138,7 @@ export function applyOverride(doc: Record<string, Plain>, sources: SourceMap, o:
   } else {
     want = { existing: getAt(doc, o.path) };
   }
-  const typed = typedValue(o.raw, want);
+  const typed = typedValue(o.raw, want, o.parsed);
   if (typed.error) return fail(`bad value for '${formatKeyPath(o.path)}': ${typed.error}`, undefined, true);
   setAt(doc, o.path, typed.value as Plain);
   sources.deleteSubtree(o.path);

@@ -7,10 +7,11 @@ import { recipeSchema, type SweepDoc } from '../graph/recipe-schema.js';
 import type { CompiledRecipe } from '../graph/types.js';
 import { RecipeError, type Diagnostic } from '../recipe/diagnostic.js';
 import { loadRecipe, type LoadedRecipe, type Plain } from '../recipe/load.js';
-import { SourceMap } from '../recipe/source-map.js';
+import { parseOverrides } from '../recipe/overrides.js';
 import { validateWithSchema } from '../recipe/validate.js';
 import { canonicalJson, sha256Hex } from '../util/canonical.js';
 import { count } from '../util/plural.js';
+import { LayeredSourceMap } from './layered-sources.js';
 import { expandTrials, MAX_TRIALS, trialCount, type TrialDraft } from './expand.js';
 import { mergeTrials, type CompiledTrial } from './merge.js';
 import { commandLineAxes, recipeAxes, summarize, type GridAxis, type SpecSummary, type SweepSpec } from './spec.js';
@@ -49,9 +50,10 @@ export async function compileSweep(file: string, opts: SweepOptions): Promise<Co
     });
   }
   let spec: SweepSpec = { grid: [], variants: [] };
+  // Checked once for all trials; the sweep block's shape first, as later checks read it as typed.
+  const schemaProblems = validateWithSchema(recipeSchema(), loaded.doc, { sources: loaded.sources, basePath: [], fallback });
   if (block !== undefined) {
-    // The block's shape first: later checks read it as typed.
-    const shape = validateWithSchema(recipeSchema(), loaded.doc, { sources: loaded.sources, basePath: [], fallback }).filter((d) => /^sweep\b/.test(d.keyPath ?? ''));
+    const shape = schemaProblems.filter((d) => /^sweep\b/.test(d.keyPath ?? ''));
     if (shape.length) throw new RecipeError([...shape, ...errors]);
     const read = recipeAxes(block, loaded.sources, fallback);
     errors.push(...read.errors);
@@ -66,7 +68,7 @@ export async function compileSweep(file: string, opts: SweepOptions): Promise<Co
   }
 
   const drafts = expandTrials(spec);
-  const trials = await compileTrials(file, loaded, drafts, cli.fixed, opts);
+  const trials = await compileTrials(file, loaded, schemaProblems.length === 0, drafts, cli.fixed, opts);
   const summary = summarize(spec);
   const { sweep: _block, ...recipeDoc } = loaded.doc;
   const id = sha256Hex(canonicalJson({ recipe: recipeDoc, overrides: cli.fixed, spec: summary })).slice(0, 16);
@@ -101,15 +103,18 @@ function withCommandLine(spec: SweepSpec, axes: GridAxis[], fixed: string[], err
   return { grid, variants: spec.variants, random: random && random.axes.length ? random : undefined };
 }
 
-async function compileTrials(file: string, loaded: LoadedRecipe, drafts: TrialDraft[], fixed: string[], opts: SweepOptions): Promise<CompiledTrial[]> {
+async function compileTrials(file: string, loaded: LoadedRecipe, loadedIsValid: boolean, drafts: TrialDraft[], fixed: string[], opts: SweepOptions): Promise<CompiledTrial[]> {
   const hasher = memoHasher(opts.hasher);
   const out: CompiledTrial[] = [];
   // The same fault in many trials is said once, naming the first trial and how many share it.
   const faults = new Map<string, { d: Diagnostic; trials: string[] }>();
+  const fixedPaths = parseOverrides(fixed).overrides.map((o) => o.path);
   for (const draft of drafts) {
     let recipe: CompiledRecipe;
     try {
-      recipe = await compileRecipe(file, { overrides: fixed, parsedOverrides: draft.settings.map((s) => s.override), loaded: copyOf(loaded), env: opts.env });
+      const overrides = draft.settings.map((s) => s.override);
+      const copy = copyOf(loaded, [...fixedPaths, ...overrides.map((o) => o.path)]);
+      recipe = await compileRecipe(file, { overrides: fixed, parsedOverrides: overrides, loaded: copy, loadedIsValid, env: opts.env });
     } catch (err) {
       if (!(err instanceof RecipeError)) throw err;
       for (const d of err.diagnostics) {
@@ -129,11 +134,23 @@ async function compileTrials(file: string, loaded: LoadedRecipe, drafts: TrialDr
   return out;
 }
 
-/** A copy a compile may change: the document and its source map (both edited by overrides). */
-function copyOf(loaded: LoadedRecipe): LoadedRecipe {
-  const sources = new SourceMap();
-  for (const [id, entry] of loaded.sources.under([])) sources.setById(id, entry);
-  return { ...loaded, doc: structuredClone(loaded.doc) as Record<string, Plain>, sources };
+/**
+ * A copy a compile may change. Overrides write along their paths and nothing else in the document
+ * is changed, except that vars may reach params (where defaults are filled in): so vars are copied
+ * whole, and the mappings along each override path; the source map is layered over the recipe's.
+ */
+function copyOf(loaded: LoadedRecipe, paths: (string | number)[][]): LoadedRecipe {
+  const doc: Record<string, Plain> = { ...loaded.doc };
+  if (doc.vars !== undefined) doc.vars = structuredClone(doc.vars);
+  for (const path of paths) {
+    let cur = doc as Record<string | number, Plain>;
+    for (const seg of path.slice(0, -1)) {
+      const next = cur[seg];
+      if (next === null || typeof next !== 'object') break;
+      cur = cur[seg] = (Array.isArray(next) ? [...next] : { ...next }) as Plain as Record<string | number, Plain>;
+    }
+  }
+  return { ...loaded, doc, sources: new LayeredSourceMap(loaded.sources) };
 }
 
 /** Hashes each external input once for all trials (they share files and folders). */

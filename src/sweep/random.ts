@@ -42,7 +42,7 @@ export function randomDraws(axes: RandomAxis[], budget: number, seed: number): S
     seen.add(id);
     draws.push(axes.map((a, i) => {
       const raw = typeof values[i] === 'string' ? values[i] as string : JSON.stringify(values[i]);
-      return { path: a.path, value: values[i], override: { text: `${a.path}=${raw}`, path: a.parsedPath, raw, location: a.keyLocation, valueLocation: a.valueLocation } };
+      return { path: a.path, value: values[i], override: { text: `${a.path}=${raw}`, path: a.parsedPath, raw, location: a.keyLocation, valueLocation: a.valueLocation, parsed: { value: values[i] } } };
     }));
   }
   return draws;

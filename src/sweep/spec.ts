@@ -74,7 +74,10 @@ export function commandLineAxes(sets: string[]): { fixed: string[]; axes: GridAx
       return { raw: unquote(p.text), location: at(p) };
     });
     if (!items) continue;
-    const values = items.map((item) => ({ path, value: readValue(item.raw), override: { ...base, raw: item.raw, valueLocation: item.location } }));
+    const values = items.map((item) => {
+      const value = readValue(item.raw);
+      return { path, value, override: { ...base, raw: item.raw, valueLocation: item.location, parsed: { value } } };
+    });
     axes.push({ path, values, from: 'command line', keyLocation: { ...base.location, length: eq } });
   }
   return { fixed, axes, errors };
@@ -114,7 +117,7 @@ export function recipeAxes(block: SweepDoc, sources: SourceMap, fallback: Source
   const setting = (at: KeyPath, pathText: string, parsed: (string | number)[], value: Plain, valueAt: SourceLocation): Setting => {
     const raw = typeof value === 'string' ? value : JSON.stringify(value);
     const location = { ...keyAt(at), length: pathText.length };
-    return { path: formatKeyPath(parsed), value, override: { text: `${pathText}=${raw}`, path: parsed, raw, location, valueLocation: valueAt } };
+    return { path: formatKeyPath(parsed), value, override: { text: `${pathText}=${raw}`, path: parsed, raw, location, valueLocation: valueAt, parsed: { value } } };
   };
 
   const grid: GridAxis[] = [];
