@@ -40,7 +40,7 @@ Options:
     if (values.json) {
       const list = nodes.map((n) => ({ id: n.spec.id, stage: n.spec.stage, key: n.key, status: n.status, run: n.run, reason: n.reason?.kind, detail: n.reason?.detail, ...(sweep ? { trials: n.spec.trials } : {}) }));
       // A sweep adds its trials and counts around the node list.
-      io.stdout.write(JSON.stringify(sweep ? { sweep: { ...sweep, ...sweepCounts(plan) }, changes: sweepChanges(prepared), nodes: list } : list, null, 2) + '\n');
+      io.stdout.write(JSON.stringify(sweep ? { sweep: { ...sweep, counts: sweepCounts(plan) }, changes: sweepChanges(prepared), nodes: list } : list, null, 2) + '\n');
       return EXIT.ok;
     }
     if (sweep) for (const line of sweepChanges(prepared)) io.stdout.write(line + '\n');
