@@ -22,5 +22,7 @@ describe('the LLM-R temperature sweep', () => {
     expect(perTrial.map((n) => n.id)).toContain('retriever#0[temperature=0.01,alpha=0.2,seed=2]');
     expect(plan.sweep.counts.nodes).toBe(byAll.length + 54);
     expect(plan.sweep.counts.perTrialRuns).toBe(27 * (byAll.length + 2));
+    const checked = await p.run(['validate', `${ROOT}/recipes/sweeps/llm-r-temperature.yaml`]);
+    expect(checked.stdout).toMatch(/ok \(14 stages, 67 nodes, a sweep of 27 trials\)/);
   }, 60_000);
 });
