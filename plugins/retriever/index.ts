@@ -26,6 +26,8 @@ import { openTokenizerInput } from '../../src/lib/llmr/tokenizer-input.js';
 
 /** The training settings (one shape, in training.ts) plus what selection, the model and search take. */
 export interface RetrieverParams extends Omit<TrainSettings, 'seed' | 'checkpoint'> {
+  /** Unset: the seed Retort derives from the node key. */
+  seed?: number;
   topkAsPositive: number;
   bottomkAsNegative: number;
   negatives: NegativesParam;
@@ -100,6 +102,8 @@ export default definePlugin<RetrieverParams>({
       agreementHoldout: { type: 'number', minimum: 0, maximum: 0.9, default: 0.1, description: 'Share of scored queries kept out of training to measure agreement with the teacher.' },
       checkpointEvery: int(1, 100, 'Steps between training checkpoints (in the node\'s scratch; a killed node resumes).'),
       logEvery: int(1, 10, 'Steps between logged training metrics.'),
+      // No default: recipes without it keep their keys (and their cached retrievers).
+      seed: { type: 'integer', description: 'Seeds the weights, batches, negatives and held-out split; unset, a seed derived from the node key. A sweep axis of seeds repeats training alone.' },
     },
   },
   inputs: {
@@ -131,9 +135,9 @@ export default definePlugin<RetrieverParams>({
       const { queries, unknownTasks } = readTeacherScores(scoreDirs, pools);
       if (unknownTasks.length > 0) ctx.log.warn(`scores for tasks not in the tasks input, ignored: ${unknownTasks.join(', ')}`);
       // By a hash of the query, so the same query is held out in every scores folder of a union.
-      const heldOut = (q: TeacherQuery) => ((hashString(`${q.task}\u0000${q.id}`) ^ ctx.seed) >>> 0) % 1000 < p.agreementHoldout * 1000;
+      const heldOut = (q: TeacherQuery) => ((hashString(`${q.task}\u0000${q.id}`) ^ seedOf(ctx)) >>> 0) % 1000 < p.agreementHoldout * 1000;
       const trainQueries = queries.filter((q) => !heldOut(q));
-      const built = buildExamples(trainQueries, texts, { topkAsPositive: p.topkAsPositive, bottomkAsNegative: p.bottomkAsNegative, seed: ctx.seed, negatives: p.negatives });
+      const built = buildExamples(trainQueries, texts, { topkAsPositive: p.topkAsPositive, bottomkAsNegative: p.bottomkAsNegative, seed: seedOf(ctx), negatives: p.negatives });
       if (built.examples.length === 0) {
         throw new NodeFailure(`no usable training query in ${scoreDirs.join(', ')}: each needs more than ${p.topkAsPositive} scored candidates and a ${p.topkAsPositive}rd-best score above −100`);
       }
@@ -144,7 +148,7 @@ export default definePlugin<RetrieverParams>({
       const trained = await trainBiEncoder(biEncoder, built.examples, texts, {
         steps: p.steps, batchSize: p.batchSize, groupSize: p.groupSize, lr: p.lr, warmupSteps: p.warmupSteps,
         weightDecay: p.weightDecay, clipNorm: p.clipNorm, temperature: p.temperature, alpha: p.alpha,
-        fullContrastive: p.fullContrastive, seed: ctx.seed, logEvery: p.logEvery,
+        fullContrastive: p.fullContrastive, seed: seedOf(ctx), logEvery: p.logEvery,
         checkpoint: { dir: ctx.scratch, every: p.checkpointEvery, fingerprint: JSON.stringify({ params: p, scores: scoreDirs.length }) },
       }, { metric: ctx.metric, log: ctx.log, signal: ctx.signal, progress: (d, t) => ctx.progress(d, 2 * t) });
       const trainSeconds = (Date.now() - began) / 1000;
@@ -190,6 +194,11 @@ function taskTexts(t: LoadedTask): TaskTexts {
   };
 }
 
+/** The `seed` param when given, else the node's own seed. */
+function seedOf(ctx: PluginContext<RetrieverParams>): number {
+  return ctx.params.seed ?? ctx.seed;
+}
+
 async function openTokenizer(ctx: PluginContext<RetrieverParams>): Promise<{ tokenizer: Tokenizer; tokenizerFile: string }> {
   const given = (ctx.inputs.tokenizer as string | undefined) ?? (ctx.inputs.init as string | undefined);
   if (given === undefined) throw new NodeFailure('the retriever needs a `tokenizer` input (the tokenizer plugin\'s output) or an `init` folder holding tokenizer.json');
@@ -201,7 +210,7 @@ async function buildModel(ctx: PluginContext<RetrieverParams>, tokenizer: Tokeni
   let model: BertEncoder;
   const init = ctx.inputs.init as string | undefined;
   if (init !== undefined) {
-    const loaded = await loadPretrained(init, { as: 'encoder', seed: ctx.seed });
+    const loaded = await loadPretrained(init, { as: 'encoder', seed: seedOf(ctx) });
     if (!(loaded.model instanceof BertEncoder)) {
       loaded.model.dispose();
       throw new NodeFailure(`${init}: a ${loaded.arch.family} model; the retriever needs a BERT-style encoder`);
@@ -214,7 +223,7 @@ async function buildModel(ctx: PluginContext<RetrieverParams>, tokenizer: Tokeni
       vocabSize: tokenizer.vocabSize, hiddenSize: p.hiddenSize, embeddingSize: p.hiddenSize, numLayers: p.layers, numHeads: p.heads,
       intermediateSize: p.intermediateSize, maxPositions: p.maxLength, hiddenDropout: p.dropout, attentionDropout: p.dropout,
       padTokenId: padId, pooler: false,
-    }, ctx.seed);
+    }, seedOf(ctx));
   }
   if (tokenizer.vocabSize > model.config.vocabSize) {
     model.dispose();
@@ -275,7 +284,7 @@ async function retrieveAll(
     const poolVectors = model.embedAll(pool.map((r) => t.demonstration.get(r.id)!), p.encodeBatchSize);
     encodeMs += Date.now() - start;
     encoded += pool.length;
-    const index = buildIndex(poolVectors, dim, t.poolIds, { index: p.index, exactBelow: p.exactBelow, M: p.M, efConstruction: p.efConstruction, efSearch: p.efSearch, seed: ctx.seed });
+    const index = buildIndex(poolVectors, dim, t.poolIds, { index: p.index, exactBelow: p.exactBelow, M: p.M, efConstruction: p.efConstruction, efSearch: p.efSearch, seed: seedOf(ctx) });
     index.save(indexDir, name);
     const rowOf = new Map(t.poolIds.map((id, i) => [id, i]));
     const byQueryText = new Map<string, number[]>();

@@ -12,6 +12,11 @@ export const RECIPE_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies Options;
 
+/** `-m`/`--sweep` (run and plan): comma lists of -S values are sweep axes, as Hydra's multirun. */
+export const SWEEP_OPTION = {
+  sweep: { type: 'boolean', short: 'm' },
+} as const satisfies Options;
+
 export function parse<O extends Options>(args: string[], options: O, positionals: { min: number; max: number; names: string }) {
   let parsed;
   try {

@@ -4,7 +4,7 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { loadPlugin, PluginNotFound, type LoadedPlugin } from '../plugin/registry.js';
 import { RecipeError, type Diagnostic } from '../recipe/diagnostic.js';
 import { InterpolationError, interpolateValue, isStageRef, resolveVars, type Resolved, type Scope, type StageRef } from '../recipe/interpolate.js';
-import { loadRecipe, type Plain } from '../recipe/load.js';
+import { loadRecipe, type LoadedRecipe, type Plain } from '../recipe/load.js';
 import { applyOverride, parseOverrides, type Override } from '../recipe/overrides.js';
 import { formatKeyPath, type KeyPath } from '../recipe/source-map.js';
 import { validateWithSchema } from '../recipe/validate.js';
@@ -20,6 +20,12 @@ import type { CompiledRecipe, InputRef, NodeInput, NodeSpec, Resources, TableSpe
 
 export interface CompileOptions {
   overrides?: string[];
+  /** Overrides parsed elsewhere (a sweep trial's assignments), applied after `overrides`. */
+  parsedOverrides?: Override[];
+  /** The recipe already loaded (a sweep compiles one copy per trial); it is modified in place. */
+  loaded?: LoadedRecipe;
+  /** `loaded` passed the recipe schema before any override (a sweep checks it once for all its trials). */
+  loadedIsValid?: boolean;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -43,7 +49,7 @@ interface Instance {
 
 export async function compileRecipe(file: string, opts: CompileOptions = {}): Promise<CompiledRecipe> {
   const env = opts.env ?? process.env;
-  const loaded = loadRecipe(file);
+  const loaded = opts.loaded ?? loadRecipe(file);
   const { doc, sources } = loaded;
   const recipeDir = dirname(loaded.file);
   const problems = new Problems(sources, loaded.file);
@@ -52,10 +58,11 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
   // Each phase reports every error it finds and goes on with what is still checkable: a stage that failed
   // is left out of later phases (and so are checks that depend on it), everything else is checked.
   const broken = new Set<string>();
-  const schemaProblems = validateWithSchema(recipeSchema(), doc, schemaContext);
+  const schemaProblems = opts.loadedIsValid ? [] : validateWithSchema(recipeSchema(), doc, schemaContext);
   explainRemovedTableKeys(schemaProblems);
   problems.add(schemaProblems);
   const parsed = parseOverrides(opts.overrides ?? []);
+  parsed.overrides.push(...(opts.parsedOverrides ?? []));
   problems.add(parsed.errors);
   const stagesOk = doc.stages !== null && typeof doc.stages === 'object' && !Array.isArray(doc.stages);
   // Faults outside stages and report (vars, track, the shape of `stages`) leave nothing to check on.

@@ -12,6 +12,10 @@ export interface Override {
   path: (string | number)[];
   raw: string;
   location: SourceLocation;
+  /** Where the value is written, when not right after the '=' of `text` (a sweep value in the recipe, one item of a comma list). */
+  valueLocation?: SourceLocation;
+  /** `raw` already read as YAML (sweep values): saves parsing it again in every trial. */
+  parsed?: { value: Plain };
 }
 
 const STAGE_KEYS = ['plugin', 'description', 'params', 'inputs', 'foreach', 'repeat', 'initial', 'resources'];
@@ -57,7 +61,7 @@ export function schemaAt(schema: Record<string, unknown>, path: (string | number
 }
 
 /** Converts the raw text to the type the schema or the existing value wants. */
-export function typedValue(raw: string, want: { schema?: Record<string, unknown>; existing?: Plain }): { value?: Plain; error?: string } {
+export function typedValue(raw: string, want: { schema?: Record<string, unknown>; existing?: Plain }, read?: { value: Plain }): { value?: Plain; error?: string } {
   if (raw.includes('${')) return { value: raw };
   const types = want.schema ? schemaTypes(want.schema) : [];
   const existingType = want.existing === undefined || want.existing === null ? undefined : Array.isArray(want.existing) ? 'array' : typeof want.existing;
@@ -65,7 +69,7 @@ export function typedValue(raw: string, want: { schema?: Record<string, unknown>
   if (targets.length === 1 && targets[0] === 'string') return { value: raw };
   let parsed: Plain;
   try {
-    parsed = parseYamlText(raw) as Plain;
+    parsed = read ? read.value : parseYamlText(raw) as Plain;
   } catch {
     return targets.includes('string') ? { value: raw } : { error: `cannot parse '${raw}' as YAML` };
   }
@@ -100,7 +104,7 @@ export function schemaTypes(schema: Record<string, unknown>): string[] {
 export function applyOverride(doc: Record<string, Plain>, sources: SourceMap, o: Override, paramsSchema?: (stage: string) => Record<string, unknown> | undefined,
   stageSchema?: Record<string, unknown>): Diagnostic | undefined {
   const eq = o.text.indexOf('=');
-  const valueLocation: SourceLocation = { ...o.location, col: o.location.col + eq + 1, length: Math.max(1, o.raw.length) };
+  const valueLocation: SourceLocation = o.valueLocation ?? { ...o.location, col: o.location.col + eq + 1, length: Math.max(1, o.raw.length) };
   const pathLocation: SourceLocation = { ...o.location, length: eq };
   const fail = (message: string, hint?: string, atValue = false): Diagnostic => ({ message, location: atValue ? valueLocation : pathLocation, keyPath: formatKeyPath(o.path), hint });
   const [head, ...rest] = o.path;
@@ -134,7 +138,7 @@ export function applyOverride(doc: Record<string, Plain>, sources: SourceMap, o:
   } else {
     want = { existing: getAt(doc, o.path) };
   }
-  const typed = typedValue(o.raw, want);
+  const typed = typedValue(o.raw, want, o.parsed);
   if (typed.error) return fail(`bad value for '${formatKeyPath(o.path)}': ${typed.error}`, undefined, true);
   setAt(doc, o.path, typed.value as Plain);
   sources.deleteSubtree(o.path);

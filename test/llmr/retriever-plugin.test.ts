@@ -123,6 +123,16 @@ describe('retriever on a task whose teacher prefers marked candidates', () => {
     expect(file(untrained)).not.toBe(file(trained));
   });
 
+  it('takes its seed from the `seed` param when given (a sweep axis of seeds), else from the node', async () => {
+    const inputs = { tasks: synth.tasksDir, scores: [synth.scoresDir], tokenizer: synth.tokenizerDir };
+    const file = (r: RunResult) => readFileSync(join(r.outDir, 'candidates', 'synth.jsonl'), 'utf8');
+    // The test context's node seed is 1: `seed: 1` is the same run, `seed: 2` another.
+    const same = await runPlugin(retriever, join(root, 'seed-1'), { ...TINY, agreementHoldout: 0.3, steps: 0, seed: 1 }, inputs);
+    const other = await runPlugin(retriever, join(root, 'seed-2'), { ...TINY, agreementHoldout: 0.3, steps: 0, seed: 2 }, inputs);
+    expect(file(same)).toBe(file(untrained));
+    expect(file(other)).not.toBe(file(untrained));
+  });
+
   it('searches with hnswlib when asked, finding what exact search finds on a small pool', async () => {
     const hnsw = await runPlugin(retriever, join(root, 'hnsw'), { ...TINY, agreementHoldout: 0.3, index: 'hnsw' }, { tasks: synth.tasksDir, scores: [synth.scoresDir], tokenizer: synth.tokenizerDir });
     expect(existsSync(join(hnsw.outDir, 'index', 'synth.hnsw'))).toBe(true);

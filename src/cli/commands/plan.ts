@@ -1,8 +1,10 @@
 import { planRecipe } from '../../graph/plan.js';
-import { parse, RECIPE_OPTIONS } from '../args.js';
+import { parse, RECIPE_OPTIONS, SWEEP_OPTION } from '../args.js';
+import { prepareRecipeOrSweep, sweepChanges } from '../../sweep/prepare.js';
+import { sweepCounts, sweepSummary, trialMatrix } from '../../sweep/view.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
 import { count } from '../../util/plural.js';
-import { checkStageNames, openStore, prepare, runsDirOf, targetClosure } from '../session.js';
+import { checkStageNames, openStore, runsDirOf, targetClosure } from '../session.js';
 
 export const command: CliCommand = {
   name: 'plan',
@@ -15,6 +17,7 @@ plugin changed, environment or runtime changed, forced, or a corrupt entry.
 
 Options:
   -S, --set path=value   override a recipe value; repeatable
+  -m, --sweep            comma lists of -S values are sweep axes (see retort run --help)
       --force STAGE      treat a stage (or node id) as forced; repeatable
       --force-all        treat every node as forced
       --target STAGE     plan only this stage and what it needs; repeatable
@@ -22,27 +25,33 @@ Options:
       --runs-dir DIR     default: ./runs`,
   run: async (args: string[], io: CliIO) => {
     const { values, positionals } = parse(args, {
-      ...RECIPE_OPTIONS, force: { type: 'string', multiple: true }, 'force-all': { type: 'boolean' }, target: { type: 'string', multiple: true }, json: { type: 'boolean' },
+      ...RECIPE_OPTIONS, ...SWEEP_OPTION, force: { type: 'string', multiple: true }, 'force-all': { type: 'boolean' }, target: { type: 'string', multiple: true }, json: { type: 'boolean' },
     }, { min: 1, max: 1, names: 'one recipe file' });
     if (values.help) { io.stdout.write(command.help + '\n'); return EXIT.ok; }
     const runsDir = runsDirOf(values['runs-dir'], io);
-    const prepared = await prepare(positionals[0], values.set ?? [], runsDir, io);
+    const prepared = await prepareRecipeOrSweep(positionals[0], values.set ?? [], values.sweep ?? false, runsDir, io);
     checkStageNames(prepared.recipe, values.force ?? [], '--force');
     checkStageNames(prepared.recipe, values.target ?? [], '--target');
     const store = await openStore(runsDir);
     const plan = await planRecipe(prepared.recipe, prepared.keys, store, { force: values.force, forceAll: values['force-all'], targets: values.target, explainMisses: true });
     const targeted = values.target?.length ? targetClosure(prepared.recipe, values.target) : undefined;
     const nodes = plan.order.map((id) => plan.nodes.get(id)!).filter((n) => !targeted || targeted.has(n.spec.id));
+    const sweep = prepared.recipe.sweep;
     if (values.json) {
-      io.stdout.write(JSON.stringify(nodes.map((n) => ({ id: n.spec.id, stage: n.spec.stage, key: n.key, status: n.status, run: n.run, reason: n.reason?.kind, detail: n.reason?.detail })), null, 2) + '\n');
+      const list = nodes.map((n) => ({ id: n.spec.id, stage: n.spec.stage, key: n.key, status: n.status, run: n.run, reason: n.reason?.kind, detail: n.reason?.detail, ...(sweep ? { trials: n.spec.trials } : {}) }));
+      // A sweep adds its trials and counts around the node list.
+      io.stdout.write(JSON.stringify(sweep ? { sweep: { ...sweep, counts: sweepCounts(plan) }, changes: sweepChanges(prepared), nodes: list } : list, null, 2) + '\n');
       return EXIT.ok;
     }
+    if (sweep) for (const line of sweepChanges(prepared)) io.stdout.write(line + '\n');
     const width = Math.max(4, ...nodes.map((n) => n.spec.id.length));
     for (const n of nodes) {
       const status = n.status === 'hit' ? 'hit ' : n.run ? 'miss' : 'skip';
       const why = n.status === 'hit' ? 'cached' : n.run ? n.reason?.detail ?? '' : `not needed: downstream is cached (${n.reason?.detail ?? ''})`;
-      io.stdout.write(`${status}  ${n.spec.id.padEnd(width)}  ${n.key.slice(0, 12)}  ${why}\n`);
+      const shared = sweep ? `  ${n.spec.trials?.length === sweep.trials.length ? 'all trials' : count(n.spec.trials?.length ?? 0, 'trial')}`.padEnd(12) : '';
+      io.stdout.write(`${status}  ${n.spec.id.padEnd(width)}  ${n.key.slice(0, 12)}${shared}  ${why}\n`);
     }
+    if (sweep) io.stdout.write(`\n${trialMatrix(plan).join('\n')}\n\n${sweepSummary(plan).join('\n')}\n`);
     const toRun = nodes.filter((n) => n.run).length;
     const left = targeted ? `; ${count(plan.order.length - nodes.length, 'node')} not targeted` : '';
     io.stdout.write(`\n${count(nodes.length, 'node')}: ${nodes.filter((n) => n.status === 'hit').length} cached, ${toRun} to run${left}\n`);

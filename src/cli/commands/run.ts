@@ -12,9 +12,11 @@ import { runPlan, type RunResult } from '../../exec/run-plan.js';
 import { failureLines, summaryLine } from '../../exec/run-summary.js';
 import { trackingSubscriber } from '../../exec/tracking-subscriber.js';
 import { openTracking, trackConfigOf } from '../tracking.js';
-import { intOption, parse, RECIPE_OPTIONS, UsageError } from '../args.js';
+import { intOption, parse, RECIPE_OPTIONS, SWEEP_OPTION, UsageError } from '../args.js';
+import { prepareRecipeOrSweep, recordSweep, sweepChanges } from '../../sweep/prepare.js';
+import { sweepSummary } from '../../sweep/view.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
-import { checkStageNames, openStore, prepare, runsDirOf, targetClosure } from '../session.js';
+import { checkStageNames, openStore, runsDirOf, targetClosure } from '../session.js';
 
 export const command: CliCommand = {
   name: 'run',
@@ -26,6 +28,8 @@ Compiles the recipe, looks every node up in the store, and runs the misses
 
 Options:
   -S, --set path=value   override a recipe value (vars.x=1, stages.s.params.p=2); repeatable
+  -m, --sweep            comma lists of -S values are sweep axes (-S vars.seed=1,2,3), crossed
+                         with each other and with the recipe's sweep: block; one DAG for all trials
   -j, --jobs N           nodes run at once (default: number of cores)
       --gpus N           GPUs nodes may take (resources.gpus); each gets its own in
                          CUDA_VISIBLE_DEVICES (default: those CUDA_VISIBLE_DEVICES lists, else 0)
@@ -53,6 +57,7 @@ export function newRunId(now = new Date()): string {
 async function runCommand(args: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parse(args, {
     ...RECIPE_OPTIONS,
+    ...SWEEP_OPTION,
     jobs: { type: 'string', short: 'j' },
     gpus: { type: 'string' },
     'keep-going': { type: 'boolean', short: 'k' },
@@ -74,7 +79,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   if (values.logs && !['tail', 'all', 'none'].includes(values.logs)) throw new UsageError(`--logs expects tail, all or none, got '${values.logs}'`);
   const runsDir = runsDirOf(values['runs-dir'], io);
 
-  const prepared = await prepare(positionals[0], values.set ?? [], runsDir, io);
+  const prepared = await prepareRecipeOrSweep(positionals[0], values.set ?? [], values.sweep ?? false, runsDir, io);
   const { recipe, keys, hasher } = prepared;
   checkStageNames(recipe, values.force ?? [], '--force');
   checkStageNames(recipe, values.target ?? [], '--target');
@@ -86,6 +91,11 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   });
   const gpuProblem = gpuRequestProblem(plan, gpus.length);
   if (gpuProblem) throw new UsageError(gpuProblem);
+  if (recipe.sweep) {
+    // Said before anything runs: a changed spec, then what this sweep shares and has left to do.
+    for (const line of [...sweepChanges(prepared), ...sweepSummary(plan)]) io.stdout.write(line + '\n');
+    recordSweep(prepared);
+  }
 
   const track = trackConfigOf(recipe, { track: values.track, noTrack: values['no-track'] });
   const display = createDisplay(io.stdout, { quiet: values.quiet, tty: values.plain ? false : undefined });
@@ -111,6 +121,14 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   }
 
   io.stdout.write(summaryLine(run) + '\n');
+  if (recipe.sweep) {
+    // A trial is incomplete when one of its nodes failed, was cancelled or skipped for a failed upstream.
+    const failed = [...run.nodes].filter(([, r]) => r.outcome !== 'hit' && r.outcome !== 'ran').map(([id]) => id);
+    const broken = new Set(failed.flatMap((id) => plan.nodes.get(id)?.spec.trials ?? []));
+    const trials = recipe.sweep.trials.length;
+    const incomplete = recipe.sweep.trials.filter((t) => broken.has(t.id)).map((t) => t.id);
+    io.stdout.write(`sweep ${recipe.sweep.id}: ${trials - incomplete.length} of ${trials} trials complete${incomplete.length ? `; incomplete: ${incomplete.slice(0, 10).join('; ')}${incomplete.length > 10 ? '; …' : ''}` : ''}\n`);
+  }
   for (const line of failureLines(run)) io.stderr.write(line + '\n');
   if (recipe.tables.length && run.status !== 'cancelled') {
     const rows = await collectTableRows(recipe, plan, store, run.nodes);

@@ -1,0 +1,169 @@
+// Compiles a sweep: its spec, its trials (each the recipe with the trial's overrides, compiled with
+// the plugins and schemas loaded once), their keys, and the one DAG they merge into.
+import { ContentHasher } from '../graph/content-hash.js';
+import { compileRecipe } from '../graph/compile.js';
+import { computeKeys, type NodeKey } from '../graph/key.js';
+import { recipeSchema, type SweepDoc } from '../graph/recipe-schema.js';
+import type { CompiledRecipe } from '../graph/types.js';
+import { RecipeError, type Diagnostic } from '../recipe/diagnostic.js';
+import { loadRecipe, type LoadedRecipe, type Plain } from '../recipe/load.js';
+import { parseOverrides } from '../recipe/overrides.js';
+import { validateWithSchema } from '../recipe/validate.js';
+import { canonicalJson, sha256Hex } from '../util/canonical.js';
+import { count } from '../util/plural.js';
+import { LayeredSourceMap } from './layered-sources.js';
+import { expandTrials, MAX_TRIALS, trialCount, type TrialDraft } from './expand.js';
+import { mergeTrials, type CompiledTrial } from './merge.js';
+import { commandLineAxes, recipeAxes, summarize, type GridAxis, type SpecSummary, type SweepSpec } from './spec.js';
+
+export interface SweepOptions {
+  /** The -S arguments. */
+  overrides: string[];
+  /** `-m`/`--sweep`: comma lists of -S are axes. */
+  multirun: boolean;
+  env?: NodeJS.ProcessEnv;
+  hasher: ContentHasher;
+}
+
+export interface CompiledSweep {
+  recipe: CompiledRecipe;
+  keys: Map<string, NodeKey>;
+  spec: SpecSummary;
+  /** How many nodes the trials have in all (what one run per trial would execute on an empty store). */
+  trialNodes: number;
+}
+
+/** The compiled sweep, or undefined when the recipe is no sweep (no `sweep:` block, no -m). */
+export async function compileSweep(file: string, opts: SweepOptions): Promise<CompiledSweep | undefined> {
+  const loaded = loadRecipe(file);
+  const block = loaded.doc.sweep as SweepDoc | undefined;
+  if (block === undefined && !opts.multirun) return undefined;
+  const fallback = { file: loaded.file, line: 1, col: 1 };
+  const cli = opts.multirun ? commandLineAxes(opts.overrides) : { fixed: opts.overrides, axes: [], errors: [] };
+  const errors: Diagnostic[] = [...cli.errors];
+  if (opts.multirun && !cli.axes.length && !cli.errors.length) {
+    const shown = ['-m', ...opts.overrides.map((o) => `-S ${o}`)].join(' ');
+    errors.push({
+      message: '-m/--sweep makes the comma lists of -S values sweep axes, but no -S value is a comma list',
+      location: { file: '<command line>', line: 1, col: 1, length: 2, text: shown },
+      hint: block !== undefined ? "expected e.g. -S vars.seed=1,2,3; the recipe's sweep: block runs without -m" : 'expected e.g. -m -S vars.seed=1,2,3 (range(0, 1, 0.25) and choice(a, b) are axes too)',
+    });
+  }
+  let spec: SweepSpec = { grid: [], variants: [] };
+  // Checked once for all trials; the sweep block's shape first, as later checks read it as typed.
+  const schemaProblems = validateWithSchema(recipeSchema(), loaded.doc, { sources: loaded.sources, basePath: [], fallback });
+  if (block !== undefined) {
+    const shape = schemaProblems.filter((d) => /^sweep\b/.test(d.keyPath ?? ''));
+    if (shape.length) throw new RecipeError([...shape, ...errors]);
+    const read = recipeAxes(block, loaded.sources, fallback);
+    errors.push(...read.errors);
+    spec = read.spec;
+  }
+  spec = withCommandLine(spec, cli.axes, cli.fixed, errors);
+  if (errors.length) throw new RecipeError(errors);
+  const total = trialCount(spec);
+  if (total > MAX_TRIALS) {
+    const at = spec.grid[0]?.keyLocation ?? fallback;
+    throw new RecipeError({ message: `this sweep has ${total} trials, more than ${MAX_TRIALS}`, location: at, hint: 'expected fewer values per axis, or random search with a budget' });
+  }
+
+  const drafts = expandTrials(spec);
+  const trials = await compileTrials(file, loaded, schemaProblems.length === 0, drafts, cli.fixed, opts);
+  const summary = summarize(spec);
+  const { sweep: _block, ...recipeDoc } = loaded.doc;
+  const id = sha256Hex(canonicalJson({ recipe: recipeDoc, overrides: cli.fixed, spec: summary })).slice(0, 16);
+  const merged = mergeTrials(trials, id);
+  return { ...merged, spec: summary, trialNodes: trials.reduce((n, t) => n + t.recipe.order.length, 0) };
+}
+
+/**
+ * Command-line axes join the recipe's: one on a path the recipe sweeps replaces it, and a fixed
+ * -S on a swept path fixes it (the command line wins, as over any recipe value).
+ */
+function withCommandLine(spec: SweepSpec, axes: GridAxis[], fixed: string[], errors: Diagnostic[]): SweepSpec {
+  const fixedPaths = new Set(fixed.map((t) => t.slice(0, Math.max(0, t.indexOf('='))).trim()).map((p) => p.replace(/\s+/g, '')));
+  const cliPaths = new Set(axes.map((a) => a.path));
+  const grid = [...spec.grid.filter((a) => !cliPaths.has(a.path)), ...axes].filter((a) => !fixedPaths.has(a.path));
+  const random = spec.random && { ...spec.random, axes: spec.random.axes.filter((a) => !fixedPaths.has(a.path) && !cliPaths.has(a.path)) };
+  // A path is one axis: swept twice (grid and random, twice on the command line), its trials would be ambiguous.
+  const seen = new Map<string, string>();
+  const claim = (path: string, where: string, location: Diagnostic['location']) => {
+    const before = seen.get(path);
+    if (before) errors.push({ message: `'${path}' is swept twice (${before} and ${where})`, location, keyPath: path, hint: 'expected each override path in one axis' });
+    else seen.set(path, where);
+  };
+  for (const a of grid) claim(a.path, a.from === 'recipe' ? 'sweep.grid' : 'the command line', a.keyLocation);
+  for (const a of random?.axes ?? []) claim(a.path, 'sweep.random.space', a.keyLocation);
+  for (const v of spec.variants) {
+    for (const s of v.settings) {
+      const by = seen.get(s.path);
+      if (by) errors.push({ message: `variant '${v.name}' sets '${s.path}', which ${by} sweeps`, location: s.override.location, keyPath: s.path, hint: 'expected a path either in the variants or in an axis' });
+    }
+  }
+  return { grid, variants: spec.variants, random: random && random.axes.length ? random : undefined };
+}
+
+async function compileTrials(file: string, loaded: LoadedRecipe, loadedIsValid: boolean, drafts: TrialDraft[], fixed: string[], opts: SweepOptions): Promise<CompiledTrial[]> {
+  const hasher = memoHasher(opts.hasher);
+  const out: CompiledTrial[] = [];
+  // The same fault in many trials is said once, naming the first trial and how many share it.
+  const faults = new Map<string, { d: Diagnostic; trials: string[] }>();
+  const fixedPaths = parseOverrides(fixed).overrides.map((o) => o.path);
+  for (const draft of drafts) {
+    let recipe: CompiledRecipe;
+    try {
+      const overrides = draft.settings.map((s) => s.override);
+      const copy = copyOf(loaded, [...fixedPaths, ...overrides.map((o) => o.path)]);
+      recipe = await compileRecipe(file, { overrides: fixed, parsedOverrides: overrides, loaded: copy, loadedIsValid, env: opts.env });
+    } catch (err) {
+      if (!(err instanceof RecipeError)) throw err;
+      for (const d of err.diagnostics) {
+        const id = `${d.location.file}:${d.location.line}:${d.location.col}\u0000${d.keyPath ?? ''}\u0000${d.message}`;
+        const seen = faults.get(id);
+        if (seen) seen.trials.push(draft.id); else faults.set(id, { d, trials: [draft.id] });
+      }
+      continue;
+    }
+    out.push({ draft, recipe, keys: await computeKeys(recipe, hasher, opts.env) });
+  }
+  if (faults.size) {
+    throw new RecipeError([...faults.values()].map(({ d, trials }) => ({
+      ...d, notes: [...(d.notes ?? []), drafts.length > 1 ? `in ${trials.length === 1 ? `trial ${trials[0]}` : `${count(trials.length, 'trial')}, the first ${trials[0]}`}` : ''].filter(Boolean),
+    })));
+  }
+  return out;
+}
+
+/**
+ * A copy a compile may change. Overrides write along their paths and nothing else in the document
+ * is changed, except that vars may reach params (where defaults are filled in): so vars are copied
+ * whole, and the mappings along each override path; the source map is layered over the recipe's.
+ */
+function copyOf(loaded: LoadedRecipe, paths: (string | number)[][]): LoadedRecipe {
+  const doc: Record<string, Plain> = { ...loaded.doc };
+  if (doc.vars !== undefined) doc.vars = structuredClone(doc.vars);
+  for (const path of paths) {
+    let cur = doc as Record<string | number, Plain>;
+    for (const seg of path.slice(0, -1)) {
+      const next = cur[seg];
+      if (next === null || typeof next !== 'object') break;
+      cur = cur[seg] = (Array.isArray(next) ? [...next] : { ...next }) as Plain as Record<string | number, Plain>;
+    }
+  }
+  return { ...loaded, doc, sources: new LayeredSourceMap(loaded.sources) };
+}
+
+/** Hashes each external input once for all trials (they share files and folders). */
+function memoHasher(inner: ContentHasher): ContentHasher {
+  const memo = new Map<string, ReturnType<ContentHasher['hashPath']>>();
+  return new Proxy(inner, {
+    get(target, prop, receiver) {
+      if (prop !== 'hashPath') return Reflect.get(target, prop, receiver) as unknown;
+      return (path: string) => {
+        let found = memo.get(path);
+        if (!found) memo.set(path, (found = target.hashPath(path)));
+        return found;
+      };
+    },
+  });
+}

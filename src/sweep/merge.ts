@@ -1,0 +1,93 @@
+// Trials → one DAG: nodes with equal keys are one node. A node every trial shares (or that only one
+// key ever takes) keeps its id; the others get the values that set them apart: `retriever#0[alpha=0.1,seed=2]`.
+import type { NodeKey } from '../graph/key.js';
+import type { CompiledRecipe, InputRef, NodeInput, NodeSpec, SweepInfo } from '../graph/types.js';
+import { canonicalJson } from '../util/canonical.js';
+import type { TrialDraft } from './expand.js';
+import { shortValue } from './values.js';
+
+export interface CompiledTrial { draft: TrialDraft; recipe: CompiledRecipe; keys: Map<string, NodeKey> }
+
+export interface MergedSweep { recipe: CompiledRecipe; keys: Map<string, NodeKey> }
+
+interface Group { key: string; trials: number[] }
+
+export function mergeTrials(trials: CompiledTrial[], sweepId: string): MergedSweep {
+  // Node id in a trial → its groups by key, in trial order.
+  const groups = new Map<string, Group[]>();
+  const groupOf = new Map<string, Group>(); // `${id}\0${key}` → group
+  trials.forEach((t, ti) => {
+    for (const id of t.recipe.order) {
+      const key = t.keys.get(id)!.key;
+      const gid = `${id}\u0000${key}`;
+      let g = groupOf.get(gid);
+      if (!g) {
+        g = { key, trials: [] };
+        groupOf.set(gid, g);
+        let list = groups.get(id);
+        if (!list) groups.set(id, (list = []));
+        list.push(g);
+      }
+      g.trials.push(ti);
+    }
+  });
+
+  // Each trial's label values in canonical form, and which label positions vary across the sweep.
+  const canon = trials.map((t) => t.draft.label.map(([, v]) => canonicalJson(v)));
+  const varies = (trials[0]?.draft.label ?? []).map((_, i) => canon.some((c) => c[i] !== canon[0][i]));
+  const mergedId = new Map<Group, string>();
+  for (const [id, list] of groups) {
+    if (list.length === 1) { mergedId.set(list[0], id); continue; }
+    const used = new Map<string, number>();
+    for (const g of list) {
+      let label = `${id}[${groupLabel(g, trials, canon, varies)}]`;
+      const n = used.get(label) ?? 0;
+      used.set(label, n + 1);
+      if (n > 0) label = `${label.slice(0, -1)}~${n + 1}]`;
+      mergedId.set(g, label);
+    }
+  }
+  const idIn = (ti: number, id: string) => mergedId.get(groupOf.get(`${id}\u0000${trials[ti].keys.get(id)!.key}`)!)!;
+
+  const nodes = new Map<string, NodeSpec>();
+  const keys = new Map<string, NodeKey>();
+  const order: string[] = [];
+  const stages = new Map<string, string[]>();
+  trials.forEach((t, ti) => {
+    // Each trial's order is topological, and a node's upstream is the same in every trial that has it (keys chain): so is this one.
+    for (const id of t.recipe.order) {
+      const merged = idIn(ti, id);
+      const existing = nodes.get(merged);
+      if (existing) { existing.trials!.push(t.draft.id); continue; }
+      const spec = t.recipe.nodes.get(id)!;
+      const remap = (r: InputRef): InputRef => (r.kind === 'node' ? { ...r, node: idIn(ti, r.node) } : r);
+      const inputs: Record<string, NodeInput> = {};
+      for (const [port, value] of Object.entries(spec.inputs)) inputs[port] = Array.isArray(value) ? value.map(remap) : remap(value);
+      nodes.set(merged, { ...spec, id: merged, inputs, upstream: spec.upstream.map((u) => idIn(ti, u)), trials: [t.draft.id] });
+      keys.set(merged, t.keys.get(id)!);
+      order.push(merged);
+      if (!stages.has(spec.stage)) stages.set(spec.stage, []);
+      stages.get(spec.stage)!.push(merged);
+    }
+  });
+
+  const first = trials[0].recipe;
+  // Stages in declaration order, as a recipe lists them.
+  const stageOrder = new Map([...first.stages.keys(), ...stages.keys()].map((s) => [s, stages.get(s) ?? []]));
+  const sweep: SweepInfo = { id: sweepId, trials: trials.map((t) => ({ id: t.draft.id, assignments: t.draft.assignments })) };
+  return { recipe: { ...first, nodes, order, stages: stageOrder, sweep }, keys };
+}
+
+/**
+ * What sets a group's trials apart: the axes whose value is the same in all of them (and not the same
+ * in every trial of the sweep). A node that depends on the seed alone is `split[seed=2]`.
+ */
+function groupLabel(g: Group, trials: CompiledTrial[], canon: string[][], varies: boolean[]): string {
+  const head = g.trials[0];
+  const parts: string[] = [];
+  trials[head].draft.label.forEach(([name, value], i) => {
+    if (!varies[i] || !g.trials.every((ti) => canon[ti][i] === canon[head][i])) return;
+    parts.push(name === 'variant' ? String(value) : `${name}=${shortValue(value)}`);
+  });
+  return parts.join(',') || trials[g.trials[0]].draft.id;
+}

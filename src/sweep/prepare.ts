@@ -1,0 +1,43 @@
+// What `retort run` and `retort plan` share for sweeps: compile the recipe as a sweep when it is one,
+// else as a plain recipe; and the report of what changed since the sweep last ran.
+import { join, resolve } from 'node:path';
+import { ContentHasher } from '../graph/content-hash.js';
+import { compileRecipe } from '../graph/compile.js';
+import { computeKeys, type NodeKey } from '../graph/key.js';
+import type { CompiledRecipe } from '../graph/types.js';
+import { compileSweep } from './compile-sweep.js';
+import type { SpecSummary } from './spec.js';
+import { changeReport, readLastSweep, saveSweep } from './state.js';
+
+export interface PreparedMaybeSweep {
+  recipe: CompiledRecipe;
+  keys: Map<string, NodeKey>;
+  runsDir: string;
+  hasher: ContentHasher;
+  /** Set for a sweep: its spec as plain data. */
+  spec?: SpecSummary;
+}
+
+/** Compiles and keys a recipe or a sweep; nothing is written (a recipe error leaves the runs folder as it was). */
+export async function prepareRecipeOrSweep(recipePath: string, overrides: string[], multirun: boolean, runsDir: string, io: { cwd: string; env: NodeJS.ProcessEnv }): Promise<PreparedMaybeSweep> {
+  const hasher = new ContentHasher(join(runsDir, 'hash-cache.json'));
+  const file = resolve(io.cwd, recipePath);
+  const sweep = await compileSweep(file, { overrides, multirun, env: io.env, hasher });
+  if (!sweep) {
+    const recipe = await compileRecipe(file, { overrides, env: io.env });
+    return { recipe, keys: await computeKeys(recipe, hasher, io.env), runsDir, hasher };
+  }
+  return { recipe: sweep.recipe, keys: sweep.keys, runsDir, hasher, spec: sweep.spec };
+}
+
+/** What changed since the last run of this recipe's sweep (nothing for a plain recipe, a first run or the same sweep). */
+export function sweepChanges(prepared: PreparedMaybeSweep): string[] {
+  const { recipe, spec } = prepared;
+  if (!recipe.sweep || !spec) return [];
+  return changeReport(readLastSweep(prepared.runsDir, recipe.file), recipe.sweep, spec);
+}
+
+/** Keeps this sweep's spec as the last one of the recipe (a run does this before its first node starts). */
+export function recordSweep(prepared: PreparedMaybeSweep): void {
+  if (prepared.recipe.sweep && prepared.spec) saveSweep(prepared.runsDir, prepared.recipe.file, prepared.recipe.sweep, prepared.spec);
+}
