@@ -15,13 +15,25 @@ function cellsOf(cells: string[]): string {
   return ` → ${cells.length > 4 ? `${cells.slice(0, 4).join(', ')}, … (${cells.length} cells)` : cells.join(', ')}`;
 }
 
+/** Nodes that leave the same cells empty for the same reason are listed together: `a, b, c → rte/BM25`. */
+function grouped(nodes: TableData['nodes'], withDetail: boolean): string[] {
+  const groups = new Map<string, { ids: string[]; detail?: string; cells: string[] }>();
+  for (const n of nodes) {
+    const id = `${withDetail ? n.detail ?? '' : ''}\u0000${n.cells.join('\u0000')}`;
+    const g = groups.get(id) ?? { ids: [], detail: n.detail, cells: n.cells };
+    g.ids.push(n.id);
+    groups.set(id, g);
+  }
+  return [...groups.values()].map((g) => `${g.ids.join(', ')}${withDetail ? ` (${g.detail ?? 'key changed'})` : ''}${cellsOf(g.cells)}`);
+}
+
 export function tableNotes(t: TableData): string[] {
   const notes: string[] = [];
   const stale = t.nodes.filter((n) => n.status === 'stale');
   const never = t.nodes.filter((n) => n.status === 'new');
   const pending = t.nodes.filter((n) => n.status === 'pending');
-  if (stale.length) notes.push(`(stale: an older result is stored, \`retort run\` recomputes: ${listed(stale.map((n) => `${n.id} (${n.detail ?? 'key changed'})${cellsOf(n.cells)}`))})`);
-  if (never.length) notes.push(`(missing, never computed: ${listed(never.map((n) => `${n.id}${cellsOf(n.cells)}`))})`);
+  if (stale.length) notes.push(`(stale: an older result is stored, \`retort run\` recomputes: ${listed(grouped(stale, true))})`);
+  if (never.length) notes.push(`(missing, never computed: ${listed(grouped(never, false))})`);
   if (pending.length) notes.push(`(no results yet for: ${pending.length > LISTED ? `${pending.slice(0, LISTED).map((n) => n.id).join(', ')}, … and ${pending.length - LISTED} more` : pending.map((n) => n.id).join(', ')})`);
   for (const { metric, recorded } of t.unrecorded ?? []) {
     const kind = metric.includes('*') ? `no metric matches '${metric}'` : `no node records metric '${metric}'`;
