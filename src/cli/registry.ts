@@ -11,6 +11,7 @@ export const COMMANDS: { name: string; load: Loader }[] = [
   { name: 'dag', load: () => import('./commands/dag.js') },
   { name: 'explain', load: () => import('./commands/explain.js') },
   { name: 'show', load: () => import('./commands/show.js') },
+  { name: 'table', load: () => import('./commands/table.js') },
   { name: 'report', load: () => import('./commands/report.js') },
   { name: 'gc', load: () => import('./commands/gc.js') },
   { name: 'pin', load: () => import('./commands/pin.js') },
