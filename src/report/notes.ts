@@ -41,5 +41,5 @@ export function tableNotes(t: TableData): string[] {
     const names = recorded.length > 12 ? `${recorded.slice(0, 12).join(', ')}, … (${recorded.length})` : recorded.join(', ');
     notes.push(`(${kind}${guess ? ` (did you mean '${guess}'?)` : ''}; recorded: ${names || 'none'})`);
   }
-  return notes;
+  return [...notes, ...(t.hints ?? [])];
 }

@@ -51,6 +51,8 @@ export function buildTrialSummary(spec: TableSpec, nodes: TableNode[], sweep: Sw
   return {
     spec, rowHeader: 'trial', keyColumns: shortAxisNames(axes), columns: labels, rows,
     missing: nodes.filter((n) => statusOf(n) !== 'ok').map((n) => n.spec.id),
-    nodes: nodeNotes(nodes, rows, labels, false),
+    // Only nodes behind a cell are the summary's to mention (a summary without metrics has none).
+    nodes: nodeNotes(nodes, rows, labels, false).filter((n) => n.cells.length),
+    ...(columns.length ? {} : { hints: ['(rank the trials by a metric: --objective METRIC, or METRIC:min when lower is better)'] }),
   };
 }

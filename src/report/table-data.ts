@@ -65,4 +65,6 @@ export interface TableData {
   nodes: { id: string; status: NodeStatus; detail?: string; cells: string[] }[];
   /** Metrics (names or globs) that no node with results records: said, not left as empty cells. */
   unrecorded?: { metric: string; recorded: string[] }[];
+  /** Further lines under the table (e.g. how to rank a sweep summary). */
+  hints?: string[];
 }

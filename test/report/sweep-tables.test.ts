@@ -49,6 +49,12 @@ describe('sweep tables', () => {
     const { recipe, plan, store } = sweepRecipe();
     const plain = tableSpecsFor(recipe, plan);
     expect(Array.isArray(plain) && plain[1]).toMatchObject({ title: 'Sweep abcdef012345: 3 trials', metrics: [], summary: 'trials' });
+    // Unranked, it lists the trials and says how to rank them; the nodes of the recipe are not its to list.
+    if (!Array.isArray(plain)) throw new Error(plain.error);
+    const unranked = renderTables(plain, await collectTableRows(recipe, plan, store, undefined, { staleness: true, specs: plain }), 'markdown');
+    expect(unranked).toContain('| trial | lr    |\n| ----- | ----- |\n| t0    | 0.1   |');
+    expect(unranked.split('### Sweep')[1]).not.toContain('never computed');
+    expect(unranked).toContain('(rank the trials by a metric: --objective METRIC, or METRIC:min when lower is better)');
     const specs = tableSpecsFor(recipe, plan, { metric: 'acc', direction: 'max' });
     if (!Array.isArray(specs)) throw new Error(specs.error);
     expect(specs[1]).toMatchObject({ stage: 'eval', metrics: ['acc'], best: 'max', summary: 'trials' });
