@@ -89,6 +89,7 @@ export function buildTable(spec: TableSpec, nodes: TableNode[], ctx: LabelContex
   const cells = new Map<string, Map<string, CellSource[]>>();
   const rowSeen: string[] = [];
   const colSeen: string[] = [];
+  const colKnown = new Set<string>();
   const add = (row: string, col: string, source: CellSource) => {
     if (!cells.has(row)) { cells.set(row, new Map()); rowSeen.push(row); }
     const byCol = cells.get(row)!;
@@ -101,7 +102,7 @@ export function buildTable(spec: TableSpec, nodes: TableNode[], ctx: LabelContex
     const metric = spec.metrics[0];
     for (const n of nodes) {
       for (const col of nodeLabels(n.spec, spec.column, ctx)) {
-        if (!colSeen.includes(col)) colSeen.push(col);
+        if (!colKnown.has(col)) { colKnown.add(col); colSeen.push(col); }
         for (const row of rowOf(n.spec)) add(row, col, sourceOf(n, metric));
       }
     }

@@ -30,8 +30,16 @@ function text(value: unknown): string {
 export function buildTrialSummary(spec: TableSpec, nodes: TableNode[], sweep: SweepInfo): TableData {
   const axes = sweepAxes(sweep);
   const columns: Column[] = spec.metrics.map((m) => ({ label: m, metric: m, pattern: m }));
+  // Nodes by trial, once: a node shared by every trial is in every list.
+  const byTrial = new Map<string, TableNode[]>();
+  for (const n of nodes) {
+    for (const id of n.spec.trials ?? []) {
+      const list = byTrial.get(id);
+      if (list) list.push(n); else byTrial.set(id, [n]);
+    }
+  }
   const rows: TableRow[] = sweep.trials.map((trial) => {
-    const members = nodes.filter((n) => n.spec.trials?.includes(trial.id));
+    const members = byTrial.get(trial.id) ?? [];
     return {
       label: trial.id,
       keys: axes.map((a) => (Object.hasOwn(trial.assignments, a) ? text(trial.assignments[a]) : '')),
