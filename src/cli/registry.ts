@@ -13,6 +13,7 @@ export const COMMANDS: { name: string; load: Loader }[] = [
   { name: 'show', load: () => import('./commands/show.js') },
   { name: 'runs', load: () => import('./commands/runs.js') },
   { name: 'diff', load: () => import('./commands/diff.js') },
+  { name: 'table', load: () => import('./commands/table.js') },
   { name: 'report', load: () => import('./commands/report.js') },
   { name: 'gc', load: () => import('./commands/gc.js') },
   { name: 'pin', load: () => import('./commands/pin.js') },

@@ -41,19 +41,37 @@ export interface SweepInfo {
   trials: TrialInfo[];
 }
 
+/** How the nodes that share a cell combine (seeds, say); `mean ± sem` and `mean±se` are the same. */
+export type Aggregation = 'mean' | 'mean ± std' | 'mean ± sem' | 'mean±std' | 'mean±se' | 'median' | 'min' | 'max' | 'last';
+
+export type BestDirection = 'max' | 'min';
+
 export interface TableSpec {
   title?: string;
   /** One stage, or several whose nodes are pooled into one table (e.g. baselines and a method). */
   stage: string | string[];
+  /** Row label: item, item.<field>, iter, params.<path>, node, stage, trial, trial.<axis path>. */
   row?: string;
+  /** Column label (a pivot, same forms as `row`): one column per value, cells of the one metric. */
+  column?: string;
   metrics: string[];
-  aggregate?: 'mean' | 'mean±std' | 'mean±se' | 'median' | 'min' | 'max' | 'last';
+  aggregate?: Aggregation;
   scale?: number;
   digits?: number;
+  /** fixed (default), percent (×100 and a % sign) or scientific. */
+  format?: 'fixed' | 'percent' | 'scientific';
+  /** Text of a cell without a value (default –; empty in CSV). */
+  missing?: string;
+  /** The best value of each column in bold: one direction for all, or one per metric (or Avg). */
+  best?: BestDirection | Record<string, BestDirection>;
+  /** Add the number of pooled values to each cell, e.g. `0.61 ± 0.02 (n=3)`. */
+  n?: boolean;
   average?: boolean;
   transpose?: boolean;
   /** Display names of rows by the label `row` gives them (e.g. a node id); named rows come first, in this order. */
   labels?: Record<string, string>;
+  /** `trials`: the sweep summary: one row per trial, its assignments, then the metrics, best first by the first metric. */
+  summary?: 'trials';
 }
 
 /** The recipe's `track:` block merged with the command line's flags. */

@@ -1,19 +1,17 @@
-// Turns the metrics of a stage's nodes into table data: rows by label, columns by metric name or glob.
-import type { Plan } from '../graph/plan.js';
-import type { CompiledRecipe, NodeSpec, TableSpec } from '../graph/types.js';
+// Gathers each table's nodes from the plan, this run's outcomes and the store, then builds the tables.
+import type { Plan, PlannedNode } from '../graph/plan.js';
+import type { CompiledRecipe, TableSpec } from '../graph/types.js';
 import type { Store } from '../store/store.js';
 import type { MetricPoint } from '../track/observer.js';
+import { buildTable } from './build.js';
+import type { LabelContext } from './labels.js';
+import { buildTrialSummary } from './sweep-summary.js';
+import type { TableData, TableNode } from './table-data.js';
 
-export interface Cell { value: number; spread?: number; n: number }
-export interface TableData {
-  spec: TableSpec;
-  columns: string[];
-  rows: { label: string; cells: (Cell | undefined)[] }[];
-  /** Nodes without results yet. */
-  missing: string[];
-  /** Metrics (names or globs) that no node with results records: said, not left as empty cells. */
-  unrecorded?: { metric: string; recorded: string[] }[];
-}
+export { aggregate } from './aggregate.js';
+export { buildTable, transpose } from './build.js';
+export { rowLabel } from './labels.js';
+export type { Cell, TableData, TableNode } from './table-data.js';
 
 /** The last value of each metric (highest step, then latest time). */
 export function finalMetrics(points: MetricPoint[]): Map<string, number> {
@@ -30,128 +28,58 @@ export function tableStages(spec: TableSpec): string[] {
   return Array.isArray(spec.stage) ? spec.stage : [spec.stage];
 }
 
-export function rowLabel(spec: NodeSpec, row: string | undefined): string {
-  const expr = row ?? (spec.itemKey !== undefined ? 'item' : spec.iteration !== undefined ? 'iter' : 'node');
-  if (expr === 'node') return spec.id;
-  if (expr === 'iter' || expr === 'iteration') return String(spec.iteration ?? '');
-  const [head, ...rest] = expr.split('.');
-  let cur: unknown = head === 'item' ? spec.item : head === 'params' ? spec.params : undefined;
-  if (head !== 'item' && head !== 'params') return spec.id;
-  for (const seg of rest) cur = cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[seg] : undefined;
-  if (cur === undefined) return spec.id;
-  return typeof cur === 'object' ? JSON.stringify(cur) : String(cur);
+export interface CollectOptions {
+  /**
+   * The plan explained its misses against the store (`explainMisses`): a miss with an older entry of
+   * its node is stale, one without is new. Otherwise a node without results is only pending.
+   */
+  staleness?: boolean;
 }
 
-function globToRegExp(glob: string): RegExp {
-  const escaped = glob.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('(.*)');
-  return new RegExp(`^${escaped}$`);
+/** A miss that the plan compared with the node's own older entry is stale; the others were never computed. */
+function missStatus(planned: PlannedNode): Pick<TableNode, 'status' | 'detail'> {
+  const kind = planned.reason?.kind;
+  if (kind === undefined || kind === 'new' || kind === 'unknown' || kind === 'forced') return { status: 'new' };
+  return { status: 'stale', detail: planned.reason!.detail };
 }
 
-export function buildTable(spec: TableSpec, nodes: { spec: NodeSpec; metrics: Map<string, number> | undefined }[]): TableData {
-  const columns: string[] = [];
-  const columnMetric = new Map<string, string>();
-  const patterns = spec.metrics.map((m) => ({ m, re: m.includes('*') ? globToRegExp(m) : undefined }));
-  const names = new Set<string>();
-  for (const n of nodes) for (const name of n.metrics?.keys() ?? []) names.add(name);
-  for (const { m, re } of patterns) {
-    if (!re) { if (!columnMetric.has(m)) { columns.push(m); columnMetric.set(m, m); } continue; }
-    for (const name of names) {
-      const match = re.exec(name);
-      if (!match) continue;
-      const label = match.slice(1).join('/') || name;
-      if (!columnMetric.has(label)) { columns.push(label); columnMetric.set(label, name); }
+/** A table's nodes with their results (this run's outcome, else the stored entry), or why they have none. */
+export async function tableNodes(recipe: CompiledRecipe, spec: TableSpec, plan: Plan, store: Store,
+  outcomes?: Map<string, { outcome: string; metrics: MetricPoint[] }>, opts: CollectOptions = {}): Promise<TableNode[]> {
+  const ids = tableStages(spec).flatMap((stage) => recipe.stages.get(stage) ?? []);
+  return Promise.all(ids.map(async (id): Promise<TableNode> => {
+    const planned = plan.nodes.get(id)!;
+    const base = { spec: planned.spec, key: planned.key };
+    const o = outcomes?.get(id);
+    if (planned.manifest && (!o || o.outcome === 'hit')) {
+      const m = planned.manifest;
+      return { ...base, metrics: finalMetrics(m.metrics), status: 'ok', runId: m.runId, ...(m.tracking ? { tracking: m.tracking } : {}) };
     }
-  }
-  // Said only when some node has results: before that, "no results yet" explains the empty cells.
-  const withResults = nodes.some((n) => n.metrics);
-  const unrecorded = withResults
-    ? patterns.filter(({ m, re }) => (re ? ![...names].some((name) => re.test(name)) : !names.has(m))).map(({ m }) => ({ metric: m, recorded: [...names].sort() }))
-    : [];
-  const groups = new Map<string, Map<string, number>[]>();
-  const missing: string[] = [];
-  for (const n of nodes) {
-    const label = rowLabel(n.spec, spec.row);
-    if (!groups.has(label)) groups.set(label, []);
-    if (n.metrics) groups.get(label)!.push(n.metrics);
-    else missing.push(n.spec.id);
-  }
-  const scale = spec.scale ?? 1;
-  const rows = orderByLabels([...groups], spec.labels).map(([label, members]) => {
-    const cells = columns.map((col) => {
-      const values = members.map((m) => m.get(columnMetric.get(col)!)).filter((v): v is number => v !== undefined).map((v) => v * scale);
-      return values.length ? aggregate(values, spec.aggregate ?? 'mean') : undefined;
-    });
-    return { label, cells };
-  });
-  if (spec.average) {
-    columns.push('Avg');
-    for (const row of rows) {
-      const present = row.cells.filter((c): c is Cell => c !== undefined);
-      row.cells.push(present.length === row.cells.length && present.length ? { value: present.reduce((s, c) => s + c.value, 0) / present.length, n: 1 } : undefined);
+    // Ran in this run (or published by another process since planning): the entry has what it produced.
+    const found = await store.lookup(planned.key, { verify: 'none' });
+    if (found.status === 'hit') {
+      const m = found.manifest;
+      return { ...base, metrics: finalMetrics(m.metrics), status: 'ok', runId: m.runId, ...(m.tracking ? { tracking: m.tracking } : {}) };
     }
-  }
-  const table: TableData = { spec, columns, rows, missing, ...(unrecorded.length ? { unrecorded } : {}) };
-  return spec.transpose ? transpose(table) : table;
+    if (o && o.outcome === 'ran' && o.metrics.length) return { ...base, metrics: finalMetrics(o.metrics), status: 'ok' };
+    return { ...base, metrics: undefined, ...(opts.staleness ? missStatus(planned) : { status: 'pending' }) };
+  }));
 }
 
-/**
- * Rows renamed by `labels` (raw label → display name) and listed in the mapping's order, the rows
- * it does not name after them in their own order. Rows whose display names coincide are pooled,
- * as rows with the same raw label are.
- */
-function orderByLabels<T>(groups: [string, T[]][], labels: Record<string, string> | undefined): [string, T[]][] {
-  if (!labels) return groups;
-  const named = new Map<string, T[]>();
-  for (const raw of Object.keys(labels)) {
-    const found = groups.find(([label]) => label === raw);
-    if (found) named.set(labels[raw], [...(named.get(labels[raw]) ?? []), ...found[1]]);
-  }
-  const rest = groups.filter(([label]) => !Object.hasOwn(labels, label));
-  return [...named, ...rest];
+export function labelContext(recipe: CompiledRecipe): LabelContext {
+  return recipe.sweep ? { trials: new Map(recipe.sweep.trials.map((t) => [t.id, t])) } : {};
 }
 
-/** One row per column and one column per row (e.g. tasks as rows, methods as columns). */
-export function transpose(t: TableData): TableData {
-  return {
-    ...t,
-    columns: t.rows.map((r) => r.label),
-    rows: t.columns.map((label, i) => ({ label, cells: t.rows.map((r) => r.cells[i]) })),
-  };
+/** A table from its nodes: the sweep summary for `summary: trials`, else rows × columns. */
+export function tableOf(recipe: CompiledRecipe, spec: TableSpec, nodes: TableNode[]): TableData {
+  if (spec.summary === 'trials') return buildTrialSummary(spec, nodes, recipe.sweep ?? { id: '', trials: [] });
+  return buildTable(spec, nodes, labelContext(recipe));
 }
 
-export function aggregate(values: number[], how: NonNullable<TableSpec['aggregate']>): Cell {
-  const n = values.length;
-  const mean = values.reduce((s, v) => s + v, 0) / n;
-  const std = n > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)) : 0;
-  switch (how) {
-    case 'mean±std': return { value: mean, spread: std, n };
-    case 'mean±se': return { value: mean, spread: std / Math.sqrt(n), n };
-    case 'median': {
-      const s = [...values].sort((a, b) => a - b);
-      return { value: n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2, n };
-    }
-    case 'min': return { value: Math.min(...values), n };
-    case 'max': return { value: Math.max(...values), n };
-    case 'last': return { value: values[n - 1], n };
-    default: return { value: mean, n };
-  }
-}
-
-/** Table data for every table of a recipe, from this run's outcomes and the stored manifests. */
+/** Table data for every table of a recipe (or the specs given), from this run's outcomes and the stored manifests. */
 export async function collectTableRows(recipe: CompiledRecipe, plan: Plan, store: Store,
-  outcomes?: Map<string, { outcome: string; metrics: MetricPoint[] }>): Promise<TableData[]> {
+  outcomes?: Map<string, { outcome: string; metrics: MetricPoint[] }>, opts: CollectOptions & { specs?: TableSpec[] } = {}): Promise<TableData[]> {
   const tables: TableData[] = [];
-  for (const spec of recipe.tables) {
-    const ids = tableStages(spec).flatMap((stage) => recipe.stages.get(stage) ?? []);
-    const nodes = await Promise.all(ids.map(async (id) => {
-      const planned = plan.nodes.get(id)!;
-      const o = outcomes?.get(id);
-      if (o && (o.outcome === 'ran' || o.outcome === 'hit') && o.metrics.length) return { spec: planned.spec, metrics: finalMetrics(o.metrics) };
-      if (planned.manifest) return { spec: planned.spec, metrics: finalMetrics(planned.manifest.metrics) };
-      const found = await store.lookup(planned.key, { verify: 'none' });
-      return { spec: planned.spec, metrics: found.status === 'hit' ? finalMetrics(found.manifest.metrics) : undefined };
-    }));
-    tables.push(buildTable(spec, nodes));
-  }
+  for (const spec of opts.specs ?? recipe.tables) tables.push(tableOf(recipe, spec, await tableNodes(recipe, spec, plan, store, outcomes, opts)));
   return tables;
 }

@@ -187,6 +187,15 @@ export class MlflowObserver implements RunObserver {
     await this.backend.logBatch(this.parent, { tags, metrics });
   }
 
+  async runArtifacts(files: { path: string; content: string }[]): Promise<void> {
+    await this.enqueue('logging artifacts of the MLflow run', async () => {
+      const backend = this.backend;
+      const parent = this.parent;
+      if (!backend || !parent) return;
+      for (const f of files) await this.guard(`logging ${f.path}`, () => backend.logArtifact(parent, f.path, { content: f.content }));
+    });
+  }
+
   async runFinished(summary: RunSummary): Promise<void> {
     await this.enqueue('finishing the MLflow run', async () => {
       await this.guard('sending metrics', () => this.flushAll());

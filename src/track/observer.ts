@@ -57,6 +57,8 @@ export interface RunObserver {
   /** A cache hit; `producedBy` is the ref stored when the artifact was produced. */
   nodeCached(node: NodeInfo, producedBy: TrackingRef | undefined, metrics: MetricPoint[]): Promise<void>;
   runFinished(summary: RunSummary): Promise<void>;
+  /** Text files logged as artifacts of the parent run (e.g. the rendered tables), before it finishes. */
+  runArtifacts?(files: { path: string; content: string }[]): Promise<void>;
   /** Flush pending writes (called before exit, also on interrupt). */
   close(): Promise<void>;
 }

@@ -395,7 +395,7 @@ const CASES: Case[] = [
     keyPath: "report.tables[0].row",
     underline: "items",
     hint: "did you mean 'item'?",
-    notes: ["expected item, item.<field>, iter, params.<path> or node"],
+    notes: ["expected item, item.<field>, iter, params.<path>, node, stage, trial or trial.<axis path>"],
   },
   {
     file: "report-row-unknown-param.yaml",
@@ -444,7 +444,7 @@ const CASES: Case[] = [
   },
   {
     file: "table-bad-aggregate.yaml",
-    error: "table-bad-aggregate.yaml:9:18: error: expected one of \"mean\", \"mean±std\", \"mean±se\", \"median\", \"min\", \"max\", \"last\", got string \"meen\"",
+    error: "table-bad-aggregate.yaml:9:18: error: expected one of \"mean\", \"mean ± std\", \"mean ± sem\", \"mean±std\", \"mean±se\", \"median\", \"min\", \"max\", \"last\", got string \"meen\"",
     keyPath: "report.tables[0].aggregate",
     underline: "meen",
     hint: "did you mean 'mean'?",

@@ -38,7 +38,7 @@ describe('report tables', () => {
     expect(md).toContain('| bm25   | 60.0 ± 14.1 | 80.0 ± 14.1 | 70.0 |');
     expect(renderTable(t, 'csv').split('\n')[1]).toBe('bm25,60.0 ± 14.1,80.0 ± 14.1,70.0');
     expect(renderTable(t, 'latex')).toContain('bm25 & 60.0 $\\pm$ 14.1 & 80.0 $\\pm$ 14.1 & 70.0 \\\\');
-    expect(renderTable(t, 'html')).toContain('<th scope="row">random</th><td>40.0 ± 0.0</td>');
+    expect(renderTable(t, 'html')).toContain('<th scope="row">random</th><td id="c4" data-keys="" title="c ?"><a href="#prov-c4">40.0 ± 0.0</a></td>');
   });
 
   it('aggregates', () => {
@@ -95,7 +95,7 @@ describe('report tables', () => {
     expect(md).toContain("(no metric matches 'loss/*'; recorded: accuracy, f1)");
     expect(md).toContain('(no results yet for: b)');
     expect(renderTable(t, 'latex')).toContain("% (no node records metric 'acuracy'");
-    expect(renderTable(t, 'html')).toContain("<p>(no node records metric 'acuracy'");
+    expect(renderTable(t, 'html')).toContain(`<p class="note">(no node records metric 'acuracy'`);
     // Before any result exists, "no results yet" says it all.
     expect(buildTable(spec, [{ spec: node('b', 'y'), metrics: undefined }]).unrecorded).toBeUndefined();
   });
