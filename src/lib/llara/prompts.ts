@@ -37,10 +37,15 @@ export interface PromptIds {
   ignoreIds: number[];
 }
 
-const WORDING: Record<PromptForm, { prefix: string; ebae: string; ebar: string }> = {
+export const WORDING: Record<PromptForm, { prefix: string; ebae: string; ebar: string }> = {
   llara: { prefix: '"', ebae: '", summarize the above passage within eight words: ', ebar: '", predict the following passage within eight words: ' },
   v1: { prefix: '', ebae: ' The original sentence: ', ebar: ' The next sentence: ' },
 };
+
+/** The prompts' words, for a tokenizer trained from scratch that should spell them compactly. */
+export function promptWording(): string[] {
+  return Object.values(WORDING).flatMap((w) => [w.prefix, w.ebae, w.ebar]).filter((x) => x !== '');
+}
 
 /** End-of-text spellings of the tokenizers we know (Llama, GPT-2 / our byte-level BPE). */
 const EOS_CANDIDATES = ['</s>', '<|endoftext|>', '<eos>'];
