@@ -75,6 +75,19 @@ describe('the LLaRA stages', () => {
     expect(e.metrics['tiny/recall_at_100']).toBe(1);
   });
 
+  it('trains the v1 paper form (one end-of-text embedding each) and with LoRA, merged into the saved weights', async () => {
+    const base = await baseModel();
+    const v1 = await runPlugin(adapt, join(work, 'v1'), { ...ADAPT, form: 'v1' }, { corpus: TINY, model: base });
+    expect(Number.isFinite(v1.metrics['adapt/final_loss'])).toBe(true);
+    expect(JSON.parse(readFileSync(join(work, 'v1', 'model', 'retrieval.json'), 'utf8')).form).toBe('v1');
+    const e = await runPlugin(evaluate, join(work, 'v1-eval'), {}, { beir: [TINY], model: join(work, 'v1', 'model') });
+    expect(e.metrics['tiny/recall_at_100']).toBe(1);
+    const lora = await runPlugin(adapt, join(work, 'lora'), { ...ADAPT, lora: { rank: 2, alpha: 4 } }, { corpus: TINY, model: base });
+    expect(Number.isFinite(lora.metrics['adapt/final_loss'])).toBe(true);
+    const saved = JSON.parse(readFileSync(join(work, 'lora', 'model', 'config.json'), 'utf8'));
+    expect(saved.vocab_size).toBe(JSON.parse(readFileSync(join(base, 'config.json'), 'utf8')).vocab_size + 16);
+  });
+
   it('turns EBAR off with a clear message on a corpus without next-passage links', async () => {
     const base = await baseModel();
     const flat = variant('flat', ({ next: _n, ...doc }) => doc);

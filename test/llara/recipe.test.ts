@@ -23,7 +23,7 @@ describe('recipes/llara.yaml', () => {
     const args = [
       'run', join(ROOT, 'recipes', 'llara.yaml'), '--plain', '--no-track',
       '-S', `vars.inDomain=${join(p.dir, 'data', 'in-domain')}`, '-S', `vars.heldOut=${join(p.dir, 'data', 'held-out')}`,
-      '-S', 'stages.base.params.steps=3', '-S', 'stages.base.params.vocabSize=450', '-S', 'stages.base.params.hiddenSize=16', '-S', 'stages.base.params.numLayers=1',
+      '-S', 'stages.mined.params.window.end=12', '-S', 'stages.base.params.steps=3', '-S', 'stages.base.params.vocabSize=450', '-S', 'stages.base.params.hiddenSize=16', '-S', 'stages.base.params.numLayers=1',
       '-S', 'stages.adapt.params.steps=2', '-S', 'stages.adapt.params.batchSize=4',
       '-S', 'stages.tune-adapted.params.steps=2', '-S', 'stages.tune-base.params.steps=2', '-S', 'stages.tune-bidirectional.params.steps=2',
     ];
