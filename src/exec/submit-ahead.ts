@@ -42,9 +42,10 @@ export async function submitAhead(ctx: AheadContext): Promise<void> {
     const keys = [...handles.keys()].filter((k) => ctx.waiting.has(k) && (which === 'all' || !started.has(k)));
     const ids = keys.map((k) => handles.get(k)!);
     if (!ids.length) return;
+    const named = keys.map((k) => `${handles.get(k)} (${ctx.units.get(k)![0].spec.id})`).join(', ');
     try {
       await executor.cancel(ids);
-      await events.emit({ type: 'warning', message: `${why}: cancelled ${executor.clusterName} job${ids.length > 1 ? 's' : ''} ${ids.join(', ')}` });
+      await events.emit({ type: 'warning', message: `${why}: cancelled ${executor.clusterName} job${ids.length > 1 ? 's' : ''} ${named}` });
     } catch (err) {
       await events.emit({ type: 'warning', message: `${why}: could not cancel ${executor.clusterName} jobs ${ids.join(', ')} (${ctx.mask((err as Error).message)}); they may still be queued` });
     }

@@ -116,7 +116,10 @@ export class SlurmExecutor implements SubmittingExecutor {
         if (++failedPolls >= 5) { await this.settleAll({ phase: 'ended', verdict: 'UNKNOWN', reason: (err as Error).message }); return; }
       }
       for (const job of this.jobs.values()) if (!job.settled) await this.readLog(job);
-      for (const status of changed) {
+      // A failure is settled before the dependents Slurm cancelled for it (both show in the same listing),
+      // so that they are reported as skipped for it, not as cancelled.
+      const cancelledLast = (x: JobStatus) => (x.state.phase === 'ended' && x.state.verdict === 'CANCELLED' ? 1 : 0);
+      for (const status of [...changed].sort((x, y) => cancelledLast(x) - cancelledLast(y))) {
         const job = this.jobs.get(status.submittedId);
         if (!job || job.settled) continue;
         if (status.state.phase === 'ended') await this.settle(job, status.state);
