@@ -34,12 +34,15 @@ export async function submitAhead(ctx: AheadContext): Promise<void> {
   const { executor, events, signal } = ctx;
   const handles = new Map<string, string>();
   const started = new Set<string>();
+  /** Units whose jobs this loop asked the cluster to cancel. */
+  const cancelled = new Set<string>();
   const settling: Promise<void>[] = [];
   let stopped = false;
 
   /** Cancels the unsettled jobs (or only those still queued) and says which. */
   const cancel = async (which: 'all' | 'queued', why: string) => {
-    const keys = [...handles.keys()].filter((k) => ctx.waiting.has(k) && (which === 'all' || !started.has(k)));
+    const keys = [...handles.keys()].filter((k) => ctx.waiting.has(k) && !cancelled.has(k) && (which === 'all' || !started.has(k)));
+    for (const k of keys) cancelled.add(k);
     const ids = keys.map((k) => handles.get(k)!);
     if (!ids.length) return;
     const named = keys.map((k) => `${handles.get(k)} (${ctx.units.get(k)![0].spec.id})`).join(', ');
@@ -105,6 +108,9 @@ export async function submitAhead(ctx: AheadContext): Promise<void> {
       }
       handles.set(key, job.handle);
       settling.push(job.result.then((r) => settle(key, r)));
+      // Stopped while this job was being submitted: the cancel that went out before did not know it.
+      if (signal.aborted) settling.push(cancel('all', 'interrupted'));
+      else if (stopped) settling.push(cancel('queued', 'stopped'));
     }
     // Results may start further cancels while they settle: wait until nothing new is added.
     let awaited = 0;
