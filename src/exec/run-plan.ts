@@ -4,7 +4,7 @@
 import type { Plan } from '../graph/plan.js';
 import type { CompiledRecipe } from '../graph/types.js';
 import { emptyCounts, type OutcomeCounts, type RunSubscriber } from './events.js';
-import type { NodeExecutor } from './executor.js';
+import type { AnyExecutor } from './executor.js';
 import { EventFanOut } from './fan-out.js';
 import { executePlan, type NodeReport, type ReplayMode } from './scheduler.js';
 import { reapKilledRuns, type RunningMarker, type RunStatus } from '../store/runs.js';
@@ -35,7 +35,8 @@ export interface RunRequest {
   keepGoing?: boolean;
   replayLogs: ReplayMode;
   signal: AbortSignal;
-  executor: NodeExecutor;
+  /** Runs nodes here, or submits them to a cluster ahead of their upstream jobs' ends. */
+  executor: AnyExecutor;
   /** Everyone who hears about the run besides its record: the display, the tracker… */
   subscribers: RunSubscriber[];
   /** Closes the tracker's runs of a run whose process died; how many it changed, if it could tell. */

@@ -9,7 +9,8 @@ import type { NodeOutcome, RunStatus } from '../store/runs.js';
 import type { Store } from '../store/store.js';
 import type { MetricPoint, NodeInfo } from '../track/observer.js';
 import type { EventSink, NodeResult } from './events.js';
-import type { NodeExecutor } from './executor.js';
+import { submitsAhead, type AnyExecutor, type NodeExecutor } from './executor.js';
+import { submitAhead } from './submit-ahead.js';
 import { maskFailure, storeFailure, type Failure } from './failure.js';
 import { gpuRequestProblem } from './gpus.js';
 import { parseTimeLimit } from '../util/time-limit.js';
@@ -27,8 +28,8 @@ export interface ExecuteOptions {
   jobs?: number;
   keepGoing?: boolean;
   signal: AbortSignal;
-  /** Runs each node's job (a local process, a cluster job…). */
-  executor: NodeExecutor;
+  /** Runs each node's job (a local process), or submits it ahead (a cluster job that waits for its upstream jobs). */
+  executor: AnyExecutor;
   /** Receives every event of the run; awaited where order matters (a node counts as finished once its end is handled). */
   events: EventSink;
   env?: NodeJS.ProcessEnv;
@@ -118,8 +119,8 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
       failure: result.outcome === 'ran' ? undefined : result.failure,
     });
   };
-  /** Ends every node of a unit the same way (the lead's events were sent already when `leadReported`). */
-  const finishUnit = (key: string, result: NodeResult, leadReported = false) => {
+  /** Ends every node of a unit the same way (the lead's events were sent already when `leadReported`); `log`: the failed job's log. */
+  const finishUnit = (key: string, result: NodeResult, leadReported = false, log?: string) => {
     const [lead, ...rest] = units.get(key)!;
     record(lead, result);
     if (!leadReported) events.post({ type: 'node-finished', node: nodeInfo(lead), result });
@@ -128,13 +129,13 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
       record(node, same);
       events.post({ type: 'node-finished', node: nodeInfo(node), result: same });
     }
-    release(key, result);
+    release(key, result, log);
   };
   /** A settled unit releases its dependents, or takes them with it when it failed. */
-  const release = (key: string, result: NodeResult | { outcome: 'hit' }) => {
+  const release = (key: string, result: NodeResult | { outcome: 'hit' }, log?: string) => {
     waiting.delete(key);
     // Dependents of a failure are skipped, naming the node that failed (however far upstream).
-    const failedUpstream: Failure | undefined = result.outcome === 'failed' ? { kind: 'upstream-failed', upstream: units.get(key)![0].spec.id }
+    const failedUpstream: Failure | undefined = result.outcome === 'failed' ? { kind: 'upstream-failed', upstream: units.get(key)![0].spec.id, ...(log ? { log } : {}) }
       : result.outcome === 'skipped' && result.failure.kind === 'upstream-failed' ? result.failure : undefined;
     for (const dependent of dependents.get(key) ?? []) {
       if (!waiting.has(dependent)) continue;
@@ -177,7 +178,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
       if (forced) await store.removeScratch(key);
       // Losing the lease (e.g. a blocked event loop let it expire) stops the node: another process may take over.
       const signal = AbortSignal.any([opts.signal, lease.signal]);
-      const result = await runOne(lead, { store, opts, env, mask, signal, slots, gpus });
+      const result = await runOne(lead, opts.executor as NodeExecutor, { store, opts, env, mask, signal, slots, gpus });
       finishUnit(key, result, true);
       if (result.outcome === 'failed' && !opts.keepGoing) stopLaunching = true;
     } finally {
@@ -211,10 +212,26 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
     }
   };
 
-  launchReady();
-  while (running.size) {
-    await Promise.race(running);
+  /** Nodes found in the store once their turn came (another run published them): hits, as in runUnit. */
+  const settleHit = async (key: string, metrics: MetricPoint[]) => {
+    for (const n of units.get(key)!) {
+      outcomes.set(n.spec.id, { id: n.spec.id, key, outcome: 'hit', metrics });
+      await events.emit({ type: 'node-cached', node: nodeInfo(n), metrics, detail: 'computed by another run' });
+    }
+    release(key, { outcome: 'hit' });
+  };
+
+  if (submitsAhead(opts.executor)) {
+    await submitAhead({
+      executor: opts.executor, store, events, signal: opts.signal, keepGoing: opts.keepGoing ?? false, mask, nodeInfo,
+      units, depsOf, waiting, finishUnit, settleHit,
+    });
+  } else {
     launchReady();
+    while (running.size) {
+      await Promise.race(running);
+      launchReady();
+    }
   }
   // Whatever never started: skipped (after a failure without --keep-going) or cancelled.
   for (const key of [...waiting.keys()]) {
@@ -242,7 +259,7 @@ interface RunContext {
 }
 
 /** Prepares the node's entry, runs its job with the executor, publishes the result; the node's events on the way. */
-async function runOne(node: PlannedNode, { store, opts, env, mask, signal, slots, gpus }: RunContext): Promise<NodeResult> {
+async function runOne(node: PlannedNode, executor: NodeExecutor, { store, opts, env, mask, signal, slots, gpus }: RunContext): Promise<NodeResult> {
   const { events } = opts;
   const info = nodeInfo(node);
   const finished = async (result: NodeResult): Promise<NodeResult> => {
@@ -281,7 +298,7 @@ async function runOne(node: PlannedNode, { store, opts, env, mask, signal, slots
     env: Object.fromEntries((node.spec.plugin.def.env ?? []).filter((n) => env[n] !== undefined).map((n) => [n, env[n]!])),
   };
   const { resources } = node.spec;
-  const outcome = await opts.executor.run({
+  const outcome = await executor.run({
     job,
     resources: {
       cpus: slots, gpus, memoryMb: resources.memoryMb,

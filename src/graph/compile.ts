@@ -16,7 +16,8 @@ import { recipeSchema, stageSchema } from './recipe-schema.js';
 import { explainRemovedTableKeys, tableProblems } from './report-checks.js';
 import { resourceProblems } from './resources.js';
 import { topologicalOrder } from './topological-order.js';
-import type { CompiledRecipe, InputRef, NodeInput, NodeSpec, Resources, TableSpec } from './types.js';
+import { parseTimeLimit } from '../util/time-limit.js';
+import type { CompiledRecipe, ExecutorConfig, InputRef, NodeInput, NodeSpec, Resources, TableSpec } from './types.js';
 
 export interface CompileOptions {
   overrides?: string[];
@@ -211,7 +212,8 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
   for (const node of nodes.values()) node.upstream = node.upstream.filter((id) => nodes.has(id));
   const order = topologicalOrder(nodes, problems);
 
-  const resolvedRest = interp({ track: doc.track ?? {}, report: doc.report ?? {} }, { vars, env, hasItem: false }, [], doc, problems) as { track: Record<string, unknown>; report: { tables?: TableSpec[] } } | undefined;
+  const resolvedRest = interp({ track: doc.track ?? {}, report: doc.report ?? {}, ...(doc.executor === undefined ? {} : { executor: doc.executor }) }, { vars, env, hasItem: false }, [], doc, problems) as { track: Record<string, unknown>; report: { tables?: TableSpec[] }; executor?: Plain } | undefined;
+  const executor = executorOf(resolvedRest?.executor, problems);
   const tables = reportOk ? resolvedRest?.report.tables ?? [] : [];
   tableProblems(tables, stageIds, plugins, problems);
   problems.throwIfAny();
@@ -226,8 +228,19 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
     order,
     stages: new Map(stageIds.map((s) => [s, (instances.get(s) ?? []).map((i) => i.id)])),
     track: (resolvedRest?.track ?? {}) as CompiledRecipe['track'],
+    ...(executor ? { executor } : {}),
     tables,
   };
+}
+
+/** `executor: slurm` or `executor: { type: slurm, … }` (the schema checked its shape) as one form. */
+function executorOf(value: Plain | undefined, problems: Problems): ExecutorConfig | undefined {
+  if (value === undefined || value === null) return undefined;
+  const config = (typeof value === 'string' ? { type: value } : value) as unknown as ExecutorConfig;
+  if (config.timeLimit !== undefined && parseTimeLimit(config.timeLimit) === undefined) {
+    problems.at(['executor', 'timeLimit'], `expected a time limit such as 90m, 2h, 30:00 or 1-00:00:00, got ${JSON.stringify(config.timeLimit)}`);
+  }
+  return config;
 }
 
 function resolvedText(value: unknown): string | undefined {

@@ -9,7 +9,17 @@ export type InputRef =
 
 export type NodeInput = InputRef | InputRef[];
 
-export interface Resources { memoryMb?: number; cpus?: number; gpus?: number; timeLimit?: string }
+export interface Resources {
+  memoryMb?: number; cpus?: number; gpus?: number; timeLimit?: string;
+  /** Where and as whom a cluster executor runs the node (the local executor ignores them). */
+  partition?: string; account?: string; qos?: string; constraint?: string; sbatchArgs?: string[];
+}
+
+/** The recipe's `executor:` block: which executor, and defaults for the jobs of a cluster executor. */
+export interface ExecutorConfig {
+  type: 'local' | 'slurm';
+  partition?: string; account?: string; qos?: string; constraint?: string; sbatchArgs?: string[]; timeLimit?: string;
+}
 
 export interface NodeSpec {
   id: string;
@@ -96,6 +106,8 @@ export interface CompiledRecipe {
   /** Stage id → its node ids in declaration order. */
   stages: Map<string, string[]>;
   track: Partial<TrackConfig>;
+  /** The recipe's `executor:` (absent: the local executor, unless `retort run --executor` says otherwise). */
+  executor?: ExecutorConfig;
   tables: TableSpec[];
   /** Set when the recipe was compiled as a sweep (a `sweep:` block or sweep overrides). */
   sweep?: SweepInfo;

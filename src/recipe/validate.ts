@@ -87,6 +87,8 @@ function toDiagnostics(errors: ErrorObject[], data: unknown, ctx: ValidationCont
   const isDeeper = (a: string, b: string) => a.startsWith(b + '/');
   // propertyNames reports each bad name twice (the inner keyword, then propertyNames itself): keep the latter.
   let list = errors.filter((e) => e.propertyName === undefined);
+  // An if/then/else only restates the errors of the branch that failed, which are listed beside it.
+  list = list.filter((e) => e.keyword !== 'if');
   // Union errors (anyOf/oneOf) say little when a more specific error exists below them.
   list = list.filter((e) => !((e.keyword === 'anyOf' || e.keyword === 'oneOf') && list.some((o) => isDeeper(o.instancePath, e.instancePath))));
   const unions = list.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');

@@ -531,7 +531,7 @@ const CASES: Case[] = [
     keyPath: "reprot",
     underline: "reprot",
     hint: "did you mean 'report'?",
-    notes: ["expected one of: name, description, include, extends, vars, stages, report, track, sweep"],
+    notes: ["expected one of: name, description, include, extends, vars, stages, report, track, sweep, executor"],
   },
   {
     file: "unknown-var.yaml",

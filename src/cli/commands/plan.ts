@@ -5,6 +5,7 @@ import { sweepCounts, sweepSummary, trialMatrix } from '../../sweep/view.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
 import { count } from '../../util/plural.js';
 import { checkStageNames, openStore, runsDirOf, targetClosure } from '../session.js';
+import { executorType } from '../executor-choice.js';
 
 export const command: CliCommand = {
   name: 'plan',
@@ -21,15 +22,17 @@ Options:
       --force STAGE      treat a stage (or node id) as forced; repeatable
       --force-all        treat every node as forced
       --target STAGE     plan only this stage and what it needs; repeatable
+      --executor TYPE    the executor a run would use: local or slurm (default: the recipe's)
       --json             machine-readable output
       --runs-dir DIR     default: ./runs`,
   run: async (args: string[], io: CliIO) => {
     const { values, positionals } = parse(args, {
-      ...RECIPE_OPTIONS, ...SWEEP_OPTION, force: { type: 'string', multiple: true }, 'force-all': { type: 'boolean' }, target: { type: 'string', multiple: true }, json: { type: 'boolean' },
+      ...RECIPE_OPTIONS, ...SWEEP_OPTION, force: { type: 'string', multiple: true }, 'force-all': { type: 'boolean' }, target: { type: 'string', multiple: true }, json: { type: 'boolean' }, executor: { type: 'string' },
     }, { min: 1, max: 1, names: 'one recipe file' });
     if (values.help) { io.stdout.write(command.help + '\n'); return EXIT.ok; }
     const runsDir = runsDirOf(values['runs-dir'], io);
     const prepared = await prepareRecipeOrSweep(positionals[0], values.set ?? [], values.sweep ?? false, runsDir, io);
+    const chosen = executorType(values.executor, prepared.recipe);
     checkStageNames(prepared.recipe, values.force ?? [], '--force');
     checkStageNames(prepared.recipe, values.target ?? [], '--target');
     const store = await openStore(runsDir);
@@ -55,6 +58,7 @@ Options:
     const toRun = nodes.filter((n) => n.run).length;
     const left = targeted ? `; ${count(plan.order.length - nodes.length, 'node')} not targeted` : '';
     io.stdout.write(`\n${count(nodes.length, 'node')}: ${nodes.filter((n) => n.status === 'hit').length} cached, ${toRun} to run${left}\n`);
+    io.stdout.write(`executor: ${chosen.type}${chosen.from === 'default' ? '' : chosen.from === 'recipe' ? ' (from the recipe)' : ''}\n`);
     return EXIT.ok;
   },
 };

@@ -3,7 +3,6 @@ import { planRecipe } from '../../graph/plan.js';
 import { renderTables } from '../../report/render.js';
 import { collectTableRows } from '../../report/collect.js';
 import { createDisplay } from '../../exec/display.js';
-import { LocalProcessExecutor } from '../../exec/local-executor.js';
 import { REPLAY_TAIL_LINES, type ReplayMode } from '../../exec/scheduler.js';
 import { gpuPool, gpuRequestProblem } from '../../exec/gpus.js';
 import { displaySubscriber } from '../../exec/display-subscriber.js';
@@ -17,6 +16,7 @@ import { prepareRecipeOrSweep, recordSweep, sweepChanges } from '../../sweep/pre
 import { sweepSummary } from '../../sweep/view.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
 import { checkStageNames, openStore, runsDirOf, targetClosure } from '../session.js';
+import { executorType, makeExecutor } from '../executor-choice.js';
 
 export const command: CliCommand = {
   name: 'run',
@@ -24,12 +24,15 @@ export const command: CliCommand = {
   help: `Usage: retort run <recipe.yaml> [options]
 
 Compiles the recipe, looks every node up in the store, and runs the misses
-(each node in its own process). A second run with nothing changed runs nothing.
+(each node in its own process, or each as a Slurm job). A second run with
+nothing changed runs nothing.
 
 Options:
   -S, --set path=value   override a recipe value (vars.x=1, stages.s.params.p=2); repeatable
   -m, --sweep            comma lists of -S values are sweep axes (-S vars.seed=1,2,3), crossed
                          with each other and with the recipe's sweep: block; one DAG for all trials
+      --executor TYPE    local (default) or slurm: every miss an sbatch job that waits
+                         (afterok) for its upstream jobs (default: the recipe's executor:)
   -j, --jobs N           nodes run at once (default: number of cores)
       --gpus N           GPUs nodes may take (resources.gpus); each gets its own in
                          CUDA_VISIBLE_DEVICES (default: those CUDA_VISIBLE_DEVICES lists, else 0)
@@ -58,6 +61,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parse(args, {
     ...RECIPE_OPTIONS,
     ...SWEEP_OPTION,
+    executor: { type: 'string' },
     jobs: { type: 'string', short: 'j' },
     gpus: { type: 'string' },
     'keep-going': { type: 'boolean', short: 'k' },
@@ -81,6 +85,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
 
   const prepared = await prepareRecipeOrSweep(positionals[0], values.set ?? [], values.sweep ?? false, runsDir, io);
   const { recipe, keys, hasher } = prepared;
+  const chosen = executorType(values.executor, recipe);
   checkStageNames(recipe, values.force ?? [], '--force');
   checkStageNames(recipe, values.target ?? [], '--target');
   const store = await openStore(runsDir);
@@ -103,16 +108,17 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
 
   const controller = new AbortController();
   const stopListening = cancelOnInterrupt(controller, (line) => display.message(line), () => process.exit(EXIT.interrupted));
+  const runId = newRunId();
   let run: RunResult;
   try {
     run = await runPlan({
-      runId: newRunId(), recipe, plan, store, runsDir, argv: ['run', ...args], overrides: values.set ?? [], cwd: io.cwd, env: io.env,
+      runId, recipe, plan, store, runsDir, argv: ['run', ...args], overrides: values.set ?? [], cwd: io.cwd, env: io.env,
       track, trackingTarget: tracking.target,
       // With --target, nodes outside the targets and what they need are not part of this run's count.
       scope: values.target?.length ? targetClosure(recipe, values.target) : undefined,
       jobs, gpus, keepGoing: values['keep-going'], replayLogs: values.quiet ? 'none' : (values.logs as ReplayMode | undefined) ?? 'tail',
       signal: controller.signal,
-      executor: new LocalProcessExecutor(),
+      executor: makeExecutor(chosen.type, { recipe, store, runsDir, runId, cwd: io.cwd, env: io.env }),
       subscribers: [displaySubscriber(display), trackingSubscriber(tracking.observer)],
       closeKilledRun: tracking.closeKilledRun,
     });

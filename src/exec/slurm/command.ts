@@ -21,15 +21,19 @@ export interface RunnerOptions {
 export function processRunner(opts: RunnerOptions = {}): CommandRunner {
   return (command, args, { input } = {}) => new Promise((resolve, reject) => {
     const file = opts.bin ? join(opts.bin, command) : command;
-    const child = spawn(file, args, { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'], timeout: opts.timeoutMs ?? 120_000 });
+    const child = spawn(file, args, { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // Our own timer, not spawn's: spawn's outlives a command that never started and keeps the process alive.
+    const timer = setTimeout(() => child.kill('SIGTERM'), opts.timeoutMs ?? 120_000);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => { stdout += c; });
     child.stderr.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
     child.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
       reject(err.code === 'ENOENT' ? notInstalled(command, opts.bin) : new SlurmError('failed', command, `${command} could not be started: ${err.message}`));
     });
     child.on('close', (code, signal) => {
+      clearTimeout(timer);
       if (signal) stderr += `\n(${command} was stopped by ${signal})`;
       resolve({ stdout, stderr, exitCode: code });
     });

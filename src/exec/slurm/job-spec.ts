@@ -7,6 +7,7 @@ import type { PlannedNode } from '../../graph/plan.js';
 import type { ManifestFields } from '../../store/manifest.js';
 import type { Store } from '../../store/store.js';
 import type { MetricPoint, TrackingRef } from '../../track/observer.js';
+import type { Failure } from '../failure.js';
 import type { NodeJob } from '../protocol.js';
 import { seedFor } from '../scheduler.js';
 
@@ -27,6 +28,8 @@ export interface NodeJobSpec {
   memoryMb?: number;
   /** Where the job writes its JobResult. */
   result: string;
+  /** Where the driver may leave the node's tracking reference (JSON) for the manifest. */
+  trackingFile?: string;
 }
 
 /** A spec file: task i of an array job runs units[i]; a plain job runs units[0]. */
@@ -40,13 +43,15 @@ export interface JobResult {
   nodeId: string;
   outcome: JobOutcome;
   error?: string;
+  /** Why the node failed, as the scheduler tells failures apart (error is its text). */
+  failure?: Failure;
   metrics: MetricPoint[];
   startedAt: number;
   endedAt: number;
 }
 
 /** The job spec of a planned node, with its inputs resolved to paths in `store` (as the scheduler resolves them). */
-export function nodeJobSpec(node: PlannedNode, store: Store, ctx: { runId: string; recipeName: string; result: string; tracking?: TrackingRef }): NodeJobSpec {
+export function nodeJobSpec(node: PlannedNode, store: Store, ctx: { runId: string; recipeName: string; result: string; tracking?: TrackingRef; trackingFile?: string }): NodeJobSpec {
   const { spec } = node;
   return {
     store: store.root,
@@ -69,6 +74,7 @@ export function nodeJobSpec(node: PlannedNode, store: Store, ctx: { runId: strin
     replace: node.reason?.kind === 'forced',
     ...(spec.resources.memoryMb ? { memoryMb: spec.resources.memoryMb } : {}),
     result: ctx.result,
+    ...(ctx.trackingFile ? { trackingFile: ctx.trackingFile } : {}),
   };
 }
 
@@ -95,6 +101,11 @@ export async function writeWhole(path: string, text: string): Promise<void> {
 export async function writeSpecFile(path: string, units: NodeJobSpec[]): Promise<void> {
   if (!units.length) throw new RangeError('a spec file needs at least one node');
   await writeWhole(path, JSON.stringify({ v: 1, units } satisfies JobSpecFile));
+}
+
+/** The tracking reference the driver left, or undefined (none yet, or unreadable: the entry goes without). */
+export async function readTrackingRef(path: string): Promise<TrackingRef | undefined> {
+  try { return JSON.parse(await fs.readFile(path, 'utf8')) as TrackingRef; } catch { return undefined; }
 }
 
 /** The job's result, or undefined while there is none (the job has not ended, or died before writing it). */

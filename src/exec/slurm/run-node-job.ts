@@ -4,10 +4,10 @@ import { appendFile } from 'node:fs/promises';
 import { Store, type Lease, type Manifest } from '../../store/store.js';
 import type { MetricPoint } from '../../track/observer.js';
 import { secretMasker } from '../../util/secrets.js';
-import { failureMessage } from '../failure.js';
+import { failureMessage, maskFailure, storeFailure } from '../failure.js';
 import { runInProcess } from '../local-process.js';
 import type { FromChild, NodeJob } from '../protocol.js';
-import type { JobResult, NodeJobSpec } from './job-spec.js';
+import { readTrackingRef, type JobResult, type NodeJobSpec } from './job-spec.js';
 
 /** Prefix of the event lines a job prints to its Slurm log, for the driver to follow. */
 export const EVENT_PREFIX = '::retort ';
@@ -98,14 +98,18 @@ async function compute(spec: NodeJobSpec, store: Store, opts: RunJobOptions, mas
   if (!outcome.ok) {
     await store.abort(staging);
     const cancelled = outcome.failure.kind === 'cancelled';
-    return result(cancelled ? 'cancelled' : 'failed', { error: cancelled ? 'cancelled' : mask(failureMessage(outcome.failure)), metrics, endedAt });
+    const failure = maskFailure(outcome.failure, mask);
+    return result(cancelled ? 'cancelled' : 'failed', { error: cancelled ? 'cancelled' : failureMessage(failure), failure, metrics, endedAt });
   }
   let manifest: Manifest;
   try {
-    manifest = await store.publish(staging, { ...spec.fields, metrics, startedAt, endedAt }, { replace: spec.replace });
+    // The driver leaves the node's tracking reference beside the spec once it has told the tracker the node started.
+    const tracking = spec.trackingFile ? await readTrackingRef(spec.trackingFile) : undefined;
+    manifest = await store.publish(staging, { ...spec.fields, ...(tracking ? { tracking } : {}), metrics, startedAt, endedAt }, { replace: spec.replace });
   } catch (err) {
     await store.abort(staging).catch(() => undefined);
-    return result('failed', { error: mask(`could not store the result: ${(err as Error).message}`), metrics, endedAt });
+    const failure = maskFailure(storeFailure(err, 'publish', store.root), mask);
+    return result('failed', { error: failureMessage(failure), failure, metrics, endedAt });
   }
   return result('ran', { metrics: manifest.metrics, endedAt });
 }

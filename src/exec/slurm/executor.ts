@@ -1,0 +1,219 @@
+// The Slurm executor: each node the scheduler hands over becomes one sbatch job running job-main
+// on the node's spec file, waiting (afterok) for the jobs of its upstream nodes. One squeue per
+// poll follows every job; each job's log (its events) is read as it grows, and its verdict and
+// result file settle it.
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Store } from '../../store/store.js';
+import type { NodeSubmission, SubmissionResult, SubmittedJob, SubmittingExecutor } from '../executor.js';
+import type { Failure } from '../failure.js';
+import { parseTimeLimit } from '../../util/time-limit.js';
+import type { SlurmClient } from './client.js';
+import { JobWatch } from './follow.js';
+import { jobMainCommand, nodeJobSpec, readJobResult, writeSpecFile, writeWhole } from './job-spec.js';
+import { slurmMinutes, type SlurmResources } from './resources.js';
+import { parseEventLine } from './run-node-job.js';
+import type { JobState, JobStatus } from './states.js';
+
+export interface SlurmExecutorOptions {
+  client: SlurmClient;
+  store: Store;
+  /** This run's folder for job files (spec, log, result), on a filesystem the cluster's nodes share. */
+  dir: string;
+  runId: string;
+  recipeName: string;
+  /** Resources every job asks for unless its stage says otherwise (the recipe's `executor:` block). */
+  defaults?: SlurmResources;
+  /** Where jobs start (default: this process's working folder). */
+  cwd?: string;
+  /** Variables set in every job's script (Slurm passes the submitting environment on as well). */
+  env?: Record<string, string>;
+  minIntervalMs?: number;
+  maxIntervalMs?: number;
+  /** The Node.js the jobs run (default: this one; it must be installed at the same path on the nodes). */
+  nodeBinary?: string;
+}
+
+interface Tracked {
+  id: string;
+  submission: NodeSubmission;
+  files: { log: string; result: string; tracking: string };
+  /** Bytes of the log read so far, and the unfinished line at its end. */
+  offset: number;
+  partial: string;
+  started: boolean;
+  settled: boolean;
+  /** Why Slurm said the job can never start, when it did (the job is then cancelled). */
+  hopeless?: string;
+  limitMs?: number;
+  memoryMb?: number;
+  resolve(result: SubmissionResult): void;
+}
+
+export class SlurmExecutor implements SubmittingExecutor {
+  readonly submitsAhead = true;
+  readonly clusterName = 'Slurm';
+  private readonly jobs = new Map<string, Tracked>();
+  private readonly cancelled = new Set<string>();
+  private readonly watch: JobWatch;
+  private following?: Promise<void>;
+
+  constructor(private readonly opts: SlurmExecutorOptions) {
+    this.watch = opts.client.watch({ minIntervalMs: opts.minIntervalMs ?? 500, maxIntervalMs: opts.maxIntervalMs ?? 5000 });
+  }
+
+  async submit(submission: NodeSubmission): Promise<SubmittedJob> {
+    const { node } = submission;
+    const { opts } = this;
+    // File names from the node id (foreach keys may hold any character) and the key (ids may collide once cleaned).
+    const base = join(opts.dir, `${node.spec.id.replace(/[^A-Za-z0-9_.-]+/g, '_')}-${node.key.slice(0, 10)}`);
+    const files = { spec: `${base}.spec.json`, log: `${base}.log`, result: `${base}.result.json`, tracking: `${base}.tracking.json` };
+    await writeSpecFile(files.spec, [nodeJobSpec(node, opts.store, { runId: opts.runId, recipeName: opts.recipeName, result: files.result, trackingFile: files.tracking })]);
+    const { sbatchArgs, ...stage } = node.spec.resources;
+    const resources: SlurmResources = {
+      ...opts.defaults, ...stage,
+      extraArgs: [...(opts.defaults?.extraArgs ?? []), ...(sbatchArgs ?? [])],
+    };
+    let id: string;
+    try {
+      id = await opts.client.submit({
+        name: node.spec.id, command: jobMainCommand(files.spec, opts.nodeBinary), afterOk: submission.after,
+        resources, output: files.log, cwd: opts.cwd ?? process.cwd(), env: opts.env,
+      });
+    } catch (err) {
+      throw new Error(`could not submit its Slurm job: ${(err as Error).message}`);
+    }
+    let resolve!: (r: SubmissionResult) => void;
+    const result = new Promise<SubmissionResult>((r) => { resolve = r; });
+    const limit = resources.timeLimit === undefined ? undefined : parseTimeLimit(resources.timeLimit);
+    this.jobs.set(id, {
+      id, submission, files, offset: 0, partial: '', started: false, settled: false, resolve,
+      // Slurm counts whole minutes: the limit the job really had.
+      ...(limit === undefined ? {} : { limitMs: slurmMinutes(resources.timeLimit!) * 60_000 }),
+      ...(resources.memoryMb === undefined ? {} : { memoryMb: resources.memoryMb }),
+    });
+    submission.report({ type: 'log', level: 'info', line: `submitted as Slurm job ${id}${submission.after.length ? ` after ${submission.after.join(', ')}` : ''} (log: ${files.log})` });
+    this.watch.add([id]);
+    this.following ??= this.follow().finally(() => { this.following = undefined; });
+    return { handle: id, result };
+  }
+
+  async cancel(handles: readonly string[]): Promise<void> {
+    for (const id of handles) this.cancelled.add(id);
+    await this.opts.client.cancel(handles);
+  }
+
+  /** Polls until every job submitted so far has ended and been settled. */
+  private async follow(): Promise<void> {
+    let failedPolls = 0;
+    while (this.watch.unfinished.length) {
+      let changed: JobStatus[] = [];
+      try {
+        changed = await this.watch.poll();
+        failedPolls = 0;
+      } catch (err) {
+        // A controller that stays unreachable ends the jobs as unknown, saying why, rather than hanging.
+        if (++failedPolls >= 5) { await this.settleAll({ phase: 'ended', verdict: 'UNKNOWN', reason: (err as Error).message }); return; }
+      }
+      for (const job of this.jobs.values()) if (!job.settled) await this.readLog(job);
+      // A failure is settled before the dependents Slurm cancelled for it (both show in the same listing),
+      // so that they are reported as skipped for it, not as cancelled.
+      const cancelledLast = (x: JobStatus) => (x.state.phase === 'ended' && x.state.verdict === 'CANCELLED' ? 1 : 0);
+      for (const status of [...changed].sort((x, y) => cancelledLast(x) - cancelledLast(y))) {
+        const job = this.jobs.get(status.submittedId);
+        if (!job || job.settled) continue;
+        if (status.state.phase === 'ended') await this.settle(job, status.state);
+        // A job that can never start (its dependency failed, a limit no node meets) is cancelled, not left queued.
+        else if (status.state.phase === 'pending' && status.state.hopeless) {
+          if (job.hopeless) continue;
+          job.hopeless = status.state.reason;
+          job.submission.report({ type: 'log', level: 'warn', line: `Slurm job ${job.id} cannot start (${status.state.reason}): cancelling it` });
+          await this.opts.client.cancel([job.id]).catch(() => undefined);
+        }
+      }
+      if (!this.watch.unfinished.length) break;
+      await new Promise((r) => setTimeout(r, this.watch.nextIntervalMs));
+    }
+    // Jobs that ended before the watch listed them again (it stops at the last end) are settled too.
+    for (const job of this.jobs.values()) if (!job.settled) await this.settle(job, this.watch.statuses.get(job.id)?.state ?? { phase: 'ended', verdict: 'UNKNOWN' });
+  }
+
+  private async settleAll(state: JobState): Promise<void> {
+    for (const job of this.jobs.values()) if (!job.settled) await this.settle(job, state);
+  }
+
+  /** Reads what the job's log gained since the last read: its events, and any other line as a warning. */
+  private async readLog(job: Tracked): Promise<void> {
+    let text: string;
+    try {
+      const handle = await open(job.files.log, 'r');
+      try {
+        const { size } = await handle.stat();
+        if (size <= job.offset) return;
+        const buffer = Buffer.alloc(size - job.offset);
+        await handle.read(buffer, 0, buffer.length, job.offset);
+        job.offset = size;
+        text = job.partial + buffer.toString('utf8');
+      } finally {
+        await handle.close();
+      }
+    } catch {
+      return; // no log yet: the job has not started
+    }
+    const lines = text.split('\n');
+    job.partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line) continue;
+      const event = parseEventLine(line);
+      if (!event) { job.submission.report({ type: 'log', level: 'warn', line }); continue; }
+      switch (event.type) {
+        case 'started': await this.markStarted(job); break;
+        case 'log': job.submission.report({ type: 'log', level: event.level, line: event.message }); break;
+        case 'metric': job.submission.report(event); break;
+        case 'progress': job.submission.report(event); break;
+        case 'result': break; // the result file says the same, and is read once the job has ended
+      }
+    }
+  }
+
+  private async markStarted(job: Tracked): Promise<void> {
+    if (job.started) return;
+    job.started = true;
+    const tracking = await job.submission.started();
+    // The job puts it in the manifest when it publishes (a job that is quicker goes without).
+    if (tracking) await writeWhole(job.files.tracking, JSON.stringify(tracking)).catch(() => undefined);
+  }
+
+  private async settle(job: Tracked, state: JobState): Promise<void> {
+    if (job.settled || state.phase !== 'ended') return;
+    await this.readLog(job);
+    if (job.partial) { job.submission.report({ type: 'log', level: 'warn', line: job.partial }); job.partial = ''; }
+    const result = await readJobResult(job.files.result).catch(() => undefined);
+    job.settled = true;
+    const timing = result ? { startedAt: result.startedAt, endedAt: result.endedAt } : { startedAt: state.startedAt, endedAt: state.endedAt };
+    const metrics = result?.metrics ?? [];
+    if (state.verdict === 'COMPLETED' && result?.outcome === 'ran') {
+      await this.markStarted(job);
+      job.resolve({ outcome: 'ran', metrics, startedAt: result.startedAt, endedAt: result.endedAt });
+      return;
+    }
+    if (state.verdict === 'COMPLETED' && result?.outcome === 'hit') { job.resolve({ outcome: 'hit', metrics }); return; }
+    const failed = (failure: Failure): void => job.resolve({ outcome: failure.kind === 'cancelled' ? 'cancelled' : 'failed', failure, metrics, ...timing, log: job.files.log });
+    const cluster = { id: job.id, verdict: state.verdict };
+    switch (state.verdict) {
+      case 'TIMEOUT': return failed({ kind: 'time-limit', limitMs: job.limitMs ?? 0, job: cluster });
+      case 'OUT_OF_MEMORY': return failed({ kind: 'out-of-memory', ...(job.memoryMb === undefined ? {} : { memoryMb: job.memoryMb }), job: cluster });
+      case 'CANCELLED':
+        // Ours (an interrupt, a failure elsewhere) or Slurm's for a dependency that failed: the scheduler knows why.
+        if (this.cancelled.has(job.id) || state.reason === 'DependencyNeverSatisfied' || job.hopeless === 'DependencyNeverSatisfied') return failed({ kind: 'cancelled' });
+        if (job.hopeless) return failed({ kind: 'job-ended', job: cluster, reason: `it could never start: ${job.hopeless}` });
+        return failed({ kind: 'job-ended', job: cluster, reason: state.reason ?? 'cancelled outside this run' });
+      case 'FAILED':
+      case 'COMPLETED':
+        if (result?.failure) return failed(result.failure);
+        if (result?.error) return failed({ kind: 'plugin-error', message: result.error });
+        return failed({ kind: 'job-ended', job: cluster, reason: state.exitCode ? `exit code ${state.exitCode}; the job left no result, see its log` : 'the job left no result, see its log' });
+      default: return failed({ kind: 'job-ended', job: cluster, ...(state.reason ? { reason: state.reason } : {}) });
+    }
+  }
+}
