@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { ContentHasher } from '../graph/content-hash.js';
 import { compileRecipe } from '../graph/compile.js';
 import { computeKeys, type NodeKey } from '../graph/key.js';
+import { sweepTableProblems } from '../graph/report-checks.js';
 import type { CompiledRecipe } from '../graph/types.js';
 import { compileSweep } from './compile-sweep.js';
 import type { SpecSummary } from './spec.js';
@@ -25,8 +26,11 @@ export async function prepareRecipeOrSweep(recipePath: string, overrides: string
   const sweep = await compileSweep(file, { overrides, multirun, env: io.env, hasher });
   if (!sweep) {
     const recipe = await compileRecipe(file, { overrides, env: io.env });
+    // Tables that label rows by sweep axes can only be checked against the trials.
+    sweepTableProblems(recipe);
     return { recipe, keys: await computeKeys(recipe, hasher, io.env), runsDir, hasher };
   }
+  sweepTableProblems(sweep.recipe);
   return { recipe: sweep.recipe, keys: sweep.keys, runsDir, hasher, spec: sweep.spec };
 }
 

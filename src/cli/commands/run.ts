@@ -10,6 +10,7 @@ import { cancelOnInterrupt } from '../../exec/interrupts.js';
 import { runPlan, type RunResult } from '../../exec/run-plan.js';
 import { failureLines, summaryLine } from '../../exec/run-summary.js';
 import { trackingSubscriber } from '../../exec/tracking-subscriber.js';
+import { tableArtifacts, withTableArtifacts } from '../../report/mlflow-artifacts.js';
 import { openTracking, trackConfigOf } from '../tracking.js';
 import { intOption, parse, RECIPE_OPTIONS, SWEEP_OPTION, UsageError } from '../args.js';
 import { prepareRecipeOrSweep, recordSweep, sweepChanges } from '../../sweep/prepare.js';
@@ -119,7 +120,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
       jobs, gpus, keepGoing: values['keep-going'], replayLogs: values.quiet ? 'none' : (values.logs as ReplayMode | undefined) ?? 'tail',
       signal: controller.signal,
       executor: makeExecutor(chosen.type, { recipe, store, runsDir, runId, cwd: io.cwd, env: io.env }),
-      subscribers: [displaySubscriber(display), trackingSubscriber(tracking.observer)],
+      subscribers: [displaySubscriber(display), withTableArtifacts(trackingSubscriber(tracking.observer), tracking.observer, () => tableArtifacts(recipe, plan, store))],
       closeKilledRun: tracking.closeKilledRun,
     });
   } finally {
