@@ -71,7 +71,6 @@ describe('student greedy decoding with the cache (wasm backend)', () => {
     const slow = recomputingGreedyDecode(model, tok, PROMPTS, 12, 64);
     expect(fast).toEqual(slow);
     expect(fast[0].replace(/ /g, '')).toHaveLength(3); // stopped at end-of-text
-    expect(fast[1]).toBe(''); // stopped at once, at end-of-text or a next question
     expect(fast.some((t, i) => t.replace(/ /g, '').length < ids(free[i]).length)).toBe(true);
     expect(new Set(fast).size).toBe(PROMPTS.length);
     model.dispose();
