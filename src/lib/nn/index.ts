@@ -12,7 +12,12 @@ export {
 export { BertEncoder, type EncoderInputs, type EncoderOutput } from './models/bert.js';
 export { Gpt2Decoder } from './models/gpt2.js';
 export { LlamaDecoder } from './models/llama.js';
-export { defaultPositions, type DecoderInputs, type DecoderOutput } from './models/decoder.js';
+export {
+  defaultPositions, cacheLength, selectCacheRows, disposeCache,
+  type DecoderInputs, type DecoderOutput, type KvCache, type LayerKv,
+} from './models/decoder.js';
+export { generate, type CausalLm, type GenerateOptions, type Generation, type FinishReason } from './generate.js';
+export { sampleToken, argMax, checkSampling, type SamplingOptions } from './sampling.js';
 export { CrossEncoder, ScalarHead, type HeadStyle } from './heads.js';
 export { meanPool, clsPool, lastTokenPool, positionsPool, gatherRows, pool, l2Normalize, type PoolingName } from './pooling.js';
 export {

@@ -1,8 +1,10 @@
 // The student side of distillation: a tiny causal decoder that reads "Question: …\nAnswer:" and
 // writes a rationale. Sequences, batches with the LM loss on every real token (TDG takes the loss
-// on the question too, `loss_on_prefix=True`), batched greedy decoding and accuracy.
+// on the question too, `loss_on_prefix=True`), batched greedy decoding (with the key/value cache)
+// and accuracy.
 
 import * as tf from '@tensorflow/tfjs';
+import { generate } from '../nn/generate.js';
 import { SeedStream } from '../nn/layers/dropout.js';
 import { causalLmLoss } from '../nn/losses.js';
 import type { LlamaDecoder } from '../nn/models/llama.js';
@@ -65,35 +67,18 @@ export function lmBatch(rows: number[][], padId: number): LmBatch {
   };
 }
 
+/** Where a generated rationale ends: the model starting the next question. */
+export const NEXT_QUESTION = '\nQuestion:';
+
 /**
- * Greedy decoding of a batch of prompts (right padding; each row reads its logits at its own last
- * token), until end-of-text, a blank line or `maxNew` tokens. Without a key/value cache: each step
- * re-reads the prefix, which is fine for the short sequences here.
+ * Greedy decoding of a batch of prompts with the key/value cache (each prompt read once, then one
+ * token per step), until end-of-text, the start of a next question or `maxNew` tokens.
  */
 export function greedyDecode(model: LlamaDecoder, tok: Tokenizer, prompts: string[], maxNew: number, maxLength: number): string[] {
   const { eos, pad } = specialIds(tok);
   const rows = prompts.map((p) => tok.encode(p, { addSpecialTokens: false }).ids.slice(-(maxLength - maxNew)));
-  const generated: number[][] = prompts.map(() => []);
-  const done = prompts.map(() => false);
-  for (let step = 0; step < maxNew && done.some((d) => !d); step++) {
-    const live = rows.map((_, i) => i).filter((i) => !done[i]);
-    const seqs = live.map((i) => [...rows[i], ...generated[i]]);
-    const next = tf.tidy(() => {
-      const batch = lmBatch(seqs, pad);
-      const logits = model.forward({ inputIds: batch.inputIds, attentionMask: batch.attentionMask }).logits as tf.Tensor3D; // [b, t, V]
-      const [b, t, v] = logits.shape;
-      const last = tf.tensor1d(seqs.map((s, k) => k * t + s.length - 1), 'int32'); // row k's last token in [b·t]
-      const picked = tf.gather(logits.reshape([b * t, v]), last); // [b, V]
-      return tf.argMax(picked, -1).dataSync() as Int32Array;
-    });
-    live.forEach((i, k) => {
-      const id = next[k];
-      if (id === eos) done[i] = true;
-      else generated[i].push(id);
-      if (tok.decode(generated[i]).includes('\nQuestion:')) done[i] = true;
-    });
-  }
-  return generated.map((g) => tok.decode(g).split('\nQuestion:')[0].trim());
+  const out = generate(model, rows, { maxNewTokens: maxNew, padId: pad, stopTokenIds: [eos], stopStrings: [NEXT_QUESTION], decode: (ids) => tok.decode(ids) });
+  return out.map((g) => (g.text as string).trim());
 }
 
 export interface Prediction {

@@ -103,9 +103,20 @@ export interface AttentionOptions {
 }
 
 export interface AttentionInputs {
-  /** Head-major additive bias from attentionBias(). */
+  /** Head-major additive bias from attentionBias(), [1|h, b, t, tPast + t] with a past. */
   bias?: tf.Tensor;
+  /** Rotary tables at the new tokens' absolute positions. */
   rotary?: { cos: tf.Tensor; sin: tf.Tensor };
+  /** Keys and values of earlier tokens, [kvh, b, tPast, hd] each (keys already rotated). */
+  past?: { keys: tf.Tensor; values: tf.Tensor };
+}
+
+export interface AttentionResult {
+  /** [b, t, d]. */
+  output: tf.Tensor;
+  /** Past and new keys and values, [kvh, b, tPast + t, hd]: the next step's past. */
+  keys: tf.Tensor;
+  values: tf.Tensor;
 }
 
 export class SelfAttention extends Module {
@@ -140,6 +151,11 @@ export class SelfAttention extends Module {
 
   /** x [b, t, d] → [b, t, d]. */
   forward(x: tf.Tensor, inputs: AttentionInputs = {}, mode?: Mode): tf.Tensor {
+    return this.attend(x, inputs, mode).output;
+  }
+
+  /** x [b, t, d] → the output and the keys and values it attended to (past ones first). */
+  attend(x: tf.Tensor, inputs: AttentionInputs = {}, mode?: Mode): AttentionResult {
     const [b, t] = x.shape;
     const { heads: h, kvHeads: kvh, headDim: hd } = this;
     const qkv = fusedLinear(this.projections, x, mode).reshape([b, t, h + 2 * kvh, hd]);
@@ -149,14 +165,21 @@ export class SelfAttention extends Module {
       q = applyRotary(q, inputs.rotary.cos, inputs.rotary.sin);
       k = applyRotary(k, inputs.rotary.cos, inputs.rotary.sin);
     }
+    if (inputs.past) {
+      k = tf.concat([inputs.past.keys, k], 2); // [kvh, b, tPast + t, hd]
+      v = tf.concat([inputs.past.values, v], 2);
+    }
+    const keys = k;
+    const values = v;
+    const tk = k.shape[2] as number;
     if (kvh !== h) {
       // Each group of h/kvh query heads shares one key/value head.
       const group = h / kvh;
-      k = tf.tile(k.reshape([kvh, 1, b * t * hd]), [1, group, 1]).reshape([h, b, t, hd]);
-      v = tf.tile(v.reshape([kvh, 1, b * t * hd]), [1, group, 1]).reshape([h, b, t, hd]);
+      k = tf.tile(k.reshape([kvh, 1, b * tk * hd]), [1, group, 1]).reshape([h, b, tk, hd]);
+      v = tf.tile(v.reshape([kvh, 1, b * tk * hd]), [1, group, 1]).reshape([h, b, tk, hd]);
     }
     const context = scaledDotProduct(q, k, v, inputs.bias, (p) => dropout(p, this.dropoutRate, mode)); // [h, b, t, hd]
     const merged = tf.transpose(context, [1, 2, 0, 3]).reshape([b, t, h * hd]); // [b, t, h·hd]
-    return this.out.forward(merged, mode);
+    return { output: this.out.forward(merged, mode), keys, values };
   }
 }

@@ -6,6 +6,8 @@
 //   lm_head (tied to wte unless configured otherwise) → logits        [b, t, V]
 //
 // Weights use GPT-2's Conv1D layout, [in, out]; c_attn holds Q, K, V side by side.
+// With `past` (a key/value cache, [h, b, tPast, hd] per layer), ids are only the new tokens:
+// positions continue from tPast and each block attends to the cached keys and values too.
 
 import * as tf from '@tensorflow/tfjs';
 import { Gpt2Config, gpt2Config } from '../config.js';
@@ -18,7 +20,7 @@ import { Linear } from '../layers/linear.js';
 import { linearTransposed } from '../layers/matmul.js';
 import { LayerNorm } from '../layers/norm.js';
 import { Module } from '../module.js';
-import { DecoderInputs, DecoderOutput, defaultPositions } from './decoder.js';
+import { cacheLength, checkCache, DecoderInputs, DecoderOutput, defaultPositions, KvCache, LayerKv } from './decoder.js';
 
 class Gpt2Block extends Module {
   readonly ln1: LayerNorm;
@@ -45,11 +47,13 @@ class Gpt2Block extends Module {
     this.mlp = this.child('mlp', new MlpFfn(ffn, { up: 'c_fc', down: 'c_proj' }, init));
   }
 
-  /** x [b, t, d] → [b, t, d]. */
-  forward(x: tf.Tensor, bias: tf.Tensor | undefined, mode?: Mode): tf.Tensor {
+  /** x [b, t, d] → [b, t, d], and this layer's keys and values [h, b, tPast + t, hd]. */
+  forward(x: tf.Tensor, bias: tf.Tensor | undefined, mode?: Mode, past?: LayerKv): { x: tf.Tensor; kv: LayerKv } {
     const p = this.c.residDropout;
-    x = tf.add(x, dropout(this.attn.forward(this.ln1.forward(x), { bias }, mode), p, mode));
-    return tf.add(x, dropout(this.mlp.forward(this.ln2.forward(x), mode), p, mode));
+    const attn = this.attn.attend(this.ln1.forward(x), { bias, past }, mode);
+    x = tf.add(x, dropout(attn.output, p, mode));
+    x = tf.add(x, dropout(this.mlp.forward(this.ln2.forward(x), mode), p, mode));
+    return { x, kv: { keys: attn.keys, values: attn.values } };
   }
 }
 
@@ -95,19 +99,28 @@ export class Gpt2Decoder extends Module {
 
   forward(inputs: DecoderInputs, mode?: Mode): DecoderOutput {
     const [b, t] = inputs.inputIds.shape;
-    if (t > this.config.maxPositions) throw new Error(`sequence length ${t} exceeds n_positions ${this.config.maxPositions}`);
-    const positions = inputs.positionIds ?? defaultPositions(b, t);
+    checkCache(inputs.past, this.blocks.length, b);
+    const tPast = cacheLength(inputs.past);
+    const total = tPast + t;
+    if (total > this.config.maxPositions) throw new Error(`sequence length ${total} exceeds n_positions ${this.config.maxPositions}`);
+    const positions = inputs.positionIds ?? defaultPositions(b, t, tPast); // [b, t], absolute
     let x = tf.add(this.wte.forward(inputs.inputIds), this.wpe.forward(positions)); // [b, t, d]
     x = dropout(x, this.config.embdDropout, mode);
-    const bias = attentionBias(b, t, t, {
+    const bias = attentionBias(b, t, total, {
       paddingMask: inputs.attentionMask,
       additiveMask: inputs.additiveMask,
       causal: inputs.causal ?? true,
-    }); // [1|h, b, t, t]
-    for (const block of this.blocks) x = block.forward(x, bias, mode);
+    }); // [1|h, b, t, tPast + t]
+    const present: KvCache = [];
+    this.blocks.forEach((block, i) => {
+      const out = block.forward(x, bias, mode, inputs.past?.[i]);
+      x = out.x;
+      if (inputs.useCache) present.push(out.kv);
+    });
     const hidden = this.lnF.forward(x);
-    if (inputs.logits === false) return { hidden };
+    const cache = inputs.useCache ? { present } : {};
+    if (inputs.logits === false) return { hidden, ...cache };
     const logits = linearTransposed(hidden.reshape([b * t, -1]) as tf.Tensor2D, this.vocabTable()).reshape([b, t, -1]); // [b, t, V]
-    return { hidden, logits };
+    return { hidden, logits, ...cache };
   }
 }

@@ -6,6 +6,10 @@
 //              (RMSNorm; rotary Q, K; grouped K/V heads; SwiGLU MLP; no biases)
 //   norm → hidden                                                                 [b, t, d]
 //   lm_head (untied by default) → logits                                          [b, t, V]
+//
+// With `past` (a key/value cache, [kvh, b, tPast, hd] per layer, keys already rotated), ids are
+// only the new tokens: their rotary angles come from their absolute positions (tPast.. unless
+// given), and each block attends to the cached keys and values too.
 
 import * as tf from '@tensorflow/tfjs';
 import { LlamaConfig, llamaConfig } from '../config.js';
@@ -18,7 +22,7 @@ import { Linear } from '../layers/linear.js';
 import { linearTransposed } from '../layers/matmul.js';
 import { RMSNorm } from '../layers/norm.js';
 import { Module } from '../module.js';
-import { DecoderInputs, DecoderOutput, defaultPositions } from './decoder.js';
+import { cacheLength, checkCache, DecoderInputs, DecoderOutput, defaultPositions, KvCache, LayerKv } from './decoder.js';
 
 class LlamaBlock extends Module {
   readonly inputNorm: RMSNorm;
@@ -51,10 +55,12 @@ class LlamaBlock extends Module {
     this.mlp = this.child('mlp', new SwiGluFfn(ffn, { gate: 'gate_proj', up: 'up_proj', down: 'down_proj' }, init));
   }
 
-  /** x [b, t, d] → [b, t, d]. */
-  forward(x: tf.Tensor, bias: tf.Tensor | undefined, rotary: { cos: tf.Tensor; sin: tf.Tensor }, mode?: Mode): tf.Tensor {
-    x = tf.add(x, this.attn.forward(this.inputNorm.forward(x), { bias, rotary }, mode));
-    return tf.add(x, this.mlp.forward(this.postNorm.forward(x), mode));
+  /** x [b, t, d] → [b, t, d], and this layer's keys (rotated) and values [kvh, b, tPast + t, hd]. */
+  forward(x: tf.Tensor, bias: tf.Tensor | undefined, rotary: { cos: tf.Tensor; sin: tf.Tensor }, mode?: Mode, past?: LayerKv): { x: tf.Tensor; kv: LayerKv } {
+    const attn = this.attn.attend(this.inputNorm.forward(x), { bias, rotary, past }, mode);
+    x = tf.add(x, attn.output);
+    x = tf.add(x, this.mlp.forward(this.postNorm.forward(x), mode));
+    return { x, kv: { keys: attn.keys, values: attn.values } };
   }
 }
 
@@ -98,18 +104,26 @@ export class LlamaDecoder extends Module {
 
   forward(inputs: DecoderInputs, mode?: Mode): DecoderOutput {
     const [b, t] = inputs.inputIds.shape;
-    const positions = inputs.positionIds ?? defaultPositions(b, t);
+    checkCache(inputs.past, this.blocks.length, b);
+    const tPast = cacheLength(inputs.past);
+    const positions = inputs.positionIds ?? defaultPositions(b, t, tPast); // [b, t], absolute
     const rotary = rotaryTables(positions, this.config.headDim, this.config.ropeTheta); // [1, b, t, hd]
-    const bias = attentionBias(b, t, t, {
+    const bias = attentionBias(b, t, tPast + t, {
       paddingMask: inputs.attentionMask,
       additiveMask: inputs.additiveMask,
       causal: inputs.causal ?? true,
-    }); // [1|h, b, t, t]
+    }); // [1|h, b, t, tPast + t]
     let x = this.embedTokens.forward(inputs.inputIds); // [b, t, d]
-    for (const block of this.blocks) x = block.forward(x, bias, rotary, mode);
+    const present: KvCache = [];
+    this.blocks.forEach((block, i) => {
+      const out = block.forward(x, bias, rotary, mode, inputs.past?.[i]);
+      x = out.x;
+      if (inputs.useCache) present.push(out.kv);
+    });
     const hidden = this.norm.forward(x);
-    if (inputs.logits === false) return { hidden };
+    const cache = inputs.useCache ? { present } : {};
+    if (inputs.logits === false) return { hidden, ...cache };
     const logits = linearTransposed(hidden.reshape([b * t, -1]) as tf.Tensor2D, this.vocabTable()).reshape([b, t, -1]); // [b, t, V]
-    return { hidden, logits };
+    return { hidden, logits, ...cache };
   }
 }
