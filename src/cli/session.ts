@@ -5,6 +5,7 @@ import { compileRecipe } from '../graph/compile.js';
 import { computeKeys, type NodeKey } from '../graph/key.js';
 import type { CompiledRecipe } from '../graph/types.js';
 import { saveDefinitionCache, useDefinitionCache } from '../plugin/registry.js';
+import { saveValidatorCache, useValidatorCache } from '../recipe/validate.js';
 import { Store } from '../store/store.js';
 import { didYouMean } from '../util/suggest.js';
 import { UsageError } from './args.js';
@@ -29,6 +30,8 @@ export interface Prepared {
 export async function prepare(recipePath: string, overrides: string[], runsDir: string, io: CliIO): Promise<Prepared> {
   // Plugin definitions learnt by earlier runs: a cached run need not import plugin code (saved by openStore).
   useDefinitionCache(join(runsDir, 'plugin-cache.json'));
+  // …and the schema validators they compiled (ajv's standalone code).
+  useValidatorCache(join(runsDir, 'schema-cache.json'));
   const recipe = await compileRecipe(resolve(io.cwd, recipePath), { overrides, env: io.env });
   const hasher = new ContentHasher(join(runsDir, 'hash-cache.json'));
   const keys = await computeKeys(recipe, hasher, io.env);
@@ -39,6 +42,7 @@ export async function prepare(recipePath: string, overrides: string[], runsDir: 
 export async function openStore(runsDir: string): Promise<Store> {
   const store = await Store.open(storeDirOf(runsDir));
   saveDefinitionCache();
+  saveValidatorCache();
   return store;
 }
 
