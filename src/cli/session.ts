@@ -4,6 +4,8 @@ import { ContentHasher } from '../graph/content-hash.js';
 import { compileRecipe } from '../graph/compile.js';
 import { computeKeys, type NodeKey } from '../graph/key.js';
 import type { CompiledRecipe } from '../graph/types.js';
+import { saveDefinitionCache, useDefinitionCache } from '../plugin/registry.js';
+import { saveValidatorCache, useValidatorCache } from '../recipe/validate.js';
 import { Store } from '../store/store.js';
 import { didYouMean } from '../util/suggest.js';
 import { UsageError } from './args.js';
@@ -26,14 +28,22 @@ export interface Prepared {
 
 /** Compiles and keys a recipe; nothing is written anywhere (a recipe error must leave the store untouched). */
 export async function prepare(recipePath: string, overrides: string[], runsDir: string, io: CliIO): Promise<Prepared> {
+  // Plugin definitions learnt by earlier runs: a cached run need not import plugin code (saved by openStore).
+  useDefinitionCache(join(runsDir, 'plugin-cache.json'));
+  // …and the schema validators they compiled (ajv's standalone code).
+  useValidatorCache(join(runsDir, 'schema-cache.json'));
   const recipe = await compileRecipe(resolve(io.cwd, recipePath), { overrides, env: io.env });
   const hasher = new ContentHasher(join(runsDir, 'hash-cache.json'));
   const keys = await computeKeys(recipe, hasher, io.env);
   return { recipe, keys, runsDir, hasher };
 }
 
+/** Opens the store; the runs folder then exists, and what prepare() learnt of plugins is kept beside it. */
 export async function openStore(runsDir: string): Promise<Store> {
-  return Store.open(storeDirOf(runsDir));
+  const store = await Store.open(storeDirOf(runsDir));
+  saveDefinitionCache();
+  saveValidatorCache();
+  return store;
 }
 
 /** --force and --target name stages or node ids of the recipe; anything else is a usage error with a hint. */

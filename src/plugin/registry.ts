@@ -5,7 +5,8 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse as parseYamlText } from 'yaml';
 import type { PluginDefinition } from './api.js';
-import { folderDigest, moduleGraphDigest } from './code-digest.js';
+import { folderDigest, moduleGraphDigest, readSource } from './code-digest.js';
+import { DefinitionCache, type DefinitionFacts } from './definition-cache.js';
 
 export interface LoadedPlugin {
   def: PluginDefinition;
@@ -63,6 +64,21 @@ export function builtinPluginIds(): string[] {
 }
 
 const cache = new Map<string, Promise<LoadedPlugin>>();
+let definitions: DefinitionCache | undefined;
+
+/**
+ * Keeps module plugins' definitions in `file` between runs (see definition-cache.ts): a plugin whose
+ * code, packages and environment are unchanged is then not imported until it runs. Undefined turns it off.
+ */
+export function useDefinitionCache(file: string | undefined): void {
+  if (file === undefined) { definitions = undefined; return; }
+  if (definitions?.file !== file) definitions = DefinitionCache.open(file);
+}
+
+/** Writes what this process learnt about plugin definitions (nothing when the cache is off or unchanged). */
+export function saveDefinitionCache(): void {
+  definitions?.save();
+}
 
 /** Resolves a plugin reference relative to the recipe's folder. */
 export function loadPlugin(ref: string, recipeDir: string): Promise<LoadedPlugin> {
@@ -101,12 +117,43 @@ async function loadFolder(ref: string, dir: string): Promise<LoadedPlugin> {
   if (existsSync(manifest)) return loadCommandPlugin(ref, dir, manifest);
   for (const name of ['index.js', 'index.mjs']) {
     const entry = join(dir, name);
-    if (existsSync(entry)) return loadModule(ref, entry, dir);
+    if (existsSync(entry)) return loadModule(ref, entry, dir, dir);
   }
   throw new PluginNotFound(ref, { kind: 'no-entry', file: dir });
 }
 
-async function loadModule(ref: string, entry: string, root: string): Promise<LoadedPlugin> {
+/** A module plugin: from the definition cache when it knows this code, else imported (and remembered). */
+async function loadModule(ref: string, entry: string, root: string, folder?: string): Promise<LoadedPlugin> {
+  const known = definitions;
+  if (!known) return { def: await importDefinition(ref, entry), kind: 'module', ref, entry, codeDigest: moduleGraphDigest(entry, root, readSource) };
+  const codeDigest = moduleGraphDigest(entry, root, known.readSource);
+  const stamp = known.stampOf(entry, codeDigest, folder, process.env);
+  const facts = known.lookup(entry, stamp, process.env);
+  if (facts) return { def: deferredDefinition(facts, () => importDefinition(ref, entry)), kind: 'module', ref, entry, codeDigest };
+  const recording = known.watchEnv();
+  let def: PluginDefinition;
+  try {
+    def = await importDefinition(ref, entry);
+  } catch (err) {
+    recording.stop();
+    throw err;
+  }
+  known.remember(entry, stamp, def, recording, process.env);
+  return { def, kind: 'module', ref, entry, codeDigest };
+}
+
+/** A definition from cached facts; its code is imported only if something in this process runs it. */
+function deferredDefinition(facts: DefinitionFacts, load: () => Promise<PluginDefinition>): PluginDefinition {
+  let loading: Promise<PluginDefinition> | undefined;
+  const { runtime, ...rest } = facts;
+  return {
+    ...rest,
+    runtime: runtime ? () => ({ ...runtime }) : undefined,
+    run: async (ctx) => (await (loading ??= load())).run(ctx),
+  };
+}
+
+async function importDefinition(ref: string, entry: string): Promise<PluginDefinition> {
   let mod: { default?: PluginDefinition; plugin?: PluginDefinition };
   try {
     mod = await import(pathToFileURL(entry).href);
@@ -116,7 +163,7 @@ async function loadModule(ref: string, entry: string, root: string): Promise<Loa
   const def = mod.default ?? mod.plugin;
   const problem = checkDefinition(def);
   if (problem) throw new PluginNotFound(ref, { kind: 'invalid-module', file: entry, detail: problem });
-  return { def: def!, kind: 'module', ref, entry, codeDigest: moduleGraphDigest(entry, root) };
+  return def!;
 }
 
 function loadCommandPlugin(ref: string, dir: string, manifestPath: string): LoadedPlugin {
@@ -137,7 +184,7 @@ function loadCommandPlugin(ref: string, dir: string, manifestPath: string): Load
   } as unknown as PluginDefinition;
   const problem = checkDefinition(def);
   if (problem) throw new PluginNotFound(ref, { kind: 'bad-manifest', file: manifestPath, detail: problem });
-  return { def, kind: 'command', ref, entry: dir, codeDigest: folderDigest(dir), command: command as string[] };
+  return { def, kind: 'command', ref, entry: dir, codeDigest: folderDigest(dir, definitions?.readSource ?? readSource), command: command as string[] };
 }
 
 function checkDefinition(def: PluginDefinition | undefined): string | undefined {

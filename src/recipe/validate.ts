@@ -1,28 +1,64 @@
 // JSON Schema checks (ajv, 2020-12) whose errors point into the recipe source and say what was expected.
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { createRequire } from 'node:module';
+import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { didYouMean } from '../util/suggest.js';
 import type { Diagnostic, SourceLocation } from './diagnostic.js';
 import { formatKeyPath, type KeyPath, type SourceMap } from './source-map.js';
+import { ValidatorCache, type Validator } from './validator-cache.js';
+
+const require = createRequire(import.meta.url);
 
 // The recipe schema is ours and tested: skip meta-validating it on every start (halves its compile time).
-const strictAjv = new Ajv2020({ allErrors: true, verbose: true, strict: false, validateSchema: false });
-const defaultingAjv = new Ajv2020({ allErrors: true, verbose: true, strict: false, useDefaults: true });
-const compiled = new WeakMap<object, ValidateFunction>();
-const compiledDefaulting = new WeakMap<object, ValidateFunction>();
+const STRICT = { allErrors: true, verbose: true, strict: false, validateSchema: false };
+const DEFAULTING = { allErrors: true, verbose: true, strict: false, useDefaults: true };
+// ajv loads only when a schema is not in the validator cache (a cached run needs none of it).
+let strictAjv: Ajv2020 | undefined;
+let defaultingAjv: Ajv2020 | undefined;
+const compiled = new WeakMap<object, Validator>();
+const compiledDefaulting = new WeakMap<object, Validator>();
+let stored: ValidatorCache | undefined;
+
+/** Keeps compiled validators in `file` between runs (undefined: compile every schema in each process). */
+export function useValidatorCache(file: string | undefined): void {
+  if (file === undefined) { stored = undefined; return; }
+  if (stored?.file !== file) stored = ValidatorCache.open(file);
+}
+
+export function saveValidatorCache(): void {
+  stored?.save();
+}
+
+function ajvFor(applyDefaults: boolean): Ajv2020 {
+  const { Ajv2020: Ajv } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+  // Keeps each validator's source, from which the cache writes standalone code.
+  const code = { code: { source: true } };
+  if (applyDefaults) return (defaultingAjv ??= new Ajv({ ...DEFAULTING, ...code }));
+  return (strictAjv ??= new Ajv({ ...STRICT, ...code }));
+}
 
 export class SchemaError extends Error {}
 
-function compile(schema: object, applyDefaults: boolean): ValidateFunction {
+function compile(schema: object, applyDefaults: boolean): Validator {
   const cache = applyDefaults ? compiledDefaulting : compiled;
   let fn = cache.get(schema);
+  if (fn) return fn;
+  const key = stored ? ValidatorCache.keyOf(JSON.stringify(applyDefaults ? DEFAULTING : STRICT), schema) : '';
+  fn = stored?.load(key);
   if (!fn) {
+    const ajv = ajvFor(applyDefaults);
+    let made: ValidateFunction;
     try {
-      fn = (applyDefaults ? defaultingAjv : strictAjv).compile(schema);
+      made = ajv.compile(schema);
     } catch (err) {
       throw new SchemaError((err as Error).message);
     }
-    cache.set(schema, fn);
+    if (stored) {
+      const standalone = (require('ajv/dist/standalone/index.js') as { default: (ajv: Ajv2020, fn: ValidateFunction) => string }).default;
+      stored.remember(key, standalone(ajv, made));
+    }
+    fn = made as Validator;
   }
+  cache.set(schema, fn);
   return fn;
 }
 
@@ -44,7 +80,7 @@ export interface ValidationContext {
 export function validateWithSchema(schema: object, value: unknown, ctx: ValidationContext, applyDefaults = false): Diagnostic[] {
   const fn = compile(schema, applyDefaults);
   if (fn(value)) return [];
-  return toDiagnostics(fn.errors ?? [], value, ctx);
+  return toDiagnostics((fn.errors ?? []) as ErrorObject[], value, ctx);
 }
 
 function toKeyPath(instancePath: string, data: unknown): (string | number)[] {

@@ -9,10 +9,15 @@ import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { isPidAlive, isThisMachine, thisMachine } from '../store/fsutil.js';
 
-/** A folder to make, a whole file to (re)write atomically (its temp file in `tempDir`), or metric lines to append. */
+/**
+ * A folder to make, a whole file to (re)write atomically (its temp file in `tempDir`), or metric lines
+ * to append. A `fresh` file has never had other content (a run's first value of a tag or param): it
+ * is written in place, which saves a temp file and a rename per tag (a no-op run of 10^4 cached
+ * nodes writes 10^4 tags); a crash mid-write leaves the journal, whose replay writes it again whole.
+ */
 export type FileOp =
   | { op: 'dir'; path: string }
-  | { op: 'write'; path: string; content: string; tempDir: string }
+  | { op: 'write'; path: string; content: string; tempDir: string; fresh?: boolean }
   | { op: 'append'; path: string; text: string };
 
 const PREFIX = '.retort-journal.';
@@ -85,7 +90,9 @@ export function applyOps(ops: FileOp[], opts: { skipAppendedAlready?: boolean } 
   while (ops.length) {
     const o = ops[0]!;
     if (o.op === 'dir') ensureDir(o.path);
-    else if (o.op === 'write') {
+    else if (o.op === 'write' && o.fresh) {
+      withDirs([dirname(o.path)], () => writeFileSync(o.path, o.content));
+    } else if (o.op === 'write') {
       withDirs([dirname(o.path), o.tempDir], () => writeAtomic(o.path, o.content, o.tempDir));
     } else {
       // Replaying a dead process's journal: lines it had appended already stay once.

@@ -40,6 +40,8 @@ interface RunMeta {
   fields: Record<string, YamlValue>;
   /** Params logged so far (a param may be logged again only with the same value). */
   params: Map<string, string>;
+  /** Tag keys written so far: a tag's first value goes to a file that never existed (written in place). */
+  tags: Set<string>;
 }
 
 export class FileStoreBackend implements TrackingBackend {
@@ -193,6 +195,7 @@ export class FileStoreBackend implements TrackingBackend {
         user_id: user,
       },
       params: new Map(),
+      tags: new Set(),
     };
     const tags: KeyValue[] = [...req.tags.filter((t) => t.key !== 'mlflow.runName'), { key: 'mlflow.runName', value: req.runName }];
     if (req.parent?.runId) tags.push({ key: PARENT_RUN_ID_TAG, value: req.parent.runId });
@@ -299,9 +302,13 @@ export class FileStoreBackend implements TrackingBackend {
 /** A batch as file operations: a file per param and tag (a tag's last value in the batch wins, as on the server), lines per metric. */
 function batchOps(meta: RunMeta, batch: RunBatch): FileOp[] {
   const ops: FileOp[] = [];
-  for (const p of batch.params ?? []) ops.push({ op: 'write', path: join(meta.dir, 'params', ...p.key.split('/')), content: p.value, tempDir: meta.dir });
+  // A param is written once (logBatch passes only new ones); a tag in place only the first time.
+  for (const p of batch.params ?? []) ops.push({ op: 'write', path: join(meta.dir, 'params', ...p.key.split('/')), content: p.value, tempDir: meta.dir, fresh: true });
   const tags = new Map((batch.tags ?? []).map((t) => [t.key, t.value]));
-  for (const [key, value] of tags) ops.push({ op: 'write', path: join(meta.dir, 'tags', ...key.split('/')), content: value, tempDir: meta.dir });
+  for (const [key, value] of tags) {
+    ops.push({ op: 'write', path: join(meta.dir, 'tags', ...key.split('/')), content: value, tempDir: meta.dir, fresh: !meta.tags.has(key) });
+    meta.tags.add(key);
+  }
   const lines = new Map<string, string>();
   for (const m of batch.metrics ?? []) lines.set(m.key, (lines.get(m.key) ?? '') + metricLine(m.timestamp, m.value, m.step));
   for (const [key, text] of lines) ops.push({ op: 'append', path: join(meta.dir, 'metrics', ...key.split('/')), text });
