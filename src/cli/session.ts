@@ -1,4 +1,5 @@
 // What most commands share: compile the recipe, compute keys, open the store.
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ContentHasher } from '../graph/content-hash.js';
 import { compileRecipe } from '../graph/compile.js';
@@ -26,12 +27,25 @@ export interface Prepared {
   hasher: ContentHasher;
 }
 
+/**
+ * Switches on what earlier runs learnt, so a run whose nodes are all cached need not import plugin
+ * code or compile schemas (both saved by openStore): plugin definitions (data) beside the store, and
+ * the compiled schema validators (code, run when loaded) in this user's own cache folder, which no
+ * one else can write, rather than in a runs folder that may be shared.
+ */
+export function useCaches(runsDir: string, env: NodeJS.ProcessEnv): void {
+  useDefinitionCache(join(runsDir, 'plugin-cache.json'));
+  useValidatorCache(join(userCacheDir(env), 'schema-cache.json'));
+}
+
+/** $RETORT_CACHE_DIR, else retort/ under $XDG_CACHE_HOME or ~/.cache. */
+export function userCacheDir(env: NodeJS.ProcessEnv): string {
+  return env.RETORT_CACHE_DIR || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'retort');
+}
+
 /** Compiles and keys a recipe; nothing is written anywhere (a recipe error must leave the store untouched). */
 export async function prepare(recipePath: string, overrides: string[], runsDir: string, io: CliIO): Promise<Prepared> {
-  // Plugin definitions learnt by earlier runs: a cached run need not import plugin code (saved by openStore).
-  useDefinitionCache(join(runsDir, 'plugin-cache.json'));
-  // …and the schema validators they compiled (ajv's standalone code).
-  useValidatorCache(join(runsDir, 'schema-cache.json'));
+  useCaches(runsDir, io.env);
   const recipe = await compileRecipe(resolve(io.cwd, recipePath), { overrides, env: io.env });
   const hasher = new ContentHasher(join(runsDir, 'hash-cache.json'));
   const keys = await computeKeys(recipe, hasher, io.env);

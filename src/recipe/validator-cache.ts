@@ -2,7 +2,7 @@
 // schema and the plugins' params schemas is, once plugin code is no longer imported, most of the
 // CPU time of a run whose nodes are all cached. An entry is the code ajv generated for exactly this
 // schema text and these options, under this ajv version; code that fails to load is compiled again.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { sha256Hex } from '../util/canonical.js';
@@ -27,6 +27,8 @@ export class ValidatorCache {
 
   static open(file: string): ValidatorCache {
     const cache = new ValidatorCache(file, ajvVersion());
+    // The file holds code that is run: only a file of this user's that no one else may write is read.
+    if (!writableOnlyByMe(file)) return cache;
     try {
       const parsed = JSON.parse(readFileSync(file, 'utf8')) as CacheFile;
       if (parsed?.format === FORMAT && parsed.ajv === cache.ajv && parsed.code) cache.code = parsed.code;
@@ -66,10 +68,26 @@ export class ValidatorCache {
     if (!this.dirty) return;
     const code = Object.fromEntries([...this.used].map((k) => [k, this.code[k]!]));
     const body: CacheFile = { format: FORMAT, ajv: this.ajv, code };
-    mkdirSync(dirname(this.file), { recursive: true });
     const tmp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(body));
-    renameSync(tmp, this.file);
+    try {
+      mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
+      writeFileSync(tmp, JSON.stringify(body), { mode: 0o600 });
+      renameSync(tmp, this.file);
+    } catch {
+      // A cache that cannot be written (full disk, read-only home) only costs the next run time.
+      try { rmSync(tmp, { force: true }); } catch { /* its folder is not there either */ }
+    }
     this.dirty = false;
+  }
+}
+
+/** True for a file owned by this user that neither its group nor others may write. */
+function writableOnlyByMe(file: string): boolean {
+  try {
+    const st = statSync(file);
+    const uid = process.getuid?.();
+    return (uid === undefined || st.uid === uid) && (st.mode & 0o022) === 0;
+  } catch {
+    return false;
   }
 }

@@ -36,7 +36,8 @@ export class Project {
   }
 
   env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...process.env, RETORT_TEST_COUNTER: this.counter };
+    // Each project has its own user cache, as a fresh machine would.
+    const env: NodeJS.ProcessEnv = { ...process.env, RETORT_TEST_COUNTER: this.counter, RETORT_CACHE_DIR: join(this.dir, '.retort-cache') };
     delete env.MLFLOW_TRACKING_URI; // tests choose their tracking server explicitly
     return { ...env, ...extra };
   }

@@ -1,6 +1,6 @@
 // Validators kept as ajv standalone code between runs behave as freshly compiled ones: same
 // diagnostics, defaults applied; an entry whose code no longer loads is compiled again.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -54,5 +54,37 @@ describe('validator cache', () => {
     useValidatorCache(undefined);
     useValidatorCache(file);
     expect(check()).toEqual(expected);
+  });
+
+  it('reads no stored code that others may write: a group- or world-writable file is ignored', () => {
+    const file = join(dir, 'c.json');
+    useValidatorCache(file);
+    check();
+    saveValidatorCache();
+    expect(statSync(file).mode & 0o077).toBe(0); // written for this user only
+    // Code planted in a file anyone may write must never run.
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as { code: Record<string, string> };
+    const planted = join(dir, 'planted');
+    for (const k of Object.keys(stored.code)) stored.code[k] = `require('node:fs').writeFileSync(${JSON.stringify(planted)}, 'x'); module.exports = () => true;`;
+    writeFileSync(file, JSON.stringify(stored));
+    chmodSync(file, 0o666);
+    useValidatorCache(undefined);
+    useValidatorCache(file);
+    expect(check().diagnostics.length).toBe(3);
+    expect(existsSync(planted)).toBe(false);
+    // The same file made private again is trusted: the planted code runs (so the check above can fail).
+    chmodSync(file, 0o600);
+    useValidatorCache(undefined);
+    useValidatorCache(file);
+    check();
+    expect(existsSync(planted)).toBe(true);
+  });
+
+  it('a cache that cannot be written is skipped without an error', () => {
+    const file = join(dir, 'not-a-dir', 'd.json');
+    writeFileSync(join(dir, 'not-a-dir'), 'a file where the folder should be');
+    useValidatorCache(file);
+    check();
+    expect(() => saveValidatorCache()).not.toThrow();
   });
 });

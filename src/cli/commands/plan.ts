@@ -4,7 +4,7 @@ import { prepareRecipeOrSweep, sweepChanges } from '../../sweep/prepare.js';
 import { sweepCounts, sweepSummary, trialMatrix } from '../../sweep/view.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
 import { count } from '../../util/plural.js';
-import { checkStageNames, openStore, runsDirOf, targetClosure } from '../session.js';
+import { checkStageNames, openStore, runsDirOf, targetClosure, useCaches } from '../session.js';
 import { executorType } from '../executor-choice.js';
 
 export const command: CliCommand = {
@@ -31,6 +31,7 @@ Options:
     }, { min: 1, max: 1, names: 'one recipe file' });
     if (values.help) { io.stdout.write(command.help + '\n'); return EXIT.ok; }
     const runsDir = runsDirOf(values['runs-dir'], io);
+    useCaches(runsDir, io.env);
     const prepared = await prepareRecipeOrSweep(positionals[0], values.set ?? [], values.sweep ?? false, runsDir, io);
     const chosen = executorType(values.executor, prepared.recipe);
     checkStageNames(prepared.recipe, values.force ?? [], '--force');

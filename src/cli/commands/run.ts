@@ -16,7 +16,7 @@ import { intOption, parse, RECIPE_OPTIONS, SWEEP_OPTION, UsageError } from '../a
 import { prepareRecipeOrSweep, recordSweep, sweepChanges } from '../../sweep/prepare.js';
 import { sweepSummary } from '../../sweep/view.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
-import { checkStageNames, openStore, runsDirOf, targetClosure } from '../session.js';
+import { checkStageNames, openStore, runsDirOf, targetClosure, useCaches } from '../session.js';
 import { executorType, makeExecutor } from '../executor-choice.js';
 
 export const command: CliCommand = {
@@ -83,6 +83,8 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   if (values.verify && !['stat', 'full'].includes(values.verify)) throw new UsageError(`--verify expects stat or full, got '${values.verify}'`);
   if (values.logs && !['tail', 'all', 'none'].includes(values.logs)) throw new UsageError(`--logs expects tail, all or none, got '${values.logs}'`);
   const runsDir = runsDirOf(values['runs-dir'], io);
+
+  useCaches(runsDir, io.env);
 
   const prepared = await prepareRecipeOrSweep(positionals[0], values.set ?? [], values.sweep ?? false, runsDir, io);
   const { recipe, keys, hasher } = prepared;

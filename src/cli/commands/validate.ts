@@ -2,7 +2,7 @@ import { count } from '../../util/plural.js';
 import { RecipeError } from '../../recipe/diagnostic.js';
 import { parse, RECIPE_OPTIONS } from '../args.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
-import { runsDirOf } from '../session.js';
+import { runsDirOf, useCaches } from '../session.js';
 import { prepareRecipeOrSweep } from '../../sweep/prepare.js';
 import { reportRecipeError } from '../recipe-errors.js';
 
@@ -21,6 +21,7 @@ and cycles. Prints file:line:col errors; exit code 2 when any recipe is invalid.
     let code: number = EXIT.ok;
     for (const file of positionals) {
       try {
+        useCaches(runsDir, io.env);
         const { recipe } = await prepareRecipeOrSweep(file, values.set ?? [], false, runsDir, io);
         io.stdout.write(`${file}: ok (${count(recipe.stages.size, 'stage')}, ${count(recipe.nodes.size, 'node')}${recipe.sweep ? `, a sweep of ${count(recipe.sweep.trials.length, 'trial')}` : ''})\n`);
       } catch (err) {
