@@ -114,6 +114,28 @@ describe('tracking (end to end)', () => {
     expect(lines[0]).toMatch(/^\d{13} [\d.]+ 1$/);
   });
 
+  it("stores the rendered tables (Markdown, LaTeX, one CSV per table) as artifacts of the parent run", async () => {
+    const p = new Project();
+    p.write('r.yaml', RECIPE + 'report:\n  tables:\n    - { title: Curves by item, stage: b, row: item, metrics: [curve] }\n');
+    const res = await p.run(['run', 'r.yaml', '--plain']);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    const mlruns = join(p.dir, 'runs', 'mlruns');
+    const [experiment] = readdirSync(mlruns).filter((d) => /^\d+$/.test(d) && d !== '0');
+    const expDir = join(mlruns, experiment!);
+    const runs = readdirSync(expDir).filter((d) => /^[0-9a-f]{32}$/.test(d));
+    const withTables = runs.filter((r) => existsSync(join(expDir, r, 'artifacts', 'tables')));
+    expect(withTables).toHaveLength(1);
+    const parent = join(expDir, withTables[0]!);
+    expect(existsSync(join(parent, 'tags', 'mlflow.parentRunId'))).toBe(false);
+    const files = readdirSync(join(parent, 'artifacts', 'tables')).sort();
+    expect(files).toContain('tables.md');
+    expect(files).toContain('tables.tex');
+    expect(files.filter((f) => f.endsWith('.csv'))).toHaveLength(1);
+    const markdown = readFileSync(join(parent, 'artifacts', 'tables', 'tables.md'), 'utf8');
+    expect(markdown).toContain('Curves by item');
+    expect(markdown).toMatch(/^\| *1 *\|/m);
+  });
+
   it('--no-track and `track: {enabled: false}` log nothing; --track overrides the recipe', async () => {
     const p = new Project();
     p.write('r.yaml', RECIPE);
