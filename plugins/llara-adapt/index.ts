@@ -5,7 +5,7 @@
 import { definePlugin } from '../../src/plugin/api.js';
 import { backendRuntime, initBackend } from '../../src/lib/nn/backend.js';
 import { adaptModel } from '../../src/lib/llara/adapt.js';
-import { finishTraining, prepareTraining, type LoraSetting } from '../../src/lib/llara/lora-setup.js';
+import { finishTraining, prepareTraining, trainingParamsSchema, type LoraSetting } from '../../src/lib/llara/lora-setup.js';
 import { asCausal, saveModelFolder } from '../../src/lib/llara/model-io.js';
 import { readPassageCorpus } from '../../src/lib/llara/passages.js';
 import type { PromptForm } from '../../src/lib/llara/prompts.js';
@@ -49,15 +49,7 @@ export default definePlugin<LlaraAdaptParams>({
       steps: int(0, 200, 'Optimizer steps.'),
       batchSize: int(1, 16, 'Passages per step.'),
       maxLength: int(16, 128, 'Tokens of the joint input (the text is cut to fit beside both suffixes).'),
-      lr: { type: 'number', exclusiveMinimum: 0, default: 1e-3, description: 'Peak learning rate (the paper: 1e-5 for LLaMA-2-7B).' },
-      warmupSteps: int(0, 20, 'Linear warmup, then linear decay to 0.'),
-      weightDecay: { type: 'number', minimum: 0, default: 0, description: 'AdamW weight decay.' },
-      clipNorm: { type: 'number', minimum: 0, default: 1, description: 'Clip the global gradient norm.' },
-      lora: {
-        anyOf: [{ type: 'null' }, { type: 'object', additionalProperties: false, required: ['rank', 'alpha'], properties: { rank: { type: 'integer', minimum: 1 }, alpha: { type: 'number', exclusiveMinimum: 0 }, dropout: { type: 'number', minimum: 0, maximum: 1 } } }],
-        default: null,
-        description: 'LoRA on every projection (token table and LM head stay trainable for the new tokens), merged after training; null = full training.',
-      },
+      ...trainingParamsSchema({ lr: 'the paper: 1e-5 for LLaMA-2-7B', warmupDefault: 20, lora: 'LoRA on every projection (token table and LM head stay trainable for the new tokens), merged after training; null = full training.' }),
       seed: int(0, 1, 'Seeds the new token rows, the batches and dropout.'),
       logEvery: int(1, 20, 'Steps between logged training metrics.'),
     },

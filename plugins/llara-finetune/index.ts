@@ -12,7 +12,7 @@ import { readBeirFolder } from '../../src/lib/retrieval/beir.js';
 import { trainDense, type TrainingGroup } from '../../src/lib/retrieval/dense.js';
 import { finetuneRetrieval, mineWithModel } from '../../src/lib/llara/finetune.js';
 import { readGroupsFile } from '../../src/lib/llara/groups.js';
-import { finishTraining, prepareTraining, type LoraSetting } from '../../src/lib/llara/lora-setup.js';
+import { finishTraining, prepareTraining, trainingParamsSchema, type LoraSetting } from '../../src/lib/llara/lora-setup.js';
 import { asCausal, saveModelFolder } from '../../src/lib/llara/model-io.js';
 import { decoderEmbedder, openModel, poolingOf } from '../../src/lib/llara/retrieval-model.js';
 import { beirFolders } from '../negatives/beir.js';
@@ -64,15 +64,7 @@ export default definePlugin<LlaraFinetuneParams>({
       temperature: { type: 'number', exclusiveMinimum: 0, default: 0.05, description: 'τ: scores are cos/τ (the released example: 0.01).' },
       negatives: { enum: ['in-batch', 'group'], default: 'in-batch', description: 'The softmax covers every passage of the batch (in-batch) or the own group.' },
       maxLength: int(8, 96, 'Tokens per query or passage, prompt included.'),
-      lr: { type: 'number', exclusiveMinimum: 0, default: 1e-3, description: 'Peak learning rate (the released example: 3e-4 with LoRA).' },
-      warmupSteps: int(0, 10, 'Linear warmup, then linear decay to 0.'),
-      weightDecay: { type: 'number', minimum: 0, default: 0, description: 'AdamW weight decay.' },
-      clipNorm: { type: 'number', minimum: 0, default: 1, description: 'Clip the global gradient norm.' },
-      lora: {
-        anyOf: [{ type: 'null' }, { type: 'object', additionalProperties: false, required: ['rank', 'alpha'], properties: { rank: { type: 'integer', minimum: 1 }, alpha: { type: 'number', exclusiveMinimum: 0 }, dropout: { type: 'number', minimum: 0, maximum: 1 } } }],
-        default: null,
-        description: 'LoRA on every projection, merged after training (the released code: rank 64, alpha 16); null = full fine-tuning.',
-      },
+      ...trainingParamsSchema({ lr: 'the released example: 3e-4 with LoRA', warmupDefault: 10, lora: 'LoRA on every projection, merged after training (the released code: rank 64, alpha 16); null = full fine-tuning.' }),
       seed: int(0, 1, 'Seeds the batches, dropout and new weights.'),
       logEvery: int(1, 10, 'Steps between logged training metrics.'),
     },

@@ -12,6 +12,24 @@ export interface LoraSetting {
   dropout?: number;
 }
 
+/**
+ * The optimizer and LoRA params both training stages share (AdamW, warmup then linear decay,
+ * clipping, LoRA or full training), for a plugin's params schema; the stage writes its own notes.
+ */
+export function trainingParamsSchema(notes: { lr: string; warmupDefault: number; lora: string }): Record<string, object> {
+  return {
+    lr: { type: 'number', exclusiveMinimum: 0, default: 1e-3, description: `Peak learning rate (${notes.lr}).` },
+    warmupSteps: { type: 'integer', minimum: 0, default: notes.warmupDefault, description: 'Linear warmup, then linear decay to 0.' },
+    weightDecay: { type: 'number', minimum: 0, default: 0, description: 'AdamW weight decay.' },
+    clipNorm: { type: 'number', minimum: 0, default: 1, description: 'Clip the global gradient norm.' },
+    lora: {
+      anyOf: [{ type: 'null' }, { type: 'object', additionalProperties: false, required: ['rank', 'alpha'], properties: { rank: { type: 'integer', minimum: 1 }, alpha: { type: 'number', exclusiveMinimum: 0 }, dropout: { type: 'number', minimum: 0, maximum: 1 } } }],
+      default: null,
+      description: notes.lora,
+    },
+  };
+}
+
 const LLAMA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
 const GPT2_TARGETS = ['c_attn', 'attn.c_proj', 'c_fc', 'mlp.c_proj'];
 
