@@ -22,9 +22,14 @@ it('SIGKILL during publish, repeatedly, never leaves a partial or corrupt entry'
   for (let round = 0; round < 10; round++) {
     const child = await startChild(['publish-loop', root, `round${round}`]);
     children.push(child);
-    await child.waitFor((l) => l === 'READY');
-    // Let it publish a few entries, then kill it at a random moment.
-    await new Promise((r) => setTimeout(r, 15 + Math.random() * 60));
+    // Let it publish one to three entries, then kill it as soon as it announces the next write: the kill lands
+    // somewhere inside that write (or, on a slow machine, just after it). Waiting on its output rather than on a
+    // timer keeps the number of finished entries the same however loaded the machine is.
+    const publishedBeforeKill = 1 + (round % 3);
+    await child.waitUntil((lines) => {
+      const dones = lines.filter((l) => l.startsWith('DONE ')).length;
+      return dones >= publishedBeforeKill && (lines.at(-1) ?? '').startsWith('BEGIN ');
+    });
     child.proc.kill('SIGKILL');
     await child.exited;
     for (const line of child.lines) {
