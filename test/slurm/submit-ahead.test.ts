@@ -23,15 +23,23 @@ class FakeCluster implements SubmittingExecutor {
   readonly cancelled: string[] = [];
   private readonly ends = new Map<string, { node: string; sub: NodeSubmission; end(r: SubmissionResult): void }>();
   onSubmit?: (node: string) => void;
+  private readonly countWaiters: { count: number; resolve(): void }[] = [];
 
   async submit(sub: NodeSubmission): Promise<SubmittedJob> {
     const handle = String(100 + this.submitted.length);
     this.submitted.push({ node: sub.node.spec.id, after: sub.after });
     this.onSubmit?.(sub.node.spec.id);
+    for (const w of this.countWaiters.filter((w) => this.submitted.length >= w.count)) w.resolve();
     let end!: (r: SubmissionResult) => void;
     const result = new Promise<SubmissionResult>((r) => { end = r; });
     this.ends.set(handle, { node: sub.node.spec.id, sub, end });
     return { handle, result };
+  }
+
+  /** Resolves once `count` jobs have been submitted (none ends before the test ends it). */
+  submissions(count: number): Promise<void> {
+    if (this.submitted.length >= count) return Promise.resolve();
+    return new Promise((resolve) => this.countWaiters.push({ count, resolve }));
   }
 
   async cancel(handles: readonly string[]): Promise<void> {
@@ -58,7 +66,7 @@ describe('submitting ahead', () => {
     const cluster = new FakeCluster();
     const sub = collector();
     const running = executePlan(f.plan, { store: f.store, runId: 'r', recipeName: 'x', signal: new AbortController().signal, executor: cluster, events: fanOut(sub) });
-    await new Promise((r) => setTimeout(r, 50));
+    await cluster.submissions(5);
     expect(cluster.submitted).toEqual([
       { node: 'a', after: [] }, { node: 'b', after: ['100'] }, { node: 'c', after: ['100'] }, { node: 'd', after: ['101', '102'] }, { node: 'e', after: [] },
     ]);
@@ -73,7 +81,7 @@ describe('submitting ahead', () => {
     const cluster = new FakeCluster();
     const sub = collector();
     const running = executePlan(f.plan, { store: f.store, runId: 'r', recipeName: 'x', signal: new AbortController().signal, executor: cluster, events: fanOut(sub) });
-    await new Promise((r) => setTimeout(r, 50));
+    await cluster.submissions(5);
     await cluster.finish('a', { outcome: 'ran', metrics: [], startedAt: 1, endedAt: 2 });
     await cluster.finish('b', { outcome: 'failed', failure: { kind: 'plugin-error', message: 'no' }, metrics: [], log: '/logs/b.log' });
     cluster.dropForDependency('d');

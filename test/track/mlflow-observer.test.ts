@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startMlflowContractServer, type MlflowContractServer } from '../contract/mlflow-contract-server.js';
 import { createTracker } from '../../src/track/index.js';
 import type { RunObserver } from '../../src/track/observer.js';
@@ -132,8 +132,8 @@ describe('MLflow observer over REST', () => {
     const slow = nodeInfo('slow');
     await timed.nodeStarted(slow);
     timed.nodeMetric(slow, { name: 'live', value: 1, step: 0, timestamp: 1 });
-    await new Promise((r) => setTimeout(r, 150));
-    expect(server.runNamed('slow')!.metrics).toHaveLength(1);
+    // The timer, not close(), sends it: wait for it with the run still open.
+    await vi.waitFor(() => expect(server.runNamed('slow')?.metrics).toHaveLength(1), { timeout: 15_000, interval: 20 });
     await timed.close();
   });
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { UsageError } from '../../../src/cli/args.js';
 import type { CliIO } from '../../../src/cli/command.js';
 import { command, serveLm } from '../../../src/cli/commands/serve-lm.js';
@@ -44,9 +44,11 @@ async function start(args: string[]) {
   const cap = captureIO();
   const ctl = new AbortController();
   const done = serveLm(args, cap.io, ctl.signal);
-  for (let i = 0; i < 200 && !/at (http\S+)/.test(cap.out()); i++) await new Promise((r) => setTimeout(r, 10));
-  const m = /at (http\S+)/.exec(cap.out());
-  if (!m) throw new Error(`no banner; stderr: ${cap.err()}`);
+  const m = await vi.waitFor(() => {
+    const banner = /at (http\S+)/.exec(cap.out());
+    if (!banner) throw new Error(`no banner yet; stderr: ${cap.err()}`);
+    return banner;
+  }, { timeout: 30_000, interval: 10 });
   return { url: m[1], stop: async () => { ctl.abort(); return done; }, cap };
 }
 
