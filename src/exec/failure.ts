@@ -2,6 +2,7 @@
 // run record all read the same `kind`, and `failureMessage` renders the text users see for it.
 import type { NodeOutcome } from '../store/runs.js';
 import { formatLimit } from '../util/time-limit.js';
+import type { RunnerReason } from './protocol.js';
 
 /** The node's own process (the node runner) or the command a command plugin runs inside it. */
 export type FailedProcess = 'node' | 'command';
@@ -104,21 +105,13 @@ export function maskFailure(f: Failure, mask: (text: string) => string): Failure
   }
 }
 
-// The node runner reports its failures as text; these are the texts it writes for the failures the
-// engine tells apart (see node-runner.ts). Anything else is the plugin's own message.
-const MISSING_OUTPUT = /^the plugin did not write output ports? ((?:'[^']*'(?:, )?)+)$/;
-const STRAY_OUTPUT = /^the node wrote outside its output port/;
-const COMMAND_EXIT = /^command exited with code (-?\d+)$/;
-const COMMAND_SIGNAL = /^command killed by (SIG[A-Z0-9]+)$/;
-
-/** The failure a node runner's 'failed' message stands for. */
-export function runnerFailure(message: string): Failure {
-  const missing = MISSING_OUTPUT.exec(message);
-  if (missing) return { kind: 'missing-output', ports: [...missing[1].matchAll(/'([^']*)'/g)].map((m) => m[1]) };
-  if (STRAY_OUTPUT.test(message)) return { kind: 'stray-output', message };
-  const exit = COMMAND_EXIT.exec(message);
-  if (exit) return { kind: 'exit-code', process: 'command', code: Number(exit[1]) };
-  const signal = COMMAND_SIGNAL.exec(message);
-  if (signal) return { kind: 'signal', process: 'command', signal: signal[1] };
-  return { kind: 'plugin-error', message };
+/** The failure a node runner's 'failed' message stands for: its reason, else the plugin's own error. */
+export function runnerFailure(message: string, reason?: RunnerReason): Failure {
+  switch (reason?.kind) {
+    case 'missing-output': return { kind: 'missing-output', ports: reason.ports };
+    case 'stray-output': return { kind: 'stray-output', message };
+    case 'exit-code': return { kind: 'exit-code', process: 'command', code: reason.code };
+    case 'signal': return { kind: 'signal', process: 'command', signal: reason.signal };
+    case undefined: return { kind: 'plugin-error', message };
+  }
 }

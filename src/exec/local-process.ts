@@ -1,6 +1,6 @@
 // Starts a node's own process and relays what it reports.
 import { runnerFailure, type Failure } from './failure.js';
-import type { FromChild, NodeJob } from './protocol.js';
+import type { FromChild, NodeJob, RunnerReason } from './protocol.js';
 import { defaultRunnerPool, type RunnerPool } from './runner-pool.js';
 
 export interface ProcessCallbacks {
@@ -18,7 +18,7 @@ export function runInProcess(job: NodeJob, cb: ProcessCallbacks,
   return new Promise((resolve) => {
     const { child, env } = (opts.pool ?? defaultRunnerPool()).acquire({ memoryMb: opts.memoryMb, env: opts.env });
     let done = false;
-    let failure: string | undefined;
+    let failure: { message: string; reason?: RunnerReason } | undefined;
     let killTimer: NodeJS.Timeout | undefined;
     const pipeLines = (stream: NodeJS.ReadableStream | null, level: 'info' | 'error') => {
       if (!stream) return;
@@ -43,7 +43,7 @@ export function runInProcess(job: NodeJob, cb: ProcessCallbacks,
         case 'metric': cb.onMetric(msg.name, msg.value, msg.step, msg.timestamp); break;
         case 'progress': cb.onProgress(msg.done, msg.total); break;
         case 'done': done = true; break;
-        case 'failed': failure = msg.message; if (msg.detail) logLines('error', msg.detail); break;
+        case 'failed': failure = { message: msg.message, reason: msg.reason }; if (msg.detail) logLines('error', msg.detail); break;
       }
     });
     const onAbort = () => {
@@ -68,12 +68,12 @@ export function runInProcess(job: NodeJob, cb: ProcessCallbacks,
 }
 
 /** The outcome of a process that closed: an interrupt first, then its time limit, then how it exited. */
-function processOutcome(end: { aborted: boolean; timedOut: boolean; timeLimitMs?: number; done: boolean; failure?: string;
+function processOutcome(end: { aborted: boolean; timedOut: boolean; timeLimitMs?: number; done: boolean; failure?: { message: string; reason?: RunnerReason };
   code: number | null; signal: NodeJS.Signals | null }): ProcessOutcome {
   if (end.aborted) return { ok: false, failure: { kind: 'cancelled' } };
   if (end.timedOut) return { ok: false, failure: { kind: 'time-limit', limitMs: end.timeLimitMs! } };
   if (end.done && end.code === 0) return { ok: true };
-  if (end.failure !== undefined) return { ok: false, failure: runnerFailure(end.failure) };
+  if (end.failure !== undefined) return { ok: false, failure: runnerFailure(end.failure.message, end.failure.reason) };
   if (end.signal) return { ok: false, failure: { kind: 'signal', process: 'node', signal: end.signal } };
   return { ok: false, failure: { kind: 'exit-code', process: 'node', code: end.code ?? -1 } };
 }

@@ -5,8 +5,15 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isExpectedFailure, NodeFailure, type PluginContext, type PluginDefinition } from '../plugin/api.js';
-import type { FromChild, NodeJob, ToChild } from './protocol.js';
+import type { FromChild, NodeJob, RunnerReason, ToChild } from './protocol.js';
 import { RUNNER_FILES, strayOutputs, strayOutputsMessage } from './stray-outputs.js';
+
+/** A failure the runner found itself (not the plugin's error), with its reason for the scheduler. */
+class RunnerFailure extends NodeFailure {
+  constructor(message: string, readonly reason: RunnerReason) {
+    super(message);
+  }
+}
 
 const send = (msg: FromChild): Promise<void> => new Promise((resolve) => {
   if (!process.send) { resolve(); return; }
@@ -44,17 +51,18 @@ async function start(job: NodeJob): Promise<void> {
     if (job.plugin.kind === 'command') await runCommand(job);
     else await runModule(job);
     const missing = Object.entries(job.plugin.outputs).filter(([port, spec]) => !spec.optional && !existsDir(join(job.outDir, port))).map(([port]) => port);
-    if (missing.length) throw new NodeFailure(`the plugin did not write output port${missing.length > 1 ? 's' : ''} ${missing.map((p) => `'${p}'`).join(', ')}`);
+    if (missing.length) throw new RunnerFailure(`the plugin did not write output port${missing.length > 1 ? 's' : ''} ${missing.map((p) => `'${p}'`).join(', ')}`, { kind: 'missing-output', ports: missing });
     const ports = Object.keys(job.plugin.outputs);
     await Promise.all(RUNNER_FILES.map((name) => rm(join(job.outDir, '..', name), { force: true })));
     const stray = strayOutputs(job.outDir, ports);
-    if (stray.length) throw new NodeFailure(strayOutputsMessage(stray, ports));
+    if (stray.length) throw new RunnerFailure(strayOutputsMessage(stray, ports), { kind: 'stray-output' });
     await send({ type: 'done' });
     process.exit(0);
   } catch (err) {
     const e = err as Error;
     const cancelled = controller.signal.aborted;
-    await send({ type: 'failed', message: cancelled ? 'cancelled' : (e?.message ?? String(err)), detail: cancelled || isExpectedFailure(err) ? undefined : e?.stack });
+    const reason = !cancelled && err instanceof RunnerFailure ? err.reason : undefined;
+    await send({ type: 'failed', message: cancelled ? 'cancelled' : (e?.message ?? String(err)), detail: cancelled || isExpectedFailure(err) ? undefined : e?.stack, reason });
     process.exit(1);
   }
 }
@@ -136,7 +144,11 @@ async function runCommand(job: NodeJob): Promise<void> {
   });
   const [result] = await Promise.all([child, readLines(child.stdout, 'info'), readLines(child.stderr, 'error')]);
   if (controller.signal.aborted) throw new Error('cancelled');
-  if (result.failed) throw new NodeFailure(result.signal ? `command killed by ${result.signal}` : `command exited with code ${result.exitCode}`);
+  if (result.failed) {
+    throw result.signal
+      ? new RunnerFailure(`command killed by ${result.signal}`, { kind: 'signal', signal: result.signal })
+      : new RunnerFailure(`command exited with code ${result.exitCode}`, { kind: 'exit-code', code: result.exitCode ?? -1 });
+  }
 }
 
 function handleLine(line: string, level: 'info' | 'error', ctx: PluginContext): void {

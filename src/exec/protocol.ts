@@ -17,9 +17,17 @@ export interface NodeJob {
 /** `env`, when given, replaces the runner's environment before the plugin loads (a runner started ahead of its job). */
 export type ToChild = { type: 'start'; job: NodeJob; env?: Record<string, string> } | { type: 'cancel' };
 
+/** Why the runner itself failed a node, when it was not the plugin's own error. */
+export type RunnerReason =
+  | { kind: 'missing-output'; ports: string[] }
+  | { kind: 'stray-output' }
+  | { kind: 'exit-code'; code: number }
+  | { kind: 'signal'; signal: string };
+
 export type FromChild =
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'metric'; name: string; value: number; step: number; timestamp: number }
   | { type: 'progress'; done: number; total: number }
   | { type: 'done' }
-  | { type: 'failed'; message: string; detail?: string };
+  /** `reason` absent: the plugin's own error, told in `message`. */
+  | { type: 'failed'; message: string; detail?: string; reason?: RunnerReason };

@@ -24,6 +24,9 @@ const PLUGINS = {
   'plugins/self-kill/index.mjs': `export default { id: 'self-kill', version: '1', params: { type: 'object' }, outputs: { out: {} },
     async run() { process.kill(process.pid, 'SIGTERM'); await new Promise((r) => setTimeout(r, 10_000)); } };\n`,
   'plugins/no-output/index.mjs': `export default { id: 'no-output', version: '1', params: { type: 'object' }, outputs: { out: {}, extra: {} }, async run() {} };\n`,
+  // A plugin's own message that reads like the runner's: the runner's reason, not the text, decides the kind.
+  'plugins/lookalike/index.mjs': `export default { id: 'lookalike', version: '1', params: { type: 'object' }, outputs: { out: {} },
+    async run() { throw new Error('command exited with code 7'); } };\n`,
   'plugins/exit-4/plugin.yaml': 'id: exit-4\nversion: "1"\ncommand: ["/bin/sh", "-c", "exit 4"]\nparams: { type: object }\noutputs: { out: {} }\n',
 };
 
@@ -36,6 +39,7 @@ stages:
   silent: { plugin: ./plugins/no-output }
   throws: { plugin: ./plugins/count, params: { fail: true } }
   command: { plugin: ./plugins/exit-4 }
+  lookalike: { plugin: ./plugins/lookalike }
   after: { plugin: ./plugins/count, inputs: { in: "\${stages.exits.outputs.out}" } }
 `;
 
@@ -56,6 +60,7 @@ describe('local executor failure kinds (through the scheduler)', () => {
       silent: [{ kind: 'missing-output', ports: ['out', 'extra'] }, "the plugin did not write output ports 'out', 'extra'"],
       throws: [{ kind: 'plugin-error', message: 'throws failed on purpose' }, 'throws failed on purpose'],
       command: [{ kind: 'exit-code', process: 'command', code: 4 }, 'command exited with code 4'],
+      lookalike: [{ kind: 'plugin-error', message: 'command exited with code 7' }, 'command exited with code 7'],
       after: [{ kind: 'upstream-failed', upstream: 'exits' }, 'upstream exits failed'],
     };
     for (const [id, [failure, message]] of Object.entries(expected)) {
