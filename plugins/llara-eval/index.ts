@@ -3,6 +3,7 @@
 // vector index and records MRR@10, nDCG@10 and Recall@k per set. `bm25` scores BM25 instead, so
 // the baseline row is measured by the same code on the same queries.
 
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { definePlugin, NodeFailure } from '../../src/plugin/api.js';
@@ -14,6 +15,8 @@ import { evaluateRetrieval } from '../../src/lib/llara/evaluate.js';
 import { passageText } from '../../src/lib/llara/passages.js';
 import { embedFnOf, openModel } from '../../src/lib/llara/retrieval-model.js';
 import { beirFolders } from '../negatives/beir.js';
+import { ZERO_SHOT_DIR } from '../../src/lib/retrieval/passages/index.js';
+import { CORPUS_FILE } from '../../src/lib/retrieval/beir.js';
 
 export interface LlaraEvalParams {
   retriever: 'model' | 'bm25';
@@ -26,7 +29,7 @@ export interface LlaraEvalParams {
 
 export default definePlugin<LlaraEvalParams>({
   id: 'llara-eval',
-  version: '1.0.0',
+  version: '1.1.0',
   description: 'Retrieval evaluation of a model folder (or BM25) on BEIR sets through the vector index: MRR@10, nDCG@10, Recall@k per set.',
   runtime: backendRuntime,
   params: {
@@ -42,7 +45,7 @@ export default definePlugin<LlaraEvalParams>({
     },
   },
   inputs: {
-    beir: { many: true, description: 'BEIR folders (or folders of them); each set is named by its folder, its metrics `<set>/<measure>`.' },
+    beir: { many: true, description: 'BEIR folders (or folders of them, or passage-corpus outputs); each set is named by its folder, its metrics `<set>/<measure>`; a passage-corpus output gives the sets `in-domain` and `zero-shot`.' },
     model: { optional: true, description: 'The model folder to evaluate.' },
   },
   outputs: { metrics: { description: 'evaluation.json: per set, the means and per-query values.' } },
@@ -50,8 +53,9 @@ export default definePlugin<LlaraEvalParams>({
     const p = ctx.params;
     const measures = p.measures.map(parseMeasure);
     const given = ctx.inputs.beir;
-    const folders = (Array.isArray(given) ? given : [given]).flatMap((d) => beirFolders(d));
-    const names = folders.map((f) => basename(f));
+    const sets = (Array.isArray(given) ? given : [given]).flatMap(evaluationSets);
+    const folders = sets.map((s) => s.folder);
+    const names = sets.map((s) => s.name);
     const dup = names.find((n, i) => names.indexOf(n) !== i);
     if (dup) throw new NodeFailure(`two BEIR sets are named ${dup}: each set's metrics are named by its folder`);
     let scorer: (data: BeirDataset, qrels: BeirQrels) => Evaluation;
@@ -81,6 +85,16 @@ export default definePlugin<LlaraEvalParams>({
     await writeFile(join(ctx.output('metrics'), 'evaluation.json'), JSON.stringify(out, null, 2) + '\n');
   },
 });
+
+/** The sets of one `beir` input: a passage-corpus output is its in-domain set and, when it has one, its
+ *  zero-shot set (its own folder names would be the store's); any other folder is named by itself. */
+function evaluationSets(dir: string): { name: string; folder: string }[] {
+  const zeroShot = join(dir, ZERO_SHOT_DIR);
+  if (existsSync(join(dir, CORPUS_FILE)) && existsSync(join(zeroShot, CORPUS_FILE))) {
+    return [{ name: 'in-domain', folder: dir }, { name: 'zero-shot', folder: zeroShot }];
+  }
+  return beirFolders(dir).map((folder) => ({ name: basename(folder), folder }));
+}
 
 function bm25Evaluation(data: BeirDataset, qrels: BeirQrels, measures: readonly Measure[], depth: number): Evaluation {
   const docs = [...data.corpus.values()];

@@ -13,14 +13,15 @@ export function canonicalAggregation(how: Aggregation | undefined): 'mean' | 'st
   }
 }
 
-/** Aggregation of a non-empty list; the spread is the sample standard deviation (n − 1), or its error of the mean. */
+/** Aggregation of a non-empty list; the spread is the sample standard deviation (n − 1), or its error of the mean.
+ *  One value has no spread (printing ± 0 would claim a certainty one seed cannot give). */
 export function aggregate(values: number[], how: Aggregation | undefined): Aggregate {
   const n = values.length;
   const mean = values.reduce((s, v) => s + v, 0) / n;
-  const std = n > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)) : 0;
+  const std = n > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)) : undefined;
   switch (canonicalAggregation(how)) {
     case 'std': return { value: mean, spread: std, n };
-    case 'sem': return { value: mean, spread: std / Math.sqrt(n), n };
+    case 'sem': return { value: mean, spread: std === undefined ? undefined : std / Math.sqrt(n), n };
     case 'median': {
       const s = [...values].sort((a, b) => a - b);
       return { value: n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2, n };

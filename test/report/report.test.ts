@@ -38,7 +38,10 @@ describe('report tables', () => {
     expect(md).toContain('| bm25   | 60.0 ± 14.1 | 80.0 ± 14.1 | 70.0 |');
     expect(renderTable(t, 'csv').split('\n')[1]).toBe('bm25,60.0 ± 14.1,80.0 ± 14.1,70.0');
     expect(renderTable(t, 'latex')).toContain('bm25 & 60.0 $\\pm$ 14.1 & 80.0 $\\pm$ 14.1 & 70.0 \\\\');
-    expect(renderTable(t, 'html')).toContain('<th scope="row">random</th><td id="c4" data-keys="" title="c ?"><a href="#prov-c4">40.0 ± 0.0</a></td>');
+    expect(renderTable(t, 'html')).toContain('<th scope="row">random</th><td id="c4" data-keys="" title="c ?"><a href="#prov-c4">40.0</a></td>');
+    // One seed has no spread: no "± 0.0" that would claim a certainty it cannot give.
+    expect(t.rows[1].cells[0]).toMatchObject({ value: 40, n: 1 });
+    expect(t.rows[1].cells[0]!.spread).toBeUndefined();
   });
 
   it('aggregates', () => {
