@@ -1,6 +1,6 @@
 // The display as a subscriber of the run's events.
 import type { Display } from './display.js';
-import type { NodeResult, RunEvent, RunSubscriber } from './events.js';
+import type { NodeResult, Recomputed, RunEvent, RunSubscriber } from './events.js';
 import { failureMessage } from './failure.js';
 
 export function displaySubscriber(display: Display): RunSubscriber {
@@ -25,6 +25,15 @@ export function displaySubscriber(display: Display): RunSubscriber {
 /** After the outcome: the node whose work it shared, or why it failed (a cancel says enough by itself). */
 function endDetail(result: NodeResult): string | undefined {
   if (result.sameKeyAs) return `same key as ${result.sameKeyAs}`;
-  if (result.outcome === 'ran' || result.failure.kind === 'cancelled') return undefined;
+  if (result.outcome === 'ran') return result.recomputed ? recomputedDetail(result.recomputed) : undefined;
+  if (result.failure.kind === 'cancelled') return undefined;
   return failureMessage(result.failure);
+}
+
+/** A forced node: did it reproduce the entry it replaced, byte for byte? */
+function recomputedDetail(r: Recomputed): string {
+  if (r.identical) return 'outputs identical to the entry it replaced';
+  const shown = r.changed.slice(0, 3).join(', ');
+  const more = r.changed.length > 3 ? ` and ${r.changed.length - 3} more` : '';
+  return `outputs differ from the entry it replaced (${r.changed.length} file${r.changed.length === 1 ? '' : 's'}: ${shown}${more})`;
 }

@@ -12,9 +12,12 @@ export interface RunTotals { nodes: number; hits: number; toRun: number }
 
 export type OutcomeCounts = Record<NodeOutcome, number>;
 
+/** A forced recomputation against the entry it replaced: the output files whose bytes changed, appeared or went. */
+export interface Recomputed { identical: boolean; changed: string[] }
+
 /** How a node that was not a plan-time hit ended. `sameKeyAs`: it shared the key (and the work) of that node. */
 export type NodeResult =
-  | { outcome: 'ran'; metrics: MetricPoint[]; startedAt: number; endedAt: number; artifactDir: string; sameKeyAs?: string }
+  | { outcome: 'ran'; metrics: MetricPoint[]; startedAt: number; endedAt: number; artifactDir: string; sameKeyAs?: string; recomputed?: Recomputed }
   | { outcome: Exclude<NodeOutcome, 'hit' | 'ran'>; failure: Failure; metrics: MetricPoint[]; startedAt?: number; endedAt?: number; sameKeyAs?: string };
 
 export type RunEvent =

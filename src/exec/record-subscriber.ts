@@ -24,7 +24,7 @@ export function recordSubscriber({ runsDir, record: fixed, tracking }: RecordSub
     await writeRunRecord(runsDir, r);
     await clearRunning(runsDir, fixed.runId);
   };
-  const ended = new Map<string, Pick<RunRecordNode, 'outcome' | 'durationMs' | 'error'>>();
+  const ended = new Map<string, Pick<RunRecordNode, 'outcome' | 'durationMs' | 'error' | 'recomputed'>>();
   return {
     name: 'run record',
     required: true,
@@ -37,7 +37,10 @@ export function recordSubscriber({ runsDir, record: fixed, tracking }: RecordSub
         case 'node-finished': {
           const { result } = event;
           const durationMs = result.startedAt !== undefined && result.endedAt !== undefined ? result.endedAt - result.startedAt : undefined;
-          ended.set(event.node.id, { outcome: result.outcome, durationMs, error: result.outcome === 'ran' ? undefined : failureMessage(result.failure) });
+          ended.set(event.node.id, {
+            outcome: result.outcome, durationMs, error: result.outcome === 'ran' ? undefined : failureMessage(result.failure),
+            ...(result.outcome === 'ran' && result.recomputed ? { recomputed: result.recomputed } : {}),
+          });
           return;
         }
         case 'run-finished': {

@@ -4,11 +4,11 @@
 import { appendFile, readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import type { Plan, PlannedNode } from '../graph/plan.js';
-import type { Manifest } from '../store/manifest.js';
+import type { Manifest, ManifestFile } from '../store/manifest.js';
 import type { NodeOutcome, RunStatus } from '../store/runs.js';
 import type { Store } from '../store/store.js';
 import type { MetricPoint, NodeInfo } from '../track/observer.js';
-import type { EventSink, NodeResult } from './events.js';
+import type { EventSink, NodeResult, Recomputed } from './events.js';
 import { submitsAhead, type AnyExecutor, type NodeExecutor } from './executor.js';
 import { submitAhead } from './submit-ahead.js';
 import { maskFailure, storeFailure, type Failure } from './failure.js';
@@ -325,18 +325,30 @@ async function runOne(node: PlannedNode, executor: NodeExecutor, { store, opts, 
     const failure = maskFailure(outcome.failure, mask);
     return finished({ outcome: failure.kind === 'cancelled' ? 'cancelled' : 'failed', failure, metrics, startedAt, endedAt });
   }
+  const forced = node.reason?.kind === 'forced';
+  // What a forced recomputation replaces, so the run can say whether the node reproduces its outputs.
+  const replaced = forced ? await store.lookup(node.key).then((r) => (r.status === 'hit' ? r.manifest : undefined), () => undefined) : undefined;
   let manifest: Manifest;
   try {
     manifest = await store.publish(staging, {
       keyStructure: node.structure, nodeId: node.spec.id, stage: node.spec.stage, recipe: opts.recipeName,
       plugin: { id: node.spec.plugin.def.id, version: node.spec.plugin.def.version },
       metrics, startedAt, endedAt, runId: opts.runId, tracking,
-    }, { replace: node.reason?.kind === 'forced' });
+    }, { replace: forced });
   } catch (err) {
     await store.abort(staging).catch(() => undefined);
     return finished({ outcome: 'failed', failure: maskFailure(storeFailure(err, 'publish', store.root), mask), metrics, startedAt, endedAt });
   }
-  return finished({ outcome: 'ran', metrics, startedAt, endedAt, artifactDir: store.entryDir(manifest.key) });
+  const recomputed = replaced ? compareOutputs(replaced.files, manifest.files) : undefined;
+  return finished({ outcome: 'ran', metrics, startedAt, endedAt, artifactDir: store.entryDir(manifest.key), ...(recomputed ? { recomputed } : {}) });
+}
+
+/** Which output files differ between two entries of one key (by content hash; added and removed ones too). */
+export function compareOutputs(before: readonly ManifestFile[], after: readonly ManifestFile[]): Recomputed {
+  const old = new Map(before.map((f) => [f.path, f.sha256]));
+  const now = new Map(after.map((f) => [f.path, f.sha256]));
+  const changed = [...new Set([...old.keys(), ...now.keys()])].filter((path) => old.get(path) !== now.get(path)).sort();
+  return { identical: changed.length === 0, changed };
 }
 
 function resolveInputs(node: PlannedNode, store: Store): Record<string, string | string[]> {

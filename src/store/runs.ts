@@ -17,6 +17,8 @@ export interface RunRecordNode {
   outcome: NodeOutcome;
   durationMs?: number;
   error?: string;
+  /** A forced recomputation: whether it reproduced the replaced entry, and the output files that changed. */
+  recomputed?: { identical: boolean; changed: string[] };
 }
 
 export interface RunRecord {

@@ -229,3 +229,30 @@ stages:
     expect(bad.stderr).toContain("--logs expects tail, all or none, got 'some'");
   });
 });
+
+describe('forced recomputation (end to end)', () => {
+  it('says whether the recomputed outputs are identical to the entry they replace, and which files changed', async () => {
+    const p = new Project();
+    const plugin = (id: string, body: string) => `import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+export default { id: '${id}', version: '1', params: { type: 'object' }, outputs: { out: {} },
+  async run(ctx) { const dir = ctx.output('out'); writeFileSync(join(dir, 'fixed.txt'), 'same bytes'); ${body} } };
+`;
+    p.write('plugins/steady/index.mjs', plugin('steady', ''));
+    p.write('plugins/drifting/index.mjs', plugin('drifting', "writeFileSync(join(dir, 'stamp.txt'), String(process.hrtime.bigint()));"));
+    p.write('r.yaml', 'stages:\n  steady: { plugin: ./plugins/steady }\n  drifting: { plugin: ./plugins/drifting }\n');
+    expect((await p.run(['run', 'r.yaml', '--no-track', '--plain'])).code).toBe(0);
+    const forced = await p.run(['run', 'r.yaml', '--no-track', '--plain', '--force', 'steady', '--force', 'drifting']);
+    expect(forced.code, forced.stdout + forced.stderr).toBe(0);
+    expect(forced.stdout).toMatch(/\[ran\] steady \([^)]*\): outputs identical to the entry it replaced/);
+    expect(forced.stdout).toMatch(/\[ran\] drifting \([^)]*\): outputs differ from the entry it replaced \(1 file: out\/stamp\.txt\)/);
+    const record = JSON.parse((await p.run(['show', 'last', '--json'])).stdout) as { nodes: { id: string; recomputed?: unknown }[] };
+    expect(Object.fromEntries(record.nodes.map((n) => [n.id, n.recomputed]))).toEqual({
+      steady: { identical: true, changed: [] },
+      drifting: { identical: false, changed: ['out/stamp.txt'] },
+    });
+    // A node forced for the first time has nothing to compare with: no claim either way.
+    const fresh = await p.run(['run', 'r.yaml', '--no-track', '--plain', '--force', 'steady', '-S', 'stages.steady.params.x=1']);
+    expect(fresh.stdout).toMatch(/\[ran\] steady \([^)]*\)\n/);
+  });
+});
