@@ -4,8 +4,10 @@
 // off (kappa = 0), measured in the same run, so the effect of each LM change is visible per task.
 //
 //   npx vite-node bench/icl-real.ts [--tasks rte,sst2] [--max-test 200] [--max-train 3000] [--kappa 0.5] [--tau 10] [--calibrate] [--no-peer]
+//     [--suite builtin]    the generated built-in suite instead of the real folders
+//     [--keep DIR]         keep the predictions (DIR/<column>/<task>.jsonl) to read them
 
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,7 +21,7 @@ const { values } = parseArgs({
   options: {
     tasks: { type: 'string' }, 'max-test': { type: 'string', default: '200' }, 'max-train': { type: 'string', default: '3000' },
     kappa: { type: 'string', default: '0.5' }, tau: { type: 'string', default: '10' }, 'no-peer': { type: 'boolean', default: false }, calibrate: { type: 'boolean', default: false },
-    data: { type: 'string', default: '/work/shared/data/tasks' }, methods: { type: 'string', default: 'zero-shot,random,bm25' },
+    data: { type: 'string', default: '/work/shared/data/tasks' }, suite: { type: 'string', default: 'folders' }, keep: { type: 'string' }, methods: { type: 'string', default: 'zero-shot,random,bm25' },
   },
 });
 
@@ -27,7 +29,7 @@ const root = await mkdtemp(join(tmpdir(), 'icl-real-'));
 try {
   const tasks = join(root, 'tasks');
   await materializeTasks(tasks, {
-    source: { kind: 'folders', roots: [values.data as string] }, seed: 1,
+    source: values.suite === 'builtin' ? { kind: 'builtin' } : { kind: 'folders', roots: [values.data as string] }, seed: 1,
     tasks: values.tasks ? values.tasks.split(',') : undefined, maxTrain: Number(values['max-train']), maxTest: Number(values['max-test']),
   });
   const bm = await runPlugin(bm25Plugin, join(root, 'bm25'), { topK: 100 }, { tasks });
@@ -35,7 +37,7 @@ try {
   if (!values['no-peer']) settings.push(['peer kappa=0', 0]);
   const table = new Map<string, Record<string, string>>();
   for (const [label, kappa] of settings) {
-    const lm = await runPlugin(ngramPlugin, join(root, `lm-${kappa}`), { kappa, tau: Number(values.tau) }, { tasks });
+    const lm = await runPlugin(ngramPlugin, join(root, `lm-${kappa}`), { kappa, tau: values.tau === 'loo' ? 'loo' : Number(values.tau) }, { tasks });
     for (const method of (values.methods as string).split(',')) {
       const t0 = performance.now();
       const r = await runPlugin(iclPlugin, join(root, `${method}-${kappa}`), { method, calibrate: values.calibrate } as never, {
@@ -44,6 +46,7 @@ try {
       const seconds = (performance.now() - t0) / 1000;
       const scores = JSON.parse(await readFile(join(r.outDir, 'predictions', 'scores.json'), 'utf8')) as { tasks: Record<string, { score: number }>; categories: Record<string, number>; average: number };
       const col = `${label === 'kappa' ? '' : 'peer '}${method}`;
+      if (values.keep) await cp(join(r.outDir, 'predictions'), join(values.keep, col.replace(' ', '-')), { recursive: true });
       for (const [task, s] of Object.entries(scores.tasks)) {
         const preds = (await readFile(join(r.outDir, 'predictions', `${task}.jsonl`), 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { prediction: string }).prediction);
         const distinct = new Set(preds).size;
