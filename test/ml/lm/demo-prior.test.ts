@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NgramLM } from '../../../src/lib/ml/lm/ngram.js';
-import { answerDistribution, demonstrationWeights, splitPrompt } from '../../../src/lib/ml/lm/ngram/demo-prior.js';
+import { answerDistribution, chooseSharpness, demonstrationWeights, splitPrompt } from '../../../src/lib/ml/lm/ngram/demo-prior.js';
 
 describe('demonstration prior', () => {
   it('reads demonstrations and the test input from the LLM-R layout', () => {
@@ -27,6 +27,30 @@ describe('demonstration prior', () => {
   });
 });
 
+describe('the sharpness chosen by leave-one-out', () => {
+  const one = () => 1;
+  const tenth = () => 0.1;
+
+  it('is sharp when similar inputs have the same answers', () => {
+    // Held out, d0 and d1 are predicted by each other (similarity 1) or, at τ = 0, half by d2:
+    //   τ = 0:  2·log(0.5·0.1 + 0.5·0.5) + log(0.05)      τ → ∞:  2·log(0.05 + 0.5·1) + log(0.05)
+    // (d2's answer is no other's: log(0.05) at every τ), so the sharpest τ of the grid wins.
+    expect(chooseSharpness([['a'], ['a'], ['b']], [[1], [1], [2]], one, tenth, 0.5)).toBe(40);
+    expect(chooseSharpness([['a'], ['a'], ['b']], [[1], [1], [2]], one, tenth, 0.5, [0, 3])).toBe(3);
+  });
+
+  it('is 0 (every demonstration alike) when similar inputs have other answers', () => {
+    // Held out, d0 is predicted by d1 (answer 2) when sharp: log(0.05); at τ = 0 by d1, d2, d3: log(0.05 + 0.5/3).
+    expect(chooseSharpness([['a'], ['a'], ['b'], ['b']], [[1], [2], [1], [2]], one, tenth, 0.5)).toBe(0);
+  });
+
+  it('is 0 with fewer than three answered demonstrations, and on ties', () => {
+    expect(chooseSharpness([['a'], ['a'], ['b']], [[1], [1], []], one, tenth, 0.5)).toBe(0);
+    // Every input alike: every τ gives the same weights.
+    expect(chooseSharpness([['a'], ['a'], ['a']], [[1], [2], [1]], one, tenth, 0.5)).toBe(0);
+  });
+});
+
 describe('an n-gram LM whose label choice depends on the input', () => {
   // The template's fixed end is all the n-grams see before the label; only the demonstrations
   // whose inputs resemble the test input can tell the labels apart.
@@ -40,6 +64,13 @@ describe('an n-gram LM whose label choice depends on the input', () => {
     const pick = async (lm: NgramLM, x: string) => (await lm.classify(prompt(x), ['Yes', 'No'])).label;
     expect([await pick(on, 'great fun show'), await pick(on, 'awful dull show')]).toEqual(['Yes', 'No']);
     expect(await pick(off, 'great fun show')).toBe(await pick(off, 'awful dull show'));
+  });
+
+  it('with τ chosen by leave-one-out, the label follows the nearest demonstrations when neighbours agree', async () => {
+    const lm = NgramLM.train(train, { kappa: 0.5, tau: 'loo' });
+    const four = 'great fun plot Is it good?\nYes\n\nawful dull plot Is it good?\nNo\n\ngreat fun story Is it good?\nYes\n\nawful dull story Is it good?\nNo\n\n';
+    const pick = async (x: string) => (await lm.classify(`${four}${x} Is it good?\n`, ['Yes', 'No'])).label;
+    expect([await pick('great fun show'), await pick('awful dull show')]).toEqual(['Yes', 'No']);
   });
 
   it('scores continuations as a served model scores the whole text', async () => {

@@ -8,7 +8,7 @@ import { estimateKneserNey } from './ngram/estimate.js';
 import { loadNgram, saveNgram, serializeNgram } from './ngram/file.js';
 import { NgramModel, type MixWeights, type NgramScorer } from './ngram/model.js';
 import { chooseByMeanLogProb, classifyConstrained } from './decide.js';
-import { answerDistribution, demonstrationWeights, splitPrompt } from './ngram/demo-prior.js';
+import { answerDistribution, chooseSharpness, inputSimilarities, softmaxWeights, splitPrompt } from './ngram/demo-prior.js';
 import { summarizeTokens, type ContinuationScore, type GenerateRequest, type LabelChoice, type LanguageModel, type OptionChoice, type ScoreRequest } from './types.js';
 
 export { NgramModel, type MixWeights } from './ngram/model.js';
@@ -121,13 +121,19 @@ export class NgramLM implements LanguageModel {
       return -Math.log(p1[id] > 0 ? p1[id] : p1[0]);
     };
     const words = (text: string): string[] => this.model.encode(text).tokens.filter((t) => t !== '\n');
-    const weights = demonstrationWeights(words(split.input), split.demonstrations.map((d) => words(d.input)), weightOf, this.mix.tau);
     const sc = this.scorer;
     const answers = split.demonstrations.map((d) => {
       const enc = this.model.encode(d.answer);
       return [...enc.ids].map((id, i) => sc.eventOf(id, enc.tokens[i]));
     });
-    return answerDistribution(answers, weights);
+    const inputs = split.demonstrations.map((d) => words(d.input));
+    // An unknown word's unigram stand-in is <unk>'s probability.
+    const unigram = (e: number): number => p1[e < p1.length ? e : 0];
+    const tau = this.mix.tau === 'loo' ? chooseSharpness(inputs, answers, weightOf, unigram, this.mix.kappa) : this.mix.tau;
+    // τ = 0 chosen: similarity says nothing about the answers here, and every demonstration alike
+    // is what the in-context cache already counts, so there is no prior.
+    if (this.mix.tau === 'loo' && tau === 0) return null;
+    return answerDistribution(answers, softmaxWeights(inputSimilarities(words(split.input), inputs, weightOf), tau));
   }
 
   /** Loads a model file; mixing weights default to the ones saved with it. */

@@ -35,8 +35,8 @@ export function splitPrompt(before: string): { demonstrations: PromptDemonstrati
   return demonstrations.length === 0 ? null : { demonstrations, input };
 }
 
-/** Softmax weights of the demonstrations by the similarity of their inputs to the test input. */
-export function demonstrationWeights<T>(input: readonly T[], demos: readonly (readonly T[])[], weightOf: (u: T) => number, tau: number): number[] {
+/** Cosine similarity of the test input's word set to each demonstration's, words weighted by `weightOf`. */
+export function inputSimilarities<T>(input: readonly T[], demos: readonly (readonly T[])[], weightOf: (u: T) => number): number[] {
   const norm = (ids: Set<T>): number => {
     let s = 0;
     for (const u of ids) s += weightOf(u) ** 2;
@@ -44,7 +44,7 @@ export function demonstrationWeights<T>(input: readonly T[], demos: readonly (re
   };
   const q = new Set(input);
   const qn = norm(q);
-  const sims = demos.map((d) => {
+  return demos.map((d) => {
     const ds = new Set(d);
     const dn = norm(ds);
     if (qn === 0 || dn === 0) return 0;
@@ -52,10 +52,66 @@ export function demonstrationWeights<T>(input: readonly T[], demos: readonly (re
     for (const u of ds) if (q.has(u)) dot += weightOf(u) ** 2;
     return dot / (qn * dn);
   });
+}
+
+/** softmax(τ · sims). */
+export function softmaxWeights(sims: readonly number[], tau: number): number[] {
   const top = Math.max(...sims);
   const e = sims.map((s) => Math.exp(tau * (s - top)));
   const z = e.reduce((a, b) => a + b, 0);
   return e.map((x) => x / z);
+}
+
+/** Softmax weights of the demonstrations by the similarity of their inputs to the test input. */
+export function demonstrationWeights<T>(input: readonly T[], demos: readonly (readonly T[])[], weightOf: (u: T) => number, tau: number): number[] {
+  return softmaxWeights(inputSimilarities(input, demos, weightOf), tau);
+}
+
+// The sharpness τ chosen per prompt by leave-one-out (the usual bandwidth choice of kernel
+// regression): each demonstration's answer is predicted from the other demonstrations, weighted
+// by the similarity of their inputs to its input, and the τ whose predictions give the answers
+// the highest likelihood wins:
+//   L(τ) = Σ_d 1/|y_d| · Σ_{w ∈ y_d} log((1 − κ) · P_unigram(w) + κ · P_demo,−d,τ(w))
+// When similar inputs have similar answers in this prompt (neighbours retrieved for the test
+// input, topic and sentiment tasks) a sharp τ wins; when similarity says nothing about the
+// answer (random demonstrations, or tasks word overlap cannot solve) τ = 0 wins and the prior is
+// the demonstrations' plain answer distribution. It reads only the demonstrations, never the
+// test input's answer.
+export const TAU_GRID: readonly number[] = [0, 2.5, 5, 10, 20, 40];
+
+export function chooseSharpness<T>(
+  inputs: readonly (readonly T[])[],
+  answers: readonly (readonly number[])[],
+  weightOf: (u: T) => number,
+  unigram: (w: number) => number,
+  kappa: number,
+  grid: readonly number[] = TAU_GRID,
+): number {
+  const answered = inputs.map((_, d) => d).filter((d) => answers[d].length > 0);
+  if (answered.length < 3) return grid[0];
+  // sims[i][j]: similarity of demonstration answered[j]'s input to answered[i]'s (j ≠ i).
+  const sims = answered.map((d) => {
+    const others = answered.filter((o) => o !== d);
+    return inputSimilarities(inputs[d], others.map((o) => inputs[o]), weightOf);
+  });
+  let best = grid[0];
+  let bestL = -Infinity;
+  for (const tau of grid) {
+    let L = 0;
+    answered.forEach((d, i) => {
+      const others = answered.filter((o) => o !== d);
+      const p = answerDistribution(others.map((o) => answers[o]), softmaxWeights(sims[i], tau));
+      let l = 0;
+      for (const w of answers[d]) l += Math.log((1 - kappa) * unigram(w) + kappa * (p.get(w) ?? 0));
+      L += l / answers[d].length;
+    });
+    // Strictly better only: ties keep the smoother τ.
+    if (L > bestL + 1e-12) {
+      bestL = L;
+      best = tau;
+    }
+  }
+  return best;
 }
 
 /** P_demo over answer events: Σ_d a(d) · c_d(w) / |answer_d| (demonstrations with empty answers add nothing). */
