@@ -29,24 +29,32 @@ describe('demonstration prior', () => {
 
 describe('the sharpness chosen by leave-one-out', () => {
   const one = () => 1;
+  // The LM without the prior gives every answer word 0.1.
   const tenth = () => 0.1;
 
   it('is sharp when similar inputs have the same answers', () => {
-    // Held out, d0 and d1 are predicted by each other (similarity 1) or, at τ = 0, half by d2:
-    //   τ = 0:  2·log(0.5·0.1 + 0.5·0.5) + log(0.05)      τ → ∞:  2·log(0.05 + 0.5·1) + log(0.05)
-    // (d2's answer is no other's: log(0.05) at every τ), so the sharpest τ of the grid wins.
+    // Held out, d0 and d1 are predicted by each other (similarity 1) or, at τ = 0, half by d2
+    // (d2's answer is no other's: log(0.05) under every prior). With κ = 0.5:
+    //   no prior: 3·log 0.1 = −6.91     τ = 0: 2·log(0.05 + 0.25) + log 0.05 = −5.41
+    //   τ = 3: weights e³/(e³+1) = 0.953 → 2·log(0.05 + 0.476) + log 0.05 = −4.28     τ → ∞: −4.19
     expect(chooseSharpness([['a'], ['a'], ['b']], [[1], [1], [2]], one, tenth, 0.5)).toBe(40);
     expect(chooseSharpness([['a'], ['a'], ['b']], [[1], [1], [2]], one, tenth, 0.5, [0, 3])).toBe(3);
   });
 
-  it('is 0 (every demonstration alike) when similar inputs have other answers', () => {
+  it('is 0 (no prior) when similar inputs have other answers: every demonstration alike wins, as the cache counts them', () => {
     // Held out, d0 is predicted by d1 (answer 2) when sharp: log(0.05); at τ = 0 by d1, d2, d3: log(0.05 + 0.5/3).
     expect(chooseSharpness([['a'], ['a'], ['b'], ['b']], [[1], [2], [1], [2]], one, tenth, 0.5)).toBe(0);
   });
 
+  it('is 0 (no prior) when the LM alone predicts the answers better, as when answers copy the input', () => {
+    // The same prompt as the sharp case, but the LM gives each answer 0.9 (its words are in its input):
+    //   no prior: 3·log 0.9 = −0.32     τ → ∞: 2·log(0.45 + 0.5) + log 0.45 = −0.90
+    expect(chooseSharpness([['a'], ['a'], ['b']], [[1], [1], [2]], one, () => 0.9, 0.5)).toBe(0);
+  });
+
   it('is 0 with fewer than three answered demonstrations, and on ties', () => {
     expect(chooseSharpness([['a'], ['a'], ['b']], [[1], [1], []], one, tenth, 0.5)).toBe(0);
-    // Every input alike: every τ gives the same weights.
+    // Every input alike: every τ gives the weights of τ = 0.
     expect(chooseSharpness([['a'], ['a'], ['a']], [[1], [2], [1]], one, tenth, 0.5)).toBe(0);
   });
 });

@@ -127,12 +127,28 @@ export class NgramLM implements LanguageModel {
       return [...enc.ids].map((id, i) => sc.eventOf(id, enc.tokens[i]));
     });
     const inputs = split.demonstrations.map((d) => words(d.input));
-    // An unknown word's unigram stand-in is <unk>'s probability.
-    const unigram = (e: number): number => p1[e < p1.length ? e : 0];
-    const tau = this.mix.tau === 'loo' ? chooseSharpness(inputs, answers, weightOf, unigram, this.mix.kappa) : this.mix.tau;
-    // τ = 0 chosen: similarity says nothing about the answers here, and every demonstration alike
-    // is what the in-context cache already counts, so there is no prior.
-    if (this.mix.tau === 'loo' && tau === 0) return null;
+    let tau: number;
+    if (this.mix.tau === 'loo') {
+      // The LM without the prior, as leave-one-out sees it: unigram probabilities mixed, as the
+      // in-context cache mixes them, with the words of the demonstration's own input.
+      const unigram = (e: number): number => p1[e < p1.length ? e : 0];
+      const own = split.demonstrations.map((d) => {
+        const enc = this.model.encode(d.input);
+        const counts = new Map<number, number>();
+        enc.ids.forEach((id, i) => {
+          const e = sc.eventOf(id, enc.tokens[i]);
+          counts.set(e, (counts.get(e) ?? 0) + 1 / enc.ids.length);
+        });
+        return counts;
+      });
+      const lambda = this.mix.lambda;
+      const base = (d: number, t: number): number => {
+        const w = answers[d][t];
+        return (1 - lambda) * unigram(w) + lambda * (own[d].get(w) ?? 0);
+      };
+      tau = chooseSharpness(inputs, answers, weightOf, base, this.mix.kappa);
+      if (tau === 0) return null;
+    } else tau = this.mix.tau;
     return answerDistribution(answers, softmaxWeights(inputSimilarities(words(split.input), inputs, weightOf), tau));
   }
 

@@ -68,44 +68,50 @@ export function demonstrationWeights<T>(input: readonly T[], demos: readonly (re
 }
 
 // The sharpness τ chosen per prompt by leave-one-out (the usual bandwidth choice of kernel
-// regression): each demonstration's answer is predicted from the other demonstrations, weighted
-// by the similarity of their inputs to its input, and the τ whose predictions give the answers
-// the highest likelihood wins:
-//   L(τ) = Σ_d 1/|y_d| · Σ_{w ∈ y_d} log((1 − κ) · P_unigram(w) + κ · P_demo,−d,τ(w))
+// regression), against no prior at all: each demonstration's answer is predicted from the other
+// demonstrations, weighted by the similarity of their inputs to its input, and the choice whose
+// predictions give the answers the highest likelihood wins:
+//   L(off) = Σ_d 1/|y_d| · Σ_{w ∈ y_d} log B_d(w)
+//   L(τ)   = Σ_d 1/|y_d| · Σ_{w ∈ y_d} log((1 − κ) · B_d(w) + κ · P_demo,−d,τ(w))
+// B_d stands in for the LM without the prior: unigram probabilities mixed, as the in-context
+// cache mixes them, with the words of d's own input (what the cache copies). τ = 0 weights every
+// demonstration alike, which the in-context cache already does, so it wins only as "no prior".
 // When similar inputs have similar answers in this prompt (neighbours retrieved for the test
 // input, topic and sentiment tasks) a sharp τ wins; when similarity says nothing about the
-// answer (random demonstrations, or tasks word overlap cannot solve) τ = 0 wins and the prior is
-// the demonstrations' plain answer distribution. It reads only the demonstrations, never the
-// test input's answer.
+// answer (random demonstrations, tasks word overlap cannot solve) or the answer is written from
+// the input itself (data-to-text), no prior wins. It reads only the demonstrations.
 export const TAU_GRID: readonly number[] = [0, 2.5, 5, 10, 20, 40];
 
+/** The τ of `grid` chosen by leave-one-out; 0 means no prior (see above). */
 export function chooseSharpness<T>(
   inputs: readonly (readonly T[])[],
   answers: readonly (readonly number[])[],
   weightOf: (u: T) => number,
-  unigram: (w: number) => number,
+  /** The stand-in LM's probability of token t of demonstration d's answer. */
+  base: (d: number, t: number) => number,
   kappa: number,
   grid: readonly number[] = TAU_GRID,
 ): number {
   const answered = inputs.map((_, d) => d).filter((d) => answers[d].length > 0);
-  if (answered.length < 3) return grid[0];
-  // sims[i][j]: similarity of demonstration answered[j]'s input to answered[i]'s (j ≠ i).
-  const sims = answered.map((d) => {
-    const others = answered.filter((o) => o !== d);
-    return inputSimilarities(inputs[d], others.map((o) => inputs[o]), weightOf);
-  });
-  let best = grid[0];
-  let bestL = -Infinity;
-  for (const tau of grid) {
+  if (answered.length < 3) return 0;
+  // sims[i]: similarities of the other answered demonstrations' inputs to answered[i]'s.
+  const others = answered.map((d) => answered.filter((o) => o !== d));
+  const sims = answered.map((d, i) => inputSimilarities(inputs[d], others[i].map((o) => inputs[o]), weightOf));
+  const likelihood = (prior: ((i: number) => Map<number, number>) | null): number => {
     let L = 0;
     answered.forEach((d, i) => {
-      const others = answered.filter((o) => o !== d);
-      const p = answerDistribution(others.map((o) => answers[o]), softmaxWeights(sims[i], tau));
+      const p = prior?.(i);
       let l = 0;
-      for (const w of answers[d]) l += Math.log((1 - kappa) * unigram(w) + kappa * (p.get(w) ?? 0));
+      answers[d].forEach((w, t) => (l += Math.log(p === undefined ? base(d, t) : (1 - kappa) * base(d, t) + kappa * (p.get(w) ?? 0))));
       L += l / answers[d].length;
     });
-    // Strictly better only: ties keep the smoother τ.
+    return L;
+  };
+  // Strictly better only: ties keep the earlier choice (no prior, then the smoother τ).
+  let best = 0;
+  let bestL = likelihood(null);
+  for (const tau of grid) {
+    const L = likelihood((i) => answerDistribution(others[i].map((o) => answers[o]), softmaxWeights(sims[i], tau)));
     if (L > bestL + 1e-12) {
       bestL = L;
       best = tau;
