@@ -66,8 +66,8 @@ describe('an n-gram LM whose label choice depends on the input', () => {
   const demos = 'great fun plot Is it good?\nYes\n\nawful dull plot Is it good?\nNo\n\n';
   const prompt = (x: string) => `${demos}${x} Is it good?\n`;
 
-  it('with the prior, the label follows the nearest demonstration; without it, it does not change', async () => {
-    const on = NgramLM.train(train, { kappa: 0.5 });
+  it('with the prior (fixed τ), the label follows the nearest demonstration; without it, it does not change', async () => {
+    const on = NgramLM.train(train, { kappa: 0.5, tau: 10 });
     const off = NgramLM.train(train, { kappa: 0 });
     const pick = async (lm: NgramLM, x: string) => (await lm.classify(prompt(x), ['Yes', 'No'])).label;
     expect([await pick(on, 'great fun show'), await pick(on, 'awful dull show')]).toEqual(['Yes', 'No']);
@@ -82,7 +82,7 @@ describe('an n-gram LM whose label choice depends on the input', () => {
   });
 
   it('scores continuations as a served model scores the whole text', async () => {
-    const lm = NgramLM.train(train, { kappa: 0.5 });
+    const lm = NgramLM.train(train, { kappa: 0.5, tau: 10 });
     const context = prompt('awful dull show');
     const [scored] = await lm.scoreContinuations([{ context, continuation: 'No\n' }]);
     const whole = lm.analyze(context + 'No\n');
