@@ -1,11 +1,14 @@
 // In-context evaluation on the real task folders, in one process: tasks → n-gram LM → BM25 →
-// zero-shot / random / BM25, printing per-task scores, how many distinct answers each method
-// gives, and the time per method. The peer is the same evaluation with the demonstration prior
-// off (kappa = 0), measured in the same run, so the effect of each LM change is visible per task.
+// zero-shot / random / BM25, printing per-task scores (and secondary metrics), how many distinct
+// answers each method gives, and the time per method. The peer is the same evaluation with the
+// demonstration prior off (kappa = 0), measured in the same run, so the effect of each LM change
+// is visible per task.
 //
-//   npx vite-node bench/icl-real.ts [--tasks rte,sst2] [--max-test 200] [--max-train 3000] [--kappa 0.5] [--tau 10] [--calibrate] [--no-peer]
+//   npx vite-node bench/icl-real.ts [--tasks rte,sst2] [--max-test 200] [--max-train 3000] [--kappa 0.5] [--tau loo|10] [--calibrate] [--no-peer]
+//     [--suite builtin]    the generated built-in suite instead of the real folders
+//     [--keep DIR]         keep the predictions (DIR/<column>/<task>.jsonl) to read them
 
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,8 +21,8 @@ import { runPlugin } from '../test/plugins/ctx.js';
 const { values } = parseArgs({
   options: {
     tasks: { type: 'string' }, 'max-test': { type: 'string', default: '200' }, 'max-train': { type: 'string', default: '3000' },
-    kappa: { type: 'string', default: '0.5' }, tau: { type: 'string', default: '10' }, 'no-peer': { type: 'boolean', default: false }, calibrate: { type: 'boolean', default: false },
-    data: { type: 'string', default: '/work/shared/data/tasks' }, methods: { type: 'string', default: 'zero-shot,random,bm25' },
+    kappa: { type: 'string', default: '0.5' }, tau: { type: 'string', default: 'loo' }, 'no-peer': { type: 'boolean', default: false }, calibrate: { type: 'boolean', default: false },
+    data: { type: 'string', default: '/work/shared/data/tasks' }, suite: { type: 'string', default: 'folders' }, keep: { type: 'string' }, methods: { type: 'string', default: 'zero-shot,random,bm25' },
   },
 });
 
@@ -27,7 +30,7 @@ const root = await mkdtemp(join(tmpdir(), 'icl-real-'));
 try {
   const tasks = join(root, 'tasks');
   await materializeTasks(tasks, {
-    source: { kind: 'folders', roots: [values.data as string] }, seed: 1,
+    source: values.suite === 'builtin' ? { kind: 'builtin' } : { kind: 'folders', roots: [values.data as string] }, seed: 1,
     tasks: values.tasks ? values.tasks.split(',') : undefined, maxTrain: Number(values['max-train']), maxTest: Number(values['max-test']),
   });
   const bm = await runPlugin(bm25Plugin, join(root, 'bm25'), { topK: 100 }, { tasks });
@@ -35,21 +38,23 @@ try {
   if (!values['no-peer']) settings.push(['peer kappa=0', 0]);
   const table = new Map<string, Record<string, string>>();
   for (const [label, kappa] of settings) {
-    const lm = await runPlugin(ngramPlugin, join(root, `lm-${kappa}`), { kappa, tau: Number(values.tau) }, { tasks });
+    const lm = await runPlugin(ngramPlugin, join(root, `lm-${kappa}`), { kappa, tau: values.tau === 'loo' ? 'loo' : Number(values.tau) }, { tasks });
     for (const method of (values.methods as string).split(',')) {
       const t0 = performance.now();
       const r = await runPlugin(iclPlugin, join(root, `${method}-${kappa}`), { method, calibrate: values.calibrate } as never, {
         tasks, lm: join(lm.outDir, 'model'), candidates: join(bm.outDir, 'candidates'),
       });
       const seconds = (performance.now() - t0) / 1000;
-      const scores = JSON.parse(await readFile(join(r.outDir, 'predictions', 'scores.json'), 'utf8')) as { tasks: Record<string, { score: number }>; categories: Record<string, number>; average: number };
+      const scores = JSON.parse(await readFile(join(r.outDir, 'predictions', 'scores.json'), 'utf8')) as { tasks: Record<string, { score: number; secondary?: Record<string, number> }>; categories: Record<string, number>; average: number };
       const col = `${label === 'kappa' ? '' : 'peer '}${method}`;
+      if (values.keep) await cp(join(r.outDir, 'predictions'), join(values.keep, col.replace(' ', '-')), { recursive: true });
       for (const [task, s] of Object.entries(scores.tasks)) {
         const preds = (await readFile(join(r.outDir, 'predictions', `${task}.jsonl`), 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { prediction: string }).prediction);
         const distinct = new Set(preds).size;
         const empty = preds.filter((p) => p === '').length;
         const row = table.get(task) ?? {};
-        row[col] = `${s.score.toFixed(1)} (${distinct}${empty > 0 ? `, ${empty} empty` : ''})`;
+        const secondary = Object.entries(s.secondary ?? {}).map(([m, v]) => ` ${m} ${v.toFixed(1)}`).join('');
+        row[col] = `${s.score.toFixed(1)} (${distinct}${empty > 0 ? `, ${empty} empty` : ''})${secondary}`;
         table.set(task, row);
       }
       for (const [c, v] of Object.entries(scores.categories)) {
@@ -66,7 +71,7 @@ try {
   const cols = [...new Set([...table.values()].flatMap((r) => Object.keys(r)))];
   console.log(['task', ...cols].join('\t'));
   for (const [task, row] of [...table.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) console.log([task, ...cols.map((c) => row[c] ?? '')].join('\t'));
-  console.log('score (number of distinct answers); the machine is shared, times are indicative');
+  console.log('score (number of distinct answers, empty answers) secondary metrics; the machine is shared, times are indicative');
 } finally {
   await rm(root, { recursive: true, force: true });
 }

@@ -17,7 +17,7 @@ export interface NgramLmParams {
   lambda: number;
   mu: number;
   kappa: number;
-  tau: number;
+  tau: number | 'loo';
   maxRowsPerTask?: number;
 }
 
@@ -25,7 +25,7 @@ export const MODEL_FILE = 'model.ngram';
 
 export default definePlugin<NgramLmParams>({
   id: 'ngram-lm',
-  version: '1.1.0',
+  version: '1.2.0',
   description: 'Interpolated Kneser–Ney n-gram language model with an in-context cache, trained on the tasks\' train pools.',
   params: {
     type: 'object',
@@ -38,8 +38,11 @@ export default definePlugin<NgramLmParams>({
       discount: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'A fixed discount for all orders (plain interpolated Kneser–Ney) instead of the modified Kneser–Ney estimates.' },
       lambda: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.3, description: 'Weight of the in-context cache (the prompt\'s unigram+bigram counts).' },
       mu: { type: 'number', minimum: 0, maximum: 1, default: 0.5, description: 'Share of the bigram part inside the cache.' },
-      kappa: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0, description: 'Weight of the demonstration prior on answer lines: the answers of the prompt\'s demonstrations, weighted by how much their inputs resemble the test input (0, the default, turns it off; 0.5 is the measured setting).' },
-      tau: { type: 'number', minimum: 0, default: 10, description: 'Sharpness of the demonstration weights (softmax of tau times the input similarity).' },
+      kappa: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.5, description: 'Weight of the demonstration prior on answer lines: the answers of the prompt\'s demonstrations, weighted by how much their inputs resemble the test input (0 turns it off).' },
+      tau: {
+        oneOf: [{ type: 'number', minimum: 0 }, { const: 'loo' }], default: 'loo',
+        description: 'Sharpness of the demonstration weights (softmax of tau times the input similarity), or "loo": chosen per prompt by leave-one-out over the demonstrations\' own answers.',
+      },
       maxRowsPerTask: { type: 'integer', minimum: 1, description: 'Read at most this many train rows of each task.' },
     },
   },

@@ -56,6 +56,12 @@ describe('ngram-lm plugin', () => {
     expect((await lm.scoreContinuations(req))[0].sumLogProb).toBe((await local.scoreContinuations(req))[0].sumLogProb);
   });
 
+  it('keeps the demonstration prior settings with the model, τ chosen by leave-one-out included', async () => {
+    const r = await runPlugin(ngramPlugin, join(root, 'lm-loo'), { order: 3, kappa: 0.5, tau: 'loo' }, { tasks });
+    const lm = (await openLanguageModel(join(r.outDir, 'model'))) as NgramLM;
+    expect(lm.mix).toMatchObject({ kappa: 0.5, tau: 'loo' });
+  });
+
   it('fails clearly when no task has a train split', async () => {
     const empty = join(root, 'no-train');
     await mkdir(empty, { recursive: true });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NgramLM } from '../../../src/lib/ml/lm/ngram.js';
-import { answerDistribution, demonstrationWeights, splitPrompt } from '../../../src/lib/ml/lm/ngram/demo-prior.js';
+import { answerDistribution, chooseSharpness, demonstrationWeights, splitPrompt } from '../../../src/lib/ml/lm/ngram/demo-prior.js';
 
 describe('demonstration prior', () => {
   it('reads demonstrations and the test input from the LLM-R layout', () => {
@@ -27,6 +27,38 @@ describe('demonstration prior', () => {
   });
 });
 
+describe('the sharpness chosen by leave-one-out', () => {
+  const one = () => 1;
+  // The LM without the prior gives every answer word 0.1.
+  const tenth = () => 0.1;
+
+  it('is sharp when similar inputs have the same answers', () => {
+    // Held out, d0 and d1 are predicted by each other (similarity 1) or, at τ = 0, half by d2
+    // (d2's answer is no other's: log(0.05) under every prior). With κ = 0.5:
+    //   no prior: 3·log 0.1 = −6.91     τ = 0: 2·log(0.05 + 0.25) + log 0.05 = −5.41
+    //   τ = 3: weights e³/(e³+1) = 0.953 → 2·log(0.05 + 0.476) + log 0.05 = −4.28     τ → ∞: −4.19
+    expect(chooseSharpness([['a'], ['a'], ['b']], [[1], [1], [2]], one, tenth, 0.5)).toBe(40);
+    expect(chooseSharpness([['a'], ['a'], ['b']], [[1], [1], [2]], one, tenth, 0.5, [0, 3])).toBe(3);
+  });
+
+  it('is 0 (no prior) when similar inputs have other answers: every demonstration alike wins, as the cache counts them', () => {
+    // Held out, d0 is predicted by d1 (answer 2) when sharp: log(0.05); at τ = 0 by d1, d2, d3: log(0.05 + 0.5/3).
+    expect(chooseSharpness([['a'], ['a'], ['b'], ['b']], [[1], [2], [1], [2]], one, tenth, 0.5)).toBe(0);
+  });
+
+  it('is 0 (no prior) when the LM alone predicts the answers better, as when answers copy the input', () => {
+    // The same prompt as the sharp case, but the LM gives each answer 0.9 (its words are in its input):
+    //   no prior: 3·log 0.9 = −0.32     τ → ∞: 2·log(0.45 + 0.5) + log 0.45 = −0.90
+    expect(chooseSharpness([['a'], ['a'], ['b']], [[1], [1], [2]], one, () => 0.9, 0.5)).toBe(0);
+  });
+
+  it('is 0 with fewer than three answered demonstrations, and on ties', () => {
+    expect(chooseSharpness([['a'], ['a'], ['b']], [[1], [1], []], one, tenth, 0.5)).toBe(0);
+    // Every input alike: every τ gives the weights of τ = 0.
+    expect(chooseSharpness([['a'], ['a'], ['a']], [[1], [2], [1]], one, tenth, 0.5)).toBe(0);
+  });
+});
+
 describe('an n-gram LM whose label choice depends on the input', () => {
   // The template's fixed end is all the n-grams see before the label; only the demonstrations
   // whose inputs resemble the test input can tell the labels apart.
@@ -34,16 +66,23 @@ describe('an n-gram LM whose label choice depends on the input', () => {
   const demos = 'great fun plot Is it good?\nYes\n\nawful dull plot Is it good?\nNo\n\n';
   const prompt = (x: string) => `${demos}${x} Is it good?\n`;
 
-  it('with the prior, the label follows the nearest demonstration; without it, it does not change', async () => {
-    const on = NgramLM.train(train, { kappa: 0.5 });
+  it('with the prior (fixed τ), the label follows the nearest demonstration; without it, it does not change', async () => {
+    const on = NgramLM.train(train, { kappa: 0.5, tau: 10 });
     const off = NgramLM.train(train, { kappa: 0 });
     const pick = async (lm: NgramLM, x: string) => (await lm.classify(prompt(x), ['Yes', 'No'])).label;
     expect([await pick(on, 'great fun show'), await pick(on, 'awful dull show')]).toEqual(['Yes', 'No']);
     expect(await pick(off, 'great fun show')).toBe(await pick(off, 'awful dull show'));
   });
 
+  it('with τ chosen by leave-one-out, the label follows the nearest demonstrations when neighbours agree', async () => {
+    const lm = NgramLM.train(train, { kappa: 0.5, tau: 'loo' });
+    const four = 'great fun plot Is it good?\nYes\n\nawful dull plot Is it good?\nNo\n\ngreat fun story Is it good?\nYes\n\nawful dull story Is it good?\nNo\n\n';
+    const pick = async (x: string) => (await lm.classify(`${four}${x} Is it good?\n`, ['Yes', 'No'])).label;
+    expect([await pick('great fun show'), await pick('awful dull show')]).toEqual(['Yes', 'No']);
+  });
+
   it('scores continuations as a served model scores the whole text', async () => {
-    const lm = NgramLM.train(train, { kappa: 0.5 });
+    const lm = NgramLM.train(train, { kappa: 0.5, tau: 10 });
     const context = prompt('awful dull show');
     const [scored] = await lm.scoreContinuations([{ context, continuation: 'No\n' }]);
     const whole = lm.analyze(context + 'No\n');

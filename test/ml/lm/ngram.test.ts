@@ -64,7 +64,7 @@ describe('n-gram language model', () => {
         const seqs = texts.slice(0, 120).map((t) => [...lm.model.vocab.encode(tokenize(t, { lowercase: true }))]);
         const ref = new ReferenceKneserNey(seqs, order, lm.model.vocab.size);
         expect(ref.discounts).toEqual(lm.model.info.discounts);
-        const probe = 'Question: what does the zebra do?\nthe cat walks to the park. Question: what does Alice do?\nAlice finds a red ball.';
+        const probe = 'Question: what does the zebra do?\nthe cat walks to the park.\n\nQuestion: what does Alice do?\nAlice finds a red ball.';
         const enc = lm.model.encode(probe);
         const expected = referenceLogProbs(ref, [...enc.ids], enc.tokens, lambda, mu);
         const got = lm.analyze(probe).logProbs;
@@ -87,11 +87,11 @@ describe('n-gram language model', () => {
     const file = join(tmp, 'model.ngram');
     await lm.save(file);
     const back = await NgramLM.load(file);
-    expect(back.mix).toEqual({ lambda: 0.25, mu: 0.4, kappa: 0.5, tau: 10 });
+    expect(back.mix).toEqual({ lambda: 0.25, mu: 0.4, kappa: 0.5, tau: 'loo' });
     const probe = 'Question: what does Bob do?\nBob likes an apple.';
     expect(back.analyze(probe).logProbs).toEqual(lm.analyze(probe).logProbs);
     const overridden = await NgramLM.load(file, { lambda: 0 });
-    expect(overridden.mix).toEqual({ lambda: 0, mu: 0.4, kappa: 0.5, tau: 10 });
+    expect(overridden.mix).toEqual({ lambda: 0, mu: 0.4, kappa: 0.5, tau: 'loo' });
   });
 
   it('rejects files that are not models, with the file name', async () => {
@@ -122,6 +122,23 @@ describe('n-gram language model', () => {
       { context: demo + query, continuation: gold },
     ]);
     expect(Math.abs(g0.sumLogProb - z0.sumLogProb)).toBeLessThan(withGold.sumLogProb - zero.sumLogProb);
+  });
+
+  it('after a blank line the cache has no bigram history, so it does not predict a segment start after a line end', () => {
+    // Unigram model (P_KN = p1), λ = 0.5, μ = 1: P(w) = 0.5·p1(w) + 0.5·P_cache(w | previous).
+    const lm = NgramLM.train(texts, { order: 1, lambda: 0.5, mu: 1 });
+    const v = lm.model.vocab;
+    const p1 = (t: string): number => lm.model.est.p1[v.id(t)];
+    const sc = lm.model.newScorer(lm.mix);
+    // Read "q \n a \n \n q \n": tokens q, \n, a, \n, \n, q, \n (7 in the cache).
+    const read = 'question\nalice\n\nquestion\n';
+    const enc = lm.model.encode(read);
+    enc.ids.forEach((id, i) => sc.push(id, enc.tokens[i]));
+    // The newline after "question" was followed by "alice" once; the second newline of the blank
+    // line has no bigram history, so "question" never counts as following a newline:
+    // P_cache(alice | \n) = c(\n alice) / c(\n ·) = 1 / 2 (the other follower is the blank line's \n).
+    expect(sc.prob(v.id('alice'))).toBeCloseTo(0.5 * p1('alice') + 0.5 * (1 / 2), 12);
+    expect(sc.prob(v.id('question'))).toBeCloseTo(0.5 * p1('question'), 12);
   });
 
   it('scores continuations as the tokens of context + continuation after the context', async () => {

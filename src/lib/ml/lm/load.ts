@@ -15,7 +15,7 @@ import type { LanguageModel } from './types.js';
 export const LM_DESCRIPTOR = 'lm.json';
 
 export type LmDescriptor =
-  | { backend: 'ngram'; file: string; lambda?: number; mu?: number; kappa?: number; tau?: number }
+  | { backend: 'ngram'; file: string; lambda?: number; mu?: number; kappa?: number; tau?: number | 'loo' }
   | ({ backend: 'openai' } & Pick<OpenAIOptions, 'baseUrl' | 'model' | 'batchSize' | 'concurrency' | 'maxRetries' | 'timeoutMs' | 'scoreMaxTokens'>);
 
 export async function writeLmDescriptor(dir: string, d: LmDescriptor): Promise<void> {

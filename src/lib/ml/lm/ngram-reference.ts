@@ -106,7 +106,8 @@ function chenGoodman(counts: number[]): D3 {
  * Log-probability of each token (ids and normalised texts, read from BOS on) under the reference
  * model mixed with a map-based in-context cache, with the same λ, μ and unknown-word semantics
  * as ngram/model.ts: with the cache on, out-of-vocabulary words read before are events of their
- * own and share P_KN(<unk>) evenly with the never-seen word.
+ * own and share P_KN(<unk>) evenly with the never-seen word. The newline ending a blank line
+ * starts a segment: the cache has no bigram history after it, as after BOS.
  */
 export function referenceLogProbs(ref: ReferenceKneserNey, ids: number[], tokens: string[], lambda: number, mu: number): number[] {
   const UNK = 0;
@@ -138,7 +139,7 @@ export function referenceLogProbs(ref: ReferenceKneserNey, ids: number[], tokens
       followed.set(prev, (followed.get(prev) ?? 0) + 1);
       pair.set(`${prev} ${me}`, (pair.get(`${prev} ${me}`) ?? 0) + 1);
     }
-    prev = me;
+    prev = tokens[i] === '\n' && i > 0 && tokens[i - 1] === '\n' ? 'BOS' : me;
     history.push(w);
     if (history.length > ref.order) history.shift();
   }

@@ -35,8 +35,8 @@ export function splitPrompt(before: string): { demonstrations: PromptDemonstrati
   return demonstrations.length === 0 ? null : { demonstrations, input };
 }
 
-/** Softmax weights of the demonstrations by the similarity of their inputs to the test input. */
-export function demonstrationWeights<T>(input: readonly T[], demos: readonly (readonly T[])[], weightOf: (u: T) => number, tau: number): number[] {
+/** Cosine similarity of the test input's word set to each demonstration's, words weighted by `weightOf`. */
+export function inputSimilarities<T>(input: readonly T[], demos: readonly (readonly T[])[], weightOf: (u: T) => number): number[] {
   const norm = (ids: Set<T>): number => {
     let s = 0;
     for (const u of ids) s += weightOf(u) ** 2;
@@ -44,7 +44,7 @@ export function demonstrationWeights<T>(input: readonly T[], demos: readonly (re
   };
   const q = new Set(input);
   const qn = norm(q);
-  const sims = demos.map((d) => {
+  return demos.map((d) => {
     const ds = new Set(d);
     const dn = norm(ds);
     if (qn === 0 || dn === 0) return 0;
@@ -52,10 +52,72 @@ export function demonstrationWeights<T>(input: readonly T[], demos: readonly (re
     for (const u of ds) if (q.has(u)) dot += weightOf(u) ** 2;
     return dot / (qn * dn);
   });
+}
+
+/** softmax(τ · sims). */
+export function softmaxWeights(sims: readonly number[], tau: number): number[] {
   const top = Math.max(...sims);
   const e = sims.map((s) => Math.exp(tau * (s - top)));
   const z = e.reduce((a, b) => a + b, 0);
   return e.map((x) => x / z);
+}
+
+/** Softmax weights of the demonstrations by the similarity of their inputs to the test input. */
+export function demonstrationWeights<T>(input: readonly T[], demos: readonly (readonly T[])[], weightOf: (u: T) => number, tau: number): number[] {
+  return softmaxWeights(inputSimilarities(input, demos, weightOf), tau);
+}
+
+// The sharpness τ chosen per prompt by leave-one-out (the usual bandwidth choice of kernel
+// regression), against no prior at all: each demonstration's answer is predicted from the other
+// demonstrations, weighted by the similarity of their inputs to its input, and the choice whose
+// predictions give the answers the highest likelihood wins:
+//   L(off) = Σ_d 1/|y_d| · Σ_{w ∈ y_d} log B_d(w)
+//   L(τ)   = Σ_d 1/|y_d| · Σ_{w ∈ y_d} log((1 − κ) · B_d(w) + κ · P_demo,−d,τ(w))
+// B_d stands in for the LM without the prior: unigram probabilities mixed, as the in-context
+// cache mixes them, with the words of d's own input (what the cache copies). τ = 0 weights every
+// demonstration alike, which the in-context cache already does, so it wins only as "no prior".
+// When similar inputs have similar answers in this prompt (neighbours retrieved for the test
+// input, topic and sentiment tasks) a sharp τ wins; when similarity says nothing about the
+// answer (random demonstrations, tasks word overlap cannot solve) or the answer is written from
+// the input itself (data-to-text), no prior wins. It reads only the demonstrations.
+export const TAU_GRID: readonly number[] = [0, 2.5, 5, 10, 20, 40];
+
+/** The τ of `grid` chosen by leave-one-out; 0 means no prior (see above). */
+export function chooseSharpness<T>(
+  inputs: readonly (readonly T[])[],
+  answers: readonly (readonly number[])[],
+  weightOf: (u: T) => number,
+  /** The stand-in LM's probability of token t of demonstration d's answer. */
+  base: (d: number, t: number) => number,
+  kappa: number,
+  grid: readonly number[] = TAU_GRID,
+): number {
+  const answered = inputs.map((_, d) => d).filter((d) => answers[d].length > 0);
+  if (answered.length < 3) return 0;
+  // sims[i]: similarities of the other answered demonstrations' inputs to answered[i]'s.
+  const others = answered.map((d) => answered.filter((o) => o !== d));
+  const sims = answered.map((d, i) => inputSimilarities(inputs[d], others[i].map((o) => inputs[o]), weightOf));
+  const likelihood = (prior: ((i: number) => Map<number, number>) | null): number => {
+    let L = 0;
+    answered.forEach((d, i) => {
+      const p = prior?.(i);
+      let l = 0;
+      answers[d].forEach((w, t) => (l += Math.log(p === undefined ? base(d, t) : (1 - kappa) * base(d, t) + kappa * (p.get(w) ?? 0))));
+      L += l / answers[d].length;
+    });
+    return L;
+  };
+  // Strictly better only: ties keep the earlier choice (no prior, then the smoother τ).
+  let best = 0;
+  let bestL = likelihood(null);
+  for (const tau of grid) {
+    const L = likelihood((i) => answerDistribution(others[i].map((o) => answers[o]), softmaxWeights(sims[i], tau)));
+    if (L > bestL + 1e-12) {
+      bestL = L;
+      best = tau;
+    }
+  }
+  return best;
 }
 
 /** P_demo over answer events: Σ_d a(d) · c_d(w) / |answer_d| (demonstrations with empty answers add nothing). */

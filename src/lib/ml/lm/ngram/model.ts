@@ -28,8 +28,8 @@ export interface MixWeights {
   mu: number;
   /** Weight κ of the demonstration prior on answer lines (see demo-prior.ts); 0 turns it off. */
   kappa?: number;
-  /** Sharpness τ of the demonstration weights. */
-  tau?: number;
+  /** Sharpness τ of the demonstration weights, or 'loo': chosen per prompt by leave-one-out (demo-prior.ts). */
+  tau?: number | 'loo';
 }
 
 export interface EncodedText extends TokenSpans {
@@ -167,6 +167,8 @@ export class NgramScorer {
   private readonly lambda: number;
   private readonly mu: number;
   private readonly vocabSize: number;
+  /** Word id of the newline token (-1 when the vocabulary has none). */
+  private readonly newlineId: number;
   /** Out-of-vocabulary words read in this stream, by first appearance (cache on only). */
   private readonly unknownIds = new Map<string, number>();
   private readonly unknownWords: string[] = [];
@@ -186,6 +188,8 @@ export class NgramScorer {
     this.cur = new Int32Array(this.order + 1).fill(-1);
     this.nxt = new Int32Array(this.order + 1).fill(-1);
     this.vocabSize = model.vocab.size;
+    const nl = model.vocab.id('\n');
+    this.newlineId = nl === UNK_ID ? -1 : nl;
     this.cache = new ContextCache(this.vocabSize);
     this.p1 = model.est.p1;
     this.gamma1 = model.est.gamma1;
@@ -332,7 +336,19 @@ export class NgramScorer {
   push(id: number, token: string): void {
     this.kneserNey(id, this.nxt);
     if (this.lambda > 0) this.cache.add(this.cur[0], this.cacheIdentity(this.eventOf(id, token), token));
+    this.segmentStart(id);
     this.swap();
+  }
+
+  /**
+   * The newline that ends a blank line starts a new segment (a demonstration, or the test input):
+   * as after BOS, the cache has no bigram history there. Otherwise the newline ending a line and
+   * the one ending a blank line would share one cache history, and the bigram cache would predict
+   * a segment's first word ("question", the template's start) after the newline ending a query,
+   * where the answer goes. (A tokenizer with a "\n\n" token, as GPT-2's, keeps them apart too.)
+   */
+  private segmentStart(id: number): void {
+    if (id === this.newlineId && this.cur[1] === this.newlineId) this.nxt[0] = BOS_ID;
   }
 
   /** log P(token | everything read so far), then consumes it. */
@@ -349,6 +365,7 @@ export class NgramScorer {
     // token joins them).
     const pn = event >= this.vocabSize || event === UNK_ID ? pKN / (this.unknownWords.length + 1) : pKN;
     const pc = cache.probThenAdd(this.cur[0], this.cacheIdentity(event, token), this.mu);
+    this.segmentStart(id);
     this.swap();
     return Math.log(this.withPrior(event, empty ? pKN : (1 - this.lambda) * pn + this.lambda * pc));
   }
