@@ -52,7 +52,7 @@ export function categoryScores(results: readonly TaskResult[]): { categories: Re
 
 export default definePlugin<IclEvalParams>({
   id: 'icl-eval',
-  version: '1.1.0',
+  version: '1.2.0',
   description: 'In-context learning evaluation with zero-shot, random or BM25 demonstrations: task, category and average scores.',
   params: {
     type: 'object',

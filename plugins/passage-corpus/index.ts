@@ -42,7 +42,7 @@ const size = (min: number, dflt: number, description: string) => ({ type: 'integ
 
 export default definePlugin<PassageCorpusParams>({
   id: 'passage-corpus',
-  version: '1.0.0',
+  version: '1.1.0',
   description: 'Passage corpora for LLaRA in the BEIR layout, with each passage\'s document and next passage: generated, built from SQuAD/BoolQ/MultiRC task folders (sentence chunks), or a user\'s BEIR folder; train/test queries and a held-out zero-shot set.',
   params: {
     type: 'object',

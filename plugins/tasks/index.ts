@@ -17,7 +17,7 @@ export interface TasksParams {
 
 export default definePlugin<TasksParams>({
   id: 'tasks',
-  version: '1.1.0',
+  version: '1.2.0',
   description: 'Task folders for ICL experiments: the built-in generated 30-task suite, or existing task folders, subset and capped.',
   params: {
     type: 'object',

@@ -86,3 +86,6 @@ export function isExpectedFailure(err: unknown): boolean {
 export function definePlugin<P = Record<string, unknown>>(def: PluginDefinition<P>): PluginDefinition<P> {
   return def;
 }
+
+// The seeded generator plugins and the library draw from (the library reaches src/util only here).
+export { Sfc32, mix32, splitmix32, type Sfc32State } from '../util/sfc32.js';

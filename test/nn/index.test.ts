@@ -55,34 +55,49 @@ function bruteForce(data: Float32Array, query: ArrayLike<number>, dim: number, k
 const plain = (hits: Neighbors[]) => hits.map((h) => ({ rows: Array.from(h.rows), scores: Array.from(h.scores) }));
 
 describe('ExactIndex', () => {
-  it('finds the same top 10 as a plain sort, with either engine', () => {
+  it('finds the same top 10 as a plain sort, with every engine', () => {
     for (const metric of ['cosine', 'ip'] as const) {
       const js = new ExactIndex({ metric, dim: DIM, engine: 'js' });
-      const viaTf = new ExactIndex({ metric, dim: DIM, engine: 'tf' });
       js.add(vectors);
-      viaTf.add(vectors);
       const a = js.search(queries.subarray(0, 20 * DIM), 10);
-      const b = viaTf.search(queries.subarray(0, 20 * DIM), 10);
       for (let i = 0; i < 20; i++) {
-        const expected = bruteForce(vectors, queries.subarray(i * DIM, (i + 1) * DIM), DIM, 10, metric);
-        expect(Array.from(a[i].rows)).toEqual(expected);
-        expect(Array.from(b[i].rows)).toEqual(expected);
-        for (let j = 0; j < 10; j++) expect(b[i].scores[j]).toBeCloseTo(a[i].scores[j], 4);
+        expect(Array.from(a[i].rows)).toEqual(bruteForce(vectors, queries.subarray(i * DIM, (i + 1) * DIM), DIM, 10, metric));
       }
-      viaTf.dispose();
+      for (const engine of ['tf', 'blas'] as const) {
+        const other = new ExactIndex({ metric, dim: DIM, engine });
+        other.add(vectors);
+        const b = other.search(queries.subarray(0, 20 * DIM), 10);
+        for (let i = 0; i < 20; i++) {
+          expect(Array.from(b[i].rows)).toEqual(Array.from(a[i].rows));
+          for (let j = 0; j < 10; j++) expect(b[i].scores[j]).toBeCloseTo(a[i].scores[j], 4);
+        }
+        other.dispose();
+      }
     }
   });
 
-  it('picks the tf engine on wasm or tfjs-node, and frees its tensors on dispose', () => {
+  it('picks the tf engine on wasm, and frees its tensors on dispose', () => {
     const before = tf.memory().numTensors;
+    expect(tf.getBackend()).toBe('wasm');
     const index = new ExactIndex({ metric: 'ip', dim: DIM });
-    expect(index.engine).toBe(['wasm', 'tensorflow'].includes(tf.getBackend()) ? 'tf' : 'js');
+    expect(index.engine).toBe('tf');
     index.add(vectors);
     index.search(queries, 5);
     index.add(vectors.subarray(0, 10 * DIM)); // invalidates the cached blocks
     expect(index.search(queries.subarray(0, DIM), 1)[0].rows.length).toBe(1);
     index.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('uses blas only when named, and says why when the addon is missing', () => {
+    expect(new ExactIndex({ metric: 'ip', dim: DIM, engine: 'blas' }).engine).toBe('blas');
+    process.env.RETORT_NO_BLAS = '1';
+    try {
+      expect(() => new ExactIndex({ metric: 'ip', dim: DIM, engine: 'blas' })).toThrow(/engine blas is not available: disabled by RETORT_NO_BLAS=1/);
+    } finally {
+      delete process.env.RETORT_NO_BLAS;
+    }
+    expect(() => new ExactIndex({ metric: 'ip', dim: DIM, engine: 'fast' as 'js' })).toThrow(/unknown exact-search engine fast/);
   });
 });
 
@@ -136,9 +151,9 @@ describe('metric semantics', () => {
 });
 
 describe('ties and sizes', () => {
-  it('orders equal scores by row, across block boundaries, with both engines', () => {
+  it('orders equal scores by row, across block boundaries, with every engine', () => {
     const same = new Float32Array(9000 * 4).fill(0.5);
-    for (const engine of ['js', 'tf'] as const) {
+    for (const engine of ['js', 'tf', 'blas'] as const) {
       const index = new ExactIndex({ metric: 'ip', dim: 4, engine });
       index.add(same);
       const hits = index.search([[1, 1, 1, 1]], 10)[0];

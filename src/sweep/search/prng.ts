@@ -1,13 +1,7 @@
-// A small seeded generator (sfc32, seeded through splitmix32), so a search is reproducible from its
-// seed alone and does not depend on Math.random or on the plugin library.
+// The search's generator: sfc32 (src/util/sfc32.ts) seeded from a folded seed, so a search is
+// reproducible from its seed alone and does not depend on Math.random or on the plugin library.
 
-/** Mixes a 32-bit state (splitmix32's finaliser): nearby seeds give unrelated streams. */
-function mix32(x: number): number {
-  x = (x + 0x9e3779b9) | 0;
-  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
-  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
-  return (x ^ (x >>> 16)) >>> 0;
-}
+import { Sfc32, mix32 } from '../../util/sfc32.js';
 
 /** Folds a seed and stream numbers into one 32-bit value (any finite numbers; fractions are kept apart). */
 export function seedOf(...parts: number[]): number {
@@ -23,20 +17,16 @@ export function seedOf(...parts: number[]): number {
   return h;
 }
 
-export class Prng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+export class Prng extends Sfc32 {
   private spareNormal: number | undefined;
 
   constructor(seed: number) {
+    super(0);
     const s = seedOf(seed);
-    this.a = mix32(s);
-    this.b = mix32(this.a);
-    this.c = mix32(this.b);
-    this.d = 1;
-    for (let i = 0; i < 12; i++) this.nextUint32(); // sfc32's warm-up
+    const a = mix32(s);
+    const b = mix32(a);
+    const c = mix32(b);
+    this.reseed([a, b, c, 1]);
   }
 
   /** A generator for one purpose (e.g. trial 17 of seed 3): independent of how much others drew. */
@@ -44,18 +34,8 @@ export class Prng {
     return new Prng(seedOf(seed, ...stream));
   }
 
-  nextUint32(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) | 0;
-    return t >>> 0;
-  }
-
-  /** Uniform on [0, 1), 53 bits. */
-  next(): number {
+  /** Uniform on [0, 1), 53 bits (two words: search bounds are finer than 2^-32). */
+  override next(): number {
     const hi = this.nextUint32() >>> 5;
     const lo = this.nextUint32() >>> 6;
     return (hi * 67108864 + lo) / 9007199254740992;

@@ -102,7 +102,7 @@ export class HnswIndex implements VectorIndex {
       }
       for (let j = 0; j < d; j++) point[j] = data[i * d + j];
       const { neighbors, distances } = this.native.searchKnn(point, keep);
-      out.push(sortNeighbors(neighbors, distances.map((x) => 1 - x)));
+      out.push(hitsOf(neighbors, distances));
     }
     return out;
   }
@@ -144,6 +144,19 @@ export class HnswIndex implements VectorIndex {
     this.native = new HierarchicalNSW(this.metric, this.dim);
     this.count = 0;
   }
+}
+
+/**
+ * hnswlib returns hits by ascending distance already; only equal distances may need reordering
+ * (earlier row first), so the sort runs only when a pair is out of that order.
+ */
+function hitsOf(neighbors: number[], distances: number[]): Neighbors {
+  for (let i = 1; i < distances.length; i++) {
+    if (distances[i] < distances[i - 1] || (distances[i] === distances[i - 1] && neighbors[i] < neighbors[i - 1])) {
+      return sortNeighbors(neighbors, distances.map((x) => 1 - x));
+    }
+  }
+  return { rows: Int32Array.from(neighbors), scores: Float32Array.from(distances, (x) => 1 - x) };
 }
 
 function definedOnly(options: HnswIndexOptions): Partial<HnswParams> {
