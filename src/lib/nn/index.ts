@@ -41,5 +41,6 @@ export {
 export { ExactIndex, type ExactIndexOptions, type ExactEngine } from './index/exact.js';
 export { HnswIndex, HNSW_DEFAULTS, type HnswIndexOptions, type HnswParams } from './index/hnsw.js';
 export { loadVectorIndex } from './index/load.js';
+export { calibrateEfSearch, type EfCalibration, type EfCalibrationOptions } from './index/calibrate.js';
 export { recallAtK } from './index/recall.js';
 export { VectorIndexError, type Metric, type Neighbors, type VectorIndex, type Vectors } from './index/types.js';
