@@ -3,6 +3,7 @@
 // weighted self-consistency (f = 1 + s) and adaptive self-consistency (f = s) — with greedy
 // decoding beside them for reference.
 
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { definePlugin, NodeFailure } from '../../src/plugin/api.js';
@@ -12,10 +13,12 @@ import { LlamaDecoder } from '../../src/lib/nn/models/llama.js';
 import { loadPretrained } from '../../src/lib/nn/pretrained.js';
 import { loadTokenizer } from '../../src/lib/nn/tokenizer/tokenizer-json.js';
 import { deriveSeed } from '../../src/lib/nn/train/rng.js';
+import { answersMatch, extractAnswer, type AnswerFormat } from '../../src/lib/reasoning/answers.js';
+import { readReasoningIndex, readReasoningSplit, REASONING_INDEX } from '../../src/lib/reasoning/import.js';
 import { readSplit } from '../../src/lib/reasoning/io.js';
 import { scoreRationales } from '../../src/lib/reasoning/ranker.js';
 import { sampleQuestion, scoredSamples, voteQuestion, WEIGHTINGS } from '../../src/lib/reasoning/self-consistency.js';
-import { predictions } from '../../src/lib/reasoning/student.js';
+import { greedyDecode, promptOf } from '../../src/lib/reasoning/student.js';
 
 export interface AscVoteParams {
   samples: number;
@@ -53,7 +56,7 @@ export default definePlugin<AscVoteParams>({
     },
   },
   inputs: {
-    suite: { description: 'An arith-suite output.' },
+    suite: { description: 'An arith-suite output ("The answer is N"), or a reasoning-import output (MATH: \\boxed{}, GSM8K: ####).' },
     model: { description: 'A student in the nat-pretrain layout: config.json, model.safetensors (a Llama-style decoder) and tokenizer.json.' },
     ranker: { description: 'An asc-ranker output.' },
   },
@@ -74,8 +77,9 @@ export default definePlugin<AscVoteParams>({
       const rankTok = await loadTokenizer(join(ctx.inputs.ranker as string, 'tokenizer.json'));
       const rankLength = typeof extra.maxLength === 'number' ? extra.maxLength : ranker.encoder.config.maxPositions;
 
+      const format = await answerFormatOf(ctx.inputs.suite as string);
       const splits = [];
-      for (const split of p.evalSplits) splits.push({ split, problems: (await readSplit(ctx.inputs.suite as string, split)).slice(0, p.maxEval) });
+      for (const split of p.evalSplits) splits.push({ split, problems: (await evalProblems(ctx.inputs.suite as string, split)).slice(0, p.maxEval) });
       const total = splits.reduce((n, s) => n + s.problems.length, 0);
       const rows: string[] = [];
       const sums = new Map<string, number>();
@@ -85,8 +89,15 @@ export default definePlugin<AscVoteParams>({
         const n = Math.max(1, problems.length);
         let greedyAcc: number | undefined;
         if (p.greedy) {
-          const greedy = predictions(model, tok, problems, { maxNew: p.maxNew, maxLength: p.maxLength, batch: 20 });
-          greedyAcc = (100 * greedy.filter((x) => x.correct).length) / n;
+          let right = 0;
+          for (let i = 0; i < problems.length; i += 20) {
+            const part = problems.slice(i, i + 20);
+            const texts = greedyDecode(model, tok, part.map((q) => promptOf(q.question)), p.maxNew, p.maxLength);
+            part.forEach((q, j) => {
+              if (answersMatch(extractAnswer(texts[j], format), q.gold, format)) right++;
+            });
+          }
+          greedyAcc = (100 * right) / n;
           ctx.metric(`acc/${split}/greedy`, greedyAcc);
           add('greedy', greedyAcc);
         }
@@ -97,9 +108,9 @@ export default definePlugin<AscVoteParams>({
         for (const [q, problem] of problems.entries()) {
           const texts = sampleQuestion(model, tok, problem.question, { ...p, seed: deriveSeed(p.seed, k, q) });
           const scores = scoreRationales(ranker, rankTok, texts.map(() => problem.question), texts, { maxLength: rankLength, batch: p.scoreBatch });
-          const gold = String(problem.answer);
-          const samples = scoredSamples(texts, scores, gold);
-          const votes = voteQuestion(samples, gold);
+          const gold = problem.gold;
+          const samples = scoredSamples(texts, scores, gold, format);
+          const votes = voteQuestion(samples, gold, format);
           for (const w of WEIGHTINGS) credit[w] += votes.credit[w];
           credit.any += votes.anyCorrect ? 1 : 0;
           for (const s of samples) {
@@ -136,3 +147,19 @@ export default definePlugin<AscVoteParams>({
     }
   },
 });
+
+interface EvalProblem {
+  id: string;
+  question: string;
+  gold: string;
+}
+
+/** How the suite's answers are written: our "The answer is N", or a reasoning set's own format. */
+async function answerFormatOf(dir: string): Promise<AnswerFormat> {
+  return existsSync(join(dir, REASONING_INDEX)) ? (await readReasoningIndex(dir)).answerFormat : 'model';
+}
+
+async function evalProblems(dir: string, split: string): Promise<EvalProblem[]> {
+  if (existsSync(join(dir, REASONING_INDEX))) return (await readReasoningSplit(dir, split)).map((r) => ({ id: r.id, question: r.question, gold: r.answer }));
+  return (await readSplit(dir, split)).map((r) => ({ id: r.id, question: r.question, gold: String(r.answer) }));
+}

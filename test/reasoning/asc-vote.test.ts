@@ -11,6 +11,7 @@ import ascRanker from '../../plugins/asc-ranker/index.js';
 import ascVote from '../../plugins/asc-vote/index.js';
 import teacherSamples from '../../plugins/teacher-samples/index.js';
 import { initBackend } from '../../src/lib/nn/backend.js';
+import { writeReasoningSet } from '../../src/lib/reasoning/import.js';
 import { writeSuiteFiles } from '../../src/lib/reasoning/io.js';
 import { scoredSamples, voteQuestion } from '../../src/lib/reasoning/self-consistency.js';
 import { generateSuite } from '../../src/lib/reasoning/suite.js';
@@ -35,6 +36,15 @@ describe('votes over sampled rationales', () => {
     expect(v.credit).toEqual({ sc: 0.5, ws: 1, asc: 1 });
     expect(v.anyCorrect).toBe(true);
     expect(voteQuestion(s, '7').credit).toEqual({ sc: 0.5, ws: 0, asc: 0 });
+  });
+
+  it('MATH answers vote after normalisation, so equivalent forms pool', () => {
+    const math = ['so $\\boxed{\\frac{1}{2}}$', '$\\boxed{0.5}$', 'hence \\boxed{\\dfrac12}', '\\boxed{3}', '\\boxed{3}'];
+    const s = scoredSamples(math, [0.5, 0.5, 0.5, 0.9, 0.9], '\\frac12', 'math');
+    expect(s.map((x) => x.answer)).toEqual(['\\frac{1}{2}', '\\frac{1}{2}', '\\frac{1}{2}', '3', '3']);
+    expect(s.map((x) => x.correct)).toEqual([true, true, true, false, false]);
+    // sc: ½ → 3, 3 → 2;  asc: ½ → 1.5, 3 → 1.8
+    expect(voteQuestion(s, '\\frac12', 'math').credit).toEqual({ sc: 1, ws: 1, asc: 0 });
   });
 
   it('a question whose samples have no answer gets no credit', () => {
@@ -109,6 +119,24 @@ describe('the asc-vote stage (end to end on a tiny student)', () => {
     await runPlugin(ascVote, join(root, 'other'), { ...tiny, greedy: false, seed: 6 }, { suite, model, ranker });
     const texts = (dir: string) => votesOf(dir).map((r) => r.samples.map((s: { text: string }) => s.text));
     expect(texts(join(root, 'other'))).not.toEqual(texts(join(root, 'vote')));
+  }, 120_000);
+
+  it('votes on a MATH reasoning set with \\boxed{} answers', async () => {
+    const questions = ['What is $3 + 4$?', 'What is $3 \\cdot 3$?', 'What is $14 / 2$?'];
+    const set = join(root, 'math-set');
+    mkdirSync(set, { recursive: true });
+    const gold = ['7', '9', '7'];
+    await writeReasoningSet(set, 'math', { test: questions.map((q, i) => ({ id: `test-${i}`, split: 'test', question: q, solution: `\\boxed{${gold[i]}}`, answer: gold[i] })) });
+    const mathModel = join(root, 'math-model');
+    await saveBigramStudent(mathModel, questions, ['7', '9'], (a) => ` So the result is $\\boxed{${a}}$.`);
+    const run = await runPlugin(ascVote, join(root, 'math-vote'), { ...tiny, evalSplits: ['test'] }, { suite: set, model: mathModel, ranker });
+    const rows = votesOf(join(root, 'math-vote'));
+    expect(new Set(rows.flatMap((r) => r.samples.map((s: { answer: string }) => s.answer)))).toEqual(new Set(['7', '9']));
+    for (const row of rows) for (const s of row.samples) expect(s.correct).toBe(s.answer === row.gold);
+    expect(run.metrics['acc/test/sc']).toBeCloseTo((100 * rows.reduce((a, r) => a + r.credit.sc, 0)) / 3, 9);
+    // Greedy takes the first of two equal logits, the same answer for every question: 7 (two of three golds) or 9.
+    const greedy = run.metrics['acc/test/greedy'];
+    expect(Math.min(Math.abs(greedy - 200 / 3), Math.abs(greedy - 100 / 3))).toBeLessThan(1e-9);
   }, 120_000);
 
   it('refuses a ranker folder that is not one', async () => {

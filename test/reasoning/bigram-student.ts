@@ -1,8 +1,8 @@
 // A student whose samples are known in advance, for tests of sampling and voting: a one-layer
 // Llama decoder whose blocks add nothing (o_proj = down_proj = 0), so the logits depend on the
 // current token only, with one-hot embeddings and an lm_head that writes a bigram table. After
-// the prompt it writes " The answer is A." or " The answer is B." (each with probability 1/2 at
-// any temperature: their logits are equal) and then end-of-text. Saved in the nat-pretrain layout.
+// the prompt it writes ending(A) or ending(B) (default " The answer is A."; each with probability
+// 1/2 at any temperature: their logits are equal) and then end-of-text. Saved in the nat-pretrain layout.
 
 import * as tf from '@tensorflow/tfjs';
 import { LlamaDecoder } from '../../src/lib/nn/models/llama.js';
@@ -11,8 +11,8 @@ import { trainByteLevelBpe } from '../../src/lib/nn/tokenizer/trainers/train.js'
 import { END_OF_TEXT, PAD, promptOf } from '../../src/lib/reasoning/student.js';
 
 /** Saves the student to `dir`; every prompt of `questions` ends on the same token. */
-export async function saveBigramStudent(dir: string, questions: string[], answers: [string, string]): Promise<void> {
-  const endings = answers.map((a) => ` The answer is ${a}.`);
+export async function saveBigramStudent(dir: string, questions: string[], answers: [string, string], ending = (a: string) => ` The answer is ${a}.`): Promise<void> {
+  const endings = answers.map(ending);
   // The endings, repeated, are merged first: each becomes a few distinct tokens.
   const repeated = Array.from({ length: 50 }, () => endings).flat();
   const tok = trainByteLevelBpe([...repeated, ...questions.map(promptOf)], { vocabSize: 320, minFrequency: 2, specialTokens: [PAD, END_OF_TEXT] });
@@ -33,7 +33,7 @@ export async function saveBigramStudent(dir: string, questions: string[], answer
   const forks = [...next.values()].filter((s) => s.size > 1);
   if (forks.length !== 1 || forks[0].size !== 2) throw new Error('the two endings must share a prefix, then part once');
 
-  const hidden = v;
+  const hidden = v + (v % 2); // rotary positions need an even head width
   const model = new LlamaDecoder({ vocabSize: v, hiddenSize: hidden, numLayers: 1, numHeads: 1, intermediateSize: 4, maxPositions: 512, tieWordEmbeddings: false }, 0);
   const head = new Float32Array(v * hidden); // [out, in]
   for (const [from, tos] of next) for (const to of tos) head[to * hidden + from] = 2; // × √hidden after RMSNorm of a one-hot

@@ -8,7 +8,7 @@
 import { generate } from '../nn/generate.js';
 import type { CausalLm } from '../nn/generate.js';
 import type { Tokenizer } from '../nn/tokenizer/tokenizer.js';
-import { extractModelAnswer, isNumericEquiv } from './answers.js';
+import { answersMatch, extractAnswer, normalizeMathAnswer, type AnswerFormat } from './answers.js';
 import { NEXT_QUESTION, promptOf, specialIds } from './student.js';
 import { fillMissingScores, vote, voteCredit, type VoteWeighting } from './votes.js';
 
@@ -38,7 +38,7 @@ export function sampleQuestion(model: CausalLm, tok: Tokenizer, question: string
 
 export interface ScoredSample {
   text: string;
-  /** The extracted final answer; null when there is none. */
+  /** The extracted final answer as it votes (MATH: normalised); null when there is none. */
   answer: string | null;
   /** The ranker's score, or the mean of the others when it could not be scored. */
   score: number;
@@ -52,23 +52,32 @@ export interface QuestionVotes {
   anyCorrect: boolean;
 }
 
+/**
+ * The answer a sample votes for: numbers in canonical form (extraction gives them so), MATH
+ * answers normalised as Hendrycks' `_strip_string` does, so that equivalent answers pool.
+ */
+function voteKey(answer: string | null, format: AnswerFormat): string | null {
+  if (answer === null || format !== 'math') return answer;
+  return normalizeMathAnswer(answer) ?? answer;
+}
+
 /** Answers of sampled rationales, with their scores (unscorable ones filled with the mean of the others). */
-export function scoredSamples(texts: string[], scores: (number | null)[], gold: string): ScoredSample[] {
+export function scoredSamples(texts: string[], scores: (number | null)[], gold: string, format: AnswerFormat = 'model'): ScoredSample[] {
   const filled = fillMissingScores(scores);
   return texts.map((text, i) => {
-    const answer = extractModelAnswer(text);
-    return { text, answer, score: filled[i], correct: isNumericEquiv(answer, gold) };
+    const raw = extractAnswer(text, format);
+    return { text, answer: voteKey(raw, format), score: filled[i], correct: answersMatch(raw, gold, format) };
   });
 }
 
 /** The SC, WS and ASC votes over one question's samples, credited against the gold answer. */
-export function voteQuestion(samples: ScoredSample[], gold: string): QuestionVotes {
+export function voteQuestion(samples: ScoredSample[], gold: string, format: AnswerFormat = 'model'): QuestionVotes {
   const winners = {} as Record<VoteWeighting, string[]>;
   const credit = {} as Record<VoteWeighting, number>;
   for (const w of WEIGHTINGS) {
     const result = vote(samples.map((s) => ({ answer: s.answer, score: s.score })), w);
     winners[w] = result.winners;
-    credit[w] = voteCredit(result, gold, (a, b) => isNumericEquiv(a, b));
+    credit[w] = voteCredit(result, gold, (a, b) => answersMatch(a, b, format));
   }
   return { winners, credit, anyCorrect: samples.some((s) => s.correct) };
 }
