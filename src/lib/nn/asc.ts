@@ -11,14 +11,18 @@
 // losses.ts. The encoder here is our BERT (TDG uses the Flan-T5-XL encoder); W₁, W₂ are
 // nn.Linear layers, so they carry biases.
 
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { BertConfig } from './config.js';
+import { BertConfig, ConfigError } from './config.js';
 import { Mode } from './layers/dropout.js';
 import { makeInit } from './layers/init.js';
 import { Linear } from './layers/linear.js';
 import { BertEncoder } from './models/bert.js';
 import { Module } from './module.js';
 import { meanPool } from './pooling.js';
+import { readSafetensors, tensorsToTf, tfToTensors, writeSafetensors } from './safetensors.js';
 
 export class ResidualEluHead extends Module {
   readonly dense1: Linear;
@@ -65,4 +69,49 @@ export class AscRanker extends Module {
     const { hidden } = this.encoder.forward({ inputIds: inputs.inputIds, attentionMask: inputs.attentionMask }, mode); // [b, t, d]
     return this.head.forward(meanPool(hidden, inputs.rationaleMask), mode);
   }
+}
+
+// ---- the ranker on disk: ranker.json (the encoder's config), model.safetensors (every weight,
+// named encoder.* and head.*) ----
+
+export const RANKER_CONFIG = 'ranker.json';
+const RANKER_FORMAT = 'retort-asc-ranker/1';
+
+interface RankerFile {
+  format: typeof RANKER_FORMAT;
+  encoder: BertConfig;
+  /** Whatever the caller keeps beside the weights (e.g. the maximum input length). */
+  extra: Record<string, unknown>;
+}
+
+export async function saveAscRanker(dir: string, ranker: AscRanker, extra: Record<string, unknown> = {}): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeSafetensors(join(dir, 'model.safetensors'), tfToTensors(ranker.stateDict()), { format: 'pt' });
+  const file: RankerFile = { format: RANKER_FORMAT, encoder: ranker.encoder.config, extra };
+  writeFileSync(join(dir, RANKER_CONFIG), JSON.stringify(file, null, 2) + '\n');
+}
+
+export async function loadAscRanker(dir: string): Promise<{ ranker: AscRanker; extra: Record<string, unknown> }> {
+  const configFile = join(dir, RANKER_CONFIG);
+  if (!existsSync(configFile)) throw new ConfigError(`${dir}: no ${RANKER_CONFIG} (not an asc-ranker output)`);
+  let parsed: RankerFile;
+  try {
+    parsed = JSON.parse(readFileSync(configFile, 'utf8')) as RankerFile;
+  } catch (e) {
+    throw new ConfigError(`${configFile}: not valid JSON (${(e as Error).message})`);
+  }
+  if (parsed?.format !== RANKER_FORMAT || typeof parsed.encoder !== 'object') throw new ConfigError(`${configFile}: not a ${RANKER_FORMAT} file`);
+  const weights = join(dir, 'model.safetensors');
+  if (!existsSync(weights)) throw new ConfigError(`${dir}: no model.safetensors`);
+  const tensors = tensorsToTf((await readSafetensors(weights)).tensors, weights);
+  const ranker = new AscRanker(parsed.encoder);
+  try {
+    ranker.loadStateDict(tensors, { source: weights });
+  } catch (e) {
+    ranker.dispose();
+    throw e;
+  } finally {
+    for (const t of tensors.values()) t.dispose();
+  }
+  return { ranker, extra: parsed.extra ?? {} };
 }
