@@ -96,6 +96,8 @@ export async function submitAhead(ctx: AheadContext): Promise<void> {
               case 'log': events.post({ type: 'node-log', nodeId: lead.spec.id, level: r.level, line: ctx.mask(r.line), cached: false }); break;
               case 'metric': events.post({ type: 'node-metric', node: ctx.nodeInfo(lead), point: { name: r.name, value: r.value, step: r.step, timestamp: r.timestamp } }); break;
               case 'progress': events.post({ type: 'node-progress', nodeId: lead.spec.id, done: r.done, total: r.total }); break;
+              case 'queued': events.post({ type: 'node-queued', nodeId: lead.spec.id, reason: r.reason }); break;
+              case 'retry': events.post({ type: 'node-retry', nodeId: lead.spec.id, attempt: r.attempt, maxAttempts: r.maxAttempts, reason: ctx.mask(r.reason) }); break;
             }
           },
         });
@@ -107,6 +109,7 @@ export async function submitAhead(ctx: AheadContext): Promise<void> {
         break;
       }
       handles.set(key, job.handle);
+      await events.emit({ type: 'node-submitted', nodeId: lead.spec.id, job: job.handle, after });
       settling.push(job.result.then((r) => settle(key, r)));
       // Stopped while this job was being submitted: the cancel that went out before did not know it.
       if (signal.aborted) settling.push(cancel('all', 'interrupted'));

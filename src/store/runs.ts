@@ -17,6 +17,10 @@ export interface RunRecordNode {
   outcome: NodeOutcome;
   durationMs?: number;
   error?: string;
+  /** The node's cluster job (a Slurm job id), when a cluster executor ran it. */
+  job?: string;
+  /** The attempts after the first, and why each was needed ("Slurm job 12 ended PREEMPTED"). */
+  retries?: { attempt: number; reason: string }[];
 }
 
 export interface RunRecord {

@@ -34,6 +34,8 @@ Options:
                          with each other and with the recipe's sweep: block; one DAG for all trials
       --executor TYPE    local (default) or slurm: every miss an sbatch job that waits
                          (afterok) for its upstream jobs (default: the recipe's executor:)
+      --retries N        Slurm: attempts after the first for a job that was preempted or
+                         whose machine failed (default: the recipe's executor.retries, else 2)
   -j, --jobs N           nodes run at once (default: number of cores)
       --gpus N           GPUs nodes may take (resources.gpus); each gets its own in
                          CUDA_VISIBLE_DEVICES (default: those CUDA_VISIBLE_DEVICES lists, else 0)
@@ -63,6 +65,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
     ...RECIPE_OPTIONS,
     ...SWEEP_OPTION,
     executor: { type: 'string' },
+    retries: { type: 'string' },
     jobs: { type: 'string', short: 'j' },
     gpus: { type: 'string' },
     'keep-going': { type: 'boolean', short: 'k' },
@@ -78,6 +81,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   }, { min: 1, max: 1, names: 'one recipe file' });
   if (values.help) { io.stdout.write(command.help + '\n'); return EXIT.ok; }
   const jobs = intOption(values.jobs, 'jobs');
+  const retries = intOption(values.retries, 'retries', 0);
   const gpus = gpuPool(intOption(values.gpus, 'gpus', 0), io.env);
   if ('error' in gpus) throw new UsageError(gpus.error);
   if (values.verify && !['stat', 'full'].includes(values.verify)) throw new UsageError(`--verify expects stat or full, got '${values.verify}'`);
@@ -121,7 +125,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
       scope: values.target?.length ? targetClosure(recipe, values.target) : undefined,
       jobs, gpus, keepGoing: values['keep-going'], replayLogs: values.quiet ? 'none' : (values.logs as ReplayMode | undefined) ?? 'tail',
       signal: controller.signal,
-      executor: makeExecutor(chosen.type, { recipe, store, runsDir, runId, cwd: io.cwd, env: io.env }),
+      executor: makeExecutor(chosen.type, { recipe, store, runsDir, runId, cwd: io.cwd, env: io.env, retries }),
       subscribers: [displaySubscriber(display), withTableArtifacts(trackingSubscriber(tracking.observer), tracking.observer, () => tableArtifacts(recipe, plan, store))],
       closeKilledRun: tracking.closeKilledRun,
     });
