@@ -37,6 +37,15 @@ export interface SlurmExecutorOptions {
   retries?: number;
   /** The verdicts retried (default NODE_FAIL, PREEMPTED, BOOT_FAIL). */
   retryOn?: ReadonlySet<Verdict>;
+  /** false: only submit (a detached run; `retort status` follows the jobs later). */
+  follow?: boolean;
+}
+
+/** Where a node's job files live in a run's job folder: its spec, Slurm log, result and tracking reference. */
+export function jobFiles(dir: string, node: { id: string; key: string }): { spec: string; log: string; result: string; tracking: string } {
+  // File names from the node id (foreach keys may hold any character) and the key (ids may collide once cleaned).
+  const base = join(dir, `${node.id.replace(/[^A-Za-z0-9_.-]+/g, '_')}-${node.key.slice(0, 10)}`);
+  return { spec: `${base}.spec.json`, log: `${base}.log`, result: `${base}.result.json`, tracking: `${base}.tracking.json` };
 }
 
 interface Tracked {
@@ -76,15 +85,14 @@ export class SlurmExecutor implements SubmittingExecutor {
 
   constructor(private readonly opts: SlurmExecutorOptions) {
     this.watch = opts.client.watch({ minIntervalMs: opts.minIntervalMs ?? 500, maxIntervalMs: opts.maxIntervalMs ?? 5000 });
-    this.retry = { limit: opts.retries ?? DEFAULT_RETRIES, ...(opts.retryOn ? { on: opts.retryOn } : {}) };
+    // Nobody is there to requeue the jobs of a detached run (Slurm's own requeue still may).
+    this.retry = { limit: opts.follow === false ? 0 : opts.retries ?? DEFAULT_RETRIES, ...(opts.retryOn ? { on: opts.retryOn } : {}) };
   }
 
   async submit(submission: NodeSubmission): Promise<SubmittedJob> {
     const { node } = submission;
     const { opts } = this;
-    // File names from the node id (foreach keys may hold any character) and the key (ids may collide once cleaned).
-    const base = join(opts.dir, `${node.spec.id.replace(/[^A-Za-z0-9_.-]+/g, '_')}-${node.key.slice(0, 10)}`);
-    const files = { spec: `${base}.spec.json`, log: `${base}.log`, result: `${base}.result.json`, tracking: `${base}.tracking.json` };
+    const files = jobFiles(opts.dir, { id: node.spec.id, key: node.key });
     await writeSpecFile(files.spec, [nodeJobSpec(node, opts.store, { runId: opts.runId, recipeName: opts.recipeName, result: files.result, trackingFile: files.tracking })]);
     const { sbatchArgs, ...stage } = node.spec.resources;
     const resources: SlurmResources = {
@@ -112,6 +120,7 @@ export class SlurmExecutor implements SubmittingExecutor {
       ...(resources.memoryMb === undefined ? {} : { memoryMb: resources.memoryMb }),
     });
     submission.report({ type: 'log', level: 'info', line: `submitted as Slurm job ${id}${submission.after.length ? ` after ${submission.after.join(', ')}` : ''} (log: ${files.log})` });
+    if (opts.follow === false) return { handle: id, result };
     this.watch.add([id]);
     this.following ??= this.follow().finally(() => { this.following = undefined; });
     return { handle: id, result };
