@@ -81,6 +81,11 @@ export interface SubmittingExecutor {
   readonly clusterName: string;
   /** Rejects, with the cluster's own words, when the job could not be submitted. */
   submit(request: NodeSubmission): Promise<SubmittedJob>;
+  /**
+   * Submits alike nodes (members of one foreach, same resources, same upstream jobs) as one array;
+   * their jobs in order, each with its own handle (an array task's id). Optional.
+   */
+  submitGroup?(requests: NodeSubmission[]): Promise<SubmittedJob[]>;
   /** Cancels jobs, queued or running, at once; their results then settle as 'cancelled'. */
   cancel(handles: readonly string[]): Promise<void>;
 }

@@ -39,6 +39,8 @@ export interface SlurmExecutorOptions {
   retryOn?: ReadonlySet<Verdict>;
   /** false: only submit (a detached run; `retort status` follows the jobs later). */
   follow?: boolean;
+  /** false: one job per foreach member instead of one array per group of alike members. */
+  arrays?: boolean;
 }
 
 /** Where a node's job files live in a run's job folder: its spec, Slurm log, result and tracking reference. */
@@ -49,7 +51,10 @@ export function jobFiles(dir: string, node: { id: string; key: string }): { spec
 }
 
 interface Tracked {
+  /** Its Slurm id: "12", or "12_3" for task 3 of array 12. */
   id: string;
+  /** The id the watch follows it under: the job's, or its array's. */
+  watchId: string;
   submission: NodeSubmission;
   /** The jobs it waits for. */
   after: string[];
@@ -90,11 +95,27 @@ export class SlurmExecutor implements SubmittingExecutor {
   }
 
   async submit(submission: NodeSubmission): Promise<SubmittedJob> {
-    const { node } = submission;
+    return (await this.submitJobs([submission]))[0];
+  }
+
+  /** Alike foreach members as one `sbatch --array`: task i computes requests[i] and is followed as `<array id>_<i>`. */
+  async submitGroup(requests: NodeSubmission[]): Promise<SubmittedJob[]> {
+    if (this.opts.arrays !== false) return this.submitJobs(requests);
+    const jobs: SubmittedJob[] = [];
+    for (const r of requests) jobs.push(await this.submit(r));
+    return jobs;
+  }
+
+  private async submitJobs(requests: NodeSubmission[]): Promise<SubmittedJob[]> {
     const { opts } = this;
-    const files = jobFiles(opts.dir, { id: node.spec.id, key: node.key });
-    await writeSpecFile(files.spec, [nodeJobSpec(node, opts.store, { runId: opts.runId, recipeName: opts.recipeName, result: files.result, trackingFile: files.tracking })]);
-    const { sbatchArgs, ...stage } = node.spec.resources;
+    const lead = requests[0].node;
+    const array = requests.length > 1;
+    const files = requests.map(({ node }) => jobFiles(opts.dir, { id: node.spec.id, key: node.key }));
+    // An array's tasks share one spec file (task i runs units[i]) and log by task index.
+    const group = array ? jobFiles(opts.dir, { id: `${lead.spec.stage}-array`, key: lead.key }) : files[0];
+    if (array) files.forEach((f, i) => { f.log = group.log.replace(/\.log$/, `-${i}.log`); });
+    await writeSpecFile(group.spec, requests.map(({ node }, i) => nodeJobSpec(node, opts.store, { runId: opts.runId, recipeName: opts.recipeName, result: files[i].result, trackingFile: files[i].tracking })));
+    const { sbatchArgs, ...stage } = lead.spec.resources;
     const resources: SlurmResources = {
       ...opts.defaults, ...stage,
       extraArgs: [...(opts.defaults?.extraArgs ?? []), ...(sbatchArgs ?? [])],
@@ -102,28 +123,34 @@ export class SlurmExecutor implements SubmittingExecutor {
     let id: string;
     try {
       id = await opts.client.submit({
-        name: node.spec.id, command: jobMainCommand(files.spec, opts.nodeBinary), afterOk: submission.after,
-        resources, output: files.log, cwd: opts.cwd ?? process.cwd(), env: opts.env,
+        name: array ? lead.spec.stage : lead.spec.id, command: jobMainCommand(group.spec, opts.nodeBinary), afterOk: requests[0].after,
+        ...(array ? { array: { count: requests.length } } : {}),
+        resources, output: array ? group.log.replace(/\.log$/, '-%a.log') : files[0].log, cwd: opts.cwd ?? process.cwd(), env: opts.env,
         // Retried jobs keep their dependents: Slurm must not cancel those when the first attempt fails (see retry.ts).
         killOnInvalidDep: this.retry.limit === 0,
       });
     } catch (err) {
       throw new Error(`could not submit its Slurm job: ${(err as Error).message}`);
     }
-    let resolve!: (r: SubmissionResult) => void;
-    const result = new Promise<SubmissionResult>((r) => { resolve = r; });
     const limit = resources.timeLimit === undefined ? undefined : parseTimeLimit(resources.timeLimit);
-    this.jobs.set(id, {
-      id, submission, after: [...submission.after], retries: 0, restarts: 0, files, offset: 0, partial: '', started: false, settled: false, resolve,
-      // Slurm counts whole minutes: the limit the job really had.
-      ...(limit === undefined ? {} : { limitMs: slurmMinutes(resources.timeLimit!) * 60_000 }),
-      ...(resources.memoryMb === undefined ? {} : { memoryMb: resources.memoryMb }),
+    const submitted = requests.map((submission, i): SubmittedJob => {
+      const handle = array ? `${id}_${i}` : id;
+      let resolve!: (r: SubmissionResult) => void;
+      const result = new Promise<SubmissionResult>((r) => { resolve = r; });
+      this.jobs.set(handle, {
+        id: handle, watchId: id, submission, after: [...submission.after], retries: 0, restarts: 0, files: files[i], offset: 0, partial: '', started: false, settled: false, resolve,
+        // Slurm counts whole minutes: the limit the job really had.
+        ...(limit === undefined ? {} : { limitMs: slurmMinutes(resources.timeLimit!) * 60_000 }),
+        ...(resources.memoryMb === undefined ? {} : { memoryMb: resources.memoryMb }),
+      });
+      const where = array ? ` (task ${i} of array ${id})` : '';
+      submission.report({ type: 'log', level: 'info', line: `submitted as Slurm job ${handle}${where}${submission.after.length ? ` after ${submission.after.join(', ')}` : ''} (log: ${files[i].log})` });
+      return { handle, result };
     });
-    submission.report({ type: 'log', level: 'info', line: `submitted as Slurm job ${id}${submission.after.length ? ` after ${submission.after.join(', ')}` : ''} (log: ${files.log})` });
-    if (opts.follow === false) return { handle: id, result };
+    if (opts.follow === false) return submitted;
     this.watch.add([id]);
     this.following ??= this.follow().finally(() => { this.following = undefined; });
-    return { handle: id, result };
+    return submitted;
   }
 
   async cancel(handles: readonly string[]): Promise<void> {
@@ -150,7 +177,7 @@ export class SlurmExecutor implements SubmittingExecutor {
       const rank = (x: JobStatus) => (x.state.phase !== 'ended' ? 1 : x.state.verdict === 'CANCELLED' ? 2 : 0);
       const requeued = new Set<string>();
       for (const status of [...changed].sort((x, y) => rank(x) - rank(y))) {
-        const job = this.jobs.get(status.submittedId);
+        const job = this.jobs.get(status.id) ?? this.jobs.get(status.submittedId);
         if (!job || job.settled) continue;
         if (status.state.phase === 'ended') {
           if (await this.retryJob(job, status.state)) requeued.add(job.id);
@@ -205,7 +232,7 @@ export class SlurmExecutor implements SubmittingExecutor {
     job.restarts++;
     await this.restartFiles(job, false);
     job.submission.report({ type: 'retry', attempt: decision.attempt, maxAttempts: decision.maxAttempts, reason: `Slurm job ${job.id} ended ${describeState(state)}` });
-    this.watch.add([job.id]);
+    this.watch.add([job.watchId]);
     return true;
   }
 
