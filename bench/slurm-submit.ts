@@ -51,14 +51,14 @@ const sh = (script: string) => execFileSync('/bin/sh', ['-c', script], { env, en
 const rate = (n: number, ms: number) => (n / (ms / 1000)).toFixed(0);
 
 /** Plans `recipe` in the bench folder; the plan, its store, and an executor over it. */
-async function planned(name: string, recipe: string, sbatchArgs: string[] = []) {
+async function planned(name: string, recipe: string, sbatchArgs: string[] = [], arrays = true) {
   const file = join(dir, `${name}.yaml`);
   writeFileSync(file, recipe);
   const compiled = await compileRecipe(file, { env });
   const keys = await computeKeys(compiled, new ContentHasher(join(dir, name, 'hash-cache.json')), env);
   const store = await Store.open(join(dir, name, 'store'));
   const plan = await planRecipe(compiled, keys, store);
-  const executor = new SlurmExecutor({ client, store, dir: join(dir, name, 'jobs'), runId: name, recipeName: name, cwd: dir, defaults: { extraArgs: sbatchArgs }, minIntervalMs: 200, maxIntervalMs: 1000 });
+  const executor = new SlurmExecutor({ client, store, dir: join(dir, name, 'jobs'), runId: name, recipeName: name, cwd: dir, defaults: { extraArgs: sbatchArgs }, minIntervalMs: 200, maxIntervalMs: 1000, arrays });
   return { plan, store, executor };
 }
 
@@ -81,8 +81,10 @@ async function execute(p: Awaited<ReturnType<typeof planned>>, until?: (submitte
 }
 
 // Submission: the executor, N held jobs (one per foreach node), cancelled once all are in.
-const fan = await planned('fan', `stages:\n  f:\n    plugin: ./plugins/count\n    foreach: ${JSON.stringify(Array.from({ length: N }, (_, i) => i))}\n    params: { value: "\${item}" }\n`, ['--hold']);
-const viaExecutor = await execute(fan, (n) => n === N);
+const fanRecipe = `stages:\n  f:\n    plugin: ./plugins/count\n    foreach: ${JSON.stringify(Array.from({ length: N }, (_, i) => i))}\n    params: { value: "\${item}" }\n`;
+const viaExecutor = await execute(await planned('fan', fanRecipe, ['--hold'], false), (n) => n === N);
+// The same fan-out as the executor submits it by default: one array for the alike members.
+const viaArray = await execute(await planned('fan-array', fanRecipe, ['--hold']), (n) => n === N);
 
 // Plain sbatch: the same number of held jobs from a shell loop, then cancelled.
 let t0 = performance.now();
@@ -120,6 +122,7 @@ console.log(`Slurm submission and dependency latency (${N} nodes, chain of ${HOP
 console.log('| measure | retort --executor slurm | plain sbatch | ratio |');
 console.log('|---|---|---|---|');
 console.log(`| submit ${N} jobs (one per node) | ${rate(viaExecutor.submitted, viaExecutor.ms)} jobs/s (${(viaExecutor.ms / 1000).toFixed(2)} s) | ${rate(N, plainMs)} jobs/s (${(plainMs / 1000).toFixed(2)} s, shell loop) | ${(plainMs / viaExecutor.ms).toFixed(2)}× |`);
+console.log(`| submit ${N} nodes as one array (executor, the default) | ${rate(viaArray.submitted, viaArray.ms)} nodes/s (${(viaArray.ms / 1000).toFixed(2)} s) | ${rate(N, plainMs)} jobs/s (one job each) | ${(plainMs / viaArray.ms).toFixed(1)}× |`);
 console.log(`| submit ${N} as one array (client) | ${rate(N, arrayMs)} tasks/s (${(arrayMs / 1000).toFixed(2)} s) | ${rate(N, plainMs)} jobs/s (one job each) | ${(plainMs / arrayMs).toFixed(1)}× |`);
 console.log(`| submit ${N} nodes, one job each | ${rate(viaExecutor.submitted, viaExecutor.ms)} jobs/s | Snakemake ${snake.version} --cluster sbatch: ${snake.ms === undefined ? snake.note : `${rate(N, snake.ms)} jobs/s (${(snake.ms / 1000).toFixed(2)} s)`} | ${snake.ms === undefined ? '–' : `${(snake.ms / viaExecutor.ms).toFixed(2)}×`} |`);
 console.log(`| one dependency hop (end → next start) | ${executorHop.toFixed(0)} ms (chain run in ${(chainRun.ms / 1000).toFixed(1)} s) | ${plainHop.toFixed(0)} ms | ${(executorHop / plainHop).toFixed(2)}× |`);

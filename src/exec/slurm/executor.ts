@@ -176,9 +176,8 @@ export class SlurmExecutor implements SubmittingExecutor {
       // they are reported as skipped for it, not as cancelled.
       const rank = (x: JobStatus) => (x.state.phase !== 'ended' ? 1 : x.state.verdict === 'CANCELLED' ? 2 : 0);
       const requeued = new Set<string>();
-      for (const status of [...changed].sort((x, y) => rank(x) - rank(y))) {
-        const job = this.jobs.get(status.id) ?? this.jobs.get(status.submittedId);
-        if (!job || job.settled) continue;
+      for (const status of [...changed].sort((x, y) => rank(x) - rank(y))) for (const job of this.jobsOf(status)) {
+        if (job.settled) continue;
         if (status.state.phase === 'ended') {
           if (await this.retryJob(job, status.state)) requeued.add(job.id);
           else await this.settle(job, status.state);
@@ -209,7 +208,23 @@ export class SlurmExecutor implements SubmittingExecutor {
       await new Promise((r) => setTimeout(r, this.watch.nextIntervalMs));
     }
     // Jobs that ended before the watch listed them again (it stops at the last end) are settled too.
-    for (const job of this.jobs.values()) if (!job.settled) await this.settle(job, this.watch.statuses.get(job.id)?.state ?? { phase: 'ended', verdict: 'UNKNOWN' });
+    for (const job of this.jobs.values()) {
+      if (job.settled) continue;
+      const own = this.watch.statuses.get(job.id)?.state;
+      const whole = this.watch.statuses.get(job.watchId)?.state;
+      await this.settle(job, own?.phase === 'ended' ? own : whole?.phase === 'ended' ? whole : { phase: 'ended', verdict: 'UNKNOWN' });
+    }
+  }
+
+  /**
+   * The jobs a squeue line is about: the job or array task it names, or every task of an array that
+   * Slurm lists as one line (an array cancelled before any task was split off from it).
+   */
+  private jobsOf(status: JobStatus): Tracked[] {
+    const job = this.jobs.get(status.id);
+    if (job) return [job];
+    if (status.arrayTask !== undefined) return [];
+    return [...this.jobs.values()].filter((j) => j.watchId === status.submittedId && j.id !== j.watchId);
   }
 
   /** Requeues a job whose end says nothing about its node, while attempts are left; true if it did. */
