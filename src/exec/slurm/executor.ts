@@ -179,6 +179,8 @@ export class SlurmExecutor implements SubmittingExecutor {
       for (const status of [...changed].sort((x, y) => rank(x) - rank(y))) for (const job of this.jobsOf(status)) {
         if (job.settled) continue;
         if (status.state.phase === 'ended') {
+          // Slurm requeued it (its restart count rose): this end is the killed attempt's, the job runs again.
+          if ((status.restarts ?? 0) > job.restarts) { await this.noteRestart(job, status); this.watch.add([job.watchId]); continue; }
           if (await this.retryJob(job, status.state)) requeued.add(job.id);
           else await this.settle(job, status.state);
           continue;
