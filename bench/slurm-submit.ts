@@ -7,21 +7,35 @@
 //   - latency of one dependency hop: a chain of H nodes run by the executor (each node's entry holds
 //     its start and end), against a chain of plain sbatch jobs that stamp their start and end.
 //
-//   npx vite-node bench/slurm-submit.ts [--nodes 500] [--hops 4]
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+//   - Snakemake 7's --cluster submission of the same fan-out (first to last sbatch, logged by a
+//     wrapper around sbatch), when snakemake is installed.
+//
+//   npx tsc -p tsconfig.json && npx vite-node bench/slurm-submit.ts [--nodes 500] [--hops 4] [--no-snakemake]
+//
+// The engine is loaded from dist/: a batch job runs the compiled job program (job-main.js), which
+// the executor finds beside its own module.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { EventFanOut } from '../src/exec/fan-out.js';
-import { executePlan } from '../src/exec/scheduler.js';
-import { SlurmClient } from '../src/exec/slurm/client.js';
-import { SlurmExecutor } from '../src/exec/slurm/executor.js';
-import { compileRecipe } from '../src/graph/compile.js';
-import { ContentHasher } from '../src/graph/content-hash.js';
-import { computeKeys } from '../src/graph/key.js';
-import { planRecipe } from '../src/graph/plan.js';
-import { Store } from '../src/store/store.js';
+import { pathToFileURL } from 'node:url';
+
+const dist = <T>(rel: string): Promise<T> => {
+  const file = resolve('dist/src', rel);
+  if (!existsSync(file)) throw new Error(`compile first: npx tsc -p tsconfig.json (${file} is missing)`);
+  return import(pathToFileURL(file).href) as Promise<T>;
+};
+const { EventFanOut } = await dist<typeof import('../src/exec/fan-out.js')>('exec/fan-out.js');
+const { executePlan } = await dist<typeof import('../src/exec/scheduler.js')>('exec/scheduler.js');
+const { SlurmClient } = await dist<typeof import('../src/exec/slurm/client.js')>('exec/slurm/client.js');
+const { SlurmExecutor } = await dist<typeof import('../src/exec/slurm/executor.js')>('exec/slurm/executor.js');
+const { compileRecipe } = await dist<typeof import('../src/graph/compile.js')>('graph/compile.js');
+const { ContentHasher } = await dist<typeof import('../src/graph/content-hash.js')>('graph/content-hash.js');
+const { computeKeys } = await dist<typeof import('../src/graph/key.js')>('graph/key.js');
+const { planRecipe } = await dist<typeof import('../src/graph/plan.js')>('graph/plan.js');
+const { Store } = await dist<typeof import('../src/store/store.js')>('store/store.js');
+const withSnakemake = !process.argv.includes('--no-snakemake');
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -37,14 +51,14 @@ const sh = (script: string) => execFileSync('/bin/sh', ['-c', script], { env, en
 const rate = (n: number, ms: number) => (n / (ms / 1000)).toFixed(0);
 
 /** Plans `recipe` in the bench folder; the plan, its store, and an executor over it. */
-async function planned(name: string, recipe: string, sbatchArgs: string[] = []) {
+async function planned(name: string, recipe: string, sbatchArgs: string[] = [], arrays = true) {
   const file = join(dir, `${name}.yaml`);
   writeFileSync(file, recipe);
   const compiled = await compileRecipe(file, { env });
   const keys = await computeKeys(compiled, new ContentHasher(join(dir, name, 'hash-cache.json')), env);
   const store = await Store.open(join(dir, name, 'store'));
   const plan = await planRecipe(compiled, keys, store);
-  const executor = new SlurmExecutor({ client, store, dir: join(dir, name, 'jobs'), runId: name, recipeName: name, cwd: dir, defaults: { extraArgs: sbatchArgs }, minIntervalMs: 200, maxIntervalMs: 1000 });
+  const executor = new SlurmExecutor({ client, store, dir: join(dir, name, 'jobs'), runId: name, recipeName: name, cwd: dir, defaults: { extraArgs: sbatchArgs }, minIntervalMs: 200, maxIntervalMs: 1000, arrays });
   return { plan, store, executor };
 }
 
@@ -67,8 +81,10 @@ async function execute(p: Awaited<ReturnType<typeof planned>>, until?: (submitte
 }
 
 // Submission: the executor, N held jobs (one per foreach node), cancelled once all are in.
-const fan = await planned('fan', `stages:\n  f:\n    plugin: ./plugins/count\n    foreach: ${JSON.stringify(Array.from({ length: N }, (_, i) => i))}\n    params: { value: "\${item}" }\n`, ['--hold']);
-const viaExecutor = await execute(fan, (n) => n === N);
+const fanRecipe = `stages:\n  f:\n    plugin: ./plugins/count\n    foreach: ${JSON.stringify(Array.from({ length: N }, (_, i) => i))}\n    params: { value: "\${item}" }\n`;
+const viaExecutor = await execute(await planned('fan', fanRecipe, ['--hold'], false), (n) => n === N);
+// The same fan-out as the executor submits it by default: one array for the alike members.
+const viaArray = await execute(await planned('fan-array', fanRecipe, ['--hold']), (n) => n === N);
 
 // Plain sbatch: the same number of held jobs from a shell loop, then cancelled.
 let t0 = performance.now();
@@ -100,12 +116,44 @@ for (let tries = 0; readdirSync(stamps).filter((f) => f.endsWith('.end')).length
 const stamp = (i: number, what: string) => Number(readFileSync(join(stamps, `${i}.${what}`), 'utf8'));
 const plainHop = mean(Array.from({ length: HOPS - 1 }, (_, i) => stamp(i + 1, 'start') - stamp(i, 'end')));
 
+const snake = withSnakemake ? await snakemakeFanOut() : { version: '-', note: 'not measured (--no-snakemake)' };
+
 console.log(`Slurm submission and dependency latency (${N} nodes, chain of ${HOPS}; machine shared, load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]})\n`);
 console.log('| measure | retort --executor slurm | plain sbatch | ratio |');
 console.log('|---|---|---|---|');
 console.log(`| submit ${N} jobs (one per node) | ${rate(viaExecutor.submitted, viaExecutor.ms)} jobs/s (${(viaExecutor.ms / 1000).toFixed(2)} s) | ${rate(N, plainMs)} jobs/s (${(plainMs / 1000).toFixed(2)} s, shell loop) | ${(plainMs / viaExecutor.ms).toFixed(2)}× |`);
+console.log(`| submit ${N} nodes as one array (executor, the default) | ${rate(viaArray.submitted, viaArray.ms)} nodes/s (${(viaArray.ms / 1000).toFixed(2)} s) | ${rate(N, plainMs)} jobs/s (one job each) | ${(plainMs / viaArray.ms).toFixed(1)}× |`);
 console.log(`| submit ${N} as one array (client) | ${rate(N, arrayMs)} tasks/s (${(arrayMs / 1000).toFixed(2)} s) | ${rate(N, plainMs)} jobs/s (one job each) | ${(plainMs / arrayMs).toFixed(1)}× |`);
+console.log(`| submit ${N} nodes, one job each | ${rate(viaExecutor.submitted, viaExecutor.ms)} jobs/s | Snakemake ${snake.version} --cluster sbatch: ${snake.ms === undefined ? snake.note : `${rate(N, snake.ms)} jobs/s (${(snake.ms / 1000).toFixed(2)} s)`} | ${snake.ms === undefined ? '–' : `${(snake.ms / viaExecutor.ms).toFixed(2)}×`} |`);
 console.log(`| one dependency hop (end → next start) | ${executorHop.toFixed(0)} ms (chain run in ${(chainRun.ms / 1000).toFixed(1)} s) | ${plainHop.toFixed(0)} ms | ${(executorHop / plainHop).toFixed(2)}× |`);
+
+/**
+ * Snakemake submitting the same fan-out (N independent rule instances) through --cluster: the time
+ * from its first sbatch to its N-th, each logged by a wrapper (held jobs: Snakemake would then wait
+ * for them, so it is stopped and its jobs cancelled).
+ */
+async function snakemakeFanOut(): Promise<{ version: string; ms?: number; note?: string }> {
+  const probe = spawnSync('snakemake', ['--version'], { encoding: 'utf8' });
+  if (probe.status !== 0) return { version: '?', note: `cannot run here: ${probe.error?.message ?? probe.stderr.trim()}` };
+  const version = probe.stdout.trim();
+  const work = join(dir, 'snakemake');
+  const log = join(work, 'submitted.log');
+  sh(`mkdir -p ${work}`);
+  writeFileSync(join(work, 'Snakefile'), `rule all:\n    input: expand("out/{i}.txt", i=range(${N}))\n\nrule one:\n    output: "out/{i}.txt"\n    shell: "touch {output}"\n`);
+  writeFileSync(join(work, 'submit.sh'), `#!/bin/sh\ndate +%s%3N >> ${log}\nexec sbatch --parsable --hold --job-name=bench-snake --output=/dev/null "$@"\n`, { mode: 0o755 });
+  const child = spawn('snakemake', ['--cores', '1', '--jobs', String(N), '--cluster', join(work, 'submit.sh'), '--latency-wait', '1', '--quiet'], { cwd: work, env, stdio: 'ignore' });
+  const count = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []);
+  const deadline = Date.now() + 300_000;
+  while (count().length < N && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 200));
+  const stamps = count().map(Number);
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL'); // it waits for its held jobs and ignores SIGTERM meanwhile
+  await exited;
+  const ids = sh('squeue --noheader --name=bench-snake --format=%A').trim().split('\n').filter(Boolean);
+  if (ids.length) await client.cancel(ids);
+  if (stamps.length < N) return { version, note: `submitted ${stamps.length} of ${N} before it stopped` };
+  return { version, ms: stamps[N - 1] - stamps[0] };
+}
 
 function mean(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;

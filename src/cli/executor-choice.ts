@@ -32,10 +32,15 @@ export function slurmDefaults(config: ExecutorConfig | undefined): SlurmResource
   return Object.fromEntries(Object.entries({ partition, account, qos, constraint, timeLimit, extraArgs: sbatchArgs }).filter(([, v]) => v !== undefined));
 }
 
-export interface ExecutorContext { recipe: CompiledRecipe; store: Store; runsDir: string; runId: string; cwd: string; env: NodeJS.ProcessEnv }
+export interface ExecutorContext {
+  recipe: CompiledRecipe; store: Store; runsDir: string; runId: string; cwd: string; env: NodeJS.ProcessEnv;
+  /** --retries; else the recipe's executor.retries; else the executor's default. */
+  retries?: number;
+}
 
 export function makeExecutor(type: ExecutorType, ctx: ExecutorContext): AnyExecutor {
   if (type === 'local') return new LocalProcessExecutor();
+  const retries = ctx.retries ?? (ctx.recipe.executor?.type === 'slurm' ? ctx.recipe.executor.retries : undefined);
   return new SlurmExecutor({
     client: new SlurmClient({ env: ctx.env }),
     store: ctx.store,
@@ -43,5 +48,6 @@ export function makeExecutor(type: ExecutorType, ctx: ExecutorContext): AnyExecu
     dir: join(ctx.runsDir, 'slurm', ctx.runId),
     runId: ctx.runId, recipeName: ctx.recipe.name, cwd: ctx.cwd,
     defaults: slurmDefaults(ctx.recipe.executor?.type === 'slurm' ? ctx.recipe.executor : undefined),
+    ...(retries === undefined ? {} : { retries }),
   });
 }

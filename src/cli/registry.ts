@@ -12,6 +12,7 @@ export const COMMANDS: { name: string; load: Loader }[] = [
   { name: 'explain', load: () => import('./commands/explain.js') },
   { name: 'show', load: () => import('./commands/show.js') },
   { name: 'runs', load: () => import('./commands/runs.js') },
+  { name: 'status', load: () => import('./commands/status.js') },
   { name: 'diff', load: () => import('./commands/diff.js') },
   { name: 'table', load: () => import('./commands/table.js') },
   { name: 'report', load: () => import('./commands/report.js') },

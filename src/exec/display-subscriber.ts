@@ -14,9 +14,11 @@ export function displaySubscriber(display: Display): RunSubscriber {
         case 'node-started': display.nodeStarted(event.node.id); break;
         case 'node-log': display.nodeLog(event.nodeId, event.level, event.line, event.cached || undefined); break;
         case 'node-progress': display.nodeProgress(event.nodeId, event.done, event.total); break;
+        case 'node-queued': display.nodeQueued(event.nodeId, event.reason); break;
+        case 'node-retry': display.nodeRetry(event.nodeId, `${event.reason}; attempt ${event.attempt}${event.maxAttempts ? ` of ${event.maxAttempts}` : ''}`); break;
         case 'node-finished': display.nodeEnded(event.node.id, event.result.outcome, endDetail(event.result)); break;
         case 'run-finished': display.finish(); break;
-        case 'run-planned': case 'node-metric': break;
+        case 'run-planned': case 'node-metric': case 'node-submitted': break;
       }
     },
   };

@@ -7,6 +7,10 @@ export interface Display {
   nodeStarted(id: string): void;
   nodeProgress(id: string, done: number, total: number): void;
   nodeLog(id: string, level: 'info' | 'warn' | 'error', line: string, cached?: boolean): void;
+  /** A cluster job still queued, and the cluster's reason (Priority, Resources, Dependency…). */
+  nodeQueued(id: string, reason: string): void;
+  /** A node's job runs again after its machine failed or it was preempted. */
+  nodeRetry(id: string, detail: string): void;
   nodeEnded(id: string, outcome: Outcome, detail?: string): void;
   message(line: string): void;
   finish(): void;
@@ -44,6 +48,11 @@ class PlainDisplay implements Display {
     this.out.write(`[start] ${id}\n`);
   }
   nodeProgress(): void { /* plain output shows no intermediate progress */ }
+  nodeQueued(id: string, reason: string): void {
+    // A job with nothing holding it back is only waiting for the next scheduling pass.
+    if (reason !== 'None') this.out.write(`[queued] ${id}: ${reason}\n`);
+  }
+  nodeRetry(id: string, detail: string): void { this.out.write(`[retry] ${id}: ${detail}\n`); }
   nodeLog(id: string, _level: string, line: string, cached?: boolean): void {
     if (!this.quiet) this.out.write(`  ${id}${cached ? ' (cached)' : ''} | ${line}\n`);
   }
@@ -60,6 +69,8 @@ class PlainDisplay implements Display {
 class TerminalDisplay implements Display {
   /** Per running node: its start, its latest progress, and its first progress report (the ETA's base). */
   private readonly running = new Map<string, NodeState>();
+  /** Cluster jobs still queued, with their reason. */
+  private readonly queued = new Map<string, string>();
   private counts = { hit: 0, ran: 0, failed: 0, cancelled: 0, skipped: 0 };
   private toRun = 0;
   private nodes = 0;
@@ -84,6 +95,7 @@ class TerminalDisplay implements Display {
     this.timer.unref();
   }
   nodeStarted(id: string): void {
+    this.queued.delete(id);
     this.eta.started(Date.now());
     this.running.set(id, { started: Date.now(), done: 0, total: 0, lastAt: 0 });
     this.requestDraw();
@@ -101,9 +113,18 @@ class TerminalDisplay implements Display {
   nodeLog(id: string, level: string, line: string, cached?: boolean): void {
     if (!this.quiet || level === 'error') this.above(`  ${id}${cached ? ' (cached)' : ''} | ${line}`);
   }
+  nodeQueued(id: string, reason: string): void {
+    if (this.running.has(id)) return;
+    this.queued.set(id, reason);
+    this.requestDraw();
+  }
+  nodeRetry(id: string, detail: string): void {
+    this.above(`↻ retry     ${id}: ${detail}`);
+  }
   nodeEnded(id: string, outcome: Outcome, detail?: string): void {
     const r = this.running.get(id);
     this.running.delete(id);
+    this.queued.delete(id);
     this.counts[outcome]++;
     if (outcome !== 'hit' || (this.listHits && !this.quiet)) {
       const mark = { hit: '·', ran: '✓', failed: '✗', cancelled: '∅', skipped: '-' }[outcome];
@@ -174,6 +195,7 @@ class TerminalDisplay implements Display {
     }
     // The bar counts every node (hits are done from the start) and the running nodes' progress; the ETA
     // only the work that runs.
+    if (this.queued.size) lines.push(fit(`  queued ${this.queued.size}: ${queueReasons(this.queued)}`, width));
     const finished = this.counts.ran + this.counts.failed + this.counts.cancelled + this.counts.skipped;
     const done = finished + this.counts.hit;
     const eta = this.eta.remainingMs(now, finished + partial, this.toRun);
@@ -183,6 +205,13 @@ class TerminalDisplay implements Display {
     this.out.write(lines.join('\n') + '\n');
     this.drawn = lines.length;
   }
+}
+
+/** "Resources 3, Dependency 2": queued jobs counted by reason, the most common first. */
+export function queueReasons(queued: ReadonlyMap<string, string>): string {
+  const byReason = new Map<string, number>();
+  for (const reason of queued.values()) byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
+  return [...byReason].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([r, n]) => `${r} ${n}`).join(', ');
 }
 
 function fit(line: string, width: number): string {

@@ -31,6 +31,12 @@ export type RunEvent =
   /** A line of a node's log (secrets masked); `cached`: replayed from a stored entry. */
   | { type: 'node-log'; nodeId: string; level: 'info' | 'warn' | 'error'; line: string; cached: boolean }
   | { type: 'node-progress'; nodeId: string; done: number; total: number }
+  /** A node's cluster job was accepted: its id (`job`) and the jobs it waits for. */
+  | { type: 'node-submitted'; nodeId: string; job: string; after: string[] }
+  /** A node's cluster job is (still) queued, and why, in the cluster's words; sent when the reason changes. */
+  | { type: 'node-queued'; nodeId: string; reason: string }
+  /** A node's job runs again after an end that says nothing about the node (preempted, its machine failed). */
+  | { type: 'node-retry'; nodeId: string; attempt: number; maxAttempts: number; reason: string }
   | { type: 'node-metric'; node: NodeInfo; point: MetricPoint }
   | { type: 'node-finished'; node: NodeInfo; result: NodeResult }
   | { type: 'run-finished'; status: RunStatus; counts: OutcomeCounts; startedAt: number; endedAt: number };

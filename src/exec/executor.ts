@@ -11,7 +11,11 @@ import type { NodeJob } from './protocol.js';
 export type JobReport =
   | { type: 'log'; level: 'info' | 'warn' | 'error'; line: string }
   | { type: 'metric'; name: string; value: number; step: number; timestamp: number }
-  | { type: 'progress'; done: number; total: number };
+  | { type: 'progress'; done: number; total: number }
+  /** Still queued on a cluster, and why, in the cluster's words (Priority, Resources, Dependency, JobHeldUser…). */
+  | { type: 'queued'; reason: string }
+  /** The job ended in a way that says nothing about the node (its machine failed, it was preempted) and runs again. */
+  | { type: 'retry'; attempt: number; maxAttempts: number; reason: string };
 
 /** What a job may use, as the node's `resources:` declared them and the scheduler granted them. */
 export interface JobResources {
@@ -77,6 +81,11 @@ export interface SubmittingExecutor {
   readonly clusterName: string;
   /** Rejects, with the cluster's own words, when the job could not be submitted. */
   submit(request: NodeSubmission): Promise<SubmittedJob>;
+  /**
+   * Submits alike nodes (members of one foreach, same resources, same upstream jobs) as one array;
+   * their jobs in order, each with its own handle (an array task's id). Optional.
+   */
+  submitGroup?(requests: NodeSubmission[]): Promise<SubmittedJob[]>;
   /** Cancels jobs, queued or running, at once; their results then settle as 'cancelled'. */
   cancel(handles: readonly string[]): Promise<void>;
 }

@@ -25,6 +25,8 @@ export function recordSubscriber({ runsDir, record: fixed, tracking }: RecordSub
     await clearRunning(runsDir, fixed.runId);
   };
   const ended = new Map<string, Pick<RunRecordNode, 'outcome' | 'durationMs' | 'error' | 'recomputed'>>();
+  const jobs = new Map<string, string>();
+  const retries = new Map<string, NonNullable<RunRecordNode['retries']>>();
   return {
     name: 'run record',
     required: true,
@@ -34,6 +36,8 @@ export function recordSubscriber({ runsDir, record: fixed, tracking }: RecordSub
           record = { ...fixed, status: 'running', nodes: event.nodes.map((n) => ({ ...n, outcome: 'skipped' })) };
           return open(record);
         case 'node-cached': ended.set(event.node.id, { outcome: 'hit', durationMs: 0 }); return;
+        case 'node-submitted': jobs.set(event.nodeId, event.job); return;
+        case 'node-retry': retries.set(event.nodeId, [...(retries.get(event.nodeId) ?? []), { attempt: event.attempt, reason: event.reason }]); return;
         case 'node-finished': {
           const { result } = event;
           const durationMs = result.startedAt !== undefined && result.endedAt !== undefined ? result.endedAt - result.startedAt : undefined;
@@ -48,7 +52,10 @@ export function recordSubscriber({ runsDir, record: fixed, tracking }: RecordSub
           record.status = event.status;
           record.endedAt = event.endedAt;
           // Nodes the run did not settle (outside --target) stay 'skipped'.
-          record.nodes = record.nodes.map((n) => ({ id: n.id, stage: n.stage, key: n.key, ...(ended.get(n.id) ?? { outcome: 'skipped' }) }));
+          record.nodes = record.nodes.map((n) => ({
+            id: n.id, stage: n.stage, key: n.key, ...(ended.get(n.id) ?? { outcome: 'skipped' }),
+            ...(jobs.has(n.id) ? { job: jobs.get(n.id) } : {}), ...(retries.has(n.id) ? { retries: retries.get(n.id) } : {}),
+          }));
           return close(record);
         }
         default: return;

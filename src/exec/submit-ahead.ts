@@ -6,7 +6,7 @@
 import type { PlannedNode } from '../graph/plan.js';
 import type { Store } from '../store/store.js';
 import type { EventSink, NodeResult } from './events.js';
-import type { SubmissionResult, SubmittedJob, SubmittingExecutor } from './executor.js';
+import type { NodeSubmission, SubmissionResult, SubmittedJob, SubmittingExecutor } from './executor.js';
 import type { Failure } from './failure.js';
 import type { NodeInfo } from '../track/observer.js';
 
@@ -76,38 +76,53 @@ export async function submitAhead(ctx: AheadContext): Promise<void> {
   };
 
   try {
-    for (const [key, nodes] of ctx.units) {
+    const submission = (key: string, after: string[]): NodeSubmission => {
+      const lead = ctx.units.get(key)![0];
+      return {
+        node: lead,
+        after,
+        started: async () => {
+          started.add(key);
+          const { tracking } = await events.emit({ type: 'node-started', node: ctx.nodeInfo(lead) });
+          return tracking;
+        },
+        report: (r) => {
+          switch (r.type) {
+            case 'log': events.post({ type: 'node-log', nodeId: lead.spec.id, level: r.level, line: ctx.mask(r.line), cached: false }); break;
+            case 'metric': events.post({ type: 'node-metric', node: ctx.nodeInfo(lead), point: { name: r.name, value: r.value, step: r.step, timestamp: r.timestamp } }); break;
+            case 'progress': events.post({ type: 'node-progress', nodeId: lead.spec.id, done: r.done, total: r.total }); break;
+            case 'queued': events.post({ type: 'node-queued', nodeId: lead.spec.id, reason: r.reason }); break;
+            case 'retry': events.post({ type: 'node-retry', nodeId: lead.spec.id, attempt: r.attempt, maxAttempts: r.maxAttempts, reason: ctx.mask(r.reason) }); break;
+          }
+        },
+      };
+    };
+    const afterOf = (key: string) => [...ctx.depsOf(key)].filter((k) => ctx.waiting.has(k)).map((k) => handles.get(k)!);
+    const keys = [...ctx.units.keys()];
+    for (let i = 0; i < keys.length;) {
       if (stopped || signal.aborted) break;
-      if (!ctx.waiting.has(key)) continue; // an upstream node failed already
-      const lead = nodes[0];
-      const after = [...ctx.depsOf(key)].filter((k) => ctx.waiting.has(k)).map((k) => handles.get(k)!);
-      let job: SubmittedJob;
+      const key = keys[i];
+      if (!ctx.waiting.has(key)) { i++; continue; } // an upstream node failed already
+      // Members of one foreach that ask for the same resources and wait for the same jobs go as one array.
+      const group = executor.submitGroup ? alikeMembers(keys, i, ctx, afterOf) : [key];
+      const lead = ctx.units.get(key)![0];
+      const requests = group.map((k) => submission(k, afterOf(k)));
+      let jobs: SubmittedJob[];
       try {
-        job = await executor.submit({
-          node: lead,
-          after,
-          started: async () => {
-            started.add(key);
-            const { tracking } = await events.emit({ type: 'node-started', node: ctx.nodeInfo(lead) });
-            return tracking;
-          },
-          report: (r) => {
-            switch (r.type) {
-              case 'log': events.post({ type: 'node-log', nodeId: lead.spec.id, level: r.level, line: ctx.mask(r.line), cached: false }); break;
-              case 'metric': events.post({ type: 'node-metric', node: ctx.nodeInfo(lead), point: { name: r.name, value: r.value, step: r.step, timestamp: r.timestamp } }); break;
-              case 'progress': events.post({ type: 'node-progress', nodeId: lead.spec.id, done: r.done, total: r.total }); break;
-            }
-          },
-        });
+        jobs = group.length > 1 ? await executor.submitGroup!(requests) : [await executor.submit(requests[0])];
       } catch (err) {
         // Nothing more is submitted; what was is cancelled, and the user is told which jobs those were.
-        ctx.finishUnit(key, { outcome: 'failed', failure: { kind: 'submit-failed', message: ctx.mask((err as Error).message) }, metrics: [] });
+        for (const k of group) ctx.finishUnit(k, { outcome: 'failed', failure: { kind: 'submit-failed', message: ctx.mask((err as Error).message) }, metrics: [] });
         stopped = true;
         await cancel('all', `${lead.spec.id} could not be submitted`);
         break;
       }
-      handles.set(key, job.handle);
-      settling.push(job.result.then((r) => settle(key, r)));
+      i += group.length;
+      for (const [j, k] of group.entries()) {
+        handles.set(k, jobs[j].handle);
+        await events.emit({ type: 'node-submitted', nodeId: ctx.units.get(k)![0].spec.id, job: jobs[j].handle, after: requests[j].after });
+        settling.push(jobs[j].result.then((r) => settle(k, r)));
+      }
       // Stopped while this job was being submitted: the cancel that went out before did not know it.
       if (signal.aborted) settling.push(cancel('all', 'interrupted'));
       else if (stopped) settling.push(cancel('queued', 'stopped'));
@@ -122,4 +137,23 @@ export async function submitAhead(ctx: AheadContext): Promise<void> {
   } finally {
     signal.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * The units from keys[i] on that can share one array job: consecutive members of the same foreach
+ * stage, with equal resources, waiting for the same jobs. Just keys[i] when it is not such a member.
+ */
+function alikeMembers(keys: string[], i: number, ctx: AheadContext, afterOf: (key: string) => string[]): string[] {
+  const lead = ctx.units.get(keys[i])![0].spec;
+  if (lead.item === undefined) return [keys[i]];
+  const resources = JSON.stringify(lead.resources);
+  const after = afterOf(keys[i]).sort().join(',');
+  const group = [keys[i]];
+  for (let j = i + 1; j < keys.length; j++) {
+    const spec = ctx.units.get(keys[j])![0].spec;
+    if (!ctx.waiting.has(keys[j]) || spec.stage !== lead.stage || spec.item === undefined || JSON.stringify(spec.resources) !== resources) break;
+    if (afterOf(keys[j]).sort().join(',') !== after) break;
+    group.push(keys[j]);
+  }
+  return group;
 }

@@ -19,6 +19,8 @@ export interface Resources {
 export interface ExecutorConfig {
   type: 'local' | 'slurm';
   partition?: string; account?: string; qos?: string; constraint?: string; sbatchArgs?: string[]; timeLimit?: string;
+  /** Attempts after the first for a preempted or node-failed job. */
+  retries?: number;
 }
 
 export interface NodeSpec {

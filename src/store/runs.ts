@@ -19,6 +19,10 @@ export interface RunRecordNode {
   error?: string;
   /** A forced recomputation: whether it reproduced the replaced entry, and the output files that changed. */
   recomputed?: { identical: boolean; changed: string[] };
+  /** The node's cluster job (a Slurm job id), when a cluster executor ran it. */
+  job?: string;
+  /** The attempts after the first, and why each was needed ("Slurm job 12 ended PREEMPTED"). */
+  retries?: { attempt: number; reason: string }[];
 }
 
 export interface RunRecord {
@@ -33,9 +37,13 @@ export interface RunRecord {
   /**
    * 'running' records (written when a run starts) protect that run's entries from a concurrent gc;
    * 'killed': the run's process died without finishing (SIGKILL, power loss), found by a later run.
+   * 'detached': its jobs were submitted and left to run (`retort run --detach`); its nodes with a
+   * `job` stay 'skipped' until `retort status` sees them end and settles the record.
    */
-  status: RunStatus | 'running' | 'killed';
+  status: RunStatus | 'running' | 'killed' | 'detached';
   nodes: RunRecordNode[];
+  /** A Slurm run's job folder (specs, logs, results of its jobs) and its store, for `retort status`. */
+  slurm?: { dir: string; store: string };
 }
 
 export function recordsDir(runsDir: string): string {

@@ -10,7 +10,7 @@ import { client, HOW_TO_START, SKIP_WITHOUT_SLURM, SLURM_CONF, SLURM_UP } from '
 
 const slurm = { SLURM_CONF: SLURM_CONF ?? '' };
 const args = (recipe: string, ...more: string[]) => ['run', recipe, '--executor', 'slurm', '--no-track', '--plain', ...more];
-const submitted = (stdout: string) => [...stdout.matchAll(/submitted as Slurm job (\d+)/g)].map((m) => m[1]);
+const submitted = (stdout: string) => [...stdout.matchAll(/submitted as Slurm job (\d+(?:_\d+)?)/g)].map((m) => m[1]);
 
 const SLOW = `stages:
   a: { plugin: ./plugins/count, params: { value: 1, sleepMs: 60000 } }
@@ -86,4 +86,29 @@ describe.skipIf(SKIP_WITHOUT_SLURM)('stopping a Slurm run', () => {
     expect(opt.stderr).toContain("--executor expects local or slurm, got 'slrum'; did you mean 'slurm'?");
     expect(p.executions()).toEqual([]);
   }, 30_000);
+});
+
+describe.skipIf(SKIP_WITHOUT_SLURM)('stopping a Slurm run with an array', () => {
+  it('Ctrl-C while a foreach array is queued cancels it and ends every member (Slurm lists such an array as one line)', async () => {
+    const p = new Project('retort-slurm-sigint-array-');
+    p.write('r.yaml', `stages:
+  f:
+    plugin: ./plugins/count
+    foreach: [1, 2, 3]
+    params: { value: "\${item}" }
+    resources: { sbatchArgs: [--hold] }
+`);
+    const child = p.start(args('r.yaml'), slurm);
+    let stdout = '';
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => { stdout += c; });
+    const done = collect(child);
+    await vi.waitFor(() => expect(submitted(stdout)).toHaveLength(3), { timeout: 30_000, interval: 100 });
+    const array = /submitted as Slurm job (\d+)_0 \(task 0 of array \1\)/.exec(stdout)![1];
+    child.kill('SIGINT');
+    const res = await done;
+    expect(res.code, stdout + res.stderr).toBe(130);
+    expect(stdout).toContain(`cancelled Slurm jobs ${array}_0 (f[1]), ${array}_1 (f[2]), ${array}_2 (f[3])`);
+    expect(stdout).toMatch(/\[cancelled\] f\[1\][\s\S]*\[cancelled\] f\[2\][\s\S]*\[cancelled\] f\[3\]/);
+    expect(p.executions()).toEqual([]);
+  }, 60_000);
 });

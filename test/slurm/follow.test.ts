@@ -92,3 +92,19 @@ describe('following jobs', () => {
     await expect(watch.run(controller.signal)).rejects.toThrow('interrupted');
   });
 });
+
+describe('arrays Slurm lists as one line', () => {
+  it('an array cancelled before any task was split off ends every task seen before, and is no longer followed', async () => {
+    const cancelled: JobState = { phase: 'ended', verdict: 'CANCELLED', reason: 'JobHeldUser' };
+    const { query, asked } = scripted([
+      [job('7_0', pending, 0), job('7_1', pending, 1)],
+      [{ id: '7', submittedId: '7', state: cancelled }],
+    ]);
+    const watch = new JobWatch({ query, sleep: async () => undefined });
+    watch.add(['7']);
+    const final = await watch.run();
+    expect(asked).toEqual([['7'], ['7']]);
+    expect(final.get('7_0')!.state).toEqual(cancelled);
+    expect(final.get('7_1')!.state).toEqual(cancelled);
+  });
+});

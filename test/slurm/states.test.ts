@@ -17,7 +17,7 @@ describe('squeue listings', () => {
   it('asks for every state, one line per array task, in one call', () => {
     expect(squeueArgs(['1', '16'])).toEqual([
       '--noheader', '--array', '--states=all', '--jobs=1,16',
-      '--Format=JobArrayID:|,ArrayJobID:|,ArrayTaskID:|,State:|,Reason:|,StartTime:|,EndTime:|,exit_code:|',
+      '--Format=JobArrayID:|,ArrayJobID:|,ArrayTaskID:|,State:|,Reason:|,StartTime:|,EndTime:|,exit_code:|,RestartCnt:|',
     ]);
   });
 
@@ -69,5 +69,13 @@ describe('squeue listings', () => {
     expect(describeState(running.state)).toBe('running');
     expect(describeState(task.state)).toBe('pending (None)');
     expect(describeState({ phase: 'ended', verdict: 'TIMEOUT', exitCode: 0 })).toBe('TIMEOUT');
+  });
+});
+
+describe('restart counts', () => {
+  it('reads how often Slurm requeued a job, and lines from before the field', () => {
+    const [requeued, older] = parseSqueue('7|7|N/A|PENDING|BeginTime|N/A|N/A|768|2|\n8|8|N/A|PENDING|None|N/A|N/A|0|\n');
+    expect(requeued).toMatchObject({ id: '7', restarts: 2, state: { phase: 'pending', reason: 'BeginTime' } });
+    expect(older.restarts).toBeUndefined();
   });
 });

@@ -17,7 +17,15 @@ import { prepareRecipeOrSweep, recordSweep, sweepChanges } from '../../sweep/pre
 import { sweepSummary } from '../../sweep/view.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
 import { checkStageNames, openStore, runsDirOf, targetClosure, useCaches } from '../session.js';
-import { executorType, makeExecutor } from '../executor-choice.js';
+import { executorType, makeExecutor, slurmDefaults } from '../executor-choice.js';
+import { join } from 'node:path';
+import type { Plan } from '../../graph/plan.js';
+import type { CompiledRecipe } from '../../graph/types.js';
+import type { Store } from '../../store/store.js';
+import { writeRunRecord, type RunRecord } from '../../store/runs.js';
+import { SlurmClient } from '../../exec/slurm/client.js';
+import { SlurmExecutor } from '../../exec/slurm/executor.js';
+import { submitDetached, type DetachedSubmission } from '../../exec/slurm/detach.js';
 
 export const command: CliCommand = {
   name: 'run',
@@ -34,6 +42,10 @@ Options:
                          with each other and with the recipe's sweep: block; one DAG for all trials
       --executor TYPE    local (default) or slurm: every miss an sbatch job that waits
                          (afterok) for its upstream jobs (default: the recipe's executor:)
+      --detach           Slurm: submit every job, print the run id and exit; follow the
+                         run later with \`retort status <run> --follow\`
+      --retries N        Slurm: attempts after the first for a job that was preempted or
+                         whose machine failed (default: the recipe's executor.retries, else 2)
   -j, --jobs N           nodes run at once (default: number of cores)
       --gpus N           GPUs nodes may take (resources.gpus); each gets its own in
                          CUDA_VISIBLE_DEVICES (default: those CUDA_VISIBLE_DEVICES lists, else 0)
@@ -63,6 +75,8 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
     ...RECIPE_OPTIONS,
     ...SWEEP_OPTION,
     executor: { type: 'string' },
+    retries: { type: 'string' },
+    detach: { type: 'boolean' },
     jobs: { type: 'string', short: 'j' },
     gpus: { type: 'string' },
     'keep-going': { type: 'boolean', short: 'k' },
@@ -78,6 +92,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   }, { min: 1, max: 1, names: 'one recipe file' });
   if (values.help) { io.stdout.write(command.help + '\n'); return EXIT.ok; }
   const jobs = intOption(values.jobs, 'jobs');
+  const retries = intOption(values.retries, 'retries', 0);
   const gpus = gpuPool(intOption(values.gpus, 'gpus', 0), io.env);
   if ('error' in gpus) throw new UsageError(gpus.error);
   if (values.verify && !['stat', 'full'].includes(values.verify)) throw new UsageError(`--verify expects stat or full, got '${values.verify}'`);
@@ -105,6 +120,12 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
     recordSweep(prepared);
   }
 
+  if (values.detach) {
+    if (chosen.type !== 'slurm') throw new UsageError(`--detach needs the slurm executor (--executor slurm or the recipe's executor: slurm); this run's is ${chosen.type}`);
+    return detachRun({ runId: newRunId(), recipe, plan, store, runsDir, argv: ['run', ...args], overrides: values.set ?? [], io,
+      scope: values.target?.length ? targetClosure(recipe, values.target) : undefined });
+  }
+
   const track = trackConfigOf(recipe, { track: values.track, noTrack: values['no-track'] });
   const display = createDisplay(io.stdout, { quiet: values.quiet, tty: values.plain ? false : undefined });
   const tracking = await openTracking(track, { runsDir, env: io.env, warn: (msg) => display.message(`warning: ${msg}`) });
@@ -121,7 +142,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
       scope: values.target?.length ? targetClosure(recipe, values.target) : undefined,
       jobs, gpus, keepGoing: values['keep-going'], replayLogs: values.quiet ? 'none' : (values.logs as ReplayMode | undefined) ?? 'tail',
       signal: controller.signal,
-      executor: makeExecutor(chosen.type, { recipe, store, runsDir, runId, cwd: io.cwd, env: io.env }),
+      executor: makeExecutor(chosen.type, { recipe, store, runsDir, runId, cwd: io.cwd, env: io.env, retries }),
       subscribers: [displaySubscriber(display), withTableArtifacts(trackingSubscriber(tracking.observer), tracking.observer, () => tableArtifacts(recipe, plan, store))],
       closeKilledRun: tracking.closeKilledRun,
     });
@@ -145,4 +166,37 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   }
   if (run.status === 'cancelled') return EXIT.interrupted;
   return run.status === 'ok' ? EXIT.ok : EXIT.failed;
+}
+
+/** `--detach`: submits every miss, writes the run record a later `retort status` follows, prints the run id. */
+async function detachRun(req: { runId: string; recipe: CompiledRecipe; plan: Plan; store: Store; runsDir: string; argv: string[]; overrides: string[]; io: CliIO; scope?: ReadonlySet<string> }): Promise<number> {
+  const { runId, recipe, plan, store, runsDir, io } = req;
+  const dir = join(runsDir, 'slurm', runId);
+  const startedAt = Date.now();
+  const executor = new SlurmExecutor({
+    client: new SlurmClient({ env: io.env }), store, dir, runId, recipeName: recipe.name, cwd: io.cwd, follow: false,
+    defaults: slurmDefaults(recipe.executor?.type === 'slurm' ? recipe.executor : undefined),
+  });
+  let submitted: DetachedSubmission;
+  try {
+    submitted = await submitDetached(plan, executor, req.scope);
+  } catch (err) {
+    io.stderr.write(`error: could not submit the run: ${(err as Error).message}\n`);
+    return EXIT.failed;
+  }
+  const inScope = plan.order.filter((id) => !req.scope || req.scope.has(id));
+  const record: RunRecord = {
+    runId, recipe: recipe.file, recipeName: recipe.name, argv: req.argv, overrides: req.overrides, startedAt, status: 'detached',
+    slurm: { dir, store: store.root },
+    nodes: inScope.map((id) => {
+      const node = plan.nodes.get(id)!;
+      const job = submitted.jobs.get(id)?.job;
+      return { id, stage: node.spec.stage, key: node.key, outcome: node.status === 'hit' && !node.run ? 'hit' : 'skipped', ...(job ? { job } : {}) };
+    }),
+  };
+  await writeRunRecord(runsDir, record);
+  const hits = record.nodes.filter((n) => n.outcome === 'hit').length;
+  io.stdout.write(`${record.nodes.length} node${record.nodes.length === 1 ? '' : 's'}: ${hits} cached, ${submitted.submitted.length} submitted as Slurm jobs${submitted.submitted.length ? ` ${submitted.submitted[0]}${submitted.submitted.length > 1 ? `…${submitted.submitted.at(-1)}` : ''}` : ''}\n`);
+  io.stdout.write(`detached: follow it with \`retort status ${runId} --follow\`\n${runId}\n`);
+  return EXIT.ok;
 }

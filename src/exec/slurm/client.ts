@@ -4,7 +4,7 @@ import { processRunner, runChecked, type CommandRunner, type RunnerOptions } fro
 import { commandError, SlurmError, slurmWords } from './errors.js';
 import { JobWatch, type WatchOptions } from './follow.js';
 import { parseSqueue, squeueArgs, type JobStatus } from './states.js';
-import { batchScript, parseParsable, sbatchArgs, type SubmitRequest } from './submit.js';
+import { afterOkList, batchScript, checkJobId, parseParsable, sbatchArgs, type SubmitRequest } from './submit.js';
 
 export interface SlurmClientOptions extends RunnerOptions {
   /** Runs the commands (default: child processes with `bin` and `env`). */
@@ -74,6 +74,25 @@ export class SlurmClient {
   async cancel(ids: readonly string[]): Promise<void> {
     if (!ids.length) return;
     await runChecked(this.run, 'scancel', [...ids]);
+  }
+
+  /**
+   * Puts an ended (or running) batch job back in the queue under the same id, so that jobs waiting
+   * for it keep their dependency. Slurm holds a requeued job back for its credential lifetime (about
+   * 2 minutes) by default; the driver decided the new attempt, so it may start at once.
+   */
+  async requeue(id: string): Promise<void> {
+    await runChecked(this.run, 'scontrol', ['requeue', checkJobId(id)]);
+    await runChecked(this.run, 'scontrol', ['update', `jobid=${id}`, 'StartTime=now']);
+  }
+
+  /**
+   * Sets a queued job's afterok dependency again. Slurm marks a dependency on a job that ended badly
+   * as failed for good (reason DependencyNeverSatisfied), even once that job is requeued; setting
+   * it anew makes Slurm wait for the requeued job.
+   */
+  async setAfterOk(id: string, afterOk: readonly string[]): Promise<void> {
+    await runChecked(this.run, 'scontrol', ['update', `jobid=${checkJobId(id)}`, `Dependency=${afterOkList(afterOk)}`]);
   }
 
   /** Throws a SlurmError unless the controller answers. */

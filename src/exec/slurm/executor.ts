@@ -2,7 +2,7 @@
 // on the node's spec file, waiting (afterok) for the jobs of its upstream nodes. One squeue per
 // poll follows every job; each job's log (its events) is read as it grows, and its verdict and
 // result file settle it.
-import { open } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Store } from '../../store/store.js';
 import type { NodeSubmission, SubmissionResult, SubmittedJob, SubmittingExecutor } from '../executor.js';
@@ -12,8 +12,9 @@ import type { SlurmClient } from './client.js';
 import { JobWatch } from './follow.js';
 import { jobMainCommand, nodeJobSpec, readJobResult, writeSpecFile, writeWhole } from './job-spec.js';
 import { slurmMinutes, type SlurmResources } from './resources.js';
+import { allDependents, DEFAULT_RETRIES, directDependents, retryDecision, type RetryPolicy } from './retry.js';
 import { parseEventLine } from './run-node-job.js';
-import type { JobState, JobStatus } from './states.js';
+import { describeState, type JobState, type JobStatus, type Verdict } from './states.js';
 
 export interface SlurmExecutorOptions {
   client: SlurmClient;
@@ -32,17 +33,45 @@ export interface SlurmExecutorOptions {
   maxIntervalMs?: number;
   /** The Node.js the jobs run (default: this one; it must be installed at the same path on the nodes). */
   nodeBinary?: string;
+  /** Attempts after the first for a job that was preempted or whose machine failed (default 2; 0: none). */
+  retries?: number;
+  /** The verdicts retried (default NODE_FAIL, PREEMPTED, BOOT_FAIL). */
+  retryOn?: ReadonlySet<Verdict>;
+  /** false: only submit (a detached run; `retort status` follows the jobs later). */
+  follow?: boolean;
+  /** false: one job per foreach member instead of one array per group of alike members. */
+  arrays?: boolean;
+}
+
+/** Where a node's job files live in a run's job folder: its spec, Slurm log, result and tracking reference. */
+export function jobFiles(dir: string, node: { id: string; key: string }): { spec: string; log: string; result: string; tracking: string } {
+  // File names from the node id (foreach keys may hold any character) and the key (ids may collide once cleaned).
+  const base = join(dir, `${node.id.replace(/[^A-Za-z0-9_.-]+/g, '_')}-${node.key.slice(0, 10)}`);
+  return { spec: `${base}.spec.json`, log: `${base}.log`, result: `${base}.result.json`, tracking: `${base}.tracking.json` };
 }
 
 interface Tracked {
+  /** Its Slurm id: "12", or "12_3" for task 3 of array 12. */
   id: string;
+  /** The id the watch follows it under: the job's, or its array's. */
+  watchId: string;
   submission: NodeSubmission;
+  /** The jobs it waits for. */
+  after: string[];
+  /** Attempts this executor started after the first (scontrol requeue). */
+  retries: number;
+  /** Slurm's restart count as last seen: a rise this executor did not cause is Slurm's own requeue. */
+  restarts: number;
+  /** The queue reason last reported. */
+  reason?: string;
   files: { log: string; result: string; tracking: string };
   /** Bytes of the log read so far, and the unfinished line at its end. */
   offset: number;
   partial: string;
   started: boolean;
   settled: boolean;
+  /** Settled as computed (or found) in the store. */
+  succeeded?: boolean;
   /** Why Slurm said the job can never start, when it did (the job is then cancelled). */
   hopeless?: string;
   limitMs?: number;
@@ -57,19 +86,36 @@ export class SlurmExecutor implements SubmittingExecutor {
   private readonly cancelled = new Set<string>();
   private readonly watch: JobWatch;
   private following?: Promise<void>;
+  private readonly retry: RetryPolicy;
 
   constructor(private readonly opts: SlurmExecutorOptions) {
     this.watch = opts.client.watch({ minIntervalMs: opts.minIntervalMs ?? 500, maxIntervalMs: opts.maxIntervalMs ?? 5000 });
+    // Nobody is there to requeue the jobs of a detached run (Slurm's own requeue still may).
+    this.retry = { limit: opts.follow === false ? 0 : opts.retries ?? DEFAULT_RETRIES, ...(opts.retryOn ? { on: opts.retryOn } : {}) };
   }
 
   async submit(submission: NodeSubmission): Promise<SubmittedJob> {
-    const { node } = submission;
+    return (await this.submitJobs([submission]))[0];
+  }
+
+  /** Alike foreach members as one `sbatch --array`: task i computes requests[i] and is followed as `<array id>_<i>`. */
+  async submitGroup(requests: NodeSubmission[]): Promise<SubmittedJob[]> {
+    if (this.opts.arrays !== false) return this.submitJobs(requests);
+    const jobs: SubmittedJob[] = [];
+    for (const r of requests) jobs.push(await this.submit(r));
+    return jobs;
+  }
+
+  private async submitJobs(requests: NodeSubmission[]): Promise<SubmittedJob[]> {
     const { opts } = this;
-    // File names from the node id (foreach keys may hold any character) and the key (ids may collide once cleaned).
-    const base = join(opts.dir, `${node.spec.id.replace(/[^A-Za-z0-9_.-]+/g, '_')}-${node.key.slice(0, 10)}`);
-    const files = { spec: `${base}.spec.json`, log: `${base}.log`, result: `${base}.result.json`, tracking: `${base}.tracking.json` };
-    await writeSpecFile(files.spec, [nodeJobSpec(node, opts.store, { runId: opts.runId, recipeName: opts.recipeName, result: files.result, trackingFile: files.tracking })]);
-    const { sbatchArgs, ...stage } = node.spec.resources;
+    const lead = requests[0].node;
+    const array = requests.length > 1;
+    const files = requests.map(({ node }) => jobFiles(opts.dir, { id: node.spec.id, key: node.key }));
+    // An array's tasks share one spec file (task i runs units[i]) and log by task index.
+    const group = array ? jobFiles(opts.dir, { id: `${lead.spec.stage}-array`, key: lead.key }) : files[0];
+    if (array) files.forEach((f, i) => { f.log = group.log.replace(/\.log$/, `-${i}.log`); });
+    await writeSpecFile(group.spec, requests.map(({ node }, i) => nodeJobSpec(node, opts.store, { runId: opts.runId, recipeName: opts.recipeName, result: files[i].result, trackingFile: files[i].tracking })));
+    const { sbatchArgs, ...stage } = lead.spec.resources;
     const resources: SlurmResources = {
       ...opts.defaults, ...stage,
       extraArgs: [...(opts.defaults?.extraArgs ?? []), ...(sbatchArgs ?? [])],
@@ -77,25 +123,34 @@ export class SlurmExecutor implements SubmittingExecutor {
     let id: string;
     try {
       id = await opts.client.submit({
-        name: node.spec.id, command: jobMainCommand(files.spec, opts.nodeBinary), afterOk: submission.after,
-        resources, output: files.log, cwd: opts.cwd ?? process.cwd(), env: opts.env,
+        name: array ? lead.spec.stage : lead.spec.id, command: jobMainCommand(group.spec, opts.nodeBinary), afterOk: requests[0].after,
+        ...(array ? { array: { count: requests.length } } : {}),
+        resources, output: array ? group.log.replace(/\.log$/, '-%a.log') : files[0].log, cwd: opts.cwd ?? process.cwd(), env: opts.env,
+        // Retried jobs keep their dependents: Slurm must not cancel those when the first attempt fails (see retry.ts).
+        killOnInvalidDep: this.retry.limit === 0,
       });
     } catch (err) {
       throw new Error(`could not submit its Slurm job: ${(err as Error).message}`);
     }
-    let resolve!: (r: SubmissionResult) => void;
-    const result = new Promise<SubmissionResult>((r) => { resolve = r; });
     const limit = resources.timeLimit === undefined ? undefined : parseTimeLimit(resources.timeLimit);
-    this.jobs.set(id, {
-      id, submission, files, offset: 0, partial: '', started: false, settled: false, resolve,
-      // Slurm counts whole minutes: the limit the job really had.
-      ...(limit === undefined ? {} : { limitMs: slurmMinutes(resources.timeLimit!) * 60_000 }),
-      ...(resources.memoryMb === undefined ? {} : { memoryMb: resources.memoryMb }),
+    const submitted = requests.map((submission, i): SubmittedJob => {
+      const handle = array ? `${id}_${i}` : id;
+      let resolve!: (r: SubmissionResult) => void;
+      const result = new Promise<SubmissionResult>((r) => { resolve = r; });
+      this.jobs.set(handle, {
+        id: handle, watchId: id, submission, after: [...submission.after], retries: 0, restarts: 0, files: files[i], offset: 0, partial: '', started: false, settled: false, resolve,
+        // Slurm counts whole minutes: the limit the job really had.
+        ...(limit === undefined ? {} : { limitMs: slurmMinutes(resources.timeLimit!) * 60_000 }),
+        ...(resources.memoryMb === undefined ? {} : { memoryMb: resources.memoryMb }),
+      });
+      const where = array ? ` (task ${i} of array ${id})` : '';
+      submission.report({ type: 'log', level: 'info', line: `submitted as Slurm job ${handle}${where}${submission.after.length ? ` after ${submission.after.join(', ')}` : ''} (log: ${files[i].log})` });
+      return { handle, result };
     });
-    submission.report({ type: 'log', level: 'info', line: `submitted as Slurm job ${id}${submission.after.length ? ` after ${submission.after.join(', ')}` : ''} (log: ${files.log})` });
+    if (opts.follow === false) return submitted;
     this.watch.add([id]);
     this.following ??= this.follow().finally(() => { this.following = undefined; });
-    return { handle: id, result };
+    return submitted;
   }
 
   async cancel(handles: readonly string[]): Promise<void> {
@@ -116,15 +171,35 @@ export class SlurmExecutor implements SubmittingExecutor {
         if (++failedPolls >= 5) { await this.settleAll({ phase: 'ended', verdict: 'UNKNOWN', reason: (err as Error).message }); return; }
       }
       for (const job of this.jobs.values()) if (!job.settled) await this.readLog(job);
-      // A failure is settled before the dependents Slurm cancelled for it (both show in the same listing),
-      // so that they are reported as skipped for it, not as cancelled.
-      const cancelledLast = (x: JobStatus) => (x.state.phase === 'ended' && x.state.verdict === 'CANCELLED' ? 1 : 0);
-      for (const status of [...changed].sort((x, y) => cancelledLast(x) - cancelledLast(y))) {
-        const job = this.jobs.get(status.submittedId);
-        if (!job || job.settled) continue;
-        if (status.state.phase === 'ended') await this.settle(job, status.state);
+      // Ends first, so that a job requeued now is known before its dependents' lines are read; a
+      // failure before the dependents Slurm cancelled for it (both show in the same listing), so that
+      // they are reported as skipped for it, not as cancelled.
+      const rank = (x: JobStatus) => (x.state.phase !== 'ended' ? 1 : x.state.verdict === 'CANCELLED' ? 2 : 0);
+      const requeued = new Set<string>();
+      for (const status of [...changed].sort((x, y) => rank(x) - rank(y))) for (const job of this.jobsOf(status)) {
+        if (job.settled) continue;
+        if (status.state.phase === 'ended') {
+          // Slurm requeued it (its restart count rose): this end is the killed attempt's, the job runs again.
+          if ((status.restarts ?? 0) > job.restarts) { await this.noteRestart(job, status); this.watch.add([job.watchId]); continue; }
+          if (await this.retryJob(job, status.state)) requeued.add(job.id);
+          else await this.settle(job, status.state);
+          continue;
+        }
+        await this.noteRestart(job, status);
+        if (status.state.phase !== 'pending') continue;
+        if (status.state.reason !== job.reason) {
+          job.reason = status.state.reason;
+          job.submission.report({ type: 'queued', reason: status.state.reason });
+        }
         // A job that can never start (its dependency failed, a limit no node meets) is cancelled, not left queued.
-        else if (status.state.phase === 'pending' && status.state.hopeless) {
+        if (status.state.hopeless) {
+          // Listed before its upstream job was requeued in this poll: its dependency is set again already.
+          if (job.after.some((a) => requeued.has(a))) continue;
+          // Submitted while its upstream job was being requeued: it is pointed at the new attempt.
+          if (status.state.reason === 'DependencyNeverSatisfied' && this.waitsOnRetry(job)) {
+            await this.opts.client.setAfterOk(job.id, job.after).catch(() => undefined);
+            continue;
+          }
           if (job.hopeless) continue;
           job.hopeless = status.state.reason;
           job.submission.report({ type: 'log', level: 'warn', line: `Slurm job ${job.id} cannot start (${status.state.reason}): cancelling it` });
@@ -135,7 +210,83 @@ export class SlurmExecutor implements SubmittingExecutor {
       await new Promise((r) => setTimeout(r, this.watch.nextIntervalMs));
     }
     // Jobs that ended before the watch listed them again (it stops at the last end) are settled too.
-    for (const job of this.jobs.values()) if (!job.settled) await this.settle(job, this.watch.statuses.get(job.id)?.state ?? { phase: 'ended', verdict: 'UNKNOWN' });
+    for (const job of this.jobs.values()) {
+      if (job.settled) continue;
+      const own = this.watch.statuses.get(job.id)?.state;
+      const whole = this.watch.statuses.get(job.watchId)?.state;
+      await this.settle(job, own?.phase === 'ended' ? own : whole?.phase === 'ended' ? whole : { phase: 'ended', verdict: 'UNKNOWN' });
+    }
+  }
+
+  /**
+   * The jobs a squeue line is about: the job or array task it names, or every task of an array that
+   * Slurm lists as one line (an array cancelled before any task was split off from it).
+   */
+  private jobsOf(status: JobStatus): Tracked[] {
+    const job = this.jobs.get(status.id);
+    if (job) return [job];
+    if (status.arrayTask !== undefined) return [];
+    return [...this.jobs.values()].filter((j) => j.watchId === status.submittedId && j.id !== j.watchId);
+  }
+
+  /** Requeues a job whose end says nothing about its node, while attempts are left; true if it did. */
+  private async retryJob(job: Tracked, state: JobState): Promise<boolean> {
+    if (this.cancelled.has(job.id)) return false;
+    const decision = retryDecision(state, job.retries, this.retry);
+    if (!decision.retry) {
+      if (decision.exhausted) job.submission.report({ type: 'log', level: 'warn', line: `Slurm job ${job.id} ended ${describeState(state)} on attempt ${decision.exhausted.attempts} of ${decision.exhausted.attempts}: no attempts left` });
+      return false;
+    }
+    await this.readLog(job);
+    try {
+      await this.opts.client.requeue(job.id);
+      for (const dependent of directDependents(job.id, this.jobs.values())) await this.opts.client.setAfterOk(dependent.id, dependent.after);
+    } catch (err) {
+      job.submission.report({ type: 'log', level: 'warn', line: `Slurm job ${job.id} ended ${describeState(state)} and could not be requeued: ${(err as Error).message}` });
+      return false;
+    }
+    job.retries++;
+    job.restarts++;
+    await this.restartFiles(job, false);
+    job.submission.report({ type: 'retry', attempt: decision.attempt, maxAttempts: decision.maxAttempts, reason: `Slurm job ${job.id} ended ${describeState(state)}` });
+    this.watch.add([job.watchId]);
+    return true;
+  }
+
+  /** Every job `job` waits for is requeued or done, none failed for good: its failed dependency is stale. */
+  private waitsOnRetry(job: Tracked): boolean {
+    const ups = job.after.map((id) => this.jobs.get(id));
+    return ups.some((u) => u && !u.settled && u.retries > 0) && ups.every((u) => u && (!u.settled || u.succeeded));
+  }
+
+  /** Slurm put the job back in the queue by itself (a node failure with JobRequeue, preemption by requeue). */
+  private async noteRestart(job: Tracked, status: JobStatus): Promise<void> {
+    const restarts = status.restarts ?? 0;
+    if (restarts <= job.restarts) return;
+    job.restarts = restarts;
+    await this.restartFiles(job, status.state.phase === 'running' && status.state.state === 'RUNNING');
+    job.submission.report({ type: 'retry', attempt: restarts + 1, maxAttempts: 0, reason: `Slurm requeued job ${job.id} itself` });
+  }
+
+  /**
+   * A requeued job starts a new log (Slurm truncates the file when the attempt starts): the last
+   * attempt's is kept beside it, and its result removed so that it cannot settle the next attempt.
+   * `running`: the new attempt is writing the log already, which then stays where it is.
+   */
+  private async restartFiles(job: Tracked, running: boolean): Promise<void> {
+    if (!running) await rename(job.files.log, `${job.files.log}.attempt-${job.restarts}`).catch(() => undefined);
+    await rm(job.files.result, { force: true });
+    job.offset = 0;
+    job.partial = '';
+    job.reason = undefined;
+  }
+
+  /** A job that failed for good takes the queued jobs that wait for it along (Slurm leaves them queued: see retry.ts). */
+  private cancelDependents(job: Tracked): void {
+    const ids = allDependents(job.id, this.jobs.values()).map((j) => j.id).filter((id) => !this.cancelled.has(id));
+    if (!ids.length) return;
+    for (const id of ids) this.cancelled.add(id);
+    this.opts.client.cancel(ids).catch((err: Error) => job.submission.report({ type: 'log', level: 'warn', line: `could not cancel Slurm jobs ${ids.join(', ')} that wait for job ${job.id}: ${err.message}` }));
   }
 
   private async settleAll(state: JobState): Promise<void> {
@@ -149,6 +300,8 @@ export class SlurmExecutor implements SubmittingExecutor {
       const handle = await open(job.files.log, 'r');
       try {
         const { size } = await handle.stat();
+        // Shorter than what was read: a new attempt of a requeued job started the log again.
+        if (size < job.offset) { job.offset = 0; job.partial = ''; }
         if (size <= job.offset) return;
         const buffer = Buffer.alloc(size - job.offset);
         await handle.read(buffer, 0, buffer.length, job.offset);
@@ -193,12 +346,16 @@ export class SlurmExecutor implements SubmittingExecutor {
     const timing = result ? { startedAt: result.startedAt, endedAt: result.endedAt } : { startedAt: state.startedAt, endedAt: state.endedAt };
     const metrics = result?.metrics ?? [];
     if (state.verdict === 'COMPLETED' && result?.outcome === 'ran') {
+      job.succeeded = true;
       await this.markStarted(job);
       job.resolve({ outcome: 'ran', metrics, startedAt: result.startedAt, endedAt: result.endedAt });
       return;
     }
-    if (state.verdict === 'COMPLETED' && result?.outcome === 'hit') { job.resolve({ outcome: 'hit', metrics }); return; }
-    const failed = (failure: Failure): void => job.resolve({ outcome: failure.kind === 'cancelled' ? 'cancelled' : 'failed', failure, metrics, ...timing, log: job.files.log });
+    if (state.verdict === 'COMPLETED' && result?.outcome === 'hit') { job.succeeded = true; job.resolve({ outcome: 'hit', metrics }); return; }
+    const failed = (failure: Failure): void => {
+      job.resolve({ outcome: failure.kind === 'cancelled' ? 'cancelled' : 'failed', failure, metrics, ...timing, log: job.files.log });
+      this.cancelDependents(job);
+    };
     const cluster = { id: job.id, verdict: state.verdict };
     switch (state.verdict) {
       case 'TIMEOUT': return failed({ kind: 'time-limit', limitMs: job.limitMs ?? 0, job: cluster });

@@ -61,6 +61,16 @@ export class JobWatch {
       const before = this.statuses.get(status.id);
       if (!before || !sameState(before.state, status.state)) changed.push(status);
       this.statuses.set(status.id, status);
+      // Slurm lists an array none of whose tasks was split off from it (all cancelled while queued)
+      // as one line: that line stands for every task seen before.
+      if (status.arrayTask === undefined && status.id === status.submittedId) {
+        for (const task of this.of(status.submittedId)) {
+          if (task.arrayTask === undefined || sameState(task.state, status.state)) continue;
+          const now: JobStatus = { ...task, state: status.state };
+          this.statuses.set(task.id, now);
+          changed.push(now);
+        }
+      }
     }
     for (const id of ids) {
       if (seen.has(id)) { this.missing.delete(id); continue; }

@@ -19,6 +19,8 @@ export interface JobStatus {
   submittedId: string;
   arrayTask?: number;
   state: JobState;
+  /** How many times Slurm put the job back in the queue (scontrol requeue, a node failure with JobRequeue, preemption by requeue). */
+  restarts?: number;
 }
 
 /** Jobs Slurm may still run after this ended state: Retort may resubmit them. */
@@ -38,7 +40,7 @@ const RUNNING_STATES = new Set(['RUNNING', 'COMPLETING', 'CONFIGURING', 'SUSPEND
 const ENDED_STATES = new Set<string>(['COMPLETED', 'FAILED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL', 'PREEMPTED', 'CANCELLED', 'BOOT_FAIL', 'DEADLINE', 'SPECIAL_EXIT', 'REVOKED']);
 
 /** The squeue fields the parser reads, in this order (`squeue --Format`). */
-export const SQUEUE_FIELDS = ['JobArrayID', 'ArrayJobID', 'ArrayTaskID', 'State', 'Reason', 'StartTime', 'EndTime', 'exit_code'] as const;
+export const SQUEUE_FIELDS = ['JobArrayID', 'ArrayJobID', 'ArrayTaskID', 'State', 'Reason', 'StartTime', 'EndTime', 'exit_code', 'RestartCnt'] as const;
 export const SQUEUE_SEPARATOR = '|';
 
 /** squeue options listing every known state of the given jobs, one line per array task. */
@@ -53,10 +55,15 @@ export function parseSqueue(stdout: string): JobStatus[] {
 
 export function parseSqueueLine(line: string): JobStatus {
   const cells = line.split(SQUEUE_SEPARATOR).map((c) => c.trim());
-  if (cells.length < SQUEUE_FIELDS.length) throw new Error(`unexpected squeue line ${JSON.stringify(line)}`);
-  const [id, arrayJobId, arrayTask, stateText, reason, start, end, exitRaw] = cells;
+  // The restart count came last, later: lines without it are still read.
+  if (cells.length < SQUEUE_FIELDS.length - 1) throw new Error(`unexpected squeue line ${JSON.stringify(line)}`);
+  const [id, arrayJobId, arrayTask, stateText, reason, start, end, exitRaw, restartsRaw = ''] = cells;
   const task = /^\d+$/.test(arrayTask) ? Number(arrayTask) : undefined;
-  return { id, submittedId: arrayJobId || id, ...(task === undefined ? {} : { arrayTask: task }), state: toState(stateText, reason, start, end, exitRaw) };
+  const restarts = /^\d+$/.test(restartsRaw) ? Number(restartsRaw) : undefined;
+  return {
+    id, submittedId: arrayJobId || id, ...(task === undefined ? {} : { arrayTask: task }), state: toState(stateText, reason, start, end, exitRaw),
+    ...(restarts ? { restarts } : {}),
+  };
 }
 
 /** squeue prints a state word, sometimes with flags after it ("CANCELLED by 0", "RUNNING+"). */

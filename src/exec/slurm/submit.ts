@@ -16,6 +16,12 @@ export interface SubmitRequest {
   command: string[];
   /** Job ids (or array job ids) that must have completed successfully first. */
   afterOk?: string[];
+  /**
+   * Slurm cancels the job when an upstream job fails (default). Off, the job stays queued with reason
+   * DependencyNeverSatisfied, so that a driver that puts the upstream job back in the queue can
+   * point the job at it again (see retry.ts).
+   */
+  killOnInvalidDep?: boolean;
   array?: ArraySpec;
   resources?: SlurmResources;
   /** The job's stdout and stderr; Slurm's patterns (%j, %A, %a) allowed. Default: Slurm's slurm-%j.out in cwd. */
@@ -33,7 +39,7 @@ export function sbatchArgs(req: SubmitRequest): string[] {
   if (req.cwd) args.push(`--chdir=${req.cwd}`);
   if (req.afterOk?.length) {
     // kill-on-invalid-dep: if an upstream job fails this one is cancelled, not left pending for ever.
-    args.push(`--dependency=afterok:${req.afterOk.map(checkJobId).join(':')}`, '--kill-on-invalid-dep=yes');
+    args.push(`--dependency=${afterOkList(req.afterOk)}`, `--kill-on-invalid-dep=${req.killOnInvalidDep === false ? 'no' : 'yes'}`);
   }
   if (req.array) {
     const { count, maxRunning } = req.array;
@@ -63,7 +69,12 @@ export function shellQuote(word: string): string {
   return /^[A-Za-z0-9_\/.,:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-function checkJobId(id: string): string {
+/** "afterok:12:13", Slurm's dependency on the given jobs. */
+export function afterOkList(ids: readonly string[]): string {
+  return `afterok:${ids.map(checkJobId).join(':')}`;
+}
+
+export function checkJobId(id: string): string {
   if (!/^\d+(_\d+)?$/.test(id)) throw new RangeError(`${JSON.stringify(id)} is not a Slurm job id`);
   return id;
 }

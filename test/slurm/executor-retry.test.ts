@@ -1,0 +1,160 @@
+// The Slurm executor's retries and queue reasons, on a Slurm in memory that answers sbatch, squeue,
+// scontrol and scancel as Slurm 22.05 does (what it does was tried on the local cluster; the
+// cluster itself cannot be made to preempt a job or fail its node without disturbing other users'
+// jobs, see retry.cluster.test.ts for what is tried there).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { RunEvent } from '../../src/exec/events.js';
+import { executePlan } from '../../src/exec/scheduler.js';
+import { SlurmClient } from '../../src/exec/slurm/client.js';
+import type { CommandRunner } from '../../src/exec/slurm/command.js';
+import { SlurmExecutor } from '../../src/exec/slurm/executor.js';
+import type { JobSpecFile } from '../../src/exec/slurm/job-spec.js';
+import { collector, fanOut, finished, planOf } from '../exec/plan-fixture.js';
+
+const CHAIN = `stages:
+  a: { plugin: ./plugins/count }
+  b: { plugin: ./plugins/count, params: { value: 2 }, inputs: { in: "\${stages.a.outputs.out}" } }
+  c: { plugin: ./plugins/count, params: { value: 3 }, inputs: { in: "\${stages.b.outputs.out}" } }
+`;
+
+interface FakeJob { id: string; name: string; after: string[]; attempts: string[][]; attempt: number; step: number; restarts: number; neverSatisfied: boolean; result: string }
+
+/**
+ * Each job walks through the states of its current attempt, one per squeue, while nothing it waits
+ * for holds it back; `scontrol requeue` starts its next attempt. A job whose upstream job ended
+ * badly stays queued (DependencyNeverSatisfied, as with --kill-on-invalid-dep=no) until its
+ * dependency is set again.
+ */
+class FakeSlurm {
+  readonly jobs = new Map<string, FakeJob>();
+  readonly commands: string[] = [];
+  constructor(private readonly script: Record<string, string[][]>) {}
+
+  readonly run: CommandRunner = async (command, args, opts) => {
+    this.commands.push([command, ...args].join(' '));
+    const ok = (stdout = '') => ({ stdout, stderr: '', exitCode: 0 });
+    if (command === 'sbatch') {
+      const id = String(100 + this.jobs.size);
+      const name = args.find((a) => a.startsWith('--job-name='))!.slice('--job-name='.length);
+      const dep = args.find((a) => a.startsWith('--dependency='));
+      const spec = /job-main\.js (\S+)/.exec(opts!.input!)![1];
+      const file = JSON.parse(readFileSync(spec, 'utf8')) as JobSpecFile;
+      this.jobs.set(id, { id, name, after: dep ? dep.split(':').slice(1) : [], attempts: this.script[name], attempt: 0, step: -1, restarts: 0, neverSatisfied: false, result: file.units[0].result });
+      return ok(`${id}\n`);
+    }
+    if (command === 'squeue') {
+      const ids = args.find((a) => a.startsWith('--jobs='))!.slice('--jobs='.length).split(',');
+      return ok(ids.map((id) => this.line(this.advance(this.jobs.get(id)!))).join(''));
+    }
+    if (command === 'scontrol' && args[0] === 'requeue') {
+      const job = this.jobs.get(args[1])!;
+      Object.assign(job, { attempt: job.attempt + 1, step: -1, restarts: job.restarts + 1 });
+      return ok();
+    }
+    if (command === 'scontrol' && args[0] === 'update') {
+      const job = this.jobs.get(args[1].slice('jobid='.length))!;
+      if (args[2].startsWith('Dependency=')) job.neverSatisfied = false;
+      return ok();
+    }
+    if (command === 'scancel') {
+      for (const id of args) { const job = this.jobs.get(id)!; job.attempts = [...job.attempts.slice(0, job.attempt), ['CANCELLED']]; job.step = 0; }
+      return ok();
+    }
+    throw new Error(`unexpected command ${command} ${args.join(' ')}`);
+  };
+
+  private state(job: FakeJob): string {
+    return job.step < 0 ? 'PENDING' : job.attempts[job.attempt][Math.min(job.step, job.attempts[job.attempt].length - 1)];
+  }
+
+  private advance(job: FakeJob): { job: FakeJob; state: string; reason: string } {
+    // Nothing starts before every node is submitted, as on a busy cluster: the test is about what follows.
+    if (this.jobs.size < Object.keys(this.script).length) return { job, state: 'PENDING', reason: 'Priority' };
+    const current = this.state(job);
+    if (/^(COMPLETED|FAILED|NODE_FAIL|PREEMPTED|CANCELLED)$/.test(current)) return { job, state: current, reason: 'None' };
+    const ups = job.after.map((id) => this.state(this.jobs.get(id)!));
+    if (ups.some((s) => /^(FAILED|NODE_FAIL|PREEMPTED|CANCELLED)$/.test(s))) job.neverSatisfied = true;
+    if (job.neverSatisfied) return { job, state: 'PENDING', reason: 'DependencyNeverSatisfied' };
+    if (ups.some((s) => s !== 'COMPLETED')) return { job, state: 'PENDING', reason: 'Dependency' };
+    job.step++;
+    const [state, reason = 'None'] = this.state(job).split(':');
+    // The job's program leaves its result once it completed (job-main does so).
+    if (state === 'COMPLETED') writeFileSync(job.result, JSON.stringify({ v: 1, key: 'k', nodeId: job.name, outcome: 'ran', metrics: [], startedAt: 1, endedAt: 2 }));
+    return { job, state, reason };
+  }
+
+  private line({ job, state, reason }: { job: FakeJob; state: string; reason: string }): string {
+    const exit = state === 'COMPLETED' ? '0' : '256';
+    return `${job.id}|${job.id}|N/A|${state}|${reason}|N/A|N/A|${exit}|${job.restarts}|\n`;
+  }
+}
+
+async function runOn(script: Record<string, string[][]>, retries?: number) {
+  const fx = await planOf(CHAIN);
+  const slurm = new FakeSlurm(script);
+  const executor = new SlurmExecutor({
+    client: new SlurmClient({ run: slurm.run }), store: fx.store, dir: join(fx.dir, 'jobs'), runId: 'r1', recipeName: 'r',
+    minIntervalMs: 1, maxIntervalMs: 2, ...(retries === undefined ? {} : { retries }),
+  });
+  const events = collector();
+  const result = await executePlan(fx.plan, { store: fx.store, runId: 'r1', recipeName: 'r', executor, events: fanOut(events), signal: new AbortController().signal });
+  return { result, slurm, events: events.events };
+}
+
+const of = <T extends RunEvent['type']>(events: RunEvent[], type: T) => events.filter((e): e is Extract<RunEvent, { type: T }> => e.type === type);
+
+describe('Slurm jobs that were preempted or lost their node', () => {
+  it('are requeued under the same id, their dependents pointed at them again, and the run goes on', async () => {
+    const { result, slurm, events } = await runOn({
+      a: [['RUNNING', 'PREEMPTED'], ['RUNNING', 'NODE_FAIL'], ['RUNNING', 'COMPLETED']],
+      b: [['RUNNING', 'COMPLETED']],
+      c: [['PENDING:Resources', 'RUNNING', 'COMPLETED']],
+    });
+    expect(result.status).toBe('ok');
+    expect([...finished(events).values()].map((r) => r.outcome)).toEqual(['ran', 'ran', 'ran']);
+    expect(slurm.commands.filter((c) => c.startsWith('scontrol'))).toEqual([
+      'scontrol requeue 100', 'scontrol update jobid=100 StartTime=now', 'scontrol update jobid=101 Dependency=afterok:100',
+      'scontrol requeue 100', 'scontrol update jobid=100 StartTime=now', 'scontrol update jobid=101 Dependency=afterok:100',
+    ]);
+    // Dependents stay queued when an upstream job ends badly, so that they can be pointed at it again.
+    expect(slurm.commands.filter((c) => c.startsWith('sbatch')).every((c) => !c.includes('--dependency') || c.includes('--kill-on-invalid-dep=no'))).toBe(true);
+    expect(of(events, 'node-retry').map(({ nodeId, attempt, maxAttempts, reason }) => ({ nodeId, attempt, maxAttempts, reason }))).toEqual([
+      { nodeId: 'a', attempt: 2, maxAttempts: 3, reason: 'Slurm job 100 ended PREEMPTED' },
+      { nodeId: 'a', attempt: 3, maxAttempts: 3, reason: 'Slurm job 100 ended NODE_FAIL' },
+    ]);
+  });
+
+  it('fail the node once no attempts are left, and the jobs below it are cancelled', async () => {
+    const { result, slurm, events } = await runOn({
+      a: [['RUNNING', 'NODE_FAIL'], ['RUNNING', 'NODE_FAIL']],
+      b: [['RUNNING', 'COMPLETED']],
+      c: [['RUNNING', 'COMPLETED']],
+    }, 1);
+    expect(result.status).toBe('failed');
+    const ends = finished(events);
+    expect(ends.get('a')).toMatchObject({ outcome: 'failed', failure: { kind: 'job-ended', job: { id: '100', verdict: 'NODE_FAIL' } } });
+    expect(ends.get('b')).toMatchObject({ outcome: 'skipped', failure: { kind: 'upstream-failed', upstream: 'a' } });
+    expect(ends.get('c')).toMatchObject({ outcome: 'skipped', failure: { kind: 'upstream-failed', upstream: 'a' } });
+    expect(slurm.commands.filter((c) => c.startsWith('scontrol requeue'))).toEqual(['scontrol requeue 100']);
+    expect(slurm.commands.some((c) => /^scancel .*101/.test(c) && /102/.test(c))).toBe(true);
+    expect(of(events, 'node-log').map((e) => e.line)).toContain('Slurm job 100 ended NODE_FAIL on attempt 2 of 2: no attempts left');
+  });
+
+  it('with retries 0 are not requeued, and Slurm cancels their dependents itself', async () => {
+    const { result, slurm } = await runOn({ a: [['NODE_FAIL']], b: [['COMPLETED']], c: [['COMPLETED']] }, 0);
+    expect(result.status).toBe('failed');
+    expect(slurm.commands.filter((c) => c.startsWith('scontrol requeue'))).toEqual([]);
+    expect(slurm.commands.filter((c) => c.startsWith('sbatch') && c.includes('--dependency')).every((c) => c.includes('--kill-on-invalid-dep=yes'))).toBe(true);
+  });
+
+  it("report each change of a queued job's reason, in Slurm's words", async () => {
+    const { events } = await runOn({ a: [['PENDING:Priority', 'PENDING:Resources', 'RUNNING', 'COMPLETED']], b: [['COMPLETED']], c: [['COMPLETED']] });
+    const reasons = of(events, 'node-queued').map((e) => `${e.nodeId}: ${e.reason}`);
+    expect(reasons.filter((r) => r.startsWith('a:'))).toEqual(['a: Priority', 'a: Resources']);
+    expect(reasons.filter((r) => r.startsWith('b:'))[0]).toBe('b: Priority');
+    expect(reasons).toContain('b: Dependency');
+    expect(of(events, 'node-submitted').map((e) => [e.nodeId, e.job, e.after])).toEqual([['a', '100', []], ['b', '101', ['100']], ['c', '102', ['101']]]);
+  });
+});
