@@ -1,0 +1,167 @@
+// `retort run` on an adaptive search: each trial is a run of its own (its own record and MLflow
+// parent run) against the same store, so the nodes trials share are hits or run once under their
+// lease; the driver proposes trials as results arrive and stops the ones the pruner gives up on.
+import { cpus } from 'node:os';
+import { Writable } from 'node:stream';
+import { planRecipe } from '../../graph/plan.js';
+import { createDisplay } from '../../exec/display.js';
+import { displaySubscriber } from '../../exec/display-subscriber.js';
+import type { RunSubscriber } from '../../exec/events.js';
+import { cancelOnInterrupt } from '../../exec/interrupts.js';
+import { runPlan } from '../../exec/run-plan.js';
+import type { ReplayMode } from '../../exec/scheduler.js';
+import { failureMessage } from '../../exec/failure.js';
+import { trackingSubscriber } from '../../exec/tracking-subscriber.js';
+import { RecipeError, formatLocation } from '../../recipe/diagnostic.js';
+import type { Store } from '../../store/store.js';
+import type { MetricPoint } from '../../track/observer.js';
+import { closest } from '../../util/suggest.js';
+import { driveSearch, type TrialHooks, type TrialRun } from '../../sweep/adaptive/driver.js';
+import type { AdaptiveSweep } from '../../sweep/adaptive/prepare-search.js';
+import { makePruner, makeSampler } from '../../sweep/adaptive/sampler-of.js';
+import { readSearchLog, writeSearchLog, type LoggedTrial } from '../../sweep/adaptive/search-log.js';
+import { searchReport } from '../../sweep/adaptive/summary.js';
+import type { IntermediateValue } from '../../sweep/search/sampler.js';
+import { EXIT, type CliIO } from '../command.js';
+import { makeExecutor, type ExecutorType } from '../executor-choice.js';
+import { openTracking } from '../tracking.js';
+import type { TrackConfig } from '../../track/observer.js';
+import { newRunId } from './run.js';
+
+export interface SearchRunOptions {
+  sweep: AdaptiveSweep;
+  store: Store;
+  runsDir: string;
+  argv: string[];
+  /** The fixed -S overrides. */
+  overrides: string[];
+  track: TrackConfig;
+  executor: ExecutorType;
+  jobs?: number;
+  gpus: string[];
+  keepGoing?: boolean;
+  quiet?: boolean;
+  plain?: boolean;
+  replayLogs: ReplayMode;
+  /** Mark each display line with its trial (several trials in flight). */
+  prefixLines?: boolean;
+}
+
+/** The objective's final value: the point of the largest step (the last reported among equals). */
+export function finalValue(points: readonly MetricPoint[], name: string): number | undefined {
+  let best: MetricPoint | undefined;
+  for (const p of points) if (p.name === name && (!best || p.step >= best.step)) best = p;
+  return best?.value;
+}
+
+export async function runSearch(opts: SearchRunOptions, io: CliIO): Promise<number> {
+  const { sweep, runsDir } = opts;
+  const { stage, metric } = sweep.spec.objective;
+  const jobs = Math.max(1, opts.jobs ?? cpus().length);
+  const parallel = sweep.spec.parallel ?? jobs;
+  // The run's node slots are shared out among the trials in flight.
+  const jobsPerTrial = Math.max(1, Math.floor(jobs / parallel));
+  const say = (line: string) => io.stdout.write(line + '\n');
+
+  const last = readSearchLog(runsDir, sweep.file);
+  const logged = last?.sweep === sweep.id ? last.trials.slice(0, sweep.spec.budget) : [];
+  if (last && last.sweep !== sweep.id) say(`the search changed since its last run (${last.updatedAt}): a new search; the ${last.trials.length} trials of the last one stay in the store`);
+  else if (logged.length) say(`resuming search ${sweep.id}: ${logged.length} logged trials (finished ones come back from the store)`);
+  say(`search ${sweep.id}: ${sweep.summary.sampler} towards ${stage}/${metric} (${sweep.spec.objective.direction}), budget ${sweep.spec.budget}, ${parallel} in flight, ${jobsPerTrial} node slot${jobsPerTrial === 1 ? '' : 's'} each`);
+  const save = (trials: readonly LoggedTrial[]) => writeSearchLog(runsDir, { sweep: sweep.id, recipe: sweep.file, updatedAt: '', search: sweep.summary, trials: [...trials] });
+  save(logged);
+
+  const controller = new AbortController();
+  const stopListening = cancelOnInterrupt(controller, (line) => say(line), () => process.exit(EXIT.interrupted));
+  let failedTrials = 0;
+  const runTrial = (trial: LoggedTrial, hooks: TrialHooks) => runOneTrial(trial, hooks, { ...opts, jobs: jobsPerTrial, plain: opts.plain || parallel > 1, prefixLines: parallel > 1 }, io);
+  let trials: LoggedTrial[];
+  try {
+    trials = await driveSearch({
+      space: sweep.space, sampler: makeSampler(sweep.spec, sweep.space), pruner: makePruner(sweep.spec), parallel, logged,
+      signal: controller.signal, label: sweep.label, runTrial, save,
+      onTrial: (t, event, again) => {
+        if (event === 'started') { say(`trial ${t.number} ${t.label}: ${again ? 'again' : 'started'}`); return; }
+        if (t.state === 'failed') failedTrials++;
+        const what = t.state === 'done' ? `${stage}/${metric} = ${t.objective}` : t.state === 'pruned' ? `pruned (${t.note})` : t.state === 'failed' ? `failed: ${t.note}` : 'interrupted';
+        say(`trial ${t.number} ${t.label}: ${what}`);
+      },
+    });
+  } finally {
+    stopListening();
+  }
+  say('');
+  for (const line of searchReport(sweep.id, sweep.summary, trials)) say(line);
+  if (controller.signal.aborted) return EXIT.interrupted;
+  return failedTrials ? EXIT.failed : EXIT.ok;
+}
+
+/** One trial: its recipe compiled with its values, planned against the store, and run. */
+async function runOneTrial(trial: LoggedTrial, hooks: TrialHooks, opts: SearchRunOptions, io: CliIO): Promise<TrialRun> {
+  const { sweep, store, runsDir } = opts;
+  const { stage, metric } = sweep.spec.objective;
+  const runId = newRunId();
+  let compiled;
+  try {
+    compiled = await sweep.compileTrial(trial.assignment);
+  } catch (err) {
+    if (!(err instanceof RecipeError)) throw err;
+    const d = err.diagnostics[0];
+    return { outcome: 'failed', intermediate: [], runId, note: `${formatLocation(d.location, io.cwd)}: ${d.message}` };
+  }
+  const { recipe, keys } = compiled;
+  const objectiveNode = recipe.stages.get(stage)![0];
+  const plan = await planRecipe(recipe, keys, store, { explainMisses: false, verify: 'stat' });
+  const intermediate: IntermediateValue[] = [];
+  const watcher: RunSubscriber = {
+    name: 'search objective',
+    handle(event) {
+      if (event.type !== 'node-metric' || event.node.id !== objectiveNode || event.point.name !== metric) return;
+      const point = { step: event.point.step, value: event.point.value };
+      intermediate.push(point);
+      hooks.onObjective(point);
+    },
+  };
+  // Trials in flight together write plain lines, each marked with its trial.
+  const out = opts.plain && opts.prefixLines ? prefixed(io.stdout, `t${trial.number} `) : io.stdout;
+  const display = createDisplay(out, { quiet: opts.quiet, tty: opts.plain ? false : undefined });
+  const tracking = await openTracking(opts.track, { runsDir, env: io.env, warn: (msg) => display.message(`warning: ${msg}`) });
+  const trialOverrides = Object.entries(trial.assignment).map(([path, value]) => `${path}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
+  const run = await runPlan({
+    runId, recipe, plan, store, runsDir, argv: opts.argv, overrides: [...opts.overrides, ...trialOverrides], cwd: io.cwd, env: io.env,
+    track: opts.track, trackingTarget: tracking.target,
+    jobs: opts.jobs, gpus: opts.gpus, keepGoing: opts.keepGoing, replayLogs: opts.replayLogs,
+    signal: hooks.signal,
+    executor: makeExecutor(opts.executor, { recipe, store, runsDir, runId, cwd: io.cwd, env: io.env }),
+    subscribers: [displaySubscriber(display), trackingSubscriber(tracking.observer), watcher],
+    closeKilledRun: tracking.closeKilledRun,
+  });
+  if (run.status === 'cancelled' || hooks.signal.aborted) return { outcome: 'cancelled', intermediate, runId };
+  const report = run.nodes.get(objectiveNode);
+  if (!report || (report.outcome !== 'ran' && report.outcome !== 'hit')) {
+    const failed = [...run.nodes.values()].find((r) => r.outcome === 'failed');
+    return { outcome: 'failed', intermediate, runId, note: failed?.failure ? `${failed.id}: ${failureMessage(failed.failure)}` : `${objectiveNode} did not run` };
+  }
+  const points = report.metrics.filter((p) => p.name === metric).map((p) => ({ step: p.step, value: p.value }));
+  const objective = finalValue(report.metrics, metric);
+  if (objective === undefined) {
+    const recorded = [...new Set(report.metrics.map((p) => p.name))];
+    const guess = closest(metric, recorded);
+    return { outcome: 'failed', intermediate: points, runId, note: `${objectiveNode} recorded no metric '${metric}'${guess ? `; did you mean '${guess}'?` : ''} (recorded: ${recorded.join(', ') || 'none'})` };
+  }
+  return { outcome: 'done', objective, intermediate: points, runId };
+}
+
+/** A stream that writes each line to `out` with `prefix` before it. */
+function prefixed(out: NodeJS.WritableStream, prefix: string): NodeJS.WritableStream {
+  let pending = '';
+  return new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      pending += chunk.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop()!;
+      if (lines.length) out.write(lines.map((l) => prefix + l + '\n').join(''));
+      done();
+    },
+  });
+}
