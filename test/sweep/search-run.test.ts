@@ -1,49 +1,12 @@
 // Adaptive search through the compiled CLI (build first: npx tsc -p tsconfig.json): trials proposed
 // as results arrive, the node they share run once, a second run and a killed run resume from the
 // store, and the median rule stops a hopeless trial.
-import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { Store } from '../../src/store/store.js';
 import type { SearchLog } from '../../src/sweep/adaptive/search-log.js';
-import { searchLogFile } from '../../src/sweep/adaptive/search-log.js';
-import { collect, Project } from '../e2e/harness.js';
-
-export const FIXTURE = join(import.meta.dirname, 'fixtures', 'objective');
-
-export function searchProject(): Project {
-  const p = new Project('retort-search-');
-  cpSync(FIXTURE, join(p.dir, 'plugins', 'objective'), { recursive: true });
-  return p;
-}
-
-export function searchRecipe(o: { sampler?: string; budget: number; seed?: number; parallel?: number; trainParams?: string; extra?: string }): string {
-  return `stages:
-  data: { plugin: ./plugins/count }
-  train:
-    plugin: ./plugins/objective
-    inputs: { in: "\${stages.data.outputs.out}" }
-    params: { ${o.trainParams ?? 'lr: 0.1'} }
-sweep:
-  search:
-    sampler: ${o.sampler ?? 'tpe'}
-    objective: { metric: train/loss, direction: minimize }
-    budget: ${o.budget}
-    seed: ${o.seed ?? 1}
-${o.parallel ? `    parallel: ${o.parallel}\n` : ''}    space:
-      stages.train.params.lr: loguniform(1e-5, 1)
-      stages.train.params.momentum: uniform(0, 1)
-${o.extra ?? ''}`;
-}
-
-export function readLog(p: Project, recipe = 's.yaml'): SearchLog {
-  return JSON.parse(readFileSync(searchLogFile(join(p.dir, 'runs'), join(p.dir, recipe)), 'utf8')) as SearchLog;
-}
-
-/** The executions of a stage's node, each with the params it ran with. */
-export function executed(p: Project, stage: string): Record<string, number>[] {
-  return readFileSync(p.counter, 'utf8').split('\n').filter((l) => l.startsWith(`${stage} `)).map((l) => JSON.parse(l.split(' ').slice(3).join(' ')) as Record<string, number>);
-}
+import { collect } from '../e2e/harness.js';
+import { executed, readLog, searchProject, searchRecipe } from './search-helpers.js';
 
 const pairs = (log: SearchLog) => log.trials.map((t) => [t.assignment['stages.train.params.lr'], t.assignment['stages.train.params.momentum']]);
 
