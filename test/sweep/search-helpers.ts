@@ -14,13 +14,14 @@ export function searchProject(): Project {
   return p;
 }
 
-export function searchRecipe(o: { sampler?: string; budget: number; seed?: number; parallel?: number; trainParams?: string; extra?: string }): string {
+/** `shared: false` leaves out the data stage every trial shares (one node per trial). */
+export function searchRecipe(o: { sampler?: string; budget: number; seed?: number; parallel?: number; trainParams?: string; extra?: string; shared?: boolean }): string {
+  const data = o.shared === false ? '' : '  data: { plugin: ./plugins/count }\n';
+  const input = o.shared === false ? '' : '    inputs: { in: "\${stages.data.outputs.out}" }\n';
   return `stages:
-  data: { plugin: ./plugins/count }
-  train:
+${data}  train:
     plugin: ./plugins/objective
-    inputs: { in: "\${stages.data.outputs.out}" }
-    params: { ${o.trainParams ?? 'lr: 0.1'} }
+${input}    params: { ${o.trainParams ?? 'lr: 0.1'} }
 sweep:
   search:
     sampler: ${o.sampler ?? 'tpe'}
