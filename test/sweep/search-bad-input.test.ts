@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { searchProject, searchRecipe } from './search-helpers.js';
+import { executed, searchProject, searchRecipe } from './search-helpers.js';
 
 interface Case { name: string; edit: (recipe: string) => string; args?: string[]; location: string; expect: RegExp[] }
 
@@ -66,5 +66,18 @@ describe('bad adaptive searches', () => {
     }
     expect(p.executions()).toEqual([]);
     expect(existsSync(join(p.dir, 'runs'))).toBe(false);
+  }, 60_000);
+});
+
+describe('an objective metric the plugin does not declare and its node does not record', () => {
+  it('fails the first trial, naming what the node recorded, and proposes no more', async () => {
+    const p = searchProject();
+    // The count plugin declares no metrics: its objective can only be checked once a node has run.
+    p.write('s.yaml', searchRecipe({ budget: 4, parallel: 1 }).replace('train/loss', 'data/totl'));
+    const r = await p.run(['run', 's.yaml', '--no-track', '--plain', '-j', '1']);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/error: the search stopped: data recorded no metric 'totl'; did you mean 'total'\? \(recorded: total, curve\); every trial would fail the same way/);
+    expect(r.stdout).toMatch(/1 of 4 trials \(0 done, 0 pruned, 1 failed\)/);
+    expect(executed(p, 'train')).toHaveLength(1);
   }, 60_000);
 });

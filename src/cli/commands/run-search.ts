@@ -92,6 +92,8 @@ export async function runSearch(opts: SearchRunOptions, io: CliIO): Promise<numb
   }
   say('');
   for (const line of searchReport(sweep.id, sweep.summary, trials)) say(line);
+  const stoppedBy = trials.find((t) => t.state === 'failed' && /recorded no metric/.test(t.note ?? ''));
+  if (stoppedBy) io.stderr.write(`error: the search stopped: ${stoppedBy.note}; every trial would fail the same way\n`);
   if (controller.signal.aborted) return EXIT.interrupted;
   return failedTrials ? EXIT.failed : EXIT.ok;
 }
@@ -147,7 +149,7 @@ async function runOneTrial(trial: LoggedTrial, hooks: TrialHooks, opts: SearchRu
   if (objective === undefined) {
     const recorded = [...new Set(report.metrics.map((p) => p.name))];
     const guess = closest(metric, recorded);
-    return { outcome: 'failed', intermediate: points, runId, note: `${objectiveNode} recorded no metric '${metric}'${guess ? `; did you mean '${guess}'?` : ''} (recorded: ${recorded.join(', ') || 'none'})` };
+    return { outcome: 'failed', intermediate: points, runId, stopSearch: true, note: `${objectiveNode} recorded no metric '${metric}'${guess ? `; did you mean '${guess}'?` : ''} (recorded: ${recorded.join(', ') || 'none'})` };
   }
   return { outcome: 'done', objective, intermediate: points, runId };
 }

@@ -14,6 +14,8 @@ export interface TrialRun {
   intermediate: IntermediateValue[];
   runId: string;
   note?: string;
+  /** Every trial would fail the same way (the objective's node records no such metric): propose no more. */
+  stopSearch?: boolean;
 }
 
 export interface TrialHooks {
@@ -45,6 +47,7 @@ export async function driveSearch(opts: SearchDriverOptions): Promise<LoggedTria
   const replay = trials.filter((t) => t.state !== 'pruned');
   const replaying = new Set(replay);
   const inFlight = new Map<LoggedTrial, Promise<void>>();
+  let stopped = false;
   const history = (): Trial[] => trials.map((t) => ({ assignment: t.assignment, state: t.state, objective: t.objective, intermediate: t.intermediate }));
 
   const start = (trial: LoggedTrial, again: boolean) => {
@@ -64,6 +67,7 @@ export async function driveSearch(opts: SearchDriverOptions): Promise<LoggedTria
     };
     const p = opts.runTrial(trial, { signal, onObjective }).then((run) => {
       trial.runId = run.runId;
+      if (run.stopSearch) stopped = true;
       trial.intermediate = run.intermediate.length ? run.intermediate : trial.intermediate;
       if (run.outcome === 'cancelled' && pruned) { trial.state = 'pruned'; trial.note = pruned; trial.objective = undefined; }
       else if (run.outcome === 'cancelled') { Object.assign(trial, before); if (before.state !== 'done') trial.state = 'running'; }
@@ -78,7 +82,7 @@ export async function driveSearch(opts: SearchDriverOptions): Promise<LoggedTria
   };
 
   for (;;) {
-    while (!opts.signal.aborted && inFlight.size < opts.parallel) {
+    while (!opts.signal.aborted && !stopped && inFlight.size < opts.parallel) {
       const again = replay.shift();
       if (again) { start(again, replaying.has(again)); continue; }
       // One at a time, the trials in flight included: each proposal sees the ones before it.
