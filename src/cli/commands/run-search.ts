@@ -24,8 +24,9 @@ import { searchReport } from '../../sweep/adaptive/summary.js';
 import type { IntermediateValue } from '../../sweep/search/sampler.js';
 import { EXIT, type CliIO } from '../command.js';
 import { makeExecutor, type ExecutorType } from '../executor-choice.js';
-import { openTracking } from '../tracking.js';
-import type { TrackConfig } from '../../track/observer.js';
+import { createRunObserver, openTracking } from '../tracking.js';
+import type { RunObserver, TrackConfig, TrackingRef } from '../../track/observer.js';
+import { NoopObserver } from '../../track/noop-observer.js';
 import { newRunId } from './run.js';
 
 export interface SearchRunOptions {
@@ -45,6 +46,10 @@ export interface SearchRunOptions {
   replayLogs: ReplayMode;
   /** Mark each display line with its trial (several trials in flight). */
   prefixLines?: boolean;
+  /** The recipe's name (the MLflow run names). */
+  recipeName: string;
+  /** The search's own MLflow run, which trials nest under. */
+  searchRun?: TrackingRef;
 }
 
 /** The objective's final value: the point of the largest step (the last reported among equals). */
@@ -74,8 +79,21 @@ export async function runSearch(opts: SearchRunOptions, io: CliIO): Promise<numb
   const controller = new AbortController();
   const stopListening = cancelOnInterrupt(controller, (line) => say(line), () => process.exit(EXIT.interrupted));
   let failedTrials = 0;
-  const runTrial = (trial: LoggedTrial, hooks: TrialHooks) => runOneTrial(trial, hooks, { ...opts, jobs: jobsPerTrial, plain: opts.plain || parallel > 1, prefixLines: parallel > 1 }, io);
-  let trials: LoggedTrial[];
+  // With tracking, the search is an MLflow run of its own: its settings as params, each trial's objective as a metric (step: the trial's number).
+  const searchObserver = opts.track.enabled ? await createRunObserver(opts.track, { runsDir, env: io.env, warn: (msg) => say(`warning: ${msg}`) }) : undefined;
+  const { objective, space, ...settings } = sweep.summary;
+  await searchObserver?.runStarted({
+    runId: newRunId(), recipe: sweep.file, recipeName: opts.recipeName, startedAt: Date.now(), argv: opts.argv, cwd: io.cwd,
+    track: { ...opts.track, tags: { ...opts.track.tags, 'retort.search': sweep.id } }, overrides: opts.overrides,
+    params: {
+      ...Object.fromEntries(Object.entries(settings).map(([k, v]) => [`search.${k}`, typeof v === 'string' ? v : JSON.stringify(v)])),
+      'search.objective': `${objective.metric} (${objective.direction})`, 'search.parallel': String(parallel),
+      ...Object.fromEntries(Object.entries(space).map(([path, dim]) => [`search.space.${path}`, JSON.stringify(dim)])),
+    },
+  });
+  const searchRun = searchObserver?.runRef?.();
+  const runTrial = (trial: LoggedTrial, hooks: TrialHooks) => runOneTrial(trial, hooks, { ...opts, jobs: jobsPerTrial, plain: opts.plain || parallel > 1, prefixLines: parallel > 1, searchRun }, io, searchObserver);
+  let trials: LoggedTrial[] = [];
   try {
     trials = await driveSearch({
       space: sweep.space, sampler: makeSampler(sweep.spec, sweep.space), pruner: makePruner(sweep.spec), parallel, logged,
@@ -83,12 +101,19 @@ export async function runSearch(opts: SearchRunOptions, io: CliIO): Promise<numb
       onTrial: (t, event, again) => {
         if (event === 'started') { say(`trial ${t.number} ${t.label}: ${again ? 'again' : 'started'}`); return; }
         if (t.state === 'failed') failedTrials++;
+        if (t.state === 'done' && t.objective !== undefined) void searchObserver?.runMetrics?.([{ name: 'objective', value: t.objective, step: t.number, timestamp: Date.now() }]);
         const what = t.state === 'done' ? `${stage}/${metric} = ${t.objective}` : t.state === 'pruned' ? `pruned (${t.note})` : t.state === 'failed' ? `failed: ${t.note}` : 'interrupted';
         say(`trial ${t.number} ${t.label}: ${what}`);
       },
     });
   } finally {
     stopListening();
+    if (searchObserver) {
+      const n = (state: string) => trials.filter((t) => t.state === state).length;
+      const status = controller.signal.aborted ? 'cancelled' : n('failed') ? 'failed' : 'ok';
+      await searchObserver.runFinished({ status, hits: 0, ran: n('done') + n('pruned'), failed: n('failed'), endedAt: Date.now() });
+      await searchObserver.close();
+    }
   }
   say('');
   for (const line of searchReport(sweep.id, sweep.summary, trials)) say(line);
@@ -99,7 +124,7 @@ export async function runSearch(opts: SearchRunOptions, io: CliIO): Promise<numb
 }
 
 /** One trial: its recipe compiled with its values, planned against the store, and run. */
-async function runOneTrial(trial: LoggedTrial, hooks: TrialHooks, opts: SearchRunOptions, io: CliIO): Promise<TrialRun> {
+async function runOneTrial(trial: LoggedTrial, hooks: TrialHooks, opts: SearchRunOptions, io: CliIO, searchObserver: RunObserver | undefined): Promise<TrialRun> {
   const { sweep, store, runsDir } = opts;
   const { stage, metric } = sweep.spec.objective;
   const runId = newRunId();
@@ -128,6 +153,10 @@ async function runOneTrial(trial: LoggedTrial, hooks: TrialHooks, opts: SearchRu
   const out = opts.plain && opts.prefixLines ? prefixed(io.stdout, `t${trial.number} `) : io.stdout;
   const display = createDisplay(out, { quiet: opts.quiet, tty: opts.plain ? false : undefined });
   const tracking = await openTracking(opts.track, { runsDir, env: io.env, warn: (msg) => display.message(`warning: ${msg}`) });
+  // A trial that comes back whole from the store is linked to its MLflow run, not logged again.
+  const linked = opts.searchRun && trial.tracking?.mlflowRunId && plan.order.every((id) => plan.nodes.get(id)!.status === 'hit');
+  if (linked) await searchObserver?.runTags?.({ [`retort.trial.${trial.number}`]: trial.tracking!.mlflowRunId });
+  const observer: RunObserver = linked ? new NoopObserver() : nested(tracking.observer, opts.searchRun);
   const trialOverrides = Object.entries(trial.assignment).map(([path, value]) => `${path}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
   const run = await runPlan({
     runId, recipe, plan, store, runsDir, argv: opts.argv, overrides: [...opts.overrides, ...trialOverrides], cwd: io.cwd, env: io.env,
@@ -135,23 +164,24 @@ async function runOneTrial(trial: LoggedTrial, hooks: TrialHooks, opts: SearchRu
     jobs: opts.jobs, gpus: opts.gpus, keepGoing: opts.keepGoing, replayLogs: opts.replayLogs,
     signal: hooks.signal,
     executor: makeExecutor(opts.executor, { recipe, store, runsDir, runId, cwd: io.cwd, env: io.env }),
-    subscribers: [displaySubscriber(display), trackingSubscriber(tracking.observer), watcher],
+    subscribers: [displaySubscriber(display), trackingSubscriber(observer), watcher],
     closeKilledRun: tracking.closeKilledRun,
   });
-  if (run.status === 'cancelled' || hooks.signal.aborted) return { outcome: 'cancelled', intermediate, runId };
+  const ref = linked ? undefined : observer.runRef?.();
+  if (run.status === 'cancelled' || hooks.signal.aborted) return { outcome: 'cancelled', intermediate, runId, tracking: ref };
   const report = run.nodes.get(objectiveNode);
   if (!report || (report.outcome !== 'ran' && report.outcome !== 'hit')) {
     const failed = [...run.nodes.values()].find((r) => r.outcome === 'failed');
-    return { outcome: 'failed', intermediate, runId, note: failed?.failure ? `${failed.id}: ${failureMessage(failed.failure)}` : `${objectiveNode} did not run` };
+    return { outcome: 'failed', intermediate, runId, tracking: ref, note: failed?.failure ? `${failed.id}: ${failureMessage(failed.failure)}` : `${objectiveNode} did not run` };
   }
   const points = report.metrics.filter((p) => p.name === metric).map((p) => ({ step: p.step, value: p.value }));
   const objective = finalValue(report.metrics, metric);
   if (objective === undefined) {
     const recorded = [...new Set(report.metrics.map((p) => p.name))];
     const guess = closest(metric, recorded);
-    return { outcome: 'failed', intermediate: points, runId, stopSearch: true, note: `${objectiveNode} recorded no metric '${metric}'${guess ? `; did you mean '${guess}'?` : ''} (recorded: ${recorded.join(', ') || 'none'})` };
+    return { outcome: 'failed', intermediate: points, runId, tracking: ref, stopSearch: true, note: `${objectiveNode} recorded no metric '${metric}'${guess ? `; did you mean '${guess}'?` : ''} (recorded: ${recorded.join(', ') || 'none'})` };
   }
-  return { outcome: 'done', objective, intermediate: points, runId };
+  return { outcome: 'done', objective, intermediate: points, runId, tracking: ref };
 }
 
 /** A stream that writes each line to `out` with `prefix` before it. */
@@ -166,4 +196,20 @@ function prefixed(out: NodeJS.WritableStream, prefix: string): NodeJS.WritableSt
       done();
     },
   });
+}
+
+/** The trial's tracker, its run nested under the search's run; it keeps the run's reference past close. */
+function nested(inner: RunObserver, parentRef: TrackingRef | undefined): RunObserver {
+  let ref: TrackingRef | undefined;
+  return {
+    async runStarted(run) { await inner.runStarted({ ...run, parentRef }); ref = inner.runRef?.(); },
+    nodeStarted: (node) => inner.nodeStarted(node),
+    nodeMetric: (node, point) => inner.nodeMetric(node, point),
+    nodeFinished: (node, result) => inner.nodeFinished(node, result),
+    nodeCached: (node, producedBy, metrics) => inner.nodeCached(node, producedBy, metrics),
+    runFinished: (summary) => inner.runFinished(summary),
+    runArtifacts: inner.runArtifacts && ((files) => inner.runArtifacts!(files)),
+    close: () => inner.close(),
+    runRef: () => ref,
+  };
 }

@@ -95,7 +95,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
     const store = await openStore(runsDir);
     await hasher.save();
     return runSearch({
-      sweep: prepared.adaptive, store, runsDir, argv: ['run', ...args], overrides: values.set ?? [],
+      sweep: prepared.adaptive, store, runsDir, argv: ['run', ...args], overrides: values.set ?? [], recipeName: recipe.name,
       track: trackConfigOf(recipe, { track: values.track, noTrack: values['no-track'] }), executor: chosen.type,
       jobs, gpus, keepGoing: values['keep-going'], quiet: values.quiet, plain: values.plain,
       replayLogs: values.quiet ? 'none' : (values.logs as ReplayMode | undefined) ?? 'tail',

@@ -14,6 +14,8 @@ export interface TrialRun {
   intermediate: IntermediateValue[];
   runId: string;
   note?: string;
+  /** The trial's MLflow run (absent: none was made, e.g. a trial linked to its earlier run). */
+  tracking?: Record<string, string>;
   /** Every trial would fail the same way (the objective's node records no such metric): propose no more. */
   stopSearch?: boolean;
 }
@@ -68,6 +70,7 @@ export async function driveSearch(opts: SearchDriverOptions): Promise<LoggedTria
     const p = opts.runTrial(trial, { signal, onObjective }).then((run) => {
       trial.runId = run.runId;
       if (run.stopSearch) stopped = true;
+      if (run.tracking) trial.tracking = run.tracking;
       trial.intermediate = run.intermediate.length ? run.intermediate : trial.intermediate;
       if (run.outcome === 'cancelled' && pruned) { trial.state = 'pruned'; trial.note = pruned; trial.objective = undefined; }
       else if (run.outcome === 'cancelled') { Object.assign(trial, before); if (before.state !== 'done') trial.state = 'running'; }

@@ -23,6 +23,8 @@ export interface LoggedTrial {
   runId?: string;
   /** Why it failed or was pruned. */
   note?: string;
+  /** The MLflow run of the trial, where one was made: a trial that comes back from the store links to it. */
+  tracking?: Record<string, string>;
 }
 
 export interface SearchLog { sweep: string; recipe: string; updatedAt: string; search: SearchSummary; trials: LoggedTrial[] }
