@@ -47,7 +47,6 @@ export async function driveSearch(opts: SearchDriverOptions): Promise<LoggedTria
   const trials: LoggedTrial[] = opts.logged.map((t) => ({ ...t }));
   // Logged trials run again, in their order, except pruned ones (their intermediate values are the evidence).
   const replay = trials.filter((t) => t.state !== 'pruned');
-  const replaying = new Set(replay);
   const inFlight = new Map<LoggedTrial, Promise<void>>();
   let stopped = false;
   const history = (): Trial[] => trials.map((t) => ({ assignment: t.assignment, state: t.state, objective: t.objective, intermediate: t.intermediate }));
@@ -87,7 +86,7 @@ export async function driveSearch(opts: SearchDriverOptions): Promise<LoggedTria
   for (;;) {
     while (!opts.signal.aborted && !stopped && inFlight.size < opts.parallel) {
       const again = replay.shift();
-      if (again) { start(again, replaying.has(again)); continue; }
+      if (again) { start(again, true); continue; }
       // One at a time, the trials in flight included: each proposal sees the ones before it.
       const [proposed] = opts.sampler.propose(history(), 1);
       if (!proposed) break;

@@ -43,7 +43,7 @@ export async function planSearch(sweep: AdaptiveSweep, store: Store, runsDir: st
   return { search: { ...sweep.summary, id: sweep.id, parallel: sweep.spec.parallel }, shared, logged, left: Math.max(0, sweep.spec.budget - trials.length) };
 }
 
-export function searchPlanLines(p: SearchPlan, states: readonly LoggedTrial['state'][] = p.logged.map((t) => t.state)): string[] {
+export function searchPlanLines(p: SearchPlan): string[] {
   const s = p.search;
   const space = Object.entries(s.space).map(([path, dim]) => `${path}: ${dimensionText(dim as Record<string, unknown>)}`);
   const out = [
@@ -57,7 +57,7 @@ export function searchPlanLines(p: SearchPlan, states: readonly LoggedTrial['sta
   const hits = p.shared.filter((n) => n.status === 'hit').length;
   out.push(`  shared by every trial: ${count(p.shared.length, 'node')} (${hits} cached)${p.shared.length ? `: ${p.shared.map((n) => `${n.id} ${n.status}`).join(', ')}` : ''}`);
   if (p.logged.length) {
-    const counts = stateCounts(p.logged.map((t, i) => ({ number: t.number, label: t.label, assignment: {}, state: states[i] })));
+    const counts = stateCounts(p.logged);
     const back = p.logged.filter((t) => t.cached).length;
     const again = p.logged.filter((t) => t.state !== 'pruned' && !t.cached).length;
     out.push(`  logged: ${count(p.logged.length, 'trial')} of this search (${counts}): ${back} come back from the store, ${again} run again`);

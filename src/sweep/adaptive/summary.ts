@@ -15,7 +15,7 @@ export function ranked(trials: readonly LoggedTrial[], direction: 'maximize' | '
   return [...done.sort((a, b) => sign * (a.objective! - b.objective!) || a.number - b.number), ...rest];
 }
 
-export function stateCounts(trials: readonly LoggedTrial[]): string {
+export function stateCounts(trials: readonly Pick<LoggedTrial, 'state'>[]): string {
   const n = (s: string) => trials.filter((t) => t.state === s).length;
   const parts = [`${n('done')} done`, `${n('pruned')} pruned`, `${n('failed')} failed`];
   if (n('running')) parts.push(`${n('running')} unfinished`);
