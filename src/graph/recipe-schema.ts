@@ -25,4 +25,16 @@ export interface SweepDoc {
   grid?: Record<string, SweepAxisDoc>;
   variants?: { name: string; description?: string; set: Record<string, unknown> }[];
   random?: { budget: number; seed?: number; space: Record<string, SweepDistributionDoc> };
+  search?: SweepSearchDoc;
+}
+
+/** Adaptive search (see $defs/sweepSearch). */
+export interface SweepSearchDoc {
+  sampler?: 'tpe' | 'random';
+  objective: { metric: string; direction: 'maximize' | 'minimize' };
+  budget: number;
+  seed?: number;
+  parallel?: number;
+  space: Record<string, SweepDistributionDoc>;
+  prune?: { rule: 'median'; startupTrials?: number; warmupSteps?: number };
 }

@@ -60,6 +60,8 @@ export interface PluginDefinition<P = any> {
   outputs: Record<string, PortSpec>;
   /** Environment variables that change results; their values enter the key. */
   env?: string[];
+  /** Names of the metrics the plugin records (optional): lets a sweep check its objective before anything runs. */
+  metrics?: string[];
   /** Extra runtime facts that change results (e.g. the numeric backend); they enter the key. */
   runtime?: () => Record<string, string>;
   run(ctx: PluginContext<P>): Promise<void> | void;

@@ -31,6 +31,7 @@ export interface DefinitionFacts {
   inputs?: PluginDefinition['inputs'];
   outputs: PluginDefinition['outputs'];
   env?: string[];
+  metrics?: string[];
   /** What runtime() returned, or null when the plugin has none. */
   runtime: Record<string, string> | null;
 }
@@ -139,10 +140,10 @@ export class DefinitionCache {
     if (read === 'all') return;
     const facts: DefinitionFacts = {
       id: def.id, version: def.version, description: def.description, params: def.params,
-      inputs: def.inputs, outputs: def.outputs, env: def.env, runtime,
+      inputs: def.inputs, outputs: def.outputs, env: def.env, metrics: def.metrics, runtime,
     };
-    const { description, inputs, env: envNames, ...required } = facts;
-    const optional = [description, inputs, envNames].filter((v) => v !== undefined);
+    const { description, inputs, env: envNames, metrics, ...required } = facts;
+    const optional = [description, inputs, envNames, metrics].filter((v) => v !== undefined);
     if (!isPlainJson(required) || !optional.every(isPlainJson)) return;
     const names = [...read].sort();
     this.plugins[entry] = { stamp, envNames: names, envDigest: envDigest(names, env), facts };

@@ -179,7 +179,7 @@ function loadCommandPlugin(ref: string, dir: string, manifestPath: string): Load
   }
   const def = {
     id: raw.id, version: raw.version === undefined ? undefined : String(raw.version), description: raw.description,
-    params: raw.params ?? { type: 'object' }, inputs: raw.inputs ?? {}, outputs: raw.outputs ?? {}, env: raw.env ?? [],
+    params: raw.params ?? { type: 'object' }, inputs: raw.inputs ?? {}, outputs: raw.outputs ?? {}, env: raw.env ?? [], metrics: raw.metrics,
     run: () => { throw new Error('command plugins run through the node runner'); },
   } as unknown as PluginDefinition;
   const problem = checkDefinition(def);

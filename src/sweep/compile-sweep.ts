@@ -12,6 +12,7 @@ import { validateWithSchema } from '../recipe/validate.js';
 import { canonicalJson, sha256Hex } from '../util/canonical.js';
 import { count } from '../util/plural.js';
 import { LayeredSourceMap } from './layered-sources.js';
+import { prepareSearch, type AdaptiveSweep } from './adaptive/prepare-search.js';
 import { expandTrials, MAX_TRIALS, trialCount, type TrialDraft } from './expand.js';
 import { mergeTrials, type CompiledTrial } from './merge.js';
 import { commandLineAxes, recipeAxes, summarize, type GridAxis, type SpecSummary, type SweepSpec } from './spec.js';
@@ -33,11 +34,21 @@ export interface CompiledSweep {
   trialNodes: number;
 }
 
-/** The compiled sweep, or undefined when the recipe is no sweep (no `sweep:` block, no -m). */
+/** The compiled sweep, or undefined when the recipe is no sweep (no `sweep:` block, no -m); an adaptive search is a RecipeError here. */
 export async function compileSweep(file: string, opts: SweepOptions): Promise<CompiledSweep | undefined> {
+  const sweep = await compileSweepOrSearch(file, opts);
+  if (sweep && 'kind' in sweep) {
+    throw new RecipeError({ message: 'an adaptive search (sweep.search) has no DAG of all its trials: they are proposed as results arrive', location: sweep.spec.location, keyPath: 'sweep.search' });
+  }
+  return sweep;
+}
+
+/** The compiled sweep, an adaptive search (compiled trial by trial as it runs), or undefined when the recipe is no sweep. */
+export async function compileSweepOrSearch(file: string, opts: SweepOptions): Promise<CompiledSweep | AdaptiveSweep | undefined> {
   const loaded = loadRecipe(file);
   const block = loaded.doc.sweep as SweepDoc | undefined;
   if (block === undefined && !opts.multirun) return undefined;
+  if (block?.search !== undefined) return prepareSearch(file, loaded, opts);
   const fallback = { file: loaded.file, line: 1, col: 1 };
   const cli = opts.multirun ? commandLineAxes(opts.overrides) : { fixed: opts.overrides, axes: [], errors: [] };
   const errors: Diagnostic[] = [...cli.errors];
@@ -139,7 +150,7 @@ async function compileTrials(file: string, loaded: LoadedRecipe, loadedIsValid: 
  * is changed, except that vars may reach params (where defaults are filled in): so vars are copied
  * whole, and the mappings along each override path; the source map is layered over the recipe's.
  */
-function copyOf(loaded: LoadedRecipe, paths: (string | number)[][]): LoadedRecipe {
+export function copyOf(loaded: LoadedRecipe, paths: (string | number)[][]): LoadedRecipe {
   const doc: Record<string, Plain> = { ...loaded.doc };
   if (doc.vars !== undefined) doc.vars = structuredClone(doc.vars);
   for (const path of paths) {
@@ -154,7 +165,7 @@ function copyOf(loaded: LoadedRecipe, paths: (string | number)[][]): LoadedRecip
 }
 
 /** Hashes each external input once for all trials (they share files and folders). */
-function memoHasher(inner: ContentHasher): ContentHasher {
+export function memoHasher(inner: ContentHasher): ContentHasher {
   const memo = new Map<string, ReturnType<ContentHasher['hashPath']>>();
   return new Proxy(inner, {
     get(target, prop, receiver) {

@@ -6,8 +6,9 @@ import { compileRecipe } from '../graph/compile.js';
 import { computeKeys, type NodeKey } from '../graph/key.js';
 import { sweepTableProblems } from '../graph/report-checks.js';
 import type { CompiledRecipe } from '../graph/types.js';
-import { compileSweep } from './compile-sweep.js';
+import { compileSweepOrSearch } from './compile-sweep.js';
 import type { SpecSummary } from './spec.js';
+import type { AdaptiveSweep } from './adaptive/prepare-search.js';
 import { changeReport, readLastSweep, saveSweep } from './state.js';
 
 export interface PreparedMaybeSweep {
@@ -17,19 +18,22 @@ export interface PreparedMaybeSweep {
   hasher: ContentHasher;
   /** Set for a sweep: its spec as plain data. */
   spec?: SpecSummary;
+  /** Set for an adaptive search: `recipe` and `keys` are then those of the recipe without the search's values. */
+  adaptive?: AdaptiveSweep;
 }
 
 /** Compiles and keys a recipe or a sweep; nothing is written (a recipe error leaves the runs folder as it was). */
 export async function prepareRecipeOrSweep(recipePath: string, overrides: string[], multirun: boolean, runsDir: string, io: { cwd: string; env: NodeJS.ProcessEnv }): Promise<PreparedMaybeSweep> {
   const hasher = new ContentHasher(join(runsDir, 'hash-cache.json'));
   const file = resolve(io.cwd, recipePath);
-  const sweep = await compileSweep(file, { overrides, multirun, env: io.env, hasher });
+  const sweep = await compileSweepOrSearch(file, { overrides, multirun, env: io.env, hasher });
   if (!sweep) {
     const recipe = await compileRecipe(file, { overrides, env: io.env });
     // Tables that label rows by sweep axes can only be checked against the trials.
     sweepTableProblems(recipe);
     return { recipe, keys: await computeKeys(recipe, hasher, io.env), runsDir, hasher };
   }
+  if ('kind' in sweep) return { recipe: sweep.base.recipe, keys: sweep.base.keys, runsDir, hasher, adaptive: sweep };
   sweepTableProblems(sweep.recipe);
   return { recipe: sweep.recipe, keys: sweep.keys, runsDir, hasher, spec: sweep.spec };
 }

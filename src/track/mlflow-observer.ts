@@ -89,6 +89,7 @@ export class MlflowObserver implements RunObserver {
         startTime: run.startedAt,
         tags: this.prep.tags([{ key: 'mlflow.runName', value: runName }, ...this.systemTags, ...userTags]),
         clientRunId: randomUUID().replace(/-/g, ''),
+        ...(run.parentRef ? { parent: handleOf(run.parentRef) } : {}),
       });
       // The run's inputs: the recipe's vars and the overrides it was started with.
       const { params, overflow } = this.prep.params(runParams(run));
@@ -185,6 +186,26 @@ export class MlflowObserver implements RunObserver {
     const tags = this.prep.tags(this.cachedTags.splice(0));
     const metrics = this.prep.metrics(this.cachedMetrics.splice(0));
     await this.backend.logBatch(this.parent, { tags, metrics });
+  }
+
+  runRef(): TrackingRef | undefined {
+    return this.backend && this.parent ? this.refFor(this.parent) : undefined;
+  }
+
+  async runMetrics(points: MetricPoint[]): Promise<void> {
+    await this.enqueue('logging metrics of the MLflow run', async () => {
+      if (!this.backend || !this.parent || !points.length) return;
+      const metrics = this.prep.metrics(points.map((p) => ({ key: p.name, value: p.value, timestamp: p.timestamp, step: p.step })));
+      await this.guard('logging metrics of the MLflow run', () => this.backend!.logBatch(this.parent!, { metrics }));
+    });
+  }
+
+  async runTags(tags: Record<string, string>): Promise<void> {
+    await this.enqueue('tagging the MLflow run', async () => {
+      if (!this.backend || !this.parent) return;
+      const list = this.prep.tags(Object.entries(tags).map(([key, value]) => ({ key, value })));
+      await this.guard('tagging the MLflow run', () => this.backend!.logBatch(this.parent!, { tags: list }));
+    });
   }
 
   async runArtifacts(files: { path: string; content: string }[]): Promise<void> {
@@ -338,7 +359,13 @@ function runParams(run: RunInfo): { key: string; value: string }[] {
     const eq = text.indexOf('=');
     return eq < 0 ? { key: `override.${text}`, value: '' } : { key: `override.${text.slice(0, eq).trim()}`, value: text.slice(eq + 1) };
   });
-  return [...vars, ...overrides];
+  const extra = Object.entries(run.params ?? {}).map(([key, value]) => ({ key, value }));
+  return [...vars, ...overrides, ...extra];
+}
+
+/** A stored reference as the backend's handle of that run. */
+function handleOf(ref: TrackingRef): RunHandle {
+  return ref.mlflowRunId ? { runId: ref.mlflowRunId, experimentId: ref.experimentId || undefined } : { spoolId: ref.mlflowSpoolId };
 }
 
 function isDiskFull(e: unknown): boolean {

@@ -20,6 +20,10 @@ export interface RunInfo {
   vars?: Record<string, unknown>;
   /** The `-S path=value` overrides as given: params of the parent run (as `override.<path>`). */
   overrides?: string[];
+  /** More params of the parent run, as given (a sweep's settings). */
+  params?: Record<string, string>;
+  /** The tracked run this run nests under (`mlflow.parentRunId`): a sweep's run, for a trial. */
+  parentRef?: TrackingRef;
 }
 
 
@@ -61,4 +65,10 @@ export interface RunObserver {
   runArtifacts?(files: { path: string; content: string }[]): Promise<void>;
   /** Flush pending writes (called before exit, also on interrupt). */
   close(): Promise<void>;
+  /** The tracked run runStarted created (absent when tracking is off or failed), for runs nested under it. */
+  runRef?(): TrackingRef | undefined;
+  /** Metrics of the run itself (a sweep's objective per trial, the trial's number as the step). */
+  runMetrics?(points: MetricPoint[]): Promise<void>;
+  /** Tags of the run itself (a sweep's links to the runs of trials that came back from the store). */
+  runTags?(tags: Record<string, string>): Promise<void>;
 }

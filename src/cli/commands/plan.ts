@@ -34,6 +34,13 @@ Options:
     useCaches(runsDir, io.env);
     const prepared = await prepareRecipeOrSweep(positionals[0], values.set ?? [], values.sweep ?? false, runsDir, io);
     const chosen = executorType(values.executor, prepared.recipe);
+    if (prepared.adaptive) {
+      // An adaptive search has no DAG of all its trials yet: its settings, shared nodes and logged trials.
+      const { planSearch, searchPlanLines } = await import('../../sweep/adaptive/plan-view.js');
+      const planned = await planSearch(prepared.adaptive, await openStore(runsDir), runsDir);
+      io.stdout.write(values.json ? JSON.stringify(planned, null, 2) + '\n' : searchPlanLines(planned).join('\n') + '\n');
+      return EXIT.ok;
+    }
     checkStageNames(prepared.recipe, values.force ?? [], '--force');
     checkStageNames(prepared.recipe, values.target ?? [], '--target');
     const store = await openStore(runsDir);

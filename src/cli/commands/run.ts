@@ -104,6 +104,18 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   const prepared = await prepareRecipeOrSweep(positionals[0], values.set ?? [], values.sweep ?? false, runsDir, io);
   const { recipe, keys, hasher } = prepared;
   const chosen = executorType(values.executor, recipe);
+  if (prepared.adaptive) {
+    // An adaptive search: trials are compiled and run one by one as the search proposes them.
+    const { runSearch } = await import('./run-search.js');
+    const store = await openStore(runsDir);
+    await hasher.save();
+    return runSearch({
+      sweep: prepared.adaptive, store, runsDir, argv: ['run', ...args], overrides: values.set ?? [], recipeName: recipe.name,
+      track: trackConfigOf(recipe, { track: values.track, noTrack: values['no-track'] }), executor: chosen.type,
+      jobs, gpus, keepGoing: values['keep-going'], quiet: values.quiet, plain: values.plain,
+      replayLogs: values.quiet ? 'none' : (values.logs as ReplayMode | undefined) ?? 'tail',
+    }, io);
+  }
   checkStageNames(recipe, values.force ?? [], '--force');
   checkStageNames(recipe, values.target ?? [], '--target');
   const store = await openStore(runsDir);
