@@ -3,7 +3,7 @@
 // (the teacher's positives), mix (positives and negatives alike) or nat (LoRA_neg on the
 // negatives, then LoRA_pos with the dynamic integration unit on the positives).
 
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { definePlugin, NodeFailure } from '../../src/plugin/api.js';
 import { backendRuntime, initBackend } from '../../src/lib/nn/backend.js';
@@ -15,6 +15,7 @@ import { loadTokenizer } from '../../src/lib/nn/tokenizer/tokenizer-json.js';
 import { readSplit } from '../../src/lib/reasoning/io.js';
 import { readSamples } from '../../src/lib/reasoning/samples.js';
 import { exampleOf, predictions, trainLm } from '../../src/lib/reasoning/student.js';
+import { saveMergedStudent, saveNatStudent } from '../../src/lib/reasoning/student-model.js';
 
 export type StudentMethod = 'base' | 'finetune' | 'cot-kd' | 'mix' | 'nat';
 
@@ -66,7 +67,10 @@ export default definePlugin<NatStudentParams>({
     samples: { description: 'A teacher-samples output over the train split.' },
     base: { description: 'A nat-pretrain output (the frozen base model and its tokenizer).' },
   },
-  outputs: { eval: { description: 'predictions.jsonl: one generated rationale per evaluated question.' } },
+  outputs: {
+    eval: { description: 'predictions.jsonl: one generated rationale per evaluated question.' },
+    model: { description: 'The trained student in the nat-pretrain layout (config.json, model.safetensors, tokenizer.json; LoRA merged); nat adds nat.json and nat.safetensors (loadStudent restores them).' },
+  },
   runtime: backendRuntime,
   async run(ctx) {
     const p = ctx.params;
@@ -120,6 +124,9 @@ export default definePlugin<NatStudentParams>({
     }
     ctx.metric('acc/average', sum / Math.max(1, p.evalSplits.length));
     await writeFile(join(ctx.output('eval'), 'predictions.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const tokenizerJson = await readFile(join(baseDir, 'tokenizer.json'), 'utf8');
+    if (p.method === 'nat') await saveNatStudent(ctx.output('model'), model, tokenizerJson, { rank: p.rank, alpha: p.alpha, unitDim: p.unitDim, correction: 0.5, targets: p.targets });
+    else await saveMergedStudent(ctx.output('model'), model, tokenizerJson, p.method === 'base' ? undefined : 'default');
     model.dispose();
   },
 });

@@ -10,6 +10,7 @@ import arithSuite from '../../plugins/arith-suite/index.js';
 import natPretrain from '../../plugins/nat-pretrain/index.js';
 import natStudent from '../../plugins/nat-student/index.js';
 import teacherSamples from '../../plugins/teacher-samples/index.js';
+import { loadStudent } from '../../src/lib/reasoning/student-model.js';
 import { runPlugin } from '../plugins/ctx.js';
 
 const root = mkdtempSync(join(tmpdir(), 'retort-student-'));
@@ -39,6 +40,9 @@ describe('nat-pretrain and nat-student', () => {
       expect(run.metrics[`acc/${split}`]).toBeLessThanOrEqual(100);
     }
     expect(readFileSync(join(root, `student-${method}`, 'eval', 'predictions.jsonl'), 'utf8').trim().split('\n')).toHaveLength(4);
+    const saved = await loadStudent(join(root, `student-${method}`, 'model'));
+    expect(saved.nat).toBe(method === 'nat');
+    saved.model.dispose();
     return run.metrics;
   }
 
