@@ -65,6 +65,20 @@ describe('nat-pretrain and nat-student', () => {
     expect(m['train/examples']).toBe(48); // 12 questions × 4 samples, positives and negatives
   });
 
+  for (const method of ['nt', 'ul', 'cl']) {
+    it(`${method}: one LoRA on the positives with a loss on the negatives`, async () => {
+      const m = await runMethod(method);
+      expect(Number.isFinite(m['train/final_loss'])).toBe(true);
+      expect(m['train/examples']).toBe(48);
+    });
+  }
+
+  it('few-shot: no training; more demonstrations than training questions is a clear error', async () => {
+    const m = await runMethod('few-shot');
+    expect(m['train/examples']).toBe(0);
+    await expect(runPlugin(natStudent, join(root, 'y'), { ...tiny, method: 'few-shot', shots: 13 }, { suite, samples, base })).rejects.toThrow(/13 demonstrations asked for, the train split has 12/);
+  });
+
   it('fails clearly when NAT has no negatives', async () => {
     const onlyPositive = join(root, 'pos-only');
     mkdirSync(onlyPositive, { recursive: true });
