@@ -11,7 +11,7 @@ import { trainByteLevelBpe } from '../../src/lib/nn/tokenizer/trainers/train.js'
 import { deriveSeed } from '../../src/lib/nn/train/rng.js';
 import { readSplit, readSuiteIndex } from '../../src/lib/reasoning/io.js';
 import { END_OF_TEXT, exampleOf, PAD, trainLm } from '../../src/lib/reasoning/student.js';
-import { generateSuite } from '../../src/lib/reasoning/suite.js';
+import { generateSuite, type NumberScale } from '../../src/lib/reasoning/suite.js';
 
 export interface NatPretrainParams {
   seed: number;
@@ -59,8 +59,8 @@ export default definePlugin<NatPretrainParams>({
     const index = await readSuiteIndex(suiteDir);
     const taken = new Set<string>();
     for (const s of index.splits) for (const q of await readSplit(suiteDir, s.name)) taken.add(q.question);
-    // The same chain lengths as the suite, so the base model knows the format of its problems.
-    const steps = { minSteps: Number(index.params.minSteps ?? 2), maxSteps: Number(index.params.maxSteps ?? 5) };
+    // The same chain lengths and numbers as the suite, so the base model knows the format of its problems.
+    const steps = { minSteps: Number(index.params.minSteps ?? 2), maxSteps: Number(index.params.maxSteps ?? 5), numbers: (index.params.numbers ?? 'small') as NumberScale };
     const generated = generateSuite({ seed: deriveSeed(p.seed, 0x70726574), trainSize: p.corpusSize + taken.size, testSize: 0, ...steps }).train;
     const corpus = generated.filter((q) => !taken.has(q.question)).slice(0, p.corpusSize).map((q) => exampleOf(q.question, q.rationale));
     ctx.metric('pretrain/corpus', corpus.length);
