@@ -3,7 +3,7 @@
 
 import { definePlugin } from '../../src/plugin/api.js';
 import { writeSuiteFiles } from '../../src/lib/reasoning/io.js';
-import { generateSuite } from '../../src/lib/reasoning/suite.js';
+import { generateSuite, type NumberScale } from '../../src/lib/reasoning/suite.js';
 
 export interface ArithSuiteParams {
   seed: number;
@@ -11,6 +11,7 @@ export interface ArithSuiteParams {
   testSize: number;
   minSteps: number;
   maxSteps: number;
+  numbers: NumberScale;
 }
 
 export default definePlugin<ArithSuiteParams>({
@@ -26,6 +27,7 @@ export default definePlugin<ArithSuiteParams>({
       testSize: { type: 'integer', minimum: 0, maximum: 1000000, default: 100, description: 'Questions of the in-distribution test set and of each OOD set.' },
       minSteps: { type: 'integer', minimum: 1, maximum: 20, default: 2, description: 'Fewest operations per question.' },
       maxSteps: { type: 'integer', minimum: 1, maximum: 20, default: 5, description: 'Most operations per question.' },
+      numbers: { enum: ['small', 'tiny'], default: 'small', description: 'Numbers of every split but ood-numbers: small (start 5–40, ± 1–20, values ≤ 400) or tiny (start 2–20, ± 1–9, values < 100).' },
     },
   },
   outputs: {
@@ -33,7 +35,7 @@ export default definePlugin<ArithSuiteParams>({
   },
   async run(ctx) {
     const p = ctx.params;
-    const suite = generateSuite({ seed: p.seed, trainSize: p.trainSize, testSize: p.testSize, minSteps: p.minSteps, maxSteps: p.maxSteps });
+    const suite = generateSuite({ seed: p.seed, trainSize: p.trainSize, testSize: p.testSize, minSteps: p.minSteps, maxSteps: p.maxSteps, numbers: p.numbers });
     const index = await writeSuiteFiles(ctx.output('suite'), suite, { ...p });
     for (const s of index.splits) {
       ctx.metric(`suite/${s.name}_rows`, s.rows);

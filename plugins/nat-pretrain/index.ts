@@ -11,7 +11,7 @@ import { trainByteLevelBpe } from '../../src/lib/nn/tokenizer/trainers/train.js'
 import { deriveSeed } from '../../src/lib/nn/train/rng.js';
 import { readSplit, readSuiteIndex } from '../../src/lib/reasoning/io.js';
 import { END_OF_TEXT, exampleOf, PAD, trainLm } from '../../src/lib/reasoning/student.js';
-import { generateSuite } from '../../src/lib/reasoning/suite.js';
+import { generateSuite, type NumberScale } from '../../src/lib/reasoning/suite.js';
 
 export interface NatPretrainParams {
   seed: number;
@@ -21,6 +21,7 @@ export interface NatPretrainParams {
   numLayers: number;
   numHeads: number;
   maxLength: number;
+  contextLength: number;
   steps: number;
   batch: number;
   lr: number;
@@ -36,11 +37,12 @@ export default definePlugin<NatPretrainParams>({
     properties: {
       seed: { type: 'integer', default: 1 },
       corpusSize: { type: 'integer', minimum: 1, default: 600, description: 'Worked problems in the pretraining corpus.' },
-      vocabSize: { type: 'integer', minimum: 270, default: 400, description: 'Byte-level BPE vocabulary (256 bytes + merges + 2 specials).' },
+      vocabSize: { type: 'integer', minimum: 270, default: 1000, description: 'Byte-level BPE vocabulary (256 bytes + merges + 2 specials).' },
       hiddenSize: { type: 'integer', minimum: 8, default: 64 },
       numLayers: { type: 'integer', minimum: 1, default: 2 },
       numHeads: { type: 'integer', minimum: 1, default: 4 },
-      maxLength: { type: 'integer', minimum: 16, default: 192, description: 'Longest training sequence in tokens.' },
+      maxLength: { type: 'integer', minimum: 16, default: 256, description: 'Longest training sequence in tokens.' },
+      contextLength: { type: 'integer', minimum: 16, default: 512, description: 'Longest sequence the model reads (few-shot prompts are longer than training rows).' },
       steps: { type: 'integer', minimum: 0, default: 300 },
       batch: { type: 'integer', minimum: 1, default: 16 },
       lr: { type: 'number', exclusiveMinimum: 0, default: 0.003 },
@@ -57,13 +59,15 @@ export default definePlugin<NatPretrainParams>({
     const index = await readSuiteIndex(suiteDir);
     const taken = new Set<string>();
     for (const s of index.splits) for (const q of await readSplit(suiteDir, s.name)) taken.add(q.question);
-    const generated = generateSuite({ seed: deriveSeed(p.seed, 0x70726574), trainSize: p.corpusSize + taken.size, testSize: 0 }).train;
+    // The same chain lengths and numbers as the suite, so the base model knows the format of its problems.
+    const steps = { minSteps: Number(index.params.minSteps ?? 2), maxSteps: Number(index.params.maxSteps ?? 5), numbers: (index.params.numbers ?? 'small') as NumberScale };
+    const generated = generateSuite({ seed: deriveSeed(p.seed, 0x70726574), trainSize: p.corpusSize + taken.size, testSize: 0, ...steps }).train;
     const corpus = generated.filter((q) => !taken.has(q.question)).slice(0, p.corpusSize).map((q) => exampleOf(q.question, q.rationale));
     ctx.metric('pretrain/corpus', corpus.length);
 
     const tok = trainByteLevelBpe(corpus, { vocabSize: p.vocabSize, minFrequency: 2, specialTokens: [PAD, END_OF_TEXT] });
     const model = new LlamaDecoder(
-      { vocabSize: tok.vocabSize, hiddenSize: p.hiddenSize, numLayers: p.numLayers, numHeads: p.numHeads, intermediateSize: 2 * p.hiddenSize, maxPositions: p.maxLength + 64 },
+      { vocabSize: tok.vocabSize, hiddenSize: p.hiddenSize, numLayers: p.numLayers, numHeads: p.numHeads, intermediateSize: 2 * p.hiddenSize, maxPositions: Math.max(p.contextLength, p.maxLength) },
       p.seed,
     );
     const loss = await trainLm(model, tok, corpus, { steps: p.steps, batch: p.batch, lr: p.lr, maxLength: p.maxLength, seed: p.seed, ctx });

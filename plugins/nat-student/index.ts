@@ -1,9 +1,10 @@
 // The `nat-student` stage: one distillation method on the frozen base model, then greedy
-// decoding on the test splits. method: base (no training), finetune (gold rationales), cot-kd
-// (the teacher's positives), mix (positives and negatives alike) or nat (LoRA_neg on the
-// negatives, then LoRA_pos with the dynamic integration unit on the positives).
+// decoding on the test splits. method: base (no training), few-shot (gold demonstrations in the
+// prompt), finetune (gold rationales), cot-kd (the teacher's positives), mix (positives and
+// negatives alike), nt / ul / cl (positives plus a loss that pushes the negatives down) or nat
+// (LoRA_neg on the negatives, then LoRA_pos with the dynamic integration unit on the positives).
 
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { definePlugin, NodeFailure } from '../../src/plugin/api.js';
 import { backendRuntime, initBackend } from '../../src/lib/nn/backend.js';
@@ -14,9 +15,12 @@ import { loadPretrained } from '../../src/lib/nn/pretrained.js';
 import { loadTokenizer } from '../../src/lib/nn/tokenizer/tokenizer-json.js';
 import { readSplit } from '../../src/lib/reasoning/io.js';
 import { readSamples } from '../../src/lib/reasoning/samples.js';
-import { exampleOf, predictions, trainLm } from '../../src/lib/reasoning/student.js';
+import { samePairs, trainWithNegatives } from '../../src/lib/reasoning/negative-training.js';
+import { demonstrationPrefix, exampleOf, predictions, trainLm } from '../../src/lib/reasoning/student.js';
+import { deriveSeed, Rng } from '../../src/lib/nn/train/rng.js';
+import { saveMergedStudent, saveNatStudent } from '../../src/lib/reasoning/student-model.js';
 
-export type StudentMethod = 'base' | 'finetune' | 'cot-kd' | 'mix' | 'nat';
+export type StudentMethod = 'base' | 'few-shot' | 'finetune' | 'cot-kd' | 'mix' | 'nt' | 'ul' | 'cl' | 'nat';
 
 export interface NatStudentParams {
   method: StudentMethod;
@@ -29,6 +33,10 @@ export interface NatStudentParams {
   alpha: number;
   dropout: number;
   targets: string[];
+  shots: number;
+  negWeight: number;
+  ntFloor: number;
+  margin: number;
   unitDim: number;
   maxLength: number;
   maxNew: number;
@@ -39,12 +47,12 @@ export interface NatStudentParams {
 export default definePlugin<NatStudentParams>({
   id: 'nat-student',
   version: '1.0.0',
-  description: 'A student distilled by one method (base, finetune, cot-kd, mix, nat) from the teacher samples, evaluated by greedy decoding.',
+  description: 'A student distilled by one method (base, few-shot, finetune, cot-kd, mix, nt, ul, cl, nat) from the teacher samples, evaluated by greedy decoding.',
   params: {
     type: 'object',
     additionalProperties: false,
     properties: {
-      method: { enum: ['base', 'finetune', 'cot-kd', 'mix', 'nat'], default: 'nat' },
+      method: { enum: ['base', 'few-shot', 'finetune', 'cot-kd', 'mix', 'nt', 'ul', 'cl', 'nat'], default: 'nat' },
       seed: { type: 'integer', default: 1 },
       steps: { type: 'integer', minimum: 0, default: 100, description: 'Optimizer steps (nat: of stage 2).' },
       negSteps: { type: 'integer', minimum: 0, default: 100, description: 'nat: steps of stage 1 (LoRA_neg on the negatives).' },
@@ -54,9 +62,13 @@ export default definePlugin<NatStudentParams>({
       alpha: { type: 'number', exclusiveMinimum: 0, default: 16 },
       dropout: { type: 'number', minimum: 0, maximum: 0.9, default: 0.05 },
       targets: { type: 'array', items: { type: 'string' }, minItems: 1, default: ['q_proj', 'v_proj'] },
+      shots: { type: 'integer', minimum: 1, default: 2, description: 'few-shot: demonstrations (gold rationales of training questions drawn with the seed).' },
+      negWeight: { type: 'number', minimum: 0, default: 1, description: 'nt, ul, cl: λ, the weight of the negative term beside the LM loss on the positives.' },
+      ntFloor: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.001, description: 'nt: a negative token below this probability is pushed down no further.' },
+      margin: { type: 'number', minimum: 0, default: 1, description: 'cl: how far the positive must exceed the negative in mean token log-likelihood.' },
       unitDim: { type: 'integer', minimum: 1, default: 32, description: 'nat: width of the integration unit (TDG: 128 for d = 4096).' },
-      maxLength: { type: 'integer', minimum: 16, default: 192 },
-      maxNew: { type: 'integer', minimum: 1, default: 72, description: 'Longest generated rationale in tokens.' },
+      maxLength: { type: 'integer', minimum: 16, default: 256 },
+      maxNew: { type: 'integer', minimum: 1, default: 128, description: 'Longest generated rationale in tokens.' },
       evalSplits: { type: 'array', items: { type: 'string' }, default: ['test', 'ood-templates', 'ood-numbers', 'ood-distractors'] },
       maxEval: { type: 'integer', minimum: 1, default: 40, description: 'Questions evaluated per split.' },
     },
@@ -66,7 +78,10 @@ export default definePlugin<NatStudentParams>({
     samples: { description: 'A teacher-samples output over the train split.' },
     base: { description: 'A nat-pretrain output (the frozen base model and its tokenizer).' },
   },
-  outputs: { eval: { description: 'predictions.jsonl: one generated rationale per evaluated question.' } },
+  outputs: {
+    eval: { description: 'predictions.jsonl: one generated rationale per evaluated question.' },
+    model: { description: 'The trained student in the nat-pretrain layout (config.json, model.safetensors, tokenizer.json; LoRA merged); nat adds nat.json and nat.safetensors (loadStudent restores them).' },
+  },
   runtime: backendRuntime,
   async run(ctx) {
     const p = ctx.params;
@@ -78,32 +93,49 @@ export default definePlugin<NatStudentParams>({
     const tok = await loadTokenizer(join(baseDir, 'tokenizer.json'));
     const suiteDir = ctx.inputs.suite as string;
     const samples = await readSamples(join(ctx.inputs.samples as string, 'samples.jsonl'));
-    const positives = samples.filter((s) => s.positive).map((s) => exampleOf(s.question, s.text));
-    const negatives = samples.filter((s) => !s.positive).map((s) => exampleOf(s.question, s.text));
+    const labelled = (positive: boolean) => samples.filter((s) => s.positive === positive).map((s) => ({ question: s.question, rationale: s.text }));
+    const positives = labelled(true);
+    const negatives = labelled(false);
     const train = (texts: string[], steps: number, seed: number) =>
       trainLm(model, tok, texts, { steps, batch: p.batch, lr: p.lr, maxLength: p.maxLength, seed, ctx });
 
     const lora = { rank: p.rank, alpha: p.alpha, dropout: p.dropout, targets: p.targets, seed: p.seed };
+    const counts = `the samples have ${positives.length} positives, ${negatives.length} negatives`;
     let examples = 0;
+    let prefix = '';
     if (p.method === 'finetune' || p.method === 'cot-kd' || p.method === 'mix') {
       const texts =
         p.method === 'finetune'
           ? (await readSplit(suiteDir, 'train')).map((q) => exampleOf(q.question, q.rationale))
           : p.method === 'cot-kd'
-            ? positives
-            : [...positives, ...negatives];
-      if (texts.length === 0) throw new NodeFailure(`method ${p.method}: no training examples (the samples have ${positives.length} positives, ${negatives.length} negatives)`);
+            ? positives.map((e) => exampleOf(e.question, e.rationale))
+            : [...positives, ...negatives].map((e) => exampleOf(e.question, e.rationale));
+      if (texts.length === 0) throw new NodeFailure(`method ${p.method}: no training examples (${counts})`);
       addLora(model, lora);
       ctx.metric('train/final_loss', await train(texts, p.steps, p.seed));
       examples = texts.length;
+    } else if (p.method === 'nt' || p.method === 'ul' || p.method === 'cl') {
+      const data = { positives, negatives };
+      if (positives.length === 0 || negatives.length === 0) throw new NodeFailure(`method ${p.method} needs positives and negatives (${counts})`);
+      if (p.method === 'cl' && samePairs(data).length === 0) throw new NodeFailure(`method cl needs a question with both a positive and a negative sample (${counts}, none of one question)`);
+      addLora(model, lora);
+      const o = { steps: p.steps, batch: p.batch, lr: p.lr, maxLength: p.maxLength, seed: p.seed, weight: p.negWeight, floor: p.ntFloor, margin: p.margin, ctx };
+      ctx.metric('train/final_loss', await trainWithNegatives(model, tok, p.method, data, o));
+      examples = positives.length + negatives.length;
     } else if (p.method === 'nat') {
       if (positives.length === 0 || negatives.length === 0) throw new NodeFailure(`method nat needs positives and negatives, got ${positives.length} and ${negatives.length}`);
       addNat(model, { ...lora, unitDim: p.unitDim });
       setNatStage(model, 1);
-      ctx.metric('train/neg_final_loss', await train(negatives, p.negSteps, p.seed));
+      ctx.metric('train/neg_final_loss', await train(negatives.map((e) => exampleOf(e.question, e.rationale)), p.negSteps, p.seed));
       setNatStage(model, 2);
-      ctx.metric('train/final_loss', await train(positives, p.steps, p.seed + 1));
+      ctx.metric('train/final_loss', await train(positives.map((e) => exampleOf(e.question, e.rationale)), p.steps, p.seed + 1));
       examples = positives.length + negatives.length;
+    } else if (p.method === 'few-shot') {
+      const pool = await readSplit(suiteDir, 'train');
+      if (pool.length < p.shots) throw new NodeFailure(`method few-shot: ${p.shots} demonstrations asked for, the train split has ${pool.length} questions`);
+      const order = pool.map((_, i) => i);
+      new Rng(deriveSeed(p.seed, 0x73686f74)).shuffle(order);
+      prefix = demonstrationPrefix(order.slice(0, p.shots).map((i) => pool[i]));
     }
     ctx.metric('train/examples', examples);
 
@@ -111,7 +143,9 @@ export default definePlugin<NatStudentParams>({
     let sum = 0;
     for (const split of p.evalSplits) {
       const problems = (await readSplit(suiteDir, split)).slice(0, p.maxEval);
-      const preds = predictions(model, tok, problems, { maxNew: p.maxNew, maxLength: p.maxLength, batch: 20 });
+      // Demonstrations lengthen the prompt: it may then use the model's whole context.
+      const maxLength = prefix ? model.config.maxPositions : p.maxLength;
+      const preds = predictions(model, tok, problems, { maxNew: p.maxNew, maxLength, batch: 20, prefix });
       const acc = (100 * preds.filter((x) => x.correct).length) / Math.max(1, preds.length);
       ctx.metric(`acc/${split}`, acc);
       ctx.log.info(`${split}: accuracy ${acc.toFixed(1)} on ${preds.length} questions`);
@@ -120,6 +154,9 @@ export default definePlugin<NatStudentParams>({
     }
     ctx.metric('acc/average', sum / Math.max(1, p.evalSplits.length));
     await writeFile(join(ctx.output('eval'), 'predictions.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const tokenizerJson = await readFile(join(baseDir, 'tokenizer.json'), 'utf8');
+    if (p.method === 'nat') await saveNatStudent(ctx.output('model'), model, tokenizerJson, { rank: p.rank, alpha: p.alpha, unitDim: p.unitDim, correction: 0.5, targets: p.targets });
+    else await saveMergedStudent(ctx.output('model'), model, tokenizerJson, p.method === 'base' || p.method === 'few-shot' ? undefined : 'default');
     model.dispose();
   },
 });

@@ -10,6 +10,7 @@ import arithSuite from '../../plugins/arith-suite/index.js';
 import natPretrain from '../../plugins/nat-pretrain/index.js';
 import natStudent from '../../plugins/nat-student/index.js';
 import teacherSamples from '../../plugins/teacher-samples/index.js';
+import { loadStudent } from '../../src/lib/reasoning/student-model.js';
 import { runPlugin } from '../plugins/ctx.js';
 
 const root = mkdtempSync(join(tmpdir(), 'retort-student-'));
@@ -39,6 +40,9 @@ describe('nat-pretrain and nat-student', () => {
       expect(run.metrics[`acc/${split}`]).toBeLessThanOrEqual(100);
     }
     expect(readFileSync(join(root, `student-${method}`, 'eval', 'predictions.jsonl'), 'utf8').trim().split('\n')).toHaveLength(4);
+    const saved = await loadStudent(join(root, `student-${method}`, 'model'));
+    expect(saved.nat).toBe(method === 'nat');
+    saved.model.dispose();
     return run.metrics;
   }
 
@@ -59,6 +63,20 @@ describe('nat-pretrain and nat-student', () => {
     expect(Number.isFinite(m['train/neg_final_loss'])).toBe(true);
     expect(Number.isFinite(m['train/final_loss'])).toBe(true);
     expect(m['train/examples']).toBe(48); // 12 questions × 4 samples, positives and negatives
+  });
+
+  for (const method of ['nt', 'ul', 'cl']) {
+    it(`${method}: one LoRA on the positives with a loss on the negatives`, async () => {
+      const m = await runMethod(method);
+      expect(Number.isFinite(m['train/final_loss'])).toBe(true);
+      expect(m['train/examples']).toBe(48);
+    });
+  }
+
+  it('few-shot: no training; more demonstrations than training questions is a clear error', async () => {
+    const m = await runMethod('few-shot');
+    expect(m['train/examples']).toBe(0);
+    await expect(runPlugin(natStudent, join(root, 'y'), { ...tiny, method: 'few-shot', shots: 13 }, { suite, samples, base })).rejects.toThrow(/13 demonstrations asked for, the train split has 12/);
   });
 
   it('fails clearly when NAT has no negatives', async () => {

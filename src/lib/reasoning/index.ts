@@ -8,3 +8,4 @@ export * from './teacher.js';
 export * from './samples.js';
 export * from './rows.js';
 export * from './io.js';
+export { loadStudent, saveMergedStudent, saveNatStudent, NAT_CONFIG_FILE, NAT_WEIGHTS_FILE, type LoadedStudent, type NatStudentConfig } from './student-model.js';

@@ -90,11 +90,20 @@ export interface Prediction {
   correct: boolean;
 }
 
-export function predictions(model: LlamaDecoder, tok: Tokenizer, problems: ArithProblem[], o: { maxNew: number; maxLength: number; batch: number }): Prediction[] {
+/**
+ * Few-shot demonstrations written before a question: each a worked example, one after another as
+ * `Question: …\nAnswer: …\n`, so the question that follows reads like the next one.
+ */
+export function demonstrationPrefix(demos: { question: string; rationale: string }[]): string {
+  return demos.map((d) => `${exampleOf(d.question, d.rationale)}\n`).join('');
+}
+
+/** Greedy predictions; `prefix` (few-shot demonstrations) goes before every prompt. */
+export function predictions(model: LlamaDecoder, tok: Tokenizer, problems: ArithProblem[], o: { maxNew: number; maxLength: number; batch: number; prefix?: string }): Prediction[] {
   const out: Prediction[] = [];
   for (let i = 0; i < problems.length; i += o.batch) {
     const part = problems.slice(i, i + o.batch);
-    const texts = greedyDecode(model, tok, part.map((p) => promptOf(p.question)), o.maxNew, o.maxLength);
+    const texts = greedyDecode(model, tok, part.map((p) => (o.prefix ?? '') + promptOf(p.question)), o.maxNew, o.maxLength);
     part.forEach((p, k) => {
       const predicted = extractModelAnswer(texts[k]);
       out.push({ id: p.id, split: p.split, gold: p.answer, text: texts[k], predicted, correct: isNumericEquiv(predicted, String(p.answer)) });

@@ -16,9 +16,13 @@ export interface NumberRange {
   divisor: [number, number];
   /** Multiplying is allowed while the value times the smallest factor stays at most this. */
   cap: number;
+  /** When set, adding is allowed only up to this value too. */
+  sumCap?: number;
 }
 
 export const SMALL_NUMBERS: NumberRange = { start: [5, 40], addSub: [1, 20], factor: [2, 4], divisor: [2, 6], cap: 400 };
+/** Results stay below 100, so each is one token of a small BPE vocabulary: arithmetic a tiny model can learn. */
+export const TINY_NUMBERS: NumberRange = { start: [2, 20], addSub: [1, 9], factor: [2, 3], divisor: [2, 5], cap: 99, sumCap: 99 };
 export const LARGE_NUMBERS: NumberRange = { start: [100, 999], addSub: [50, 900], factor: [2, 9], divisor: [2, 12], cap: 50_000 };
 
 export interface SplitSpec {
@@ -39,18 +43,24 @@ export interface SuiteOptions {
   testSize: number;
   minSteps?: number;
   maxSteps?: number;
+  /** The numbers of every split but ood-numbers (which keeps LARGE_NUMBERS): 'small' (default) or 'tiny'. */
+  numbers?: NumberScale;
 }
+
+export type NumberScale = 'small' | 'tiny';
+export const NUMBER_SCALES: Record<NumberScale, NumberRange> = { small: SMALL_NUMBERS, tiny: TINY_NUMBERS };
 
 export type Suite = Record<SplitName, ArithProblem[]>;
 
-export function splitSpecs(): Record<SplitName, SplitSpec> {
+export function splitSpecs(scale: NumberScale = 'small'): Record<SplitName, SplitSpec> {
   const id = IN_DISTRIBUTION_TEMPLATES;
+  const numbers = NUMBER_SCALES[scale];
   return {
-    train: { name: 'train', templates: id, numbers: SMALL_NUMBERS, distractors: [0, 0] },
-    test: { name: 'test', templates: id, numbers: SMALL_NUMBERS, distractors: [0, 0] },
-    'ood-templates': { name: 'ood-templates', templates: OOD_TEMPLATES, numbers: SMALL_NUMBERS, distractors: [0, 0] },
+    train: { name: 'train', templates: id, numbers, distractors: [0, 0] },
+    test: { name: 'test', templates: id, numbers, distractors: [0, 0] },
+    'ood-templates': { name: 'ood-templates', templates: OOD_TEMPLATES, numbers, distractors: [0, 0] },
     'ood-numbers': { name: 'ood-numbers', templates: id, numbers: LARGE_NUMBERS, distractors: [0, 0] },
-    'ood-distractors': { name: 'ood-distractors', templates: id, numbers: SMALL_NUMBERS, distractors: [1, 2] },
+    'ood-distractors': { name: 'ood-distractors', templates: id, numbers, distractors: [1, 2] },
   };
 }
 
@@ -59,9 +69,9 @@ const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[rng.int(xs.length)];
 
 /** The operations allowed on `value` (positive integers stay positive integers), with their operands. */
 function nextStep(rng: Rng, value: number, r: NumberRange): { op: Op; operand: number } {
-  const options: { op: Op; weight: number; operand: () => number }[] = [
-    { op: '+', weight: 35, operand: () => between(rng, r.addSub) },
-  ];
+  const options: { op: Op; weight: number; operand: () => number }[] = [];
+  const addMax = Math.min(r.addSub[1], (r.sumCap ?? Infinity) - value);
+  if (addMax >= r.addSub[0]) options.push({ op: '+', weight: 35, operand: () => between(rng, [r.addSub[0], addMax]) });
   if (value > r.addSub[0]) options.push({ op: '-', weight: 35, operand: () => between(rng, [r.addSub[0], Math.min(r.addSub[1], value - 1)]) });
   if (value * r.factor[0] <= r.cap) {
     const hi = Math.max(r.factor[0], Math.min(r.factor[1], Math.floor(r.cap / value)));
@@ -139,7 +149,9 @@ export function generateSuite(options: SuiteOptions): Suite {
   if (!(Number.isInteger(steps[0]) && Number.isInteger(steps[1]) && steps[0] >= 1 && steps[0] <= steps[1])) {
     throw new NodeFailure(`steps must satisfy 1 ≤ minSteps ≤ maxSteps, got ${steps[0]}..${steps[1]}`);
   }
-  const specs = splitSpecs();
+  const scale = options.numbers ?? 'small';
+  if (!(scale in NUMBER_SCALES)) throw new NodeFailure(`numbers must be one of ${Object.keys(NUMBER_SCALES).join(', ')}, got ${JSON.stringify(scale)}`);
+  const specs = splitSpecs(scale);
   const seen = new Set<string>();
   const suite = {} as Suite;
   SPLITS.forEach((name, index) => {
