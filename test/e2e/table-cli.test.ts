@@ -45,9 +45,9 @@ describe('retort table', () => {
     const res = await p.run(['table', 'r.yaml']);
     expect(res.code, res.stderr).toBe(0);
     expect(p.executions()).toEqual([]);
-    expect(res.stdout).toContain('| a      |     2.0 ± 1.4 |');
-    expect(res.stdout).toContain('| b      | **5.0 ± 0.0** |');
-    expect(res.stdout).toContain('| c      |             – |');
+    expect(res.stdout).toContain('| a      | 2.0 ± 1.4 |');
+    expect(res.stdout).toContain('| b      |   **5.0** |'); // one value: no spread
+    expect(res.stdout).toContain('| c      |         – |');
     expect(res.stdout).toContain('(missing, never computed: extra[c1] → c/total)');
     expect(res.stderr).toContain('0 cells stale, 1 missing (never computed)');
     // The older name prints the same.
@@ -66,7 +66,7 @@ describe('retort table', () => {
 
   it('footnotes name the nodes, keys and runs behind each cell, only when asked', async () => {
     const res = await p.run(['table', 'r.yaml', '--provenance']);
-    expect(res.stdout).toContain('| a      |     2.0 ± 1.4[^c1] |');
+    expect(res.stdout).toContain('| a      | 2.0 ± 1.4[^c1] |');
     expect(res.stdout).toMatch(/\n\[\^c1\]: score\[a1\] [0-9a-f]{12} run \d{8}-\d{6}-[0-9a-f]{6}; score\[a2\] [0-9a-f]{12} run \d{8}-\d{6}-[0-9a-f]{6}\n/);
     expect(res.stdout).toMatch(/\n\[\^c3\]: extra\[c1\] [0-9a-f]{12} \(never computed\)/);
     expect((await p.run(['table', 'r.yaml'])).stdout).not.toContain('[^c');
@@ -101,4 +101,30 @@ describe('retort table', () => {
     expect(obj.code).toBe(2);
     expect(obj.stderr).toContain('--objective ranks the trials of a sweep; this recipe is not one');
   });
+});
+
+describe('retort table on a sweep', () => {
+  it("pools the trials of the recipe's sweep: block (and of -m axes) as retort run does", async () => {
+    const q = new Project('retort-table-sweep-');
+    q.write('s.yaml', `vars: { s: 1 }
+stages:
+  score: { plugin: ./plugins/count, params: { value: "\${vars.s}" } }
+sweep:
+  grid: { vars.s: [1, 3] }
+report:
+  tables:
+    - { title: Pooled, stage: score, row: stage, metrics: [total], aggregate: mean ± std, n: true, digits: 1 }
+`);
+    const ran = await q.run(['run', 's.yaml', '--no-track', '--plain']);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stdout).toMatch(/\| score +\| +2\.0 ± 1\.4 \(n=2\) \|/);
+    q.resetExecutions();
+    const table = await q.run(['table', 's.yaml']);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/\| score +\| +2\.0 ± 1\.4 \(n=2\) \|/);
+    const narrowed = await q.run(['table', 's.yaml', '-m', '-S', 'vars.s=1,3,5']);
+    expect(narrowed.stdout).toMatch(/\| score +\| +2\.0 ± 1\.4 \(n=2\) \|/); // s=5 was never computed
+    expect(narrowed.stderr).toContain('1 missing');
+    expect(q.executions()).toEqual([]);
+  }, 120_000);
 });

@@ -10,12 +10,14 @@ import { FORMATS, renderTables, type Format } from '../../report/render.js';
 import type { TableData } from '../../report/table-data.js';
 import { parseObjective, tableSpecsFor } from '../../report/tables-of-recipe.js';
 import { closest } from '../../util/suggest.js';
-import { parse, RECIPE_OPTIONS, UsageError } from '../args.js';
+import { parse, RECIPE_OPTIONS, SWEEP_OPTION, UsageError } from '../args.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
-import { openStore, prepare, runsDirOf } from '../session.js';
+import { openStore, runsDirOf, useCaches } from '../session.js';
+import { prepareRecipeOrSweep } from '../../sweep/prepare.js';
 
 const OPTIONS = {
   ...RECIPE_OPTIONS,
+  ...SWEEP_OPTION,
   format: { type: 'string' },
   out: { type: 'string' },
   provenance: { type: 'boolean' },
@@ -25,7 +27,7 @@ const OPTIONS = {
 
 const usage = (name: string) => `Usage: retort ${name} <recipe.yaml> [--format markdown|csv|latex|html] [--out FILE] [--provenance]
        retort ${name} <recipe.yaml> --explain CELL
-       [-S path=value]... [--objective METRIC[:max|:min]] [--runs-dir DIR]
+       [-S path=value]... [-m] [--objective METRIC[:max|:min]] [--runs-dir DIR]
 
 Rebuilds the recipe's report tables from the store, without running anything. Under
 each table it says which cells are stale (the store has a result for an older key of
@@ -41,6 +43,8 @@ Options:
                          footnote id (c3) or row/column (bm25/accuracy)
       --objective M      rank the sweep's trials by metric M (M:min for lower is better)
   -S, --set path=value   override a recipe value, as for \`retort run\`
+  -m, --sweep            comma lists of -S values are sweep axes, as for \`retort run\`
+                         (the recipe's own sweep: block always is)
       --runs-dir DIR     where the store lives (default: ./runs)`;
 
 /** Cells whose nodes are stale or were never computed, counted once each. */
@@ -79,7 +83,9 @@ export function tableCommand(name: string, summary: string): CliCommand {
       const objective = values.objective !== undefined ? parseObjective(values.objective) : undefined;
       if (objective && 'error' in objective) throw new UsageError(objective.error);
       const runsDir = runsDirOf(values['runs-dir'], io);
-      const { recipe, keys } = await prepare(positionals[0], values.set ?? [], runsDir, io);
+      // The same trials as `retort run`: the recipe's sweep: block (and -m axes) merged into one DAG.
+      useCaches(runsDir, io.env);
+      const { recipe, keys } = await prepareRecipeOrSweep(positionals[0], values.set ?? [], values.sweep ?? false, runsDir, io);
       sweepTableProblems(recipe);
       if (!recipe.tables.length && !recipe.sweep) throw new UsageError('the recipe has no report tables (add report.tables)');
       const store = await openStore(runsDir);
