@@ -17,6 +17,9 @@ it('10,000 hit lookups (stat-verified) take well under a few seconds', async () 
   const publishMs = performance.now() - t;
 
   t = performance.now();
+  // CPU time of this process (user + system: the stats are system calls) is what the store spends;
+  // wall time also counts whatever else the machine is doing.
+  const cpuBefore = process.cpuUsage();
   let hits = 0;
   for (let round = 0; round < 20; round++) {
     // All at once, as a planner resolving a whole DAG would: the store bounds its own concurrency.
@@ -24,7 +27,9 @@ it('10,000 hit lookups (stat-verified) take well under a few seconds', async () 
     hits += results.filter((r) => r.status === 'hit').length;
   }
   const lookupMs = performance.now() - t;
-  console.log(`publish: ${(publishMs / keys.length).toFixed(2)} ms/entry; hit lookup: ${(lookupMs / 10_000).toFixed(3)} ms each`);
+  const cpu = process.cpuUsage(cpuBefore);
+  const lookupCpuMs = (cpu.user + cpu.system) / 1000;
+  console.log(`publish: ${(publishMs / keys.length).toFixed(2)} ms/entry; hit lookup: ${(lookupMs / 10_000).toFixed(3)} ms each (${(lookupCpuMs / 10_000).toFixed(3)} ms of CPU)`);
   expect(hits).toBe(10_000);
-  expect(lookupMs).toBeLessThan(10_000);
+  expect(lookupCpuMs).toBeLessThan(10_000);
 });
