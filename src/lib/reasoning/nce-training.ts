@@ -15,7 +15,7 @@ import { natTeacherLogits, nceBeta, nceKdLoss, nceLoss } from '../nn/nce.js';
 import { train, type TrainContext } from '../nn/train/loop.js';
 import { BatchSampler } from '../nn/train/sampler.js';
 import type { Tokenizer } from '../nn/tokenizer/tokenizer.js';
-import { encodeExample, lmBatch, specialIds } from './student.js';
+import { encodeExample, lmBatch, specialIds, studentLoop } from './student.js';
 
 export type DistillWeighting = 'nce' | 'kd';
 
@@ -42,13 +42,7 @@ export async function distillFromNat(student: LlamaDecoder, teacher: LlamaDecode
   const rows = texts.map((t) => encodeExample(tok, t, o.maxLength));
   const sampler = new BatchSampler({ sources: rows.length, batchSize: Math.min(o.batch, rows.length), seed: o.seed });
   const result = await train({
-    parameters: student.parameters(),
-    sampler,
-    steps: o.steps,
-    seed: o.seed,
-    optimizer: { lr: o.lr, weightDecay: 0 },
-    clipNorm: 1,
-    logEvery: Math.max(1, Math.floor(o.steps / 5)),
+    ...studentLoop(student.parameters(), sampler, o),
     makeBatch: (refs) => {
       const b = lmBatch(refs.map((r) => rows[r.index]), pad);
       const { nat, neg } = natTeacherLogits(teacher, { inputIds: b.inputIds, attentionMask: b.attentionMask }); // [b, t, V] each
@@ -62,7 +56,6 @@ export async function distillFromNat(student: LlamaDecoder, teacher: LlamaDecode
       const kd = nceKdLoss(b.nat, logits, b.attentionMask, b.beta, { offset: o.weighting === 'nce' ? o.offset : 1 });
       return nceLoss(ce, kd, o.lambda);
     },
-    ctx: o.ctx,
   });
   return result.lastLoss;
 }

@@ -13,7 +13,7 @@ import { train, type TrainContext } from '../nn/train/loop.js';
 import { BatchSampler } from '../nn/train/sampler.js';
 import type { Tokenizer } from '../nn/tokenizer/tokenizer.js';
 import { contrastiveMarginLoss, negativeTrainingLoss, targetLogProbs, targetMask, unlikelihoodLoss } from './negative-losses.js';
-import { encodeExample, exampleOf, promptOf, specialIds } from './student.js';
+import { encodeExample, exampleOf, promptOf, specialIds, studentLoop } from './student.js';
 
 export type NegativeLoss = 'nt' | 'ul' | 'cl';
 
@@ -110,13 +110,7 @@ export async function trainWithNegatives(model: LlamaDecoder, tok: Tokenizer, ki
     model.forward({ inputIds: b.inputIds, attentionMask: b.attentionMask.toInt() }, { training: true, rng: new SeedStream(seed) }).logits as tf.Tensor3D;
 
   const result = await train({
-    parameters: model.parameters(),
-    sampler,
-    steps: o.steps,
-    seed: o.seed,
-    optimizer: { lr: o.lr, weightDecay: 0 },
-    clipNorm: 1,
-    logEvery: Math.max(1, Math.floor(o.steps / 5)),
+    ...studentLoop(model.parameters(), sampler, o),
     makeBatch: (refs) =>
       kind === 'cl'
         ? makeBatch([...refs.map((r) => ({ ex: pos[pairs[r.index][0]], positive: true })), ...refs.map((r) => ({ ex: neg[pairs[r.index][1]], positive: false }))], pad)
@@ -142,7 +136,6 @@ export async function trainWithNegatives(model: LlamaDecoder, tok: Tokenizer, ki
       const term = kind === 'nt' ? negativeTrainingLoss(logits, b.inputIds, negMask, o.floor) : unlikelihoodLoss(logits, b.inputIds, negMask);
       return tf.add(lm, tf.mul(term, o.weight)) as tf.Scalar;
     },
-    ctx: o.ctx,
   });
   return result.lastLoss;
 }

@@ -8,7 +8,7 @@ import { generate } from '../nn/generate.js';
 import { SeedStream } from '../nn/layers/dropout.js';
 import { causalLmLoss } from '../nn/losses.js';
 import type { LlamaDecoder } from '../nn/models/llama.js';
-import { train, type TrainContext } from '../nn/train/loop.js';
+import { train, type TrainContext, type TrainOptions } from '../nn/train/loop.js';
 import { BatchSampler } from '../nn/train/sampler.js';
 import type { Tokenizer } from '../nn/tokenizer/tokenizer.js';
 import { extractModelAnswer, isNumericEquiv } from './answers.js';
@@ -113,6 +113,28 @@ export function predictions(model: LlamaDecoder, tok: Tokenizer, problems: Arith
 }
 
 /**
+ * The training-loop settings every student stage shares (plain LM, NT/UL/CL, NCE/KD): Adam without
+ * weight decay, the gradient norm clipped at 1, five log lines per run. One place, so the stages
+ * differ only in their batches and losses.
+ */
+export function studentLoop(
+  parameters: Map<string, tf.Variable>,
+  sampler: BatchSampler,
+  o: { steps: number; lr: number; seed: number; ctx?: TrainContext },
+): Omit<TrainOptions<unknown>, 'makeBatch' | 'loss'> {
+  return {
+    parameters,
+    sampler,
+    steps: o.steps,
+    seed: o.seed,
+    optimizer: { lr: o.lr, weightDecay: 0 },
+    clipNorm: 1,
+    logEvery: Math.max(1, Math.floor(o.steps / 5)),
+    ctx: o.ctx,
+  };
+}
+
+/**
  * Trains whatever `model.parameters()` holds (the base, or the adapters once they are added) with
  * the causal-LM loss on `texts`, through the shared training loop.
  */
@@ -127,17 +149,10 @@ export async function trainLm(
   const rows = texts.map((t) => encodeExample(tok, t, o.maxLength));
   const sampler = new BatchSampler({ sources: rows.length, batchSize: Math.min(o.batch, rows.length), seed: o.seed });
   const result = await train({
-    parameters: model.parameters(),
-    sampler,
-    steps: o.steps,
-    seed: o.seed,
-    optimizer: { lr: o.lr, weightDecay: 0 },
-    clipNorm: 1,
-    logEvery: Math.max(1, Math.floor(o.steps / 5)),
+    ...studentLoop(model.parameters(), sampler, o),
     makeBatch: (refs) => lmBatch(refs.map((r) => rows[r.index]), pad),
     loss: (b, info) =>
       causalLmLoss(model.forward({ inputIds: b.inputIds, attentionMask: b.attentionMask }, { training: true, rng: new SeedStream(info.seed) }).logits as tf.Tensor3D, b.labels),
-    ctx: o.ctx,
   });
   return result.lastLoss;
 }
