@@ -14,12 +14,13 @@
 //
 // The engine is loaded from dist/: a batch job runs the compiled job program (job-main.js), which
 // the executor finds beside its own module.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import { snakemakeFanOut } from './snakemake-fan-out.js';
 
 const dist = <T>(rel: string): Promise<T> => {
   const file = resolve('dist/src', rel);
@@ -116,7 +117,7 @@ for (let tries = 0; readdirSync(stamps).filter((f) => f.endsWith('.end')).length
 const stamp = (i: number, what: string) => Number(readFileSync(join(stamps, `${i}.${what}`), 'utf8'));
 const plainHop = mean(Array.from({ length: HOPS - 1 }, (_, i) => stamp(i + 1, 'start') - stamp(i, 'end')));
 
-const snake = withSnakemake ? await snakemakeFanOut() : { version: '-', note: 'not measured (--no-snakemake)' };
+const snake = withSnakemake ? await snakemakeFanOut({ dir, jobs: N, env, slurm: client }) : { version: '-', note: 'not measured (--no-snakemake)' };
 
 console.log(`Slurm submission and dependency latency (${N} nodes, chain of ${HOPS}; machine shared, load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]})\n`);
 console.log('| measure | retort --executor slurm | plain sbatch | ratio |');
@@ -127,33 +128,6 @@ console.log(`| submit ${N} as one array (client) | ${rate(N, arrayMs)} tasks/s (
 console.log(`| submit ${N} nodes, one job each | ${rate(viaExecutor.submitted, viaExecutor.ms)} jobs/s | Snakemake ${snake.version} --cluster sbatch: ${snake.ms === undefined ? snake.note : `${rate(N, snake.ms)} jobs/s (${(snake.ms / 1000).toFixed(2)} s)`} | ${snake.ms === undefined ? '–' : `${(snake.ms / viaExecutor.ms).toFixed(2)}×`} |`);
 console.log(`| one dependency hop (end → next start) | ${executorHop.toFixed(0)} ms (chain run in ${(chainRun.ms / 1000).toFixed(1)} s) | ${plainHop.toFixed(0)} ms | ${(executorHop / plainHop).toFixed(2)}× |`);
 
-/**
- * Snakemake submitting the same fan-out (N independent rule instances) through --cluster: the time
- * from its first sbatch to its N-th, each logged by a wrapper (held jobs: Snakemake would then wait
- * for them, so it is stopped and its jobs cancelled).
- */
-async function snakemakeFanOut(): Promise<{ version: string; ms?: number; note?: string }> {
-  const probe = spawnSync('snakemake', ['--version'], { encoding: 'utf8' });
-  if (probe.status !== 0) return { version: '?', note: `cannot run here: ${probe.error?.message ?? probe.stderr.trim()}` };
-  const version = probe.stdout.trim();
-  const work = join(dir, 'snakemake');
-  const log = join(work, 'submitted.log');
-  sh(`mkdir -p ${work}`);
-  writeFileSync(join(work, 'Snakefile'), `rule all:\n    input: expand("out/{i}.txt", i=range(${N}))\n\nrule one:\n    output: "out/{i}.txt"\n    shell: "touch {output}"\n`);
-  writeFileSync(join(work, 'submit.sh'), `#!/bin/sh\ndate +%s%3N >> ${log}\nexec sbatch --parsable --hold --job-name=bench-snake --output=/dev/null "$@"\n`, { mode: 0o755 });
-  const child = spawn('snakemake', ['--cores', '1', '--jobs', String(N), '--cluster', join(work, 'submit.sh'), '--latency-wait', '1', '--quiet'], { cwd: work, env, stdio: 'ignore' });
-  const count = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []);
-  const deadline = Date.now() + 300_000;
-  while (count().length < N && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 200));
-  const stamps = count().map(Number);
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGKILL'); // it waits for its held jobs and ignores SIGTERM meanwhile
-  await exited;
-  const ids = sh('squeue --noheader --name=bench-snake --format=%A').trim().split('\n').filter(Boolean);
-  if (ids.length) await client.cancel(ids);
-  if (stamps.length < N) return { version, note: `submitted ${stamps.length} of ${N} before it stopped` };
-  return { version, ms: stamps[N - 1] - stamps[0] };
-}
 
 function mean(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;

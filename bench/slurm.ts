@@ -11,12 +11,13 @@
 //
 //   npx vite-node bench/slurm.ts [--jobs 500] [--hops 5] [--no-snakemake]
 
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { SlurmClient } from '../src/exec/slurm/client.js';
+import { snakemakeFanOut } from './snakemake-fan-out.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
   const [, perJobMs] = await time(async () => { for (const id of sample) await slurm.status([id]); });
   await slurm.cancel(toCancel);
 
-  const snake = withSnakemake ? await snakemakeFanOut() : undefined;
+  const snake = withSnakemake ? await snakemakeFanOut({ dir, jobs: N, env, slurm }) : undefined;
 
   // Dependency hops.
   const clientHops = await time(async () => {
@@ -118,33 +119,5 @@ function hopLatency(tag: string): number {
   return sum / (HOPS - 1);
 }
 
-/**
- * Snakemake 7 submitting the same fan-out (N independent rule instances) with --cluster: the time from
- * its first submission to its N-th, each one logged by a wrapper around sbatch (held jobs; Snakemake
- * would then wait for them, so it is stopped and its jobs cancelled).
- */
-async function snakemakeFanOut(): Promise<{ version: string; ms?: number; note?: string }> {
-  const probe = spawnSync('snakemake', ['--version'], { encoding: 'utf8' });
-  if (probe.status !== 0) return { version: '?', note: 'not installed' };
-  const version = probe.stdout.trim();
-  const work = join(dir, 'snakemake');
-  const log = join(work, 'submitted.log');
-  execFileSync('mkdir', ['-p', work]);
-  writeFileSync(join(work, 'Snakefile'), `rule all:\n    input: expand("out/{i}.txt", i=range(${N}))\n\nrule one:\n    output: "out/{i}.txt"\n    shell: "touch {output}"\n`);
-  writeFileSync(join(work, 'submit.sh'), `#!/bin/sh\ndate +%s%3N >> ${log}\nexec sbatch --parsable --hold --job-name=bench-snake --output=/dev/null "$@"\n`, { mode: 0o755 });
-  const child = spawn('snakemake', ['--cores', '1', '--jobs', String(N), '--cluster', join(work, 'submit.sh'), '--latency-wait', '1', '--quiet'], { cwd: work, env, stdio: 'ignore' });
-  const count = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []);
-  const deadline = Date.now() + 300_000;
-  while (count().length < N && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 200));
-  const stamps = count().map(Number);
-  // Snakemake waits for its (held) jobs and ignores SIGTERM meanwhile.
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGKILL');
-  await exited;
-  const ids = sh("squeue --noheader --name=bench-snake --format=%A").trim().split('\n').filter(Boolean);
-  await slurm.cancel(ids);
-  if (stamps.length < N) return { version, note: `submitted ${stamps.length} of ${N} before giving up` };
-  return { version, ms: stamps[N - 1] - stamps[0] };
-}
 
 main().catch((err) => { console.error(err); process.exit(1); });

@@ -1,33 +1,13 @@
 import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CHAIN_WITH_ISLAND } from './chain-recipe.js';
 import { Project } from './harness.js';
-
-const CHAIN = `
-name: chain
-vars:
-  b: 10
-stages:
-  a:
-    plugin: ./plugins/count
-    params: { value: 1 }
-  b:
-    plugin: ./plugins/count
-    inputs: { in: "\${stages.a.outputs.out}" }
-    params: { value: "\${vars.b}" }
-  c:
-    plugin: ./plugins/count
-    inputs: { in: "\${stages.b.outputs.out}" }
-    params: { value: 100 }
-  d:
-    plugin: ./plugins/count
-    params: { value: 1000 }
-`;
 
 describe('caching (end to end)', () => {
   it('runs everything once, then nothing; a param change re-runs exactly its downstream set; reverting is a hit', async () => {
     const p = new Project();
-    p.write('chain.yaml', CHAIN);
+    p.write('chain.yaml', CHAIN_WITH_ISLAND);
     const first = await p.run(['run', 'chain.yaml', '--no-track']);
     expect(first.code, first.stderr).toBe(0);
     expect(p.executions().sort()).toEqual(['a', 'b', 'c', 'd']);

@@ -2,25 +2,8 @@
 // in one param, listed and compared (needs `npx tsc -p tsconfig.json` first).
 import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CHAIN } from './chain-recipe.js';
 import { Project } from './harness.js';
-
-const CHAIN = `
-name: chain
-vars:
-  b: 10
-stages:
-  a:
-    plugin: ./plugins/count
-    params: { value: 1 }
-  b:
-    plugin: ./plugins/count
-    inputs: { in: "\${stages.a.outputs.out}" }
-    params: { value: "\${vars.b}" }
-  c:
-    plugin: ./plugins/count
-    inputs: { in: "\${stages.b.outputs.out}" }
-    params: { value: 100 }
-`;
 
 interface RunSummary { runId: string; status: string; recipeName: string; overrides: string[]; durationMs: number; counts: Record<string, number> }
 
