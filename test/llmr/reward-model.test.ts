@@ -1,10 +1,10 @@
 // The `reward-model` plugin end to end on a synthetic scores folder (reward-fixtures.ts): training
 // lowers the loss and ranks held-out positives above chance; same seed, same file; ablations;
 // resume; bad input.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, type Dirent } from 'node:fs';
 import { mkdtemp, rm, writeFile, mkdir, cp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import plugin from '../../plugins/reward-model/index.js';
@@ -21,6 +21,15 @@ let fx: RewardFixture;
 let trained: Awaited<ReturnType<typeof runPlugin>>;
 
 interface Line { id: string; split: string; candidates: { id: string; score: number }[] }
+/** Every file below `dir` by relative path, with its bytes (base64), for comparing whole outputs. */
+const filesOf = (dir: string): Record<string, string> =>
+  Object.fromEntries(
+    (readdirSync(dir, { recursive: true, withFileTypes: true }) as Dirent[])
+      .filter((e) => e.isFile())
+      .map((e) => join(e.parentPath, e.name))
+      .sort()
+      .map((f) => [relative(dir, f), readFileSync(f).toString('base64')]),
+  );
 const readLines = (file: string): Line[] => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line);
 
 beforeAll(async () => {
@@ -76,7 +85,7 @@ describe('reward-model plugin', () => {
     loaded.model.dispose();
   });
 
-  it('gives the same scores file for the same seed, another for another seed', async () => {
+  it('gives byte-identical outputs (scores, weights, metrics.json) for the same seed, other scores for another seed', async () => {
     const quick = { ...TINY_PARAMS, steps: 4 };
     const a = await runPlugin(plugin, join(root, 'seed-a'), quick, inputs());
     const b = await runPlugin(plugin, join(root, 'seed-b'), quick, inputs());
@@ -84,19 +93,23 @@ describe('reward-model plugin', () => {
     const file = (r: typeof a) => readFileSync(join(r.outDir, 'scores', 'gen_reviews.jsonl'), 'utf8');
     expect(file(a)).toBe(file(b));
     expect(file(c)).not.toBe(file(a));
-  }, 60_000);
+    // Nothing that depends on the clock (throughput) or on the run's history (a resume) is written into the outputs.
+    expect(filesOf(b.outDir)).toEqual(filesOf(a.outDir));
+  }, 180_000);
 
   it('resumes a killed run from its last checkpoint and ends with the same scores', async () => {
     const quick = { ...TINY_PARAMS, steps: 4, checkpointEvery: 2 };
     const first = await runPlugin(plugin, join(root, 'resume'), quick, inputs());
     expect(first.logs.some((l) => l.includes('resuming'))).toBe(false);
     const scores = readFileSync(join(first.outDir, 'scores', 'gen_tweets.jsonl'), 'utf8');
+    const modelMetrics = readFileSync(join(first.outDir, 'model', 'metrics.json'), 'utf8');
     // A run killed after step 2 leaves only that checkpoint behind (the scratch sits beside the outputs in tests).
     await rm(join(`${first.outDir}.scratch`, 'train', checkpointName(4)), { recursive: true });
     await rm(first.outDir, { recursive: true });
     const again = await runPlugin(plugin, join(root, 'resume'), quick, inputs());
     expect(again.logs.some((l) => l.includes('resuming from the checkpoint at step 2 of 4'))).toBe(true);
     expect(readFileSync(join(again.outDir, 'scores', 'gen_tweets.jsonl'), 'utf8')).toBe(scores);
+    expect(readFileSync(join(again.outDir, 'model', 'metrics.json'), 'utf8')).toBe(modelMetrics);
   }, 60_000);
 
   it('starts from a Hugging Face ELECTRA folder given as init, with its own tokenizer', async () => {
