@@ -21,6 +21,7 @@ import type { Tokenizer } from '../../src/lib/nn/tokenizer/core.js';
 import { agreement, type ScoredForAgreement } from './agreement.js';
 import { buildIndex, searchExcluding, type IndexChoice } from './retrieve.js';
 import { readTeacherScores, type TeacherQuery } from './scores.js';
+import { NegativeRefresher, REMINE_DEPTH, REMINE_PARAM_SCHEMA, checkRemine, type RemineParam } from './remine.js';
 import { buildExamples, trainBiEncoder, type TaskTexts, type TrainSettings } from './training.js';
 import { openTokenizerInput } from '../../src/lib/llmr/tokenizer-input.js';
 
@@ -31,6 +32,8 @@ export interface RetrieverParams extends Omit<TrainSettings, 'seed' | 'checkpoin
   topkAsPositive: number;
   bottomkAsNegative: number;
   negatives: NegativesParam;
+  /** Unset: no re-mining (and the node key of recipes without it is unchanged). */
+  remine?: { every: number; depth?: number };
   freezePositionEmbeddings: boolean;
   maxLength: number;
   hiddenSize: number;
@@ -82,6 +85,8 @@ export default definePlugin<RetrieverParams>({
       fullContrastive: { type: 'boolean', default: true, description: 'LLM-R\'s full InfoNCE (q–k, k–q, q–q, k–k) or only q–k and k–q.' },
       topkAsPositive: int(1, 3, 'Positives: the teacher\'s top k candidates (LLM-R: 3).'),
       negatives: NEGATIVES_PARAM_SCHEMA,
+      // No default, as `seed`: recipes without it keep their keys.
+      remine: REMINE_PARAM_SCHEMA,
       bottomkAsNegative: { type: 'integer', minimum: -1, default: 16, description: 'Negatives: the teacher\'s bottom k (−1: all non-positives; LLM-R: 16).' },
       freezePositionEmbeddings: { type: 'boolean', default: true, description: 'Keep the position embeddings fixed, as LLM-R does.' },
       maxLength: int(8, 64, 'Tokens per sequence, special tokens included (LLM-R: 256).'),
@@ -119,6 +124,8 @@ export default definePlugin<RetrieverParams>({
   },
   async run(ctx) {
     const p = ctx.params;
+    const remine: RemineParam | undefined = p.remine && { every: p.remine.every, depth: p.remine.depth ?? REMINE_DEPTH };
+    if (remine) checkRemine(remine, p.negatives);
     const backend = await initBackend();
     ctx.log.info(backend.summary);
 
@@ -144,8 +151,15 @@ export default definePlugin<RetrieverParams>({
       ctx.log.info(`${built.examples.length} training queries (${built.dropped} dropped as invalid, ${queries.length - trainQueries.length} held out for agreement; ${built.sameLabelRemoved} same-label negatives removed)`);
       ctx.metric('retriever/train_queries', built.examples.length);
 
+      const indexSettings = { index: p.index, exactBelow: p.exactBelow, M: p.M, efConstruction: p.efConstruction, efSearch: p.efSearch, seed: seedOf(ctx) };
+      const examples = remine && remine.every > 0
+        ? new NegativeRefresher(built.examples, built.queries, texts, biEncoder, {
+          ...remine, negatives: p.negatives, seed: seedOf(ctx), temperature: p.temperature,
+          encodeBatchSize: p.encodeBatchSize, excludeSameQuery: p.excludeSameQuery, index: indexSettings,
+        }, { dir: ctx.scratch, metric: ctx.metric, log: ctx.log })
+        : built.examples;
       const began = Date.now();
-      const trained = await trainBiEncoder(biEncoder, built.examples, texts, {
+      const trained = await trainBiEncoder(biEncoder, examples, texts, {
         steps: p.steps, batchSize: p.batchSize, groupSize: p.groupSize, lr: p.lr, warmupSteps: p.warmupSteps,
         weightDecay: p.weightDecay, clipNorm: p.clipNorm, temperature: p.temperature, alpha: p.alpha,
         fullContrastive: p.fullContrastive, seed: seedOf(ctx), logEvery: p.logEvery,

@@ -41,7 +41,7 @@ export interface ExampleOptions {
  * Valid teacher queries as positive/negative examples. Each (scores folder, query) is its own
  * example, so the union of two iterations' scores trains on both, as LLM-R's it-2 does.
  */
-export function buildExamples(queries: readonly TeacherQuery[], tasks: ReadonlyMap<string, TaskTexts>, o: ExampleOptions): { examples: TrainingExample[]; dropped: number; sameLabelRemoved: number } {
+export function buildExamples(queries: readonly TeacherQuery[], tasks: ReadonlyMap<string, TaskTexts>, o: ExampleOptions): { examples: TrainingExample[]; queries: TeacherQuery[]; dropped: number; sameLabelRemoved: number } {
   const { kept, dropped } = filterInvalidExamples(queries, o.topkAsPositive);
   let sameLabelRemoved = 0;
   const examples = kept.map((q) => {
@@ -53,15 +53,9 @@ export function buildExamples(queries: readonly TeacherQuery[], tasks: ReadonlyM
     sameLabelRemoved += example.negatives.length - chosen.length;
     return { task: q.task, example: { ...example, negatives: chosen } };
   });
-  return { examples, dropped, sameLabelRemoved };
+  return { examples, queries: kept, dropped, sameLabelRemoved };
 }
 
-/**
- * The retriever's negatives of one query, from the teacher's bottom k (already in `example`): for
- * a classification task (`labels` given) those with the query's own label are removed, as LLM-R's
- * `_filter_out_same_label_negatives` does, since a demonstration with the right label is rarely a
- * bad one. Other negative strategies belong here.
- */
 /**
  * Negatives mined from the query's scored candidates with a strategy of src/lib/negatives (window,
  * SimANS, random, soft labels…); same-label demonstrations of a classification task count as false
@@ -73,6 +67,12 @@ function mineNegatives(example: PositiveNegativeExample, q: TeacherQuery, texts:
   return remineNegatives(example, q.candidates, param, { seed, context: { pool: texts.poolIds, isFalseNegative } });
 }
 
+/**
+ * The retriever's negatives of one query, from the teacher's bottom k (already in `example`): for
+ * a classification task (`labels` given) those with the query's own label are removed, as LLM-R's
+ * `_filter_out_same_label_negatives` does, since a demonstration with the right label is rarely a
+ * bad one.
+ */
 export function selectNegatives(example: PositiveNegativeExample, labels: ReadonlyMap<string, string> | undefined): ScoredCandidate[] {
   if (!labels) return example.negatives;
   const own = labels.get(example.queryId);
@@ -93,9 +93,16 @@ interface Batch {
   teacher: tf.Tensor2D;
 }
 
+/** Where a step's groups come from when the negatives change during training (re-mining). */
+export interface ExampleSource {
+  /** The examples in effect at an optimizer step; always as many, in the same order. */
+  examplesAt(step: number): readonly TrainingExample[];
+}
+
 /** Trains `model` in place; curves go to ctx.metric under `train/…`. */
-export async function trainBiEncoder(model: BiEncoder, examples: readonly TrainingExample[], tasks: ReadonlyMap<string, TaskTexts>, s: TrainSettings, ctx: TrainContext): Promise<{ lastLoss: number; resumedFrom: number }> {
-  const sampler = new BatchSampler({ sources: examples.length, batchSize: s.batchSize, seed: s.seed });
+export async function trainBiEncoder(model: BiEncoder, initial: readonly TrainingExample[] | ExampleSource, tasks: ReadonlyMap<string, TaskTexts>, s: TrainSettings, ctx: TrainContext): Promise<{ lastLoss: number; resumedFrom: number }> {
+  const source: ExampleSource = 'examplesAt' in initial ? initial : { examplesAt: () => initial };
+  const sampler = new BatchSampler({ sources: source.examplesAt(0).length, batchSize: s.batchSize, seed: s.seed });
   const metric = ctx.metric?.bind(ctx);
   const window = { kl: 0, contrastive: 0, accuracy: 0, n: 0 };
   const result = await train<Batch>({
@@ -103,6 +110,7 @@ export async function trainBiEncoder(model: BiEncoder, examples: readonly Traini
     sampler,
     ...warmupDecayTraining(s, ctx),
     makeBatch: (refs, info) => {
+      const examples = source.examplesAt(info.step);
       const queries: string[] = [];
       const candidates: string[] = [];
       const teacher: number[] = [];

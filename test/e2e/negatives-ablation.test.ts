@@ -1,9 +1,11 @@
-// The negatives ablation end to end through the CLI on a tiny configuration: two strategies, a few
-// SQuAD questions, two training steps. Every stage runs and each table has a row per strategy.
+// The negatives ablation end to end through the CLI on a tiny configuration: two strategies on
+// SQuAD, two LLM-R retrievers on the suite (LLM-R's bottom-k and a window that re-mines from its
+// own index), a few questions and training steps. Every stage runs and each table has a row per
+// strategy; the in-context table has the categories and the average as columns.
 // Needs the shared SQuAD folder (fails under CI=true when it is missing). Run `npx tsc -p tsconfig.json` first.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Project, ROOT } from '../e2e/harness.js';
+import { Project, ROOT } from './harness.js';
 import { SHARED_TASKS, SKIP_WITHOUT_SHARED } from '../shared-data.js';
 
 const RECIPE = join(ROOT, 'recipes', 'negatives-ablation.yaml');
@@ -14,6 +16,10 @@ const TINY = [
   '-S', 'stages.scores.params.maxQueriesPerTask=2',
   '-S', 'stages.tasks.params.maxTrain=30',
   '-S', 'stages.tasks.params.maxTest=5',
+  // Four built-in tasks of four categories keep the suite side quick.
+  '-S', 'stages.tasks.params.tasks=[gen_reviews, gen_nli_travel, gen_open_book, gen_headline]',
+  '-S', 'vars.retrieverSteps=4',
+  '-S', 'vars.iclStrategies=[{name: bottom-k, negatives: {strategy: bottom-k}, remine: {every: 0}}, {name: remined, negatives: {strategy: window, count: 4, window: {start: 3, end: 16}}, remine: {every: 2, depth: 20}}]',
 ];
 
 describe.skipIf(SKIP_WITHOUT_SHARED)('negatives ablation recipe (end to end)', () => {
@@ -27,5 +33,10 @@ describe.skipIf(SKIP_WITHOUT_SHARED)('negatives ablation recipe (end to end)', (
       expect(table).toMatch(/\| random\s+\|\s+-?[\d.]+ \|/);
       expect(table).toMatch(/\| simans\s+\|\s+-?[\d.]+ \|/);
     }
-  }, 300_000);
+    const icl = res.stdout.slice(res.stdout.indexOf('In-context accuracy of the LLM-R retriever'));
+    expect(icl).toMatch(/^\| name\s+\|.*\| average \|$/m);
+    for (const row of ['BM25 \\(no training\\)', 'bottom-k', 'remined']) expect(icl).toMatch(new RegExp(`^\\| ${row}\\s+(\\|\\s+[\\d.]+ )+\\|$`, 'm'));
+    const own = res.stdout.slice(res.stdout.indexOf('The retriever itself'));
+    expect(own).toMatch(/^\| remined\s+(\|\s+[\d.]+ ){5}\|$/m);
+  }, 600_000);
 });
