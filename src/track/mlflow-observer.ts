@@ -362,7 +362,8 @@ export class MlflowObserver implements RunObserver {
       for (const trial of this.trials.values()) {
         const handle = trial.handle;
         if (trial.finished || !handle) continue;
-        await this.guard(`ending the MLflow run of trial ${trial.info.id}`, () => backend.updateRun(handle, 'KILLED', this.now()));
+        // A trial whose nodes all ended before the interruption keeps the end they had.
+        await this.guard(`ending the MLflow run of trial ${trial.info.id}`, () => backend.updateRun(handle, trialStatus(trial, 'KILLED'), this.now()));
       }
       const parent = this.parent;
       if (parent && !this.parentFinished) await backend.updateRun(parent, 'KILLED', this.now());
