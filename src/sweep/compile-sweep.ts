@@ -15,6 +15,7 @@ import { LayeredSourceMap } from './layered-sources.js';
 import { prepareSearch, type AdaptiveSweep } from './adaptive/prepare-search.js';
 import { expandTrials, MAX_TRIALS, trialCount, type TrialDraft } from './expand.js';
 import { mergeTrials, type CompiledTrial } from './merge.js';
+import type { TrialContext } from './trial-context.js';
 import { commandLineAxes, recipeAxes, summarize, type GridAxis, type SpecSummary, type SweepSpec } from './spec.js';
 
 export interface SweepOptions {
@@ -30,6 +31,8 @@ export interface CompiledSweep {
   recipe: CompiledRecipe;
   keys: Map<string, NodeKey>;
   spec: SpecSummary;
+  /** Each trial's own vars and track tags, by trial id (the merged recipe has those all trials share). */
+  contexts: Map<string, TrialContext>;
   /** How many nodes the trials have in all (what one run per trial would execute on an empty store). */
   trialNodes: number;
 }
@@ -83,7 +86,8 @@ export async function compileSweepOrSearch(file: string, opts: SweepOptions): Pr
   const summary = summarize(spec);
   const { sweep: _block, ...recipeDoc } = loaded.doc;
   const id = sha256Hex(canonicalJson({ recipe: recipeDoc, overrides: cli.fixed, spec: summary })).slice(0, 16);
-  const merged = mergeTrials(trials, id);
+  const { errors: unsweepable, ...merged } = mergeTrials(trials, id);
+  if (unsweepable.length) throw new RecipeError(unsweepable);
   return { ...merged, spec: summary, trialNodes: trials.reduce((n, t) => n + t.recipe.order.length, 0) };
 }
 

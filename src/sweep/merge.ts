@@ -3,12 +3,21 @@
 import type { NodeKey } from '../graph/key.js';
 import type { CompiledRecipe, InputRef, NodeInput, NodeSpec, SweepInfo } from '../graph/types.js';
 import { canonicalJson } from '../util/canonical.js';
+import type { Diagnostic } from '../recipe/diagnostic.js';
 import type { TrialDraft } from './expand.js';
+import { trialContexts, type TrialContext } from './trial-context.js';
 import { shortValue } from './values.js';
 
 export interface CompiledTrial { draft: TrialDraft; recipe: CompiledRecipe; keys: Map<string, NodeKey> }
 
-export interface MergedSweep { recipe: CompiledRecipe; keys: Map<string, NodeKey> }
+export interface MergedSweep {
+  recipe: CompiledRecipe;
+  keys: Map<string, NodeKey>;
+  /** Each trial's own vars and track tags, by trial id. */
+  contexts: Map<string, TrialContext>;
+  /** Tables, track or executor that differ between trials (they belong to the whole sweep). */
+  errors: Diagnostic[];
+}
 
 interface Group { key: string; trials: number[] }
 
@@ -75,7 +84,9 @@ export function mergeTrials(trials: CompiledTrial[], sweepId: string): MergedSwe
   // Stages in declaration order, as a recipe lists them.
   const stageOrder = new Map([...first.stages.keys(), ...stages.keys()].map((s) => [s, stages.get(s) ?? []]));
   const sweep: SweepInfo = { id: sweepId, trials: trials.map((t) => ({ id: t.draft.id, assignments: t.draft.assignments })) };
-  return { recipe: { ...first, nodes, order, stages: stageOrder, sweep }, keys };
+  // The sweep's vars and tags are those all trials agree on; each trial keeps its own in `contexts`.
+  const shared = trialContexts(trials);
+  return { recipe: { ...first, vars: shared.vars, track: shared.track, nodes, order, stages: stageOrder, sweep }, keys, contexts: shared.contexts, errors: shared.errors };
 }
 
 /**

@@ -8,6 +8,7 @@ import { sweepTableProblems } from '../graph/report-checks.js';
 import type { CompiledRecipe } from '../graph/types.js';
 import { compileSweepOrSearch } from './compile-sweep.js';
 import type { SpecSummary } from './spec.js';
+import type { TrialContext } from './trial-context.js';
 import type { AdaptiveSweep } from './adaptive/prepare-search.js';
 import { changeReport, readLastSweep, saveSweep } from './state.js';
 
@@ -18,6 +19,8 @@ export interface PreparedMaybeSweep {
   hasher: ContentHasher;
   /** Set for a sweep: its spec as plain data. */
   spec?: SpecSummary;
+  /** Set for a sweep: each trial's own vars and track tags. */
+  contexts?: Map<string, TrialContext>;
   /** Set for an adaptive search: `recipe` and `keys` are then those of the recipe without the search's values. */
   adaptive?: AdaptiveSweep;
 }
@@ -35,7 +38,7 @@ export async function prepareRecipeOrSweep(recipePath: string, overrides: string
   }
   if ('kind' in sweep) return { recipe: sweep.base.recipe, keys: sweep.base.keys, runsDir, hasher, adaptive: sweep };
   sweepTableProblems(sweep.recipe);
-  return { recipe: sweep.recipe, keys: sweep.keys, runsDir, hasher, spec: sweep.spec };
+  return { recipe: sweep.recipe, keys: sweep.keys, runsDir, hasher, spec: sweep.spec, contexts: sweep.contexts };
 }
 
 /** What changed since the last run of this recipe's sweep (nothing for a plain recipe, a first run or the same sweep). */

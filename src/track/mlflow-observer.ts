@@ -2,6 +2,7 @@
 // node (tag mlflow.parentRunId), params = the node's resolved params as dotted keys, metrics with steps.
 // A cache hit creates no run: the parent gets a tag pointing at the run that produced the node and
 // that node's final metrics as `<node>/<metric>`, so the parent shows every result of the recipe.
+// A sweep's run adds a run per trial between the two (see sweep-runs.ts for the layout).
 // The same logic drives the REST backend and the local FileStore backend. Hooks never throw:
 // failures become warnings (credentials redacted), and the run goes on.
 
@@ -13,6 +14,7 @@ import { nodeKeySegment, sanitizeKey } from './keys.js';
 import type { MetricPoint, NodeInfo, NodeResult, RunInfo, RunObserver, RunSummary, TrackingRef } from './observer.js';
 import { redactText, secretsFromEnv } from './redact.js';
 import { gitCommit, osUser } from './run-context.js';
+import { trialList, trialsByNode, trialStatus, type TrialRunInfo, type TrialRunState } from './sweep-runs.js';
 
 export interface MlflowObserverOptions {
   /** Creates the backend on runStarted (may fail: tracking is then off with one warning). */
@@ -49,8 +51,12 @@ export class MlflowObserver implements RunObserver {
   private parent?: RunHandle;
   private parentFinished = false;
   private readonly nodes = new Map<string, NodeState>();
-  private readonly cachedTags: { key: string; value: string }[] = [];
-  private readonly cachedMetrics: { key: string; value: number; timestamp: number; step: number }[] = [];
+  /** Cached nodes' tags and metrics waiting to be sent, by the run they go to. */
+  private readonly cached = new Map<RunHandle, { tags: KeyValue[]; metrics: Metric[] }>();
+  private cachedCount = 0;
+  /** A sweep's trials by id, and the trials of each node (empty outside a sweep). */
+  private readonly trials = new Map<string, TrialRunState>();
+  private nodeTrials = new Map<string, string[]>();
   private readonly prep: BatchPreparer;
   private readonly secrets: string[];
   private systemTags: KeyValue[] = [];
@@ -99,6 +105,7 @@ export class MlflowObserver implements RunObserver {
         this.warn(`MLflow: param "${full.key}" of the parent run is longer than 500 characters; truncated, full value logged as artifact ${path}`);
         await this.backend.logArtifact(this.parent, path, { content: full.value });
       }
+      if (run.sweep) await this.startTrials(run);
     });
     const interval = this.opts.flushIntervalMs ?? 5000;
     if (interval > 0 && !this.timer) {
@@ -120,13 +127,14 @@ export class MlflowObserver implements RunObserver {
         { key: 'retort.stage', value: node.stage },
         { key: 'retort.plugin', value: `${node.plugin.id}@${node.plugin.version}` },
         { key: 'retort.node', value: node.id },
+        ...this.trialTags(node),
       ]);
       state.handle = await backend.createRun({
         experimentName: this.experimentName(),
         runName: node.id,
         startTime: this.now(),
         tags,
-        parent: this.parent,
+        parent: this.parentOf(node),
         clientRunId: randomUUID().replace(/-/g, ''),
       });
       ref = this.refFor(state.handle);
@@ -155,10 +163,11 @@ export class MlflowObserver implements RunObserver {
     const state = this.state(node);
     for (const point of result.metrics) if (!state.seen.has(pointId(point))) this.record(state, point);
     state.finished = true;
+    this.hear(node, result.status);
     await this.enqueue(`finishing the MLflow run of ${node.id}`, async () => {
       // Each step is guarded on its own: a rejected metric batch must not leave the run RUNNING.
       await this.guard(`sending metrics of ${node.id}`, () => this.flush(state));
-      await this.guard(`logging ${node.id} results on the parent run`, () => this.logOnParent(node, [...state.latest.values()]));
+      await this.guard(`logging ${node.id} results on the parent run`, () => this.logOnParent(node, [...state.latest.values()], state.handle));
       const backend = this.backend;
       const handle = state.handle;
       if (!backend || !handle) return;
@@ -171,21 +180,119 @@ export class MlflowObserver implements RunObserver {
   }
 
   async nodeCached(node: NodeInfo, producedBy: TrackingRef | undefined, metrics: MetricPoint[]): Promise<void> {
+    this.hear(node, 'hit');
     await this.enqueue(`recording the cached node ${node.id}`, async () => {
       if (!this.backend || !this.parent) return;
       // Gathered and sent in large batches: a recipe of thousands of cached nodes costs a few requests.
-      this.cachedTags.push({ key: `retort.cached/${nodeKeySegment(node.id)}`, value: await this.describeRef(producedBy) });
+      const tag = { key: `retort.cached/${nodeKeySegment(node.id)}`, value: await this.describeRef(producedBy) };
       const prefix = nodeKeySegment(node.id);
-      for (const p of latestByName(metrics)) this.cachedMetrics.push({ key: sanitizeKey(`${prefix}/${sanitizeKey(p.name)}`), value: p.value, timestamp: p.timestamp, step: p.step });
-      if (this.cachedTags.length + this.cachedMetrics.length >= CACHED_BATCH) await this.flushCached();
+      const finals = latestByName(metrics).map((p) => ({ key: sanitizeKey(`${prefix}/${sanitizeKey(p.name)}`), value: p.value, timestamp: p.timestamp, step: p.step }));
+      for (const run of this.resultRuns(node)) {
+        let waiting = this.cached.get(run);
+        if (!waiting) this.cached.set(run, (waiting = { tags: [], metrics: [] }));
+        waiting.tags.push(tag);
+        waiting.metrics.push(...finals);
+        this.cachedCount += 1 + finals.length;
+      }
+      if (this.cachedCount >= CACHED_BATCH) await this.flushCached();
     });
   }
 
   private async flushCached(): Promise<void> {
-    if (!this.backend || !this.parent || (this.cachedTags.length === 0 && this.cachedMetrics.length === 0)) return;
-    const tags = this.prep.tags(this.cachedTags.splice(0));
-    const metrics = this.prep.metrics(this.cachedMetrics.splice(0));
-    await this.backend.logBatch(this.parent, { tags, metrics });
+    const backend = this.backend;
+    if (!backend) return;
+    const waiting = [...this.cached];
+    this.cached.clear();
+    this.cachedCount = 0;
+    for (const [run, batch] of waiting) {
+      await backend.logBatch(run, { tags: this.prep.tags(batch.tags), metrics: this.prep.metrics(batch.metrics) });
+    }
+  }
+
+  /** The trial runs of a sweep, nested under its run; a trial that comes back whole from the store is linked to its earlier run instead. */
+  private async startTrials(run: RunInfo): Promise<void> {
+    const sweep = run.sweep!;
+    const backend = this.backend!;
+    const parent = this.parent!;
+    this.nodeTrials = trialsByNode(sweep);
+    const links: KeyValue[] = [{ key: 'retort.sweep', value: sweep.id }, { key: 'retort.trialCount', value: String(sweep.trials.length) }];
+    for (const info of sweep.trials) {
+      const state: TrialRunState = { info, heard: new Map(), finished: false };
+      this.trials.set(info.id, state);
+      if (info.linkTo) { links.push({ key: `retort.trial/${sanitizeKey(info.id)}`, value: info.linkTo }); continue; }
+      await this.guard(`starting the MLflow run of trial ${info.id}`, async () => {
+        state.handle = await backend.createRun({
+          experimentName: this.experimentName(),
+          runName: info.id,
+          startTime: run.startedAt,
+          tags: this.prep.tags([
+            { key: 'mlflow.runName', value: info.id }, ...this.systemTags,
+            { key: 'retort.sweep', value: sweep.id }, { key: 'retort.trial', value: info.id },
+            ...Object.entries(info.tags).map(([key, value]) => ({ key, value: String(value) })),
+          ]),
+          parent,
+          clientRunId: randomUUID().replace(/-/g, ''),
+        });
+        const { params, overflow } = this.prep.params(trialParams(run, info));
+        if (params.length) await backend.logBatch(state.handle, { params });
+        for (const full of overflow) {
+          const path = `retort/params/${full.key}.txt`;
+          this.warn(`MLflow: param "${full.key}" of trial ${info.id} is longer than 500 characters; truncated, full value logged as artifact ${path}`);
+          await backend.logArtifact(state.handle, path, { content: full.value });
+        }
+      });
+    }
+    await backend.logBatch(parent, { tags: this.prep.tags(links) });
+  }
+
+  /** A node of one trial nests under that trial's run; any other node (shared, or outside a sweep) under the run itself. */
+  private parentOf(node: NodeInfo): RunHandle | undefined {
+    const trials = this.nodeTrials.get(node.id);
+    return (trials?.length === 1 ? this.trials.get(trials[0])?.handle : undefined) ?? this.parent;
+  }
+
+  /** The runs a node's final metrics go to: its trials' runs, and the run itself for a shared node (or outside a sweep). */
+  private resultRuns(node: NodeInfo): RunHandle[] {
+    const trials = this.nodeTrials.get(node.id) ?? [];
+    const runs = trials.map((t) => this.trials.get(t)?.handle).filter((h): h is RunHandle => h !== undefined);
+    return trials.length === 1 || !this.parent ? runs : [this.parent, ...runs];
+  }
+
+  private trialTags(node: NodeInfo): KeyValue[] {
+    const trials = this.nodeTrials.get(node.id);
+    if (!trials?.length) return [];
+    if (trials.length === 1) return [{ key: 'retort.trial', value: trials[0] }];
+    return [{ key: 'retort.trials', value: trialList(trials) }, { key: 'retort.trialCount', value: String(trials.length) }];
+  }
+
+  /** How a node ended, for the trials it belongs to. */
+  private hear(node: NodeInfo, end: 'hit' | NodeResult['status']): void {
+    for (const t of this.nodeTrials.get(node.id) ?? []) this.trials.get(t)?.heard.set(node.id, end);
+  }
+
+  /** Each trial run ends as its nodes did. */
+  private async finishTrials(summary: RunSummary): Promise<void> {
+    const backend = this.backend!;
+    for (const state of this.trials.values()) {
+      const handle = state.handle;
+      if (!handle || state.finished) continue;
+      const status = trialStatus(state, STATUS[summary.status] as 'FINISHED' | 'FAILED' | 'KILLED');
+      const ends = [...state.heard.values()];
+      const tags = [
+        { key: 'retort.status', value: status === 'FINISHED' ? 'ok' : status === 'FAILED' ? 'failed' : 'cancelled' },
+        { key: 'retort.hits', value: String(ends.filter((e) => e === 'hit').length) },
+        { key: 'retort.ran', value: String(ends.filter((e) => e === 'ok').length) },
+        { key: 'retort.failed', value: String(ends.filter((e) => e === 'failed').length) },
+      ];
+      await this.guard(`tagging the MLflow run of trial ${state.info.id}`, () => backend.logBatch(handle, { tags }));
+      await this.guard(`ending the MLflow run of trial ${state.info.id}`, () => backend.updateRun(handle, status, summary.endedAt));
+      state.finished = true;
+    }
+  }
+
+  trialRef(trialId: string): TrackingRef | undefined {
+    const handle = this.trials.get(trialId)?.handle;
+    return this.backend && handle ? this.refFor(handle) : undefined;
   }
 
   runRef(): TrackingRef | undefined {
@@ -224,6 +331,7 @@ export class MlflowObserver implements RunObserver {
       const backend = this.backend;
       const parent = this.parent;
       if (!backend || !parent) return;
+      await this.finishTrials(summary);
       const tags = [
         { key: 'retort.status', value: summary.status },
         { key: 'retort.hits', value: String(summary.hits) },
@@ -250,6 +358,12 @@ export class MlflowObserver implements RunObserver {
         if (state.finished || !handle) continue;
         await this.guard(`sending metrics of ${state.node.id}`, () => this.flush(state));
         await this.guard(`ending the MLflow run of ${state.node.id}`, () => backend.updateRun(handle, 'KILLED', this.now()));
+      }
+      for (const trial of this.trials.values()) {
+        const handle = trial.handle;
+        if (trial.finished || !handle) continue;
+        // A trial whose nodes all ended before the interruption keeps the end they had.
+        await this.guard(`ending the MLflow run of trial ${trial.info.id}`, () => backend.updateRun(handle, trialStatus(trial, 'KILLED'), this.now()));
       }
       const parent = this.parent;
       if (parent && !this.parentFinished) await backend.updateRun(parent, 'KILLED', this.now());
@@ -283,13 +397,21 @@ export class MlflowObserver implements RunObserver {
     for (const state of this.nodes.values()) await this.flush(state);
   }
 
-  /** A node's final metrics on the parent run as `<node>/<metric>`. */
-  private async logOnParent(node: NodeInfo, finals: MetricPoint[]): Promise<void> {
-    if (!this.backend || !this.parent || finals.length === 0) return;
+  /**
+   * A node's final metrics as `<node>/<metric>` on the parent run (in a sweep: on its trials' runs,
+   * and the sweep's for a shared node); a shared node's trials also get a tag naming its run.
+   */
+  private async logOnParent(node: NodeInfo, finals: MetricPoint[], nodeRun: RunHandle | undefined): Promise<void> {
+    const backend = this.backend;
+    if (!backend || !this.parent) return;
     const prefix = nodeKeySegment(node.id);
     // Names were already reported when the node logged them; derived keys are sanitised silently.
     const metrics = this.prep.metrics(finals.map((p) => ({ key: sanitizeKey(`${prefix}/${sanitizeKey(p.name)}`), value: p.value, timestamp: p.timestamp, step: p.step })));
-    await this.backend.logBatch(this.parent, { metrics });
+    const shared = (this.nodeTrials.get(node.id)?.length ?? 0) > 1 && nodeRun ? [{ key: `retort.shared/${prefix}`, value: await this.describeRef(this.refFor(nodeRun)) }] : [];
+    for (const run of this.resultRuns(node)) {
+      const tags = run === this.parent ? [] : shared;
+      if (metrics.length || tags.length) await backend.logBatch(run, { metrics, ...(tags.length ? { tags } : {}) });
+    }
   }
 
   private refFor(handle: RunHandle): TrackingRef {
@@ -361,6 +483,19 @@ function runParams(run: RunInfo): { key: string; value: string }[] {
   });
   const extra = Object.entries(run.params ?? {}).map(([key, value]) => ({ key, value }));
   return [...vars, ...overrides, ...extra];
+}
+
+/**
+ * Trial-run params: the run's `-S` overrides, then the trial's own values (`override.<path>`, a
+ * variant's name as `variant`), and the trial's resolved vars.
+ */
+function trialParams(run: RunInfo, trial: TrialRunInfo): { key: string; value: string }[] {
+  const byKey = new Map<string, string>();
+  for (const p of runParams({ ...run, vars: trial.vars, params: undefined })) byKey.set(p.key, p.value);
+  for (const [path, value] of Object.entries(trial.assignments)) {
+    byKey.set(path === 'variant' ? 'variant' : `override.${path}`, typeof value === 'string' ? value : JSON.stringify(value));
+  }
+  return [...byKey].map(([key, value]) => ({ key, value }));
 }
 
 /** A stored reference as the backend's handle of that run. */

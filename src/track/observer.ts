@@ -4,6 +4,7 @@
 import type { TrackConfig } from '../graph/types.js';
 import type { MetricPoint, TrackingRef } from '../store/manifest.js';
 import type { RunStatus } from '../store/runs.js';
+import type { SweepRunInfo } from './sweep-runs.js';
 
 export type { MetricPoint, TrackConfig, TrackingRef };
 
@@ -24,6 +25,8 @@ export interface RunInfo {
   params?: Record<string, string>;
   /** The tracked run this run nests under (`mlflow.parentRunId`): a sweep's run, for a trial. */
   parentRef?: TrackingRef;
+  /** A sweep's run: each trial gets a run nested under this one, and the trial's nodes nest under it. */
+  sweep?: SweepRunInfo;
 }
 
 
@@ -71,4 +74,6 @@ export interface RunObserver {
   runMetrics?(points: MetricPoint[]): Promise<void>;
   /** Tags of the run itself (a sweep's links to the runs of trials that came back from the store). */
   runTags?(tags: Record<string, string>): Promise<void>;
+  /** The tracked run of a sweep's trial (absent when none was made, e.g. a linked trial). */
+  trialRef?(trialId: string): TrackingRef | undefined;
 }

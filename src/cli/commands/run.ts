@@ -15,6 +15,7 @@ import { openTracking, trackConfigOf } from '../tracking.js';
 import { intOption, parse, RECIPE_OPTIONS, SWEEP_OPTION, UsageError } from '../args.js';
 import { prepareRecipeOrSweep, recordSweep, sweepChanges } from '../../sweep/prepare.js';
 import { sweepSummary } from '../../sweep/view.js';
+import { sweepTracking } from '../../sweep/tracking.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
 import { checkStageNames, openStore, runsDirOf, targetClosure, useCaches } from '../session.js';
 import { executorType, makeExecutor, slurmDefaults } from '../executor-choice.js';
@@ -145,17 +146,22 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   const controller = new AbortController();
   const stopListening = cancelOnInterrupt(controller, (line) => display.message(line), () => process.exit(EXIT.interrupted));
   const runId = newRunId();
+  const scope = values.target?.length ? targetClosure(recipe, values.target) : undefined;
+  // A sweep's tracker logs a run per trial under the sweep's run.
+  const observer = recipe.sweep && prepared.spec
+    ? sweepTracking(tracking.observer, { plan, spec: prepared.spec, contexts: prepared.contexts ?? new Map(), runsDir, trackingTarget: tracking.target, scope })
+    : tracking.observer;
   let run: RunResult;
   try {
     run = await runPlan({
       runId, recipe, plan, store, runsDir, argv: ['run', ...args], overrides: values.set ?? [], cwd: io.cwd, env: io.env,
       track, trackingTarget: tracking.target,
       // With --target, nodes outside the targets and what they need are not part of this run's count.
-      scope: values.target?.length ? targetClosure(recipe, values.target) : undefined,
+      scope,
       jobs, gpus, keepGoing: values['keep-going'], replayLogs: values.quiet ? 'none' : (values.logs as ReplayMode | undefined) ?? 'tail',
       signal: controller.signal,
       executor: makeExecutor(chosen.type, { recipe, store, runsDir, runId, cwd: io.cwd, env: io.env, retries }),
-      subscribers: [displaySubscriber(display), withTableArtifacts(trackingSubscriber(tracking.observer), tracking.observer, () => tableArtifacts(recipe, plan, store))],
+      subscribers: [displaySubscriber(display), withTableArtifacts(trackingSubscriber(observer), observer, () => tableArtifacts(recipe, plan, store))],
       closeKilledRun: tracking.closeKilledRun,
     });
   } finally {
