@@ -27,6 +27,9 @@ const correctness = {
   'no-control-regex': 'off',
   // `/  /` is as readable as `/ {2}/` in the tests that match aligned output.
   'no-regex-spaces': 'off',
+  // A destructuring that also binds a reassigned name stays `let`, and so does a binding a closure
+  // reads before its single assignment (a subscriber that calls back into the object it is given to).
+  'prefer-const': ['error', { destructuring: 'all', ignoreReadBeforeAssign: true }],
 };
 
 const typescript = {
@@ -56,7 +59,8 @@ const formatting = {
   '@stylistic/semi-spacing': 'error',
   '@stylistic/no-extra-semi': 'error',
   '@stylistic/member-delimiter-style': 'error',
-  '@stylistic/indent': ['error', 2],
+  // Ternaries as written here: a chain of them flat, an object literal in a branch indented past the `?`.
+  '@stylistic/indent': ['error', 2, { flatTernaryExpressions: true, offsetTernaryExpressions: true }],
   '@stylistic/comma-dangle': ['error', 'always-multiline'],
   '@stylistic/comma-spacing': 'error',
   '@stylistic/brace-style': ['error', '1tbs', { allowSingleLine: true }],

@@ -69,7 +69,7 @@ export function runInProcess(job: NodeJob, cb: ProcessCallbacks,
 
 /** The outcome of a process that closed: an interrupt first, then its time limit, then how it exited. */
 function processOutcome(end: { aborted: boolean; timedOut: boolean; timeLimitMs?: number; done: boolean; failure?: { message: string; reason?: RunnerReason };
-  code: number | null; signal: NodeJS.Signals | null }): ProcessOutcome {
+  code: number | null; signal: NodeJS.Signals | null; }): ProcessOutcome {
   if (end.aborted) return { ok: false, failure: { kind: 'cancelled' } };
   if (end.timedOut) return { ok: false, failure: { kind: 'time-limit', limitMs: end.timeLimitMs! } };
   if (end.done && end.code === 0) return { ok: true };

@@ -130,7 +130,7 @@ export class SlurmExecutor implements SubmittingExecutor {
         killOnInvalidDep: this.retry.limit === 0,
       });
     } catch (err) {
-      throw new Error(`could not submit its Slurm job: ${(err as Error).message}`);
+      throw new Error(`could not submit its Slurm job: ${(err as Error).message}`, { cause: err });
     }
     const limit = resources.timeLimit === undefined ? undefined : parseTimeLimit(resources.timeLimit);
     const submitted = requests.map((submission, i): SubmittedJob => {
