@@ -14,7 +14,8 @@ export type ProcessOutcome = { ok: true } | { ok: false; failure: Failure };
 
 /** Runs a job in a child process. Aborting sends a cancel, then SIGKILL after `graceMs`. */
 export function runInProcess(job: NodeJob, cb: ProcessCallbacks,
-  opts: { signal: AbortSignal; memoryMb?: number; timeLimitMs?: number; graceMs?: number; env?: NodeJS.ProcessEnv; pool?: RunnerPool }): Promise<ProcessOutcome> {
+  opts: { signal: AbortSignal; memoryMb?: number; timeLimitMs?: number; graceMs?: number; env?: NodeJS.ProcessEnv;
+    pool?: RunnerPool }): Promise<ProcessOutcome> {
   return new Promise((resolve) => {
     const { child, env } = (opts.pool ?? defaultRunnerPool()).acquire({ memoryMb: opts.memoryMb, env: opts.env });
     let done = false;
@@ -69,7 +70,7 @@ export function runInProcess(job: NodeJob, cb: ProcessCallbacks,
 
 /** The outcome of a process that closed: an interrupt first, then its time limit, then how it exited. */
 function processOutcome(end: { aborted: boolean; timedOut: boolean; timeLimitMs?: number; done: boolean; failure?: { message: string; reason?: RunnerReason };
-  code: number | null; signal: NodeJS.Signals | null; }): ProcessOutcome {
+  code: number | null; signal: NodeJS.Signals | null }): ProcessOutcome {
   if (end.aborted) return { ok: false, failure: { kind: 'cancelled' } };
   if (end.timedOut) return { ok: false, failure: { kind: 'time-limit', limitMs: end.timeLimitMs! } };
   if (end.done && end.code === 0) return { ok: true };
