@@ -3,7 +3,7 @@
 // commas in multi-line lists, lines of at most 160 characters.
 //
 // Type-aware rules (no-floating-promises and friends) need a TypeScript program of the whole tree,
-// which multiplies the run's CPU time by about six; they are opt-in: RETORT_LINT_TYPES=1 npm run lint.
+// which costs several times the CPU of the plain run; they are opt-in: RETORT_LINT_TYPES=1 npm run lint.
 import stylistic from '@stylistic/eslint-plugin';
 import { builtinRules } from 'eslint/use-at-your-own-risk';
 import globals from 'globals';
