@@ -32,7 +32,8 @@ export async function describeDifferences(ctx: ExplainContext, nodeId: string, d
   return lines;
 }
 
-async function describeInput(ctx: ExplainContext, port: string, ref: InputRef | undefined, before: KeyInput | undefined, after: KeyInput | undefined, depth: number): Promise<string[]> {
+async function describeInput(ctx: ExplainContext, port: string, ref: InputRef | undefined,
+  before: KeyInput | undefined, after: KeyInput | undefined, depth: number): Promise<string[]> {
   if (after && 'content' in after) {
     const where = ref?.kind === 'path' ? ref.path : 'a file or folder';
     return [`input ${port}: ${after.kind} ${where} changed (content ${hashText(before)} → ${after.content.slice(0, 12)})`];

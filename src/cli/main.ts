@@ -16,7 +16,8 @@ function version(): string {
   try { return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version; } catch { return 'unknown'; }
 }
 
-export async function main(argv: string[], io: CliIO = { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env }): Promise<number> {
+export async function main(argv: string[],
+  io: CliIO = { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env }): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     const commands = await loadCommands();

@@ -38,7 +38,8 @@ export async function openTracking(track: TrackConfig, opts: { runsDir: string; 
   };
 }
 
-export async function createRunObserver(track: TrackConfig, opts: { runsDir: string; env: NodeJS.ProcessEnv; warn: (msg: string) => void }): Promise<RunObserver> {
+export async function createRunObserver(track: TrackConfig,
+  opts: { runsDir: string; env: NodeJS.ProcessEnv; warn: (msg: string) => void }): Promise<RunObserver> {
   const mod = await loadTrack();
   if (mod?.createTracker) return mod.createTracker(track, opts);
   return new NoopObserver();

@@ -14,7 +14,8 @@ export type ProcessOutcome = { ok: true } | { ok: false; failure: Failure };
 
 /** Runs a job in a child process. Aborting sends a cancel, then SIGKILL after `graceMs`. */
 export function runInProcess(job: NodeJob, cb: ProcessCallbacks,
-  opts: { signal: AbortSignal; memoryMb?: number; timeLimitMs?: number; graceMs?: number; env?: NodeJS.ProcessEnv; pool?: RunnerPool }): Promise<ProcessOutcome> {
+  opts: { signal: AbortSignal; memoryMb?: number; timeLimitMs?: number; graceMs?: number; env?: NodeJS.ProcessEnv;
+    pool?: RunnerPool }): Promise<ProcessOutcome> {
   return new Promise((resolve) => {
     const { child, env } = (opts.pool ?? defaultRunnerPool()).acquire({ memoryMb: opts.memoryMb, env: opts.env });
     let done = false;

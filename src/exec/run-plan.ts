@@ -94,7 +94,8 @@ export async function runPlan(req: RunRequest): Promise<RunResult> {
     const inScope = [...plan.nodes.values()].filter((n) => !req.scope || req.scope.has(n.spec.id));
     await events.emit({
       type: 'run-started',
-      run: { runId: req.runId, recipe: recipe.file, recipeName: recipe.name, startedAt, argv: req.argv, cwd: req.cwd, track: req.track, vars: recipe.vars, overrides: req.overrides },
+      run: { runId: req.runId, recipe: recipe.file, recipeName: recipe.name, startedAt,
+        argv: req.argv, cwd: req.cwd, track: req.track, vars: recipe.vars, overrides: req.overrides },
       totals: { toRun: inScope.filter((n) => n.run).length, hits: inScope.filter((n) => n.status === 'hit').length, nodes: inScope.length },
     });
     // As `plan` does: an entry that no longer matched its manifest was set aside and is recomputed.

@@ -368,7 +368,7 @@ function resolveInputs(node: PlannedNode, store: Store): Record<string, string |
 }
 
 async function replayLog(store: Store, node: PlannedNode, events: EventSink, mode: 'tail' | 'all', mask: (text: string) => string): Promise<void> {
-  let text = '';
+  let text: string;
   try { text = await readFile(store.logPath(node.key), 'utf8'); } catch { return; }
   const lines = text.split('\n').filter(Boolean);
   // A long log would bury the run's own output: by default say how to read the rest instead.

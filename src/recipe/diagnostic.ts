@@ -77,7 +77,8 @@ export function narrowLocation(loc: SourceLocation, raw: string, span: { start: 
   if (line === undefined || piece === '' || before.includes('\n') || piece.includes('\n')) return loc;
   for (const shift of [0, 1]) {
     const col = loc.col + shift + before.length;
-    if (line.slice(col - 1, col - 1 + piece.length) === piece && line.slice(loc.col - 1 + shift, col - 1) === before) return { ...loc, col, length: piece.length };
+    if (line.slice(col - 1, col - 1 + piece.length) === piece &&
+      line.slice(loc.col - 1 + shift, col - 1) === before) return { ...loc, col, length: piece.length };
   }
   return loc;
 }

@@ -272,7 +272,8 @@ export function parsePath(expr: string): (string | number)[] {
 }
 
 /** Resolves the vars section: vars may use env and other vars (no cycles). */
-export function resolveVars(raw: Record<string, Plain>, env: NodeJS.ProcessEnv, onError: (name: string, err: InterpolationError) => never): Record<string, Plain> {
+export function resolveVars(raw: Record<string, Plain>, env: NodeJS.ProcessEnv,
+  onError: (name: string, err: InterpolationError) => never): Record<string, Plain> {
   const done: Record<string, Plain> = {};
   const visiting: string[] = [];
   // The chain being resolved, as a set too: long chains of vars must not cost their square.

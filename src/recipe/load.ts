@@ -131,7 +131,8 @@ function mergeAt(base: Located, over: Located, path: (string | number)[], out: S
     const result: { [key: string]: Plain } = {};
     for (const key of new Set([...Object.keys(b), ...Object.keys(o)])) {
       if (key in o && o[key] === null && key in b) continue; // explicit null removes an inherited key
-      const child = key in o ? (key in b ? mergeAt(base, over, [...path, key], out) : copyFrom(over, [...path, key], out)) : copyFrom(base, [...path, key], out);
+      const child = key in o ? (key in b ? mergeAt(base, over, [...path, key], out)
+        : copyFrom(over, [...path, key], out)) : copyFrom(base, [...path, key], out);
       if (child !== undefined) result[key] = child;
     }
     return result;
@@ -249,7 +250,8 @@ function textDiagnostic(p: TextProblem, text: string, file: string, includedFrom
  * One diagnostic for a YAML syntax error: the first error (later ones are mostly echoes of it),
  * moved to where the user has to look and said in the user's terms.
  */
-function syntaxDiagnostic(errors: YAMLError[], text: string, locate: (offset: number, length?: number) => SourceLocation, includedFrom: SourceLocation[]): Diagnostic {
+function syntaxDiagnostic(errors: YAMLError[], text: string,
+  locate: (offset: number, length?: number) => SourceLocation, includedFrom: SourceLocation[]): Diagnostic {
   const e = errors[0];
   const [start, end] = e.pos;
   const lines = splitLines(text);

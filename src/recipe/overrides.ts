@@ -61,7 +61,8 @@ export function schemaAt(schema: Record<string, unknown>, path: (string | number
 }
 
 /** Converts the raw text to the type the schema or the existing value wants. */
-export function typedValue(raw: string, want: { schema?: Record<string, unknown>; existing?: Plain }, read?: { value: Plain }): { value?: Plain; error?: string } {
+export function typedValue(raw: string, want: { schema?: Record<string, unknown>; existing?: Plain },
+  read?: { value: Plain }): { value?: Plain; error?: string } {
   if (raw.includes('${')) return { value: raw };
   const types = want.schema ? schemaTypes(want.schema) : [];
   const existingType = want.existing === undefined || want.existing === null ? undefined : Array.isArray(want.existing) ? 'array' : typeof want.existing;
@@ -101,12 +102,14 @@ export function schemaTypes(schema: Record<string, unknown>): string[] {
 }
 
 /** Applies overrides that do not need plugin schemas (vars, top-level sections, stage keys other than params). */
-export function applyOverride(doc: Record<string, Plain>, sources: SourceMap, o: Override, paramsSchema?: (stage: string) => Record<string, unknown> | undefined,
+export function applyOverride(doc: Record<string, Plain>, sources: SourceMap, o: Override,
+  paramsSchema?: (stage: string) => Record<string, unknown> | undefined,
   stageSchema?: Record<string, unknown>): Diagnostic | undefined {
   const eq = o.text.indexOf('=');
   const valueLocation: SourceLocation = o.valueLocation ?? { ...o.location, col: o.location.col + eq + 1, length: Math.max(1, o.raw.length) };
   const pathLocation: SourceLocation = { ...o.location, length: eq };
-  const fail = (message: string, hint?: string, atValue = false): Diagnostic => ({ message, location: atValue ? valueLocation : pathLocation, keyPath: formatKeyPath(o.path), hint });
+  const fail = (message: string, hint?: string, atValue = false): Diagnostic => ({
+    message, location: atValue ? valueLocation : pathLocation, keyPath: formatKeyPath(o.path), hint });
   const [head, ...rest] = o.path;
   if (typeof head !== 'string' || !TOP_KEYS.includes(head)) {
     const fixed = head === 'include' || head === 'extends' ? `\`${head}\` cannot be overridden; ` : '';

@@ -56,7 +56,8 @@ describe('writeTaskFolder / loadTaskFolder', () => {
     const b = join(root, 'rt-b');
     await writeTaskFolder(a, clsMeta, { train: rows, test: rows.slice(0, 1) });
     // Field order in the input must not change the bytes.
-    const shuffled = rows.map((r) => ({ output: r.output, options: r.options, fields: { hypothesis: r.fields.hypothesis, premise: r.fields.premise }, id: r.id }));
+    const shuffled = rows.map((r) => ({ output: r.output, options: r.options,
+      fields: { hypothesis: r.fields.hypothesis, premise: r.fields.premise }, id: r.id }));
     await writeTaskFolder(b, clsMeta, { train: shuffled, test: shuffled.slice(0, 1) });
     for (const f of ['task.json', 'train.jsonl', 'test.jsonl']) {
       expect(await readFile(join(a, f), 'utf8')).toBe(await readFile(join(b, f), 'utf8'));

@@ -69,7 +69,8 @@ describe('retort runs and retort diff (end to end)', () => {
   it('diff --json carries the same comparison', async () => {
     const r = await p.run(['diff', 'last~1', 'last', '--json']);
     expect(r.code).toBe(0);
-    const d = JSON.parse(r.stdout) as { a: { runId: string }; b: { runId: string }; params: unknown[]; other: unknown[]; metrics: { node: string; metric: string; a: number; b: number; delta: number }[] };
+    const d = JSON.parse(r.stdout) as { a: { runId: string }; b: { runId: string }; params: unknown[]; other: unknown[];
+      metrics: { node: string; metric: string; a: number; b: number; delta: number }[] };
     expect([d.a.runId, d.b.runId]).toEqual([first, second]);
     expect(d.params).toEqual([{ node: 'b', param: 'value', a: 10, b: 20 }]);
     expect(d.other).toEqual([{ node: 'c', paths: ['inputs.in'], upstream: ['b'] }]);

@@ -83,7 +83,8 @@ describe('store faults (end to end)', () => {
     const store = await Store.open(root);
     const me = thisMachine();
     const pid = deadPid();
-    const record = (name: string, nonce: string) => JSON.stringify({ v: 1, name, nonce, pid, host: me.host, bootId: me.bootId, acquiredAt: 1, renewedAt: 1, expiresAt: Date.now() + 60_000, ttlMs: 60_000 });
+    const record = (name: string, nonce: string) => JSON.stringify({ v: 1, name, nonce, pid, host: me.host, bootId: me.bootId,
+      acquiredAt: 1, renewedAt: 1, expiresAt: Date.now() + 60_000, ttlMs: 60_000 });
     const k = 'ab'.repeat(32);
     const leases = store.layout.leases;
     writeFileSync(join(leases, `${k}.lease`), record(k, 'cd'.repeat(12)));

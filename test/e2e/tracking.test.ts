@@ -114,7 +114,7 @@ describe('tracking (end to end)', () => {
     expect(lines[0]).toMatch(/^\d{13} [\d.]+ 1$/);
   });
 
-  it("stores the rendered tables (Markdown, LaTeX, one CSV per table) as artifacts of the parent run", async () => {
+  it('stores the rendered tables (Markdown, LaTeX, one CSV per table) as artifacts of the parent run', async () => {
     const p = new Project();
     p.write('r.yaml', RECIPE + 'report:\n  tables:\n    - { title: Curves by item, stage: b, row: item, metrics: [curve] }\n');
     const res = await p.run(['run', 'r.yaml', '--plain']);

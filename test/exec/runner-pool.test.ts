@@ -35,7 +35,12 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function setup(size: number): { pool: RunnerPool; run: (name: string, params?: Record<string, unknown>, opts?: { env?: NodeJS.ProcessEnv; memoryMb?: number }) => Promise<{ outcome: ProcessOutcome; seen?: { pid: number; cuda: string; heapLimitMb: number } }> } {
+function setup(size: number): {
+  pool: RunnerPool;
+  run: (name: string, params?: Record<string, unknown>, opts?: { env?: NodeJS.ProcessEnv; memoryMb?: number }) => Promise<{
+    outcome: ProcessOutcome; seen?: { pid: number; cuda: string; heapLimitMb: number };
+  }>;
+} {
   const dir = mkdtempSync(join(tmpdir(), 'retort-pool-'));
   dirs.push(dir);
   mkdirSync(join(dir, 'plugin'));

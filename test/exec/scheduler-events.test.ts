@@ -17,7 +17,8 @@ stages:
 
 const exitCode3 = async (): Promise<JobResult> => ({ ok: false, failure: { kind: 'exit-code', process: 'node', code: 3 } });
 
-function execute(f: Fixture, executor: NodeExecutor, opts: { keepGoing?: boolean; jobs?: number; signal?: AbortSignal } = {}, ...subs: ReturnType<typeof collector>[]) {
+function execute(f: Fixture, executor: NodeExecutor, opts: { keepGoing?: boolean; jobs?: number; signal?: AbortSignal } = {},
+  ...subs: ReturnType<typeof collector>[]) {
   const events = fanOut(...subs);
   const run = executePlan(f.plan, { store: f.store, runId: 'test-run', recipeName: 'r', jobs: opts.jobs ?? 1, keepGoing: opts.keepGoing, signal: opts.signal ?? new AbortController().signal, executor, events, env: {} });
   return { run, events };

@@ -21,7 +21,8 @@ describe('the plugin library entry', () => {
   it('trains, saves and reloads a bi-encoder through nn alone', async () => {
     await nn.initBackend();
     const tokenizer = nn.trainWordPiece(pairs.flat(), { vocabSize: 120, minFrequency: 1 });
-    const encoder = new nn.BertEncoder({ vocabSize: tokenizer.vocabSize, hiddenSize: 16, numLayers: 1, numHeads: 2, intermediateSize: 32, maxPositions: 16, hiddenDropout: 0, attentionDropout: 0 }, 1);
+    const encoder = new nn.BertEncoder({ vocabSize: tokenizer.vocabSize, hiddenSize: 16, numLayers: 1, numHeads: 2, intermediateSize: 32,
+      maxPositions: 16, hiddenDropout: 0, attentionDropout: 0 }, 1);
     const embed = (texts: string[]) => {
       const batch = tokenizer.encodeBatch(texts, { maxLength: 16, truncation: 'right' });
       const { inputIds, attentionMask } = nn.toTensors(batch);

@@ -107,7 +107,8 @@ describe('the joint pass', () => {
       tf.tidy(() => {
         const a = jointBatch(texts, p, 0);
         const b = jointBatch(texts, perturbed, 0);
-        const run = (x: typeof a) => model.forward({ inputIds: x.inputIds, attentionMask: x.attentionMask, positionIds: x.positionIds, additiveMask: x.additiveMask }).hidden;
+        const run = (x: typeof a) => model.forward({ inputIds: x.inputIds, attentionMask: x.attentionMask,
+          positionIds: x.positionIds, additiveMask: x.additiveMask }).hidden;
         const ha = run(a);
         const hb = run(b);
         for (let row = 0; row < texts.length; row++) {

@@ -18,7 +18,8 @@ describe('recipes/llara.yaml', () => {
     const p = new Project('retort-llara-e2e-');
     const args = [
       'run', join(ROOT, 'recipes', 'llara.yaml'), '--plain', '--no-track',
-      ...Object.entries({ documents: 8, passagesPerDocument: 3, trainQueries: 12, testQueries: 6, topics: 2, zeroShotDocuments: 3, zeroShotQueries: 4, zeroShotTopics: 1 })
+      ...Object.entries({ documents: 8, passagesPerDocument: 3, trainQueries: 12, testQueries: 6, topics: 2,
+        zeroShotDocuments: 3, zeroShotQueries: 4, zeroShotTopics: 1 })
         .flatMap(([k, v]) => ['-S', `stages.passages.params.${k}=${v}`]),
       '-S', 'stages.mined.params.window.end=12', '-S', 'stages.base.params.steps=3', '-S', 'stages.base.params.vocabSize=450', '-S', 'stages.base.params.hiddenSize=16', '-S', 'stages.base.params.numLayers=1',
       '-S', 'stages.adapt.params.steps=2', '-S', 'stages.adapt.params.batchSize=4',

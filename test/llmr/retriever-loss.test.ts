@@ -131,7 +131,8 @@ describe('bi-encoder inputs', () => {
     await initBackend();
     const words = 'alpha beta gamma delta epsilon zeta eta theta iota kappa'.split(' ');
     const tok = trainWordPiece(Array.from({ length: 20 }, () => `${words.join(' ')} north south yes no`), { vocabSize: 120 });
-    const encoder = new BertEncoder({ vocabSize: tok.vocabSize, hiddenSize: 16, embeddingSize: 16, numLayers: 1, numHeads: 2, intermediateSize: 32, maxPositions: 8, pooler: false }, 3);
+    const encoder = new BertEncoder({ vocabSize: tok.vocabSize, hiddenSize: 16, embeddingSize: 16, numLayers: 1, numHeads: 2,
+      intermediateSize: 32, maxPositions: 8, pooler: false }, 3);
     const model = new BiEncoder(encoder, tok, { maxLength: 8 });
     // Same last words and answer, different starts; both longer than 8 tokens.
     const [a, b, other] = tf.tidy(() => model.embed([`north ${words.join(' ')}\nyes`, `south south ${words.join(' ')}\nyes`, `north ${words.join(' ')}\nno`]).arraySync());

@@ -38,7 +38,8 @@ describe('reward loss', () => {
 
   it('lays pairs out as row j·G + i and reshapes them into [B, G] groups, positive first', async () => {
     const tok = trainWordPiece(['the cat sat on the mat', 'a dog ran in the park', 'birds sing at dawn'], { vocabSize: 80 });
-    const model = new CrossEncoder({ vocabSize: tok.vocabSize, hiddenSize: 16, embeddingSize: 16, numLayers: 1, numHeads: 2, intermediateSize: 32, maxPositions: 32 }, 3);
+    const model = new CrossEncoder({ vocabSize: tok.vocabSize, hiddenSize: 16, embeddingSize: 16, numLayers: 1,
+      numHeads: 2, intermediateSize: 32, maxPositions: 32 }, 3);
     const groups: RewardGroup[] = [
       { a: rewardQueryText('the cat', 'sat', true), candidates: ['on the mat', 'a dog', 'birds sing'] },
       { a: rewardQueryText('a dog', 'ran', true), candidates: ['in the park', 'at dawn', 'the cat sat'] },

@@ -238,10 +238,12 @@ describe('llm-score plugin', () => {
   });
 
   it('balances a total cap across tasks and refuses a sample larger than its source', async () => {
-    const res = await runPlugin(llmScorePlugin, fresh(), { ...PARAMS, maxQueriesPerTask: undefined, maxQueries: 7 }, { tasks, lm: lmDir, candidates: candidatesDir });
+    const res = await runPlugin(llmScorePlugin, fresh(), { ...PARAMS, maxQueriesPerTask: undefined, maxQueries: 7 },
+      { tasks, lm: lmDir, candidates: candidatesDir });
     // 3 tasks of 30 train queries, at most 7 in all: the same cap of 2 for each.
     for (const n of NAMES) expect(readScores(res.outDir, n)).toHaveLength(2);
-    const err = await runPlugin(llmScorePlugin, fresh(), { ...PARAMS, searchTopk: 3 }, { tasks, lm: lmDir, candidates: candidatesDir }).catch((e: unknown) => e);
+    const err = await runPlugin(llmScorePlugin, fresh(), { ...PARAMS, searchTopk: 3 },
+      { tasks, lm: lmDir, candidates: candidatesDir }).catch((e: unknown) => e);
     expect(isExpectedFailure(err)).toBe(true);
     expect((err as Error).message).toBe('scoreTopk (4) cannot exceed searchTopk (3)');
   });

@@ -32,7 +32,8 @@ const models: Record<string, () => LlamaDecoder | Gpt2Decoder> = {
     return m;
   },
   gpt2: () => {
-    const m = new Gpt2Decoder({ vocabSize: 32, hiddenSize: 16, numLayers: 2, numHeads: 2, maxPositions: 32, residDropout: 0, embdDropout: 0, attentionDropout: 0 }, 3);
+    const m = new Gpt2Decoder({ vocabSize: 32, hiddenSize: 16, numLayers: 2, numHeads: 2, maxPositions: 32,
+      residDropout: 0, embdDropout: 0, attentionDropout: 0 }, 3);
     randomise(m, 20);
     return m;
   },

@@ -73,7 +73,8 @@ describe.each(hostBackends)('fused ops on %s', (backend) => {
     const r = await on(backend, () => tf.tidy(() => {
       const [p, g, m] = [41, 42, 43].map((seed) => tf.randomNormal([5, 7], 0, 1, 'float32', seed));
       const v = tf.randomUniform([5, 7], 0, 2, 'float32', 44);
-      const h: AdamWHyper = { beta1: 0.9, beta2: 0.999, eps: 1e-8, decay: 1 - 1e-3 * 0.01, stepSize: 1e-3 / (1 - 0.9 ** 3), bc2Sqrt: Math.sqrt(1 - 0.999 ** 3) };
+      const h: AdamWHyper = { beta1: 0.9, beta2: 0.999, eps: 1e-8, decay: 1 - 1e-3 * 0.01,
+        stepSize: 1e-3 / (1 - 0.9 ** 3), bc2Sqrt: Math.sqrt(1 - 0.999 ** 3) };
       const ours = adamwUpdate(p, g, m, v, h);
       const m2 = m.mul(h.beta1).add(g.mul(1 - h.beta1));
       const v2 = v.mul(h.beta2).add(g.mul(g).mul(1 - h.beta2));
@@ -166,7 +167,8 @@ describe('blas backend', () => {
   });
 
   it('broadcasting add, sub, mul and div equal cpu, gradients included', async () => {
-    const pairs: [number[], number[]][] = [[[4, 6], [4, 6]], [[4, 6], [6]], [[2, 3, 4, 5], [2, 1, 1, 5]], [[2, 1, 4, 1], [3, 1, 5]], [[3], [2, 1]], [[2, 3], [1]], [[1], [2, 3]]];
+    const pairs: [number[], number[]][] = [[[4, 6], [4, 6]], [[4, 6], [6]], [[2, 3, 4, 5], [2, 1, 1, 5]],
+      [[2, 1, 4, 1], [3, 1, 5]], [[3], [2, 1]], [[2, 3], [1]], [[1], [2, 3]]];
     const run = () => tf.tidy(() => pairs.map(([sa, sb], c) => {
       const a = tf.randomNormal(sa, 0, 1, 'float32', 50 + c);
       const b = tf.randomUniform(sb, 0.5, 2, 'float32', 60 + c);

@@ -202,7 +202,8 @@ describe('LoRA (wasm backend)', () => {
   });
 
   it('works on GPT-2 (fused c_attn, Conv1D layout) and Llama (GQA q/v)', () => {
-    const gpt = new Gpt2Decoder({ vocabSize: 20, hiddenSize: 8, numLayers: 1, numHeads: 2, maxPositions: 8, residDropout: 0, embdDropout: 0, attentionDropout: 0 }, 1);
+    const gpt = new Gpt2Decoder({ vocabSize: 20, hiddenSize: 8, numLayers: 1, numHeads: 2, maxPositions: 8,
+      residDropout: 0, embdDropout: 0, attentionDropout: 0 }, 1);
     const llama = new LlamaDecoder({ vocabSize: 20, hiddenSize: 16, numLayers: 1, numHeads: 4, numKvHeads: 2, intermediateSize: 20 }, 1);
     const input = tf.tensor2d([[1, 2, 3, 4]], [1, 4], 'int32');
     for (const [model, targets] of [[gpt, ['c_attn', 'mlp.c_proj']], [llama, ['q_proj', 'v_proj']]] as const) {

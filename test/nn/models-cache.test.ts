@@ -41,7 +41,8 @@ const decoders: Record<string, () => Decoder> = {
     return m;
   },
   gpt2: () => {
-    const m = new Gpt2Decoder({ vocabSize: 32, hiddenSize: 16, numLayers: 2, numHeads: 2, maxPositions: 16, residDropout: 0, embdDropout: 0, attentionDropout: 0 }, 3);
+    const m = new Gpt2Decoder({ vocabSize: 32, hiddenSize: 16, numLayers: 2, numHeads: 2, maxPositions: 16,
+      residDropout: 0, embdDropout: 0, attentionDropout: 0 }, 3);
     randomise(m, /./, 20);
     return m;
   },

@@ -148,7 +148,8 @@ describe('modules (wasm backend)', () => {
     const start = tf.memory().numTensors;
     const gpt = new Gpt2Decoder({ vocabSize: 20, hiddenSize: 8, numHeads: 2, numLayers: 1, maxPositions: 8 }, 1);
     const ids = tf.tensor2d([[1, 2, 3, 4]], [1, 4], 'int32');
-    const { value, grads } = tf.variableGrads(() => tf.tidy(() => tf.sum(gpt.forward({ inputIds: ids }).logits as tf.Tensor) as tf.Scalar), [...gpt.parameters().values()]);
+    const { value, grads } = tf.variableGrads(() => tf.tidy(() => tf.sum(gpt.forward({ inputIds: ids }).logits as tf.Tensor) as tf.Scalar),
+      [...gpt.parameters().values()]);
     tf.dispose([value, ...Object.values(grads), ids]);
     gpt.dispose();
     expect(tf.memory().numTensors).toBe(start);

@@ -34,7 +34,8 @@ describe('ASC ranking model (wasm backend)', () => {
   });
 
   it('pools over the rationale tokens only and scores in (0, 1)', () => {
-    const ranker = new AscRanker({ vocabSize: 20, hiddenSize: 8, numLayers: 1, numHeads: 2, intermediateSize: 16, maxPositions: 12, hiddenDropout: 0, attentionDropout: 0 }, 1);
+    const ranker = new AscRanker({ vocabSize: 20, hiddenSize: 8, numLayers: 1, numHeads: 2, intermediateSize: 16,
+      maxPositions: 12, hiddenDropout: 0, attentionDropout: 0 }, 1);
     const attentionMask = tf.tensor2d([[1, 1, 1, 1, 1, 0]], [1, 6], 'int32');
     const rationaleMask = tf.tensor2d([[0, 0, 0, 1, 1, 0]], [1, 6], 'int32');
     const a = ranker.forward({ inputIds: tf.tensor2d([[2, 3, 4, 7, 8, 0]], [1, 6], 'int32'), attentionMask, rationaleMask }).dataSync()[0];
@@ -59,7 +60,8 @@ describe('ASC ranking model (wasm backend)', () => {
   });
 
   it('learns to score a positive above a negative with the power loss', () => {
-    const ranker = new AscRanker({ vocabSize: 20, hiddenSize: 8, numLayers: 1, numHeads: 2, intermediateSize: 16, maxPositions: 8, hiddenDropout: 0, attentionDropout: 0 }, 2);
+    const ranker = new AscRanker({ vocabSize: 20, hiddenSize: 8, numLayers: 1, numHeads: 2, intermediateSize: 16,
+      maxPositions: 8, hiddenDropout: 0, attentionDropout: 0 }, 2);
     const batch = (rationale: number[]) => ({
       inputIds: tf.tensor2d([[2, 3, ...rationale]], [1, 2 + rationale.length], 'int32'),
       attentionMask: tf.ones([1, 2 + rationale.length], 'int32'),

@@ -52,7 +52,8 @@ describe('NCE (wasm backend)', () => {
     expect(nceKdLoss(nat(), student(), mask, beta).dataSync()[0]).toBeCloseTo(Math.log(2) * (0.5 + 9 / 41), 5);
     expect(nceKdLoss(nat(), student(), mask, beta, { offset: 0 }).dataSync()[0]).toBeCloseTo(Math.log(2) * (9 / 41), 5);
     // Sequences are weighted one by one: a second with β = 0 contributes ln 2 · 0.5 per token.
-    const two = nceKdLoss(tf.concat([nat(), nat()]) as tf.Tensor3D, tf.concat([student(), student()]) as tf.Tensor3D, tf.tensor2d([[1, 1], [1, 0]]), tf.tensor1d([9 / 41, 0]));
+    const two = nceKdLoss(tf.concat([nat(), nat()]) as tf.Tensor3D,
+      tf.concat([student(), student()]) as tf.Tensor3D, tf.tensor2d([[1, 1], [1, 0]]), tf.tensor1d([9 / 41, 0]));
     expect(two.dataSync()[0]).toBeCloseTo((2 * Math.log(2) * (0.5 + 9 / 41) + Math.log(2) * 0.5) / 3, 5);
   });
 

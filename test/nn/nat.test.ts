@@ -116,7 +116,8 @@ describe('NAT (wasm backend)', () => {
   });
 
   it('trains LoRA_neg alone in stage 1, then LoRA_pos and the unit in stage 2', () => {
-    const model = new Gpt2Decoder({ vocabSize: 24, hiddenSize: 16, numLayers: 1, numHeads: 2, intermediateSize: 32, maxPositions: 16, embdDropout: 0, residDropout: 0, attentionDropout: 0 }, 1);
+    const model = new Gpt2Decoder({ vocabSize: 24, hiddenSize: 16, numLayers: 1, numHeads: 2, intermediateSize: 32,
+      maxPositions: 16, embdDropout: 0, residDropout: 0, attentionDropout: 0 }, 1);
     const base = logits(model);
     addNat(model, { rank: 2, alpha: 4, targets: ['c_attn'], unitDim: 4 }); // c_attn: 16 → 48, so W_K and W_1 read 48
     const names = () => [...model.parameters().keys()].map((n) => n.replace('transformer.h.0.attn.c_attn.', '')).sort();

@@ -111,7 +111,8 @@ describe('pretrained folders (wasm backend)', () => {
     expect(b.model).toBeInstanceOf(CrossEncoder);
     expect(b.ignored).toEqual(['discriminator_predictions.dense.weight']);
     const ce = b.model as CrossEncoder;
-    expect(tf.tidy(() => ce.encoder.forward({ inputIds: ids() }).hidden.dataSync())).toEqual(tf.tidy(() => disc.forward({ inputIds: ids() }).hidden.dataSync()));
+    expect(tf.tidy(() => ce.encoder.forward({ inputIds: ids() }).hidden.dataSync()))
+      .toEqual(tf.tidy(() => disc.forward({ inputIds: ids() }).hidden.dataSync()));
 
     // GPT2Model-style keys (no `transformer.` prefix) with the attn.bias buffer.
     const gpt = new Gpt2Decoder({ vocabSize: 20, hiddenSize: 8, numLayers: 1, numHeads: 2, maxPositions: 8 }, 7);

@@ -266,8 +266,10 @@ describe('train()', () => {
   it('accumulating two micro-batches of 4 equals one batch of 8 (mean loss)', async () => {
     const whole = tinyMlp(3);
     const parts = tinyMlp(3);
-    await train({ parameters: whole.params, makeBatch: (r) => whole.makeBatch(r), loss: (b) => whole.loss(b), sampler: new BatchSampler({ sources: whole.n, batchSize: 8, seed: 9 }), steps: 6, seed: 9, optimizer: { lr: 0.01 } });
-    await train({ parameters: parts.params, makeBatch: (r) => parts.makeBatch(r), loss: (b) => parts.loss(b), sampler: new BatchSampler({ sources: parts.n, batchSize: 4, seed: 9 }), steps: 6, accumulate: 2, seed: 9, optimizer: { lr: 0.01 } });
+    await train({ parameters: whole.params, makeBatch: (r) => whole.makeBatch(r), loss: (b) => whole.loss(b),
+      sampler: new BatchSampler({ sources: whole.n, batchSize: 8, seed: 9 }), steps: 6, seed: 9, optimizer: { lr: 0.01 } });
+    await train({ parameters: parts.params, makeBatch: (r) => parts.makeBatch(r), loss: (b) => parts.loss(b),
+      sampler: new BatchSampler({ sources: parts.n, batchSize: 4, seed: 9 }), steps: 6, accumulate: 2, seed: 9, optimizer: { lr: 0.01 } });
     const w = whole.weights();
     const p = parts.weights();
     for (const [name, values] of w) values.forEach((v, i) => expect(Math.abs(v - p.get(name)![i]), name).toBeLessThan(1e-5));

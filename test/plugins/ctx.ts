@@ -18,7 +18,8 @@ export function withDefaults<P>(def: PluginDefinition<P>, params: Partial<P>): P
   return { ...out, ...params } as P;
 }
 
-export async function runPlugin<P>(def: PluginDefinition<P>, outDir: string, params: Partial<P>, inputs: Record<string, string | string[]>): Promise<RunResult> {
+export async function runPlugin<P>(def: PluginDefinition<P>, outDir: string,
+  params: Partial<P>, inputs: Record<string, string | string[]>): Promise<RunResult> {
   const metrics: Record<string, number> = {};
   const logs: string[] = [];
   const progress: [number, number][] = [];

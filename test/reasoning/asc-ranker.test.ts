@@ -121,7 +121,8 @@ describe('the asc-ranker stage', () => {
     mkdirSync(samplesDir, { recursive: true });
     writeFileSync(join(samplesDir, 'samples.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
   };
-  const tiny = { steps: 30, batch: 8, lr: 3e-3, hiddenSize: 16, numLayers: 1, intermediateSize: 32, dropout: 0, vocabSize: 200, maxLength: 64, heldOutFraction: 0.25 };
+  const tiny = { steps: 30, batch: 8, lr: 3e-3, hiddenSize: 16, numLayers: 1,
+    intermediateSize: 32, dropout: 0, vocabSize: 200, maxLength: 64, heldOutFraction: 0.25 };
 
   it('trains, holds out questions, reports its counts and saves a ranker that loads', async () => {
     write([...constructed(16), sample('only-neg', 0, false, 'a guess. The answer is 1.')]);

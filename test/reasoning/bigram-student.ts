@@ -34,7 +34,8 @@ export async function saveBigramStudent(dir: string, questions: string[], answer
   if (forks.length !== 1 || forks[0].size !== 2) throw new Error('the two endings must share a prefix, then part once');
 
   const hidden = v + (v % 2); // rotary positions need an even head width
-  const model = new LlamaDecoder({ vocabSize: v, hiddenSize: hidden, numLayers: 1, numHeads: 1, intermediateSize: 4, maxPositions: 512, tieWordEmbeddings: false }, 0);
+  const model = new LlamaDecoder({ vocabSize: v, hiddenSize: hidden, numLayers: 1, numHeads: 1,
+    intermediateSize: 4, maxPositions: 512, tieWordEmbeddings: false }, 0);
   const head = new Float32Array(v * hidden); // [out, in]
   for (const [from, tos] of next) for (const to of tos) head[to * hidden + from] = 2; // × √hidden after RMSNorm of a one-hot
   const state = new Map<string, tf.Tensor>();

@@ -13,7 +13,7 @@ function values(p: ArithProblem): number[] {
 }
 
 describe('number scales', () => {
-  it("tiny: every running value of train, test, ood-templates and ood-distractors is an integer in [1, 99]", () => {
+  it('tiny: every running value of train, test, ood-templates and ood-distractors is an integer in [1, 99]', () => {
     const suite = generateSuite({ seed: 4, trainSize: 300, testSize: 100, numbers: 'tiny' });
     for (const split of ['train', 'test', 'ood-templates', 'ood-distractors'] as const) {
       for (const p of suite[split]) for (const v of values(p)) expect(Number.isInteger(v) && v >= 1 && v <= 99, `${p.id}: ${v}`).toBe(true);

@@ -31,7 +31,7 @@ describe('schemas', () => {
   });
 
   it('the fragment schema is the recipe schema with nothing required at the top or in a stage', () => {
-    const derived = structuredClone(recipe) as Record<string, any>;
+    const derived = structuredClone(recipe) as Record<string, unknown> & { required?: unknown; $defs: { stage: { required?: unknown } } };
     delete derived.required;
     delete derived.$defs.stage.required;
     const { $id, title, description, ...rest } = fragment;

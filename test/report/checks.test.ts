@@ -64,7 +64,12 @@ describe('table checks against the compiled sweep', () => {
     return compileRecipe(recipe(table));
   }
   const thrown = (fn: () => void) => {
-    try { fn(); } catch (err) { if (err instanceof RecipeError) return err.diagnostics.map((d) => ({ keyPath: d.keyPath, message: d.message, hint: d.hint, notes: d.notes })); throw err; }
+    try {
+      fn();
+    } catch (err) {
+      if (err instanceof RecipeError) return err.diagnostics.map((d) => ({ keyPath: d.keyPath, message: d.message, hint: d.hint, notes: d.notes }));
+      throw err;
+    }
     return [];
   };
 

@@ -48,7 +48,7 @@ describe.skipIf(SKIP_WITHOUT_SLURM)('the Slurm client on a real cluster', () => 
     expect(await readFile(join(dir, 't2'), 'utf8')).toBe('task 2\n');
   });
 
-  it("a failed job is FAILED with its exit code, and Slurm cancels what depended on it", async () => {
+  it('a failed job is FAILED with its exit code, and Slurm cancels what depended on it', async () => {
     const dir = await jobDir('fail');
     const slurm = client();
     const bad = await slurm.submit({ name: 'bad', command: ['sh', '-c', 'exit 3'], output: join(dir, '%j.out') });

@@ -19,7 +19,8 @@ const CHAIN = `stages:
   c: { plugin: ./plugins/count, params: { value: 3 }, inputs: { in: "\${stages.b.outputs.out}" } }
 `;
 
-interface FakeJob { id: string; name: string; after: string[]; attempts: string[][]; attempt: number; step: number; restarts: number; neverSatisfied: boolean; result: string }
+interface FakeJob { id: string; name: string; after: string[]; attempts: string[][];
+  attempt: number; step: number; restarts: number; neverSatisfied: boolean; result: string }
 
 /**
  * Each job walks through the states of its current attempt, one per squeue, while nothing it waits

@@ -226,7 +226,7 @@ describe('corruption is a reported miss', () => {
   });
 
   it('a manifest for another key or with a bad file list', async () => {
-    const rewrite = (edit: (m: any) => void) => async (d: string) => {
+    const rewrite = (edit: (m: { key: string; files: { path: string }[] }) => void) => async (d: string) => {
       const path = join(d, 'manifest.json');
       const m = JSON.parse(await readFile(path, 'utf8'));
       edit(m);

@@ -8,7 +8,10 @@ describe('the LLM-R temperature sweep', () => {
     const p = new Project();
     const r = await p.run(['plan', `${ROOT}/recipes/sweeps/llm-r-temperature.yaml`, '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const plan = JSON.parse(r.stdout) as { sweep: { trials: { id: string; assignments: Record<string, unknown> }[]; counts: { nodes: number; sharedByAll: number; perTrialRuns: number } }; nodes: { id: string; stage: string; trials: string[] }[] };
+    const plan = JSON.parse(r.stdout) as {
+      sweep: { trials: { id: string; assignments: Record<string, unknown> }[]; counts: { nodes: number; sharedByAll: number; perTrialRuns: number } };
+      nodes: { id: string; stage: string; trials: string[] }[];
+    };
     expect(plan.sweep.trials).toHaveLength(27);
     expect(plan.sweep.trials[4]).toEqual({
       id: 'temperature=0.01,alpha=0.2,seed=2',

@@ -15,9 +15,10 @@ export function searchProject(): Project {
 }
 
 /** `shared: false` leaves out the data stage every trial shares (one node per trial). */
-export function searchRecipe(o: { sampler?: string; budget: number; seed?: number; parallel?: number; trainParams?: string; extra?: string; shared?: boolean }): string {
+export function searchRecipe(o: { sampler?: string; budget: number; seed?: number; parallel?: number;
+  trainParams?: string; extra?: string; shared?: boolean }): string {
   const data = o.shared === false ? '' : '  data: { plugin: ./plugins/count }\n';
-  const input = o.shared === false ? '' : '    inputs: { in: "\${stages.data.outputs.out}" }\n';
+  const input = o.shared === false ? '' : '    inputs: { in: "${stages.data.outputs.out}" }\n';
   return `stages:
 ${data}  train:
     plugin: ./plugins/objective

@@ -109,7 +109,10 @@ describe('generated suite', () => {
       const sim = (a: Set<string>, b: Set<string>) => {
         let inter = 0;
         let union = 0;
-        for (const w of a) (b.has(w) ? (inter += idf(w)) : 0, (union += idf(w)));
+        for (const w of a) {
+          if (b.has(w)) inter += idf(w);
+          union += idf(w);
+        }
         for (const w of b) if (!a.has(w)) union += idf(w);
         return inter / (union || 1);
       };

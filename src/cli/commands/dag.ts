@@ -21,7 +21,10 @@ and repeat instances into one box per stage.`,
   },
 };
 
-export function dagEdges(recipe: CompiledRecipe, byStage: boolean): { nodes: { id: string; label: string }[]; edges: { from: string; to: string; label: string }[] } {
+export function dagEdges(recipe: CompiledRecipe, byStage: boolean): {
+  nodes: { id: string; label: string }[];
+  edges: { from: string; to: string; label: string }[];
+} {
   const nodes = new Map<string, string>();
   const edges = new Map<string, { from: string; to: string; label: string }>();
   const name = (id: string) => (byStage ? recipe.nodes.get(id)!.stage : id);

@@ -49,7 +49,8 @@ Options:
     const nodes = plan.order.map((id) => plan.nodes.get(id)!).filter((n) => !targeted || targeted.has(n.spec.id));
     const sweep = prepared.recipe.sweep;
     if (values.json) {
-      const list = nodes.map((n) => ({ id: n.spec.id, stage: n.spec.stage, key: n.key, status: n.status, run: n.run, reason: n.reason?.kind, detail: n.reason?.detail, ...(sweep ? { trials: n.spec.trials } : {}) }));
+      const list = nodes.map((n) => ({ id: n.spec.id, stage: n.spec.stage, key: n.key,
+        status: n.status, run: n.run, reason: n.reason?.kind, detail: n.reason?.detail, ...(sweep ? { trials: n.spec.trials } : {}) }));
       // A sweep adds its trials and counts around the node list.
       io.stdout.write(JSON.stringify(sweep ? { sweep: { ...sweep, counts: sweepCounts(plan) }, changes: sweepChanges(prepared), nodes: list } : list, null, 2) + '\n');
       return EXIT.ok;

@@ -92,7 +92,8 @@ export async function runSearch(opts: SearchRunOptions, io: CliIO): Promise<numb
     },
   });
   const searchRun = searchObserver?.runRef?.();
-  const runTrial = (trial: LoggedTrial, hooks: TrialHooks) => runOneTrial(trial, hooks, { ...opts, jobs: jobsPerTrial, plain: opts.plain || parallel > 1, prefixLines: parallel > 1, searchRun }, io, searchObserver);
+  const runTrial = (trial: LoggedTrial, hooks: TrialHooks) => runOneTrial(trial, hooks,
+    { ...opts, jobs: jobsPerTrial, plain: opts.plain || parallel > 1, prefixLines: parallel > 1, searchRun }, io, searchObserver);
   let trials: LoggedTrial[] = [];
   try {
     trials = await driveSearch({
@@ -124,7 +125,8 @@ export async function runSearch(opts: SearchRunOptions, io: CliIO): Promise<numb
 }
 
 /** One trial: its recipe compiled with its values, planned against the store, and run. */
-async function runOneTrial(trial: LoggedTrial, hooks: TrialHooks, opts: SearchRunOptions, io: CliIO, searchObserver: RunObserver | undefined): Promise<TrialRun> {
+async function runOneTrial(trial: LoggedTrial, hooks: TrialHooks, opts: SearchRunOptions,
+  io: CliIO, searchObserver: RunObserver | undefined): Promise<TrialRun> {
   const { sweep, store, runsDir } = opts;
   const { stage, metric } = sweep.spec.objective;
   const runId = newRunId();

@@ -161,7 +161,8 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
       jobs, gpus, keepGoing: values['keep-going'], replayLogs: values.quiet ? 'none' : (values.logs as ReplayMode | undefined) ?? 'tail',
       signal: controller.signal,
       executor: makeExecutor(chosen.type, { recipe, store, runsDir, runId, cwd: io.cwd, env: io.env, retries }),
-      subscribers: [displaySubscriber(display), withTableArtifacts(trackingSubscriber(observer), observer, () => tableArtifacts(recipe, plan, store))],
+      subscribers: [displaySubscriber(display),
+        withTableArtifacts(trackingSubscriber(observer), observer, () => tableArtifacts(recipe, plan, store))],
       closeKilledRun: tracking.closeKilledRun,
     });
   } finally {
@@ -187,7 +188,8 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
 }
 
 /** `--detach`: submits every miss, writes the run record a later `retort status` follows, prints the run id. */
-async function detachRun(req: { runId: string; recipe: CompiledRecipe; plan: Plan; store: Store; runsDir: string; argv: string[]; overrides: string[]; io: CliIO; scope?: ReadonlySet<string> }): Promise<number> {
+async function detachRun(req: { runId: string; recipe: CompiledRecipe; plan: Plan; store: Store; runsDir: string;
+  argv: string[]; overrides: string[]; io: CliIO; scope?: ReadonlySet<string> }): Promise<number> {
   const { runId, recipe, plan, store, runsDir, io } = req;
   const dir = join(runsDir, 'slurm', runId);
   const startedAt = Date.now();

@@ -115,6 +115,6 @@ export function parseStatus(t: ClusterTemplate, stdout: string): Map<string, { s
 
 function checkId(id: string): string {
   // Ids go into commands unquoted: only what job ids look like on the usual schedulers.
-  if (!/^[A-Za-z0-9_.\[\]-]+$/.test(id)) throw new RangeError(`${JSON.stringify(id)} is not a job id`);
+  if (!/^[A-Za-z0-9_.[\]-]+$/.test(id)) throw new RangeError(`${JSON.stringify(id)} is not a job id`);
   return id;
 }

@@ -43,7 +43,8 @@ export function processRunner(opts: RunnerOptions = {}): CommandRunner {
 }
 
 /** Runs a command and returns its stdout; a non-zero exit is a SlurmError quoting stderr. */
-export async function runChecked(run: CommandRunner, command: string, args: readonly string[], input?: string, opts: { submit?: boolean } = {}): Promise<string> {
+export async function runChecked(run: CommandRunner, command: string, args: readonly string[],
+  input?: string, opts: { submit?: boolean } = {}): Promise<string> {
   const result = await run(command, args, { input });
   if (result.exitCode !== 0) throw commandError(command, result.exitCode, result.stderr, opts);
   return result.stdout;

@@ -34,7 +34,7 @@ export async function submitDetached(plan: Plan, executor: SubmittingExecutor, s
     } catch (err) {
       if (submitted.length) await executor.cancel(submitted).catch(() => undefined);
       const left = submitted.length ? `; cancelled the ${submitted.length} job${submitted.length > 1 ? 's' : ''} submitted before it (${submitted.join(', ')})` : '';
-      throw new Error(`${id}: ${(err as Error).message}${left}`);
+      throw new Error(`${id}: ${(err as Error).message}${left}`, { cause: err });
     }
     jobOfKey.set(node.key, handle);
     submitted.push(handle);

@@ -114,7 +114,8 @@ export class SlurmExecutor implements SubmittingExecutor {
     // An array's tasks share one spec file (task i runs units[i]) and log by task index.
     const group = array ? jobFiles(opts.dir, { id: `${lead.spec.stage}-array`, key: lead.key }) : files[0];
     if (array) files.forEach((f, i) => { f.log = group.log.replace(/\.log$/, `-${i}.log`); });
-    await writeSpecFile(group.spec, requests.map(({ node }, i) => nodeJobSpec(node, opts.store, { runId: opts.runId, recipeName: opts.recipeName, result: files[i].result, trackingFile: files[i].tracking })));
+    await writeSpecFile(group.spec, requests.map(({ node }, i) => nodeJobSpec(node, opts.store,
+      { runId: opts.runId, recipeName: opts.recipeName, result: files[i].result, trackingFile: files[i].tracking })));
     const { sbatchArgs, ...stage } = lead.spec.resources;
     const resources: SlurmResources = {
       ...opts.defaults, ...stage,
@@ -130,7 +131,7 @@ export class SlurmExecutor implements SubmittingExecutor {
         killOnInvalidDep: this.retry.limit === 0,
       });
     } catch (err) {
-      throw new Error(`could not submit its Slurm job: ${(err as Error).message}`);
+      throw new Error(`could not submit its Slurm job: ${(err as Error).message}`, { cause: err });
     }
     const limit = resources.timeLimit === undefined ? undefined : parseTimeLimit(resources.timeLimit);
     const submitted = requests.map((submission, i): SubmittedJob => {

@@ -51,7 +51,8 @@ export interface JobResult {
 }
 
 /** The job spec of a planned node, with its inputs resolved to paths in `store` (as the scheduler resolves them). */
-export function nodeJobSpec(node: PlannedNode, store: Store, ctx: { runId: string; recipeName: string; result: string; tracking?: TrackingRef; trackingFile?: string }): NodeJobSpec {
+export function nodeJobSpec(node: PlannedNode, store: Store,
+  ctx: { runId: string; recipeName: string; result: string; tracking?: TrackingRef; trackingFile?: string }): NodeJobSpec {
   const { spec } = node;
   return {
     store: store.root,

@@ -26,7 +26,8 @@ export type RetryDecision =
 export function retryDecision(state: JobState, retriesDone: number, policy: RetryPolicy): RetryDecision {
   if (state.phase !== 'ended' || !(policy.on ?? RETRYABLE).has(state.verdict)) return { retry: false };
   const maxAttempts = 1 + Math.max(0, policy.limit);
-  if (retriesDone + 1 >= maxAttempts) return { retry: false, ...(policy.limit > 0 ? { exhausted: { attempts: retriesDone + 1, verdict: state.verdict } } : {}) };
+  if (retriesDone + 1 >= maxAttempts) return { retry: false,
+    ...(policy.limit > 0 ? { exhausted: { attempts: retriesDone + 1, verdict: state.verdict } } : {}) };
   return { retry: true, attempt: retriesDone + 2, maxAttempts, verdict: state.verdict };
 }
 

@@ -66,7 +66,7 @@ export function parseParsable(stdout: string): string {
 }
 
 export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_\/.,:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+  return /^[A-Za-z0-9_/.,:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** "afterok:12:13", Slurm's dependency on the given jobs. */

@@ -33,7 +33,8 @@ export interface AdaptReport {
 }
 
 /** Trains `model.parameters()` in place; `tok` must already hold LLaRA's tokens. */
-export async function adaptModel(model: CausalDecoder, tok: Tokenizer, passages: readonly Passage[], s: AdaptSettings, ctx: TrainContext & { source?: string } = {}): Promise<AdaptReport> {
+export async function adaptModel(model: CausalDecoder, tok: Tokenizer, passages: readonly Passage[],
+  s: AdaptSettings, ctx: TrainContext & { source?: string } = {}): Promise<AdaptReport> {
   let ebar = s.ebar;
   if (ebar && !passages.some((p) => p.next !== undefined)) {
     ctx.log?.warn(`EBAR disabled: ${noNextMessage(ctx.source ?? 'the corpus')}`);

@@ -45,7 +45,8 @@ function rowsOf(m: Embedder, texts: readonly string[], side: Side): { rows: numb
 export function embedTexts(m: Embedder, texts: readonly string[], side: Side, mode?: Mode): tf.Tensor2D {
   const { rows, prefix, suffix, k } = rowsOf(m, texts, side);
   const batch = singleBatch(rows, prefix, suffix, m.padId);
-  const { hidden } = m.model.forward({ inputIds: batch.inputIds, attentionMask: batch.attentionMask, positionIds: batch.positionIds, logits: false }, mode); // [n, T, d]
+  const { hidden } = m.model.forward({ inputIds: batch.inputIds, attentionMask: batch.attentionMask,
+    positionIds: batch.positionIds, logits: false }, mode); // [n, T, d]
   const [n, t, d] = hidden.shape;
   const last = tf.slice(hidden, [0, t - k, 0], [n, k, d as number]); // [n, k, d]
   return l2Normalize(tf.mean(last, 1)) as tf.Tensor2D; // [n, d]

@@ -25,7 +25,8 @@ export interface FinetuneSettings extends WarmupDecaySettings {
   negatives: NegativesScope;
 }
 
-export async function finetuneRetrieval(m: Embedder, data: BeirDataset, groups: readonly TrainingGroup[], s: FinetuneSettings, ctx: TrainContext = {}): Promise<{ lastLoss: number }> {
+export async function finetuneRetrieval(m: Embedder, data: BeirDataset, groups: readonly TrainingGroup[],
+  s: FinetuneSettings, ctx: TrainContext = {}): Promise<{ lastLoss: number }> {
   if (groups.length === 0) throw new LlaraError('no training group (queries with a positive and a negative)');
   const text = (id: string) => passageText(data.corpus.get(id)!);
   const sampler = new BatchSampler({ sources: groups.length, batchSize: Math.min(s.batchSize, groups.length), seed: s.seed });

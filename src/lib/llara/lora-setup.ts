@@ -36,7 +36,8 @@ const GPT2_TARGETS = ['c_attn', 'attn.c_proj', 'c_fc', 'mlp.c_proj'];
 /** Adds the adapter (when `lora` is set); `trainVocab` keeps the token table and LM head trainable. */
 export function prepareTraining(model: CausalDecoder, lora: LoraSetting | null, trainVocab: boolean, seed: number): void {
   if (!lora) return;
-  addLora(model, { rank: lora.rank, alpha: lora.alpha, dropout: lora.dropout ?? 0, targets: model instanceof Gpt2Decoder ? GPT2_TARGETS : LLAMA_TARGETS, seed });
+  addLora(model, { rank: lora.rank, alpha: lora.alpha, dropout: lora.dropout ?? 0,
+    targets: model instanceof Gpt2Decoder ? GPT2_TARGETS : LLAMA_TARGETS, seed });
   if (!trainVocab) return;
   for (const name of model.variables().keys()) {
     if (/(embed_tokens|wte|lm_head)\.weight$/.test(name)) model.setTrainable(name, true);

@@ -95,7 +95,8 @@ export function promptIds(tok: Tokenizer, form: PromptForm): PromptIds {
   if (form === 'v1') {
     const eos = eosId(tok);
     if (eos === undefined) throw new LlaraError(`the v1 form embeds at the end-of-text token, and the tokenizer has none (${EOS_CANDIDATES.join(', ')})`);
-    return { form, prefix: plain(tok, w.prefix), ebae: [...plain(tok, w.ebae.trimEnd()), eos], ebar: [...plain(tok, w.ebar.trimEnd()), eos], k: 1, ignoreIds: [...new Set([...ignoreIds, eos])] };
+    return { form, prefix: plain(tok, w.prefix), ebae: [...plain(tok, w.ebae.trimEnd()), eos],
+      ebar: [...plain(tok, w.ebar.trimEnd()), eos], k: 1, ignoreIds: [...new Set([...ignoreIds, eos])] };
   }
   return {
     form,

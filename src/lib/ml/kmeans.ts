@@ -113,7 +113,8 @@ function assign(points: Float32Array, n: number, dim: number, centroids: Float32
  * more than one member (ties: the lower index), which then becomes that cluster's centre. With
  * k ≤ n this always ends with no cluster empty. Returns how many clusters were refilled.
  */
-export function fillEmptyClusters(points: Float32Array, dim: number, centroids: Float32Array, k: number, assignment: Int32Array, distance: Float64Array): number {
+export function fillEmptyClusters(points: Float32Array, dim: number, centroids: Float32Array, k: number,
+  assignment: Int32Array, distance: Float64Array): number {
   const n = assignment.length;
   const sizes = new Int32Array(k);
   for (let i = 0; i < n; i++) sizes[assignment[i]]++;

@@ -51,7 +51,8 @@ export async function distillFromNat(student: LlamaDecoder, teacher: LlamaDecode
       return { ...b, nat, beta };
     },
     loss: (b, info) => {
-      const logits = student.forward({ inputIds: b.inputIds, attentionMask: b.attentionMask }, { training: true, rng: new SeedStream(info.seed) }).logits as tf.Tensor3D;
+      const logits = student.forward({ inputIds: b.inputIds, attentionMask: b.attentionMask },
+        { training: true, rng: new SeedStream(info.seed) }).logits as tf.Tensor3D;
       const ce = causalLmLoss(logits, b.labels);
       const kd = nceKdLoss(b.nat, logits, b.attentionMask, b.beta, { offset: o.weighting === 'nce' ? o.offset : 1 });
       return nceLoss(ce, kd, o.lambda);

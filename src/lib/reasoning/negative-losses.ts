@@ -60,7 +60,8 @@ export function meanSequenceLogProb(logits: tf.Tensor3D, ids: tf.Tensor2D, mask:
 }
 
 /** CL: mean over pairs of max(0, margin − (ℓ̄⁺ − ℓ̄⁻)); row b of each batch is one question's pair. */
-export function contrastiveMarginLoss(posLogits: tf.Tensor3D, posIds: tf.Tensor2D, posMask: tf.Tensor2D, negLogits: tf.Tensor3D, negIds: tf.Tensor2D, negMask: tf.Tensor2D, margin = 1): tf.Scalar {
+export function contrastiveMarginLoss(posLogits: tf.Tensor3D, posIds: tf.Tensor2D, posMask: tf.Tensor2D,
+  negLogits: tf.Tensor3D, negIds: tf.Tensor2D, negMask: tf.Tensor2D, margin = 1): tf.Scalar {
   return tf.tidy(() => {
     const gap = tf.sub(meanSequenceLogProb(posLogits, posIds, posMask), meanSequenceLogProb(negLogits, negIds, negMask)); // [b]
     return tf.mean(tf.relu(tf.sub(margin, gap))) as tf.Scalar;

@@ -96,7 +96,8 @@ export function samePairs(data: NegativeTrainingData): [number, number][] {
 }
 
 /** Trains the model's trainable parameters with `kind`; returns the last logged loss. */
-export async function trainWithNegatives(model: LlamaDecoder, tok: Tokenizer, kind: NegativeLoss, data: NegativeTrainingData, o: NegativeTrainingOptions): Promise<number> {
+export async function trainWithNegatives(model: LlamaDecoder, tok: Tokenizer, kind: NegativeLoss,
+  data: NegativeTrainingData, o: NegativeTrainingOptions): Promise<number> {
   if (o.steps === 0) return NaN;
   const { pad } = specialIds(tok);
   const pos = data.positives.map((e) => encodeWithRationale(tok, e, o.maxLength));
@@ -113,7 +114,8 @@ export async function trainWithNegatives(model: LlamaDecoder, tok: Tokenizer, ki
     ...studentLoop(model.parameters(), sampler, o),
     makeBatch: (refs) =>
       kind === 'cl'
-        ? makeBatch([...refs.map((r) => ({ ex: pos[pairs[r.index][0]], positive: true })), ...refs.map((r) => ({ ex: neg[pairs[r.index][1]], positive: false }))], pad)
+        ? makeBatch([...refs.map((r) => ({ ex: pos[pairs[r.index][0]], positive: true })),
+            ...refs.map((r) => ({ ex: neg[pairs[r.index][1]], positive: false }))], pad)
         : makeBatch(refs.map((r) => (r.source === 0 ? { ex: pos[r.index], positive: true } : { ex: neg[r.index], positive: false })), pad),
     loss: (b, info) => {
       const logits = forward(b, info.seed); // [b, t, V]

@@ -138,7 +138,8 @@ export async function trainRanker(ranker: AscRanker, tok: Tokenizer, triples: re
 }
 
 /** M(x, r) of each (question, rationale) pair, in batches; null where the rationale cannot be scored. */
-export function scoreRationales(ranker: AscRanker, tok: Tokenizer, questions: readonly string[], rationales: readonly string[], o: { maxLength: number; batch: number }): (number | null)[] {
+export function scoreRationales(ranker: AscRanker, tok: Tokenizer, questions: readonly string[],
+  rationales: readonly string[], o: { maxLength: number; batch: number }): (number | null)[] {
   const out: (number | null)[] = [];
   for (let i = 0; i < questions.length; i += o.batch) {
     const q = questions.slice(i, i + o.batch);

@@ -82,7 +82,8 @@ export async function loadStudent(dir: string): Promise<LoadedStudent> {
   const tokenizer = await loadTokenizer(join(dir, 'tokenizer.json'));
   if (!existsSync(join(dir, NAT_CONFIG_FILE))) return { model, tokenizer, nat: false };
   const config = readNatConfig(dir);
-  const options: NatOptions = { rank: config.rank, alpha: config.alpha, unitDim: config.unitDim, correction: config.correction, targets: config.layers, dropout: 0 };
+  const options: NatOptions = { rank: config.rank, alpha: config.alpha, unitDim: config.unitDim,
+    correction: config.correction, targets: config.layers, dropout: 0 };
   addNat(model, options);
   const file = join(dir, NAT_WEIGHTS_FILE);
   const tensors = tensorsToTf((await readSafetensors(file)).tensors, file);

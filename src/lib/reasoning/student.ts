@@ -99,7 +99,8 @@ export function demonstrationPrefix(demos: { question: string; rationale: string
 }
 
 /** Greedy predictions; `prefix` (few-shot demonstrations) goes before every prompt. */
-export function predictions(model: LlamaDecoder, tok: Tokenizer, problems: ArithProblem[], o: { maxNew: number; maxLength: number; batch: number; prefix?: string }): Prediction[] {
+export function predictions(model: LlamaDecoder, tok: Tokenizer, problems: ArithProblem[],
+  o: { maxNew: number; maxLength: number; batch: number; prefix?: string }): Prediction[] {
   const out: Prediction[] = [];
   for (let i = 0; i < problems.length; i += o.batch) {
     const part = problems.slice(i, i + o.batch);
@@ -152,7 +153,8 @@ export async function trainLm(
     ...studentLoop(model.parameters(), sampler, o),
     makeBatch: (refs) => lmBatch(refs.map((r) => rows[r.index]), pad),
     loss: (b, info) =>
-      causalLmLoss(model.forward({ inputIds: b.inputIds, attentionMask: b.attentionMask }, { training: true, rng: new SeedStream(info.seed) }).logits as tf.Tensor3D, b.labels),
+      causalLmLoss(model.forward({ inputIds: b.inputIds, attentionMask: b.attentionMask },
+        { training: true, rng: new SeedStream(info.seed) }).logits as tf.Tensor3D, b.labels),
   });
   return result.lastLoss;
 }

@@ -126,7 +126,8 @@ function idOf(o: Fields): string {
 }
 
 /** `firstLine` (given or not) receives each record's line number. */
-async function readRecords<T extends object>(file: string, what: string, fields: (o: Fields) => T, firstLine = new Map<string, number>()): Promise<Map<string, T & { id: string; metadata?: Record<string, unknown> }>> {
+async function readRecords<T extends object>(file: string, what: string, fields: (o: Fields) => T,
+  firstLine = new Map<string, number>()): Promise<Map<string, T & { id: string; metadata?: Record<string, unknown> }>> {
   if (!existsSync(file)) throw new DataError(file, 0, 'file not found');
   const out = new Map<string, T & { id: string; metadata?: Record<string, unknown> }>();
   for await (const { value, line } of readJsonLines(file)) {

@@ -82,7 +82,8 @@ export function groupAt(g: TrainingGroup, epoch: number, groupSize: number): { i
 }
 
 /** Trains the encoder in place on the groups; curves go to ctx.metric under `train/…`. */
-export async function trainDense(m: DenseEncoder, data: BeirDataset, groups: readonly TrainingGroup[], s: DenseTrainSettings, ctx: TrainContext = {}): Promise<{ lastLoss: number }> {
+export async function trainDense(m: DenseEncoder, data: BeirDataset, groups: readonly TrainingGroup[],
+  s: DenseTrainSettings, ctx: TrainContext = {}): Promise<{ lastLoss: number }> {
   if (groups.length === 0) throw new Error('no training group');
   const soft = groups.every((g) => g.weights !== undefined);
   const text = (id: string) => {

@@ -77,7 +77,13 @@ describe('openai backend against retort serve-lm', () => {
       body: JSON.stringify({ model: 'tiny', prompt, max_tokens: 2, echo: true, logprobs: 2 }),
     });
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { object: string; model: string; choices: { text: string; logprobs: { tokens: string[]; token_logprobs: number[]; top_logprobs: Record<string, number>[]; text_offset: number[] }; finish_reason: string }[]; usage: { prompt_tokens: number; completion_tokens: number } };
+    const body = (await res.json()) as { object: string; model: string;
+      choices: {
+        text: string;
+        logprobs: { tokens: string[]; token_logprobs: number[]; top_logprobs: Record<string, number>[]; text_offset: number[] };
+        finish_reason: string;
+      }[];
+      usage: { prompt_tokens: number; completion_tokens: number } };
     expect(body.object).toBe('text_completion');
     expect(body.model).toBe('tiny');
     const c = body.choices[0];
@@ -113,7 +119,8 @@ describe('openai backend against retort serve-lm', () => {
 });
 
 /** A loopback server with a scripted handler, counting requests and the most in flight at once. */
-async function fakeServer(handler: (n: number, body: Record<string, unknown>, headers: Record<string, unknown>) => { status: number; body: unknown; delayMs?: number; headers?: Record<string, string> } | null) {
+async function fakeServer(handler: (n: number, body: Record<string, unknown>, headers: Record<string, unknown>) =>
+  { status: number; body: unknown; delayMs?: number; headers?: Record<string, string> } | null) {
   let n = 0;
   let inFlight = 0;
   const stats = { requests: 0, maxInFlight: 0 };

@@ -58,7 +58,8 @@ export interface TaskCorpusCounts {
 }
 
 export function emptyCounts(): TaskCorpusCounts {
-  return { skippedEmptyPassages: 0, queriesWithoutPassage: 0, repeatedPassageRows: 0, identicalPassages: 0, answerInOnePassage: 0, answerInSeveralPassages: 0, judgedWholeDocument: 0 };
+  return { skippedEmptyPassages: 0, queriesWithoutPassage: 0, repeatedPassageRows: 0, identicalPassages: 0,
+    answerInOnePassage: 0, answerInSeveralPassages: 0, judgedWholeDocument: 0 };
 }
 
 interface Question {
@@ -174,7 +175,8 @@ class TextCopies {
   }
 }
 
-function judge(q: Question, passageIds: readonly string[], corpus: ReadonlyMap<string, BeirDocument>, copies: TextCopies, counts: TaskCorpusCounts): Map<string, number> {
+function judge(q: Question, passageIds: readonly string[], corpus: ReadonlyMap<string, BeirDocument>,
+  copies: TextCopies, counts: TaskCorpusCounts): Map<string, number> {
   const needles = q.answers.map((a) => cleanText(a).toLowerCase()).filter((a) => a !== '' && !NO_SPAN_ANSWERS.has(a));
   const hits = needles.length === 0 ? [] : passageIds.filter((id) => needles.some((n) => containsPhrase(corpus.get(id)!.text.toLowerCase(), n)));
   if (hits.length === 0) counts.judgedWholeDocument++;

@@ -105,11 +105,13 @@ function checkSizes(o: GeneratedCorpusOptions): void {
 }
 
 function makeTopic(maker: WordMaker): Topic {
-  return { name: maker.word(), concepts: terms(maker, CONCEPTS_PER_TOPIC), relations: terms(maker, RELATIONS_PER_TOPIC), places: maker.names(PLACES_PER_TOPIC) };
+  return { name: maker.word(), concepts: terms(maker, CONCEPTS_PER_TOPIC),
+    relations: terms(maker, RELATIONS_PER_TOPIC), places: maker.names(PLACES_PER_TOPIC) };
 }
 
 /** One BEIR set: documents of passages over `topics`, and queries per split (in split order). */
-function generateSet(rng: Rng, maker: WordMaker, topics: readonly Topic[], documents: number, perDocument: number, paraphraseRate: number, queriesPerSplit: Record<string, number>, prefix: string): BeirDataset {
+function generateSet(rng: Rng, maker: WordMaker, topics: readonly Topic[], documents: number,
+  perDocument: number, paraphraseRate: number, queriesPerSplit: Record<string, number>, prefix: string): BeirDataset {
   // Main entities are each document's own; the others come from a shared pool, so names recur.
   const mains = maker.names(documents);
   const pool = maker.names(Math.max(perDocument, Math.ceil(documents * ENTITY_POOL_SHARE)));
@@ -118,7 +120,8 @@ function generateSet(rng: Rng, maker: WordMaker, topics: readonly Topic[], docum
     const topic = topics[d % topics.length];
     passages.push(...generateDocument(rng, topic, mains[d], rng.sample(pool, perDocument), `${prefix}d${d}`));
   }
-  const corpus = new Map<string, BeirDocument>(passages.map((p) => [p.id, { id: p.id, title: p.title, text: p.text, doc: p.doc, ...(p.next ? { next: p.next } : {}), metadata: p.metadata }]));
+  const corpus = new Map<string, BeirDocument>(passages.map((p) => [p.id,
+    { id: p.id, title: p.title, text: p.text, doc: p.doc, ...(p.next ? { next: p.next } : {}), metadata: p.metadata }]));
   const queries = new Map<string, BeirQuery>();
   const qrels = new Map<string, BeirQrels>();
   const asked = rng.shuffle(passages);

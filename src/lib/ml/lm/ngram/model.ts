@@ -425,7 +425,7 @@ export class NgramScorer {
     // has at least that probability and was bounded at its own order). Orders are walked from
     // the longest down; once a word falls strictly below the k-th best, no later one of that
     // order can enter or tie into the top k.
-    let bar = -Infinity;
+    let bar: number;
     const kth = (): number => {
       if (best.length < k) return -Infinity;
       best.sort((a, b) => b.logProb - a.logProb || a.event - b.event);
