@@ -1,6 +1,7 @@
 import { planRecipe } from '../../graph/plan.js';
 import { parse, RECIPE_OPTIONS, SWEEP_OPTION } from '../args.js';
-import { prepareRecipeOrSweep, sweepChanges } from '../../sweep/prepare.js';
+import { sweepChanges } from '../../sweep/prepare.js';
+import { prepareCached } from '../prepare-cached.js';
 import { sweepCounts, sweepSummary, trialMatrix } from '../../sweep/view.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
 import { count } from '../../util/plural.js';
@@ -32,7 +33,8 @@ Options:
     if (values.help) { io.stdout.write(command.help + '\n'); return EXIT.ok; }
     const runsDir = runsDirOf(values['runs-dir'], io);
     useCaches(runsDir, io.env);
-    const prepared = await prepareRecipeOrSweep(positionals[0], values.set ?? [], values.sweep ?? false, runsDir, io);
+    const cached = await prepareCached(positionals[0], values.set ?? [], values.sweep ?? false, runsDir, io);
+    const { prepared } = cached;
     const chosen = executorType(values.executor, prepared.recipe);
     if (prepared.adaptive) {
       // An adaptive search has no DAG of all its trials yet: its settings, shared nodes and logged trials.
@@ -44,6 +46,7 @@ Options:
     checkStageNames(prepared.recipe, values.force ?? [], '--force');
     checkStageNames(prepared.recipe, values.target ?? [], '--target');
     const store = await openStore(runsDir);
+    await cached.save();
     const plan = await planRecipe(prepared.recipe, prepared.keys, store, { force: values.force, forceAll: values['force-all'], targets: values.target, explainMisses: true });
     const targeted = values.target?.length ? targetClosure(prepared.recipe, values.target) : undefined;
     const nodes = plan.order.map((id) => plan.nodes.get(id)!).filter((n) => !targeted || targeted.has(n.spec.id));

@@ -13,7 +13,8 @@ import { trackingSubscriber } from '../../exec/tracking-subscriber.js';
 import { tableArtifacts, withTableArtifacts } from '../../report/mlflow-artifacts.js';
 import { openTracking, trackConfigOf } from '../tracking.js';
 import { intOption, parse, RECIPE_OPTIONS, SWEEP_OPTION, UsageError } from '../args.js';
-import { prepareRecipeOrSweep, recordSweep, sweepChanges } from '../../sweep/prepare.js';
+import { recordSweep, sweepChanges } from '../../sweep/prepare.js';
+import { prepareCached } from '../prepare-cached.js';
 import { sweepSummary } from '../../sweep/view.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
 import { checkStageNames, openStore, runsDirOf, targetClosure, useCaches } from '../session.js';
@@ -101,7 +102,8 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
 
   useCaches(runsDir, io.env);
 
-  const prepared = await prepareRecipeOrSweep(positionals[0], values.set ?? [], values.sweep ?? false, runsDir, io);
+  const cached = await prepareCached(positionals[0], values.set ?? [], values.sweep ?? false, runsDir, io);
+  const { prepared } = cached;
   const { recipe, keys, hasher } = prepared;
   const chosen = executorType(values.executor, recipe);
   if (prepared.adaptive) {
@@ -120,6 +122,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   checkStageNames(recipe, values.target ?? [], '--target');
   const store = await openStore(runsDir);
   await hasher.save();
+  await cached.save();
   const plan = await planRecipe(recipe, keys, store, {
     force: values.force, forceAll: values['force-all'], targets: values.target,
     explainMisses: false, verify: (values.verify as 'stat' | 'full' | undefined) ?? 'stat',
