@@ -8,7 +8,7 @@
 //   - every external input whose content entered a key (hashed again, through the stat cache).
 // Sweeps are not cached. The file is written atomically with a checksum: a torn, stale or foreign
 // file costs a compile, never a wrong key.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,6 +61,9 @@ interface CacheFile {
   compiled: CachedCompile;
 }
 
+/** Entries kept (one per recipe and set of overrides): each -S variation of a large recipe adds one. */
+export const MAX_ENTRIES = 16;
+
 /** The cache file of one recipe and set of overrides, under the store. */
 export function compileCachePath(runsDir: string, file: string, overrides: readonly string[]): string {
   return join(runsDir, 'store', 'compiled', `${sha256Hex(canonicalJson({ file, overrides })).slice(0, 32)}.json`);
@@ -94,6 +97,7 @@ export async function prepareWithCompileCache<P extends PreparedRecipe>(req: Com
     try {
       await mkdir(dirname(path), { recursive: true });
       await writeFileAtomic(path, `${sha256Hex(body)}\n${body}`);
+      keepNewest(dirname(path), MAX_ENTRIES);
     } catch { /* a cache that cannot be written (read-only runs folder, full disk) only costs the next compile */ }
   };
   return { prepared, reused: false, save };
@@ -155,6 +159,15 @@ async function reloadPlugins(compiled: CachedCompile, recipeDir: string): Promis
     loaded.push(plugin);
   }
   return loaded;
+}
+
+/** Removes all but the `keep` most recently written entries. */
+function keepNewest(dir: string, keep: number): void {
+  const entries = readdirSync(dir).filter((n) => n.endsWith('.json'))
+    .map((name) => ({ name, mtimeMs: statSync(join(dir, name), { throwIfNoEntry: false })?.mtimeMs ?? 0 }));
+  if (entries.length <= keep) return;
+  entries.sort((a, b) => b.mtimeMs - a.mtimeMs);
+  for (const old of entries.slice(keep)) rmSync(join(dir, old.name), { force: true });
 }
 
 function fileDigest(path: string): string | undefined {

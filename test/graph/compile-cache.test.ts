@@ -1,11 +1,11 @@
 // The compiled-plan cache gives exactly what a fresh compile gives: it is reused only while every
 // ingredient is unchanged, and each ingredient changed on its own makes it compile again.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { compileRecipe } from '../../src/graph/compile.js';
-import { compileCachePath, prepareWithCompileCache } from '../../src/graph/compile-cache.js';
+import { compileCachePath, MAX_ENTRIES, prepareWithCompileCache } from '../../src/graph/compile-cache.js';
 import { ContentHasher } from '../../src/graph/content-hash.js';
 import { computeKeys } from '../../src/graph/key.js';
 
@@ -185,5 +185,16 @@ describe('compiled-plan cache', () => {
     await (await prepareWithCompileCache(request, new ContentHasher(), fresh)).save();
     const second = await prepareWithCompileCache(request, new ContentHasher(), fresh);
     expect(second.reused).toBe(false);
+  });
+
+  it('keeps only the most recently written entries', async () => {
+    await prepare(['vars.scale=0']);
+    const oldest = compileCachePath(runsDir, recipeFile, ['vars.scale=0']);
+    // Written long ago, as far as the clock of the file system says.
+    utimesSync(oldest, new Date(1_000_000), new Date(1_000_000));
+    for (let i = 1; i <= MAX_ENTRIES; i++) await prepare([`vars.scale=${i}`]);
+    expect(readdirSync(join(runsDir, 'store', 'compiled')).filter((n) => n.endsWith('.json'))).toHaveLength(MAX_ENTRIES);
+    expect(existsSync(oldest)).toBe(false);
+    expect(existsSync(compileCachePath(runsDir, recipeFile, [`vars.scale=${MAX_ENTRIES}`]))).toBe(true);
   });
 });

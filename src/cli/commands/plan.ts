@@ -59,12 +59,15 @@ Options:
     }
     if (sweep) for (const line of sweepChanges(prepared)) io.stdout.write(line + '\n');
     const width = Math.max(4, ...nodes.map((n) => n.spec.id.length));
+    // One write for all node lines: a write per line is a system call per node on large recipes.
+    const lines: string[] = [];
     for (const n of nodes) {
       const status = n.status === 'hit' ? 'hit ' : n.run ? 'miss' : 'skip';
       const why = n.status === 'hit' ? 'cached' : n.run ? n.reason?.detail ?? '' : `not needed: downstream is cached (${n.reason?.detail ?? ''})`;
       const shared = sweep ? `  ${n.spec.trials?.length === sweep.trials.length ? 'all trials' : count(n.spec.trials?.length ?? 0, 'trial')}`.padEnd(12) : '';
-      io.stdout.write(`${status}  ${n.spec.id.padEnd(width)}  ${n.key.slice(0, 12)}${shared}  ${why}\n`);
+      lines.push(`${status}  ${n.spec.id.padEnd(width)}  ${n.key.slice(0, 12)}${shared}  ${why}\n`);
     }
+    io.stdout.write(lines.join(''));
     if (sweep) io.stdout.write(`\n${trialMatrix(plan).join('\n')}\n\n${sweepSummary(plan).join('\n')}\n`);
     const toRun = nodes.filter((n) => n.run).length;
     const left = targeted ? `; ${count(plan.order.length - nodes.length, 'node')} not targeted` : '';
