@@ -67,7 +67,9 @@ export function toCached(recipe: CompiledRecipe, keys: Map<string, NodeKey>): Ca
       plugins.push({ ref: spec.plugin.ref, fingerprint: pluginFingerprint(spec.plugin), keyPlugin: s.plugin, runtime: s.runtime });
     }
     const shared = plugins[index];
-    if (canonicalJson(shared.keyPlugin) !== canonicalJson(s.plugin) || canonicalJson(shared.runtime) !== canonicalJson(s.runtime)) return undefined;
+    // Stored once per plugin, so every node of the plugin must agree (computeKeys shares one runtime object per plugin).
+    const samePlugin = s.plugin.id === shared.keyPlugin.id && s.plugin.version === shared.keyPlugin.version && s.plugin.codeDigest === shared.keyPlugin.codeDigest;
+    if (!samePlugin || (s.runtime !== shared.runtime && canonicalJson(s.runtime) !== canonicalJson(shared.runtime))) return undefined;
     if (!collectInputs(spec.inputs, s.inputs, inputs)) return undefined;
     const { plugin: _plugin, ...plain } = spec;
     nodes.push({
