@@ -1,6 +1,7 @@
 import { planRecipe } from '../../graph/plan.js';
 import { parse, RECIPE_OPTIONS, SWEEP_OPTION } from '../args.js';
-import { prepareRecipeOrSweep, sweepChanges } from '../../sweep/prepare.js';
+import { sweepChanges } from '../../sweep/prepare.js';
+import { prepareCached } from '../prepare-cached.js';
 import { sweepCounts, sweepSummary, trialMatrix } from '../../sweep/view.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
 import { count } from '../../util/plural.js';
@@ -32,7 +33,8 @@ Options:
     if (values.help) { io.stdout.write(command.help + '\n'); return EXIT.ok; }
     const runsDir = runsDirOf(values['runs-dir'], io);
     useCaches(runsDir, io.env);
-    const prepared = await prepareRecipeOrSweep(positionals[0], values.set ?? [], values.sweep ?? false, runsDir, io);
+    const cached = await prepareCached(positionals[0], values.set ?? [], values.sweep ?? false, runsDir, io);
+    const { prepared } = cached;
     const chosen = executorType(values.executor, prepared.recipe);
     if (prepared.adaptive) {
       // An adaptive search has no DAG of all its trials yet: its settings, shared nodes and logged trials.
@@ -44,6 +46,7 @@ Options:
     checkStageNames(prepared.recipe, values.force ?? [], '--force');
     checkStageNames(prepared.recipe, values.target ?? [], '--target');
     const store = await openStore(runsDir);
+    await cached.save();
     const plan = await planRecipe(prepared.recipe, prepared.keys, store, { force: values.force, forceAll: values['force-all'], targets: values.target, explainMisses: true });
     const targeted = values.target?.length ? targetClosure(prepared.recipe, values.target) : undefined;
     const nodes = plan.order.map((id) => plan.nodes.get(id)!).filter((n) => !targeted || targeted.has(n.spec.id));
@@ -57,12 +60,15 @@ Options:
     }
     if (sweep) for (const line of sweepChanges(prepared)) io.stdout.write(line + '\n');
     const width = Math.max(4, ...nodes.map((n) => n.spec.id.length));
+    // One write for all node lines: a write per line is a system call per node on large recipes.
+    const lines: string[] = [];
     for (const n of nodes) {
       const status = n.status === 'hit' ? 'hit ' : n.run ? 'miss' : 'skip';
       const why = n.status === 'hit' ? 'cached' : n.run ? n.reason?.detail ?? '' : `not needed: downstream is cached (${n.reason?.detail ?? ''})`;
       const shared = sweep ? `  ${n.spec.trials?.length === sweep.trials.length ? 'all trials' : count(n.spec.trials?.length ?? 0, 'trial')}`.padEnd(12) : '';
-      io.stdout.write(`${status}  ${n.spec.id.padEnd(width)}  ${n.key.slice(0, 12)}${shared}  ${why}\n`);
+      lines.push(`${status}  ${n.spec.id.padEnd(width)}  ${n.key.slice(0, 12)}${shared}  ${why}\n`);
     }
+    io.stdout.write(lines.join(''));
     if (sweep) io.stdout.write(`\n${trialMatrix(plan).join('\n')}\n\n${sweepSummary(plan).join('\n')}\n`);
     const toRun = nodes.filter((n) => n.run).length;
     const left = targeted ? `; ${count(plan.order.length - nodes.length, 'node')} not targeted` : '';

@@ -13,7 +13,8 @@ import { trackingSubscriber } from '../../exec/tracking-subscriber.js';
 import { tableArtifacts, withTableArtifacts } from '../../report/mlflow-artifacts.js';
 import { openTracking, trackConfigOf } from '../tracking.js';
 import { intOption, parse, RECIPE_OPTIONS, SWEEP_OPTION, UsageError } from '../args.js';
-import { prepareRecipeOrSweep, recordSweep, sweepChanges } from '../../sweep/prepare.js';
+import { recordSweep, sweepChanges } from '../../sweep/prepare.js';
+import { prepareCached } from '../prepare-cached.js';
 import { sweepSummary } from '../../sweep/view.js';
 import { sweepTracking } from '../../sweep/tracking.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
@@ -102,7 +103,8 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
 
   useCaches(runsDir, io.env);
 
-  const prepared = await prepareRecipeOrSweep(positionals[0], values.set ?? [], values.sweep ?? false, runsDir, io);
+  const cached = await prepareCached(positionals[0], values.set ?? [], values.sweep ?? false, runsDir, io);
+  const { prepared } = cached;
   const { recipe, keys, hasher } = prepared;
   const chosen = executorType(values.executor, recipe);
   if (prepared.adaptive) {
@@ -121,6 +123,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   checkStageNames(recipe, values.target ?? [], '--target');
   const store = await openStore(runsDir);
   await hasher.save();
+  await cached.save();
   const plan = await planRecipe(recipe, keys, store, {
     force: values.force, forceAll: values['force-all'], targets: values.target,
     explainMisses: false, verify: (values.verify as 'stat' | 'full' | undefined) ?? 'stat',

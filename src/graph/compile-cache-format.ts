@@ -1,0 +1,142 @@
+// A compiled recipe and its keys as plain JSON, and back. Plugins are not stored (they are code):
+// each node names a plugin by its index in a list of references, which the reader loads again and
+// checks against the fingerprint stored here. Parts of key structures that every node of a plugin
+// shares (plugin identity, runtime) are stored once per plugin.
+import type { LoadedPlugin } from '../plugin/registry.js';
+import { canonicalJson, sha256Hex } from '../util/canonical.js';
+import type { KeyInput, KeyStructure, NodeKey } from './key.js';
+import type { CompiledRecipe, NodeInput, NodeSpec } from './types.js';
+
+export const CACHE_FORMAT = 1;
+
+export interface CachedPlugin {
+  ref: string;
+  fingerprint: string;
+  keyPlugin: KeyStructure['plugin'];
+  runtime: Record<string, string>;
+}
+
+/** An external input whose content entered keys: its digest then, checked again before reuse. */
+export interface CachedInput { path: string; kind: 'file' | 'folder'; sha256: string }
+
+interface CachedNode {
+  spec: Omit<NodeSpec, 'plugin'>;
+  plugin: number;
+  key: string;
+  keyInputs: KeyStructure['inputs'];
+  keyEnv: KeyStructure['env'];
+  /** Only when the key's params are not the node's own (they are, as computeKeys builds them). */
+  keyParams?: Record<string, unknown>;
+}
+
+export interface CachedCompile {
+  keyVersion: number;
+  recipe: Omit<CompiledRecipe, 'nodes' | 'stages' | 'sources'> & { stages: [string, string[]][] };
+  plugins: CachedPlugin[];
+  inputs: CachedInput[];
+  nodes: CachedNode[];
+}
+
+/** What compiling and keying read of a plugin: equal fingerprints compile and key equally. */
+export function pluginFingerprint(plugin: LoadedPlugin): string {
+  const { def } = plugin;
+  return sha256Hex(canonicalJson({
+    kind: plugin.kind, entry: plugin.entry, codeDigest: plugin.codeDigest, command: plugin.command ?? null,
+    id: def.id, version: def.version, description: def.description ?? null, params: def.params, inputs: def.inputs ?? null,
+    outputs: def.outputs, env: def.env ?? null, metrics: def.metrics ?? null, runtime: def.runtime?.() ?? null,
+  }));
+}
+
+/** The plain form, or undefined when something in it would not survive JSON unchanged. */
+export function toCached(recipe: CompiledRecipe, keys: Map<string, NodeKey>): CachedCompile | undefined {
+  const pluginIndex = new Map<LoadedPlugin, number>();
+  const plugins: CachedPlugin[] = [];
+  const inputs = new Map<string, CachedInput>();
+  const nodes: CachedNode[] = [];
+  let keyVersion: number | undefined;
+  for (const spec of recipe.nodes.values()) {
+    const nodeKey = keys.get(spec.id);
+    if (!nodeKey) return undefined;
+    const s = nodeKey.structure;
+    if (keyVersion !== undefined && s.keyVersion !== keyVersion) return undefined;
+    keyVersion = s.keyVersion;
+    let index = pluginIndex.get(spec.plugin);
+    if (index === undefined) {
+      index = plugins.length;
+      pluginIndex.set(spec.plugin, index);
+      plugins.push({ ref: spec.plugin.ref, fingerprint: pluginFingerprint(spec.plugin), keyPlugin: s.plugin, runtime: s.runtime });
+    }
+    const shared = plugins[index];
+    // Stored once per plugin, so every node of the plugin must agree (computeKeys shares one runtime object per plugin).
+    const samePlugin = s.plugin.id === shared.keyPlugin.id && s.plugin.version === shared.keyPlugin.version && s.plugin.codeDigest === shared.keyPlugin.codeDigest;
+    if (!samePlugin || (s.runtime !== shared.runtime && canonicalJson(s.runtime) !== canonicalJson(shared.runtime))) return undefined;
+    if (!collectInputs(spec.inputs, s.inputs, inputs)) return undefined;
+    const { plugin: _plugin, ...plain } = spec;
+    nodes.push({
+      spec: { ...withoutUndefined(plain), resources: withoutUndefined(plain.resources) }, plugin: index, key: nodeKey.key, keyInputs: s.inputs, keyEnv: s.env,
+      ...(s.params === spec.params ? {} : { keyParams: s.params }),
+    });
+  }
+  const { nodes: _nodes, stages, sources: _sources, ...rest } = recipe;
+  const cached: CachedCompile = { keyVersion: keyVersion ?? 0, recipe: { ...withoutUndefined(rest), stages: [...stages] }, plugins, inputs: [...inputs.values()], nodes };
+  return survivesJson(cached) ? cached : undefined;
+}
+
+/** Pairs each path input with the content digest its key used. */
+function collectInputs(specInputs: Record<string, NodeInput>, keyInputs: KeyStructure['inputs'], out: Map<string, CachedInput>): boolean {
+  for (const [port, value] of Object.entries(specInputs)) {
+    const refs = Array.isArray(value) ? value : [value];
+    const used = keyInputs[port];
+    const usedList: KeyInput[] = Array.isArray(used) ? used : used === undefined ? [] : [used];
+    if (usedList.length !== refs.length) return false;
+    for (let i = 0; i < refs.length; i++) {
+      const ref = refs[i];
+      if (ref.kind !== 'path') continue;
+      const u = usedList[i];
+      if (!('content' in u)) return false;
+      const seen = out.get(ref.path);
+      // Two nodes keyed with different contents of one file: the file changed while keying.
+      if (seen && seen.sha256 !== u.content) return false;
+      out.set(ref.path, { path: ref.path, kind: u.kind, sha256: u.content });
+    }
+  }
+  return true;
+}
+
+/** The recipe and keys again, with the plugins loaded for this process (in the order of `cached.plugins`). */
+export function fromCached(cached: CachedCompile, plugins: LoadedPlugin[], sources: () => CompiledRecipe['sources']): { recipe: CompiledRecipe; keys: Map<string, NodeKey> } {
+  const nodes = new Map<string, NodeSpec>();
+  const keys = new Map<string, NodeKey>();
+  for (const n of cached.nodes) {
+    const spec: NodeSpec = { ...n.spec, plugin: plugins[n.plugin] };
+    const shared = cached.plugins[n.plugin];
+    nodes.set(spec.id, spec);
+    keys.set(spec.id, {
+      key: n.key,
+      structure: { keyVersion: cached.keyVersion, plugin: shared.keyPlugin, params: n.keyParams ?? spec.params, inputs: n.keyInputs, env: n.keyEnv, runtime: shared.runtime },
+    });
+  }
+  const { stages, ...rest } = cached.recipe;
+  const recipe = { ...rest, nodes, stages: new Map(stages) } as Omit<CompiledRecipe, 'sources'> as CompiledRecipe;
+  // The source map only serves error messages: it is read from the recipe files when first asked for.
+  let map: CompiledRecipe['sources'] | undefined;
+  Object.defineProperty(recipe, 'sources', { enumerable: true, configurable: true, get: () => (map ??= sources()) });
+  return { recipe, keys };
+}
+
+/** A copy without the fields set to undefined, which JSON leaves out (readers treat both alike). */
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** Whether JSON would give this value back as it is (no undefined fields, functions, -0, NaN, class instances). */
+export function survivesJson(value: unknown): boolean {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);
+  if (Array.isArray(value)) return value.every(survivesJson);
+  if (typeof value !== 'object') return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const v of Object.values(value as object)) if (!survivesJson(v)) return false;
+  return true;
+}
