@@ -10,10 +10,10 @@ export type JsonSchema = { [key: string]: unknown };
 /**
  * The params `run` receives for a params schema written as a literal (inline in definePlugin, or
  * `as const`). The engine applies defaults before a run, so a property with a `default` is present
- * (required in the type) even when the schema does not list it as required.
+ * (required in the type) even when the schema does not list it as required. The schema is checked
+ * against JSONSchema here rather than as a constraint on definePlugin, where it makes inference of
+ * the literal schema exceed the checker's depth limit.
  */
-// Checked here rather than as a constraint on definePlugin: a JSONSchema constraint there makes
-// inference of the literal schema blow up the checker.
 export type ParamsOf<S> = S extends JSONSchema ? FromSchema<S> : never;
 
 export interface PortSpec {
@@ -95,7 +95,8 @@ export interface PluginDefinition<P = any, I = Record<string, string | string[]>
 
 /**
  * What a plugin author writes: the params schema and the ports are declared once, and `run`'s
- * `ctx.params`, `ctx.inputs` and `ctx.output()` are typed from them.
+ * `ctx.params`, `ctx.inputs` and `ctx.output()` are typed from them. (`run`'s context is spelt out
+ * here: behind a type alias the checker exceeds its depth limit while inferring the schema.)
  */
 export interface PluginSpec<S extends object, I extends Ports, O extends Ports>
   extends Omit<PluginDefinition, 'params' | 'inputs' | 'outputs' | 'run'> {
@@ -105,9 +106,6 @@ export interface PluginSpec<S extends object, I extends Ports, O extends Ports>
   outputs: O;
   run(ctx: PluginContext<ParamsOf<S>, InputsOf<I>, keyof O & string>): Promise<void> | void;
 }
-
-/** The context `run` receives for a params schema and ports; helpers of a plugin take it as their `ctx`. */
-export type ContextOf<S extends object, I extends Ports = {}, O extends Ports = {}> = PluginContext<ParamsOf<S>, InputsOf<I>, keyof O & string>;
 
 /** The params type of a plugin made by definePlugin: `PluginParams<typeof plugin>`. */
 export type PluginParams<D> = D extends PluginDefinition<infer P, any, any> ? P : never;
