@@ -3,18 +3,9 @@
 
 import { definePlugin } from '../../src/plugin/api.js';
 import { writeSuiteFiles } from '../../src/lib/reasoning/io.js';
-import { generateSuite, type NumberScale } from '../../src/lib/reasoning/suite.js';
+import { generateSuite } from '../../src/lib/reasoning/suite.js';
 
-export interface ArithSuiteParams {
-  seed: number;
-  trainSize: number;
-  testSize: number;
-  minSteps: number;
-  maxSteps: number;
-  numbers: NumberScale;
-}
-
-export default definePlugin<ArithSuiteParams>({
+export default definePlugin({
   id: 'arith-suite',
   version: '1.0.0',
   description: 'Generated arithmetic word problems (2–5 steps, gold chain of thought): train, test and OOD sets (other templates, larger numbers, distractors).',

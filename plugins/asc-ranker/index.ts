@@ -12,25 +12,7 @@ import { deriveSeed, Rng } from '../../src/lib/nn/train/rng.js';
 import { rankingTriples, scoreRationales, trainRanker, trainRankerTokenizer, type RankTriple } from '../../src/lib/reasoning/ranker.js';
 import { readSamples, type LabelledSample } from '../../src/lib/reasoning/samples.js';
 
-export interface AscRankerParams {
-  seed: number;
-  power: number;
-  steps: number;
-  batch: number;
-  lr: number;
-  weightDecay: number;
-  maxLength: number;
-  maxPerQuestion: number;
-  heldOutFraction: number;
-  vocabSize: number;
-  hiddenSize: number;
-  numLayers: number;
-  numHeads: number;
-  intermediateSize: number;
-  dropout: number;
-}
-
-export default definePlugin<AscRankerParams>({
+export default definePlugin({
   id: 'asc-ranker',
   version: '1.0.0',
   description: "ASC's ranking model: a small encoder with a residual ELU head and a sigmoid, trained on (question, positive, negative) teacher samples with the power loss.",
@@ -62,7 +44,7 @@ export default definePlugin<AscRankerParams>({
     const p = ctx.params;
     const backend = await initBackend();
     ctx.log.info(backend.summary);
-    const samples = await readSamples(join(ctx.inputs.samples as string, 'samples.jsonl'));
+    const samples = await readSamples(join(ctx.inputs.samples, 'samples.jsonl'));
     const { train, heldOut } = splitQuestions(samples, p.heldOutFraction, p.seed);
     const set = rankingTriples(train, { maxPerQuestion: p.maxPerQuestion, seed: p.seed });
     const held = rankingTriples(heldOut, { maxPerQuestion: p.maxPerQuestion, seed: p.seed + 1 });

@@ -20,21 +20,7 @@ import { scoreRationales } from '../../src/lib/reasoning/ranker.js';
 import { sampleQuestion, scoredSamples, voteQuestion, WEIGHTINGS } from '../../src/lib/reasoning/self-consistency.js';
 import { greedyDecode, promptOf } from '../../src/lib/reasoning/student.js';
 
-export interface AscVoteParams {
-  samples: number;
-  temperature: number;
-  topK: number;
-  topP: number;
-  seed: number;
-  maxNew: number;
-  maxLength: number;
-  evalSplits: string[];
-  maxEval: number;
-  greedy: boolean;
-  scoreBatch: number;
-}
-
-export default definePlugin<AscVoteParams>({
+export default definePlugin({
   id: 'asc-vote',
   version: '1.0.0',
   description: 'N sampled rationales per test question from a student, scored by the ASC ranker and voted on with f(s) = 1 (SC), 1 + s (WS) and s (ASC); greedy accuracy for reference.',
@@ -67,19 +53,19 @@ export default definePlugin<AscVoteParams>({
     if (p.maxNew >= p.maxLength) throw new NodeFailure(`maxNew (${p.maxNew}) must be below maxLength (${p.maxLength}): the prompt needs room`);
     const backend = await initBackend();
     ctx.log.info(backend.summary);
-    const modelDir = ctx.inputs.model as string;
+    const modelDir = ctx.inputs.model;
     const { model, tokenizerPath } = await loadPretrained(modelDir);
-    const { ranker, extra } = await loadAscRanker(ctx.inputs.ranker as string);
+    const { ranker, extra } = await loadAscRanker(ctx.inputs.ranker);
     try {
       if (!(model instanceof LlamaDecoder)) throw new NodeFailure(`${modelDir}: expected a Llama-style decoder (a nat-pretrain or nat-student model output)`);
       if (tokenizerPath === undefined) throw new NodeFailure(`${modelDir}: no tokenizer.json beside the model`);
       const tok = await loadTokenizer(tokenizerPath);
-      const rankTok = await loadTokenizer(join(ctx.inputs.ranker as string, 'tokenizer.json'));
+      const rankTok = await loadTokenizer(join(ctx.inputs.ranker, 'tokenizer.json'));
       const rankLength = typeof extra.maxLength === 'number' ? extra.maxLength : ranker.encoder.config.maxPositions;
 
-      const format = await answerFormatOf(ctx.inputs.suite as string);
+      const format = await answerFormatOf(ctx.inputs.suite);
       const splits = [];
-      for (const split of p.evalSplits) splits.push({ split, problems: (await evalProblems(ctx.inputs.suite as string, split)).slice(0, p.maxEval) });
+      for (const split of p.evalSplits) splits.push({ split, problems: (await evalProblems(ctx.inputs.suite, split)).slice(0, p.maxEval) });
       const total = splits.reduce((n, s) => n + s.problems.length, 0);
       const rows: string[] = [];
       const sums = new Map<string, number>();

@@ -10,20 +10,10 @@ import { definePlugin, NodeFailure } from '../../src/plugin/api.js';
 import { listTaskFolders, loadTaskFolder, readTaskMeta } from '../../src/lib/data/task-folder.js';
 import { Bm25Index } from '../../src/lib/ml/bm25.js';
 import { CORPUS_FILE, describeBeir, readBeirFolder, writeBeirFolder, type BeirDataset } from '../../src/lib/retrieval/beir.js';
-import { retrievalSetFromTask, type PassageFields } from '../../src/lib/retrieval/from-tasks.js';
+import { retrievalSetFromTask } from '../../src/lib/retrieval/from-tasks.js';
 import { evaluateRun, measureName, parseMeasure, type Measure } from '../../src/lib/retrieval/metrics.js';
 
-export interface BeirParams {
-  tasks: string[];
-  splits: string[];
-  fields: Record<string, PassageFields>;
-  maxQueries?: number;
-  baseline: 'bm25' | 'none';
-  measures: string[];
-  depth: number;
-}
-
-export default definePlugin<BeirParams>({
+export default definePlugin({
   id: 'beir',
   version: '1.0.0',
   description: 'Retrieval data sets in the BEIR layout (corpus.jsonl, queries.jsonl, qrels/<split>.tsv): a user\'s BEIR folders checked and passed on, or sets built from reading-comprehension task folders; each with a BM25 baseline scored by nDCG/MRR/Recall.',
@@ -55,8 +45,8 @@ export default definePlugin<BeirParams>({
     const p = ctx.params;
     const measures = p.measures.map(parseMeasure);
     const sets = new Map<string, BeirDataset>();
-    const given = ctx.inputs.beir as string | undefined;
-    const taskRoot = ctx.inputs.tasks as string | undefined;
+    const given = ctx.inputs.beir;
+    const taskRoot = ctx.inputs.tasks;
     if (given === undefined && taskRoot === undefined) throw new NodeFailure('the beir stage needs a `beir` input (BEIR folders) or a `tasks` input (task folders to convert)');
     if (given !== undefined) {
       for (const dir of beirFolders(given)) {

@@ -11,14 +11,6 @@ import { listTaskFolders, loadTaskFolder } from '../../src/lib/data/task-folder.
 import { Bm25Index, BM25_DEFAULTS } from '../../src/lib/ml/bm25.js';
 import { renderDemonstration, renderQuery, taskSpecFor } from '../../src/lib/tasks/registry.js';
 
-export interface Bm25Params {
-  k1: number;
-  b: number;
-  topK: number;
-  querySplits: string[];
-  excludeSameQuery: boolean;
-}
-
 /** One line of `<task>.jsonl`: a query row and its candidates from the train pool, best first. */
 export interface CandidateLine {
   id: string;
@@ -26,7 +18,7 @@ export interface CandidateLine {
   candidates: { id: string; score: number }[];
 }
 
-export default definePlugin<Bm25Params>({
+export default definePlugin({
   id: 'bm25',
   version: '1.0.0',
   description: 'BM25 top-k in-context example candidates from each task\'s train pool, for every train and test query.',
@@ -53,7 +45,7 @@ export default definePlugin<Bm25Params>({
   async run(ctx) {
     const p = ctx.params;
     const out = ctx.output('candidates');
-    const dirs = await listTaskFolders(ctx.inputs.tasks as string);
+    const dirs = await listTaskFolders(ctx.inputs.tasks);
     const loaded = [];
     for (const dir of dirs) loaded.push(await loadTaskFolder(dir));
     const total = loaded.reduce((n, t) => n + p.querySplits.reduce((m, s) => m + (t.splits.train ? t.splits[s]?.length ?? 0 : 0), 0), 0);

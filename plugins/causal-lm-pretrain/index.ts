@@ -11,20 +11,7 @@ import { saveModelFolder } from '../../src/lib/llara/model-io.js';
 import { promptWording } from '../../src/lib/llara/prompts.js';
 import { END_OF_TEXT, PAD, trainLm } from '../../src/lib/reasoning/student.js';
 
-export interface CausalLmPretrainParams {
-  seed: number;
-  vocabSize: number;
-  hiddenSize: number;
-  numLayers: number;
-  numHeads: number;
-  maxLength: number;
-  steps: number;
-  batch: number;
-  lr: number;
-  promptWords: boolean;
-}
-
-export default definePlugin<CausalLmPretrainParams>({
+export default definePlugin({
   id: 'causal-lm-pretrain',
   version: '1.0.0',
   description: 'A tiny Llama-style causal LM (and its byte-level BPE tokenizer) pretrained from scratch on the passages of a BEIR folder.',
@@ -50,7 +37,7 @@ export default definePlugin<CausalLmPretrainParams>({
   async run(ctx) {
     const p = ctx.params;
     ctx.log.info((await initBackend()).summary);
-    const { passages } = await readPassageCorpus(ctx.inputs.corpus as string);
+    const { passages } = await readPassageCorpus(ctx.inputs.corpus);
     const texts = passages.map((x) => x.text);
     ctx.metric('pretrain/passages', texts.length);
     // Repeated so the merges form: a byte-level tokenizer of a few hundred ids spells rare words letter by letter.

@@ -4,54 +4,25 @@
 // train and test query gets its candidates from its own task's pool, in the bm25 format.
 
 import { readFileSync } from 'node:fs';
-import { definePlugin, NodeFailure, type PluginContext } from '../../src/plugin/api.js';
+import type self from './index.js';
+import { definePlugin, type PluginParams, NodeFailure, type PluginContextOf } from '../../src/plugin/api.js';
 import { BiEncoder } from '../../src/lib/llmr/bi-encoder.js';
 import { openEncoderFolder, saveEncoderFolder, SentenceEncoder } from '../../src/lib/llmr/encoder-folder.js';
 import { loadTaskPools, type TaskPool } from '../../src/lib/llmr/pools.js';
-import { bm25Pairs, simcsePairs, SIMCSE_TEMPERATURE, trainUnsupervised, type TextPair, type UnsupervisedObjective } from '../../src/lib/llmr/unsupervised.js';
+import { bm25Pairs, simcsePairs, SIMCSE_TEMPERATURE, trainUnsupervised, type TextPair } from '../../src/lib/llmr/unsupervised.js';
 import { backendRuntime, initBackend } from '../../src/lib/nn/backend.js';
 import { BertEncoder } from '../../src/lib/nn/models/bert.js';
 import type { Tokenizer } from '../../src/lib/nn/tokenizer/core.js';
-import type { IndexChoice } from '../retriever/retrieve.js';
 import { writeDenseCandidates } from './search.js';
 import { openTokenizerInput } from '../../src/lib/llmr/tokenizer-input.js';
 
-export interface DenseEncoderParams {
-  objective: UnsupervisedObjective;
-  seed?: number;
-  steps: number;
-  batchSize: number;
-  lr: number;
-  warmupSteps: number;
-  weightDecay: number;
-  clipNorm: number;
-  temperature: number;
-  sameTaskBatches: boolean;
-  maxLength: number;
-  prefix: string;
-  hiddenSize: number;
-  layers: number;
-  heads: number;
-  intermediateSize: number;
-  dropout: number;
-  freezePositionEmbeddings: boolean;
-  topK: number;
-  querySplits: string[];
-  excludeSameQuery: boolean;
-  index: IndexChoice;
-  exactBelow: number;
-  M: number;
-  efConstruction: number;
-  efSearch: number;
-  encodeBatchSize: number;
-  checkpointEvery: number;
-  logEvery: number;
-}
+const int = (minimum: number, dflt: number, description: string) => ({ type: 'integer', minimum, default: dflt, description }) as const;
+const num = (minimum: number, dflt: number, description: string) => ({ type: 'number', minimum, default: dflt, description }) as const;
 
-const int = (minimum: number, dflt: number, description: string) => ({ type: 'integer', minimum, default: dflt, description });
-const num = (minimum: number, dflt: number, description: string) => ({ type: 'number', minimum, default: dflt, description });
+/** The params run receives (defaults applied), read from the schema below. */
+export type DenseEncoderParams = PluginParams<typeof self>;
 
-export default definePlugin<DenseEncoderParams>({
+export default definePlugin({
   id: 'dense-encoder',
   version: '1.0.0',
   description: 'An unsupervised dense encoder (SimCSE, or BM25 pairs) trained on the train pools without LM feedback, or a pretrained one (E5 in LLM-R); candidates for every train and test query through a vector index.',
@@ -104,8 +75,8 @@ export default definePlugin<DenseEncoderParams>({
     const p = ctx.params;
     const backend = await initBackend();
     ctx.log.info(backend.summary);
-    const pools = await loadTaskPools(ctx.inputs.tasks as string, 'dense-encoder');
-    const init = ctx.inputs.init as string | undefined;
+    const pools = await loadTaskPools(ctx.inputs.tasks, 'dense-encoder');
+    const init = ctx.inputs.init;
     const { encoder, tokenizerFile } = init !== undefined ? await openInit(ctx, init) : await buildAndTrain(ctx, pools);
     try {
       await saveEncoderFolder(ctx.output('model'), encoder, readFileSync(tokenizerFile, 'utf8'));
@@ -129,7 +100,7 @@ export default definePlugin<DenseEncoderParams>({
 });
 
 /** A pretrained encoder, used as it is. */
-async function openInit(ctx: PluginContext<DenseEncoderParams>, dir: string): Promise<{ encoder: SentenceEncoder; tokenizerFile: string }> {
+async function openInit(ctx: PluginContextOf<typeof self>, dir: string): Promise<{ encoder: SentenceEncoder; tokenizerFile: string }> {
   const p = ctx.params;
   const opened = await openEncoderFolder(dir, { seed: ctx.seed, maxLength: p.maxLength, prefix: p.prefix, who: 'the dense-encoder stage' });
   opened.encoder.info.origin = `pretrained, from ${dir}`;
@@ -139,8 +110,8 @@ async function openInit(ctx: PluginContext<DenseEncoderParams>, dir: string): Pr
   return opened;
 }
 
-async function openTokenizer(ctx: PluginContext<DenseEncoderParams>): Promise<{ tokenizer: Tokenizer; tokenizerFile: string }> {
-  const given = ctx.inputs.tokenizer as string | undefined;
+async function openTokenizer(ctx: PluginContextOf<typeof self>): Promise<{ tokenizer: Tokenizer; tokenizerFile: string }> {
+  const given = ctx.inputs.tokenizer;
   if (given === undefined) throw new NodeFailure('the dense-encoder stage needs a `tokenizer` input (the tokenizer plugin\'s output) to build an encoder, or an `init` folder holding a pretrained one');
   return openTokenizerInput(given);
 }
@@ -150,7 +121,7 @@ function trainingPairs(p: DenseEncoderParams, pools: readonly TaskPool[]): TextP
 }
 
 /** A small encoder from scratch, trained on the pools. */
-async function buildAndTrain(ctx: PluginContext<DenseEncoderParams>, pools: readonly TaskPool[]): Promise<{ encoder: SentenceEncoder; tokenizerFile: string }> {
+async function buildAndTrain(ctx: PluginContextOf<typeof self>, pools: readonly TaskPool[]): Promise<{ encoder: SentenceEncoder; tokenizerFile: string }> {
   const p = ctx.params;
   if (p.objective === 'simcse' && p.dropout === 0 && p.steps > 0) {
     throw new NodeFailure('objective simcse needs dropout above 0: dropout is what makes a text and its copy differ');

@@ -11,20 +11,8 @@ import { listTaskFolders, loadTaskFolder, type LoadedTask } from '../../src/lib/
 import { TASK_CATEGORIES } from '../../src/lib/data/task.js';
 import { readTaskIndex } from '../../src/lib/data/task-index.js';
 import { openLanguageModel } from '../../src/lib/ml/lm/load.js';
-import { demoSelector, readCandidates, type DemoMethod } from './demos.js';
+import { demoSelector, readCandidates } from './demos.js';
 import { evaluateTask, type TaskResult } from './evaluate.js';
-
-export interface IclEvalParams {
-  method: DemoMethod;
-  k: number;
-  seed: number;
-  maxTest?: number;
-  split: string;
-  maxNewTokens: number;
-  parallel: number;
-  savePrompts: boolean;
-  calibrate: boolean;
-}
 
 /** The LLM-R tasks a tasks directory lacks: from its index.json when the tasks stage wrote one. */
 async function missingTasks(dir: string): Promise<string[]> {
@@ -50,7 +38,7 @@ export function categoryScores(results: readonly TaskResult[]): { categories: Re
   return { categories, average: vals.length === 0 ? 0 : vals.reduce((a, b) => a + b, 0) / vals.length };
 }
 
-export default definePlugin<IclEvalParams>({
+export default definePlugin({
   id: 'icl-eval',
   version: '1.2.0',
   description: 'In-context learning evaluation with zero-shot, random or BM25 demonstrations: task, category and average scores.',
@@ -79,16 +67,16 @@ export default definePlugin<IclEvalParams>({
   },
   async run(ctx) {
     const p = ctx.params;
-    const candidatesDir = ctx.inputs.candidates as string | undefined;
+    const candidatesDir = ctx.inputs.candidates;
     const usesCandidates = p.method === 'bm25' || p.method === 'retrieved';
     if (usesCandidates && candidatesDir === undefined) throw new NodeFailure(`method "${p.method}" needs the candidates input (connect the ${p.method === 'bm25' ? 'bm25' : 'retriever'} stage's candidates output)`);
     // An API key must not enter the node key (it does not change results), so it is read from the
     // process environment rather than declared.
-    const lm = await openLanguageModel(ctx.inputs.lm as string, { env: process.env });
+    const lm = await openLanguageModel(ctx.inputs.lm, { env: process.env });
     try {
       const out = ctx.output('predictions');
       const tasks: LoadedTask[] = [];
-      for (const dir of await listTaskFolders(ctx.inputs.tasks as string)) {
+      for (const dir of await listTaskFolders(ctx.inputs.tasks)) {
         const t = await loadTaskFolder(dir);
         if (!(p.split in t.splits)) {
           ctx.log.warn(`${t.meta.name}: no "${p.split}" split, skipped`);
@@ -123,7 +111,7 @@ export default definePlugin<IclEvalParams>({
         for (const [metric, value] of Object.entries(result.secondary)) ctx.metric(`secondary/${name}/${metric}`, value);
         ctx.log.info(`${name} (${result.metric}): ${result.score.toFixed(1)} on ${result.predictions.length} rows`);
       }
-      const missing = await missingTasks(ctx.inputs.tasks as string);
+      const missing = await missingTasks(ctx.inputs.tasks);
       if (missing.length > 0) ctx.log.warn(`LLM-R tasks missing from the data (not in any average): ${missing.join(', ')}`);
       const { categories, average } = categoryScores(results);
       for (const [c, v] of Object.entries(categories)) ctx.metric(`category/${c}`, v);

@@ -16,16 +16,6 @@ import { kmeans, nearestToCentres } from '../../src/lib/ml/kmeans.js';
 import { backendRuntime, initBackend } from '../../src/lib/nn/backend.js';
 import { deriveSeed } from '../../src/lib/nn/train/rng.js';
 
-export interface KmeansDemosParams {
-  k: number;
-  seed?: number;
-  maxIterations: number;
-  querySplits: string[];
-  encodeBatchSize: number;
-  maxLength: number;
-  prefix: string;
-}
-
 /** What `demos.json` records per task. */
 interface TaskClusters {
   task: string;
@@ -37,7 +27,7 @@ interface TaskClusters {
   emptyRefills: number;
 }
 
-export default definePlugin<KmeansDemosParams>({
+export default definePlugin({
   id: 'kmeans-demos',
   version: '1.0.0',
   description: 'K-means demonstrations: per task, the k pool rows nearest the cluster centres of the pool in an encoder\'s space (seeded k-means++, then Lloyd), the same for every query, in the bm25 candidates format.',
@@ -66,11 +56,11 @@ export default definePlugin<KmeansDemosParams>({
     const p = ctx.params;
     const backend = await initBackend();
     ctx.log.info(backend.summary);
-    const pools = await loadTaskPools(ctx.inputs.tasks as string, 'kmeans-demos');
+    const pools = await loadTaskPools(ctx.inputs.tasks, 'kmeans-demos');
     for (const pool of pools) {
       if (pool.pool.length < p.k) throw new DataError(splitFile(pool.dir, 'train'), 0, `task ${pool.name} has ${pool.pool.length} train rows, fewer than k = ${p.k} clusters`);
     }
-    const modelDir = ctx.inputs.model as string | undefined;
+    const modelDir = ctx.inputs.model;
     if (modelDir === undefined) throw new NodeFailure('the kmeans-demos stage needs a `model` input (the dense-encoder stage\'s model output)');
     const { encoder } = await openEncoderFolder(modelDir, { maxLength: p.maxLength, prefix: p.prefix, who: 'the kmeans-demos stage' });
     const out = ctx.output('candidates');

@@ -5,34 +5,15 @@
 import { definePlugin } from '../../src/plugin/api.js';
 import { backendRuntime, initBackend } from '../../src/lib/nn/backend.js';
 import { adaptModel } from '../../src/lib/llara/adapt.js';
-import { finishTraining, prepareTraining, trainingParamsSchema, type LoraSetting } from '../../src/lib/llara/lora-setup.js';
+import { finishTraining, prepareTraining, trainingParamsSchema } from '../../src/lib/llara/lora-setup.js';
 import { asCausal, saveModelFolder } from '../../src/lib/llara/model-io.js';
 import { readPassageCorpus } from '../../src/lib/llara/passages.js';
-import type { PromptForm } from '../../src/lib/llara/prompts.js';
 import { openModel } from '../../src/lib/llara/retrieval-model.js';
 import { addLlaraVocabulary } from '../../src/lib/llara/vocab.js';
 
-export interface LlaraAdaptParams {
-  base?: string;
-  ebae: boolean;
-  ebar: boolean;
-  form: PromptForm;
-  stopWords: boolean;
-  steps: number;
-  batchSize: number;
-  maxLength: number;
-  lr: number;
-  warmupSteps: number;
-  weightDecay: number;
-  clipNorm: number;
-  lora: LoraSetting | null;
-  seed: number;
-  logEvery: number;
-}
+const int = (minimum: number, dflt: number, description: string) => ({ type: 'integer', minimum, default: dflt, description }) as const;
 
-const int = (minimum: number, dflt: number, description: string) => ({ type: 'integer', minimum, default: dflt, description });
-
-export default definePlugin<LlaraAdaptParams>({
+export default definePlugin({
   id: 'llara-adapt',
   version: '1.0.0',
   description: 'LLaRA adaptation (EBAE + EBAR bag-of-tokens losses from one joint pass, plus the AR loss) of a causal LM on unlabeled passages.',
@@ -62,9 +43,9 @@ export default definePlugin<LlaraAdaptParams>({
   async run(ctx) {
     const p = ctx.params;
     ctx.log.info((await initBackend()).summary);
-    const corpusDir = ctx.inputs.corpus as string;
+    const corpusDir = ctx.inputs.corpus;
     const corpus = await readPassageCorpus(corpusDir);
-    const loaded = await openModel(ctx.inputs.model as string | undefined, p.base, 'llara-adapt');
+    const loaded = await openModel(ctx.inputs.model, p.base, 'llara-adapt');
     const model = asCausal(loaded.model, loaded.source);
     try {
       const tok = addLlaraVocabulary(model, loaded.tok, p.seed);

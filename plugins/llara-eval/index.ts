@@ -18,16 +18,7 @@ import { beirFolders } from '../negatives/beir.js';
 import { ZERO_SHOT_DIR } from '../../src/lib/retrieval/passages/index.js';
 import { CORPUS_FILE } from '../../src/lib/retrieval/beir.js';
 
-export interface LlaraEvalParams {
-  retriever: 'model' | 'bm25';
-  base?: string;
-  split: string;
-  measures: string[];
-  depth: number;
-  batchSize: number;
-}
-
-export default definePlugin<LlaraEvalParams>({
+export default definePlugin({
   id: 'llara-eval',
   version: '1.1.0',
   description: 'Retrieval evaluation of a model folder (or BM25) on BEIR sets through the vector index: MRR@10, nDCG@10, Recall@k per set.',
@@ -64,7 +55,7 @@ export default definePlugin<LlaraEvalParams>({
       scorer = (data, qrels) => bm25Evaluation(data, qrels, measures, p.depth);
     } else {
       ctx.log.info((await initBackend()).summary);
-      const loaded = await openModel(ctx.inputs.model as string | undefined, p.base, 'llara-eval');
+      const loaded = await openModel(ctx.inputs.model, p.base, 'llara-eval');
       const { embed, dim } = embedFnOf(loaded, loaded.source, p.batchSize);
       scorer = (data, qrels) => evaluateRetrieval(embed, dim, data, qrels, measures, p.depth);
       dispose = () => loaded.model.dispose();

@@ -12,35 +12,14 @@ import { readBeirFolder } from '../../src/lib/retrieval/beir.js';
 import { trainDense, type TrainingGroup } from '../../src/lib/retrieval/dense.js';
 import { finetuneRetrieval, mineWithModel } from '../../src/lib/llara/finetune.js';
 import { readGroupsFile } from '../../src/lib/llara/groups.js';
-import { finishTraining, prepareTraining, trainingParamsSchema, type LoraSetting } from '../../src/lib/llara/lora-setup.js';
+import { finishTraining, prepareTraining, trainingParamsSchema } from '../../src/lib/llara/lora-setup.js';
 import { asCausal, saveModelFolder } from '../../src/lib/llara/model-io.js';
 import { decoderEmbedder, openModel, poolingOf } from '../../src/lib/llara/retrieval-model.js';
 import { beirFolders } from '../negatives/beir.js';
 
-export interface LlaraFinetuneParams {
-  base?: string;
-  set?: string;
-  trainSplit: string;
-  encoder: 'decoder' | 'bidirectional';
-  mining: { source: 'groups' | 'ann'; start: number; end: number };
-  steps: number;
-  batchSize: number;
-  groupSize: number;
-  temperature: number;
-  negatives: 'in-batch' | 'group';
-  maxLength: number;
-  lr: number;
-  warmupSteps: number;
-  weightDecay: number;
-  clipNorm: number;
-  lora: LoraSetting | null;
-  seed: number;
-  logEvery: number;
-}
+const int = (minimum: number, dflt: number, description: string) => ({ type: 'integer', minimum, default: dflt, description }) as const;
 
-const int = (minimum: number, dflt: number, description: string) => ({ type: 'integer', minimum, default: dflt, description });
-
-export default definePlugin<LlaraFinetuneParams>({
+export default definePlugin({
   id: 'llara-finetune',
   version: '1.0.0',
   description: 'Dense-retrieval fine-tuning of a (LLaRA-adapted) causal LM with InfoNCE over in-batch and hard negatives; or a bidirectional encoder of the same size trained from scratch on the same groups.',
@@ -78,16 +57,16 @@ export default definePlugin<LlaraFinetuneParams>({
   async run(ctx) {
     const p = ctx.params;
     ctx.log.info((await initBackend()).summary);
-    const folders = beirFolders(ctx.inputs.beir as string);
+    const folders = beirFolders(ctx.inputs.beir);
     const folder = p.set === undefined ? (folders.length === 1 ? folders[0] : undefined) : folders.find((f) => f.endsWith(`/${p.set}`));
     if (folder === undefined) throw new NodeFailure(p.set === undefined ? `the beir input holds ${folders.length} sets: name one with \`set\`` : `no BEIR set named ${p.set} in the beir input`);
     const name = folder.split('/').pop()!;
     const data = await readBeirFolder(folder, { splits: [p.trainSplit] });
-    const loaded = await openModel(ctx.inputs.model as string | undefined, p.base, 'llara-finetune');
+    const loaded = await openModel(ctx.inputs.model, p.base, 'llara-finetune');
     try {
       let groups: TrainingGroup[];
       if (p.mining.source === 'groups') {
-        const dir = ctx.inputs.groups as string | undefined;
+        const dir = ctx.inputs.groups;
         if (dir === undefined) throw new NodeFailure("mining.source 'groups' needs the `groups` input (the negatives stage's output)");
         groups = readGroupsFile(join(dir, `${name}.jsonl`), data);
       } else {

@@ -8,7 +8,8 @@ import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { definePlugin, NodeFailure } from '../../src/plugin/api.js';
+import type self from './index.js';
+import { definePlugin, type PluginParams, NodeFailure } from '../../src/plugin/api.js';
 import { DataError } from '../../src/lib/data/errors.js';
 import { listTaskFolders, loadTaskFolder, readTaskMeta, splitFile } from '../../src/lib/data/task-folder.js';
 import type { TaskMeta } from '../../src/lib/data/task.js';
@@ -21,24 +22,15 @@ import {
 import { openLanguageModel } from '../../src/lib/ml/lm/load.js';
 import { loadChunk, saveChunk, type ChunkPlan } from './chunks.js';
 
-export interface LlmScoreParams {
-  searchTopk: number;
-  scoreTopk: number;
-  seed: number;
-  maxQueriesPerTask?: number;
-  maxQueries?: number;
-  batchSize: number;
-  chunkQueries: number;
-  /** Tasks kept out of training: 'llm-r' (the paper's held-out tasks) or task names. */
-  heldOutTasks: 'llm-r' | string[];
-}
-
 export interface TaskWork {
   task: PoolTask;
   queries: QueryToScore[];
 }
 
-export default definePlugin<LlmScoreParams>({
+/** The params run receives (defaults applied), read from the schema below. */
+export type LlmScoreParams = PluginParams<typeof self>;
+
+export default definePlugin({
   id: 'llm-score',
   version: '1.0.0',
   description: 'LLM-R candidate scoring: mean log-prob of the gold output given each sampled candidate demonstration, with the −100 penalties.',
@@ -72,11 +64,11 @@ export default definePlugin<LlmScoreParams>({
     const p = ctx.params;
     if (p.scoreTopk > p.searchTopk) throw new NodeFailure(`scoreTopk (${p.scoreTopk}) cannot exceed searchTopk (${p.searchTopk})`);
     // Validate everything before the first LM call: bad input fails fast and costs no scoring.
-    const work = await planWork(ctx.inputs.tasks as string, ctx.inputs.candidates as string, p, { warn: (m) => ctx.log.warn(m), info: (m) => ctx.log.info(m) });
+    const work = await planWork(ctx.inputs.tasks, ctx.inputs.candidates, p, { warn: (m) => ctx.log.warn(m), info: (m) => ctx.log.info(m) });
     const totalQueries = work.reduce((n, w) => n + w.queries.length, 0);
-    if (totalQueries === 0) throw new NodeFailure(`no train queries to score: no task in ${ctx.inputs.tasks as string} has both a train pool and train candidates`);
+    if (totalQueries === 0) throw new NodeFailure(`no train queries to score: no task in ${ctx.inputs.tasks} has both a train pool and train candidates`);
 
-    const lm = await openLanguageModel(ctx.inputs.lm as string, { env: process.env });
+    const lm = await openLanguageModel(ctx.inputs.lm, { env: process.env });
     const out = ctx.output('scores');
     let doneQueries = 0;
     let resumedQueries = 0;

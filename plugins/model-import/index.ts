@@ -12,12 +12,7 @@ import { fetchHubModel, MODEL_FILES } from '../../src/lib/hub/model.js';
 import { isHubRef } from '../../src/lib/hub/ref.js';
 import { loadPretrained } from '../../src/lib/nn/pretrained.js';
 
-export interface ModelImportParams {
-  source: string;
-  check: boolean;
-}
-
-export default definePlugin<ModelImportParams>({
+export default definePlugin({
   id: 'model-import',
   version: '1.0.0',
   description: 'A Hugging Face model folder from hf://<owner>/<model>@<revision>, fetched through the Hub cache and checked by loading it.',

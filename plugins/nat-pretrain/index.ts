@@ -13,21 +13,7 @@ import { readSplit, readSuiteIndex } from '../../src/lib/reasoning/io.js';
 import { END_OF_TEXT, exampleOf, PAD, trainLm } from '../../src/lib/reasoning/student.js';
 import { generateSuite, type NumberScale } from '../../src/lib/reasoning/suite.js';
 
-export interface NatPretrainParams {
-  seed: number;
-  corpusSize: number;
-  vocabSize: number;
-  hiddenSize: number;
-  numLayers: number;
-  numHeads: number;
-  maxLength: number;
-  contextLength: number;
-  steps: number;
-  batch: number;
-  lr: number;
-}
-
-export default definePlugin<NatPretrainParams>({
+export default definePlugin({
   id: 'nat-pretrain',
   version: '1.0.0',
   description: "The student's base model: a tiny decoder pretrained on generated worked problems disjoint from the suite.",
@@ -55,7 +41,7 @@ export default definePlugin<NatPretrainParams>({
     const p = ctx.params;
     const backend = await initBackend();
     ctx.log.info(backend.summary);
-    const suiteDir = ctx.inputs.suite as string;
+    const suiteDir = ctx.inputs.suite;
     const index = await readSuiteIndex(suiteDir);
     const taken = new Set<string>();
     for (const s of index.splits) for (const q of await readSplit(suiteDir, s.name)) taken.add(q.question);

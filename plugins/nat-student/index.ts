@@ -22,29 +22,7 @@ import { saveMergedStudent, saveNatStudent } from '../../src/lib/reasoning/stude
 
 export type StudentMethod = 'base' | 'few-shot' | 'finetune' | 'cot-kd' | 'mix' | 'nt' | 'ul' | 'cl' | 'nat';
 
-export interface NatStudentParams {
-  method: StudentMethod;
-  seed: number;
-  steps: number;
-  negSteps: number;
-  batch: number;
-  lr: number;
-  rank: number;
-  alpha: number;
-  dropout: number;
-  targets: string[];
-  shots: number;
-  negWeight: number;
-  ntFloor: number;
-  margin: number;
-  unitDim: number;
-  maxLength: number;
-  maxNew: number;
-  evalSplits: string[];
-  maxEval: number;
-}
-
-export default definePlugin<NatStudentParams>({
+export default definePlugin({
   id: 'nat-student',
   version: '1.0.0',
   description: 'A student distilled by one method (base, few-shot, finetune, cot-kd, mix, nt, ul, cl, nat) from the teacher samples, evaluated by greedy decoding.',
@@ -87,12 +65,12 @@ export default definePlugin<NatStudentParams>({
     const p = ctx.params;
     const backend = await initBackend();
     ctx.log.info(backend.summary);
-    const baseDir = ctx.inputs.base as string;
+    const baseDir = ctx.inputs.base;
     const { model } = await loadPretrained(baseDir);
     if (!(model instanceof LlamaDecoder)) throw new NodeFailure(`${baseDir}: expected a Llama-style decoder (a nat-pretrain output)`);
     const tok = await loadTokenizer(join(baseDir, 'tokenizer.json'));
-    const suiteDir = ctx.inputs.suite as string;
-    const samples = await readSamples(join(ctx.inputs.samples as string, 'samples.jsonl'));
+    const suiteDir = ctx.inputs.suite;
+    const samples = await readSamples(join(ctx.inputs.samples, 'samples.jsonl'));
     const labelled = (positive: boolean) => samples.filter((s) => s.positive === positive).map((s) => ({ question: s.question, rationale: s.text }));
     const positives = labelled(true);
     const negatives = labelled(false);

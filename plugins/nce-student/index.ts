@@ -11,31 +11,12 @@ import { addLora } from '../../src/lib/nn/lora.js';
 import { LlamaDecoder } from '../../src/lib/nn/models/llama.js';
 import { loadPretrained } from '../../src/lib/nn/pretrained.js';
 import { readSplit } from '../../src/lib/reasoning/io.js';
-import { distillFromNat, type DistillWeighting } from '../../src/lib/reasoning/nce-training.js';
+import { distillFromNat } from '../../src/lib/reasoning/nce-training.js';
 import { readSamples } from '../../src/lib/reasoning/samples.js';
 import { exampleOf, predictions } from '../../src/lib/reasoning/student.js';
 import { loadStudent, saveMergedStudent } from '../../src/lib/reasoning/student-model.js';
 
-export interface NceStudentParams {
-  method: DistillWeighting;
-  seed: number;
-  steps: number;
-  batch: number;
-  lr: number;
-  lambda: number;
-  offset: number;
-  augmentQuestions: number;
-  rank: number;
-  alpha: number;
-  dropout: number;
-  targets: string[];
-  maxLength: number;
-  maxNew: number;
-  evalSplits: string[];
-  maxEval: number;
-}
-
-export default definePlugin<NceStudentParams>({
+export default definePlugin({
   id: 'nce-student',
   version: '1.0.0',
   description: 'A fresh student distilled from a trained NAT model: NCE (sequences weighted by offset + tanh(mean KL(p_neg ‖ p_NAT))) or KD (unweighted).',
@@ -75,16 +56,16 @@ export default definePlugin<NceStudentParams>({
   async run(ctx) {
     const p = ctx.params;
     ctx.log.info((await initBackend()).summary);
-    const teacherDir = ctx.inputs.teacher as string;
+    const teacherDir = ctx.inputs.teacher;
     const teacher = await loadStudent(teacherDir);
     if (!teacher.nat) throw new NodeFailure(`${teacherDir}: not a NAT student (no nat.json): the teacher input takes the model output of nat-student with method nat`);
-    const baseDir = ctx.inputs.base as string;
+    const baseDir = ctx.inputs.base;
     const { model } = await loadPretrained(baseDir);
     if (!(model instanceof LlamaDecoder)) throw new NodeFailure(`${baseDir}: expected a Llama-style decoder (a nat-pretrain output)`);
     const tok = teacher.tokenizer;
-    const suiteDir = ctx.inputs.suite as string;
+    const suiteDir = ctx.inputs.suite;
 
-    const samples = await readSamples(join(ctx.inputs.samples as string, 'samples.jsonl'));
+    const samples = await readSamples(join(ctx.inputs.samples, 'samples.jsonl'));
     const texts = samples.filter((s) => s.positive).map((s) => exampleOf(s.question, s.text));
     const asked = (await readSplit(suiteDir, 'train')).slice(0, p.augmentQuestions);
     const augmented = asked.length > 0 ? predictions(teacher.model, tok, asked, { maxNew: p.maxNew, maxLength: p.maxLength, batch: 20 }).filter((x) => x.correct) : [];

@@ -8,22 +8,9 @@ import { writeLmDescriptor } from '../../src/lib/ml/lm/load.js';
 import { NgramLM } from '../../src/lib/ml/lm/ngram.js';
 import { demonstrationTexts } from '../../src/lib/ml/lm/train-texts.js';
 
-export interface NgramLmParams {
-  order: number;
-  lowercase: boolean;
-  maxVocab?: number;
-  minCount: number;
-  discount?: number;
-  lambda: number;
-  mu: number;
-  kappa: number;
-  tau: number | 'loo';
-  maxRowsPerTask?: number;
-}
-
 export const MODEL_FILE = 'model.ngram';
 
-export default definePlugin<NgramLmParams>({
+export default definePlugin({
   id: 'ngram-lm',
   version: '1.2.0',
   description: 'Interpolated Kneser–Ney n-gram language model with an in-context cache, trained on the tasks\' train pools.',
@@ -54,8 +41,8 @@ export default definePlugin<NgramLmParams>({
   },
   async run(ctx) {
     const p = ctx.params;
-    const { texts, perTask } = await demonstrationTexts(ctx.inputs.tasks as string, { maxRowsPerTask: p.maxRowsPerTask });
-    if (texts.length === 0) throw new NodeFailure(`no train rows under ${ctx.inputs.tasks as string}: the LM needs at least one task with a train split`);
+    const { texts, perTask } = await demonstrationTexts(ctx.inputs.tasks, { maxRowsPerTask: p.maxRowsPerTask });
+    if (texts.length === 0) throw new NodeFailure(`no train rows under ${ctx.inputs.tasks}: the LM needs at least one task with a train split`);
     ctx.log.info(`training a ${p.order}-gram model on ${texts.length} demonstrations of ${Object.keys(perTask).length} tasks`);
     const lm = NgramLM.train(texts, {
       order: p.order, lowercase: p.lowercase, maxVocab: p.maxVocab, minCount: p.minCount, discount: p.discount, lambda: p.lambda, mu: p.mu, kappa: p.kappa, tau: p.tau,

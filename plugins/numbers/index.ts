@@ -3,8 +3,6 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { definePlugin } from '../../src/plugin/api.js';
 
-interface NumbersParams { count: number; distribution: 'normal' | 'uniform'; mean: number; std: number; low: number; high: number; seed: number }
-
 /** mulberry32: a small, fast, seedable generator (uniform in [0, 1)). */
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -17,7 +15,7 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-export default definePlugin<NumbersParams>({
+export default definePlugin({
   id: 'numbers',
   version: '1.0.0',
   description: 'a seeded sample of numbers as JSON Lines ({"i": …, "x": …})',

@@ -4,7 +4,8 @@
 // or from a user's BEIR folder. corpus-info.json says whether any `next` link exists.
 
 import { basename } from 'node:path';
-import { definePlugin, NodeFailure, type PluginContext } from '../../src/plugin/api.js';
+import type self from './index.js';
+import { definePlugin, type PluginParams, NodeFailure, type PluginContextOf } from '../../src/plugin/api.js';
 import { listTaskFolders, loadTaskFolder, readTaskMeta, type LoadedTask } from '../../src/lib/data/task-folder.js';
 import { readBeirFolder } from '../../src/lib/retrieval/beir.js';
 import { measureName, parseMeasure } from '../../src/lib/retrieval/metrics.js';
@@ -15,32 +16,13 @@ import { passageCorpusFromTasks } from '../../src/lib/retrieval/passages/from-ta
 import { GENERATED_DEFAULTS, generatePassageCorpus } from '../../src/lib/retrieval/passages/generated.js';
 import { didYouMean } from '../../src/util/suggest.js';
 
-export interface PassageCorpusParams {
-  source: 'generated' | 'tasks' | 'beir-folder';
-  seed: number;
-  documents: number;
-  passagesPerDocument: number;
-  trainQueries: number;
-  testQueries: number;
-  topics: number;
-  zeroShotDocuments: number;
-  zeroShotQueries: number;
-  zeroShotTopics: number;
-  paraphraseRate: number;
-  tasks: string[];
-  zeroShotTasks: string[];
-  splits: string[];
-  chunkSentences: number;
-  maxQueries?: number;
-  maxDocuments?: number;
-  baseline: 'bm25' | 'none';
-  measures: string[];
-}
-
 const g = GENERATED_DEFAULTS;
-const size = (min: number, dflt: number, description: string) => ({ type: 'integer', minimum: min, default: dflt, description });
+const size = (min: number, dflt: number, description: string) => ({ type: 'integer', minimum: min, default: dflt, description }) as const;
 
-export default definePlugin<PassageCorpusParams>({
+/** The params run receives (defaults applied), read from the schema below. */
+export type PassageCorpusParams = PluginParams<typeof self>;
+
+export default definePlugin({
   id: 'passage-corpus',
   version: '1.1.0',
   description: 'Passage corpora for LLaRA in the BEIR layout, with each passage\'s document and next passage: generated, built from SQuAD/BoolQ/MultiRC task folders (sentence chunks), or a user\'s BEIR folder; train/test queries and a held-out zero-shot set.',
@@ -106,7 +88,7 @@ function checkInputs(p: PassageCorpusParams, inputs: Record<string, string | str
   if (p.source === 'beir-folder' && inputs.beir === undefined) throw new NodeFailure('source: beir-folder needs the `beir` input: a BEIR folder (corpus.jsonl, queries.jsonl, qrels/)');
 }
 
-async function build(ctx: PluginContext<PassageCorpusParams>): Promise<PassageCorpus> {
+async function build(ctx: PluginContextOf<typeof self>): Promise<PassageCorpus> {
   const p = ctx.params;
   try {
     if (p.source === 'generated') {
@@ -116,10 +98,10 @@ async function build(ctx: PluginContext<PassageCorpusParams>): Promise<PassageCo
       });
     }
     if (p.source === 'beir-folder') {
-      const zeroShot = ctx.inputs.zeroShot === undefined ? undefined : await readBeirFolder(ctx.inputs.zeroShot as string);
-      return passageCorpusFromBeir(await readBeirFolder(ctx.inputs.beir as string), zeroShot);
+      const zeroShot = ctx.inputs.zeroShot === undefined ? undefined : await readBeirFolder(ctx.inputs.zeroShot);
+      return passageCorpusFromBeir(await readBeirFolder(ctx.inputs.beir!), zeroShot);
     }
-    const root = ctx.inputs.tasks as string;
+    const root = ctx.inputs.tasks!;
     const overlap = p.tasks.filter((t) => p.zeroShotTasks.includes(t));
     if (overlap.length > 0) throw new NodeFailure(`${overlap.join(', ')} cannot be both an in-domain task and a zero-shot task`);
     const folders = new Map((await listTaskFolders(root)).map((d) => [basename(d), d]));
@@ -145,7 +127,7 @@ async function loadTask(folders: ReadonlyMap<string, string>, root: string, name
 }
 
 /** Counts as log lines and metrics; skipped passages and a corpus without links are warned about. */
-function report(ctx: PluginContext<PassageCorpusParams>, name: string, info: SetInfo): void {
+function report(ctx: PluginContextOf<typeof self>, name: string, info: SetInfo): void {
   const queries = Object.entries(info.queries).map(([split, n]) => `${n} ${split}`).join(', ') || 'none';
   ctx.log.info(`${name}: ${info.passages} passages in ${info.documents} documents, ${info.nextLinks} next links; queries ${queries}`);
   ctx.metric(`${name}/passages`, info.passages);

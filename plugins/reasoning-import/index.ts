@@ -5,19 +5,11 @@
 import { isAbsolute, join } from 'node:path';
 import { definePlugin, NodeFailure } from '../../src/plugin/api.js';
 import { DataError } from '../../src/lib/data/errors.js';
-import type { SourceFormat } from '../../src/lib/data/loaders.js';
-import { readReasoningFile, readReasoningHf, writeReasoningSet, type DatasetFormat, type ReasoningProblem } from '../../src/lib/reasoning/import.js';
-
-export interface ReasoningImportParams {
-  dataset: DatasetFormat;
-  splits: Record<string, string>;
-  format?: SourceFormat;
-  maxRows?: number;
-}
+import { readReasoningFile, readReasoningHf, writeReasoningSet, type ReasoningProblem } from '../../src/lib/reasoning/import.js';
 
 const HF = 'hf://';
 
-export default definePlugin<ReasoningImportParams>({
+export default definePlugin({
   id: 'reasoning-import',
   version: '1.0.0',
   description: 'MATH (\\boxed{} answers) or GSM8K (#### answers) problems from JSONL/JSON/CSV/Parquet files or hf://datasets/…, as a reasoning set.',
@@ -39,7 +31,7 @@ export default definePlugin<ReasoningImportParams>({
   outputs: { data: { description: 'reasoning.json and <split>.jsonl with {id, split, question, solution, answer} rows.' } },
   async run(ctx) {
     const p = ctx.params;
-    const source = ctx.inputs.source as string | undefined;
+    const source = ctx.inputs.source;
     const splits: Record<string, ReasoningProblem[]> = {};
     const names = Object.keys(p.splits);
     for (const [i, split] of names.entries()) {

@@ -2,9 +2,7 @@
 import { spawn } from 'node:child_process';
 import { definePlugin, NodeFailure } from '../../src/plugin/api.js';
 
-interface ShellParams { command: string; shell: string }
-
-export default definePlugin<ShellParams>({
+export default definePlugin({
   id: 'shell',
   version: '1.0.0',
   description: 'run a shell command; $RETORT_IN (inputs, one per line) and $RETORT_OUT (output folder); `::metric name value [step]` and `::progress done total` lines are read',

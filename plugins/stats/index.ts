@@ -3,8 +3,6 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { definePlugin, NodeFailure } from '../../src/plugin/api.js';
 
-interface StatsParams { field: string; quantiles: number[] }
-
 async function jsonlFiles(path: string): Promise<string[]> {
   if (!(await stat(path)).isDirectory()) return [path];
   const names = (await readdir(path)).filter((n) => n.endsWith('.jsonl')).sort();
@@ -19,7 +17,7 @@ export function quantile(sorted: number[], q: number): number {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
-export default definePlugin<StatsParams>({
+export default definePlugin({
   id: 'stats',
   version: '1.0.0',
   description: 'count, mean, std, min, max and quantiles of a numeric field of JSON Lines data',
@@ -35,7 +33,7 @@ export default definePlugin<StatsParams>({
   outputs: { summary: { description: 'summary.json' } },
   async run(ctx) {
     const values: number[] = [];
-    for (const file of await jsonlFiles(ctx.inputs.data as string)) {
+    for (const file of await jsonlFiles(ctx.inputs.data)) {
       const text = await readFile(file, 'utf8');
       let lineNo = 0;
       for (const line of text.split('\n')) {

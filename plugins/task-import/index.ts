@@ -4,34 +4,22 @@
 // scoring; its category, type and metric may then be left out.
 
 import { isAbsolute, join } from 'node:path';
-import { definePlugin, NodeFailure } from '../../src/plugin/api.js';
+import type self from './index.js';
+import { definePlugin, type PluginParams, NodeFailure } from '../../src/plugin/api.js';
 import { DataError } from '../../src/lib/data/errors.js';
 import { loadHfRows } from '../../src/lib/data/hf/index.js';
-import { loadRows, type SourceFormat } from '../../src/lib/data/loaders.js';
-import type { RowMapping } from '../../src/lib/data/mapping.js';
-import type { TaskCategory, TaskMeta, TaskMetric, TaskRow, TaskType } from '../../src/lib/data/task.js';
+import { loadRows } from '../../src/lib/data/loaders.js';
+import type { TaskMeta, TaskRow } from '../../src/lib/data/task.js';
 import { writeTaskFolder } from '../../src/lib/data/task-folder.js';
 import { indexEntry, writeTaskIndex } from '../../src/lib/data/task-index.js';
 import { TASK_REGISTRY } from '../../src/lib/tasks/registry.js';
 
-export interface TaskImportParams {
-  name: string;
-  category?: TaskCategory;
-  type?: TaskType;
-  metric?: TaskMetric;
-  labels?: string[];
-  /** Split name → a file (relative to the `source` input, or absolute) or an hf://datasets/… reference. */
-  splits: Record<string, string>;
-  format?: SourceFormat;
-  delimiter?: string;
-  mapping: RowMapping;
-  maxRows?: number;
-  notes?: string;
-}
-
 const HF = 'hf://';
 
-export default definePlugin<TaskImportParams>({
+/** The params run receives (defaults applied), read from the schema below. */
+export type TaskImportParams = PluginParams<typeof self>;
+
+export default definePlugin({
   id: 'task-import',
   version: '1.0.0',
   description: 'A task folder from JSONL, CSV/TSV, Parquet or hf://datasets/… files through a field mapping (registry templates apply to known task names).',
@@ -77,14 +65,13 @@ export default definePlugin<TaskImportParams>({
   async run(ctx) {
     const p = ctx.params;
     const known = TASK_REGISTRY[p.name];
-    const pick = <K extends 'category' | 'type' | 'metric'>(k: K): TaskMeta[K] => {
-      const v = p[k] ?? known?.[k];
-      if (v === undefined) throw new NodeFailure(`"${k}" is needed: "${p.name}" is not a task the registry knows`);
-      return v as unknown as TaskMeta[K];
+    // A param left out falls back to the registry's; with neither, the task cannot be described.
+    const needed = (k: string): never => {
+      throw new NodeFailure(`"${k}" is needed: "${p.name}" is not a task the registry knows`);
     };
-    const type = pick('type');
+    const type = p.type ?? known?.type ?? needed('type');
     const meta: TaskMeta = {
-      name: p.name, category: pick('category'), type, metric: pick('metric'),
+      name: p.name, category: p.category ?? known?.category ?? needed('category'), type, metric: p.metric ?? known?.metric ?? needed('metric'),
       fields: Object.keys(p.mapping.fields),
       labels: type === 'classification' ? p.labels ?? Object.keys(known?.verbalizer ?? {}) : [],
       splits: {}, ...(p.notes ? { notes: p.notes } : {}),
@@ -92,7 +79,7 @@ export default definePlugin<TaskImportParams>({
     if (type === 'classification' && meta.labels.length < 2) throw new NodeFailure('a classification task needs "labels" (its dataset labels in index order)');
     const missing = (known?.fields ?? []).filter((f) => !meta.fields.includes(f));
     if (known && missing.length > 0) ctx.log.warn(`the registry's template for ${p.name} reads ${missing.join(', ')}: without them a generic template is used`);
-    const source = ctx.inputs.source as string | undefined;
+    const source = ctx.inputs.source;
     const splits: Record<string, TaskRow[]> = {};
     const names = Object.keys(p.splits);
     for (const [i, split] of names.entries()) {

@@ -1,21 +1,14 @@
 // The `tasks` stage: a directory of task folders (plus index.json) for downstream stages, from
 // the built-in generated suite or from task folders given on the `data` input.
 
-import { definePlugin, NodeFailure } from '../../src/plugin/api.js';
+import type self from './index.js';
+import { definePlugin, type PluginParams, NodeFailure } from '../../src/plugin/api.js';
 import { materializeTasks } from '../../src/lib/tasks/materialize.js';
 
-export interface TasksParams {
-  suite: 'builtin' | 'folders';
-  seed: number;
-  trainSize: number;
-  testSize: number;
-  tasks?: string[];
-  folders?: string[];
-  maxTrain?: number;
-  maxTest?: number;
-}
+/** The params run receives (defaults applied), read from the schema below. */
+export type TasksParams = PluginParams<typeof self>;
 
-export default definePlugin<TasksParams>({
+export default definePlugin({
   id: 'tasks',
   version: '1.2.0',
   description: 'Task folders for ICL experiments: the built-in generated 30-task suite, or existing task folders, subset and capped.',

@@ -10,21 +10,9 @@ import { readSplit } from '../../src/lib/reasoning/io.js';
 import { labelSamples, sampleRationales, sampleStats, type LabelledSample } from '../../src/lib/reasoning/samples.js';
 import { DEFAULT_ERROR_RATES, teacherRationales, type TeacherErrorRates } from '../../src/lib/reasoning/teacher.js';
 
-export interface TeacherSamplesParams {
-  teacher: 'builtin' | 'lm';
-  split: string;
-  samples: number;
-  seed: number;
-  maxQuestions?: number;
-  rates: TeacherErrorRates;
-  temperature: number;
-  maxTokens: number;
-  demos: number;
-}
+const rate = (description: string, dflt: number) => ({ type: 'number', minimum: 0, maximum: 1, default: dflt, description }) as const;
 
-const rate = (description: string, dflt: number) => ({ type: 'number', minimum: 0, maximum: 1, default: dflt, description });
-
-export default definePlugin<TeacherSamplesParams>({
+export default definePlugin({
   id: 'teacher-samples',
   version: '1.0.0',
   description: 'Sampled teacher rationales per question, labelled positive/negative by answer equivalence (built-in noisy teacher or an OpenAI-compatible LM).',
@@ -68,7 +56,7 @@ export default definePlugin<TeacherSamplesParams>({
     const rates: TeacherErrorRates = { ...DEFAULT_ERROR_RATES, ...p.rates };
     if (p.teacher === 'lm' && ctx.inputs.lm === undefined) throw new NodeFailure('teacher: lm needs the lm input (a model directory with lm.json)');
     if (p.teacher === 'builtin' && ctx.inputs.lm !== undefined) throw new NodeFailure('the lm input is only read with teacher: lm');
-    const all = await readSplit(ctx.inputs.suite as string, p.split);
+    const all = await readSplit(ctx.inputs.suite, p.split);
     const problems = p.maxQuestions === undefined ? all : all.slice(0, p.maxQuestions);
 
     let texts: string[][];
@@ -78,9 +66,9 @@ export default definePlugin<TeacherSamplesParams>({
       texts = rationales.map((qs) => qs.map((r) => r.text));
       errors = rationales.map((qs) => qs.map((r) => r.errors));
     } else {
-      const train = await readSplit(ctx.inputs.suite as string, 'train');
+      const train = await readSplit(ctx.inputs.suite, 'train');
       const demos = train.slice(0, p.demos);
-      const lm = await openLanguageModel(ctx.inputs.lm as string, { env: process.env });
+      const lm = await openLanguageModel(ctx.inputs.lm!, { env: process.env });
       try {
         texts = [];
         const chunk = 16;

@@ -10,21 +10,10 @@ import {
   loadTokenizer, resolveTokenizerFile, TOKENIZER_FILE, trainByteLevelBpe, trainWordPiece, type Tokenizer,
 } from '../../src/lib/nn/tokenizer/core.js';
 
-export interface TokenizerParams {
-  model: 'wordpiece' | 'bpe';
-  vocabSize: number;
-  minFrequency: number;
-  lowercase: boolean;
-  addPrefixSpace: boolean;
-  specialTokens?: string[];
-  splits: string[];
-  maxRowsPerTask?: number;
-}
-
 /** Encoded by a user's tokenizer before it is accepted, to catch files that load but cannot encode. */
 const PROBE = 'Hello, World! 123 café — naïve 東京 😀\n  tabs\tand  spaces';
 
-export default definePlugin<TokenizerParams>({
+export default definePlugin({
   id: 'tokenizer',
   version: '1.0.0',
   description: 'A subword tokenizer (WordPiece or byte-level BPE) trained on the tasks\' train pools, or a user\'s tokenizer.json validated; written as tokenizer.json.',
@@ -54,8 +43,8 @@ export default definePlugin<TokenizerParams>({
   },
   async run(ctx) {
     const p = ctx.params;
-    const tasksDir = ctx.inputs.tasks as string | undefined;
-    const userFile = ctx.inputs.tokenizer as string | undefined;
+    const tasksDir = ctx.inputs.tasks;
+    const userFile = ctx.inputs.tokenizer;
     if (!tasksDir && !userFile) throw new NodeFailure('the tokenizer stage needs a `tasks` input to train on or a `tokenizer` input to validate');
     const out = ctx.output('tokenizer');
     const corpus = tasksDir ? await demonstrationTexts(tasksDir, { splits: p.splits, maxRowsPerTask: p.maxRowsPerTask }) : null;

@@ -2,8 +2,19 @@
 // Plugins are pure with respect to their key: the same params, inputs, env and runtime
 // must give the same outputs (up to nondeterminism the plugin owns, seeded by ctx.seed).
 
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
+
 /** A JSON Schema (2020-12) object; plugins use it to declare their params. */
 export type JsonSchema = { [key: string]: unknown };
+
+/**
+ * The params `run` receives for a params schema written as a literal (inline in definePlugin, or
+ * `as const`). The engine applies defaults before a run, so a property with a `default` is present
+ * (required in the type) even when the schema does not list it as required. The schema is checked
+ * against JSONSchema here rather than as a constraint on definePlugin, where it makes inference of
+ * the literal schema exceed the checker's depth limit.
+ */
+export type ParamsOf<S> = S extends JSONSchema ? FromSchema<S> : never;
 
 export interface PortSpec {
   description?: string;
@@ -13,21 +24,36 @@ export interface PortSpec {
   many?: boolean;
 }
 
+/** Ports by name, as a plugin declares its inputs or outputs. */
+export type Ports = Record<string, PortSpec>;
+
+/** What one input port holds at run time: an absolute path, or a list of them for a `many` port. */
+export type PortValue<S extends PortSpec> = S extends { readonly many: true } ? string[] : string;
+
+type OptionalPortNames<I extends Ports> = { [K in keyof I]: I[K] extends { readonly optional: true } ? K : never }[keyof I];
+
+/** `ctx.inputs` for declared input ports: an optional port may be absent, the others are always given. */
+export type InputsOf<I extends Ports> = {
+  -readonly [K in Exclude<keyof I, OptionalPortNames<I>>]: PortValue<I[K]>;
+} & {
+  -readonly [K in OptionalPortNames<I>]?: PortValue<I[K]>;
+};
+
 export interface PluginLogger {
   info(message: string): void;
   warn(message: string): void;
   error(message: string): void;
 }
 
-export interface PluginContext<P = Record<string, unknown>> {
+export interface PluginContext<P = Record<string, unknown>, I = Record<string, string | string[]>, O extends string = string> {
   /** Params with the schema's defaults applied. */
   params: P;
   /** Absolute paths: an upstream output port directory, or an external file or folder. */
-  inputs: Record<string, string | string[]>;
+  inputs: I;
   /** The node's output directory; each output port is a sub-directory, see output(). */
   outDir: string;
   /** Creates (if needed) and returns the directory of an output port. */
-  output(port: string): string;
+  output(port: O): string;
   /**
    * A private directory for working files (e.g. training checkpoints), created on first access.
    * It belongs to the node's key: it survives a crash or kill of the node or of the run, so a
@@ -49,7 +75,7 @@ export interface PluginContext<P = Record<string, unknown>> {
   env: Record<string, string>;
 }
 
-export interface PluginDefinition<P = any> {
+export interface PluginDefinition<P = any, I = Record<string, string | string[]>, O extends string = string> {
   id: string;
   /** Bumping the version changes every key of this plugin's nodes. */
   version: string;
@@ -64,8 +90,28 @@ export interface PluginDefinition<P = any> {
   metrics?: string[];
   /** Extra runtime facts that change results (e.g. the numeric backend); they enter the key. */
   runtime?: () => Record<string, string>;
-  run(ctx: PluginContext<P>): Promise<void> | void;
+  run(ctx: PluginContext<P, I, O>): Promise<void> | void;
 }
+
+/**
+ * What a plugin author writes: the params schema and the ports are declared once, and `run`'s
+ * `ctx.params`, `ctx.inputs` and `ctx.output()` are typed from them. (`run`'s context is spelt out
+ * here: behind a type alias the checker exceeds its depth limit while inferring the schema.)
+ */
+export interface PluginSpec<S extends object, I extends Ports, O extends Ports>
+  extends Omit<PluginDefinition, 'params' | 'inputs' | 'outputs' | 'run'> {
+  /** JSON Schema of params. Defaults are applied before the key is computed. */
+  params: S;
+  inputs?: I;
+  outputs: O;
+  run(ctx: PluginContext<ParamsOf<S>, InputsOf<I>, keyof O & string>): Promise<void> | void;
+}
+
+/** The params type of a plugin made by definePlugin: `PluginParams<typeof plugin>`. */
+export type PluginParams<D> = D extends PluginDefinition<infer P, any, any> ? P : never;
+
+/** The context a plugin made by definePlugin receives; for helpers that take the plugin's `ctx`. */
+export type PluginContextOf<D> = D extends PluginDefinition<infer P, infer I, infer O> ? PluginContext<P, I, O> : never;
 
 /**
  * A failure the user can act on from its message alone (bad data, a command that exited non-zero, a
@@ -85,6 +131,12 @@ export function isExpectedFailure(err: unknown): boolean {
   return err instanceof NodeFailure || (typeof err === 'object' && err !== null && (err as { expected?: unknown }).expected === true);
 }
 
+/** Declares a plugin; its params, inputs and output ports are typed from the schema and ports it declares. */
+export function definePlugin<const S extends object, const I extends Ports = {}, const O extends Ports = {}>(
+  def: PluginSpec<S, I, O>,
+): PluginDefinition<ParamsOf<S>, InputsOf<I>, keyof O & string>;
+/** The older form, params typed by hand: `definePlugin<MyParams>({ … })`. */
+export function definePlugin<P = Record<string, unknown>>(def: PluginDefinition<P>): PluginDefinition<P>;
 export function definePlugin<P = Record<string, unknown>>(def: PluginDefinition<P>): PluginDefinition<P> {
   return def;
 }

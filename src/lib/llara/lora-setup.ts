@@ -16,7 +16,7 @@ export interface LoraSetting {
  * The optimizer and LoRA params both training stages share (AdamW, warmup then linear decay,
  * clipping, LoRA or full training), for a plugin's params schema; the stage writes its own notes.
  */
-export function trainingParamsSchema(notes: { lr: string; warmupDefault: number; lora: string }): Record<string, object> {
+export function trainingParamsSchema(notes: { lr: string; warmupDefault: number; lora: string }) {
   return {
     lr: { type: 'number', exclusiveMinimum: 0, default: 1e-3, description: `Peak learning rate (${notes.lr}).` },
     warmupSteps: { type: 'integer', minimum: 0, default: notes.warmupDefault, description: 'Linear warmup, then linear decay to 0.' },
@@ -27,7 +27,7 @@ export function trainingParamsSchema(notes: { lr: string; warmupDefault: number;
       default: null,
       description: notes.lora,
     },
-  };
+  } as const;
 }
 
 const LLAMA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
