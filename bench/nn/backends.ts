@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { registerWasmSegmentSum } from '../../src/lib/nn/kernels/wasm-segment-sum.js';
 import { registerBlasBackend } from '../../src/lib/nn/kernels/blas-backend.js';
 import { registerWasmBlasMatMul, unregisterWasmBlasMatMul, wasmMatMulPath } from '../../src/lib/nn/kernels/wasm-blas-matmul.js';
+import { registerWasmCopyKernels } from '../../src/lib/nn/kernels/wasm-copy-kernels.js';
 
 const require = createRequire(import.meta.url);
 
@@ -30,6 +31,7 @@ export async function useBackend(name: string): Promise<void> {
   }
   if (!(await tf.setBackend(tfName))) throw new Error(`backend ${name} failed to initialise`);
   await tf.ready();
+  if (tfName === 'wasm') registerWasmCopyKernels();
   if (name === 'wasm-openblas') {
     const r = registerWasmBlasMatMul();
     if (!r.ok) throw new Error(`OpenBLAS matmuls unavailable: ${r.reason}`);

@@ -14,6 +14,7 @@ import { NodeFailure } from '../../plugin/api.js';
 import { BLAS_BACKEND, registerBlasBackend } from './kernels/blas-backend.js';
 import { registerWasmSegmentSum } from './kernels/wasm-segment-sum.js';
 import { registerWasmBlasMatMul, wasmMatMulPath } from './kernels/wasm-blas-matmul.js';
+import { registerWasmCopyKernels } from './kernels/wasm-copy-kernels.js';
 
 export type BackendName = 'wasm' | 'cpu' | 'blas' | 'tensorflow' | 'tensorflow-gpu';
 
@@ -93,6 +94,7 @@ async function activateWasm(): Promise<void> {
   wasm.setWasmPaths(`${dist}/`);
   if (!(await tf.setBackend('wasm'))) throw new BackendError(`the wasm backend failed to start (files in ${dist})`);
   registerWasmSegmentSum(); // so that tf.gather has a gradient on wasm too
+  registerWasmCopyKernels(); // block-copy gather and split (exact)
   registerWasmBlasMatMul(); // a no-op without the addon
 }
 
