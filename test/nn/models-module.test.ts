@@ -20,7 +20,7 @@ describe('modules (wasm backend)', () => {
     const info = await initBackend();
     expect(info.name).toBe('wasm');
     expect(info.simd).toBe(true);
-    expect(info.summary).toMatch(/^tfjs 4\.\d+\.\d+, backend wasm, SIMD on, threads (on|off)$/);
+    expect(info.summary).toMatch(/^tfjs 4\.\d+\.\d+, backend wasm, SIMD on, threads (on|off), matmuls (OpenBLAS|wasm)$/);
   });
 
   it('uses Hugging Face names and layouts', () => {
