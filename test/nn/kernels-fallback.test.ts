@@ -59,6 +59,26 @@ describe('blas backend without the addon', () => {
   });
 });
 
+describe('wasm matmuls without the addon', () => {
+  it('stay the wasm kernels, and the node key says nothing about OpenBLAS', async () => {
+    process.env.RETORT_NO_BLAS = '1';
+    delete process.env.RETORT_TF_BACKEND;
+    vi.resetModules();
+    const { registerWasmBlasMatMul } = await import('../../src/lib/nn/kernels/wasm-blas-matmul.js');
+    const { backendRuntime } = await import('../../src/lib/nn/backend.js');
+    expect(registerWasmBlasMatMul()).toEqual({ ok: false, reason: 'disabled by RETORT_NO_BLAS=1' });
+    expect(backendRuntime()).toEqual({ tfjs: expect.any(String), tfBackend: 'wasm' });
+  });
+
+  it('with the addon, go through OpenBLAS, and the node key records it (results differ in the last bits)', async () => {
+    delete process.env.RETORT_NO_BLAS;
+    delete process.env.RETORT_TF_BACKEND;
+    vi.resetModules();
+    const { backendRuntime } = await import('../../src/lib/nn/backend.js');
+    expect(backendRuntime()).toEqual({ tfjs: expect.any(String), tfBackend: 'wasm', tfMatmul: 'openblas' });
+  });
+});
+
 describe('install-time build', () => {
   const run = (env: Record<string, string>) =>
     spawnSync(process.execPath, [buildScript], { encoding: 'utf8', env: { ...process.env, ...env } });

@@ -20,7 +20,7 @@ describe('modules (wasm backend)', () => {
     const info = await initBackend();
     expect(info.name).toBe('wasm');
     expect(info.simd).toBe(true);
-    expect(info.summary).toMatch(/^tfjs 4\.\d+\.\d+, backend wasm, SIMD on, threads (on|off)$/);
+    expect(info.summary).toMatch(/^tfjs 4\.\d+\.\d+, backend wasm, SIMD on, threads (on|off), matmuls (OpenBLAS|wasm)$/);
   });
 
   it('uses Hugging Face names and layouts', () => {
@@ -192,7 +192,7 @@ describe('backend choice', () => {
   it('plans wasm when no native tfjs is installed, and honours RETORT_TF_BACKEND', () => {
     delete process.env.RETORT_TF_BACKEND;
     expect(plannedBackend()).toBe('wasm');
-    expect(backendRuntime()).toEqual({ tfjs: tf.version.tfjs, tfBackend: 'wasm' });
+    expect(backendRuntime()).toEqual({ tfjs: tf.version.tfjs, tfBackend: 'wasm', tfMatmul: 'openblas' }); // the addon is built here and in CI
     process.env.RETORT_TF_BACKEND = 'cpu';
     expect(backendRuntime().tfBackend).toBe('cpu');
     process.env.RETORT_TF_BACKEND = 'blas';

@@ -2,9 +2,10 @@
 //
 // Order: RETORT_TF_BACKEND when set; else tfjs-node-gpu, then tfjs-node when the user installed
 // them (optional packages, imported dynamically); else wasm, its .wasm files read from
-// node_modules so nothing is fetched; else the pure-JS cpu backend. `blas` (tfjs's cpu backend with
-// OpenBLAS matrix products, from the optional addon built at install time) is used only when forced:
-// its elementwise kernels are still JavaScript, so it trains slower than wasm today.
+// node_modules so nothing is fetched; else the pure-JS cpu backend. When the optional OpenBLAS addon
+// was built at install time, wasm's matrix products run through it (in place on the wasm heap;
+// RETORT_NO_BLAS=1 turns that off). `blas` (tfjs's cpu backend with OpenBLAS matrix products) is
+// used only when forced: its elementwise kernels are still JavaScript, so it trains slower than wasm.
 
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -12,6 +13,8 @@ import * as tf from '@tensorflow/tfjs';
 import { NodeFailure } from '../../plugin/api.js';
 import { BLAS_BACKEND, registerBlasBackend } from './kernels/blas-backend.js';
 import { registerWasmSegmentSum } from './kernels/wasm-segment-sum.js';
+import { registerWasmBlasMatMul, wasmMatMulPath } from './kernels/wasm-blas-matmul.js';
+import { registerWasmCopyKernels } from './kernels/wasm-copy-kernels.js';
 
 export type BackendName = 'wasm' | 'cpu' | 'blas' | 'tensorflow' | 'tensorflow-gpu';
 
@@ -24,6 +27,8 @@ export interface BackendInfo {
   /** wasm only: whether the SIMD and the multi-threaded builds are in use. */
   simd?: boolean;
   threads?: boolean;
+  /** wasm only: who multiplies matrices, the wasm kernels or OpenBLAS through the addon. */
+  matmul?: 'wasm' | 'openblas';
   /** One line for a node's log. */
   summary: string;
 }
@@ -71,9 +76,16 @@ export function plannedBackend(): BackendName {
   return 'cpu';
 }
 
-/** For a plugin's `runtime`: the backend changes numerics, so it belongs in the node key. */
+/**
+ * For a plugin's `runtime`: the backend changes numerics, so it belongs in the node key. OpenBLAS
+ * matmuls on wasm differ from wasm's own in the last bits only, but results are reproduced bit
+ * for bit per key, so they are recorded too (only when in use: other keys stay as they were).
+ */
 export function backendRuntime(): Record<string, string> {
-  return { tfjs: tf.version.tfjs, tfBackend: plannedBackend() };
+  const backend = plannedBackend();
+  const out: Record<string, string> = { tfjs: tf.version.tfjs, tfBackend: backend };
+  if (backend === 'wasm' && wasmMatMulPath() === 'openblas') out.tfMatmul = 'openblas';
+  return out;
 }
 
 async function activateWasm(): Promise<void> {
@@ -82,6 +94,8 @@ async function activateWasm(): Promise<void> {
   wasm.setWasmPaths(`${dist}/`);
   if (!(await tf.setBackend('wasm'))) throw new BackendError(`the wasm backend failed to start (files in ${dist})`);
   registerWasmSegmentSum(); // so that tf.gather has a gradient on wasm too
+  registerWasmCopyKernels(); // block-copy gather and split (exact)
+  registerWasmBlasMatMul(); // a no-op without the addon
 }
 
 async function activateNative(which: 'tensorflow' | 'tensorflow-gpu'): Promise<void> {
@@ -138,7 +152,8 @@ function describe(requested: BackendName): BackendInfo {
   if (name === 'wasm') {
     info.simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
     info.threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
-    extra = `, SIMD ${info.simd ? 'on' : 'off'}, threads ${info.threads ? 'on' : 'off'}`;
+    info.matmul = registerWasmBlasMatMul().ok ? 'openblas' : 'wasm';
+    extra = `, SIMD ${info.simd ? 'on' : 'off'}, threads ${info.threads ? 'on' : 'off'}, matmuls ${info.matmul === 'openblas' ? 'OpenBLAS' : 'wasm'}`;
   }
   info.summary = `tfjs ${info.tfjsVersion}, backend ${name}${requested === 'tensorflow-gpu' ? ' (gpu)' : ''}${extra}`;
   return info;

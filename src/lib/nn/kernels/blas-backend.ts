@@ -8,6 +8,7 @@ import { loadBlasAddon, type BlasAddon } from './native-addon.js';
 import { registerFloatKernel } from './float-kernel.js';
 import { binaryKernels, contiguousSum, gatherRows, softmaxKernel, transposeKernel } from './host-kernels.js';
 import { registerFusedKernels } from './ops.js';
+import { addBiasRelu, planGemm, runGemm, simpleEpilogue } from './gemm-plan.js';
 
 export const BLAS_BACKEND = 'blas';
 
@@ -25,28 +26,11 @@ const values = (b: CpuBackend, t: tf.TensorInfo) => b.data.get(t.dataId).values 
 function blasMatMul(addon: BlasAddon, backend: CpuBackend, a: tf.TensorInfo, b: tf.TensorInfo,
   transposeA: boolean, transposeB: boolean): tf.TensorInfo | null {
   if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
-  const ra = a.shape.length, rb = b.shape.length;
-  const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
-  const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
-  const kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
-  const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
-  if (k !== kb) {
-    throw new Error(`matMul: inner dimensions differ: a [${a.shape}] b [${b.shape}] (transposeA=${transposeA}, transposeB=${transposeB})`);
-  }
-  const batchA = a.shape.slice(0, -2), batchB = b.shape.slice(0, -2);
-  const outBatch = tf.broadcast_util.assertAndGetBroadcastShape(batchA, batchB);
-  const sizeA = product(batchA), sizeB = product(batchB), size = product(outBatch);
-  const sameBatch = sizeA === size && sizeB === size;
-  if (!sameBatch && sizeA !== 1 && sizeB !== 1) return null; // partial broadcasting: stock kernel
-  const out = new Float32Array(size * m * n);
-  const av = values(backend, a), bv = values(backend, b);
-  if (sizeB === 1 && !transposeA) {
-    // [size·m, k] · [k, n] as one product: far better for BLAS than `size` small ones.
-    addon.gemmBatch(av, bv, out, 1, 0, 0, size * m, n, k, false, transposeB);
-  } else {
-    addon.gemmBatch(av, bv, out, size, sizeA === 1 ? 0 : m * k, sizeB === 1 ? 0 : k * n, m, n, k, transposeA, transposeB);
-  }
-  return backend.makeTensorInfo([...outBatch, m, n], 'float32', out);
+  const plan = planGemm(a.shape, b.shape, transposeA, transposeB);
+  if (plan === null) return null;
+  const out = new Float32Array(product(plan.outShape));
+  runGemm(addon, plan, values(backend, a), values(backend, b), out);
+  return backend.makeTensorInfo(plan.outShape, 'float32', out);
 }
 
 function registerOverrides(addon: BlasAddon): void {
@@ -66,16 +50,10 @@ function registerOverrides(addon: BlasAddon): void {
     const { transposeA, transposeB, activation } = args.attrs as { transposeA: boolean; transposeB: boolean; activation: string };
     const backend = args.backend as CpuBackend;
     const n = transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
-    const simpleBias = bias === undefined || (bias.dtype === 'float32' && product(bias.shape) === n && bias.shape[bias.shape.length - 1] === n);
-    if (!simpleBias || (activation !== 'linear' && activation !== 'relu')) return stockFused(args as never);
+    if (!simpleEpilogue(bias, n, activation)) return stockFused(args as never);
     const out = blasMatMul(addon, backend, a, b, transposeA, transposeB);
     if (out === null) return stockFused(args as never);
-    const y = values(backend, out);
-    if (bias !== undefined) {
-      const bv = values(backend, bias);
-      for (let o = 0; o < y.length; o += n) for (let j = 0; j < n; j++) y[o + j] += bv[j];
-    }
-    if (activation === 'relu') for (let i = 0; i < y.length; i++) if (y[i] < 0) y[i] = 0;
+    addBiasRelu(values(backend, out), n, bias === undefined ? undefined : values(backend, bias), activation === 'relu');
     return out;
   };
 

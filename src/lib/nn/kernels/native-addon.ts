@@ -10,6 +10,9 @@ import { fileURLToPath } from 'node:url';
 export interface BlasAddon {
   gemmBatch(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, strideA: number, strideB: number,
     m: number, n: number, k: number, transA: boolean, transB: boolean): void;
+  /** y = GELU(x) and dx = dy·GELU'(x), the formula of ./ops.ts in C; absent from addons built before them. */
+  gelu?(x: Float32Array, y: Float32Array): void;
+  geluGrad?(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
   setThreads(n: number): void;
   threads(): number;
   config(): string;

@@ -33,7 +33,7 @@ try {
   mkdirSync(outDir, { recursive: true });
   const tmp = join(outDir, `retort_blas.${process.pid}.node`);
   const args = ['-O2', '-std=c11', '-fPIC', '-shared', '-DNAPI_VERSION=8', '-DNODE_GYP_MODULE_NAME=retort_blas',
-    `-I${nodeInclude}`, join(here, 'retort_blas.c'), '-o', tmp, '-lopenblas'];
+    `-I${nodeInclude}`, join(here, 'retort_blas.c'), '-o', tmp, '-lopenblas', '-lm'];
   if (process.platform === 'darwin') args.push('-undefined', 'dynamic_lookup');
   const r = spawnSync(cc, args, { encoding: 'utf8' });
   if (r.status !== 0) {

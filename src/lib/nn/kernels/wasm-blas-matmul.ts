@@ -1,0 +1,96 @@
+// Matrix products of the wasm backend through the optional OpenBLAS addon. The wasm backend keeps
+// every tensor in its heap, so sgemm reads and writes it in place: Float32Array views of the
+// heap at the tensors' offsets, no copy. The output is allocated before any view is taken,
+// because allocating may grow the heap and detach earlier views. Shapes the addon cannot express
+// (partial batch broadcasting, non-float inputs, _FusedMatMul epilogues other than bias + relu)
+// go to the wasm backend's own kernel; without the addon nothing is registered at all.
+//
+// Gradients need nothing here: tfjs differentiates BatchMatMul and _FusedMatMul into more
+// BatchMatMuls (with transposed operands, which sgemm takes as flags), and those land here too.
+import * as tf from '@tensorflow/tfjs';
+import { loadBlasAddon, type BlasAddon } from './native-addon.js';
+import { addBiasRelu, planGemm, runGemm, simpleEpilogue } from './gemm-plan.js';
+
+type WasmBackend = tf.KernelBackend & {
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+};
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
+
+const KERNELS = ['BatchMatMul', '_FusedMatMul'] as const;
+const empty = (t: tf.TensorInfo) => t.shape.some((d) => d === 0);
+
+/** a · b on the wasm heap, or null when the stock kernel must do it. */
+function heapMatMul(addon: BlasAddon, backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo,
+  transposeA: boolean, transposeB: boolean): tf.TensorInfo | null {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || empty(a) || empty(b)) return null;
+  const plan = planGemm(a.shape, b.shape, transposeA, transposeB);
+  if (plan === null) return null;
+  const out = backend.makeOutput(plan.outShape, 'float32'); // first: it may grow the heap
+  runGemm(addon, plan, backend.typedArrayFromHeap(a), backend.typedArrayFromHeap(b), backend.typedArrayFromHeap(out));
+  return out;
+}
+
+function kernelsFor(addon: BlasAddon, stock: Record<(typeof KERNELS)[number], tf.KernelConfig>): tf.KernelConfig[] {
+  const batchMatMul = (args: KernelArgs) => {
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+    return heapMatMul(addon, args.backend as WasmBackend, a, b, transposeA, transposeB) ?? stock.BatchMatMul.kernelFunc(args as never);
+  };
+  const fusedMatMul = (args: KernelArgs) => {
+    const { a, b, bias } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo };
+    const { transposeA, transposeB, activation } = args.attrs as { transposeA: boolean; transposeB: boolean; activation: string };
+    const backend = args.backend as WasmBackend;
+    const n = transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
+    if (!simpleEpilogue(bias, n, activation)) return stock._FusedMatMul.kernelFunc(args as never);
+    const out = heapMatMul(addon, backend, a, b, transposeA, transposeB);
+    if (out === null) return stock._FusedMatMul.kernelFunc(args as never);
+    // No allocation since the output: these views stay valid.
+    addBiasRelu(backend.typedArrayFromHeap(out), n, bias === undefined ? undefined : backend.typedArrayFromHeap(bias), activation === 'relu');
+    return out;
+  };
+  // The stock setup functions bind the wasm entry points the fallbacks call; keep them.
+  return [
+    { ...stock.BatchMatMul, kernelFunc: batchMatMul as tf.KernelFunc },
+    { ...stock._FusedMatMul, kernelFunc: fusedMatMul as tf.KernelFunc },
+  ];
+}
+
+export type WasmBlasStatus = { ok: true } | { ok: false; reason: string };
+let status: WasmBlasStatus | undefined;
+let stockKernels: tf.KernelConfig[] | undefined;
+
+/**
+ * Routes the wasm backend's matmuls through OpenBLAS when the addon loads (idempotent). Call it
+ * after '@tensorflow/tfjs-backend-wasm' is imported; the kernels take effect at once.
+ */
+export function registerWasmBlasMatMul(): WasmBlasStatus {
+  if (status !== undefined) return status;
+  const loaded = loadBlasAddon();
+  if (!loaded.ok) return (status = { ok: false, reason: loaded.reason });
+  const found = KERNELS.map((name) => tf.getKernel(name, 'wasm'));
+  if (found.some((k) => k === undefined)) return { ok: false, reason: 'the wasm backend is not loaded' }; // not cached: may load later
+  stockKernels = found as tf.KernelConfig[];
+  const [batch, fused] = stockKernels;
+  for (const k of kernelsFor(loaded.addon, { BatchMatMul: batch, _FusedMatMul: fused })) {
+    tf.unregisterKernel(k.kernelName, 'wasm');
+    tf.registerKernel(k);
+  }
+  return (status = { ok: true });
+}
+
+/** Puts the wasm backend's own matmuls back (tests compare the two paths in one process). */
+export function unregisterWasmBlasMatMul(): void {
+  if (stockKernels === undefined) return;
+  for (const k of stockKernels) {
+    tf.unregisterKernel(k.kernelName, 'wasm');
+    tf.registerKernel(k);
+  }
+  stockKernels = undefined;
+  status = undefined;
+}
+
+/** Whether wasm matmuls would go through OpenBLAS in this process, without registering anything. */
+export function wasmMatMulPath(): 'openblas' | 'wasm' {
+  return loadBlasAddon().ok ? 'openblas' : 'wasm';
+}
