@@ -52,7 +52,13 @@ async function scoreSample(lm: LanguageModel, t: LoadedTask, query: TaskRow, ran
   const scores = await lm.scoreContinuations(cands.map((c) => scoringRequest(q, c)));
   return cands.map((c, i) => {
     const penalty = penaltyFor(q, c);
-    return { row: c.row, lm: teacherScore(scores[i].meanLogProb, penalty), raw: scores[i].meanLogProb, bm25Rank: ranked.indexOf(c.row.id), sameLabel: penalty === 0 };
+    return {
+      row: c.row,
+      lm: teacherScore(scores[i].meanLogProb, penalty),
+      raw: scores[i].meanLogProb,
+      bm25Rank: ranked.indexOf(c.row.id),
+      sameLabel: penalty === 0,
+    };
   });
 }
 

@@ -196,7 +196,12 @@ export const WARM_UP_LIMIT_MS = 3000;
  * Median wall time over `reps` runs; every run must exit 0 and pass `check`. The first run is an
  * unmeasured warm-up unless it takes over WARM_UP_LIMIT_MS (keeps a 10k-node bench under 10 minutes).
  */
-export function medianProcess(label: string, reps: number, run: () => Timed, check: (t: Timed) => string | undefined = () => undefined): { ms: number; runs: number[] } {
+export function medianProcess(
+  label: string,
+  reps: number,
+  run: () => Timed,
+  check: (t: Timed) => string | undefined = () => undefined,
+): { ms: number; runs: number[] } {
   const runs: number[] = [];
   const once = (): number => {
     const t = run();
@@ -469,7 +474,11 @@ export interface Verdict { what: string; met: boolean; got: string }
  * `snakemake -n`; the fully cached plan and the no-op run with local tracking at least 10× faster than
  * its dry-run with every output present (the no-op run without tracking is reported beside them).
  */
-export function targetVerdicts(ms: { planEmpty: number; planCached: number; runCached: number; runCachedNoTrack: number }, smkEmpty: number | undefined, smkFull: number | undefined): Verdict[] {
+export function targetVerdicts(
+  ms: { planEmpty: number; planCached: number; runCached: number; runCachedNoTrack: number },
+  smkEmpty: number | undefined,
+  smkFull: number | undefined,
+): Verdict[] {
   const tenfold = (peer: number | undefined, ours: number) => peer === undefined || peer / ours >= 10;
   const got = (peer: number | undefined, ours: number) => `${fmtMs(ours)}${peer === undefined ? ', no snakemake' : `, ${ratio(peer, ours)}`}`;
   return [
@@ -609,7 +618,11 @@ async function benchSize(requested: number, o: Options, smkVersion: string | und
   // What local tracking adds to a no-op run: the MLflow records of every cached node.
   const trackingMs = runCached.ms - runCachedNoTrack.ms;
   out.push(`local tracking in the no-op run: ${fmtMs(trackingMs)} in all, ${(trackingMs * 1000 / shape.nodes).toFixed(0)} µs per cached node`, '');
-  const targets = targetVerdicts({ planEmpty: planEmpty.ms, planCached: planCached.ms, runCached: runCached.ms, runCachedNoTrack: runCachedNoTrack.ms }, smkEmpty, smkFull);
+  const targets = targetVerdicts(
+    { planEmpty: planEmpty.ms, planCached: planCached.ms, runCached: runCached.ms, runCachedNoTrack: runCachedNoTrack.ms },
+    smkEmpty,
+    smkFull,
+  );
   const allMet = targets.every((t) => t.met);
   if (shape.nodes >= 10_000) {
     const firstMet = planFirst.ms < 500 && (smkEmpty === undefined || smkEmpty / planFirst.ms >= 10);

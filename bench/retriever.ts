@@ -35,7 +35,10 @@ const QUERIES = arg('queries', 1000);
 const K = arg('k', 10);
 const THREADS = arg('threads', 1);
 
-const defaults = Object.fromEntries(Object.entries(retriever.params.properties as Record<string, { default?: unknown }>).map(([k, v]) => [k, v.default])) as Record<string, number>;
+const defaults = Object.fromEntries(Object.entries(retriever.params.properties as Record<string, { default?: unknown }>).map(([k, v]) => [
+  k,
+  v.default,
+])) as Record<string, number>;
 const rng = new Rng(1);
 const WORDS = Array.from({ length: 600 }, (_, i) => `w${i.toString(36)}${'abcdefgh'[i % 8]}`);
 const sentence = (min: number, max: number) => Array.from({ length: min + rng.int(max - min + 1) }, () => WORDS[rng.int(WORDS.length)]).join(' ');
@@ -59,7 +62,11 @@ async function main(): Promise<void> {
   const queryText = ids.map(() => sentence(8, 30));
   const demoText = queryText.map((q) => `${q}\n${sentence(1, 8)}`);
   const tokenizer = trainWordPiece(demoText, { vocabSize: 2000 });
-  const texts: TaskTexts = { poolIds: ids, query: new Map(ids.map((id, i) => [id, queryText[i]])), demonstration: new Map(ids.map((id, i) => [id, demoText[i]])) };
+  const texts: TaskTexts = {
+    poolIds: ids,
+    query: new Map(ids.map((id, i) => [id, queryText[i]])),
+    demonstration: new Map(ids.map((id, i) => [id, demoText[i]])),
+  };
   const scored = ids.map((id) => ({ task: 'bench', source: 0, id, candidates: Array.from({ length: 32 }, () => ({ id: ids[rng.int(POOL)], score: rng.next() * 4 })) }));
   const { examples } = buildExamples(scored, new Map([['bench', texts]]), { topkAsPositive: 3, bottomkAsNegative: 16, seed: 1 });
   const encoder = new BertEncoder({
@@ -77,7 +84,11 @@ async function main(): Promise<void> {
   const c0 = process.cpuUsage();
   await trainBiEncoder(model, examples, new Map([['bench', texts]]), { ...settings, steps: STEPS }, {});
   const cu = process.cpuUsage(c0);
-  const ours = { train: { wall: (performance.now() - w0) / 1000, cpu: (cu.user + cu.system) / 1e6, examples: STEPS * d.batchSize } } as Record<string, { wall: number; cpu: number }>;
+  const ours = { train: {
+    wall: (performance.now() - w0) / 1000,
+    cpu: (cu.user + cu.system) / 1e6,
+    examples: STEPS * d.batchSize,
+  } } as Record<string, { wall: number; cpu: number }>;
   model.embedAll(demoText.slice(0, 64), 64);
   const enc = timed(() => model.embedAll(demoText, d.encodeBatchSize));
   ours.encode = enc;

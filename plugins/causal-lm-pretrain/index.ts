@@ -44,7 +44,14 @@ export default definePlugin({
     const wording = p.promptWords ? Array.from({ length: 50 }, () => promptWording()).flat() : [];
     const tok = trainByteLevelBpe([...texts, ...wording], { vocabSize: p.vocabSize, minFrequency: 2, specialTokens: [PAD, END_OF_TEXT] });
     const model = new LlamaDecoder(
-      { vocabSize: tok.vocabSize, hiddenSize: p.hiddenSize, numLayers: p.numLayers, numHeads: p.numHeads, intermediateSize: 2 * p.hiddenSize, maxPositions: 4 * p.maxLength },
+      {
+        vocabSize: tok.vocabSize,
+        hiddenSize: p.hiddenSize,
+        numLayers: p.numLayers,
+        numHeads: p.numHeads,
+        intermediateSize: 2 * p.hiddenSize,
+        maxPositions: 4 * p.maxLength,
+      },
       p.seed,
     );
     try {

@@ -57,7 +57,10 @@ export async function writeDenseCandidates(
         start = Date.now();
         const hits = searchExcluding(index, wanted, s.topK);
         stats.searchMs += Date.now() - start;
-        rows.forEach((row, i) => lines.push({ id: row.id, split, candidates: hits[i].rows.map((r, j) => ({ id: p.pool[r].id, score: roundScore(hits[i].scores[j]) })) }));
+        rows.forEach((
+          row,
+          i,
+        ) => lines.push({ id: row.id, split, candidates: hits[i].rows.map((r, j) => ({ id: p.pool[r].id, score: roundScore(hits[i].scores[j]) })) }));
         hooks.progress(stats.encoded, total);
       }
     } finally {

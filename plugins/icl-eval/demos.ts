@@ -57,7 +57,12 @@ export interface DemoSelector {
   (row: TaskRow): TaskRow[];
 }
 
-export function demoSelector(method: DemoMethod, k: number, pool: readonly TaskRow[], opts: { seed: number; task: string; candidates: CandidateMap | null; candidatesFile?: string }): DemoSelector {
+export function demoSelector(
+  method: DemoMethod,
+  k: number,
+  pool: readonly TaskRow[],
+  opts: { seed: number; task: string; candidates: CandidateMap | null; candidatesFile?: string },
+): DemoSelector {
   if (method === 'zero-shot' || k === 0 || pool.length === 0) return () => [];
   if (method === 'random') {
     return (row) => sampleIndices(pool.length, k, opts.seed, 'icl-random', opts.task, row.id).map((i) => pool[i]);

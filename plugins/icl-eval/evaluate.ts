@@ -76,7 +76,13 @@ export function metricOptions(spec: TaskSpec): MetricOptions {
   };
 }
 
-export async function evaluateTask(lm: LanguageModel, meta: TaskMeta, test: readonly TaskRow[], select: DemoSelector, opts: EvaluateOptions): Promise<TaskResult> {
+export async function evaluateTask(
+  lm: LanguageModel,
+  meta: TaskMeta,
+  test: readonly TaskRow[],
+  select: DemoSelector,
+  opts: EvaluateOptions,
+): Promise<TaskResult> {
   const spec = taskSpecFor(meta);
   const mopts = metricOptions(spec);
   const prompts = test.map((row) => {

@@ -118,7 +118,13 @@ export default definePlugin({
       ctx.metric('average', average);
       await writeFile(join(out, 'scores.json'), JSON.stringify({
         method: p.method, k: p.k, lm: lm.id, average, categories, missing,
-        tasks: Object.fromEntries(results.map((r) => [r.task, { category: r.category, metric: r.metric, score: r.score, ...(Object.keys(r.secondary).length ? { secondary: r.secondary } : {}), rows: r.predictions.length }])),
+        tasks: Object.fromEntries(results.map((r) => [
+          r.task,
+          {
+            category: r.category, metric: r.metric, score: r.score,
+            ...(Object.keys(r.secondary).length ? { secondary: r.secondary } : {}), rows: r.predictions.length,
+          },
+        ])),
       }, null, 2) + '\n');
     } finally {
       await lm.close?.();

@@ -118,7 +118,12 @@ export default definePlugin({
 });
 
 /** Reads the pools and the candidates, applies the caps and the sample, resolves every candidate. */
-export async function planWork(tasksDir: string, candidatesDir: string, p: LlmScoreParams, log: { warn(m: string): void; info(m: string): void }): Promise<TaskWork[]> {
+export async function planWork(
+  tasksDir: string,
+  candidatesDir: string,
+  p: LlmScoreParams,
+  log: { warn(m: string): void; info(m: string): void },
+): Promise<TaskWork[]> {
   const pools: { dir: string; task: PoolTask }[] = [];
   for (const dir of await listTaskFolders(tasksDir)) {
     const meta = await readTaskMeta(dir);

@@ -53,7 +53,14 @@ export default definePlugin({
 
     const tok = trainByteLevelBpe(corpus, { vocabSize: p.vocabSize, minFrequency: 2, specialTokens: [PAD, END_OF_TEXT] });
     const model = new LlamaDecoder(
-      { vocabSize: tok.vocabSize, hiddenSize: p.hiddenSize, numLayers: p.numLayers, numHeads: p.numHeads, intermediateSize: 2 * p.hiddenSize, maxPositions: Math.max(p.contextLength, p.maxLength) },
+      {
+        vocabSize: tok.vocabSize,
+        hiddenSize: p.hiddenSize,
+        numLayers: p.numLayers,
+        numHeads: p.numHeads,
+        intermediateSize: 2 * p.hiddenSize,
+        maxPositions: Math.max(p.contextLength, p.maxLength),
+      },
       p.seed,
     );
     const loss = await trainLm(model, tok, corpus, { steps: p.steps, batch: p.batch, lr: p.lr, maxLength: p.maxLength, seed: p.seed, ctx });

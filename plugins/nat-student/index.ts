@@ -97,7 +97,17 @@ export default definePlugin({
       if (positives.length === 0 || negatives.length === 0) throw new NodeFailure(`method ${p.method} needs positives and negatives (${counts})`);
       if (p.method === 'cl' && samePairs(data).length === 0) throw new NodeFailure(`method cl needs a question with both a positive and a negative sample (${counts}, none of one question)`);
       addLora(model, lora);
-      const o = { steps: p.steps, batch: p.batch, lr: p.lr, maxLength: p.maxLength, seed: p.seed, weight: p.negWeight, floor: p.ntFloor, margin: p.margin, ctx };
+      const o = {
+        steps: p.steps,
+        batch: p.batch,
+        lr: p.lr,
+        maxLength: p.maxLength,
+        seed: p.seed,
+        weight: p.negWeight,
+        floor: p.ntFloor,
+        margin: p.margin,
+        ctx,
+      };
       ctx.metric('train/final_loss', await trainWithNegatives(model, tok, p.method, data, o));
       examples = positives.length + negatives.length;
     } else if (p.method === 'nat') {

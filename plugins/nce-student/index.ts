@@ -68,7 +68,12 @@ export default definePlugin({
     const samples = await readSamples(join(ctx.inputs.samples, 'samples.jsonl'));
     const texts = samples.filter((s) => s.positive).map((s) => exampleOf(s.question, s.text));
     const asked = (await readSplit(suiteDir, 'train')).slice(0, p.augmentQuestions);
-    const augmented = asked.length > 0 ? predictions(teacher.model, tok, asked, { maxNew: p.maxNew, maxLength: p.maxLength, batch: 20 }).filter((x) => x.correct) : [];
+    const augmented = asked.length > 0 ? predictions(
+      teacher.model,
+      tok,
+      asked,
+      { maxNew: p.maxNew, maxLength: p.maxLength, batch: 20 },
+    ).filter((x) => x.correct) : [];
     const byId = new Map(asked.map((q) => [q.id, q.question]));
     texts.push(...augmented.map((x) => exampleOf(byId.get(x.id) as string, x.text)));
     ctx.metric('train/augmented', augmented.length);

@@ -122,7 +122,10 @@ export default definePlugin<NegativesParams>({
     let done = 0;
     for (const unit of units) {
       ctx.signal.throwIfAborted();
-      const { mined, stats } = locate(unit, () => mineAll(unit.queries, miner, { count: p.count, seed: p.seed, context: unit.context, suspectMargin: p.suspectMargin }));
+      const { mined, stats } = locate(
+        unit,
+        () => mineAll(unit.queries, miner, { count: p.count, seed: p.seed, context: unit.context, suspectMargin: p.suspectMargin }),
+      );
       const file = `${unit.name}.jsonl`;
       const out = createWriteStream(join(groupsDir, file));
       for (const { query, result } of mined) {

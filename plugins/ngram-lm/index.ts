@@ -45,7 +45,8 @@ export default definePlugin({
     if (texts.length === 0) throw new NodeFailure(`no train rows under ${ctx.inputs.tasks}: the LM needs at least one task with a train split`);
     ctx.log.info(`training a ${p.order}-gram model on ${texts.length} demonstrations of ${Object.keys(perTask).length} tasks`);
     const lm = NgramLM.train(texts, {
-      order: p.order, lowercase: p.lowercase, maxVocab: p.maxVocab, minCount: p.minCount, discount: p.discount, lambda: p.lambda, mu: p.mu, kappa: p.kappa, tau: p.tau,
+      order: p.order, lowercase: p.lowercase, maxVocab: p.maxVocab, minCount: p.minCount, discount: p.discount,
+      lambda: p.lambda, mu: p.mu, kappa: p.kappa, tau: p.tau,
     });
     const dir = ctx.output('model');
     await lm.save(join(dir, MODEL_FILE));

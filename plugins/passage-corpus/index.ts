@@ -94,7 +94,8 @@ async function build(ctx: PluginContextOf<typeof self>): Promise<PassageCorpus> 
     if (p.source === 'generated') {
       return generatePassageCorpus({
         seed: p.seed, documents: p.documents, passagesPerDocument: p.passagesPerDocument, trainQueries: p.trainQueries, testQueries: p.testQueries,
-        topics: p.topics, zeroShotDocuments: p.zeroShotDocuments, zeroShotQueries: p.zeroShotQueries, zeroShotTopics: p.zeroShotTopics, paraphraseRate: p.paraphraseRate,
+        topics: p.topics, zeroShotDocuments: p.zeroShotDocuments, zeroShotQueries: p.zeroShotQueries, zeroShotTopics: p.zeroShotTopics,
+        paraphraseRate: p.paraphraseRate,
       });
     }
     if (p.source === 'beir-folder') {

@@ -81,7 +81,7 @@ export default definePlugin<RetrieverParams>({
       weightDecay: num(0, 0.01, 'AdamW decoupled weight decay.'),
       clipNorm: num(0, 1, 'Clip the global gradient norm to this.'),
       temperature: { type: 'number', exclusiveMinimum: 0, default: 0.01, description: 'τ: scores are cos/τ (LLM-R: 0.01).' },
-      alpha: num(0, 0.2, 'α, the weight of the contrastive term; the KL term has weight 1 (LLM-R kd_cont_loss_weight: 0.2).' ),
+      alpha: num(0, 0.2, 'α, the weight of the contrastive term; the KL term has weight 1 (LLM-R kd_cont_loss_weight: 0.2).'),
       fullContrastive: { type: 'boolean', default: true, description: 'LLM-R\'s full InfoNCE (q–k, k–q, q–q, k–k) or only q–k and k–q.' },
       topkAsPositive: int(1, 3, 'Positives: the teacher\'s top k candidates (LLM-R: 3).'),
       negatives: NEGATIVES_PARAM_SCHEMA,
@@ -144,7 +144,11 @@ export default definePlugin<RetrieverParams>({
       // By a hash of the query, so the same query is held out in every scores folder of a union.
       const heldOut = (q: TeacherQuery) => ((hashString(`${q.task}\u0000${q.id}`) ^ seedOf(ctx)) >>> 0) % 1000 < p.agreementHoldout * 1000;
       const trainQueries = queries.filter((q) => !heldOut(q));
-      const built = buildExamples(trainQueries, texts, { topkAsPositive: p.topkAsPositive, bottomkAsNegative: p.bottomkAsNegative, seed: seedOf(ctx), negatives: p.negatives });
+      const built = buildExamples(
+        trainQueries,
+        texts,
+        { topkAsPositive: p.topkAsPositive, bottomkAsNegative: p.bottomkAsNegative, seed: seedOf(ctx), negatives: p.negatives },
+      );
       if (built.examples.length === 0) {
         throw new NodeFailure(`no usable training query in ${scoreDirs.join(', ')}: each needs more than ${p.topkAsPositive} scored candidates and a ${p.topkAsPositive}rd-best score above −100`);
       }
@@ -154,9 +158,9 @@ export default definePlugin<RetrieverParams>({
       const indexSettings = { index: p.index, exactBelow: p.exactBelow, M: p.M, efConstruction: p.efConstruction, efSearch: p.efSearch, seed: seedOf(ctx) };
       const examples = remine && remine.every > 0
         ? new NegativeRefresher(built.examples, built.queries, texts, biEncoder, {
-          ...remine, negatives: p.negatives, seed: seedOf(ctx), temperature: p.temperature,
-          encodeBatchSize: p.encodeBatchSize, excludeSameQuery: p.excludeSameQuery, index: indexSettings,
-        }, { dir: ctx.scratch, metric: ctx.metric, log: ctx.log })
+            ...remine, negatives: p.negatives, seed: seedOf(ctx), temperature: p.temperature,
+            encodeBatchSize: p.encodeBatchSize, excludeSameQuery: p.excludeSameQuery, index: indexSettings,
+          }, { dir: ctx.scratch, metric: ctx.metric, log: ctx.log })
         : built.examples;
       const began = Date.now();
       const trained = await trainBiEncoder(biEncoder, examples, texts, {
@@ -278,7 +282,10 @@ async function retrieveAll(
   const byTask = new Map<string, TeacherQuery[]>();
   for (const q of evaluated) byTask.set(q.task, [...(byTask.get(q.task) ?? []), q]);
 
-  const totalSeqs = [...loaded.values()].reduce((n, { task }) => n + task.splits.train.length + p.querySplits.reduce((m, s) => m + (task.splits[s]?.length ?? 0), 0), 0);
+  const totalSeqs = [...loaded.values()].reduce(
+    (n, { task }) => n + task.splits.train.length + p.querySplits.reduce((m, s) => m + (task.splits[s]?.length ?? 0), 0),
+    0,
+  );
   let encoded = 0;
   let encodeMs = 0;
   let searchMs = 0;
@@ -298,7 +305,12 @@ async function retrieveAll(
     const poolVectors = model.embedAll(pool.map((r) => t.demonstration.get(r.id)!), p.encodeBatchSize);
     encodeMs += Date.now() - start;
     encoded += pool.length;
-    const index = buildIndex(poolVectors, dim, t.poolIds, { index: p.index, exactBelow: p.exactBelow, M: p.M, efConstruction: p.efConstruction, efSearch: p.efSearch, seed: seedOf(ctx) });
+    const index = buildIndex(
+      poolVectors,
+      dim,
+      t.poolIds,
+      { index: p.index, exactBelow: p.exactBelow, M: p.M, efConstruction: p.efConstruction, efSearch: p.efSearch, seed: seedOf(ctx) },
+    );
     index.save(indexDir, name);
     const rowOf = new Map(t.poolIds.map((id, i) => [id, i]));
     const byQueryText = new Map<string, number[]>();

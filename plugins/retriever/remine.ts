@@ -184,7 +184,12 @@ export class NegativeRefresher {
         const candidates = hits[j].rows.map((row, r) => ({ id: texts.poolIds[row], score: hits[j].scores[r] / this.s.temperature }));
         const positives = example.positives.map((c) => ({ id: c.id, score: logit(rowOf.get(c.id)!) }));
         const seed = deriveSeed(this.s.seed + this.queries[m].source, step);
-        const negatives = remineNegatives({ queryId: example.queryId, positives }, candidates, this.s.negatives, { seed, context: { pool: texts.poolIds, isFalseNegative } })!;
+        const negatives = remineNegatives(
+          { queryId: example.queryId, positives },
+          candidates,
+          this.s.negatives,
+          { seed, context: { pool: texts.poolIds, isFalseNegative } },
+        )!;
         const teacher = new Map(this.queries[m].candidates.map((c) => [c.id, c.score]));
         return negatives.map((n) => ({ id: n.id, score: teacher.get(n.id) ?? PENALTY_SCORE }));
       });

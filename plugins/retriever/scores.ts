@@ -19,7 +19,10 @@ export interface TeacherQuery extends ScoredQuery {
  * train pool). Query and candidate ids must be rows of that pool; tasks the folders score but the
  * tasks input lacks are returned in `unknownTasks`.
  */
-export function readTeacherScores(dirs: readonly string[], pools: ReadonlyMap<string, ReadonlySet<string>>): { queries: TeacherQuery[]; unknownTasks: string[] } {
+export function readTeacherScores(
+  dirs: readonly string[],
+  pools: ReadonlyMap<string, ReadonlySet<string>>,
+): { queries: TeacherQuery[]; unknownTasks: string[] } {
   const queries: TeacherQuery[] = [];
   const unknown = new Set<string>();
   dirs.forEach((dir, source) => {

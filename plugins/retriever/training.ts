@@ -41,7 +41,11 @@ export interface ExampleOptions {
  * Valid teacher queries as positive/negative examples. Each (scores folder, query) is its own
  * example, so the union of two iterations' scores trains on both, as LLM-R's it-2 does.
  */
-export function buildExamples(queries: readonly TeacherQuery[], tasks: ReadonlyMap<string, TaskTexts>, o: ExampleOptions): { examples: TrainingExample[]; queries: TeacherQuery[]; dropped: number; sameLabelRemoved: number } {
+export function buildExamples(
+  queries: readonly TeacherQuery[],
+  tasks: ReadonlyMap<string, TaskTexts>,
+  o: ExampleOptions,
+): { examples: TrainingExample[]; queries: TeacherQuery[]; dropped: number; sameLabelRemoved: number } {
   const { kept, dropped } = filterInvalidExamples(queries, o.topkAsPositive);
   let sameLabelRemoved = 0;
   const examples = kept.map((q) => {
@@ -61,7 +65,13 @@ export function buildExamples(queries: readonly TeacherQuery[], tasks: ReadonlyM
  * SimANS, random, soft labels…); same-label demonstrations of a classification task count as false
  * negatives, which the miners skip. Undefined for bottom-k (the rule of `selectNegatives`).
  */
-function mineNegatives(example: PositiveNegativeExample, q: TeacherQuery, texts: TaskTexts, param: NegativesParam, seed: number): ScoredCandidate[] | undefined {
+function mineNegatives(
+  example: PositiveNegativeExample,
+  q: TeacherQuery,
+  texts: TaskTexts,
+  param: NegativesParam,
+  seed: number,
+): ScoredCandidate[] | undefined {
   const labels = texts.label;
   const isFalseNegative = labels ? (queryId: string, docId: string) => labels.get(queryId) === labels.get(docId) : undefined;
   return remineNegatives(example, q.candidates, param, { seed, context: { pool: texts.poolIds, isFalseNegative } });
@@ -100,7 +110,13 @@ export interface ExampleSource {
 }
 
 /** Trains `model` in place; curves go to ctx.metric under `train/…`. */
-export async function trainBiEncoder(model: BiEncoder, initial: readonly TrainingExample[] | ExampleSource, tasks: ReadonlyMap<string, TaskTexts>, s: TrainSettings, ctx: TrainContext): Promise<{ lastLoss: number; resumedFrom: number }> {
+export async function trainBiEncoder(
+  model: BiEncoder,
+  initial: readonly TrainingExample[] | ExampleSource,
+  tasks: ReadonlyMap<string, TaskTexts>,
+  s: TrainSettings,
+  ctx: TrainContext,
+): Promise<{ lastLoss: number; resumedFrom: number }> {
   const source: ExampleSource = 'examplesAt' in initial ? initial : { examplesAt: () => initial };
   const sampler = new BatchSampler({ sources: source.examplesAt(0).length, batchSize: s.batchSize, seed: s.seed });
   const metric = ctx.metric?.bind(ctx);

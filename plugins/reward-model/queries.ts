@@ -43,7 +43,11 @@ export interface JoinedScores {
   otherSplits: number;
 }
 
-export async function joinScores(tasksDir: string, files: readonly ScoresFile[], opts: { useLabel: boolean; topkAsPositive: number; bottomkAsNegative: number; seed: number }): Promise<JoinedScores> {
+export async function joinScores(
+  tasksDir: string,
+  files: readonly ScoresFile[],
+  opts: { useLabel: boolean; topkAsPositive: number; bottomkAsNegative: number; seed: number },
+): Promise<JoinedScores> {
   const byName = new Map<string, Awaited<ReturnType<typeof loadTaskFolder>>>();
   for (const dir of await listTaskFolders(tasksDir)) {
     const t = await loadTaskFolder(dir);
@@ -81,7 +85,10 @@ export async function joinScores(tasksDir: string, files: readonly ScoresFile[],
     const { kept, dropped: n } = filterInvalidExamples(taskQueries.map((q) => ({ id: q.line.id, candidates: q.line.candidates, q })), opts.topkAsPositive);
     dropped[f.task] = n;
     for (const k of kept) {
-      examples.push({ query: k.q, example: toPositiveNegative(k, { topkAsPositive: opts.topkAsPositive, bottomkAsNegative: opts.bottomkAsNegative, seed: opts.seed }) });
+      examples.push({
+        query: k.q,
+        example: toPositiveNegative(k, { topkAsPositive: opts.topkAsPositive, bottomkAsNegative: opts.bottomkAsNegative, seed: opts.seed }),
+      });
     }
   }
   return { pools, queries, examples, dropped, otherSplits };

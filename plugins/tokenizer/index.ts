@@ -82,7 +82,10 @@ export default definePlugin({
         tokens += ids.length;
         if (unk !== undefined) for (const id of ids) if (id === unk) unknown++;
       }
-      Object.assign(info, { texts: corpus.texts.length, perTask: corpus.perTask, tokensPerText: tokens / corpus.texts.length, unknownRate: tokens ? unknown / tokens : 0 });
+      Object.assign(
+        info,
+        { texts: corpus.texts.length, perTask: corpus.perTask, tokensPerText: tokens / corpus.texts.length, unknownRate: tokens ? unknown / tokens : 0 },
+      );
       ctx.metric('tokenizer/texts', corpus.texts.length);
       ctx.metric('tokenizer/tokens_per_text', tokens / corpus.texts.length);
       ctx.metric('tokenizer/unknown_rate', tokens ? unknown / tokens : 0);

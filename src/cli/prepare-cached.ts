@@ -6,7 +6,13 @@ import { prepareRecipeOrSweep, type PreparedMaybeSweep } from '../sweep/prepare.
 import type { CliIO } from './command.js';
 
 /** Like prepareRecipeOrSweep, reusing an earlier compile when nothing it was made from changed. */
-export function prepareCached(recipePath: string, overrides: string[], multirun: boolean, runsDir: string, io: CliIO): Promise<CachedPrepare<PreparedMaybeSweep>> {
+export function prepareCached(
+  recipePath: string,
+  overrides: string[],
+  multirun: boolean,
+  runsDir: string,
+  io: CliIO,
+): Promise<CachedPrepare<PreparedMaybeSweep>> {
   const request = { file: resolve(io.cwd, recipePath), overrides, multirun, runsDir, env: io.env };
   return prepareWithCompileCache(request, new ContentHasher(join(runsDir, 'hash-cache.json')),
     (env) => prepareRecipeOrSweep(recipePath, overrides, multirun, runsDir, { ...io, env }));

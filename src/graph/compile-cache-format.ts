@@ -68,7 +68,8 @@ export function toCached(recipe: CompiledRecipe, keys: Map<string, NodeKey>): Ca
     }
     const shared = plugins[index];
     // Stored once per plugin, so every node of the plugin must agree (computeKeys shares one runtime object per plugin).
-    const samePlugin = s.plugin.id === shared.keyPlugin.id && s.plugin.version === shared.keyPlugin.version && s.plugin.codeDigest === shared.keyPlugin.codeDigest;
+    const samePlugin = s.plugin.id === shared.keyPlugin.id && s.plugin.version === shared.keyPlugin.version
+      && s.plugin.codeDigest === shared.keyPlugin.codeDigest;
     if (!samePlugin || (s.runtime !== shared.runtime && canonicalJson(s.runtime) !== canonicalJson(shared.runtime))) return undefined;
     if (!collectInputs(spec.inputs, s.inputs, inputs)) return undefined;
     const { plugin: _plugin, ...plain } = spec;
@@ -78,7 +79,13 @@ export function toCached(recipe: CompiledRecipe, keys: Map<string, NodeKey>): Ca
     });
   }
   const { nodes: _nodes, stages, sources: _sources, ...rest } = recipe;
-  const cached: CachedCompile = { keyVersion: keyVersion ?? 0, recipe: { ...withoutUndefined(rest), stages: [...stages] }, plugins, inputs: [...inputs.values()], nodes };
+  const cached: CachedCompile = {
+    keyVersion: keyVersion ?? 0,
+    recipe: { ...withoutUndefined(rest), stages: [...stages] },
+    plugins,
+    inputs: [...inputs.values()],
+    nodes,
+  };
   return survivesJson(cached) ? cached : undefined;
 }
 
@@ -113,7 +120,14 @@ export function fromCached(cached: CachedCompile, plugins: LoadedPlugin[], sourc
     nodes.set(spec.id, spec);
     keys.set(spec.id, {
       key: n.key,
-      structure: { keyVersion: cached.keyVersion, plugin: shared.keyPlugin, params: n.keyParams ?? spec.params, inputs: n.keyInputs, env: n.keyEnv, runtime: shared.runtime },
+      structure: {
+        keyVersion: cached.keyVersion,
+        plugin: shared.keyPlugin,
+        params: n.keyParams ?? spec.params,
+        inputs: n.keyInputs,
+        env: n.keyEnv,
+        runtime: shared.runtime,
+      },
     });
   }
   const { stages, ...rest } = cached.recipe;

@@ -73,7 +73,11 @@ export function compileCachePath(runsDir: string, file: string, overrides: reado
  * Prepares through the cache: reuses a valid entry, else calls `fresh` with an environment that
  * notes what it reads and offers the result for saving.
  */
-export async function prepareWithCompileCache<P extends PreparedRecipe>(req: CompileRequest, hasher: ContentHasher, fresh: (env: NodeJS.ProcessEnv) => Promise<P>): Promise<CachedPrepare<P>> {
+export async function prepareWithCompileCache<P extends PreparedRecipe>(
+  req: CompileRequest,
+  hasher: ContentHasher,
+  fresh: (env: NodeJS.ProcessEnv) => Promise<P>,
+): Promise<CachedPrepare<P>> {
   const path = compileCachePath(req.runsDir, req.file, req.overrides);
   if (!req.multirun) {
     const reused = await reuse(path, req, hasher);

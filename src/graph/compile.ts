@@ -204,7 +204,10 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
       }
       const inputs = resolveInputs(stage, inst, sd, plugin, { ...scope, stages: stageIds }, instances, plugins, broken, doc, problems, recipeDir, suffix);
       const upstream = [...new Set(Object.values(inputs).flat().filter((r): r is Extract<InputRef, { kind: 'node' }> => r.kind === 'node').map((r) => r.node))];
-      nodes.set(inst.id, { id: inst.id, stage, plugin, params, inputs, item: inst.item, itemKey: inst.itemKey, iteration: inst.iteration, resources, upstream });
+      nodes.set(
+        inst.id,
+        { id: inst.id, stage, plugin, params, inputs, item: inst.item, itemKey: inst.itemKey, iteration: inst.iteration, resources, upstream },
+      );
     }
   }
 
@@ -212,7 +215,13 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
   for (const node of nodes.values()) node.upstream = node.upstream.filter((id) => nodes.has(id));
   const order = topologicalOrder(nodes, problems);
 
-  const resolvedRest = interp({ track: doc.track ?? {}, report: doc.report ?? {}, ...(doc.executor === undefined ? {} : { executor: doc.executor }) }, { vars, env, hasItem: false }, [], doc, problems) as { track: Record<string, unknown>; report: { tables?: TableSpec[] }; executor?: Plain } | undefined;
+  const resolvedRest = interp(
+    { track: doc.track ?? {}, report: doc.report ?? {}, ...(doc.executor === undefined ? {} : { executor: doc.executor }) },
+    { vars, env, hasItem: false },
+    [],
+    doc,
+    problems,
+  ) as { track: Record<string, unknown>; report: { tables?: TableSpec[] }; executor?: Plain } | undefined;
   const executor = executorOf(resolvedRest?.executor, problems);
   const tables = reportOk ? resolvedRest?.report.tables ?? [] : [];
   tableProblems(tables, stageIds, plugins, problems);
@@ -313,7 +322,12 @@ function interpolateWithPaths(value: Plain, scope: Scope, path: KeyPath, doc: Re
     const out: { [k: string]: Resolved } = {};
     let failed = false;
     for (const [k, v] of Object.entries(value)) {
-      try { out[k] = interpolateWithPaths(v, scope, [...path, k], doc, problems, suffix); } catch (err) { if (err instanceof Failed) failed = true; else throw err; }
+      try {
+        out[k] = interpolateWithPaths(v, scope, [...path, k], doc, problems, suffix);
+      } catch (err) {
+        if (err instanceof Failed) failed = true;
+        else throw err;
+      }
     }
     if (failed) throw new Failed();
     return out;
@@ -398,7 +412,13 @@ function resolveInputs(stage: string, inst: Instance, sd: StageDoc, plugin: Load
 }
 
 /** The message for several values given to a port that takes one. */
-function tooManyValues(port: string, plugin: LoadedPlugin, resolved: Resolved, count: number, instances: Map<string, Instance[]>): [string, Partial<Diagnostic>] {
+function tooManyValues(
+  port: string,
+  plugin: LoadedPlugin,
+  resolved: Resolved,
+  count: number,
+  instances: Map<string, Instance[]>,
+): [string, Partial<Diagnostic>] {
   const owner = `input port '${port}' of plugin '${plugin.def.id}' takes one value`;
   if (isStageRef(resolved)) {
     const list = instances.get(resolved.stage) ?? [];

@@ -111,7 +111,11 @@ export function stageEntries(manifests: Manifest[]): StageEntries {
 }
 
 /** The nearest stored entry: same node id first, then the same stage; fewest differing components. */
-export function nearestEntry(nodeId: string, structure: KeyStructure, candidates: Manifest[]): { manifest: Manifest; differences: KeyDifference[] } | undefined {
+export function nearestEntry(
+  nodeId: string,
+  structure: KeyStructure,
+  candidates: Manifest[],
+): { manifest: Manifest; differences: KeyDifference[] } | undefined {
   let best: { manifest: Manifest; differences: KeyDifference[]; score: number } | undefined;
   for (const manifest of candidates) {
     const differences = diffKeyStructures(manifest.keyStructure as KeyStructure, structure);

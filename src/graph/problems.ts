@@ -13,7 +13,13 @@ export class Problems {
   }
   at(path: KeyPath, message: string, extra: Partial<Diagnostic> = {}, atKey = false): void {
     const entry = this.sources.get(path) ?? this.sources.nearest(path);
-    this.list.push({ message, keyPath: formatKeyPath(path), location: (atKey ? entry?.key : undefined) ?? entry?.value ?? this.fallback, includedFrom: entry?.includedFrom, ...extra });
+    this.list.push({
+      message,
+      keyPath: formatKeyPath(path),
+      location: (atKey ? entry?.key : undefined) ?? entry?.value ?? this.fallback,
+      includedFrom: entry?.includedFrom,
+      ...extra,
+    });
   }
   /** An interpolation error of the string at `path`: the caret goes under the ${…} at fault. */
   interpolation(path: KeyPath, err: InterpolationError, raw: string | undefined, suffix?: string): void {

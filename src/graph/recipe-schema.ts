@@ -18,7 +18,10 @@ export function stageSchema(): Record<string, unknown> {
 export type SweepAxisDoc = unknown[] | string | { range: number[] } | { choice: unknown[] };
 
 /** A random-search distribution as the recipe writes it (see $defs/sweepDistribution). */
-export type SweepDistributionDoc = string | { uniform: [number, number] } | { loguniform: [number, number] } | { int: [number, number] } | { choice: unknown[] };
+export type SweepDistributionDoc = string | { uniform: [
+  number,
+  number,
+] } | { loguniform: [number, number] } | { int: [number, number] } | { choice: unknown[] };
 
 /** The `sweep:` block (see $defs/sweep); keys of grid, set and space are override paths. */
 export interface SweepDoc {

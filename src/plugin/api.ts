@@ -75,6 +75,8 @@ export interface PluginContext<P = Record<string, unknown>, I = Record<string, s
   env: Record<string, string>;
 }
 
+// `any` by default: the engine holds plugins of every params type side by side (params are checked by the schema at run time).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface PluginDefinition<P = any, I = Record<string, string | string[]>, O extends string = string> {
   id: string;
   /** Bumping the version changes every key of this plugin's nodes. */
@@ -108,6 +110,8 @@ export interface PluginSpec<S extends object, I extends Ports, O extends Ports>
 }
 
 /** The params type of a plugin made by definePlugin: `PluginParams<typeof plugin>`. */
+// `any` for the ports: `unknown` would not match, since the context's inputs sit in a parameter position.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type PluginParams<D> = D extends PluginDefinition<infer P, any, any> ? P : never;
 
 /** The context a plugin made by definePlugin receives; for helpers that take the plugin's `ctx`. */
@@ -132,6 +136,8 @@ export function isExpectedFailure(err: unknown): boolean {
 }
 
 /** Declares a plugin; its params, inputs and output ports are typed from the schema and ports it declares. */
+// `{}`: no ports declared (the literal type of an empty port list).
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export function definePlugin<const S extends object, const I extends Ports = {}, const O extends Ports = {}>(
   def: PluginSpec<S, I, O>,
 ): PluginDefinition<ParamsOf<S>, InputsOf<I>, keyof O & string>;

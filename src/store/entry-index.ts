@@ -59,7 +59,10 @@ function checksum(text: string): string {
 /** One record as JSON. JSON has no NaN or Infinity: such metric values are kept as strings, as in manifests. */
 function recordJson(key: string, entry: IndexedEntry): string {
   const m = entry.manifest;
-  const metrics = m.metrics.some((p) => !Number.isFinite(p.value)) ? m.metrics.map((p) => (Number.isFinite(p.value) ? p : { ...p, value: String(p.value) })) : m.metrics;
+  const metrics = m.metrics.some((p) => !Number.isFinite(p.value)) ? m.metrics.map((p) => (Number.isFinite(p.value) ? p : {
+    ...p,
+    value: String(p.value),
+  })) : m.metrics;
   return JSON.stringify({ k: key, i: entry.identity, m: metrics === m.metrics ? m : { ...m, metrics } });
 }
 

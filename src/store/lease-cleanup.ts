@@ -15,8 +15,7 @@ export async function cleanLeases(manager: LeaseManager): Promise<void> {
     const path = join(manager.dir, name);
     try {
       if (name.endsWith('.lease')) await reapDeadLease(manager, name.slice(0, -'.lease'.length));
-      else if (PRIVATE_SUFFIXES.some((s) => name.endsWith(s))) { if (await writtenByDeadProcess(path)) await fs.rm(path, { force: true }); }
-      else if (name.includes('.break.')) await removeStaleBreakMarker(manager, path, name);
+      else if (PRIVATE_SUFFIXES.some((s) => name.endsWith(s))) { if (await writtenByDeadProcess(path)) await fs.rm(path, { force: true }); } else if (name.includes('.break.')) await removeStaleBreakMarker(manager, path, name);
     } catch (err) {
       if (!isNotFound(err)) throw err; // another process cleaned it first
     }

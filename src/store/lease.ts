@@ -99,7 +99,10 @@ export class LeaseManager {
   }
 
   /** `onUnreadable` hears once about a lease file that holds no valid record (waited on until it expires). */
-  async waitAcquire(name: string, opts: { ttlMs?: number; pollMs?: number; signal?: AbortSignal; onUnreadable?: (problem: UnreadableLease) => void } = {}): Promise<Lease> {
+  async waitAcquire(
+    name: string,
+    opts: { ttlMs?: number; pollMs?: number; signal?: AbortSignal; onUnreadable?: (problem: UnreadableLease) => void } = {},
+  ): Promise<Lease> {
     const pollMs = opts.pollMs ?? 250;
     let reported = false;
     for (;;) {
@@ -123,7 +126,18 @@ export class LeaseManager {
   private newRecord(name: string, ttlMs: number): LeaseRecord {
     const now = Date.now();
     const me = thisMachine();
-    return { v: 1, name, nonce: randomId(12), pid: process.pid, host: me.host, bootId: me.bootId, acquiredAt: now, renewedAt: now, expiresAt: now + ttlMs, ttlMs };
+    return {
+      v: 1,
+      name,
+      nonce: randomId(12),
+      pid: process.pid,
+      host: me.host,
+      bootId: me.bootId,
+      acquiredAt: now,
+      renewedAt: now,
+      expiresAt: now + ttlMs,
+      ttlMs,
+    };
   }
 
   /** Creates the lease file only if none exists. */

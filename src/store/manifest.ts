@@ -97,7 +97,7 @@ export function parseManifest(text: string, expectedKey: string): Manifest {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new Error(`manifest is not valid JSON (${(err as Error).message})`);
+    throw new Error(`manifest is not valid JSON (${(err as Error).message})`, { cause: err });
   }
   const problem = manifestProblem(value, expectedKey);
   if (problem) throw new Error(problem);

@@ -97,7 +97,7 @@ async function readPins(store: Store): Promise<Pin[]> {
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${path}: not valid JSON (${(err as Error).message}); fix or delete it`);
+    throw new Error(`${path}: not valid JSON (${(err as Error).message}); fix or delete it`, { cause: err });
   }
   if (parsed?.version !== 1 || !Array.isArray(parsed.pins) || !parsed.pins.every((p) => isKey(p?.key))) {
     throw new Error(`${path}: expected {"version": 1, "pins": [{"key": <64 hex>, "name"?, "pinnedAt"}]}; fix or delete it`);

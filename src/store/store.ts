@@ -71,7 +71,10 @@ export class Store {
   static async open(root: string, opts: StoreOptions = {}): Promise<Store> {
     const store = new Store(resolve(root), opts);
     const l = store.layout;
-    for (const dir of [l.objects, l.staging, l.leases, l.quarantine, l.trash, l.byStage, l.scratch, join(l.root, INDEX_DIR)]) await fs.mkdir(dir, { recursive: true });
+    for (const dir of [l.objects, l.staging, l.leases, l.quarantine, l.trash, l.byStage, l.scratch, join(l.root, INDEX_DIR)]) await fs.mkdir(
+      dir,
+      { recursive: true },
+    );
     await store.cleanStaging();
     await cleanLeases(store.leases);
     return store;
@@ -413,7 +416,10 @@ export class Store {
   }
 
   /** Polls until the lease is acquired; rejects when `signal` aborts. */
-  async waitLease(key: string, opts: { ttlMs?: number; pollMs?: number; signal?: AbortSignal; onUnreadable?: (problem: UnreadableLease) => void } = {}): Promise<Lease> {
+  async waitLease(
+    key: string,
+    opts: { ttlMs?: number; pollMs?: number; signal?: AbortSignal; onUnreadable?: (problem: UnreadableLease) => void } = {},
+  ): Promise<Lease> {
     assertKey(key);
     return this.leases.waitAcquire(key, opts);
   }
@@ -549,7 +555,7 @@ async function materializeLink(abs: string, rel: string): Promise<Stats> {
   try {
     target = await fs.realpath(abs);
   } catch (err) {
-    if (isNotFound(err)) throw new Error(`output ${rel} is a dangling symbolic link`);
+    if (isNotFound(err)) throw new Error(`output ${rel} is a dangling symbolic link`, { cause: err });
     throw err;
   }
   const st = await fs.stat(target);

@@ -118,7 +118,14 @@ function withCommandLine(spec: SweepSpec, axes: GridAxis[], fixed: string[], err
   return { grid, variants: spec.variants, random: random && random.axes.length ? random : undefined };
 }
 
-async function compileTrials(file: string, loaded: LoadedRecipe, loadedIsValid: boolean, drafts: TrialDraft[], fixed: string[], opts: SweepOptions): Promise<CompiledTrial[]> {
+async function compileTrials(
+  file: string,
+  loaded: LoadedRecipe,
+  loadedIsValid: boolean,
+  drafts: TrialDraft[],
+  fixed: string[],
+  opts: SweepOptions,
+): Promise<CompiledTrial[]> {
   const hasher = memoHasher(opts.hasher);
   const out: CompiledTrial[] = [];
   // The same fault in many trials is said once, naming the first trial and how many share it.

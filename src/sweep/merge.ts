@@ -86,7 +86,12 @@ export function mergeTrials(trials: CompiledTrial[], sweepId: string): MergedSwe
   const sweep: SweepInfo = { id: sweepId, trials: trials.map((t) => ({ id: t.draft.id, assignments: t.draft.assignments })) };
   // The sweep's vars and tags are those all trials agree on; each trial keeps its own in `contexts`.
   const shared = trialContexts(trials);
-  return { recipe: { ...first, vars: shared.vars, track: shared.track, nodes, order, stages: stageOrder, sweep }, keys, contexts: shared.contexts, errors: shared.errors };
+  return {
+    recipe: { ...first, vars: shared.vars, track: shared.track, nodes, order, stages: stageOrder, sweep },
+    keys,
+    contexts: shared.contexts,
+    errors: shared.errors,
+  };
 }
 
 /**

@@ -26,7 +26,13 @@ export interface PreparedMaybeSweep {
 }
 
 /** Compiles and keys a recipe or a sweep; nothing is written (a recipe error leaves the runs folder as it was). */
-export async function prepareRecipeOrSweep(recipePath: string, overrides: string[], multirun: boolean, runsDir: string, io: { cwd: string; env: NodeJS.ProcessEnv }): Promise<PreparedMaybeSweep> {
+export async function prepareRecipeOrSweep(
+  recipePath: string,
+  overrides: string[],
+  multirun: boolean,
+  runsDir: string,
+  io: { cwd: string; env: NodeJS.ProcessEnv },
+): Promise<PreparedMaybeSweep> {
   const hasher = new ContentHasher(join(runsDir, 'hash-cache.json'));
   const file = resolve(io.cwd, recipePath);
   const sweep = await compileSweepOrSearch(file, { overrides, multirun, env: io.env, hasher });

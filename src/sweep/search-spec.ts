@@ -79,7 +79,13 @@ export function readSearch(block: SweepSearchDoc, sources: SourceMap, fallback: 
     if ('problem' in parsed) { fail(at, valueAt(at), parsed.problem); continue; }
     const problems = validateSpace({ [pathText]: parsed.dimension });
     if (problems.length) { fail(at, valueAt(at), problems[0].message); continue; }
-    axes.push({ path: formatKeyPath(parsedPath), parsedPath, dimension: parsed.dimension, keyLocation: { ...keyAt(at), length: pathText.length }, valueLocation: valueAt(at) });
+    axes.push({
+      path: formatKeyPath(parsedPath),
+      parsedPath,
+      dimension: parsed.dimension,
+      keyLocation: { ...keyAt(at), length: pathText.length },
+      valueLocation: valueAt(at),
+    });
   }
 
   if (errors.length) return { errors };
@@ -87,7 +93,13 @@ export function readSearch(block: SweepSearchDoc, sources: SourceMap, fallback: 
     errors,
     spec: {
       sampler: block.sampler ?? 'tpe',
-      objective: { stage: metricText.slice(0, slash), metric: metricText.slice(slash + 1), direction: block.objective.direction, stageLocation, metricLocation },
+      objective: {
+        stage: metricText.slice(0, slash),
+        metric: metricText.slice(slash + 1),
+        direction: block.objective.direction,
+        stageLocation,
+        metricLocation,
+      },
       budget: block.budget,
       seed: block.seed ?? 0,
       parallel: block.parallel,

@@ -42,7 +42,11 @@ export function summarize(spec: SweepSpec): SpecSummary {
     variants: spec.variants.map((v) => ({ name: v.name, set: Object.fromEntries(v.settings.map((s) => [s.path, s.value])) })),
   };
   if (spec.random) {
-    out.random = { budget: spec.random.budget, seed: spec.random.seed, space: Object.fromEntries(spec.random.axes.map((a) => [a.path, a.dist as unknown as Plain])) };
+    out.random = {
+      budget: spec.random.budget,
+      seed: spec.random.seed,
+      space: Object.fromEntries(spec.random.axes.map((a) => [a.path, a.dist as unknown as Plain])),
+    };
   }
   return out;
 }
@@ -83,7 +87,12 @@ export function commandLineAxes(sets: string[]): { fixed: string[]; axes: GridAx
   return { fixed, axes, errors };
 }
 
-function callItems(call: NonNullable<ReturnType<typeof functionCall>>, raw: string, at: (p: { text: string; start: number }) => SourceLocation, errors: Diagnostic[]) {
+function callItems(
+  call: NonNullable<ReturnType<typeof functionCall>>,
+  raw: string,
+  at: (p: { text: string; start: number }) => SourceLocation,
+  errors: Diagnostic[],
+) {
   const whole = at({ text: raw, start: 0 });
   if (call.name === 'choice') {
     if (!call.args.length) { errors.push({ message: 'choice() is empty', location: whole, hint: 'expected at least one value, e.g. choice(adam, sgd)' }); return undefined; }
@@ -155,7 +164,13 @@ export function recipeAxes(block: SweepDoc, sources: SourceMap, fallback: Source
       const parsed = overridePath(at, pathText);
       if (!parsed) continue;
       const dist = distribution(written as Plain, at, fail);
-      if (dist) axes.push({ path: formatKeyPath(parsed), parsedPath: parsed, dist, keyLocation: { ...keyAt(at), length: pathText.length }, valueLocation: valueAt(at) });
+      if (dist) axes.push({
+        path: formatKeyPath(parsed),
+        parsedPath: parsed,
+        dist,
+        keyLocation: { ...keyAt(at), length: pathText.length },
+        valueLocation: valueAt(at),
+      });
     }
     random = { budget: block.random.budget, seed: block.random.seed ?? 0, axes };
   }

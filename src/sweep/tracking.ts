@@ -51,7 +51,11 @@ export function sweepTracking(inner: RunObserver, opts: SweepTrackingOptions): R
   // Which nodes of each trial ended well in this run: a trial is remembered only when all did.
   const good = new Set<string>();
   return {
-    runStarted: (run) => inner.runStarted({ ...run, params: { ...run.params, ...sweepParams(sweep.id, trials.length, opts.spec) }, sweep: { id: sweep.id, trials } }),
+    runStarted: (run) => inner.runStarted({
+      ...run,
+      params: { ...run.params, ...sweepParams(sweep.id, trials.length, opts.spec) },
+      sweep: { id: sweep.id, trials },
+    }),
     nodeStarted: (node) => inner.nodeStarted(node),
     nodeMetric: (node, point) => inner.nodeMetric(node, point),
     nodeFinished: (node, result) => { if (result.status === 'ok') good.add(node.id); return inner.nodeFinished(node, result); },
@@ -67,7 +71,11 @@ export function sweepTracking(inner: RunObserver, opts: SweepTrackingOptions): R
       for (const [t, ref] of refs) {
         const complete = nodesOf.get(t.id)!.every((id) => good.has(id));
         if (!complete || !ref?.mlflowRunId || !ref.trackingUri) continue;
-        saveTrialRun(opts.runsDir, keyOf.get(t.id)!, { trial: t.id, sweep: sweep.id, mlflowRunId: ref.mlflowRunId, trackingUri: ref.trackingUri, savedAt: new Date().toISOString() });
+        saveTrialRun(
+          opts.runsDir,
+          keyOf.get(t.id)!,
+          { trial: t.id, sweep: sweep.id, mlflowRunId: ref.mlflowRunId, trackingUri: ref.trackingUri, savedAt: new Date().toISOString() },
+        );
       }
     },
   };

@@ -82,6 +82,6 @@ export function rangeValues(args: number[]): { values: number[] } | { error: str
 
 /** How a value reads in a trial or node id: `0.1`, `abc`, `[1,2]`. */
 export function shortValue(value: Plain): string {
-  if (typeof value === 'string') return /^[^,=\[\]{}\s"']+$/.test(value) ? value : JSON.stringify(value);
+  if (typeof value === 'string') return /^[^,=[\]{}\s"']+$/.test(value) ? value : JSON.stringify(value);
   return JSON.stringify(value);
 }

@@ -70,8 +70,7 @@ export function coalesce(ops: readonly FileOp[], opts: { mergeAppends?: boolean 
   const appends: FileOp[] = [];
   for (const o of ops) {
     if (o.op === 'dir') dirs.set(o.path, o);
-    else if (o.op === 'write') { writes.delete(o.path); writes.set(o.path, o); }
-    else if (opts.mergeAppends === false) appends.push(o);
+    else if (o.op === 'write') { writes.delete(o.path); writes.set(o.path, o); } else if (opts.mergeAppends === false) appends.push(o);
     else {
       const prev = merged.get(o.path);
       if (prev) prev.text += o.text;

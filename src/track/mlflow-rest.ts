@@ -94,9 +94,9 @@ export class MlflowRestClient {
       json: body,
       beforeRetry: clientId
         ? async () => {
-            recovered = await this.findRunByClientId(req.experimentId, clientId);
-            return recovered ? {} : undefined;
-          }
+          recovered = await this.findRunByClientId(req.experimentId, clientId);
+          return recovered ? {} : undefined;
+        }
         : undefined,
     })) as { run?: { info?: unknown } };
     const info = recovered ?? parseRunInfo(res.run?.info);
@@ -182,7 +182,9 @@ export class MlflowRestClient {
     return run;
   }
 
-  async searchRuns(req: { experimentIds: string[]; filter?: string; maxResults?: number; pageToken?: string }): Promise<{ runs: RunData[]; nextPageToken?: string }> {
+  async searchRuns(
+    req: { experimentIds: string[]; filter?: string; maxResults?: number; pageToken?: string },
+  ): Promise<{ runs: RunData[]; nextPageToken?: string }> {
     const body: Record<string, unknown> = { experiment_ids: req.experimentIds, run_view_type: 'ACTIVE_ONLY' };
     if (req.filter) body.filter = req.filter;
     if (req.maxResults) body.max_results = req.maxResults;

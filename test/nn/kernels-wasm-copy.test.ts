@@ -51,7 +51,10 @@ describe('wasm block-copy kernels', () => {
         tf.split(x, axis === 0 ? [1, 3] : axis === 1 ? [1, -1, 2] : [3, 2], axis).map(arr),
       ]);
       const w = tf.randomNormal([4, 6, 5], 0, 1, 'float32', 3);
-      const g = tf.grad((xx: tf.Tensor) => { const [a, , c] = tf.split(xx, [1, 3, 2], 1); return tf.add(a.sum(), c.mul(w.slice([0, 0, 0], [4, 2, 5])).sum()); })(x);
+      const g = tf.grad((xx: tf.Tensor) => {
+        const [a, , c] = tf.split(xx, [1, 3, 2], 1);
+        return tf.add(a.sum(), c.mul(w.slice([0, 0, 0], [4, 2, 5])).sum());
+      })(x);
       return { pieces, g: arr(g), ints: tf.split(tf.range(0, 12, 1, 'int32').reshape([3, 4]), 2, 1).map(arr) };
     });
     const ours = await on('wasm', run);

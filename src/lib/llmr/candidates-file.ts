@@ -23,7 +23,11 @@ export async function writeCandidateLines(dir: string, task: string, lines: Iter
 }
 
 /** `index.json`: what made the candidates, and per task the file, query and pool counts. */
-export async function writeCandidateIndex(dir: string, about: Record<string, unknown>, tasks: { task: string; file: string; queries: number; pool: number }[]): Promise<void> {
+export async function writeCandidateIndex(
+  dir: string,
+  about: Record<string, unknown>,
+  tasks: { task: string; file: string; queries: number; pool: number }[],
+): Promise<void> {
   await writeFile(join(dir, 'index.json'), JSON.stringify({ ...about, tasks }, null, 2) + '\n');
 }
 

@@ -199,7 +199,13 @@ function positiveOnTop(logits: tf.Tensor2D): tf.Scalar {
  * Pairs are batched in order of length so each batch pads to little more than its own pairs;
  * the logits come back in input order.
  */
-export async function scorePairs(model: CrossEncoder, tok: Tokenizer, a: readonly string[], b: readonly string[], opts: { maxLength: number; batchSize: number }): Promise<Float32Array> {
+export async function scorePairs(
+  model: CrossEncoder,
+  tok: Tokenizer,
+  a: readonly string[],
+  b: readonly string[],
+  opts: { maxLength: number; batchSize: number },
+): Promise<Float32Array> {
   const order = Array.from(a.keys()).sort((i, j) => a[i].length + b[i].length - (a[j].length + b[j].length) || i - j);
   const out = new Float32Array(a.length);
   for (let start = 0; start < order.length; start += opts.batchSize) {

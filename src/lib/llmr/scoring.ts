@@ -133,7 +133,12 @@ export function balancedCap(sizes: readonly number[], total: number): number {
  * The candidate's row: from the query's own pool, else from exactly one other task's pool (then
  * it gets the other-task penalty). An id found nowhere, or in several other pools, is an error.
  */
-export function resolveCandidate(id: string, own: PoolTask, others: readonly PoolTask[], where: { file: string; line: number; query: string }): ResolvedCandidate {
+export function resolveCandidate(
+  id: string,
+  own: PoolTask,
+  others: readonly PoolTask[],
+  where: { file: string; line: number; query: string },
+): ResolvedCandidate {
   const mine = own.pool.get(id);
   if (mine) return { id, task: own, row: mine };
   const found = others.filter((t) => t.pool.has(id));

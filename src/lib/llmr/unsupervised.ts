@@ -66,7 +66,12 @@ interface Batch {
  * Trains `model` in place on the pairs of every task (`pairs[t]` for task t); curves go to
  * ctx.metric as `train/loss`, `train/lr`, `train/grad_norm`, `train/in_batch_accuracy`.
  */
-export async function trainUnsupervised(model: BiEncoder, pairs: readonly (readonly TextPair[])[], s: UnsupervisedSettings, ctx: TrainContext): Promise<{ lastLoss: number; resumedFrom: number }> {
+export async function trainUnsupervised(
+  model: BiEncoder,
+  pairs: readonly (readonly TextPair[])[],
+  s: UnsupervisedSettings,
+  ctx: TrainContext,
+): Promise<{ lastLoss: number; resumedFrom: number }> {
   const sampler = new BatchSampler({
     sources: pairs.map((list, t) => ({ name: `task ${t}`, size: list.length })),
     batchSize: s.batchSize,

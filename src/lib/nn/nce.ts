@@ -73,7 +73,10 @@ export function nceLoss(ce: tf.Scalar, kd: tf.Scalar, lambda = 0.5): tf.Scalar {
  * The NCE teacher's two distributions from one NAT model: logits in mode 'mix' (p_NAT) and in mode
  * 'neg' (p_neg: base + LoRA_neg only), both [b, t, V]. The model is left in mode 'mix'.
  */
-export function natTeacherLogits(model: Module & { forward(inputs: DecoderInputs): DecoderOutput }, inputs: DecoderInputs): { nat: tf.Tensor3D; neg: tf.Tensor3D } {
+export function natTeacherLogits(
+  model: Module & { forward(inputs: DecoderInputs): DecoderOutput },
+  inputs: DecoderInputs,
+): { nat: tf.Tensor3D; neg: tf.Tensor3D } {
   setNatMode(model, 'mix');
   const nat = model.forward(inputs).logits as tf.Tensor3D;
   setNatMode(model, 'neg');

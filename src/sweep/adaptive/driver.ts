@@ -71,10 +71,7 @@ export async function driveSearch(opts: SearchDriverOptions): Promise<LoggedTria
       if (run.stopSearch) stopped = true;
       if (run.tracking) trial.tracking = run.tracking;
       trial.intermediate = run.intermediate.length ? run.intermediate : trial.intermediate;
-      if (run.outcome === 'cancelled' && pruned) { trial.state = 'pruned'; trial.note = pruned; trial.objective = undefined; }
-      else if (run.outcome === 'cancelled') { Object.assign(trial, before); if (before.state !== 'done') trial.state = 'running'; }
-      else if (run.outcome === 'done') { trial.state = 'done'; trial.objective = run.objective; trial.note = undefined; }
-      else { trial.state = 'failed'; trial.objective = undefined; trial.note = run.note; }
+      if (run.outcome === 'cancelled' && pruned) { trial.state = 'pruned'; trial.note = pruned; trial.objective = undefined; } else if (run.outcome === 'cancelled') { Object.assign(trial, before); if (before.state !== 'done') trial.state = 'running'; } else if (run.outcome === 'done') { trial.state = 'done'; trial.objective = run.objective; trial.note = undefined; } else { trial.state = 'failed'; trial.objective = undefined; trial.note = run.note; }
       opts.onTrial?.(trial, 'ended', again);
     }).finally(() => {
       inFlight.delete(trial);

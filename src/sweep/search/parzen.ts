@@ -39,7 +39,13 @@ export class TruncatedMixture implements Density {
   private readonly logMass: number[];
   private readonly logSigmas: number[];
 
-  constructor(observations: readonly number[], observationWeights: readonly number[], private readonly lo: number, private readonly hi: number, priorWeight: number) {
+  constructor(
+    observations: readonly number[],
+    observationWeights: readonly number[],
+    private readonly lo: number,
+    private readonly hi: number,
+    priorWeight: number,
+  ) {
     const width = hi - lo;
     const points = observations.map((mu, i) => ({ mu, weight: observationWeights[i], prior: false }));
     points.push({ mu: lo + width / 2, weight: priorWeight, prior: true });

@@ -35,7 +35,7 @@ const layerNormKernel: FloatKernel = {
   compute([x, g, b], [y], [shape], attrs) {
     const d = shape[shape.length - 1];
     const eps = attrs.eps as number;
-    for (let r = 0, o = 0; o < x.length; r++, o += d) {
+    for (let o = 0; o < x.length; o += d) {
       let mean = 0;
       for (let j = 0; j < d; j++) mean += x[o + j];
       mean /= d;

@@ -85,7 +85,10 @@ export class AddedVocabulary {
       this.byId.set(t.id, t);
     }
     this.raw = new Matcher(this.tokens.filter((t) => !t.normalized).map((t) => ({ token: t, text: t.content })));
-    this.normalizedMatcher = new Matcher(this.tokens.filter((t) => t.normalized).map((t) => ({ token: t, text: normalizer ? normalizer.normalize(t.content) : t.content })));
+    this.normalizedMatcher = new Matcher(this.tokens.filter((t) => t.normalized).map((t) => ({
+      token: t,
+      text: normalizer ? normalizer.normalize(t.content) : t.content,
+    })));
   }
 
   splitRaw(text: string): Piece[] {

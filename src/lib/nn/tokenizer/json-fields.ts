@@ -113,5 +113,5 @@ export function compilePattern(p: Pattern, loc: JsonLocation): RegExp {
 }
 
 export function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\\/]/g, '\\$&');
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }

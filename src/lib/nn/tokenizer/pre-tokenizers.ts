@@ -12,7 +12,7 @@ export interface PreTokenizer {
 }
 
 // BERT's punctuation: all ASCII punctuation (incl. symbols such as $ + < = > ^ ` | ~) and Unicode P*.
-const BERT_PIECES = /[^\s\p{P}!-\/:-@\[-`{-~]+|[\p{P}!-\/:-@\[-`{-~]/gu;
+const BERT_PIECES = /[^\s\p{P}!-/:-@[-`{-~]+|[\p{P}!-/:-@[-`{-~]/gu;
 
 /** BERT: split on whitespace (dropped) and isolate each punctuation character. */
 export class BertPreTokenizer implements PreTokenizer {
@@ -100,7 +100,7 @@ export class Metaspace implements PreTokenizer {
   }
 }
 
-const PUNCTUATION = /[\p{P}!-\/:-@\[-`{-~]/gu;
+const PUNCTUATION = /[\p{P}!-/:-@[-`{-~]/gu;
 
 export class PunctuationPreTokenizer implements PreTokenizer {
   constructor(readonly behavior: SplitBehavior = 'Isolated') {}

@@ -19,8 +19,9 @@ export function truncatePair(a: Encoding, b: Encoding | null, budget: number, st
   if (na + nb <= budget) return [a, b];
   if (strategy === 'longest_first') {
     const swap = na < nb;
-    let long = swap ? nb : na;
+    // The longer sequence loses tokens first: each keeps half when both are long, else the shorter stays whole.
     let short = swap ? na : nb;
+    let long: number;
     if (short > Math.floor(budget / 2)) {
       long = Math.floor(budget / 2);
       short = long + (budget % 2);

@@ -151,7 +151,7 @@ async function readCheckpoint(dir: string, expect: { paramShapes: Map<string, nu
   try {
     state = JSON.parse(await fs.readFile(join(dir, STATE_FILE), 'utf8')) as CheckpointState;
   } catch (err) {
-    throw new Error(`${STATE_FILE} cannot be read (${(err as Error).message})`);
+    throw new Error(`${STATE_FILE} cannot be read (${(err as Error).message})`, { cause: err });
   }
   if (state?.format !== CHECKPOINT_FORMAT) throw new Error(`${STATE_FILE}: format ${JSON.stringify(state?.format)}, expected ${CHECKPOINT_FORMAT}`);
   if (!Number.isInteger(state.step) || state.step < 0) throw new Error(`${STATE_FILE}: invalid step ${JSON.stringify(state.step)}`);

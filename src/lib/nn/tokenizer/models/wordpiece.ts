@@ -44,7 +44,7 @@ export class WordPiece implements SubwordModel {
   private split(word: string): number[] {
     // Code-point boundaries as UTF-16 offsets, so pieces never cut a surrogate pair.
     const bounds: number[] = [0];
-    for (let i = 0; i < word.length; ) {
+    for (let i = 0; i < word.length;) {
       i += word.codePointAt(i)! > 0xffff ? 2 : 1;
       bounds.push(i);
     }
