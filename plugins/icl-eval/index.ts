@@ -1,6 +1,7 @@
 // The `icl-eval` stage: in-context learning evaluation of a language model over a tasks
 // directory, with zero-shot, random or BM25 demonstrations; records task/<name>,
-// category/<category> and average (mean of categories) on a 0..100 scale.
+// category/<category> and average (mean of categories) on a 0..100 scale, and heldout/<name> for
+// the tasks held out of training (LLM-R's Table 3).
 
 import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import { listTaskFolders, loadTaskFolder, type LoadedTask } from '../../src/lib/
 import { TASK_CATEGORIES } from '../../src/lib/data/task.js';
 import { readTaskIndex } from '../../src/lib/data/task-index.js';
 import { openLanguageModel } from '../../src/lib/ml/lm/load.js';
+import { HELD_OUT_TASKS_SCHEMA, heldOutTaskNames } from '../../src/lib/tasks/held-out.js';
 import { demoSelector, readCandidates } from './demos.js';
 import { evaluateTask, type TaskResult } from './evaluate.js';
 
@@ -40,7 +42,7 @@ export function categoryScores(results: readonly TaskResult[]): { categories: Re
 
 export default definePlugin({
   id: 'icl-eval',
-  version: '1.2.0',
+  version: '1.3.0',
   description: 'In-context learning evaluation with zero-shot, random or BM25 demonstrations: task, category and average scores.',
   params: {
     type: 'object',
@@ -55,6 +57,10 @@ export default definePlugin({
       parallel: { type: 'integer', minimum: 1, default: 16, description: 'Rows scored at once (a remote LM batches and overlaps them).' },
       savePrompts: { type: 'boolean', default: false, description: 'Store each full prompt in the predictions.' },
       calibrate: { type: 'boolean', default: false, description: 'Contextual calibration of labels and options (scores minus their scores after a content-free "N/A" input); LLM-R does not calibrate.' },
+      heldOutTasks: {
+        ...HELD_OUT_TASKS_SCHEMA,
+        description: "The tasks the training stages held out (give it the list they were given): their scores are also recorded as heldout/<task>, for a table of held-out tasks whatever the data. 'llm-r' is the paper's list (QNLI, PIQA, WSC273, Yelp, and the built-in tasks that stand in for them).",
+      },
     },
   },
   inputs: {
@@ -84,6 +90,7 @@ export default definePlugin({
         }
         tasks.push(t);
       }
+      const heldOut = new Set(heldOutTaskNames(tasks.map((t) => t.meta), p.heldOutTasks));
       const rowsOf = (t: LoadedTask) => t.splits[p.split].slice(0, p.maxTest ?? Infinity);
       const total = tasks.reduce((n, t) => n + rowsOf(t).length, 0);
       let done = 0;
@@ -108,6 +115,7 @@ export default definePlugin({
         stream.end();
         await once(stream, 'finish');
         ctx.metric(`task/${name}`, result.score);
+        if (heldOut.has(name)) ctx.metric(`heldout/${name}`, result.score);
         for (const [metric, value] of Object.entries(result.secondary)) ctx.metric(`secondary/${name}/${metric}`, value);
         ctx.log.info(`${name} (${result.metric}): ${result.score.toFixed(1)} on ${result.predictions.length} rows`);
       }

@@ -12,8 +12,7 @@ import type self from './index.js';
 import { definePlugin, type PluginParams, NodeFailure } from '../../src/plugin/api.js';
 import { DataError } from '../../src/lib/data/errors.js';
 import { listTaskFolders, loadTaskFolder, readTaskMeta, splitFile } from '../../src/lib/data/task-folder.js';
-import type { TaskMeta } from '../../src/lib/data/task.js';
-import { taskSpecFor } from '../../src/lib/tasks/registry.js';
+import { HELD_OUT_TASKS_SCHEMA, heldOutTaskNames } from '../../src/lib/tasks/held-out.js';
 import { isValidExample } from '../../src/lib/llmr/groups.js';
 import {
   balancedCap, capQueries, readCandidateLines, resolveCandidate, sampleCandidateIds, scoreQueries,
@@ -46,8 +45,7 @@ export default definePlugin({
       batchSize: { type: 'integer', minimum: 1, default: 64, description: 'Requests per LM call.' },
       chunkQueries: { type: 'integer', minimum: 1, default: 64, description: 'Queries per checkpointed chunk (a killed run redoes at most one chunk).' },
       heldOutTasks: {
-        anyOf: [{ const: 'llm-r' }, { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true }],
-        default: [],
+        ...HELD_OUT_TASKS_SCHEMA,
         description: "Tasks kept out of training, evaluated only: they are not scored, so neither the reward model nor the retriever learns from them (their rows stay in the candidate pools). 'llm-r' is the paper's list (QNLI, PIQA, WSC273, Yelp, and the built-in tasks that stand in for them); the default [] holds out nothing.",
       },
     },
@@ -176,13 +174,3 @@ async function writeLines(file: string, lines: CandidateLine[]): Promise<void> {
   await once(stream, 'finish');
 }
 
-/** The tasks of `metas` that `heldOutTasks` keeps out of training; a name that is no task is an error. */
-export function heldOutTaskNames(metas: readonly TaskMeta[], heldOutTasks: LlmScoreParams['heldOutTasks']): string[] {
-  if (heldOutTasks === 'llm-r') return metas.filter((m) => taskSpecFor(m).heldOut).map((m) => m.name);
-  const names = new Set(metas.map((m) => m.name));
-  const unknown = heldOutTasks.filter((n) => !names.has(n));
-  if (unknown.length > 0) {
-    throw new NodeFailure(`heldOutTasks names ${unknown.map((n) => `"${n}"`).join(', ')}, not among the tasks (${[...names].sort().join(', ')})`);
-  }
-  return metas.filter((m) => heldOutTasks.includes(m.name)).map((m) => m.name);
-}

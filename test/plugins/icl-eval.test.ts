@@ -62,6 +62,19 @@ describe('icl-eval on the built-in suite', () => {
     }
   });
 
+  it("records the held-out tasks apart as heldout/<task>: the paper's stand-ins, a list, or none", async () => {
+    const quick = { method: 'zero-shot', maxTest: 1 } as never;
+    const paper = await runPlugin(iclPlugin, join(root, 'suite', 'held-llm-r'), { ...(quick as object), heldOutTasks: 'llm-r' } as never, result.inputs);
+    const heldOut = (m: Record<string, number>) => Object.keys(m).filter((k) => k.startsWith('heldout/')).sort();
+    expect(heldOut(paper.metrics)).toEqual(['heldout/gen_goal_method', 'heldout/gen_qnli_chores', 'heldout/gen_referent_choice', 'heldout/gen_reviews']);
+    expect(paper.metrics['heldout/gen_reviews']).toBe(paper.metrics['task/gen_reviews']);
+    const listed = await runPlugin(iclPlugin, join(root, 'suite', 'held-list'), { ...(quick as object), heldOutTasks: ['gen_headline'] } as never, result.inputs);
+    expect(heldOut(listed.metrics)).toEqual(['heldout/gen_headline']);
+    expect(heldOut(result.runs['zero-shot'].metrics)).toEqual([]);
+    await expect(runPlugin(iclPlugin, join(root, 'suite', 'held-bad'), { ...(quick as object), heldOutTasks: ['gen_nope'] } as never, result.inputs))
+      .rejects.toThrow(/heldOutTasks names "gen_nope", not among the tasks/);
+  });
+
   it('builds prompts with no, random or BM25 demonstrations (most relevant last)', () => {
     const zs = predictions(result.runs['zero-shot'].outDir, 'gen_reviews');
     expect(zs.every((p) => p.demos.length === 0)).toBe(true);
