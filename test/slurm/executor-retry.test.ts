@@ -20,13 +20,17 @@ const CHAIN = `stages:
 `;
 
 interface FakeJob { id: string; name: string; after: string[]; attempts: string[][];
-  attempt: number; step: number; restarts: number; neverSatisfied: boolean; result: string }
+  attempt: number; step: number; restarts: number; neverSatisfied: boolean; result: string;
+  /** Polls left during which Slurm, having requeued the job itself, still lists the killed attempt's end. */
+  staleEnd: number }
 
 /**
  * Each job walks through the states of its current attempt, one per squeue, while nothing it waits
  * for holds it back; `scontrol requeue` starts its next attempt. A job whose upstream job ended
  * badly stays queued (DependencyNeverSatisfied, as with --kill-on-invalid-dep=no) until its
- * dependency is set again.
+ * dependency is set again. `SELF_REQUEUE:n` in a script is Slurm requeuing the job by itself (a node
+ * failure with JobRequeue, `scontrol requeue` by an administrator): the restart count rises at once,
+ * but for n more polls squeue still lists the killed attempt's end, FAILED, before the job is queued again.
  */
 class FakeSlurm {
   readonly jobs = new Map<string, FakeJob>();
@@ -42,7 +46,7 @@ class FakeSlurm {
       const dep = args.find((a) => a.startsWith('--dependency='));
       const spec = /job-main\.js (\S+)/.exec(opts!.input!)![1];
       const file = JSON.parse(readFileSync(spec, 'utf8')) as JobSpecFile;
-      this.jobs.set(id, { id, name, after: dep ? dep.split(':').slice(1) : [], attempts: this.script[name], attempt: 0, step: -1, restarts: 0, neverSatisfied: false, result: file.units[0].result });
+      this.jobs.set(id, { id, name, after: dep ? dep.split(':').slice(1) : [], attempts: this.script[name], attempt: 0, step: -1, restarts: 0, neverSatisfied: false, result: file.units[0].result, staleEnd: 0 });
       return ok(`${id}\n`);
     }
     if (command === 'squeue') {
@@ -67,12 +71,17 @@ class FakeSlurm {
   };
 
   private state(job: FakeJob): string {
+    if (job.staleEnd > 0) return 'FAILED';
     return job.step < 0 ? 'PENDING' : job.attempts[job.attempt][Math.min(job.step, job.attempts[job.attempt].length - 1)];
   }
 
   private advance(job: FakeJob): { job: FakeJob; state: string; reason: string } {
     // Nothing starts before every node is submitted, as on a busy cluster: the test is about what follows.
     if (this.jobs.size < Object.keys(this.script).length) return { job, state: 'PENDING', reason: 'Priority' };
+    if (job.staleEnd > 0) {
+      if (--job.staleEnd === 0) Object.assign(job, { attempt: job.attempt + 1, step: -1 });
+      return { job, state: 'FAILED', reason: 'NonZeroExitCode' };
+    }
     const current = this.state(job);
     if (/^(COMPLETED|FAILED|NODE_FAIL|PREEMPTED|CANCELLED)$/.test(current)) return { job, state: current, reason: 'None' };
     const ups = job.after.map((id) => this.state(this.jobs.get(id)!));
@@ -81,6 +90,10 @@ class FakeSlurm {
     if (ups.some((s) => s !== 'COMPLETED')) return { job, state: 'PENDING', reason: 'Dependency' };
     job.step++;
     const [state, reason = 'None'] = this.state(job).split(':');
+    if (state === 'SELF_REQUEUE') {
+      Object.assign(job, { restarts: job.restarts + 1, staleEnd: Number(reason) });
+      return { job, state: 'FAILED', reason: 'NonZeroExitCode' };
+    }
     // The job's program leaves its result once it completed (job-main does so).
     if (state === 'COMPLETED') writeFileSync(job.result, JSON.stringify({ v: 1, key: 'k', nodeId: job.name, outcome: 'ran', metrics: [], startedAt: 1, endedAt: 2 }));
     return { job, state, reason };
@@ -125,6 +138,22 @@ describe('Slurm jobs that were preempted or lost their node', () => {
       { nodeId: 'a', attempt: 2, maxAttempts: 3, reason: 'Slurm job 100 ended PREEMPTED' },
       { nodeId: 'a', attempt: 3, maxAttempts: 3, reason: 'Slurm job 100 ended NODE_FAIL' },
     ]);
+  });
+
+  it('requeued by Slurm itself run to their end although squeue lists the killed attempt as FAILED for a while, and their dependents wait for them', async () => {
+    const { result, slurm, events } = await runOn({
+      a: [['RUNNING', 'SELF_REQUEUE:3'], ['RUNNING', 'COMPLETED']],
+      b: [['RUNNING', 'COMPLETED']],
+      c: [['RUNNING', 'COMPLETED']],
+    });
+    expect(result.status).toBe('ok');
+    expect([...finished(events).values()].map((r) => r.outcome)).toEqual(['ran', 'ran', 'ran']);
+    expect(of(events, 'node-retry').map(({ nodeId, attempt, reason }) => ({ nodeId, attempt, reason }))).toEqual([
+      { nodeId: 'a', attempt: 2, reason: 'Slurm requeued job 100 itself' },
+    ]);
+    // Slurm's own requeue is not requeued again, nothing is cancelled, and b is pointed at a's new attempt.
+    expect(slurm.commands.filter((c) => c.startsWith('scontrol requeue') || c.startsWith('scancel'))).toEqual([]);
+    expect(slurm.commands.filter((c) => c.startsWith('scontrol')).at(-1)).toBe('scontrol update jobid=101 Dependency=afterok:100');
   });
 
   it('fail the node once no attempts are left, and the jobs below it are cancelled', async () => {

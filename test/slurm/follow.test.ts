@@ -32,6 +32,35 @@ describe('following jobs', () => {
     expect(watch.of('3').map((s) => s.state.phase)).toEqual(['ended', 'ended']);
   });
 
+  it('keeps following a reopened job while its old end is listed, until it is listed otherwise or the old end goes stale', async () => {
+    const killed: JobState = { phase: 'ended', verdict: 'FAILED', reason: 'NonZeroExitCode', exitCode: 1 };
+    const { query, asked } = scripted([[job('1', killed)], [job('1', killed)], [job('1', killed)], [job('1', pending)], [job('1', running)], [job('1', done)]]);
+    const watch = new JobWatch({ query, sleep: async () => undefined });
+    watch.add(['1']);
+    await watch.poll();
+    expect(watch.unfinished).toEqual([]);
+    watch.reopen('1');
+    await watch.run();
+    expect(asked).toHaveLength(6);
+    expect(watch.statuses.get('1')!.state).toEqual(done);
+
+    vi.useFakeTimers();
+    try {
+      const stuck = scripted([[job('2', killed)]]);
+      const sleep = async (ms: number) => { vi.advanceTimersByTime(ms); };
+      const late = new JobWatch({ query: stuck.query, staleEndMs: 60_000, minIntervalMs: 10_000, maxIntervalMs: 10_000, sleep });
+      late.add(['2']);
+      await late.poll();
+      late.reopen('2');
+      await late.run();
+      // Listed unchanged for longer than staleEndMs: it was the job's end after all.
+      expect(stuck.asked.length).toBeGreaterThan(6);
+      expect(stuck.asked.length).toBeLessThan(10);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('backs off while nothing changes and polls fast again after a change', async () => {
     const { query } = scripted([[job('1', pending)], [job('1', pending)], [job('1', pending)], [job('1', running)], [job('1', done)]]);
     const waits: number[] = [];

@@ -62,6 +62,8 @@ interface Tracked {
   retries: number;
   /** Slurm's restart count as last seen: a rise this executor did not cause is Slurm's own requeue. */
   restarts: number;
+  /** Slurm requeued it while its old end was still listed: its dependents are pointed at it again once it is queued. */
+  repoint?: boolean;
   /** The queue reason last reported. */
   reason?: string;
   files: { log: string; result: string; tracking: string };
@@ -181,12 +183,13 @@ export class SlurmExecutor implements SubmittingExecutor {
         if (job.settled) continue;
         if (status.state.phase === 'ended') {
           // Slurm requeued it (its restart count rose): this end is the killed attempt's, the job runs again.
-          if ((status.restarts ?? 0) > job.restarts) { await this.noteRestart(job, status); this.watch.add([job.watchId]); continue; }
+          if ((status.restarts ?? 0) > job.restarts) { await this.noteRestart(job, status); this.watch.reopen(status.id); continue; }
           if (await this.retryJob(job, status.state)) requeued.add(job.id);
           else await this.settle(job, status.state);
           continue;
         }
         await this.noteRestart(job, status);
+        if (job.repoint) { job.repoint = false; await this.repointDependents(job); }
         if (status.state.phase !== 'pending') continue;
         if (status.state.reason !== job.reason) {
           job.reason = status.state.reason;
@@ -254,10 +257,17 @@ export class SlurmExecutor implements SubmittingExecutor {
     return true;
   }
 
-  /** Every job `job` waits for is requeued or done, none failed for good: its failed dependency is stale. */
+  /** Every job `job` waits for is requeued (by us or by Slurm) or done, none failed for good: its failed dependency is stale. */
   private waitsOnRetry(job: Tracked): boolean {
     const ups = job.after.map((id) => this.jobs.get(id));
-    return ups.some((u) => u && !u.settled && u.retries > 0) && ups.every((u) => u && (!u.settled || u.succeeded));
+    return ups.some((u) => u && !u.settled && u.restarts > 0) && ups.every((u) => u && (!u.settled || u.succeeded));
+  }
+
+  /** Points the jobs waiting for `job` at its new attempt: Slurm judged their dependency by the killed one's end. */
+  private async repointDependents(job: Tracked): Promise<void> {
+    for (const dependent of directDependents(job.id, this.jobs.values())) {
+      await this.opts.client.setAfterOk(dependent.id, dependent.after).catch(() => undefined);
+    }
   }
 
   /** Slurm put the job back in the queue by itself (a node failure with JobRequeue, preemption by requeue). */
@@ -265,6 +275,9 @@ export class SlurmExecutor implements SubmittingExecutor {
     const restarts = status.restarts ?? 0;
     if (restarts <= job.restarts) return;
     job.restarts = restarts;
+    // Listed as ended still (the killed attempt's end): dependents can be pointed at it only once it is queued again.
+    if (status.state.phase === 'ended') job.repoint = true;
+    else await this.repointDependents(job);
     await this.restartFiles(job, status.state.phase === 'running' && status.state.state === 'RUNNING');
     job.submission.report({ type: 'retry', attempt: restarts + 1, maxAttempts: 0, reason: `Slurm requeued job ${job.id} itself` });
   }

@@ -17,6 +17,8 @@ export interface WatchOptions {
   missingPolls?: number;
   /** Waits between polls (tests pass fake timers' own). */
   sleep?(ms: number, signal?: AbortSignal): Promise<void>;
+  /** How long a reopened job's old end may stay listed before it counts as its end after all (default 2 min). */
+  staleEndMs?: number;
 }
 
 export class JobWatch {
@@ -24,6 +26,8 @@ export class JobWatch {
   readonly statuses = new Map<string, JobStatus>();
   private readonly open = new Set<string>();
   private readonly missing = new Map<string, number>();
+  /** Ends Slurm still lists for jobs it has restarted (by squeue id), and since when. */
+  private readonly staleEnds = new Map<string, { state: JobState; since: number }>();
   private interval: number;
   polls = 0;
 
@@ -35,6 +39,24 @@ export class JobWatch {
   add(ids: readonly string[]): void {
     for (const id of ids) this.open.add(id);
     this.interval = this.opts.minIntervalMs ?? 500;
+  }
+
+  /**
+   * Keeps following a job whose listed end belongs to an attempt Slurm restarted: for a few seconds
+   * after a requeue, squeue still shows the killed attempt's end (FAILED, exit 1) with the new restart
+   * count, and that end must not close the job. It is its end only once something else is listed.
+   */
+  reopen(statusId: string): void {
+    const status = this.statuses.get(statusId);
+    if (!status || status.state.phase !== 'ended') return;
+    this.staleEnds.set(statusId, { state: status.state, since: Date.now() });
+    this.add([status.submittedId]);
+  }
+
+  private ended(status: JobStatus): boolean {
+    if (status.state.phase !== 'ended') return false;
+    const stale = this.staleEnds.get(status.id);
+    return !stale || !sameState(stale.state, status.state) || Date.now() - stale.since > (this.opts.staleEndMs ?? 120_000);
   }
 
   /** Submitted ids not ended yet. */
@@ -60,6 +82,8 @@ export class JobWatch {
       seen.add(status.submittedId);
       const before = this.statuses.get(status.id);
       if (!before || !sameState(before.state, status.state)) changed.push(status);
+      const stale = this.staleEnds.get(status.id);
+      if (stale && !sameState(stale.state, status.state)) this.staleEnds.delete(status.id);
       this.statuses.set(status.id, status);
       // Slurm lists an array none of whose tasks was split off from it (all cancelled while queued)
       // as one line: that line stands for every task seen before.
@@ -88,7 +112,7 @@ export class JobWatch {
     }
     for (const id of ids) {
       const all = this.of(id);
-      if (all.length && all.every((s) => s.state.phase === 'ended')) this.open.delete(id);
+      if (all.length && all.every((s) => this.ended(s))) this.open.delete(id);
     }
     if (changed.length) this.opts.onChange?.(changed);
     const min = this.opts.minIntervalMs ?? 500;
