@@ -138,7 +138,8 @@ export class Store {
    *
    * With `index` (a recipe name), manifests come from that recipe's entry index when the manifest file
    * on disk is still the one indexed (same inode, size, mtime and ctime), so a plan reads one file
-   * instead of one per entry; the index is then brought up to date with what this lookup found.
+   * instead of one per entry; the index is then brought up to date with what this lookup found, and
+   * keeps its records of entries this lookup did not ask about.
    */
   async lookupMany(keys: readonly string[], opts: { verify?: 'none' | 'stat' | 'full'; index?: string } = {}): Promise<Map<string, LookupResult>> {
     const verify = opts.verify ?? 'stat';
@@ -186,7 +187,17 @@ export class Store {
       results.set(key, { status: 'hit', manifest, dir });
     }
     for (const key of slow) results.set(key, await this.lookup(key, { verify }));
-    if (index && indexed && (indexChanged || current.size !== indexed.entries.size)) index.rewrite(current, indexed.journalBytes);
+    if (index && indexed) {
+      // Records this lookup did not ask about stay (a plan after an edit asks for none of the old
+      // keys); those whose shard was listed and no longer holds them are gone from the store.
+      const asked = new Set(keys);
+      for (const [key, record] of indexed.entries) {
+        if (asked.has(key)) continue;
+        if (shards.has(key.slice(0, 2)) && !present.has(key)) indexChanged = true;
+        else current.set(key, record);
+      }
+      if (indexChanged || current.size !== indexed.entries.size) index.rewrite(current, indexed.journalBytes);
+    }
     return results;
   }
 

@@ -33,3 +33,23 @@ it('reads the index instead of one manifest per entry once the index holds them'
   await store.lookupMany(keys, { index: 'recipes/test.yaml' });
   expect(manifestReads()).toBe(0);
 });
+
+it('keeps the records of entries a lookup did not ask about (a plan after a plugin edit)', async () => {
+  const { store, base } = await openStore();
+  bases.push(base);
+  const keys: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    keys.push(keyOf(i));
+    await put(store, keyOf(i), { 'out/v.txt': `${i}` });
+  }
+  await store.lookupMany(keys, { index: 'recipes/test.yaml' });
+  // After an edit every key is new: nothing is found, and the index must not forget the old entries.
+  const edited = await store.lookupMany([keyOf('edited-0'), keyOf('edited-1')], { index: 'recipes/test.yaml' });
+  expect([...edited.values()].map((r) => r.status)).toEqual(['miss', 'miss']);
+  const readFileSync = vi.mocked(fs.readFileSync);
+  const manifestReads = () => readFileSync.mock.calls.filter(([path]) => String(path).endsWith('manifest.json')).length;
+  readFileSync.mockClear();
+  const again = await store.lookupMany(keys, { index: 'recipes/test.yaml' });
+  expect(manifestReads()).toBe(0);
+  expect([...again.values()].every((r) => r.status === 'hit')).toBe(true);
+});
