@@ -16,7 +16,9 @@ import {
 import { isKey, isSafeRelativePath, parseManifest, serializeManifest, type Manifest, type ManifestFields, type ManifestFile } from './manifest.js';
 import { entryProblem, sameMtime } from './verify.js';
 import { entryAccessFault } from './store-fault.js';
-import { EntryIndex, indexName, manifestIdentity, sameIdentity, type IndexedEntry, type ManifestIdentity } from './entry-index.js';
+import {
+  EntryIndex, indexName, manifestIdentity, sameIdentity, type IndexedEntry, type IndexedManifest, type ManifestIdentity,
+} from './entry-index.js';
 
 /** Where the per-recipe entry indexes live, beside objects/. */
 const INDEX_DIR = 'index';
@@ -170,7 +172,7 @@ export class Store {
         const identity = manifestIdentity(manifestPath);
         const record = indexed.entries.get(key);
         if (identity && record && sameIdentity(identity, record.identity)) {
-          manifest = record.manifest;
+          manifest = withLazyKeyStructure(record.manifest, manifestPath, key);
           current.set(key, record);
         } else {
           indexChanged = true;
@@ -589,6 +591,27 @@ function readIdentified(path: string, key: string, identity: ManifestIdentity, i
   }
   const after = manifestIdentity(path);
   if (after && sameIdentity(after, identity)) into.set(key, { identity, manifest });
+  return manifest;
+}
+
+/**
+ * A hit from the index as a whole manifest: a copy whose key structure is read from the manifest
+ * file the first time it is asked for (undefined if that file is gone or unreadable by then).
+ */
+function withLazyKeyStructure(indexed: IndexedManifest, path: string, key: string): Manifest {
+  const manifest = { ...indexed } as Manifest;
+  Object.defineProperty(manifest, 'keyStructure', {
+    enumerable: true,
+    configurable: true,
+    get() {
+      let keyStructure: unknown;
+      try {
+        keyStructure = parseManifest(readFileSync(path, 'utf8'), key).keyStructure;
+      } catch { /* gone since the lookup */ }
+      Object.defineProperty(manifest, 'keyStructure', { value: keyStructure, enumerable: true, writable: true, configurable: true });
+      return keyStructure;
+    },
+  });
   return manifest;
 }
 
