@@ -10,6 +10,10 @@
 // Concurrent writers: publish appends whole lines (O_APPEND); a snapshot is written to a private
 // temporary file and renamed into place. A journal line lost to a concurrent rewrite only means a
 // later lookup reads that manifest from disk again.
+//
+// Records leave out the manifest's key structure (a third of a manifest, and of the time to parse
+// the index): a plan needs it only to explain misses, which read the stage's manifests anyway, so a
+// hit's key structure is read from its manifest file when something asks for it.
 import { createHash } from 'node:crypto';
 import { appendFileSync, lstatSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +24,10 @@ import { isKey, manifestProblem, type Manifest } from './manifest.js';
 /** What identifies one version of a manifest file: [inode, size, mtimeMs, ctimeMs]. */
 export type ManifestIdentity = [number, number, number, number];
 
-export interface IndexedEntry { identity: ManifestIdentity; manifest: Manifest }
+/** A manifest as the index keeps it: everything but the key structure. */
+export type IndexedManifest = Omit<Manifest, 'keyStructure'>;
+
+export interface IndexedEntry { identity: ManifestIdentity; manifest: IndexedManifest }
 
 export interface IndexSnapshot {
   entries: Map<string, IndexedEntry>;
@@ -30,7 +37,7 @@ export interface IndexSnapshot {
   damaged: number;
 }
 
-const HEADER = 'retort-store-index 1';
+const HEADER = 'retort-store-index 2';
 
 export function identityOf(st: Stats): ManifestIdentity {
   return [st.ino, st.size, st.mtimeMs, st.ctimeMs];
@@ -58,12 +65,19 @@ function checksum(text: string): string {
 
 /** One record as JSON. JSON has no NaN or Infinity: such metric values are kept as strings, as in manifests. */
 function recordJson(key: string, entry: IndexedEntry): string {
-  const m = entry.manifest;
+  const m = withoutKeyStructure(entry.manifest);
   const metrics = m.metrics.some((p) => !Number.isFinite(p.value)) ? m.metrics.map((p) => (Number.isFinite(p.value) ? p : {
     ...p,
     value: String(p.value),
   })) : m.metrics;
   return JSON.stringify({ k: key, i: entry.identity, m: metrics === m.metrics ? m : { ...m, metrics } });
+}
+
+/** The manifest without its key structure (a copy only when it has one: records read from the index have none). */
+export function withoutKeyStructure(m: IndexedManifest | Manifest): IndexedManifest {
+  if (!Object.hasOwn(m, 'keyStructure')) return m;
+  const { keyStructure: _omitted, ...rest } = m as Manifest;
+  return rest;
 }
 
 function parseRecord(json: string): { key: string; entry: IndexedEntry } | undefined {
@@ -76,7 +90,8 @@ function parseRecord(json: string): { key: string; entry: IndexedEntry } | undef
   const { k, i, m } = value;
   if (!isKey(k) || !Array.isArray(i) || i.length !== 4 || !i.every((n) => typeof n === 'number')) return undefined;
   if (manifestProblem(m, k) !== undefined) return undefined;
-  const manifest = m as Manifest;
+  // A record of the earlier format carries the key structure: dropped, as records of this one leave it out.
+  const manifest = withoutKeyStructure(m as Manifest);
   for (const point of manifest.metrics) if (typeof point?.value === 'string') point.value = Number(point.value);
   return { key: k, entry: { identity: i as ManifestIdentity, manifest } };
 }

@@ -16,7 +16,9 @@ import {
 import { isKey, isSafeRelativePath, parseManifest, serializeManifest, type Manifest, type ManifestFields, type ManifestFile } from './manifest.js';
 import { entryProblem, sameMtime } from './verify.js';
 import { entryAccessFault } from './store-fault.js';
-import { EntryIndex, indexName, manifestIdentity, sameIdentity, type IndexedEntry, type ManifestIdentity } from './entry-index.js';
+import {
+  EntryIndex, indexName, manifestIdentity, sameIdentity, type IndexedEntry, type IndexedManifest, type ManifestIdentity,
+} from './entry-index.js';
 
 /** Where the per-recipe entry indexes live, beside objects/. */
 const INDEX_DIR = 'index';
@@ -138,7 +140,8 @@ export class Store {
    *
    * With `index` (a recipe name), manifests come from that recipe's entry index when the manifest file
    * on disk is still the one indexed (same inode, size, mtime and ctime), so a plan reads one file
-   * instead of one per entry; the index is then brought up to date with what this lookup found.
+   * instead of one per entry; the index is then brought up to date with what this lookup found, and
+   * keeps its records of entries this lookup did not ask about.
    */
   async lookupMany(keys: readonly string[], opts: { verify?: 'none' | 'stat' | 'full'; index?: string } = {}): Promise<Map<string, LookupResult>> {
     const verify = opts.verify ?? 'stat';
@@ -169,7 +172,7 @@ export class Store {
         const identity = manifestIdentity(manifestPath);
         const record = indexed.entries.get(key);
         if (identity && record && sameIdentity(identity, record.identity)) {
-          manifest = record.manifest;
+          manifest = withLazyKeyStructure(record.manifest, manifestPath, key);
           current.set(key, record);
         } else {
           indexChanged = true;
@@ -186,7 +189,17 @@ export class Store {
       results.set(key, { status: 'hit', manifest, dir });
     }
     for (const key of slow) results.set(key, await this.lookup(key, { verify }));
-    if (index && indexed && (indexChanged || current.size !== indexed.entries.size)) index.rewrite(current, indexed.journalBytes);
+    if (index && indexed) {
+      // Records this lookup did not ask about stay (a plan after an edit asks for none of the old
+      // keys); those whose shard was listed and no longer holds them are gone from the store.
+      const asked = new Set(keys);
+      for (const [key, record] of indexed.entries) {
+        if (asked.has(key)) continue;
+        if (shards.has(key.slice(0, 2)) && !present.has(key)) indexChanged = true;
+        else current.set(key, record);
+      }
+      if (indexChanged || current.size !== indexed.entries.size) index.rewrite(current, indexed.journalBytes);
+    }
     return results;
   }
 
@@ -578,6 +591,27 @@ function readIdentified(path: string, key: string, identity: ManifestIdentity, i
   }
   const after = manifestIdentity(path);
   if (after && sameIdentity(after, identity)) into.set(key, { identity, manifest });
+  return manifest;
+}
+
+/**
+ * A hit from the index as a whole manifest: a copy whose key structure is read from the manifest
+ * file the first time it is asked for (undefined if that file is gone or unreadable by then).
+ */
+function withLazyKeyStructure(indexed: IndexedManifest, path: string, key: string): Manifest {
+  const manifest = { ...indexed } as Manifest;
+  Object.defineProperty(manifest, 'keyStructure', {
+    enumerable: true,
+    configurable: true,
+    get() {
+      let keyStructure: unknown;
+      try {
+        keyStructure = parseManifest(readFileSync(path, 'utf8'), key).keyStructure;
+      } catch { /* gone since the lookup */ }
+      Object.defineProperty(manifest, 'keyStructure', { value: keyStructure, enumerable: true, writable: true, configurable: true });
+      return keyStructure;
+    },
+  });
   return manifest;
 }
 

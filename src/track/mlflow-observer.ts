@@ -29,8 +29,8 @@ export interface MlflowObserverOptions {
 }
 
 const MAX_WARNINGS = 20;
-/** Cached-node tags and metrics gathered before one request (the backends chunk to MLflow's limits). */
-const CACHED_BATCH = 1000;
+/** Cached nodes' tags and metrics held for the run's end before they are sent early (bounds memory). */
+const CACHED_HELD_MAX = 100_000;
 const STATUS: Record<NodeResult['status'], RunStatus> = { ok: 'FINISHED', failed: 'FAILED', cancelled: 'KILLED' };
 
 interface NodeState {
@@ -53,7 +53,9 @@ export class MlflowObserver implements RunObserver {
   private readonly nodes = new Map<string, NodeState>();
   /** Cached nodes' tags and metrics waiting to be sent, by the run they go to. */
   private readonly cached = new Map<RunHandle, { tags: KeyValue[]; metrics: Metric[] }>();
-  private cachedCount = 0;
+  /** Cached nodes heard and not yet gathered: one queued task gathers every node heard before it runs. */
+  private cachedHeard: { node: NodeInfo; producedBy?: TrackingRef; metrics: MetricPoint[] }[] = [];
+  private cachedHeld = 0;
   /** A sweep's trials by id, and the trials of each node (empty outside a sweep). */
   private readonly trials = new Map<string, TrialRunState>();
   private nodeTrials = new Map<string, string[]>();
@@ -179,23 +181,35 @@ export class MlflowObserver implements RunObserver {
     });
   }
 
+  /**
+   * Records a cache hit without waiting for it: the hits of a run arrive back to back (thousands in a
+   * no-op run of a large recipe), so they are gathered by queued tasks and sent when the run ends, as
+   * one batch per run (the backends chunk to MLflow's limits; the local store writes them in one go).
+   */
   async nodeCached(node: NodeInfo, producedBy: TrackingRef | undefined, metrics: MetricPoint[]): Promise<void> {
     this.hear(node, 'hit');
-    await this.enqueue(`recording the cached node ${node.id}`, async () => {
-      if (!this.backend || !this.parent) return;
-      // Gathered and sent in large batches: a recipe of thousands of cached nodes costs a few requests.
-      const tag = { key: `retort.cached/${nodeKeySegment(node.id)}`, value: await this.describeRef(producedBy) };
+    this.cachedHeard.push({ node, producedBy, metrics });
+    if (this.cachedHeard.length === 1) void this.enqueue('recording cached nodes', () => this.gatherCached());
+  }
+
+  /** Turns the cached nodes heard so far into tags and metrics of their runs (sent by flushCached). */
+  private async gatherCached(): Promise<void> {
+    const heard = this.cachedHeard;
+    this.cachedHeard = [];
+    if (!this.backend || !this.parent) return;
+    for (const { node, producedBy, metrics } of heard) {
       const prefix = nodeKeySegment(node.id);
+      const tag = { key: `retort.cached/${prefix}`, value: await this.describeRef(producedBy) };
       const finals = latestByName(metrics).map((p) => ({ key: sanitizeKey(`${prefix}/${sanitizeKey(p.name)}`), value: p.value, timestamp: p.timestamp, step: p.step }));
       for (const run of this.resultRuns(node)) {
         let waiting = this.cached.get(run);
         if (!waiting) this.cached.set(run, (waiting = { tags: [], metrics: [] }));
         waiting.tags.push(tag);
         waiting.metrics.push(...finals);
-        this.cachedCount += 1 + finals.length;
+        this.cachedHeld += 1 + finals.length;
       }
-      if (this.cachedCount >= CACHED_BATCH) await this.flushCached();
-    });
+    }
+    if (this.cachedHeld >= CACHED_HELD_MAX) await this.flushCached();
   }
 
   private async flushCached(): Promise<void> {
@@ -203,7 +217,7 @@ export class MlflowObserver implements RunObserver {
     if (!backend) return;
     const waiting = [...this.cached];
     this.cached.clear();
-    this.cachedCount = 0;
+    this.cachedHeld = 0;
     for (const [run, batch] of waiting) {
       await backend.logBatch(run, { tags: this.prep.tags(batch.tags), metrics: this.prep.metrics(batch.metrics) });
     }

@@ -33,3 +33,42 @@ it('reads the index instead of one manifest per entry once the index holds them'
   await store.lookupMany(keys, { index: 'recipes/test.yaml' });
   expect(manifestReads()).toBe(0);
 });
+
+it('keeps the records of entries a lookup did not ask about (a plan after a plugin edit)', async () => {
+  const { store, base } = await openStore();
+  bases.push(base);
+  const keys: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    keys.push(keyOf(i));
+    await put(store, keyOf(i), { 'out/v.txt': `${i}` });
+  }
+  await store.lookupMany(keys, { index: 'recipes/test.yaml' });
+  // After an edit every key is new: nothing is found, and the index must not forget the old entries.
+  const edited = await store.lookupMany([keyOf('edited-0'), keyOf('edited-1')], { index: 'recipes/test.yaml' });
+  expect([...edited.values()].map((r) => r.status)).toEqual(['miss', 'miss']);
+  const readFileSync = vi.mocked(fs.readFileSync);
+  const manifestReads = () => readFileSync.mock.calls.filter(([path]) => String(path).endsWith('manifest.json')).length;
+  readFileSync.mockClear();
+  const again = await store.lookupMany(keys, { index: 'recipes/test.yaml' });
+  expect(manifestReads()).toBe(0);
+  expect([...again.values()].every((r) => r.status === 'hit')).toBe(true);
+});
+
+it("leaves the key structure out of the index and reads it from the manifest only when a hit's is asked for", async () => {
+  const { store, base } = await openStore();
+  bases.push(base);
+  const key = keyOf('structured');
+  await put(store, key, { 'out/v.txt': 'v' }, { keyStructure: { params: { lr: 0.1 }, inputs: { data: keyOf('upstream') } } });
+  await store.lookupMany([key], { index: 'recipes/test.yaml' });
+  const snapshot = fs.readdirSync(`${store.root}/index`).find((name) => name.endsWith('.jsonl'))!;
+  expect(fs.readFileSync(`${store.root}/index/${snapshot}`, 'utf8')).not.toContain('keyStructure');
+  const readFileSync = vi.mocked(fs.readFileSync);
+  const manifestReads = () => readFileSync.mock.calls.filter(([path]) => String(path).endsWith('manifest.json')).length;
+  readFileSync.mockClear();
+  const hit = (await store.lookupMany([key], { index: 'recipes/test.yaml' })).get(key);
+  expect(manifestReads()).toBe(0);
+  expect(hit?.status === 'hit' && hit.manifest.keyStructure).toEqual({ params: { lr: 0.1 }, inputs: { data: keyOf('upstream') } });
+  expect(manifestReads()).toBe(1);
+  expect(hit?.status === 'hit' && hit.manifest.keyStructure).toEqual({ params: { lr: 0.1 }, inputs: { data: keyOf('upstream') } });
+  expect(manifestReads()).toBe(1);
+});

@@ -95,6 +95,16 @@ describe('the entry index', () => {
     expect(answers(await store.lookupMany(keys, { index: RECIPE }))).toEqual(answers(await store.lookupMany(keys)));
   });
 
+  it('keeps records a lookup did not ask about, and drops those of entries gone from a listed shard', async () => {
+    const { store, keys } = await storeWith(4);
+    await store.lookupMany(keys, { index: RECIPE });
+    expect(await store.removeEntry(keys[1])).toBe('removed');
+    // A lookup of other keys only: one in the removed entry's shard, so that shard is listed.
+    const sameShard = keys[1].slice(0, 2) + keyOf('other').slice(2);
+    await store.lookupMany([sameShard, keyOf('elsewhere')], { index: RECIPE });
+    expect([...indexOf(store).read().entries.keys()].sort()).toEqual([keys[0], keys[2], keys[3]].sort());
+  });
+
   it('an output changed after indexing is still found by the stat check', async () => {
     const { store, keys } = await storeWith(2);
     await store.lookupMany(keys, { index: RECIPE });
