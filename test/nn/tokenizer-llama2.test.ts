@@ -205,7 +205,8 @@ describe('the llara-adapt stage on a Llama-2-format base model', () => {
     const out = join(work, 'adapted', 'model');
     expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).vocab_size).toBe(LLAMA2_VOCAB + 16);
     const added = JSON.parse(readFileSync(join(out, 'tokenizer.json'), 'utf8')).added_tokens as { id: number; content: string; special: boolean }[];
-    expect(added.filter((t) => t.id >= LLAMA2_VOCAB).map((t) => [t.id, t.content, t.special])).toEqual(SPECIAL_IDS.map((id, i) => [id, LLARA_SPECIAL_TOKENS[i], true]));
+    expect(added.filter((t) => t.id >= LLAMA2_VOCAB).map((t) => [t.id, t.content, t.special]))
+      .toEqual(SPECIAL_IDS.map((id, i) => [id, LLARA_SPECIAL_TOKENS[i], true]));
     const e = await runPlugin(evaluate, join(work, 'adapted-eval'), {}, { beir: [TINY], model: out });
     expect(e.metrics['tiny/recall_at_100']).toBe(1);
   });
