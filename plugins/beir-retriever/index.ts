@@ -1,21 +1,21 @@
 // The `beir-retriever` stage: a small dense retriever trained on mined groups of a BEIR set (the
 // negatives stage's output) and evaluated on a qrels split with nDCG/MRR/Recall, so negative
 // strategies can be compared on the retriever's own metrics. The encoder and its WordPiece
-// tokenizer are trained from scratch on the set (nothing is downloaded).
+// tokenizer are built from scratch on the set (nothing is downloaded), or opened from the `init`
+// input (e.g. the dense-encoder stage's model output) and fine-tuned from there.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { definePlugin, NodeFailure } from '../../src/plugin/api.js';
 import { DataError } from '../../src/lib/data/errors.js';
 import { backendRuntime, initBackend } from '../../src/lib/nn/backend.js';
-import { BertEncoder } from '../../src/lib/nn/models/bert.js';
-import { trainWordPiece } from '../../src/lib/nn/tokenizer/index.js';
 import { readBeirFolder } from '../../src/lib/retrieval/beir.js';
 import { evaluateDense, trainDense, type TrainingGroup } from '../../src/lib/retrieval/dense.js';
 import { measureName, parseMeasure } from '../../src/lib/retrieval/metrics.js';
 import { beirFolders } from '../negatives/beir.js';
+import { buildFromScratch, openInit, SCRATCH_ARCHITECTURE, type ArchitectureParams } from './init.js';
 
-export interface BeirRetrieverParams {
+export interface BeirRetrieverParams extends ArchitectureParams {
   set?: string;
   evalSplit: string;
   steps: number;
@@ -28,11 +28,6 @@ export interface BeirRetrieverParams {
   temperature: number;
   negatives: 'in-batch' | 'group';
   maxLength: number;
-  hiddenSize: number;
-  layers: number;
-  heads: number;
-  intermediateSize: number;
-  vocabSize: number;
   measures: string[];
   depth: number;
   seed: number;
@@ -40,11 +35,14 @@ export interface BeirRetrieverParams {
 }
 
 const int = (minimum: number, dflt: number, description: string) => ({ type: 'integer', minimum, default: dflt, description });
+// No schema default: with `init` a param left out takes the folder's value (init.ts).
+const arch = (minimum: number, name: keyof ArchitectureParams, description: string) =>
+  ({ type: 'integer', minimum, description: `${description} Without init: ${SCRATCH_ARCHITECTURE[name]}; with init: the folder's, and a value given must match it.` });
 
 export default definePlugin<BeirRetrieverParams>({
   id: 'beir-retriever',
-  version: '1.0.0',
-  description: 'A small dense retriever trained from scratch on mined groups of a BEIR set (in-batch or group InfoNCE, or the weighted loss for soft labels), evaluated with nDCG/MRR/Recall.',
+  version: '1.1.0',
+  description: 'A small dense retriever trained on mined groups of a BEIR set (in-batch or group InfoNCE, or the weighted loss for soft labels), from scratch or from an encoder folder (init), evaluated with nDCG/MRR/Recall.',
   runtime: backendRuntime,
   params: {
     type: 'object',
@@ -62,11 +60,11 @@ export default definePlugin<BeirRetrieverParams>({
       temperature: { type: 'number', exclusiveMinimum: 0, default: 0.05, description: 'τ: scores are cos/τ.' },
       negatives: { enum: ['in-batch', 'group'], default: 'in-batch', description: 'Negatives of a query: every document of the batch (in-batch) or its own group only.' },
       maxLength: int(8, 64, 'Tokens per sequence.'),
-      hiddenSize: int(8, 32, 'Encoder width.'),
-      layers: int(1, 1, 'Transformer layers.'),
-      heads: int(1, 2, 'Attention heads.'),
-      intermediateSize: int(8, 64, 'Feed-forward width.'),
-      vocabSize: int(100, 3000, 'WordPiece vocabulary trained on the corpus and queries.'),
+      hiddenSize: arch(8, 'hiddenSize', 'Encoder width.'),
+      layers: arch(1, 'layers', 'Transformer layers.'),
+      heads: arch(1, 'heads', 'Attention heads.'),
+      intermediateSize: arch(8, 'intermediateSize', 'Feed-forward width.'),
+      vocabSize: arch(100, 'vocabSize', 'WordPiece vocabulary trained on the corpus and queries (with init: the encoder\'s vocabulary).'),
       measures: { type: 'array', items: { type: 'string', pattern: '^(ndcg|mrr|recall)@[1-9][0-9]*$' }, default: ['ndcg@10', 'mrr@10', 'recall@10', 'recall@100'] },
       depth: int(1, 100, 'Documents retrieved per evaluated query.'),
       seed: int(0, 1, 'Seeds the weights, the batches and dropout.'),
@@ -76,6 +74,7 @@ export default definePlugin<BeirRetrieverParams>({
   inputs: {
     beir: { description: 'BEIR sets (the beir stage\'s output, or one BEIR folder).' },
     groups: { description: 'Mined groups of that set (the negatives stage\'s `groups` output, mined with its beir input).' },
+    init: { optional: true, description: 'An encoder folder to start from (the dense-encoder stage\'s model output, or a BERT-style Hugging Face folder with tokenizer.json): its weights and tokenizer replace the from-scratch ones.' },
   },
   outputs: {
     metrics: { description: 'evaluation.json: the means and per-query values of the measures on evalSplit.' },
@@ -94,13 +93,18 @@ export default definePlugin<BeirRetrieverParams>({
     const groups = readGroups(join(ctx.inputs.groups as string, `${name}.jsonl`), data);
     ctx.log.info(`${name}: ${data.corpus.size} documents, ${groups.length} training queries, ${qrels.size} evaluated (${p.evalSplit})`);
 
-    const trainTexts = [...[...data.corpus.values()].map((d) => `${d.title} ${d.text}`), ...groups.map((g) => data.queries.get(g.queryId)!.text)];
-    const tokenizer = trainWordPiece(trainTexts, { vocabSize: p.vocabSize });
-    const encoder = new BertEncoder({
-      vocabSize: tokenizer.vocabSize, hiddenSize: p.hiddenSize, embeddingSize: p.hiddenSize, numLayers: p.layers, numHeads: p.heads,
-      intermediateSize: p.intermediateSize, maxPositions: p.maxLength, hiddenDropout: 0.1, attentionDropout: 0.1, padTokenId: tokenizer.tokenToId('[PAD]') ?? 0, pooler: false,
-    }, p.seed);
-    const model = { encoder, tokenizer, maxLength: p.maxLength };
+    const { hiddenSize, layers, heads, intermediateSize, vocabSize } = p;
+    const architecture: ArchitectureParams = { hiddenSize, layers, heads, intermediateSize, vocabSize };
+    const init = ctx.inputs.init as string | undefined;
+    const started = init !== undefined
+      ? await openInit(init, architecture, p.maxLength, p.seed)
+      : buildFromScratch(architecture, [
+          ...[...data.corpus.values()].map((d) => `${d.title} ${d.text}`),
+          ...groups.map((g) => data.queries.get(g.queryId)!.text),
+        ], p.maxLength, p.seed);
+    const { model } = started;
+    const encoder = model.encoder;
+    ctx.log.info(`encoder ${started.origin}`);
     try {
       if (p.steps > 0) {
         await trainDense(model, data, groups, {
