@@ -11,11 +11,12 @@ import { trainByteLevelBpe } from '../../src/lib/nn/tokenizer/trainers/train.js'
 import { deriveSeed } from '../../src/lib/nn/train/rng.js';
 import { readSplit, readSuiteIndex } from '../../src/lib/reasoning/io.js';
 import { END_OF_TEXT, exampleOf, PAD, trainLm } from '../../src/lib/reasoning/student.js';
+import { drillRows } from '../../src/lib/reasoning/drills.js';
 import { generateSuite, type NumberScale } from '../../src/lib/reasoning/suite.js';
 
 export default definePlugin({
   id: 'nat-pretrain',
-  version: '1.0.0',
+  version: '1.1.0',
   description: "The student's base model: a tiny decoder pretrained on generated worked problems disjoint from the suite.",
   params: {
     type: 'object',
@@ -24,6 +25,8 @@ export default definePlugin({
       seed: { type: 'integer', default: 1 },
       corpusSize: { type: 'integer', minimum: 1, default: 600, description: 'Worked problems in the pretraining corpus.' },
       vocabSize: { type: 'integer', minimum: 270, default: 1000, description: 'Byte-level BPE vocabulary (256 bytes + merges + 2 specials).' },
+      splitDigits: { type: 'boolean', default: true, description: 'Every digit its own token (as Llama splits numbers); false merges whole numbers into tokens, as GPT-2 does.' },
+      drillRows: { type: 'integer', minimum: 0, default: 0, description: 'Rows of bare equations ("12 + 5 = 17.", 8 a row) added to the corpus, walked like the suite\'s chains from a seed of their own.' },
       hiddenSize: { type: 'integer', minimum: 8, default: 64 },
       numLayers: { type: 'integer', minimum: 1, default: 2 },
       numHeads: { type: 'integer', minimum: 1, default: 4 },
@@ -48,10 +51,13 @@ export default definePlugin({
     // The same chain lengths and numbers as the suite, so the base model knows the format of its problems.
     const steps = { minSteps: Number(index.params.minSteps ?? 2), maxSteps: Number(index.params.maxSteps ?? 5), numbers: (index.params.numbers ?? 'small') as NumberScale };
     const generated = generateSuite({ seed: deriveSeed(p.seed, 0x70726574), trainSize: p.corpusSize + taken.size, testSize: 0, ...steps }).train;
-    const corpus = generated.filter((q) => !taken.has(q.question)).slice(0, p.corpusSize).map((q) => exampleOf(q.question, q.rationale));
-    ctx.metric('pretrain/corpus', corpus.length);
+    const problems = generated.filter((q) => !taken.has(q.question)).slice(0, p.corpusSize).map((q) => exampleOf(q.question, q.rationale));
+    const drills = drillRows({ seed: deriveSeed(p.seed, 0x6472696c), rows: p.drillRows, numbers: steps.numbers });
+    const corpus = [...problems, ...drills];
+    ctx.metric('pretrain/corpus', problems.length);
+    ctx.metric('pretrain/drill_rows', drills.length);
 
-    const tok = trainByteLevelBpe(corpus, { vocabSize: p.vocabSize, minFrequency: 2, specialTokens: [PAD, END_OF_TEXT] });
+    const tok = trainByteLevelBpe(corpus, { vocabSize: p.vocabSize, minFrequency: 2, specialTokens: [PAD, END_OF_TEXT], splitDigits: p.splitDigits });
     const model = new LlamaDecoder(
       {
         vocabSize: tok.vocabSize,

@@ -15,6 +15,7 @@ import { loadPretrained } from '../../src/lib/nn/pretrained.js';
 import { loadTokenizer } from '../../src/lib/nn/tokenizer/tokenizer-json.js';
 import { readSplit } from '../../src/lib/reasoning/io.js';
 import { readSamples } from '../../src/lib/reasoning/samples.js';
+import { stepMetrics } from '../../src/lib/reasoning/step-check.js';
 import { samePairs, trainWithNegatives } from '../../src/lib/reasoning/negative-training.js';
 import { demonstrationPrefix, exampleOf, predictions, trainLm } from '../../src/lib/reasoning/student.js';
 import { deriveSeed, Rng } from '../../src/lib/nn/train/rng.js';
@@ -24,7 +25,7 @@ export type StudentMethod = 'base' | 'few-shot' | 'finetune' | 'cot-kd' | 'mix' 
 
 export default definePlugin({
   id: 'nat-student',
-  version: '1.0.0',
+  version: '1.1.0',
   description: 'A student distilled by one method (base, few-shot, finetune, cot-kd, mix, nt, ul, cl, nat) from the teacher samples, evaluated by greedy decoding.',
   params: {
     type: 'object',
@@ -136,7 +137,10 @@ export default definePlugin({
       const preds = predictions(model, tok, problems, { maxNew: p.maxNew, maxLength, batch: 20, prefix });
       const acc = (100 * preds.filter((x) => x.correct).length) / Math.max(1, preds.length);
       ctx.metric(`acc/${split}`, acc);
-      ctx.log.info(`${split}: accuracy ${acc.toFixed(1)} on ${preds.length} questions`);
+      // Where the rationales go wrong: each equation's arithmetic, and whether a line starts from the last result.
+      const steps = stepMetrics(split, preds.map((x) => x.text));
+      for (const [name, value] of Object.entries(steps)) ctx.metric(name, value);
+      ctx.log.info(`${split}: accuracy ${acc.toFixed(1)} on ${preds.length} questions, ${steps[`steps/${split}/arithmetic`]?.toFixed(1) ?? 'no'} % of equations right`);
       sum += acc;
       rows.push(...preds);
     }

@@ -23,14 +23,26 @@ const tiny = { steps: 2, negSteps: 2, batch: 4, maxEval: 2, maxNew: 4, evalSplit
 beforeAll(async () => {
   await runPlugin(arithSuite, join(root, 'suite'), { seed: 3, trainSize: 12, testSize: 4 }, {});
   await runPlugin(teacherSamples, join(root, 'samples'), { samples: 4, seed: 3 }, { suite });
-  const pre = await runPlugin(natPretrain, join(root, 'base'), { corpusSize: 30, steps: 2, batch: 4, hiddenSize: 16, numHeads: 2, vocabSize: 300 }, { suite });
+  const pre = await runPlugin(natPretrain, join(root, 'base'), { corpusSize: 30, drillRows: 5, steps: 2, batch: 4, hiddenSize: 16, numHeads: 2, vocabSize: 300 }, { suite });
   expect(pre.metrics['pretrain/corpus']).toBe(30);
+  expect(pre.metrics['pretrain/drill_rows']).toBe(5);
 });
 
 describe('nat-pretrain and nat-student', () => {
   it('saves a Llama-style base model with its tokenizer', () => {
     expect(JSON.parse(readFileSync(join(base, 'config.json'), 'utf8')).architectures).toEqual(['LlamaForCausalLM']);
     expect(JSON.parse(readFileSync(join(base, 'tokenizer.json'), 'utf8')).added_tokens.map((t: { content: string }) => t.content)).toEqual(['<pad>', '<|endoftext|>']);
+  });
+
+  it('splits numbers into digits by default, and merges them with splitDigits false', async () => {
+    const digitTokens = (dir: string) => {
+      const tok = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as { model: { vocab: Record<string, number> } };
+      return Object.keys(tok.model.vocab).filter((t) => /\d\d/.test(t));
+    };
+    expect(digitTokens(base)).toEqual([]);
+    const merged = join(root, 'base-merged');
+    await runPlugin(natPretrain, merged, { corpusSize: 30, splitDigits: false, steps: 0, hiddenSize: 16, numHeads: 2, vocabSize: 1000 }, { suite });
+    expect(digitTokens(join(merged, 'model')).length).toBeGreaterThan(0);
   });
 
   async function runMethod(method: string) {

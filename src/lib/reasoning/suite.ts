@@ -68,7 +68,7 @@ const between = (rng: Rng, [lo, hi]: [number, number]) => lo + rng.int(hi - lo +
 const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[rng.int(xs.length)];
 
 /** The operations allowed on `value` (positive integers stay positive integers), with their operands. */
-function nextStep(rng: Rng, value: number, r: NumberRange): { op: Op; operand: number } {
+export function nextStep(rng: Rng, value: number, r: NumberRange): { op: Op; operand: number } {
   const options: { op: Op; weight: number; operand: () => number }[] = [];
   const addMax = Math.min(r.addSub[1], (r.sumCap ?? Infinity) - value);
   if (addMax >= r.addSub[0]) options.push({ op: '+', weight: 35, operand: () => between(rng, [r.addSub[0], addMax]) });

@@ -9,7 +9,7 @@ import { BPE } from '../models/bpe.js';
 import { WordPiece } from '../models/wordpiece.js';
 import { BertNormalizer } from '../normalizers.js';
 import { ByteLevelProcessing, TemplateProcessing, type TemplatePiece } from '../post-processors.js';
-import { BertPreTokenizer, ByteLevelPreTokenizer } from '../pre-tokenizers.js';
+import { BertPreTokenizer, ByteLevelPreTokenizer, DigitsPreTokenizer, PreTokenizerSequence } from '../pre-tokenizers.js';
 import { Tokenizer } from '../tokenizer.js';
 import { learnMerges } from './merge-trainer.js';
 import { countWords } from './word-counts.js';
@@ -83,13 +83,21 @@ export function trainWordPiece(texts: Iterable<string>, opts: WordPieceTrainOpti
 export interface ByteLevelBpeTrainOptions extends CommonTrainOptions {
   /** Give the first word a leading space so it is spelt like the others (RoBERTa: true, GPT-2: false). */
   addPrefixSpace?: boolean;
+  /**
+   * Every digit its own token, as Llama's tokenizer does (off by default, GPT-2's behaviour): a
+   * number is then spelt digit by digit instead of being one learnt token, so arithmetic can be
+   * learnt digit-wise rather than as a lookup over whole numbers. A space before a number
+   * becomes a token of its own.
+   */
+  splitDigits?: boolean;
 }
 
 /** GPT-2's byte-level BPE: all 256 byte characters are in the vocabulary, so nothing is ever unknown. */
 export function trainByteLevelBpe(texts: Iterable<string>, opts: ByteLevelBpeTrainOptions = {}): Tokenizer {
   const specials = opts.specialTokens ?? BPE_SPECIAL_TOKENS;
   checkSpecials(specials, []);
-  const preTokenizer = new ByteLevelPreTokenizer(opts.addPrefixSpace ?? false, true, true);
+  const byteLevel = new ByteLevelPreTokenizer(opts.addPrefixSpace ?? false, true, true);
+  const preTokenizer = opts.splitDigits ? new PreTokenizerSequence([new DigitsPreTokenizer(true), byteLevel]) : byteLevel;
   const learned = learnMerges(countWords(texts, null, preTokenizer), {
     vocabSize: opts.vocabSize ?? 8000,
     minFrequency: opts.minFrequency ?? 2,
