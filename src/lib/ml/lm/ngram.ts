@@ -7,6 +7,7 @@ import { countNgrams } from './ngram/counts.js';
 import { estimateKneserNey } from './ngram/estimate.js';
 import { loadNgram, saveNgram, serializeNgram } from './ngram/file.js';
 import { NgramModel, type MixWeights, type NgramScorer } from './ngram/model.js';
+import type { CopyPlan } from './ngram/copy.js';
 import { chooseByMeanLogProb, classifyConstrained } from './decide.js';
 import { answerDistribution, chooseSharpness, inputSimilarities, softmaxWeights, splitPrompt } from './ngram/demo-prior.js';
 import { summarizeTokens, type ContinuationScore, type GenerateRequest, type LabelChoice, type LanguageModel, type OptionChoice, type ScoreRequest } from './types.js';
@@ -30,7 +31,8 @@ export interface NgramTrainOptions {
 // The demonstration prior is on, its sharpness chosen per prompt by leave-one-out: the one setting
 // measured that keeps zero-shot < random < BM25 on the averages of both the built-in suite and
 // the real task folders (plugins/ngram-lm/README.md has the measurements).
-export const DEFAULT_MIX: Required<MixWeights> = { lambda: 0.3, mu: 0.5, kappa: 0.5, tau: 'loo' };
+// The copy component is on, its weights chosen per prompt from the demonstrations (ngram/copy.ts).
+export const DEFAULT_MIX: Required<MixWeights> = { lambda: 0.3, mu: 0.5, kappa: 0.5, tau: 'loo', omega: 'loo' };
 export const DEFAULT_ORDER = 4;
 
 /** Trains a model on texts; each text is one sequence, started by BOS. */
@@ -94,16 +96,17 @@ export class NgramLM implements LanguageModel {
     readonly model: NgramModel,
     mix: MixWeights = DEFAULT_MIX,
   ) {
-    // Model files written before the demonstration prior existed have no κ, τ: they get the defaults.
-    this.mix = { lambda: mix.lambda, mu: mix.mu, kappa: mix.kappa ?? DEFAULT_MIX.kappa, tau: mix.tau ?? DEFAULT_MIX.tau };
+    // Model files written before the demonstration prior or the copy existed have no κ, τ, ω: they get the defaults.
+    this.mix = { lambda: mix.lambda, mu: mix.mu, kappa: mix.kappa ?? DEFAULT_MIX.kappa, tau: mix.tau ?? DEFAULT_MIX.tau, omega: mix.omega ?? DEFAULT_MIX.omega };
     this.scorer = model.newScorer(this.mix);
     const m = this.mix;
-    this.id = `ngram(order=${model.order},vocab=${model.vocab.size},lambda=${m.lambda},mu=${m.mu},kappa=${m.kappa},tau=${m.tau})`;
+    this.id = `ngram(order=${model.order},vocab=${model.vocab.size},lambda=${m.lambda},mu=${m.mu},kappa=${m.kappa},tau=${m.tau},omega=${m.omega})`;
   }
 
   static train(texts: readonly string[], opts: NgramTrainOptions & Partial<MixWeights> = {}): NgramLM {
     return new NgramLM(trainNgramModel(texts, opts), {
       lambda: opts.lambda ?? DEFAULT_MIX.lambda, mu: opts.mu ?? DEFAULT_MIX.mu, kappa: opts.kappa ?? DEFAULT_MIX.kappa, tau: opts.tau ?? DEFAULT_MIX.tau,
+      omega: opts.omega ?? DEFAULT_MIX.omega,
     });
   }
 
@@ -197,6 +200,7 @@ export class NgramLM implements LanguageModel {
       // The line the continuation starts on began in the context; its prior reads the text before it.
       const lineStart = context.lastIndexOf('\n') + 1;
       let contextPrior: Map<number, number> | null | undefined;
+      let contextCopy: CopyPlan | null | undefined;
       for (const r of indices) {
         const tailText = tailContext + reqs[r].continuation;
         const tail = this.model.encode(tailText);
@@ -213,6 +217,9 @@ export class NgramLM implements LanguageModel {
             // The demo words are read by now (they precede the test input), so their events exist.
             if (contextPrior === undefined) contextPrior = this.priorFor(context.slice(0, lineStart));
             sc.setPrior(contextPrior);
+            // The scorer has read the whole context: the copy points into it.
+            if (contextCopy === undefined) contextCopy = sc.planCopy();
+            sc.setCopy(contextCopy);
           }
           lps.push(sc.scorePush(tail.ids[j], tail.tokens[j]));
           texts.push(tailText.slice(tail.starts[j], tail.ends[j]));
@@ -251,7 +258,10 @@ export class NgramLM implements LanguageModel {
     const tops: TokenTop[][] = [];
     for (let i = 0; i < enc.ids.length; i++) {
       // Each line after a newline has the prior scoreContinuations would give it.
-      if (i > 0 && enc.tokens[i - 1] === '\n') sc.setPrior(this.priorFor(text.slice(0, enc.ends[i - 1])));
+      if (i > 0 && enc.tokens[i - 1] === '\n') {
+        sc.setPrior(this.priorFor(text.slice(0, enc.ends[i - 1])));
+        sc.setCopy(sc.planCopy());
+      }
       if (top > 0) tops.push(this.topTokens(sc, top));
       logProbs.push(sc.scorePush(enc.ids[i], enc.tokens[i]));
     }
@@ -271,6 +281,7 @@ export class NgramLM implements LanguageModel {
     sc.reset();
     for (let i = 0; i < enc.ids.length; i++) sc.push(enc.ids[i], enc.tokens[i]);
     sc.setPrior(this.priorFor(prompt.slice(0, prompt.lastIndexOf('\n') + 1)));
+    sc.setCopy(sc.planCopy());
     // A lower-casing model writes a word as the prompt last wrote it ("Blue Spice", not "blue spice").
     const surface = new Map<string, string>();
     if (this.model.info.lowercase) enc.tokens.forEach((t, i) => surface.set(t, prompt.slice(enc.starts[i], enc.ends[i])));
