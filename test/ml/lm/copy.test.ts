@@ -110,21 +110,29 @@ describe('the copy component in the n-gram LM', () => {
     expect(withOmega(0).complete(prompt, 10, ['\n'], 0, true).text).toBe('a key');
   });
 
-  it('chooses no copy for zero-shot: there are no demonstrations to choose by', async () => {
+  it('chooses no copy for zero-shot: there are no demonstrations to choose by', () => {
     const zeroShot = 'Article: the glim holds zorvan kelt . What does the glim hold?\n';
-    const [on] = await withOmega('loo').scoreContinuations([{ context: zeroShot, continuation: 'zorvan kelt\n' }]);
-    const [off] = await withOmega(0).scoreContinuations([{ context: zeroShot, continuation: 'zorvan kelt\n' }]);
+    const on = withOmega('loo').complete(zeroShot, 10, ['\n'], 5, true);
+    const off = withOmega(0).complete(zeroShot, 10, ['\n'], 5, true);
+    expect(on).toEqual(off);
+    expect(withOmega(0.5).complete(zeroShot, 10, ['\n'], 0, true).text).not.toBe(off.text); // a fixed weight would copy
+  });
+
+  it('writes answers with it but leaves scored labels and options alone', async () => {
+    const [on] = await withOmega('loo').scoreContinuations([{ context: prompt, continuation: 'zorvan kelt\n' }]);
+    const [off] = await withOmega(0).scoreContinuations([{ context: prompt, continuation: 'zorvan kelt\n' }]);
     expect(on.tokenLogProbs).toEqual(off.tokenLogProbs);
   });
 
   it('leaves the distribution unchanged where there is nothing to copy', () => {
-    // No sentence before the question and answer words the prompt never had: the copy is silent
-    // even with a fixed weight, so every probability is the model's (within 1e-12).
-    const plain = ['a\nb', 'c\nd', 'e\nf', 'what does the box hold?\nnim vorp\n'].join('\n\n');
-    const on = withOmega(0.5).analyze(plain).logProbs;
-    const off = withOmega(0).analyze(plain).logProbs;
-    expect(on.length).toBe(off.length);
-    on.forEach((lp, i) => expect(Math.abs(lp - off[i])).toBeLessThan(1e-12));
+    // No sentence before the question and no earlier answer word: the copy is silent even with a
+    // fixed weight, so the 20 best next tokens are the model's (within 1e-12).
+    const plain = ['a\nb', 'c\nd', 'e\nf', 'what does the box hold?\n'].join('\n\n');
+    const on = withOmega(0.5).complete(plain, 1, [], 20);
+    const off = withOmega(0).complete(plain, 1, [], 20);
+    expect(on.top?.[0].map((t) => t.token)).toEqual(off.top?.[0].map((t) => t.token));
+    on.top?.[0].forEach((t, i) => expect(Math.abs(t.logProb - (off.top?.[0][i].logProb ?? 0))).toBeLessThan(1e-12));
+    expect(on.top?.[0].length).toBe(20);
   });
 
   it('keeps probabilities summing to one on an answer line while copying', () => {
