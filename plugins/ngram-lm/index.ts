@@ -12,7 +12,7 @@ export const MODEL_FILE = 'model.ngram';
 
 export default definePlugin({
   id: 'ngram-lm',
-  version: '1.2.0',
+  version: '1.3.0',
   description: 'Interpolated Kneser–Ney n-gram language model with an in-context cache, trained on the tasks\' train pools.',
   params: {
     type: 'object',
@@ -30,6 +30,10 @@ export default definePlugin({
         oneOf: [{ type: 'number', minimum: 0 }, { const: 'loo' }], default: 'loo',
         description: 'Sharpness of the demonstration weights (softmax of tau times the input similarity), or "loo": chosen per prompt by leave-one-out over the demonstrations\' own answers.',
       },
+      omega: {
+        oneOf: [{ type: 'number', minimum: 0, exclusiveMaximum: 1 }, { const: 'loo' }], default: 'loo',
+        description: 'Weight of the copy component on answer lines (a pointer from the question into the passage, then along the copied span; 0 turns it off), or "loo": chosen per prompt by how well it predicts the demonstrations\' own answers.',
+      },
       maxRowsPerTask: { type: 'integer', minimum: 1, description: 'Read at most this many train rows of each task.' },
     },
   },
@@ -46,7 +50,7 @@ export default definePlugin({
     ctx.log.info(`training a ${p.order}-gram model on ${texts.length} demonstrations of ${Object.keys(perTask).length} tasks`);
     const lm = NgramLM.train(texts, {
       order: p.order, lowercase: p.lowercase, maxVocab: p.maxVocab, minCount: p.minCount, discount: p.discount,
-      lambda: p.lambda, mu: p.mu, kappa: p.kappa, tau: p.tau,
+      lambda: p.lambda, mu: p.mu, kappa: p.kappa, tau: p.tau, omega: p.omega,
     });
     const dir = ctx.output('model');
     await lm.save(join(dir, MODEL_FILE));

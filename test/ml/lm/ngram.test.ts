@@ -87,11 +87,11 @@ describe('n-gram language model', () => {
     const file = join(tmp, 'model.ngram');
     await lm.save(file);
     const back = await NgramLM.load(file);
-    expect(back.mix).toEqual({ lambda: 0.25, mu: 0.4, kappa: 0.5, tau: 'loo' });
+    expect(back.mix).toEqual({ lambda: 0.25, mu: 0.4, kappa: 0.5, tau: 'loo', omega: 'loo' });
     const probe = 'Question: what does Bob do?\nBob likes an apple.';
     expect(back.analyze(probe).logProbs).toEqual(lm.analyze(probe).logProbs);
     const overridden = await NgramLM.load(file, { lambda: 0 });
-    expect(overridden.mix).toEqual({ lambda: 0, mu: 0.4, kappa: 0.5, tau: 'loo' });
+    expect(overridden.mix).toEqual({ lambda: 0, mu: 0.4, kappa: 0.5, tau: 'loo', omega: 'loo' });
   });
 
   it('rejects files that are not models, with the file name', async () => {

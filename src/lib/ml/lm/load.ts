@@ -15,7 +15,7 @@ import type { LanguageModel } from './types.js';
 export const LM_DESCRIPTOR = 'lm.json';
 
 export type LmDescriptor =
-  | { backend: 'ngram'; file: string; lambda?: number; mu?: number; kappa?: number; tau?: number | 'loo' }
+  | { backend: 'ngram'; file: string; lambda?: number; mu?: number; kappa?: number; tau?: number | 'loo'; omega?: number | 'loo' }
   | ({ backend: 'openai' } & Pick<OpenAIOptions, 'baseUrl' | 'model' | 'batchSize' | 'concurrency' | 'maxRetries' | 'timeoutMs' | 'scoreMaxTokens'>);
 
 export async function writeLmDescriptor(dir: string, d: LmDescriptor): Promise<void> {
@@ -47,7 +47,7 @@ export async function openLanguageModel(path: string, opts: OpenLmOptions = {}):
   const d = raw as LmDescriptor;
   if (d?.backend === 'ngram') {
     if (typeof d.file !== 'string') throw new DataError(descriptorFile, 0, '"file" must name the model file');
-    return NgramLM.load(join(dirname(descriptorFile), d.file), { lambda: d.lambda, mu: d.mu, kappa: d.kappa, tau: d.tau });
+    return NgramLM.load(join(dirname(descriptorFile), d.file), { lambda: d.lambda, mu: d.mu, kappa: d.kappa, tau: d.tau, omega: d.omega });
   }
   if (d?.backend === 'openai') {
     const { backend: _backend, ...rest } = d;

@@ -9,6 +9,7 @@
 
 import { BOS_ID, UNK_ID, Vocabulary, tokenizeWithOffsets, type TokenSpans } from '../../tokenize.js';
 import { ContextCache } from './cache.js';
+import { chooseCopyWeights, copyDistribution, indexPositions, pointerStarts, splitStream, type CopyPlan } from './copy.js';
 import type { Discounts, EstimatedModel } from './estimate.js';
 import type { NgramTable } from './table.js';
 
@@ -30,6 +31,8 @@ export interface MixWeights {
   kappa?: number;
   /** Sharpness τ of the demonstration weights, or 'loo': chosen per prompt by leave-one-out (demo-prior.ts). */
   tau?: number | 'loo';
+  /** Weight ω of the copy component on answer lines (see copy.ts), or 'loo': chosen per prompt; 0 turns it off. */
+  omega?: number | 'loo';
 }
 
 export interface EncodedText extends TokenSpans {
@@ -127,6 +130,9 @@ export class NgramModel {
   }
 }
 
+/** The model's most frequent words, which the copy's pointer treats as function words (copy.ts). */
+const FUNCTION_WORDS = 100;
+
 /** Successor lists longer than this are visited in order of probability by top(). */
 const RANK_FROM = 64;
 
@@ -134,6 +140,9 @@ export interface ScorerMark {
   hist: Int32Array;
   cache: number;
   unknowns: number;
+  read: number;
+  copy: CopyPlan | null;
+  copied: number;
 }
 
 export interface Scored {
@@ -175,6 +184,14 @@ export class NgramScorer {
   /** The demonstration prior of the current answer line (event → probability), or null. */
   private prior: ReadonlyMap<number, number> | null = null;
   private readonly kappa: number;
+  private readonly omega: number | 'loo';
+  /** The events read since BOS and the probability the model (without prior or copy) gave each. */
+  private readonly readEvents: number[] = [];
+  private readonly readProbs: number[] = [];
+  /** The copy plan of the current answer line, the answer tokens read on it, and C_t (copy.ts). */
+  private copyPlan: CopyPlan | null = null;
+  private readonly copied: number[] = [];
+  private copyNext: Map<number, number> | null = null;
   /** Probabilities top() has computed so far (its cost, for tests and benchmarks). */
   evaluations = 0;
 
@@ -198,6 +215,8 @@ export class NgramScorer {
     this.mu = mix.mu;
     this.kappa = mix.kappa ?? 0;
     if (!(this.kappa >= 0 && this.kappa < 1)) throw new RangeError(`demonstration prior weight κ must be in [0, 1), got ${this.kappa}`);
+    this.omega = mix.omega ?? 0;
+    if (this.omega !== 'loo' && !(this.omega >= 0 && this.omega < 1)) throw new RangeError(`copy weight ω must be in [0, 1) or 'loo', got ${String(this.omega)}`);
     this.reset();
   }
 
@@ -210,6 +229,9 @@ export class NgramScorer {
     this.unknownIds.clear();
     this.unknownWords.length = 0;
     this.prior = null;
+    this.readEvents.length = 0;
+    this.readProbs.length = 0;
+    this.setCopy(null);
   }
 
   /**
@@ -230,13 +252,76 @@ export class NgramScorer {
   }
 
   mark(): ScorerMark {
-    return { hist: this.cur.slice(), cache: this.cache.mark(), unknowns: this.unknownWords.length };
+    return {
+      hist: this.cur.slice(), cache: this.cache.mark(), unknowns: this.unknownWords.length,
+      read: this.readEvents.length, copy: this.copyPlan, copied: this.copied.length,
+    };
   }
 
   restore(m: ScorerMark): void {
     this.cur.set(m.hist);
     this.cache.rollback(m.cache);
     while (this.unknownWords.length > m.unknowns) this.unknownIds.delete(this.unknownWords.pop() as string);
+    this.readEvents.length = m.read;
+    this.readProbs.length = m.read;
+    const copied = this.copied.slice(0, m.copied);
+    this.setCopy(m.copy);
+    for (const e of copied) this.copied.push(e);
+    if (m.copy !== null) this.copyNext = copyDistribution(m.copy, this.copied);
+  }
+
+  /**
+   * The copy plan of the line starting here (the stream read so far ends with its newline), or
+   * null when the copy is off there: ω = 0, not at a line start, or ω = 'loo' with fewer than
+   * three demonstrations (so zero-shot never copies) or weights chosen as 0.
+   */
+  planCopy(): CopyPlan | null {
+    if (this.omega === 0 || this.newlineId < 0) return null;
+    const events = this.readEvents;
+    const split = splitStream(events, this.newlineId);
+    if (split === null) return null;
+    const index = indexPositions(events);
+    const p1 = this.p1;
+    const idf = (e: number): number => -Math.log(e < this.vocabSize && p1[e] > 0 ? p1[e] : p1[UNK_ID]);
+    const functionWords = new Set(this.model.topUnigrams(FUNCTION_WORDS));
+    const pointer = (from: number, to: number): Map<number, number> =>
+      pointerStarts(events, from, to, (e) => this.eventText(e), idf, (e) => functionWords.has(e));
+    const weights: [number, number] = this.omega === 'loo'
+      ? chooseCopyWeights(events, this.readProbs, split.demonstrations, index, this.newlineId, pointer)
+      : [this.omega, this.omega];
+    if (weights[0] === 0 && weights[1] === 0) return null;
+    return {
+      source: events.slice(), index, newline: this.newlineId, weights,
+      starts: pointer(split.inputStart, events.length - 1),
+      lengths: split.demonstrations.map((d) => d.end - d.answerStart),
+    };
+  }
+
+  /** Turns the copy on for the tokens that follow (a new answer line), or off (null). */
+  setCopy(plan: CopyPlan | null): void {
+    this.copyPlan = plan;
+    this.copied.length = 0;
+    this.copyNext = plan === null ? null : copyDistribution(plan, this.copied);
+  }
+
+  private withCopy(event: number, p: number): number {
+    const next = this.copyNext;
+    if (next === null || next.size === 0) return p;
+    const w = (this.copyPlan as CopyPlan).weights[this.copied.length === 0 ? 0 : 1];
+    return w === 0 ? p : (1 - w) * p + w * (next.get(event) ?? 0);
+  }
+
+  /** Records a consumed event; on an answer line the copy moves on (and ends with the line). */
+  private record(event: number, p: number): void {
+    this.readEvents.push(event);
+    this.readProbs.push(p);
+    const plan = this.copyPlan;
+    if (plan === null) return;
+    if (event === this.newlineId) this.setCopy(null);
+    else {
+      this.copied.push(event);
+      this.copyNext = copyDistribution(plan, this.copied);
+    }
   }
 
   /** Number of events right now: the vocabulary plus the unknown words read so far. */
@@ -329,15 +414,12 @@ export class NgramScorer {
   /** P(event | everything read so far), without consuming it. */
   prob(event: number): number {
     if (event === BOS_ID) return 0;
-    return this.withPrior(event, this.mixed(event, this.kneserNey(event >= this.vocabSize ? UNK_ID : event, null)));
+    return this.withCopy(event, this.withPrior(event, this.mixed(event, this.kneserNey(event >= this.vocabSize ? UNK_ID : event, null))));
   }
 
   /** Consumes a token (word id and its text) without scoring it. */
   push(id: number, token: string): void {
-    this.kneserNey(id, this.nxt);
-    if (this.lambda > 0) this.cache.add(this.cur[0], this.cacheIdentity(this.eventOf(id, token), token));
-    this.segmentStart(id);
-    this.swap();
+    this.scorePush(id, token);
   }
 
   /**
@@ -356,7 +438,9 @@ export class NgramScorer {
     const pKN = this.kneserNey(id, this.nxt);
     if (this.lambda === 0) {
       this.swap();
-      return Math.log(this.withPrior(id, pKN));
+      const p = this.withCopy(id, this.withPrior(id, pKN));
+      this.record(id, pKN);
+      return Math.log(p);
     }
     const event = this.eventOf(id, token);
     const cache = this.cache;
@@ -364,10 +448,15 @@ export class NgramScorer {
     // <unk>'s n-gram mass is shared by the unknown words read so far and a new one (before this
     // token joins them).
     const pn = event >= this.vocabSize || event === UNK_ID ? pKN / (this.unknownWords.length + 1) : pKN;
-    const pc = cache.probThenAdd(this.cur[0], this.cacheIdentity(event, token), this.mu);
+    const cid = this.cacheIdentity(event, token);
+    const pc = cache.probThenAdd(this.cur[0], cid, this.mu);
     this.segmentStart(id);
     this.swap();
-    return Math.log(this.withPrior(event, empty ? pKN : (1 - this.lambda) * pn + this.lambda * pc));
+    const pModel = empty ? pKN : (1 - this.lambda) * pn + this.lambda * pc;
+    // The copy's probability of this token is read before the token moves it on.
+    const p = this.withCopy(event, this.withPrior(event, pModel));
+    this.record(cid, pModel);
+    return Math.log(p);
   }
 
   /** Consumes an event chosen by top() (its text is known to the scorer). */
@@ -417,6 +506,7 @@ export class NgramScorer {
       for (let i = 0; i < this.unknownWords.length; i++) consider(this.vocabSize + i);
     }
     if (this.prior !== null) for (const w of this.prior.keys()) consider(w);
+    if (this.copyNext !== null) for (const w of this.copyNext.keys()) consider(w);
     consider(UNK_ID); // its n-gram mass is shared among the unknown words
     for (const w of this.model.topUnigrams(k + 2)) consider(w);
     // The rest: a word whose longest seen n-gram here has order n gets P_n(w | history) times
