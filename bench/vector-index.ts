@@ -10,8 +10,9 @@
 // Float32Array loops), then, per efSearch, recall@k of HNSW against exact search and its queries/s
 // as a multiple of the fastest exact engine, by wall time and by this process's CPU time (steadier
 // when other processes share the cores), and the smallest efSearch that reaches the target recall
-// (calibrateEfSearch). Also: the fixed cost of one hnswlib-node call (a one-vector index), to see
-// how much of a query is the binding rather than the graph walk. Target (issue 9): recall@10 ≥ 0.98
+// (calibrateEfSearch). HNSW is timed through the batch addon (when built) and, on the same file,
+// through hnswlib-node one query per call. Also: the fixed cost of one call of each (a one-vector
+// index), to see how much of a query is the binding rather than the graph walk. Target (issue 9): recall@10 ≥ 0.98
 // at ≥ 20× exact search's speed on 100k vectors of dimension 128.
 
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
