@@ -10,8 +10,9 @@
 // Float32Array loops), then, per efSearch, recall@k of HNSW against exact search and its queries/s
 // as a multiple of the fastest exact engine, by wall time and by this process's CPU time (steadier
 // when other processes share the cores), and the smallest efSearch that reaches the target recall
-// (calibrateEfSearch). Also: the fixed cost of one hnswlib-node call (a one-vector index), to see
-// how much of a query is the binding rather than the graph walk. Target (issue 9): recall@10 ≥ 0.98
+// (calibrateEfSearch). HNSW is timed through the batch addon (when built) and, on the same file,
+// through hnswlib-node one query per call. Also: the fixed cost of one call of each (a one-vector
+// index), to see how much of a query is the binding rather than the graph walk. Target (issue 9): recall@10 ≥ 0.98
 // at ≥ 20× exact search's speed on 100k vectors of dimension 128.
 
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -22,6 +23,7 @@ import { mulberry32 } from '../plugins/numbers/index.js';
 import { initBackend } from '../src/lib/nn/backend.js';
 import { calibrateEfSearch } from '../src/lib/nn/index/calibrate.js';
 import { ExactIndex, type ExactEngine } from '../src/lib/nn/index/exact.js';
+import type { HnswEngine } from '../src/lib/nn/index/hnsw-graph.js';
 import { HnswIndex } from '../src/lib/nn/index/hnsw.js';
 import { recallAtK } from '../src/lib/nn/index/recall.js';
 import type { Metric, Neighbors } from '../src/lib/nn/index/types.js';
@@ -96,9 +98,9 @@ function timeSearch(search: () => Neighbors[]): { hits: Neighbors[]; s: number; 
   return { hits, s: seconds(start), cpuS: (used.user + used.system) / 1e6 };
 }
 
-/** CPU microseconds of one searchKnn call when the graph walk is trivial: array conversion and result objects. */
-function bindingCostUs(dim: number): number {
-  const tiny = new HnswIndex({ metric: 'ip', dim });
+/** CPU microseconds of one search call when the graph walk is trivial: array conversion and result objects. */
+function bindingCostUs(dim: number, engine: HnswEngine): number {
+  const tiny = new HnswIndex({ metric: 'ip', dim, engine });
   tiny.add(new Float32Array(dim).fill(1));
   const query = new Float32Array(dim).fill(0.5);
   const calls = 5000;
@@ -157,15 +159,17 @@ async function main(): Promise<void> {
     start = performance.now();
     const loaded = HnswIndex.load(dir);
     const loadS = seconds(start);
-    rmSync(dir, { recursive: true, force: true });
+    // The same file behind hnswlib-node's one-query-per-call path, to show what the batch addon saves.
+    const perQuery = HnswIndex.load(dir, 'index', { engine: 'hnswlib-node' });
 
     console.log(`## ${data} data`);
     for (const e of exact) {
       console.log(`exact search, ${e.engine}: ${fmt(e.qps)} queries/s, ${fmt(e.cpuQps)} per CPU-second (${e.queries} queries; same top ${o.k} as tf: ${fmt(e.same * 100, 1)} %)${e === peer ? ' ← the peer' : ''}`);
     }
     console.log(`HNSW build ${fmt(buildS, 1)} s (${fmt(o.n / buildS)} vectors/s), index file ${fmt(bytes / 2 ** 20, 1)} MiB (raw vectors ${fmt((o.n * o.dim * 4) / 2 ** 20, 1)} MiB), save ${fmt(saveS, 2)} s, load ${fmt(loadS, 2)} s\n`);
-    console.log(`| efSearch | recall@${o.k} | queries/s | × exact | queries per CPU-s | × exact (CPU) | target (CPU ratio) |`);
-    console.log('|--:|--:|--:|--:|--:|--:|:--|');
+    console.log(`HNSW search engine: ${loaded.engine}${loaded.engine === 'native' ? ' (batch addon)' : ' (the batch addon is not built)'}; last column: the same index through hnswlib-node, one call per query\n`);
+    console.log(`| efSearch | recall@${o.k} | queries/s | × exact | queries per CPU-s | × exact (CPU) | target (CPU ratio) | hnswlib-node × exact (CPU) |`);
+    console.log('|--:|--:|--:|--:|--:|--:|:--|--:|');
     for (const ef of o.ef) {
       loaded.efSearch = ef;
       loaded.search(queries.subarray(0, 10 * o.dim), o.k); // warm-up
@@ -175,7 +179,12 @@ async function main(): Promise<void> {
       const cpuQps = o.queries / run.cpuS;
       const ratio = cpuQps / exactCpuQps;
       const met = recall >= o.target && ratio >= 20;
-      console.log(`| ${ef} | ${recall.toFixed(4)} | ${fmt(qps)} | ${fmt(qps / exactQps, 1)}× | ${fmt(cpuQps)} | ${fmt(ratio, 1)}× | ${met ? 'MET' : recall >= o.target ? 'missed (speed)' : 'missed (recall)'} |`);
+      perQuery.efSearch = ef;
+      perQuery.search(queries.subarray(0, 10 * o.dim), o.k);
+      const slow = timeSearch(() => perQuery.search(queries, o.k));
+      if (recallAtK(slow.hits, run.hits, o.k) !== 1) throw new Error(`efSearch ${ef}: hnswlib-node and the batch addon disagree`);
+      const slowRatio = o.queries / slow.cpuS / exactCpuQps;
+      console.log(`| ${ef} | ${recall.toFixed(4)} | ${fmt(qps)} | ${fmt(qps / exactQps, 1)}× | ${fmt(cpuQps)} | ${fmt(ratio, 1)}× | ${met ? 'MET' : recall >= o.target ? 'missed (speed)' : 'missed (recall)'} | ${fmt(slowRatio, 1)}× |`);
     }
     // The smallest efSearch reaching the target, calibrated on the first half of the queries and
     // timed on the second half (the same split a user would make with sample queries).
@@ -187,9 +196,12 @@ async function main(): Promise<void> {
     const heldRatio = (queries.subarray(half).length / o.dim / held.cpuS) / exactCpuQps;
     console.log(`\ncalibrated efSearch for recall@${o.k} ≥ ${o.target}: ${calibration.reached ? calibration.efSearch : `not reached by ${calibration.efSearch}`} ` +
       `(tried ${calibration.tried.map((t) => `${t.efSearch}→${t.recall.toFixed(3)}`).join(', ')}); on the other half of the queries: recall ${heldRecall.toFixed(4)}, ${fmt(heldRatio, 1)}× exact per CPU-second`);
-    console.log(`one query on a one-vector index (the fixed cost of hnswlib-node's binding and of HnswIndex.search): ${fmt(bindingCostUs(o.dim), 1)} µs, against ${fmt(1e6 / (o.queries / held.cpuS), 0)} µs per query above\n`);
+    console.log(`one query on a one-vector index (the fixed cost of a call): hnswlib-node ${fmt(bindingCostUs(o.dim, 'hnswlib-node'), 1)} µs, ` +
+      `batch addon ${loaded.engine === 'native' ? `${fmt(bindingCostUs(o.dim, 'native'), 1)} µs` : 'not built'}, against ${fmt(1e6 / (o.queries / held.cpuS), 0)} µs per query above\n`);
     loaded.dispose();
+    perQuery.dispose();
     hnsw.dispose();
+    rmSync(dir, { recursive: true, force: true });
     console.log('');
   }
 }

@@ -3,16 +3,13 @@
 // Rows are hnswlib labels (0, 1, … in insertion order). hnswlib reports distances: 1 − cos for
 // `cosine` (it normalises vectors itself) and 1 − q·v for `ip`; scores here are 1 − distance. The
 // graph is built single-threaded from a seeded generator, so the same vectors, parameters and seed
-// give the same index and the same answers.
+// give the same index and the same answers. The graph lives in the optional addon of ./native when
+// it is built (a batch of queries is one native call) and in hnswlib-node otherwise; both run
+// hnswlib's code on its own file format and answer alike (./hnsw-graph.ts).
 
-import { createRequire } from 'node:module';
-import type * as Hnswlib from 'hnswlib-node';
 import { IdTable, openSaved, saveWithSidecar } from './files.js';
-import { sortNeighbors } from './topk.js';
+import { createGraph, readGraph, type HnswEngine, type HnswEngineChoice, type HnswGraph } from './hnsw-graph.js';
 import { VectorIndexError, checkDim, checkK, toMatrix, type Metric, type Neighbors, type VectorIndex, type Vectors } from './types.js';
-
-// hnswlib-node is a CommonJS native addon; loading it through require keeps its classes intact.
-const { HierarchicalNSW } = createRequire(import.meta.url)('hnswlib-node') as typeof Hnswlib;
 
 export interface HnswParams {
   /** Links per node and layer (hnswlib's M); more links: better recall, more memory, slower build. */
@@ -32,6 +29,8 @@ export interface HnswIndexOptions extends Partial<HnswParams> {
   dim: number;
   /** Capacity to reserve up front; the index grows by doubling when it fills. */
   capacity?: number;
+  /** Who holds the graph: `auto` (default) takes the addon when built. Not a parameter of the results. */
+  engine?: HnswEngineChoice;
 }
 
 export class HnswIndex implements VectorIndex {
@@ -39,7 +38,7 @@ export class HnswIndex implements VectorIndex {
   readonly metric: Metric;
   readonly dim: number;
   readonly params: HnswParams;
-  private native: Hnswlib.HierarchicalNSW;
+  private graph: HnswGraph;
   private capacity: number;
   private count = 0;
   private ids = new IdTable();
@@ -52,9 +51,13 @@ export class HnswIndex implements VectorIndex {
     this.params = { ...HNSW_DEFAULTS, ...definedOnly(options) };
     checkParams(this.params);
     this.capacity = Math.max(1, options.capacity ?? 1024);
-    this.native = new HierarchicalNSW(this.metric, this.dim);
-    this.native.initIndex(this.capacity, this.params.M, this.params.efConstruction, this.params.seed);
-    this.native.setEf(this.params.efSearch);
+    this.graph = createGraph(options.engine ?? 'auto', this, { ...this.params, capacity: this.capacity });
+    this.graph.setEf(this.params.efSearch);
+  }
+
+  /** Which code answers: the batch addon (`native`) or hnswlib-node, one query per call. */
+  get engine(): HnswEngine {
+    return this.graph.engine;
   }
 
   get size(): number {
@@ -65,7 +68,7 @@ export class HnswIndex implements VectorIndex {
   set efSearch(ef: number) {
     checkParams({ ...this.params, efSearch: ef });
     this.params.efSearch = ef;
-    this.native.setEf(ef);
+    this.graph.setEf(ef);
   }
 
   get efSearch(): number {
@@ -77,14 +80,9 @@ export class HnswIndex implements VectorIndex {
     this.ids.append(count, ids);
     if (this.count + count > this.capacity) {
       this.capacity = Math.max(this.count + count, this.capacity * 2);
-      this.native.resizeIndex(this.capacity);
+      this.graph.resize(this.capacity);
     }
-    const d = this.dim;
-    const point = new Array<number>(d);
-    for (let i = 0; i < count; i++) {
-      for (let j = 0; j < d; j++) point[j] = data[i * d + j];
-      this.native.addPoint(point, this.count + i);
-    }
+    this.graph.add(data, count, this.count);
     this.count += count;
   }
 
@@ -92,19 +90,8 @@ export class HnswIndex implements VectorIndex {
     checkK(k);
     const { data, count } = toMatrix(queries, this.dim, 'query');
     const keep = Math.min(k, this.count);
-    const d = this.dim;
-    const point = new Array<number>(d);
-    const out: Neighbors[] = [];
-    for (let i = 0; i < count; i++) {
-      if (keep === 0) {
-        out.push({ rows: new Int32Array(0), scores: new Float32Array(0) });
-        continue;
-      }
-      for (let j = 0; j < d; j++) point[j] = data[i * d + j];
-      const { neighbors, distances } = this.native.searchKnn(point, keep);
-      out.push(hitsOf(neighbors, distances));
-    }
-    return out;
+    if (keep === 0) return Array.from({ length: count }, () => ({ rows: new Int32Array(0), scores: new Float32Array(0) }));
+    return this.graph.search(data, count, keep);
   }
 
   idOf(row: number): string {
@@ -112,51 +99,37 @@ export class HnswIndex implements VectorIndex {
   }
 
   save(dir: string, name = 'index'): void {
-    saveWithSidecar(dir, `${name}.hnsw`, (path) => this.native.writeIndexSync(path), {
+    saveWithSidecar(dir, `${name}.hnsw`, (path) => this.graph.save(path), {
       kind: 'hnsw', metric: this.metric, dim: this.dim, count: this.count, params: { ...this.params }, ids: this.ids.toJSON(),
     }, name);
   }
 
   /** Loads a saved index without rebuilding it; `efSearch` overrides the saved value. */
-  static load(dir: string, name = 'index', options: { efSearch?: number } = {}): HnswIndex {
+  static load(dir: string, name = 'index', options: { efSearch?: number; engine?: HnswEngineChoice } = {}): HnswIndex {
     const { sidecar, dataPath } = openSaved(dir, name, 'hnsw');
     const params = { ...HNSW_DEFAULTS, ...sidecar.params } as HnswParams;
     checkParams(params);
-    const index = new HnswIndex({ metric: sidecar.metric, dim: sidecar.dim, ...params, capacity: 1 });
-    try {
-      index.native.readIndexSync(dataPath);
-    } catch (e) {
-      throw new VectorIndexError(`${dataPath}: hnswlib cannot read it (${(e as Error).message})`);
-    }
-    const found = index.native.getCurrentCount();
-    if (found !== sidecar.count || index.native.getNumDimensions() !== sidecar.dim) {
+    const graph = readGraph(options.engine ?? 'auto', sidecar, dataPath);
+    const found = graph.count();
+    if (found !== sidecar.count) {
+      graph.close();
       throw new VectorIndexError(`${dataPath}: holds ${found} vectors, the sidecar says ${sidecar.count} of dimension ${sidecar.dim}`);
     }
+    // A one-slot placeholder graph stands in until the loaded one replaces it.
+    const index = new HnswIndex({ metric: sidecar.metric, dim: sidecar.dim, ...params, capacity: 1, engine: graph.engine });
+    index.graph.close();
+    index.graph = graph;
     index.count = found;
-    index.capacity = index.native.getMaxElements();
+    index.capacity = graph.maxElements();
     index.ids = IdTable.from(sidecar.ids, found);
     index.efSearch = options.efSearch ?? params.efSearch;
     return index;
   }
 
   dispose(): void {
-    // The addon frees its memory when the wrapper is collected; drop our reference to it.
-    this.native = new HierarchicalNSW(this.metric, this.dim);
+    this.graph.close();
     this.count = 0;
   }
-}
-
-/**
- * hnswlib returns hits by ascending distance already; only equal distances may need reordering
- * (earlier row first), so the sort runs only when a pair is out of that order.
- */
-function hitsOf(neighbors: number[], distances: number[]): Neighbors {
-  for (let i = 1; i < distances.length; i++) {
-    if (distances[i] < distances[i - 1] || (distances[i] === distances[i - 1] && neighbors[i] < neighbors[i - 1])) {
-      return sortNeighbors(neighbors, distances.map((x) => 1 - x));
-    }
-  }
-  return { rows: Int32Array.from(neighbors), scores: Float32Array.from(distances, (x) => 1 - x) };
 }
 
 function definedOnly(options: HnswIndexOptions): Partial<HnswParams> {

@@ -1,0 +1,159 @@
+// The two ways HnswIndex reaches an hnswlib graph. Both run hnswlib's own code on the same file
+// format, compiled with the same flags, so they build the same graph and give the same answers:
+// - `native`: the optional addon of ./native (one call per batch of queries, typed arrays in and out);
+// - `hnswlib-node`: the npm package, always installed (one call per query and per added vector,
+//   each vector copied element by element from a JS array).
+
+import { createRequire } from 'node:module';
+import type * as Hnswlib from 'hnswlib-node';
+import { loadHnswAddon, type NativeGraph } from './native-hnsw.js';
+import { sortNeighbors } from './topk.js';
+import { VectorIndexError, type Metric, type Neighbors } from './types.js';
+
+// hnswlib-node is a CommonJS native addon; loading it through require keeps its classes intact.
+const { HierarchicalNSW } = createRequire(import.meta.url)('hnswlib-node') as typeof Hnswlib;
+
+export type HnswEngine = 'native' | 'hnswlib-node';
+
+/** `auto`: the addon when it is built, else hnswlib-node. */
+export type HnswEngineChoice = HnswEngine | 'auto';
+
+export interface HnswGraph {
+  readonly engine: HnswEngine;
+  /** Adds the count × dim rows of `data` with labels firstLabel, firstLabel + 1, … */
+  add(data: Float32Array, count: number, firstLabel: number): void;
+  /** The `k` nearest of each of the count × dim `queries`, best first (scores = 1 − distance). */
+  search(queries: Float32Array, count: number, k: number): Neighbors[];
+  setEf(ef: number): void;
+  resize(maxElements: number): void;
+  save(path: string): void;
+  count(): number;
+  maxElements(): number;
+  close(): void;
+}
+
+export interface GraphShape {
+  metric: Metric;
+  dim: number;
+}
+
+export interface GraphBuild {
+  capacity: number;
+  M: number;
+  efConstruction: number;
+  seed: number;
+}
+
+/** A new, empty graph. */
+export function createGraph(choice: HnswEngineChoice, shape: GraphShape, build: GraphBuild): HnswGraph {
+  const addon = pickAddon(choice);
+  if (addon !== undefined) {
+    return new AddonGraph(new addon.Graph(shape.metric, shape.dim, build.capacity, build.M, build.efConstruction, build.seed), shape.dim);
+  }
+  const native = new HierarchicalNSW(shape.metric, shape.dim);
+  native.initIndex(build.capacity, build.M, build.efConstruction, build.seed);
+  return new HnswlibNodeGraph(native, shape.dim);
+}
+
+/** A graph read from hnswlib's file at `path`; throws VectorIndexError when hnswlib cannot read it. */
+export function readGraph(choice: HnswEngineChoice, shape: GraphShape, path: string): HnswGraph {
+  const addon = pickAddon(choice);
+  try {
+    if (addon !== undefined) return new AddonGraph(new addon.Graph(shape.metric, shape.dim, path), shape.dim);
+    const native = new HierarchicalNSW(shape.metric, shape.dim);
+    native.readIndexSync(path);
+    return new HnswlibNodeGraph(native, shape.dim);
+  } catch (e) {
+    throw new VectorIndexError(`${path}: hnswlib cannot read it (${(e as Error).message})`);
+  }
+}
+
+function pickAddon(choice: HnswEngineChoice) {
+  if (choice === 'hnswlib-node') return undefined;
+  if (choice !== 'auto' && choice !== 'native') throw new VectorIndexError(`unknown HNSW engine ${String(choice)} (auto, native or hnswlib-node)`);
+  const status = loadHnswAddon();
+  if (status.ok) return status.addon;
+  if (choice === 'native') throw new VectorIndexError(`HNSW engine native is not available: ${status.reason}`);
+  return undefined;
+}
+
+class AddonGraph implements HnswGraph {
+  readonly engine = 'native' as const;
+
+  constructor(private readonly graph: NativeGraph, private readonly dim: number) {}
+
+  add(data: Float32Array, count: number, firstLabel: number): void {
+    this.graph.add(data.subarray(0, count * this.dim), firstLabel);
+  }
+
+  search(queries: Float32Array, count: number, k: number): Neighbors[] {
+    const rows = new Int32Array(count * k);  // [count, k]
+    const distances = new Float32Array(count * k);  // [count, k]
+    this.graph.search(queries.subarray(0, count * this.dim), k, rows, distances);
+    const out: Neighbors[] = [];
+    for (let q = 0; q < count; q++) {
+      let found = k;
+      while (found > 0 && rows[q * k + found - 1] < 0) found--;
+      out.push(hitsOf(rows.subarray(q * k, q * k + found), distances.subarray(q * k, q * k + found)));
+    }
+    return out;
+  }
+
+  setEf(ef: number): void { this.graph.setEf(ef); }
+  resize(maxElements: number): void { this.graph.resize(maxElements); }
+  save(path: string): void { this.graph.save(path); }
+  count(): number { return this.graph.count(); }
+  maxElements(): number { return this.graph.maxElements(); }
+  close(): void { this.graph.close(); }
+}
+
+class HnswlibNodeGraph implements HnswGraph {
+  readonly engine = 'hnswlib-node' as const;
+
+  constructor(private native: Hnswlib.HierarchicalNSW, private readonly dim: number) {}
+
+  add(data: Float32Array, count: number, firstLabel: number): void {
+    const d = this.dim;
+    const point = new Array<number>(d);
+    for (let i = 0; i < count; i++) {
+      for (let j = 0; j < d; j++) point[j] = data[i * d + j];
+      this.native.addPoint(point, firstLabel + i);
+    }
+  }
+
+  search(queries: Float32Array, count: number, k: number): Neighbors[] {
+    const d = this.dim;
+    const point = new Array<number>(d);
+    const out: Neighbors[] = [];
+    for (let i = 0; i < count; i++) {
+      for (let j = 0; j < d; j++) point[j] = queries[i * d + j];
+      const { neighbors, distances } = this.native.searchKnn(point, k);
+      out.push(hitsOf(neighbors, distances));
+    }
+    return out;
+  }
+
+  setEf(ef: number): void { this.native.setEf(ef); }
+  resize(maxElements: number): void { this.native.resizeIndex(maxElements); }
+  save(path: string): void { this.native.writeIndexSync(path); }
+  count(): number { return this.native.getCurrentCount(); }
+  maxElements(): number { return this.native.getMaxElements(); }
+
+  close(): void {
+    // hnswlib-node frees its memory when the wrapper is collected; drop our reference to it.
+    this.native = new HierarchicalNSW('ip', 1);
+  }
+}
+
+/**
+ * hnswlib returns hits by ascending distance already; only equal distances may need reordering
+ * (earlier row first), so the sort runs only when a pair is out of that order.
+ */
+function hitsOf(rows: ArrayLike<number>, distances: ArrayLike<number>): Neighbors {
+  for (let i = 1; i < distances.length; i++) {
+    if (distances[i] < distances[i - 1] || (distances[i] === distances[i - 1] && rows[i] < rows[i - 1])) {
+      return sortNeighbors(rows, Array.from(distances, (x) => 1 - x));
+    }
+  }
+  return { rows: Int32Array.from(rows), scores: Float32Array.from(distances, (x) => 1 - x) };
+}
