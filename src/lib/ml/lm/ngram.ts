@@ -96,7 +96,10 @@ export class NgramLM implements LanguageModel {
     mix: MixWeights = DEFAULT_MIX,
   ) {
     // Model files written before the demonstration prior or the copy existed have no κ, τ, ω: they get the defaults.
-    this.mix = { lambda: mix.lambda, mu: mix.mu, kappa: mix.kappa ?? DEFAULT_MIX.kappa, tau: mix.tau ?? DEFAULT_MIX.tau, omega: mix.omega ?? DEFAULT_MIX.omega };
+    this.mix = {
+      lambda: mix.lambda, mu: mix.mu,
+      kappa: mix.kappa ?? DEFAULT_MIX.kappa, tau: mix.tau ?? DEFAULT_MIX.tau, omega: mix.omega ?? DEFAULT_MIX.omega,
+    };
     this.scorer = model.newScorer(this.mix);
     const m = this.mix;
     this.id = `ngram(order=${model.order},vocab=${model.vocab.size},lambda=${m.lambda},mu=${m.mu},kappa=${m.kappa},tau=${m.tau},omega=${m.omega})`;
