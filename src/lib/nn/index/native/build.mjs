@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodeApiIncludeDir } from '../../native-headers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const verbose = process.argv.includes('--verbose');
@@ -33,12 +34,7 @@ function hnswlibHeaders() {
 
 try {
   if (process.env.RETORT_NO_NATIVE === '1') skip('RETORT_NO_NATIVE=1');
-  const headerDirs = [
-    join(dirname(process.execPath), '..', 'include', 'node'),
-    '/usr/include/node',
-    '/usr/local/include/node',
-  ];
-  const nodeInclude = headerDirs.find((d) => existsSync(join(d, 'node_api.h')));
+  const nodeInclude = nodeApiIncludeDir();
   if (nodeInclude === undefined) skip('no Node-API headers (node_api.h) next to this Node');
   const hnswlib = hnswlibHeaders();
   if (hnswlib === undefined) skip('hnswlib-node and its headers are not installed');

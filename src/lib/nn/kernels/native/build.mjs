@@ -6,9 +6,10 @@
 //
 //   node src/lib/nn/kernels/native/build.mjs [--verbose]
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodeApiIncludeDir } from '../../native-headers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const verbose = process.argv.includes('--verbose');
@@ -19,12 +20,7 @@ const skip = (why) => {
 
 try {
   if (process.env.RETORT_NO_NATIVE === '1') skip('RETORT_NO_NATIVE=1');
-  const headerDirs = [
-    join(dirname(process.execPath), '..', 'include', 'node'),
-    '/usr/include/node',
-    '/usr/local/include/node',
-  ];
-  const nodeInclude = headerDirs.find((d) => existsSync(join(d, 'node_api.h')));
+  const nodeInclude = nodeApiIncludeDir();
   if (nodeInclude === undefined) skip('no Node-API headers (node_api.h) next to this Node');
   const cc = process.env.CC ?? 'cc';
   if (spawnSync(cc, ['--version'], { stdio: 'ignore' }).status !== 0) skip(`no C compiler (${cc})`);
