@@ -9,6 +9,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { HnswIndex } from '../../src/lib/nn/index/hnsw.js';
 import { loadHnswAddon } from '../../src/lib/nn/index/native-hnsw.js';
 import { VectorIndexError, type Neighbors } from '../../src/lib/nn/index/types.js';
+import { gaussian } from './gaussian.js';
 
 const dirs: string[] = [];
 const tempDir = () => { const d = mkdtempSync(join(tmpdir(), 'retort-hnsw-native-')); dirs.push(d); return d; };
@@ -16,18 +17,6 @@ afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true 
 const savedEnv = { ...process.env };
 afterEach(() => { process.env = { ...savedEnv }; });
 
-/** Seeded standard normal vectors (mulberry32 + Box–Muller). */
-function gaussian(count: number, dim: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return Float32Array.from({ length: count * dim }, () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform()));
-}
 
 const DIM = 24;
 const N = 3000;

@@ -11,6 +11,7 @@ import { HnswIndex } from '../../src/lib/nn/index/hnsw.js';
 import { loadVectorIndex } from '../../src/lib/nn/index/load.js';
 import { recallAtK } from '../../src/lib/nn/index/recall.js';
 import { VectorIndexError, type Metric, type Neighbors } from '../../src/lib/nn/index/types.js';
+import { gaussian } from './gaussian.js';
 
 // The backend the neural core picks (wasm here and in CI).
 beforeAll(async () => { await initBackend(); });
@@ -19,20 +20,6 @@ const dirs: string[] = [];
 const tempDir = () => { const d = mkdtempSync(join(tmpdir(), 'retort-index-test-')); dirs.push(d); return d; };
 afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
 
-/** Seeded standard normal vectors (mulberry32 + Box–Muller). */
-function gaussian(count: number, dim: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const out = new Float32Array(count * dim);
-  for (let i = 0; i < out.length; i++) out[i] = Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
-  return out;
-}
 
 const DIM = 32;
 const N = 5000;
