@@ -11,14 +11,20 @@ vi.mock('node:fs', async (original) => {
 const bases: string[] = [];
 afterEach(async () => { for (const b of bases.splice(0)) await removeDir(b); });
 
-it('reads the index instead of one manifest per entry once the index holds them', async () => {
+/** A fresh store holding `n` published entries, and their keys. */
+async function storeWithEntries(n: number) {
   const { store, base } = await openStore();
   bases.push(base);
   const keys: string[] = [];
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < n; i++) {
     keys.push(keyOf(i));
     await put(store, keyOf(i), { 'out/v.txt': `${i}` });
   }
+  return { store, keys };
+}
+
+it('reads the index instead of one manifest per entry once the index holds them', async () => {
+  const { store, keys } = await storeWithEntries(5);
   const readFileSync = vi.mocked(fs.readFileSync);
   const manifestReads = () => readFileSync.mock.calls.filter(([path]) => String(path).endsWith('manifest.json')).length;
   readFileSync.mockClear();
@@ -35,13 +41,7 @@ it('reads the index instead of one manifest per entry once the index holds them'
 });
 
 it('keeps the records of entries a lookup did not ask about (a plan after a plugin edit)', async () => {
-  const { store, base } = await openStore();
-  bases.push(base);
-  const keys: string[] = [];
-  for (let i = 0; i < 5; i++) {
-    keys.push(keyOf(i));
-    await put(store, keyOf(i), { 'out/v.txt': `${i}` });
-  }
+  const { store, keys } = await storeWithEntries(5);
   await store.lookupMany(keys, { index: 'recipes/test.yaml' });
   // After an edit every key is new: nothing is found, and the index must not forget the old entries.
   const edited = await store.lookupMany([keyOf('edited-0'), keyOf('edited-1')], { index: 'recipes/test.yaml' });
