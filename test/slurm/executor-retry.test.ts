@@ -180,11 +180,13 @@ describe('Slurm jobs that were preempted or lost their node', () => {
   });
 
   it("report each change of a queued job's reason, in Slurm's words", async () => {
-    const { events } = await runOn({ a: [['PENDING:Priority', 'PENDING:Resources', 'RUNNING', 'COMPLETED']], b: [['COMPLETED']], c: [['COMPLETED']] });
+    const { events } = await runOn({
+      a: [['PENDING:Priority', 'PENDING:Resources', 'RUNNING', 'COMPLETED']], b: [['PENDING:Resources', 'COMPLETED']], c: [['COMPLETED']],
+    });
     const reasons = of(events, 'node-queued').map((e) => `${e.nodeId}: ${e.reason}`);
     expect(reasons.filter((r) => r.startsWith('a:'))).toEqual(['a: Priority', 'a: Resources']);
-    expect(reasons.filter((r) => r.startsWith('b:'))[0]).toBe('b: Priority');
-    expect(reasons).toContain('b: Dependency');
+    // Whether b is polled before c is submitted (Priority) depends on timing; what follows does not.
+    expect(reasons.filter((r) => r.startsWith('b:') && r !== 'b: Priority')).toEqual(['b: Dependency', 'b: Resources']);
     expect(of(events, 'node-submitted').map((e) => [e.nodeId, e.job, e.after])).toEqual([['a', '100', []], ['b', '101', ['100']], ['c', '102', ['101']]]);
   });
 });
