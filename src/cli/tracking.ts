@@ -39,7 +39,7 @@ export async function openTracking(track: TrackConfig, opts: { runsDir: string; 
 }
 
 export async function createRunObserver(track: TrackConfig,
-  opts: { runsDir: string; env: NodeJS.ProcessEnv; warn: (msg: string) => void }): Promise<RunObserver> {
+  opts: { runsDir: string; env: NodeJS.ProcessEnv; warn: (msg: string) => void; now?: () => number }): Promise<RunObserver> {
   const mod = await loadTrack();
   if (mod?.createTracker) return mod.createTracker(track, opts);
   return new NoopObserver();

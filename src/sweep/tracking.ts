@@ -6,9 +6,12 @@
 import type { Plan } from '../graph/plan.js';
 import type { RunObserver } from '../track/observer.js';
 import type { TrialRunInfo } from '../track/sweep-runs.js';
+import type { SweepTrackingData } from '../track/sweep-data.js';
 import type { SpecSummary } from './spec.js';
 import type { TrialContext } from './trial-context.js';
 import { readTrialRun, sameTrackingUri, saveTrialRun, trialKey } from './trial-runs.js';
+
+export type { SweepTrackingData };
 
 export interface SweepTrackingOptions {
   plan: Plan;
@@ -30,7 +33,8 @@ export function sweepParams(id: string, trials: number, spec: SpecSummary): Reco
   return out;
 }
 
-export function sweepTracking(inner: RunObserver, opts: SweepTrackingOptions): RunObserver {
+/** The sweep's trials and settings as the tracker needs them, from the plan. */
+export function sweepTrackingData(opts: SweepTrackingOptions): SweepTrackingData {
   const { plan } = opts;
   const sweep = plan.recipe.sweep!;
   const nodesOf = new Map<string, string[]>(sweep.trials.map((t) => [t.id, []]));
@@ -48,13 +52,26 @@ export function sweepTracking(inner: RunObserver, opts: SweepTrackingOptions): R
     const own = opts.contexts.get(t.id);
     return { id: t.id, assignments: t.assignments, vars: own?.vars ?? {}, tags: own?.tags ?? {}, nodes: all.filter(reported), ...(linkTo ? { linkTo } : {}) };
   });
+  return {
+    id: sweep.id, trials, params: sweepParams(sweep.id, trials.length, opts.spec),
+    nodesOf: Object.fromEntries(nodesOf), keyOf: Object.fromEntries(keyOf),
+  };
+}
+
+export function sweepTracking(inner: RunObserver, opts: SweepTrackingOptions): RunObserver {
+  return sweepTrackingOf(inner, sweepTrackingData(opts), opts.runsDir);
+}
+
+/** The sweep's tracker over `inner`, from the sweep's data. */
+export function sweepTrackingOf(inner: RunObserver, data: SweepTrackingData, runsDir: string): RunObserver {
+  const { trials } = data;
   // Which nodes of each trial ended well in this run: a trial is remembered only when all did.
   const good = new Set<string>();
   return {
     runStarted: (run) => inner.runStarted({
       ...run,
-      params: { ...run.params, ...sweepParams(sweep.id, trials.length, opts.spec) },
-      sweep: { id: sweep.id, trials },
+      params: { ...run.params, ...data.params },
+      sweep: { id: data.id, trials },
     }),
     nodeStarted: (node) => inner.nodeStarted(node),
     nodeMetric: (node, point) => inner.nodeMetric(node, point),
@@ -69,12 +86,12 @@ export function sweepTracking(inner: RunObserver, opts: SweepTrackingOptions): R
       const refs = trials.filter((t) => !t.linkTo).map((t) => [t, inner.trialRef?.(t.id)] as const);
       await inner.close();
       for (const [t, ref] of refs) {
-        const complete = nodesOf.get(t.id)!.every((id) => good.has(id));
+        const complete = data.nodesOf[t.id].every((id) => good.has(id));
         if (!complete || !ref?.mlflowRunId || !ref.trackingUri) continue;
         saveTrialRun(
-          opts.runsDir,
-          keyOf.get(t.id)!,
-          { trial: t.id, sweep: sweep.id, mlflowRunId: ref.mlflowRunId, trackingUri: ref.trackingUri, savedAt: new Date().toISOString() },
+          runsDir,
+          data.keyOf[t.id],
+          { trial: t.id, sweep: data.id, mlflowRunId: ref.mlflowRunId, trackingUri: ref.trackingUri, savedAt: new Date().toISOString() },
         );
       }
     },

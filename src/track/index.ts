@@ -33,6 +33,8 @@ export interface TrackerOptions {
   retry?: Partial<RetryPolicy>;
   fetchImpl?: typeof fetch;
   flushIntervalMs?: number;
+  /** The tracker's clock (default Date.now): a run replayed after the fact dates its events by when they happened. */
+  now?: () => number;
 }
 
 export function createTracker(config: TrackConfig, opts: TrackerOptions): RunObserver {
@@ -42,6 +44,7 @@ export function createTracker(config: TrackConfig, opts: TrackerOptions): RunObs
     warn: opts.warn,
     env: opts.env,
     flushIntervalMs: opts.flushIntervalMs,
+    ...(opts.now ? { now: opts.now } : {}),
   });
 }
 

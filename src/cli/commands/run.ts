@@ -11,12 +11,12 @@ import { runPlan, type RunResult } from '../../exec/run-plan.js';
 import { failureLines, summaryLine } from '../../exec/run-summary.js';
 import { trackingSubscriber } from '../../exec/tracking-subscriber.js';
 import { tableArtifacts, withTableArtifacts } from '../../report/mlflow-artifacts.js';
-import { openTracking, trackConfigOf } from '../tracking.js';
+import { openTracking, trackConfigOf, trackingTarget } from '../tracking.js';
 import { intOption, parse, RECIPE_OPTIONS, SWEEP_OPTION, UsageError } from '../args.js';
 import { recordSweep, sweepChanges } from '../../sweep/prepare.js';
 import { prepareCached } from '../prepare-cached.js';
 import { sweepSummary } from '../../sweep/view.js';
-import { sweepTracking } from '../../sweep/tracking.js';
+import { sweepTracking, sweepTrackingData, type SweepTrackingData } from '../../sweep/tracking.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
 import { checkStageNames, openStore, runsDirOf, targetClosure, useCaches } from '../session.js';
 import { executorType, makeExecutor, slurmDefaults } from '../executor-choice.js';
@@ -28,6 +28,8 @@ import { writeRunRecord, type RunRecord } from '../../store/runs.js';
 import { SlurmClient } from '../../exec/slurm/client.js';
 import { SlurmExecutor } from '../../exec/slurm/executor.js';
 import { submitDetached, type DetachedSubmission } from '../../exec/slurm/detach.js';
+import { detachedTracking, writeDetachedTracking } from '../../exec/slurm/detached-tracking.js';
+import type { TrackConfig } from '../../track/observer.js';
 
 export const command: CliCommand = {
   name: 'run',
@@ -138,8 +140,13 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
 
   if (values.detach) {
     if (chosen.type !== 'slurm') throw new UsageError(`--detach needs the slurm executor (--executor slurm or the recipe's executor: slurm); this run's is ${chosen.type}`);
-    return detachRun({ runId: newRunId(), recipe, plan, store, runsDir, argv: ['run', ...args], overrides: values.set ?? [], io,
-      scope: values.target?.length ? targetClosure(recipe, values.target) : undefined });
+    const scope = values.target?.length ? targetClosure(recipe, values.target) : undefined;
+    const track = trackConfigOf(recipe, { track: values.track, noTrack: values['no-track'] });
+    const target = await trackingTarget(track, runsDir, io.env);
+    return detachRun({ runId: newRunId(), recipe, plan, store, runsDir, argv: ['run', ...args], overrides: values.set ?? [], io, scope, track, target,
+      sweep: recipe.sweep && prepared.spec && track.enabled
+        ? sweepTrackingData({ plan, spec: prepared.spec, contexts: prepared.contexts ?? new Map(), runsDir, trackingTarget: target, scope })
+        : undefined });
   }
 
   const track = trackConfigOf(recipe, { track: values.track, noTrack: values['no-track'] });
@@ -192,7 +199,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
 
 /** `--detach`: submits every miss, writes the run record a later `retort status` follows, prints the run id. */
 async function detachRun(req: { runId: string; recipe: CompiledRecipe; plan: Plan; store: Store; runsDir: string;
-  argv: string[]; overrides: string[]; io: CliIO; scope?: ReadonlySet<string> }): Promise<number> {
+  argv: string[]; overrides: string[]; io: CliIO; scope?: ReadonlySet<string>; track: TrackConfig; target?: string; sweep?: SweepTrackingData }): Promise<number> {
   const { runId, recipe, plan, store, runsDir, io } = req;
   const dir = join(runsDir, 'slurm', runId);
   const startedAt = Date.now();
@@ -217,6 +224,9 @@ async function detachRun(req: { runId: string; recipe: CompiledRecipe; plan: Pla
       return { id, stage: node.spec.stage, key: node.key, outcome: node.status === 'hit' && !node.run ? 'hit' : 'skipped', ...(job ? { job } : {}) };
     }),
   };
+  // What tracking the run in MLflow once it has ended needs, as things stand now (see `retort status --follow`).
+  const reported = inScope.map((id) => plan.nodes.get(id)!).filter((n) => n.run || n.status === 'hit');
+  await writeDetachedTracking(dir, detachedTracking({ track: req.track, target: req.target, cwd: io.cwd, vars: recipe.vars, nodes: reported, sweep: req.sweep }));
   await writeRunRecord(runsDir, record);
   const hits = record.nodes.filter((n) => n.outcome === 'hit').length;
   io.stdout.write(`${record.nodes.length} node${record.nodes.length === 1 ? '' : 's'}: ${hits} cached, ${submitted.submitted.length} submitted as Slurm jobs${submitted.submitted.length ? ` ${submitted.submitted[0]}${submitted.submitted.length > 1 ? `…${submitted.submitted.at(-1)}` : ''}` : ''}\n`);

@@ -1,12 +1,21 @@
 import { collectTableRows } from '../../report/collect.js';
 import { renderTables } from '../../report/render.js';
-import { planRecipe } from '../../graph/plan.js';
+import { planRecipe, type Plan } from '../../graph/plan.js';
+import type { CompiledRecipe } from '../../graph/types.js';
 import { SlurmClient } from '../../exec/slurm/client.js';
 import { jobFiles } from '../../exec/slurm/executor.js';
 import { readJobResult, type JobResult } from '../../exec/slurm/job-spec.js';
 import { describeState, type JobState } from '../../exec/slurm/states.js';
 import { failureMessage } from '../../exec/failure.js';
 import { writeRunRecord, type NodeOutcome, type RunRecord, type RunRecordNode } from '../../store/runs.js';
+import { Store } from '../../store/store.js';
+import { claimTracking, readDetachedTracking, type DetachedTracking } from '../../exec/slurm/detached-tracking.js';
+import { replayDetachedRun, type SettledJob } from '../../exec/slurm/detached-replay.js';
+import { trackingSubscriber } from '../../exec/tracking-subscriber.js';
+import { tableArtifacts, withTableArtifacts } from '../../report/mlflow-artifacts.js';
+import { sweepTrackingOf } from '../../sweep/tracking.js';
+import type { TrackConfig } from '../../track/observer.js';
+import { createRunObserver, pendingSpoolWarning, trackingTarget } from '../tracking.js';
 import { prepareRecipeOrSweep } from '../../sweep/prepare.js';
 import type { MetricPoint } from '../../track/observer.js';
 import { parse } from '../args.js';
@@ -27,7 +36,9 @@ and the cluster.
 Options:
       --follow           follow a detached run until every job has ended, then print
                          the summary, the failures and the tables as \`retort run\`
-                         does, and settle the run record
+                         does, log the run in MLflow as \`retort run\` would have
+                         (unless it was submitted with --no-track), and settle the
+                         run record
       --runs-dir DIR     where the store and run records live (default: ./runs)
 
 Exit codes: 0 shown (or followed to a successful end), 1 a followed node failed,
@@ -112,7 +123,7 @@ function transition(id: string, view: NodeView): string {
   return `[queued] ${id}: ${view.state?.phase === 'pending' ? view.state.reason : 'unknown'}`;
 }
 
-/** The run's end, as `retort run` prints it; the record settled with every node's outcome. */
+/** The run's end, as `retort run` prints it; the run tracked in MLflow as `retort run` would have, then its record settled. */
 async function settle(record: RunRecord, views: Map<string, NodeView>, runsDir: string, io: CliIO): Promise<number> {
   const nodes: RunRecordNode[] = record.nodes.map((n) => {
     const v = views.get(n.id);
@@ -123,23 +134,95 @@ async function settle(record: RunRecord, views: Map<string, NodeView>, runsDir: 
   const failed = nodes.some((n) => n.outcome === 'failed' || n.outcome === 'skipped' || n.outcome === 'cancelled');
   const endedAt = Math.max(record.startedAt, ...[...views.values()].map((v) => v.result?.endedAt ?? 0));
   const settled: RunRecord = { ...record, nodes, status: failed ? 'failed' : 'ok', endedAt };
+  const replanned = once(() => replan(record, runsDir, io));
+  // Tracked before the record settles: a settled record is a run that was logged (or spooled).
+  await trackSettledRun(record, settled, views, replanned, runsDir, io);
   await writeRunRecord(runsDir, settled);
   const count = (o: NodeOutcome) => nodes.filter((n) => n.outcome === o).length;
   const c = { ran: count('ran'), hit: count('hit'), failed: count('failed'), skipped: count('skipped'), cancelled: count('cancelled') };
   io.stdout.write(`${c.ran} ran, ${c.hit} cached, ${c.failed} failed${c.skipped ? `, ${c.skipped} skipped` : ''}${c.cancelled ? `, ${c.cancelled} cancelled` : ''} in ${((endedAt - record.startedAt) / 1000).toFixed(1)}s (run ${record.runId})\n`);
   for (const n of nodes) if (n.outcome === 'failed') io.stderr.write(`failed: ${n.id}: ${n.error ?? 'unknown error'}\n`);
-  if (!failed) await printTables(record, views, runsDir, io);
+  if (!failed) await printTables(record, views, await replanned(), io);
   return failed ? EXIT.failed : EXIT.ok;
 }
 
-/** The recipe's tables over the run's nodes, planned again from the recipe and overrides the run was started with. */
-async function printTables(record: RunRecord, views: Map<string, NodeView>, runsDir: string, io: CliIO): Promise<void> {
+/**
+ * Logs the settled run in MLflow where and as the run was to be tracked when it was submitted, by
+ * replaying it to the tracker `retort run` uses; once per run, whoever settles it. Problems are
+ * warnings: the record settles all the same.
+ */
+async function trackSettledRun(record: RunRecord, settled: RunRecord, views: Map<string, NodeView>, replanned: () => Promise<Replanned>,
+  runsDir: string, io: CliIO): Promise<void> {
+  const warn = (msg: string) => io.stderr.write(`warning: ${msg}\n`);
+  const slurm = record.slurm!;
+  const snapshot = await readDetachedTracking(slurm.dir);
+  if ('problem' in snapshot) { warn(`run ${record.runId} is not tracked in MLflow: ${snapshot.problem}`); return; }
+  if (!snapshot.track.enabled || !(await claimTracking(slurm.dir))) return;
+  try {
+    const track = await submittedTrack(snapshot, runsDir, io.env, warn);
+    let clock = record.startedAt;
+    const tracker = await createRunObserver(track, { runsDir, env: io.env, warn, now: () => clock });
+    const observer = snapshot.sweep ? sweepTrackingOf(tracker, snapshot.sweep, runsDir) : tracker;
+    const jobs = new Map<string, SettledJob>();
+    for (const n of record.nodes) {
+      const v = views.get(n.id);
+      if (!n.job || jobs.has(n.job)) continue;
+      jobs.set(n.job, { ...(v?.result ? { result: v.result } : {}), ...(v?.state ? { state: v.state } : {}), ...(v?.detail ? { detail: v.detail } : {}), log: jobFiles(slurm.dir, n).log });
+    }
+    const store = await Store.open(slurm.store);
+    const tables = async () => {
+      const r = await replanned();
+      if ('problem' in r) throw new Error(`no tables logged: the recipe could not be planned again (${r.problem})`);
+      return tableArtifacts(r.recipe, r.plan, r.store);
+    };
+    await replayDetachedRun({
+      record, outcomes: new Map(settled.nodes.map((n) => [n.id, n.outcome])), jobs, snapshot: { ...snapshot, track },
+      status: settled.status as 'ok' | 'failed', endedAt: settled.endedAt!, entryDir: (key) => store.entryDir(key),
+      tracking: withTableArtifacts(trackingSubscriber(observer), observer, tables), setClock: (ms) => { clock = ms; },
+    });
+  } catch (err) {
+    warn(`tracking: ${(err as Error).message}`);
+  }
+  const spooled = await pendingSpoolWarning(runsDir).catch(() => undefined);
+  if (spooled) warn(spooled);
+}
+
+/** The tracking settings the run was submitted with; where it was to log wins over this machine's MLFLOW_TRACKING_URI. */
+async function submittedTrack(snapshot: DetachedTracking, runsDir: string, env: NodeJS.ProcessEnv, warn: (msg: string) => void): Promise<TrackConfig> {
+  const here = await trackingTarget(snapshot.track, runsDir, env);
+  if (!snapshot.target || here === snapshot.target) return snapshot.track;
+  warn(`MLflow: logging to ${snapshot.target}, where the run was to be tracked when it was submitted (here it would go to ${here ?? 'nowhere'})`);
+  return { ...snapshot.track, uri: snapshot.target };
+}
+
+type Replanned = { recipe: CompiledRecipe; plan: Plan; store: Store } | { problem: string };
+
+/** The recipe planned again from the file and overrides the run was started with (for its tables). */
+async function replan(record: RunRecord, runsDir: string, io: CliIO): Promise<Replanned> {
   try {
     const sweep = record.argv.includes('-m') || record.argv.includes('--sweep');
     const { recipe, keys } = await prepareRecipeOrSweep(record.recipe, record.overrides ?? [], sweep, runsDir, io);
-    if (!recipe.tables.length) return;
     const store = await openStore(runsDir);
-    const plan = await planRecipe(recipe, keys, store, { explainMisses: false, verify: 'stat' });
+    return { recipe, plan: await planRecipe(recipe, keys, store, { explainMisses: false, verify: 'stat' }), store };
+  } catch (err) {
+    return { problem: (err as Error).message };
+  }
+}
+
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => (made ??= make());
+}
+
+/** The recipe's tables over the run's nodes. */
+async function printTables(record: RunRecord, views: Map<string, NodeView>, replanned: Replanned, io: CliIO): Promise<void> {
+  if ('problem' in replanned) {
+    io.stderr.write(`warning: no tables: the recipe could not be planned again (${replanned.problem})\n`);
+    return;
+  }
+  const { recipe, plan, store } = replanned;
+  if (!recipe.tables.length) return;
+  try {
     const outcomes = new Map<string, { outcome: string; metrics: MetricPoint[] }>();
     for (const n of record.nodes) {
       const v = views.get(n.id);
@@ -148,6 +231,6 @@ async function printTables(record: RunRecord, views: Map<string, NodeView>, runs
     }
     io.stdout.write('\n' + renderTables(recipe.tables, await collectTableRows(recipe, plan, store, outcomes), 'markdown') + '\n');
   } catch (err) {
-    io.stderr.write(`warning: no tables: the recipe could not be planned again (${(err as Error).message})\n`);
+    io.stderr.write(`warning: no tables: ${(err as Error).message}\n`);
   }
 }

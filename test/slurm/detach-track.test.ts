@@ -1,0 +1,174 @@
+// A detached Slurm run tracked in MLflow once `retort status --follow` settles it: the same runs,
+// params, tags, metrics (with their steps), statuses and table artifacts as the attached run of
+// the same plan logs, a sweep nested as an attached sweep is, logged once however often it is
+// settled, and never when it was submitted with --no-track. Through the compiled CLI, on the
+// folder Slurm of fake-slurm.mjs (jobs run when squeue is asked, one after the other).
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { RunRecord } from '../../src/store/runs.js';
+import { BIN, Project, ROOT } from '../e2e/harness.js';
+import { writeFakeSlurm } from './fake-slurm.js';
+import { runTimes, storedRuns } from './mlflow-store.js';
+
+beforeAll(() => {
+  if (!existsSync(join(ROOT, 'dist', 'src', 'exec', 'slurm', 'detached-replay.js'))) throw new Error(`compile first: npx tsc -p tsconfig.json (${BIN} runs dist/)`);
+});
+
+const CHAIN = `stages:
+  a: { plugin: ./plugins/count }
+  b: { plugin: ./plugins/count, params: { value: 2 }, inputs: { in: "\${stages.a.outputs.out}" } }
+  c:
+    plugin: ./plugins/count
+    foreach: [1, 2]
+    params: { value: "\${item}" }
+    inputs: { in: "\${stages.b.outputs.out}" }
+report:
+  tables:
+    - { stage: c, row: item, metrics: [total] }
+`;
+
+const FAILING = `stages:
+  a: { plugin: ./plugins/count }
+  b: { plugin: ./plugins/count, params: { fail: true }, inputs: { in: "\${stages.a.outputs.out}" } }
+  c: { plugin: ./plugins/count, inputs: { in: "\${stages.b.outputs.out}" } }
+`;
+
+// data is shared by both trials, train is each trial's own.
+const SWEEP = `stages:
+  data: { plugin: ./plugins/count }
+  train: { plugin: ./plugins/count, inputs: { in: "\${stages.data.outputs.out}" } }
+sweep:
+  grid:
+    stages.train.params.value: [10, 20]
+`;
+
+/** One project, its runs in `<name>/` under it, its Slurm in `<name>-slurm/`. */
+function side(p: Project, name: string) {
+  const runsDir = join(p.dir, name);
+  const env = writeFakeSlurm(join(p.dir, `${name}-slurm`));
+  const run = (args: string[]) => p.run([...args, '--runs-dir', runsDir], env);
+  return { runsDir, env, run, mlruns: join(runsDir, 'mlruns') };
+}
+
+const lastLine = (stdout: string) => stdout.trim().split('\n').at(-1)!;
+const readRecord = (runsDir: string, runId: string) => JSON.parse(readFileSync(join(runsDir, 'records', `${runId}.json`), 'utf8')) as RunRecord;
+
+/** Runs `recipe` attached in one runs folder and detached (then followed) in another, after `before` in both. */
+async function attachedAndDetached(recipe: string, extra: string[] = [], before: string[][] = []) {
+  const p = new Project('retort-detach-track-');
+  p.write('r.yaml', recipe);
+  const attached = side(p, 'attached');
+  const detached = side(p, 'detached');
+  for (const s of [attached, detached]) {
+    for (const args of before) {
+      const r = await s.run(args);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+    }
+  }
+  const a = await attached.run(['run', 'r.yaml', '--executor', 'slurm', '--plain', ...extra]);
+  const earlier = storedRuns(detached.mlruns, []);
+  const submitted = await detached.run(['run', 'r.yaml', '--executor', 'slurm', '--detach', ...extra]);
+  expect(submitted.code, submitted.stdout + submitted.stderr).toBe(0);
+  const runId = lastLine(submitted.stdout);
+  const asSubmitted = readFileSync(join(detached.runsDir, 'records', `${runId}.json`), 'utf8');
+  // Submitting logs nothing: the run is logged when it has ended.
+  expect(storedRuns(detached.mlruns, [])).toEqual(earlier);
+  const followed = await detached.run(['status', runId, '--follow']);
+  return { p, attached, detached, a, followed, runId, asSubmitted };
+}
+
+describe('a detached Slurm run settled by status --follow', () => {
+  it('is logged in MLflow as the attached run of the same plan: runs, params, tags, metric steps, cache hits, tables', async () => {
+    const { attached, detached, a, followed, runId, asSubmitted } = await attachedAndDetached(CHAIN, [], [['run', 'r.yaml', '--target', 'a', '--plain']]);
+    expect(a.code, a.stdout + a.stderr).toBe(0);
+    expect(followed.code, followed.stdout + followed.stderr).toBe(0);
+    expect(followed.stderr).toBe('');
+    const paths = [attached.runsDir, detached.runsDir];
+    const want = storedRuns(attached.mlruns, paths);
+    const got = storedRuns(detached.mlruns, paths);
+    // The first run (a alone), then the run itself: its parent, a run per node that ran, a as a cache hit.
+    expect(want.map((r) => r.path).sort()).toEqual(['r: r-<time>', 'r: r-<time>', 'r: r-<time> > a', 'r: r-<time> > b', 'r: r-<time> > c[1]', 'r: r-<time> > c[2]']);
+    expect(got).toEqual(want);
+    const parent = got.find((r) => r.tags['retort.ran'] === '3')!;
+    expect(parent.status).toBe('FINISHED');
+    expect(parent.tags['retort.cached/a']).toBe('<id>');
+    expect(Object.keys(parent.artifacts)).toContain('tables/tables.md');
+    expect(got.find((r) => r.path.endsWith('> c[2]'))!.metrics.curve).toEqual([[1, 2.5], [2, 5]]);
+
+    // The node runs start and end when their jobs did.
+    const record = readRecord(detached.runsDir, runId);
+    const times = runTimes(detached.mlruns);
+    for (const n of record.nodes.filter((m) => m.job)) {
+      const file = readdirSync(record.slurm!.dir).find((f) => f.startsWith(`${n.id.replace(/[^A-Za-z0-9_.-]+/g, '_')}-`) && f.endsWith('.result.json'))!;
+      const result = JSON.parse(readFileSync(join(record.slurm!.dir, file), 'utf8')) as { startedAt: number; endedAt: number };
+      expect(times.get(n.id)).toEqual({ start: result.startedAt, end: result.endedAt });
+    }
+    expect(times.get(`r-${runId.slice(0, 15)}`)?.start).toBe(record.startedAt);
+
+    // Settled once: a second follow logs nothing, nor does a follower that saw the run still
+    // detached and finds it logged by another (it settles the record all the same).
+    const again = await detached.run(['status', runId, '--follow']);
+    expect(again.code).toBe(0);
+    expect(storedRuns(detached.mlruns, paths)).toEqual(got);
+    writeFileSync(join(detached.runsDir, 'records', `${runId}.json`), asSubmitted);
+    const late = await detached.run(['status', runId, '--follow']);
+    expect(late.code, late.stdout + late.stderr).toBe(0);
+    expect(late.stdout).toMatch(/3 ran, 1 cached, 0 failed/);
+    expect(storedRuns(detached.mlruns, paths)).toEqual(got);
+    expect(readRecord(detached.runsDir, runId).status).toBe('ok');
+  }, 180_000);
+
+  it('a failed node: FAILED with its error, its dependent without a run, the parent FAILED, as attached', async () => {
+    const { attached, detached, a, followed } = await attachedAndDetached(FAILING);
+    expect(a.code).toBe(1);
+    expect(followed.code, followed.stdout + followed.stderr).toBe(1);
+    const paths = [attached.runsDir, detached.runsDir];
+    const got = storedRuns(detached.mlruns, paths);
+    expect(got).toEqual(storedRuns(attached.mlruns, paths));
+    expect(got.map((r) => [r.path, r.status]).sort()).toEqual([['r: r-<time>', 'FAILED'], ['r: r-<time> > a', 'FINISHED'], ['r: r-<time> > b', 'FAILED']].sort());
+    expect(got.find((r) => r.path.endsWith('> b'))!.tags['retort.error']).toContain('b failed on purpose');
+  }, 120_000);
+
+  it('a sweep: the sweep run, a run per trial, a node of one trial under it and the shared node under the sweep, as attached', async () => {
+    const { attached, detached, a, followed } = await attachedAndDetached(SWEEP);
+    expect(a.code, a.stdout + a.stderr).toBe(0);
+    expect(followed.code, followed.stdout + followed.stderr).toBe(0);
+    const paths = [attached.runsDir, detached.runsDir];
+    const got = storedRuns(detached.mlruns, paths);
+    expect(got).toEqual(storedRuns(attached.mlruns, paths));
+    expect(got.map((r) => r.path).sort()).toEqual([
+      'r: r-<time>', 'r: r-<time> > data', 'r: r-<time> > value=10', 'r: r-<time> > value=10 > train[value=10]',
+      'r: r-<time> > value=20', 'r: r-<time> > value=20 > train[value=20]',
+    ]);
+    const trial = got.find((r) => r.path.endsWith('> value=20'))!;
+    expect(trial.params['override.stages.train.params.value']).toBe('20');
+    expect(trial.status).toBe('FINISHED');
+    // A complete trial is remembered, so that a later run links it instead of logging it again.
+    expect(readdirSync(join(detached.runsDir, 'sweeps', 'trial-runs'))).toHaveLength(2);
+  }, 120_000);
+});
+
+describe('a detached Slurm run not to be tracked', () => {
+  it('submitted with --no-track, is not tracked; with tracking settings it cannot read, says so and settles all the same', async () => {
+    const p = new Project('retort-detach-notrack-');
+    p.write('r.yaml', FAILING.replace('fail: true', 'fail: false'));
+    const s = side(p, 'runs');
+    const untracked = lastLine((await s.run(['run', 'r.yaml', '--executor', 'slurm', '--detach', '--no-track'])).stdout);
+    const followed = await s.run(['status', untracked, '--follow']);
+    expect(followed.code, followed.stdout + followed.stderr).toBe(0);
+    expect(followed.stdout).toMatch(/3 ran, 0 cached, 0 failed/);
+    expect(storedRuns(s.mlruns, [])).toEqual([]);
+
+    // All hits now: nothing to submit, and the run settles at once.
+    const runId = lastLine((await s.run(['run', 'r.yaml', '--executor', 'slurm', '--detach'])).stdout);
+    const snapshot = join(s.runsDir, 'slurm', runId, 'tracking.json');
+    writeFileSync(snapshot, '{"v": 1, "track": ');
+    const settled = await s.run(['status', runId, '--follow']);
+    expect(settled.code, settled.stdout + settled.stderr).toBe(0);
+    expect(settled.stderr).toContain(`warning: run ${runId} is not tracked in MLflow: ${snapshot} is not valid JSON`);
+    expect(settled.stdout).toMatch(/0 ran, 3 cached, 0 failed/);
+    expect(readRecord(s.runsDir, runId).status).toBe('ok');
+    expect(storedRuns(s.mlruns, [])).toEqual([]);
+  }, 120_000);
+});
