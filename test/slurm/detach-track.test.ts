@@ -5,7 +5,8 @@
 // folder Slurm of fake-slurm.mjs (jobs run when squeue is asked, one after the other).
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startMlflowContractServer, type MlflowContractServer } from '../contract/mlflow-contract-server.js';
 import type { RunRecord } from '../../src/store/runs.js';
 import { BIN, Project, ROOT } from '../e2e/harness.js';
 import { writeFakeSlurm } from './fake-slurm.js';
@@ -170,5 +171,38 @@ describe('a detached Slurm run not to be tracked', () => {
     expect(settled.stdout).toMatch(/0 ran, 3 cached, 0 failed/);
     expect(readRecord(s.runsDir, runId).status).toBe('ok');
     expect(storedRuns(s.mlruns, [])).toEqual([]);
+  }, 120_000);
+});
+
+describe('a detached run whose tracking server cannot be reached when it settles', () => {
+  let server: MlflowContractServer | undefined;
+  afterEach(async () => { await server?.stop(); server = undefined; });
+  const FAST = { MLFLOW_HTTP_REQUEST_MAX_RETRIES: '1', MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR: '0.01', MLFLOW_HTTP_REQUEST_BACKOFF_JITTER: '0', MLFLOW_HTTP_REQUEST_TIMEOUT: '2' };
+
+  it('goes to the server it was submitted to, is spooled and delivered by `retort mlflow sync`; the record settles', async () => {
+    server = await startMlflowContractServer();
+    const p = new Project('retort-detach-spool-');
+    p.write('r.yaml', FAILING.replace('fail: true', 'fail: false'));
+    const s = side(p, 'runs');
+    const submitted = await p.run(['run', 'r.yaml', '--executor', 'slurm', '--detach', '--runs-dir', s.runsDir], { ...s.env, MLFLOW_TRACKING_URI: server.url });
+    const runId = lastLine(submitted.stdout);
+    await server.stop();
+    // Followed where MLFLOW_TRACKING_URI is not set: the run still goes where it was to be tracked.
+    const followed = await p.run(['status', runId, '--follow', '--runs-dir', s.runsDir], { ...s.env, ...FAST });
+    expect(followed.code, followed.stdout + followed.stderr).toBe(0);
+    expect(followed.stderr).toContain(`warning: MLflow: logging to ${server.url}, where the run was to be tracked when it was submitted`);
+    expect(followed.stderr).toMatch(/warning: \d+ tracking records? waiting in the spool: run `retort mlflow sync`/);
+    expect(readRecord(s.runsDir, runId).status).toBe('ok');
+    expect(existsSync(s.mlruns)).toBe(false);
+
+    await server.start();
+    const sync = await p.run(['mlflow', 'sync', '--runs-dir', s.runsDir], { ...FAST, MLFLOW_TRACKING_URI: server.url });
+    expect(sync.code, sync.stdout + sync.stderr).toBe(0);
+    const runs = [...server.runs.values()];
+    const parents = runs.filter((r) => !r.tags.get('mlflow.parentRunId'));
+    expect(parents.map((r) => r.status)).toEqual(['FINISHED']);
+    const children = runs.filter((r) => r.tags.get('mlflow.parentRunId') === parents[0].runId);
+    expect(children.map((r) => [r.tags.get('retort.node'), r.status]).sort()).toEqual([['a', 'FINISHED'], ['b', 'FINISHED'], ['c', 'FINISHED']]);
+    for (const c of children) expect(c.metrics.filter((m) => m.key === 'curve').map((m) => m.step)).toEqual([1, 2]);
   }, 120_000);
 });
