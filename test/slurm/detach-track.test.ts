@@ -79,7 +79,8 @@ async function attachedAndDetached(recipe: string, extra: string[] = [], before:
   return { p, attached, detached, a, followed, runId, asSubmitted };
 }
 
-describe('a detached Slurm run settled by status --follow', () => {
+// Each test has its own project and Slurm: they run side by side.
+describe.concurrent('a detached Slurm run settled by status --follow', () => {
   it('is logged in MLflow as the attached run of the same plan: runs, params, tags, metric steps, cache hits, tables', async () => {
     const { attached, detached, a, followed, runId, asSubmitted } = await attachedAndDetached(CHAIN, [], [['run', 'r.yaml', '--target', 'a', '--plain']]);
     expect(a.code, a.stdout + a.stderr).toBe(0);

@@ -138,10 +138,10 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
     recordSweep(prepared);
   }
 
+  const track = trackConfigOf(recipe, { track: values.track, noTrack: values['no-track'] });
   if (values.detach) {
     if (chosen.type !== 'slurm') throw new UsageError(`--detach needs the slurm executor (--executor slurm or the recipe's executor: slurm); this run's is ${chosen.type}`);
     const scope = values.target?.length ? targetClosure(recipe, values.target) : undefined;
-    const track = trackConfigOf(recipe, { track: values.track, noTrack: values['no-track'] });
     const target = await trackingTarget(track, runsDir, io.env);
     return detachRun({ runId: newRunId(), recipe, plan, store, runsDir, argv: ['run', ...args], overrides: values.set ?? [], io, scope, track, target,
       sweep: recipe.sweep && prepared.spec && track.enabled
@@ -149,7 +149,6 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
         : undefined });
   }
 
-  const track = trackConfigOf(recipe, { track: values.track, noTrack: values['no-track'] });
   const display = createDisplay(io.stdout, { quiet: values.quiet, tty: values.plain ? false : undefined });
   const tracking = await openTracking(track, { runsDir, env: io.env, warn: (msg) => display.message(`warning: ${msg}`) });
 
