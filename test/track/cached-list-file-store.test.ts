@@ -4,6 +4,7 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { beforeEach, expect, it } from 'vitest';
 import { createTracker } from '../../src/track/index.js';
 import { collectWarnings, nodeInfo, parseCachedList, runInfo } from './helpers.js';
@@ -14,7 +15,8 @@ beforeEach(async () => {
   return () => rm(runsDir, { recursive: true, force: true });
 });
 
-const producer = (n: number) => ({ mlflowRunId: n.toString(16).padStart(32, '0'), experimentId: '1', trackingUri: 'file:///elsewhere-is-not-used' });
+/** A producing run in this store, or (given a URI) in another one. */
+const producer = (n: number, trackingUri = pathToFileURL(join(runsDir, 'mlruns')).href) => ({ mlflowRunId: n.toString(16).padStart(32, '0'), experimentId: '1', trackingUri });
 
 /** Every run folder of the one experiment, by its `mlflow.runName`. */
 async function runsByName(): Promise<Map<string, string>> {
@@ -27,22 +29,25 @@ async function runsByName(): Promise<Map<string, string>> {
   return out;
 }
 
-it('writes one tag file and one artifact for 500 cached nodes, and no file per node', async () => {
+it('writes one tag file and one artifact for 501 cached nodes, and no file per node', async () => {
   const { warn, messages } = collectWarnings();
   const t = createTracker({ enabled: true, experiment: 'many' }, { runsDir, env: {}, warn, flushIntervalMs: 0 });
   await t.runStarted(runInfo({}, { experiment: 'many' }));
   for (let i = 0; i < 500; i++) await t.nodeCached(nodeInfo(`gen[${i}]`), producer(i), [{ name: 'v', value: i, step: 0, timestamp: 1 }]);
-  await t.runFinished({ status: 'ok', hits: 500, ran: 0, failed: 0, endedAt: 2 });
+  await t.nodeCached(nodeInfo('elsewhere'), producer(7, 'http://mlflow.example:5000'), []);
+  await t.runFinished({ status: 'ok', hits: 501, ran: 0, failed: 0, endedAt: 2 });
   await t.close();
   expect(messages).toEqual([]);
   const [parent] = [...(await runsByName()).values()];
   const tags = await readdir(join(parent, 'tags'));
   expect(tags.filter((n) => n.startsWith('retort.cached'))).toEqual(['retort.cached']);
-  expect(await readFile(join(parent, 'tags', 'retort.cached'), 'utf8')).toBe('500');
+  expect(await readFile(join(parent, 'tags', 'retort.cached'), 'utf8')).toBe('501');
   expect(await readdir(join(parent, 'artifacts', 'retort'))).toEqual(['cached.tsv']);
   const list = parseCachedList(await readFile(join(parent, 'artifacts', 'retort', 'cached.tsv'), 'utf8'));
-  expect(list.size).toBe(500);
+  expect(list.size).toBe(501);
   expect(list.get('gen[42]')).toEqual(['key-gen[42]', producer(42).mlflowRunId]);
+  // A producing run in another tracking store is named with that store.
+  expect(list.get('elsewhere')).toEqual(['key-elsewhere', `${producer(7).mlflowRunId} (http://mlflow.example:5000)`]);
   // The final metrics of cached nodes stay as they were: one metric per node and name.
   expect(await readFile(join(parent, 'metrics', 'gen.42', 'v'), 'utf8')).toBe('1 42.0 0\n');
 });
