@@ -110,7 +110,10 @@ function collectInputs(specInputs: Record<string, NodeInput>, keyInputs: KeyStru
   return true;
 }
 
-/** The recipe and keys again, with the plugins loaded for this process (in the order of `cached.plugins`); takes over `cached` (its node objects become the specs). */
+/**
+ * The recipe and keys again, with the plugins loaded for this process (in the order of `cached.plugins`).
+ * Takes over `cached`: its node objects become the specs.
+ */
 export function fromCached(cached: CachedCompile, plugins: LoadedPlugin[], sources: () => CompiledRecipe['sources']): { recipe: CompiledRecipe; keys: Map<string, NodeKey> } {
   const nodes = new Map<string, NodeSpec>();
   const keys = new Map<string, NodeKey>();
