@@ -110,12 +110,16 @@ function collectInputs(specInputs: Record<string, NodeInput>, keyInputs: KeyStru
   return true;
 }
 
-/** The recipe and keys again, with the plugins loaded for this process (in the order of `cached.plugins`). */
+/**
+ * The recipe and keys again, with the plugins loaded for this process (in the order of `cached.plugins`).
+ * Takes over `cached`: its node objects become the specs.
+ */
 export function fromCached(cached: CachedCompile, plugins: LoadedPlugin[], sources: () => CompiledRecipe['sources']): { recipe: CompiledRecipe; keys: Map<string, NodeKey> } {
   const nodes = new Map<string, NodeSpec>();
   const keys = new Map<string, NodeKey>();
   for (const n of cached.nodes) {
-    const spec: NodeSpec = { ...n.spec, plugin: plugins[n.plugin] };
+    // The cached entry was just parsed for this call: its node objects become the specs (no copy of 10^4 objects).
+    const spec = Object.assign(n.spec, { plugin: plugins[n.plugin] }) as NodeSpec;
     const shared = cached.plugins[n.plugin];
     nodes.set(spec.id, spec);
     keys.set(spec.id, {

@@ -1,7 +1,8 @@
 // Retort's run lifecycle as MLflow runs: one parent run per `retort run`, one child run per executed
 // node (tag mlflow.parentRunId), params = the node's resolved params as dotted keys, metrics with steps.
-// A cache hit creates no run: the parent gets a tag pointing at the run that produced the node and
-// that node's final metrics as `<node>/<metric>`, so the parent shows every result of the recipe.
+// A cache hit creates no run: the parent gets that node's final metrics as `<node>/<metric>`, so the
+// parent shows every result of the recipe, and one line in the run's list of cached nodes (one tag
+// and one artifact per run, see cached-records.ts) naming the run that produced it.
 // A sweep's run adds a run per trial between the two (see sweep-runs.ts for the layout).
 // The same logic drives the REST backend and the local FileStore backend. Hooks never throw:
 // failures become warnings (credentials redacted), and the run goes on.
@@ -9,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { KeyValue, Metric, RunHandle, RunStatus, TrackingBackend } from './backend.js';
 import { BatchPreparer } from './batch-prep.js';
+import { CACHED_ARTIFACT, CACHED_COUNT_TAG, cachedRow, cachedTable } from './cached-records.js';
 import { flattenParams } from './flatten-params.js';
 import { nodeKeySegment, sanitizeKey } from './keys.js';
 import type { MetricPoint, NodeInfo, NodeResult, RunInfo, RunObserver, RunSummary, TrackingRef } from './observer.js';
@@ -29,7 +31,7 @@ export interface MlflowObserverOptions {
 }
 
 const MAX_WARNINGS = 20;
-/** Cached nodes' tags and metrics held for the run's end before they are sent early (bounds memory). */
+/** Cached nodes' metrics held for the run's end before they are sent early (bounds memory). */
 const CACHED_HELD_MAX = 100_000;
 const STATUS: Record<NodeResult['status'], RunStatus> = { ok: 'FINISHED', failed: 'FAILED', cancelled: 'KILLED' };
 
@@ -51,8 +53,10 @@ export class MlflowObserver implements RunObserver {
   private parent?: RunHandle;
   private parentFinished = false;
   private readonly nodes = new Map<string, NodeState>();
-  /** Cached nodes' tags and metrics waiting to be sent, by the run they go to. */
-  private readonly cached = new Map<RunHandle, { tags: KeyValue[]; metrics: Metric[] }>();
+  /** Cached nodes' final metrics waiting to be sent, by the run they go to. */
+  private readonly cachedMetrics = new Map<RunHandle, Metric[]>();
+  /** Cached nodes as lines of `retort/cached.tsv`, by run: written once, when the run ends. */
+  private readonly cachedRows = new Map<RunHandle, string[]>();
   /** Cached nodes heard and not yet gathered: one queued task gathers every node heard before it runs. */
   private cachedHeard: { node: NodeInfo; producedBy?: TrackingRef; metrics: MetricPoint[] }[] = [];
   private cachedHeld = 0;
@@ -183,8 +187,9 @@ export class MlflowObserver implements RunObserver {
 
   /**
    * Records a cache hit without waiting for it: the hits of a run arrive back to back (thousands in a
-   * no-op run of a large recipe), so they are gathered by queued tasks and sent when the run ends, as
-   * one batch per run (the backends chunk to MLflow's limits; the local store writes them in one go).
+   * no-op run of a large recipe), so they are gathered by queued tasks and sent when the run ends:
+   * their metrics as one batch per run (the backends chunk to MLflow's limits), the list of them as
+   * one tag and one artifact per run.
    */
   async nodeCached(node: NodeInfo, producedBy: TrackingRef | undefined, metrics: MetricPoint[]): Promise<void> {
     this.hear(node, 'hit');
@@ -192,35 +197,44 @@ export class MlflowObserver implements RunObserver {
     if (this.cachedHeard.length === 1) void this.enqueue('recording cached nodes', () => this.gatherCached());
   }
 
-  /** Turns the cached nodes heard so far into tags and metrics of their runs (sent by flushCached). */
+  /** Turns the cached nodes heard so far into metrics and list lines of their runs (sent by flushCached). */
   private async gatherCached(): Promise<void> {
     const heard = this.cachedHeard;
     this.cachedHeard = [];
     if (!this.backend || !this.parent) return;
     for (const { node, producedBy, metrics } of heard) {
       const prefix = nodeKeySegment(node.id);
-      const tag = { key: `retort.cached/${prefix}`, value: await this.describeRef(producedBy) };
+      const row = cachedRow(node.id, node.key, (await this.describeRef(producedBy)) ?? '');
       const finals = latestByName(metrics).map((p) => ({ key: sanitizeKey(`${prefix}/${sanitizeKey(p.name)}`), value: p.value, timestamp: p.timestamp, step: p.step }));
       for (const run of this.resultRuns(node)) {
-        let waiting = this.cached.get(run);
-        if (!waiting) this.cached.set(run, (waiting = { tags: [], metrics: [] }));
-        waiting.tags.push(tag);
-        waiting.metrics.push(...finals);
-        this.cachedHeld += 1 + finals.length;
+        pushTo(this.cachedRows, run, [row]);
+        if (finals.length) pushTo(this.cachedMetrics, run, finals);
+        this.cachedHeld += finals.length;
       }
     }
-    if (this.cachedHeld >= CACHED_HELD_MAX) await this.flushCached();
+    if (this.cachedHeld >= CACHED_HELD_MAX) await this.flushCachedMetrics();
   }
 
+  /** Sends the cached nodes' metrics, then each run's count tag and list artifact (once per run). */
   private async flushCached(): Promise<void> {
+    await this.flushCachedMetrics();
     const backend = this.backend;
     if (!backend) return;
-    const waiting = [...this.cached];
-    this.cached.clear();
-    this.cachedHeld = 0;
-    for (const [run, batch] of waiting) {
-      await backend.logBatch(run, { tags: this.prep.tags(batch.tags), metrics: this.prep.metrics(batch.metrics) });
+    const waiting = [...this.cachedRows];
+    this.cachedRows.clear();
+    for (const [run, rows] of waiting) {
+      await backend.logBatch(run, { tags: [{ key: CACHED_COUNT_TAG, value: String(rows.length) }] });
+      await backend.logArtifact(run, CACHED_ARTIFACT, { content: cachedTable(rows) });
     }
+  }
+
+  private async flushCachedMetrics(): Promise<void> {
+    const backend = this.backend;
+    if (!backend) return;
+    const waiting = [...this.cachedMetrics];
+    this.cachedMetrics.clear();
+    this.cachedHeld = 0;
+    for (const [run, metrics] of waiting) await backend.logBatch(run, { metrics: this.prep.metrics(metrics) });
   }
 
   /** The trial runs of a sweep, nested under its run; a trial that comes back whole from the store is linked to its earlier run instead. */
@@ -421,7 +435,7 @@ export class MlflowObserver implements RunObserver {
     const prefix = nodeKeySegment(node.id);
     // Names were already reported when the node logged them; derived keys are sanitised silently.
     const metrics = this.prep.metrics(finals.map((p) => ({ key: sanitizeKey(`${prefix}/${sanitizeKey(p.name)}`), value: p.value, timestamp: p.timestamp, step: p.step })));
-    const shared = (this.nodeTrials.get(node.id)?.length ?? 0) > 1 && nodeRun ? [{ key: `retort.shared/${prefix}`, value: await this.describeRef(this.refFor(nodeRun)) }] : [];
+    const shared = (this.nodeTrials.get(node.id)?.length ?? 0) > 1 && nodeRun ? [{ key: `retort.shared/${prefix}`, value: (await this.describeRef(this.refFor(nodeRun))) ?? 'unknown' }] : [];
     for (const run of this.resultRuns(node)) {
       const tags = run === this.parent ? [] : shared;
       if (metrics.length || tags.length) await backend.logBatch(run, { metrics, ...(tags.length ? { tags } : {}) });
@@ -434,12 +448,12 @@ export class MlflowObserver implements RunObserver {
     return { mlflowSpoolId: handle.spoolId ?? '', experimentName: this.experimentName(), trackingUri: backend.trackingUri };
   }
 
-  /** The producing run as a tag value: its run id (plus its tracking URI when it lives elsewhere). */
-  private async describeRef(ref: TrackingRef | undefined): Promise<string> {
-    if (!ref) return 'unknown';
+  /** The producing run as text: its run id (plus its tracking URI when it lives elsewhere); undefined when unknown. */
+  private async describeRef(ref: TrackingRef | undefined): Promise<string | undefined> {
+    if (!ref) return undefined;
     let runId = ref.mlflowRunId;
     if (!runId && ref.mlflowSpoolId) runId = (await this.backend?.resolveSpooled(ref.mlflowSpoolId)) ?? `spooled:${ref.mlflowSpoolId}`;
-    if (!runId) return 'unknown';
+    if (!runId) return undefined;
     const uri = ref.trackingUri;
     return uri && uri !== this.backend?.trackingUri ? `${runId} (${this.redact(uri)})` : runId;
   }
@@ -520,6 +534,12 @@ function handleOf(ref: TrackingRef): RunHandle {
 function isDiskFull(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException)?.code;
   return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+function pushTo<T>(map: Map<RunHandle, T[]>, run: RunHandle, items: T[]): void {
+  const list = map.get(run);
+  if (list) list.push(...items);
+  else map.set(run, [...items]);
 }
 
 function pointId(p: MetricPoint): string {

@@ -56,7 +56,9 @@ describe('tracking (end to end)', () => {
     const after = [...server.runs.values()];
     expect(after.filter((r) => tag(r, 'mlflow.parentRunId'))).toHaveLength(3); // no new child runs
     const parent2 = after.filter((r) => !tag(r, 'mlflow.parentRunId')).find((r) => r.runId !== parents[0].runId)!;
-    expect(tag(parent2, 'retort.cached/b.2')).toBe(b2.runId);
+    expect(tag(parent2, 'retort.cached')).toBe('3');
+    const list = server.artifacts.get(`${parent2.experimentId}/${parent2.runId}/artifacts/retort/cached.tsv`)?.toString();
+    expect(list?.split('\n')).toContain(`b[2]\t${tag(b2, 'retort.key')}\t${b2.runId}`);
   });
 
   it('a server that goes away mid-run loses nothing: records are spooled, and `retort mlflow sync` delivers them once', async () => {

@@ -24,10 +24,10 @@ describe('fresh files of the local store', () => {
   it('a tag set again is replaced by a new file, never rewritten in place', async () => {
     const root = tempDir();
     const store = new FileStoreBackend(root);
-    const run = await store.createRun({ experimentName: 'e', runName: 'r', startTime: 1, tags: [{ key: 'retort.cached/n', value: 'first' }], clientRunId: 'c' });
-    const file = join(root, run.experimentId ?? '', run.runId ?? '', 'tags', 'retort.cached', 'n');
+    const run = await store.createRun({ experimentName: 'e', runName: 'r', startTime: 1, tags: [{ key: 'retort.shared/n', value: 'first' }], clientRunId: 'c' });
+    const file = join(root, run.experimentId ?? '', run.runId ?? '', 'tags', 'retort.shared', 'n');
     const before = statSync(file).ino;
-    await store.logBatch(run, { tags: [{ key: 'retort.cached/n', value: 'second' }] });
+    await store.logBatch(run, { tags: [{ key: 'retort.shared/n', value: 'second' }] });
     expect(readFileSync(file, 'utf8')).toBe('second');
     expect(statSync(file).ino).not.toBe(before);
     await store.close();

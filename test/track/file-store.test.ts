@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileStoreBackend } from '../../src/track/file-store.js';
 import { metricLine, pythonFloat, renderMetaYaml, yamlString } from '../../src/track/file-store-format.js';
 import { createTracker } from '../../src/track/index.js';
-import { collectWarnings, nodeInfo, runInfo } from './helpers.js';
+import { collectWarnings, nodeInfo, parseCachedList, runInfo } from './helpers.js';
 
 let tmp: string;
 beforeEach(async () => {
@@ -108,14 +108,14 @@ describe('FileStore layout', () => {
         { key: 'category/nli', value: 0.75, timestamp: T0 + 1, step: 1 },
       ],
       params: [{ key: 'opt.lr', value: '0.1' }, { key: 'data/path', value: '/d' }],
-      tags: [{ key: 'retort.cached/eval.rte', value: 'abc' }],
+      tags: [{ key: 'retort.shared/eval.rte', value: 'abc' }],
     });
     await store.logBatch(run, { metrics: [{ key: 'category/nli', value: 1, timestamp: T0 + 2, step: 2 }] });
     const dir = join(root, EXP, RUN);
     expect(await readFile(join(dir, 'metrics', 'category', 'nli'), 'utf8')).toBe(`${T0} 0.5 0\n${T0 + 1} 0.75 1\n${T0 + 2} 1.0 2\n`);
     expect(await readFile(join(dir, 'params', 'opt.lr'), 'utf8')).toBe('0.1');
     expect(await readFile(join(dir, 'params', 'data', 'path'), 'utf8')).toBe('/d');
-    expect(await readFile(join(dir, 'tags', 'retort.cached', 'eval.rte'), 'utf8')).toBe('abc');
+    expect(await readFile(join(dir, 'tags', 'retort.shared', 'eval.rte'), 'utf8')).toBe('abc');
     await expect(store.logBatch(run, { params: [{ key: 'opt.lr', value: '0.2' }] })).rejects.toThrow(/Changing param values is not allowed/);
   });
 
@@ -185,7 +185,8 @@ describe('observer over the FileStore', () => {
     expect(await readFile(join(child, 'meta.yaml'), 'utf8')).toMatch(/\nstatus: 3\n/);
     expect(await readFile(join(parent, 'meta.yaml'), 'utf8')).toMatch(/\nrun_name: demo-20250102-030405\n[\s\S]*\nstatus: 3\n/);
     expect(await readFile(join(parent, 'tags', 'team'), 'utf8')).toBe('ir');
-    expect(await readFile(join(parent, 'tags', 'retort.cached', 'eval.copa'), 'utf8')).toBe('f'.repeat(32));
+    expect(await readFile(join(parent, 'tags', 'retort.cached'), 'utf8')).toBe('1');
+    expect(parseCachedList(await readFile(join(parent, 'artifacts', 'retort', 'cached.tsv'), 'utf8'))).toEqual(new Map([['eval[copa]', ['key-eval[copa]', 'f'.repeat(32)]]]));
     expect(await readFile(join(parent, 'metrics', 'eval.copa', 'acc'), 'utf8')).toBe(`${T0} 0.6 0\n`);
     expect(await readFile(join(parent, 'metrics', 'eval.rte', 'acc'), 'utf8')).toBe(`${T0 + 1} 0.75 1\n`);
   });

@@ -42,3 +42,18 @@ export function collectWarnings(): { warn: (m: string) => void; messages: string
   const messages: string[] = [];
   return { warn: (m) => messages.push(m), messages };
 }
+
+/** `retort/cached.tsv` as node id → [key, producing run] (after checking its header). */
+export function parseCachedList(text: string | undefined): Map<string, [string, string]> {
+  const [header, ...lines] = (text ?? '').split('\n');
+  if (header !== 'node\tkey\tproduced_by' || lines.pop() !== '') throw new Error(`not a cached-node list: ${JSON.stringify(text)}`);
+  return new Map(lines.map((line) => {
+    const [node = '', key = '', producedBy = ''] = line.split('\t');
+    return [node, [key, producedBy]];
+  }));
+}
+
+/** The cached-node list a run uploaded to the contract server. */
+export function serverCachedList(server: { artifacts: Map<string, Buffer> }, run: { experimentId: string; runId: string }): Map<string, [string, string]> {
+  return parseCachedList(server.artifacts.get(`${run.experimentId}/${run.runId}/artifacts/retort/cached.tsv`)?.toString());
+}

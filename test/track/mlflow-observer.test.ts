@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { startMlflowContractServer, type MlflowContractServer } from '../contract/mlflow-contract-server.js';
 import { createTracker } from '../../src/track/index.js';
 import type { RunObserver } from '../../src/track/observer.js';
-import { FAST_RETRY, collectWarnings, nodeInfo, runInfo } from './helpers.js';
+import { FAST_RETRY, collectWarnings, nodeInfo, runInfo, serverCachedList } from './helpers.js';
 
 let server: MlflowContractServer;
 let runsDir: string;
@@ -95,7 +95,8 @@ describe('MLflow observer over REST', () => {
     const runs = server.runsOf('obs-cache');
     expect(runs).toHaveLength(3); // parent 1, child, parent 2: no run for the hit
     const parent2 = runs.find((r) => r.tags.get('retort.runId') === 'second')!;
-    expect(parent2.tags.get('retort.cached/eval.copa')).toBe(ref.mlflowRunId);
+    expect(parent2.tags.get('retort.cached')).toBe('1');
+    expect(serverCachedList(server, parent2)).toEqual(new Map([['eval[copa]', ['key-eval[copa]', ref.mlflowRunId]]]));
     expect(parent2.metrics.filter((m) => m.key === 'eval.copa/acc').map((m) => m.value)).toEqual([0.7]);
   });
 

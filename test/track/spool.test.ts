@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startMlflowContractServer, type MlflowContractServer, type StoredRun } from '../contract/mlflow-contract-server.js';
 import { createTracker, pendingSpool, syncSpool } from '../../src/track/index.js';
 import type { NodeInfo, RunObserver } from '../../src/track/observer.js';
-import { FAST_RETRY, collectWarnings, nodeInfo, runInfo } from './helpers.js';
+import { FAST_RETRY, collectWarnings, nodeInfo, runInfo, serverCachedList } from './helpers.js';
 
 let server: MlflowContractServer;
 let runsDir: string;
@@ -95,7 +95,8 @@ describe('MLflow spool', () => {
     expect(parent.status).toBe('FINISHED');
     expect(parent.endTime).toBe(3000);
     expect(keyCounts(parent)).toEqual({ 'a/loss': 1, 'b/loss': 1, 'c/acc': 1 });
-    expect(parent.tags.get('retort.cached/c')).toBe(refA.mlflowRunId);
+    expect(parent.tags.get('retort.cached')).toBe('1');
+    expect(serverCachedList(server, parent).get('c')?.[1]).toBe(refA.mlflowRunId);
 
     // A second sync sends nothing.
     const mark = server.requests.length;
@@ -109,7 +110,7 @@ describe('MLflow spool', () => {
     await later.nodeCached(b, refB, []);
     await later.close();
     const laterParent = server.runsOf('spool-mid').find((r) => r.tags.get('retort.runId') === 'later')!;
-    expect(laterParent.tags.get('retort.cached/b')).toBe(runB.runId);
+    expect(serverCachedList(server, laterParent).get('b')?.[1]).toBe(runB.runId);
   });
 
   it('works when the server is down from the first contact', async () => {

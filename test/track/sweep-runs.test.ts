@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startMlflowContractServer, type MlflowContractServer, type StoredRun } from '../contract/mlflow-contract-server.js';
 import { Project } from '../e2e/harness.js';
+import { parseCachedList, serverCachedList } from './helpers.js';
 
 let server: MlflowContractServer | undefined;
 afterEach(async () => { await server?.stop(); server = undefined; });
@@ -94,8 +95,11 @@ describe('a grid sweep in MLflow', () => {
     expect(newTrials.map((r) => r.runName).sort()).toEqual(['seed=1,value=30', 'seed=2,value=30']);
     expect(tag(sweep3, 'retort.trial/seed_1_value_20')).toBe(trialOf('value=20,seed=1').runId);
     const t30 = newTrials.find((r) => r.runName === 'seed=1,value=30')!;
-    expect(tag(t30, 'retort.cached/data')).toBe(node('data')[0].runId);
-    expect(tag(t30, 'retort.cached/prep.seed_1')).toBe(node('prep[seed=1]')[0].runId);
+    expect(tag(t30, 'retort.cached')).toBe('2');
+    const cached = serverCachedList(server, t30);
+    expect([...cached.keys()].sort()).toEqual(['data', 'prep[seed=1]']);
+    expect(cached.get('data')).toEqual([tag(node('data')[0], 'retort.key'), node('data')[0].runId]);
+    expect(cached.get('prep[seed=1]')?.[1]).toBe(node('prep[seed=1]')[0].runId);
     expect(latest.filter((r) => tag(r, 'retort.node')).map((r) => [tag(r, 'retort.node'), tag(r, 'mlflow.parentRunId')]).sort())
       .toEqual(newTrials.map((r) => [`train[${r.runName}]`, r.runId]).sort());
   }, 180_000);
@@ -125,5 +129,10 @@ describe('a grid sweep in MLflow', () => {
     const added = list().filter((run) => !runs.includes(run));
     expect(added).toHaveLength(1);
     expect(TRIALS.map((id) => read(added[0], 'tags', `retort.trial/${id.replace(/[=,]/g, '_')}`)).sort()).toEqual([...trials].sort());
+    // The shared nodes came from the store: the sweep's run lists them in one tag and one artifact.
+    expect(read(added[0], 'tags', 'retort.cached')).toBe('3');
+    const cached = parseCachedList(readFileSync(join(dir, added[0], 'artifacts', 'retort', 'cached.tsv'), 'utf8'));
+    expect([...cached.keys()].sort()).toEqual(['data', 'prep[seed=1]', 'prep[seed=2]']);
+    expect(cached.get('data')?.[1]).toBe(underSweep.find((run) => read(run, 'tags', 'retort.node') === 'data'));
   }, 120_000);
 });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startMlflowContractServer, type MlflowContractServer } from '../contract/mlflow-contract-server.js';
 import { createTracker } from '../../src/track/index.js';
 import { trialList } from '../../src/track/sweep-runs.js';
-import { FAST_RETRY, collectWarnings, nodeInfo, runInfo } from './helpers.js';
+import { FAST_RETRY, collectWarnings, nodeInfo, runInfo, serverCachedList } from './helpers.js';
 
 let server: MlflowContractServer;
 let runsDir: string;
@@ -42,7 +42,8 @@ describe('trial runs', () => {
     expect([status('seed=1'), status('seed=2'), status('seed=3')]).toEqual(['FINISHED', 'FAILED', 'KILLED']);
     const first = runs.find((r) => r.runName === 'seed=1')!;
     expect(first.metrics.map((m) => [m.key, m.value]).sort()).toEqual([['data/rows', 7], ['train.seed_1/loss', 0.5]]);
-    expect(first.tags.get('retort.cached/data')).toBe('unknown');
+    expect(first.tags.get('retort.cached')).toBe('1');
+    expect(serverCachedList(server, first)).toEqual(new Map([['data', ['key-data', '']]]));
   });
 
   it('closed without an end (the process going down), keep the end their nodes gave them', async () => {
