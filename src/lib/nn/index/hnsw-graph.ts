@@ -1,12 +1,14 @@
 // The two ways HnswIndex reaches an hnswlib graph. Both run hnswlib's own code on the same file
-// format, compiled with the same flags, so they build the same graph and give the same answers:
-// - `native`: the optional addon of ./native (one call per batch of queries, typed arrays in and out);
+// format, compiled with the same flags, so they build the same graph:
+// - `native`: the optional addon of ./native (one call per batch of queries, typed arrays in and
+//   out), searching a copy of the graph laid out for searching (locality order, AVX2 distances when
+//   the CPU has them, optionally uint8 codes): the same hits as hnswlib-node up to float rounding;
 // - `hnswlib-node`: the npm package, always installed (one call per query and per added vector,
 //   each vector copied element by element from a JS array).
 
 import { createRequire } from 'node:module';
 import type * as Hnswlib from 'hnswlib-node';
-import { loadHnswAddon, type NativeGraph } from './native-hnsw.js';
+import { loadHnswAddon, type NativeGraph, type Quantize } from './native-hnsw.js';
 import { sortNeighbors } from './topk.js';
 import { VectorIndexError, type Metric, type Neighbors } from './types.js';
 
@@ -44,11 +46,11 @@ export interface GraphBuild {
   seed: number;
 }
 
-/** A new, empty graph. */
-export function createGraph(choice: HnswEngineChoice, shape: GraphShape, build: GraphBuild): HnswGraph {
+/** A new, empty graph. `quantize` applies to the addon's searches only. */
+export function createGraph(choice: HnswEngineChoice, shape: GraphShape, build: GraphBuild, quantize: Quantize): HnswGraph {
   const addon = pickAddon(choice);
   if (addon !== undefined) {
-    return new AddonGraph(new addon.Graph(shape.metric, shape.dim, build.capacity, build.M, build.efConstruction, build.seed), shape.dim);
+    return new AddonGraph(new addon.Graph(shape.metric, shape.dim, build.capacity, build.M, build.efConstruction, build.seed), shape.dim, quantize);
   }
   const native = new HierarchicalNSW(shape.metric, shape.dim);
   native.initIndex(build.capacity, build.M, build.efConstruction, build.seed);
@@ -56,10 +58,10 @@ export function createGraph(choice: HnswEngineChoice, shape: GraphShape, build: 
 }
 
 /** A graph read from hnswlib's file at `path`; throws VectorIndexError when hnswlib cannot read it. */
-export function readGraph(choice: HnswEngineChoice, shape: GraphShape, path: string): HnswGraph {
+export function readGraph(choice: HnswEngineChoice, shape: GraphShape, path: string, quantize: Quantize): HnswGraph {
   const addon = pickAddon(choice);
   try {
-    if (addon !== undefined) return new AddonGraph(new addon.Graph(shape.metric, shape.dim, path), shape.dim);
+    if (addon !== undefined) return new AddonGraph(new addon.Graph(shape.metric, shape.dim, path), shape.dim, quantize);
     const native = new HierarchicalNSW(shape.metric, shape.dim);
     native.readIndexSync(path);
     return new HnswlibNodeGraph(native, shape.dim);
@@ -80,7 +82,10 @@ function pickAddon(choice: HnswEngineChoice) {
 class AddonGraph implements HnswGraph {
   readonly engine = 'native' as const;
 
-  constructor(private readonly graph: NativeGraph, private readonly dim: number) {}
+  constructor(private readonly graph: NativeGraph, private readonly dim: number, quantize: Quantize) {
+    // The search levers measured in bench/vector-index.ts.
+    graph.configureSearch('locality', true, quantize, true);
+  }
 
   add(data: Float32Array, count: number, firstLabel: number): void {
     this.graph.add(data.subarray(0, count * this.dim), firstLabel);

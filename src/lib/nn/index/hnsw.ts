@@ -9,6 +9,7 @@
 
 import { IdTable, openSaved, saveWithSidecar } from './files.js';
 import { createGraph, readGraph, type HnswEngine, type HnswEngineChoice, type HnswGraph } from './hnsw-graph.js';
+import type { Quantize } from './native-hnsw.js';
 import { VectorIndexError, checkDim, checkK, toMatrix, type Metric, type Neighbors, type VectorIndex, type Vectors } from './types.js';
 
 export interface HnswParams {
@@ -20,9 +21,16 @@ export interface HnswParams {
   efSearch: number;
   /** Seed of the level generator. */
   seed: number;
+  /**
+   * `int8`: searches walk the graph on uint8 codes of the vectors (a quarter of the memory traffic)
+   * and re-rank the candidates with float distances; recall at a given efSearch is a little lower,
+   * so calibrate efSearch (calibrateEfSearch). Only the batch addon does this: through hnswlib-node
+   * searches stay float. The graph and the saved file are the same either way.
+   */
+  quantize: Quantize;
 }
 
-export const HNSW_DEFAULTS: HnswParams = { M: 16, efConstruction: 200, efSearch: 128, seed: 100 };
+export const HNSW_DEFAULTS: HnswParams = { M: 16, efConstruction: 200, efSearch: 128, seed: 100, quantize: 'none' };
 
 export interface HnswIndexOptions extends Partial<HnswParams> {
   metric: Metric;
@@ -51,7 +59,7 @@ export class HnswIndex implements VectorIndex {
     this.params = { ...HNSW_DEFAULTS, ...definedOnly(options) };
     checkParams(this.params);
     this.capacity = Math.max(1, options.capacity ?? 1024);
-    this.graph = createGraph(options.engine ?? 'auto', this, { ...this.params, capacity: this.capacity });
+    this.graph = createGraph(options.engine ?? 'auto', this, { ...this.params, capacity: this.capacity }, this.params.quantize);
     this.graph.setEf(this.params.efSearch);
   }
 
@@ -109,7 +117,7 @@ export class HnswIndex implements VectorIndex {
     const { sidecar, dataPath } = openSaved(dir, name, 'hnsw');
     const params = { ...HNSW_DEFAULTS, ...sidecar.params } as HnswParams;
     checkParams(params);
-    const graph = readGraph(options.engine ?? 'auto', sidecar, dataPath);
+    const graph = readGraph(options.engine ?? 'auto', sidecar, dataPath, params.quantize);
     const found = graph.count();
     if (found !== sidecar.count) {
       graph.close();
@@ -137,6 +145,7 @@ function definedOnly(options: HnswIndexOptions): Partial<HnswParams> {
   for (const key of ['M', 'efConstruction', 'efSearch', 'seed'] as const) {
     if (options[key] !== undefined) out[key] = options[key];
   }
+  if (options.quantize !== undefined) out.quantize = options.quantize;
   return out;
 }
 
@@ -146,4 +155,5 @@ function checkParams(p: HnswParams): void {
   }
   if (p.M < 2) throw new VectorIndexError(`HNSW parameter M must be at least 2, got ${p.M}`);
   if (!Number.isInteger(p.seed) || p.seed < 0) throw new VectorIndexError(`HNSW seed must be a non-negative integer, got ${p.seed}`);
+  if (p.quantize !== 'none' && p.quantize !== 'int8') throw new VectorIndexError(`HNSW parameter quantize must be 'none' or 'int8', got ${String(p.quantize)}`);
 }

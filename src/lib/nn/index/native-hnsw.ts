@@ -19,8 +19,22 @@ export interface NativeGraph {
   save(path: string): void;
   count(): number;
   maxElements(): number;
+  /**
+   * How later searches run (the graph is not changed): on hnswlib's own memory with its searchKnn
+   * (`hnswlib`), or on a copy laid out for searching, in insertion or locality order, with AVX2
+   * distances when `simd` and the CPU allow, walking uint8 codes and re-ranking with floats when
+   * `quantize` is `int8`. Returns the distance kernel in use: `avx2`, `hnswlib`, or `none`.
+   */
+  configureSearch(layout: SearchLayoutKind, simd: boolean, quantize: Quantize, hugePages: boolean): string;
+  /** Bytes held by the search layout; 0 until a search builds it after a change. */
+  layoutBytes(): number;
   close(): void;
 }
+
+export type SearchLayoutKind = 'hnswlib' | 'insertion' | 'locality';
+
+/** `int8`: walk the graph on uint8 codes, re-rank the candidates with float distances. */
+export type Quantize = 'none' | 'int8';
 
 export interface HnswAddon {
   Graph: {
