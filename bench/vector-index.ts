@@ -25,7 +25,7 @@ import { calibrateEfSearch } from '../src/lib/nn/index/calibrate.js';
 import { ExactIndex, type ExactEngine } from '../src/lib/nn/index/exact.js';
 import type { HnswEngine } from '../src/lib/nn/index/hnsw-graph.js';
 import { HnswIndex } from '../src/lib/nn/index/hnsw.js';
-import { loadHnswAddon, type Quantize, type SearchLayoutKind } from '../src/lib/nn/index/native-hnsw.js';
+import { loadHnswAddon, type SearchSettings } from '../src/lib/nn/index/native-hnsw.js';
 import { recallAtK } from '../src/lib/nn/index/recall.js';
 import type { Metric, Neighbors } from '../src/lib/nn/index/types.js';
 import { loadBlasAddon } from '../src/lib/nn/kernels/native-addon.js';
@@ -128,19 +128,20 @@ function bindingCostUs(dim: number, engine: HnswEngine): number {
 
 /**
  * The search levers one at a time, on the same file through the addon's own interface: hnswlib's
- * searchKnn, then the search layout in insertion order with AVX2 distances, in locality order
- * without and with AVX2, and with uint8 codes re-ranked by float distances.
+ * searchKnn, then the search layout with one more lever each row (README, "vector-index.ts").
  */
 function measureLevers(path: string, o: Options, queries: Float32Array, truth: Neighbors[], exactCpuQps: number): void {
   const status = loadHnswAddon();
   if (!status.ok) return;
-  const levers: { name: string; layout: SearchLayoutKind; simd: boolean; quantize: Quantize; hugePages: boolean }[] = [
-    { name: 'hnswlib searchKnn (before)', layout: 'hnswlib', simd: false, quantize: 'none', hugePages: false },
-    { name: 'layout, insertion order, hnswlib distance', layout: 'insertion', simd: false, quantize: 'none', hugePages: false },
-    { name: '+ AVX2 distances', layout: 'insertion', simd: true, quantize: 'none', hugePages: false },
-    { name: '+ locality order', layout: 'locality', simd: true, quantize: 'none', hugePages: false },
-    { name: '+ huge pages', layout: 'locality', simd: true, quantize: 'none', hugePages: true },
-    { name: '+ uint8 codes, float re-ranking', layout: 'locality', simd: true, quantize: 'int8', hugePages: true },
+  const before: SearchSettings = { layout: 'hnswlib', simd: false, quantize: 'none', hugePages: false, prefetch: 'next' };
+  const levers: { name: string; settings: SearchSettings }[] = [
+    { name: 'hnswlib searchKnn (before)', settings: before },
+    { name: 'layout, insertion order, hnswlib distance', settings: { ...before, layout: 'insertion' } },
+    { name: '+ AVX2 distances', settings: { ...before, layout: 'insertion', simd: true } },
+    { name: '+ locality order', settings: { ...before, layout: 'locality', simd: true } },
+    { name: '+ huge pages', settings: { ...before, layout: 'locality', simd: true, hugePages: true } },
+    { name: '+ all neighbours prefetched at once', settings: { layout: 'locality', simd: true, quantize: 'none', hugePages: true, prefetch: 'all' } },
+    { name: '+ uint8 codes, float re-ranking', settings: { layout: 'locality', simd: true, quantize: 'int8', hugePages: true, prefetch: 'all' } },
   ];
   console.log(`search levers, one at a time (the same file; CPU ratios against the exact peer):\n`);
   console.log(`| lever | kernel | layout build | layout MiB | ${o.leverEf.map((ef) => `ef ${ef}: recall, × exact`).join(' | ')} |`);
@@ -150,7 +151,7 @@ function measureLevers(path: string, o: Options, queries: Float32Array, truth: N
   const normalized = queries; // the addon normalises cosine queries itself
   for (const lever of levers) {
     const graph = new status.addon.Graph(o.metric, o.dim, path);
-    const kernel = graph.configureSearch(lever.layout, lever.simd, lever.quantize, lever.hugePages);
+    const kernel = graph.configureSearch(lever.settings);
     graph.setEf(o.leverEf[0]);
     const start = performance.now();
     graph.search(normalized.subarray(0, o.dim), o.k, rows.subarray(0, o.k), distances.subarray(0, o.k)); // builds the layout

@@ -52,13 +52,13 @@ function flatten(hits: Neighbors[], k: number) {
 }
 
 describe('HNSW search layout', () => {
-  for (const layout of ['insertion', 'locality'] as const) {
-    it(`in ${layout} order with hnswlib's distance, answers exactly as hnswlib-node, under the original labels`, () => {
+  for (const [layout, prefetch] of [['insertion', 'next'], ['locality', 'next'], ['locality', 'all']] as const) {
+    it(`in ${layout} order with hnswlib's distance (prefetch ${prefetch}), answers exactly as hnswlib-node, under the original labels`, () => {
       const dim = 24;
       const ref = reference('cosine', dim, 3000, 21);
       const queries = gaussian(300, dim, 22);
       const graph = new (addon().Graph)('cosine', dim, ref.file);
-      expect(graph.configureSearch(layout, false, 'none', true)).toBe('hnswlib');
+      expect(graph.configureSearch({ layout, simd: false, quantize: 'none', hugePages: true, prefetch })).toBe('hnswlib');
       for (const ef of [10, 50]) {
         graph.setEf(ef);
         ref.index.efSearch = ef;
@@ -82,8 +82,8 @@ describe('HNSW search layout', () => {
       expect(shared).toBeGreaterThanOrEqual(0.995);
       expect(worstScore).toBeLessThan(1e-5);
       const graph = new (addon().Graph)(metric, dim, ref.file);
-      expect(graph.configureSearch('locality', true, 'none', true)).toBe(cpuHasAvx2 ? 'avx2' : 'hnswlib');
-      expect(graph.configureSearch('hnswlib', true, 'none', true)).toBe('none');
+      expect(graph.configureSearch({ layout: 'locality', simd: true, quantize: 'none', hugePages: true, prefetch: 'all' })).toBe(cpuHasAvx2 ? 'avx2' : 'hnswlib');
+      expect(graph.configureSearch({ layout: 'hnswlib', simd: true, quantize: 'none', hugePages: true, prefetch: 'all' })).toBe('none');
       graph.close();
     });
   }
@@ -105,7 +105,7 @@ describe('HNSW search layout', () => {
     const ref = reference('ip', dim, 300, 51);
     const queries = gaussian(70_000, dim, 52);
     const graph = new (addon().Graph)('ip', dim, ref.file);
-    graph.configureSearch('locality', false, 'none', false);
+    graph.configureSearch({ layout: 'locality', simd: false, quantize: 'none', hugePages: false, prefetch: 'all' });
     graph.setEf(20);
     ref.index.efSearch = 20;
     const ours = searchRaw(graph, queries, dim, 5);
@@ -125,9 +125,10 @@ describe('HNSW search layout', () => {
 
   it('rejects bad search settings with a clear message', () => {
     const graph = new (addon().Graph)('ip', 8, 10, 8, 40, 1);
-    expect(() => graph.configureSearch('zigzag' as 'locality', true, 'none', true)).toThrow("layout must be 'hnswlib', 'insertion' or 'locality'");
-    expect(() => graph.configureSearch('locality', true, 'int4' as 'int8', true)).toThrow("quantize must be 'none' or 'int8'");
-    expect(() => graph.configureSearch('locality', 1 as unknown as boolean, 'none', true)).toThrow('simd and hugePages must be booleans');
+    expect(() => graph.configureSearch({ layout: 'zigzag' as 'locality', simd: true, quantize: 'none', hugePages: true, prefetch: 'all' })).toThrow("layout must be 'hnswlib', 'insertion' or 'locality'");
+    expect(() => graph.configureSearch({ layout: 'locality', simd: true, quantize: 'int4' as 'int8', hugePages: true, prefetch: 'all' })).toThrow("quantize must be 'none' or 'int8'");
+    expect(() => graph.configureSearch({ layout: 'locality', simd: 1 as unknown as boolean, quantize: 'none', hugePages: true, prefetch: 'all' })).toThrow('simd and hugePages must be booleans');
+    expect(() => graph.configureSearch({ layout: 'locality', simd: true, quantize: 'none', hugePages: true, prefetch: 'some' as 'all' })).toThrow("prefetch must be 'next' or 'all'");
     graph.close();
     expect(() => new HnswIndex({ metric: 'ip', dim: 4, quantize: 'int4' as 'int8' })).toThrow(new VectorIndexError("HNSW parameter quantize must be 'none' or 'int8', got int4"));
   });
@@ -195,7 +196,7 @@ describe('HNSW uint8 traversal with float re-ranking', () => {
     index.save(dir);
     const float = index.search(queries, 10);
     const graph = new (addon().Graph)('cosine', dim, join(dir, 'index.hnsw'));
-    graph.configureSearch('locality', true, 'int8', true);
+    graph.configureSearch({ layout: 'locality', simd: true, quantize: 'int8', hugePages: true, prefetch: 'all' });
     graph.setEf(10);
     const { rows } = searchRaw(graph, queries, dim, 10);
     const differing = float.filter((h, q) => h.rows.some((r, i) => r !== rows[q * 10 + i])).length;

@@ -8,7 +8,7 @@
 
 import { createRequire } from 'node:module';
 import type * as Hnswlib from 'hnswlib-node';
-import { loadHnswAddon, type NativeGraph, type Quantize } from './native-hnsw.js';
+import { loadHnswAddon, type NativeGraph, type Quantize, type SearchSettings } from './native-hnsw.js';
 import { sortNeighbors } from './topk.js';
 import { VectorIndexError, type Metric, type Neighbors } from './types.js';
 
@@ -79,12 +79,15 @@ function pickAddon(choice: HnswEngineChoice) {
   return undefined;
 }
 
+/** The search levers that helped in bench/vector-index.ts (README, "vector-index.ts"). */
+const FASTEST_SEARCH: Omit<SearchSettings, 'quantize'> = { layout: 'locality', simd: true, hugePages: true, prefetch: 'all' };
+
 class AddonGraph implements HnswGraph {
   readonly engine = 'native' as const;
 
   constructor(private readonly graph: NativeGraph, private readonly dim: number, quantize: Quantize) {
     // The search levers measured in bench/vector-index.ts.
-    graph.configureSearch('locality', true, quantize, true);
+    graph.configureSearch({ ...FASTEST_SEARCH, quantize });
   }
 
   add(data: Float32Array, count: number, firstLabel: number): void {

@@ -5,7 +5,7 @@
 // caller. Built with the same compiler flags as hnswlib-node (no -march), so the graphs it builds
 // and the files it writes are hnswlib-node's, bit for bit. Searches run by default on a copy of the
 // graph laid out for searching (search_layout.h: locality order, AVX2 distances when the CPU has
-// them); `configureSearch('hnswlib', …)` searches with hnswlib's own searchKnn instead.
+// them); `configureSearch({ layout: 'hnswlib', … })` searches with hnswlib's own searchKnn instead.
 //
 // JS surface (see ../native-hnsw.ts):
 //   new Graph(metric, dim, maxElements, M, efConstruction, seed)  a new, empty graph
@@ -15,8 +15,8 @@
 //       fills count × k slots, nearest first; a slot without a hit gets row −1
 //   graph.setEf(ef), graph.resize(maxElements), graph.save(path), graph.close()
 //   graph.count(), graph.maxElements()
-//   graph.configureSearch(layout: 'hnswlib' | 'insertion' | 'locality', simd: boolean,
-//                         quantize: 'none' | 'int8', hugePages: boolean)
+//   graph.configureSearch({ layout: 'hnswlib' | 'insertion' | 'locality', simd: boolean,
+//                           quantize: 'none' | 'int8', hugePages: boolean, prefetch: 'next' | 'all' })
 //       how later searches run; returns the distance kernel in use ('avx2', 'hnswlib', or 'none'
 //       when layout is 'hnswlib')
 //   graph.layoutBytes()   memory held by the search layout (0 until the first search builds it)
@@ -235,17 +235,33 @@ napi_value search(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// One property of the settings object, read as a string or a boolean; false when absent or of another type.
+bool readProperty(napi_env env, napi_value object, const char* name, std::string& out) {
+  napi_value v;
+  return napi_get_named_property(env, object, name, &v) == napi_ok && readString(env, v, out);
+}
+
+bool readProperty(napi_env env, napi_value object, const char* name, bool& out) {
+  napi_value v;
+  return napi_get_named_property(env, object, name, &v) == napi_ok && napi_get_value_bool(env, v, &out) == napi_ok;
+}
+
 napi_value configureSearch(napi_env env, napi_callback_info info) {
   Args a;
   Graph* g = readArgs(env, info, a) ? graphOf(env, a.self) : nullptr;
   if (g == nullptr) return throwError(env, "the graph is closed");
-  std::string layout, quantize;
+  napi_valuetype type;
+  if (a.argc < 1 || napi_typeof(env, a.argv[0], &type) != napi_ok || type != napi_object) {
+    return throwError(env, "configureSearch({ layout, simd, quantize, hugePages, prefetch })");
+  }
+  std::string layout, quantize, prefetch;
   bool simd = false, hugePages = false;
-  if (a.argc < 4 || !readString(env, a.argv[0], layout) || (layout != "hnswlib" && layout != "insertion" && layout != "locality")) {
+  if (!readProperty(env, a.argv[0], "layout", layout) || (layout != "hnswlib" && layout != "insertion" && layout != "locality")) {
     return throwError(env, "layout must be 'hnswlib', 'insertion' or 'locality'");
   }
-  if (!readString(env, a.argv[2], quantize) || (quantize != "none" && quantize != "int8")) return throwError(env, "quantize must be 'none' or 'int8'");
-  if (napi_get_value_bool(env, a.argv[1], &simd) != napi_ok || napi_get_value_bool(env, a.argv[3], &hugePages) != napi_ok) {
+  if (!readProperty(env, a.argv[0], "quantize", quantize) || (quantize != "none" && quantize != "int8")) return throwError(env, "quantize must be 'none' or 'int8'");
+  if (!readProperty(env, a.argv[0], "prefetch", prefetch) || (prefetch != "next" && prefetch != "all")) return throwError(env, "prefetch must be 'next' or 'all'");
+  if (!readProperty(env, a.argv[0], "simd", simd) || !readProperty(env, a.argv[0], "hugePages", hugePages)) {
     return throwError(env, "simd and hugePages must be booleans");
   }
   g->useLayout = layout != "hnswlib";
@@ -253,6 +269,7 @@ napi_value configureSearch(napi_env env, napi_callback_info info) {
   g->layoutOptions.simd = simd;
   g->layoutOptions.int8 = quantize == "int8";
   g->layoutOptions.hugePages = hugePages;
+  g->layoutOptions.prefetchAll = prefetch == "all";
   g->layout.reset();
   napi_value out;
   const char* kernel = g->useLayout ? retort::pickKernels(simd, g->space->get_dist_func()).name : "none";

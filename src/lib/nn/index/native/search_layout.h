@@ -39,6 +39,7 @@ struct LayoutOptions {
   bool simd = true;       // AVX2 + FMA distances when the CPU has them
   bool int8 = false;      // walk on uint8 codes, re-rank with float distances
   bool hugePages = true;  // advise 2 MiB pages for the arrays
+  bool prefetchAll = true;  // fetch every unvisited neighbour's row before the first distance
 };
 
 // One aligned array, freed with the layout. With hugePages it is 2 MiB aligned and advised
@@ -129,6 +130,7 @@ class SearchLayout {
     copyLinks(order, renumber);
     copyVectors(order);
     visited_.assign(n_, 0);
+    fresh_.resize(linkStride0_);
   }
 
   const char* kernelName() const { return kernels_.name; }
@@ -233,23 +235,42 @@ class SearchLayout {
       popHeap(candidates_);
       const uint32_t* list = links0Of(next.second);
       const uint32_t size = list[0];
+      if (!candidates_.empty()) __builtin_prefetch(links0Of(candidates_.front().second), 0, 3);  // likely expanded next
+      if (options_.prefetchAll) {
+        // Mark and fetch all unvisited neighbours first, so that their rows load in parallel rather
+        // than one miss after another; the distances follow in the same order as hnswlib's loop.
+        uint32_t fresh = 0;
+        for (uint32_t j = 1; j <= size; j++) {
+          const uint32_t id = list[j];
+          if (visited_[id] == tag) continue;
+          visited_[id] = tag;
+          fresh_[fresh++] = id;
+          distance.prefetch(id);
+        }
+        for (uint32_t i = 0; i < fresh; i++) consider(fresh_[i], distance(fresh_[i]), ef, lowerBound);
+        continue;
+      }
       if (size > 0) distance.prefetch(list[1]);
       for (uint32_t j = 1; j <= size; j++) {
         const uint32_t id = list[j];
-        if (j < size) {
+        if (j < size) {  // hnswlib's one-ahead prefetch
           __builtin_prefetch(&visited_[list[j + 1]], 1, 3);
           distance.prefetch(list[j + 1]);
         }
         if (visited_[id] == tag) continue;
         visited_[id] = tag;
-        const float d = distance(id);
-        if (top_.size() < ef || lowerBound > d) {
-          pushHeap(candidates_, {-d, id});
-          pushHeap(top_, {d, id});
-          while (top_.size() > ef) popHeap(top_);
-          lowerBound = top_.front().first;
-        }
+        consider(id, distance(id), ef, lowerBound);
       }
+    }
+  }
+
+  // searchBaseLayerST's update: a neighbour closer than the current ef-th best joins both heaps.
+  void consider(uint32_t id, float d, size_t ef, float& lowerBound) {
+    if (top_.size() < ef || lowerBound > d) {
+      pushHeap(candidates_, {-d, id});
+      pushHeap(top_, {d, id});
+      while (top_.size() > ef) popHeap(top_);
+      lowerBound = top_.front().first;
     }
   }
 
@@ -372,6 +393,7 @@ class SearchLayout {
   std::vector<uint16_t> visited_;
   uint16_t tag_ = 0;
   std::vector<Hit> top_, candidates_, exact_;
+  std::vector<uint32_t> fresh_;  // the unvisited neighbours of the node being expanded
   std::vector<float> scaled_;
 };
 
