@@ -30,6 +30,9 @@ export interface HnswParams {
   quantize: Quantize;
 }
 
+/** The addon's integer code distances stay exact up to this width (native/distances.h). */
+const MAX_QUANTIZED_DIM = 1024;
+
 export const HNSW_DEFAULTS: HnswParams = { M: 16, efConstruction: 200, efSearch: 128, seed: 100, quantize: 'none' };
 
 export interface HnswIndexOptions extends Partial<HnswParams> {
@@ -58,6 +61,9 @@ export class HnswIndex implements VectorIndex {
     this.dim = options.dim;
     this.params = { ...HNSW_DEFAULTS, ...definedOnly(options) };
     checkParams(this.params);
+    if (this.params.quantize === 'int8' && this.dim > MAX_QUANTIZED_DIM) {
+      throw new VectorIndexError(`HNSW quantize 'int8' supports at most ${MAX_QUANTIZED_DIM} dimensions, the index has ${this.dim}`);
+    }
     this.capacity = Math.max(1, options.capacity ?? 1024);
     this.graph = createGraph(options.engine ?? 'auto', this, { ...this.params, capacity: this.capacity }, this.params.quantize);
     this.graph.setEf(this.params.efSearch);

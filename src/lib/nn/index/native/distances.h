@@ -20,13 +20,14 @@ namespace retort {
 // 1 − q·v over float vectors; hnswlib's signature (the last argument points at the size_t dim), so
 // that hnswlib's own distance can stand in when AVX2 is off or absent.
 using FloatDistance = float (*)(const void* q, const void* v, const void* dimPtr);
-// 1 − (bias + Σ scaled[d] · code[d]): a float query against uint8 codes (see Quantizer).
-using CodeDistance = float (*)(const float* scaled, float bias, const uint8_t* code, size_t dim);
+// 1 − (bias + unit · Σ query[d] · code[d]): a query rounded to int16 against uint8 codes (see
+// Quantizer). The sum is exact integer arithmetic, so every CPU and kernel gives the same distance.
+using CodeDistance = float (*)(const int16_t* query, float unit, float bias, const uint8_t* code, size_t dim);
 
-inline float codeDistancePortable(const float* scaled, float bias, const uint8_t* code, size_t dim) {
-  float sum = 0.0f;
-  for (size_t i = 0; i < dim; i++) sum += scaled[i] * static_cast<float>(code[i]);
-  return 1.0f - (bias + sum);
+inline float codeDistancePortable(const int16_t* query, float unit, float bias, const uint8_t* code, size_t dim) {
+  int64_t sum = 0;
+  for (size_t i = 0; i < dim; i++) sum += static_cast<int32_t>(query[i]) * code[i];
+  return 1.0f - (bias + unit * static_cast<float>(sum));
 }
 
 #ifdef RETORT_HAVE_AVX2_PATH
@@ -56,20 +57,22 @@ __attribute__((target("avx2,fma"))) inline float ipDistanceAvx2(const void* qv, 
   return 1.0f - sum;
 }
 
-// 8 codes at a time: widen uint8 → int32 → float, then FMA with the scaled query.
-__attribute__((target("avx2,fma"))) inline float codeDistanceAvx2(const float* scaled, float bias, const uint8_t* code, size_t dim) {
-  __m256 a = _mm256_setzero_ps(), b = _mm256_setzero_ps();
+// 16 codes at a time: widen uint8 → int16, multiply by the int16 query and add pairs (vpmaddwd).
+// Bounds: |query| ≤ 32767 and code ≤ 255, so a pair sums to < 2^24, and a lane adds dim/16 of them:
+// below 2^31 for dim < 2048 (quantized layouts are limited to 1024 dimensions, see Quantizer).
+__attribute__((target("avx2,fma"))) inline float codeDistanceAvx2(const int16_t* query, float unit, float bias, const uint8_t* code, size_t dim) {
+  __m256i acc = _mm256_setzero_si256();
   size_t i = 0;
   for (; i + 16 <= dim; i += 16) {
-    const __m128i sixteen = _mm_loadu_si128(reinterpret_cast<const __m128i*>(code + i));
-    const __m256 lo = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(sixteen));
-    const __m256 hi = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(sixteen, 8)));
-    a = _mm256_fmadd_ps(_mm256_loadu_ps(scaled + i), lo, a);
-    b = _mm256_fmadd_ps(_mm256_loadu_ps(scaled + i + 8), hi, b);
+    const __m256i c = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(code + i)));
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(c, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(query + i))));
   }
-  float sum = sum8(_mm256_add_ps(a, b));
-  for (; i < dim; i++) sum += scaled[i] * static_cast<float>(code[i]);
-  return 1.0f - (bias + sum);
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+  int64_t sum = _mm_cvtsi128_si32(s);
+  for (; i < dim; i++) sum += static_cast<int32_t>(query[i]) * code[i];
+  return 1.0f - (bias + unit * static_cast<float>(sum));
 }
 
 #endif

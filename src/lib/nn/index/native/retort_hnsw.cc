@@ -264,6 +264,9 @@ napi_value configureSearch(napi_env env, napi_callback_info info) {
   if (!readProperty(env, a.argv[0], "simd", simd) || !readProperty(env, a.argv[0], "hugePages", hugePages)) {
     return throwError(env, "simd and hugePages must be booleans");
   }
+  if (quantize == "int8" && g->dim > retort::Quantizer::kMaxDim) {
+    return throwError(env, "quantize 'int8' supports at most " + std::to_string(retort::Quantizer::kMaxDim) + " dimensions");
+  }
   g->useLayout = layout != "hnswlib";
   g->layoutOptions.locality = layout == "locality";
   g->layoutOptions.simd = simd;

@@ -75,9 +75,12 @@ class PageBuffer {
 };
 
 // Per-dimension affine uint8 codes: x[d] ≈ low[d] + step[d] · code[d], low and step from the
-// smallest and largest value of that dimension over the stored vectors. A float query q then scores
-// q·x ≈ Σ q[d]·low[d] + Σ (q[d]·step[d]) · code[d]: one multiply-add per code, no query rounding.
+// smallest and largest value of that dimension over the stored vectors. A query q then scores
+// q·x ≈ Σ q[d]·low[d] + Σ (q[d]·step[d]) · code[d]; the scaled query q[d]·step[d] is rounded to
+// int16 (unit = its largest magnitude / 32767: a relative error of 1.5e-5, far below the codes'),
+// so the second sum is integer arithmetic.
 struct Quantizer {
+  static constexpr size_t kMaxDim = 1024;  // keeps the int32 lanes of the integer kernel from overflowing
   std::vector<float> low, step;
 
   void fit(const float* const* rows, size_t n, size_t dim) {
@@ -100,14 +103,22 @@ struct Quantizer {
     }
   }
 
-  // scaled[d] = q[d]·step[d]; returns the bias Σ q[d]·low[d].
-  float prepare(const float* q, float* scaled, size_t dim) const {
+  struct Query {
+    std::vector<int16_t> scaled;
+    float unit = 0.0f;
     float bias = 0.0f;
+  };
+
+  void prepare(const float* q, size_t dim, Query& out) const {
+    out.scaled.resize(dim);
+    out.bias = 0.0f;
+    float largest = 0.0f;
     for (size_t d = 0; d < dim; d++) {
-      scaled[d] = q[d] * step[d];
-      bias += q[d] * low[d];
+      largest = std::max(largest, std::fabs(q[d] * step[d]));
+      out.bias += q[d] * low[d];
     }
-    return bias;
+    out.unit = largest > 0.0f ? largest / 32767.0f : 1.0f;
+    for (size_t d = 0; d < dim; d++) out.scaled[d] = static_cast<int16_t>(std::nearbyint(q[d] * step[d] / out.unit));
   }
 };
 
@@ -145,9 +156,8 @@ class SearchLayout {
     if (n_ > 0) {
       ef = std::max(ef, k);
       if (options_.int8) {
-        scaled_.resize(dim_);
-        const float bias = quantizer_.prepare(query, scaled_.data(), dim_);
-        walk(CodeDistanceAt{*this, scaled_.data(), bias}, ef);
+        quantizer_.prepare(query, dim_, codedQuery_);
+        walk(CodeDistanceAt{*this, codedQuery_}, ef);
         found = rerank(query, k, rows, distances);
       } else {
         walk(FloatDistanceAt{*this, query}, ef);
@@ -176,9 +186,8 @@ class SearchLayout {
 
   struct CodeDistanceAt {
     const SearchLayout& l;
-    const float* scaled;
-    float bias;
-    float operator()(uint32_t id) const { return l.kernels_.codeDistance(scaled, bias, l.codeOf(id), l.dim_); }
+    const Quantizer::Query& q;
+    float operator()(uint32_t id) const { return l.kernels_.codeDistance(q.scaled.data(), q.unit, q.bias, l.codeOf(id), l.dim_); }
     void prefetch(uint32_t id) const { l.prefetchRow(l.codes_.data() + id * l.codeStride_, l.codeStride_); }
   };
 
@@ -278,6 +287,8 @@ class SearchLayout {
   // and keep the k best, nearest first (equal distances: smaller label first).
   size_t rerank(const float* query, size_t k, int32_t* rows, float* distances) {
     exact_.clear();
+    const size_t floatBytes = dim_ * sizeof(float);
+    for (const Hit& h : top_) prefetchRow(graph_.getDataByInternalId(original_[h.second]), floatBytes);  // all at once
     for (const Hit& h : top_) {
       const uint32_t original = original_[h.second];
       exact_.push_back({kernels_.floatDistance(query, graph_.getDataByInternalId(original), &dim_), h.second});
@@ -394,7 +405,7 @@ class SearchLayout {
   uint16_t tag_ = 0;
   std::vector<Hit> top_, candidates_, exact_;
   std::vector<uint32_t> fresh_;  // the unvisited neighbours of the node being expanded
-  std::vector<float> scaled_;
+  Quantizer::Query codedQuery_;
 };
 
 }  // namespace retort
