@@ -152,6 +152,12 @@ describe('HNSW uint8 traversal with float re-ranking', () => {
     const loaded = HnswIndex.load(dir, 'index', { engine: 'native' });
     expect(loaded.params.quantize).toBe('int8');
     expect(loaded.search(queries, 5)).toEqual(index.search(queries, 5));
+    // A search setting: loading may override it, and the float walk answers as a float index does.
+    const float = HnswIndex.load(dir, 'index', { engine: 'native', quantize: 'none' });
+    expect(float.params.quantize).toBe('none');
+    const fresh = new HnswIndex({ metric: 'cosine', dim, M: 8, efConstruction: 60, engine: 'native' });
+    fresh.add(vectors.subarray(0, 500 * dim));
+    expect(float.search(queries, 5)).toEqual(fresh.search(queries, 5));
   });
 
   it('reaches recall 0.98 against exact float search at a calibrated efSearch, and returns float scores', () => {

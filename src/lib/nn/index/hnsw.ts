@@ -118,10 +118,10 @@ export class HnswIndex implements VectorIndex {
     }, name);
   }
 
-  /** Loads a saved index without rebuilding it; `efSearch` overrides the saved value. */
-  static load(dir: string, name = 'index', options: { efSearch?: number; engine?: HnswEngineChoice } = {}): HnswIndex {
+  /** Loads a saved index without rebuilding it; `efSearch` and `quantize` (search settings) override the saved values. */
+  static load(dir: string, name = 'index', options: { efSearch?: number; quantize?: Quantize; engine?: HnswEngineChoice } = {}): HnswIndex {
     const { sidecar, dataPath } = openSaved(dir, name, 'hnsw');
-    const params = { ...HNSW_DEFAULTS, ...sidecar.params } as HnswParams;
+    const params = { ...HNSW_DEFAULTS, ...sidecar.params, ...(options.quantize === undefined ? {} : { quantize: options.quantize }) } as HnswParams;
     checkParams(params);
     const graph = readGraph(options.engine ?? 'auto', sidecar, dataPath, params.quantize);
     const found = graph.count();
