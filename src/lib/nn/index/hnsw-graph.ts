@@ -98,11 +98,15 @@ class AddonGraph implements HnswGraph {
     const rows = new Int32Array(count * k);  // [count, k]
     const distances = new Float32Array(count * k);  // [count, k]
     this.graph.search(queries.subarray(0, count * this.dim), k, rows, distances);
+    // Scores in place, and each query's hits as views of the two arrays: no copy per query.
+    const scores = distances;
+    for (let i = 0; i < scores.length; i++) scores[i] = 1 - distances[i];
     const out: Neighbors[] = [];
     for (let q = 0; q < count; q++) {
       let found = k;
       while (found > 0 && rows[q * k + found - 1] < 0) found--;
-      out.push(hitsOf(rows.subarray(q * k, q * k + found), distances.subarray(q * k, q * k + found)));
+      const hits = { rows: rows.subarray(q * k, q * k + found), scores: scores.subarray(q * k, q * k + found) };
+      out.push(inOrder(hits) ? hits : sortNeighbors(hits.rows, hits.scores));
     }
     return out;
   }
@@ -151,6 +155,14 @@ class HnswlibNodeGraph implements HnswGraph {
     // hnswlib-node frees its memory when the wrapper is collected; drop our reference to it.
     this.native = new HierarchicalNSW('ip', 1);
   }
+}
+
+/** Best first: higher score first, the smaller row first on equal scores. */
+function inOrder({ rows, scores }: Neighbors): boolean {
+  for (let i = 1; i < scores.length; i++) {
+    if (scores[i] > scores[i - 1] || (scores[i] === scores[i - 1] && rows[i] < rows[i - 1])) return false;
+  }
+  return true;
 }
 
 /**

@@ -4,8 +4,10 @@
 // `cosine` (it normalises vectors itself) and 1 − q·v for `ip`; scores here are 1 − distance. The
 // graph is built single-threaded from a seeded generator, so the same vectors, parameters and seed
 // give the same index and the same answers. The graph lives in the optional addon of ./native when
-// it is built (a batch of queries is one native call) and in hnswlib-node otherwise; both run
-// hnswlib's code on its own file format and answer alike (./hnsw-graph.ts).
+// it is built (a batch of queries is one native call) and in hnswlib-node otherwise; both build
+// the same graph and read and write hnswlib's own file format; the addon searches a copy laid out
+// for searching and its answers differ from hnswlib-node's by float rounding only, unless
+// `quantize: 'int8'` asks for its uint8 walk (./hnsw-graph.ts).
 
 import { IdTable, openSaved, saveWithSidecar } from './files.js';
 import { createGraph, readGraph, type HnswEngine, type HnswEngineChoice, type HnswGraph } from './hnsw-graph.js';
