@@ -149,6 +149,7 @@ function measureLevers(path: string, o: Options, vectors: Float32Array, queries:
     { name: '+ huge pages', settings: { ...before, layout: 'locality', simd: true, hugePages: true } },
     { name: '+ all neighbours prefetched at once', settings: { layout: 'locality', simd: true, quantize: 'none', hugePages: true, prefetch: 'all' } },
     { name: '+ uint8 codes, float re-ranking', settings: { layout: 'locality', simd: true, quantize: 'int8', hugePages: true, prefetch: 'all' } },
+    { name: 'uint8 codes with hnswlib\'s one-ahead prefetch', settings: { layout: 'locality', simd: true, quantize: 'int8', hugePages: true, prefetch: 'next' } },
   ];
   const rounds = 5;
   const peer = new ExactIndex({ metric: o.metric, dim: o.dim, engine: peerEngine });
