@@ -1,6 +1,7 @@
 // The HNSW batch addon (src/lib/nn/index/native): it builds the same graph as hnswlib-node, reads
-// and writes the same files, and answers every query of a batch exactly as hnswlib-node's
-// one-query calls do; without it HnswIndex falls back to hnswlib-node; its build never fails an install.
+// and writes the same files, and answers every query of a batch as hnswlib-node's one-query calls
+// do, up to the rounding of its AVX2 distances (exact equality with hnswlib's own distance:
+// index-layout.test.ts); without it HnswIndex falls back to hnswlib-node; its build never fails an install.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { HnswIndex } from '../../src/lib/nn/index/hnsw.js';
 import { loadHnswAddon } from '../../src/lib/nn/index/native-hnsw.js';
 import { VectorIndexError, type Neighbors } from '../../src/lib/nn/index/types.js';
 import { gaussian } from './gaussian.js';
+import { agreement } from './hnsw-agreement.js';
 
 const dirs: string[] = [];
 const tempDir = () => { const d = mkdtempSync(join(tmpdir(), 'retort-hnsw-native-')); dirs.push(d); return d; };
@@ -32,7 +34,7 @@ describe('HNSW batch addon', () => {
   });
 
   for (const metric of ['cosine', 'ip'] as const) {
-    it(`answers an index built by hnswlib-node exactly as hnswlib-node does (${metric}, every query, several efSearch)`, () => {
+    it(`answers an index built by hnswlib-node as hnswlib-node does, up to rounding (${metric}, every query, several efSearch)`, () => {
       const dir = tempDir();
       const built = new HnswIndex({ metric, dim: DIM, M: 8, efConstruction: 60, seed: 4, engine: 'hnswlib-node' });
       built.add(vectors);
@@ -42,12 +44,16 @@ describe('HNSW batch addon', () => {
       for (const ef of [10, 40, 200]) {
         built.efSearch = ef;
         ours.efSearch = ef;
-        expect(plain(ours.search(queries, 10))).toEqual(plain(built.search(queries, 10)));
+        const { shared, worstScore } = agreement(ours.search(queries, 10), built.search(queries, 10));
+        expect(shared).toBeGreaterThanOrEqual(0.995);
+        expect(worstScore).toBeLessThan(1e-5);
       }
       // k above efSearch: hnswlib searches with max(ef, k) on both paths.
       ours.efSearch = 5;
       built.efSearch = 5;
-      expect(plain(ours.search(queries.subarray(0, 20 * DIM), 30))).toEqual(plain(built.search(queries.subarray(0, 20 * DIM), 30)));
+      const wide = agreement(ours.search(queries.subarray(0, 20 * DIM), 30), built.search(queries.subarray(0, 20 * DIM), 30));
+      expect(wide.shared).toBeGreaterThanOrEqual(0.995);
+      expect(ours.search(queries.subarray(0, 20 * DIM), 30).every((h) => h.rows.length === 30)).toBe(true);
     });
   }
 
@@ -68,7 +74,9 @@ describe('HNSW batch addon', () => {
     index.save(dir);
     const expected = plain(index.search(queries, 10));
     expect(plain(HnswIndex.load(dir, 'index', { engine: 'native' }).search(queries, 10))).toEqual(expected);
-    expect(plain(HnswIndex.load(dir, 'index', { engine: 'hnswlib-node' }).search(queries, 10))).toEqual(expected);
+    const theirs = agreement(HnswIndex.load(dir, 'index', { engine: 'hnswlib-node' }).search(queries, 10), index.search(queries, 10));
+    expect(theirs.shared).toBeGreaterThanOrEqual(0.995);
+    expect(theirs.worstScore).toBeLessThan(1e-5);
   });
 
   it('falls back to hnswlib-node when the addon is absent, and says why when it is asked for', () => {

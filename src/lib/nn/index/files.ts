@@ -21,8 +21,8 @@ export interface Sidecar {
   metric: Metric;
   dim: number;
   count: number;
-  /** Build and search parameters (HNSW: M, efConstruction, efSearch, seed). */
-  params: Record<string, number>;
+  /** Build and search parameters (HNSW: M, efConstruction, efSearch, seed, quantize). */
+  params: Record<string, number | string>;
   /** The data file, relative to the sidecar's folder. */
   file: string;
   bytes: number;

@@ -1,12 +1,14 @@
 // The two ways HnswIndex reaches an hnswlib graph. Both run hnswlib's own code on the same file
-// format, compiled with the same flags, so they build the same graph and give the same answers:
-// - `native`: the optional addon of ./native (one call per batch of queries, typed arrays in and out);
+// format, compiled with the same flags, so they build the same graph:
+// - `native`: the optional addon of ./native (one call per batch of queries, typed arrays in and
+//   out), searching a copy of the graph laid out for searching (locality order, AVX2 distances when
+//   the CPU has them, optionally uint8 codes): the same hits as hnswlib-node up to float rounding;
 // - `hnswlib-node`: the npm package, always installed (one call per query and per added vector,
 //   each vector copied element by element from a JS array).
 
 import { createRequire } from 'node:module';
 import type * as Hnswlib from 'hnswlib-node';
-import { loadHnswAddon, type NativeGraph } from './native-hnsw.js';
+import { loadHnswAddon, type NativeGraph, type Quantize, type SearchSettings } from './native-hnsw.js';
 import { sortNeighbors } from './topk.js';
 import { VectorIndexError, type Metric, type Neighbors } from './types.js';
 
@@ -44,11 +46,11 @@ export interface GraphBuild {
   seed: number;
 }
 
-/** A new, empty graph. */
-export function createGraph(choice: HnswEngineChoice, shape: GraphShape, build: GraphBuild): HnswGraph {
+/** A new, empty graph. `quantize` applies to the addon's searches only. */
+export function createGraph(choice: HnswEngineChoice, shape: GraphShape, build: GraphBuild, quantize: Quantize): HnswGraph {
   const addon = pickAddon(choice);
   if (addon !== undefined) {
-    return new AddonGraph(new addon.Graph(shape.metric, shape.dim, build.capacity, build.M, build.efConstruction, build.seed), shape.dim);
+    return new AddonGraph(new addon.Graph(shape.metric, shape.dim, build.capacity, build.M, build.efConstruction, build.seed), shape.dim, quantize);
   }
   const native = new HierarchicalNSW(shape.metric, shape.dim);
   native.initIndex(build.capacity, build.M, build.efConstruction, build.seed);
@@ -56,10 +58,10 @@ export function createGraph(choice: HnswEngineChoice, shape: GraphShape, build: 
 }
 
 /** A graph read from hnswlib's file at `path`; throws VectorIndexError when hnswlib cannot read it. */
-export function readGraph(choice: HnswEngineChoice, shape: GraphShape, path: string): HnswGraph {
+export function readGraph(choice: HnswEngineChoice, shape: GraphShape, path: string, quantize: Quantize): HnswGraph {
   const addon = pickAddon(choice);
   try {
-    if (addon !== undefined) return new AddonGraph(new addon.Graph(shape.metric, shape.dim, path), shape.dim);
+    if (addon !== undefined) return new AddonGraph(new addon.Graph(shape.metric, shape.dim, path), shape.dim, quantize);
     const native = new HierarchicalNSW(shape.metric, shape.dim);
     native.readIndexSync(path);
     return new HnswlibNodeGraph(native, shape.dim);
@@ -77,10 +79,22 @@ function pickAddon(choice: HnswEngineChoice) {
   return undefined;
 }
 
+/**
+ * The search levers that helped in bench/vector-index.ts (README, "vector-index.ts"). Fetching all
+ * neighbours at once helped the uint8 walk (about 1.5×) but not the float one, whose rows are four
+ * times larger.
+ */
+function fastestSearch(quantize: Quantize): SearchSettings {
+  return { layout: 'locality', simd: true, hugePages: true, quantize, prefetch: quantize === 'int8' ? 'all' : 'next' };
+}
+
 class AddonGraph implements HnswGraph {
   readonly engine = 'native' as const;
 
-  constructor(private readonly graph: NativeGraph, private readonly dim: number) {}
+  constructor(private readonly graph: NativeGraph, private readonly dim: number, quantize: Quantize) {
+    // The search levers measured in bench/vector-index.ts.
+    graph.configureSearch(fastestSearch(quantize));
+  }
 
   add(data: Float32Array, count: number, firstLabel: number): void {
     this.graph.add(data.subarray(0, count * this.dim), firstLabel);
@@ -90,11 +104,15 @@ class AddonGraph implements HnswGraph {
     const rows = new Int32Array(count * k);  // [count, k]
     const distances = new Float32Array(count * k);  // [count, k]
     this.graph.search(queries.subarray(0, count * this.dim), k, rows, distances);
+    // Scores in place, and each query's hits as views of the two arrays: no copy per query.
+    const scores = distances;
+    for (let i = 0; i < scores.length; i++) scores[i] = 1 - distances[i];
     const out: Neighbors[] = [];
     for (let q = 0; q < count; q++) {
       let found = k;
       while (found > 0 && rows[q * k + found - 1] < 0) found--;
-      out.push(hitsOf(rows.subarray(q * k, q * k + found), distances.subarray(q * k, q * k + found)));
+      const hits = { rows: rows.subarray(q * k, q * k + found), scores: scores.subarray(q * k, q * k + found) };
+      out.push(inOrder(hits) ? hits : sortNeighbors(hits.rows, hits.scores));
     }
     return out;
   }
@@ -143,6 +161,14 @@ class HnswlibNodeGraph implements HnswGraph {
     // hnswlib-node frees its memory when the wrapper is collected; drop our reference to it.
     this.native = new HierarchicalNSW('ip', 1);
   }
+}
+
+/** Best first: higher score first, the smaller row first on equal scores. */
+function inOrder({ rows, scores }: Neighbors): boolean {
+  for (let i = 1; i < scores.length; i++) {
+    if (scores[i] > scores[i - 1] || (scores[i] === scores[i - 1] && rows[i] < rows[i - 1])) return false;
+  }
+  return true;
 }
 
 /**

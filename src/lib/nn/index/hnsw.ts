@@ -4,11 +4,14 @@
 // `cosine` (it normalises vectors itself) and 1 − q·v for `ip`; scores here are 1 − distance. The
 // graph is built single-threaded from a seeded generator, so the same vectors, parameters and seed
 // give the same index and the same answers. The graph lives in the optional addon of ./native when
-// it is built (a batch of queries is one native call) and in hnswlib-node otherwise; both run
-// hnswlib's code on its own file format and answer alike (./hnsw-graph.ts).
+// it is built (a batch of queries is one native call) and in hnswlib-node otherwise; both build
+// the same graph and read and write hnswlib's own file format; the addon searches a copy laid out
+// for searching and its answers differ from hnswlib-node's by float rounding only, unless
+// `quantize: 'int8'` asks for its uint8 walk (./hnsw-graph.ts).
 
 import { IdTable, openSaved, saveWithSidecar } from './files.js';
 import { createGraph, readGraph, type HnswEngine, type HnswEngineChoice, type HnswGraph } from './hnsw-graph.js';
+import type { Quantize } from './native-hnsw.js';
 import { VectorIndexError, checkDim, checkK, toMatrix, type Metric, type Neighbors, type VectorIndex, type Vectors } from './types.js';
 
 export interface HnswParams {
@@ -20,9 +23,19 @@ export interface HnswParams {
   efSearch: number;
   /** Seed of the level generator. */
   seed: number;
+  /**
+   * `int8`: searches walk the graph on uint8 codes of the vectors (a quarter of the memory traffic)
+   * and re-rank the candidates with float distances; recall at a given efSearch is a little lower,
+   * so calibrate efSearch (calibrateEfSearch). Only the batch addon does this: through hnswlib-node
+   * searches stay float. The graph and the saved file are the same either way.
+   */
+  quantize: Quantize;
 }
 
-export const HNSW_DEFAULTS: HnswParams = { M: 16, efConstruction: 200, efSearch: 128, seed: 100 };
+/** The addon's integer code distances stay exact up to this width (native/distances.h). */
+const MAX_QUANTIZED_DIM = 1024;
+
+export const HNSW_DEFAULTS: HnswParams = { M: 16, efConstruction: 200, efSearch: 128, seed: 100, quantize: 'none' };
 
 export interface HnswIndexOptions extends Partial<HnswParams> {
   metric: Metric;
@@ -50,8 +63,11 @@ export class HnswIndex implements VectorIndex {
     this.dim = options.dim;
     this.params = { ...HNSW_DEFAULTS, ...definedOnly(options) };
     checkParams(this.params);
+    if (this.params.quantize === 'int8' && this.dim > MAX_QUANTIZED_DIM) {
+      throw new VectorIndexError(`HNSW quantize 'int8' supports at most ${MAX_QUANTIZED_DIM} dimensions, the index has ${this.dim}`);
+    }
     this.capacity = Math.max(1, options.capacity ?? 1024);
-    this.graph = createGraph(options.engine ?? 'auto', this, { ...this.params, capacity: this.capacity });
+    this.graph = createGraph(options.engine ?? 'auto', this, { ...this.params, capacity: this.capacity }, this.params.quantize);
     this.graph.setEf(this.params.efSearch);
   }
 
@@ -104,12 +120,12 @@ export class HnswIndex implements VectorIndex {
     }, name);
   }
 
-  /** Loads a saved index without rebuilding it; `efSearch` overrides the saved value. */
-  static load(dir: string, name = 'index', options: { efSearch?: number; engine?: HnswEngineChoice } = {}): HnswIndex {
+  /** Loads a saved index without rebuilding it; `efSearch` and `quantize` (search settings) override the saved values. */
+  static load(dir: string, name = 'index', options: { efSearch?: number; quantize?: Quantize; engine?: HnswEngineChoice } = {}): HnswIndex {
     const { sidecar, dataPath } = openSaved(dir, name, 'hnsw');
-    const params = { ...HNSW_DEFAULTS, ...sidecar.params } as HnswParams;
+    const params = { ...HNSW_DEFAULTS, ...sidecar.params, ...(options.quantize === undefined ? {} : { quantize: options.quantize }) } as HnswParams;
     checkParams(params);
-    const graph = readGraph(options.engine ?? 'auto', sidecar, dataPath);
+    const graph = readGraph(options.engine ?? 'auto', sidecar, dataPath, params.quantize);
     const found = graph.count();
     if (found !== sidecar.count) {
       graph.close();
@@ -137,6 +153,7 @@ function definedOnly(options: HnswIndexOptions): Partial<HnswParams> {
   for (const key of ['M', 'efConstruction', 'efSearch', 'seed'] as const) {
     if (options[key] !== undefined) out[key] = options[key];
   }
+  if (options.quantize !== undefined) out.quantize = options.quantize;
   return out;
 }
 
@@ -146,4 +163,5 @@ function checkParams(p: HnswParams): void {
   }
   if (p.M < 2) throw new VectorIndexError(`HNSW parameter M must be at least 2, got ${p.M}`);
   if (!Number.isInteger(p.seed) || p.seed < 0) throw new VectorIndexError(`HNSW seed must be a non-negative integer, got ${p.seed}`);
+  if (p.quantize !== 'none' && p.quantize !== 'int8') throw new VectorIndexError(`HNSW parameter quantize must be 'none' or 'int8', got ${String(p.quantize)}`);
 }

@@ -19,8 +19,32 @@ export interface NativeGraph {
   save(path: string): void;
   count(): number;
   maxElements(): number;
+  /** How later searches run (the graph is not changed); returns the distance kernel in use: `avx2`, `hnswlib`, or `none`. */
+  configureSearch(settings: SearchSettings): string;
+  /** Bytes held by the search layout; 0 until a search builds it after a change. */
+  layoutBytes(): number;
   close(): void;
 }
+
+export type SearchLayoutKind = 'hnswlib' | 'insertion' | 'locality';
+
+/**
+ * `layout`: hnswlib's own memory and searchKnn (`hnswlib`), or a copy laid out for searching, in
+ * insertion or breadth-first (`locality`) order; `simd`: AVX2 distances when the CPU has them;
+ * `quantize`: walk uint8 codes and re-rank with float distances; `hugePages`: advise 2 MiB pages
+ * for the copy; `prefetch`: fetch one neighbour ahead, as hnswlib does, or all of a node's
+ * unvisited neighbours at once.
+ */
+export interface SearchSettings {
+  layout: SearchLayoutKind;
+  simd: boolean;
+  quantize: Quantize;
+  hugePages: boolean;
+  prefetch: 'next' | 'all';
+}
+
+/** `int8`: walk the graph on uint8 codes, re-rank the candidates with float distances. */
+export type Quantize = 'none' | 'int8';
 
 export interface HnswAddon {
   Graph: {

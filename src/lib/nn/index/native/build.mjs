@@ -4,7 +4,9 @@
 // compiler, Node-API headers or hnswlib-node ends with one line saying what was skipped and exit
 // code 0, and HnswIndex then searches through hnswlib-node one query at a time.
 // The flags are hnswlib-node's own release flags (-O3, no -march): the same code compiled the
-// same way gives the same distances, graphs and files. RETORT_NO_NATIVE=1 skips the build.
+// same way builds the same graphs and writes the same files. The AVX2 search kernels
+// (distances.h) are compiled per function and only called when the CPU has AVX2, so the build
+// stays portable. RETORT_NO_NATIVE=1 skips the build.
 //
 //   node src/lib/nn/index/native/build.mjs [--verbose]
 import { spawnSync } from 'node:child_process';

@@ -2,8 +2,10 @@
 // driven through typed arrays so that a whole batch of queries is one call. hnswlib-node takes one
 // query per call as a JS array and builds result objects; here the queries arrive as one
 // Float32Array and the answers are written into an Int32Array and a Float32Array given by the
-// caller. Built with the same compiler flags as hnswlib-node (no -march), so distances, graphs and
-// files are the same as hnswlib-node's, bit for bit.
+// caller. Built with the same compiler flags as hnswlib-node (no -march), so the graphs it builds
+// and the files it writes are hnswlib-node's, bit for bit. Searches run by default on a copy of the
+// graph laid out for searching (search_layout.h: locality order, AVX2 distances when the CPU has
+// them); `configureSearch({ layout: 'hnswlib', … })` searches with hnswlib's own searchKnn instead.
 //
 // JS surface (see ../native-hnsw.ts):
 //   new Graph(metric, dim, maxElements, M, efConstruction, seed)  a new, empty graph
@@ -13,6 +15,11 @@
 //       fills count × k slots, nearest first; a slot without a hit gets row −1
 //   graph.setEf(ef), graph.resize(maxElements), graph.save(path), graph.close()
 //   graph.count(), graph.maxElements()
+//   graph.configureSearch({ layout: 'hnswlib' | 'insertion' | 'locality', simd: boolean,
+//                           quantize: 'none' | 'int8', hugePages: boolean, prefetch: 'next' | 'all' })
+//       how later searches run; returns the distance kernel in use ('avx2', 'hnswlib', or 'none'
+//       when layout is 'hnswlib')
+//   graph.layoutBytes()   memory held by the search layout (0 until the first search builds it)
 #include <node_api.h>
 
 #include <cmath>
@@ -25,6 +32,7 @@
 #include <vector>
 
 #include "hnswlib.h"
+#include "search_layout.h"
 
 namespace {
 
@@ -33,6 +41,14 @@ struct Graph {
   std::unique_ptr<hnswlib::HierarchicalNSW<float>> index;
   size_t dim = 0;
   bool normalize = false;  // cosine: vectors are unit-normalised on the way in, like hnswlib-node
+  bool useLayout = true;   // false: hnswlib's searchKnn on hnswlib's own memory
+  retort::LayoutOptions layoutOptions;
+  std::unique_ptr<retort::SearchLayout> layout;  // built on the first search after a change
+
+  retort::SearchLayout& searchLayout() {
+    if (!layout) layout = std::make_unique<retort::SearchLayout>(*index, space->get_dist_func(), dim, layoutOptions);
+    return *layout;
+  }
 };
 
 // hnswlib-node's normalisation, operation for operation, so that stored and query vectors match.
@@ -152,6 +168,7 @@ napi_value add(napi_env env, napi_callback_info info) {
   if (!readUint(env, a.argv[1], first)) return throwError(env, "firstLabel must be a non-negative integer");
   const size_t count = length / g->dim;
   std::vector<float> point(g->dim);
+  g->layout.reset();
   try {
     for (size_t i = 0; i < count; i++) {
       const float* v = data + i * g->dim;
@@ -186,11 +203,16 @@ napi_value search(napi_env env, napi_callback_info info) {
   }
   std::vector<float> point(g->dim);
   try {
+    retort::SearchLayout* layout = g->useLayout ? &g->searchLayout() : nullptr;
     for (size_t q = 0; q < count; q++) {
       const float* v = queries + q * g->dim;
       if (g->normalize) {
         normalizeInto(v, point.data(), g->dim);
         v = point.data();
+      }
+      if (layout != nullptr) {
+        layout->search(v, k, g->index->ef_, rows + q * k, distances + q * k);
+        continue;
       }
       auto knn = g->index->searchKnn(v, k);
       // The heap pops the farthest first: fill from the back, nearest ends up first.
@@ -213,6 +235,60 @@ napi_value search(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// One property of the settings object, read as a string or a boolean; false when absent or of another type.
+bool readProperty(napi_env env, napi_value object, const char* name, std::string& out) {
+  napi_value v;
+  return napi_get_named_property(env, object, name, &v) == napi_ok && readString(env, v, out);
+}
+
+bool readProperty(napi_env env, napi_value object, const char* name, bool& out) {
+  napi_value v;
+  return napi_get_named_property(env, object, name, &v) == napi_ok && napi_get_value_bool(env, v, &out) == napi_ok;
+}
+
+napi_value configureSearch(napi_env env, napi_callback_info info) {
+  Args a;
+  Graph* g = readArgs(env, info, a) ? graphOf(env, a.self) : nullptr;
+  if (g == nullptr) return throwError(env, "the graph is closed");
+  napi_valuetype type;
+  if (a.argc < 1 || napi_typeof(env, a.argv[0], &type) != napi_ok || type != napi_object) {
+    return throwError(env, "configureSearch({ layout, simd, quantize, hugePages, prefetch })");
+  }
+  std::string layout, quantize, prefetch;
+  bool simd = false, hugePages = false;
+  if (!readProperty(env, a.argv[0], "layout", layout) || (layout != "hnswlib" && layout != "insertion" && layout != "locality")) {
+    return throwError(env, "layout must be 'hnswlib', 'insertion' or 'locality'");
+  }
+  if (!readProperty(env, a.argv[0], "quantize", quantize) || (quantize != "none" && quantize != "int8")) return throwError(env, "quantize must be 'none' or 'int8'");
+  if (!readProperty(env, a.argv[0], "prefetch", prefetch) || (prefetch != "next" && prefetch != "all")) return throwError(env, "prefetch must be 'next' or 'all'");
+  if (!readProperty(env, a.argv[0], "simd", simd) || !readProperty(env, a.argv[0], "hugePages", hugePages)) {
+    return throwError(env, "simd and hugePages must be booleans");
+  }
+  if (quantize == "int8" && g->dim > retort::Quantizer::kMaxDim) {
+    return throwError(env, "quantize 'int8' supports at most " + std::to_string(retort::Quantizer::kMaxDim) + " dimensions");
+  }
+  g->useLayout = layout != "hnswlib";
+  g->layoutOptions.locality = layout == "locality";
+  g->layoutOptions.simd = simd;
+  g->layoutOptions.int8 = quantize == "int8";
+  g->layoutOptions.hugePages = hugePages;
+  g->layoutOptions.prefetchAll = prefetch == "all";
+  g->layout.reset();
+  napi_value out;
+  const char* kernel = g->useLayout ? retort::pickKernels(simd, g->space->get_dist_func()).name : "none";
+  CHECK(napi_create_string_utf8(env, kernel, NAPI_AUTO_LENGTH, &out));
+  return out;
+}
+
+napi_value layoutBytes(napi_env env, napi_callback_info info) {
+  Args a;
+  Graph* g = readArgs(env, info, a) ? graphOf(env, a.self) : nullptr;
+  if (g == nullptr) return throwError(env, "the graph is closed");
+  napi_value out;
+  CHECK(napi_create_double(env, g->layout ? static_cast<double>(g->layout->bytes()) : 0.0, &out));
+  return out;
+}
+
 napi_value setEf(napi_env env, napi_callback_info info) {
   Args a;
   Graph* g = readArgs(env, info, a) ? graphOf(env, a.self) : nullptr;
@@ -229,6 +305,7 @@ napi_value resize(napi_env env, napi_callback_info info) {
   if (g == nullptr) return throwError(env, "the graph is closed");
   size_t n = 0;
   if (!readUint(env, a.argv[0], n)) return throwError(env, "maxElements must be a non-negative integer");
+  g->layout.reset();
   try {
     g->index->resizeIndex(n);
   } catch (const std::exception& e) {
@@ -270,6 +347,7 @@ napi_value close(napi_env env, napi_callback_info info) {
   void* raw = nullptr;
   if (napi_unwrap(env, a.self, &raw) == napi_ok && raw != nullptr) {
     Graph* g = static_cast<Graph*>(raw);
+    g->layout.reset();
     g->index.reset();
     g->space.reset();
   }
@@ -285,6 +363,8 @@ napi_value init(napi_env env, napi_value exports) {
     {"save", nullptr, save, nullptr, nullptr, nullptr, napi_default, nullptr},
     {"count", nullptr, count, nullptr, nullptr, nullptr, napi_default, nullptr},
     {"maxElements", nullptr, maxElements, nullptr, nullptr, nullptr, napi_default, nullptr},
+    {"configureSearch", nullptr, configureSearch, nullptr, nullptr, nullptr, napi_default, nullptr},
+    {"layoutBytes", nullptr, layoutBytes, nullptr, nullptr, nullptr, napi_default, nullptr},
     {"close", nullptr, close, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_value graph;
