@@ -1,10 +1,10 @@
 // The training-step loops of the optional addon (native/retort_blas.c): sgemm with the bias
-// accumulated onto C, column sums (a bias's gradient) and the AdamW step. Each is held to the
-// plain computation it replaces; AdamW to the JavaScript kernel bit for bit, so a model's
-// weights do not depend on whether the addon was built.
+// accumulated onto C, column sums (a bias's gradient), layer norm with its gradient and the
+// AdamW step. Each is held to the plain computation it replaces; layer norm and AdamW to the
+// JavaScript kernels bit for bit, so a model's weights do not depend on whether the addon was built.
 import { describe, expect, it } from 'vitest';
 import { loadBlasAddon } from '../../src/lib/nn/kernels/native-addon.js';
-import { adamwValues, type AdamWHyper } from '../../src/lib/nn/kernels/ops.js';
+import { adamwValues, layerNormGradValues, layerNormValues, type AdamWHyper } from '../../src/lib/nn/kernels/ops.js';
 
 function seeded(n: number, seed: number, scale = 1): Float32Array {
   let s = seed >>> 0;
@@ -33,6 +33,32 @@ describe('native training loops', () => {
     expect(typeof addon?.gemmBatchBias).toBe('function');
     expect(typeof addon?.columnSums).toBe('function');
     expect(typeof addon?.adamw).toBe('function');
+    expect(typeof addon?.layerNorm).toBe('function');
+    expect(typeof addon?.layerNormGrad).toBe('function');
+  });
+
+  const sameBits = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+
+  it.each([[128, 1e-12], [7, 1e-5]])('layer norm over rows of %i (eps %s) gives the JavaScript loops bit for bit, forward and gradient', (d, eps) => {
+    const rows = 33;
+    const x = seeded(rows * d, 11, 4).map((v, i) => v + (i % d === 0 ? 50 : 0)); // a large mean on one column
+    const g = seeded(d, 12), b = seeded(d, 13), dy = seeded(rows * d, 14);
+    const [yC, yJs] = [new Float32Array(rows * d), new Float32Array(rows * d)];
+    addon!.layerNorm!(x, g, b, yC, d, eps);
+    layerNormValues(x, g, b, yJs, d, eps);
+    expect(sameBits(yC, yJs)).toBe(true);
+    // dgamma and dbeta accumulate onto what they hold (the kernel hands them zeroed).
+    const grads = () => [new Float32Array(rows * d), seeded(d, 15), seeded(d, 16)];
+    const [c, js] = [grads(), grads()];
+    addon!.layerNormGrad!(dy, x, g, c[0], c[1], c[2], d, eps);
+    layerNormGradValues(dy, x, g, js[0], js[1], js[2], d, eps);
+    c.forEach((arr, i) => expect(sameBits(arr, js[i])).toBe(true));
+  });
+
+  it('layer norm refuses arrays that are not rows × d and d long', () => {
+    const f = (k: number) => new Float32Array(k);
+    expect(() => addon!.layerNorm!(f(12), f(4), f(3), f(12), 4, 1e-5)).toThrow(/rows × d/);
+    expect(() => addon!.layerNormGrad!(f(12), f(12), f(4), f(8), f(4), f(4), 4, 1e-5)).toThrow(/rows × d/);
   });
 
   const layouts: [boolean, boolean][] = [[false, false], [false, true], [true, false], [true, true]];

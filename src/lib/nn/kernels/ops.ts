@@ -31,55 +31,72 @@ function phiFromExp(v: number, e: number): number {
 
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
+/** y = layer norm of x over rows of d (the JavaScript loop; exported so tests can hold the C one to it). */
+export function layerNormValues(x: Float32Array, g: Float32Array, b: Float32Array, y: Float32Array, d: number, eps: number): void {
+  for (let o = 0; o < x.length; o += d) {
+    let mean = 0;
+    for (let j = 0; j < d; j++) mean += x[o + j];
+    mean /= d;
+    let v = 0;
+    for (let j = 0; j < d; j++) { const c = x[o + j] - mean; v += c * c; }
+    const rstd = 1 / Math.sqrt(v / d + eps);
+    for (let j = 0; j < d; j++) y[o + j] = (x[o + j] - mean) * rstd * g[j] + b[j];
+  }
+}
+
+// dx = rstd * (dy·g − mean(dy·g) − x̂ · mean(dy·g · x̂)); dgamma += Σ dy·x̂; dbeta += Σ dy.
+export function layerNormGradValues(dy: Float32Array, x: Float32Array, g: Float32Array,
+  dx: Float32Array, dg: Float32Array, db: Float32Array, d: number, eps: number): void {
+  const xhat = new Float32Array(d);
+  for (let o = 0; o < x.length; o += d) {
+    let mean = 0;
+    for (let j = 0; j < d; j++) mean += x[o + j];
+    mean /= d;
+    let v = 0;
+    for (let j = 0; j < d; j++) { const c = x[o + j] - mean; v += c * c; }
+    const rstd = 1 / Math.sqrt(v / d + eps);
+    let sumG = 0, sumGX = 0;
+    for (let j = 0; j < d; j++) {
+      const xh = (x[o + j] - mean) * rstd;
+      xhat[j] = xh;
+      const gy = dy[o + j] * g[j];
+      sumG += gy;
+      sumGX += gy * xh;
+      dg[j] += dy[o + j] * xh;
+      db[j] += dy[o + j];
+    }
+    sumG /= d;
+    sumGX /= d;
+    for (let j = 0; j < d; j++) dx[o + j] = rstd * (dy[o + j] * g[j] - sumG - xhat[j] * sumGX);
+  }
+}
+
+// The same loops in C when the addon has them (the same bits, several times faster).
+const nativeLayerNorm = (() => {
+  const loaded = loadBlasAddon();
+  const a = loaded.ok ? loaded.addon : undefined;
+  return a?.layerNorm !== undefined && a.layerNormGrad !== undefined ? { forward: a.layerNorm.bind(a), backward: a.layerNormGrad.bind(a) } : undefined;
+})();
+
 const layerNormKernel: FloatKernel = {
   name: LAYER_NORM,
   inputs: ['x', 'gamma', 'beta'],
   outputShapes: ([x]) => [x],
   compute([x, g, b], [y], [shape], attrs) {
-    const d = shape[shape.length - 1];
-    const eps = attrs.eps as number;
-    for (let o = 0; o < x.length; o += d) {
-      let mean = 0;
-      for (let j = 0; j < d; j++) mean += x[o + j];
-      mean /= d;
-      let v = 0;
-      for (let j = 0; j < d; j++) { const c = x[o + j] - mean; v += c * c; }
-      const rstd = 1 / Math.sqrt(v / d + eps);
-      for (let j = 0; j < d; j++) y[o + j] = (x[o + j] - mean) * rstd * g[j] + b[j];
-    }
+    const d = shape[shape.length - 1], eps = attrs.eps as number;
+    if (nativeLayerNorm) nativeLayerNorm.forward(x, g, b, y, d, eps);
+    else layerNormValues(x, g, b, y, d, eps);
   },
 };
 
-// dx = rstd * (dy·g − mean(dy·g) − x̂ · mean(dy·g · x̂)); dgamma = Σ dy·x̂; dbeta = Σ dy.
 const layerNormGradKernel: FloatKernel = {
   name: LAYER_NORM_GRAD,
   inputs: ['dy', 'x', 'gamma'],
   outputShapes: ([x, , g]) => [x, g, g],
   compute([dy, x, g], [dx, dg, db], [shape], attrs) {
-    const d = shape[shape.length - 1];
-    const eps = attrs.eps as number;
-    const xhat = new Float32Array(d);
-    for (let o = 0; o < x.length; o += d) {
-      let mean = 0;
-      for (let j = 0; j < d; j++) mean += x[o + j];
-      mean /= d;
-      let v = 0;
-      for (let j = 0; j < d; j++) { const c = x[o + j] - mean; v += c * c; }
-      const rstd = 1 / Math.sqrt(v / d + eps);
-      let sumG = 0, sumGX = 0;
-      for (let j = 0; j < d; j++) {
-        const xh = (x[o + j] - mean) * rstd;
-        xhat[j] = xh;
-        const gy = dy[o + j] * g[j];
-        sumG += gy;
-        sumGX += gy * xh;
-        dg[j] += dy[o + j] * xh;
-        db[j] += dy[o + j];
-      }
-      sumG /= d;
-      sumGX /= d;
-      for (let j = 0; j < d; j++) dx[o + j] = rstd * (dy[o + j] * g[j] - sumG - xhat[j] * sumGX);
-    }
+    const d = shape[shape.length - 1], eps = attrs.eps as number;
+    if (nativeLayerNorm) nativeLayerNorm.backward(dy, x, g, dx, dg, db, d, eps);
+    else layerNormGradValues(dy, x, g, dx, dg, db, d, eps);
   },
 };
 

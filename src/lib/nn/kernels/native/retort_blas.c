@@ -15,6 +15,9 @@
  *   adamw(p, g, m, v, pOut, mOut, vOut, beta1, beta2, eps, decay, stepSize, bc2Sqrt)
  *     one AdamW step, in double precision in the order of ../ops.ts, so the results equal the
  *     JavaScript kernel's bit for bit (no FMA contraction in ISO C mode).
+ *   layerNorm(x, gamma, beta, y, d, eps), layerNormGrad(dy, x, gamma, dx, dgamma, dbeta, d, eps)
+ *     layer normalisation over rows of d and its gradient, the loops of ../ops.ts in the same
+ *     order and precision (double sums, float32 stores), so the results are the same bits.
  *   gelu(x, y), geluGrad(dy, x, dx)
  *     y = x·Φ(x) and dx = dy·(Φ(x) + x·φ(x)), elementwise, in double precision with the same
  *     formula as ../ops.ts (Φ by Abramowitz & Stegun 7.1.26 from one exp), so results equal
@@ -27,6 +30,7 @@
 #include <stdint.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #define CHECK(call)                                                  \
   do {                                                               \
@@ -258,6 +262,107 @@ static napi_value gelu_grad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Float32Array arguments argv[0..count) into out[], lengths into len[]; 0 (a TypeError thrown) if one is not. */
+static int float_arrays(napi_env env, napi_value *argv, int count, float **out, size_t *len, const char *what) {
+  for (int i = 0; i < count; i++) {
+    if (!float_array(env, argv[i], &out[i], &len[i])) {
+      napi_throw_type_error(env, NULL, what);
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* Mean and 1/sqrt(variance + eps) of one row, as ../ops.ts computes them (double sums). */
+static void row_moments(const float *x, int64_t d, double eps, double *mean, double *rstd) {
+  double m = 0;
+  for (int64_t j = 0; j < d; j++) m += x[j];
+  m /= (double)d;
+  double v = 0;
+  for (int64_t j = 0; j < d; j++) {
+    double c = x[j] - m;
+    v += c * c;
+  }
+  *mean = m;
+  *rstd = 1 / sqrt(v / (double)d + eps);
+}
+
+static napi_value layer_norm(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *t[4];
+  size_t len[4];
+  const char *usage = "retort_blas.layerNorm: expected (x, gamma, beta, y: Float32Array, d, eps)";
+  if (argc != 6) {
+    napi_throw_type_error(env, NULL, usage);
+    return NULL;
+  }
+  if (!float_arrays(env, argv, 4, t, len, usage)) return NULL;
+  int64_t d = int_arg(env, argv[4]);
+  double eps = double_arg(env, argv[5]);
+  if (d <= 0 || len[0] % (size_t)d != 0 || len[1] != (size_t)d || len[2] != (size_t)d || len[3] != len[0]) {
+    napi_throw_range_error(env, NULL, "retort_blas.layerNorm: x and y must be rows × d, gamma and beta d long");
+    return NULL;
+  }
+  const float *x = t[0], *g = t[1], *b = t[2];
+  float *y = t[3];
+  for (size_t o = 0; o < len[0]; o += (size_t)d) {
+    double mean, rstd;
+    row_moments(x + o, d, eps, &mean, &rstd);
+    for (int64_t j = 0; j < d; j++) y[o + j] = (float)((x[o + j] - mean) * rstd * g[j] + b[j]);
+  }
+  return NULL;
+}
+
+/* dx = rstd·(dy·g − mean(dy·g) − x̂·mean(dy·g·x̂)); dgamma += Σ dy·x̂; dbeta += Σ dy. */
+static napi_value layer_norm_grad(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *t[6];
+  size_t len[6];
+  const char *usage = "retort_blas.layerNormGrad: expected (dy, x, gamma, dx, dgamma, dbeta: Float32Array, d, eps)";
+  if (argc != 8) {
+    napi_throw_type_error(env, NULL, usage);
+    return NULL;
+  }
+  if (!float_arrays(env, argv, 6, t, len, usage)) return NULL;
+  int64_t d = int_arg(env, argv[6]);
+  double eps = double_arg(env, argv[7]);
+  if (d <= 0 || len[1] % (size_t)d != 0 || len[0] != len[1] || len[3] != len[1] || len[2] != (size_t)d ||
+      len[4] != (size_t)d || len[5] != (size_t)d) {
+    napi_throw_range_error(env, NULL, "retort_blas.layerNormGrad: dy, x and dx must be rows × d, the rest d long");
+    return NULL;
+  }
+  const float *dy = t[0], *x = t[1], *g = t[2];
+  float *dx = t[3], *dg = t[4], *db = t[5];
+  float *xhat = malloc((size_t)d * sizeof(float)); /* float, as the Float32Array of ../ops.ts */
+  if (xhat == NULL) {
+    napi_throw_error(env, NULL, "retort_blas.layerNormGrad: out of memory");
+    return NULL;
+  }
+  for (size_t o = 0; o < len[1]; o += (size_t)d) {
+    double mean, rstd;
+    row_moments(x + o, d, eps, &mean, &rstd);
+    double sum_g = 0, sum_gx = 0;
+    for (int64_t j = 0; j < d; j++) {
+      double xh = (x[o + j] - mean) * rstd;
+      xhat[j] = (float)xh;
+      double gy = (double)dy[o + j] * g[j];
+      sum_g += gy;
+      sum_gx += gy * xh;
+      dg[j] = (float)(dg[j] + (double)dy[o + j] * xh);
+      db[j] = (float)((double)db[j] + dy[o + j]);
+    }
+    sum_g /= (double)d;
+    sum_gx /= (double)d;
+    for (int64_t j = 0; j < d; j++) dx[o + j] = (float)(rstd * ((double)dy[o + j] * g[j] - sum_g - xhat[j] * sum_gx));
+  }
+  free(xhat);
+  return NULL;
+}
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -286,6 +391,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"gemmBatchBias", NULL, gemm_batch_bias, NULL, NULL, NULL, napi_default, NULL},
       {"columnSums", NULL, column_sums, NULL, NULL, NULL, napi_default, NULL},
       {"adamw", NULL, adamw, NULL, NULL, NULL, napi_default, NULL},
+      {"layerNorm", NULL, layer_norm, NULL, NULL, NULL, napi_default, NULL},
+      {"layerNormGrad", NULL, layer_norm_grad, NULL, NULL, NULL, napi_default, NULL},
       {"gelu", NULL, gelu, NULL, NULL, NULL, napi_default, NULL},
       {"geluGrad", NULL, gelu_grad, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
