@@ -80,6 +80,7 @@ const nativeLayerNorm = (() => {
 
 const layerNormKernel: FloatKernel = {
   name: LAYER_NORM,
+  overwrites: true,
   inputs: ['x', 'gamma', 'beta'],
   outputShapes: ([x]) => [x],
   compute([x, g, b], [y], [shape], attrs) {
@@ -126,6 +127,7 @@ const nativeGelu = (() => {
 
 const geluKernel: FloatKernel = {
   name: GELU,
+  overwrites: true,
   inputs: ['x'],
   outputShapes: ([x]) => [x],
   compute: ([x], [y]) => (nativeGelu ? nativeGelu.gelu(x, y) : geluValues(x, y)),
@@ -133,6 +135,7 @@ const geluKernel: FloatKernel = {
 
 const geluGradKernel: FloatKernel = {
   name: GELU_GRAD,
+  overwrites: true,
   inputs: ['dy', 'x'],
   outputShapes: ([dy]) => [dy],
   compute: ([dy, x], [dx]) => (nativeGelu ? nativeGelu.geluGrad(dy, x, dx) : geluGradValues(dy, x, dx)),
@@ -165,6 +168,7 @@ const nativeAdamw = (() => {
 
 const adamwKernel: FloatKernel = {
   name: ADAMW,
+  overwrites: true,
   inputs: ['param', 'grad', 'm', 'v'],
   outputShapes: ([p]) => [p, p, p],
   compute([p, g, m, v], [po, mo, vo], _shapes, a) {
