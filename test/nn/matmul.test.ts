@@ -10,6 +10,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linearTransposed, matmul, matmulBias, matmulLast } from '../../src/lib/nn/layers/matmul.js';
 import { registerWasmBlasMatMul, transposesAreFlags, unregisterWasmBlasMatMul } from '../../src/lib/nn/kernels/wasm-blas-matmul.js';
+import { registerBlasBackend } from '../../src/lib/nn/kernels/blas-backend.js';
 
 const arr = (t: tf.Tensor) => Array.from(t.dataSync());
 
@@ -116,6 +117,22 @@ describe('dense-layer products', () => {
     expect(sums(wasmOwn)).toBe(2);
     expect(wasmOwn).not.toContain('RetortColumnSums');
     expect(registerWasmBlasMatMul()).toEqual({ ok: true });
+  });
+
+  it.each(layers)('$name on the blas backend (cpu with OpenBLAS) equals the stock ops on cpu, with no transposed copy', async (layer) => {
+    expect(registerBlasBackend()).toEqual({ ok: true });
+    expect(await tf.setBackend('cpu')).toBe(true);
+    const reference = valueAndGrads(layer.stock, layer.shapes);
+    expect(await tf.setBackend('blas')).toBe(true);
+    try {
+      expect(transposesAreFlags()).toBe(true);
+      const got = valueAndGrads(layer.ours, layer.shapes);
+      expect(relDiff(got.y, reference.y)).toBeLessThan(1e-5);
+      got.grads.forEach((g, i) => expect(relDiff(g, reference.grads[i])).toBeLessThan(1e-5));
+      expect((await kernelsOf(layer.ours, layer.shapes)).filter((name) => name === 'Transpose')).toEqual([]);
+    } finally {
+      expect(await tf.setBackend('wasm')).toBe(true);
+    }
   });
 
   it('leaves no tensors behind on either path', () => {

@@ -22,7 +22,9 @@ function mm(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean, flags: boolean
 function mmBias(a: tf.Tensor, b: tf.Tensor, tb: boolean, bias: tf.Tensor, flags: boolean): tf.Tensor2D {
   // Explicit transposes off that path also keep tfjs-wasm's own _FusedMatMul away from its bias
   // bug with transposed operands (bench/nn/README.md).
-  if (flags) return tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, transposeB: tb, bias }) as tf.Tensor2D;
+  // The kernel itself: tf.fused.matMul would wrap it in a second custom gradient (rank-3 reshapes
+  // and three saved clones per call), which this function's own gradient makes redundant.
+  if (flags) return tf.engine().runKernel('_FusedMatMul', { a, b, bias }, { transposeA: false, transposeB: tb, activation: 'linear' }) as tf.Tensor2D;
   return tf.fused.matMul({ a: a as tf.Tensor2D, b: (tb ? tf.transpose(b) : b) as tf.Tensor2D, bias }) as tf.Tensor2D;
 }
 
