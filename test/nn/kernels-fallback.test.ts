@@ -57,6 +57,20 @@ describe('blas backend without the addon', () => {
     const y = gelu(tf.tensor1d([-1, 0, 1]));
     expect(Array.from(y.dataSync()).map((v) => Number(v.toFixed(4)))).toEqual([-0.1587, 0, 0.8413]);
   });
+
+  it('sums columns and steps AdamW in JavaScript when the addon is absent', async () => {
+    process.env.RETORT_NO_BLAS = '1';
+    vi.resetModules();
+    const tf = await import('@tensorflow/tfjs');
+    const { adamwUpdate, columnSums } = await import('../../src/lib/nn/kernels/ops.js');
+    await tf.setBackend('cpu');
+    expect(Array.from(columnSums(tf.tensor2d([[1, 2], [3, 4], [5, 6]])).dataSync())).toEqual([9, 12]);
+    // First step from zero moments: m = 0.1 g, v = 0.001 g², p − lr·sign(g) (up to eps).
+    const r = adamwUpdate(tf.tensor1d([1, 1]), tf.tensor1d([0.5, -2]), tf.zeros([2]), tf.zeros([2]),
+      { beta1: 0.9, beta2: 0.999, eps: 1e-8, decay: 1, stepSize: 0.1 / 0.1, bc2Sqrt: Math.sqrt(0.001) });
+    expect(Array.from(r.param.dataSync()).map((v) => Number(v.toFixed(5)))).toEqual([0.9, 1.1]);
+    expect(Array.from(r.m.dataSync()).map((v) => Number(v.toFixed(5)))).toEqual([0.05, -0.2]);
+  });
 });
 
 describe('wasm matmuls without the addon', () => {

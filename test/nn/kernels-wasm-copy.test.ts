@@ -1,6 +1,6 @@
 // The block-copy GatherV2 and SplitV of the wasm backend (src/lib/nn/kernels/wasm-copy-kernels.ts)
 // give exactly what the cpu backend gives, gradients included; the cases they leave to the stock
-// kernels (other axes, int data, bad ids) still work.
+// kernels (other axes, int data, bad ids) still work. Identity shares memory instead of copying.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -60,6 +60,33 @@ describe('wasm block-copy kernels', () => {
     const ours = await on('wasm', run);
     const cpu = await on('cpu', run);
     expect(ours).toEqual(cpu);
+  });
+
+  it('clone (Identity) without copying: the same memory, kept alive until both are disposed', async () => {
+    await on('wasm', () => {
+      const backend = tf.backend() as unknown as { numDataIds(): number };
+      const ids = backend.numDataIds();
+      const x = tf.tensor2d([[1, 2], [3, 4]]);
+      const y = tf.clone(x);
+      expect(y.dataId).toBe(x.dataId);
+      expect(backend.numDataIds()).toBe(ids + 1);
+      x.dispose();
+      expect(arr(y)).toEqual([1, 2, 3, 4]); // still readable: the memory is reference counted
+      y.dispose();
+      expect(backend.numDataIds()).toBe(ids);
+      expect(arr(tf.tidy(() => tf.clone(tf.tensor1d(['a', 'b'], 'string'))))).toEqual(['a', 'b']); // strings: the stock kernel
+    });
+  });
+
+  it('a clone of a variable keeps its values when the variable is assigned', async () => {
+    await on('wasm', () => {
+      const v = tf.variable(tf.tensor1d([1, 2, 3]));
+      const saved = tf.clone(v);
+      tf.tidy(() => v.assign(tf.tensor1d([7, 8, 9])));
+      expect(arr(saved)).toEqual([1, 2, 3]);
+      expect(arr(v)).toEqual([7, 8, 9]);
+      tf.dispose([v, saved]);
+    });
   });
 
   it('leaves no tensors or heap bytes behind', async () => {

@@ -8,7 +8,7 @@ import { loadBlasAddon, type BlasAddon } from './native-addon.js';
 import { registerFloatKernel } from './float-kernel.js';
 import { binaryKernels, contiguousSum, gatherRows, softmaxKernel, transposeKernel } from './host-kernels.js';
 import { registerFusedKernels } from './ops.js';
-import { addBiasRelu, planGemm, runGemm, simpleEpilogue } from './gemm-plan.js';
+import { planGemm, runGemmEpilogue, simpleEpilogue } from './gemm-plan.js';
 
 export const BLAS_BACKEND = 'blas';
 
@@ -22,14 +22,17 @@ type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; at
 const product = (s: number[]) => s.reduce((p, v) => p * v, 1);
 const values = (b: CpuBackend, t: tf.TensorInfo) => b.data.get(t.dataId).values as Float32Array;
 
-/** a [..., m, k] · b [..., k, n] → [..., m, n] (transposes as attributes), or null if not handled here. */
+/**
+ * a [..., m, k] · b [..., k, n] → [..., m, n] (transposes as attributes; + bias [n], then relu),
+ * or null if not handled here.
+ */
 function blasMatMul(addon: BlasAddon, backend: CpuBackend, a: tf.TensorInfo, b: tf.TensorInfo,
-  transposeA: boolean, transposeB: boolean): tf.TensorInfo | null {
+  transposeA: boolean, transposeB: boolean, bias?: tf.TensorInfo, relu = false): tf.TensorInfo | null {
   if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
   const plan = planGemm(a.shape, b.shape, transposeA, transposeB);
   if (plan === null) return null;
   const out = new Float32Array(product(plan.outShape));
-  runGemm(addon, plan, values(backend, a), values(backend, b), out);
+  runGemmEpilogue(addon, plan, values(backend, a), values(backend, b), out, bias === undefined ? undefined : values(backend, bias), relu);
   return backend.makeTensorInfo(plan.outShape, 'float32', out);
 }
 
@@ -51,10 +54,7 @@ function registerOverrides(addon: BlasAddon): void {
     const backend = args.backend as CpuBackend;
     const n = transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
     if (!simpleEpilogue(bias, n, activation)) return stockFused(args as never);
-    const out = blasMatMul(addon, backend, a, b, transposeA, transposeB);
-    if (out === null) return stockFused(args as never);
-    addBiasRelu(values(backend, out), n, bias === undefined ? undefined : values(backend, bias), activation === 'relu');
-    return out;
+    return blasMatMul(addon, backend, a, b, transposeA, transposeB, bias, activation === 'relu') ?? stockFused(args as never);
   };
 
   const stockSum = tf.getKernel('Sum', 'cpu')!.kernelFunc;

@@ -9,14 +9,19 @@ export interface FloatKernel {
   name: string;
   /** Shapes of the outputs, from the input shapes (in input order) and the attributes. */
   outputShapes(inputShapes: number[][], attrs: tf.NamedAttrMap): number[][];
-  /** Fills `outs` (zeroed) from `ins`. */
+  /** Fills `outs` (zeroed, unless `overwrites`) from `ins`. */
   compute(ins: Float32Array[], outs: Float32Array[], inputShapes: number[][], attrs: tf.NamedAttrMap): void;
+  /**
+   * compute writes every element of every output, so the outputs need no zeroing first (on
+   * wasm that is a pass over memory per output: three per parameter for AdamW).
+   */
+  overwrites?: boolean;
   /** Input names in the order `compute` receives them. */
   inputs: string[];
 }
 
 interface HostMemory {
-  alloc(backend: tf.KernelBackend, shape: number[]): tf.TensorInfo;
+  alloc(backend: tf.KernelBackend, shape: number[], zeroed: boolean): tf.TensorInfo;
   view(backend: tf.KernelBackend, t: tf.TensorInfo): Float32Array;
 }
 
@@ -34,9 +39,9 @@ const cpuMemory: HostMemory = {
   view: (b, t) => (b as CpuLike).data.get(t.dataId).values as Float32Array,
 };
 const wasmMemory: HostMemory = {
-  alloc: (b, shape) => {
+  alloc: (b, shape, zeroed) => {
     const out = (b as WasmLike).makeOutput(shape, 'float32');
-    (b as WasmLike).typedArrayFromHeap(out).fill(0);
+    if (zeroed) (b as WasmLike).typedArrayFromHeap(out).fill(0); // the heap is reused memory
     return out;
   },
   view: (b, t) => (b as WasmLike).typedArrayFromHeap(t),
@@ -69,7 +74,7 @@ export function registerFloatKernel(k: FloatKernel, backendName: string, replace
     }
     const shapes = infos.map((t) => t.shape);
     const a = attrs ?? {};
-    const outs = k.outputShapes(shapes, a).map((s) => mem.alloc(backend, s));
+    const outs = k.outputShapes(shapes, a).map((s) => mem.alloc(backend, s, k.overwrites !== true));
     const outViews = outs.map((o) => mem.view(backend, o));
     k.compute(infos.map((t) => mem.view(backend, t)), outViews, shapes, a);
     return outs.length === 1 ? outs[0] : outs;

@@ -51,6 +51,21 @@ export function runGemm(addon: BlasAddon, p: GemmPlan, a: Float32Array, b: Float
   addon.gemmBatch(a, b, c, p.batch, p.strideA, p.strideB, p.m, p.n, p.k, p.transA, p.transB);
 }
 
+/**
+ * The planned products plus bias [n] on every row, then max(·, 0) when `relu`. The bias goes in
+ * through sgemm (C starts as the bias, beta = 1) when the addon can, else by a loop after.
+ */
+export function runGemmEpilogue(addon: BlasAddon, p: GemmPlan, a: Float32Array, b: Float32Array, c: Float32Array,
+  bias: Float32Array | undefined, relu: boolean): void {
+  if (bias !== undefined && addon.gemmBatchBias !== undefined) {
+    addon.gemmBatchBias(a, b, c, bias, p.batch, p.strideA, p.strideB, p.m, p.n, p.k, p.transA, p.transB);
+    addBiasRelu(c, p.n, undefined, relu);
+    return;
+  }
+  runGemm(addon, p, a, b, c);
+  addBiasRelu(c, p.n, bias, relu);
+}
+
 /** y [rows, n] += bias [n] on every row; then max(y, 0) when `relu`. In place. */
 export function addBiasRelu(y: Float32Array, n: number, bias: Float32Array | undefined, relu: boolean): void {
   if (bias !== undefined) for (let o = 0; o < y.length; o += n) for (let j = 0; j < n; j++) y[o + j] += bias[j];

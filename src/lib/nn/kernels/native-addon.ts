@@ -10,6 +10,18 @@ import { fileURLToPath } from 'node:url';
 export interface BlasAddon {
   gemmBatch(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, strideA: number, strideB: number,
     m: number, n: number, k: number, transA: boolean, transB: boolean): void;
+  /** gemmBatch plus bias [n] on every row (accumulated onto by sgemm); absent from older builds, as the rest below. */
+  gemmBatchBias?(a: Float32Array, b: Float32Array, c: Float32Array, bias: Float32Array, batch: number, strideA: number,
+    strideB: number, m: number, n: number, k: number, transA: boolean, transB: boolean): void;
+  /** out[j] += Σ_i x[i·n + j]: the gradient of a bias over rows of n. */
+  columnSums?(x: Float32Array, out: Float32Array, n: number): void;
+  /** The AdamW step of ./ops.ts in C, the same bits. */
+  adamw?(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, pOut: Float32Array, mOut: Float32Array,
+    vOut: Float32Array, beta1: number, beta2: number, eps: number, decay: number, stepSize: number, bc2Sqrt: number): void;
+  /** The layer norm loops of ./ops.ts in C, the same bits. */
+  layerNorm?(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, d: number, eps: number): void;
+  layerNormGrad?(dy: Float32Array, x: Float32Array, gamma: Float32Array, dx: Float32Array, dgamma: Float32Array,
+    dbeta: Float32Array, d: number, eps: number): void;
   /** y = GELU(x) and dx = dy·GELU'(x), the formula of ./ops.ts in C; absent from addons built before them. */
   gelu?(x: Float32Array, y: Float32Array): void;
   geluGrad?(dy: Float32Array, x: Float32Array, dx: Float32Array): void;

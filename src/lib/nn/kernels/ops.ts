@@ -6,6 +6,8 @@
 //   layerNorm(x [rows, d], gamma [d], beta [d], eps) → [rows, d]
 //   gelu(x [...]) → same shape, the exact (erf) form, as torch.nn.functional.gelu
 //   adamwUpdate(param, grad, m, v, hyper) → new {param, m, v}: one pass instead of ~13 ops
+//   columnSums(x [rows, n]) → [n], the gradient of a bias: one pass over contiguous rows (wasm's
+//     Sum over axis 0 transposes first)
 import * as tf from '@tensorflow/tfjs';
 import { registerFloatKernel, type FloatKernel } from './float-kernel.js';
 import { loadBlasAddon } from './native-addon.js';
@@ -15,6 +17,7 @@ const LAYER_NORM_GRAD = 'RetortLayerNormGrad';
 const GELU = 'RetortGelu';
 const GELU_GRAD = 'RetortGeluGrad';
 const ADAMW = 'RetortAdamW';
+const COLUMN_SUMS = 'RetortColumnSums';
 
 // Φ(v), the standard normal CDF, given e = exp(−v²/2), by Abramowitz & Stegun 7.1.26 for
 // erf(|v|/√2) (absolute error < 1.5e-7 in erf, under float32 resolution of Φ near 1). Taking the
@@ -28,55 +31,73 @@ function phiFromExp(v: number, e: number): number {
 
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
+/** y = layer norm of x over rows of d (the JavaScript loop; exported so tests can hold the C one to it). */
+export function layerNormValues(x: Float32Array, g: Float32Array, b: Float32Array, y: Float32Array, d: number, eps: number): void {
+  for (let o = 0; o < x.length; o += d) {
+    let mean = 0;
+    for (let j = 0; j < d; j++) mean += x[o + j];
+    mean /= d;
+    let v = 0;
+    for (let j = 0; j < d; j++) { const c = x[o + j] - mean; v += c * c; }
+    const rstd = 1 / Math.sqrt(v / d + eps);
+    for (let j = 0; j < d; j++) y[o + j] = (x[o + j] - mean) * rstd * g[j] + b[j];
+  }
+}
+
+// dx = rstd * (dy·g − mean(dy·g) − x̂ · mean(dy·g · x̂)); dgamma += Σ dy·x̂; dbeta += Σ dy.
+export function layerNormGradValues(dy: Float32Array, x: Float32Array, g: Float32Array,
+  dx: Float32Array, dg: Float32Array, db: Float32Array, d: number, eps: number): void {
+  const xhat = new Float32Array(d);
+  for (let o = 0; o < x.length; o += d) {
+    let mean = 0;
+    for (let j = 0; j < d; j++) mean += x[o + j];
+    mean /= d;
+    let v = 0;
+    for (let j = 0; j < d; j++) { const c = x[o + j] - mean; v += c * c; }
+    const rstd = 1 / Math.sqrt(v / d + eps);
+    let sumG = 0, sumGX = 0;
+    for (let j = 0; j < d; j++) {
+      const xh = (x[o + j] - mean) * rstd;
+      xhat[j] = xh;
+      const gy = dy[o + j] * g[j];
+      sumG += gy;
+      sumGX += gy * xh;
+      dg[j] += dy[o + j] * xh;
+      db[j] += dy[o + j];
+    }
+    sumG /= d;
+    sumGX /= d;
+    for (let j = 0; j < d; j++) dx[o + j] = rstd * (dy[o + j] * g[j] - sumG - xhat[j] * sumGX);
+  }
+}
+
+// The same loops in C when the addon has them (the same bits, several times faster).
+const nativeLayerNorm = (() => {
+  const loaded = loadBlasAddon();
+  const a = loaded.ok ? loaded.addon : undefined;
+  return a?.layerNorm !== undefined && a.layerNormGrad !== undefined ? { forward: a.layerNorm.bind(a), backward: a.layerNormGrad.bind(a) } : undefined;
+})();
+
 const layerNormKernel: FloatKernel = {
   name: LAYER_NORM,
+  overwrites: true,
   inputs: ['x', 'gamma', 'beta'],
   outputShapes: ([x]) => [x],
   compute([x, g, b], [y], [shape], attrs) {
-    const d = shape[shape.length - 1];
-    const eps = attrs.eps as number;
-    for (let o = 0; o < x.length; o += d) {
-      let mean = 0;
-      for (let j = 0; j < d; j++) mean += x[o + j];
-      mean /= d;
-      let v = 0;
-      for (let j = 0; j < d; j++) { const c = x[o + j] - mean; v += c * c; }
-      const rstd = 1 / Math.sqrt(v / d + eps);
-      for (let j = 0; j < d; j++) y[o + j] = (x[o + j] - mean) * rstd * g[j] + b[j];
-    }
+    const d = shape[shape.length - 1], eps = attrs.eps as number;
+    if (nativeLayerNorm) nativeLayerNorm.forward(x, g, b, y, d, eps);
+    else layerNormValues(x, g, b, y, d, eps);
   },
 };
 
-// dx = rstd * (dy·g − mean(dy·g) − x̂ · mean(dy·g · x̂)); dgamma = Σ dy·x̂; dbeta = Σ dy.
 const layerNormGradKernel: FloatKernel = {
   name: LAYER_NORM_GRAD,
   inputs: ['dy', 'x', 'gamma'],
   outputShapes: ([x, , g]) => [x, g, g],
   compute([dy, x, g], [dx, dg, db], [shape], attrs) {
-    const d = shape[shape.length - 1];
-    const eps = attrs.eps as number;
-    const xhat = new Float32Array(d);
-    for (let o = 0; o < x.length; o += d) {
-      let mean = 0;
-      for (let j = 0; j < d; j++) mean += x[o + j];
-      mean /= d;
-      let v = 0;
-      for (let j = 0; j < d; j++) { const c = x[o + j] - mean; v += c * c; }
-      const rstd = 1 / Math.sqrt(v / d + eps);
-      let sumG = 0, sumGX = 0;
-      for (let j = 0; j < d; j++) {
-        const xh = (x[o + j] - mean) * rstd;
-        xhat[j] = xh;
-        const gy = dy[o + j] * g[j];
-        sumG += gy;
-        sumGX += gy * xh;
-        dg[j] += dy[o + j] * xh;
-        db[j] += dy[o + j];
-      }
-      sumG /= d;
-      sumGX /= d;
-      for (let j = 0; j < d; j++) dx[o + j] = rstd * (dy[o + j] * g[j] - sumG - xhat[j] * sumGX);
-    }
+    const d = shape[shape.length - 1], eps = attrs.eps as number;
+    if (nativeLayerNorm) nativeLayerNorm.backward(dy, x, g, dx, dg, db, d, eps);
+    else layerNormGradValues(dy, x, g, dx, dg, db, d, eps);
   },
 };
 
@@ -106,6 +127,7 @@ const nativeGelu = (() => {
 
 const geluKernel: FloatKernel = {
   name: GELU,
+  overwrites: true,
   inputs: ['x'],
   outputShapes: ([x]) => [x],
   compute: ([x], [y]) => (nativeGelu ? nativeGelu.gelu(x, y) : geluValues(x, y)),
@@ -113,6 +135,7 @@ const geluKernel: FloatKernel = {
 
 const geluGradKernel: FloatKernel = {
   name: GELU_GRAD,
+  overwrites: true,
   inputs: ['dy', 'x'],
   outputShapes: ([dy]) => [dy],
   compute: ([dy, x], [dx]) => (nativeGelu ? nativeGelu.geluGrad(dy, x, dx) : geluGradValues(dy, x, dx)),
@@ -120,21 +143,55 @@ const geluGradKernel: FloatKernel = {
 
 // AdamW, decoupled decay, torch's order of operations:
 //   p ← p·decay;  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;  p ← p − stepSize · m / (√v / bc2Sqrt + eps)
+/** One AdamW step over flat arrays (the JavaScript loop; exported so tests can hold the C one to it). */
+export function adamwValues(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array,
+  po: Float32Array, mo: Float32Array, vo: Float32Array, h: AdamWHyper): void {
+  const { beta1, beta2, eps, decay, stepSize, bc2Sqrt } = h;
+  const c1 = 1 - beta1, c2 = 1 - beta2;
+  for (let i = 0; i < p.length; i++) {
+    const gi = g[i];
+    const mi = beta1 * m[i] + c1 * gi;
+    const vi = beta2 * v[i] + c2 * gi * gi;
+    mo[i] = mi;
+    vo[i] = vi;
+    po[i] = p[i] * decay - stepSize * (mi / (Math.sqrt(vi) / bc2Sqrt + eps));
+  }
+}
+
+// The same step in C when the addon has it: the embedding table makes this loop a large share
+// of a small step (1M parameters at the reference size), and C runs it several times faster.
+const nativeAdamw = (() => {
+  const loaded = loadBlasAddon();
+  const a = loaded.ok ? loaded.addon : undefined;
+  return a?.adamw?.bind(a);
+})();
+
 const adamwKernel: FloatKernel = {
   name: ADAMW,
+  overwrites: true,
   inputs: ['param', 'grad', 'm', 'v'],
   outputShapes: ([p]) => [p, p, p],
   compute([p, g, m, v], [po, mo, vo], _shapes, a) {
-    const { beta1, beta2, eps, decay, stepSize, bc2Sqrt } = a as unknown as AdamWHyper;
-    const c1 = 1 - beta1, c2 = 1 - beta2;
-    for (let i = 0; i < p.length; i++) {
-      const gi = g[i];
-      const mi = beta1 * m[i] + c1 * gi;
-      const vi = beta2 * v[i] + c2 * gi * gi;
-      mo[i] = mi;
-      vo[i] = vi;
-      po[i] = p[i] * decay - stepSize * (mi / (Math.sqrt(vi) / bc2Sqrt + eps));
-    }
+    const h = a as unknown as AdamWHyper;
+    if (nativeAdamw === undefined) return adamwValues(p, g, m, v, po, mo, vo, h);
+    nativeAdamw(p, g, m, v, po, mo, vo, h.beta1, h.beta2, h.eps, h.decay, h.stepSize, h.bc2Sqrt);
+  },
+};
+
+const nativeColumnSums = (() => {
+  const loaded = loadBlasAddon();
+  const a = loaded.ok ? loaded.addon : undefined;
+  return a?.columnSums?.bind(a);
+})();
+
+const columnSumsKernel: FloatKernel = {
+  name: COLUMN_SUMS,
+  inputs: ['x'],
+  outputShapes: ([x]) => [[x[x.length - 1]]],
+  compute([x], [out]) {
+    const n = out.length;
+    if (nativeColumnSums !== undefined) return nativeColumnSums(x, out, n);
+    for (let o = 0; o < x.length; o += n) for (let j = 0; j < n; j++) out[j] += x[o + j];
   },
 };
 
@@ -160,7 +217,7 @@ export function registerFusedKernels(backendName: string): void {
     });
     gradientsRegistered = true;
   }
-  for (const k of [layerNormKernel, layerNormGradKernel, geluKernel, geluGradKernel, adamwKernel]) registerFloatKernel(k, backendName);
+  for (const k of [layerNormKernel, layerNormGradKernel, geluKernel, geluGradKernel, adamwKernel, columnSumsKernel]) registerFloatKernel(k, backendName);
   registeredOn.add(backendName);
 }
 
@@ -182,6 +239,12 @@ export function layerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor1D, beta: t
 export function gelu<T extends tf.Tensor>(x: T): T {
   if (fusedHere()) return tf.engine().runKernel(GELU, { x }) as T;
   return tf.tidy(() => x.mul(tf.erf(x.mul(Math.SQRT1_2)).add(1)).mul(0.5) as T);
+}
+
+/** Σ over rows of x [rows, n] → [n] (no gradient of its own: it is itself a gradient). */
+export function columnSums(x: tf.Tensor2D): tf.Tensor1D {
+  if (fusedHere() && x.dtype === 'float32') return tf.engine().runKernel(COLUMN_SUMS, { x }) as tf.Tensor1D;
+  return tf.sum(x, 0);
 }
 
 /** Per-step constants of an AdamW update (decay = 1 − lr·weightDecay, or 1 without decay). */

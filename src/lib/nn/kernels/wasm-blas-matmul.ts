@@ -8,8 +8,9 @@
 // Gradients need nothing here: tfjs differentiates BatchMatMul and _FusedMatMul into more
 // BatchMatMuls (with transposed operands, which sgemm takes as flags), and those land here too.
 import * as tf from '@tensorflow/tfjs';
+import { BLAS_BACKEND } from './blas-backend.js';
 import { loadBlasAddon, type BlasAddon } from './native-addon.js';
-import { addBiasRelu, planGemm, runGemm, simpleEpilogue } from './gemm-plan.js';
+import { planGemm, runGemmEpilogue, simpleEpilogue } from './gemm-plan.js';
 
 type WasmBackend = tf.KernelBackend & {
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
@@ -20,14 +21,15 @@ type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; at
 const KERNELS = ['BatchMatMul', '_FusedMatMul'] as const;
 const empty = (t: tf.TensorInfo) => t.shape.some((d) => d === 0);
 
-/** a · b on the wasm heap, or null when the stock kernel must do it. */
+/** a · b (+ bias over the last axis, then relu) on the wasm heap, or null when the stock kernel must do it. */
 function heapMatMul(addon: BlasAddon, backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo,
-  transposeA: boolean, transposeB: boolean): tf.TensorInfo | null {
+  transposeA: boolean, transposeB: boolean, bias?: tf.TensorInfo, relu = false): tf.TensorInfo | null {
   if (a.dtype !== 'float32' || b.dtype !== 'float32' || empty(a) || empty(b)) return null;
   const plan = planGemm(a.shape, b.shape, transposeA, transposeB);
   if (plan === null) return null;
   const out = backend.makeOutput(plan.outShape, 'float32'); // first: it may grow the heap
-  runGemm(addon, plan, backend.typedArrayFromHeap(a), backend.typedArrayFromHeap(b), backend.typedArrayFromHeap(out));
+  const view = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t);
+  runGemmEpilogue(addon, plan, view(a), view(b), view(out), bias === undefined ? undefined : view(bias), relu);
   return out;
 }
 
@@ -43,11 +45,7 @@ function kernelsFor(addon: BlasAddon, stock: Record<(typeof KERNELS)[number], tf
     const backend = args.backend as WasmBackend;
     const n = transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
     if (!simpleEpilogue(bias, n, activation)) return stock._FusedMatMul.kernelFunc(args as never);
-    const out = heapMatMul(addon, backend, a, b, transposeA, transposeB);
-    if (out === null) return stock._FusedMatMul.kernelFunc(args as never);
-    // No allocation since the output: these views stay valid.
-    addBiasRelu(backend.typedArrayFromHeap(out), n, bias === undefined ? undefined : backend.typedArrayFromHeap(bias), activation === 'relu');
-    return out;
+    return heapMatMul(addon, backend, a, b, transposeA, transposeB, bias, activation === 'relu') ?? stock._FusedMatMul.kernelFunc(args as never);
   };
   // The stock setup functions bind the wasm entry points the fallbacks call; keep them.
   return [
@@ -88,6 +86,17 @@ export function unregisterWasmBlasMatMul(): void {
   }
   stockKernels = undefined;
   status = undefined;
+}
+
+/**
+ * Whether the current backend's matmuls are sgemm calls that take transposed operands as flags
+ * (wasm with these kernels registered, or the 'blas' backend): then an explicit transpose before
+ * a product only adds a copy. Elsewhere (tfjs-wasm's own kernels above all) a transposed operand
+ * is slow and layers transpose first.
+ */
+export function transposesAreFlags(): boolean {
+  const backend = tf.getBackend();
+  return (backend === 'wasm' && stockKernels !== undefined) || backend === BLAS_BACKEND;
 }
 
 /** Whether wasm matmuls would go through OpenBLAS in this process, without registering anything. */

@@ -1,10 +1,13 @@
-// Two wasm kernels that only move memory, done as block copies on the wasm heap: the stock ones
+// Wasm kernels that only move memory, done as block copies on the wasm heap: the stock ones
 // copy element by element through generic index arithmetic, which made an embedding lookup
 // ([4096] ids into an [8192, 128] table) cost as much as a [4096, 128] · [128, 512] matmul, and
 // the Q/K/V split of attention as much as the matmul that produced it.
 //
 //   GatherV2 along axis 0 (embedding lookups): one row copy per id
 //   SplitV along any axis: one contiguous block per (outer index, piece)
+//   Identity: no copy at all, the output shares the input's memory (reference counted, as
+//     Reshape on wasm and Identity on cpu already do). tfjs clones every tensor a gradient
+//     saves through Identity, which was about 290 full copies per training step.
 //
 // Exact copies, so results are bit for bit those of the stock kernels; everything else
 // (other axes, batch dims, non-float32 data, out-of-range ids) goes to the stock kernel, which
@@ -14,6 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 type WasmBackend = tf.KernelBackend & {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+  incRef(dataId: tf.DataId): void;
 };
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
 
@@ -64,18 +68,29 @@ function splitBlocks(stock: tf.KernelFunc) {
   };
 }
 
+function shareData(stock: tf.KernelFunc) {
+  return (args: KernelArgs) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    if (x.dtype === 'string') return stock(args as never);
+    (args.backend as WasmBackend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+}
+
 let registered = false;
 
-/** Replaces the wasm backend's GatherV2 and SplitV (once; call after the wasm backend is imported). */
+/** Replaces the wasm backend's GatherV2, SplitV and Identity (once; call after the wasm backend is imported). */
 export function registerWasmCopyKernels(): void {
   if (registered) return;
   const gather = tf.getKernel('GatherV2', 'wasm');
   const split = tf.getKernel('SplitV', 'wasm');
-  if (gather === undefined || split === undefined) throw new Error('registerWasmCopyKernels: the wasm backend is not loaded');
+  const identity = tf.getKernel('Identity', 'wasm');
+  if (gather === undefined || split === undefined || identity === undefined) throw new Error('registerWasmCopyKernels: the wasm backend is not loaded');
   // The stock setup functions bind the wasm entry points the fallbacks call; keep them.
   const ours = [
     { ...gather, kernelFunc: gatherRows(gather.kernelFunc) as tf.KernelFunc },
     { ...split, kernelFunc: splitBlocks(split.kernelFunc) as tf.KernelFunc },
+    { ...identity, kernelFunc: shareData(identity.kernelFunc) as tf.KernelFunc },
   ];
   for (const k of ours) {
     tf.unregisterKernel(k.kernelName, 'wasm');
