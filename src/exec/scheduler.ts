@@ -4,13 +4,13 @@
 import { appendFile, readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import type { Plan, PlannedNode } from '../graph/plan.js';
-import type { InputRef } from '../graph/types.js';
 import type { Manifest, ManifestFile } from '../store/manifest.js';
 import type { NodeOutcome, RunStatus } from '../store/runs.js';
 import type { Store } from '../store/store.js';
 import type { MetricPoint, NodeInfo } from '../track/observer.js';
 import type { EventSink, NodeResult, Recomputed } from './events.js';
 import { submitsAhead, type AnyExecutor, type NodeExecutor } from './executor.js';
+import { inputPaths } from './input-paths.js';
 import { submitAhead } from './submit-ahead.js';
 import { Units } from './units.js';
 import { maskFailure, storeFailure, type Failure } from './failure.js';
@@ -291,7 +291,7 @@ async function runOne(node: PlannedNode, executor: NodeExecutor, { store, opts, 
       outputs: Object.fromEntries(Object.entries(node.spec.plugin.def.outputs).map(([p, s]) => [p, { optional: s.optional }])),
     },
     params: node.spec.params,
-    inputs: resolveInputs(node, store),
+    inputs: inputPaths(node, store),
     outDir: staging.outDir,
     scratch: store.scratchDir(node.key),
     seed: seedFor(node),
@@ -349,21 +349,6 @@ export function compareOutputs(before: readonly ManifestFile[], after: readonly 
   const now = new Map(after.map((f) => [f.path, f.sha256]));
   const changed = [...new Set([...old.keys(), ...now.keys()])].filter((path) => old.get(path) !== now.get(path)).sort();
   return { identical: changed.length === 0, changed };
-}
-
-function resolveInputs(node: PlannedNode, store: Store): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [port, value] of Object.entries(node.spec.inputs)) {
-    const keyInputs = node.structure.inputs[port];
-    const keys = Array.isArray(keyInputs) ? keyInputs : [keyInputs];
-    const pathOf = (ref: InputRef, i: number) => {
-      if (ref.kind === 'path') return ref.path;
-      const k = keys[i] as { node: string; port: string };
-      return store.portPath(k.node, ref.port);
-    };
-    out[port] = Array.isArray(value) ? value.map(pathOf) : pathOf(value, 0);
-  }
-  return out;
 }
 
 async function replayLog(store: Store, node: PlannedNode, events: EventSink, mode: 'tail' | 'all', mask: (text: string) => string): Promise<void> {
