@@ -17,7 +17,14 @@ export const SWEEP_OPTION = {
   sweep: { type: 'boolean', short: 'm' },
 } as const satisfies Options;
 
-export function parse<O extends Options>(args: string[], options: O, positionals: { min: number; max: number; names: string }) {
+/** The positionals a command asked for at least `min` of, typed so that those need no check. */
+type Positionals<M extends number> = M extends 2 ? [string, string, ...string[]] : M extends 1 ? [string, ...string[]] : string[];
+
+/**
+ * Parses a command's arguments. With `--help` the count is not checked (every command prints its
+ * help and returns before it reads a positional), otherwise at least `min` positionals are there.
+ */
+export function parse<O extends Options, M extends 0 | 1 | 2>(args: string[], options: O, positionals: { min: M; max: number; names: string }) {
   let parsed;
   try {
     parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
@@ -30,7 +37,7 @@ export function parse<O extends Options>(args: string[], options: O, positionals
   if (!values.help && (parsed.positionals.length < positionals.min || parsed.positionals.length > positionals.max)) {
     throw new UsageError(`expected ${positionals.names}`);
   }
-  return parsed;
+  return { ...parsed, positionals: parsed.positionals as Positionals<M> };
 }
 
 /** Node's text has an unbalanced quote and no hint; ours names the option and the closest known one. */
@@ -39,7 +46,7 @@ function unknownOptionText(nodeMessage: string, options: Options): string {
   // Snakemake's and make's habit: a dry run is `retort plan` here.
   if (option === '-n' || option === '--dry-run') return `unknown option '${option}'; did you mean \`retort plan\`? (it shows what would run, and why, without running anything)`;
   const known = Object.entries(options).flatMap(([long, spec]) => [`--${long}`, ...(spec.short ? [`-${spec.short}`] : [])]);
-  const near = closest(option.split('=')[0], known.filter((k) => k.startsWith('--')));
+  const near = closest(option.split('=')[0] ?? option, known.filter((k) => k.startsWith('--')));
   return `unknown option '${option}'${near ? `; did you mean '${near}'?` : ''}`;
 }
 

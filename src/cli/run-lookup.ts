@@ -12,11 +12,13 @@ export async function findRun(runsDir: string, what: string): Promise<RunRecord>
   if (records.length === 0) throw new UsageError(`no run '${what}': no runs are recorded in ${runsDir}`);
   if (back) {
     const n = Number(back[1] ?? 0);
-    if (n >= records.length) throw new UsageError(`no run '${what}': only ${records.length} run${records.length === 1 ? ' is' : 's are'} recorded`);
-    return records[n];
+    const record = records[n];
+    if (!record) throw new UsageError(`no run '${what}': only ${records.length} run${records.length === 1 ? ' is' : 's are'} recorded`);
+    return record;
   }
   const matches = records.filter((r) => r.runId.startsWith(what));
-  if (matches.length === 1) return matches[0];
+  const [only] = matches;
+  if (only && matches.length === 1) return only;
   if (matches.length > 1) {
     const shown = matches.slice(0, 5).map((r) => r.runId).join(', ');
     throw new UsageError(`'${what}' matches ${matches.length} runs (${shown}${matches.length > 5 ? ', …' : ''}); give more characters`);

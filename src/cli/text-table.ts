@@ -4,7 +4,7 @@ export function textTable(header: readonly string[], rows: readonly (readonly st
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
   const right = new Set(opts.right ?? []);
   const line = (cells: readonly string[]) =>
-    cells.map((cell, c) => (right.has(c) ? cell.padStart(widths[c]) : c === cells.length - 1 ? cell : cell.padEnd(widths[c]))).join('  ').trimEnd();
+    cells.map((cell, c) => (right.has(c) ? cell.padStart(widths[c] ?? 0) : c === cells.length - 1 ? cell : cell.padEnd(widths[c] ?? 0))).join('  ').trimEnd();
   return [line(header), ...rows.map(line)];
 }
 

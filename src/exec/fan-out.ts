@@ -27,14 +27,13 @@ export class EventFanOut implements EventSink {
 
   emit(event: RunEvent): Promise<EventReply> {
     if (this.closed) return Promise.reject(new Error(`run event '${event.type}' after the run's events were closed`));
-    const deliveries = this.subscribers.map((_, i) => this.deliver(i, event));
+    const deliveries = this.subscribers.map((subscriber, i) => this.deliver(subscriber, i, event));
     // Most events reach idle, synchronous subscribers (the display, the record): no promise per subscriber then.
     if (deliveries.every((d) => !(d instanceof Promise))) return settle(deliveries as Delivery[]);
     return Promise.all(deliveries).then(settle);
   }
 
-  private deliver(i: number, event: RunEvent): Delivery | Promise<Delivery> {
-    const subscriber = this.subscribers[i];
+  private deliver(subscriber: RunSubscriber, i: number, event: RunEvent): Delivery | Promise<Delivery> {
     const pending = this.queues[i];
     if (pending === undefined && !this.inCall[i]) {
       let out: ReturnType<RunSubscriber['handle']>;
@@ -47,18 +46,18 @@ export class EventFanOut implements EventSink {
         this.inCall[i] = false;
       }
       if (!isPromiseLike(out)) return { reply: out ?? undefined };
-      return this.queue(i, Promise.resolve(out), event);
+      return this.queue(subscriber, i, Promise.resolve(out), event);
     }
-    return this.queue(i, (pending ?? Promise.resolve()).then(() => subscriber.handle(event)), event);
+    return this.queue(subscriber, i, (pending ?? Promise.resolve()).then(() => subscriber.handle(event)), event);
   }
 
   /** `handled` is now the end of subscriber i's queue; the queue is idle again once it settles (and nothing came after). */
-  private queue(i: number, handled: Promise<void | EventReply>, event: RunEvent): Promise<Delivery> {
+  private queue(subscriber: RunSubscriber, i: number, handled: Promise<void | EventReply>, event: RunEvent): Promise<Delivery> {
     const tail: Promise<unknown> = handled.then(() => undefined, () => undefined).then(() => {
       if (this.queues[i] === tail) this.queues[i] = undefined;
     });
     this.queues[i] = tail;
-    return handled.then((reply): Delivery => ({ reply: reply ?? undefined }), (error): Delivery => this.failed(this.subscribers[i], event, error));
+    return handled.then((reply): Delivery => ({ reply: reply ?? undefined }), (error): Delivery => this.failed(subscriber, event, error));
   }
 
   post(event: RunEvent): void {

@@ -129,7 +129,8 @@ async function runCommand(job: NodeJob): Promise<void> {
   };
   for (const [port, value] of Object.entries(job.inputs)) env[`RETORT_INPUT_${envName(port)}`] = Array.isArray(value) ? value.join('\n') : value;
   for (const port of Object.keys(job.plugin.outputs)) env[`RETORT_OUTPUT_${envName(port)}`] = ctx.output(port);
-  const [file, ...args] = job.plugin.command!;
+  const [file, ...args] = job.plugin.command ?? [];
+  if (file === undefined) throw new Error(`internal: the plugin in ${job.plugin.entry} runs as a command but declares none`);
   const child = execa(file, args, { cwd: job.plugin.entry, env, extendEnv: true, cancelSignal: controller.signal, reject: false, stdin: 'ignore', lines: false, buffer: false });
   const readLines = (stream: NodeJS.ReadableStream | null, level: 'info' | 'error') => new Promise<void>((resolve) => {
     if (!stream) { resolve(); return; }
@@ -153,7 +154,7 @@ async function runCommand(job: NodeJob): Promise<void> {
 
 function handleLine(line: string, level: 'info' | 'error', ctx: PluginContext): void {
   const metric = /^::metric\s+(\S+)\s+(\S+)(?:\s+(\d+))?\s*$/.exec(line);
-  if (metric) { ctx.metric(metric[1], Number(metric[2]), metric[3] ? Number(metric[3]) : undefined); return; }
+  if (metric) { ctx.metric(metric[1]!, Number(metric[2]), metric[3] ? Number(metric[3]) : undefined); return; }
   const progress = /^::progress\s+(\d+)\s+(\d+)\s*$/.exec(line);
   if (progress) { ctx.progress(Number(progress[1]), Number(progress[2])); return; }
   if (level === 'error') ctx.log.error(line); else ctx.log.info(line);

@@ -10,7 +10,9 @@ import type { Store } from '../store/store.js';
 import type { MetricPoint, NodeInfo } from '../track/observer.js';
 import type { EventSink, NodeResult, Recomputed } from './events.js';
 import { submitsAhead, type AnyExecutor, type NodeExecutor } from './executor.js';
+import { inputPaths } from './input-paths.js';
 import { submitAhead } from './submit-ahead.js';
+import { Units } from './units.js';
 import { maskFailure, storeFailure, type Failure } from './failure.js';
 import { gpuRequestProblem } from './gpus.js';
 import { parseTimeLimit } from '../util/time-limit.js';
@@ -80,19 +82,16 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
   }
 
   // Units of work: one per distinct key among the nodes to run.
-  const units = new Map<string, PlannedNode[]>();
+  const units = new Units();
   for (const id of plan.order) {
     const node = plan.nodes.get(id)!;
-    if (!node.run) continue;
-    const list = units.get(node.key) ?? [];
-    list.push(node);
-    units.set(node.key, list);
+    if (node.run) units.add(node);
   }
   const keyOfNode = new Map<string, string>();
   for (const id of plan.order) keyOfNode.set(id, plan.nodes.get(id)!.key);
   const depsOf = (key: string): Set<string> => {
     const deps = new Set<string>();
-    for (const node of units.get(key)!) for (const up of node.spec.upstream) {
+    for (const node of units.get(key)) for (const up of node.spec.upstream) {
       const upKey = keyOfNode.get(up)!;
       if (units.has(upKey) && upKey !== key) deps.add(upKey);
     }
@@ -121,7 +120,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
   };
   /** Ends every node of a unit the same way (the lead's events were sent already when `leadReported`); `log`: the failed job's log. */
   const finishUnit = (key: string, result: NodeResult, leadReported = false, log?: string) => {
-    const [lead, ...rest] = units.get(key)!;
+    const [lead, ...rest] = units.get(key);
     record(lead, result);
     if (!leadReported) events.post({ type: 'node-finished', node: nodeInfo(lead), result });
     for (const node of rest) {
@@ -135,7 +134,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
   const release = (key: string, result: NodeResult | { outcome: 'hit' }, log?: string) => {
     waiting.delete(key);
     // Dependents of a failure are skipped, naming the node that failed (however far upstream).
-    const failedUpstream: Failure | undefined = result.outcome === 'failed' ? { kind: 'upstream-failed', upstream: units.get(key)![0].spec.id, ...(log ? { log } : {}) }
+    const failedUpstream: Failure | undefined = result.outcome === 'failed' ? { kind: 'upstream-failed', upstream: units.lead(key).spec.id, ...(log ? { log } : {}) }
       : result.outcome === 'skipped' && result.failure.kind === 'upstream-failed' ? result.failure : undefined;
     for (const dependent of dependents.get(key) ?? []) {
       if (!waiting.has(dependent)) continue;
@@ -148,7 +147,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
   };
 
   const runUnit = async (key: string, slots: number, gpus: string[] | undefined): Promise<void> => {
-    const nodes = units.get(key)!;
+    const nodes = units.get(key);
     const lead = nodes[0];
     let lease: Awaited<ReturnType<Store['waitLease']>> | undefined;
     try {
@@ -189,12 +188,13 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
   // `jobs` is a number of CPU slots: a node declaring resources.cpus takes that many (at most all).
   // Ready nodes start in order; one that does not fit yet waits, and so do those behind it.
   let slotsInUse = 0;
-  const slotsOf = (key: string) => Math.min(jobs, Math.max(1, units.get(key)![0].spec.resources.cpus ?? 1));
+  const slotsOf = (key: string) => Math.min(jobs, Math.max(1, units.lead(key).spec.resources.cpus ?? 1));
   // GPUs are whole devices: a node waits until it can have as many distinct ones as it asks for.
-  const gpusOf = (key: string) => units.get(key)![0].spec.resources.gpus ?? 0;
+  const gpusOf = (key: string) => units.lead(key).spec.resources.gpus ?? 0;
   const launchReady = () => {
-    while (!stopLaunching && !opts.signal.aborted && ready.length) {
+    while (!stopLaunching && !opts.signal.aborted) {
       const key = ready[0];
+      if (key === undefined) break;
       if (!waiting.has(key)) { ready.shift(); continue; }
       const slots = slotsOf(key);
       if (slotsInUse + slots > jobs || gpusOf(key) > freeGpus.length) break;
@@ -214,7 +214,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
 
   /** Nodes found in the store once their turn came (another run published them): hits, as in runUnit. */
   const settleHit = async (key: string, metrics: MetricPoint[]) => {
-    for (const n of units.get(key)!) {
+    for (const n of units.get(key)) {
       outcomes.set(n.spec.id, { id: n.spec.id, key, outcome: 'hit', metrics });
       await events.emit({ type: 'node-cached', node: nodeInfo(n), metrics, detail: 'computed by another run' });
     }
@@ -291,7 +291,7 @@ async function runOne(node: PlannedNode, executor: NodeExecutor, { store, opts, 
       outputs: Object.fromEntries(Object.entries(node.spec.plugin.def.outputs).map(([p, s]) => [p, { optional: s.optional }])),
     },
     params: node.spec.params,
-    inputs: resolveInputs(node, store),
+    inputs: inputPaths(node, store),
     outDir: staging.outDir,
     scratch: store.scratchDir(node.key),
     seed: seedFor(node),
@@ -351,22 +351,6 @@ export function compareOutputs(before: readonly ManifestFile[], after: readonly 
   return { identical: changed.length === 0, changed };
 }
 
-function resolveInputs(node: PlannedNode, store: Store): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [port, value] of Object.entries(node.spec.inputs)) {
-    const keyInputs = node.structure.inputs[port];
-    const refs = Array.isArray(value) ? value : [value];
-    const keys = Array.isArray(keyInputs) ? keyInputs : [keyInputs];
-    const paths = refs.map((ref, i) => {
-      if (ref.kind === 'path') return ref.path;
-      const k = keys[i] as { node: string; port: string };
-      return store.portPath(k.node, ref.port);
-    });
-    out[port] = Array.isArray(value) ? paths : paths[0];
-  }
-  return out;
-}
-
 async function replayLog(store: Store, node: PlannedNode, events: EventSink, mode: 'tail' | 'all', mask: (text: string) => string): Promise<void> {
   let text: string;
   try { text = await readFile(store.logPath(node.key), 'utf8'); } catch { return; }
@@ -378,6 +362,6 @@ async function replayLog(store: Store, node: PlannedNode, events: EventSink, mod
   if (hidden > 0) events.post({ type: 'node-log', nodeId, level: 'info', line: `… ${hidden} earlier line${hidden > 1 ? 's' : ''} (retort show ${node.key.slice(0, 12)} --log)`, cached: true });
   for (const line of shown) {
     const m = /^\S+ (INFO|WARN|ERROR)\s+(.*)$/.exec(line);
-    events.post({ type: 'node-log', nodeId, level: (m?.[1].toLowerCase() ?? 'info') as 'info', line: mask(m ? m[2] : line), cached: true });
+    events.post({ type: 'node-log', nodeId, level: (m?.[1]?.toLowerCase() ?? 'info') as 'info', line: mask(m?.[2] ?? line), cached: true });
   }
 }

@@ -9,6 +9,7 @@ import type { EventSink, NodeResult } from './events.js';
 import type { NodeSubmission, SubmissionResult, SubmittedJob, SubmittingExecutor } from './executor.js';
 import type { Failure } from './failure.js';
 import type { NodeInfo } from '../track/observer.js';
+import type { Units } from './units.js';
 
 export interface AheadContext {
   executor: SubmittingExecutor;
@@ -19,7 +20,7 @@ export interface AheadContext {
   mask(text: string): string;
   nodeInfo(node: PlannedNode): NodeInfo;
   /** Units of work by key, in topological order; the lead node first. */
-  units: Map<string, PlannedNode[]>;
+  units: Units;
   /** The units a unit consumes. */
   depsOf(key: string): Set<string>;
   /** Units not settled yet. */
@@ -45,7 +46,7 @@ export async function submitAhead(ctx: AheadContext): Promise<void> {
     for (const k of keys) cancelled.add(k);
     const ids = keys.map((k) => handles.get(k)!);
     if (!ids.length) return;
-    const named = keys.map((k) => `${handles.get(k)} (${ctx.units.get(k)![0].spec.id})`).join(', ');
+    const named = keys.map((k) => `${handles.get(k)} (${ctx.units.lead(k).spec.id})`).join(', ');
     try {
       await executor.cancel(ids);
       await events.emit({ type: 'warning', message: `${why}: cancelled ${executor.clusterName} job${ids.length > 1 ? 's' : ''} ${named}` });
@@ -71,13 +72,13 @@ export async function submitAhead(ctx: AheadContext): Promise<void> {
     ctx.finishUnit(key, { outcome, failure, metrics: r.metrics, startedAt: r.startedAt, endedAt: r.endedAt }, false, r.log);
     if (outcome === 'failed' && !ctx.keepGoing && !stopped) {
       stopped = true;
-      await cancel('queued', `${ctx.units.get(key)![0].spec.id} failed`);
+      await cancel('queued', `${ctx.units.lead(key).spec.id} failed`);
     }
   };
 
   try {
     const submission = (key: string, after: string[]): NodeSubmission => {
-      const lead = ctx.units.get(key)![0];
+      const lead = ctx.units.lead(key);
       return {
         node: lead,
         after,
@@ -101,15 +102,15 @@ export async function submitAhead(ctx: AheadContext): Promise<void> {
     const keys = [...ctx.units.keys()];
     for (let i = 0; i < keys.length;) {
       if (stopped || signal.aborted) break;
-      const key = keys[i];
+      const key = keys[i]!;
       if (!ctx.waiting.has(key)) { i++; continue; } // an upstream node failed already
       // Members of one foreach that ask for the same resources and wait for the same jobs go as one array.
       const group = executor.submitGroup ? alikeMembers(keys, i, ctx, afterOf) : [key];
-      const lead = ctx.units.get(key)![0];
+      const lead = ctx.units.lead(key);
       const requests = group.map((k) => submission(k, afterOf(k)));
       let jobs: SubmittedJob[];
       try {
-        jobs = group.length > 1 ? await executor.submitGroup!(requests) : [await executor.submit(requests[0])];
+        jobs = executor.submitGroup && requests.length > 1 ? await executor.submitGroup(requests) : await Promise.all(requests.map((r) => executor.submit(r)));
       } catch (err) {
         // Nothing more is submitted; what was is cancelled, and the user is told which jobs those were.
         for (const k of group) ctx.finishUnit(k, { outcome: 'failed', failure: { kind: 'submit-failed', message: ctx.mask((err as Error).message) }, metrics: [] });
@@ -118,10 +119,13 @@ export async function submitAhead(ctx: AheadContext): Promise<void> {
         break;
       }
       i += group.length;
-      for (const [j, k] of group.entries()) {
-        handles.set(k, jobs[j].handle);
-        await events.emit({ type: 'node-submitted', nodeId: ctx.units.get(k)![0].spec.id, job: jobs[j].handle, after: requests[j].after });
-        settling.push(jobs[j].result.then((r) => settle(k, r)));
+      for (const [j, request] of requests.entries()) {
+        const job = jobs[j];
+        if (!job) throw new Error(`internal: ${executor.clusterName} returned ${jobs.length} jobs for ${requests.length} submissions`);
+        const k = request.node.key;
+        handles.set(k, job.handle);
+        await events.emit({ type: 'node-submitted', nodeId: request.node.spec.id, job: job.handle, after: request.after });
+        settling.push(job.result.then((r) => settle(k, r)));
       }
       // Stopped while this job was being submitted: the cancel that went out before did not know it.
       if (signal.aborted) settling.push(cancel('all', 'interrupted'));
@@ -144,16 +148,18 @@ export async function submitAhead(ctx: AheadContext): Promise<void> {
  * stage, with equal resources, waiting for the same jobs. Just keys[i] when it is not such a member.
  */
 function alikeMembers(keys: string[], i: number, ctx: AheadContext, afterOf: (key: string) => string[]): string[] {
-  const lead = ctx.units.get(keys[i])![0].spec;
-  if (lead.item === undefined) return [keys[i]];
+  const first = keys[i]!;
+  const lead = ctx.units.lead(first).spec;
+  if (lead.item === undefined) return [first];
   const resources = JSON.stringify(lead.resources);
-  const after = afterOf(keys[i]).sort().join(',');
-  const group = [keys[i]];
+  const after = afterOf(first).sort().join(',');
+  const group = [first];
   for (let j = i + 1; j < keys.length; j++) {
-    const spec = ctx.units.get(keys[j])![0].spec;
-    if (!ctx.waiting.has(keys[j]) || spec.stage !== lead.stage || spec.item === undefined || JSON.stringify(spec.resources) !== resources) break;
-    if (afterOf(keys[j]).sort().join(',') !== after) break;
-    group.push(keys[j]);
+    const key = keys[j]!;
+    const spec = ctx.units.lead(key).spec;
+    if (!ctx.waiting.has(key) || spec.stage !== lead.stage || spec.item === undefined || JSON.stringify(spec.resources) !== resources) break;
+    if (afterOf(key).sort().join(',') !== after) break;
+    group.push(key);
   }
   return group;
 }

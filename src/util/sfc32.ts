@@ -74,7 +74,8 @@ export class Sfc32 {
     if (!Array.isArray(state) || state.length !== 4 || !state.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff)) {
       throw new Error(`invalid generator state ${JSON.stringify(state)}`);
     }
-    [this.a, this.b, this.c, this.d] = state.map((w) => w | 0);
+    const [a, b, c, d] = state;
+    [this.a, this.b, this.c, this.d] = [a | 0, b | 0, c | 0, d | 0];
   }
 
   /** Replaces the state by the given words and warms up (for callers with their own seeding). */

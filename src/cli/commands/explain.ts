@@ -23,7 +23,7 @@ every component that differs, with the old and new values.`,
     const ids = recipe.stages.get(target) ?? (recipe.nodes.has(target) ? [target] : undefined);
     if (!ids) throw new UsageError(`unknown stage '${target}'${(() => { const h = didYouMean(target, [...recipe.stages.keys(), ...recipe.nodes.keys()]); return h ? ` (${h})` : ''; })()}`);
     const store = await openStore(runsDir);
-    const stage = recipe.nodes.get(ids[0])!.stage;
+    const stage = recipe.nodes.get(target)?.stage ?? target; // a node's own stage, else the stage named
     const candidates = await store.manifests({ stage });
     const entries = stageEntries(candidates);
     for (const id of ids) {

@@ -27,7 +27,7 @@ interface Parsed { sub?: string; runsDir?: string; uri?: string; error?: string 
 function parse(args: string[]): Parsed {
   const out: Parsed = {};
   for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
+    const arg = args[i]!;
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
     const flag = eq > 0 ? arg.slice(0, eq) : arg;
     if (flag === '--runs-dir' || flag === '--uri') {

@@ -26,8 +26,8 @@ unless --name is given. Entries pinned already keep their pin.
       for (const p of await listPins(store)) io.stdout.write(`${p.key}  ${p.name ?? ''}  ${new Date(p.pinnedAt).toISOString()}\n`);
       return EXIT.ok;
     }
-    if (positionals.length !== 1) throw new UsageError('expected a key or a run id');
-    const what = positionals[0];
+    const [what, extra] = positionals;
+    if (what === undefined || extra !== undefined) throw new UsageError('expected a key or a run id');
     const run = what === 'last' ? (await listRunRecords(runsDir))[0] : await readRunRecord(runsDir, what);
     if (values.remove) {
       const removed = await unpinWhere(store, await removalFilter(store, what, run));
@@ -51,8 +51,11 @@ const runPinName = (run: RunRecord) => `run ${run.runId}`;
 
 async function oneKey(store: Store, prefix: string): Promise<string> {
   const matches = await store.findKeys(prefix);
-  if (matches.length !== 1) throw new UsageError(matches.length ? `'${prefix}' matches ${matches.length} keys; give more characters` : `no stored node or run matches '${prefix}'`);
-  return matches[0];
+  const [only, another] = matches;
+  if (only === undefined || another !== undefined) {
+    throw new UsageError(only ? `'${prefix}' matches ${matches.length} keys; give more characters` : `no stored node or run matches '${prefix}'`);
+  }
+  return only;
 }
 
 /** A pin name first; then a run (its named pins, and its keys' unnamed ones); then a key or key prefix. */

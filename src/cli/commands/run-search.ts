@@ -136,10 +136,10 @@ async function runOneTrial(trial: LoggedTrial, hooks: TrialHooks, opts: SearchRu
   } catch (err) {
     if (!(err instanceof RecipeError)) throw err;
     const d = err.diagnostics[0];
-    return { outcome: 'failed', intermediate: [], runId, note: `${formatLocation(d.location, io.cwd)}: ${d.message}` };
+    return { outcome: 'failed', intermediate: [], runId, note: d ? `${formatLocation(d.location, io.cwd)}: ${d.message}` : err.message };
   }
   const { recipe, keys } = compiled;
-  const objectiveNode = recipe.stages.get(stage)![0];
+  const objectiveNode = recipe.stages.get(stage)?.[0] ?? stage; // the objective's stage is checked to have one node
   const plan = await planRecipe(recipe, keys, store, { explainMisses: false, verify: 'stat' });
   const intermediate: IntermediateValue[] = [];
   const watcher: RunSubscriber = {
@@ -156,8 +156,9 @@ async function runOneTrial(trial: LoggedTrial, hooks: TrialHooks, opts: SearchRu
   const display = createDisplay(out, { quiet: opts.quiet, tty: opts.plain ? false : undefined });
   const tracking = await openTracking(opts.track, { runsDir, env: io.env, warn: (msg) => display.message(`warning: ${msg}`) });
   // A trial that comes back whole from the store is linked to its MLflow run, not logged again.
-  const linked = opts.searchRun && trial.tracking?.mlflowRunId && plan.order.every((id) => plan.nodes.get(id)!.status === 'hit');
-  if (linked) await searchObserver?.runTags?.({ [`retort.trial.${trial.number}`]: trial.tracking!.mlflowRunId });
+  const earlierRun = trial.tracking?.mlflowRunId;
+  const linked = Boolean(opts.searchRun && earlierRun && plan.order.every((id) => plan.nodes.get(id)!.status === 'hit'));
+  if (linked && earlierRun) await searchObserver?.runTags?.({ [`retort.trial.${trial.number}`]: earlierRun });
   const observer: RunObserver = linked ? new NoopObserver() : nested(tracking.observer, opts.searchRun);
   const trialOverrides = Object.entries(trial.assignment).map(([path, value]) => `${path}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
   const run = await runPlan({

@@ -29,9 +29,9 @@ every node with its outcome. --log prints the node's stored log.`,
     if (!/^[0-9a-f]{4,64}$/.test(what)) throw new UsageError(`no run '${what}' and not a key (hex)`);
     const store = await openStore(runsDir);
     const matches = (await store.manifests()).filter((m) => m.key.startsWith(what));
-    if (matches.length === 0) throw new UsageError(`no stored node or run matches '${what}'`);
-    if (matches.length > 1) throw new UsageError(`'${what}' matches ${matches.length} keys; give more characters`);
-    const m = matches[0];
+    const [m, another] = matches;
+    if (!m) throw new UsageError(`no stored node or run matches '${what}'`);
+    if (another) throw new UsageError(`'${what}' matches ${matches.length} keys; give more characters`);
     if (values.log) {
       try { io.stdout.write(await readFile(store.logPath(m.key), 'utf8')); } catch { io.stdout.write('(no log)\n'); }
       return EXIT.ok;

@@ -59,7 +59,8 @@ function countCells(tables: TableData[]): { stale: number; missing: number } {
 
 function explain(tables: TableData[], name: string): string {
   const found = findCells(tables, name);
-  if (found.length === 1) return explainCell(found[0], tableTitle(found[0].table)) + '\n';
+  const [only] = found;
+  if (only && found.length === 1) return explainCell(only, tableTitle(only.table)) + '\n';
   const cells = locatedCells(tables);
   if (found.length > 1) {
     throw new UsageError(`--explain: '${name}' names ${found.length} cells: ${found.map((c) => `${c.id} (table ${c.tableIndex + 1})`).join(', ')}; name one by its id`);

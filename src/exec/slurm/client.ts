@@ -34,7 +34,7 @@ export class SlurmClient {
     const worker = async () => {
       while (failure === undefined && next < requests.length) {
         const i = next++;
-        try { ids[i] = await this.submit(requests[i]); } catch (err) { failure ??= err; }
+        try { ids[i] = await this.submit(requests[i]!); } catch (err) { failure ??= err; }
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, requests.length)) }, worker));
@@ -99,7 +99,7 @@ export class SlurmClient {
   async ping(): Promise<void> {
     const result = await this.run('scontrol', ['ping']);
     if (result.exitCode === 0 && !/DOWN/.test(result.stdout)) return;
-    const said = slurmWords(result.stderr) || result.stdout.split('\n')[0].trim();
+    const said = slurmWords(result.stderr) || (result.stdout.split('\n')[0] ?? '').trim();
     if (/DOWN/.test(result.stdout) || /Unable to contact/.test(result.stderr)) {
       throw new SlurmError('unreachable', 'scontrol', `the Slurm controller does not answer: ${said}`, said);
     }

@@ -105,7 +105,7 @@ export function parseStatus(t: ClusterTemplate, stdout: string): Map<string, { s
   for (const line of stdout.split('\n')) {
     const m = pattern.exec(line.trim());
     if (!m) continue;
-    const [, id, state] = m;
+    const [, id = '', state = ''] = m;
     const phase = t.states[state];
     if (!phase) throw new Error(`the status command printed state ${JSON.stringify(state)} for job ${id}, which the template does not list (states: ${Object.keys(t.states).join(', ')})`);
     out.set(id, { state, phase });

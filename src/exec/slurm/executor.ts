@@ -97,7 +97,9 @@ export class SlurmExecutor implements SubmittingExecutor {
   }
 
   async submit(submission: NodeSubmission): Promise<SubmittedJob> {
-    return (await this.submitJobs([submission]))[0];
+    const [job] = await this.submitJobs([submission]);
+    if (!job) throw new Error('internal: one submission gave no job');
+    return job;
   }
 
   /** Alike foreach members as one `sbatch --array`: task i computes requests[i] and is followed as `<array id>_<i>`. */
@@ -108,16 +110,18 @@ export class SlurmExecutor implements SubmittingExecutor {
     return jobs;
   }
 
-  private async submitJobs(requests: NodeSubmission[]): Promise<SubmittedJob[]> {
+  private async submitJobs(requests: readonly NodeSubmission[]): Promise<SubmittedJob[]> {
     const { opts } = this;
-    const lead = requests[0].node;
+    const [first] = requests;
+    if (!first) return [];
+    const lead = first.node;
     const array = requests.length > 1;
-    const files = requests.map(({ node }) => jobFiles(opts.dir, { id: node.spec.id, key: node.key }));
+    const tasks = requests.map((submission) => ({ submission, files: jobFiles(opts.dir, { id: submission.node.spec.id, key: submission.node.key }) }));
     // An array's tasks share one spec file (task i runs units[i]) and log by task index.
-    const group = array ? jobFiles(opts.dir, { id: `${lead.spec.stage}-array`, key: lead.key }) : files[0];
-    if (array) files.forEach((f, i) => { f.log = group.log.replace(/\.log$/, `-${i}.log`); });
-    await writeSpecFile(group.spec, requests.map(({ node }, i) => nodeJobSpec(node, opts.store,
-      { runId: opts.runId, recipeName: opts.recipeName, result: files[i].result, trackingFile: files[i].tracking })));
+    const group = array ? jobFiles(opts.dir, { id: `${lead.spec.stage}-array`, key: lead.key }) : jobFiles(opts.dir, { id: lead.spec.id, key: lead.key });
+    if (array) tasks.forEach(({ files }, i) => { files.log = group.log.replace(/\.log$/, `-${i}.log`); });
+    await writeSpecFile(group.spec, tasks.map(({ submission, files }) => nodeJobSpec(submission.node, opts.store,
+      { runId: opts.runId, recipeName: opts.recipeName, result: files.result, trackingFile: files.tracking })));
     const { sbatchArgs, ...stage } = lead.spec.resources;
     const resources: SlurmResources = {
       ...opts.defaults, ...stage,
@@ -126,9 +130,9 @@ export class SlurmExecutor implements SubmittingExecutor {
     let id: string;
     try {
       id = await opts.client.submit({
-        name: array ? lead.spec.stage : lead.spec.id, command: jobMainCommand(group.spec, opts.nodeBinary), afterOk: requests[0].after,
+        name: array ? lead.spec.stage : lead.spec.id, command: jobMainCommand(group.spec, opts.nodeBinary), afterOk: first.after,
         ...(array ? { array: { count: requests.length } } : {}),
-        resources, output: array ? group.log.replace(/\.log$/, '-%a.log') : files[0].log, cwd: opts.cwd ?? process.cwd(), env: opts.env,
+        resources, output: array ? group.log.replace(/\.log$/, '-%a.log') : group.log, cwd: opts.cwd ?? process.cwd(), env: opts.env,
         // Retried jobs keep their dependents: Slurm must not cancel those when the first attempt fails (see retry.ts).
         killOnInvalidDep: this.retry.limit === 0,
       });
@@ -136,18 +140,18 @@ export class SlurmExecutor implements SubmittingExecutor {
       throw new Error(`could not submit its Slurm job: ${(err as Error).message}`, { cause: err });
     }
     const limit = resources.timeLimit === undefined ? undefined : parseTimeLimit(resources.timeLimit);
-    const submitted = requests.map((submission, i): SubmittedJob => {
+    const submitted = tasks.map(({ submission, files }, i): SubmittedJob => {
       const handle = array ? `${id}_${i}` : id;
       let resolve!: (r: SubmissionResult) => void;
       const result = new Promise<SubmissionResult>((r) => { resolve = r; });
       this.jobs.set(handle, {
-        id: handle, watchId: id, submission, after: [...submission.after], retries: 0, restarts: 0, files: files[i], offset: 0, partial: '', started: false, settled: false, resolve,
+        id: handle, watchId: id, submission, after: [...submission.after], retries: 0, restarts: 0, files, offset: 0, partial: '', started: false, settled: false, resolve,
         // Slurm counts whole minutes: the limit the job really had.
         ...(limit === undefined ? {} : { limitMs: slurmMinutes(resources.timeLimit!) * 60_000 }),
         ...(resources.memoryMb === undefined ? {} : { memoryMb: resources.memoryMb }),
       });
       const where = array ? ` (task ${i} of array ${id})` : '';
-      submission.report({ type: 'log', level: 'info', line: `submitted as Slurm job ${handle}${where}${submission.after.length ? ` after ${submission.after.join(', ')}` : ''} (log: ${files[i].log})` });
+      submission.report({ type: 'log', level: 'info', line: `submitted as Slurm job ${handle}${where}${submission.after.length ? ` after ${submission.after.join(', ')}` : ''} (log: ${files.log})` });
       return { handle, result };
     });
     if (opts.follow === false) return submitted;

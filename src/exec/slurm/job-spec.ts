@@ -9,6 +9,7 @@ import type { Store } from '../../store/store.js';
 import type { MetricPoint, TrackingRef } from '../../track/observer.js';
 import type { Failure } from '../failure.js';
 import type { NodeJob } from '../protocol.js';
+import { inputPaths } from '../input-paths.js';
 import { seedFor } from '../scheduler.js';
 
 /** One node for one job (or one array task). */
@@ -77,18 +78,6 @@ export function nodeJobSpec(node: PlannedNode, store: Store,
     result: ctx.result,
     ...(ctx.trackingFile ? { trackingFile: ctx.trackingFile } : {}),
   };
-}
-
-function inputPaths(node: PlannedNode, store: Store): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [port, value] of Object.entries(node.spec.inputs)) {
-    const keyInputs = node.structure.inputs[port];
-    const refs = Array.isArray(value) ? value : [value];
-    const keys = Array.isArray(keyInputs) ? keyInputs : [keyInputs];
-    const paths = refs.map((ref, i) => ref.kind === 'path' ? ref.path : store.portPath((keys[i] as { node: string }).node, ref.port));
-    out[port] = Array.isArray(value) ? paths : paths[0];
-  }
-  return out;
 }
 
 /** Writes a file whole or not at all (a reader on another machine never sees half of it). */

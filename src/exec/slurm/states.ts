@@ -57,7 +57,7 @@ export function parseSqueueLine(line: string): JobStatus {
   const cells = line.split(SQUEUE_SEPARATOR).map((c) => c.trim());
   // The restart count came last, later: lines without it are still read.
   if (cells.length < SQUEUE_FIELDS.length - 1) throw new Error(`unexpected squeue line ${JSON.stringify(line)}`);
-  const [id, arrayJobId, arrayTask, stateText, reason, start, end, exitRaw, restartsRaw = ''] = cells;
+  const [id = '', arrayJobId = '', arrayTask = '', stateText = '', reason = '', start = '', end = '', exitRaw = '', restartsRaw = ''] = cells;
   const task = /^\d+$/.test(arrayTask) ? Number(arrayTask) : undefined;
   const restarts = /^\d+$/.test(restartsRaw) ? Number(restartsRaw) : undefined;
   return {
@@ -68,7 +68,7 @@ export function parseSqueueLine(line: string): JobStatus {
 
 /** squeue prints a state word, sometimes with flags after it ("CANCELLED by 0", "RUNNING+"). */
 export function toState(stateText: string, reason: string, start: string, end: string, exitRaw: string): JobState {
-  const word = stateText.split(/[\s+]/)[0].toUpperCase();
+  const word = (stateText.split(/[\s+]/)[0] ?? '').toUpperCase();
   const startedAt = slurmTime(start);
   const endedAt = slurmTime(end);
   if (word === 'PENDING' || word === 'REQUEUED' || word === 'REQUEUE_HOLD' || word === 'REQUEUE_FED' || word === 'RESV_DEL_HOLD') {

@@ -60,7 +60,7 @@ export function batchScript(req: Pick<SubmitRequest, 'command' | 'env'>): string
 /** `sbatch --parsable` prints "<id>" or "<id>;<cluster>". */
 export function parseParsable(stdout: string): string {
   const first = stdout.trim().split('\n').pop() ?? '';
-  const id = first.split(';')[0];
+  const id = first.split(';')[0] ?? '';
   if (!/^\d+$/.test(id)) throw new SlurmError('failed', 'sbatch', `sbatch printed no job id (got ${JSON.stringify(stdout.trim())})`);
   return id;
 }

@@ -25,6 +25,6 @@ export class TemplateCluster {
 
   /** Errors name the template's program (its first word); a failed submission counts as a rejection. */
   private sh(command: string, submit = false): Promise<string> {
-    return runChecked((_, args) => this.run('/bin/sh', args), command.split(' ')[0], ['-c', command], undefined, { submit });
+    return runChecked((_, args) => this.run('/bin/sh', args), command.split(' ')[0] ?? command, ['-c', command], undefined, { submit });
   }
 }
