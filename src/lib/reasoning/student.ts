@@ -12,8 +12,7 @@ import { train, type TrainContext, type TrainOptions } from '../nn/train/loop.js
 import { constantLr, warmupCosine, type LrSchedule } from '../nn/train/schedule.js';
 import { BatchSampler } from '../nn/train/sampler.js';
 import type { Tokenizer } from '../nn/tokenizer/tokenizer.js';
-import { extractModelAnswer, isNumericEquiv } from './answers.js';
-import type { ArithProblem } from './types.js';
+import { answersMatch, extractAnswer, type AnswerFormat } from './answers.js';
 
 export const END_OF_TEXT = '<|endoftext|>';
 export const PAD = '<pad>';
@@ -85,7 +84,7 @@ export function greedyDecode(model: LlamaDecoder, tok: Tokenizer, prompts: strin
 export interface Prediction {
   id: string;
   split: string;
-  gold: number;
+  gold: string;
   text: string;
   predicted: string | null;
   correct: boolean;
@@ -99,16 +98,29 @@ export function demonstrationPrefix(demos: { question: string; rationale: string
   return demos.map((d) => `${exampleOf(d.question, d.rationale)}\n`).join('');
 }
 
-/** Greedy predictions; `prefix` (few-shot demonstrations) goes before every prompt. */
-export function predictions(model: LlamaDecoder, tok: Tokenizer, problems: ArithProblem[],
-  o: { maxNew: number; maxLength: number; batch: number; prefix?: string }): Prediction[] {
+/** What decoding needs of a problem: the arithmetic suite's rows and a problem set's both fit. */
+export interface EvalProblem {
+  id: string;
+  split: string;
+  question: string;
+  answer: string | number;
+}
+
+/**
+ * Greedy predictions; `prefix` (few-shot demonstrations) goes before every prompt. Answers are
+ * extracted and compared in `format` (default ours, "The answer is N").
+ */
+export function predictions(model: LlamaDecoder, tok: Tokenizer, problems: EvalProblem[],
+  o: { maxNew: number; maxLength: number; batch: number; prefix?: string; format?: AnswerFormat }): Prediction[] {
+  const format = o.format ?? 'model';
   const out: Prediction[] = [];
   for (let i = 0; i < problems.length; i += o.batch) {
     const part = problems.slice(i, i + o.batch);
     const texts = greedyDecode(model, tok, part.map((p) => (o.prefix ?? '') + promptOf(p.question)), o.maxNew, o.maxLength);
     part.forEach((p, k) => {
-      const predicted = extractModelAnswer(texts[k]);
-      out.push({ id: p.id, split: p.split, gold: p.answer, text: texts[k], predicted, correct: isNumericEquiv(predicted, String(p.answer)) });
+      const gold = String(p.answer);
+      const predicted = extractAnswer(texts[k], format);
+      out.push({ id: p.id, split: p.split, gold, text: texts[k], predicted, correct: answersMatch(predicted, gold, format) });
     });
   }
   return out;
