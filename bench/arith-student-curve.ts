@@ -74,7 +74,8 @@ async function* measure(s: Setting, points: number[], o: Options): AsyncGenerato
   const exclude = new Set(SPLITS.flatMap((name) => suite[name].map((q) => q.question)));
   const { problems } = pretrainCorpus({ seed: o.seed, corpusSize: o.corpus, drillRows: 0, minSteps: 2, maxSteps: 3, numbers: 'tiny', exclude });
   const shape: LrShape = { schedule: s.schedule, warmup: s.warmup, minRatio: 0.1 };
-  const fresh = () => untrainedBase(problems, { seed: o.seed, vocabSize: 1000, splitDigits: false, hiddenSize: s.hidden, numLayers: s.layers, numHeads: 4, maxLength: 256, contextLength: 512 });
+  const model = { seed: o.seed, vocabSize: 1000, splitDigits: false, hiddenSize: s.hidden, numLayers: s.layers, numHeads: 4, maxLength: 256, contextLength: 512 };
+  const fresh = () => untrainedBase(problems, model);
   const oneRun = s.schedule === 'constant';
   const dir = mkdtempSync(join(tmpdir(), 'arith-curve-'));
   let base = oneRun ? fresh() : undefined;
@@ -114,7 +115,10 @@ async function main(): Promise<void> {
   console.log(`${backend.summary}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   const runs: { setting: Setting; points: number[] }[] = [];
   if (o.peer) runs.push({ setting: { hidden: 64, layers: 2, batch: 16, schedule: 'constant', lr: 0.003, warmup: 0 }, points: [300] });
-  for (const size of o.sizes) runs.push({ setting: { hidden: size.hidden, layers: size.layers, batch: o.batch, schedule: o.schedule, lr: o.lr, warmup: o.warmup }, points: o.steps });
+  for (const size of o.sizes) {
+    const setting: Setting = { hidden: size.hidden, layers: size.layers, batch: o.batch, schedule: o.schedule, lr: o.lr, warmup: o.warmup };
+    runs.push({ setting, points: o.steps });
+  }
   console.log('| steps | batch | size | schedule | lr | final loss | equations right | × first row | lines chained | answers right | train CPU s | eval CPU s |');
   console.log('|--:|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|');
   let first: number | undefined;

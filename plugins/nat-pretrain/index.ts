@@ -59,7 +59,8 @@ export default definePlugin({
     });
     ctx.metric('pretrain/corpus', problems.length);
     ctx.metric('pretrain/drill_rows', drills.length);
-    const { tok, model, finalLoss } = await pretrainBase([...problems, ...drills], { ...p, shape: { schedule: p.schedule, warmup: p.warmup, minRatio: p.minLrRatio } }, ctx);
+    const shape = { schedule: p.schedule, warmup: p.warmup, minRatio: p.minLrRatio };
+    const { tok, model, finalLoss } = await pretrainBase([...problems, ...drills], { ...p, shape }, ctx);
     ctx.metric('pretrain/final_loss', finalLoss);
     await savePretrained(ctx.output('model'), model, { tokenizerJson: JSON.stringify(tok.toJSON()) });
     ctx.log.info(`base model: ${model.size()} weights, vocabulary ${tok.vocabSize}, saved to ${join('model', 'model.safetensors')}`);

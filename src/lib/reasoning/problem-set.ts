@@ -46,7 +46,8 @@ export async function openProblemSet(dir: string): Promise<ProblemSet> {
       kind: 'arith-suite',
       answerFormat: 'model',
       splits: index.splits.map((s) => s.name),
-      read: async (split) => (await readSplit(dir, split)).map((q) => ({ id: q.id, split: q.split, question: q.question, rationale: q.rationale, answer: String(q.answer) })),
+      read: async (split) =>
+        (await readSplit(dir, split)).map((q) => ({ id: q.id, split: q.split, question: q.question, rationale: q.rationale, answer: String(q.answer) })),
       arith: (split) => readSplit(dir, split),
     };
   }
@@ -57,7 +58,10 @@ export async function openProblemSet(dir: string): Promise<ProblemSet> {
       kind: format,
       answerFormat: format,
       splits: index.splits.map((s) => s.name),
-      read: async (split) => (await readReasoningSplit(dir, split)).map((r) => ({ id: r.id, split: r.split, question: r.question, rationale: goldRationale(r, format), answer: r.answer })),
+      read: async (split) =>
+        (await readReasoningSplit(dir, split)).map((r) => ({
+          id: r.id, split: r.split, question: r.question, rationale: goldRationale(r, format), answer: r.answer,
+        })),
       arith: async (_split, why) => {
         throw new NodeFailure(`${why} needs the arithmetic suite's chains (an arith-suite output); this input is a ${format} set from reasoning-import`);
       },
