@@ -74,7 +74,8 @@ async function* measure(s: Setting, points: number[], o: Options): AsyncGenerato
   const exclude = new Set(SPLITS.flatMap((name) => suite[name].map((q) => q.question)));
   const { problems } = pretrainCorpus({ seed: o.seed, corpusSize: o.corpus, drillRows: 0, minSteps: 2, maxSteps: 3, numbers: 'tiny', exclude });
   const shape: LrShape = { schedule: s.schedule, warmup: s.warmup, minRatio: 0.1 };
-  const model = { seed: o.seed, vocabSize: 1000, splitDigits: false, hiddenSize: s.hidden, numLayers: s.layers, numHeads: 4, maxLength: 256, contextLength: 512 };
+  const model = { seed: o.seed, vocabSize: 1000, splitDigits: false, hiddenSize: s.hidden, numLayers: s.layers, numHeads: 4,
+    maxLength: 256, contextLength: 512 };
   const fresh = () => untrainedBase(problems, model);
   const oneRun = s.schedule === 'constant';
   const dir = mkdtempSync(join(tmpdir(), 'arith-curve-'));
