@@ -13,7 +13,7 @@ import { LlamaDecoder } from '../../src/lib/nn/models/llama.js';
 import { addNat, setNatStage } from '../../src/lib/nn/nat.js';
 import { loadPretrained } from '../../src/lib/nn/pretrained.js';
 import { loadTokenizer } from '../../src/lib/nn/tokenizer/tokenizer-json.js';
-import { readSplit } from '../../src/lib/reasoning/io.js';
+import { openProblemSet } from '../../src/lib/reasoning/problem-set.js';
 import { readSamples } from '../../src/lib/reasoning/samples.js';
 import { stepMetrics } from '../../src/lib/reasoning/step-check.js';
 import { samePairs, trainWithNegatives } from '../../src/lib/reasoning/negative-training.js';
@@ -25,7 +25,7 @@ export type StudentMethod = 'base' | 'few-shot' | 'finetune' | 'cot-kd' | 'mix' 
 
 export default definePlugin({
   id: 'nat-student',
-  version: '1.1.0',
+  version: '1.2.0',
   description: 'A student distilled by one method (base, few-shot, finetune, cot-kd, mix, nt, ul, cl, nat) from the teacher samples, evaluated by greedy decoding.',
   params: {
     type: 'object',
@@ -53,7 +53,7 @@ export default definePlugin({
     },
   },
   inputs: {
-    suite: { description: 'An arith-suite output.' },
+    suite: { description: 'An arith-suite output, or a reasoning-import output (MATH: \\boxed{} answers, GSM8K: ####).' },
     samples: { description: 'A teacher-samples output over the train split.' },
     base: { description: 'A nat-pretrain output (the frozen base model and its tokenizer).' },
   },
@@ -70,7 +70,7 @@ export default definePlugin({
     const { model } = await loadPretrained(baseDir);
     if (!(model instanceof LlamaDecoder)) throw new NodeFailure(`${baseDir}: expected a Llama-style decoder (a nat-pretrain output)`);
     const tok = await loadTokenizer(join(baseDir, 'tokenizer.json'));
-    const suiteDir = ctx.inputs.suite;
+    const set = await openProblemSet(ctx.inputs.suite);
     const samples = await readSamples(join(ctx.inputs.samples, 'samples.jsonl'));
     const labelled = (positive: boolean) => samples.filter((s) => s.positive === positive).map((s) => ({ question: s.question, rationale: s.text }));
     const positives = labelled(true);
@@ -85,7 +85,7 @@ export default definePlugin({
     if (p.method === 'finetune' || p.method === 'cot-kd' || p.method === 'mix') {
       const texts =
         p.method === 'finetune'
-          ? (await readSplit(suiteDir, 'train')).map((q) => exampleOf(q.question, q.rationale))
+          ? (await set.read('train')).map((q) => exampleOf(q.question, q.rationale))
           : p.method === 'cot-kd'
             ? positives.map((e) => exampleOf(e.question, e.rationale))
             : [...positives, ...negatives].map((e) => exampleOf(e.question, e.rationale));
@@ -120,7 +120,7 @@ export default definePlugin({
       ctx.metric('train/final_loss', await train(positives.map((e) => exampleOf(e.question, e.rationale)), p.steps, p.seed + 1));
       examples = positives.length + negatives.length;
     } else if (p.method === 'few-shot') {
-      const pool = await readSplit(suiteDir, 'train');
+      const pool = await set.read('train');
       if (pool.length < p.shots) throw new NodeFailure(`method few-shot: ${p.shots} demonstrations asked for, the train split has ${pool.length} questions`);
       const order = pool.map((_, i) => i);
       new Rng(deriveSeed(p.seed, 0x73686f74)).shuffle(order);
@@ -131,14 +131,15 @@ export default definePlugin({
     const rows = [];
     let sum = 0;
     for (const split of p.evalSplits) {
-      const problems = (await readSplit(suiteDir, split)).slice(0, p.maxEval);
+      const problems = (await set.read(split)).slice(0, p.maxEval);
       // Demonstrations lengthen the prompt: it may then use the model's whole context.
       const maxLength = prefix ? model.config.maxPositions : p.maxLength;
-      const preds = predictions(model, tok, problems, { maxNew: p.maxNew, maxLength, batch: 20, prefix });
+      const preds = predictions(model, tok, problems, { maxNew: p.maxNew, maxLength, batch: 20, prefix, format: set.answerFormat });
       const acc = (100 * preds.filter((x) => x.correct).length) / Math.max(1, preds.length);
       ctx.metric(`acc/${split}`, acc);
-      // Where the rationales go wrong: each equation's arithmetic, and whether a line starts from the last result.
-      const steps = stepMetrics(split, preds.map((x) => x.text));
+      // Where the rationales go wrong: each equation's arithmetic, and whether a line starts from
+      // the last result (the suite's one-equation lines; a real dataset's solutions have no such form).
+      const steps = set.kind === 'arith-suite' ? stepMetrics(split, preds.map((x) => x.text)) : {};
       for (const [name, value] of Object.entries(steps)) ctx.metric(name, value);
       ctx.log.info(`${split}: accuracy ${acc.toFixed(1)} on ${preds.length} questions, ${steps[`steps/${split}/arithmetic`]?.toFixed(1) ?? 'no'} % of equations right`);
       sum += acc;

@@ -18,7 +18,7 @@ import { loadStudent, saveMergedStudent } from '../../src/lib/reasoning/student-
 
 export default definePlugin({
   id: 'nce-student',
-  version: '1.0.0',
+  version: '1.0.1',
   description: 'A fresh student distilled from a trained NAT model: NCE (sequences weighted by offset + tanh(mean KL(p_neg ‖ p_NAT))) or KD (unweighted).',
   params: {
     type: 'object',

@@ -6,7 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { definePlugin, NodeFailure } from '../../src/plugin/api.js';
 import { openLanguageModel } from '../../src/lib/ml/lm/load.js';
-import { readSplit } from '../../src/lib/reasoning/io.js';
+import { openProblemSet } from '../../src/lib/reasoning/problem-set.js';
 import { labelSamples, sampleRationales, sampleStats, type LabelledSample } from '../../src/lib/reasoning/samples.js';
 import { DEFAULT_ERROR_RATES, teacherRationales, type TeacherErrorRates } from '../../src/lib/reasoning/teacher.js';
 
@@ -14,7 +14,7 @@ const rate = (description: string, dflt: number) => ({ type: 'number', minimum: 
 
 export default definePlugin({
   id: 'teacher-samples',
-  version: '1.0.0',
+  version: '1.1.0',
   description: 'Sampled teacher rationales per question, labelled positive/negative by answer equivalence (built-in noisy teacher or an OpenAI-compatible LM).',
   params: {
     type: 'object',
@@ -45,7 +45,7 @@ export default definePlugin({
     },
   },
   inputs: {
-    suite: { description: 'An arith-suite output.' },
+    suite: { description: 'An arith-suite output, or a reasoning-import output (MATH or GSM8K rows; teacher: lm only).' },
     lm: { optional: true, description: 'teacher: lm — a model directory with lm.json (an OpenAI-compatible server).' },
   },
   outputs: {
@@ -56,18 +56,20 @@ export default definePlugin({
     const rates: TeacherErrorRates = { ...DEFAULT_ERROR_RATES, ...p.rates };
     if (p.teacher === 'lm' && ctx.inputs.lm === undefined) throw new NodeFailure('teacher: lm needs the lm input (a model directory with lm.json)');
     if (p.teacher === 'builtin' && ctx.inputs.lm !== undefined) throw new NodeFailure('the lm input is only read with teacher: lm');
-    const all = await readSplit(ctx.inputs.suite, p.split);
-    const problems = p.maxQuestions === undefined ? all : all.slice(0, p.maxQuestions);
+    const set = await openProblemSet(ctx.inputs.suite);
+    const first = <T>(xs: T[]) => (p.maxQuestions === undefined ? xs : xs.slice(0, p.maxQuestions));
+    const problems = first(await set.read(p.split));
 
     let texts: string[][];
     let errors: string[][][] | undefined;
     if (p.teacher === 'builtin') {
-      const rationales = teacherRationales(problems, { samples: p.samples, seed: p.seed, rates });
+      // The built-in teacher re-solves each question's chain, which only the suite's rows carry.
+      const chains = first(await set.arith(p.split, 'teacher: builtin'));
+      const rationales = teacherRationales(chains, { samples: p.samples, seed: p.seed, rates });
       texts = rationales.map((qs) => qs.map((r) => r.text));
       errors = rationales.map((qs) => qs.map((r) => r.errors));
     } else {
-      const train = await readSplit(ctx.inputs.suite, 'train');
-      const demos = train.slice(0, p.demos);
+      const demos = (await set.read('train')).slice(0, p.demos);
       const lm = await openLanguageModel(ctx.inputs.lm!, { env: process.env });
       try {
         texts = [];
@@ -92,7 +94,7 @@ export default definePlugin({
     }
 
     const rows: LabelledSample[] = problems.flatMap((q, i) =>
-      labelSamples({ id: q.id, question: q.question, gold: String(q.answer), texts: texts[i], errors: errors?.[i] }, 'model'),
+      labelSamples({ id: q.id, question: q.question, gold: q.answer, texts: texts[i], errors: errors?.[i] }, set.answerFormat),
     );
     const out = ctx.output('samples');
     await writeFile(join(out, 'samples.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length > 0 ? '\n' : ''));

@@ -9,10 +9,10 @@ import { SeedStream } from '../nn/layers/dropout.js';
 import { causalLmLoss } from '../nn/losses.js';
 import type { LlamaDecoder } from '../nn/models/llama.js';
 import { train, type TrainContext, type TrainOptions } from '../nn/train/loop.js';
+import { constantLr, warmupCosine, type LrSchedule } from '../nn/train/schedule.js';
 import { BatchSampler } from '../nn/train/sampler.js';
 import type { Tokenizer } from '../nn/tokenizer/tokenizer.js';
-import { extractModelAnswer, isNumericEquiv } from './answers.js';
-import type { ArithProblem } from './types.js';
+import { answersMatch, extractAnswer, type AnswerFormat } from './answers.js';
 
 export const END_OF_TEXT = '<|endoftext|>';
 export const PAD = '<pad>';
@@ -84,7 +84,7 @@ export function greedyDecode(model: LlamaDecoder, tok: Tokenizer, prompts: strin
 export interface Prediction {
   id: string;
   split: string;
-  gold: number;
+  gold: string;
   text: string;
   predicted: string | null;
   correct: boolean;
@@ -98,30 +98,58 @@ export function demonstrationPrefix(demos: { question: string; rationale: string
   return demos.map((d) => `${exampleOf(d.question, d.rationale)}\n`).join('');
 }
 
-/** Greedy predictions; `prefix` (few-shot demonstrations) goes before every prompt. */
-export function predictions(model: LlamaDecoder, tok: Tokenizer, problems: ArithProblem[],
-  o: { maxNew: number; maxLength: number; batch: number; prefix?: string }): Prediction[] {
+/** What decoding needs of a problem: the arithmetic suite's rows and a problem set's both fit. */
+export interface EvalProblem {
+  id: string;
+  split: string;
+  question: string;
+  answer: string | number;
+}
+
+/**
+ * Greedy predictions; `prefix` (few-shot demonstrations) goes before every prompt. Answers are
+ * extracted and compared in `format` (default ours, "The answer is N").
+ */
+export function predictions(model: LlamaDecoder, tok: Tokenizer, problems: EvalProblem[],
+  o: { maxNew: number; maxLength: number; batch: number; prefix?: string; format?: AnswerFormat }): Prediction[] {
+  const format = o.format ?? 'model';
   const out: Prediction[] = [];
   for (let i = 0; i < problems.length; i += o.batch) {
     const part = problems.slice(i, i + o.batch);
     const texts = greedyDecode(model, tok, part.map((p) => (o.prefix ?? '') + promptOf(p.question)), o.maxNew, o.maxLength);
     part.forEach((p, k) => {
-      const predicted = extractModelAnswer(texts[k]);
-      out.push({ id: p.id, split: p.split, gold: p.answer, text: texts[k], predicted, correct: isNumericEquiv(predicted, String(p.answer)) });
+      const gold = String(p.answer);
+      const predicted = extractAnswer(texts[k], format);
+      out.push({ id: p.id, split: p.split, gold, text: texts[k], predicted, correct: answersMatch(predicted, gold, format) });
     });
   }
   return out;
 }
 
 /**
+ * How the learning rate moves over a run: constant, or a linear warmup to the peak over `warmup`
+ * steps (cut to the run's length) and half a cosine down to peak · `minRatio` at the last step.
+ */
+export interface LrShape {
+  schedule: 'constant' | 'cosine';
+  warmup: number;
+  minRatio?: number;
+}
+
+export function lrSchedule(peak: number, steps: number, shape?: LrShape): LrSchedule {
+  if (!shape || shape.schedule === 'constant') return constantLr(peak);
+  return warmupCosine({ peak, warmupSteps: Math.min(shape.warmup, steps), totalSteps: steps, minRatio: shape.minRatio ?? 0 });
+}
+
+/**
  * The training-loop settings every student stage shares (plain LM, NT/UL/CL, NCE/KD): Adam without
- * weight decay, the gradient norm clipped at 1, five log lines per run. One place, so the stages
- * differ only in their batches and losses.
+ * weight decay, the gradient norm clipped at 1, five log lines per run, the learning rate shaped by
+ * `shape` (constant by default). One place, so the stages differ only in their batches and losses.
  */
 export function studentLoop(
   parameters: Map<string, tf.Variable>,
   sampler: BatchSampler,
-  o: { steps: number; lr: number; seed: number; ctx?: TrainContext },
+  o: { steps: number; lr: number; seed: number; shape?: LrShape; ctx?: TrainContext },
 ): Omit<TrainOptions<unknown>, 'makeBatch' | 'loss'> {
   return {
     parameters,
@@ -129,6 +157,7 @@ export function studentLoop(
     steps: o.steps,
     seed: o.seed,
     optimizer: { lr: o.lr, weightDecay: 0 },
+    schedule: lrSchedule(o.lr, o.steps, o.shape),
     clipNorm: 1,
     logEvery: Math.max(1, Math.floor(o.steps / 5)),
     ctx: o.ctx,
@@ -137,13 +166,14 @@ export function studentLoop(
 
 /**
  * Trains whatever `model.parameters()` holds (the base, or the adapters once they are added) with
- * the causal-LM loss on `texts`, through the shared training loop.
+ * the causal-LM loss on `texts`, through the shared training loop. With `checkpoint`, a later call
+ * with more steps resumes where the last one stopped (a learning curve from one run).
  */
 export async function trainLm(
   model: LlamaDecoder,
   tok: Tokenizer,
   texts: string[],
-  o: { steps: number; batch: number; lr: number; maxLength: number; seed: number; ctx?: TrainContext },
+  o: { steps: number; batch: number; lr: number; maxLength: number; seed: number; shape?: LrShape; checkpoint?: TrainOptions<unknown>['checkpoint']; ctx?: TrainContext },
 ): Promise<number> {
   if (texts.length === 0 || o.steps === 0) return NaN;
   const { pad } = specialIds(tok);
@@ -151,6 +181,7 @@ export async function trainLm(
   const sampler = new BatchSampler({ sources: rows.length, batchSize: Math.min(o.batch, rows.length), seed: o.seed });
   const result = await train({
     ...studentLoop(model.parameters(), sampler, o),
+    checkpoint: o.checkpoint,
     makeBatch: (refs) => lmBatch(refs.map((r) => rows[r.index]), pad),
     loss: (b, info) =>
       causalLmLoss(model.forward({ inputIds: b.inputIds, attentionMask: b.attentionMask },
