@@ -162,7 +162,8 @@ function measureLevers(path: string, o: Options, vectors: Float32Array, queries:
     const graph = new status.addon.Graph(o.metric, o.dim, path);
     const kernel = graph.configureSearch(lever.settings);
     const start = performance.now();
-    graph.search(queries.subarray(0, o.dim), o.k, rows.subarray(0, o.k), distances.subarray(0, o.k)); // builds the layout (the addon normalises cosine queries itself)
+    // Builds the layout (the addon normalises cosine queries itself).
+    graph.search(queries.subarray(0, o.dim), o.k, rows.subarray(0, o.k), distances.subarray(0, o.k));
     return { graph, kernel, layoutS: seconds(start), cells: [] as string[] };
   });
   for (const ef of o.leverEf) {
@@ -177,7 +178,8 @@ function measureLevers(path: string, o: Options, vectors: Float32Array, queries:
           return [];
         }, 1);
         best[i].cpuS = Math.min(best[i].cpuS, run.cpuS);
-        best[i].recall = recallAtK(Array.from({ length: o.queries }, (_, q) => ({ rows: rows.slice(q * o.k, (q + 1) * o.k), scores: new Float32Array(o.k) })), truth, o.k);
+        const hits = Array.from({ length: o.queries }, (_, q) => ({ rows: rows.slice(q * o.k, (q + 1) * o.k), scores: new Float32Array(o.k) }));
+        best[i].recall = recallAtK(hits, truth, o.k);
       });
     }
     graphs.forEach((g, i) => g.cells.push(`${best[i].recall.toFixed(3)}, ${fmt(peerCpuS / best[i].cpuS, 1)}×`));
@@ -245,7 +247,7 @@ async function main(): Promise<void> {
       hnsw.dispose();
     }
     const bytes = statSync(join(dir, 'index.hnsw')).size;
-    let start = performance.now();
+    const start = performance.now();
     const loaded = HnswIndex.load(dir);
     const loadS = seconds(start);
     // The same file behind hnswlib-node's one-query-per-call path, to show what the batch addon saves.

@@ -62,7 +62,8 @@ function runTask(job, task) {
   const output = job.output.replace(/%A|%j/g, job.id).replace(/%a/g, String(task.task ?? 0));
   const fd = openSync(output, 'a');
   task.start = Date.now();
-  const env = { ...process.env, SLURM_JOB_ID: task.id, ...(task.task === undefined ? {} : { SLURM_ARRAY_TASK_ID: String(task.task), SLURM_ARRAY_JOB_ID: job.id }) };
+  const arrayEnv = task.task === undefined ? {} : { SLURM_ARRAY_TASK_ID: String(task.task), SLURM_ARRAY_JOB_ID: job.id };
+  const env = { ...process.env, SLURM_JOB_ID: task.id, ...arrayEnv };
   const res = spawnSync('/bin/sh', [job.script], { cwd: job.chdir, env, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   task.end = Date.now();

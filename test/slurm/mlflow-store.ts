@@ -32,7 +32,8 @@ function files(dir: string): Record<string, string> {
 /** Every run of every experiment of the store, normalised and sorted; `paths` are replaced by `<runs>`. */
 export function storedRuns(mlruns: string, paths: string[]): StoredRun[] {
   if (!existsSync(mlruns)) return [];
-  const raw = new Map<string, { exp: string; meta: string; tags: Record<string, string>; params: Record<string, string>; metrics: Record<string, string>; artifacts: Record<string, string> }>();
+  type Files = Record<string, string>;
+  const raw = new Map<string, { exp: string; meta: string; tags: Files; params: Files; metrics: Files; artifacts: Files }>();
   for (const expId of readdirSync(mlruns).filter((d) => /^\d+$/.test(d))) {
     const exp = /^name: (.*)$/m.exec(readFileSync(join(mlruns, expId, 'meta.yaml'), 'utf8'))?.[1] ?? expId;
     for (const id of readdirSync(join(mlruns, expId)).filter((d) => /^[0-9a-f]{32}$/.test(d))) {

@@ -198,7 +198,8 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
 
 /** `--detach`: submits every miss, writes the run record a later `retort status` follows, prints the run id. */
 async function detachRun(req: { runId: string; recipe: CompiledRecipe; plan: Plan; store: Store; runsDir: string;
-  argv: string[]; overrides: string[]; io: CliIO; scope?: ReadonlySet<string>; track: TrackConfig; target?: string; sweep?: SweepTrackingData }): Promise<number> {
+  argv: string[]; overrides: string[]; io: CliIO; scope?: ReadonlySet<string>; track: TrackConfig; target?: string; sweep?: SweepTrackingData;
+}): Promise<number> {
   const { runId, recipe, plan, store, runsDir, io } = req;
   const dir = join(runsDir, 'slurm', runId);
   const startedAt = Date.now();
@@ -225,7 +226,8 @@ async function detachRun(req: { runId: string; recipe: CompiledRecipe; plan: Pla
   };
   // What tracking the run in MLflow once it has ended needs, as things stand now (see `retort status --follow`).
   const reported = inScope.map((id) => plan.nodes.get(id)!).filter((n) => n.run || n.status === 'hit');
-  await writeDetachedTracking(dir, detachedTracking({ track: req.track, target: req.target, cwd: io.cwd, vars: recipe.vars, nodes: reported, sweep: req.sweep }));
+  const tracking = detachedTracking({ track: req.track, target: req.target, cwd: io.cwd, vars: recipe.vars, nodes: reported, sweep: req.sweep });
+  await writeDetachedTracking(dir, tracking);
   await writeRunRecord(runsDir, record);
   const hits = record.nodes.filter((n) => n.outcome === 'hit').length;
   io.stdout.write(`${record.nodes.length} node${record.nodes.length === 1 ? '' : 's'}: ${hits} cached, ${submitted.submitted.length} submitted as Slurm jobs${submitted.submitted.length ? ` ${submitted.submitted[0]}${submitted.submitted.length > 1 ? `…${submitted.submitted.at(-1)}` : ''}` : ''}\n`);

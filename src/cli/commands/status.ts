@@ -167,7 +167,10 @@ async function trackSettledRun(record: RunRecord, settled: RunRecord, views: Map
     for (const n of record.nodes) {
       const v = views.get(n.id);
       if (!n.job || jobs.has(n.job)) continue;
-      jobs.set(n.job, { ...(v?.result ? { result: v.result } : {}), ...(v?.state ? { state: v.state } : {}), ...(v?.detail ? { detail: v.detail } : {}), log: jobFiles(slurm.dir, n).log });
+      jobs.set(n.job, {
+        ...(v?.result ? { result: v.result } : {}), ...(v?.state ? { state: v.state } : {}), ...(v?.detail ? { detail: v.detail } : {}),
+        log: jobFiles(slurm.dir, n).log,
+      });
     }
     const store = await Store.open(slurm.store);
     const tables = async () => {

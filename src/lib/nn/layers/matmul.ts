@@ -35,9 +35,10 @@ function biasGrad(dy: tf.Tensor, flags: boolean): tf.Tensor {
 
 type Grad2 = (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 type Grad3 = (a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor) => tf.Tensor;
-const customGrad2 = (f: (a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] }) =>
+type WithGrad = { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] };
+const customGrad2 = (f: (a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => WithGrad) =>
   tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as Grad2;
-const customGrad3 = (f: (a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor, save: tf.GradSaveFunc) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] }) =>
+const customGrad3 = (f: (a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor, save: tf.GradSaveFunc) => WithGrad) =>
   tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as Grad3;
 
 // y = a b, a [n, k], b [k, m]:  da = dy bᵀ [n, k], db = aᵀ dy [k, m].
