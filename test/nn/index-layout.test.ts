@@ -73,7 +73,7 @@ describe('HNSW search layout', () => {
   }
 
   for (const [metric, dim] of [['cosine', 24], ['cosine', 128], ['ip', 100]] as const) {
-    it(`with AVX2 distances (the default where the CPU has them) agrees with hnswlib-node up to rounding (${metric}, dim ${dim})`, () => {
+    it(`with AVX2 distances (what the uint8 walk uses) agrees with hnswlib-node up to rounding (${metric}, dim ${dim})`, () => {
       const ref = reference(metric, dim, 2500, 31);
       const queries = gaussian(400, dim, 32);
       const ours = HnswIndex.load(ref.dir, 'index', { engine: 'native', efSearch: 40 });

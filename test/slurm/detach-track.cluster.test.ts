@@ -8,15 +8,8 @@ import type { RunRecord } from '../../src/store/runs.js';
 import { BIN, Project, ROOT } from '../e2e/harness.js';
 import { HOW_TO_START, SKIP_WITHOUT_SLURM, SLURM_CONF, SLURM_UP } from './cluster.js';
 import { runTimes, storedRuns } from './mlflow-store.js';
+import { TWO_TRIAL_SWEEP } from './two-trial-sweep.js';
 
-// data is shared by both trials, train is each trial's own.
-const SWEEP = `stages:
-  data: { plugin: ./plugins/count }
-  train: { plugin: ./plugins/count, inputs: { in: "\${stages.data.outputs.out}" } }
-sweep:
-  grid:
-    stages.train.params.value: [10, 20]
-`;
 
 const slurm = { SLURM_CONF: SLURM_CONF ?? '' };
 
@@ -29,7 +22,7 @@ describe.skipIf(SKIP_WITHOUT_SLURM)('a detached sweep on the cluster, in MLflow'
 
   it('is logged when status --follow settles it: the sweep run, its trials, their nodes and the shared node', async () => {
     const p = new Project('retort-slurm-detach-track-');
-    p.write('s.yaml', SWEEP);
+    p.write('s.yaml', TWO_TRIAL_SWEEP);
     const detached = await p.run(['run', 's.yaml', '--executor', 'slurm', '--detach'], slurm);
     expect(detached.code, detached.stdout + detached.stderr).toBe(0);
     const runId = detached.stdout.trim().split('\n').at(-1)!;

@@ -11,6 +11,7 @@ import type { RunRecord } from '../../src/store/runs.js';
 import { BIN, Project, ROOT } from '../e2e/harness.js';
 import { writeFakeSlurm } from './fake-slurm.js';
 import { runTimes, storedRuns } from './mlflow-store.js';
+import { TWO_TRIAL_SWEEP } from './two-trial-sweep.js';
 
 beforeAll(() => {
   if (!existsSync(join(ROOT, 'dist', 'src', 'exec', 'slurm', 'detached-replay.js'))) throw new Error(`compile first: npx tsc -p tsconfig.json (${BIN} runs dist/)`);
@@ -35,14 +36,6 @@ const FAILING = `stages:
   c: { plugin: ./plugins/count, inputs: { in: "\${stages.b.outputs.out}" } }
 `;
 
-// data is shared by both trials, train is each trial's own.
-const SWEEP = `stages:
-  data: { plugin: ./plugins/count }
-  train: { plugin: ./plugins/count, inputs: { in: "\${stages.data.outputs.out}" } }
-sweep:
-  grid:
-    stages.train.params.value: [10, 20]
-`;
 
 /** One project, its runs in `<name>/` under it, its Slurm in `<name>-slurm/`. */
 function side(p: Project, name: string) {
@@ -133,7 +126,7 @@ describe.concurrent('a detached Slurm run settled by status --follow', () => {
   }, 120_000);
 
   it('a sweep: the sweep run, a run per trial, a node of one trial under it and the shared node under the sweep, as attached', async () => {
-    const { attached, detached, a, followed } = await attachedAndDetached(SWEEP);
+    const { attached, detached, a, followed } = await attachedAndDetached(TWO_TRIAL_SWEEP);
     expect(a.code, a.stdout + a.stderr).toBe(0);
     expect(followed.code, followed.stdout + followed.stderr).toBe(0);
     const paths = [attached.runsDir, detached.runsDir];

@@ -82,10 +82,13 @@ function pickAddon(choice: HnswEngineChoice) {
 /**
  * The search levers that helped in bench/vector-index.ts (README, "vector-index.ts"). Fetching all
  * neighbours at once helped the uint8 walk (about 1.5×) but not the float one, whose rows are four
- * times larger.
+ * times larger. The float walk keeps hnswlib's own distances: AVX2 ones round differently on
+ * CPUs with and without it, and the engine is not part of a node's key, so the default answers
+ * must be hnswlib-node's to the bit. The uint8 walk, opt-in and already other answers, uses AVX2.
  */
 function fastestSearch(quantize: Quantize): SearchSettings {
-  return { layout: 'locality', simd: true, hugePages: true, quantize, prefetch: quantize === 'int8' ? 'all' : 'next' };
+  const int8 = quantize === 'int8';
+  return { layout: 'locality', simd: int8, hugePages: true, quantize, prefetch: int8 ? 'all' : 'next' };
 }
 
 class AddonGraph implements HnswGraph {

@@ -49,6 +49,14 @@ function candidatePaths(): string[] {
   return out;
 }
 
+/** One function of the addon, bound to it; undefined without the addon or in an older build that lacks it. */
+export function blasAddonFunction<K extends keyof BlasAddon>(name: K): NonNullable<BlasAddon[K]> | undefined {
+  const loaded = loadBlasAddon();
+  if (!loaded.ok) return undefined;
+  const fn: unknown = loaded.addon[name];
+  return typeof fn === 'function' ? (fn.bind(loaded.addon) as NonNullable<BlasAddon[K]>) : undefined;
+}
+
 export function loadBlasAddon(): AddonStatus {
   if (process.env.RETORT_NO_BLAS === '1') return { ok: false, reason: 'disabled by RETORT_NO_BLAS=1' };
   if (cached !== undefined) return cached;

@@ -10,7 +10,7 @@
 //     Sum over axis 0 transposes first)
 import * as tf from '@tensorflow/tfjs';
 import { registerFloatKernel, type FloatKernel } from './float-kernel.js';
-import { loadBlasAddon } from './native-addon.js';
+import { blasAddonFunction } from './native-addon.js';
 
 const LAYER_NORM = 'RetortLayerNorm';
 const LAYER_NORM_GRAD = 'RetortLayerNormGrad';
@@ -73,9 +73,9 @@ export function layerNormGradValues(dy: Float32Array, x: Float32Array, g: Float3
 
 // The same loops in C when the addon has them (the same bits, several times faster).
 const nativeLayerNorm = (() => {
-  const loaded = loadBlasAddon();
-  const a = loaded.ok ? loaded.addon : undefined;
-  return a?.layerNorm !== undefined && a.layerNormGrad !== undefined ? { forward: a.layerNorm.bind(a), backward: a.layerNormGrad.bind(a) } : undefined;
+  const forward = blasAddonFunction('layerNorm');
+  const backward = blasAddonFunction('layerNormGrad');
+  return forward && backward ? { forward, backward } : undefined;
 })();
 
 const layerNormKernel: FloatKernel = {
@@ -120,9 +120,9 @@ export function geluGradValues(dy: Float32Array, x: Float32Array, dx: Float32Arr
 
 // The same loops in C when the optional addon has them (about twice as fast; same formula).
 const nativeGelu = (() => {
-  const loaded = loadBlasAddon();
-  const a = loaded.ok ? loaded.addon : undefined;
-  return a?.gelu !== undefined && a.geluGrad !== undefined ? { gelu: a.gelu.bind(a), geluGrad: a.geluGrad.bind(a) } : undefined;
+  const gelu = blasAddonFunction('gelu');
+  const geluGrad = blasAddonFunction('geluGrad');
+  return gelu && geluGrad ? { gelu, geluGrad } : undefined;
 })();
 
 const geluKernel: FloatKernel = {
@@ -160,11 +160,7 @@ export function adamwValues(p: Float32Array, g: Float32Array, m: Float32Array, v
 
 // The same step in C when the addon has it: the embedding table makes this loop a large share
 // of a small step (1M parameters at the reference size), and C runs it several times faster.
-const nativeAdamw = (() => {
-  const loaded = loadBlasAddon();
-  const a = loaded.ok ? loaded.addon : undefined;
-  return a?.adamw?.bind(a);
-})();
+const nativeAdamw = blasAddonFunction('adamw');
 
 const adamwKernel: FloatKernel = {
   name: ADAMW,
@@ -178,11 +174,7 @@ const adamwKernel: FloatKernel = {
   },
 };
 
-const nativeColumnSums = (() => {
-  const loaded = loadBlasAddon();
-  const a = loaded.ok ? loaded.addon : undefined;
-  return a?.columnSums?.bind(a);
-})();
+const nativeColumnSums = blasAddonFunction('columnSums');
 
 const columnSumsKernel: FloatKernel = {
   name: COLUMN_SUMS,
