@@ -2,10 +2,7 @@
 // native/build.mjs). Absence is normal: callers get { ok: false, reason } and search through
 // hnswlib-node one query per call. RETORT_NO_HNSW_ADDON=1 makes it absent on purpose (tests of
 // the fallback path); RETORT_HNSW_ADDON=<file> points at a build elsewhere.
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { addonLoader, type AddonStatus } from '../native-loader.js';
 
 /** One hnswlib graph held by the addon; every method throws once `close` has run. */
 export interface NativeGraph {
@@ -53,37 +50,8 @@ export interface HnswAddon {
   };
 }
 
-export type HnswAddonStatus = { ok: true; addon: HnswAddon; path: string } | { ok: false; reason: string };
+export type HnswAddonStatus = AddonStatus<HnswAddon>;
 
-const require = createRequire(import.meta.url);
-let cached: HnswAddonStatus | undefined;
-
-/** Where the build script puts the addon; compiled code runs from dist/, the addon stays by its source. */
-function candidatePaths(): string[] {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const out = [join(here, 'native', 'build', 'retort_hnsw.node')];
-  for (let dir = here, i = 0; i < 8; i++, dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json'))) {
-      out.push(join(dir, 'src', 'lib', 'nn', 'index', 'native', 'build', 'retort_hnsw.node'));
-      break;
-    }
-  }
-  return out;
-}
-
-export function loadHnswAddon(): HnswAddonStatus {
-  if (process.env.RETORT_NO_HNSW_ADDON === '1') return { ok: false, reason: 'disabled by RETORT_NO_HNSW_ADDON=1' };
-  if (cached !== undefined) return cached;
-  const paths = process.env.RETORT_HNSW_ADDON ? [process.env.RETORT_HNSW_ADDON] : candidatePaths();
-  const path = paths.find((p) => existsSync(p));
-  if (path === undefined) {
-    cached = { ok: false, reason: 'addon not built (needs a C++ compiler at npm install)' };
-    return cached;
-  }
-  try {
-    cached = { ok: true, addon: require(path) as HnswAddon, path };
-  } catch (e) {
-    cached = { ok: false, reason: `addon failed to load: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` };
-  }
-  return cached;
-}
+export const loadHnswAddon: () => HnswAddonStatus = addonLoader<HnswAddon>({
+  folder: 'index', file: 'retort_hnsw.node', offVar: 'RETORT_NO_HNSW_ADDON', pathVar: 'RETORT_HNSW_ADDON', needs: 'a C++ compiler',
+});

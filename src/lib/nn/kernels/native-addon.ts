@@ -2,10 +2,7 @@
 // native/build.mjs). Absence is normal: callers get { ok: false, reason } and use wasm.
 // RETORT_NO_BLAS=1 makes it absent on purpose (tests of the fallback path);
 // RETORT_BLAS_ADDON=<file> points at a build elsewhere.
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { addonLoader, type AddonStatus as NativeStatus } from '../native-loader.js';
 
 export interface BlasAddon {
   gemmBatch(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, strideA: number, strideB: number,
@@ -30,24 +27,7 @@ export interface BlasAddon {
   config(): string;
 }
 
-export type AddonStatus = { ok: true; addon: BlasAddon; path: string } | { ok: false; reason: string };
-
-const require = createRequire(import.meta.url);
-let cached: AddonStatus | undefined;
-
-/** Where the build script puts the addon: src/lib/nn/kernels/native/build under the package root. */
-function candidatePaths(): string[] {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const out = [join(here, 'native', 'build', 'retort_blas.node')];
-  // Compiled code runs from dist/src/lib/nn/kernels; the addon stays next to its source.
-  for (let dir = here, i = 0; i < 8; i++, dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json'))) {
-      out.push(join(dir, 'src', 'lib', 'nn', 'kernels', 'native', 'build', 'retort_blas.node'));
-      break;
-    }
-  }
-  return out;
-}
+export type AddonStatus = NativeStatus<BlasAddon>;
 
 /** One function of the addon, bound to it; undefined without the addon or in an older build that lacks it. */
 export function blasAddonFunction<K extends keyof BlasAddon>(name: K): NonNullable<BlasAddon[K]> | undefined {
@@ -57,22 +37,9 @@ export function blasAddonFunction<K extends keyof BlasAddon>(name: K): NonNullab
   return typeof fn === 'function' ? (fn.bind(loaded.addon) as NonNullable<BlasAddon[K]>) : undefined;
 }
 
-export function loadBlasAddon(): AddonStatus {
-  if (process.env.RETORT_NO_BLAS === '1') return { ok: false, reason: 'disabled by RETORT_NO_BLAS=1' };
-  if (cached !== undefined) return cached;
-  const paths = process.env.RETORT_BLAS_ADDON ? [process.env.RETORT_BLAS_ADDON] : candidatePaths();
-  const path = paths.find((p) => existsSync(p));
-  if (path === undefined) {
-    cached = { ok: false, reason: 'addon not built (needs a C compiler and libopenblas-dev at npm install)' };
-    return cached;
-  }
-  try {
-    const addon = require(path) as BlasAddon;
-    // One thread unless asked: Retort runs nodes in parallel, and a thread pool per node oversubscribes.
-    addon.setThreads(Math.max(1, Number(process.env.RETORT_BLAS_THREADS ?? '1') || 1));
-    cached = { ok: true, addon, path };
-  } catch (e) {
-    cached = { ok: false, reason: `addon failed to load: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` };
-  }
-  return cached;
-}
+export const loadBlasAddon: () => AddonStatus = addonLoader<BlasAddon>({
+  folder: 'kernels', file: 'retort_blas.node', offVar: 'RETORT_NO_BLAS', pathVar: 'RETORT_BLAS_ADDON',
+  needs: 'a C compiler and libopenblas-dev',
+  // One thread unless asked: Retort runs nodes in parallel, and a thread pool per node oversubscribes.
+  init: (addon) => addon.setThreads(Math.max(1, Number(process.env.RETORT_BLAS_THREADS ?? '1') || 1)),
+});
