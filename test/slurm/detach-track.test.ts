@@ -87,7 +87,9 @@ describe.concurrent('a detached Slurm run settled by status --follow', () => {
     expect(got).toEqual(want);
     const parent = got.find((r) => r.tags['retort.ran'] === '3')!;
     expect(parent.status).toBe('FINISHED');
-    expect(parent.tags['retort.cached/a']).toBe('<id>');
+    // a is the one cache hit, linked to the run that made it.
+    expect(parent.tags['retort.cached']).toBe('1');
+    expect(parent.artifacts['retort/cached.tsv']).toMatch(/^node\tkey\tproduced_by\na\t[0-9a-f]{64}\t<id>\n$/);
     expect(Object.keys(parent.artifacts)).toContain('tables/tables.md');
     expect(got.find((r) => r.path.endsWith('> c[2]'))!.metrics.curve).toEqual([[1, 2.5], [2, 5]]);
 
