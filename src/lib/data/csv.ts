@@ -110,7 +110,8 @@ export function parseDelimitedObjects(text: string, file: string, opts: Delimite
       throw new DataError(file, r.line, `expected ${names.length} columns (as in the header), found ${r.values.length}`);
     }
     const record: Record<string, string> = {};
-    names.forEach((n, j) => (record[n] = r.values[j]));
+    // Same length as the header, checked above.
+    names.forEach((n, j) => (record[n] = r.values[j]!));
     return { record, line: r.line };
   });
 }

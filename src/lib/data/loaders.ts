@@ -84,7 +84,7 @@ export async function* readRecords(file: string, opts: ReadRecordsOptions = {}):
   }
   const delimiter = opts.delimiter ?? (format === 'tsv' ? '\t' : ',');
   const records = parseDelimitedObjects(text, file, { delimiter, quoting: opts.quoting });
-  for (let i = 0; i < Math.min(records.length, max); i++) yield records[i];
+  for (const record of records.slice(0, max)) yield record;
 }
 
 export interface LoadRowsOptions extends ReadRecordsOptions {

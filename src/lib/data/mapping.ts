@@ -78,9 +78,9 @@ function labelName(raw: string, names: RowMapping['labelNames']): string {
   if (!names) return raw;
   if (Array.isArray(names)) {
     const i = Number(raw);
-    return Number.isInteger(i) && i >= 0 && i < names.length ? names[i] : raw;
+    return (Number.isInteger(i) ? names[i] : undefined) ?? raw;
   }
-  return Object.prototype.hasOwnProperty.call(names, raw) ? names[raw] : raw;
+  return (Object.prototype.hasOwnProperty.call(names, raw) ? names[raw] : undefined) ?? raw;
 }
 
 /**
@@ -108,8 +108,8 @@ export function mapRecord(
   if (mapping.outputIsIndex) {
     const i = Number(rawOut);
     const choices = options ?? [];
-    if (!Number.isInteger(i) || i < 0 || i >= choices.length) fail(`${path(mapping.output)} = ${JSON.stringify(rawOut)} is not an index into ${choices.length} options`);
-    output = choices[i];
+    const choice = Number.isInteger(i) ? choices[i] : undefined;
+    output = choice ?? fail(`${path(mapping.output)} = ${JSON.stringify(rawOut)} is not an index into ${choices.length} options`);
   } else output = labelName(rawOut, mapping.labelNames);
 
   let references: string[] | undefined;

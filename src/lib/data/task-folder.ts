@@ -52,7 +52,8 @@ export async function readTaskMeta(dir: string): Promise<TaskMeta> {
     if (!(e instanceof DataError) || e.line > 0) throw e;
     // Point at the key the message names, when the file has it.
     const key = /"([\w-]+)(?:\.([\w.-]+))?"/.exec(e.detail);
-    const line = key ? lineOfKey(text, key[2] ?? key[1]) : 0;
+    const name = key?.[2] ?? key?.[1];
+    const line = name !== undefined ? lineOfKey(text, name) : 0;
     throw line > 0 ? new DataError(file, line, e.detail) : e;
   }
 }
@@ -118,7 +119,11 @@ export function serializeMeta(meta: TaskMeta): string {
 /** One JSONL line: fixed key order, fields in task.json order. */
 export function serializeRow(row: TaskRow, meta: TaskMeta): string {
   const fields: Record<string, string> = {};
-  for (const f of meta.fields) fields[f] = row.fields[f];
+  for (const f of meta.fields) {
+    const value = row.fields[f];
+    // A missing field is left out, as JSON.stringify would leave out undefined.
+    if (value !== undefined) fields[f] = value;
+  }
   const out: Record<string, unknown> = { id: row.id, fields };
   if (row.options !== undefined) out.options = row.options;
   out.output = row.output;
