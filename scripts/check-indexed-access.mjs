@@ -10,6 +10,7 @@ const CHECKED = [
   'src/lib/data/',
   'src/lib/hub/',
   'src/lib/index.ts',
+  'src/lib/llara/',
 ];
 
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');

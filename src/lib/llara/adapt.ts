@@ -54,7 +54,7 @@ export async function adaptModel(model: CausalDecoder, tok: Tokenizer, passages:
     sampler,
     ...warmupDecayTraining(s, ctx, 'adapt/'),
     makeBatch: (refs) => {
-      const picked = refs.map((r) => rows[r.index]);
+      const picked = refs.map((r) => rows[r.index]!); // the sampler draws from 0..rows.length
       return { batch: jointBatch(picked.map((r) => r.input), p, padId), targets: { ebae: picked.map((r) => r.ebae), ebar: picked.map((r) => r.ebar) } };
     },
     loss: (b, info) => jointObjective(model, b.batch, b.targets, p, objective, { training: true, rng: new SeedStream(info.seed) }).total,

@@ -48,7 +48,7 @@ export function jointRows(texts: readonly number[][], p: PromptIds, padId: numbe
   const positions = new Int32Array(b * t);
   const labels = new Int32Array(b * t).fill(IGNORE);
   texts.forEach((text, row) => {
-    const pad = t - lens[row];
+    const pad = t - lens[row]!;
     const head = [...p.prefix, ...text, ...p.ebae];
     const at = row * t + pad;
     ids.set(head, at);

@@ -47,8 +47,8 @@ export function embedTexts(m: Embedder, texts: readonly string[], side: Side, mo
   const batch = singleBatch(rows, prefix, suffix, m.padId);
   const { hidden } = m.model.forward({ inputIds: batch.inputIds, attentionMask: batch.attentionMask,
     positionIds: batch.positionIds, logits: false }, mode); // [n, T, d]
-  const [n, t, d] = hidden.shape;
-  const last = tf.slice(hidden, [0, t - k, 0], [n, k, d as number]); // [n, k, d]
+  const [n, t, d] = (hidden as tf.Tensor3D).shape;
+  const last = tf.slice(hidden, [0, t - k, 0], [n, k, d]); // [n, k, d]
   return l2Normalize(tf.mean(last, 1)) as tf.Tensor2D; // [n, d]
 }
 

@@ -16,7 +16,11 @@ export function evaluateRetrieval(embed: EmbedFn, dim: number, data: BeirDataset
     index.add(embed(docs.map(passageText), 'passage'), docs.map((d) => d.id));
     const queryIds = [...qrels.keys()];
     const hits = index.search(embed(queryIds.map((id) => data.queries.get(id)!.text), 'query'), Math.min(depth, docs.length));
-    const run = new Map(queryIds.map((id, i) => [id, new Map(Array.from(hits[i].rows, (row, r) => [index.idOf(row), hits[i].scores[r]]))]));
+    // One hit list per query, one score per hit.
+    const run = new Map(queryIds.map((id, i) => {
+      const hit = hits[i]!;
+      return [id, new Map(Array.from(hit.rows, (row, r) => [index.idOf(row), hit.scores[r]!]))];
+    }));
     return evaluateRun(qrels, run, measures);
   } finally {
     index.dispose();

@@ -38,7 +38,7 @@ export async function finetuneRetrieval(m: Embedder, data: BeirDataset, groups: 
       const queries: string[] = [];
       const docs: string[] = [];
       refs.forEach((ref, i) => {
-        const g = groups[ref.index];
+        const g = groups[ref.index]!; // the sampler draws from 0..groups.length
         const epoch = Math.floor((info.step * s.batchSize + i) / groups.length);
         queries.push(data.queries.get(g.queryId)!.text);
         docs.push(...groupAt(g, epoch, s.groupSize).ids.map(text));
@@ -67,7 +67,7 @@ export function mineWithModel(m: Embedder, data: BeirDataset, qrels: BeirQrels, 
     queryIds.forEach((id, i) => {
       const judged = qrels.get(id)!;
       const positives = [...judged].filter(([, g]) => g >= 1).map(([d]) => d);
-      const ranked = Array.from(hits[i].rows, (row) => index.idOf(row));
+      const ranked = Array.from(hits[i]!.rows, (row) => index.idOf(row)); // one hit list per query
       const negatives = ranked.slice(window.start).filter((d) => !judged.has(d));
       if (positives.length > 0 && negatives.length > 0) groups.push({ queryId: id, positives, negatives });
     });

@@ -52,7 +52,7 @@ export function summedTokenLoss(logits: tf.Tensor3D, targets: readonly number[][
     const kept = ids.filter((id) => !ignored.has(id));
     if (kept.length === 0) return;
     rows++;
-    for (const id of kept) counts[r * v + id] += 1;
+    for (const id of kept) counts[r * v + id]! += 1;
   });
   if (rows === 0) return tf.scalar(0);
   return tf.tidy(() => {

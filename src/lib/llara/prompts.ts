@@ -86,9 +86,9 @@ function plain(tok: Tokenizer, text: string): number[] {
 /** The prompt ids of `form` for a tokenizer that holds the 16 special tokens (withLlaraTokens). */
 export function promptIds(tok: Tokenizer, form: PromptForm): PromptIds {
   const w = WORDING[form];
-  const special = (i: number) => {
-    const id = tok.tokenToId(LLARA_SPECIAL_TOKENS[i]);
-    if (id === undefined) throw new LlaraError(`the tokenizer lacks ${LLARA_SPECIAL_TOKENS[i]}: add LLaRA's tokens first`);
+  const special = (token: string) => {
+    const id = tok.tokenToId(token);
+    if (id === undefined) throw new LlaraError(`the tokenizer lacks ${token}: add LLaRA's tokens first`);
     return id;
   };
   const ignoreIds = tok.addedTokens.filter((a) => a.special).map((a) => a.id);
@@ -101,8 +101,8 @@ export function promptIds(tok: Tokenizer, form: PromptForm): PromptIds {
   return {
     form,
     prefix: plain(tok, w.prefix),
-    ebae: [...plain(tok, w.ebae), ...Array.from({ length: 8 }, (_, i) => special(i))],
-    ebar: [...plain(tok, w.ebar), ...Array.from({ length: 8 }, (_, i) => special(8 + i))],
+    ebae: [...plain(tok, w.ebae), ...LLARA_SPECIAL_TOKENS.slice(0, 8).map(special)],
+    ebar: [...plain(tok, w.ebar), ...LLARA_SPECIAL_TOKENS.slice(8, 16).map(special)],
     k: 8,
     ignoreIds,
   };
