@@ -11,6 +11,7 @@ const CHECKED = [
   'src/lib/hub/',
   'src/lib/index.ts',
   'src/lib/llara/',
+  'src/lib/negatives/',
 ];
 
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');

@@ -54,7 +54,7 @@ export function weightedContrastiveLoss(q: tf.Tensor2D, k: tf.Tensor2D, weights:
 export function checkRankOrder(teacherScores: readonly (readonly number[])[]): void {
   teacherScores.forEach((row, j) => {
     for (let i = 2; i < row.length; i++) {
-      if (row[i] > row[i - 1]) throw new NegativesError(`group ${j}: member ${i} scores ${row[i]} above member ${i - 1} (${row[i - 1]}); the rank masking needs the negatives sorted by teacher score, descending`);
+      if (row[i]! > row[i - 1]!) throw new NegativesError(`group ${j}: member ${i} scores ${row[i]} above member ${i - 1} (${row[i - 1]}); the rank masking needs the negatives sorted by teacher score, descending`);
     }
   });
 }

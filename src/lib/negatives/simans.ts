@@ -110,23 +110,25 @@ function successiveSample<T>(items: readonly T[], logWeights: readonly number[],
   const out: T[] = [];
   while (out.length < Math.min(count, items.length)) {
     let total = 0;
-    for (let i = 0; i < items.length; i++) if (!taken[i]) total += w[i];
+    // One weight per item (the caller's contract).
+    for (let i = 0; i < items.length; i++) if (!taken[i]) total += w[i]!;
     let pick = -1;
     if (total > 0) {
       let u = rng.next() * total;
       for (let i = 0; i < items.length; i++) {
         if (taken[i] || w[i] === 0) continue;
         pick = i; // the last positive weight seen, in case rounding leaves u ≥ 0
-        u -= w[i];
+        u -= w[i]!;
         if (u < 0) break;
       }
     } else {
       // Every weight left underflowed to 0 (a huge a): the rest are equally unlikely, draw uniformly.
       const left = items.map((_, i) => i).filter((i) => !taken[i]);
-      pick = left[rng.int(left.length)];
+      pick = left[rng.int(left.length)]!;
     }
+    // A weight above 0 is left when total > 0, so pick names an item not yet drawn.
     taken[pick] = 1;
-    out.push(items[pick]);
+    out.push(items[pick]!);
   }
   return out;
 }

@@ -106,7 +106,7 @@ export class MiningStats {
     if (hi === lo) hi = lo + 1;
     const width = (hi - lo) / bins;
     const counts = new Array<number>(bins).fill(0);
-    for (const d of this.deltas) counts[Math.min(bins - 1, Math.floor((d - lo) / width))]++;
+    for (const d of this.deltas) counts[Math.min(bins - 1, Math.floor((d - lo) / width))]!++;
     return { edges: Array.from({ length: bins + 1 }, (_, i) => lo + i * width), counts };
   }
 }
@@ -117,5 +117,5 @@ function quantile(sorted: readonly number[], q: number): number {
   const pos = (sorted.length - 1) * q;
   const lo = Math.floor(pos);
   const hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }

@@ -115,7 +115,7 @@ export function sampleWithoutReplacement<T>(items: readonly T[], count: number, 
   const n = Math.min(count, copy.length);
   for (let i = 0; i < n; i++) {
     const j = i + rng.int(copy.length - i);
-    [copy[i], copy[j]] = [copy[j], copy[i]];
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
   }
   return copy.slice(0, n);
 }
@@ -137,7 +137,7 @@ export function randomFromPool(query: MiningQuery, taken: ReadonlySet<string>, c
   if (pool.length > 8 * (excluded + count)) {
     const chosen = new Set<string>();
     for (let attempts = 0; chosen.size < count && attempts < 64 * count; attempts++) {
-      const id = pool[rng.int(pool.length)];
+      const id = pool[rng.int(pool.length)]!;
       if (!chosen.has(id) && allowed(id)) chosen.add(id);
     }
     if (chosen.size === count) return [...chosen].map(asNegative);
