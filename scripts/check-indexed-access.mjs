@@ -12,6 +12,7 @@ const CHECKED = [
   'src/lib/index.ts',
   'src/lib/llara/',
   'src/lib/negatives/',
+  'src/lib/llmr/',
 ];
 
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');

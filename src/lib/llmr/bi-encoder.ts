@@ -60,7 +60,7 @@ export class BiEncoder {
     const order = texts.map((text, i) => ({ i, n: text.length })).sort((a, b) => a.n - b.n || a.i - b.i).map((e) => e.i);
     for (let start = 0; start < order.length; start += batchSize) {
       const rows = order.slice(start, start + batchSize);
-      const vectors = tf.tidy(() => this.embed(rows.map((r) => texts[r])));
+      const vectors = tf.tidy(() => this.embed(rows.map((r) => texts[r]!)));
       const data = vectors.dataSync() as Float32Array;
       vectors.dispose();
       rows.forEach((r, j) => out.set(data.subarray(j * d, (j + 1) * d), r * d));

@@ -148,7 +148,7 @@ export async function trainRewardModel(o: RewardTrainOptions): Promise<TrainResu
   const accuracies: tf.Scalar[] = [];
   const flushAccuracy = (done: number) => {
     if (accuracies.length === 0) return;
-    const mean = accuracies.reduce((s, a) => s + a.dataSync()[0], 0) / accuracies.length;
+    const mean = accuracies.reduce((s, a) => s + a.dataSync()[0]!, 0) / accuracies.length;
     tf.dispose(accuracies.splice(0));
     o.ctx?.metric?.('train_group_accuracy', mean, done);
   };
@@ -206,14 +206,15 @@ export async function scorePairs(
   b: readonly string[],
   opts: { maxLength: number; batchSize: number },
 ): Promise<Float32Array> {
-  const order = Array.from(a.keys()).sort((i, j) => a[i].length + b[i].length - (a[j].length + b[j].length) || i - j);
+  // b holds one text per text of a.
+  const order = Array.from(a.keys()).sort((i, j) => a[i]!.length + b[i]!.length - (a[j]!.length + b[j]!.length) || i - j);
   const out = new Float32Array(a.length);
   for (let start = 0; start < order.length; start += opts.batchSize) {
     const rows = order.slice(start, start + opts.batchSize);
-    const logits = tf.tidy(() => pairLogits(model, encodePairs(tok, rows.map((i) => a[i]), rows.map((i) => b[i]), opts.maxLength)));
+    const logits = tf.tidy(() => pairLogits(model, encodePairs(tok, rows.map((i) => a[i]!), rows.map((i) => b[i]!), opts.maxLength)));
     const values = await logits.data();
     logits.dispose();
-    rows.forEach((i, k) => (out[i] = values[k]));
+    rows.forEach((i, k) => (out[i] = values[k]!));
   }
   return out;
 }
@@ -237,10 +238,12 @@ export function rankingAccuracy(groupScores: readonly (readonly number[])[]): Ra
   for (const s of groupScores) {
     let wins = true;
     for (let i = 1; i < s.length; i++) {
+      const positive = s[0]!;
+      const negative = s[i]!;
       pairs++;
-      if (s[0] > s[i]) right++;
-      else if (s[0] === s[i]) right += 0.5;
-      if (!(s[0] > s[i])) wins = false;
+      if (positive > negative) right++;
+      else if (positive === negative) right += 0.5;
+      if (!(positive > negative)) wins = false;
     }
     if (wins) top++;
   }

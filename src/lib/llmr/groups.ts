@@ -72,7 +72,7 @@ export function isValidExample(query: ScoredQuery, topkAsPositive = DEFAULT_TOPK
   checkCount('topkAsPositive', topkAsPositive, 1);
   if (query.candidates.length <= topkAsPositive) return false;
   const sorted = query.candidates.map((c) => c.score).sort((a, b) => b - a);
-  return sorted[topkAsPositive - 1] > PENALTY_SCORE;
+  return sorted[topkAsPositive - 1]! > PENALTY_SCORE;
 }
 
 /** The valid queries, in their input order, and how many were dropped. */
@@ -121,7 +121,7 @@ export function groupOffset(epoch: number, seed: number): number {
 export function sliceWithMod<T>(items: readonly T[], offset: number, count: number): T[] {
   if (items.length === 0) throw new Error('cannot slice an empty list');
   const out: T[] = [];
-  for (let i = 0; i < count; i++) out.push(items[mod(offset + i, items.length)]);
+  for (let i = 0; i < count; i++) out.push(items[mod(offset + i, items.length)]!);
   return out;
 }
 
@@ -144,7 +144,7 @@ export function fillNegatives(
   const source = fresh.length > 0 ? fresh : pool;
   if (source.length === 0) throw new Error(`query ${example.queryId}: the pool is empty, no document can fill its negatives`);
   const rng = new Rng(deriveSeed(seed, epoch, hashString(example.queryId)));
-  while (negatives.length < negativeSize) negatives.push({ id: source[rng.int(source.length)], score: PENALTY_SCORE });
+  while (negatives.length < negativeSize) negatives.push({ id: source[rng.int(source.length)]!, score: PENALTY_SCORE });
   return negatives;
 }
 
@@ -158,13 +158,13 @@ export function groupForStep(example: PositiveNegativeExample, options: GroupOpt
   if (example.positives.length === 0) throw new Error(`query ${example.queryId} has no positive; filter invalid examples first`);
   const negativeSize = options.groupSize - 1;
   const offset = groupOffset(options.epoch, options.seed);
-  const [positive] = sliceWithMod(example.positives, offset, 1);
+  const positive = sliceWithMod(example.positives, offset, 1); // [the positive]
   const negatives = negativeSize === 0 ? [] : sliceWithMod(
     fillNegatives(example, negativeSize, options.pool, options.seed, options.epoch),
     offset * negativeSize,
     negativeSize,
   );
-  const members = [positive, ...negatives];
+  const members = [...positive, ...negatives];
   return { ids: members.map((c) => c.id), scores: members.map((c) => c.score) };
 }
 

@@ -142,7 +142,8 @@ export function resolveCandidate(
   const mine = own.pool.get(id);
   if (mine) return { id, task: own, row: mine };
   const found = others.filter((t) => t.pool.has(id));
-  if (found.length === 1) return { id, task: found[0], row: found[0].pool.get(id) as TaskRow };
+  const [task, ...more] = found;
+  if (task !== undefined && more.length === 0) return { id, task, row: task.pool.get(id) as TaskRow };
   if (found.length === 0) {
     throw new DataError(where.file, where.line, `query "${where.query}": candidate "${id}" is not in the train pool of "${own.meta.name}"`);
   }
@@ -222,7 +223,8 @@ export async function scoreQueries(lm: LanguageModel, queries: readonly QueryToS
   }
   let k = 0;
   return queries.map((q) => {
-    const candidates = q.candidates.map((c) => ({ id: c.id, score: teacherScore(means[k], penalties[k++]) }));
+    // One mean and one penalty per request, in request order.
+    const candidates = q.candidates.map((c) => ({ id: c.id, score: teacherScore(means[k]!, penalties[k++]!) }));
     return { id: q.id, split: 'train', candidates: sortByScore(candidates) };
   });
 }

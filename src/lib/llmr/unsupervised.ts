@@ -45,7 +45,7 @@ export function bm25Pairs(p: TaskPool, o: { excludeSameQuery: boolean; k1?: numb
     const exclude = new Set<number>(o.excludeSameQuery ? p.rowsByQuery.get(query) ?? [] : []);
     exclude.add(i);
     const [top] = bm25.search(query, 1, { exclude });
-    if (top !== undefined) pairs.push({ anchor: query, positive: p.demonstrations[top.doc] });
+    if (top !== undefined) pairs.push({ anchor: query, positive: p.demonstrations[top.doc]! });
   });
   return pairs;
 }
@@ -90,7 +90,7 @@ export async function trainUnsupervised(
       const seen = new Set<string>();
       const batch: Batch = { anchors: [], positives: [] };
       for (const ref of refs) {
-        const pair = pairs[ref.source][ref.index];
+        const pair = pairs[ref.source]![ref.index]!; // the sampler draws within each source
         if (seen.has(pair.anchor) || seen.has(pair.positive)) continue;
         seen.add(pair.anchor).add(pair.positive);
         batch.anchors.push(pair.anchor);
