@@ -13,6 +13,7 @@ const CHECKED = [
   'src/lib/llara/',
   'src/lib/negatives/',
   'src/lib/llmr/',
+  'src/lib/reasoning/',
 ];
 
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');

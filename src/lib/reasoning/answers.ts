@@ -25,7 +25,7 @@ const MODEL_ANSWER = /the answer is\s*:?\s*\$?\s*([-+]?[\d,]*\.?\d+)/gi;
 /** The number after the last "The answer is"; null when there is none. */
 export function extractModelAnswer(text: string): string | null {
   let last: string | null = null;
-  for (const m of text.matchAll(MODEL_ANSWER)) last = m[1];
+  for (const m of text.matchAll(MODEL_ANSWER)) last = m[1]!; // the number group always takes part
   return last === null ? null : canonicalNumber(last);
 }
 
@@ -33,7 +33,7 @@ export function extractModelAnswer(text: string): string | null {
 export function extractGsm8kAnswer(text: string): string | null {
   const at = text.lastIndexOf('####');
   if (at < 0) return null;
-  const rest = text.slice(at + 4).trim().split('\n')[0].trim();
+  const rest = text.slice(at + 4).trim().split('\n')[0]!.trim();
   return canonicalNumber(rest);
 }
 
@@ -63,7 +63,7 @@ export function lastBoxed(text: string): string | null {
 export function unbox(boxed: string): string {
   if (boxed.startsWith('\\boxed ')) return boxed.slice('\\boxed '.length);
   const m = /^\\(boxed|fbox)\{([\s\S]*)\}$/.exec(boxed);
-  return m ? m[2] : boxed;
+  return m?.[2] ?? boxed;
 }
 
 /** The content of the last \boxed{} of a MATH solution or sample; null when there is none. */
@@ -81,7 +81,7 @@ class Unnormalisable extends Error {}
 /** "\frac12" → "\frac{1}{2}", "\frac1{2}" → "\frac{1}{2}"; an argument in braces is left alone. */
 function fixFracs(s: string): string {
   const parts = s.split('\\frac');
-  let out = parts[0];
+  let out = parts[0]!; // split gives at least one part
   for (const part of parts.slice(1)) {
     out += '\\frac';
     if (part.startsWith('{')) {
@@ -89,8 +89,8 @@ function fixFracs(s: string): string {
       continue;
     }
     if (part.length < 2) return s; // malformed: the whole string stays as it was
-    const a = part[0];
-    const b = part[1];
+    const a = part[0]!;
+    const b = part[1]!;
     out += b === '{' ? `{${a}}${part.slice(1)}` : `{${a}}{${b}}${part.slice(2)}`;
   }
   return out;
@@ -108,13 +108,13 @@ function removeRightUnits(s: string): string {
   const parts = s.split('\\text{ ');
   if (parts.length === 1) return s;
   if (parts.length !== 2) throw new Unnormalisable();
-  return parts[0];
+  return parts[0]!;
 }
 
 /** "\sqrt3" → "\sqrt{3}": the one character after \sqrt gets braces. */
 function fixSqrt(s: string): string {
   const parts = s.split('\\sqrt');
-  let out = parts[0];
+  let out = parts[0]!; // split gives at least one part
   for (const part of parts.slice(1)) {
     if (part.length === 0) throw new Unnormalisable();
     out += part[0] === '{' ? `\\sqrt${part}` : `\\sqrt{${part[0]}}${part.slice(1)}`;
@@ -138,7 +138,7 @@ function stripString(answer: string): string {
   if (s[0] === '.') s = `0${s}`;
   // "x = 5" or "k=5" → "5": a short left-hand side names the variable.
   const sides = s.split('=');
-  if (sides.length === 2 && sides[0].length <= 2) s = sides[1];
+  if (sides.length === 2 && sides[0]!.length <= 2) s = sides[1]!;
   s = fixSqrt(s);
   s = s.replace(/ /g, '');
   s = fixFracs(s);

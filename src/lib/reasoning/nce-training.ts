@@ -44,10 +44,10 @@ export async function distillFromNat(student: LlamaDecoder, teacher: LlamaDecode
   const result = await train({
     ...studentLoop(student.parameters(), sampler, o),
     makeBatch: (refs) => {
-      const b = lmBatch(refs.map((r) => rows[r.index]), pad);
+      const b = lmBatch(refs.map((r) => rows[r.index]!), pad); // the sampler draws from 0..rows.length
       const { nat, neg } = natTeacherLogits(teacher, { inputIds: b.inputIds, attentionMask: b.attentionMask }); // [b, t, V] each
       const beta = o.weighting === 'nce' ? nceBeta(neg, nat, b.attentionMask) : tf.zeros([refs.length]) as tf.Tensor1D; // [b]
-      if (o.onBeta && o.weighting === 'nce') o.onBeta(tf.mean(beta).dataSync()[0]);
+      if (o.onBeta && o.weighting === 'nce') o.onBeta(tf.mean(beta).dataSync()[0]!);
       return { ...b, nat, beta };
     },
     loss: (b, info) => {

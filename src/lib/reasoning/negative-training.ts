@@ -114,9 +114,10 @@ export async function trainWithNegatives(model: LlamaDecoder, tok: Tokenizer, ki
     ...studentLoop(model.parameters(), sampler, o),
     makeBatch: (refs) =>
       kind === 'cl'
-        ? makeBatch([...refs.map((r) => ({ ex: pos[pairs[r.index][0]], positive: true })),
-            ...refs.map((r) => ({ ex: neg[pairs[r.index][1]], positive: false }))], pad)
-        : makeBatch(refs.map((r) => (r.source === 0 ? { ex: pos[r.index], positive: true } : { ex: neg[r.index], positive: false })), pad),
+        // The samplers draw within pairs, pos and neg; a pair holds indices into pos and neg.
+        ? makeBatch([...refs.map((r) => ({ ex: pos[pairs[r.index]![0]]!, positive: true })),
+            ...refs.map((r) => ({ ex: neg[pairs[r.index]![1]]!, positive: false }))], pad)
+        : makeBatch(refs.map((r) => (r.source === 0 ? { ex: pos[r.index]!, positive: true } : { ex: neg[r.index]!, positive: false })), pad),
     loss: (b, info) => {
       const logits = forward(b, info.seed); // [b, t, V]
       const isPos = b.positive;

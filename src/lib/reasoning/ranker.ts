@@ -54,7 +54,7 @@ export function rankingTriples(samples: readonly LabelledSample[], o: { maxPerQu
     const rng = new Rng(deriveSeed(o.seed, at));
     for (let i = pairs.length - 1; i > 0; i--) {
       const j = rng.int(i + 1);
-      [pairs[i], pairs[j]] = [pairs[j], pairs[i]];
+      [pairs[i], pairs[j]] = [pairs[j]!, pairs[i]!];
     }
     out.triples.push(...pairs.slice(0, o.maxPerQuestion));
     out.questions++;
@@ -123,7 +123,7 @@ export async function trainRanker(ranker: AscRanker, tok: Tokenizer, triples: re
     clipNorm: 1,
     logEvery: Math.max(1, Math.floor(o.steps / 5)),
     makeBatch: (refs) => {
-      const rows = refs.map((r) => triples[r.index]);
+      const rows = refs.map((r) => triples[r.index]!); // the sampler draws from 0..triples.length
       const questions = [...rows.map((r) => r.question), ...rows.map((r) => r.question)];
       return encodeRationales(tok, questions, [...rows.map((r) => r.positive), ...rows.map((r) => r.negative)], o.maxLength).inputs;
     },
@@ -147,7 +147,7 @@ export function scoreRationales(ranker: AscRanker, tok: Tokenizer, questions: re
     const { inputs, scorable } = encodeRationales(tok, q, r, o.maxLength);
     try {
       const scores = tf.tidy(() => ranker.forward(inputs).dataSync());
-      scorable.forEach((ok, k) => out.push(ok ? scores[k] : null));
+      scorable.forEach((ok, k) => out.push(ok ? scores[k]! : null)); // one score per encoded pair
     } finally {
       tf.dispose([inputs.inputIds, inputs.attentionMask, inputs.rationaleMask]);
     }

@@ -63,10 +63,10 @@ function voteKey(answer: string | null, format: AnswerFormat): string | null {
 
 /** Answers of sampled rationales, with their scores (unscorable ones filled with the mean of the others). */
 export function scoredSamples(texts: string[], scores: (number | null)[], gold: string, format: AnswerFormat = 'model'): ScoredSample[] {
-  const filled = fillMissingScores(scores);
+  const filled = fillMissingScores(scores); // one score per text
   return texts.map((text, i) => {
     const raw = extractAnswer(text, format);
-    return { text, answer: voteKey(raw, format), score: filled[i], correct: answersMatch(raw, gold, format) };
+    return { text, answer: voteKey(raw, format), score: filled[i]!, correct: answersMatch(raw, gold, format) };
   });
 }
 

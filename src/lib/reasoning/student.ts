@@ -119,8 +119,9 @@ export function predictions(model: LlamaDecoder, tok: Tokenizer, problems: EvalP
     const texts = greedyDecode(model, tok, part.map((p) => (o.prefix ?? '') + promptOf(p.question)), o.maxNew, o.maxLength);
     part.forEach((p, k) => {
       const gold = String(p.answer);
-      const predicted = extractAnswer(texts[k], format);
-      out.push({ id: p.id, split: p.split, gold, text: texts[k], predicted, correct: answersMatch(predicted, gold, format) });
+      const text = texts[k]!; // one decoded text per prompt
+      const predicted = extractAnswer(text, format);
+      out.push({ id: p.id, split: p.split, gold, text, predicted, correct: answersMatch(predicted, gold, format) });
     });
   }
   return out;
@@ -182,7 +183,7 @@ export async function trainLm(
   const result = await train({
     ...studentLoop(model.parameters(), sampler, o),
     checkpoint: o.checkpoint,
-    makeBatch: (refs) => lmBatch(refs.map((r) => rows[r.index]), pad),
+    makeBatch: (refs) => lmBatch(refs.map((r) => rows[r.index]!), pad),
     loss: (b, info) =>
       causalLmLoss(model.forward({ inputIds: b.inputIds, attentionMask: b.attentionMask },
         { training: true, rng: new SeedStream(info.seed) }).logits as tf.Tensor3D, b.labels),

@@ -65,7 +65,7 @@ export function splitSpecs(scale: NumberScale = 'small'): Record<SplitName, Spli
 }
 
 const between = (rng: Rng, [lo, hi]: [number, number]) => lo + rng.int(hi - lo + 1);
-const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[rng.int(xs.length)];
+const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[rng.int(xs.length)]!; // every caller passes a non-empty list
 
 /** The operations allowed on `value` (positive integers stay positive integers), with their operands. */
 export function nextStep(rng: Rng, value: number, r: NumberRange): { op: Op; operand: number } {

@@ -68,12 +68,12 @@ function wrongOp(rng: Rng, op: Op): Op {
 
 function slip(rng: Rng, value: number): number {
   const deltas = [-10, -2, -1, 1, 2, 10];
-  return value + deltas[rng.int(deltas.length)];
+  return value + deltas[rng.int(deltas.length)]!;
 }
 
 function misread(rng: Rng, n: number, distractors: number[]): number {
   if (distractors.length > 0 && rng.next() < 0.5) {
-    const other = distractors[rng.int(distractors.length)];
+    const other = distractors[rng.int(distractors.length)]!;
     if (other !== n) return other;
   }
   const digits = String(n);
