@@ -14,6 +14,7 @@ const CHECKED = [
   'src/lib/negatives/',
   'src/lib/llmr/',
   'src/lib/reasoning/',
+  'src/lib/retrieval/',
 ];
 
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');

@@ -165,11 +165,13 @@ async function readQrels(file: string, queries: ReadonlyMap<string, unknown>, co
     const cols = text.split('\t');
     if (line === 1) {
       // BEIR always skips the first line; a judgment there would be lost, so it must be the header.
-      if (cols.length === 3 && /^-?[0-9]+$/.test(cols[2].trim())) throw new DataError(file, line, `the first line must be the header "${QRELS_HEADER.replace(/\t/g, '\\t')}", found a judgment`);
+      if (cols.length === 3 && /^-?[0-9]+$/.test(cols[2]!.trim())) throw new DataError(file, line, `the first line must be the header "${QRELS_HEADER.replace(/\t/g, '\\t')}", found a judgment`);
       continue;
     }
-    if (cols.length !== 3) throw new DataError(file, line, `expected 3 tab-separated columns (query-id, corpus-id, score), found ${cols.length}`);
-    const [query, doc, scoreText] = cols.map((c) => c.trim());
+    const [query, doc, scoreText, ...extra] = cols.map((c) => c.trim());
+    if (query === undefined || doc === undefined || scoreText === undefined || extra.length > 0) {
+      throw new DataError(file, line, `expected 3 tab-separated columns (query-id, corpus-id, score), found ${cols.length}`);
+    }
     if (!/^-?[0-9]+$/.test(scoreText)) throw new DataError(file, line, `score must be an integer, got "${scoreText}"`);
     if (!queries.has(query)) throw new DataError(file, line, `query "${query}" is not in ${QUERIES_FILE}`);
     if (!corpus.has(doc)) throw new DataError(file, line, `document "${doc}" is not in ${CORPUS_FILE}`);

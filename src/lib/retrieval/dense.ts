@@ -71,14 +71,16 @@ export function groupAt(g: TrainingGroup, epoch: number, groupSize: number): { i
   const n = groupSize - 1;
   const pi = epoch % g.positives.length;
   const picks = Array.from({ length: n }, (_, i) => (epoch * n + i) % g.negatives.length);
-  const ids = [g.positives[pi], ...picks.map((i) => g.negatives[i])];
+  // pi and the picks are taken modulo the list lengths; a group's weights are one per member.
+  const positive = g.positives[pi]!;
+  const ids = [positive, ...picks.map((i) => g.negatives[i]!)];
   if (!g.weights) return { ids };
   // Soft labels: the weights of the members picked, renormalised; the picks keep the mined order
   // only when they do not wrap, so the group is re-sorted by weight after the positive.
-  const members = picks.map((i) => ({ id: g.negatives[i], w: g.weights![i + 1] })).sort((a, b) => b.w - a.w);
-  const w = [g.weights[0], ...members.map((m) => m.w)];
+  const members = picks.map((i) => ({ id: g.negatives[i]!, w: g.weights![i + 1]! })).sort((a, b) => b.w - a.w);
+  const w = [g.weights[0]!, ...members.map((m) => m.w)];
   const total = w.reduce((s, x) => s + x, 0);
-  return { ids: [g.positives[pi], ...members.map((m) => m.id)], weights: w.map((x) => x / total) };
+  return { ids: [positive, ...members.map((m) => m.id)], weights: w.map((x) => x / total) };
 }
 
 /** Trains the encoder in place on the groups; curves go to ctx.metric under `train/…`. */
@@ -101,7 +103,7 @@ export async function trainDense(m: DenseEncoder, data: BeirDataset, groups: rea
       const docs: string[] = [];
       const weights: number[] = [];
       refs.forEach((ref, i) => {
-        const g = groups[ref.index];
+        const g = groups[ref.index]!; // the sampler draws from 0..groups.length
         const epoch = Math.floor((info.step * s.batchSize + i) / groups.length);
         const group = groupAt(g, epoch, s.groupSize);
         queries.push(data.queries.get(g.queryId)!.text);
@@ -132,7 +134,11 @@ export function evaluateDense(m: DenseEncoder, data: BeirDataset, qrels: BeirQre
     const queryIds = [...qrels.keys()];
     const vectors = embedAll(m, queryIds.map((id) => data.queries.get(id)!.text), batchSize);
     const hits = index.search(vectors, Math.min(depth, docs.length));
-    const run = new Map(queryIds.map((id, i) => [id, new Map(Array.from(hits[i].rows, (row, r) => [index.idOf(row), hits[i].scores[r]]))]));
+    // One hit list per query, one score per hit.
+    const run = new Map(queryIds.map((id, i) => {
+      const hit = hits[i]!;
+      return [id, new Map(Array.from(hit.rows, (row, r) => [index.idOf(row), hit.scores[r]!]))];
+    }));
     return evaluateRun(qrels, run, measures);
   } finally {
     index.dispose();

@@ -61,8 +61,9 @@ export function retrievalSetFromTask(task: LoadedTask, options: FromTaskOptions 
     const judged: BeirQrels = new Map();
     const queryOfPair = new Map<string, BeirQuery>();
     for (const row of rows) {
-      const text = row.fields[passage];
-      const asked = row.fields[question];
+      // Loaded rows hold every field of task.json, and passageFieldsOf picked two of those.
+      const text = row.fields[passage]!;
+      const asked = row.fields[question]!;
       if (text.trim() === '' || asked.trim() === '') continue; // nothing to retrieve or to ask
       let doc = docOfText.get(text);
       if (doc === undefined) {

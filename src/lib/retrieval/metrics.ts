@@ -78,17 +78,17 @@ function checkK(k: number): void {
 export function ndcgAt(ranked: readonly string[], judgments: ReadonlyMap<string, number>, k: number): number {
   checkK(k);
   let dcg = 0;
-  for (let i = 0; i < Math.min(k, ranked.length); i++) dcg += gain(judgments, ranked[i]) / Math.log2(i + 2);
+  for (let i = 0; i < Math.min(k, ranked.length); i++) dcg += gain(judgments, ranked[i]!) / Math.log2(i + 2);
   const ideal = [...judgments.values()].filter((g) => g > 0).sort((a, b) => b - a);
   let idcg = 0;
-  for (let i = 0; i < Math.min(k, ideal.length); i++) idcg += ideal[i] / Math.log2(i + 2);
+  for (let i = 0; i < Math.min(k, ideal.length); i++) idcg += ideal[i]! / Math.log2(i + 2);
   return idcg > 0 ? dcg / idcg : 0;
 }
 
 /** Reciprocal rank of the first relevant document (grade ≥ 1) in the top k, else 0. */
 export function mrrAt(ranked: readonly string[], judgments: ReadonlyMap<string, number>, k: number): number {
   checkK(k);
-  for (let i = 0; i < Math.min(k, ranked.length); i++) if ((judgments.get(ranked[i]) ?? 0) >= 1) return 1 / (i + 1);
+  for (let i = 0; i < Math.min(k, ranked.length); i++) if ((judgments.get(ranked[i]!) ?? 0) >= 1) return 1 / (i + 1);
   return 0;
 }
 
@@ -99,7 +99,7 @@ export function recallAt(ranked: readonly string[], judgments: ReadonlyMap<strin
   for (const g of judgments.values()) if (g >= 1) relevant++;
   if (relevant === 0) return 0;
   let found = 0;
-  for (let i = 0; i < Math.min(k, ranked.length); i++) if ((judgments.get(ranked[i]) ?? 0) >= 1) found++;
+  for (let i = 0; i < Math.min(k, ranked.length); i++) if ((judgments.get(ranked[i]!) ?? 0) >= 1) found++;
   return found / relevant;
 }
 
@@ -120,8 +120,9 @@ export function evaluateRun(qrels: Qrels, run: Run, measures: readonly Measure[]
     const values: Record<string, number> = {};
     for (const m of measures) {
       const name = measureName(m);
-      values[name] = MEASURES[m.measure](ranked, judgments, m.k);
-      sums[name] += values[name];
+      const value = MEASURES[m.measure](ranked, judgments, m.k);
+      values[name] = value;
+      sums[name]! += value; // sums has every measure's name
     }
     perQuery.set(query, values);
   }

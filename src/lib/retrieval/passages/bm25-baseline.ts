@@ -14,7 +14,7 @@ export function bm25Scores(data: BeirDataset, measures: readonly Measure[], dept
     const run = new Map<string, Map<string, number>>();
     for (const query of qrels.keys()) {
       const hits = index.search(data.queries.get(query)!.text, depth);
-      run.set(query, new Map(hits.map((h) => [passages[h.doc].id, h.score])));
+      run.set(query, new Map(hits.map((h) => [passages[h.doc]!.id, h.score])));
     }
     out[split] = evaluateRun(qrels, run, measures).mean;
   }

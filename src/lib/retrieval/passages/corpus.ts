@@ -106,5 +106,5 @@ export async function readPassageCorpus(dir: string): Promise<ReadPassageCorpus>
 
 /** Links `passages` (one document's, in order) into a chain: each one's `next` is the one after. */
 export function linkChain<T extends { id: string; next?: string }>(passages: readonly T[]): void {
-  for (let i = 0; i + 1 < passages.length; i++) passages[i].next = passages[i + 1].id;
+  for (let i = 0; i + 1 < passages.length; i++) passages[i]!.next = passages[i + 1]!.id;
 }

@@ -107,7 +107,9 @@ function collectQuestions(
 ): Question[] {
   const name = task.meta.name;
   const questions = new Map<string, Question>();
-  for (const row of task.splits[split]) {
+  const rows = task.splits[split];
+  if (rows === undefined) throw new Error(`task ${name} has no loaded split "${split}"`);
+  for (const row of rows) {
     const passage = cleanText(row.fields[fields.passage] ?? '');
     const { title, body } = TITLED_TASKS.has(name) ? splitTitle(passage) : { title: '', body: passage };
     const text = cleanText(row.fields[fields.question] ?? '');
@@ -145,7 +147,7 @@ function collectQuestions(
 /** BoolQ's "Title -- passage" form: the title apart, the rest as the body. */
 function splitTitle(text: string): { title: string; body: string } {
   const match = TITLE_PREFIX.exec(text);
-  return match ? { title: match[1], body: text.slice(match[0].length) } : { title: '', body: text };
+  return match ? { title: match[1]!, body: text.slice(match[0].length) } : { title: '', body: text };
 }
 
 /** Texts that locate the evidence: a generation task's gold answer, or a candidate answer labelled true. */
@@ -188,7 +190,7 @@ function judge(q: Question, passageIds: readonly string[], corpus: ReadonlyMap<s
 /** Whether `needle` occurs in `text` with no letter or digit right before or after it. */
 export function containsPhrase(text: string, needle: string): boolean {
   for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1)) {
-    const before = at === 0 ? '' : text[at - 1];
+    const before = at === 0 ? '' : text[at - 1]!;
     const after = text[at + needle.length] ?? '';
     if (!/[\p{L}\p{N}]/u.test(before) && !/[\p{L}\p{N}]/u.test(after)) return true;
   }

@@ -117,8 +117,8 @@ function generateSet(rng: Rng, maker: WordMaker, topics: readonly Topic[], docum
   const pool = maker.names(Math.max(perDocument, Math.ceil(documents * ENTITY_POOL_SHARE)));
   const passages: GeneratedPassage[] = [];
   for (let d = 0; d < documents; d++) {
-    const topic = topics[d % topics.length];
-    passages.push(...generateDocument(rng, topic, mains[d], rng.sample(pool, perDocument), `${prefix}d${d}`));
+    const topic = topics[d % topics.length]!;
+    passages.push(...generateDocument(rng, topic, mains[d]!, rng.sample(pool, perDocument), `${prefix}d${d}`));
   }
   const corpus = new Map<string, BeirDocument>(passages.map((p) => [p.id,
     { id: p.id, title: p.title, text: p.text, doc: p.doc, ...(p.next ? { next: p.next } : {}), metadata: p.metadata }]));
@@ -129,7 +129,7 @@ function generateSet(rng: Rng, maker: WordMaker, topics: readonly Topic[], docum
   for (const [split, count] of Object.entries(queriesPerSplit)) {
     const judged: BeirQrels = new Map();
     for (let i = 0; i < count; i++, at++) {
-      const passage = asked[at];
+      const passage = asked[at]!; // the options were checked to ask no more queries than there are passages
       const id = `${prefix}q${at}`;
       queries.set(id, { id, text: writeQuery(rng, rng.pick(passage.facts), paraphraseRate), metadata: passage.metadata });
       judged.set(id, new Map([[passage.id, 1]]));

@@ -39,7 +39,7 @@ export class WordMaker {
   /** A new capitalised name. */
   name(): string {
     const w = this.word();
-    return w[0].toUpperCase() + w.slice(1);
+    return w.charAt(0).toUpperCase() + w.slice(1);
   }
 
   names(n: number): string[] {

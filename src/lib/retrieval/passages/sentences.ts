@@ -27,7 +27,7 @@ export function splitSentences(text: string): string[] {
   const sentences: string[] = [];
   let start = 0;
   for (const match of clean.matchAll(BOUNDARY)) {
-    const end = match.index + match[1].length + match[2].length;
+    const end = match.index + match[1]!.length + match[2]!.length; // both groups always take part
     if (match[1] === '.' && !endsSentence(clean.slice(start, match.index))) continue;
     sentences.push(clean.slice(start, end));
     start = match.index + match[0].length;
@@ -56,7 +56,7 @@ export function chunkSentences(sentences: readonly string[], size: number): stri
   if (size <= 0) return [sentences.join(' ')];
   const groups: string[][] = [];
   for (let i = 0; i < sentences.length; i += size) groups.push(sentences.slice(i, i + size));
-  const last = groups[groups.length - 1];
-  if (groups.length > 1 && last.length < size / 2) groups[groups.length - 2].push(...groups.pop()!);
+  const last = groups[groups.length - 1]!; // sentences is not empty, so neither is groups
+  if (groups.length > 1 && last.length < size / 2) groups[groups.length - 2]!.push(...groups.pop()!);
   return groups.map((g) => g.join(' '));
 }
