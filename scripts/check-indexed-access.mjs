@@ -15,6 +15,7 @@ const CHECKED = [
   'src/lib/llmr/',
   'src/lib/reasoning/',
   'src/lib/retrieval/',
+  'src/lib/tasks/',
 ];
 
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');

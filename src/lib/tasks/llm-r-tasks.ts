@@ -17,6 +17,13 @@ const SENTIMENT = { negative: 'Negative', positive: 'Positive' };
 
 type Fields = Record<string, string>;
 
+/** A field the task declares: the registry uses a spec only for folders that have all of them. */
+function field(f: Fields, name: string): string {
+  const value = f[name];
+  if (value === undefined) throw new RangeError(`task field "${name}" has no value`);
+  return value;
+}
+
 interface Entry {
   name: string;
   llmRName?: string;
@@ -29,8 +36,8 @@ interface Entry {
   fields: string[];
   /** templates[0] of LLM-R's task file, verbatim. */
   query: string;
-  /** The values the template's placeholders take (LLM-R's dataset map); default: the raw fields. */
-  prepare?: (f: Fields) => Fields;
+  /** The values the template's placeholders take (LLM-R's dataset map); default: the raw fields. A missing one is fillTemplate's error. */
+  prepare?: (f: Fields) => Partial<Fields>;
   /** Renders the query when it needs more than filling placeholders (a missing optional field). */
   render?: (f: Fields) => string;
   verbalizer?: Record<string, string>;
@@ -41,7 +48,7 @@ interface Entry {
 
 function spec(e: Entry): TaskSpec {
   const verbalizer = e.verbalizer ?? {};
-  const prepare = e.prepare ?? ((f: Fields) => f);
+  const prepare = e.prepare ?? ((f: Fields): Partial<Fields> => f);
   return {
     name: e.name,
     category: e.category,
@@ -71,7 +78,8 @@ function splitBlank(sentence: string): [string, string] {
 function splitPronoun(f: Fields): [string, string] {
   const at = Number(f.pronoun_loc);
   const pronoun = f.pronoun ?? '';
-  return Number.isInteger(at) && at >= 0 ? [f.text.slice(0, at), f.text.slice(at + pronoun.length)] : [f.text, ''];
+  const text = field(f, 'text');
+  return Number.isInteger(at) && at >= 0 ? [text.slice(0, at), text.slice(at + pronoun.length)] : [text, ''];
 }
 
 /** DART: triples as LLM-R joins them ("s, p, o; s, p, o"), table markers such as [TITLE] removed. */
@@ -98,16 +106,16 @@ const entries: Entry[] = [
     query: '"{premise}" What is the {question}?' },
   { name: 'hellaswag', category: 'commonsense', type: 'multiple_choice', metric: 'accuracy', fields: ['context'],
     query: 'What happens next in this paragraph? {context}',
-    prepare: (f) => ({ context: f.context.replace(/\[.*?\]\s/g, '').trim() }),
+    prepare: (f) => ({ context: field(f, 'context').replace(/\[.*?\]\s/g, '').trim() }),
     options: (_, options) => options.map((o) => o.replace(/\[.*?\]\s/g, '')) },
   { name: 'piqa', category: 'commonsense', type: 'multiple_choice', metric: 'accuracy', heldOut: true, fields: ['goal'],
     query: 'Here is a goal: "{goal}" How would you accomplish this goal?' },
   // coreference
   { name: 'winogrande', category: 'coreference', type: 'multiple_choice', metric: 'accuracy', fields: ['sentence'],
     query: 'How does the sentence end? {context}',
-    prepare: (f) => ({ context: splitBlank(f.sentence)[0].trim() }),
+    prepare: (f) => ({ context: splitBlank(field(f, 'sentence'))[0].trim() }),
     // Partial scoring: each candidate is scored together with the rest of the sentence.
-    options: (f, options) => options.map((o) => o + splitBlank(f.sentence)[1]) },
+    options: (f, options) => options.map((o) => o + splitBlank(field(f, 'sentence'))[1]) },
   { name: 'wsc', category: 'coreference', type: 'classification', metric: 'accuracy', fields: ['text', 'span1_text', 'span2_text'],
     query: '{context} Are "{text1}" and "{text2}" the same entity?', verbalizer: YES_NO,
     prepare: (f) => ({ context: f.text, text1: f.span1_text, text2: f.span2_text }) },
@@ -135,7 +143,7 @@ const entries: Entry[] = [
   { name: 'qqp', category: 'paraphrase', type: 'classification', metric: 'accuracy', secondary: ['f1'], fields: ['question1', 'question2'],
     verbalizer: { not_duplicate: 'No', duplicate: 'Yes' },
     query: '"{question1}" "{question2}" Would you say that these questions are the same?',
-    prepare: (f) => ({ question1: f.question1.replaceAll('""', "'"), question2: f.question2.replaceAll('""', "'") }) },
+    prepare: (f) => ({ question1: field(f, 'question1').replaceAll('""', "'"), question2: field(f, 'question2').replaceAll('""', "'") }) },
   // reading_comprehension
   { name: 'multirc', category: 'reading_comprehension', type: 'classification', metric: 'f1', fields: ['paragraph', 'question', 'answer'],
     verbalizer: YES_NO,
@@ -144,7 +152,7 @@ const entries: Entry[] = [
   { name: 'openbookqa', category: 'reading_comprehension', type: 'multiple_choice', metric: 'accuracy', fields: ['question'],
     query: '{fact} {question}',
     // The shared folder has no fact (the "additional" release's fact1): the question stands alone.
-    render: (f) => (f.fact ? `${f.fact} ${f.question}` : f.question) },
+    render: (f) => (f.fact ? `${f.fact} ${field(f, 'question')}` : field(f, 'question')) },
   { name: 'squad_v1', category: 'reading_comprehension', type: 'generation', metric: 'exact_match', secondary: ['token_f1'], fields: ['context', 'question'],
     query: 'Please answer a question about the following article about {title}: {context} {question}',
     // Without a title (the shared folder keeps none) the "about {title}" part is left out.
@@ -157,7 +165,7 @@ const entries: Entry[] = [
     prepare: (f) => ({ text: f.passage, question: f.question }) },
   // sentiment
   { name: 'yelp', category: 'sentiment', type: 'classification', metric: 'accuracy', heldOut: true, fields: ['text'], verbalizer: SENTIMENT,
-    query: '{text} Is this review positive or negative?', prepare: (f) => ({ text: yelpText(f.text) }) },
+    query: '{text} Is this review positive or negative?', prepare: (f) => ({ text: yelpText(field(f, 'text')) }) },
   { name: 'sentiment140', category: 'sentiment', type: 'classification', metric: 'accuracy', fields: ['text'], verbalizer: SENTIMENT,
     query: '{text} What is the sentiment of this tweet?' },
   { name: 'sst2', category: 'sentiment', type: 'classification', metric: 'accuracy', fields: ['sentence'], verbalizer: SENTIMENT,
@@ -168,14 +176,14 @@ const entries: Entry[] = [
     scoring: { references: 'mean', rouge: 'pltrdy' } },
   { name: 'e2e_nlg', category: 'data_to_text', type: 'generation', metric: 'rouge_l', fields: ['meaning_representation'],
     query: 'Attributes: {meaning_representation}. Produce a detailed sentence about this restaurant.',
-    prepare: (f) => ({ meaning_representation: f.meaning_representation.replace(/\[/g, ' = ').replace(/\]/g, '') }),
+    prepare: (f) => ({ meaning_representation: field(f, 'meaning_representation').replace(/\[/g, ' = ').replace(/\]/g, '') }),
     scoring: ROUGE_ONE_TARGET },
   { name: 'dart', category: 'data_to_text', type: 'generation', metric: 'rouge_l', fields: ['tripleset'],
     query: 'Triple: {tripleset} What is a sentence that describes this triple?',
-    prepare: (f) => ({ tripleset: dartTriples(f.tripleset) }), scoring: ROUGE_ONE_TARGET },
+    prepare: (f) => ({ tripleset: dartTriples(field(f, 'tripleset')) }), scoring: ROUGE_ONE_TARGET },
   // summarize
   { name: 'aeslc', category: 'summarize', type: 'generation', metric: 'rouge_l', fields: ['email_body'],
-    query: 'What is the subject line for this email? {body}', prepare: (f) => ({ body: collapseSpaces(f.email_body) }),
+    query: 'What is the subject line for this email? {body}', prepare: (f) => ({ body: collapseSpaces(field(f, 'email_body')) }),
     answer: collapseSpaces, scoring: ROUGE_ONE_TARGET },
   { name: 'ag_news', category: 'summarize', type: 'classification', metric: 'accuracy', fields: ['text'],
     verbalizer: { World: 'World', Sports: 'Sports', Business: 'Business', 'Sci/Tech': 'Technology' },

@@ -32,7 +32,7 @@ export function answerText(spec: TaskSpec | TaskMeta, row: TaskRow): string {
   const s = asSpec(spec);
   if (s.type === 'multiple_choice') {
     const at = (row.options ?? []).indexOf(row.output);
-    return at < 0 ? row.output : answerOptions(s, row)[at];
+    return at < 0 ? row.output : answerOptions(s, row)[at]!; // one answer text per option
   }
   if (s.type === 'generation') return s.answer ? s.answer(row.output) : row.output;
   return verbalize(s, row.output);

@@ -62,7 +62,7 @@ export function endWith(s: string | undefined, mark: string): string {
 }
 
 /** Python's str.format for `{name}` placeholders only (LLM-R's templates use no other form). */
-export function fillTemplate(template: string, values: Record<string, string>): string {
+export function fillTemplate(template: string, values: Readonly<Record<string, string | undefined>>): string {
   return template.replace(/\{(\w+)\}/g, (_, key: string) => {
     const v = values[key];
     if (v === undefined) throw new RangeError(`template field "${key}" has no value`);

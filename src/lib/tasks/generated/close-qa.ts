@@ -1,19 +1,19 @@
 // close_qa: questions answered from a small invented knowledge base that only the training pool
 // reveals, so demonstrations about the same entity are what make the answer reachable.
 
-import { CATEGORIES, PEOPLE, inventWords } from './lexicon.js';
+import { CATEGORIES, PEOPLE, inventWords, type Category } from './lexicon.js';
 import { capitalize, withArticle } from './english.js';
 import type { Rng } from './rng.js';
 import { multipleChoice, type TaskGenerator } from './types.js';
 
-const RELATION_QUESTIONS: Record<string, string[]> = {
+const RELATION_QUESTIONS = {
   capital: ['What is the capital of {c}?', 'Which city is the seat of government of {c}?', '{c} is governed from which city?', 'Name the capital city of {c}.'],
   currency: ['What currency is used in {c}?', 'What do people in {c} pay with?', 'Name the money of {c}.', 'What is the official currency of {c}?'],
   language: ['What language is spoken in {c}?', 'Which tongue do most people in {c} speak?', 'In {c}, what is the main language?', 'What is the official language of {c}?'],
   river: ['Which river flows through {c}?', 'What is the longest river of {c}?', 'Name the great river of {c}.', 'Which river crosses {c}?'],
   founder: ['Who founded {c}?', 'Who was the first ruler of {c}?', '{c} was founded by whom?', 'Who is remembered as the founder of {c}?'],
   animal: ['What is the national animal of {c}?', 'Which animal is on the flag of {c}?', 'What creature is the emblem of {c}?', 'Which animal symbolises {c}?'],
-};
+} satisfies Record<string, string[]>;
 
 const countryFacts: TaskGenerator = {
   name: 'gen_country_facts',
@@ -29,11 +29,12 @@ const countryFacts: TaskGenerator = {
     const countries = names.slice(0, 20);
     const animals = CATEGORIES.animal;
     const facts = countries.map((c, i) => ({
-      capital: names[20 + i],
-      currency: `${names[40 + i].toLowerCase()} ${world.pick(['crowns', 'marks', 'shells', 'coins'])}`,
+      // 60 names: 20 countries, then their capitals, then their currencies.
+      capital: names[20 + i]!,
+      currency: `${names[40 + i]!.toLowerCase()} ${world.pick(['crowns', 'marks', 'shells', 'coins'])}`,
       language: `${c.replace(/[aeiou]+[a-z]?$/, '')}ic`,
-      river: `the ${inventWords(world, 1, { proper: true, syllables: 2 })[0]} River`,
-      founder: `${world.pick(PEOPLE)} ${inventWords(world, 1, { proper: true, syllables: 2 })[0]}`,
+      river: `the ${inventWords(world, 1, { proper: true, syllables: 2 })[0]!} River`,
+      founder: `${world.pick(PEOPLE)} ${inventWords(world, 1, { proper: true, syllables: 2 })[0]!}`,
       animal: `the ${world.pick(animals)}`,
     }));
     const relations = Object.keys(RELATION_QUESTIONS) as (keyof (typeof facts)[number])[];
@@ -42,8 +43,8 @@ const countryFacts: TaskGenerator = {
       const rel = rng.pick(relations);
       // Optional lead-ins widen the example space without touching the fact asked.
       const lead = rng.pick(['', '', 'Quiz: ', 'Geography quiz: ', '{p} asks: ', 'Trivia round: ']).replace('{p}', rng.pick(PEOPLE));
-      const question = lead + rng.pick(RELATION_QUESTIONS[rel]).replace('{c}', countries[i]);
-      const answer = facts[i][rel];
+      const question = lead + rng.pick(RELATION_QUESTIONS[rel]).replace('{c}', countries[i]!);
+      const answer = facts[i]![rel]; // one fact sheet per country
       const bare = answer.replace(/^the /, '');
       return { fields: { question }, output: answer, references: bare === answer ? [answer] : [answer, bare] };
     };
@@ -78,19 +79,19 @@ const mineralScience: TaskGenerator = {
       const p = rng.int(PROPERTIES.length);
       if (form === 1) {
         const m = rng.pick(withProp(p));
-        const wrong = rng.sample([0, 1, 2, 3, 4, 5].filter((x) => x !== p), 3).map((x) => PROPERTIES[x][1]);
-        return multipleChoice(rng, { question: `A lab tests a sample of ${m}. Which statement about ${m} is true?` }, PROPERTIES[p][1], wrong);
+        const wrong = rng.sample([0, 1, 2, 3, 4, 5].filter((x) => x !== p), 3).map((x) => PROPERTIES[x]![1]);
+        return multipleChoice(rng, { question: `A lab tests a sample of ${m}. Which statement about ${m} is true?` }, PROPERTIES[p]![1], wrong);
       }
       const answer = rng.pick(withProp(p));
       const question = form === 0
-        ? `Which mineral ${PROPERTIES[p][0]}?`
-        : `A student finds a rock that ${PROPERTIES[p][0]}. Which mineral could it be?`;
+        ? `Which mineral ${PROPERTIES[p]![0]}?`
+        : `A student finds a rock that ${PROPERTIES[p]![0]}. Which mineral could it be?`;
       return multipleChoice(rng, { question }, answer, rng.sample(without(p), 3));
     };
   },
 };
 
-const CATEGORY_PHRASE: Record<string, string> = {
+const CATEGORY_PHRASE: Record<Category, string> = {
   fruit: 'a fruit', vegetable: 'a vegetable', tool: 'a tool', animal: 'an animal', vehicle: 'a vehicle',
   instrument: 'a musical instrument', furniture: 'a piece of furniture', garment: 'a piece of clothing',
 };
@@ -105,7 +106,7 @@ const categoryMembership: TaskGenerator = {
   labels: [],
   description: 'Easy questions on which everyday thing belongs to which category (fruit, tool, vehicle, ...), asked forwards (which of these is a tool?) and backwards (a wrench is what?).',
   build() {
-    const cats = Object.keys(CATEGORIES);
+    const cats = Object.keys(CATEGORIES) as Category[];
     return (rng) => {
       const cat = rng.pick(cats);
       const item = rng.pick(CATEGORIES[cat]);

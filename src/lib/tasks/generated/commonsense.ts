@@ -41,18 +41,18 @@ const causeEffect: TaskGenerator = {
   build() {
     return (rng) => {
       const i = rng.int(CAUSAL.length);
-      const [domain, cause, effect] = CAUSAL[i];
+      const [domain, cause, effect] = CAUSAL[i]!;
       const p = rng.pick(PEOPLE);
       const fill = (s: string) => s.replaceAll('{p}', p).replaceAll('{x}', pronounOf(p).poss);
       const when = rng.pick(['', '', 'Yesterday, ', 'Last week, ', 'This morning, ', 'On Sunday, ']);
       const lead = (s: string) => (when === '' || s.startsWith(p) ? when + s : when + s.charAt(0).toLowerCase() + s.slice(1));
-      const j = rng.pick(CAUSAL.map((_, k) => k).filter((k) => k !== i && CAUSAL[k][0] === domain));
+      const j = rng.pick(CAUSAL.map((_, k) => k).filter((k) => k !== i && CAUSAL[k]![0] === domain));
       const askEffect = rng.chance(0.5);
       return multipleChoice(
         rng,
         { premise: lead(fill(askEffect ? cause : effect)), question: askEffect ? 'effect' : 'cause' },
         fill(askEffect ? effect : cause),
-        [fill(askEffect ? CAUSAL[j][2] : CAUSAL[j][1])],
+        [fill(askEffect ? CAUSAL[j]![2] : CAUSAL[j]![1])],
       );
     };
   },
@@ -84,7 +84,7 @@ const nextStep: TaskGenerator = {
   build() {
     return (rng) => {
       const r = rng.int(ROUTINES.length);
-      const [what, steps] = ROUTINES[r];
+      const [what, steps] = ROUTINES[r]!;
       const p = rng.pick(PEOPLE);
       const k = rng.range(1, steps.length - 2); // steps shown before the answer
       const shown = steps.slice(0, k).map((s, i) => `${i === 0 ? 'First' : 'Then'} ${pronounOf(p).subj} ${s}.`);
@@ -92,8 +92,8 @@ const nextStep: TaskGenerator = {
       const sentence = (s: string) => `${capitalize(pronounOf(p).subj)} ${s}.`;
       const later = rng.pick(steps.slice(k + 1));
       const earlier = rng.pick(steps.slice(0, k));
-      const other = rng.pick(ROUTINES[rng.pickOther([...ROUTINES.keys()], r)][1]);
-      return multipleChoice(rng, { context }, sentence(steps[k]), [sentence(later), sentence(earlier), sentence(other)]);
+      const other = rng.pick(ROUTINES[rng.pickOther([...ROUTINES.keys()], r)]![1]);
+      return multipleChoice(rng, { context }, sentence(steps[k]!), [sentence(later), sentence(earlier), sentence(other)]);
     };
   },
 };

@@ -141,13 +141,13 @@ const tripleFacts: TaskGenerator = {
         AWARD: `the ${rng.pick(prizes)}`, SPOUSE: `${rng.pick(PEOPLE)} ${rng.pick(surnames)}`,
       } as Record<string, string>;
       const tripleset = rels.map((r) => `${x} | ${r} | ${v[r]}`).join('; ');
-      const apposition = has('OCCUPATION') ? `, ${withArticle(v.OCCUPATION)}${has('EMPLOYER') ? ` at ${v.EMPLOYER}` : ''},` : '';
+      const apposition = has('OCCUPATION') ? `, ${withArticle(v.OCCUPATION!)}${has('EMPLOYER') ? ` at ${v.EMPLOYER}` : ''},` : '';
       const clauses: string[] = [];
       if (has('BIRTH_PLACE') || has('BIRTH_YEAR')) clauses.push(`was born${has('BIRTH_PLACE') ? ` in ${v.BIRTH_PLACE}` : ''}${has('BIRTH_YEAR') ? ` in ${v.BIRTH_YEAR}` : ''}`);
       if (has('AWARD')) clauses.push(`won ${v.AWARD}`);
       if (has('SPOUSE')) clauses.push(`is married to ${v.SPOUSE}`);
       if (has('EMPLOYER') && !has('OCCUPATION')) clauses.unshift(`works at ${v.EMPLOYER}`);
-      const output = clauses.length > 0 ? `${x}${apposition} ${joinAnd(clauses)}.` : `${x} ${thirdPerson('work')} as ${withArticle(v.OCCUPATION)}${has('EMPLOYER') ? ` at ${v.EMPLOYER}` : ''}.`;
+      const output = clauses.length > 0 ? `${x}${apposition} ${joinAnd(clauses)}.` : `${x} ${thirdPerson('work')} as ${withArticle(v.OCCUPATION!)}${has('EMPLOYER') ? ` at ${v.EMPLOYER}` : ''}.`;
       return { fields: { tripleset }, output, references: [output] };
     };
   },

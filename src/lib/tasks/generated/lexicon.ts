@@ -18,10 +18,10 @@ export function pronounOf(name: string): { subj: string; obj: string; poss: stri
 export function samePair(rng: Rng): [string, string] {
   const group = rng.chance(0.5) ? WOMEN : MEN;
   const [a, b] = rng.sample(group, 2);
-  return [a, b];
+  return [a!, b!];
 }
 
-export const CATEGORIES: Record<string, readonly string[]> = {
+export const CATEGORIES = {
   fruit: ['apple', 'pear', 'plum', 'cherry', 'mango', 'peach', 'grape', 'lemon', 'banana', 'apricot'],
   vegetable: ['carrot', 'onion', 'leek', 'cabbage', 'turnip', 'spinach', 'pepper', 'potato', 'celery', 'radish'],
   tool: ['hammer', 'saw', 'wrench', 'drill', 'chisel', 'shovel', 'rake', 'pliers', 'screwdriver', 'axe'],
@@ -30,7 +30,8 @@ export const CATEGORIES: Record<string, readonly string[]> = {
   instrument: ['violin', 'flute', 'drum', 'harp', 'cello', 'trumpet', 'piano', 'guitar', 'oboe', 'banjo'],
   furniture: ['chair', 'table', 'sofa', 'shelf', 'bed', 'desk', 'stool', 'wardrobe', 'bench', 'cabinet'],
   garment: ['coat', 'scarf', 'glove', 'boot', 'jacket', 'sweater', 'hat', 'sock', 'skirt', 'vest'],
-};
+} satisfies Record<string, readonly string[]>;
+export type Category = keyof typeof CATEGORIES;
 
 export const COLORS = ['red', 'blue', 'green', 'yellow', 'black', 'white', 'orange', 'purple', 'grey', 'brown'] as const;
 export const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'] as const;

@@ -5,6 +5,7 @@ import { DAYS, MONTHS, PEOPLE, inventWords } from './lexicon.js';
 import type { Rng } from './rng.js';
 import { classify, type TaskGenerator } from './types.js';
 
+// Every kind's slots() fills each slot its sentences and changes read.
 type Slots = Record<string, string>;
 interface EventKind {
   slots(rng: Rng): Slots;
@@ -31,7 +32,7 @@ function newsKinds(world: Rng): EventKind[] {
       ],
       change: [
         (s, r) => ({ ...s, n: String(Number(s.n) + r.range(1, 9)) }),
-        (s, r) => ({ ...s, city: r.pickOther(cities, s.city) }),
+        (s, r) => ({ ...s, city: r.pickOther(cities, s.city!) }),
         (s) => ({ ...s, verb: 'close' }),
       ],
     },
@@ -47,9 +48,9 @@ function newsKinds(world: Rng): EventKind[] {
         (s) => `${s.b} lost ${s.l}-${s.w} to ${s.a} on ${s.day}.`,
       ],
       change: [
-        (s) => ({ ...s, a: s.b, b: s.a }),
+        (s) => ({ ...s, a: s.b!, b: s.a! }),
         (s) => ({ ...s, w: String(Number(s.w) + 1) }),
-        (s, r) => ({ ...s, day: r.pickOther(DAYS, s.day) }),
+        (s, r) => ({ ...s, day: r.pickOther(DAYS, s.day!) }),
       ],
     },
     {
@@ -61,7 +62,7 @@ function newsKinds(world: Rng): EventKind[] {
       ],
       change: [
         (s, r) => ({ ...s, n: String(Number(s.n) + r.range(1, 9)) }),
-        (s, r) => ({ ...s, city: r.pickOther(cities, s.city) }),
+        (s, r) => ({ ...s, city: r.pickOther(cities, s.city!) }),
         (s) => ({ ...s, what: 'snow' }),
       ],
     },
@@ -70,12 +71,12 @@ function newsKinds(world: Rng): EventKind[] {
       say: [
         (s) => `The price of ${s.good} ${s.dir} by ${s.n} percent in ${s.month}.`,
         (s) => `In ${s.month}, ${s.good} became ${s.n} percent ${s.dir === 'rose' ? 'more' : 'less'} expensive.`,
-        (s) => `${s.good.charAt(0).toUpperCase() + s.good.slice(1)} prices ${s.dir} ${s.n} percent in ${s.month}.`,
+        (s) => `${s.good!.charAt(0).toUpperCase() + s.good!.slice(1)} prices ${s.dir} ${s.n} percent in ${s.month}.`,
       ],
       change: [
         (s) => ({ ...s, dir: 'fell' }),
         (s, r) => ({ ...s, n: String(Number(s.n) + r.range(1, 9)) }),
-        (s, r) => ({ ...s, month: r.pickOther(MONTHS, s.month) }),
+        (s, r) => ({ ...s, month: r.pickOther(MONTHS, s.month!) }),
       ],
     },
   ];
@@ -97,8 +98,8 @@ const newsParaphrase: TaskGenerator = {
       const s = kind.slots(rng);
       const i = rng.int(kind.say.length);
       const same = rng.chance(0.5);
-      const second = same ? kind.say[rng.pickOther([...kind.say.keys()], i)](s) : rng.pick(kind.say)(rng.pick(kind.change)(s, rng));
-      return classify({ sentence1: kind.say[i](s), sentence2: second }, MRPC_LABELS, same ? 'same_meaning' : 'different_meaning');
+      const second = same ? kind.say[rng.pickOther([...kind.say.keys()], i)]!(s) : rng.pick(kind.say)(rng.pick(kind.change)(s, rng));
+      return classify({ sentence1: kind.say[i]!(s), sentence2: second }, MRPC_LABELS, same ? 'same_meaning' : 'different_meaning');
     };
   },
 };
@@ -128,7 +129,7 @@ const roleSwap: TaskGenerator = {
     return (rng) => {
       const frame = rng.int(ROLE_FRAMES.length);
       const [a, b] = rng.sample(PEOPLE, 2);
-      const [s, same, diff] = ROLE_FRAMES[frame](a, frame === 0 ? rng.pick(MONTHS) : b, rng.pick(places));
+      const [s, same, diff] = ROLE_FRAMES[frame]!(a!, frame === 0 ? rng.pick(MONTHS) : b!, rng.pick(places));
       const match = rng.chance(0.5);
       const [first, second] = rng.chance(0.5) ? [s, match ? same : diff] : [match ? same : diff, s];
       return classify({ sentence1: first, sentence2: second }, PAWS_LABELS, match ? 'match' : 'mismatch');
@@ -181,7 +182,7 @@ const questionDuplicates: TaskGenerator = {
       let other = goal;
       if (!dup) other = rng.chance(0.5) ? related : `${goal} ${rng.pick(QUALIFIERS)}`;
       return classify(
-        { question1: f1.replace('{g}', goal), question2: f2.replace('{g}', other) },
+        { question1: f1!.replace('{g}', goal), question2: f2!.replace('{g}', other) },
         QQP_LABELS,
         dup ? 'duplicate' : 'distinct',
       );

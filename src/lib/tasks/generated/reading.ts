@@ -140,7 +140,7 @@ const passageYesNo: TaskGenerator = {
         `is ${p.name}'s ${p.pet} called ${q.petName}`,
         `did ${p.name} move to ${p.city} in ${q.year}`,
       ];
-      return classify({ passage: passage(rng, p), question: questions[kind] }, YESNO_LABELS, yes || !differs ? 'true' : 'false');
+      return classify({ passage: passage(rng, p), question: questions[kind]! }, YESNO_LABELS, yes || !differs ? 'true' : 'false');
     };
   },
 };
@@ -169,10 +169,10 @@ const openBook: TaskGenerator = {
     return (rng) => {
       const m = rng.pick(materials);
       const s = rng.int(SITUATIONS.length);
-      const [situation, outcomes] = SITUATIONS[s];
+      const [situation, outcomes] = SITUATIONS[s]!;
       const p = rng.pick(PEOPLE);
       const q = `${p} ${situation.replace('{m}', m).replace('{o}', rng.pick(OBJECTS))}. What happens?`;
-      const right = outcomes[behaviour.get(m)![s]];
+      const right = outcomes[behaviour.get(m)![s]!]!; // behaviour holds one outcome index per situation
       return multipleChoice(rng, { question: q }, right, outcomes.filter((o) => o !== right));
     };
   },

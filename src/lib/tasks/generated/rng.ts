@@ -35,7 +35,7 @@ export class Rng extends Sfc32 {
 
   pick<T>(items: readonly T[]): T {
     if (items.length === 0) throw new RangeError('pick from an empty list');
-    return items[this.int(items.length)];
+    return items[this.int(items.length)]!;
   }
 
   /** A shuffled copy (Fisher–Yates). */
@@ -43,7 +43,7 @@ export class Rng extends Sfc32 {
     const out = [...items];
     for (let i = out.length - 1; i > 0; i--) {
       const j = this.int(i + 1);
-      [out[i], out[j]] = [out[j], out[i]];
+      [out[i], out[j]] = [out[j]!, out[i]!];
     }
     return out;
   }

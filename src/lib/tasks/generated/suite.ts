@@ -48,7 +48,7 @@ export interface GeneratedTask {
 function exampleKey(e: Example): string {
   // Rows count as the same when their fields and option sets agree, ignoring case and spacing.
   const norm = (s: string) => s.toLowerCase().replace(/\s+/g, ' ').trim();
-  const fields = Object.keys(e.fields).sort().map((k) => `${k}=${norm(e.fields[k])}`);
+  const fields = Object.keys(e.fields).sort().map((k) => `${k}=${norm(e.fields[k]!)}`);
   const options = (e.options ?? []).map(norm).sort();
   return JSON.stringify([fields, options]);
 }

@@ -96,7 +96,7 @@ const newsTopic: TaskGenerator = {
           `${p}, a chemist at ${rng.pick(labs)}, developed a battery that charges in ${n} seconds.`,
         ],
       };
-      return classify({ text: rng.pick(stories[label]) }, TOPIC_LABELS, label);
+      return classify({ text: rng.pick(stories[label]!) }, TOPIC_LABELS, label);
     };
   },
 };
