@@ -16,6 +16,7 @@ const CHECKED = [
   'src/lib/reasoning/',
   'src/lib/retrieval/',
   'src/lib/tasks/',
+  'src/lib/ml/',
 ];
 
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');

@@ -71,7 +71,7 @@ export class Bm25Index {
     let totalLength = 0;
     let pairs = 0;
     for (let d = 0; d < N; d++) {
-      const toks = docTokens[d];
+      const toks = docTokens[d]!;
       this.docLength[d] = toks.length;
       totalLength += toks.length;
       seen.length = 0;
@@ -87,7 +87,7 @@ export class Bm25Index {
             scratch = grown;
           }
         }
-        if (scratch[id]++ === 0) seen.push(id);
+        if (scratch[id]!++ === 0) seen.push(id);
       }
       if (pairs + seen.length > pairTerm.length) {
         const size = Math.max(pairTerm.length * 2, pairs + seen.length);
@@ -100,9 +100,9 @@ export class Bm25Index {
       }
       for (const id of seen) {
         pairTerm[pairs] = id;
-        pairFreq[pairs++] = scratch[id];
+        pairFreq[pairs++] = scratch[id]!;
         scratch[id] = 0;
-        df[id]++;
+        df[id]!++;
       }
       docPairStart[d + 1] = pairs;
     }
@@ -111,8 +111,8 @@ export class Bm25Index {
     this.idfs = new Float64Array(T);
     this.start = new Int32Array(T + 1);
     for (let t = 0; t < T; t++) {
-      this.idfs[t] = Math.log(1 + (N - df[t] + 0.5) / (df[t] + 0.5));
-      this.start[t + 1] = this.start[t] + df[t];
+      this.idfs[t] = Math.log(1 + (N - df[t]! + 0.5) / (df[t]! + 0.5));
+      this.start[t + 1] = this.start[t]! + df[t]!;
     }
 
     // Pass 2: fill postings in document order, so each term's list is sorted by doc.
@@ -121,10 +121,10 @@ export class Bm25Index {
     const fill = this.start.slice(0, T);
     const { k1, b } = this;
     for (let d = 0; d < N; d++) {
-      const norm = this.avgDocLength > 0 ? 1 - b + (b * this.docLength[d]) / this.avgDocLength : 1;
-      for (let i = docPairStart[d]; i < docPairStart[d + 1]; i++) {
-        const p = fill[pairTerm[i]]++;
-        const f = pairFreq[i];
+      const norm = this.avgDocLength > 0 ? 1 - b + (b * this.docLength[d]!) / this.avgDocLength : 1;
+      for (let i = docPairStart[d]!; i < docPairStart[d + 1]!; i++) {
+        const p = fill[pairTerm[i]!]!++;
+        const f = pairFreq[i]!;
         this.postDoc[p] = d;
         this.postWeight[p] = (f * (k1 + 1)) / (f + k1 * norm);
       }
@@ -148,7 +148,7 @@ export class Bm25Index {
   /** IDF of a term (0 for a term no document has). */
   idf(term: string): number {
     const t = this.terms.get(term);
-    return t === undefined ? 0 : this.idfs[t];
+    return t === undefined ? 0 : this.idfs[t]!;
   }
 
   /** BM25 score of one document for a query (for checks; search() is the fast path). */
@@ -157,8 +157,8 @@ export class Bm25Index {
     for (const tok of bm25Tokens(query)) {
       const t = this.terms.get(tok);
       if (t === undefined) continue;
-      for (let p = this.start[t]; p < this.start[t + 1]; p++) {
-        if (this.postDoc[p] === doc) s += this.idfs[t] * this.postWeight[p];
+      for (let p = this.start[t]!; p < this.start[t + 1]!; p++) {
+        if (this.postDoc[p] === doc) s += this.idfs[t]! * this.postWeight[p]!;
       }
     }
     return s;
@@ -175,23 +175,23 @@ export class Bm25Index {
     const qw = new Map<number, number>();
     for (const tok of queryTokens) {
       const t = this.terms.get(tok);
-      if (t !== undefined) qw.set(t, (qw.get(t) ?? 0) + this.idfs[t]);
+      if (t !== undefined) qw.set(t, (qw.get(t) ?? 0) + this.idfs[t]!);
     }
     const { acc, touched, postDoc, postWeight, start } = this;
     let nTouched = 0;
     for (const [t, w] of qw) {
-      for (let p = start[t], end = start[t + 1]; p < end; p++) {
-        const d = postDoc[p];
+      for (let p = start[t]!, end = start[t + 1]!; p < end; p++) {
+        const d = postDoc[p]!;
         // Every weight is positive, so 0 means "not touched yet".
         if (acc[d] === 0) touched[nTouched++] = d;
-        acc[d] += w * postWeight[p];
+        acc[d]! += w * postWeight[p]!;
       }
     }
     const excluded = toSet(opts.exclude);
     const heap = new TopK(k);
     for (let i = 0; i < nTouched; i++) {
-      const d = touched[i];
-      if (excluded === null || !excluded.has(d)) heap.offer(d, acc[d]);
+      const d = touched[i]!;
+      if (excluded === null || !excluded.has(d)) heap.offer(d, acc[d]!);
       acc[d] = 0;
     }
     return heap.sorted();
@@ -212,9 +212,9 @@ class TopK {
 
   /** a ranks below b. */
   private worse(i: number, j: number): boolean {
-    const si = this.scores[i];
-    const sj = this.scores[j];
-    return si < sj || (si === sj && this.docs[i] > this.docs[j]);
+    const si = this.scores[i]!;
+    const sj = this.scores[j]!;
+    return si < sj || (si === sj && this.docs[i]! > this.docs[j]!);
   }
 
   offer(doc: number, score: number): void {
@@ -226,20 +226,20 @@ class TopK {
       return;
     }
     // Replace the root (the worst kept) if the newcomer ranks above it.
-    if (score < scores[0] || (score === scores[0] && doc > docs[0])) return;
+    if (score < scores[0]! || (score === scores[0] && doc > docs[0]!)) return;
     docs[0] = doc;
     scores[0] = score;
     this.down(0);
   }
 
   sorted(): Bm25Hit[] {
-    const out = this.docs.map((doc, i) => ({ doc, score: this.scores[i] }));
+    const out = this.docs.map((doc, i) => ({ doc, score: this.scores[i]! }));
     return out.sort((a, b) => b.score - a.score || a.doc - b.doc);
   }
 
   private swap(i: number, j: number): void {
-    [this.docs[i], this.docs[j]] = [this.docs[j], this.docs[i]];
-    [this.scores[i], this.scores[j]] = [this.scores[j], this.scores[i]];
+    [this.docs[i], this.docs[j]] = [this.docs[j]!, this.docs[i]!];
+    [this.scores[i], this.scores[j]] = [this.scores[j]!, this.scores[i]!];
   }
 
   private up(i: number): void {

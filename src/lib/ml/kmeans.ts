@@ -32,7 +32,7 @@ function sqDist(a: Float32Array, i: number, b: ArrayLike<number>, j: number, dim
   const ai = i * dim;
   const bj = j * dim;
   for (let d = 0; d < dim; d++) {
-    const x = a[ai + d] - b[bj + d];
+    const x = a[ai + d]! - b[bj + d]!;
     s += x * x;
   }
   return s;
@@ -58,31 +58,31 @@ export function kmeansPlusPlus(points: Float32Array, dim: number, k: number, rng
   const n = checkShape(points, dim, k);
   const chosen: number[] = [rng.int(n)];
   const isChosen = new Uint8Array(n);
-  isChosen[chosen[0]] = 1;
+  isChosen[chosen[0]!] = 1;
   const nearest = new Float64Array(n); // D(x)² to the nearest chosen centre
-  for (let i = 0; i < n; i++) nearest[i] = sqDist(points, i, points, chosen[0], dim);
+  for (let i = 0; i < n; i++) nearest[i] = sqDist(points, i, points, chosen[0]!, dim);
   while (chosen.length < k) {
     let total = 0;
-    for (let i = 0; i < n; i++) total += nearest[i];
+    for (let i = 0; i < n; i++) total += nearest[i]!;
     let next = -1;
     if (total > 0) {
       let x = rng.next() * total;
       for (let i = 0; i < n; i++) {
         if (nearest[i] === 0) continue;
         next = i; // the last point with weight catches rounding at the top end
-        if (x < nearest[i]) break;
-        x -= nearest[i];
+        if (x < nearest[i]!) break;
+        x -= nearest[i]!;
       }
     } else {
       const free: number[] = [];
       for (let i = 0; i < n; i++) if (!isChosen[i]) free.push(i);
-      next = free[rng.int(free.length)];
+      next = free[rng.int(free.length)]!;
     }
     chosen.push(next);
     isChosen[next] = 1;
     for (let i = 0; i < n; i++) {
       const d = sqDist(points, i, points, next, dim);
-      if (d < nearest[i]) nearest[i] = d;
+      if (d < nearest[i]!) nearest[i] = d;
     }
   }
   return chosen;
@@ -117,17 +117,17 @@ export function fillEmptyClusters(points: Float32Array, dim: number, centroids: 
   assignment: Int32Array, distance: Float64Array): number {
   const n = assignment.length;
   const sizes = new Int32Array(k);
-  for (let i = 0; i < n; i++) sizes[assignment[i]]++;
+  for (let i = 0; i < n; i++) sizes[assignment[i]!]!++;
   let refills = 0;
   for (let c = 0; c < k; c++) {
-    if (sizes[c] > 0) continue;
+    if (sizes[c]! > 0) continue;
     let far = -1;
     for (let i = 0; i < n; i++) {
-      if (sizes[assignment[i]] < 2) continue;
-      if (far < 0 || distance[i] > distance[far]) far = i;
+      if (sizes[assignment[i]!]! < 2) continue;
+      if (far < 0 || distance[i]! > distance[far]!) far = i;
     }
     if (far < 0) throw new Error('k-means: no cluster can give up a point (k > n?)');
-    sizes[assignment[far]]--;
+    sizes[assignment[far]!]!--;
     assignment[far] = c;
     sizes[c] = 1;
     distance[far] = 0;
@@ -142,13 +142,13 @@ function updateCentroids(points: Float32Array, n: number, dim: number, centroids
   const sums = new Float64Array(k * dim);
   const sizes = new Int32Array(k);
   for (let i = 0; i < n; i++) {
-    const c = assignment[i];
-    sizes[c]++;
-    for (let d = 0; d < dim; d++) sums[c * dim + d] += points[i * dim + d];
+    const c = assignment[i]!;
+    sizes[c]!++;
+    for (let d = 0; d < dim; d++) sums[c * dim + d]! += points[i * dim + d]!;
   }
   for (let c = 0; c < k; c++) {
     if (sizes[c] === 0) continue;
-    for (let d = 0; d < dim; d++) centroids[c * dim + d] = sums[c * dim + d] / sizes[c];
+    for (let d = 0; d < dim; d++) centroids[c * dim + d] = sums[c * dim + d]! / sizes[c]!;
   }
 }
 
@@ -179,7 +179,7 @@ export function kmeans(points: Float32Array, dim: number, k: number, options: KM
   }
   if (!converged) updateCentroids(points, n, dim, centroids, k, assignment);
   let inertia = 0;
-  for (let i = 0; i < n; i++) inertia += sqDist(points, i, centroids, assignment[i], dim);
+  for (let i = 0; i < n; i++) inertia += sqDist(points, i, centroids, assignment[i]!, dim);
   return { centroids, assignment, iterations, converged, inertia, emptyRefills };
 }
 
@@ -201,7 +201,7 @@ export function nearestToCentres(points: Float32Array, dim: number, result: Pick
   const best: CentreRepresentative[] = Array.from({ length: k }, (_, c) => ({ cluster: c, point: -1, distance: Infinity }));
   result.assignment.forEach((c, i) => {
     const d = sqDist(points, i, result.centroids, c, dim);
-    if (d < best[c].distance) best[c] = { cluster: c, point: i, distance: d };
+    if (d < best[c]!.distance) best[c] = { cluster: c, point: i, distance: d };
   });
   const empty = best.find((b) => b.point < 0);
   if (empty) throw new Error(`k-means: cluster ${empty.cluster} has no member`);

@@ -52,7 +52,7 @@ export function defaultPositiveLabel(labels: string[]): string {
     const hit = labels.find((l) => normalizeLabel(l) === w);
     if (hit !== undefined) return hit;
   }
-  return labels.length > 0 ? labels[labels.length - 1] : 'Yes';
+  return labels.length > 0 ? labels[labels.length - 1]! : 'Yes';
 }
 
 export function labelAccuracy(prediction: string, references: string[]): number {
@@ -68,7 +68,7 @@ export function binaryF1(predictions: string[], golds: string[], positive = 'Yes
   let fn = 0;
   predictions.forEach((p, i) => {
     const predPos = normalizeLabel(p) === pos;
-    const goldPos = normalizeLabel(golds[i]) === pos;
+    const goldPos = normalizeLabel(golds[i]!) === pos;
     if (predPos && goldPos) tp++;
     else if (predPos) fp++;
     else if (goldPos) fn++;
@@ -127,9 +127,9 @@ export function aggregateMetric(metric: MetricName, predictions: string[], refer
   }
   for (const refs of references) checkReferences(metric, refs);
   if (predictions.length === 0) return 0;
-  if (metric === 'f1') return binaryF1(predictions, references.map((r) => r[0]), opts.positive);
+  if (metric === 'f1') return binaryF1(predictions, references.map((r) => r[0]!), opts.positive);
   if (metric === 'bleu') return corpusBleu(predictions, references, { smoothing: opts.smoothing ?? 'none', lowercase: opts.lowercase });
   let sum = 0;
-  predictions.forEach((p, i) => (sum += scoreExample(metric, p, references[i], opts)));
+  predictions.forEach((p, i) => (sum += scoreExample(metric, p, references[i]!, opts)));
   return sum / predictions.length;
 }

@@ -49,7 +49,7 @@ function classify(cp: number): number {
 
 function classOf(cp: number): number {
   if (cp < 65536) {
-    let k = bmpClass[cp];
+    let k = bmpClass[cp]!;
     if (k === 0) k = bmpClass[cp] = classify(cp);
     return k;
   }
@@ -185,7 +185,7 @@ export class Detokenizer {
 
   constructor(after = '') {
     for (const ch of after) if (STRAIGHT_QUOTES.has(ch)) this.openQuotes ^= 1;
-    const last = after.length > 0 ? after[after.length - 1] : '';
+    const last = after.length > 0 ? after[after.length - 1]! : '';
     this.prev = after.length === 0 || /\s/u.test(last) ? null : last;
   }
 
@@ -237,7 +237,7 @@ export function toCodePointOffsets(s: string, offsets: readonly number[]): numbe
   let cp = 0;
   let i = 0;
   for (let k = 0; k < offsets.length; k++) {
-    const target = offsets[k];
+    const target = offsets[k]!;
     while (i < target && i < s.length) {
       const c = s.charCodeAt(i);
       i += c >= 0xd800 && c <= 0xdbff && i + 1 < s.length ? 2 : 1;
@@ -303,7 +303,7 @@ export class Vocabulary {
 
   encode(tokens: readonly string[]): Int32Array {
     const out = new Int32Array(tokens.length);
-    for (let i = 0; i < tokens.length; i++) out[i] = this.index.get(tokens[i]) ?? UNK_ID;
+    for (let i = 0; i < tokens.length; i++) out[i] = this.index.get(tokens[i]!) ?? UNK_ID;
     return out;
   }
 }

@@ -208,6 +208,17 @@ describe('openai backend transport', () => {
     }
   });
 
+  it('names a scoring reply that lists fewer tokens than text offsets', async () => {
+    const logprobs = { tokens: ['a'], token_logprobs: [null, -1], text_offset: [0, 1] };
+    const fake = await fakeServer(() => ({ status: 200, body: { choices: [{ index: 0, text: 'ab', logprobs }] } }));
+    try {
+      const remote = new OpenAICompletionsLM({ baseUrl: fake.url, model: 'm', maxRetries: 0 });
+      await expect(remote.scoreContinuations([{ context: 'a', continuation: 'b' }])).rejects.toThrow(/v1\/completions: the reply has 2 text offsets but 1 tokens/);
+    } finally {
+      await fake.close();
+    }
+  });
+
   it('explains a missing server URL', () => {
     expect(() => new OpenAICompletionsLM({ env: {} })).toThrow(/OPENAI_BASE_URL/);
     expect(new OpenAICompletionsLM({ env: { OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' } }).baseUrl).toBe('http://127.0.0.1:9/v1');

@@ -38,20 +38,20 @@ export class ReferenceKneserNey {
       for (let i = 1; i < s.length; i++) {
         for (let n = 1; n <= order && i - n + 1 >= 0; n++) {
           const key = s.slice(i - n + 1, i + 1).join(' ');
-          freq[n - 1].set(key, (freq[n - 1].get(key) ?? 0) + 1);
+          freq[n - 1]!.set(key, (freq[n - 1]!.get(key) ?? 0) + 1);
           if (i - n >= 0) {
-            const set = leftWords[n - 1].get(key) ?? new Set<number>();
-            set.add(s[i - n]);
-            leftWords[n - 1].set(key, set);
+            const set = leftWords[n - 1]!.get(key) ?? new Set<number>();
+            set.add(s[i - n]!);
+            leftWords[n - 1]!.set(key, set);
           }
         }
       }
     }
     for (let n = 1; n <= order; n++) {
       const c = new Map<string, number>();
-      for (const [key, f] of freq[n - 1]) {
+      for (const [key, f] of freq[n - 1]!) {
         const startsWithBos = key.split(' ')[0] === String(BOS_ID);
-        c.set(key, n === order || startsWithBos ? f : leftWords[n - 1].get(key)?.size ?? 0);
+        c.set(key, n === order || startsWithBos ? f : leftWords[n - 1]!.get(key)?.size ?? 0);
       }
       this.counts.push(c);
       this.discounts.push(fixedDiscount !== undefined ? [fixedDiscount, fixedDiscount, fixedDiscount] : chenGoodman([...c.values()]));
@@ -80,10 +80,10 @@ export class ReferenceKneserNey {
   private level(n: number, h: number[], w: number): number {
     if (n === 0) return 1 / (this.vocabSize - 1);
     const lower = this.level(n - 1, h.slice(1), w);
-    const st = this.histories[n - 1].get(h.join(' '));
+    const st = this.histories[n - 1]!.get(h.join(' '));
     if (st === undefined || st.total === 0) return lower;
-    const d = this.discounts[n - 1];
-    const c = this.counts[n - 1].get([...h, w].join(' ')) ?? 0;
+    const d = this.discounts[n - 1]!;
+    const c = this.counts[n - 1]!.get([...h, w].join(' ')) ?? 0;
     const dc = c === 0 ? 0 : c === 1 ? d[0] : c === 2 ? d[1] : d[2];
     const gamma = (d[0] * st.n1 + d[1] * st.n2 + d[2] * st.n3) / st.total;
     return Math.max(c - dc, 0) / st.total + gamma * lower;
@@ -91,8 +91,8 @@ export class ReferenceKneserNey {
 }
 
 function chenGoodman(counts: number[]): D3 {
-  const n = [0, 0, 0, 0, 0];
-  for (const c of counts) if (c >= 1 && c <= 4) n[c]++;
+  const n: [number, number, number, number, number] = [0, 0, 0, 0, 0];
+  for (const c of counts) if (c >= 1 && c <= 4) n[c]!++;
   const [, n1, n2, n3, n4] = n;
   const y = n1 > 0 && n2 > 0 ? n1 / (n1 + 2 * n2) : 0.5;
   const d1 = n1 > 0 && n2 > 0 ? 1 - (2 * y * n2) / n1 : 0.5;
@@ -122,7 +122,7 @@ export function referenceLogProbs(ref: ReferenceKneserNey, ids: number[], tokens
   let prev = 'BOS';
   const out: number[] = [];
   for (let i = 0; i < ids.length; i++) {
-    const w = ids[i];
+    const w = ids[i]!;
     const me = identity(i);
     let p = ref.prob(history, w);
     if (lambda > 0 && total > 0) {

@@ -124,33 +124,33 @@ export class NgramLM implements LanguageModel {
     const vocab = this.model.vocab;
     const weightOf = (token: string): number => {
       const id = vocab.id(token);
-      return -Math.log(p1[id] > 0 ? p1[id] : p1[0]);
+      return -Math.log(p1[id]! > 0 ? p1[id]! : p1[0]!);
     };
     const words = (text: string): string[] => this.model.encode(text).tokens.filter((t) => t !== '\n');
     const sc = this.scorer;
     const answers = split.demonstrations.map((d) => {
       const enc = this.model.encode(d.answer);
-      return [...enc.ids].map((id, i) => sc.eventOf(id, enc.tokens[i]));
+      return [...enc.ids].map((id, i) => sc.eventOf(id, enc.tokens[i]!));
     });
     const inputs = split.demonstrations.map((d) => words(d.input));
     let tau: number;
     if (this.mix.tau === 'loo') {
       // The LM without the prior, as leave-one-out sees it: unigram probabilities mixed, as the
       // in-context cache mixes them, with the words of the demonstration's own input.
-      const unigram = (e: number): number => p1[e < p1.length ? e : 0];
+      const unigram = (e: number): number => p1[e < p1.length ? e : 0]!;
       const own = split.demonstrations.map((d) => {
         const enc = this.model.encode(d.input);
         const counts = new Map<number, number>();
         enc.ids.forEach((id, i) => {
-          const e = sc.eventOf(id, enc.tokens[i]);
+          const e = sc.eventOf(id, enc.tokens[i]!);
           counts.set(e, (counts.get(e) ?? 0) + 1 / enc.ids.length);
         });
         return counts;
       });
       const lambda = this.mix.lambda;
       const base = (d: number, t: number): number => {
-        const w = answers[d][t];
-        return (1 - lambda) * unigram(w) + lambda * (own[d].get(w) ?? 0);
+        const w = answers[d]![t]!;
+        return (1 - lambda) * unigram(w) + lambda * (own[d]!.get(w) ?? 0);
       };
       tau = chooseSharpness(inputs, answers, weightOf, base, this.mix.kappa);
       if (tau === 0) return null;
@@ -193,9 +193,9 @@ export class NgramLM implements LanguageModel {
     for (const [context, indices] of byContext) {
       const ctx = this.model.encode(context);
       const shared = Math.max(0, ctx.ids.length - 2);
-      const tailStart = shared < ctx.starts.length ? ctx.starts[shared] : context.length;
+      const tailStart = shared < ctx.starts.length ? ctx.starts[shared]! : context.length;
       sc.reset();
-      for (let i = 0; i < shared; i++) sc.push(ctx.ids[i], ctx.tokens[i]);
+      for (let i = 0; i < shared; i++) sc.push(ctx.ids[i]!, ctx.tokens[i]!);
       const mark = sc.mark();
       const boundary = context.length - tailStart;
       const tailContext = context.slice(tailStart);
@@ -203,14 +203,14 @@ export class NgramLM implements LanguageModel {
       const lineStart = context.lastIndexOf('\n') + 1;
       let contextPrior: Map<number, number> | null | undefined;
       for (const r of indices) {
-        const tailText = tailContext + reqs[r].continuation;
+        const tailText = tailContext + reqs[r]!.continuation;
         const tail = this.model.encode(tailText);
         const lps: number[] = [];
         const texts: string[] = [];
         let scoring = false;
         for (let j = 0; j < tail.ids.length; j++) {
-          if (tail.starts[j] < boundary) {
-            sc.push(tail.ids[j], tail.tokens[j]);
+          if (tail.starts[j]! < boundary) {
+            sc.push(tail.ids[j]!, tail.tokens[j]!);
             continue;
           }
           if (!scoring) {
@@ -219,7 +219,7 @@ export class NgramLM implements LanguageModel {
             if (contextPrior === undefined) contextPrior = this.priorFor(context.slice(0, lineStart));
             sc.setPrior(contextPrior);
           }
-          lps.push(sc.scorePush(tail.ids[j], tail.tokens[j]));
+          lps.push(sc.scorePush(tail.ids[j]!, tail.tokens[j]!));
           texts.push(tailText.slice(tail.starts[j], tail.ends[j]));
           // A continuation running onto a new line: that line has its own prior.
           if (tail.tokens[j] === '\n' && j + 1 < tail.ids.length) sc.setPrior(this.priorFor(context.slice(0, tailStart) + tailText.slice(0, tail.ends[j])));
@@ -258,7 +258,7 @@ export class NgramLM implements LanguageModel {
       // Each line after a newline has the prior scoreContinuations would give it.
       if (i > 0 && enc.tokens[i - 1] === '\n') sc.setPrior(this.priorFor(text.slice(0, enc.ends[i - 1])));
       if (top > 0) tops.push(this.topTokens(sc, top));
-      logProbs.push(sc.scorePush(enc.ids[i], enc.tokens[i]));
+      logProbs.push(sc.scorePush(enc.ids[i]!, enc.tokens[i]!));
     }
     const tokens = enc.starts.map((s, i) => text.slice(s, enc.ends[i]));
     return { tokens, offsets: enc.starts, logProbs, ...(top > 0 ? { top: tops } : {}) };
@@ -274,7 +274,7 @@ export class NgramLM implements LanguageModel {
     const sc = this.scorer;
     const enc = this.model.encode(prompt);
     sc.reset();
-    for (let i = 0; i < enc.ids.length; i++) sc.push(enc.ids[i], enc.tokens[i]);
+    for (let i = 0; i < enc.ids.length; i++) sc.push(enc.ids[i]!, enc.tokens[i]!);
     sc.setPrior(this.priorFor(prompt.slice(0, prompt.lastIndexOf('\n') + 1)));
     // The copy applies to written answers only, not to scored labels and options: on the built-in
     // suite it cost BM25's multiple choice up to 66 points (plugins/ngram-lm/README.md).
@@ -302,19 +302,19 @@ export class NgramLM implements LanguageModel {
       }
       if (best.length === 0) break;
       if (top > 0) tops.push(best.map((b) => ({ token: sc.eventText(b.event), logProb: b.logProb })));
-      const e = best[0].event;
+      const e = best[0]!.event;
       const tok = surface.get(sc.eventText(e)) ?? sc.eventText(e);
       const before = detok.text.length;
       offsets.push(detok.push(tok));
       tokens.push(tok);
-      logProbs.push(best[0].logProb);
+      logProbs.push(best[0]!.logProb);
       sc.pushEvent(e);
       cut = firstStop(detok.text, stops, before);
       events.push(e);
       if (cut < 0 && events.length >= 3) {
         const n = events.length;
         const key = `${events[n - 3]} ${events[n - 2]} ${events[n - 1]}`;
-        if (trigrams.has(key)) cut = offsets[n - 3];
+        if (trigrams.has(key)) cut = offsets[n - 3]!;
         trigrams.add(key);
       }
       if (tok === '\n' && cut < 0) sc.setPrior(this.priorFor(prompt + detok.text));
@@ -322,7 +322,7 @@ export class NgramLM implements LanguageModel {
     if (cut < 0) return { text: detok.text, tokens, offsets, logProbs, ...(top > 0 ? { top: tops } : {}), finishReason: 'length' };
     // Keep the tokens that start before the stop string.
     let keep = 0;
-    while (keep < offsets.length && offsets[keep] < cut) keep++;
+    while (keep < offsets.length && offsets[keep]! < cut) keep++;
     return {
       text: detok.text.slice(0, cut),
       tokens: tokens.slice(0, keep),

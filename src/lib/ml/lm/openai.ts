@@ -143,7 +143,7 @@ export class OpenAICompletionsLM implements LanguageModel {
           logprobs: 1,
           temperature: 0,
         }, batch.length);
-        return batch.map((r, i) => this.continuationScore(r, choices[i]));
+        return batch.map((r, i) => this.continuationScore(r, choices[i]!)); // complete() checked one choice per prompt
       }),
     );
     return results.flat();
@@ -160,14 +160,16 @@ export class OpenAICompletionsLM implements LanguageModel {
     const lps: number[] = [];
     const texts: string[] = [];
     for (let j = 0; j < lp.text_offset.length; j++) {
-      const off = lp.text_offset[j];
+      const off = lp.text_offset[j]!;
       if (off < start || off >= end) continue;
       const v = lp.token_logprobs[j];
       if (typeof v !== 'number') {
         throw new OpenAIError(`${url}: no log-probability for token ${j} (${JSON.stringify(lp.tokens[j])}); the first token of a prompt has none, so give a non-empty context`);
       }
+      const text = lp.tokens[j];
+      if (text === undefined) throw new OpenAIError(`${url}: the reply has ${lp.text_offset.length} text offsets but ${lp.tokens.length} tokens`);
       lps.push(v);
-      texts.push(lp.tokens[j]);
+      texts.push(text);
     }
     return summarizeTokens(lps, texts);
   }
@@ -186,18 +188,18 @@ export class OpenAICompletionsLM implements LanguageModel {
     const jobs: Promise<void>[] = [];
     for (const indices of groups.values()) {
       for (const batch of chunk(indices, this.batchSize)) {
-        const first = reqs[batch[0]];
+        const first = reqs[batch[0]!]!;
         const stop = (first.stop ?? []).filter((s) => s.length > 0);
         jobs.push(
           this.complete({
             model,
-            prompt: batch.map((i) => reqs[i].prompt),
+            prompt: batch.map((i) => reqs[i]!.prompt),
             max_tokens: first.maxTokens,
             temperature: 0,
             ...(stop.length > 0 ? { stop } : {}),
           }, batch.length).then((choices) => {
             // Servers drop the stop string; cut again in case one leaves it in.
-            batch.forEach((i, k) => (out[i] = cutAtStop(String(choices[k].text ?? ''), stop)));
+            batch.forEach((i, k) => (out[i] = cutAtStop(String(choices[k]!.text ?? ''), stop)));
           }),
         );
       }
@@ -206,10 +208,11 @@ export class OpenAICompletionsLM implements LanguageModel {
     // A server cannot be told to suppress a leading stop string, so an answer that came back
     // empty is asked for again without stop strings: leading stop strings are dropped and the
     // rest is cut at the first one.
-    const empty = reqs.map((r, i) => i).filter((i) => reqs[i].suppressLeadingStop && out[i] === '' && (reqs[i].stop ?? []).some((s) => s.length > 0));
+    const empty = [...reqs.entries()].filter(([i, r]) => r.suppressLeadingStop && out[i] === '' && (r.stop ?? []).some((s) => s.length > 0));
     if (empty.length > 0) {
-      const again = await this.generate(empty.map((i) => ({ prompt: reqs[i].prompt, maxTokens: reqs[i].maxTokens })));
-      empty.forEach((i, k) => (out[i] = cutAtStop(dropLeadingStops(again[k], reqs[i].stop ?? []), reqs[i].stop ?? [])));
+      const again = await this.generate(empty.map(([, r]) => ({ prompt: r.prompt, maxTokens: r.maxTokens })));
+      // One answer per request asked again.
+      empty.forEach(([i, r], k) => (out[i] = cutAtStop(dropLeadingStops(again[k]!, r.stop ?? []), r.stop ?? [])));
     }
     return out;
   }

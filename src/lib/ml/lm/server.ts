@@ -75,7 +75,7 @@ export async function startLmServer(opts: LmServerOptions): Promise<LmServer> {
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '') || '/';
+    const path = (req.url ?? '/').split('?')[0]!.replace(/\/+$/, '') || '/';
     if (path === '/health') return sendJson(res, 200, { status: 'ok' });
     if (path === '/v1/models' || path === '/models') {
       if (req.method !== 'GET') throw new RequestError(405, `use GET for ${path}`);

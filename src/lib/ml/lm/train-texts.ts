@@ -32,7 +32,7 @@ export async function demonstrationTexts(root: string, opts: DemonstrationTextOp
     const spec = taskSpecFor(loaded.meta);
     let n = 0;
     for (const s of present) {
-      for (const row of loaded.splits[s]) {
+      for (const row of loaded.splits[s]!) {
         texts.push(`${renderDemonstration(spec, row)}\n`);
         n++;
       }

@@ -37,7 +37,7 @@ function ngramCounts(tokens: string[], n: number): Map<string, number> {
 }
 
 function closestLength(hypLength: number, refLengths: number[]): number {
-  let best = refLengths[0];
+  let best = refLengths[0]!;
   for (const l of refLengths) {
     const d = Math.abs(l - hypLength);
     const bd = Math.abs(best - hypLength);
@@ -72,8 +72,8 @@ export function bleuFromStats(s: BleuStats, smoothing: BleuSmoothing = 'none'): 
   let orders = 0;
   let expFactor = 1;
   for (let i = 0; i < s.matches.length; i++) {
-    const m = s.matches[i];
-    const t = s.totals[i];
+    const m = s.matches[i]!;
+    const t = s.totals[i]!;
     if (t === 0) {
       if (smoothing === 'none') return 0;
       continue; // effective order
@@ -99,10 +99,10 @@ export function corpusBleu(hypotheses: string[], references: string[][], opts: B
   const maxOrder = opts.maxOrder ?? 4;
   const total: BleuStats = { matches: Array(maxOrder).fill(0), totals: Array(maxOrder).fill(0), hypLength: 0, refLength: 0 };
   hypotheses.forEach((h, i) => {
-    const s = bleuStats(h, references[i], opts);
+    const s = bleuStats(h, references[i]!, opts);
     for (let n = 0; n < maxOrder; n++) {
-      total.matches[n] += s.matches[n];
-      total.totals[n] += s.totals[n];
+      total.matches[n]! += s.matches[n]!;
+      total.totals[n]! += s.totals[n]!;
     }
     total.hypLength += s.hypLength;
     total.refLength += s.refLength;

@@ -13,11 +13,11 @@ export function lcsLength<T>(a: readonly T[], b: readonly T[]): number {
   for (let i = 1; i <= a.length; i++) {
     const ai = a[i - 1];
     for (let j = 1; j <= b.length; j++) {
-      cur[j] = ai === b[j - 1] ? prev[j - 1] + 1 : Math.max(prev[j], cur[j - 1]);
+      cur[j] = ai === b[j - 1] ? prev[j - 1]! + 1 : Math.max(prev[j]!, cur[j - 1]!);
     }
     [prev, cur] = [cur, prev];
   }
-  return prev[b.length];
+  return prev[b.length]!;
 }
 
 export interface RougeScore {
@@ -71,7 +71,7 @@ function reconLcs(x: readonly string[], y: readonly string[]): string[] {
   const at = (i: number, j: number): number => i * (m + 1) + j;
   for (let i = 1; i <= n; i++) {
     for (let j = 1; j <= m; j++) {
-      table[at(i, j)] = x[i - 1] === y[j - 1] ? table[at(i - 1, j - 1)] + 1 : Math.max(table[at(i - 1, j)], table[at(i, j - 1)]);
+      table[at(i, j)] = x[i - 1] === y[j - 1] ? table[at(i - 1, j - 1)]! + 1 : Math.max(table[at(i - 1, j)]!, table[at(i, j - 1)]!);
     }
   }
   const out: string[] = [];
@@ -79,10 +79,10 @@ function reconLcs(x: readonly string[], y: readonly string[]): string[] {
   let j = m;
   while (i > 0 && j > 0) {
     if (x[i - 1] === y[j - 1]) {
-      out.push(x[i - 1]);
+      out.push(x[i - 1]!);
       i--;
       j--;
-    } else if (table[at(i - 1, j)] > table[at(i, j - 1)]) i--;
+    } else if (table[at(i - 1, j)]! > table[at(i, j - 1)]!) i--;
     else j--;
   }
   return out.reverse();

@@ -61,18 +61,18 @@ export class ContextCache {
   probThenAdd(prev: number, w: number, mu: number): number {
     if (w >= this.uni.length) this.grow(w);
     const total = this.total;
-    const pu = total > 0 ? this.uni[w] / total : 0;
+    const pu = total > 0 ? this.uni[w]! / total : 0;
     let p = pu;
     if (prev !== BOS_ID) {
       const at = this.slot(prev, w) * STRIDE + 1;
-      const f = this.followed[prev];
-      if (f > 0) p = mu * (this.pairs[at] / f) + (1 - mu) * pu;
-      this.pairs[at]++;
+      const f = this.followed[prev]!;
+      if (f > 0) p = mu * (this.pairs[at]! / f) + (1 - mu) * pu;
+      this.pairs[at]!++;
       // prev was itself added just before, so it is already in `touched`.
-      this.followed[prev]++;
+      this.followed[prev]!++;
     }
     this.touch(w);
-    this.uni[w]++;
+    this.uni[w]!++;
     this.total = total + 1;
     if (this.logLen + 2 > this.log.length) {
       const grown = new Int32Array(this.log.length * 2);
@@ -91,24 +91,24 @@ export class ContextCache {
 
   rollback(mark: number): void {
     while (this.logLen > mark) {
-      const w = this.log[--this.logLen];
-      const prev = this.log[--this.logLen];
-      this.uni[w]--;
+      const w = this.log[--this.logLen]!;
+      const prev = this.log[--this.logLen]!;
+      this.uni[w]!--;
       this.total--;
       if (prev !== BOS_ID) {
-        this.followed[prev]--;
-        this.pairs[this.find(prev, w) * STRIDE + 1]--;
+        this.followed[prev]!--;
+        this.pairs[this.find(prev, w) * STRIDE + 1]!--;
       }
     }
   }
 
   /** P_cache(w | prev); only meaningful when total > 0. */
   prob(prev: number, w: number, mu: number): number {
-    const pu = w < this.uni.length ? this.uni[w] / this.total : 0;
-    const f = prev === BOS_ID ? 0 : this.followed[prev];
+    const pu = w < this.uni.length ? this.uni[w]! / this.total : 0;
+    const f = prev === BOS_ID ? 0 : this.followed[prev]!;
     if (f === 0) return pu;
     const s = this.find(prev, w);
-    const pb = s < 0 ? 0 : this.pairs[s * STRIDE + 1] / f;
+    const pb = s < 0 ? 0 : this.pairs[s * STRIDE + 1]! / f;
     return mu * pb + (1 - mu) * pu;
   }
 
@@ -183,7 +183,7 @@ export class ContextCache {
     for (let s = 0; s < oldCap; s++) {
       const at = s * STRIDE;
       if (old[at + 2] !== this.stamp) continue;
-      const key = old[at];
+      const key = old[at]!;
       const prev = Math.floor(key / MAX_WORDS);
       let t = ContextCache.home(prev, key - prev * MAX_WORDS, this.cap);
       while (this.pairs[t * STRIDE + 2] === this.stamp) t = (t + 1) & (this.cap - 1);

@@ -91,7 +91,7 @@ export function pointerStarts(
   text: (e: number) => string, idf: (e: number) => number, isFunctionWord: (e: number) => boolean,
 ): Map<number, number> {
   let q = -1;
-  for (let i = to - 2; i >= from; i--) if (SENTENCE_END.has(text(events[i]))) {
+  for (let i = to - 2; i >= from; i--) if (SENTENCE_END.has(text(events[i]!))) {
     q = i + 1;
     break;
   }
@@ -102,13 +102,13 @@ export function pointerStarts(
   const scores: [number, number][] = [];
   for (let p = from; p < q; p++) {
     // A span starts at a content word of the passage: not a question word, a function word or punctuation.
-    if (question.has(events[p]) || isFunctionWord(events[p]) || !WORD.test(text(events[p]))) continue;
+    if (question.has(events[p]!) || isFunctionWord(events[p]!) || !WORD.test(text(events[p]!))) continue;
     // Each question word counts by its rarity, less the farther its nearest occurrence is.
     const nearest = new Map<number, number>();
     for (let j = Math.max(from, p - width); j <= Math.min(q - 1, p + width); j++) {
-      if (j === p || !question.has(events[j])) continue;
+      if (j === p || !question.has(events[j]!)) continue;
       const d = Math.abs(j - p);
-      if (d < (nearest.get(events[j]) ?? Infinity)) nearest.set(events[j], d);
+      if (d < (nearest.get(events[j]!) ?? Infinity)) nearest.set(events[j]!, d);
     }
     let s = 0;
     for (const [u, d] of nearest) s += idf(u) * (1 - d / (width + 1));
@@ -143,7 +143,7 @@ export function copyDistribution(plan: Omit<CopyPlan, 'weights'>, answer: readon
     dist.set(w, (dist.get(w) ?? 0) + v);
   };
   if (t === 0) {
-    for (const [p, a] of starts) if (p < limit) add(source[p], a);
+    for (const [p, a] of starts) if (p < limit) add(source[p]!, a);
     return dist;
   }
   let mass = 0;
@@ -152,7 +152,7 @@ export function copyDistribution(plan: Omit<CopyPlan, 'weights'>, answer: readon
     let live = true;
     for (let i = 0; i < t && live; i++) live = source[p + i] === answer[i];
     if (live) {
-      add(source[p + t], a);
+      add(source[p + t]!, a);
       mass += a;
     }
   }
@@ -160,7 +160,7 @@ export function copyDistribution(plan: Omit<CopyPlan, 'weights'>, answer: readon
     // No copied span goes on: the longest match of the answer's last tokens anywhere in the prompt.
     let best = 0;
     const ends: number[] = [];
-    for (const j of plan.index.get(answer[t - 1]) ?? []) {
+    for (const j of plan.index.get(answer[t - 1]!) ?? []) {
       if (j + 1 >= limit) break;
       let l = 1;
       while (l < t && j - l >= 0 && source[j - l] === answer[t - 1 - l]) l++;
@@ -170,7 +170,7 @@ export function copyDistribution(plan: Omit<CopyPlan, 'weights'>, answer: readon
       }
       if (l === best) ends.push(j);
     }
-    for (const j of ends) add(source[j + 1], 1);
+    for (const j of ends) add(source[j + 1]!, 1);
     mass = ends.length;
   }
   if (mass === 0) return dist;
@@ -227,7 +227,7 @@ export function chooseCopyWeights(
       // A silent copy leaves that token's probability alone whatever ω is.
       if (c.size === 0) continue;
       const at = d.answerStart + t;
-      (t === 0 ? first : rest).push([base[at], c.get(events[at]) ?? 0]);
+      (t === 0 ? first : rest).push([base[at]!, c.get(events[at]!) ?? 0]);
     }
   });
   return [bestWeight(first), bestWeight(rest)];

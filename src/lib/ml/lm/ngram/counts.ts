@@ -32,7 +32,7 @@ class DenseCounter {
   insert(parent: number, word: number): number {
     let s = DenseCounter.hash(parent, word) & this.mask;
     for (;;) {
-      const id = this.slots[s];
+      const id = this.slots[s]!;
       if (id === -1) break;
       if (this.parent[id] === parent && this.word[id] === word) {
         this.created = false;
@@ -65,7 +65,7 @@ class DenseCounter {
     const slots = new Int32Array(this.slots.length * 2).fill(-1);
     const mask = slots.length - 1;
     for (let id = 0; id < this.size; id++) {
-      let s = DenseCounter.hash(this.parent[id], this.word[id]) & mask;
+      let s = DenseCounter.hash(this.parent[id]!, this.word[id]!) & mask;
       while (slots[s] !== -1) s = (s + 1) & mask;
       slots[s] = id;
     }
@@ -102,9 +102,9 @@ export function countNgrams(stream: Int32Array, order: number, vocabSize: number
   // Order 1: ids are word ids.
   const freq1 = new Int32Array(vocabSize);
   for (let i = 0; i < T; i++) {
-    const w = stream[i];
+    const w = stream[i]!;
     if (w !== BOS_ID) {
-      freq1[w]++;
+      freq1[w]!++;
       tokens++;
     }
   }
@@ -121,18 +121,18 @@ export function countNgrams(stream: Int32Array, order: number, vocabSize: number
     const counter = new DenseCounter();
     const ids = new Int32Array(T).fill(-1);
     // Continuation counts of order n-1, indexed by the ids of order n-1 (sized to fit).
-    const below = contBelow[n - 2];
+    const below = contBelow[n - 2]!;
     for (let i = 1; i < T; i++) {
-      const w = stream[i];
+      const w = stream[i]!;
       if (w === BOS_ID) continue;
-      const p = prevIds[i - 1];
+      const p = prevIds[i - 1]!;
       if (p < 0) continue;
       const id = counter.insert(p, w);
-      counter.freq[id]++;
+      counter.freq[id]!++;
       ids[i] = id;
       // A new n-gram type is one more distinct left context of its suffix, the (n-1)-gram
       // ending at i.
-      if (counter.created) below[prevIds[i]]++;
+      if (counter.created) below[prevIds[i]!]!++;
     }
     contBelow.push(new Int32Array(counter.size));
     counters.push(counter);
@@ -144,18 +144,18 @@ export function countNgrams(stream: Int32Array, order: number, vocabSize: number
   // frequency since nothing can precede them.
   for (let n = 1; n <= order; n++) {
     if (n === 1) {
-      const count = order === 1 ? freq1 : padTo(contBelow[0], vocabSize);
+      const count = order === 1 ? freq1 : padTo(contBelow[0]!, vocabSize);
       orders.push({ order: 1, size: vocabSize, parent: new Int32Array(vocabSize), word: words, count });
       continue;
     }
-    const c = counters[n - 2];
+    const c = counters[n - 2]!;
     const count = new Int32Array(c.size);
     if (n === order) {
       count.set(c.freq.subarray(0, c.size));
     } else {
-      const cont = contBelow[n - 1];
+      const cont = contBelow[n - 1]!;
       const startsWithBos = firstWordIsBos(orders, c, n);
-      for (let id = 0; id < c.size; id++) count[id] = startsWithBos[id] ? c.freq[id] : cont[id];
+      for (let id = 0; id < c.size; id++) count[id] = startsWithBos[id] ? c.freq[id]! : cont[id]!;
     }
     orders.push({ order: n, size: c.size, parent: c.parent.subarray(0, c.size), word: c.word.subarray(0, c.size), count });
   }
@@ -166,8 +166,8 @@ function firstWordIsBos(orders: OrderCounts[], c: DenseCounter, n: number): Uint
   const out = new Uint8Array(c.size);
   for (let id = 0; id < c.size; id++) {
     // Walk the prefix chain down to order 2, whose parent is the first word.
-    let p = c.parent[id];
-    for (let m = n - 1; m >= 2; m--) p = orders[m - 1].parent[p];
+    let p = c.parent[id]!;
+    for (let m = n - 1; m >= 2; m--) p = orders[m - 1]!.parent[p]!;
     out[id] = p === BOS_ID ? 1 : 0;
   }
   return out;

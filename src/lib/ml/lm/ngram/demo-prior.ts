@@ -92,18 +92,18 @@ export function chooseSharpness<T>(
   kappa: number,
   grid: readonly number[] = TAU_GRID,
 ): number {
-  const answered = inputs.map((_, d) => d).filter((d) => answers[d].length > 0);
+  const answered = inputs.map((_, d) => d).filter((d) => answers[d]!.length > 0);
   if (answered.length < 3) return 0;
   // sims[i]: similarities of the other answered demonstrations' inputs to answered[i]'s.
   const others = answered.map((d) => answered.filter((o) => o !== d));
-  const sims = answered.map((d, i) => inputSimilarities(inputs[d], others[i].map((o) => inputs[o]), weightOf));
+  const sims = answered.map((d, i) => inputSimilarities(inputs[d]!, others[i]!.map((o) => inputs[o]!), weightOf));
   const likelihood = (prior: ((i: number) => Map<number, number>) | null): number => {
     let L = 0;
     answered.forEach((d, i) => {
       const p = prior?.(i);
       let l = 0;
-      answers[d].forEach((w, t) => (l += Math.log(p === undefined ? base(d, t) : (1 - kappa) * base(d, t) + kappa * (p.get(w) ?? 0))));
-      L += l / answers[d].length;
+      answers[d]!.forEach((w, t) => (l += Math.log(p === undefined ? base(d, t) : (1 - kappa) * base(d, t) + kappa * (p.get(w) ?? 0))));
+      L += l / answers[d]!.length;
     });
     return L;
   };
@@ -111,7 +111,7 @@ export function chooseSharpness<T>(
   let best = 0;
   let bestL = likelihood(null);
   for (const tau of grid) {
-    const L = likelihood((i) => answerDistribution(others[i].map((o) => answers[o]), softmaxWeights(sims[i], tau)));
+    const L = likelihood((i) => answerDistribution(others[i]!.map((o) => answers[o]!), softmaxWeights(sims[i]!, tau)));
     if (L > bestL + 1e-12) {
       bestL = L;
       best = tau;
@@ -126,8 +126,8 @@ export function answerDistribution(answers: readonly (readonly number[])[], weig
   let mass = 0;
   answers.forEach((ans, d) => {
     if (ans.length === 0) return;
-    mass += weights[d];
-    for (const w of ans) p.set(w, (p.get(w) ?? 0) + weights[d] / ans.length);
+    mass += weights[d]!;
+    for (const w of ans) p.set(w, (p.get(w) ?? 0) + weights[d]! / ans.length);
   });
   if (mass > 0 && mass < 1) for (const [w, v] of p) p.set(w, v / mass);
   return p;

@@ -35,10 +35,10 @@ export function discountsFromCounts(count: Int32Array, size: number, fixed?: num
     if (!(fixed > 0 && fixed < 1)) throw new RangeError(`discount must be in (0, 1), got ${fixed}`);
     return [fixed, fixed, fixed];
   }
-  const n = [0, 0, 0, 0, 0];
+  const n: [number, number, number, number, number] = [0, 0, 0, 0, 0];
   for (let i = 0; i < size; i++) {
-    const c = count[i];
-    if (c >= 1 && c <= 4) n[c]++;
+    const c = count[i]!;
+    if (c >= 1 && c <= 4) n[c]!++;
   }
   const [, n1, n2, n3, n4] = n;
   const y = n1 > 0 && n2 > 0 ? n1 / (n1 + 2 * n2) : 0.5;
@@ -58,11 +58,11 @@ function historyTotals(counts: OrderCounts, historySpace: number, d: Discounts):
   const total = new Float64Array(historySpace);
   const mass = new Float64Array(historySpace);
   for (let id = 0; id < counts.size; id++) {
-    const c = counts.count[id];
+    const c = counts.count[id]!;
     if (c <= 0) continue;
-    const h = counts.parent[id];
-    total[h] += c;
-    mass[h] += discountOf(d, c);
+    const h = counts.parent[id]!;
+    total[h]! += c;
+    mass[h]! += discountOf(d, c);
   }
   return { total, mass };
 }
@@ -73,12 +73,12 @@ export function estimateKneserNey(counts: NgramCounts, fixedDiscount?: number): 
   const predictable = vocabSize - 1; // every word but BOS
 
   // Order 1.
-  const o1 = counts.orders[0];
-  const d1 = discounts[0];
+  const o1 = counts.orders[0]!;
+  const d1 = discounts[0]!;
   let total1 = 0;
   let mass1 = 0;
   for (let w = 0; w < vocabSize; w++) {
-    const c = o1.count[w];
+    const c = o1.count[w]!;
     if (c > 0 && w !== BOS_ID) {
       total1 += c;
       mass1 += discountOf(d1, c);
@@ -88,7 +88,7 @@ export function estimateKneserNey(counts: NgramCounts, fixedDiscount?: number): 
   const gamma0 = total1 > 0 ? mass1 / total1 : 1;
   for (let w = 0; w < vocabSize; w++) {
     if (w === BOS_ID) continue;
-    const c = o1.count[w];
+    const c = o1.count[w]!;
     const alpha = c > 0 && total1 > 0 ? (c - discountOf(d1, c)) / total1 : 0;
     p1[w] = alpha + gamma0 / predictable;
   }
@@ -96,30 +96,30 @@ export function estimateKneserNey(counts: NgramCounts, fixedDiscount?: number): 
   // γ of every history of order n-1, computed from order n; γ = 1 for histories never continued.
   const gammas: Float64Array[] = []; // gammas[n - 1]: γ of the n-grams of order n as histories
   for (let n = 1; n < order; n++) {
-    const below = counts.orders[n - 1];
-    const { total, mass } = historyTotals(counts.orders[n], below.size, discounts[n]);
+    const below = counts.orders[n - 1]!;
+    const { total, mass } = historyTotals(counts.orders[n]!, below.size, discounts[n]!);
     const g = new Float64Array(below.size);
-    for (let h = 0; h < below.size; h++) g[h] = total[h] > 0 ? mass[h] / total[h] : 1;
+    for (let h = 0; h < below.size; h++) g[h] = total[h]! > 0 ? mass[h]! / total[h]! : 1;
     gammas.push(g);
   }
-  const gamma1 = order > 1 ? gammas[0] : new Float64Array(vocabSize).fill(1);
+  const gamma1 = order > 1 ? gammas[0]! : new Float64Array(vocabSize).fill(1);
 
   // Tables of orders 2..N with α and γ; parents are re-keyed from dense ids to slots.
   const tables: NgramTable[] = [];
   let slotOfBelow: Int32Array | null = null; // dense id of order n-1 → slot (null: word ids)
   for (let n = 2; n <= order; n++) {
-    const o = counts.orders[n - 1];
-    const { total } = historyTotals(o, counts.orders[n - 2].size, discounts[n - 1]);
+    const o = counts.orders[n - 1]!;
+    const { total } = historyTotals(o, counts.orders[n - 2]!.size, discounts[n - 1]!);
     const withGamma = n < order;
     const table = NgramTable.empty(n, o.size, withGamma);
     const slotOf = new Int32Array(o.size);
-    const d = discounts[n - 1];
+    const d = discounts[n - 1]!;
     for (let id = 0; id < o.size; id++) {
-      const c = o.count[id];
-      const h = o.parent[id];
-      const alpha = c > 0 ? (c - discountOf(d, c)) / total[h] : 0;
-      const parentKey: number = slotOfBelow === null ? h : slotOfBelow[h];
-      slotOf[id] = table.insert(parentKey, o.word[id], alpha, withGamma ? gammas[n - 1][id] : 1);
+      const c = o.count[id]!;
+      const h = o.parent[id]!;
+      const alpha = c > 0 ? (c - discountOf(d, c)) / total[h]! : 0;
+      const parentKey: number = slotOfBelow === null ? h : slotOfBelow[h]!;
+      slotOf[id] = table.insert(parentKey, o.word[id]!, alpha, withGamma ? gammas[n - 1]![id]! : 1);
     }
     tables.push(table);
     slotOfBelow = slotOf;

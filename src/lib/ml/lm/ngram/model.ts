@@ -103,7 +103,7 @@ export class NgramModel {
     if (this.bestUnigrams === null || this.bestUnigrams.length < k) {
       const p1 = this.est.p1;
       const ids = [...p1.keys()].filter((w) => w !== BOS_ID);
-      ids.sort((a, b) => p1[b] - p1[a] || a - b);
+      ids.sort((a, b) => p1[b]! - p1[a]! || a - b);
       this.bestUnigrams = ids.slice(0, Math.max(k, 32));
     }
     return this.bestUnigrams.slice(0, k);
@@ -117,14 +117,14 @@ export class NgramModel {
     if (t === undefined) return { start, words: new Int32Array(0) };
     for (let s = 0; s < t.cap; s++) {
       const key = t.keyAt(s);
-      if (key !== null) start[key[0] + 1]++;
+      if (key !== null) start[key[0] + 1]!++;
     }
-    for (let v = 0; v < H; v++) start[v + 1] += start[v];
+    for (let v = 0; v < H; v++) start[v + 1]! += start[v]!;
     const fill = start.slice(0, H);
-    const words = new Int32Array(start[H]);
+    const words = new Int32Array(start[H]!);
     for (let s = 0; s < t.cap; s++) {
       const key = t.keyAt(s);
-      if (key !== null) words[fill[key[0]]++] = key[1];
+      if (key !== null) words[fill[key[0]]!++] = key[1];
     }
     return { start, words };
   }
@@ -282,7 +282,7 @@ export class NgramScorer {
     if (split === null) return null;
     const index = indexPositions(events);
     const p1 = this.p1;
-    const idf = (e: number): number => -Math.log(e < this.vocabSize && p1[e] > 0 ? p1[e] : p1[UNK_ID]);
+    const idf = (e: number): number => -Math.log(e < this.vocabSize && p1[e]! > 0 ? p1[e]! : p1[UNK_ID]!);
     const functionWords = new Set(this.model.topUnigrams(FUNCTION_WORDS));
     const pointer = (from: number, to: number): Map<number, number> =>
       pointerStarts(events, from, to, (e) => this.eventText(e), idf, (e) => functionWords.has(e));
@@ -337,7 +337,7 @@ export class NgramScorer {
 
   /** The text of an event (<unk> for a never-seen word). */
   eventText(event: number): string {
-    return event >= this.vocabSize ? this.unknownWords[event - this.vocabSize] : this.model.vocab.token(event);
+    return event >= this.vocabSize ? this.unknownWords[event - this.vocabSize]! : this.model.vocab.token(event);
   }
 
   /** Kneser–Ney probability of word `w` after the current history; writes the next history into `out` when given. */
@@ -345,33 +345,33 @@ export class NgramScorer {
     const cur = this.cur;
     const tables = this.tables;
     const N = this.order;
-    let p = this.p1[w];
+    let p = this.p1[w]!;
     if (out !== null) out[1] = w;
     if (N < 2) return p;
-    let h = cur[1];
-    let t = tables[0];
+    let h = cur[1]!;
+    let t = tables[0]!;
     let s = t.find(h, w);
-    p = (s >= 0 ? t.slots[s * t.stride + 1] : 0) + this.gamma1[h] * p;
+    p = (s >= 0 ? t.slots[s * t.stride + 1]! : 0) + this.gamma1[h]! * p;
     if (out !== null) out[2] = s;
     let n = 3;
     // While the n-gram keeps being found, look up the next order; once it is missing no longer
     // one exists (suffixes of seen n-grams are seen), so only back-off weights remain.
     for (; n <= N && s >= 0; n++) {
-      h = cur[n - 1];
+      h = cur[n - 1]!;
       if (h < 0) break;
-      const below = tables[n - 3];
-      const g = below.slots[h * below.stride + 2];
-      t = tables[n - 2];
+      const below = tables[n - 3]!;
+      const g = below.slots[h * below.stride + 2]!;
+      t = tables[n - 2]!;
       s = t.find(h, w);
-      p = (s >= 0 ? t.slots[s * t.stride + 1] : 0) + g * p;
+      p = (s >= 0 ? t.slots[s * t.stride + 1]! : 0) + g * p;
       if (out !== null) out[n] = s;
     }
     for (; n <= N; n++) {
-      h = cur[n - 1];
+      h = cur[n - 1]!;
       if (out !== null) out[n] = -1;
       if (h < 0) continue;
-      const below = tables[n - 3];
-      p *= below.slots[h * below.stride + 2];
+      const below = tables[n - 3]!;
+      p *= below.slots[h * below.stride + 2]!;
     }
     return p;
   }
@@ -383,18 +383,18 @@ export class NgramScorer {
   private kneserNeyUpTo(w: number, n: number): number {
     const cur = this.cur;
     const tables = this.tables;
-    let h = cur[1];
-    let t = tables[0];
+    let h = cur[1]!;
+    let t = tables[0]!;
     let s = t.find(h, w);
-    let p = (s >= 0 ? t.slots[s * t.stride + 1] : 0) + this.gamma1[h] * this.p1[w];
+    let p = (s >= 0 ? t.slots[s * t.stride + 1]! : 0) + this.gamma1[h]! * this.p1[w]!;
     for (let m = 3; m <= n && s >= 0; m++) {
-      h = cur[m - 1];
+      h = cur[m - 1]!;
       if (h < 0) break;
-      const below = tables[m - 3];
-      const g = below.slots[h * below.stride + 2];
-      t = tables[m - 2];
+      const below = tables[m - 3]!;
+      const g = below.slots[h * below.stride + 2]!;
+      t = tables[m - 2]!;
       s = t.find(h, w);
-      p = (s >= 0 ? t.slots[s * t.stride + 1] : 0) + g * p;
+      p = (s >= 0 ? t.slots[s * t.stride + 1]! : 0) + g * p;
     }
     return p;
   }
@@ -405,10 +405,10 @@ export class NgramScorer {
     if (this.lambda === 0 || c.total === 0) return pKN;
     if (event >= this.vocabSize || event === UNK_ID) {
       const share = pKN / (this.unknownWords.length + 1);
-      const pc = event === UNK_ID ? 0 : c.prob(this.cur[0], event, this.mu);
+      const pc = event === UNK_ID ? 0 : c.prob(this.cur[0]!, event, this.mu);
       return (1 - this.lambda) * share + this.lambda * pc;
     }
-    return (1 - this.lambda) * pKN + this.lambda * c.prob(this.cur[0], event, this.mu);
+    return (1 - this.lambda) * pKN + this.lambda * c.prob(this.cur[0]!, event, this.mu);
   }
 
   /** P(event | everything read so far), without consuming it. */
@@ -449,7 +449,7 @@ export class NgramScorer {
     // token joins them).
     const pn = event >= this.vocabSize || event === UNK_ID ? pKN / (this.unknownWords.length + 1) : pKN;
     const cid = this.cacheIdentity(event, token);
-    const pc = cache.probThenAdd(this.cur[0], cid, this.mu);
+    const pc = cache.probThenAdd(this.cur[0]!, cid, this.mu);
     this.segmentStart(id);
     this.swap();
     const pModel = empty ? pKN : (1 - this.lambda) * pn + this.lambda * pc;
@@ -502,7 +502,7 @@ export class NgramScorer {
     // First the words whose probability has a term of its own: cached words and unknowns, prior
     // words, <unk>, and the best unigrams (the only candidates after an unseen word).
     if (this.lambda > 0) {
-      for (const w of this.cache.touched) if (this.cache.uni[w] > 0) consider(w);
+      for (const w of this.cache.touched) if (this.cache.uni[w]! > 0) consider(w);
       for (let i = 0; i < this.unknownWords.length; i++) consider(this.vocabSize + i);
     }
     if (this.prior !== null) for (const w of this.prior.keys()) consider(w);
@@ -520,10 +520,10 @@ export class NgramScorer {
       if (best.length < k) return -Infinity;
       best.sort((a, b) => b.logProb - a.logProb || a.event - b.event);
       best.length = k;
-      return best[k - 1].logProb;
+      return best[k - 1]!.logProb;
     };
     for (let n = this.order; n >= 2; n--) {
-      const history = n === 2 ? this.cur[1] : this.cur[n - 1];
+      const history = n === 2 ? this.cur[1]! : this.cur[n - 1]!;
       if (history < 0) continue;
       // Short lists are cheaper to score whole than to sort (most longer histories occur once).
       const all = this.model.successorsAt(n, history);

@@ -80,16 +80,16 @@ export class NgramTable {
   }
 
   alpha(slot: number): number {
-    return this.slots[slot * this.stride + 1];
+    return this.slots[slot * this.stride + 1]!;
   }
 
   gamma(slot: number): number {
-    return this.stride === 3 ? this.slots[slot * this.stride + 2] : 1;
+    return this.stride === 3 ? this.slots[slot * this.stride + 2]! : 1;
   }
 
   /** (parent, word) of an occupied slot. */
   keyAt(slot: number): [number, number] | null {
-    const k = this.slots[slot * this.stride];
+    const k = this.slots[slot * this.stride]!;
     if (k === EMPTY) return null;
     const parent = Math.floor(k / MAX_WORDS);
     return [parent, k - parent * MAX_WORDS];
