@@ -88,7 +88,7 @@ function pickAddon(choice: HnswEngineChoice) {
  */
 function fastestSearch(quantize: Quantize): SearchSettings {
   const int8 = quantize === 'int8';
-  return { layout: 'locality', simd: int8, hugePages: true, quantize, prefetch: int8 ? 'all' : 'next' };
+  return { layout: 'locality', simd: int8, hugePages: true, quantize, prefetch: int8 ? 'all' : 'next', group: 1 };
 }
 
 class AddonGraph implements HnswGraph {

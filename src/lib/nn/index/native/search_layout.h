@@ -40,7 +40,11 @@ struct LayoutOptions {
   bool int8 = false;      // walk on uint8 codes, re-rank with float distances
   bool hugePages = true;  // advise 2 MiB pages for the arrays
   bool prefetchAll = true;  // fetch every unvisited neighbour's row before the first distance
+  size_t group = 1;         // queries walked at once in a batch (interleaved_walk.h); 1: one after another
 };
+
+template <bool Int8>
+class InterleavedWalk;
 
 // One aligned array, freed with the layout. With hugePages it is 2 MiB aligned and advised
 // MADV_HUGEPAGE (a hint: transparent huge pages set to `madvise` or `always` honour it).
@@ -158,16 +162,10 @@ class SearchLayout {
       if (options_.int8) {
         quantizer_.prepare(query, dim_, codedQuery_);
         walk(CodeDistanceAt{*this, codedQuery_}, ef);
-        found = rerank(query, k, rows, distances);
+        found = rerank(query, top_, exact_, k, rows, distances);
       } else {
         walk(FloatDistanceAt{*this, query}, ef);
-        while (top_.size() > k) popHeap(top_);
-        found = top_.size();
-        for (size_t i = found; i-- > 0;) {  // the heap pops the farthest first
-          rows[i] = static_cast<int32_t>(label_[top_.front().second]);
-          distances[i] = top_.front().first;
-          popHeap(top_);
-        }
+        found = writeHits(top_, k, rows, distances);
       }
     }
     for (size_t i = found; i < k; i++) {
@@ -176,7 +174,14 @@ class SearchLayout {
     }
   }
 
+  // `count` queries one after another (query q's answer in slots q·k …), or, with
+  // options.group > 1, `group` of them walked at once (interleaved_walk.h): the same answers.
+  void searchBatch(const float* queries, size_t count, size_t k, size_t ef, int32_t* rows, float* distances);
+
  private:
+  template <bool Int8>
+  friend class InterleavedWalk;
+
   struct FloatDistanceAt {
     const SearchLayout& l;
     const float* q;
@@ -283,23 +288,34 @@ class SearchLayout {
     }
   }
 
-  // The walk ran on codes: score its candidates with float distances (hnswlib's stored vectors)
-  // and keep the k best, nearest first (equal distances: smaller label first).
-  size_t rerank(const float* query, size_t k, int32_t* rows, float* distances) {
-    exact_.clear();
-    const size_t floatBytes = dim_ * sizeof(float);
-    for (const Hit& h : top_) prefetchRow(graph_.getDataByInternalId(original_[h.second]), floatBytes);  // all at once
-    for (const Hit& h : top_) {
-      const uint32_t original = original_[h.second];
-      exact_.push_back({kernels_.floatDistance(query, graph_.getDataByInternalId(original), &dim_), h.second});
+  // The k best of the max-heap `top`, nearest first; empties the heap.
+  size_t writeHits(std::vector<Hit>& top, size_t k, int32_t* rows, float* distances) const {
+    while (top.size() > k) popHeap(top);
+    const size_t found = top.size();
+    for (size_t i = found; i-- > 0;) {  // the heap pops the farthest first
+      rows[i] = static_cast<int32_t>(label_[top.front().second]);
+      distances[i] = top.front().first;
+      popHeap(top);
     }
-    const size_t found = std::min(k, exact_.size());
-    std::partial_sort(exact_.begin(), exact_.begin() + found, exact_.end(), [&](const Hit& a, const Hit& b) {
+    return found;
+  }
+
+  // hnswlib's stored float vector of a node (by its new number).
+  const char* floatRowOf(uint32_t id) const { return graph_.getDataByInternalId(original_[id]); }
+
+  // The walk ran on codes: score its candidates `top` with float distances (hnswlib's stored
+  // vectors) and keep the k best, nearest first (equal distances: smaller label first).
+  size_t rerank(const float* query, const std::vector<Hit>& top, std::vector<Hit>& exact, size_t k, int32_t* rows, float* distances) const {
+    exact.clear();
+    for (const Hit& h : top) prefetchRow(floatRowOf(h.second), dim_ * sizeof(float));  // all at once
+    for (const Hit& h : top) exact.push_back({kernels_.floatDistance(query, floatRowOf(h.second), &dim_), h.second});
+    const size_t found = std::min(k, exact.size());
+    std::partial_sort(exact.begin(), exact.begin() + found, exact.end(), [&](const Hit& a, const Hit& b) {
       return a.first < b.first || (a.first == b.first && label_[a.second] < label_[b.second]);
     });
     for (size_t i = 0; i < found; i++) {
-      rows[i] = static_cast<int32_t>(label_[exact_[i].second]);
-      distances[i] = exact_[i].first;
+      rows[i] = static_cast<int32_t>(label_[exact[i].second]);
+      distances[i] = exact[i].first;
     }
     return found;
   }
