@@ -141,9 +141,9 @@ function bindingCostUs(dim: number, engine: HnswEngine): number {
 function measureLevers(path: string, o: Options, vectors: Float32Array, queries: Float32Array, truth: Neighbors[], peerEngine: ExactEngine): void {
   const status = loadHnswAddon();
   if (!status.ok) return;
-  const before: SearchSettings = { layout: 'hnswlib', simd: false, quantize: 'none', hugePages: false, prefetch: 'next', group: 1 };
-  const floatDefault: SearchSettings = { layout: 'locality', simd: false, quantize: 'none', hugePages: true, prefetch: 'next', group: 1 };
-  const uint8: SearchSettings = { layout: 'locality', simd: true, quantize: 'int8', hugePages: true, prefetch: 'all', group: 1 };
+  const before: SearchSettings = { layout: 'hnswlib', simd: false, quantize: 'none', hugePages: false, prefetch: 'next', group: 1, screen: false };
+  const floatDefault: SearchSettings = { layout: 'locality', simd: false, quantize: 'none', hugePages: true, prefetch: 'next', group: 1, screen: false };
+  const uint8: SearchSettings = { layout: 'locality', simd: true, quantize: 'int8', hugePages: true, prefetch: 'all', group: 1, screen: false };
   const levers: { name: string; settings: SearchSettings }[] = [
     { name: 'hnswlib searchKnn (before)', settings: before },
     { name: 'layout, insertion order, hnswlib distance', settings: { ...before, layout: 'insertion' } },
@@ -153,6 +153,8 @@ function measureLevers(path: string, o: Options, vectors: Float32Array, queries:
     { name: '+ all neighbours prefetched at once', settings: { ...floatDefault, simd: true, prefetch: 'all' } },
     { name: 'float walk, hnswlib distance, locality, huge pages (one at a time)', settings: floatDefault },
     ...o.groups.map((group) => ({ name: `  … ${group} queries at once`, settings: { ...floatDefault, prefetch: 'all' as const, group } })),
+    { name: '  … screened by uint8 codes (one at a time)', settings: { ...floatDefault, screen: true } },
+    { name: `  … screened, ${o.groups[1] ?? o.groups[0]} queries at once`, settings: { ...floatDefault, screen: true, group: o.groups[1] ?? o.groups[0] } },
     { name: 'uint8 codes, float re-ranking (one at a time)', settings: uint8 },
     { name: 'uint8 codes with hnswlib\'s one-ahead prefetch', settings: { ...uint8, prefetch: 'next' } },
     ...o.groups.map((group) => ({ name: `  uint8, ${group} queries at once`, settings: { ...uint8, group } })),

@@ -42,6 +42,12 @@ export interface SearchSettings {
   hugePages: boolean;
   prefetch: 'next' | 'all';
   group: number;
+  /**
+   * Float walk only: also keep uint8 codes, and skip a neighbour's float distance when its code
+   * distance, less a proven bound on the difference, already rules it out; the answers stay
+   * hnswlib's (bench/README.md: no faster on the bench machine, so off by default).
+   */
+  screen: boolean;
 }
 
 /** `int8`: walk the graph on uint8 codes, re-rank the candidates with float distances. */

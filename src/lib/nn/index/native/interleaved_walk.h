@@ -13,6 +13,13 @@
 //   expand-read   → expand-score   (level 0: pop a candidate, mark and fetch its unvisited
 //                                   neighbours; then score them and fetch the next candidate's links)
 //   rerank (uint8 walk only: the candidates' float rows were fetched; score them exactly)
+// Screening (float walk, options.screen): expand-read fetches the neighbours' uint8 codes instead of
+// their float rows, and an expand-screen phase between it and expand-score drops every neighbour
+// whose code distance, less a proven bound on every error between it and hnswlib's float distance
+// (Quantizer::lowerBound), is still above the current ef-th best with the list full: hnswlib would
+// drop that neighbour too, since the ef-th best only falls once the list is full. Only the rest
+// have their float rows fetched and scored, so the answers stay hnswlib's while most float rows
+// (four times a code's bytes) are never read.
 // Visited marks are one bitset per slot, cleared through the list of marked nodes when a query ends
 // (12.5 KiB per slot at 100k nodes, so G slots stay in the L2 cache).
 #pragma once
@@ -29,7 +36,7 @@ namespace retort {
 template <bool Int8>
 class InterleavedWalk {
  public:
-  InterleavedWalk(const SearchLayout& layout, size_t group) : l_(layout), slots_(std::max<size_t>(1, group)) {
+  InterleavedWalk(const SearchLayout& layout, size_t group) : l_(layout), slots_(std::max<size_t>(1, group)), screen_(!Int8 && layout.options_.screen) {
     for (Slot& s : slots_) {
       s.visited.assign((l_.n_ + 63) / 64, 0);
       s.fresh.resize(l_.linkStride0_);
@@ -61,7 +68,7 @@ class InterleavedWalk {
 
  private:
   using Hit = SearchLayout::Hit;
-  enum class Phase : uint8_t { Idle, DescendRead, DescendScore, ExpandRead, ExpandScore, Rerank };
+  enum class Phase : uint8_t { Idle, DescendRead, DescendScore, ExpandRead, ExpandScreen, ExpandScore, Rerank };
 
   struct Slot {
     Phase phase = Phase::Idle;
@@ -82,10 +89,14 @@ class InterleavedWalk {
 
   float distance(const Slot& s, uint32_t id) const {
     if constexpr (Int8) {
-      return l_.kernels_.codeDistance(s.coded.scaled.data(), s.coded.unit, s.coded.bias, l_.codeOf(id), l_.dim_);
+      return codeDistance(s, id);
     } else {
       return l_.kernels_.floatDistance(s.q, l_.vectorOf(id), &l_.dim_);
     }
+  }
+
+  float codeDistance(const Slot& s, uint32_t id) const {
+    return l_.kernels_.codeDistance(s.coded.scaled.data(), s.coded.unit, s.coded.bias, l_.codeOf(id), l_.dim_);
   }
 
   void prefetchVector(uint32_t id) const {
@@ -110,7 +121,7 @@ class InterleavedWalk {
     }
     s.query = next_++;
     s.q = queries_ + s.query * l_.dim_;
-    if constexpr (Int8) l_.quantizer_.prepare(s.q, l_.dim_, s.coded);
+    if (Int8 || screen_) l_.quantizer_.prepare(s.q, l_.dim_, s.coded);
     s.current = l_.entry_;
     s.currentDistance = distance(s, s.current);  // the entry is every query's: cached after the first
     s.level = l_.maxLevel_;
@@ -162,8 +173,27 @@ class InterleavedWalk {
           if (seen(s, id)) continue;
           mark(s, id);
           s.fresh[s.freshCount++] = id;
-          prefetchVector(id);
+          if (screen_) {
+            SearchLayout::prefetchRow(l_.codes_.data() + id * l_.codeStride_, l_.codeStride_);
+            __builtin_prefetch(&l_.residual_[id], 0, 3);
+          } else {
+            prefetchVector(id);
+          }
         }
+        s.phase = screen_ ? Phase::ExpandScreen : Phase::ExpandScore;
+        return false;
+      }
+      case Phase::ExpandScreen: {
+        if (s.top.size() >= ef_) {
+          uint32_t kept = 0;  // in neighbour order, so the scoring order is hnswlib's
+          for (uint32_t i = 0; i < s.freshCount; i++) {
+            const uint32_t id = s.fresh[i];
+            if (Quantizer::lowerBound(codeDistance(s, id), s.coded, l_.residual_[id]) > s.lowerBound) continue;
+            s.fresh[kept++] = id;
+          }
+          s.freshCount = kept;
+        }
+        for (uint32_t i = 0; i < s.freshCount; i++) prefetchVector(s.fresh[i]);
         s.phase = Phase::ExpandScore;
         return false;
       }
@@ -226,6 +256,7 @@ class InterleavedWalk {
 
   const SearchLayout& l_;
   std::vector<Slot> slots_;
+  const bool screen_;
   size_t k_ = 0, ef_ = 0, count_ = 0, next_ = 0;
   const float* queries_ = nullptr;
   int32_t* rows_ = nullptr;
@@ -233,14 +264,15 @@ class InterleavedWalk {
 };
 
 inline void SearchLayout::searchBatch(const float* queries, size_t count, size_t k, size_t ef, int32_t* rows, float* distances) {
-  if (n_ == 0 || options_.group <= 1) {
+  if (n_ == 0 || (options_.group <= 1 && !options_.screen)) {
     for (size_t q = 0; q < count; q++) search(queries + q * dim_, k, ef, rows + q * k, distances + q * k);
     return;
   }
+  const size_t group = std::min(options_.group, count);  // no idle slots to set up for a small batch
   if (options_.int8) {
-    InterleavedWalk<true>(*this, options_.group).run(queries, count, k, ef, rows, distances);
+    InterleavedWalk<true>(*this, group).run(queries, count, k, ef, rows, distances);
   } else {
-    InterleavedWalk<false>(*this, options_.group).run(queries, count, k, ef, rows, distances);
+    InterleavedWalk<false>(*this, group).run(queries, count, k, ef, rows, distances);
   }
 }
 

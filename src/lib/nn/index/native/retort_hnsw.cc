@@ -18,7 +18,7 @@
 //   graph.count(), graph.maxElements()
 //   graph.configureSearch({ layout: 'hnswlib' | 'insertion' | 'locality', simd: boolean,
 //                           quantize: 'none' | 'int8', hugePages: boolean, prefetch: 'next' | 'all',
-//                           group: 1…64 })
+//                           group: 1…64, screen: boolean })
 //       how later searches run; returns the distance kernel in use ('avx2', 'hnswlib', or 'none'
 //       when layout is 'hnswlib')
 //   graph.layoutBytes()   memory held by the search layout (0 until the first search builds it)
@@ -269,7 +269,7 @@ napi_value configureSearch(napi_env env, napi_callback_info info) {
   if (g == nullptr) return throwError(env, "the graph is closed");
   napi_valuetype type;
   if (a.argc < 1 || napi_typeof(env, a.argv[0], &type) != napi_ok || type != napi_object) {
-    return throwError(env, "configureSearch({ layout, simd, quantize, hugePages, prefetch, group })");
+    return throwError(env, "configureSearch({ layout, simd, quantize, hugePages, prefetch, group, screen })");
   }
   std::string layout, quantize, prefetch;
   bool simd = false, hugePages = false;
@@ -281,6 +281,8 @@ napi_value configureSearch(napi_env env, napi_callback_info info) {
   if (!readProperty(env, a.argv[0], "simd", simd) || !readProperty(env, a.argv[0], "hugePages", hugePages)) {
     return throwError(env, "simd and hugePages must be booleans");
   }
+  bool screen = false;
+  if (!readProperty(env, a.argv[0], "screen", screen)) return throwError(env, "screen must be a boolean");
   size_t group = 0;
   napi_value groupValue;
   if (napi_get_named_property(env, a.argv[0], "group", &groupValue) != napi_ok || !readUint(env, groupValue, group) || group < 1 || group > kMaxGroup) {
@@ -296,6 +298,7 @@ napi_value configureSearch(napi_env env, napi_callback_info info) {
   g->layoutOptions.hugePages = hugePages;
   g->layoutOptions.prefetchAll = prefetch == "all";
   g->layoutOptions.group = group;
+  g->layoutOptions.screen = screen;
   g->layout.reset();
   napi_value out;
   const char* kernel = g->useLayout ? retort::pickKernels(simd, g->space->get_dist_func()).name : "none";

@@ -41,6 +41,7 @@ struct LayoutOptions {
   bool hugePages = true;  // advise 2 MiB pages for the arrays
   bool prefetchAll = true;  // fetch every unvisited neighbour's row before the first distance
   size_t group = 1;         // queries walked at once in a batch (interleaved_walk.h); 1: one after another
+  bool screen = false;      // float walk: skip a neighbour's float distance when its code proves it too far
 };
 
 template <bool Int8>
@@ -107,22 +108,50 @@ struct Quantizer {
     }
   }
 
+  // ‖x − x̂‖ for the decoded x̂ = low + step · code, in double, rounded up: how far the code's
+  // inner product with a query can be from the vector's (at most ‖q‖ times this).
+  float residual(const float* x, const uint8_t* code, size_t dim) const {
+    double sq = 0.0;
+    for (size_t d = 0; d < dim; d++) {
+      const double e = static_cast<double>(x[d]) - (static_cast<double>(low[d]) + static_cast<double>(step[d]) * code[d]);
+      sq += e * e;
+    }
+    return static_cast<float>(std::sqrt(sq) * (1.0 + 1e-6));
+  }
+
   struct Query {
     std::vector<int16_t> scaled;
     float unit = 0.0f;
     float bias = 0.0f;
+    double norm = 0.0;   // ‖q‖
+    double slack = 0.0;  // bound on every rounding between a code distance and hnswlib's float distance
   };
 
   void prepare(const float* q, size_t dim, Query& out) const {
     out.scaled.resize(dim);
     out.bias = 0.0f;
     float largest = 0.0f;
+    double sq = 0.0, magnitude = 1.0;
     for (size_t d = 0; d < dim; d++) {
       largest = std::max(largest, std::fabs(q[d] * step[d]));
       out.bias += q[d] * low[d];
+      sq += static_cast<double>(q[d]) * q[d];
+      // Bounds |q[d]·x[d]|, |q[d]·low[d]| and |q[d]·step[d]·code| for every stored x.
+      magnitude += std::fabs(static_cast<double>(q[d])) * (2.0 * std::fabs(static_cast<double>(low[d])) + 2.0 * 255.0 * step[d]);
     }
     out.unit = largest > 0.0f ? largest / 32767.0f : 1.0f;
     for (size_t d = 0; d < dim; d++) out.scaled[d] = static_cast<int16_t>(std::nearbyint(q[d] * step[d] / out.unit));
+    out.norm = std::sqrt(sq);
+    // The int16 query is off by at most 0.51 units per dimension, times codes ≤ 255; float sums of
+    // dim terms (hnswlib's distance, the bias, the final 1 − …) are off by at most (dim + 8) ulps of
+    // the largest magnitude involved.
+    out.slack = static_cast<double>(out.unit) * 0.51 * 255.0 * static_cast<double>(dim) + static_cast<double>(dim + 8) * 0x1p-24 * magnitude;
+  }
+
+  // A distance that hnswlib's float distance of x to q certainly reaches or exceeds.
+  static float lowerBound(float codeDistance, const Query& q, float residualNorm) {
+    const double margin = 2.0 * (q.norm * residualNorm + q.slack) + 1e-6;  // twice the bound, for safety
+    return static_cast<float>(static_cast<double>(codeDistance) - margin);
   }
 };
 
@@ -150,7 +179,7 @@ class SearchLayout {
 
   const char* kernelName() const { return kernels_.name; }
   size_t bytes() const {
-    return links0_.bytes() + vectors_.bytes() + codes_.bytes() + upper_.size() * 4 + upperStart_.size() * 4 + label_.size() * 8;
+    return links0_.bytes() + vectors_.bytes() + codes_.bytes() + upper_.size() * 4 + upperStart_.size() * 4 + label_.size() * 8 + residual_.size() * 4;
   }
 
   // The k nearest of one (already normalised) query: rows and distances nearest first, −1 / ∞ in
@@ -391,13 +420,18 @@ class SearchLayout {
   void copyVectors(const std::vector<uint32_t>& order) {
     std::vector<const float*> rows(n_);
     for (uint32_t i = 0; i < n_; i++) rows[i] = reinterpret_cast<const float*>(graph_.getDataByInternalId(order[i]));
-    if (options_.int8) {
+    if (options_.int8 || options_.screen) {
       codeStride_ = (dim_ + 63) / 64 * 64;
       codes_ = PageBuffer(n_ * codeStride_, options_.hugePages);
       std::memset(codes_.data(), 0, n_ * codeStride_);
       quantizer_.fit(rows.data(), n_, dim_);
       for (uint32_t i = 0; i < n_; i++) quantizer_.encode(rows[i], reinterpret_cast<uint8_t*>(codes_.data() + i * codeStride_), dim_);
-    } else {
+    }
+    if (options_.screen && !options_.int8) {
+      residual_.resize(n_);
+      for (uint32_t i = 0; i < n_; i++) residual_[i] = quantizer_.residual(rows[i], codeOf(i), dim_);
+    }
+    if (!options_.int8) {
       vectorStride_ = (dim_ * sizeof(float) + 63) / 64 * 64;
       vectors_ = PageBuffer(n_ * vectorStride_, options_.hugePages);
       for (uint32_t i = 0; i < n_; i++) std::memcpy(vectors_.data() + i * vectorStride_, rows[i], dim_ * sizeof(float));
@@ -417,6 +451,7 @@ class SearchLayout {
   std::vector<uint64_t> label_;               // new number → hnswlib label
   std::vector<uint32_t> original_;            // new number → hnswlib internal id
   Quantizer quantizer_;
+  std::vector<float> residual_;  // screening: ‖x − decoded code‖ per node
   std::vector<uint16_t> visited_;
   uint16_t tag_ = 0;
   std::vector<Hit> top_, candidates_, exact_;
