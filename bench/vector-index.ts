@@ -4,7 +4,7 @@
 //   npx vite-node bench/vector-index.ts [--n 100000] [--dim 128] [--queries 1000] [--k 10]
 //       [--metric cosine|ip] [--M 16] [--ef-construction 200] [--ef 10,16,24,32,48,64,128,256]
 //       [--data random,clustered] [--js-queries 200] [--target 0.98] [--seed 1]
-//       [--lever-ef 16,19,24,32,48] [--reuse <dir>] [--levers-only true]
+//       [--lever-ef 16,19,24,32,48] [--groups 4,8,16] [--reuse <dir>] [--levers-only true]
 //
 // For each data set: build time and saved size of the HNSW index, queries/s of exact search with
 // every engine (OpenBLAS sgemm when the native addon is built, tfjs wasm matmul, plain
@@ -37,11 +37,11 @@ import { loadBlasAddon } from '../src/lib/nn/kernels/native-addon.js';
 interface Options {
   n: number; dim: number; queries: number; k: number; metric: Metric; M: number; efConstruction: number;
   ef: number[]; data: string[]; jsQueries: number; target: number; seed: number;
-  leverEf: number[]; reuse?: string; leversOnly: boolean;
+  leverEf: number[]; groups: number[]; reuse?: string; leversOnly: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { n: 100_000, dim: 128, queries: 1000, k: 10, metric: 'cosine', M: 16, efConstruction: 200, ef: [10, 16, 24, 32, 48, 64, 128, 256], data: ['random', 'clustered'], jsQueries: 200, target: 0.98, seed: 1, leverEf: [16, 19, 24, 32, 48], leversOnly: false };
+  const o: Options = { n: 100_000, dim: 128, queries: 1000, k: 10, metric: 'cosine', M: 16, efConstruction: 200, ef: [10, 16, 24, 32, 48, 64, 128, 256], data: ['random', 'clustered'], jsQueries: 200, target: 0.98, seed: 1, leverEf: [16, 19, 24, 32, 48], groups: [4, 8, 16], leversOnly: false };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (value === undefined) throw new Error(`${flag} needs a value`);
@@ -59,6 +59,7 @@ function parseArgs(argv: string[]): Options {
       case '--target': o.target = Number(value); break;
       case '--seed': o.seed = Number(value); break;
       case '--lever-ef': o.leverEf = value.split(',').map(Number); break;
+      case '--groups': o.groups = value.split(',').map(Number); break;
       case '--reuse': o.reuse = value; break;
       case '--levers-only': o.leversOnly = value === 'true'; break;
       default: throw new Error(`unknown option ${flag}`);
@@ -140,16 +141,23 @@ function bindingCostUs(dim: number, engine: HnswEngine): number {
 function measureLevers(path: string, o: Options, vectors: Float32Array, queries: Float32Array, truth: Neighbors[], peerEngine: ExactEngine): void {
   const status = loadHnswAddon();
   if (!status.ok) return;
-  const before: SearchSettings = { layout: 'hnswlib', simd: false, quantize: 'none', hugePages: false, prefetch: 'next' };
+  const before: SearchSettings = { layout: 'hnswlib', simd: false, quantize: 'none', hugePages: false, prefetch: 'next', group: 1, screen: false };
+  const floatDefault: SearchSettings = { layout: 'locality', simd: false, quantize: 'none', hugePages: true, prefetch: 'next', group: 1, screen: false };
+  const uint8: SearchSettings = { layout: 'locality', simd: true, quantize: 'int8', hugePages: true, prefetch: 'all', group: 1, screen: false };
   const levers: { name: string; settings: SearchSettings }[] = [
     { name: 'hnswlib searchKnn (before)', settings: before },
     { name: 'layout, insertion order, hnswlib distance', settings: { ...before, layout: 'insertion' } },
     { name: '+ AVX2 distances', settings: { ...before, layout: 'insertion', simd: true } },
     { name: '+ locality order', settings: { ...before, layout: 'locality', simd: true } },
     { name: '+ huge pages', settings: { ...before, layout: 'locality', simd: true, hugePages: true } },
-    { name: '+ all neighbours prefetched at once', settings: { layout: 'locality', simd: true, quantize: 'none', hugePages: true, prefetch: 'all' } },
-    { name: '+ uint8 codes, float re-ranking', settings: { layout: 'locality', simd: true, quantize: 'int8', hugePages: true, prefetch: 'all' } },
-    { name: 'uint8 codes with hnswlib\'s one-ahead prefetch', settings: { layout: 'locality', simd: true, quantize: 'int8', hugePages: true, prefetch: 'next' } },
+    { name: '+ all neighbours prefetched at once', settings: { ...floatDefault, simd: true, prefetch: 'all' } },
+    { name: 'float walk, hnswlib distance, locality, huge pages (one at a time)', settings: floatDefault },
+    ...o.groups.map((group) => ({ name: `  … ${group} queries at once`, settings: { ...floatDefault, prefetch: 'all' as const, group } })),
+    { name: '  … screened by uint8 codes (one at a time)', settings: { ...floatDefault, screen: true } },
+    { name: `  … screened, ${o.groups[1] ?? o.groups[0]} queries at once`, settings: { ...floatDefault, screen: true, group: o.groups[1] ?? o.groups[0] } },
+    { name: 'uint8 codes, float re-ranking (one at a time)', settings: uint8 },
+    { name: 'uint8 codes with hnswlib\'s one-ahead prefetch', settings: { ...uint8, prefetch: 'next' } },
+    ...o.groups.map((group) => ({ name: `  uint8, ${group} queries at once`, settings: { ...uint8, group } })),
   ];
   const rounds = 5;
   const peer = new ExactIndex({ metric: o.metric, dim: o.dim, engine: peerEngine });

@@ -57,6 +57,7 @@ export default definePlugin({
       M: int(2, 16, 'HNSW links per node.'),
       efConstruction: int(1, 200, 'HNSW candidate list while building.'),
       efSearch: int(1, 128, 'HNSW candidate list while searching (raised to k when smaller).'),
+      quantize: { enum: ['none', 'int8'], default: 'none', description: 'HNSW search: `none` walks the graph on float vectors (answers equal to hnswlib-node\'s); `int8` walks it on uint8 codes and re-ranks the candidates with float cosines: faster at the same efSearch, slightly lower recall, so raise efSearch a little (plugin README).' },
       encodeBatchSize: int(1, 64, 'Sequences per forward pass when encoding pools and queries.'),
       checkpointEvery: int(1, 100, 'Steps between training checkpoints (in the node\'s scratch; a killed node resumes).'),
       logEvery: int(1, 10, 'Steps between logged training metrics.'),
@@ -82,7 +83,7 @@ export default definePlugin({
       await saveEncoderFolder(ctx.output('model'), encoder, readFileSync(tokenizerFile, 'utf8'));
       const stats = await writeDenseCandidates(ctx.output('candidates'), encoder, pools, {
         topK: p.topK, querySplits: p.querySplits, excludeSameQuery: p.excludeSameQuery, encodeBatchSize: p.encodeBatchSize,
-        index: p.index, exactBelow: p.exactBelow, M: p.M, efConstruction: p.efConstruction, efSearch: p.efSearch, seed: ctx.seed,
+        index: p.index, exactBelow: p.exactBelow, M: p.M, efConstruction: p.efConstruction, efSearch: p.efSearch, quantize: p.quantize, seed: ctx.seed,
       }, {
         signal: ctx.signal,
         progress: (done, total) => ctx.progress(1 + done / total, 2), // training was the first half

@@ -20,6 +20,7 @@ import { NEGATIVES_PARAM_SCHEMA, type NegativesParam } from '../../src/lib/negat
 import type { Tokenizer } from '../../src/lib/nn/tokenizer/core.js';
 import { agreement, type ScoredForAgreement } from './agreement.js';
 import { buildIndex, searchExcluding, type IndexChoice } from './retrieve.js';
+import type { Quantize } from '../../src/lib/nn/index/native-hnsw.js';
 import { readTeacherScores, type TeacherQuery } from './scores.js';
 import { NegativeRefresher, REMINE_DEPTH, REMINE_PARAM_SCHEMA, checkRemine, type RemineParam } from './remine.js';
 import { buildExamples, trainBiEncoder, type TaskTexts, type TrainSettings } from './training.js';
@@ -49,6 +50,7 @@ export interface RetrieverParams extends Omit<TrainSettings, 'seed' | 'checkpoin
   M: number;
   efConstruction: number;
   efSearch: number;
+  quantize: Quantize;
   encodeBatchSize: number;
   agreementHoldout: number;
   checkpointEvery: number;
@@ -103,6 +105,7 @@ export default definePlugin<RetrieverParams>({
       M: int(2, 16, 'HNSW links per node.'),
       efConstruction: int(1, 200, 'HNSW candidate list while building.'),
       efSearch: int(1, 128, 'HNSW candidate list while searching (raised to k when smaller).'),
+      quantize: { enum: ['none', 'int8'], default: 'none', description: 'HNSW search: `none` walks the graph on float vectors (answers equal to hnswlib-node\'s); `int8` walks it on uint8 codes and re-ranks the candidates with float cosines: faster at the same efSearch, slightly lower recall, so raise efSearch a little (plugin README).' },
       encodeBatchSize: int(1, 64, 'Sequences per forward pass when encoding pools and queries.'),
       agreementHoldout: { type: 'number', minimum: 0, maximum: 0.9, default: 0.1, description: 'Share of scored queries kept out of training to measure agreement with the teacher.' },
       checkpointEvery: int(1, 100, 'Steps between training checkpoints (in the node\'s scratch; a killed node resumes).'),
@@ -155,7 +158,7 @@ export default definePlugin<RetrieverParams>({
       ctx.log.info(`${built.examples.length} training queries (${built.dropped} dropped as invalid, ${queries.length - trainQueries.length} held out for agreement; ${built.sameLabelRemoved} same-label negatives removed)`);
       ctx.metric('retriever/train_queries', built.examples.length);
 
-      const indexSettings = { index: p.index, exactBelow: p.exactBelow, M: p.M, efConstruction: p.efConstruction, efSearch: p.efSearch, seed: seedOf(ctx) };
+      const indexSettings = { index: p.index, exactBelow: p.exactBelow, M: p.M, efConstruction: p.efConstruction, efSearch: p.efSearch, quantize: p.quantize, seed: seedOf(ctx) };
       const examples = remine && remine.every > 0
         ? new NegativeRefresher(built.examples, built.queries, texts, biEncoder, {
             ...remine, negatives: p.negatives, seed: seedOf(ctx), temperature: p.temperature,
@@ -309,7 +312,7 @@ async function retrieveAll(
       poolVectors,
       dim,
       t.poolIds,
-      { index: p.index, exactBelow: p.exactBelow, M: p.M, efConstruction: p.efConstruction, efSearch: p.efSearch, seed: seedOf(ctx) },
+      { index: p.index, exactBelow: p.exactBelow, M: p.M, efConstruction: p.efConstruction, efSearch: p.efSearch, quantize: p.quantize, seed: seedOf(ctx) },
     );
     index.save(indexDir, name);
     const rowOf = new Map(t.poolIds.map((id, i) => [id, i]));

@@ -4,6 +4,7 @@
 
 import { ExactIndex } from '../../src/lib/nn/index/exact.js';
 import { HnswIndex } from '../../src/lib/nn/index/hnsw.js';
+import type { Quantize } from '../../src/lib/nn/index/native-hnsw.js';
 import type { VectorIndex } from '../../src/lib/nn/index/types.js';
 
 export type IndexChoice = 'auto' | 'hnsw' | 'exact';
@@ -15,6 +16,8 @@ export interface IndexSettings {
   M: number;
   efConstruction: number;
   efSearch: number;
+  /** HNSW only: `int8` walks the graph on uint8 codes and re-ranks with float cosines (faster, other hits). */
+  quantize: Quantize;
   seed: number;
 }
 
@@ -23,7 +26,7 @@ export function buildIndex(vectors: Float32Array, dim: number, ids: readonly str
   const exact = s.index === 'exact' || (s.index === 'auto' && ids.length < s.exactBelow);
   const index: VectorIndex = exact
     ? new ExactIndex({ metric: 'cosine', dim })
-    : new HnswIndex({ metric: 'cosine', dim, capacity: ids.length, M: s.M, efConstruction: s.efConstruction, efSearch: s.efSearch, seed: s.seed });
+    : new HnswIndex({ metric: 'cosine', dim, capacity: ids.length, M: s.M, efConstruction: s.efConstruction, efSearch: s.efSearch, quantize: s.quantize, seed: s.seed });
   index.add(vectors, ids);
   return index;
 }

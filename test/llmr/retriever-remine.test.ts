@@ -57,7 +57,7 @@ function settings(every: number): RemineSettings {
     every, depth: 4, seed: 3, temperature: 0.01, encodeBatchSize: 8, excludeSameQuery: true,
     // Ranks 1–2 of the retriever's top 4 (rank 0 is the positive): exactly two rows, whatever the draw.
     negatives: { strategy: 'window', count: 2, window: { start: 1, end: 3, topUp: 'none' } },
-    index: { index: 'exact', exactBelow: 1000, M: 16, efConstruction: 200, efSearch: 128, seed: 1 },
+    index: { index: 'exact', exactBelow: 1000, M: 16, efConstruction: 200, efSearch: 128, quantize: 'none', seed: 1 },
   };
 }
 

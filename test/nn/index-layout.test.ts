@@ -52,13 +52,14 @@ function flatten(hits: Neighbors[], k: number) {
 }
 
 describe('HNSW search layout', () => {
-  for (const [layout, prefetch] of [['insertion', 'next'], ['locality', 'next'], ['locality', 'all']] as const) {
-    it(`in ${layout} order with hnswlib's distance (prefetch ${prefetch}), answers exactly as hnswlib-node, under the original labels`, () => {
+  const walks = [['insertion', 'next', 1], ['locality', 'next', 1], ['locality', 'all', 1], ['locality', 'all', 8], ['insertion', 'next', 3], ['locality', 'all', 64]] as const;
+  for (const [layout, prefetch, group] of walks) {
+    it(`in ${layout} order with hnswlib's distance (prefetch ${prefetch}, ${group} queries at once), answers exactly as hnswlib-node, under the original labels`, () => {
       const dim = 24;
       const ref = reference('cosine', dim, 3000, 21);
       const queries = gaussian(300, dim, 22);
       const graph = new (addon().Graph)('cosine', dim, ref.file);
-      expect(graph.configureSearch({ layout, simd: false, quantize: 'none', hugePages: true, prefetch })).toBe('hnswlib');
+      expect(graph.configureSearch({ layout, simd: false, quantize: 'none', hugePages: true, prefetch, group, screen: false })).toBe('hnswlib');
       for (const ef of [10, 50]) {
         graph.setEf(ef);
         ref.index.efSearch = ef;
@@ -82,8 +83,8 @@ describe('HNSW search layout', () => {
       expect(shared).toBeGreaterThanOrEqual(0.995);
       expect(worstScore).toBeLessThan(1e-5);
       const graph = new (addon().Graph)(metric, dim, ref.file);
-      expect(graph.configureSearch({ layout: 'locality', simd: true, quantize: 'none', hugePages: true, prefetch: 'all' })).toBe(cpuHasAvx2 ? 'avx2' : 'hnswlib');
-      expect(graph.configureSearch({ layout: 'hnswlib', simd: true, quantize: 'none', hugePages: true, prefetch: 'all' })).toBe('none');
+      expect(graph.configureSearch({ layout: 'locality', simd: true, quantize: 'none', hugePages: true, prefetch: 'all', group: 1, screen: false })).toBe(cpuHasAvx2 ? 'avx2' : 'hnswlib');
+      expect(graph.configureSearch({ layout: 'hnswlib', simd: true, quantize: 'none', hugePages: true, prefetch: 'all', group: 1, screen: false })).toBe('none');
       graph.close();
     });
   }
@@ -105,7 +106,7 @@ describe('HNSW search layout', () => {
     const ref = reference('ip', dim, 300, 51);
     const queries = gaussian(70_000, dim, 52);
     const graph = new (addon().Graph)('ip', dim, ref.file);
-    graph.configureSearch({ layout: 'locality', simd: false, quantize: 'none', hugePages: false, prefetch: 'all' });
+    graph.configureSearch({ layout: 'locality', simd: false, quantize: 'none', hugePages: false, prefetch: 'all', group: 1, screen: false });
     graph.setEf(20);
     ref.index.efSearch = 20;
     const ours = searchRaw(graph, queries, dim, 5);
@@ -115,20 +116,69 @@ describe('HNSW search layout', () => {
     graph.close();
   });
 
+  it('walking several queries at once gives every query the answer it gets alone: ip, k above efSearch, batches not a multiple of the group, more slots than queries', () => {
+    const dim = 40;
+    const ref = reference('ip', dim, 2000, 55);
+    const queries = gaussian(203, dim, 56);
+    const graph = new (addon().Graph)('ip', dim, ref.file);
+    for (const [ef, k] of [[5, 30], [40, 10]] as const) {
+      graph.setEf(ef);
+      ref.index.efSearch = ef;
+      const theirs = flatten(ref.index.search(queries, k), k);
+      for (const group of [2, 7, 64]) {
+        graph.configureSearch({ layout: 'locality', simd: false, quantize: 'none', hugePages: false, prefetch: 'all', group, screen: false });
+        const ours = searchRaw(graph, queries, dim, k);
+        expect(Array.from(ours.rows)).toEqual(Array.from(theirs.rows));
+        expect(Array.from(ours.distances)).toEqual(Array.from(theirs.distances.map((d) => Math.fround(d))));
+        expect(Array.from(searchRaw(graph, queries.subarray(0, 3 * dim), dim, k).rows)).toEqual(Array.from(theirs.rows.subarray(0, 3 * k)));
+      }
+    }
+    graph.close();
+  });
+
+  for (const [metric, dim] of [['cosine', 64], ['ip', 40]] as const) {
+    it(`screened by uint8 codes, the float walk still answers exactly as hnswlib-node (${metric}, one and several queries at once)`, () => {
+      const ref = reference(metric, dim, 3000, 71);
+      const queries = gaussian(300, dim, 72);
+      const graph = new (addon().Graph)(metric, dim, ref.file);
+      for (const ef of [10, 40]) {
+        graph.setEf(ef);
+        ref.index.efSearch = ef;
+        const theirs = flatten(ref.index.search(queries, 10), 10);
+        for (const group of [1, 8]) {
+          graph.configureSearch({ layout: 'locality', simd: false, quantize: 'none', hugePages: true, prefetch: 'all', group, screen: true });
+          const ours = searchRaw(graph, queries, dim, 10);
+          expect(Array.from(ours.rows)).toEqual(Array.from(theirs.rows));
+          expect(Array.from(ours.distances)).toEqual(Array.from(theirs.distances.map((d) => Math.fround(d))));
+        }
+      }
+      // It holds the codes as well as the float rows.
+      expect(graph.layoutBytes()).toBeGreaterThan(3000 * dim * 5);
+      graph.close();
+    });
+  }
+
   it('answers an empty graph with empty slots', () => {
     const graph = new (addon().Graph)('ip', 8, 10, 8, 40, 1);
-    const { rows, distances } = searchRaw(graph, new Float32Array(16), 8, 3);
-    expect(Array.from(rows)).toEqual([-1, -1, -1, -1, -1, -1]);
-    expect(Array.from(distances)).toEqual(new Array(6).fill(Infinity));
+    for (const group of [1, 8]) {
+      graph.configureSearch({ layout: 'locality', simd: false, quantize: 'none', hugePages: false, prefetch: 'all', group, screen: false });
+      const { rows, distances } = searchRaw(graph, new Float32Array(16), 8, 3);
+      expect(Array.from(rows)).toEqual([-1, -1, -1, -1, -1, -1]);
+      expect(Array.from(distances)).toEqual(new Array(6).fill(Infinity));
+    }
     graph.close();
   });
 
   it('rejects bad search settings with a clear message', () => {
     const graph = new (addon().Graph)('ip', 8, 10, 8, 40, 1);
-    expect(() => graph.configureSearch({ layout: 'zigzag' as 'locality', simd: true, quantize: 'none', hugePages: true, prefetch: 'all' })).toThrow("layout must be 'hnswlib', 'insertion' or 'locality'");
-    expect(() => graph.configureSearch({ layout: 'locality', simd: true, quantize: 'int4' as 'int8', hugePages: true, prefetch: 'all' })).toThrow("quantize must be 'none' or 'int8'");
-    expect(() => graph.configureSearch({ layout: 'locality', simd: 1 as unknown as boolean, quantize: 'none', hugePages: true, prefetch: 'all' })).toThrow('simd and hugePages must be booleans');
-    expect(() => graph.configureSearch({ layout: 'locality', simd: true, quantize: 'none', hugePages: true, prefetch: 'some' as 'all' })).toThrow("prefetch must be 'next' or 'all'");
+    expect(() => graph.configureSearch({ layout: 'zigzag' as 'locality', simd: true, quantize: 'none', hugePages: true, prefetch: 'all', group: 1, screen: false })).toThrow("layout must be 'hnswlib', 'insertion' or 'locality'");
+    expect(() => graph.configureSearch({ layout: 'locality', simd: true, quantize: 'int4' as 'int8', hugePages: true, prefetch: 'all', group: 1, screen: false })).toThrow("quantize must be 'none' or 'int8'");
+    expect(() => graph.configureSearch({ layout: 'locality', simd: 1 as unknown as boolean, quantize: 'none', hugePages: true, prefetch: 'all', group: 1, screen: false })).toThrow('simd and hugePages must be booleans');
+    expect(() => graph.configureSearch({ layout: 'locality', simd: true, quantize: 'none', hugePages: true, prefetch: 'some' as 'all', group: 1, screen: false })).toThrow("prefetch must be 'next' or 'all'");
+    for (const group of [0, 65, 2.5, '4' as unknown as number]) {
+      expect(() => graph.configureSearch({ layout: 'locality', simd: true, quantize: 'none', hugePages: true, prefetch: 'all', group, screen: false })).toThrow('group must be an integer from 1 to 64');
+    }
+    expect(() => graph.configureSearch({ layout: 'locality', simd: true, quantize: 'none', hugePages: true, prefetch: 'all', group: 1, screen: 'yes' as unknown as boolean })).toThrow('screen must be a boolean');
     graph.close();
     expect(() => new HnswIndex({ metric: 'ip', dim: 4, quantize: 'int4' as 'int8' })).toThrow(new VectorIndexError("HNSW parameter quantize must be 'none' or 'int8', got int4"));
   });
@@ -202,11 +252,31 @@ describe('HNSW uint8 traversal with float re-ranking', () => {
     index.save(dir);
     const float = index.search(queries, 10);
     const graph = new (addon().Graph)('cosine', dim, join(dir, 'index.hnsw'));
-    graph.configureSearch({ layout: 'locality', simd: true, quantize: 'int8', hugePages: true, prefetch: 'all' });
+    graph.configureSearch({ layout: 'locality', simd: true, quantize: 'int8', hugePages: true, prefetch: 'all', group: 1, screen: false });
     graph.setEf(10);
     const { rows } = searchRaw(graph, queries, dim, 10);
     const differing = float.filter((h, q) => h.rows.some((r, i) => r !== rows[q * 10 + i])).length;
     expect(differing).toBeGreaterThan(0);
+    graph.close();
+  });
+
+  it('walked several queries at once, answers exactly as walked one at a time (hits and re-ranked scores)', () => {
+    const dir = tempDir();
+    const index = new HnswIndex({ metric: 'cosine', dim, M: 8, efConstruction: 60, engine: 'native' });
+    index.add(vectors);
+    index.save(dir);
+    const graph = new (addon().Graph)('cosine', dim, join(dir, 'index.hnsw'));
+    for (const ef of [10, 60]) {
+      graph.setEf(ef);
+      graph.configureSearch({ layout: 'locality', simd: true, quantize: 'int8', hugePages: true, prefetch: 'all', group: 1, screen: false });
+      const alone = searchRaw(graph, queries, dim, 10);
+      for (const group of [4, 13]) {
+        graph.configureSearch({ layout: 'locality', simd: true, quantize: 'int8', hugePages: true, prefetch: 'all', group, screen: false });
+        const together = searchRaw(graph, queries, dim, 10);
+        expect(Array.from(together.rows)).toEqual(Array.from(alone.rows));
+        expect(Array.from(together.distances)).toEqual(Array.from(alone.distances));
+      }
+    }
     graph.close();
   });
 });

@@ -30,7 +30,10 @@ export type SearchLayoutKind = 'hnswlib' | 'insertion' | 'locality';
  * insertion or breadth-first (`locality`) order; `simd`: AVX2 distances when the CPU has them;
  * `quantize`: walk uint8 codes and re-rank with float distances; `hugePages`: advise 2 MiB pages
  * for the copy; `prefetch`: fetch one neighbour ahead, as hnswlib does, or all of a node's
- * unvisited neighbours at once.
+ * unvisited neighbours at once; `group`: how many queries of a batch walk the graph at once, taking
+ * turns so that their memory loads overlap (1 to 64; 1 walks them one after another, with
+ * `prefetch`; above 1 every unvisited neighbour is fetched at once). No setting but `simd` and
+ * `quantize` changes an answer.
  */
 export interface SearchSettings {
   layout: SearchLayoutKind;
@@ -38,6 +41,13 @@ export interface SearchSettings {
   quantize: Quantize;
   hugePages: boolean;
   prefetch: 'next' | 'all';
+  group: number;
+  /**
+   * Float walk only: also keep uint8 codes, and skip a neighbour's float distance when its code
+   * distance, less a proven bound on the difference, already rules it out; the answers stay
+   * hnswlib's (bench/README.md: no faster on the bench machine, so off by default).
+   */
+  screen: boolean;
 }
 
 /** `int8`: walk the graph on uint8 codes, re-rank the candidates with float distances. */

@@ -4,8 +4,9 @@
 // Float32Array and the answers are written into an Int32Array and a Float32Array given by the
 // caller. Built with the same compiler flags as hnswlib-node (no -march), so the graphs it builds
 // and the files it writes are hnswlib-node's, bit for bit. Searches run by default on a copy of the
-// graph laid out for searching (search_layout.h: locality order, AVX2 distances when the CPU has
-// them); `configureSearch({ layout: 'hnswlib', … })` searches with hnswlib's own searchKnn instead.
+// graph laid out for searching (search_layout.h: locality order, optional AVX2 distances and uint8
+// codes; interleaved_walk.h: several queries walked at once); `configureSearch({ layout: 'hnswlib',
+// … })` searches with hnswlib's own searchKnn instead.
 //
 // JS surface (see ../native-hnsw.ts):
 //   new Graph(metric, dim, maxElements, M, efConstruction, seed)  a new, empty graph
@@ -16,7 +17,8 @@
 //   graph.setEf(ef), graph.resize(maxElements), graph.save(path), graph.close()
 //   graph.count(), graph.maxElements()
 //   graph.configureSearch({ layout: 'hnswlib' | 'insertion' | 'locality', simd: boolean,
-//                           quantize: 'none' | 'int8', hugePages: boolean, prefetch: 'next' | 'all' })
+//                           quantize: 'none' | 'int8', hugePages: boolean, prefetch: 'next' | 'all',
+//                           group: 1…64, screen: boolean })
 //       how later searches run; returns the distance kernel in use ('avx2', 'hnswlib', or 'none'
 //       when layout is 'hnswlib')
 //   graph.layoutBytes()   memory held by the search layout (0 until the first search builds it)
@@ -32,6 +34,7 @@
 #include <vector>
 
 #include "hnswlib.h"
+#include "interleaved_walk.h"
 #include "search_layout.h"
 
 namespace {
@@ -201,18 +204,29 @@ napi_value search(napi_env env, napi_callback_info info) {
       !readTyped(env, a.argv[3], napi_float32_array, distances, dLength) || dLength != count * k) {
     return throwError(env, "rows (Int32Array) and distances (Float32Array) must hold queries × k slots");
   }
-  std::vector<float> point(g->dim);
   try {
-    retort::SearchLayout* layout = g->useLayout ? &g->searchLayout() : nullptr;
+    if (g->useLayout) {
+      // Normalised copies of a block of queries at a time, handed to the layout's batch search.
+      constexpr size_t kBlock = 256;
+      std::vector<float> block(g->normalize ? std::min(count, kBlock) * g->dim : 0);
+      retort::SearchLayout& layout = g->searchLayout();
+      for (size_t first = 0; first < count; first += kBlock) {
+        const size_t n = std::min(kBlock, count - first);
+        const float* v = queries + first * g->dim;
+        if (g->normalize) {
+          for (size_t q = 0; q < n; q++) normalizeInto(v + q * g->dim, block.data() + q * g->dim, g->dim);
+          v = block.data();
+        }
+        layout.searchBatch(v, n, k, g->index->ef_, rows + first * k, distances + first * k);
+      }
+      return nullptr;
+    }
+    std::vector<float> point(g->dim);
     for (size_t q = 0; q < count; q++) {
       const float* v = queries + q * g->dim;
       if (g->normalize) {
         normalizeInto(v, point.data(), g->dim);
         v = point.data();
-      }
-      if (layout != nullptr) {
-        layout->search(v, k, g->index->ef_, rows + q * k, distances + q * k);
-        continue;
       }
       auto knn = g->index->searchKnn(v, k);
       // The heap pops the farthest first: fill from the back, nearest ends up first.
@@ -246,13 +260,16 @@ bool readProperty(napi_env env, napi_value object, const char* name, bool& out) 
   return napi_get_named_property(env, object, name, &v) == napi_ok && napi_get_value_bool(env, v, &out) == napi_ok;
 }
 
+// More queries at once than this gain nothing (the cache holds their state no longer).
+constexpr size_t kMaxGroup = 64;
+
 napi_value configureSearch(napi_env env, napi_callback_info info) {
   Args a;
   Graph* g = readArgs(env, info, a) ? graphOf(env, a.self) : nullptr;
   if (g == nullptr) return throwError(env, "the graph is closed");
   napi_valuetype type;
   if (a.argc < 1 || napi_typeof(env, a.argv[0], &type) != napi_ok || type != napi_object) {
-    return throwError(env, "configureSearch({ layout, simd, quantize, hugePages, prefetch })");
+    return throwError(env, "configureSearch({ layout, simd, quantize, hugePages, prefetch, group, screen })");
   }
   std::string layout, quantize, prefetch;
   bool simd = false, hugePages = false;
@@ -264,6 +281,13 @@ napi_value configureSearch(napi_env env, napi_callback_info info) {
   if (!readProperty(env, a.argv[0], "simd", simd) || !readProperty(env, a.argv[0], "hugePages", hugePages)) {
     return throwError(env, "simd and hugePages must be booleans");
   }
+  bool screen = false;
+  if (!readProperty(env, a.argv[0], "screen", screen)) return throwError(env, "screen must be a boolean");
+  size_t group = 0;
+  napi_value groupValue;
+  if (napi_get_named_property(env, a.argv[0], "group", &groupValue) != napi_ok || !readUint(env, groupValue, group) || group < 1 || group > kMaxGroup) {
+    return throwError(env, "group must be an integer from 1 to " + std::to_string(kMaxGroup));
+  }
   if (quantize == "int8" && g->dim > retort::Quantizer::kMaxDim) {
     return throwError(env, "quantize 'int8' supports at most " + std::to_string(retort::Quantizer::kMaxDim) + " dimensions");
   }
@@ -273,6 +297,8 @@ napi_value configureSearch(napi_env env, napi_callback_info info) {
   g->layoutOptions.int8 = quantize == "int8";
   g->layoutOptions.hugePages = hugePages;
   g->layoutOptions.prefetchAll = prefetch == "all";
+  g->layoutOptions.group = group;
+  g->layoutOptions.screen = screen;
   g->layout.reset();
   napi_value out;
   const char* kernel = g->useLayout ? retort::pickKernels(simd, g->space->get_dist_func()).name : "none";

@@ -40,7 +40,12 @@ struct LayoutOptions {
   bool int8 = false;      // walk on uint8 codes, re-rank with float distances
   bool hugePages = true;  // advise 2 MiB pages for the arrays
   bool prefetchAll = true;  // fetch every unvisited neighbour's row before the first distance
+  size_t group = 1;         // queries walked at once in a batch (interleaved_walk.h); 1: one after another
+  bool screen = false;      // float walk: skip a neighbour's float distance when its code proves it too far
 };
+
+template <bool Int8>
+class InterleavedWalk;
 
 // One aligned array, freed with the layout. With hugePages it is 2 MiB aligned and advised
 // MADV_HUGEPAGE (a hint: transparent huge pages set to `madvise` or `always` honour it).
@@ -103,22 +108,50 @@ struct Quantizer {
     }
   }
 
+  // ‖x − x̂‖ for the decoded x̂ = low + step · code, in double, rounded up: how far the code's
+  // inner product with a query can be from the vector's (at most ‖q‖ times this).
+  float residual(const float* x, const uint8_t* code, size_t dim) const {
+    double sq = 0.0;
+    for (size_t d = 0; d < dim; d++) {
+      const double e = static_cast<double>(x[d]) - (static_cast<double>(low[d]) + static_cast<double>(step[d]) * code[d]);
+      sq += e * e;
+    }
+    return static_cast<float>(std::sqrt(sq) * (1.0 + 1e-6));
+  }
+
   struct Query {
     std::vector<int16_t> scaled;
     float unit = 0.0f;
     float bias = 0.0f;
+    double norm = 0.0;   // ‖q‖
+    double slack = 0.0;  // bound on every rounding between a code distance and hnswlib's float distance
   };
 
   void prepare(const float* q, size_t dim, Query& out) const {
     out.scaled.resize(dim);
     out.bias = 0.0f;
     float largest = 0.0f;
+    double sq = 0.0, magnitude = 1.0;
     for (size_t d = 0; d < dim; d++) {
       largest = std::max(largest, std::fabs(q[d] * step[d]));
       out.bias += q[d] * low[d];
+      sq += static_cast<double>(q[d]) * q[d];
+      // Bounds |q[d]·x[d]|, |q[d]·low[d]| and |q[d]·step[d]·code| for every stored x.
+      magnitude += std::fabs(static_cast<double>(q[d])) * (2.0 * std::fabs(static_cast<double>(low[d])) + 2.0 * 255.0 * step[d]);
     }
     out.unit = largest > 0.0f ? largest / 32767.0f : 1.0f;
     for (size_t d = 0; d < dim; d++) out.scaled[d] = static_cast<int16_t>(std::nearbyint(q[d] * step[d] / out.unit));
+    out.norm = std::sqrt(sq);
+    // The int16 query is off by at most 0.51 units per dimension, times codes ≤ 255; float sums of
+    // dim terms (hnswlib's distance, the bias, the final 1 − …) are off by at most (dim + 8) ulps of
+    // the largest magnitude involved.
+    out.slack = static_cast<double>(out.unit) * 0.51 * 255.0 * static_cast<double>(dim) + static_cast<double>(dim + 8) * 0x1p-24 * magnitude;
+  }
+
+  // A distance that hnswlib's float distance of x to q certainly reaches or exceeds.
+  static float lowerBound(float codeDistance, const Query& q, float residualNorm) {
+    const double margin = 2.0 * (q.norm * residualNorm + q.slack) + 1e-6;  // twice the bound, for safety
+    return static_cast<float>(static_cast<double>(codeDistance) - margin);
   }
 };
 
@@ -146,7 +179,7 @@ class SearchLayout {
 
   const char* kernelName() const { return kernels_.name; }
   size_t bytes() const {
-    return links0_.bytes() + vectors_.bytes() + codes_.bytes() + upper_.size() * 4 + upperStart_.size() * 4 + label_.size() * 8;
+    return links0_.bytes() + vectors_.bytes() + codes_.bytes() + upper_.size() * 4 + upperStart_.size() * 4 + label_.size() * 8 + residual_.size() * 4;
   }
 
   // The k nearest of one (already normalised) query: rows and distances nearest first, −1 / ∞ in
@@ -158,16 +191,10 @@ class SearchLayout {
       if (options_.int8) {
         quantizer_.prepare(query, dim_, codedQuery_);
         walk(CodeDistanceAt{*this, codedQuery_}, ef);
-        found = rerank(query, k, rows, distances);
+        found = rerank(query, top_, exact_, k, rows, distances);
       } else {
         walk(FloatDistanceAt{*this, query}, ef);
-        while (top_.size() > k) popHeap(top_);
-        found = top_.size();
-        for (size_t i = found; i-- > 0;) {  // the heap pops the farthest first
-          rows[i] = static_cast<int32_t>(label_[top_.front().second]);
-          distances[i] = top_.front().first;
-          popHeap(top_);
-        }
+        found = writeHits(top_, k, rows, distances);
       }
     }
     for (size_t i = found; i < k; i++) {
@@ -176,7 +203,14 @@ class SearchLayout {
     }
   }
 
+  // `count` queries one after another (query q's answer in slots q·k …), or, with
+  // options.group > 1, `group` of them walked at once (interleaved_walk.h): the same answers.
+  void searchBatch(const float* queries, size_t count, size_t k, size_t ef, int32_t* rows, float* distances);
+
  private:
+  template <bool Int8>
+  friend class InterleavedWalk;
+
   struct FloatDistanceAt {
     const SearchLayout& l;
     const float* q;
@@ -283,23 +317,34 @@ class SearchLayout {
     }
   }
 
-  // The walk ran on codes: score its candidates with float distances (hnswlib's stored vectors)
-  // and keep the k best, nearest first (equal distances: smaller label first).
-  size_t rerank(const float* query, size_t k, int32_t* rows, float* distances) {
-    exact_.clear();
-    const size_t floatBytes = dim_ * sizeof(float);
-    for (const Hit& h : top_) prefetchRow(graph_.getDataByInternalId(original_[h.second]), floatBytes);  // all at once
-    for (const Hit& h : top_) {
-      const uint32_t original = original_[h.second];
-      exact_.push_back({kernels_.floatDistance(query, graph_.getDataByInternalId(original), &dim_), h.second});
+  // The k best of the max-heap `top`, nearest first; empties the heap.
+  size_t writeHits(std::vector<Hit>& top, size_t k, int32_t* rows, float* distances) const {
+    while (top.size() > k) popHeap(top);
+    const size_t found = top.size();
+    for (size_t i = found; i-- > 0;) {  // the heap pops the farthest first
+      rows[i] = static_cast<int32_t>(label_[top.front().second]);
+      distances[i] = top.front().first;
+      popHeap(top);
     }
-    const size_t found = std::min(k, exact_.size());
-    std::partial_sort(exact_.begin(), exact_.begin() + found, exact_.end(), [&](const Hit& a, const Hit& b) {
+    return found;
+  }
+
+  // hnswlib's stored float vector of a node (by its new number).
+  const char* floatRowOf(uint32_t id) const { return graph_.getDataByInternalId(original_[id]); }
+
+  // The walk ran on codes: score its candidates `top` with float distances (hnswlib's stored
+  // vectors) and keep the k best, nearest first (equal distances: smaller label first).
+  size_t rerank(const float* query, const std::vector<Hit>& top, std::vector<Hit>& exact, size_t k, int32_t* rows, float* distances) const {
+    exact.clear();
+    for (const Hit& h : top) prefetchRow(floatRowOf(h.second), dim_ * sizeof(float));  // all at once
+    for (const Hit& h : top) exact.push_back({kernels_.floatDistance(query, floatRowOf(h.second), &dim_), h.second});
+    const size_t found = std::min(k, exact.size());
+    std::partial_sort(exact.begin(), exact.begin() + found, exact.end(), [&](const Hit& a, const Hit& b) {
       return a.first < b.first || (a.first == b.first && label_[a.second] < label_[b.second]);
     });
     for (size_t i = 0; i < found; i++) {
-      rows[i] = static_cast<int32_t>(label_[exact_[i].second]);
-      distances[i] = exact_[i].first;
+      rows[i] = static_cast<int32_t>(label_[exact[i].second]);
+      distances[i] = exact[i].first;
     }
     return found;
   }
@@ -375,13 +420,18 @@ class SearchLayout {
   void copyVectors(const std::vector<uint32_t>& order) {
     std::vector<const float*> rows(n_);
     for (uint32_t i = 0; i < n_; i++) rows[i] = reinterpret_cast<const float*>(graph_.getDataByInternalId(order[i]));
-    if (options_.int8) {
+    if (options_.int8 || options_.screen) {
       codeStride_ = (dim_ + 63) / 64 * 64;
       codes_ = PageBuffer(n_ * codeStride_, options_.hugePages);
       std::memset(codes_.data(), 0, n_ * codeStride_);
       quantizer_.fit(rows.data(), n_, dim_);
       for (uint32_t i = 0; i < n_; i++) quantizer_.encode(rows[i], reinterpret_cast<uint8_t*>(codes_.data() + i * codeStride_), dim_);
-    } else {
+    }
+    if (options_.screen && !options_.int8) {
+      residual_.resize(n_);
+      for (uint32_t i = 0; i < n_; i++) residual_[i] = quantizer_.residual(rows[i], codeOf(i), dim_);
+    }
+    if (!options_.int8) {
       vectorStride_ = (dim_ * sizeof(float) + 63) / 64 * 64;
       vectors_ = PageBuffer(n_ * vectorStride_, options_.hugePages);
       for (uint32_t i = 0; i < n_; i++) std::memcpy(vectors_.data() + i * vectorStride_, rows[i], dim_ * sizeof(float));
@@ -401,6 +451,7 @@ class SearchLayout {
   std::vector<uint64_t> label_;               // new number → hnswlib label
   std::vector<uint32_t> original_;            // new number → hnswlib internal id
   Quantizer quantizer_;
+  std::vector<float> residual_;  // screening: ‖x − decoded code‖ per node
   std::vector<uint16_t> visited_;
   uint16_t tag_ = 0;
   std::vector<Hit> top_, candidates_, exact_;

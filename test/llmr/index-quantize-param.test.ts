@@ -1,0 +1,61 @@
+// The `quantize` param of the plugins that search an HNSW index reaches the index they build:
+// each HnswIndex the plugins make is recorded (the real class, watched through a module mock).
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import dense from '../../plugins/dense-encoder/index.js';
+import retriever from '../../plugins/retriever/index.js';
+import type { HnswIndexOptions } from '../../src/lib/nn/index/hnsw.js';
+import { runPlugin } from '../plugins/ctx.js';
+import { TINY_DENSE, writeTopicTask, type TopicTask } from './dense-fixtures.js';
+import { TINY, writeSynthTask, type SynthTask } from './retriever-fixtures.js';
+
+const built = vi.hoisted(() => [] as HnswIndexOptions[]);
+vi.mock('../../src/lib/nn/index/hnsw.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../src/lib/nn/index/hnsw.js')>();
+  class WatchedHnswIndex extends real.HnswIndex {
+    constructor(options: HnswIndexOptions) {
+      super(options);
+      built.push(options);
+    }
+  }
+  return { ...real, HnswIndex: WatchedHnswIndex };
+});
+
+let root: string;
+let synth: SynthTask;
+let topics: TopicTask;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'retort-quantize-param-'));
+  synth = await writeSynthTask(join(root, 'synth'));
+  topics = await writeTopicTask(join(root, 'topics'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+beforeEach(() => {
+  built.length = 0;
+});
+
+describe('the quantize param of the HNSW-searching plugins', () => {
+  it('retriever: defaults to none, passes int8 to the index and saves it with the index', async () => {
+    const inputs = { tasks: synth.tasksDir, scores: [synth.scoresDir], tokenizer: synth.tokenizerDir };
+    await runPlugin(retriever, join(root, 'r-default'), { ...TINY, steps: 0, agreementHoldout: 0.3, index: 'hnsw' }, inputs);
+    expect(built.map((o) => o.quantize)).toEqual(['none']);
+    built.length = 0;
+    const int8 = await runPlugin(retriever, join(root, 'r-int8'), { ...TINY, steps: 0, agreementHoldout: 0.3, index: 'hnsw', quantize: 'int8' }, inputs);
+    expect(built.map((o) => o.quantize)).toEqual(['int8']);
+    expect(JSON.parse(readFileSync(join(int8.outDir, 'index', 'synth.json'), 'utf8')).params.quantize).toBe('int8');
+  });
+
+  it('dense-encoder: defaults to none and passes int8 to the index', async () => {
+    const inputs = { tasks: topics.tasksDir, tokenizer: topics.tokenizerDir };
+    await runPlugin(dense, join(root, 'd-default'), { ...TINY_DENSE, steps: 0, index: 'hnsw' }, inputs);
+    expect(built.map((o) => o.quantize)).toEqual(['none']);
+    built.length = 0;
+    await runPlugin(dense, join(root, 'd-int8'), { ...TINY_DENSE, steps: 0, index: 'hnsw', quantize: 'int8' }, inputs);
+    expect(built.map((o) => o.quantize)).toEqual(['int8']);
+  });
+});
