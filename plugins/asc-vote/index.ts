@@ -3,13 +3,12 @@
 // weighted self-consistency (f = 1 + s) and adaptive self-consistency (f = s) — with greedy
 // decoding beside them for reference.
 
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { definePlugin, NodeFailure } from '../../src/plugin/api.js';
 import { loadAscRanker } from '../../src/lib/nn/asc.js';
 import { backendRuntime, initBackend } from '../../src/lib/nn/backend.js';
-import { LlamaDecoder } from '../../src/lib/nn/models/llama.js';
-import { loadPretrained } from '../../src/lib/nn/pretrained.js';
 import { loadTokenizer } from '../../src/lib/nn/tokenizer/tokenizer-json.js';
 import { deriveSeed } from '../../src/lib/nn/train/rng.js';
 import { answersMatch, extractAnswer } from '../../src/lib/reasoning/answers.js';
@@ -17,6 +16,7 @@ import { openProblemSet } from '../../src/lib/reasoning/problem-set.js';
 import { scoreRationales } from '../../src/lib/reasoning/ranker.js';
 import { sampleQuestion, scoredSamples, voteQuestion, WEIGHTINGS } from '../../src/lib/reasoning/self-consistency.js';
 import { greedyDecode, promptOf } from '../../src/lib/reasoning/student.js';
+import { loadStudent } from '../../src/lib/reasoning/student-model.js';
 
 export default definePlugin({
   id: 'asc-vote',
@@ -41,7 +41,7 @@ export default definePlugin({
   },
   inputs: {
     suite: { description: 'An arith-suite output ("The answer is N"), or a reasoning-import output (MATH: \\boxed{}, GSM8K: ####).' },
-    model: { description: 'A student in the nat-pretrain layout: config.json, model.safetensors (a Llama-style decoder) and tokenizer.json.' },
+    model: { description: 'A student in the nat-pretrain layout (config.json, model.safetensors of a Llama-style decoder, tokenizer.json): a nat-pretrain or model-import output, or any nat-student or nce-student model output (a NAT student with its nat.json and nat.safetensors).' },
     ranker: { description: 'An asc-ranker output.' },
   },
   outputs: { votes: { description: 'votes.jsonl: per question its samples (text, answer, score) and each vote\'s winners and credit.' } },
@@ -52,12 +52,13 @@ export default definePlugin({
     const backend = await initBackend();
     ctx.log.info(backend.summary);
     const modelDir = ctx.inputs.model;
-    const { model, tokenizerPath } = await loadPretrained(modelDir);
+    if (!existsSync(join(modelDir, 'tokenizer.json'))) throw new NodeFailure(`${modelDir}: no tokenizer.json beside the model`);
+    // A NAT student's folder holds the base weights plus its adapters and unit: loadStudent
+    // restores them, where loading the weights alone would sample from the base model.
+    const { model, tokenizer: tok, nat } = await loadStudent(modelDir);
+    if (nat) ctx.log.info(`${modelDir}: a NAT student (LoRA_pos, LoRA_neg and the integration unit restored)`);
     const { ranker, extra } = await loadAscRanker(ctx.inputs.ranker);
     try {
-      if (!(model instanceof LlamaDecoder)) throw new NodeFailure(`${modelDir}: expected a Llama-style decoder (a nat-pretrain or nat-student model output)`);
-      if (tokenizerPath === undefined) throw new NodeFailure(`${modelDir}: no tokenizer.json beside the model`);
-      const tok = await loadTokenizer(tokenizerPath);
       const rankTok = await loadTokenizer(join(ctx.inputs.ranker, 'tokenizer.json'));
       const rankLength = typeof extra.maxLength === 'number' ? extra.maxLength : ranker.encoder.config.maxPositions;
 
