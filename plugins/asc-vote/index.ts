@@ -9,20 +9,18 @@ import { join } from 'node:path';
 import { definePlugin, NodeFailure } from '../../src/plugin/api.js';
 import { loadAscRanker } from '../../src/lib/nn/asc.js';
 import { backendRuntime, initBackend } from '../../src/lib/nn/backend.js';
-import { LlamaDecoder } from '../../src/lib/nn/models/llama.js';
-import { loadPretrained } from '../../src/lib/nn/pretrained.js';
 import { loadTokenizer } from '../../src/lib/nn/tokenizer/tokenizer-json.js';
 import { deriveSeed } from '../../src/lib/nn/train/rng.js';
-import { answersMatch, extractAnswer, type AnswerFormat } from '../../src/lib/reasoning/answers.js';
-import { readReasoningIndex, readReasoningSplit, REASONING_INDEX } from '../../src/lib/reasoning/import.js';
-import { readSplit } from '../../src/lib/reasoning/io.js';
+import { answersMatch, extractAnswer } from '../../src/lib/reasoning/answers.js';
+import { openProblemSet } from '../../src/lib/reasoning/problem-set.js';
 import { scoreRationales } from '../../src/lib/reasoning/ranker.js';
 import { sampleQuestion, scoredSamples, voteQuestion, WEIGHTINGS } from '../../src/lib/reasoning/self-consistency.js';
 import { greedyDecode, promptOf } from '../../src/lib/reasoning/student.js';
+import { loadStudent } from '../../src/lib/reasoning/student-model.js';
 
 export default definePlugin({
   id: 'asc-vote',
-  version: '1.0.0',
+  version: '1.1.0',
   description: 'N sampled rationales per test question from a student, scored by the ASC ranker and voted on with f(s) = 1 (SC), 1 + s (WS) and s (ASC); greedy accuracy for reference.',
   params: {
     type: 'object',
@@ -43,7 +41,7 @@ export default definePlugin({
   },
   inputs: {
     suite: { description: 'An arith-suite output ("The answer is N"), or a reasoning-import output (MATH: \\boxed{}, GSM8K: ####).' },
-    model: { description: 'A student in the nat-pretrain layout: config.json, model.safetensors (a Llama-style decoder) and tokenizer.json.' },
+    model: { description: 'A student in the nat-pretrain layout (config.json, model.safetensors of a Llama-style decoder, tokenizer.json): a nat-pretrain or model-import output, or any nat-student or nce-student model output (a NAT student with its nat.json and nat.safetensors).' },
     ranker: { description: 'An asc-ranker output.' },
   },
   outputs: { votes: { description: 'votes.jsonl: per question its samples (text, answer, score) and each vote\'s winners and credit.' } },
@@ -54,18 +52,20 @@ export default definePlugin({
     const backend = await initBackend();
     ctx.log.info(backend.summary);
     const modelDir = ctx.inputs.model;
-    const { model, tokenizerPath } = await loadPretrained(modelDir);
+    if (!existsSync(join(modelDir, 'tokenizer.json'))) throw new NodeFailure(`${modelDir}: no tokenizer.json beside the model`);
+    // A NAT student's folder holds the base weights plus its adapters and unit: loadStudent
+    // restores them, where loading the weights alone would sample from the base model.
+    const { model, tokenizer: tok, nat } = await loadStudent(modelDir);
+    if (nat) ctx.log.info(`${modelDir}: a NAT student (LoRA_pos, LoRA_neg and the integration unit restored)`);
     const { ranker, extra } = await loadAscRanker(ctx.inputs.ranker);
     try {
-      if (!(model instanceof LlamaDecoder)) throw new NodeFailure(`${modelDir}: expected a Llama-style decoder (a nat-pretrain or nat-student model output)`);
-      if (tokenizerPath === undefined) throw new NodeFailure(`${modelDir}: no tokenizer.json beside the model`);
-      const tok = await loadTokenizer(tokenizerPath);
       const rankTok = await loadTokenizer(join(ctx.inputs.ranker, 'tokenizer.json'));
       const rankLength = typeof extra.maxLength === 'number' ? extra.maxLength : ranker.encoder.config.maxPositions;
 
-      const format = await answerFormatOf(ctx.inputs.suite);
+      const set = await openProblemSet(ctx.inputs.suite);
+      const format = set.answerFormat;
       const splits = [];
-      for (const split of p.evalSplits) splits.push({ split, problems: (await evalProblems(ctx.inputs.suite, split)).slice(0, p.maxEval) });
+      for (const split of p.evalSplits) splits.push({ split, problems: (await set.read(split)).slice(0, p.maxEval) });
       const total = splits.reduce((n, s) => n + s.problems.length, 0);
       const rows: string[] = [];
       const sums = new Map<string, number>();
@@ -80,7 +80,7 @@ export default definePlugin({
             const part = problems.slice(i, i + 20);
             const texts = greedyDecode(model, tok, part.map((q) => promptOf(q.question)), p.maxNew, p.maxLength);
             part.forEach((q, j) => {
-              if (answersMatch(extractAnswer(texts[j], format), q.gold, format)) right++;
+              if (answersMatch(extractAnswer(texts[j], format), q.answer, format)) right++;
             });
           }
           greedyAcc = (100 * right) / n;
@@ -94,7 +94,7 @@ export default definePlugin({
         for (const [q, problem] of problems.entries()) {
           const texts = sampleQuestion(model, tok, problem.question, { ...p, seed: deriveSeed(p.seed, k, q) });
           const scores = scoreRationales(ranker, rankTok, texts.map(() => problem.question), texts, { maxLength: rankLength, batch: p.scoreBatch });
-          const gold = problem.gold;
+          const gold = problem.answer;
           const samples = scoredSamples(texts, scores, gold, format);
           const votes = voteQuestion(samples, gold, format);
           for (const w of WEIGHTINGS) credit[w] += votes.credit[w];
@@ -133,19 +133,3 @@ export default definePlugin({
     }
   },
 });
-
-interface EvalProblem {
-  id: string;
-  question: string;
-  gold: string;
-}
-
-/** How the suite's answers are written: our "The answer is N", or a reasoning set's own format. */
-async function answerFormatOf(dir: string): Promise<AnswerFormat> {
-  return existsSync(join(dir, REASONING_INDEX)) ? (await readReasoningIndex(dir)).answerFormat : 'model';
-}
-
-async function evalProblems(dir: string, split: string): Promise<EvalProblem[]> {
-  if (existsSync(join(dir, REASONING_INDEX))) return (await readReasoningSplit(dir, split)).map((r) => ({ id: r.id, question: r.question, gold: r.answer }));
-  return (await readSplit(dir, split)).map((r) => ({ id: r.id, question: r.question, gold: String(r.answer) }));
-}

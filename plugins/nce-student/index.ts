@@ -10,15 +10,15 @@ import { backendRuntime, initBackend } from '../../src/lib/nn/backend.js';
 import { addLora } from '../../src/lib/nn/lora.js';
 import { LlamaDecoder } from '../../src/lib/nn/models/llama.js';
 import { loadPretrained } from '../../src/lib/nn/pretrained.js';
-import { readSplit } from '../../src/lib/reasoning/io.js';
 import { distillFromNat } from '../../src/lib/reasoning/nce-training.js';
+import { openProblemSet } from '../../src/lib/reasoning/problem-set.js';
 import { readSamples } from '../../src/lib/reasoning/samples.js';
 import { exampleOf, predictions } from '../../src/lib/reasoning/student.js';
 import { loadStudent, saveMergedStudent } from '../../src/lib/reasoning/student-model.js';
 
 export default definePlugin({
   id: 'nce-student',
-  version: '1.0.1',
+  version: '1.1.0',
   description: 'A fresh student distilled from a trained NAT model: NCE (sequences weighted by offset + tanh(mean KL(p_neg ‖ p_NAT))) or KD (unweighted).',
   params: {
     type: 'object',
@@ -43,7 +43,7 @@ export default definePlugin({
     },
   },
   inputs: {
-    suite: { description: 'An arith-suite output.' },
+    suite: { description: 'An arith-suite output, or a reasoning-import output (MATH: \\boxed{} answers, GSM8K: ####).' },
     samples: { description: 'A teacher-samples output over the train split (its positives are distilled).' },
     base: { description: 'A nat-pretrain output: the fresh student starts from it.' },
     teacher: { description: 'The model output of a nat-student node with method nat.' },
@@ -63,16 +63,18 @@ export default definePlugin({
     const { model } = await loadPretrained(baseDir);
     if (!(model instanceof LlamaDecoder)) throw new NodeFailure(`${baseDir}: expected a Llama-style decoder (a nat-pretrain output)`);
     const tok = teacher.tokenizer;
-    const suiteDir = ctx.inputs.suite;
+    const set = await openProblemSet(ctx.inputs.suite);
+    const format = set.answerFormat;
 
     const samples = await readSamples(join(ctx.inputs.samples, 'samples.jsonl'));
     const texts = samples.filter((s) => s.positive).map((s) => exampleOf(s.question, s.text));
-    const asked = (await readSplit(suiteDir, 'train')).slice(0, p.augmentQuestions);
+    // The augmented samples are the NAT model's rationales whose answer is right in the set's format.
+    const asked = p.augmentQuestions > 0 ? (await set.read('train')).slice(0, p.augmentQuestions) : [];
     const augmented = asked.length > 0 ? predictions(
       teacher.model,
       tok,
       asked,
-      { maxNew: p.maxNew, maxLength: p.maxLength, batch: 20 },
+      { maxNew: p.maxNew, maxLength: p.maxLength, batch: 20, format },
     ).filter((x) => x.correct) : [];
     const byId = new Map(asked.map((q) => [q.id, q.question]));
     texts.push(...augmented.map((x) => exampleOf(byId.get(x.id) as string, x.text)));
@@ -94,7 +96,7 @@ export default definePlugin({
     const rows = [];
     let sum = 0;
     for (const split of p.evalSplits) {
-      const preds = predictions(model, tok, (await readSplit(suiteDir, split)).slice(0, p.maxEval), { maxNew: p.maxNew, maxLength: p.maxLength, batch: 20 });
+      const preds = predictions(model, tok, (await set.read(split)).slice(0, p.maxEval), { maxNew: p.maxNew, maxLength: p.maxLength, batch: 20, format });
       const acc = (100 * preds.filter((x) => x.correct).length) / Math.max(1, preds.length);
       ctx.metric(`acc/${split}`, acc);
       sum += acc;

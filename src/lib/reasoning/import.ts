@@ -11,6 +11,7 @@ import { DataError } from '../data/errors.js';
 import { fetchHfDataset, type HfOptions } from '../data/hf/index.js';
 import { readJsonLines } from '../data/jsonl.js';
 import { readRecords, type SourceFormat } from '../data/loaders.js';
+import { canonicalNumber, extractMathAnswer, isMathEquiv } from './answers.js';
 import { gsm8kRow, mathRow, type ReasoningRow } from './rows.js';
 
 export type DatasetFormat = 'math' | 'gsm8k';
@@ -97,7 +98,22 @@ export async function readReasoningSplit(dir: string, split: string): Promise<Re
     if (typeof r !== 'object' || r === null || !['id', 'split', 'question', 'solution', 'answer'].every((k) => typeof (r as Record<string, unknown>)[k] === 'string')) {
       throw new DataError(file, line, 'a row needs "id", "split", "question", "solution" and "answer" (strings)');
     }
+    const bad = storedRowProblem(r as ReasoningProblem, index.answerFormat);
+    if (bad !== null) throw new DataError(file, line, bad);
     rows.push(r as ReasoningProblem);
   }
   return rows;
+}
+
+/**
+ * What is wrong with a stored row's answer, or null: a set written elsewhere or edited by hand
+ * gets the checks reasoning-import makes, so a MATH solution without \boxed{} stays a located error.
+ */
+function storedRowProblem(r: ReasoningProblem, format: DatasetFormat): string | null {
+  if (format === 'math') {
+    const boxed = extractMathAnswer(r.solution);
+    if (boxed === null) return 'the solution has no \\boxed{…} answer (or its braces do not close)';
+    return isMathEquiv(boxed, r.answer) ? null : `"answer" is ${JSON.stringify(r.answer)}, but the solution's last \\boxed{} holds ${JSON.stringify(boxed)}`;
+  }
+  return canonicalNumber(r.answer) === null ? `"answer" must be a number (GSM8K), got ${JSON.stringify(r.answer).slice(0, 60)}` : null;
 }

@@ -1,7 +1,10 @@
 // The questions a distillation stage reads, whichever stage made them: the built-in arithmetic
 // suite (arith-suite, `suite.json`) or a real dataset (reasoning-import, `reasoning.json`: MATH or
 // GSM8K). Each problem is a question, a gold worked solution ending in the answer in the set's own
-// format, and that answer; samples and predictions are compared in the same format.
+// format, and that answer; samples and predictions are compared in the same format. Every stage
+// that reads questions (teacher-samples, nat-student, nce-student, asc-vote) reads them here, and
+// real rows are checked as they are read, so a MATH solution without \boxed{} is a located data
+// error in each of them.
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
