@@ -6,7 +6,7 @@ import { createHash, randomInt, randomUUID } from 'node:crypto';
 import { copyFile, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import { yamlLib } from '../util/yaml-lib.js';
 import { writeFileAtomic } from './atomic-fs.js';
 import { applyOps, coalesce, replayDeadJournals, WriteJournal, type FileOp } from './file-store-journal.js';
 import type { ArtifactSource, CreateRunRequest, KeyValue, RunBatch, RunHandle, RunStatus, TrackingBackend } from './backend.js';
@@ -317,7 +317,7 @@ function batchOps(meta: RunMeta, batch: RunBatch): FileOp[] {
 
 async function readMeta(path: string): Promise<Record<string, unknown> | undefined> {
   try {
-    const parsed = parseYaml(await readFile(path, 'utf8')) as unknown;
+    const parsed = yamlLib().parse(await readFile(path, 'utf8')) as unknown;
     return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
