@@ -1,7 +1,8 @@
 // A plan that reuses its compiled recipe never parses YAML, so it must not pay for loading the
 // yaml library (about 0.1 s of CPU in a fresh process). A probe preloaded into the CLI process
-// counts the library's files in the require cache when the process exits.
-import { readFileSync } from 'node:fs';
+// counts the library's files in the require cache when the process exits. A no-op run with local
+// tracking reads MLflow's meta.yaml files, in the form the file store writes, without the library.
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Project } from '../e2e/harness.js';
@@ -49,5 +50,9 @@ describe('the yaml library on the plan path', () => {
     const run = await p.run(['run', 'r.yaml', '--no-track', '--plain']);
     expect(run.code, run.stderr).toBe(0);
     expect(await yamlFilesLoaded(['plan', 'r.yaml'])).toBe(0);
+    // A no-op run tracked to the local MLflow store reads the experiments' meta.yaml without it too.
+    expect(await yamlFilesLoaded(['run', 'r.yaml', '--plain'])).toBe(0);
+    expect(await yamlFilesLoaded(['run', 'r.yaml', '--plain'])).toBe(0);
+    expect(readdirSync(join(p.dir, 'runs', 'mlruns')).length).toBeGreaterThan(1);
   }, 60_000);
 });
