@@ -128,18 +128,18 @@ async function reuse(path: string, req: CompileRequest, hasher: ContentHasher): 
 }
 
 function readEntry(path: string): CacheFile | undefined {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch {
     return undefined;
   }
-  const newline = text.indexOf('\n');
-  if (newline !== 64) return undefined;
-  const body = text.slice(newline + 1);
-  if (sha256Hex(body) !== text.slice(0, newline)) return undefined;
+  // The checksum is over the body's bytes as read: hashing the decoded text would encode 4 MB again.
+  if (bytes.length < 65 || bytes[64] !== 0x0a) return undefined;
+  const body = bytes.subarray(65);
+  if (sha256Hex(body) !== bytes.toString('latin1', 0, 64)) return undefined;
   try {
-    return JSON.parse(body) as CacheFile;
+    return JSON.parse(body.toString('utf8')) as CacheFile;
   } catch {
     return undefined;
   }

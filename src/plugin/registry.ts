@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parse as parseYamlText } from 'yaml';
+import { yamlLib } from '../util/yaml-lib.js';
 import type { PluginDefinition } from './api.js';
 import { folderDigest, moduleGraphDigest, readSource } from './code-digest.js';
 import { DefinitionCache, type DefinitionFacts } from './definition-cache.js';
@@ -169,7 +169,7 @@ async function importDefinition(ref: string, entry: string): Promise<PluginDefin
 function loadCommandPlugin(ref: string, dir: string, manifestPath: string): LoadedPlugin {
   let raw: Record<string, unknown>;
   try {
-    raw = parseYamlText(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>;
+    raw = yamlLib().parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>;
   } catch (err) {
     throw new PluginNotFound(ref, { kind: 'bad-manifest', file: manifestPath, detail: (err as Error).message.split('\n')[0] });
   }

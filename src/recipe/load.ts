@@ -1,7 +1,8 @@
 // Reads a recipe file and everything it includes or extends into one plain document plus a source map.
 import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
-import { Composer, isMap, isScalar, LineCounter, parseDocument, Parser, visit, YAMLParseError, type CST, type Document, type YAMLError } from 'yaml';
+import type { CST, Document, YAMLError } from 'yaml';
+import { yamlLib } from '../util/yaml-lib.js';
 import { RecipeError, type Diagnostic, type SourceLocation } from './diagnostic.js';
 import { formatKeyPath, SourceMap, type KeyPath } from './source-map.js';
 import { documentToPlain } from './yaml-plain.js';
@@ -156,6 +157,7 @@ function valueAt(value: Plain, path: readonly (string | number)[]): Plain | unde
 
 /** Parses YAML text, keeping the location of every value and key. */
 export function parseYaml(rawText: string, file: string, includedFrom: SourceLocation[] = []): Located {
+  const { LineCounter, Parser } = yamlLib();
   const text = normalizeLineEnds(rawText);
   const lineCounter = new LineCounter();
   const locate = (offset: number, length?: number): SourceLocation => {
@@ -186,6 +188,7 @@ export function parseYaml(rawText: string, file: string, includedFrom: SourceLoc
 
 /** The one document of the tokens; a second one is an error (as the library's parseDocument says it). */
 function composeOne(tokens: CST.Token[], length: number): Document {
+  const { Composer, YAMLParseError } = yamlLib();
   let doc: Document | undefined;
   for (const next of new Composer({ prettyErrors: false, uniqueKeys: false, strict: true }).compose(tokens, true, length)) {
     if (!doc) doc = next;
@@ -199,6 +202,7 @@ function composeOne(tokens: CST.Token[], length: number): Document {
 
 /** The first key that repeats an earlier key of the same mapping, as the library would report it. */
 function duplicateKey(doc: Document): YAMLError | undefined {
+  const { isMap, isScalar, visit, YAMLParseError } = yamlLib();
   let found: YAMLError | undefined;
   visit(doc, {
     Map(_, map) {
@@ -360,6 +364,7 @@ function openingQuote(text: string, end: number, quote: string): number | undefi
 
 /** The earlier occurrence of the duplicate key that starts at `offset`. */
 function firstDuplicate(text: string, offset: number): { key: string; line: number } | undefined {
+  const { isScalar, LineCounter, parseDocument, visit } = yamlLib();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: false });
   let found: { key: string; line: number } | undefined;

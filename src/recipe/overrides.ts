@@ -1,5 +1,5 @@
 // Command-line overrides: -S path=value, typed by the recipe's current value or the plugin's params schema.
-import { parse as parseYamlText } from 'yaml';
+import { yamlLib } from '../util/yaml-lib.js';
 import { didYouMean } from '../util/suggest.js';
 import type { Diagnostic, SourceLocation } from './diagnostic.js';
 import type { Plain } from './load.js';
@@ -70,7 +70,7 @@ export function typedValue(raw: string, want: { schema?: Record<string, unknown>
   if (targets.length === 1 && targets[0] === 'string') return { value: raw };
   let parsed: Plain;
   try {
-    parsed = read ? read.value : parseYamlText(raw) as Plain;
+    parsed = read ? read.value : yamlLib().parse(raw) as Plain;
   } catch {
     return targets.includes('string') ? { value: raw } : { error: `cannot parse '${raw}' as YAML` };
   }

@@ -1,7 +1,8 @@
 // A parsed YAML document as plain values plus the location of every value and key.
 // Aliases are expanded here (bounded, so nested aliases cannot blow up), and merge keys (`<<: *base`)
 // follow YAML 1.1: the keys of the merged mappings are added unless the mapping sets them itself.
-import { isAlias, isMap, isScalar, isSeq, visit, type Document, type Node as YamlNode, type Pair, type YAMLMap } from 'yaml';
+import type { Document, Node as YamlNode, Pair, YAMLMap } from 'yaml';
+import { yamlLib } from '../util/yaml-lib.js';
 import { RecipeError, type SourceLocation } from './diagnostic.js';
 import type { Plain } from './load.js';
 import type { SourceMap } from './source-map.js';
@@ -20,6 +21,7 @@ interface Expansion {
 }
 
 export function documentToPlain(doc: Document, sources: SourceMap, locate: Locate, includedFrom: SourceLocation[]): Plain {
+  const { isAlias, isMap, isScalar, isSeq } = yamlLib();
   const targets = aliasTargets(doc);
   const at = (node: YamlNode): SourceLocation => {
     const [start, end] = node.range ?? [0, 1];
@@ -133,11 +135,12 @@ export function documentToPlain(doc: Document, sources: SourceMap, locate: Locat
 }
 
 function isMergeKey(key: unknown): boolean {
-  return isScalar(key) && key.value === '<<' && (key.type === 'PLAIN' || key.type === undefined);
+  return yamlLib().isScalar(key) && key.value === '<<' && (key.type === 'PLAIN' || key.type === undefined);
 }
 
 /** Each alias → the last node before it with that anchor (YAML's rule), found in one pass; and anchors by name. */
 function aliasTargets(doc: Document): { resolved: Map<YamlNode, YamlNode>; anchors: Map<string, YamlNode[]> } {
+  const { isAlias, visit } = yamlLib();
   const resolved = new Map<YamlNode, YamlNode>();
   const anchors = new Map<string, YamlNode[]>();
   const latest = new Map<string, YamlNode>();

@@ -1,6 +1,6 @@
 // The text forms of sweep values: comma lists, `range(start, stop, step)`, `choice(a, b)` and the
 // random-search distributions `uniform(low, high)`, `loguniform(…)`, `int(…)`.
-import { parse as parseYamlText } from 'yaml';
+import { yamlLib } from '../util/yaml-lib.js';
 import type { Plain } from '../recipe/load.js';
 
 /** A piece of a text, with where it starts in the text (for carets under one item of a list). */
@@ -46,7 +46,7 @@ export function functionCall(text: string): { name: string; args: Piece[] } | un
 /** A piece of text as a value, read as YAML: `0.1` → 0.1, `abc` → "abc", `"a,b"` → "a,b". */
 export function readValue(text: string): Plain {
   try {
-    return parseYamlText(text) as Plain;
+    return yamlLib().parse(text) as Plain;
   } catch {
     return text;
   }

@@ -73,3 +73,34 @@ export function pythonFloat(x: number): string {
 export function metricLine(timestamp: number, value: number, step: number): string {
   return `${timestamp} ${pythonFloat(value)} ${step}\n`;
 }
+
+const PLAIN_WORD = /^[A-Za-z_][A-Za-z0-9_.:/@+-]*$/;
+const DECIMAL_INT = /^-?(?:0|[1-9][0-9]{0,14})$/;
+
+/**
+ * The fields of a meta.yaml in exactly the form `renderMetaYaml` (and MLflow) writes, without the
+ * yaml library (loading it costs about 0.1 s of CPU, most of what reading an experiment's meta.yaml
+ * costs a run). Undefined for any other text, which the caller then parses with the library: a value
+ * is read here only when it is a safe integer, null, [], a single-quoted string or a plain word, and
+ * the fields must render back to the very same text, so nothing is read here that YAML reads otherwise.
+ */
+export function parseRenderedMeta(text: string): Record<string, YamlValue> | undefined {
+  if (!text.endsWith('\n')) return undefined;
+  const fields: Record<string, YamlValue> = {};
+  for (const line of text.slice(0, -1).split('\n')) {
+    const colon = line.indexOf(': ');
+    if (colon <= 0) return undefined;
+    const key = line.slice(0, colon);
+    const raw = line.slice(colon + 2);
+    if (!/^[a-z_]+$/.test(key) || Object.hasOwn(fields, key)) return undefined;
+    let value: YamlValue;
+    if (raw === 'null') value = null;
+    else if (raw === '[]') value = [];
+    else if (DECIMAL_INT.test(raw)) value = Number(raw);
+    else if (raw.length >= 2 && raw.startsWith("'") && raw.endsWith("'")) value = raw.slice(1, -1).replace(/''/g, "'");
+    else if (PLAIN_WORD.test(raw)) value = raw;
+    else return undefined;
+    fields[key] = value;
+  }
+  return renderMetaYaml(fields) === text ? fields : undefined;
+}

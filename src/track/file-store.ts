@@ -6,12 +6,12 @@ import { createHash, randomInt, randomUUID } from 'node:crypto';
 import { copyFile, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import { yamlLib } from '../util/yaml-lib.js';
 import { writeFileAtomic } from './atomic-fs.js';
 import { applyOps, coalesce, replayDeadJournals, WriteJournal, type FileOp } from './file-store-journal.js';
 import type { ArtifactSource, CreateRunRequest, KeyValue, RunBatch, RunHandle, RunStatus, TrackingBackend } from './backend.js';
 import { PARENT_RUN_ID_TAG } from './backend.js';
-import { metricLine, renderMetaYaml, type YamlValue } from './file-store-format.js';
+import { metricLine, parseRenderedMeta, renderMetaYaml, type YamlValue } from './file-store-format.js';
 import { MlflowError } from './mlflow-error.js';
 
 /** Batched writes wait this long for more to join them. */
@@ -317,7 +317,8 @@ function batchOps(meta: RunMeta, batch: RunBatch): FileOp[] {
 
 async function readMeta(path: string): Promise<Record<string, unknown> | undefined> {
   try {
-    const parsed = parseYaml(await readFile(path, 'utf8')) as unknown;
+    const text = await readFile(path, 'utf8');
+    const parsed = parseRenderedMeta(text) ?? yamlLib().parse(text) as unknown;
     return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : undefined;
   } catch {
     return undefined;

@@ -2,6 +2,7 @@
 import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EntryIndex, indexName } from '../../src/store/entry-index.js';
 import { thisMachine } from '../../src/store/fsutil.js';
@@ -70,6 +71,33 @@ describe('the entry index', () => {
     expect(hit?.status === 'hit' && hit.manifest.metrics[0].value).toBe(1);
     // The lie is gone from the index afterwards.
     expect(index.read().entries.get(keys[1])!.manifest.metrics[0].value).toBe(1);
+  });
+
+  it('drops a whole snapshot edited in place, even where the edit leaves a valid record (its records are not checked one by one)', async () => {
+    const { store, keys } = await storeWith(3);
+    await store.lookupMany(keys, { index: RECIPE });
+    const index = indexOf(store);
+    const text = readFileSync(index.snapshotPath, 'utf8');
+    // Entry 2's metric value 2 becomes 7: still JSON, still a valid manifest, the checksum line unchanged.
+    const edited = text.replace('"value":2,', '"value":7,');
+    expect(edited).not.toBe(text);
+    writeFileSync(index.snapshotPath, edited);
+    expect(index.read()).toMatchObject({ damaged: 1 });
+    expect(index.read().entries.size).toBe(0);
+    const hit = (await store.lookupMany(keys, { index: RECIPE })).get(keys[2]);
+    expect(hit?.status === 'hit' && hit.manifest.metrics[0].value).toBe(2);
+    // Rebuilt from the manifests.
+    expect(index.read().entries.get(keys[2])!.manifest.metrics[0].value).toBe(2);
+  });
+
+  it('checks each journal line in full: a line with a good checksum but an invalid manifest is not used', async () => {
+    const { store, keys } = await storeWith(2);
+    const index = indexOf(store);
+    const scanned = answers(await store.lookupMany(keys));
+    const json = JSON.stringify({ k: keys[0], i: [1, 2, 3, 4], m: { formatVersion: 1, key: keys[0], files: 'not a list' } });
+    writeFileSync(index.journalPath, `${createHash('sha256').update(json).digest('hex').slice(0, 16)} ${json}\n`);
+    expect(index.read()).toMatchObject({ damaged: 1 });
+    expect(answers(await store.lookupMany(keys, { index: RECIPE }))).toEqual(scanned);
   });
 
   it('notices an entry replaced under the same key, a removed entry and a damaged manifest', async () => {
