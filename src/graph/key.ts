@@ -27,7 +27,7 @@ export function keyOf(structure: KeyStructure): string {
 
 /** Facts of this machine that change numeric results; plugins add their own (e.g. the tfjs backend). */
 export function baseRuntime(): Record<string, string> {
-  return { platform: platform(), arch: arch(), node: process.versions.node.split('.')[0] };
+  return { platform: platform(), arch: arch(), node: process.versions.node.split('.')[0]! };
 }
 
 /** Computes every node's key, upstream first (a Merkle chain over the DAG). */
