@@ -92,6 +92,8 @@ export function shortBoot(bootId: string): string {
 
 export function parseStagingName(name: string): StagingOwner | undefined {
   const parts = name.split('@');
-  if (parts.length !== 5 || !isKey(parts[0]) || !/^\d+$/.test(parts[3])) return undefined;
-  return { key: parts[0], host: parts[1], boot: parts[2], pid: Number(parts[3]) };
+  if (parts.length !== 5) return undefined;
+  const [key, host, boot, pid] = parts as [string, string, string, string, string];
+  if (!isKey(key) || !/^\d+$/.test(pid)) return undefined;
+  return { key, host, boot, pid: Number(pid) };
 }

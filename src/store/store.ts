@@ -519,7 +519,7 @@ export class Store {
   async entrySize(key: string, manifest: Manifest): Promise<number> {
     const dir = this.entryDir(key);
     const extra = await Promise.all([ENTRY_LOG, ENTRY_MANIFEST].map((f) => fs.stat(join(dir, f)).then((s) => s.size, () => 0)));
-    return manifest.files.reduce((sum, f) => sum + f.size, 0) + extra[0] + extra[1];
+    return manifest.files.reduce((sum, f) => sum + f.size, 0) + extra[0]! + extra[1]!; // one size per file asked for
   }
 
   /**
