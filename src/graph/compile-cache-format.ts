@@ -6,6 +6,7 @@ import type { LoadedPlugin } from '../plugin/registry.js';
 import { canonicalJson, sha256Hex } from '../util/canonical.js';
 import type { KeyInput, KeyStructure, NodeKey } from './key.js';
 import type { CompiledRecipe, NodeInput, NodeSpec } from './types.js';
+import type { Key } from '../util/ids.js';
 
 export const CACHE_FORMAT = 1;
 
@@ -22,7 +23,7 @@ export interface CachedInput { path: string; kind: 'file' | 'folder'; sha256: st
 interface CachedNode {
   spec: Omit<NodeSpec, 'plugin'>;
   plugin: number;
-  key: string;
+  key: Key;
   keyInputs: KeyStructure['inputs'];
   keyEnv: KeyStructure['env'];
   /** Only when the key's params are not the node's own (they are, as computeKeys builds them). */

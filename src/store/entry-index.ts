@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { isPidAlive, randomId, thisMachine } from './fsutil.js';
 import { shortBoot } from './layout.js';
 import { isKey, manifestProblem, type Manifest } from './manifest.js';
+import type { Key } from '../util/ids.js';
 
 /** What identifies one version of a manifest file: [inode, size, mtimeMs, ctimeMs]. */
 export type ManifestIdentity = [number, number, number, number];
@@ -30,7 +31,7 @@ export type IndexedManifest = Omit<Manifest, 'keyStructure'>;
 export interface IndexedEntry { identity: ManifestIdentity; manifest: IndexedManifest }
 
 export interface IndexSnapshot {
-  entries: Map<string, IndexedEntry>;
+  entries: Map<Key, IndexedEntry>;
   /** Bytes of the journal that were read (folded into the next snapshot). */
   journalBytes: number;
   /** Records that were unreadable (a torn line, a bad checksum, an invalid manifest). */
@@ -64,7 +65,7 @@ function checksum(text: string): string {
 }
 
 /** One record as JSON. JSON has no NaN or Infinity: such metric values are kept as strings, as in manifests. */
-function recordJson(key: string, entry: IndexedEntry): string {
+function recordJson(key: Key, entry: IndexedEntry): string {
   const m = withoutKeyStructure(entry.manifest);
   const metrics = m.metrics.some((p) => !Number.isFinite(p.value)) ? m.metrics.map((p) => (Number.isFinite(p.value) ? p : {
     ...p,
@@ -80,7 +81,7 @@ export function withoutKeyStructure(m: IndexedManifest | Manifest): IndexedManif
   return rest;
 }
 
-function parseRecord(json: string): { key: string; entry: IndexedEntry } | undefined {
+function parseRecord(json: string): { key: Key; entry: IndexedEntry } | undefined {
   let value: { k?: unknown; i?: unknown; m?: unknown };
   try {
     value = JSON.parse(json) as typeof value;
@@ -107,7 +108,7 @@ export class EntryIndex {
 
   /** The snapshot with the journal applied over it. Never throws: what cannot be read is simply absent. */
   read(): IndexSnapshot {
-    const entries = new Map<string, IndexedEntry>();
+    const entries = new Map<Key, IndexedEntry>();
     let damaged = 0;
     const snapshot = readText(this.snapshotPath);
     if (snapshot !== undefined) {
@@ -137,7 +138,7 @@ export class EntryIndex {
   }
 
   /** Adds one record to the journal (after a publish). Best effort: a store without an index still works. */
-  append(key: string, entry: IndexedEntry): void {
+  append(key: Key, entry: IndexedEntry): void {
     const json = recordJson(key, entry);
     try {
       appendFileSync(this.journalPath, `${checksum(json).slice(0, 16)} ${json}\n`);
@@ -149,7 +150,7 @@ export class EntryIndex {
    * is what the caller read; a journal that grew since keeps its lines (they are read again next time).
    * Best effort, like append.
    */
-  rewrite(entries: Map<string, IndexedEntry>, journalBytes: number): void {
+  rewrite(entries: Map<Key, IndexedEntry>, journalBytes: number): void {
     try {
       const lines: string[] = [];
       for (const [key, entry] of entries) lines.push(recordJson(key, entry));
