@@ -6,7 +6,17 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 
 const CHECKED = [
-  'src/cli/', 'src/exec/', 'src/util/',
+  'src/cli/',
+  'src/exec/',
+  'src/util/',
+  'src/graph/',
+  'src/recipe/',
+  'src/sweep/',
+  'src/report/',
+  'src/store/',
+  'src/track/',
+  'src/plugin/',
+  'plugins/',
   'src/lib/data/',
   'src/lib/hub/',
   'src/lib/index.ts',

@@ -98,7 +98,7 @@ function splitQuestions(samples: LabelledSample[], fraction: number, seed: numbe
   const rng = new Rng(deriveSeed(seed, 0x68656c64));
   for (let i = ids.length - 1; i > 0; i--) {
     const j = rng.int(i + 1);
-    [ids[i], ids[j]] = [ids[j], ids[i]];
+    [ids[i], ids[j]] = [ids[j]!, ids[i]!]; // j ≤ i < ids.length
   }
   const held = new Set(ids.slice(0, Math.floor(fraction * ids.length)));
   return { train: samples.filter((s) => !held.has(s.id)), heldOut: samples.filter((s) => held.has(s.id)) };

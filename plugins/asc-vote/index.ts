@@ -80,7 +80,9 @@ export default definePlugin({
             const part = problems.slice(i, i + 20);
             const texts = greedyDecode(model, tok, part.map((q) => promptOf(q.question)), p.maxNew, p.maxLength);
             part.forEach((q, j) => {
-              if (answersMatch(extractAnswer(texts[j], format), q.answer, format)) right++;
+              const text = texts[j];
+              if (text === undefined) throw new NodeFailure(`the model decoded ${texts.length} answers for ${part.length} questions`);
+              if (answersMatch(extractAnswer(text, format), q.answer, format)) right++;
             });
           }
           greedyAcc = (100 * right) / n;

@@ -113,8 +113,9 @@ export default definePlugin<BeirRetrieverParams>({
         }, { metric: ctx.metric, log: ctx.log, signal: ctx.signal, progress: (d, t) => ctx.progress(d, t + 1) });
       }
       const evaluation = evaluateDense(model, data, qrels, measures, p.depth);
-      for (const m of measures) ctx.metric(`retrieval/${measureName(m).replace('@', '_at_')}`, evaluation.mean[measureName(m)]);
-      ctx.log.info(`${name} ${p.evalSplit}: ${measures.map((m) => `${measureName(m)} ${evaluation.mean[measureName(m)].toFixed(4)}`).join(', ')} over ${evaluation.queries} queries`);
+      const means = measures.map((m) => meanOf(evaluation.mean, measureName(m)));
+      for (const { name: measure, value } of means) ctx.metric(`retrieval/${measure.replace('@', '_at_')}`, value);
+      ctx.log.info(`${name} ${p.evalSplit}: ${means.map(({ name: measure, value }) => `${measure} ${value.toFixed(4)}`).join(', ')} over ${evaluation.queries} queries`);
       const { writeFile } = await import('node:fs/promises');
       await writeFile(join(ctx.output('metrics'), 'evaluation.json'), JSON.stringify({ set: name, split: p.evalSplit, queries: evaluation.queries, mean: evaluation.mean, perQuery: Object.fromEntries(evaluation.perQuery) }, null, 2) + '\n');
       ctx.progress(1, 1);
@@ -144,4 +145,11 @@ function readGroups(file: string, data: { corpus: Map<string, unknown>; queries:
   });
   if (out.length === 0) throw new DataError(file, 0, 'no group with a positive and a negative');
   return out;
+}
+
+/** A mean the evaluation was asked for: it computes every measure it is given. */
+function meanOf(means: Record<string, number>, name: string): { name: string; value: number } {
+  const value = means[name];
+  if (value === undefined) throw new NodeFailure(`the evaluation gave no ${name}`);
+  return { name, value };
 }

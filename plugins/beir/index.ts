@@ -119,7 +119,7 @@ function bm25Baseline(data: BeirDataset, measures: readonly Measure[], depth: nu
     const run = new Map<string, Map<string, number>>();
     for (const query of qrels.keys()) {
       const hits = bm25.search(data.queries.get(query)!.text, depth);
-      run.set(query, new Map(hits.map((h) => [docs[h.doc].id, h.score])));
+      run.set(query, new Map(hits.map((h) => [docs[h.doc]!.id, h.score]))); // a hit is an index of the indexed docs
     }
     out[split] = evaluateRun(qrels, run, measures).mean;
   }

@@ -71,14 +71,14 @@ export default definePlugin({
       let queries = 0;
       for (const split of p.querySplits) {
         const rows = splits[split] ?? [];
-        for (let i = 0; i < rows.length; i++) {
+        for (const [i, row] of rows.entries()) {
           ctx.signal.throwIfAborted();
-          const row = rows[i];
           const query = renderQuery(spec, row);
           const exclude = new Set<number>(p.excludeSameQuery ? byQuery.get(query) ?? [] : []);
           if (split === 'train') exclude.add(i); // the query's own row
           const hits = bm25.search(query, p.topK, { exclude });
-          const line: CandidateLine = { id: row.id, split, candidates: hits.map((h) => ({ id: pool[h.doc].id, score: h.score })) };
+          // A hit is an index of the pool.
+          const line: CandidateLine = { id: row.id, split, candidates: hits.map((h) => ({ id: pool[h.doc]!.id, score: h.score })) };
           if (!stream.write(JSON.stringify(line) + '\n')) await once(stream, 'drain');
           queries++;
           if (++done % 200 === 0) ctx.progress(done, total);

@@ -50,17 +50,18 @@ export async function writeDenseCandidates(
         stats.encodeMs += Date.now() - start;
         stats.encoded += rows.length;
         const wanted = rows.map((_, i) => {
-          const exclude = new Set<number>(s.excludeSameQuery ? p.rowsByQuery.get(texts[i]) ?? [] : []);
+          const exclude = new Set<number>(s.excludeSameQuery ? p.rowsByQuery.get(texts[i]!) ?? [] : []); // a text per row
           if (split === 'train') exclude.add(i); // the query's own row
           return { vector: vectors.subarray(i * dim, (i + 1) * dim), exclude };
         });
         start = Date.now();
         const hits = searchExcluding(index, wanted, s.topK);
         stats.searchMs += Date.now() - start;
-        rows.forEach((
-          row,
-          i,
-        ) => lines.push({ id: row.id, split, candidates: hits[i].rows.map((r, j) => ({ id: p.pool[r].id, score: roundScore(hits[i].scores[j]) })) }));
+        // One hit list per wanted vector; its rows index the pool, with a score each.
+        rows.forEach((row, i) => {
+          const hit = hits[i]!;
+          lines.push({ id: row.id, split, candidates: hit.rows.map((r, j) => ({ id: p.pool[r]!.id, score: roundScore(hit.scores[j]!) })) });
+        });
         hooks.progress(stats.encoded, total);
       }
     } finally {

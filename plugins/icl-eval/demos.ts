@@ -65,7 +65,7 @@ export function demoSelector(
 ): DemoSelector {
   if (method === 'zero-shot' || k === 0 || pool.length === 0) return () => [];
   if (method === 'random') {
-    return (row) => sampleIndices(pool.length, k, opts.seed, 'icl-random', opts.task, row.id).map((i) => pool[i]);
+    return (row) => sampleIndices(pool.length, k, opts.seed, 'icl-random', opts.task, row.id).map((i) => pool[i]!); // indices below pool.length
   }
   const byId = new Map(pool.map((r) => [r.id, r]));
   const cands = opts.candidates;

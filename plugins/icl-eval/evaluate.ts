@@ -3,6 +3,7 @@
 // constrained to the label words, generation greedy up to 64 tokens and cut at "\n".
 
 import type { TaskMeta, TaskRow } from '../../src/lib/data/task.js';
+import { NodeFailure } from '../../src/plugin/api.js';
 import type { LanguageModel } from '../../src/lib/ml/lm/types.js';
 import { buildPrompt } from '../../src/lib/ml/lm/prompt.js';
 import { aggregateMetric, defaultPositiveLabel, scoreExample, type MetricOptions } from '../../src/lib/ml/metrics.js';
@@ -55,15 +56,29 @@ export function contentFreeRow(row: TaskRow): TaskRow {
 
 const CONTENT_FREE = 'N/A';
 
+/** The option a language model picked: an index outside the options is a fault of the model, said as such. */
+function chosen(options: readonly string[], index: number, call: string): string {
+  const option = options[index];
+  if (option === undefined) throw new NodeFailure(`the language model's ${call} gave option ${index} of ${options.length}`);
+  return option;
+}
+
+/** The score of option i in a model's answer, which must score every option. */
+function scoreAt(scores: readonly number[], i: number, call: string): number {
+  const score = scores[i];
+  if (score === undefined) throw new NodeFailure(`the language model's ${call} scored ${scores.length} options, expected more than ${i}`);
+  return score;
+}
+
 function argmax(xs: number[]): number {
   let best = 0;
-  for (let i = 1; i < xs.length; i++) if (xs[i] > xs[best]) best = i;
+  for (let i = 1; i < xs.length; i++) if (xs[i]! > xs[best]!) best = i;
   return best;
 }
 
 /** LLM-R's parse_decoded_text_by_task: the first line of the stripped output. */
 export function cutAnswer(decoded: string): string {
-  return decoded.trim().split('\n')[0];
+  return decoded.trim().split('\n')[0]!; // split gives at least one line
 }
 
 /** The metric options that make a task's scoring LLM-R's. */
@@ -108,30 +123,32 @@ export async function evaluateTask(
       outs = await Promise.all(chunk.map(async (c) => {
         const options = answerOptions(spec, c.row);
         const choice = await lm.chooseOption(c.prompt, options);
-        if (!opts.calibrate) return { prediction: options[choice.index], scores: choice.scores };
+        if (!opts.calibrate) return { prediction: chosen(options, choice.index, 'chooseOption'), scores: choice.scores };
         const base = await lm.chooseOption(c.contentFree, options);
-        const scores = choice.scores.map((v, i) => v - base.scores[i]);
-        return { prediction: options[argmax(scores)], scores };
+        const scores = choice.scores.map((v, i) => v - scoreAt(base.scores, i, 'chooseOption'));
+        return { prediction: chosen(options, argmax(scores), 'chooseOption'), scores };
       }));
     } else {
       outs = await Promise.all(chunk.map(async (c) => {
         const choice = await lm.classify(c.prompt, spec.labels);
         if (!opts.calibrate) return { prediction: choice.label, scores: choice.scores };
         const base = await lm.classify(c.contentFree, spec.labels);
-        const scores = choice.scores.map((v, i) => v - base.scores[i]);
-        return { prediction: spec.labels[argmax(scores)], scores };
+        const scores = choice.scores.map((v, i) => v - scoreAt(base.scores, i, 'classify'));
+        return { prediction: chosen(spec.labels, argmax(scores), 'classify'), scores };
       }));
     }
     chunk.forEach((c, i) => {
+      const out = outs[i];
+      if (out === undefined) throw new NodeFailure(`the language model answered ${outs.length} of ${chunk.length} prompts`);
       const references = answerReferences(spec, c.row);
       predictions.push({
         task: meta.name,
         id: c.row.id,
-        prediction: outs[i].prediction,
+        prediction: out.prediction,
         references,
-        score: scoreExample(spec.metric, outs[i].prediction, references, mopts),
+        score: scoreExample(spec.metric, out.prediction, references, mopts),
         demos: c.demos,
-        ...(outs[i].scores ? { scores: outs[i].scores } : {}),
+        ...(out.scores ? { scores: out.scores } : {}),
         ...(opts.savePrompts ? { prompt: c.prompt } : {}),
       });
     });

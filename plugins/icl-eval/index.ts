@@ -91,7 +91,8 @@ export default definePlugin({
         tasks.push(t);
       }
       const heldOut = new Set(heldOutTaskNames(tasks.map((t) => t.meta), p.heldOutTasks));
-      const rowsOf = (t: LoadedTask) => t.splits[p.split].slice(0, p.maxTest ?? Infinity);
+      // Tasks without the split were skipped above.
+      const rowsOf = (t: LoadedTask) => (t.splits[p.split] ?? []).slice(0, p.maxTest ?? Infinity);
       const total = tasks.reduce((n, t) => n + rowsOf(t).length, 0);
       let done = 0;
       const results: TaskResult[] = [];

@@ -80,8 +80,8 @@ export default definePlugin({
         const reps = nearestToCentres(vectors, dim, result); // nearest its centre first
         clusterMs += Date.now() - start;
         const sizes = new Array<number>(p.k).fill(0);
-        for (const c of result.assignment) sizes[c]++;
-        const demos = reps.map((r) => ({ id: pool.pool[r.point].id, score: roundScore(-r.distance) }));
+        for (const c of result.assignment) sizes[c] = sizes[c]! + 1; // clusters are numbered below k
+        const demos = reps.map((r) => ({ id: pool.pool[r.point]!.id, score: roundScore(-r.distance) })); // points index the pool
         const lines: CandidateLine[] = [];
         for (const split of p.querySplits) {
           // A train query is never its own demonstration (icl-eval and the scoring stage expect that).
@@ -92,7 +92,7 @@ export default definePlugin({
         clusters.push({
           task: pool.name, pool: pool.pool.length, iterations: result.iterations, converged: result.converged,
           inertia: roundScore(result.inertia), emptyRefills: result.emptyRefills,
-          demos: reps.map((r) => ({ id: pool.pool[r.point].id, cluster: r.cluster, clusterSize: sizes[r.cluster], distance: roundScore(r.distance) })),
+          demos: reps.map((r) => ({ id: pool.pool[r.point]!.id, cluster: r.cluster, clusterSize: sizes[r.cluster]!, distance: roundScore(r.distance) })),
         });
         if (!result.converged) ctx.log.warn(`${pool.name}: k-means stopped at ${p.maxIterations} iterations before converging`);
         ctx.progress(t + 1, pools.length);

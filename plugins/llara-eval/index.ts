@@ -63,11 +63,13 @@ export default definePlugin({
     const out: Record<string, unknown> = {};
     try {
       for (const [i, folder] of folders.entries()) {
+        const name = names[i]!; // a name per folder
         const data = await readBeirFolder(folder, { splits: [p.split] });
         const evaluation = scorer(data, data.qrels.get(p.split)!);
-        for (const m of measures) ctx.metric(`${names[i]}/${measureName(m).replace('@', '_at_')}`, evaluation.mean[measureName(m)]);
-        ctx.log.info(`${names[i]} ${p.split}: ${measures.map((m) => `${measureName(m)} ${evaluation.mean[measureName(m)].toFixed(4)}`).join(', ')} over ${evaluation.queries} queries`);
-        out[names[i]] = { split: p.split, queries: evaluation.queries, mean: evaluation.mean, perQuery: Object.fromEntries(evaluation.perQuery) };
+        const means = measures.map((m) => meanOf(evaluation.mean, measureName(m)));
+        for (const { name: measure, value } of means) ctx.metric(`${name}/${measure.replace('@', '_at_')}`, value);
+        ctx.log.info(`${name} ${p.split}: ${means.map(({ name: measure, value }) => `${measure} ${value.toFixed(4)}`).join(', ')} over ${evaluation.queries} queries`);
+        out[name] = { split: p.split, queries: evaluation.queries, mean: evaluation.mean, perQuery: Object.fromEntries(evaluation.perQuery) };
         ctx.progress(i + 1, folders.length);
       }
     } finally {
@@ -91,6 +93,14 @@ function bm25Evaluation(data: BeirDataset, qrels: BeirQrels, measures: readonly 
   const docs = [...data.corpus.values()];
   const bm25 = Bm25Index.build(docs.map(passageText));
   const run = new Map<string, Map<string, number>>();
-  for (const query of qrels.keys()) run.set(query, new Map(bm25.search(data.queries.get(query)!.text, depth).map((h) => [docs[h.doc].id, h.score])));
+  // A hit is an index of the docs.
+  for (const query of qrels.keys()) run.set(query, new Map(bm25.search(data.queries.get(query)!.text, depth).map((h) => [docs[h.doc]!.id, h.score])));
   return evaluateRun(qrels, run, measures);
+}
+
+/** A mean the evaluation was asked for: it computes every measure it is given. */
+function meanOf(means: Record<string, number>, name: string): { name: string; value: number } {
+  const value = means[name];
+  if (value === undefined) throw new NodeFailure(`the evaluation gave no ${name}`);
+  return { name, value };
 }

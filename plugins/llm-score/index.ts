@@ -125,7 +125,7 @@ export async function planWork(
   const pools: { dir: string; task: PoolTask }[] = [];
   for (const dir of await listTaskFolders(tasksDir)) {
     const meta = await readTaskMeta(dir);
-    const pool = 'train' in meta.splits ? (await loadTaskFolder(dir, { splits: ['train'] })).splits.train : [];
+    const pool = 'train' in meta.splits ? (await loadTaskFolder(dir, { splits: ['train'] })).splits.train ?? [] : [];
     pools.push({ dir, task: { meta, pool: new Map(pool.map((r) => [r.id, r])) } });
   }
   const heldOut = heldOutTaskNames(pools.map((x) => x.task.meta), p.heldOutTasks);
@@ -156,7 +156,7 @@ export async function planWork(
     const others = all.filter((t) => t !== task);
     const keep = capQueries(task.meta.name, lines.length, Number.isFinite(cap) ? cap : undefined, p.seed);
     const queries = keep.map((i) => {
-      const line = lines[i];
+      const line = lines[i]!; // capQueries keeps indices below lines.length
       const row = task.pool.get(line.id);
       if (!row) throw new DataError(file, line.line, `train query "${line.id}" is not a row of ${task.meta.name}'s train split`);
       const ids = sampleCandidateIds(task.meta.name, line.id, line.candidates, p);

@@ -124,7 +124,7 @@ export default definePlugin({
       if (pool.length < p.shots) throw new NodeFailure(`method few-shot: ${p.shots} demonstrations asked for, the train split has ${pool.length} questions`);
       const order = pool.map((_, i) => i);
       new Rng(deriveSeed(p.seed, 0x73686f74)).shuffle(order);
-      prefix = demonstrationPrefix(order.slice(0, p.shots).map((i) => pool[i]));
+      prefix = demonstrationPrefix(order.slice(0, p.shots).map((i) => pool[i]!)); // a shuffled list of pool's indices
     }
     ctx.metric('train/examples', examples);
 

@@ -51,7 +51,8 @@ function bm25Queries(data: BeirDataset, split: string, depth: number): { queries
       skipped++;
       continue;
     }
-    const candidates = bm25.search(data.queries.get(queryId)!.text, depth).map((h) => ({ id: docs[h.doc].id, score: h.score }));
+    // A hit is an index of the docs.
+    const candidates = bm25.search(data.queries.get(queryId)!.text, depth).map((h) => ({ id: docs[h.doc]!.id, score: h.score }));
     // A positive BM25 did not retrieve still has a BM25 score: computed, so s₊ is always known.
     const positives = relevant.map(([id]) => ({ id, score: bm25.score(data.queries.get(queryId)!.text, rowOf.get(id)!) }));
     queries.push({ queryId, positives, candidates });

@@ -12,6 +12,7 @@ import { once } from 'node:events';
 import { basename, join } from 'node:path';
 import { definePlugin, NodeFailure } from '../../src/plugin/api.js';
 import { listTaskFolders, loadTaskFolder, type LoadedTask } from '../../src/lib/data/task-folder.js';
+import type { TaskRow } from '../../src/lib/data/task.js';
 import { passageFieldsOf } from '../../src/lib/retrieval/from-tasks.js';
 import { groupLine, readScoresFolder, type ScoredLine } from '../../src/lib/negatives/files.js';
 import { MiningStats } from '../../src/lib/negatives/stats.js';
@@ -165,6 +166,13 @@ function locate<T>(unit: Unit, mine: () => T): T {
   }
 }
 
+/** A task's train rows: the pool negatives are mined from. */
+function trainRows(t: LoadedTask): TaskRow[] {
+  const rows = t.splits.train;
+  if (rows === undefined) throw new NodeFailure(`task ${t.meta.name} has no train split: negatives are mined from its train pool`);
+  return rows;
+}
+
 async function loadTasks(root: string, only: string[] | undefined): Promise<Map<string, LoadedTask>> {
   const out = new Map<string, LoadedTask>();
   for (const dir of await listTaskFolders(root)) {
@@ -209,7 +217,7 @@ async function miningUnits(inputs: Record<string, string | string[]>, p: Negativ
     return units.map((u) => ({ ...u, split: p.beirSplit }));
   }
   const tasks = inputs.tasks === undefined ? undefined : await loadTasks(inputs.tasks as string, p.tasks);
-  const pools = tasks && new Map([...tasks].map(([name, t]) => [name, new Set(t.splits.train.map((r) => r.id))]));
+  const pools = tasks && new Map([...tasks].map(([name, t]) => [name, new Set(trainRows(t).map((r) => r.id))]));
   const scored = await readScoresFolder(scoresDir!, { tasks: p.tasks, pools });
   return [...scored].map(([task, lines]) => {
     const { queries, skipped } = toQueries(lines, p.topkAsPositive);
@@ -247,7 +255,7 @@ function miningContext(lines: readonly ScoredLine[], loaded: LoadedTask | undefi
     const pool = [...new Set(lines.flatMap((l) => l.candidates.map((c) => c.id)))];
     return { pool };
   }
-  const rows = loaded.splits.train;
+  const rows = trainRows(loaded);
   const context: MiningContext = { pool: rows.map((r) => r.id) };
   if (p.filterSameLabel && loaded.meta.type === 'classification') {
     const label = new Map(rows.map((r) => [r.id, r.output]));

@@ -72,7 +72,7 @@ export default definePlugin({
       for (const [name, data] of sets) {
         for (const [split, values] of Object.entries(bm25Scores(data, measures))) {
           for (const [measure, v] of Object.entries(values)) ctx.metric(`bm25/${name}/${split}/${measure.replace('@', '_at_')}`, v);
-          ctx.log.info(`${name} ${split} BM25: ${measures.map(measureName).map((m) => `${m} ${values[m].toFixed(4)}`).join(', ')}`);
+          ctx.log.info(`${name} ${split} BM25: ${measures.map(measureName).map((m) => `${m} ${values[m]!.toFixed(4)}`).join(', ')}`);
         }
       }
     }

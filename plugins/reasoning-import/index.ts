@@ -33,21 +33,22 @@ export default definePlugin({
     const p = ctx.params;
     const source = ctx.inputs.source;
     const splits: Record<string, ReasoningProblem[]> = {};
-    const names = Object.keys(p.splits);
-    for (const [i, split] of names.entries()) {
-      const where = p.splits[split];
+    const named = Object.entries(p.splits);
+    for (const [i, [split, where]] of named.entries()) {
+      let rows: ReasoningProblem[];
       if (where.startsWith(HF)) {
         // Credentials and the cache location come from the environment and never enter the key.
-        splits[split] = await readReasoningHf(where, p.dataset, { split, maxRows: p.maxRows, env: process.env, signal: ctx.signal });
+        rows = await readReasoningHf(where, p.dataset, { split, maxRows: p.maxRows, env: process.env, signal: ctx.signal });
       } else {
         const file = isAbsolute(where) ? where : source !== undefined ? join(source, where) : undefined;
         if (file === undefined) throw new NodeFailure(`split "${split}": "${where}" is a relative path, so connect the "source" input (or give an absolute path)`);
-        splits[split] = await readReasoningFile(file, p.dataset, { split, maxRows: p.maxRows, fileFormat: p.format });
+        rows = await readReasoningFile(file, p.dataset, { split, maxRows: p.maxRows, fileFormat: p.format });
       }
-      if (splits[split].length === 0) throw new DataError(where, 0, `split "${split}" has no rows`);
-      ctx.metric(`rows/${split}`, splits[split].length);
-      ctx.log.info(`${split}: ${splits[split].length} ${p.dataset} problems from ${where}`);
-      ctx.progress(i + 1, names.length);
+      if (rows.length === 0) throw new DataError(where, 0, `split "${split}" has no rows`);
+      splits[split] = rows;
+      ctx.metric(`rows/${split}`, rows.length);
+      ctx.log.info(`${split}: ${rows.length} ${p.dataset} problems from ${where}`);
+      ctx.progress(i + 1, named.length);
     }
     await writeReasoningSet(ctx.output('data'), p.dataset, splits);
   },

@@ -21,7 +21,7 @@ export interface Agreement {
 
 /** Teacher positives (top `topk`) and negatives (bottom `bottomk`), as positions into `rows`. */
 function teacherSplit(q: ScoredForAgreement, topk: number, bottomk: number): { pos: number[]; neg: number[] } {
-  const order = q.teacher.map((s, i) => i).sort((a, b) => q.teacher[b] - q.teacher[a] || a - b);
+  const order = q.teacher.map((s, i) => i).sort((a, b) => q.teacher[b]! - q.teacher[a]! || a - b); // indices of q.teacher
   const pos = order.slice(0, topk);
   const neg = order.slice(Math.max(topk, order.length - bottomk));
   return { pos, neg };
@@ -36,14 +36,14 @@ export function agreement(queries: readonly ScoredForAgreement[], score: (query:
   queries.forEach((q, qi) => {
     const s = q.rows.map((_, i) => score(qi, i));
     let best = 0;
-    for (let i = 1; i < s.length; i++) if (s[i] > s[best] || (s[i] === s[best] && q.rows[i] < q.rows[best])) best = i;
+    for (let i = 1; i < s.length; i++) if (s[i]! > s[best]! || (s[i] === s[best] && q.rows[i]! < q.rows[best]!)) best = i; // s has one score per row
     const { pos, neg } = teacherSplit(q, topk, bottomk);
     if (pos.includes(best)) top1++;
     random += pos.length / q.rows.length;
     for (const p of pos) {
       for (const n of neg) {
         pairs++;
-        right += s[p] > s[n] ? 1 : s[p] === s[n] ? 0.5 : 0;
+        right += s[p]! > s[n]! ? 1 : s[p] === s[n] ? 0.5 : 0; // positions of rows
       }
     }
   });

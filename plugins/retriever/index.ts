@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { definePlugin, NodeFailure, type PluginContext } from '../../src/plugin/api.js';
 import { DataError } from '../../src/lib/data/errors.js';
 import { listTaskFolders, loadTaskFolder, splitFile, type LoadedTask } from '../../src/lib/data/task-folder.js';
+import type { TaskRow } from '../../src/lib/data/task.js';
 import { renderDemonstration, renderQuery, taskSpecFor } from '../../src/lib/tasks/registry.js';
 import { Bm25Index } from '../../src/lib/ml/bm25.js';
 import { BiEncoder } from '../../src/lib/llmr/bi-encoder.js';
@@ -133,7 +134,7 @@ export default definePlugin<RetrieverParams>({
     ctx.log.info(backend.summary);
 
     const loaded = await loadTasks(ctx.inputs.tasks as string);
-    const texts = new Map<string, TaskTexts>([...loaded].map(([name, t]) => [name, taskTexts(t.task)]));
+    const texts = new Map<string, TaskTexts>([...loaded].map(([name, t]) => [name, taskTexts(t.task, t.pool)]));
     const { tokenizer, tokenizerFile } = await openTokenizer(ctx);
     const model = await buildModel(ctx, tokenizer);
     const biEncoder = new BiEncoder(model, tokenizer, { maxLength: p.maxLength });
@@ -158,7 +159,9 @@ export default definePlugin<RetrieverParams>({
       ctx.log.info(`${built.examples.length} training queries (${built.dropped} dropped as invalid, ${queries.length - trainQueries.length} held out for agreement; ${built.sameLabelRemoved} same-label negatives removed)`);
       ctx.metric('retriever/train_queries', built.examples.length);
 
-      const indexSettings = { index: p.index, exactBelow: p.exactBelow, M: p.M, efConstruction: p.efConstruction, efSearch: p.efSearch, quantize: p.quantize, seed: seedOf(ctx) };
+      const indexSettings = {
+        index: p.index, exactBelow: p.exactBelow, M: p.M, efConstruction: p.efConstruction, efSearch: p.efSearch, quantize: p.quantize, seed: seedOf(ctx),
+      };
       const examples = remine && remine.every > 0
         ? new NegativeRefresher(built.examples, built.queries, texts, biEncoder, {
             ...remine, negatives: p.negatives, seed: seedOf(ctx), temperature: p.temperature,
@@ -189,24 +192,26 @@ export default definePlugin<RetrieverParams>({
 interface TaskEntry {
   task: LoadedTask;
   dir: string;
+  /** The task's train rows: what the retriever indexes and trains on (never empty). */
+  pool: TaskRow[];
 }
 
 async function loadTasks(root: string): Promise<Map<string, TaskEntry>> {
   const out = new Map<string, TaskEntry>();
   for (const dir of await listTaskFolders(root)) {
     const task = await loadTaskFolder(dir);
-    if ((task.splits.train ?? []).length === 0) {
+    const pool = task.splits.train ?? [];
+    if (pool.length === 0) {
       throw new DataError(splitFile(dir, 'train'), 0, `task ${task.meta.name} has an empty train pool: the retriever has nothing to index or train on`);
     }
-    out.set(task.meta.name, { task, dir });
+    out.set(task.meta.name, { task, dir, pool });
   }
   if (out.size === 0) throw new DataError(root, 0, 'no task folders');
   return out;
 }
 
-function taskTexts(t: LoadedTask): TaskTexts {
+function taskTexts(t: LoadedTask, pool: readonly TaskRow[]): TaskTexts {
   const spec = taskSpecFor(t.meta);
-  const pool = t.splits.train;
   return {
     poolIds: pool.map((r) => r.id),
     query: new Map(pool.map((r) => [r.id, renderQuery(spec, r)])),
@@ -286,7 +291,7 @@ async function retrieveAll(
   for (const q of evaluated) byTask.set(q.task, [...(byTask.get(q.task) ?? []), q]);
 
   const totalSeqs = [...loaded.values()].reduce(
-    (n, { task }) => n + task.splits.train.length + p.querySplits.reduce((m, s) => m + (task.splits[s]?.length ?? 0), 0),
+    (n, { task, pool }) => n + pool.length + p.querySplits.reduce((m, s) => m + (task.splits[s]?.length ?? 0), 0),
     0,
   );
   let encoded = 0;
@@ -299,11 +304,10 @@ async function retrieveAll(
   const taskIndex: { task: string; file: string; queries: number; pool: number; index: string }[] = [];
   const dim = model.dim;
 
-  for (const [name, { task }] of loaded) {
+  for (const [name, { task, pool }] of loaded) {
     ctx.signal.throwIfAborted();
     const t = texts.get(name)!;
     const spec = taskSpecFor(task.meta);
-    const pool = task.splits.train;
     let start = Date.now();
     const poolVectors = model.embedAll(pool.map((r) => t.demonstration.get(r.id)!), p.encodeBatchSize);
     encodeMs += Date.now() - start;
@@ -336,7 +340,7 @@ async function retrieveAll(
       encoded += rows.length;
       if (split === 'train') trainVectors = vectors;
       const wanted = rows.map((_, i) => {
-        const exclude = new Set<number>(p.excludeSameQuery ? byQueryText.get(queryTexts[i]) ?? [] : []);
+        const exclude = new Set<number>(p.excludeSameQuery ? byQueryText.get(queryTexts[i]!) ?? [] : []); // a text per row
         if (split === 'train') exclude.add(i); // the query's own row
         return { vector: vectors.subarray(i * dim, (i + 1) * dim), exclude };
       });
@@ -344,8 +348,10 @@ async function retrieveAll(
       const hits = searchExcluding(index, wanted, p.topK);
       searchMs += Date.now() - start;
       searched += rows.length;
-      for (let i = 0; i < rows.length; i++) {
-        const line: CandidateLine = { id: rows[i].id, split, candidates: hits[i].rows.map((r, j) => ({ id: t.poolIds[r], score: round(hits[i].scores[j]) })) };
+      // One hit list per row; its rows index the pool, with a score each.
+      for (const [i, row] of rows.entries()) {
+        const hit = hits[i]!;
+        const line: CandidateLine = { id: row.id, split, candidates: hit.rows.map((r, j) => ({ id: t.poolIds[r]!, score: round(hit.scores[j]!) })) };
         if (!stream.write(JSON.stringify(line) + '\n')) await once(stream, 'drain');
         queries++;
       }
@@ -382,8 +388,9 @@ async function retrieveAll(
   if (encodeMs > 0) ctx.metric('retriever/encode_seqs_per_s', encoded / (encodeMs / 1000));
   if (searchMs > 0) ctx.metric('retriever/queries_per_s', searched / (searchMs / 1000));
   if (forAgreement.length > 0) {
-    const ours = agreement(forAgreement, (qi, i) => retrieverScores[qi][i], p.topkAsPositive, p.bottomkAsNegative < 0 ? Infinity : p.bottomkAsNegative);
-    const bm25 = agreement(forAgreement, (qi, i) => bm25Scores[qi][i], p.topkAsPositive, p.bottomkAsNegative < 0 ? Infinity : p.bottomkAsNegative);
+    // Both score tables have a row per query of forAgreement and a score per candidate.
+    const ours = agreement(forAgreement, (qi, i) => retrieverScores[qi]![i]!, p.topkAsPositive, p.bottomkAsNegative < 0 ? Infinity : p.bottomkAsNegative);
+    const bm25 = agreement(forAgreement, (qi, i) => bm25Scores[qi]![i]!, p.topkAsPositive, p.bottomkAsNegative < 0 ? Infinity : p.bottomkAsNegative);
     ctx.metric('retriever/agreement_queries', ours.queries);
     ctx.metric('retriever/agreement_top1', ours.top1);
     ctx.metric('retriever/agreement_pairwise', ours.pairwise);
@@ -399,7 +406,7 @@ async function retrieveAll(
 
 function dot(a: Float32Array, b: Float32Array): number {
   let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!; // vectors of one dimension
   return s;
 }
 

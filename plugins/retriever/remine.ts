@@ -119,7 +119,8 @@ export class NegativeRefresher {
     } else {
       const saved = this.load(due);
       if (saved) {
-        this.current = this.initial.map((e, i) => ({ task: e.task, example: { ...e.example, negatives: saved.lists[i] } }));
+        // load() checked that there is one list per example.
+        this.current = this.initial.map((e, i) => ({ task: e.task, example: { ...e.example, negatives: saved.lists[i]! } }));
       } else {
         if (step !== due) this.ctx.log?.warn(`remine: the refresh of step ${due} is missing; mined now, at step ${step}, with the current weights`);
         this.refresh(due);
@@ -139,11 +140,14 @@ export class NegativeRefresher {
     for (const [task, members] of byTask) {
       const texts = this.tasks.get(task)!;
       const mined = this.mineTask(texts, members, step);
+      // Members index the examples; mineTask gives one list per member.
       members.forEach((m, j) => {
-        const before = new Set(this.current[m].example.negatives.map((c) => c.id));
-        changed += mined[j].filter((c) => !before.has(c.id)).length;
-        total += mined[j].length;
-        next[m] = { task, example: { ...this.current[m].example, negatives: mined[j] } };
+        const current = this.current[m]!;
+        const list = mined[j]!;
+        const before = new Set(current.example.negatives.map((c) => c.id));
+        changed += list.filter((c) => !before.has(c.id)).length;
+        total += list.length;
+        next[m] = { task, example: { ...current.example, negatives: list } };
       });
     }
     this.current = next;
@@ -167,7 +171,7 @@ export class NegativeRefresher {
         const q = texts.query.get(id)!;
         byQueryText.set(q, [...(byQueryText.get(q) ?? []), i]);
       });
-      const queryIds = members.map((m) => this.initial[m].example.queryId);
+      const queryIds = members.map((m) => this.initial[m]!.example.queryId); // members index the examples
       const queryVectors = this.embedder.embedAll(queryIds.map((id) => texts.query.get(id)!), this.s.encodeBatchSize); // [Q·D]
       const wanted = queryIds.map((id, j) => {
         const exclude = new Set<number>(this.s.excludeSameQuery ? byQueryText.get(texts.query.get(id)!) ?? [] : []);
@@ -178,19 +182,22 @@ export class NegativeRefresher {
       const labels = texts.label;
       const isFalseNegative = labels ? (queryId: string, docId: string) => labels.get(queryId) === labels.get(docId) : undefined;
       return members.map((m, j) => {
-        const { example } = this.initial[m];
-        const qv = wanted[j].vector;
+        // One wanted vector and one hit list per member; hit rows index the pool, with a score each.
+        const { example } = this.initial[m]!;
+        const query = this.queries[m]!;
+        const qv = wanted[j]!.vector;
+        const hit = hits[j]!;
         const logit = (row: number) => dot(qv, poolVectors.subarray(row * dim, (row + 1) * dim)) / this.s.temperature;
-        const candidates = hits[j].rows.map((row, r) => ({ id: texts.poolIds[row], score: hits[j].scores[r] / this.s.temperature }));
+        const candidates = hit.rows.map((row, r) => ({ id: texts.poolIds[row]!, score: hit.scores[r]! / this.s.temperature }));
         const positives = example.positives.map((c) => ({ id: c.id, score: logit(rowOf.get(c.id)!) }));
-        const seed = deriveSeed(this.s.seed + this.queries[m].source, step);
+        const seed = deriveSeed(this.s.seed + query.source, step);
         const negatives = remineNegatives(
           { queryId: example.queryId, positives },
           candidates,
           this.s.negatives,
           { seed, context: { pool: texts.poolIds, isFalseNegative } },
         )!;
-        const teacher = new Map(this.queries[m].candidates.map((c) => [c.id, c.score]));
+        const teacher = new Map(query.candidates.map((c) => [c.id, c.score]));
         return negatives.map((n) => ({ id: n.id, score: teacher.get(n.id) ?? PENALTY_SCORE }));
       });
     } finally {
@@ -220,6 +227,6 @@ export class NegativeRefresher {
 
 function dot(a: Float32Array, b: Float32Array): number {
   let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!; // vectors of one dimension
   return s;
 }

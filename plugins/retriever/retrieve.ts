@@ -47,16 +47,19 @@ export function searchExcluding(index: VectorIndex, queries: readonly QueryToRet
   const dim = index.dim;
   for (const [extra, members] of byExtra) {
     const block = new Float32Array(members.length * dim);
-    members.forEach((m, j) => block.set(queries[m].vector, j * dim));
+    // Members index the queries; the index answers one hit list per row of the block.
+    members.forEach((m, j) => block.set(queries[m]!.vector, j * dim));
     const hits = index.search(block, Math.min(index.size, k + extra));
     members.forEach((m, j) => {
       const rows: number[] = [];
       const scores: number[] = [];
-      const h = hits[j];
+      const h = hits[j]!;
+      const { exclude } = queries[m]!;
       for (let r = 0; r < h.rows.length && rows.length < k; r++) {
-        if (queries[m].exclude.has(h.rows[r])) continue;
-        rows.push(h.rows[r]);
-        scores.push(h.scores[r]);
+        const row = h.rows[r]!;
+        if (exclude.has(row)) continue;
+        rows.push(row);
+        scores.push(h.scores[r]!); // a score per row
       }
       results[m] = { rows, scores };
     });

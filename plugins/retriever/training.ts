@@ -131,7 +131,7 @@ export async function trainBiEncoder(
       const candidates: string[] = [];
       const teacher: number[] = [];
       refs.forEach((ref, i) => {
-        const { task, example } = examples[ref.index];
+        const { task, example } = examples[ref.index]!; // refs index the examples of this step
         const texts = tasks.get(task)!;
         // The epoch this item is drawn in moves the cyclic choice of positive and negatives on.
         const epoch = Math.floor((info.step * s.batchSize + i) / examples.length);
@@ -147,8 +147,8 @@ export async function trainBiEncoder(
       const q = model.embed(batch.queries, mode);    // [B, D]
       const k = model.embed(batch.candidates, mode); // [B·G, D]
       const parts = retrieverLoss(q, k, batch.teacher, { temperature: s.temperature, alpha: s.alpha, fullContrastive: s.fullContrastive });
-      window.kl += parts.kl.dataSync()[0];
-      window.contrastive += parts.contrastive.dataSync()[0];
+      window.kl += parts.kl.dataSync()[0]!; // scalars
+      window.contrastive += parts.contrastive.dataSync()[0]!;
       window.accuracy += inBatchAccuracy(q, k);
       window.n++;
       const done = info.step + 1;

@@ -122,7 +122,7 @@ export default definePlugin<RewardModelParams>({
       const began = Date.now();
       const result = await trainRewardModel({
         model, tokenizer, examples: train.length,
-        groupOf: (i, epoch) => textsOf(train[i], groupOf(train[i], epoch)),
+        groupOf: (i, epoch) => textsOf(train[i]!, groupOf(train[i]!, epoch)), // i < examples
         batchSize: p.batchSize, steps: p.steps, lr: p.lr, warmupSteps: p.warmupSteps, weightDecay: p.weightDecay,
         clipNorm: p.clipNorm, maxLength: p.maxLength, seed: p.seed,
         checkpoint: { dir: join(ctx.scratch, 'train'), every: p.checkpointEvery, fingerprint: JSON.stringify({ params: p, source, queries: train.length }) },
@@ -254,8 +254,9 @@ async function heldOutMetrics(
   const groups = heldOut.map(groupOf);
   const a: string[] = [];
   const b: string[] = [];
+  // One group per held-out example, in order.
   heldOut.forEach((e, i) => {
-    const t = textsOf(e, groups[i]);
+    const t = textsOf(e, groups[i]!);
     for (const c of t.candidates) {
       a.push(t.a);
       b.push(c);
@@ -272,7 +273,7 @@ async function heldOutMetrics(
     }
     const bm25 = rankingAccuracy(heldOut.map((e, i) => {
       const r = ranks.get(`${e.query.task}\u0000${e.query.line.id}`);
-      return groups[i].ids.map((id) => -(r?.get(id) ?? Infinity));
+      return groups[i]!.ids.map((id) => -(r?.get(id) ?? Infinity));
     }));
     out.bm25_group_accuracy = bm25.groupAccuracy;
     out.bm25_pairwise_accuracy = bm25.pairwiseAccuracy;
@@ -302,7 +303,7 @@ async function writeRewardScores(j: JoinedScores, files: readonly ScoresFile[], 
     let at = 0;
     const lines = queries.map((q) => ({
       id: q.line.id, split: 'train',
-      candidates: q.line.candidates.map((c) => ({ id: c.id, score: logits[at++] })),
+      candidates: q.line.candidates.map((c) => ({ id: c.id, score: logits[at++]! })), // a logit per pair scored
     }));
     const file = `${f.task}.jsonl`;
     await writeScoresFile(join(dir, file), lines);

@@ -102,7 +102,8 @@ function contentsOf(id: string, own: PoolTexts, pools: Map<string, PoolTexts>, f
   const mine = own.contents.get(id);
   if (mine !== undefined) return mine;
   const found = [...pools.values()].filter((p) => p !== own && p.contents.has(id));
-  if (found.length === 1) return found[0].contents.get(id)!;
+  const [only] = found;
+  if (found.length === 1 && only) return only.contents.get(id)!;
   if (found.length === 0) throw new DataError(file, line.line, `query "${line.id}": candidate "${id}" is not in the train pool of task ${own.task}`);
   throw new DataError(file, line.line, `query "${line.id}": candidate "${id}" is not in ${own.task}'s pool and is ambiguous among ${found.map((p) => p.task).join(', ')}`);
 }

@@ -38,7 +38,7 @@ export default definePlugin({
       const handle = (line: string, log: (line: string) => void) => {
         const m = /^::metric\s+(\S+)\s+(\S+)(?:\s+(\d+))?\s*$/.exec(line);
         const p = /^::progress\s+(\d+)\s+(\d+)\s*$/.exec(line);
-        if (m) ctx.metric(m[1], Number(m[2]), m[3] ? Number(m[3]) : undefined);
+        if (m) ctx.metric(m[1]!, Number(m[2]), m[3] ? Number(m[3]) : undefined); // the name group always takes part
         else if (p) ctx.progress(Number(p[1]), Number(p[2]));
         else log(line);
       };

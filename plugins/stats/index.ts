@@ -14,7 +14,7 @@ export function quantile(sorted: number[], q: number): number {
   const pos = (sorted.length - 1) * q;
   const lo = Math.floor(pos);
   const hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo); // 0 ≤ lo ≤ hi < length for q in [0, 1]
 }
 
 export default definePlugin({
@@ -49,7 +49,7 @@ export default definePlugin({
     const mean = values.reduce((s, v) => s + v, 0) / n;
     const std = n > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)) : 0;
     const sorted = [...values].sort((a, b) => a - b);
-    const summary: Record<string, number> = { count: n, mean, std, min: sorted[0], max: sorted[n - 1] };
+    const summary: Record<string, number> = { count: n, mean, std, min: sorted[0]!, max: sorted[n - 1]! }; // values is not empty (checked above)
     for (const q of ctx.params.quantiles) summary[`q${Math.round(q * 100)}`] = quantile(sorted, q);
     for (const [k, v] of Object.entries(summary)) ctx.metric(k, v);
     await writeFile(join(ctx.output('summary'), 'summary.json'), JSON.stringify(summary, null, 2) + '\n');

@@ -81,21 +81,22 @@ export default definePlugin({
     if (known && missing.length > 0) ctx.log.warn(`the registry's template for ${p.name} reads ${missing.join(', ')}: without them a generic template is used`);
     const source = ctx.inputs.source;
     const splits: Record<string, TaskRow[]> = {};
-    const names = Object.keys(p.splits);
-    for (const [i, split] of names.entries()) {
-      const where = p.splits[split];
+    const named = Object.entries(p.splits);
+    for (const [i, [split, where]] of named.entries()) {
       const opts = { split, maxRows: p.maxRows, delimiter: p.delimiter };
+      let rows: TaskRow[];
       if (where.startsWith(HF)) {
         // Credentials and the cache location come from the environment and never enter the key.
-        splits[split] = await loadHfRows(where, p.mapping, meta, { ...opts, env: process.env, signal: ctx.signal });
+        rows = await loadHfRows(where, p.mapping, meta, { ...opts, env: process.env, signal: ctx.signal });
       } else {
         const file = isAbsolute(where) ? where : source !== undefined ? join(source, where) : undefined;
         if (file === undefined) throw new NodeFailure(`split "${split}": "${where}" is a relative path, so connect the "source" input (or give an absolute path)`);
-        splits[split] = await loadRows(file, p.mapping, meta, { ...opts, format: p.format });
+        rows = await loadRows(file, p.mapping, meta, { ...opts, format: p.format });
       }
-      if (splits[split].length === 0) throw new DataError(where, 0, `split "${split}" has no rows`);
-      ctx.log.info(`${split}: ${splits[split].length} rows from ${where}`);
-      ctx.progress(i + 1, names.length);
+      if (rows.length === 0) throw new DataError(where, 0, `split "${split}" has no rows`);
+      splits[split] = rows;
+      ctx.log.info(`${split}: ${rows.length} rows from ${where}`);
+      ctx.progress(i + 1, named.length);
     }
     const out = ctx.output('tasks');
     await writeTaskFolder(join(out, p.name), meta, splits);

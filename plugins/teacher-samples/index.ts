@@ -82,7 +82,10 @@ export default definePlugin({
               sampleRationales(lm, [q.question], {
                 samples: p.samples, temperature: p.temperature, maxTokens: p.maxTokens, seed: p.seed + i + k,
                 demos: demos.filter((d) => d.id !== q.id).map((d) => ({ question: d.question, rationale: d.rationale })),
-              }).then((r) => r[0]),
+              }).then(([samples]) => {
+                if (samples === undefined) throw new NodeFailure('the teacher gave no samples for a question');
+                return samples;
+              }),
             ),
           );
           texts.push(...batch);
@@ -93,9 +96,11 @@ export default definePlugin({
       }
     }
 
-    const rows: LabelledSample[] = problems.flatMap((q, i) =>
-      labelSamples({ id: q.id, question: q.question, gold: q.answer, texts: texts[i], errors: errors?.[i] }, set.answerFormat),
-    );
+    const rows: LabelledSample[] = problems.flatMap((q, i) => {
+      const own = texts[i];
+      if (own === undefined) throw new NodeFailure(`the teacher gave samples for ${texts.length} of ${problems.length} questions`);
+      return labelSamples({ id: q.id, question: q.question, gold: q.answer, texts: own, errors: errors?.[i] }, set.answerFormat);
+    });
     const out = ctx.output('samples');
     await writeFile(join(out, 'samples.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length > 0 ? '\n' : ''));
     const stats = sampleStats(rows);

@@ -3,9 +3,10 @@
 import type { NodeOutcome, RunStatus } from '../store/runs.js';
 import type { MetricPoint, NodeInfo, RunInfo, TrackingRef } from '../track/observer.js';
 import type { Failure } from './failure.js';
+import type { Key } from '../util/ids.js';
 
 /** A node as planned: enough to list it in the run record before anything runs. */
-export interface PlannedNodeInfo { id: string; stage: string; key: string }
+export interface PlannedNodeInfo { id: string; stage: string; key: Key }
 
 /** What this run settles: every node it counts, the cached ones, and those it runs. */
 export interface RunTotals { nodes: number; hits: number; toRun: number }

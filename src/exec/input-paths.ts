@@ -3,6 +3,7 @@
 import type { PlannedNode } from '../graph/plan.js';
 import type { InputRef } from '../graph/types.js';
 import type { Store } from '../store/store.js';
+import type { Key } from '../util/ids.js';
 
 export function inputPaths(node: PlannedNode, store: Store): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
@@ -11,7 +12,7 @@ export function inputPaths(node: PlannedNode, store: Store): Record<string, stri
     const keys = Array.isArray(keyInputs) ? keyInputs : [keyInputs];
     const pathOf = (ref: InputRef, i: number) => {
       if (ref.kind === 'path') return ref.path;
-      const k = keys[i] as { node: string; port: string };
+      const k = keys[i] as { node: Key; port: string };
       return store.portPath(k.node, ref.port);
     };
     out[port] = Array.isArray(value) ? value.map(pathOf) : pathOf(value, 0);

@@ -1,9 +1,10 @@
 // Messages between the scheduler and a node's own process.
+import type { Key } from '../util/ids.js';
 
 export interface NodeJob {
   nodeId: string;
   stage: string;
-  key: string;
+  key: Key;
   plugin: { kind: 'module' | 'command'; entry: string; command?: string[]; outputs: Record<string, { optional?: boolean }> };
   params: Record<string, unknown>;
   inputs: Record<string, string | string[]>;

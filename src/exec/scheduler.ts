@@ -18,6 +18,7 @@ import { gpuRequestProblem } from './gpus.js';
 import { parseTimeLimit } from '../util/time-limit.js';
 import type { NodeJob } from './protocol.js';
 import { secretMasker } from '../util/secrets.js';
+import type { Key } from '../util/ids.js';
 
 export type ReplayMode = 'tail' | 'all' | 'none';
 /** Lines of a cached node's log shown by default. */
@@ -44,7 +45,7 @@ export interface ExecuteOptions {
 }
 
 /** What became of one node of the plan, as the scheduler saw it. */
-export interface NodeReport { id: string; key: string; outcome: NodeOutcome; durationMs?: number; failure?: Failure; metrics: MetricPoint[] }
+export interface NodeReport { id: string; key: Key; outcome: NodeOutcome; durationMs?: number; failure?: Failure; metrics: MetricPoint[] }
 
 export interface ExecuteResult { outcomes: Map<string, NodeReport>; status: RunStatus }
 
@@ -87,10 +88,10 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
     const node = plan.nodes.get(id)!;
     if (node.run) units.add(node);
   }
-  const keyOfNode = new Map<string, string>();
+  const keyOfNode = new Map<string, Key>();
   for (const id of plan.order) keyOfNode.set(id, plan.nodes.get(id)!.key);
-  const depsOf = (key: string): Set<string> => {
-    const deps = new Set<string>();
+  const depsOf = (key: Key): Set<Key> => {
+    const deps = new Set<Key>();
     for (const node of units.get(key)) for (const up of node.spec.upstream) {
       const upKey = keyOfNode.get(up)!;
       if (units.has(upKey) && upKey !== key) deps.add(upKey);
@@ -99,9 +100,9 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
   };
   // Each unit counts its unfinished upstream units; a finished unit releases its dependents.
   const waiting = new Set(units.keys());
-  const remaining = new Map<string, number>();
-  const dependents = new Map<string, string[]>();
-  const ready: string[] = [];
+  const remaining = new Map<Key, number>();
+  const dependents = new Map<Key, Key[]>();
+  const ready: Key[] = [];
   for (const key of units.keys()) {
     const deps = depsOf(key);
     remaining.set(key, deps.size);
@@ -119,7 +120,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
     });
   };
   /** Ends every node of a unit the same way (the lead's events were sent already when `leadReported`); `log`: the failed job's log. */
-  const finishUnit = (key: string, result: NodeResult, leadReported = false, log?: string) => {
+  const finishUnit = (key: Key, result: NodeResult, leadReported = false, log?: string) => {
     const [lead, ...rest] = units.get(key);
     record(lead, result);
     if (!leadReported) events.post({ type: 'node-finished', node: nodeInfo(lead), result });
@@ -131,7 +132,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
     release(key, result, log);
   };
   /** A settled unit releases its dependents, or takes them with it when it failed. */
-  const release = (key: string, result: NodeResult | { outcome: 'hit' }, log?: string) => {
+  const release = (key: Key, result: NodeResult | { outcome: 'hit' }, log?: string) => {
     waiting.delete(key);
     // Dependents of a failure are skipped, naming the node that failed (however far upstream).
     const failedUpstream: Failure | undefined = result.outcome === 'failed' ? { kind: 'upstream-failed', upstream: units.lead(key).spec.id, ...(log ? { log } : {}) }
@@ -146,7 +147,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
     }
   };
 
-  const runUnit = async (key: string, slots: number, gpus: string[] | undefined): Promise<void> => {
+  const runUnit = async (key: Key, slots: number, gpus: string[] | undefined): Promise<void> => {
     const nodes = units.get(key);
     const lead = nodes[0];
     let lease: Awaited<ReturnType<Store['waitLease']>> | undefined;
@@ -188,9 +189,9 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
   // `jobs` is a number of CPU slots: a node declaring resources.cpus takes that many (at most all).
   // Ready nodes start in order; one that does not fit yet waits, and so do those behind it.
   let slotsInUse = 0;
-  const slotsOf = (key: string) => Math.min(jobs, Math.max(1, units.lead(key).spec.resources.cpus ?? 1));
+  const slotsOf = (key: Key) => Math.min(jobs, Math.max(1, units.lead(key).spec.resources.cpus ?? 1));
   // GPUs are whole devices: a node waits until it can have as many distinct ones as it asks for.
-  const gpusOf = (key: string) => units.lead(key).spec.resources.gpus ?? 0;
+  const gpusOf = (key: Key) => units.lead(key).spec.resources.gpus ?? 0;
   const launchReady = () => {
     while (!stopLaunching && !opts.signal.aborted) {
       const key = ready[0];
@@ -213,7 +214,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
   };
 
   /** Nodes found in the store once their turn came (another run published them): hits, as in runUnit. */
-  const settleHit = async (key: string, metrics: MetricPoint[]) => {
+  const settleHit = async (key: Key, metrics: MetricPoint[]) => {
     for (const n of units.get(key)) {
       outcomes.set(n.spec.id, { id: n.spec.id, key, outcome: 'hit', metrics });
       await events.emit({ type: 'node-cached', node: nodeInfo(n), metrics, detail: 'computed by another run' });

@@ -10,6 +10,7 @@ import type { NodeSubmission, SubmissionResult, SubmittedJob, SubmittingExecutor
 import type { Failure } from './failure.js';
 import type { NodeInfo } from '../track/observer.js';
 import type { Units } from './units.js';
+import type { Key } from '../util/ids.js';
 
 export interface AheadContext {
   executor: SubmittingExecutor;
@@ -22,21 +23,21 @@ export interface AheadContext {
   /** Units of work by key, in topological order; the lead node first. */
   units: Units;
   /** The units a unit consumes. */
-  depsOf(key: string): Set<string>;
+  depsOf(key: Key): Set<Key>;
   /** Units not settled yet. */
-  waiting: ReadonlySet<string>;
+  waiting: ReadonlySet<Key>;
   /** Ends a unit's nodes (and takes its dependents with it when it failed, naming `log`). */
-  finishUnit(key: string, result: NodeResult, leadReported?: boolean, log?: string): void;
+  finishUnit(key: Key, result: NodeResult, leadReported?: boolean, log?: string): void;
   /** A unit another run published while its job waited: its nodes are hits. */
-  settleHit(key: string, metrics: SubmissionResult['metrics']): Promise<void>;
+  settleHit(key: Key, metrics: SubmissionResult['metrics']): Promise<void>;
 }
 
 export async function submitAhead(ctx: AheadContext): Promise<void> {
   const { executor, events, signal } = ctx;
-  const handles = new Map<string, string>();
-  const started = new Set<string>();
+  const handles = new Map<Key, string>();
+  const started = new Set<Key>();
   /** Units whose jobs this loop asked the cluster to cancel. */
-  const cancelled = new Set<string>();
+  const cancelled = new Set<Key>();
   const settling: Promise<void>[] = [];
   let stopped = false;
 
@@ -57,7 +58,7 @@ export async function submitAhead(ctx: AheadContext): Promise<void> {
   const onAbort = () => { stopped = true; settling.push(cancel('all', 'interrupted')); };
   signal.addEventListener('abort', onAbort, { once: true });
 
-  const settle = async (key: string, r: SubmissionResult) => {
+  const settle = async (key: Key, r: SubmissionResult) => {
     // Settled already: an upstream node failed and the cluster cancels this job through its dependency.
     if (!ctx.waiting.has(key)) return;
     if (r.outcome === 'hit') { await ctx.settleHit(key, r.metrics); return; }
@@ -77,7 +78,7 @@ export async function submitAhead(ctx: AheadContext): Promise<void> {
   };
 
   try {
-    const submission = (key: string, after: string[]): NodeSubmission => {
+    const submission = (key: Key, after: string[]): NodeSubmission => {
       const lead = ctx.units.lead(key);
       return {
         node: lead,
@@ -98,7 +99,7 @@ export async function submitAhead(ctx: AheadContext): Promise<void> {
         },
       };
     };
-    const afterOf = (key: string) => [...ctx.depsOf(key)].filter((k) => ctx.waiting.has(k)).map((k) => handles.get(k)!);
+    const afterOf = (key: Key) => [...ctx.depsOf(key)].filter((k) => ctx.waiting.has(k)).map((k) => handles.get(k)!);
     const keys = [...ctx.units.keys()];
     for (let i = 0; i < keys.length;) {
       if (stopped || signal.aborted) break;
@@ -147,7 +148,7 @@ export async function submitAhead(ctx: AheadContext): Promise<void> {
  * The units from keys[i] on that can share one array job: consecutive members of the same foreach
  * stage, with equal resources, waiting for the same jobs. Just keys[i] when it is not such a member.
  */
-function alikeMembers(keys: string[], i: number, ctx: AheadContext, afterOf: (key: string) => string[]): string[] {
+function alikeMembers(keys: Key[], i: number, ctx: AheadContext, afterOf: (key: Key) => string[]): Key[] {
   const first = keys[i]!;
   const lead = ctx.units.lead(first).spec;
   if (lead.item === undefined) return [first];

@@ -6,6 +6,7 @@ import type { LoadedPlugin } from '../plugin/registry.js';
 import { canonicalJson, sha256Hex } from '../util/canonical.js';
 import type { KeyInput, KeyStructure, NodeKey } from './key.js';
 import type { CompiledRecipe, NodeInput, NodeSpec } from './types.js';
+import type { Key } from '../util/ids.js';
 
 export const CACHE_FORMAT = 1;
 
@@ -22,7 +23,7 @@ export interface CachedInput { path: string; kind: 'file' | 'folder'; sha256: st
 interface CachedNode {
   spec: Omit<NodeSpec, 'plugin'>;
   plugin: number;
-  key: string;
+  key: Key;
   keyInputs: KeyStructure['inputs'];
   keyEnv: KeyStructure['env'];
   /** Only when the key's params are not the node's own (they are, as computeKeys builds them). */
@@ -66,7 +67,7 @@ export function toCached(recipe: CompiledRecipe, keys: Map<string, NodeKey>): Ca
       pluginIndex.set(spec.plugin, index);
       plugins.push({ ref: spec.plugin.ref, fingerprint: pluginFingerprint(spec.plugin), keyPlugin: s.plugin, runtime: s.runtime });
     }
-    const shared = plugins[index];
+    const shared = plugins[index]!; // index was handed out by pluginIndex, one per pushed plugin
     // Stored once per plugin, so every node of the plugin must agree (computeKeys shares one runtime object per plugin).
     const samePlugin = s.plugin.id === shared.keyPlugin.id && s.plugin.version === shared.keyPlugin.version
       && s.plugin.codeDigest === shared.keyPlugin.codeDigest;
@@ -96,10 +97,9 @@ function collectInputs(specInputs: Record<string, NodeInput>, keyInputs: KeyStru
     const used = keyInputs[port];
     const usedList: KeyInput[] = Array.isArray(used) ? used : used === undefined ? [] : [used];
     if (usedList.length !== refs.length) return false;
-    for (let i = 0; i < refs.length; i++) {
-      const ref = refs[i];
+    for (const [i, ref] of refs.entries()) {
       if (ref.kind !== 'path') continue;
-      const u = usedList[i];
+      const u = usedList[i]!; // the lengths are equal (checked above)
       if (!('content' in u)) return false;
       const seen = out.get(ref.path);
       // Two nodes keyed with different contents of one file: the file changed while keying.
@@ -119,8 +119,9 @@ export function fromCached(cached: CachedCompile, plugins: LoadedPlugin[], sourc
   const keys = new Map<string, NodeKey>();
   for (const n of cached.nodes) {
     // The cached entry was just parsed for this call: its node objects become the specs (no copy of 10^4 objects).
-    const spec = Object.assign(n.spec, { plugin: plugins[n.plugin] }) as NodeSpec;
-    const shared = cached.plugins[n.plugin];
+    // n.plugin indexes cached.plugins, and `plugins` holds one loaded plugin per entry of it.
+    const spec = Object.assign(n.spec, { plugin: plugins[n.plugin]! }) as NodeSpec;
+    const shared = cached.plugins[n.plugin]!;
     nodes.set(spec.id, spec);
     keys.set(spec.id, {
       key: n.key,

@@ -75,7 +75,8 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
   const markBroken = (found: Diagnostic[]) => {
     for (const d of found) {
       const stage = /^stages(?:\.([A-Za-z_][\w-]*)|\["([^"]*)"\])/.exec(d.keyPath ?? '');
-      if (stage) broken.add(stage[1] ?? stage[2]);
+      const id = stage?.[1] ?? stage?.[2];
+      if (id !== undefined) broken.add(id);
     }
   };
   markBroken(schemaProblems);
@@ -95,15 +96,15 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
 
   // Plugins are needed to type overrides of params, so load them first (all at once).
   // Results are taken in stage order so that errors and the plugin map do not depend on load timing.
-  const loadable = stageIds.filter((id) => typeof stagesDoc[id]?.plugin === 'string' && stagesDoc[id].plugin !== '');
-  const pluginResults = await Promise.all(loadable.map((id) => loadPlugin(stagesDoc[id].plugin, recipeDir).catch((err: unknown) => {
+  const loadable = Object.entries(stagesDoc).flatMap(([id, sd]) => typeof sd?.plugin === 'string' && sd.plugin !== '' ? [{ id, ref: sd.plugin }] : []);
+  const pluginResults = await Promise.all(loadable.map(({ ref }) => loadPlugin(ref, recipeDir).catch((err: unknown) => {
     if (!(err instanceof PluginNotFound)) throw err;
     return err;
   })));
-  loadable.forEach((id, i) => {
-    const result = pluginResults[i];
+  loadable.forEach(({ id, ref }, i) => {
+    const result = pluginResults[i]!; // one result per loadable stage
     if (result instanceof PluginNotFound) {
-      pluginProblem(id, stagesDoc[id].plugin, result, recipeDir, problems);
+      pluginProblem(id, ref, result, recipeDir, problems);
       broken.add(id);
     } else plugins.set(id, result);
   });
@@ -127,9 +128,8 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
 
   // Expand stages into instances.
   const instances = new Map<string, Instance[]>();
-  for (const stage of stageIds) {
+  for (const [stage, sd] of Object.entries(stagesDoc)) {
     if (broken.has(stage)) continue;
-    const sd = stagesDoc[stage];
     const scope: Scope = { vars, env, hasItem: false };
     const list: Instance[] = [];
     if (sd.foreach !== undefined && sd.repeat !== undefined) {
@@ -172,9 +172,8 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
 
   // Resolve params and inputs of every instance.
   const nodes = new Map<string, NodeSpec>();
-  for (const stage of stageIds) {
+  for (const [stage, sd] of Object.entries(stagesDoc)) {
     if (broken.has(stage)) continue;
-    const sd = stagesDoc[stage];
     const plugin = plugins.get(stage)!;
     for (const inst of instances.get(stage) ?? []) {
       const scope: Scope = { vars, env, item: inst.item, hasItem: inst.itemKey !== undefined, iteration: inst.iteration };
@@ -395,8 +394,9 @@ function resolveInputs(stage: string, inst: Instance, sd: StageDoc, plugin: Load
     // Whatever went wrong with this port has been said; a count of what is left would only echo it.
     if (problems.list.length > before) continue;
     if (dropped && refs.length === 0) continue;
-    if (ports[port].many) result[port] = refs;
-    else if (refs.length === 1) result[port] = refs[0];
+    const [only] = refs;
+    if (ports[port]?.many) result[port] = refs;
+    else if (refs.length === 1 && only) result[port] = only;
     else problems.at(path, ...tooManyValues(port, plugin, resolved, refs.length, instances));
   }
   for (const [port, spec] of Object.entries(ports)) {
@@ -459,7 +459,12 @@ function refsFor(ref: StageRef, stage: string, inst: Instance, instances: Map<st
     return [];
   }
   const list = instances.get(target) ?? [];
-  if (ref.prev) return [{ kind: 'node', node: list[inst.iteration! - 1].id, port: ref.port }];
+  if (ref.prev) {
+    // `prev` reaches here only past iteration 0 of a repeated stage (iteration 0 drops the port).
+    const previous = list[inst.iteration! - 1];
+    if (!previous) throw new Error(`internal: ${inst.id} has no previous iteration`);
+    return [{ kind: 'node', node: previous.id, port: ref.port }];
+  }
   if (ref.selector !== undefined) {
     const isRepeat = list[0]?.iteration !== undefined;
     const isForeach = list[0]?.itemKey !== undefined;
@@ -484,6 +489,7 @@ function refsFor(ref: StageRef, stage: string, inst: Instance, instances: Map<st
     }
     return [{ kind: 'node', node: found.id, port: ref.port }];
   }
-  if (list.length === 1 || list[0]?.iteration !== undefined) return [{ kind: 'node', node: list[list.length - 1].id, port: ref.port }];
+  const last = list.at(-1);
+  if (last && (list.length === 1 || list[0]?.iteration !== undefined)) return [{ kind: 'node', node: last.id, port: ref.port }];
   return list.map((i) => ({ kind: 'node', node: i.id, port: ref.port }));
 }

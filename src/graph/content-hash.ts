@@ -44,7 +44,7 @@ export class ContentHasher {
     listFiles(path, '', found);
     const digests = await mapLimit(found, HASHES_AT_ONCE, (f) => this.hashFile(f.abs, f.st));
     const files: Record<string, string> = {};
-    found.forEach((f, i) => { files[f.rel] = digests[i]; });
+    found.forEach((f, i) => { files[f.rel] = digests[i]!; }); // one digest per file, in order
     return { kind: 'folder', sha256: sha256Hex(canonicalJson(files)) };
   }
 

@@ -2,12 +2,13 @@
 import { hash } from 'node:crypto';
 import { arch, platform } from 'node:os';
 import { canonicalJson } from '../util/canonical.js';
+import { keyFromDigest, type Key } from '../util/ids.js';
 import type { ContentHasher } from './content-hash.js';
 import type { CompiledRecipe, InputRef, NodeSpec } from './types.js';
 
 export const KEY_VERSION = 1;
 
-export type KeyInput = { node: string; port: string } | { content: string; kind: 'file' | 'folder' };
+export type KeyInput = { node: Key; port: string } | { content: string; kind: 'file' | 'folder' };
 
 export interface KeyStructure {
   keyVersion: number;
@@ -18,16 +19,16 @@ export interface KeyStructure {
   runtime: Record<string, string>;
 }
 
-export interface NodeKey { key: string; structure: KeyStructure }
+export interface NodeKey { key: Key; structure: KeyStructure }
 
-export function keyOf(structure: KeyStructure): string {
+export function keyOf(structure: KeyStructure): Key {
   // The one-shot hash: a Hash object per key costs more than hashing the key's text (10^4 keys a plan).
-  return hash('sha256', canonicalJson(structure), 'hex');
+  return keyFromDigest(hash('sha256', canonicalJson(structure), 'hex'));
 }
 
 /** Facts of this machine that change numeric results; plugins add their own (e.g. the tfjs backend). */
 export function baseRuntime(): Record<string, string> {
-  return { platform: platform(), arch: arch(), node: process.versions.node.split('.')[0] };
+  return { platform: platform(), arch: arch(), node: process.versions.node.split('.')[0]! };
 }
 
 /** Computes every node's key, upstream first (a Merkle chain over the DAG). */

@@ -4,6 +4,7 @@ import type { Manifest } from '../store/manifest.js';
 import type { Store } from '../store/store.js';
 import { diffKeyStructures, type KeyDifference, type KeyStructure, type NodeKey } from './key.js';
 import type { CompiledRecipe, NodeSpec } from './types.js';
+import type { Key } from '../util/ids.js';
 
 export type MissKind = 'new' | 'params' | 'upstream' | 'inputs' | 'plugin' | 'env' | 'runtime' | 'forced' | 'corrupt' | 'unknown';
 
@@ -11,7 +12,7 @@ export interface MissReason { kind: MissKind; differences: KeyDifference[]; deta
 
 export interface PlannedNode {
   spec: NodeSpec;
-  key: string;
+  key: Key;
   structure: KeyStructure;
   status: 'hit' | 'miss';
   /** Whether the node must run (a miss that a target needs). */

@@ -21,7 +21,7 @@ export function tableProblems(tables: TableSpec[], stageIds: string[], plugins: 
     for (const key of ['row', 'column'] as const) {
       if (typeof t[key] === 'string') labelProblem(key, t[key]!, loaded, stageIds, plugins, at(key), problems);
     }
-    if (t.column !== undefined && Array.isArray(t.metrics) && (t.metrics.length !== 1 || t.metrics[0].includes('*'))) {
+    if (t.column !== undefined && Array.isArray(t.metrics) && (t.metrics.length !== 1 || t.metrics.some((m) => m.includes('*')))) {
       problems.at(at('metrics'), `a table with \`column: ${t.column}\` takes one metric (its cells), got ${t.metrics.length === 1 ? `the glob '${t.metrics[0]}'` : `${t.metrics.length}: ${t.metrics.join(', ')}`}`, {
         hint: 'name one metric, or drop `column` to get one column per metric',
       });
@@ -49,21 +49,22 @@ function bestProblems(t: TableSpec, path: (string | number)[], problems: Problem
 }
 
 function labelProblem(key: 'row' | 'column', expr: string, stages: string[], stageIds: string[], plugins: Map<string, LoadedPlugin>, path: (string | number)[], problems: Problems): void {
-  const [head, ...rest] = expr.split('.');
+  const [head = '', ...rest] = expr.split('.'); // split gives at least one part
   if (['item', 'iter', 'iteration', 'node', 'stage', 'trial'].includes(head) && (rest.length === 0 || head === 'item' || head === 'trial')) {
     if (head === 'trial' && rest.length) trialPathProblem(key, expr, rest, stageIds, path, problems);
     return;
   }
-  if (head === 'params' && rest.length > 0 && rest.every((s) => s !== '')) {
+  const [param] = rest;
+  if (head === 'params' && param !== undefined && rest.every((s) => s !== '')) {
     for (const stage of stages) {
       const plugin = plugins.get(stage)!;
       const schema = plugin.def.params as { properties?: Record<string, unknown>; additionalProperties?: unknown } | undefined;
       const known = Object.keys(schema?.properties ?? {});
       // Only a closed schema says which params exist.
-      if (schema?.additionalProperties !== false || known.includes(rest[0])) continue;
-      problems.at(path, `${key} '${expr}': plugin '${plugin.def.id}' of stage '${stage}' has no param '${rest[0]}'`, {
-        hint: didYouMean(rest[0], known) ?? (known.length ? `expected one of: ${known.join(', ')}` : 'this plugin takes no params'),
-        notes: didYouMean(rest[0], known) && known.length ? [`expected one of: ${known.join(', ')}`] : undefined,
+      if (schema?.additionalProperties !== false || known.includes(param)) continue;
+      problems.at(path, `${key} '${expr}': plugin '${plugin.def.id}' of stage '${stage}' has no param '${param}'`, {
+        hint: didYouMean(param, known) ?? (known.length ? `expected one of: ${known.join(', ')}` : 'this plugin takes no params'),
+        notes: didYouMean(param, known) && known.length ? [`expected one of: ${known.join(', ')}`] : undefined,
       });
       return;
     }

@@ -12,7 +12,7 @@ export function topologicalOrder(nodes: Map<string, NodeSpec>, problems: Problem
     if (s === 1) {
       const cycle = [...stack.slice(stack.indexOf(id)), id];
       const stagesInCycle = cycle.map((n) => nodes.get(n)!.stage);
-      const first = nodes.get(cycle[0])!;
+      const first = nodes.get(id)!; // the cycle starts and ends at id
       const port = Object.entries(first.inputs).find(([, v]) => [v].flat().some((r) => r.kind === 'node' && r.node === cycle[1]))?.[0];
       problems.at(['stages', first.stage, 'inputs', ...(port ? [port] : [])], `dependency cycle: ${stagesInCycle.join(' → ')} (each stage consumes the outputs of the next)`, {
         hint: 'expected stages to form a DAG: a stage cannot consume its own outputs, directly or through other stages (for iterations use `repeat` with ${prev.outputs.<port>})',

@@ -171,7 +171,7 @@ function loadCommandPlugin(ref: string, dir: string, manifestPath: string): Load
   try {
     raw = yamlLib().parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>;
   } catch (err) {
-    throw new PluginNotFound(ref, { kind: 'bad-manifest', file: manifestPath, detail: (err as Error).message.split('\n')[0] });
+    throw new PluginNotFound(ref, { kind: 'bad-manifest', file: manifestPath, detail: (err as Error).message.split('\n')[0]! });
   }
   const command = typeof raw?.command === 'string' ? ['/bin/sh', '-c', raw.command] : raw?.command;
   if (!Array.isArray(command) || command.length === 0 || !command.every((c) => typeof c === 'string')) {

@@ -162,7 +162,7 @@ function evaluate(rawExpr: string, scope: Scope): Resolved {
       if (rest.length === 0) return { ...scope.vars };
       const name = String(rest[0]);
       if (!(name in scope.vars)) throw new InterpolationError(`unknown variable 'vars.${name}'`, didYouMean(name, Object.keys(scope.vars)) ?? expectedOneOf(Object.keys(scope.vars), 'the recipe has no `vars`'));
-      return walk(scope.vars[name], rest.slice(1), `vars.${name}`);
+      return walk(scope.vars[name]!, rest.slice(1), `vars.${name}`); // present: checked with `in`
     }
     case 'item':
       if (!scope.hasItem) throw new InterpolationError("'item' is only defined inside a stage with `foreach`", 'expected `foreach:` on this stage, or a value that does not depend on the item');
@@ -214,10 +214,10 @@ function walk(value: Plain, rest: (string | number)[], name: string): Plain {
   for (const seg of rest) {
     if (Array.isArray(cur) && typeof seg === 'number') {
       if (seg >= cur.length) throw new InterpolationError(`index ${seg} is out of range in '${label}' (length ${cur.length})`, cur.length ? `expected an index from 0 to ${cur.length - 1}` : `'${label}' is an empty list`);
-      cur = cur[seg];
+      cur = cur[seg]!; // in range: checked above
     } else if (cur !== null && typeof cur === 'object' && !Array.isArray(cur) && typeof seg === 'string') {
       if (!(seg in cur)) throw new InterpolationError(`'${label}' has no key '${seg}'`, didYouMean(seg, Object.keys(cur)) ?? expectedOneOf(Object.keys(cur), `'${label}' is an empty mapping`));
-      cur = cur[seg];
+      cur = cur[seg]!; // present: checked with `in`
     } else {
       throw new InterpolationError(`cannot read '${seg}' of '${label}' (a ${describe(cur)})`, typeof seg === 'number' ? `expected '${label}' to be a list` : `expected '${label}' to be a mapping`);
     }
@@ -279,9 +279,9 @@ export function resolveVars(raw: Record<string, Plain>, env: NodeJS.ProcessEnv,
   // The chain being resolved, as a set too: long chains of vars must not cost their square.
   const onChain = new Set<string>();
   const resolveOne = (name: string): Plain => {
-    if (name in done) return done[name];
+    if (name in done) return done[name]!;
     if (onChain.has(name)) {
-      onError(visiting[0], new InterpolationError(`variables refer to each other in a cycle: ${[...visiting.slice(visiting.indexOf(name)), name].map((v) => `vars.${v}`).join(' → ')}`));
+      onError(visiting[0]!, new InterpolationError(`variables refer to each other in a cycle: ${[...visiting.slice(visiting.indexOf(name)), name].map((v) => `vars.${v}`).join(' → ')}`));
     }
     visiting.push(name);
     onChain.add(name);
@@ -294,7 +294,7 @@ export function resolveVars(raw: Record<string, Plain>, env: NodeJS.ProcessEnv,
     });
     let value: Resolved;
     try {
-      value = interpolateValue(raw[name], { vars: lazyVars, env, hasItem: false });
+      value = interpolateValue(raw[name]!, { vars: lazyVars, env, hasItem: false });
     } catch (err) {
       if (err instanceof InterpolationError) onError(name, err);
       throw err;

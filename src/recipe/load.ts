@@ -63,7 +63,7 @@ function loadWithBases(file: string, chain: string[], includedFrom: SourceLocati
     if (own.value === null) return { value: {}, sources: own.sources };
     if (typeof own.value !== 'object' || Array.isArray(own.value)) {
       const got = Array.isArray(own.value) ? 'a list' : `${typeof own.value} ${JSON.stringify(own.value)}`;
-      const via = includedFrom[0].via === 'extends' ? 'base recipe' : 'included fragment';
+      const via = includedFrom[0]!.via === 'extends' ? 'base recipe' : 'included fragment';
       throw new RecipeError({
         message: `expected the ${via} '${written ?? shown(file)}' to be a mapping of recipe keys, got ${got}`,
         location: own.sources.get([])?.value ?? { file, line: 1, col: 1 }, includedFrom,
@@ -175,9 +175,9 @@ export function parseYaml(rawText: string, file: string, includedFrom: SourceLoc
   const doc = composeOne(tokens, text.length);
   const duplicate = doc.errors.length ? undefined : duplicateKey(doc);
   if (duplicate) doc.errors.push(duplicate);
-  if (doc.errors.length) {
+  const [first] = doc.errors;
+  if (first) {
     // An unclosed quote explains an unclosed bracket around it; otherwise the bracket is where to look.
-    const first = doc.errors[0];
     if (textProblem?.kind === 'unclosed' && !/quote/.test(first.message) && textProblem.offset <= first.pos[0]) throw new RecipeError(textDiagnostic(textProblem, text, file, includedFrom, false, doc.errors.length));
     throw new RecipeError(syntaxDiagnostic(doc.errors, text, locate, includedFrom));
   }
@@ -229,7 +229,7 @@ function duplicateKey(doc: Document): YAMLError | undefined {
 function textDiagnostic(p: TextProblem, text: string, file: string, includedFrom: SourceLocation[], whole = false, errorCount = 0): Diagnostic {
   const before = text.slice(0, p.offset);
   const lines = splitLines(before);
-  const location: SourceLocation = { file, line: lines.length, col: lines[lines.length - 1].length + 1, length: 1 };
+  const location: SourceLocation = { file, line: lines.length, col: lines.at(-1)!.length + 1, length: 1 }; // split gives at least one line
   const what = includedFrom.length ? 'this included file' : 'the recipe';
   switch (p.kind) {
     case 'binary':
@@ -256,7 +256,7 @@ function textDiagnostic(p: TextProblem, text: string, file: string, includedFrom
  */
 function syntaxDiagnostic(errors: YAMLError[], text: string,
   locate: (offset: number, length?: number) => SourceLocation, includedFrom: SourceLocation[]): Diagnostic {
-  const e = errors[0];
+  const e = errors[0]!; // called with the errors of a document that has some
   const [start, end] = e.pos;
   const lines = splitLines(text);
   const notes = errors.length > 1 ? [`${errors.length - 1} more syntax error(s) follow from this one`] : undefined;
@@ -278,7 +278,7 @@ function syntaxDiagnostic(errors: YAMLError[], text: string,
   switch (e.code) {
     case 'DUPLICATE_KEY': {
       const first = firstDuplicate(text, start);
-      const key = first?.key ?? lineText.slice(location.col - 1).split(':')[0].trim();
+      const key = first?.key ?? lineText.slice(location.col - 1).split(':')[0]!.trim();
       return {
         ...base,
         message: `YAML syntax error: duplicate key '${key}'${first ? ` (first defined at line ${first.line})` : ''}`,
@@ -383,5 +383,5 @@ function firstDuplicate(text: string, offset: number): { key: string; line: numb
 
 function yamlMessage(message: string): string {
   // The yaml package appends "at line X, column Y" and a code frame; we print our own.
-  return message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
 }

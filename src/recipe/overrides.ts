@@ -164,5 +164,7 @@ function setAt(doc: Record<string, Plain>, path: (string | number)[], value: Pla
     if (cur[seg] === null || typeof cur[seg] !== 'object' || cur[seg] === undefined) cur[seg] = {};
     cur = cur[seg] as Record<string | number, Plain>;
   }
-  cur[path[path.length - 1]] = value;
+  const last = path.at(-1);
+  if (last === undefined) throw new Error('internal: an override with an empty path');
+  cur[last] = value;
 }

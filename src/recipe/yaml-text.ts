@@ -86,7 +86,7 @@ export function structureProblem(tokens: readonly unknown[]): TextProblem | unde
       if (item.key) children.push(item.key);
       if (item.value) children.push(item.value);
     }
-    for (let i = children.length - 1; i >= 0; i--) stack.push({ token: children[i], depth: level });
+    for (let i = children.length - 1; i >= 0; i--) stack.push({ token: children[i]!, depth: level });
   }
   return unclosed;
 }

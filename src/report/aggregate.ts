@@ -24,11 +24,11 @@ export function aggregate(values: number[], how: Aggregation | undefined): Aggre
     case 'sem': return { value: mean, spread: std === undefined ? undefined : std / Math.sqrt(n), n };
     case 'median': {
       const s = [...values].sort((a, b) => a - b);
-      return { value: n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2, n };
+      return { value: n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2, n }; // indices within a non-empty list
     }
     case 'min': return { value: Math.min(...values), n };
     case 'max': return { value: Math.max(...values), n };
-    case 'last': return { value: values[n - 1], n };
+    case 'last': return { value: values[n - 1]!, n };
     default: return { value: mean, n };
   }
 }

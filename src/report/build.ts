@@ -74,7 +74,7 @@ function orderLabels(seen: string[], expr: string, spec: TableSpec, ctx: LabelCo
   const labels = spec.labels;
   if (!labels) return raw.map((r) => ({ label: r, raw: [r] }));
   const named = new Map<string, string[]>();
-  for (const r of Object.keys(labels)) if (raw.includes(r)) named.set(labels[r], [...(named.get(labels[r]) ?? []), r]);
+  for (const [r, label] of Object.entries(labels)) if (raw.includes(r)) named.set(label, [...(named.get(label) ?? []), r]);
   const rest = raw.filter((r) => !Object.hasOwn(labels, r)).map((r) => ({ label: r, raw: [r] }));
   return [...[...named].map(([label, members]) => ({ label, raw: members })), ...rest];
 }
@@ -99,7 +99,9 @@ export function buildTable(spec: TableSpec, nodes: TableNode[], ctx: LabelContex
   let columns: Column[];
   let colRaw: Map<string, string[]> | undefined;
   if (spec.column) {
-    const metric = spec.metrics[0];
+    // The recipe checks gave a table with `column` exactly one metric.
+    const [metric] = spec.metrics;
+    if (metric === undefined) throw new Error('internal: a table with `column` and no metric');
     for (const n of nodes) {
       for (const col of nodeLabels(n.spec, spec.column, ctx)) {
         if (!colKnown.has(col)) { colKnown.add(col); colSeen.push(col); }
@@ -148,7 +150,7 @@ export function buildTable(spec: TableSpec, nodes: TableNode[], ctx: LabelContex
 
 /** Rows of a transposed table are metrics; `task/*` alone names them "task". */
 function transposedHeader(spec: TableSpec): string {
-  const prefix = spec.metrics.length === 1 ? /^([^*/]+)\/\*$/.exec(spec.metrics[0])?.[1] : undefined;
+  const prefix = spec.metrics.length === 1 ? /^([^*/]+)\/\*$/.exec(spec.metrics[0]!)?.[1] : undefined;
   return prefix ?? 'metric';
 }
 

@@ -56,7 +56,7 @@ export function nodeLabels(spec: NodeSpec, expr: string | undefined, ctx: LabelC
 
 /** The one label of a node (the first, for a node in several trial rows). */
 export function rowLabel(spec: NodeSpec, row: string | undefined, ctx: LabelContext = {}): string {
-  return nodeLabels(spec, row, ctx)[0];
+  return nodeLabels(spec, row, ctx)[0]!; // a node always has a label (its id at least)
 }
 
 /** Where a label falls in the sweep's order of an axis (labels the axis never takes go last). */

@@ -30,7 +30,7 @@ export function locatedCells(tables: TableData[]): LocatedCell[] {
   const found: LocatedCell[] = [];
   tables.forEach((table, tableIndex) => {
     for (const r of table.rows) r.cells.forEach((cell, i) => {
-      if (cell?.id) found.push({ id: cell.id, table, tableIndex, row: r.label, column: table.columns[i], cell });
+      if (cell?.id) found.push({ id: cell.id, table, tableIndex, row: r.label, column: table.columns[i]!, cell }); // a row has one cell per column
     });
   });
   return found;

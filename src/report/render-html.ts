@@ -44,7 +44,7 @@ function provenanceList(tables: TableData[]): string {
       const value = s.value !== undefined ? ` · ${htmlEscape(s.metric)} = ${s.value}` : ` ·${htmlEscape(sourceState(s))}`;
       return `<li><code>${htmlEscape(s.node)}</code> key <code>${htmlEscape(s.key ?? '?')}</code>${run}${value}${link}</li>`;
     }).join('');
-    entries.push(`<dt id="prov-${c.id}"><a href="#${c.id}">${c.id}</a> ${htmlEscape(tableTitle(t))}: ${htmlEscape(r.label)} / ${htmlEscape(t.columns[i])}</dt>\n<dd><ul>${items}</ul></dd>`);
+    entries.push(`<dt id="prov-${c.id}"><a href="#${c.id}">${c.id}</a> ${htmlEscape(tableTitle(t))}: ${htmlEscape(r.label)} / ${htmlEscape(t.columns[i]!)}</dt>\n<dd><ul>${items}</ul></dd>`);
   });
   return entries.length ? `<section id="provenance">\n<h2>Provenance</h2>\n<dl>\n${entries.join('\n')}\n</dl>\n</section>` : '';
 }

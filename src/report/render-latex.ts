@@ -11,7 +11,7 @@ const SPECIAL: Record<string, string> = {
 };
 
 export function latexEscape(s: string): string {
-  return s.replace(/[\\~^&%$#_{}±–—<>|]/g, (c) => SPECIAL[c]);
+  return s.replace(/[\\~^&%$#_{}±–—<>|]/g, (c) => SPECIAL[c]!); // the pattern matches only keys of SPECIAL
 }
 
 function cellText(cell: Cell | undefined, t: TableData): string {

@@ -24,8 +24,8 @@ export function renderMarkdown(t: TableData, opts: MarkdownOptions = {}): string
   const header = headerCells(t).map(mdCell);
   const lead = 1 + (t.keyColumns?.length ?? 0);
   const body = t.rows.map((r) => [r.label, ...(r.keys ?? []), ...r.cells.map((c) => cellText(c, t, provenance))].map(mdCell));
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length), 3));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i < lead ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length), 3)); // every row has a cell per header cell
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i < lead ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
   const rule = `| ${widths.map((w, i) => (i < lead ? '-'.repeat(w) : '-'.repeat(w - 1) + ':')).join(' | ')} |`;
   const notes = tableNotes(t);
   const out = [`### ${tableTitle(t)}`, '', line(header), rule, ...body.map(line)];

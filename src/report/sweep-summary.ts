@@ -19,7 +19,7 @@ export function shortAxisNames(paths: string[]): string[] {
       const tail = segs.slice(-k).join('.');
       if (parts.every((other, j) => j === i || other.slice(-k).join('.') !== tail)) return tail;
     }
-    return paths[i];
+    return segs.join('.');
   });
 }
 

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { isPidAlive, randomId, thisMachine } from './fsutil.js';
 import { shortBoot } from './layout.js';
 import { isKey, manifestProblem, type Manifest } from './manifest.js';
+import type { Key } from '../util/ids.js';
 
 /** What identifies one version of a manifest file: [inode, size, mtimeMs, ctimeMs]. */
 export type ManifestIdentity = [number, number, number, number];
@@ -30,7 +31,7 @@ export type IndexedManifest = Omit<Manifest, 'keyStructure'>;
 export interface IndexedEntry { identity: ManifestIdentity; manifest: IndexedManifest }
 
 export interface IndexSnapshot {
-  entries: Map<string, IndexedEntry>;
+  entries: Map<Key, IndexedEntry>;
   /** Bytes of the journal that were read (folded into the next snapshot). */
   journalBytes: number;
   /** Records that were unreadable (a torn line, a bad checksum, an invalid manifest). */
@@ -64,7 +65,7 @@ function checksum(text: string): string {
 }
 
 /** One record as JSON. JSON has no NaN or Infinity: such metric values are kept as strings, as in manifests. */
-function recordJson(key: string, entry: IndexedEntry): string {
+function recordJson(key: Key, entry: IndexedEntry): string {
   const m = withoutKeyStructure(entry.manifest);
   const metrics = m.metrics.some((p) => !Number.isFinite(p.value)) ? m.metrics.map((p) => (Number.isFinite(p.value) ? p : {
     ...p,
@@ -87,7 +88,7 @@ export function withoutKeyStructure(m: IndexedManifest | Manifest): IndexedManif
  * entries; such a record gets the cheap checks only. Journal lines, with their short per-line
  * checksum, are checked in full.
  */
-function parseRecord(json: string, verified: boolean): { key: string; entry: IndexedEntry } | undefined {
+function parseRecord(json: string, verified: boolean): { key: Key; entry: IndexedEntry } | undefined {
   let value: { k?: unknown; i?: unknown; m?: unknown };
   try {
     value = JSON.parse(json) as typeof value;
@@ -102,7 +103,8 @@ function parseRecord(json: string, verified: boolean): { key: string; entry: Ind
   // A record of the earlier format carries the key structure: dropped, as records of this one leave it out.
   const manifest = withoutKeyStructure(m as Manifest);
   for (const point of manifest.metrics) if (typeof point?.value === 'string') point.value = Number(point.value);
-  return { key: k, entry: { identity: i as ManifestIdentity, manifest } };
+  // A verified record's key was checked by isKey when it was written.
+  return { key: k as Key, entry: { identity: i as ManifestIdentity, manifest } };
 }
 
 export class EntryIndex {
@@ -116,7 +118,7 @@ export class EntryIndex {
 
   /** The snapshot with the journal applied over it. Never throws: what cannot be read is simply absent. */
   read(): IndexSnapshot {
-    const entries = new Map<string, IndexedEntry>();
+    const entries = new Map<Key, IndexedEntry>();
     let damaged = 0;
     const snapshot = readText(this.snapshotPath);
     if (snapshot !== undefined) {
@@ -146,7 +148,7 @@ export class EntryIndex {
   }
 
   /** Adds one record to the journal (after a publish). Best effort: a store without an index still works. */
-  append(key: string, entry: IndexedEntry): void {
+  append(key: Key, entry: IndexedEntry): void {
     const json = recordJson(key, entry);
     try {
       appendFileSync(this.journalPath, `${checksum(json).slice(0, 16)} ${json}\n`);
@@ -158,7 +160,7 @@ export class EntryIndex {
    * is what the caller read; a journal that grew since keeps its lines (they are read again next time).
    * Best effort, like append.
    */
-  rewrite(entries: Map<string, IndexedEntry>, journalBytes: number): void {
+  rewrite(entries: Map<Key, IndexedEntry>, journalBytes: number): void {
     try {
       const lines: string[] = [];
       for (const [key, entry] of entries) lines.push(recordJson(key, entry));

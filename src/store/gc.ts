@@ -21,6 +21,7 @@ import { clearRunning, deleteRunRecord, listRunRecords, processGone, runningMark
 import { isKey, type Manifest } from './manifest.js';
 import { listDir, mapLimit, removeTree } from './fsutil.js';
 import type { Store } from './store.js';
+import type { Key } from '../util/ids.js';
 
 export interface GcOptions {
   /** The last N run records (and the keys they reach) are kept. */
@@ -35,13 +36,13 @@ export interface GcOptions {
 }
 
 export interface GcReport {
-  kept: { key: string; reason: string }[];
+  kept: { key: Key; reason: string }[];
   /** `node`, `stage` and `recipe` come from the entry's manifest, when it could be read. */
-  removed: { key: string; size: number; reason: string; node?: string; stage?: string; recipe?: string }[];
+  removed: { key: Key; size: number; reason: string; node?: string; stage?: string; recipe?: string }[];
   freedBytes: number;
   removedRecords: string[];
   /** Scratch directories removed (or, in a dry run, that would be). */
-  removedScratch: { key: string; size: number; reason: string }[];
+  removedScratch: { key: Key; size: number; reason: string }[];
 }
 
 /** A 'running' record older than this is a crashed run, not an active one. */
@@ -52,7 +53,7 @@ const LEFTOVER_AGE_MS = 3 * 24 * 3600_000;
 export const DEFAULT_SCRATCH_MAX_AGE_MS = 7 * 24 * 3600_000;
 
 interface EntryInfo {
-  key: string;
+  key: Key;
   manifest?: Manifest;
   size: number;
   lastUsed: number;
@@ -132,8 +133,8 @@ export async function gc(store: Store, runsDir: string, opts: GcOptions): Promis
   return report;
 }
 
-async function roots(store: Store, records: RunRecord[], extraRoots: string[]): Promise<Map<string, string>> {
-  const found = new Map<string, string>();
+async function roots(store: Store, records: RunRecord[], extraRoots: string[]): Promise<Map<Key, string>> {
+  const found = new Map<Key, string>();
   for (const p of await listPins(store)) if (!found.has(p.key)) found.set(p.key, p.name ? `pinned as "${p.name}"` : 'pinned');
   for (const r of records) {
     for (const n of r.nodes) if (isKey(n.key) && !found.has(n.key)) found.set(n.key, `in run ${r.runId}`);
@@ -143,7 +144,7 @@ async function roots(store: Store, records: RunRecord[], extraRoots: string[]): 
 }
 
 /** Roots plus, transitively, every stored entry a kept entry took as an input. */
-function reachable(entries: Map<string, EntryInfo>, rootReasons: Map<string, string>): Map<string, string> {
+function reachable(entries: Map<Key, EntryInfo>, rootReasons: Map<Key, string>): Map<Key, string> {
   const keep = new Map(rootReasons);
   const queue = [...rootReasons.keys()];
   while (queue.length > 0) {
@@ -159,7 +160,7 @@ function reachable(entries: Map<string, EntryInfo>, rootReasons: Map<string, str
 }
 
 /** Every 64-hex string inside a key structure's inputs (upstream keys; content hashes match no entry). */
-function keysIn(value: unknown, out: string[] = []): string[] {
+function keysIn(value: unknown, out: Key[] = []): Key[] {
   if (typeof value === 'string') {
     if (isKey(value)) out.push(value);
   } else if (Array.isArray(value)) {
@@ -170,8 +171,8 @@ function keysIn(value: unknown, out: string[] = []): string[] {
   return out;
 }
 
-function chooseRemovals(all: EntryInfo[], keep: Map<string, string>, opts: GcOptions, now: number): Map<string, string> {
-  const doomed = new Map<string, string>();
+function chooseRemovals(all: EntryInfo[], keep: Map<Key, string>, opts: GcOptions, now: number): Map<Key, string> {
+  const doomed = new Map<Key, string>();
   const candidates = all.filter((e) => !keep.has(e.key));
   for (const e of candidates) if (!e.manifest) doomed.set(e.key, 'unreachable, unreadable manifest');
   const live = candidates.filter((e) => !doomed.has(e.key));
@@ -206,8 +207,8 @@ function formatAge(ms: number): string {
  * key is published or the newest file in the directory is older than maxAgeMs. The lease is held
  * while removing, so a run that starts computing the key meanwhile waits instead of losing files.
  */
-async function staleScratch(store: Store, maxAgeMs: number, now: number, dryRun: boolean): Promise<{ key: string; size: number; reason: string }[]> {
-  const removed: { key: string; size: number; reason: string }[] = [];
+async function staleScratch(store: Store, maxAgeMs: number, now: number, dryRun: boolean): Promise<{ key: Key; size: number; reason: string }[]> {
+  const removed: { key: Key; size: number; reason: string }[] = [];
   for (const key of await store.scratchKeys()) {
     const lease = dryRun ? undefined : await store.tryLease(key, { ttlMs: 5 * 60_000 });
     if (!dryRun && !lease) continue;

@@ -30,13 +30,13 @@ export async function hashFile(path: string, opts: { sync?: boolean; makeReadOnl
     const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
     let total = 0;
     let turn = 0;
-    let pending = handle.read(buffers[turn], 0, size, total);
+    let pending = handle.read(buffers[turn]!, 0, size, total); // turn is 0 or 1
     for (;;) {
       const { bytesRead, buffer } = await pending;
       if (bytesRead === 0) break;
       total += bytesRead;
       turn ^= 1;
-      pending = handle.read(buffers[turn], 0, size, total);
+      pending = handle.read(buffers[turn]!, 0, size, total);
       hash.update(buffer.subarray(0, bytesRead));
     }
     if (opts.sync) await handle.datasync();

@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { isKey } from './manifest.js';
 import { randomId } from './fsutil.js';
+import type { Key } from '../util/ids.js';
 
 export class StoreLayout {
   readonly objects: string;
@@ -39,16 +40,16 @@ export class StoreLayout {
     this.pinsFile = join(root, 'pins.json');
   }
 
-  entryDir(key: string): string {
+  entryDir(key: Key): string {
     assertKey(key);
     return join(this.objects, key.slice(0, 2), key);
   }
 
-  manifestPath(key: string): string {
+  manifestPath(key: Key): string {
     return join(this.entryDir(key), 'manifest.json');
   }
 
-  scratchDir(key: string): string {
+  scratchDir(key: Key): string {
     assertKey(key);
     return join(this.scratch, key);
   }
@@ -63,7 +64,7 @@ export const ENTRY_OUT = 'out';
 export const ENTRY_LOG = 'log.txt';
 export const ENTRY_USED = 'used';
 
-export function assertKey(key: string): void {
+export function assertKey(key: string): asserts key is Key {
   if (!isKey(key)) throw new Error(`invalid store key ${JSON.stringify(key)} (expected 64 lowercase hex digits)`);
 }
 
@@ -74,7 +75,7 @@ function stageDirName(stage: string): string {
 }
 
 export interface StagingOwner {
-  key: string;
+  key: Key;
   host: string;
   /** First characters of the writer's boot id ('' when unknown). */
   boot: string;
@@ -82,7 +83,7 @@ export interface StagingOwner {
 }
 
 /** The owner is in the name so stale staging areas can be recognised without reading anything. */
-export function stagingName(key: string, host: string, bootId: string, pid: number): string {
+export function stagingName(key: Key, host: string, bootId: string, pid: number): string {
   return `${key}@${host}@${shortBoot(bootId)}@${pid}@${randomId()}`;
 }
 
@@ -92,6 +93,8 @@ export function shortBoot(bootId: string): string {
 
 export function parseStagingName(name: string): StagingOwner | undefined {
   const parts = name.split('@');
-  if (parts.length !== 5 || !isKey(parts[0]) || !/^\d+$/.test(parts[3])) return undefined;
-  return { key: parts[0], host: parts[1], boot: parts[2], pid: Number(parts[3]) };
+  if (parts.length !== 5) return undefined;
+  const [key, host, boot, pid] = parts as [string, string, string, string, string];
+  if (!isKey(key) || !/^\d+$/.test(pid)) return undefined;
+  return { key, host, boot, pid: Number(pid) };
 }

@@ -42,7 +42,7 @@ async function removeStaleBreakMarker(manager: LeaseManager, path: string, name:
   const st = await fs.stat(path);
   if (Date.now() - st.mtimeMs < BREAK_MARKER_MIN_AGE_MS) return;
   let leasePath: string;
-  try { leasePath = manager.leasePath(leaseName); } catch { return; }
+  try { leasePath = manager.leasePath(leaseName!); } catch { return; } // split gives at least one part
   const current = await manager.observe(leasePath);
   if (current?.identity !== identity) await fs.rm(path, { force: true });
 }

@@ -1,6 +1,7 @@
 // The manifest of a store entry: what the node produced (every file with its hash), how
 // (the key structure, plugin, timings, metrics) and where it was tracked. It is written last
 // inside the staging area, so a published entry always has one.
+import { isKey, type Key } from '../util/ids.js';
 
 /** One value of a metric a node recorded. */
 export interface MetricPoint { name: string; value: number; step: number; timestamp: number }
@@ -19,7 +20,7 @@ export interface ManifestFile {
 
 export interface Manifest {
   formatVersion: 1;
-  key: string;
+  key: Key;
   /** The labelled structure hashed into the key (for `explain`). */
   keyStructure: unknown;
   nodeId: string;
@@ -44,9 +45,7 @@ export type ManifestFields = Omit<Manifest, 'formatVersion' | 'key' | 'files' | 
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
-export function isKey(value: unknown): value is string {
-  return typeof value === 'string' && HEX64.test(value);
-}
+export { isKey };
 
 /** A relative POSIX path that stays inside its base directory. */
 export function isSafeRelativePath(path: string): boolean {

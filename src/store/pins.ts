@@ -5,9 +5,10 @@ import { assertKey } from './layout.js';
 import { isKey } from './manifest.js';
 import { isNotFound, writeFileAtomic } from './fsutil.js';
 import type { Store } from './store.js';
+import type { Key } from '../util/ids.js';
 
 export interface Pin {
-  key: string;
+  key: Key;
   name?: string;
   pinnedAt: number;
 }
@@ -18,7 +19,7 @@ interface PinsFile {
 }
 
 /** Pins `key` (again: updates its name). A name may label only one key. */
-export async function pin(store: Store, key: string, name?: string): Promise<void> {
+export async function pin(store: Store, key: Key, name?: string): Promise<void> {
   assertKey(key);
   if (name !== undefined && (name.trim() === '' || isKey(name))) throw new Error(`invalid pin name ${JSON.stringify(name)}`);
   await store.withLock('pins', async () => {
@@ -36,7 +37,7 @@ export async function pin(store: Store, key: string, name?: string): Promise<voi
  * already keeps its pin (and its name); a name in use for keys outside the group is an error.
  * Returns how many keys were newly pinned and how many were pinned already.
  */
-export async function pinKeys(store: Store, keys: readonly string[], name?: string): Promise<{ added: number; already: number }> {
+export async function pinKeys(store: Store, keys: readonly Key[], name?: string): Promise<{ added: number; already: number }> {
   for (const key of keys) assertKey(key);
   if (name !== undefined && (name.trim() === '' || isKey(name))) throw new Error(`invalid pin name ${JSON.stringify(name)}`);
   const group = new Set(keys);
@@ -64,7 +65,7 @@ export async function unpinWhere(store: Store, which: (pin: Pin) => boolean): Pr
 
 export class PinNameTaken extends Error {
   readonly expected = true;
-  constructor(readonly pinName: string, readonly key: string) {
+  constructor(readonly pinName: string, readonly key: Key) {
     super(`pin name "${pinName}" already labels entry ${key.slice(0, 12)}; choose another --name, or unpin it first (retort pin --remove "${pinName}")`);
   }
 }

@@ -3,6 +3,7 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { errorCode, isNotFound, isPidAlive, listDir, mapLimit, thisMachine, writeFileAtomic } from './fsutil.js';
+import type { Key } from '../util/ids.js';
 
 /** How a run, or the execution of its plan, ended. */
 export type RunStatus = 'ok' | 'failed' | 'cancelled';
@@ -13,7 +14,7 @@ export type NodeOutcome = 'hit' | 'ran' | 'failed' | 'cancelled' | 'skipped';
 export interface RunRecordNode {
   id: string;
   stage: string;
-  key: string;
+  key: Key;
   outcome: NodeOutcome;
   durationMs?: number;
   error?: string;

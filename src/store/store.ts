@@ -19,6 +19,7 @@ import { entryAccessFault } from './store-fault.js';
 import {
   EntryIndex, indexName, manifestIdentity, sameIdentity, type IndexedEntry, type IndexedManifest, type ManifestIdentity,
 } from './entry-index.js';
+import type { Key } from '../util/ids.js';
 
 /** Where the per-recipe entry indexes live, beside objects/. */
 const INDEX_DIR = 'index';
@@ -33,7 +34,7 @@ export type LookupResult =
   | { status: 'corrupt'; reason: string; /** where the entry was moved aside */ quarantined?: string };
 
 export interface Staging {
-  key: string;
+  key: Key;
   dir: string;
   outDir: string;
   logPath: string;
@@ -49,7 +50,7 @@ export interface StoreOptions {
 }
 
 export interface QuarantinedEntry {
-  key: string;
+  key: Key;
   dir: string;
   movedAt: number;
 }
@@ -82,12 +83,12 @@ export class Store {
     return store;
   }
 
-  entryDir(key: string): string {
+  entryDir(key: Key): string {
     return this.layout.entryDir(key);
   }
 
   /** Directory of an output port inside a published entry. */
-  portPath(key: string, port: string): string {
+  portPath(key: Key, port: string): string {
     if (!isSafeRelativePath(port) || port.includes('/')) throw new Error(`invalid output port name ${JSON.stringify(port)}`);
     return join(this.entryDir(key), ENTRY_OUT, port);
   }
@@ -97,27 +98,27 @@ export class Store {
    * the key, e.g. training checkpoints, kept across a crash or kill so that a re-run can resume.
    * Touch it only while holding the key's lease; publish() and gc remove it.
    */
-  scratchDir(key: string): string {
+  scratchDir(key: Key): string {
     return this.layout.scratchDir(key);
   }
 
   /** Removes the scratch directory of `key`, if any. The caller holds the key's lease. */
-  async removeScratch(key: string): Promise<void> {
+  async removeScratch(key: Key): Promise<void> {
     await removeTree(this.layout.scratchDir(key));
   }
 
   /** After a publish: the entry is visible already, so a scratch that cannot be removed is left to gc. */
-  private async dropScratchOf(key: string): Promise<void> {
+  private async dropScratchOf(key: Key): Promise<void> {
     await this.removeScratch(key).catch(() => undefined);
   }
 
   /** Keys that have a scratch directory. */
-  async scratchKeys(): Promise<string[]> {
+  async scratchKeys(): Promise<Key[]> {
     return (await listDir(this.layout.scratch)).filter(isKey).sort();
   }
 
   /** The entry's stored log (replayed on a hit). */
-  logPath(key: string): string {
+  logPath(key: Key): string {
     return join(this.entryDir(key), ENTRY_LOG);
   }
 
@@ -127,7 +128,7 @@ export class Store {
    * A corrupt entry is moved to quarantine/ and reported, never returned as a hit.
    * A hit touches the entry's `used` file (its last-use time for gc).
    */
-  async lookup(key: string, opts: { verify?: 'none' | 'stat' | 'full' } = {}): Promise<LookupResult> {
+  async lookup(key: Key, opts: { verify?: 'none' | 'stat' | 'full' } = {}): Promise<LookupResult> {
     assertKey(key);
     return this.io.run(() => this.lookupNow(key, opts.verify ?? 'stat').catch((err) => { throw entryAccessFault(err, this.entryDir(key)); }));
   }
@@ -143,9 +144,9 @@ export class Store {
    * instead of one per entry; the index is then brought up to date with what this lookup found, and
    * keeps its records of entries this lookup did not ask about.
    */
-  async lookupMany(keys: readonly string[], opts: { verify?: 'none' | 'stat' | 'full'; index?: string } = {}): Promise<Map<string, LookupResult>> {
+  async lookupMany(keys: readonly Key[], opts: { verify?: 'none' | 'stat' | 'full'; index?: string } = {}): Promise<Map<Key, LookupResult>> {
     const verify = opts.verify ?? 'stat';
-    const results = new Map<string, LookupResult>();
+    const results = new Map<Key, LookupResult>();
     const present = new Set<string>();
     const shards = new Set(keys.map((k) => k.slice(0, 2)));
     for (const shard of shards) {
@@ -157,9 +158,9 @@ export class Store {
     }
     const index = opts.index !== undefined && verify !== 'full' ? this.entryIndex(opts.index) : undefined;
     const indexed = index?.read();
-    const current = new Map<string, IndexedEntry>();
+    const current = new Map<Key, IndexedEntry>();
     let indexChanged = (indexed?.journalBytes ?? 0) > 0 || (indexed?.damaged ?? 0) > 0;
-    const slow: string[] = [];
+    const slow: Key[] = [];
     for (const key of new Set(keys)) {
       assertKey(key);
       if (!present.has(key)) { results.set(key, { status: 'miss' }); continue; }
@@ -208,7 +209,7 @@ export class Store {
     return new EntryIndex(this.layout.root + '/' + INDEX_DIR, indexName(recipe));
   }
 
-  private async lookupNow(key: string, verify: 'none' | 'stat' | 'full'): Promise<LookupResult> {
+  private async lookupNow(key: Key, verify: 'none' | 'stat' | 'full'): Promise<LookupResult> {
     const dir = this.entryDir(key);
     let text: string;
     try {
@@ -249,7 +250,7 @@ export class Store {
     }
   }
 
-  private async quarantine(key: string, dir: string, reason: string): Promise<LookupResult> {
+  private async quarantine(key: Key, dir: string, reason: string): Promise<LookupResult> {
     const target = join(this.layout.quarantine, `${key}@${Date.now()}@${randomId(4)}`);
     try {
       await fs.rename(dir, target);
@@ -262,7 +263,7 @@ export class Store {
   }
 
   /** A fresh staging area for computing `key`; invisible to lookups until publish. */
-  async beginWrite(key: string): Promise<Staging> {
+  async beginWrite(key: Key): Promise<Staging> {
     assertKey(key);
     const me = thisMachine();
     const dir = join(this.layout.staging, stagingName(key, me.host, me.bootId, process.pid));
@@ -345,7 +346,7 @@ export class Store {
   }
 
   /** A published entry goes into its recipe's index journal, with the identity of its manifest file. */
-  private recordInIndex(key: string, manifest: Manifest): void {
+  private recordInIndex(key: Key, manifest: Manifest): void {
     const identity = manifestIdentity(this.layout.manifestPath(key));
     if (identity) this.entryIndex(manifest.recipe).append(key, { identity, manifest });
   }
@@ -423,14 +424,14 @@ export class Store {
    * Takes the per-key lease, or returns null when a live holder has it. A holder on this machine
    * whose pid is dead is expired at once; one on another machine after its ttl (default 60 s).
    */
-  async tryLease(key: string, opts: { ttlMs?: number } = {}): Promise<Lease | null> {
+  async tryLease(key: Key, opts: { ttlMs?: number } = {}): Promise<Lease | null> {
     assertKey(key);
     return this.leases.tryAcquire(key, opts.ttlMs ?? DEFAULT_TTL_MS);
   }
 
   /** Polls until the lease is acquired; rejects when `signal` aborts. */
   async waitLease(
-    key: string,
+    key: Key,
     opts: { ttlMs?: number; pollMs?: number; signal?: AbortSignal; onUnreadable?: (problem: UnreadableLease) => void } = {},
   ): Promise<Lease> {
     assertKey(key);
@@ -448,12 +449,12 @@ export class Store {
   }
 
   /** Whether a live lease is held on `key` right now (by anyone, this process included). */
-  async isLeased(key: string): Promise<boolean> {
+  async isLeased(key: Key): Promise<boolean> {
     return (await this.leases.inspect(key))?.live ?? false;
   }
 
   /** Reads an entry's manifest without verifying its files; undefined when missing or unreadable. */
-  async readManifest(key: string): Promise<Manifest | undefined> {
+  async readManifest(key: Key): Promise<Manifest | undefined> {
     assertKey(key);
     return this.io.run(async () => {
       try {
@@ -465,8 +466,8 @@ export class Store {
   }
 
   /** Every published key (a directory scan: for gc, show and explain, not for the run loop). */
-  async keys(): Promise<string[]> {
-    const keys: string[] = [];
+  async keys(): Promise<Key[]> {
+    const keys: Key[] = [];
     for (const shard of await listDir(this.layout.objects)) {
       if (!/^[0-9a-f]{2}$/.test(shard)) continue;
       for (const name of await listDir(join(this.layout.objects, shard))) if (isKey(name) && name.startsWith(shard)) keys.push(name);
@@ -475,10 +476,10 @@ export class Store {
   }
 
   /** Keys starting with `prefix` (for users typing short keys). */
-  async findKeys(prefix: string): Promise<string[]> {
+  async findKeys(prefix: string): Promise<Key[]> {
     if (!/^[0-9a-f]{2,64}$/.test(prefix)) return [];
     const names = await listDir(join(this.layout.objects, prefix.slice(0, 2)));
-    return names.filter((n) => isKey(n) && n.startsWith(prefix)).sort();
+    return names.filter(isKey).filter((n) => n.startsWith(prefix)).sort();
   }
 
   /** Every published manifest (optionally one stage's), newest first. Unreadable entries are skipped. */
@@ -494,7 +495,7 @@ export class Store {
   }
 
   /** Fully verifies every entry; with `quarantine`, also moves the corrupt ones aside. */
-  async verifyAll(opts: { quarantine?: boolean } = {}): Promise<{ key: string; ok: boolean; reason?: string }[]> {
+  async verifyAll(opts: { quarantine?: boolean } = {}): Promise<{ key: Key; ok: boolean; reason?: string }[]> {
     return mapLimit(await this.keys(), 8, async (key) => {
       const dir = this.entryDir(key);
       let reason: string | undefined;
@@ -510,23 +511,23 @@ export class Store {
   }
 
   /** Last use of an entry: the `used` file's mtime, or createdAt when it was never hit. */
-  async lastUsed(key: string, manifest: Manifest): Promise<number> {
+  async lastUsed(key: Key, manifest: Manifest): Promise<number> {
     const st = await fs.stat(join(this.entryDir(key), ENTRY_USED)).catch(() => undefined);
     return Math.max(manifest.createdAt, st?.mtimeMs ?? 0);
   }
 
   /** Bytes an entry occupies (its files, log and manifest). */
-  async entrySize(key: string, manifest: Manifest): Promise<number> {
+  async entrySize(key: Key, manifest: Manifest): Promise<number> {
     const dir = this.entryDir(key);
     const extra = await Promise.all([ENTRY_LOG, ENTRY_MANIFEST].map((f) => fs.stat(join(dir, f)).then((s) => s.size, () => 0)));
-    return manifest.files.reduce((sum, f) => sum + f.size, 0) + extra[0] + extra[1];
+    return manifest.files.reduce((sum, f) => sum + f.size, 0) + extra[0]! + extra[1]!; // one size per file asked for
   }
 
   /**
    * Deletes an entry safely against concurrent users: skipped ('leased') while anyone holds its lease;
    * otherwise moved to trash/ in one rename (lookups then see a plain miss) and deleted from there.
    */
-  async removeEntry(key: string): Promise<'removed' | 'leased' | 'absent'> {
+  async removeEntry(key: Key): Promise<'removed' | 'leased' | 'absent'> {
     const lease = await this.tryLease(key, { ttlMs: 5 * 60_000 });
     if (!lease) return 'leased';
     try {
@@ -537,7 +538,7 @@ export class Store {
   }
 
   /** Moves an entry aside in one rename (lookups then see a plain miss) and deletes it. The caller holds the lease. */
-  private async moveToTrash(key: string): Promise<boolean> {
+  private async moveToTrash(key: Key): Promise<boolean> {
     const manifest = await this.readManifest(key);
     const aside = join(this.layout.trash, `${key}@${randomId(4)}`);
     try {
@@ -582,7 +583,7 @@ async function materializeLink(abs: string, rel: string): Promise<Stats> {
  * Reads and parses a manifest whose file had `identity` just before; records it in `into` when the
  * file is still the same one afterwards (a manifest replaced meanwhile is used, not indexed).
  */
-function readIdentified(path: string, key: string, identity: ManifestIdentity, into: Map<string, IndexedEntry>): Manifest | undefined {
+function readIdentified(path: string, key: Key, identity: ManifestIdentity, into: Map<Key, IndexedEntry>): Manifest | undefined {
   let manifest: Manifest;
   try {
     manifest = parseManifest(readFileSync(path, 'utf8'), key);
@@ -598,7 +599,7 @@ function readIdentified(path: string, key: string, identity: ManifestIdentity, i
  * A hit from the index as a whole manifest: a copy whose key structure is read from the manifest
  * file the first time it is asked for (undefined if that file is gone or unreadable by then).
  */
-function withLazyKeyStructure(indexed: IndexedManifest, path: string, key: string): Manifest {
+function withLazyKeyStructure(indexed: IndexedManifest, path: string, key: Key): Manifest {
   // An accessor in the literal keeps the object's fast shape (defining one afterwards did not: 4 % of a cached plan).
   const manifest: Manifest = {
     ...indexed,

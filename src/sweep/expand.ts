@@ -64,7 +64,8 @@ export function shortNames(paths: string[]): Map<string, string> {
     for (let n = 1; n <= segs.length; n++) {
       const tail = segs.slice(-n).join('.');
       const clash = split.some((other, j) => j !== i && other.slice(-n).join('.') === tail);
-      if (!clash || n === segs.length) { out.set(paths[i], tail === 'variant' ? paths[i] : tail); break; }
+      const path = segs.join('.');
+      if (!clash || n === segs.length) { out.set(path, tail === 'variant' ? path : tail); break; }
     }
   });
   return out;

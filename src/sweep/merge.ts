@@ -43,10 +43,12 @@ export function mergeTrials(trials: CompiledTrial[], sweepId: string): MergedSwe
 
   // Each trial's label values in canonical form, and which label positions vary across the sweep.
   const canon = trials.map((t) => t.draft.label.map(([, v]) => canonicalJson(v)));
-  const varies = (trials[0]?.draft.label ?? []).map((_, i) => canon.some((c) => c[i] !== canon[0][i]));
+  const [firstCanon = []] = canon;
+  const varies = (trials[0]?.draft.label ?? []).map((_, i) => canon.some((c) => c[i] !== firstCanon[i]));
   const mergedId = new Map<Group, string>();
   for (const [id, list] of groups) {
-    if (list.length === 1) { mergedId.set(list[0], id); continue; }
+    const [only] = list;
+    if (list.length === 1 && only) { mergedId.set(only, id); continue; }
     const used = new Map<string, number>();
     for (const g of list) {
       let label = `${id}[${groupLabel(g, trials, canon, varies)}]`;
@@ -56,7 +58,7 @@ export function mergeTrials(trials: CompiledTrial[], sweepId: string): MergedSwe
       mergedId.set(g, label);
     }
   }
-  const idIn = (ti: number, id: string) => mergedId.get(groupOf.get(`${id}\u0000${trials[ti].keys.get(id)!.key}`)!)!;
+  const idIn = (ti: number, id: string) => mergedId.get(groupOf.get(`${id}\u0000${trials[ti]!.keys.get(id)!.key}`)!)!;
 
   const nodes = new Map<string, NodeSpec>();
   const keys = new Map<string, NodeKey>();
@@ -80,7 +82,8 @@ export function mergeTrials(trials: CompiledTrial[], sweepId: string): MergedSwe
     }
   });
 
-  const first = trials[0].recipe;
+  const first = trials[0]?.recipe;
+  if (!first) throw new Error('internal: a sweep without trials');
   // Stages in declaration order, as a recipe lists them.
   const stageOrder = new Map([...first.stages.keys(), ...stages.keys()].map((s) => [s, stages.get(s) ?? []]));
   const sweep: SweepInfo = { id: sweepId, trials: trials.map((t) => ({ id: t.draft.id, assignments: t.draft.assignments })) };
@@ -99,11 +102,14 @@ export function mergeTrials(trials: CompiledTrial[], sweepId: string): MergedSwe
  * in every trial of the sweep). A node that depends on the seed alone is `split[seed=2]`.
  */
 function groupLabel(g: Group, trials: CompiledTrial[], canon: string[][], varies: boolean[]): string {
-  const head = g.trials[0];
+  // A group is made for a trial, and `canon` has one row per trial.
+  const head = g.trials[0]!;
+  const headTrial = trials[head]!;
+  const headCanon = canon[head]!;
   const parts: string[] = [];
-  trials[head].draft.label.forEach(([name, value], i) => {
-    if (!varies[i] || !g.trials.every((ti) => canon[ti][i] === canon[head][i])) return;
+  headTrial.draft.label.forEach(([name, value], i) => {
+    if (!varies[i] || !g.trials.every((ti) => canon[ti]![i] === headCanon[i])) return;
     parts.push(name === 'variant' ? String(value) : `${name}=${shortValue(value)}`);
   });
-  return parts.join(',') || trials[g.trials[0]].draft.id;
+  return parts.join(',') || headTrial.draft.id;
 }

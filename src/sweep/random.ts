@@ -25,7 +25,7 @@ export function sample(dist: Distribution, next: () => number): Plain {
     case 'uniform': return round(dist.low + (dist.high - dist.low) * next());
     case 'loguniform': return round(Math.exp(Math.log(dist.low) + (Math.log(dist.high) - Math.log(dist.low)) * next()));
     case 'int': return dist.low + Math.floor(next() * (dist.high - dist.low + 1));
-    case 'choice': return dist.values[Math.floor(next() * dist.values.length)];
+    case 'choice': return dist.values[Math.floor(next() * dist.values.length)]!; // next() < 1, and a choice has values
   }
 }
 
@@ -41,8 +41,9 @@ export function randomDraws(axes: RandomAxis[], budget: number, seed: number): S
     if (seen.has(id)) continue;
     seen.add(id);
     draws.push(axes.map((a, i) => {
-      const raw = typeof values[i] === 'string' ? values[i] as string : JSON.stringify(values[i]);
-      return { path: a.path, value: values[i], override: { text: `${a.path}=${raw}`, path: a.parsedPath, raw, location: a.keyLocation, valueLocation: a.valueLocation, parsed: { value: values[i] } } };
+      const value = values[i]!; // one value per axis
+      const raw = typeof value === 'string' ? value : JSON.stringify(value);
+      return { path: a.path, value, override: { text: `${a.path}=${raw}`, path: a.parsedPath, raw, location: a.keyLocation, valueLocation: a.valueLocation, parsed: { value } } };
     }));
   }
   return draws;

@@ -78,7 +78,8 @@ export function readSearch(block: SweepSearchDoc, sources: SourceMap, fallback: 
     const parsed = parseDimension(written);
     if ('problem' in parsed) { fail(at, valueAt(at), parsed.problem); continue; }
     const problems = validateSpace({ [pathText]: parsed.dimension });
-    if (problems.length) { fail(at, valueAt(at), problems[0].message); continue; }
+    const [problem] = problems;
+    if (problem) { fail(at, valueAt(at), problem.message); continue; }
     axes.push({
       path: formatKeyPath(parsedPath),
       parsedPath,

@@ -69,7 +69,7 @@ export function commandLineAxes(sets: string[]): { fixed: string[]; axes: GridAx
     }
     const parsed = parseOverrides([text]);
     if (parsed.errors.length) { errors.push(...parsed.errors); continue; }
-    const base = parsed.overrides[0];
+    const base = parsed.overrides[0]!; // one text without errors gives one override
     const valueCol = base.location.col + eq + 1;
     const at = (p: { text: string; start: number }): SourceLocation => ({ ...base.location, col: valueCol + p.start, length: Math.max(1, p.text.length) });
     const path = formatKeyPath(base.path);
@@ -227,7 +227,7 @@ function distribution(written: Plain, at: KeyPath, fail: Fail): Distribution | u
     kind = call.name;
     args = call.args.map((p) => readValue(p.text));
   } else {
-    [kind, args] = Object.entries(written as Record<string, Plain[]>)[0];
+    [kind, args] = Object.entries(written as Record<string, Plain[]>)[0]!; // a mapping of one key (checked where it was read)
   }
   if (kind === 'choice') {
     if (!args.length) { fail(at, 'choice() is empty', 'expected at least one value'); return undefined; }

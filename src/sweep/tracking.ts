@@ -86,11 +86,15 @@ export function sweepTrackingOf(inner: RunObserver, data: SweepTrackingData, run
       const refs = trials.filter((t) => !t.linkTo).map((t) => [t, inner.trialRef?.(t.id)] as const);
       await inner.close();
       for (const [t, ref] of refs) {
-        const complete = data.nodesOf[t.id].every((id) => good.has(id));
+        // Both are made for every trial of data.trials; a trial without them is not remembered.
+        const nodes = data.nodesOf[t.id];
+        const key = data.keyOf[t.id];
+        if (nodes === undefined || key === undefined) continue;
+        const complete = nodes.every((id) => good.has(id));
         if (!complete || !ref?.mlflowRunId || !ref.trackingUri) continue;
         saveTrialRun(
           runsDir,
-          data.keyOf[t.id],
+          key,
           { trial: t.id, sweep: data.id, mlflowRunId: ref.mlflowRunId, trackingUri: ref.trackingUri, savedAt: new Date().toISOString() },
         );
       }

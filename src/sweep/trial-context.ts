@@ -25,7 +25,9 @@ export interface SharedContext {
 interface Trial { draft: TrialDraft; recipe: CompiledRecipe }
 
 export function trialContexts(trials: Trial[]): SharedContext {
-  const first = trials[0].recipe;
+  const [firstTrial] = trials;
+  if (!firstTrial) throw new Error('internal: a sweep without trials');
+  const first = firstTrial.recipe;
   const errors: Diagnostic[] = [];
   const { tags: _tags, ...firstTrack } = first.track;
   const sweepWide = [
@@ -36,7 +38,7 @@ export function trialContexts(trials: Trial[]): SharedContext {
   for (const part of sweepWide) {
     const base = canonicalJson(part.of(first) as Plain);
     const other = trials.find((t) => canonicalJson(part.of(t.recipe) as Plain) !== base);
-    if (other) errors.push(differs(part.what, trials[0].draft, other.draft, part.why, part.hint));
+    if (other) errors.push(differs(part.what, firstTrial.draft, other.draft, part.why, part.hint));
   }
   const vars = agreed(trials.map((t) => t.recipe.vars));
   const tags = agreed(trials.map((t) => t.recipe.track.tags ?? {})) as Record<string, string>;
@@ -47,7 +49,8 @@ export function trialContexts(trials: Trial[]): SharedContext {
 /** The entries every record has with the same value. */
 function agreed(records: Record<string, unknown>[]): Record<string, Plain> {
   const out: Record<string, Plain> = {};
-  for (const [name, value] of Object.entries(records[0])) {
+  const [first = {}] = records;
+  for (const [name, value] of Object.entries(first)) {
     const text = canonicalJson(value as Plain);
     if (records.every((r) => Object.hasOwn(r, name) && canonicalJson(r[name] as Plain) === text)) out[name] = value as Plain;
   }

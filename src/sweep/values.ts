@@ -39,8 +39,9 @@ export function functionCall(text: string): { name: string; args: Piece[] } | un
   const m = /^\s*([A-Za-z]+)\s*\(([\s\S]*)\)\s*$/.exec(text);
   if (!m) return undefined;
   const open = text.indexOf('(') + 1;
-  const args = m[2].trim() === '' ? [] : splitTopLevel(m[2]).map((p) => ({ text: p.text, start: p.start + open }));
-  return { name: m[1], args };
+  const [, name = '', inside = ''] = m; // both groups always take part in a match
+  const args = inside.trim() === '' ? [] : splitTopLevel(inside).map((p) => ({ text: p.text, start: p.start + open }));
+  return { name, args };
 }
 
 /** A piece of text as a value, read as YAML: `0.1` → 0.1, `abc` → "abc", `"a,b"` → "a,b". */
@@ -68,7 +69,8 @@ export const MAX_RANGE_VALUES = 100_000;
 /** The values of range(start, stop, step), stop excluded, as Python's and Hydra's range; or why there are none. */
 export function rangeValues(args: number[]): { values: number[] } | { error: string; hint?: string } {
   if (args.length < 1 || args.length > 3) return { error: `range takes 1 to 3 numbers (start, stop, step), got ${args.length}`, hint: 'e.g. range(0, 1, 0.25) gives 0, 0.25, 0.5, 0.75' };
-  const [start, stop, step] = args.length === 1 ? [0, args[0], 1] : [args[0], args[1], args[2] ?? 1];
+  // One to three numbers (checked above).
+  const [start, stop, step] = args.length === 1 ? [0, args[0]!, 1] : [args[0]!, args[1]!, args[2] ?? 1];
   if (args.some((n) => !Number.isFinite(n))) return { error: 'range takes finite numbers' };
   if (step === 0) return { error: 'range step is 0: the range would never end', hint: 'expected a step other than 0, e.g. range(0, 1, 0.25)' };
   const count = Math.ceil((stop - start) / step - 1e-9);

@@ -29,7 +29,8 @@ export function trialStates(plan: Plan): { trial: string; cells: Map<string, Cel
 function cellText(cells: Cell[] | undefined): string {
   if (!cells?.length) return '–';
   const kinds = [...new Set(cells)];
-  if (kinds.length === 1) return cells.length === 1 ? kinds[0] : `${cells.length} ${kinds[0]}`;
+  const [only] = kinds;
+  if (kinds.length === 1 && only) return cells.length === 1 ? only : `${cells.length} ${only}`;
   return (['hit', 'run', 'skip'] as Cell[]).map((k) => [k, cells.filter((c) => c === k).length] as const).filter(([, n]) => n).map(([k, n]) => `${n} ${k}`).join(' ');
 }
 
@@ -38,8 +39,8 @@ export function trialMatrix(plan: Plan): string[] {
   const stages = [...plan.recipe.stages.keys()];
   const rows = trialStates(plan).map((t) => [t.trial, ...stages.map((s) => cellText(t.cells.get(s)))]);
   const head = ['trial', ...stages];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length))); // every row has a cell per header cell
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   return [line(head), ...rows.map(line)];
 }
 

@@ -53,7 +53,7 @@ export function pythonFloat(x: number): string {
   if (x === -Infinity) return '-inf';
   if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
   // toExponential() without digits gives the shortest round-trip digits, as repr() does.
-  const [mantissa, expPart] = x.toExponential().split('e');
+  const [mantissa = '', expPart] = x.toExponential().split('e'); // split gives at least one part
   const exp = Number(expPart);
   const negative = mantissa.startsWith('-');
   const digits = mantissa.replace('-', '').replace('.', '');

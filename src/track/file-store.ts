@@ -142,8 +142,8 @@ export class FileStoreBackend implements TrackingBackend {
    */
   private async freshExperimentId(name: string): Promise<string> {
     const digest = createHash('sha256').update(`retort experiment\u0000${name}`).digest();
-    let id = String(1 + (digest[0] % 9));
-    for (let i = 1; i < 18; i++) id += String(digest[i] % 10);
+    let id = String(1 + (digest[0]! % 9)); // a sha256 digest has 32 bytes
+    for (let i = 1; i < 18; i++) id += String(digest[i]! % 10);
     for (;;) {
       // A folder without meta.yaml is another process creating this same experiment: share it.
       const meta = await readMeta(join(this.root, id, 'meta.yaml'));

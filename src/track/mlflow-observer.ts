@@ -276,7 +276,8 @@ export class MlflowObserver implements RunObserver {
   /** A node of one trial nests under that trial's run; any other node (shared, or outside a sweep) under the run itself. */
   private parentOf(node: NodeInfo): RunHandle | undefined {
     const trials = this.nodeTrials.get(node.id);
-    return (trials?.length === 1 ? this.trials.get(trials[0])?.handle : undefined) ?? this.parent;
+    const only = trials?.length === 1 ? trials[0] : undefined;
+    return (only === undefined ? undefined : this.trials.get(only)?.handle) ?? this.parent;
   }
 
   /** The runs a node's final metrics go to: its trials' runs, and the run itself for a shared node (or outside a sweep). */
@@ -289,7 +290,8 @@ export class MlflowObserver implements RunObserver {
   private trialTags(node: NodeInfo): KeyValue[] {
     const trials = this.nodeTrials.get(node.id);
     if (!trials?.length) return [];
-    if (trials.length === 1) return [{ key: 'retort.trial', value: trials[0] }];
+    const [only] = trials;
+    if (trials.length === 1 && only !== undefined) return [{ key: 'retort.trial', value: only }];
     return [{ key: 'retort.trials', value: trialList(trials) }, { key: 'retort.trialCount', value: String(trials.length) }];
   }
 

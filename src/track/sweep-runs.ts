@@ -58,8 +58,8 @@ export function trialStatus(state: TrialRunState, runStatus: TrialStatus): Trial
 /** The trials of a shared node as one tag value, kept under MLflow's 5000 characters. */
 export function trialList(ids: string[], most = 4000): string {
   let text = '';
-  for (let i = 0; i < ids.length; i++) {
-    const next = text ? `${text}; ${ids[i]}` : ids[i];
+  for (const [i, id] of ids.entries()) {
+    const next = text ? `${text}; ${id}` : id;
     if (next.length > most) return `${text}; … (${ids.length - i} more)`;
     text = next;
   }

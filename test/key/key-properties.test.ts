@@ -11,6 +11,7 @@ import { compileRecipe } from '../../src/graph/compile.js';
 import { ContentHasher } from '../../src/graph/content-hash.js';
 import { computeKeys, keyOf, type KeyStructure } from '../../src/graph/key.js';
 import { canonicalJson } from '../../src/util/canonical.js';
+import type { Key } from '../../src/util/ids.js';
 
 const PROBE = fileURLToPath(new URL('./fixtures/probe/', import.meta.url));
 const ENV_NAME = 'RETORT_KEY_PROBE_ENV';
@@ -277,7 +278,7 @@ const keyStructure: fc.Arbitrary<KeyStructure> = fc.record({
   plugin: fc.record({ id: ident, version: fc.stringMatching(/^\d\.\d\.\d$/), codeDigest: hex }),
   params: fc.dictionary(ident, value, { maxKeys: 4 }) as fc.Arbitrary<Record<string, unknown>>,
   inputs: fc.dictionary(ident, fc.oneof(
-    fc.record({ node: hex, port: ident }),
+    fc.record({ node: hex.map((h) => h as Key), port: ident }),
     fc.record({ content: hex, kind: fc.constantFrom('file' as const, 'folder' as const) }),
   ), { maxKeys: 3 }),
   env: fc.dictionary(fc.stringMatching(/^[A-Z][A-Z_]{0,6}$/), fc.option(fc.string({ maxLength: 8 })), { maxKeys: 3 }),

@@ -7,6 +7,7 @@ import { collectTableRows } from '../../src/report/collect.js';
 import { renderTables } from '../../src/report/render.js';
 import { parseObjective, tableSpecsFor } from '../../src/report/tables-of-recipe.js';
 import type { Store } from '../../src/store/store.js';
+import type { Key } from '../../src/util/ids.js';
 
 const metric = (name: string, value: number) => ({ name, value, step: 0, timestamp: 1 });
 
@@ -21,7 +22,7 @@ function sweepRecipe(): { recipe: CompiledRecipe; plan: Plan; store: Store } {
   const add = (id: string, stage: string, nodeTrials: string[], metrics?: { name: string; value: number }[]) => {
     const spec = { id, stage, params: {}, trials: nodeTrials, upstream: [] } as unknown as NodeSpec;
     nodes.set(id, spec);
-    const key = id.replace(/\W/g, '').padEnd(64, 'a');
+    const key = id.replace(/\W/g, '').padEnd(64, 'a') as Key;
     planned.set(id, {
       spec, key, structure: {} as PlannedNode['structure'], run: false, status: metrics ? 'hit' : 'miss',
       ...(metrics ? { manifest: { runId: 'run-7', metrics: metrics.map((m) => metric(m.name, m.value)) } as PlannedNode['manifest'] } : { reason: { kind: 'new', differences: [], detail: 'new: never computed' } }),

@@ -11,6 +11,7 @@ import type { DetachedTracking } from '../../src/exec/slurm/detached-tracking.js
 import { eventLine } from '../../src/exec/slurm/run-node-job.js';
 import type { NodeOutcome, RunRecord } from '../../src/store/runs.js';
 import { nodeInfo } from '../track/helpers.js';
+import type { Key } from '../../src/util/ids.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'retort-replay-'));
 const log = (name: string, lines: string[]) => { const path = join(dir, name); writeFileSync(path, lines.join('')); return path; };
@@ -21,12 +22,12 @@ const record: RunRecord = {
   runId: 'r1', recipe: '/p/r.yaml', recipeName: 'r', argv: ['run', 'r.yaml'], overrides: ['vars.x=1'], startedAt: 1000, status: 'detached',
   slurm: { dir, store: join(dir, 'store') },
   nodes: [
-    { id: 'a', stage: 'a', key: 'ka', outcome: 'hit' },
-    { id: 'b', stage: 'b', key: 'kb', outcome: 'skipped', job: '11' },
-    { id: 'c', stage: 'c', key: 'kc', outcome: 'skipped', job: '12' },
-    { id: 'd', stage: 'd', key: 'kd', outcome: 'skipped', job: '13' },
-    { id: 'e[1]', stage: 'e', key: 'ke', outcome: 'skipped', job: '14' },
-    { id: 'e[2]', stage: 'e', key: 'ke', outcome: 'skipped', job: '14' },
+    { id: 'a', stage: 'a', key: 'ka' as Key, outcome: 'hit' },
+    { id: 'b', stage: 'b', key: 'kb' as Key, outcome: 'skipped', job: '11' },
+    { id: 'c', stage: 'c', key: 'kc' as Key, outcome: 'skipped', job: '12' },
+    { id: 'd', stage: 'd', key: 'kd' as Key, outcome: 'skipped', job: '13' },
+    { id: 'e[1]', stage: 'e', key: 'ke' as Key, outcome: 'skipped', job: '14' },
+    { id: 'e[2]', stage: 'e', key: 'ke' as Key, outcome: 'skipped', job: '14' },
   ],
 };
 
@@ -39,7 +40,7 @@ const snapshot: DetachedTracking = {
 const jobs = new Map<string, SettledJob>([
   // Ran: its result's times, its log's metric points.
   ['11', { log: log('b.log', [started, metric('curve', 0.5, 1), metric('curve', 1, 2)]), state: { phase: 'ended', verdict: 'COMPLETED' },
-    result: { v: 1, key: 'kb', nodeId: 'b', outcome: 'ran', metrics: [{ name: 'curve', value: 1, step: 2, timestamp: 1002 }], startedAt: 2000, endedAt: 3000 } }],
+    result: { v: 1, key: 'kb' as Key, nodeId: 'b', outcome: 'ran', metrics: [{ name: 'curve', value: 1, step: 2, timestamp: 1002 }], startedAt: 2000, endedAt: 3000 } }],
   // Started, then Slurm killed it at its memory limit: no result, Slurm's times and words.
   ['12', { log: log('c.log', [started, metric('loss', 3, 1)]), state: { phase: 'ended', verdict: 'OUT_OF_MEMORY', startedAt: 3100, endedAt: 3900 },
     detail: 'Slurm job 12 ended OUT_OF_MEMORY; see c.log' }],
@@ -47,7 +48,7 @@ const jobs = new Map<string, SettledJob>([
   ['13', { log: join(dir, 'd.log'), state: { phase: 'ended', verdict: 'CANCELLED', reason: 'DependencyNeverSatisfied' } }],
   // Found published by another run when it got its turn.
   ['14', { log: log('e.log', []), state: { phase: 'ended', verdict: 'COMPLETED' },
-    result: { v: 1, key: 'ke', nodeId: 'e[1]', outcome: 'hit', metrics: [{ name: 'total', value: 4, step: 0, timestamp: 9 }], startedAt: 3000, endedAt: 3001 } }],
+    result: { v: 1, key: 'ke' as Key, nodeId: 'e[1]', outcome: 'hit', metrics: [{ name: 'total', value: 4, step: 0, timestamp: 9 }], startedAt: 3000, endedAt: 3001 } }],
 ]);
 
 const outcomes = new Map<string, NodeOutcome>([['a', 'hit'], ['b', 'ran'], ['c', 'failed'], ['d', 'skipped'], ['e[1]', 'hit'], ['e[2]', 'hit']]);

@@ -9,6 +9,7 @@ import type { Manifest } from '../../src/store/manifest.js';
 import { Store } from '../../src/store/store.js';
 import { BIN, Project, ROOT } from '../e2e/harness.js';
 import { HOW_TO_START, SKIP_WITHOUT_SLURM, SLURM_CONF, SLURM_UP } from './cluster.js';
+import type { Key } from '../../src/util/ids.js';
 
 const DIAMOND = `stages:
   a: { plugin: ./plugins/count, params: { value: 1 } }
@@ -41,7 +42,7 @@ async function manifests(p: Project, runs: string, recipe: string): Promise<Map<
   const planned = await p.run(['plan', recipe, '--json'], { RETORT_RUNS_DIR: runs });
   const store = await Store.open(join(runs, 'store'));
   const out = new Map<string, Manifest>();
-  for (const { id, key } of JSON.parse(planned.stdout) as { id: string; key: string }[]) {
+  for (const { id, key } of JSON.parse(planned.stdout) as { id: string; key: Key }[]) {
     const found = await store.lookup(key, { verify: 'full' });
     if (found.status !== 'hit') throw new Error(`${id} is not in ${runs} (${found.status})`);
     out.set(id, found.manifest);

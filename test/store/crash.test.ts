@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Store } from '../../src/store/store.js';
 import { openStore, removeDir } from './helpers.js';
 import { startChild, type Child } from './fixtures/spawn.js';
+import { parseKey, type Key } from '../../src/util/ids.js';
 
 const bases: string[] = [];
 const children: Child[] = [];
@@ -16,8 +17,8 @@ afterEach(async () => {
 it('SIGKILL during publish, repeatedly, never leaves a partial or corrupt entry', async () => {
   const { root, base } = await openStore();
   bases.push(base);
-  const done = new Set<string>();
-  const begun = new Set<string>();
+  const done = new Set<Key>();
+  const begun = new Set<Key>();
   let killedMidWrite = 0;
   for (let round = 0; round < 10; round++) {
     const child = await startChild(['publish-loop', root, `round${round}`]);
@@ -33,7 +34,9 @@ it('SIGKILL during publish, repeatedly, never leaves a partial or corrupt entry'
     child.proc.kill('SIGKILL');
     await child.exited;
     for (const line of child.lines) {
-      const [word, key] = line.split(' ');
+      const [word, text = ''] = line.split(' ');
+      const key = parseKey(text);
+      if (key === undefined) continue;
       if (word === 'BEGIN') begun.add(key);
       if (word === 'DONE') done.add(key);
     }

@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import { afterEach, expect, it, vi } from 'vitest';
 import { keyOf, openStore, put, removeDir } from './helpers.js';
+import type { Key } from '../../src/util/ids.js';
 
 vi.mock('node:fs', async (original) => {
   const real = await original<typeof import('node:fs')>();
@@ -15,7 +16,7 @@ afterEach(async () => { for (const b of bases.splice(0)) await removeDir(b); });
 async function storeWithEntries(n: number) {
   const { store, base } = await openStore();
   bases.push(base);
-  const keys: string[] = [];
+  const keys: Key[] = [];
   for (let i = 0; i < n; i++) {
     keys.push(keyOf(i));
     await put(store, keyOf(i), { 'out/v.txt': `${i}` });

@@ -10,6 +10,7 @@ import { shortBoot } from '../../src/store/layout.js';
 import { Store, type LookupResult } from '../../src/store/store.js';
 import { fields, keyOf, openStore, put, removeDir } from './helpers.js';
 import { startChild, type Child } from './fixtures/spawn.js';
+import { parseKey, type Key } from '../../src/util/ids.js';
 
 const RECIPE = 'recipes/test.yaml';
 const bases: string[] = [];
@@ -19,10 +20,10 @@ afterEach(async () => {
   for (const b of bases.splice(0)) await removeDir(b);
 });
 
-async function storeWith(n: number): Promise<{ store: Store; root: string; keys: string[] }> {
+async function storeWith(n: number): Promise<{ store: Store; root: string; keys: Key[] }> {
   const { store, root, base } = await openStore();
   bases.push(base);
-  const keys: string[] = [];
+  const keys: Key[] = [];
   for (let i = 0; i < n; i++) {
     const key = keyOf(`entry ${i}`);
     await put(store, key, { 'out/value.txt': `${i}\n`, 'out/sub/more.txt': 'x'.repeat(i) }, { nodeId: `n[${i}]`, metrics: [{ name: 'v', value: i, step: 0, timestamp: 1 }] });
@@ -128,7 +129,7 @@ describe('the entry index', () => {
     await store.lookupMany(keys, { index: RECIPE });
     expect(await store.removeEntry(keys[1])).toBe('removed');
     // A lookup of other keys only: one in the removed entry's shard, so that shard is listed.
-    const sameShard = keys[1].slice(0, 2) + keyOf('other').slice(2);
+    const sameShard = parseKey(keys[1].slice(0, 2) + keyOf('other').slice(2))!;
     await store.lookupMany([sameShard, keyOf('elsewhere')], { index: RECIPE });
     expect([...indexOf(store).read().entries.keys()].sort()).toEqual([keys[0], keys[2], keys[3]].sort());
   });

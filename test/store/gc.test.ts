@@ -7,6 +7,7 @@ import { pin } from '../../src/store/pins.js';
 import { listRunRecords, writeRunRecord, type RunRecord } from '../../src/store/runs.js';
 import type { Store } from '../../src/store/store.js';
 import { keyOf, openStore, put, removeDir } from './helpers.js';
+import type { Key } from '../../src/util/ids.js';
 
 const bases: string[] = [];
 afterEach(async () => {
@@ -20,7 +21,7 @@ async function setup() {
   return { store, runsDir: join(base, 'runs') };
 }
 
-function run(runId: string, startedAt: number, keys: string[], status: RunRecord['status'] = 'ok'): RunRecord {
+function run(runId: string, startedAt: number, keys: Key[], status: RunRecord['status'] = 'ok'): RunRecord {
   return {
     runId, recipe: 'r.yaml', recipeName: 'r', argv: [], startedAt, status,
     nodes: keys.map((key, i) => ({ id: `n${i}`, stage: 's', key, outcome: 'ran' as const })),
@@ -28,7 +29,7 @@ function run(runId: string, startedAt: number, keys: string[], status: RunRecord
 }
 
 /** Publishes an entry as if at time `at` (createdAt is taken from the clock). */
-async function putAt(store: Store, key: string, at: number, bytes = 100, inputs: Record<string, string> = {}) {
+async function putAt(store: Store, key: Key, at: number, bytes = 100, inputs: Record<string, string> = {}) {
   const spy = vi.spyOn(Date, 'now').mockReturnValue(at);
   try {
     return await put(store, key, { 'p/data': 'x'.repeat(bytes) }, { keyStructure: { inputs } });

@@ -7,9 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { Store, type StoreOptions } from '../../src/store/store.js';
 import type { ManifestFields } from '../../src/store/manifest.js';
+import { keyFromDigest, type Key } from '../../src/util/ids.js';
 
-export function keyOf(text: string | number): string {
-  return createHash('sha256').update(String(text)).digest('hex');
+export function keyOf(text: string | number): Key {
+  return keyFromDigest(createHash('sha256').update(String(text)).digest('hex'));
 }
 
 export async function tempDir(prefix = 'retort-store-'): Promise<string> {
@@ -42,7 +43,7 @@ export function fields(over: Partial<ManifestFields> = {}): ManifestFields {
 }
 
 /** Writes `files` (path under out/ → content) into a fresh staging area and publishes it. */
-export async function put(store: Store, key: string, files: Record<string, string | Buffer>, over: Partial<ManifestFields> = {}) {
+export async function put(store: Store, key: Key, files: Record<string, string | Buffer>, over: Partial<ManifestFields> = {}) {
   const staging = await store.beginWrite(key);
   for (const [path, content] of Object.entries(files)) {
     const abs = join(staging.outDir, path);

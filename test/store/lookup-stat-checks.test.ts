@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/store.js';
 import { fields, keyOf, openStore, removeDir } from './helpers.js';
+import type { Key } from '../../src/util/ids.js';
 
 const bases: string[] = [];
 afterEach(async () => { for (const b of bases.splice(0)) await removeDir(b); });
@@ -12,7 +13,7 @@ afterEach(async () => { for (const b of bases.splice(0)) await removeDir(b); });
 const RECIPE = 'recipes/stat.yaml';
 
 /** An entry with a file in port `ab` and an empty port `a` (a name that `ab/…` starts with). */
-async function storeWithEntry(): Promise<{ store: Store; key: string; out: string }> {
+async function storeWithEntry(): Promise<{ store: Store; key: Key; out: string }> {
   const { store, base } = await openStore();
   bases.push(base);
   const key = keyOf('stat-checked');
@@ -26,7 +27,7 @@ async function storeWithEntry(): Promise<{ store: Store; key: string; out: strin
   return { store, key, out: join(store.entryDir(key), 'out') };
 }
 
-const statusOf = async (store: Store, key: string, index?: string) => (await store.lookupMany([key], index ? { index: RECIPE } : {})).get(key)?.status;
+const statusOf = async (store: Store, key: Key, index?: string) => (await store.lookupMany([key], index ? { index: RECIPE } : {})).get(key)?.status;
 
 describe.each([['from the index', RECIPE], ['without an index', undefined]])('a lookup %s', (_label, index) => {
   it('is not a hit once an output file is deleted', async () => {

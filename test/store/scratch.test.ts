@@ -8,6 +8,7 @@ import { gc } from '../../src/store/gc.js';
 import { Store } from '../../src/store/store.js';
 import { Project } from '../e2e/harness.js';
 import { fields, keyOf, openStore, put, removeDir } from './helpers.js';
+import type { Key } from '../../src/util/ids.js';
 
 const bases: string[] = [];
 afterEach(async () => {
@@ -21,7 +22,7 @@ async function setup() {
   return { ...opened, runsDir: join(opened.base, 'runs') };
 }
 
-async function fillScratch(store: Store, key: string, ageMs = 0): Promise<string> {
+async function fillScratch(store: Store, key: Key, ageMs = 0): Promise<string> {
   const dir = store.scratchDir(key);
   await mkdir(join(dir, 'ckpt'), { recursive: true });
   await writeFile(join(dir, 'ckpt', 'weights.bin'), 'w'.repeat(50));
@@ -39,7 +40,7 @@ describe('scratch directories in the store', () => {
     const { store, root } = await setup();
     const key = keyOf('a');
     expect(store.scratchDir(key)).toBe(join(root, 'scratch', key));
-    expect(() => store.scratchDir('../x')).toThrow(/invalid store key/);
+    expect(() => store.scratchDir('../x' as Key)).toThrow(/invalid store key/);
   });
 
   it('publishing removes the key\'s scratch (and only its own); the entry never contains it', async () => {

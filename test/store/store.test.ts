@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Store } from '../../src/store/store.js';
 import { sameMtime } from '../../src/store/verify.js';
 import { fields, keyOf, openStore, put, removeDir } from './helpers.js';
+import type { Key } from '../../src/util/ids.js';
 
 const bases: string[] = [];
 async function fresh(opts = {}) {
@@ -131,8 +132,8 @@ describe('publish and lookup', () => {
 
   it('rejects invalid keys and port names with clear messages', async () => {
     const { store } = await fresh();
-    await expect(store.lookup('abc')).rejects.toThrow(/invalid store key "abc"/);
-    await expect(store.beginWrite('Z'.repeat(64))).rejects.toThrow(/invalid store key/);
+    await expect(store.lookup('abc' as Key)).rejects.toThrow(/invalid store key "abc"/);
+    await expect(store.beginWrite('Z'.repeat(64) as Key)).rejects.toThrow(/invalid store key/);
     expect(() => store.portPath(keyOf(1), '../x')).toThrow(/invalid output port name/);
   });
 

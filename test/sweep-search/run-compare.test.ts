@@ -9,11 +9,12 @@ import { findRun } from '../../src/cli/run-lookup.js';
 import { formatDuration } from '../../src/cli/text-table.js';
 import type { KeyStructure } from '../../src/graph/key.js';
 import { writeRunRecord, type RunRecord } from '../../src/store/runs.js';
+import type { Key } from '../../src/util/ids.js';
 
 const structure = (params: Record<string, unknown>, inputs: KeyStructure['inputs'] = {}): KeyStructure => ({
   keyVersion: 1, plugin: { id: 'p', version: '1', codeDigest: 'd' }, params, inputs, env: {}, runtime: {},
 });
-const side = (id: string, key: string, s?: KeyStructure, metrics?: Record<string, number>): NodeSide => ({ id, stage: id, key, outcome: 'ran', structure: s, metrics });
+const side = (id: string, key: string, s?: KeyStructure, metrics?: Record<string, number>): NodeSide => ({ id, stage: id, key: key as Key, outcome: 'ran', structure: s, metrics });
 
 describe('run comparison', () => {
   it('takes each metric at its last step', () => {
@@ -28,12 +29,12 @@ describe('run comparison', () => {
   it('compares nested params leaf by leaf, names other key changes, and nodes only one run has', () => {
     const a = [
       side('train', 'k1', structure({ opt: { lr: 0.1, wd: 0 }, steps: 10 }), { loss: 1 }),
-      side('eval', 'k2', structure({}, { model: { node: 'k1', port: 'model' } }), { acc: 0.5 }),
+      side('eval', 'k2', structure({}, { model: { node: 'k1' as Key, port: 'model' } }), { acc: 0.5 }),
       side('old', 'k3', structure({})),
     ];
     const b = [
       side('train', 'k4', structure({ opt: { lr: 0.2, wd: 0 }, steps: 10, warmup: 5 }), { loss: 0.8 }),
-      side('eval', 'k5', structure({}, { model: { node: 'k4', port: 'model' } }), { acc: 0.5, f1: 0.4 }),
+      side('eval', 'k5', structure({}, { model: { node: 'k4' as Key, port: 'model' } }), { acc: 0.5, f1: 0.4 }),
       side('new', 'k6', structure({})),
     ];
     const d = diffRuns(a, b);

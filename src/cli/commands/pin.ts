@@ -2,6 +2,7 @@ import { listPins, pinKeys, unpinWhere, type Pin } from '../../store/pins.js';
 import { readRunRecord, listRunRecords, type RunRecord } from '../../store/runs.js';
 import type { Store } from '../../store/store.js';
 import { count } from '../../util/plural.js';
+import type { Key } from '../../util/ids.js';
 import { parse, UsageError } from '../args.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
 import { openStore, runsDirOf } from '../session.js';
@@ -43,13 +44,13 @@ unless --name is given. Entries pinned already keep their pin.
 };
 
 /** Entries a run used (hit or ran): what its results depend on. */
-function runKeys(run: RunRecord): string[] {
+function runKeys(run: RunRecord): Key[] {
   return [...new Set(run.nodes.filter((n) => n.outcome === 'hit' || n.outcome === 'ran').map((n) => n.key))];
 }
 
 const runPinName = (run: RunRecord) => `run ${run.runId}`;
 
-async function oneKey(store: Store, prefix: string): Promise<string> {
+async function oneKey(store: Store, prefix: string): Promise<Key> {
   const matches = await store.findKeys(prefix);
   const [only, another] = matches;
   if (only === undefined || another !== undefined) {

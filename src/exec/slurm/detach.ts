@@ -3,8 +3,9 @@
 // each node's job id and the job folder, for `retort status` to follow the run later.
 import type { Plan, PlannedNode } from '../../graph/plan.js';
 import type { SubmittingExecutor } from '../executor.js';
+import type { Key } from '../../util/ids.js';
 
-export interface DetachedNode { id: string; key: string; job: string; after: string[] }
+export interface DetachedNode { id: string; key: Key; job: string; after: string[] }
 
 export interface DetachedSubmission {
   /** Node id → its job; nodes of one key share their lead's job. */

@@ -11,6 +11,7 @@ import type { DetachedTracking } from './detached-tracking.js';
 import type { JobResult } from './job-spec.js';
 import { parseEventLine } from './run-node-job.js';
 import type { JobState } from './states.js';
+import type { Key } from '../../util/ids.js';
 
 /** What one job left: its result file, Slurm's last word on it, and its log. */
 export interface SettledJob {
@@ -32,7 +33,7 @@ export interface ReplayRequest {
   status: RunStatus;
   endedAt: number;
   /** The store folder of a key (a ran node's artifact). */
-  entryDir(key: string): string;
+  entryDir(key: Key): string;
   /** The tracker's subscriber (with the tables logged at the end, as `retort run` wires it). */
   tracking: RunSubscriber;
   /** Sets the tracker's clock: events are dated by when they happened, not by when they are replayed. */

@@ -15,6 +15,7 @@ import { slurmMinutes, type SlurmResources } from './resources.js';
 import { allDependents, DEFAULT_RETRIES, directDependents, retryDecision, type RetryPolicy } from './retry.js';
 import { parseEventLine } from './run-node-job.js';
 import { describeState, type JobState, type JobStatus, type Verdict } from './states.js';
+import type { Key } from '../../util/ids.js';
 
 export interface SlurmExecutorOptions {
   client: SlurmClient;
@@ -44,7 +45,7 @@ export interface SlurmExecutorOptions {
 }
 
 /** Where a node's job files live in a run's job folder: its spec, Slurm log, result and tracking reference. */
-export function jobFiles(dir: string, node: { id: string; key: string }): { spec: string; log: string; result: string; tracking: string } {
+export function jobFiles(dir: string, node: { id: string; key: Key }): { spec: string; log: string; result: string; tracking: string } {
   // File names from the node id (foreach keys may hold any character) and the key (ids may collide once cleaned).
   const base = join(dir, `${node.id.replace(/[^A-Za-z0-9_.-]+/g, '_')}-${node.key.slice(0, 10)}`);
   return { spec: `${base}.spec.json`, log: `${base}.log`, result: `${base}.result.json`, tracking: `${base}.tracking.json` };

@@ -11,6 +11,7 @@ import type { Failure } from '../failure.js';
 import type { NodeJob } from '../protocol.js';
 import { inputPaths } from '../input-paths.js';
 import { seedFor } from '../scheduler.js';
+import type { Key } from '../../util/ids.js';
 
 /** One node for one job (or one array task). */
 export interface NodeJobSpec {
@@ -40,7 +41,7 @@ export type JobOutcome = 'ran' | 'hit' | 'failed' | 'cancelled';
 
 export interface JobResult {
   v: 1;
-  key: string;
+  key: Key;
   nodeId: string;
   outcome: JobOutcome;
   error?: string;

@@ -22,7 +22,8 @@ export interface SearchPlan {
 export async function planSearch(sweep: AdaptiveSweep, store: Store, runsDir: string): Promise<SearchPlan> {
   const { base } = sweep;
   // A node with the same key with and without the searched values is shared by every trial.
-  const probe = await sweep.compileTrial(roundAssignment(sweep.space, makeSampler(sweep.spec, sweep.space).propose([], 1)[0]));
+  // One proposal asked for, one given.
+  const probe = await sweep.compileTrial(roundAssignment(sweep.space, makeSampler(sweep.spec, sweep.space).propose([], 1)[0]!));
   const basePlan = await planRecipe(base.recipe, base.keys, store, { explainMisses: false, verify: 'stat' });
   const shared = base.recipe.order
     .filter((id) => probe.keys.get(id)?.key === base.keys.get(id)!.key)

@@ -82,7 +82,7 @@ export async function prepareSearch(file: string, loaded: LoadedRecipe, opts: Sw
   const base = await compile([]);
   objectiveProblems(spec, base.recipe);
   // The first proposal is compiled now: a search path that is no recipe path fails here, at its key.
-  const first = roundAssignment(space, makeSampler(spec, space).propose([], 1)[0]);
+  const first = roundAssignment(space, makeSampler(spec, space).propose([], 1)[0]!); // one proposal asked for, one given
   await compile(overridesOf(first));
 
   const { sweep: _block, ...recipeDoc } = loaded.doc;
@@ -114,7 +114,7 @@ function objectiveProblems(spec: SearchSpec, recipe: CompiledRecipe): void {
   }
   // Metrics a plugin declares it records (PluginDefinition.metrics); undeclared ones are checked once the node ran.
   const declared = (id: string) => recipe.nodes.get(id)!.plugin.def.metrics;
-  const names = declared(nodes[0]);
+  const names = declared(nodes[0]!); // exactly one (checked above)
   if (!names || names.includes(metric)) return;
   const elsewhere = [...recipe.stages].filter(([s, ids]) => s !== stage && ids.some((id) => declared(id)?.includes(metric))).map(([s]) => s);
   const guess = closest(metric, names);

@@ -40,8 +40,8 @@ export function searchReport(sweepId: string, search: SearchSummary, trials: rea
     t.state === 'done' ? fmt(t.objective!) : '–',
     t.state + (t.note ? `: ${t.note}` : ''),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length))); // every row has a cell per header cell
+  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [...head, '', line(header), ...rows.map(line)];
 }
 

@@ -32,9 +32,9 @@ export function parseSpace(spec: Readonly<Record<string, unknown>>): { space: Se
 function parseCall(text: string): ParsedDimension {
   const m = /^([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)$/s.exec(text);
   if (!m) return { problem: `expected a call such as "uniform(0, 1)", got "${text}"` };
-  const kind = m[1];
+  const kind = m[1]!; // both groups always take part in a match
   if (!isKind(kind)) return { problem: unknownKind(kind) };
-  const args = splitArgs(m[2]);
+  const args = splitArgs(m[2]!);
   if (kind === 'choice') return build(kind, args.map(scalar), false);
   const log = kind === 'int' && args.length === 3 && args[2] === 'log';
   return build(kind, (log ? args.slice(0, 2) : args).map(scalar), log);
@@ -43,12 +43,13 @@ function parseCall(text: string): ParsedDimension {
 function parseMapping(spec: Record<string, unknown>): ParsedDimension {
   const kinds = Object.keys(spec).filter(isKind);
   const extra = Object.keys(spec).filter((k) => !isKind(k) && !(k === 'log' && kinds[0] === 'int'));
-  if (kinds.length !== 1) return { problem: kinds.length ? `give one of ${KINDS.join(', ')}, not ${kinds.join(' and ')}` : unknownKind(Object.keys(spec)[0] ?? '') };
-  if (extra.length) return { problem: `unknown field "${extra[0]}" beside ${kinds[0]}${extra[0] === 'log' ? ' (log is for int; use loguniform)' : ''}` };
-  const args = spec[kinds[0]];
-  if (!Array.isArray(args)) return { problem: `${kinds[0]} takes a list, e.g. ${kinds[0] === 'choice' ? '[a, b]' : '[0, 1]'}` };
+  const [kind] = kinds;
+  if (kind === undefined || kinds.length !== 1) return { problem: kinds.length ? `give one of ${KINDS.join(', ')}, not ${kinds.join(' and ')}` : unknownKind(Object.keys(spec)[0] ?? '') };
+  if (extra.length) return { problem: `unknown field "${extra[0]}" beside ${kind}${extra[0] === 'log' ? ' (log is for int; use loguniform)' : ''}` };
+  const args = spec[kind];
+  if (!Array.isArray(args)) return { problem: `${kind} takes a list, e.g. ${kind === 'choice' ? '[a, b]' : '[0, 1]'}` };
   if (spec.log !== undefined && typeof spec.log !== 'boolean') return { problem: 'log must be true or false' };
-  return build(kinds[0], args as unknown[], spec.log === true);
+  return build(kind, args as unknown[], spec.log === true);
 }
 
 function build(kind: Kind, args: unknown[], log: boolean): ParsedDimension {

@@ -47,15 +47,15 @@ export class TruncatedMixture implements Density {
     priorWeight: number,
   ) {
     const width = hi - lo;
-    const points = observations.map((mu, i) => ({ mu, weight: observationWeights[i], prior: false }));
+    const points = observations.map((mu, i) => ({ mu, weight: observationWeights[i]!, prior: false })); // one weight per observation
     points.push({ mu: lo + width / 2, weight: priorWeight, prior: true });
     points.sort((a, b) => a.mu - b.mu);
     const minSigma = width / Math.min(100, points.length);
     this.mus = points.map((p) => p.mu);
     this.sigmas = points.map((p, i) => {
       if (p.prior) return width;
-      const left = p.mu - (i > 0 ? points[i - 1].mu : lo);
-      const right = (i < points.length - 1 ? points[i + 1].mu : hi) - p.mu;
+      const left = p.mu - (i > 0 ? points[i - 1]!.mu : lo);
+      const right = (i < points.length - 1 ? points[i + 1]!.mu : hi) - p.mu;
       return Math.min(width, Math.max(minSigma, left, right));
     });
     this.logSigmas = this.sigmas.map(Math.log);
@@ -63,15 +63,15 @@ export class TruncatedMixture implements Density {
     this.weights = points.map((p) => p.weight / total);
     this.logWeights = normalizedLog(points.map((p) => p.weight));
     this.logMass = this.mus.map((mu, i) => {
-      const s = this.sigmas[i];
+      const s = this.sigmas[i]!; // sigmas and mus are one per point
       return Math.log(Math.max(1e-300, normalCdf((hi - mu) / s) - normalCdf((lo - mu) / s)));
     });
   }
 
   sample(rng: Prng): number {
     const i = rng.pick(this.weights);
-    const mu = this.mus[i];
-    const sigma = this.sigmas[i];
+    const mu = this.mus[i]!; // pick returns an index of the weights, one per point
+    const sigma = this.sigmas[i]!;
     // Rejection: every component keeps at least a third of its mass inside the interval (|mu| within it, sigma ≤ width).
     for (let attempt = 0; attempt < 100; attempt++) {
       const x = mu + sigma * rng.normal();
@@ -91,8 +91,8 @@ export class TruncatedMixture implements Density {
   }
 
   private logTerm(i: number, x: number): number {
-    const z = (x - this.mus[i]) / this.sigmas[i];
-    return this.logWeights[i] - 0.5 * z * z - LOG_SQRT_2PI - this.logSigmas[i] - this.logMass[i];
+    const z = (x - this.mus[i]!) / this.sigmas[i]!;
+    return this.logWeights[i]! - 0.5 * z * z - LOG_SQRT_2PI - this.logSigmas[i]! - this.logMass[i]!;
   }
 }
 
@@ -102,7 +102,7 @@ export class CategoricalDensity implements Density {
 
   constructor(observed: readonly number[], observationWeights: readonly number[], categories: number, priorWeight: number) {
     const mass = new Array<number>(categories).fill(priorWeight / categories);
-    observed.forEach((index, i) => { mass[index] += observationWeights[i]; });
+    observed.forEach((index, i) => { mass[index] = mass[index]! + observationWeights[i]!; }); // indices of the categories
     const total = mass.reduce((s, m) => s + m, 0);
     this.probs = mass.map((m) => m / total);
   }
@@ -112,6 +112,6 @@ export class CategoricalDensity implements Density {
   }
 
   logPdf(index: number): number {
-    return Math.log(this.probs[index]);
+    return Math.log(this.probs[index]!);
   }
 }

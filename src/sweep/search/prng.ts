@@ -71,7 +71,7 @@ export class Prng extends Sfc32 {
     for (const w of weights) total += w;
     let r = this.next() * total;
     for (let i = 0; i < weights.length; i++) {
-      r -= weights[i];
+      r -= weights[i]!;
       if (r < 0) return i;
     }
     return weights.length - 1;

@@ -2,18 +2,18 @@
 // with equal probability or log-uniformly, choices uniformly), within a budget.
 import { Prng } from './prng.js';
 import { DUPLICATE_ATTEMPTS, proposalsAllowed, type Sampler, type SamplerOptions, type Trial } from './sampler.js';
-import { dimensionNames, idOver, fromInternal, searchInterval, type Assignment, type Dimension, type SearchSpace } from './space.js';
+import { dimensionNames, dimensions, idOver, fromInternal, searchInterval, type Assignment, type Dimension, type SearchSpace } from './space.js';
 
 /** One value of a dimension, drawn from its prior. */
 export function drawFromPrior(dim: Dimension, rng: Prng): Assignment[string] {
-  if (dim.kind === 'choice') return dim.values[rng.below(dim.values.length)];
+  if (dim.kind === 'choice') return dim.values[rng.below(dim.values.length)]!; // below(n) < n
   const { lo, hi } = searchInterval(dim);
   return fromInternal(dim, rng.uniform(lo, hi));
 }
 
 export function drawAssignment(space: SearchSpace, rng: Prng): Assignment {
   const out: Assignment = {};
-  for (const name of dimensionNames(space)) out[name] = drawFromPrior(space[name], rng);
+  for (const [name, dim] of dimensions(space)) out[name] = drawFromPrior(dim, rng);
   return out;
 }
 

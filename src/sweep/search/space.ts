@@ -27,9 +27,9 @@ export interface SpaceProblem {
 }
 
 export function validateSpace(space: SearchSpace): SpaceProblem[] {
-  const names = Object.keys(space);
-  if (names.length === 0) return [{ dimension: '', message: 'the search space has no dimensions' }];
-  return names.flatMap((name) => dimensionProblems(space[name]).map((message) => ({ dimension: name, message })));
+  const named = Object.entries(space);
+  if (named.length === 0) return [{ dimension: '', message: 'the search space has no dimensions' }];
+  return named.flatMap(([name, dim]) => dimensionProblems(dim).map((message) => ({ dimension: name, message })));
 }
 
 function dimensionProblems(dim: Dimension): string[] {
@@ -56,6 +56,11 @@ function dimensionProblems(dim: Dimension): string[] {
 /** Dimension names in a fixed order (sorted), so draws do not depend on how the space was written. */
 export function dimensionNames(space: SearchSpace): string[] {
   return Object.keys(space).sort();
+}
+
+/** Each dimension with its name, in the order of `dimensionNames`. */
+export function dimensions(space: SearchSpace): [string, Dimension][] {
+  return Object.entries(space).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** True for dimensions searched in log space. */

@@ -8,7 +8,7 @@ import { CategoricalDensity, TruncatedMixture, type Density } from './parzen.js'
 import { Prng } from './prng.js';
 import { drawNew } from './random-search.js';
 import { completed, DUPLICATE_ATTEMPTS, lossOf, proposalsAllowed, type Sampler, type SamplerOptions, type Trial } from './sampler.js';
-import { dimensionNames, idOver, fromInternal, searchInterval, toInternal, type Assignment, type SearchSpace } from './space.js';
+import { dimensionNames, dimensions, idOver, fromInternal, searchInterval, toInternal, type Assignment, type SearchSpace } from './space.js';
 
 export interface TpeOptions extends SamplerOptions {
   /** Random trials before the model takes over (observed ones: done or pruned). Default 10. */
@@ -121,22 +121,20 @@ interface Model {
 }
 
 function fitModel(space: SearchSpace, { good, bad }: Split, priorWeight: number): Model {
-  const names = dimensionNames(space);
   const goodWeights = recencyWeights(good.length);
   const badWeights = recencyWeights(bad.length);
-  const dims = names.map((name) => {
-    const dim = space[name];
+  const dims = dimensions(space).map(([name, dim]) => {
     if (dim.kind === 'choice') {
       const indexOf = (a: Assignment) => dim.values.findIndex((v) => v === a[name]);
       const usable = (list: Assignment[], weights: number[]) => {
-        const pairs = list.map((a, i) => ({ index: indexOf(a), weight: weights[i] })).filter((p) => p.index >= 0);
+        const pairs = list.map((a, i) => ({ index: indexOf(a), weight: weights[i]! })).filter((p) => p.index >= 0); // a weight per assignment
         return [pairs.map((p) => p.index), pairs.map((p) => p.weight)] as const;
       };
       const l = new CategoricalDensity(...usable(good, goodWeights), dim.values.length, priorWeight);
       const g = new CategoricalDensity(...usable(bad, badWeights), dim.values.length, priorWeight);
       return {
         name,
-        draw: (rng: Prng) => dim.values[l.sample(rng)],
+        draw: (rng: Prng) => dim.values[l.sample(rng)]!, // an index of a category
         logRatio: (value: Assignment[string]) => {
           const i = dim.values.findIndex((v) => v === value);
           return l.logPdf(i) - g.logPdf(i);
@@ -145,7 +143,7 @@ function fitModel(space: SearchSpace, { good, bad }: Split, priorWeight: number)
     }
     const { lo, hi } = searchInterval(dim);
     const usable = (list: Assignment[], weights: number[]) => {
-      const pairs = list.map((a, i) => ({ x: a[name], weight: weights[i] })).filter((p): p is { x: number; weight: number } => typeof p.x === 'number' && Number.isFinite(p.x));
+      const pairs = list.map((a, i) => ({ x: a[name], weight: weights[i]! })).filter((p): p is { x: number; weight: number } => typeof p.x === 'number' && Number.isFinite(p.x));
       return [pairs.map((p) => toInternal(dim, p.x)), pairs.map((p) => p.weight)] as const;
     };
     const l: Density = new TruncatedMixture(...usable(good, goodWeights), lo, hi, priorWeight);
@@ -168,7 +166,7 @@ function fitModel(space: SearchSpace, { good, bad }: Split, priorWeight: number)
     },
     score(assignment) {
       let s = 0;
-      for (const d of dims) s += d.logRatio(assignment[d.name]);
+      for (const d of dims) s += d.logRatio(assignment[d.name]!); // a proposal sets every dimension
       return s;
     },
   };

@@ -1,0 +1,65 @@
+// Keys and node ids are branded strings: a raw string is neither, and one is not the other. The type
+// half of this file is checked by `npx tsc -p test/tsconfig.json` (part of `npm test`): each line
+// under a `@ts-expect-error` must fail to compile, so a brand that stops rejecting raw strings makes
+// that line compile and tsc fail. The run-time half checks the functions that make them from text.
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { keyOf, type NodeKey } from '../../src/graph/key.js';
+import type { PlannedNode } from '../../src/graph/plan.js';
+import type { Store } from '../../src/store/store.js';
+import { isKey, keyFromDigest, nodeId, parseKey, type Key, type NodeId } from '../../src/util/ids.js';
+
+const HEX = 'ab'.repeat(32);
+
+describe('branded keys and node ids (types)', () => {
+  it('a raw string is neither a key nor a node id, and the two do not mix', () => {
+    expectTypeOf<string>().not.toExtend<Key>();
+    expectTypeOf<string>().not.toExtend<NodeId>();
+    expectTypeOf<Key>().not.toExtend<NodeId>();
+    expectTypeOf<NodeId>().not.toExtend<Key>();
+    // Both are still strings wherever a string is read.
+    expectTypeOf<Key>().toExtend<string>();
+    expectTypeOf<NodeId>().toExtend<string>();
+  });
+
+  it('the compiler and the store speak in keys', () => {
+    expectTypeOf(keyOf).returns.toEqualTypeOf<Key>();
+    expectTypeOf<NodeKey['key']>().toEqualTypeOf<Key>();
+    expectTypeOf<PlannedNode['key']>().toEqualTypeOf<Key>();
+    expectTypeOf<Parameters<Store['lookup']>[0]>().toEqualTypeOf<Key>();
+    expectTypeOf<Parameters<Store['beginWrite']>[0]>().toEqualTypeOf<Key>();
+    expectTypeOf<Parameters<Store['tryLease']>[0]>().toEqualTypeOf<Key>();
+  });
+
+  it('rejects a raw string or a node id where a key is expected', () => {
+    const calls = (store: Store, raw: string, id: NodeId, key: Key) => {
+      // @ts-expect-error a raw string is not a key
+      void store.lookup(raw);
+      // @ts-expect-error a node id is not a key
+      void store.lookup(id);
+      // @ts-expect-error a raw string is not a node id
+      const named: NodeId = raw;
+      // @ts-expect-error a key is not a node id
+      const misnamed: NodeId = key;
+      void store.lookup(key);
+      return [named, misnamed];
+    };
+    expect(calls).toBeTypeOf('function');
+  });
+});
+
+describe('making keys and node ids from text', () => {
+  it('takes 64 lowercase hex digits as a key, and nothing else', () => {
+    expect(parseKey(HEX)).toBe(HEX);
+    expect(isKey(HEX)).toBe(true);
+    for (const bad of ['', HEX.slice(1), HEX.toUpperCase(), `${HEX}0`, `${HEX.slice(1)}g`, ` ${HEX.slice(1)}`]) {
+      expect(parseKey(bad)).toBeUndefined();
+      expect(isKey(bad)).toBe(false);
+    }
+    expect(isKey(42)).toBe(false);
+  });
+
+  it('keeps the text of a digest and of a node id as it is', () => {
+    expect(keyFromDigest(HEX)).toBe(HEX);
+    expect(nodeId('train[rte]')).toBe('train[rte]');
+  });
+});
