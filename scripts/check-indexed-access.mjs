@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 const CHECKED = [
   'src/cli/', 'src/exec/', 'src/util/',
   'src/lib/nn/kernels/',
+  'src/lib/nn/layers/', 'src/lib/nn/models/', 'src/lib/nn/train/', 'src/lib/nn/shape.ts',
 ];
 
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
