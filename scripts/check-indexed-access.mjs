@@ -9,7 +9,7 @@ const CHECKED = [
   'src/cli/', 'src/exec/', 'src/util/',
   'src/lib/nn/kernels/',
   'src/lib/nn/layers/', 'src/lib/nn/models/', 'src/lib/nn/train/', 'src/lib/nn/shape.ts',
-  'src/lib/nn/index/',
+  'src/lib/nn/index/', 'src/lib/nn/safetensors.ts',
 ];
 
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
