@@ -27,6 +27,13 @@ const CHECKED = [
   'src/lib/retrieval/',
   'src/lib/tasks/',
   'src/lib/ml/',
+  'src/lib/nn/kernels/',
+  'src/lib/nn/layers/',
+  'src/lib/nn/models/',
+  'src/lib/nn/train/',
+  'src/lib/nn/shape.ts',
+  'src/lib/nn/index/',
+  'src/lib/nn/safetensors.ts',
 ];
 
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');

@@ -89,7 +89,7 @@ export function halfToFloat(h: number): number {
 /** float32 value → IEEE 754 binary16 bits, rounding to nearest even (overflow → ±Inf). */
 export function floatToHalf(value: number): number {
   f32[0] = value;
-  const x = u32[0];
+  const x = u32[0]!; // one-element scratch views
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
   let mant = x & 0x7fffff;
@@ -116,13 +116,13 @@ export function floatToHalf(value: number): number {
 /** bfloat16 bits → float32 value (the top half of a float32). */
 export function bf16ToFloat(b: number): number {
   u32[0] = b << 16;
-  return f32[0];
+  return f32[0]!;
 }
 
 /** float32 value → bfloat16 bits, rounding to nearest even; NaN stays NaN. */
 export function floatToBf16(value: number): number {
   f32[0] = value;
-  const x = u32[0];
+  const x = u32[0]!; // one-element scratch views
   if ((x & 0x7fffffff) > 0x7f800000) return ((x >>> 16) | 0x40) & 0xffff;
   return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
 }
@@ -150,7 +150,7 @@ function storedBytes(file: string, name: string, t: SafeTensor): Uint8Array {
     else if (t.data instanceof Float32Array || t.data instanceof Float64Array) {
       const convert = t.dtype === 'F16' ? floatToHalf : floatToBf16;
       const bits = new Uint16Array(n);
-      for (let i = 0; i < n; i++) bits[i] = convert(t.data[i]);
+      for (let i = 0; i < n; i++) bits[i] = convert(t.data[i]!); // n = data.length, checked above
       stored = bits;
     } else throw new SafetensorsError(file, `${t.dtype} data must be a Float32Array or a Uint16Array of raw bits`, name);
   } else {
@@ -336,7 +336,7 @@ export function decodeSafetensors(bytes: Uint8Array, file = '<memory>'): Safeten
     if (e.dtype === 'F16' || e.dtype === 'BF16') {
       const convert = e.dtype === 'F16' ? halfToFloat : bf16ToFloat;
       const floats = new Float32Array(stored.length);
-      for (let i = 0; i < stored.length; i++) floats[i] = convert((stored as Uint16Array)[i]);
+      for (let i = 0; i < stored.length; i++) floats[i] = convert((stored as Uint16Array)[i]!);
       data = floats;
     }
     tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data });
@@ -407,7 +407,7 @@ function toTf(file: string, name: string, t: SafeTensor): tf.Tensor {
       const src = t.data as BigInt64Array | BigUint64Array;
       const ints = new Int32Array(src.length);
       for (let i = 0; i < src.length; i++) {
-        const v = src[i];
+        const v = src[i]!;
         if (v > 2147483647n || v < -2147483648n) throw new SafetensorsError(file, `value ${v} at index ${i} does not fit in int32`, name);
         ints[i] = Number(v);
       }
@@ -416,7 +416,7 @@ function toTf(file: string, name: string, t: SafeTensor): tf.Tensor {
     case 'U32': {
       const src = t.data as Uint32Array;
       for (let i = 0; i < src.length; i++) {
-        if (src[i] > 2147483647) throw new SafetensorsError(file, `value ${src[i]} at index ${i} does not fit in int32`, name);
+        if (src[i]! > 2147483647) throw new SafetensorsError(file, `value ${src[i]} at index ${i} does not fit in int32`, name);
       }
       return tf.tensor(Int32Array.from(src), t.shape, 'int32');
     }

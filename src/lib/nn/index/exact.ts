@@ -155,7 +155,7 @@ export class ExactIndex implements VectorIndex {
         const scores = tf.matMul(queryBlock, block);                                // [bq, bv]
         const values = scores.dataSync() as Float32Array;
         scores.dispose();
-        for (let i = 0; i < heaps.length; i++) heaps[i].pushRun(values, i * width, width, first);
+        for (const [i, heap] of heaps.entries()) heap.pushRun(values, i * width, width, first);
         first += width;
       }
     } finally {
@@ -172,7 +172,7 @@ export class ExactIndex implements VectorIndex {
       const width = Math.min(this.count, v0 + VECTOR_BLOCK_BLAS) - v0;
       // scores [bq, bv] = queries [bq, d] · vectors [bv, d]ᵀ
       blas.gemmBatch(queryBlock, this.data.subarray(v0 * d, (v0 + width) * d), scores, 1, 0, 0, rows, width, d, false, true);
-      for (let i = 0; i < rows; i++) heaps[i].pushRun(scores, i * width, width, v0);
+      for (const [i, heap] of heaps.entries()) heap.pushRun(scores, i * width, width, v0); // one heap per query row
     }
   }
 
@@ -182,7 +182,7 @@ export class ExactIndex implements VectorIndex {
       const v1 = Math.min(this.count, v0 + VECTOR_BLOCK_JS);
       for (let i = q0; i < q1; i++) {
         dotRun(q, i * this.dim, this.data, v0, v1, this.dim, scores);
-        heaps[i - q0].pushRun(scores, 0, v1 - v0, v0);
+        heaps[i - q0]!.pushRun(scores, 0, v1 - v0, v0); // one heap per query of [q0, q1)
       }
     }
   }
@@ -195,8 +195,8 @@ function dotRun(q: Float32Array, qOffset: number, vectors: Float32Array, v0: num
     const a = v * d, b = a + d, c = b + d, e = c + d;
     let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     for (let j = 0; j < d; j++) {
-      const x = q[qOffset + j];
-      s0 += x * vectors[a + j]; s1 += x * vectors[b + j]; s2 += x * vectors[c + j]; s3 += x * vectors[e + j];
+      const x = q[qOffset + j]!;
+      s0 += x * vectors[a + j]!; s1 += x * vectors[b + j]!; s2 += x * vectors[c + j]!; s3 += x * vectors[e + j]!;
     }
     const o = v - v0;
     scores[o] = s0; scores[o + 1] = s1; scores[o + 2] = s2; scores[o + 3] = s3;
@@ -204,7 +204,7 @@ function dotRun(q: Float32Array, qOffset: number, vectors: Float32Array, v0: num
   for (; v < v1; v++) {
     const a = v * d;
     let s = 0;
-    for (let j = 0; j < d; j++) s += q[qOffset + j] * vectors[a + j];
+    for (let j = 0; j < d; j++) s += q[qOffset + j]! * vectors[a + j]!;
     scores[v - v0] = s;
   }
 }

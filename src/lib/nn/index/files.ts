@@ -138,7 +138,7 @@ export class IdTable {
 
   idOf(row: number): string {
     if (!Number.isInteger(row) || row < 0 || row >= this.count) throw new VectorIndexError(`row ${row} is not in the index (size ${this.count})`);
-    return this.ids ? this.ids[row] : String(row);
+    return this.ids ? this.ids[row]! : String(row); // one id per row (append and the manifest check hold it)
   }
 
   toJSON(): string[] | null {

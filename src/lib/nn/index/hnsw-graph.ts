@@ -111,11 +111,11 @@ class AddonGraph implements HnswGraph {
     this.graph.search(queries.subarray(0, count * this.dim), k, rows, distances);
     // Scores in place, and each query's hits as views of the two arrays: no copy per query.
     const scores = distances;
-    for (let i = 0; i < scores.length; i++) scores[i] = 1 - distances[i];
+    for (let i = 0; i < scores.length; i++) scores[i] = 1 - distances[i]!;
     const out: Neighbors[] = [];
     for (let q = 0; q < count; q++) {
       let found = k;
-      while (found > 0 && rows[q * k + found - 1] < 0) found--;
+      while (found > 0 && rows[q * k + found - 1]! < 0) found--;
       const hits = { rows: rows.subarray(q * k, q * k + found), scores: scores.subarray(q * k, q * k + found) };
       out.push(inOrder(hits) ? hits : sortNeighbors(hits.rows, hits.scores));
     }
@@ -139,7 +139,7 @@ class HnswlibNodeGraph implements HnswGraph {
     const d = this.dim;
     const point = new Array<number>(d);
     for (let i = 0; i < count; i++) {
-      for (let j = 0; j < d; j++) point[j] = data[i * d + j];
+      for (let j = 0; j < d; j++) point[j] = data[i * d + j]!;
       this.native.addPoint(point, firstLabel + i);
     }
   }
@@ -149,7 +149,7 @@ class HnswlibNodeGraph implements HnswGraph {
     const point = new Array<number>(d);
     const out: Neighbors[] = [];
     for (let i = 0; i < count; i++) {
-      for (let j = 0; j < d; j++) point[j] = queries[i * d + j];
+      for (let j = 0; j < d; j++) point[j] = queries[i * d + j]!;
       const { neighbors, distances } = this.native.searchKnn(point, k);
       out.push(hitsOf(neighbors, distances));
     }
@@ -171,7 +171,7 @@ class HnswlibNodeGraph implements HnswGraph {
 /** Best first: higher score first, the smaller row first on equal scores. */
 function inOrder({ rows, scores }: Neighbors): boolean {
   for (let i = 1; i < scores.length; i++) {
-    if (scores[i] > scores[i - 1] || (scores[i] === scores[i - 1] && rows[i] < rows[i - 1])) return false;
+    if (scores[i]! > scores[i - 1]! || (scores[i] === scores[i - 1] && rows[i]! < rows[i - 1]!)) return false; // rows and scores: one per hit
   }
   return true;
 }
@@ -182,7 +182,7 @@ function inOrder({ rows, scores }: Neighbors): boolean {
  */
 function hitsOf(rows: ArrayLike<number>, distances: ArrayLike<number>): Neighbors {
   for (let i = 1; i < distances.length; i++) {
-    if (distances[i] < distances[i - 1] || (distances[i] === distances[i - 1] && rows[i] < rows[i - 1])) {
+    if (distances[i]! < distances[i - 1]! || (distances[i] === distances[i - 1] && rows[i]! < rows[i - 1]!)) { // one row per distance
       return sortNeighbors(rows, Array.from(distances, (x) => 1 - x));
     }
   }

@@ -13,10 +13,10 @@ export function recallAtK(approx: readonly Neighbors[], exact: readonly Neighbor
   }
   let total = 0;
   let counted = 0;
-  for (let i = 0; i < exact.length; i++) {
-    const truth = exact[i].rows.subarray(0, k ?? exact[i].rows.length);
+  for (const [i, e] of exact.entries()) {
+    const truth = e.rows.subarray(0, k ?? e.rows.length);
     if (truth.length === 0) continue;
-    const found = new Set(approx[i].rows.subarray(0, truth.length));
+    const found = new Set(approx[i]!.rows.subarray(0, truth.length)); // as many lists as exact ones, checked above
     let hits = 0;
     for (const row of truth) if (found.has(row)) hits++;
     total += hits / truth.length;

@@ -18,7 +18,7 @@ export class TopK {
 
   /** The score a candidate must beat to enter (−∞ until k pairs are kept). */
   get threshold(): number {
-    return this.count < this.k ? -Infinity : this.scores[0];
+    return this.count < this.k ? -Infinity : (this.scores[0] ?? Infinity); // k = 0: nothing enters
   }
 
   push(score: number, row: number): void {
@@ -27,16 +27,16 @@ export class TopK {
       // sift up
       while (i > 0) {
         const parent = (i - 1) >> 1;
-        if (!worse(score, row, this.scores[parent], this.rows[parent])) break;
-        this.scores[i] = this.scores[parent];
-        this.rows[i] = this.rows[parent];
+        if (!worse(score, row, this.scores[parent]!, this.rows[parent]!)) break;
+        this.scores[i] = this.scores[parent]!;
+        this.rows[i] = this.rows[parent]!;
         i = parent;
       }
       this.scores[i] = score;
       this.rows[i] = row;
       return;
     }
-    if (!worse(this.scores[0], this.rows[0], score, row)) return;
+    if (!worse(this.scores[0]!, this.rows[0]!, score, row)) return;
     this.siftDown(score, row);
   }
 
@@ -44,7 +44,7 @@ export class TopK {
   pushRun(scores: Float32Array, offset: number, length: number, firstRow: number): void {
     let threshold = this.threshold;
     for (let i = 0; i < length; i++) {
-      const s = scores[offset + i];
+      const s = scores[offset + i]!;
       // Rows ascend, so an equal score never beats a kept one: strict comparison suffices.
       if (s > threshold) {
         this.push(s, firstRow + i);
@@ -56,10 +56,10 @@ export class TopK {
   /** The kept pairs, best first. */
   result(): Neighbors {
     const order = Array.from({ length: this.count }, (_, i) => i)
-      .sort((a, b) => (this.scores[b] - this.scores[a]) || (this.rows[a] - this.rows[b]));
+      .sort((a, b) => (this.scores[b]! - this.scores[a]!) || (this.rows[a]! - this.rows[b]!));
     return {
-      rows: Int32Array.from(order, (i) => this.rows[i]),
-      scores: Float32Array.from(order, (i) => this.scores[i]),
+      rows: Int32Array.from(order, (i) => this.rows[i]!),
+      scores: Float32Array.from(order, (i) => this.scores[i]!),
     };
   }
 
@@ -71,10 +71,10 @@ export class TopK {
       if (left >= n) break;
       const right = left + 1;
       let child = left;
-      if (right < n && worse(this.scores[right], this.rows[right], this.scores[left], this.rows[left])) child = right;
-      if (!worse(this.scores[child], this.rows[child], score, row)) break;
-      this.scores[i] = this.scores[child];
-      this.rows[i] = this.rows[child];
+      if (right < n && worse(this.scores[right]!, this.rows[right]!, this.scores[left]!, this.rows[left]!)) child = right;
+      if (!worse(this.scores[child]!, this.rows[child]!, score, row)) break;
+      this.scores[i] = this.scores[child]!;
+      this.rows[i] = this.rows[child]!;
       i = child;
     }
     this.scores[i] = score;
@@ -90,6 +90,6 @@ function worse(s1: number, r1: number, s2: number, r2: number): boolean {
 /** Sorts hits best first with the same tie rule (for results that come from elsewhere). */
 export function sortNeighbors(rows: ArrayLike<number>, scores: ArrayLike<number>): Neighbors {
   const order = Array.from({ length: rows.length }, (_, i) => i)
-    .sort((a, b) => (scores[b] - scores[a]) || (rows[a] - rows[b]));
-  return { rows: Int32Array.from(order, (i) => rows[i]), scores: Float32Array.from(order, (i) => scores[i]) };
+    .sort((a, b) => (scores[b]! - scores[a]!) || (rows[a]! - rows[b]!)); // indices of rows, which has as many as scores
+  return { rows: Int32Array.from(order, (i) => rows[i]!), scores: Float32Array.from(order, (i) => scores[i]!) };
 }

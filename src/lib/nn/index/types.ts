@@ -55,7 +55,7 @@ export function toMatrix(vectors: Vectors, dim: number, what = 'vector'): { data
   const data = new Float32Array(vectors.length * dim);
   vectors.forEach((v, i) => {
     if (v.length !== dim) throw new VectorIndexError(`${what} ${i} has dimension ${v.length}, the index has ${dim}`);
-    for (let j = 0; j < dim; j++) data[i * dim + j] = v[j];
+    data.set(v, i * dim);
   });
   return { data, count: vectors.length };
 }
@@ -64,10 +64,10 @@ export function toMatrix(vectors: Vectors, dim: number, what = 'vector'): { data
 export function normalizeRows(data: Float32Array, dim: number): Float32Array {
   for (let o = 0; o < data.length; o += dim) {
     let sq = 0;
-    for (let j = 0; j < dim; j++) sq += data[o + j] * data[o + j];
+    for (let j = 0; j < dim; j++) sq += data[o + j]! * data[o + j]!;
     if (sq === 0) continue;
     const inv = 1 / Math.sqrt(sq);
-    for (let j = 0; j < dim; j++) data[o + j] *= inv;
+    for (let j = 0; j < dim; j++) data[o + j]! *= inv;
   }
   return data;
 }

@@ -52,8 +52,8 @@ function registerOverrides(addon: BlasAddon): void {
     const { a, b, bias } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo };
     const { transposeA, transposeB, activation } = args.attrs as { transposeA: boolean; transposeB: boolean; activation: string };
     const backend = args.backend as CpuBackend;
-    const n = transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
-    if (!simpleEpilogue(bias, n, activation)) return stockFused(args as never);
+    const n = b.shape.at(transposeB ? -2 : -1);
+    if (n === undefined || !simpleEpilogue(bias, n, activation)) return stockFused(args as never);
     return blasMatMul(addon, backend, a, b, transposeA, transposeB, bias, activation === 'relu') ?? stockFused(args as never);
   };
 
@@ -74,13 +74,14 @@ function registerOverrides(addon: BlasAddon): void {
   const gather = (args: KernelArgs) => {
     const { x, indices } = args.inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
     const { axis, batchDims } = args.attrs as { axis: number; batchDims: number };
-    if (x.dtype !== 'float32' || indices.dtype !== 'int32' || batchDims !== 0 || tf.util.parseAxisParam(axis, x.shape)[0] !== 0) {
+    const rows = x.shape[0];
+    if (rows === undefined || x.dtype !== 'float32' || indices.dtype !== 'int32' || batchDims !== 0 || tf.util.parseAxisParam(axis, x.shape)[0] !== 0) {
       return stockGather(args as never);
     }
     const backend = args.backend as CpuBackend;
     const rowSize = product(x.shape.slice(1));
     const ids = backend.data.get(indices.dataId).values as Int32Array;
-    const out = gatherRows(values(backend, x), rowSize, x.shape[0], ids);
+    const out = gatherRows(values(backend, x), rowSize, rows, ids);
     if (out === null) return stockGather(args as never);
     return backend.makeTensorInfo([...indices.shape, ...x.shape.slice(1)], 'float32', out);
   };
@@ -96,9 +97,9 @@ function registerOverrides(addon: BlasAddon): void {
     const row = product(x.shape.slice(1));
     const out = new Float32Array(numSegments * row);
     for (let i = 0; i < ids.length; i++) {
-      const id = ids[i];
+      const id = ids[i]!;
       if (id < 0 || id >= numSegments) continue; // as TensorFlow: out-of-range ids are dropped
-      for (let j = 0, src = i * row, dst = id * row; j < row; j++) out[dst + j] += xv[src + j];
+      for (let j = 0, src = i * row, dst = id * row; j < row; j++) out[dst + j]! += xv[src + j]!;
     }
     return backend.makeTensorInfo([numSegments, ...x.shape.slice(1)], 'float32', out);
   };

@@ -5,19 +5,31 @@
 // detach) the wasm heap.
 import * as tf from '@tensorflow/tfjs';
 
-export interface FloatKernel {
+/** One value per entry of a tuple: a float32 array per input name, a shape per output. */
+type Each<T extends readonly unknown[], V> = { -readonly [K in keyof T]: V };
+
+/**
+ * `In` names the inputs and `Out` is the tuple of output shapes, so `compute` receives exactly as
+ * many arrays as it destructures (registration passes one per name and one per output shape).
+ */
+export interface FloatKernel<In extends readonly string[] = readonly string[], Out extends readonly number[][] = number[][]> {
   name: string;
   /** Shapes of the outputs, from the input shapes (in input order) and the attributes. */
-  outputShapes(inputShapes: number[][], attrs: tf.NamedAttrMap): number[][];
+  outputShapes(inputShapes: Each<In, number[]>, attrs: tf.NamedAttrMap): Out;
   /** Fills `outs` (zeroed, unless `overwrites`) from `ins`. */
-  compute(ins: Float32Array[], outs: Float32Array[], inputShapes: number[][], attrs: tf.NamedAttrMap): void;
+  compute(ins: Each<In, Float32Array>, outs: Each<Out, Float32Array>, inputShapes: Each<In, number[]>, attrs: tf.NamedAttrMap): void;
   /**
    * compute writes every element of every output, so the outputs need no zeroing first (on
    * wasm that is a pass over memory per output: three per parameter for AdamW).
    */
   overwrites?: boolean;
   /** Input names in the order `compute` receives them. */
-  inputs: string[];
+  inputs: In;
+}
+
+/** A kernel whose input names and output count are tuples the type checker holds `compute` to. */
+export function floatKernel<const In extends readonly string[], Out extends [number[], ...number[][]]>(k: FloatKernel<In, Out>): FloatKernel<In, Out> {
+  return k;
 }
 
 interface HostMemory {
@@ -77,7 +89,7 @@ export function registerFloatKernel(k: FloatKernel, backendName: string, replace
     const outs = k.outputShapes(shapes, a).map((s) => mem.alloc(backend, s, k.overwrites !== true));
     const outViews = outs.map((o) => mem.view(backend, o));
     k.compute(infos.map((t) => mem.view(backend, t)), outViews, shapes, a);
-    return outs.length === 1 ? outs[0] : outs;
+    return outs.length === 1 ? outs[0]! : outs;
   };
   tf.registerKernel({ kernelName: k.name, backendName, kernelFunc: kernelFunc as tf.KernelFunc });
 }

@@ -23,14 +23,16 @@ const product = (s: number[]) => s.reduce((p, v) => p * v, 1);
 /**
  * The plan for a · b, or null when the batch axes broadcast partially ([2, 1] against [1, 3]),
  * which gemmBatch's single stride per operand cannot express (the caller's stock kernel does it).
- * Inner dimensions that differ are the caller's error and throw, as tf.matMul does.
+ * Inner dimensions that differ are the caller's error and throw, as tf.matMul does. Operands of
+ * rank < 2 are not matrices: null too, and the stock kernel reports them.
  */
 export function planGemm(aShape: number[], bShape: number[], transA: boolean, transB: boolean): GemmPlan | null {
-  const ra = aShape.length, rb = bShape.length;
-  const m = transA ? aShape[ra - 1] : aShape[ra - 2];
-  const k = transA ? aShape[ra - 2] : aShape[ra - 1];
-  const kb = transB ? bShape[rb - 1] : bShape[rb - 2];
-  const n = transB ? bShape[rb - 2] : bShape[rb - 1];
+  const [a0, a1] = aShape.slice(-2), [b0, b1] = bShape.slice(-2);
+  if (a0 === undefined || a1 === undefined || b0 === undefined || b1 === undefined) return null;
+  const m = transA ? a1 : a0;
+  const k = transA ? a0 : a1;
+  const kb = transB ? b1 : b0;
+  const n = transB ? b0 : b1;
   if (k !== kb) {
     throw new Error(`matMul: inner dimensions differ: a [${aShape}] b [${bShape}] (transposeA=${transA}, transposeB=${transB})`);
   }
@@ -68,8 +70,8 @@ export function runGemmEpilogue(addon: BlasAddon, p: GemmPlan, a: Float32Array, 
 
 /** y [rows, n] += bias [n] on every row; then max(y, 0) when `relu`. In place. */
 export function addBiasRelu(y: Float32Array, n: number, bias: Float32Array | undefined, relu: boolean): void {
-  if (bias !== undefined) for (let o = 0; o < y.length; o += n) for (let j = 0; j < n; j++) y[o + j] += bias[j];
-  if (relu) for (let i = 0; i < y.length; i++) if (y[i] < 0) y[i] = 0;
+  if (bias !== undefined) for (let o = 0; o < y.length; o += n) for (let j = 0; j < n; j++) y[o + j]! += bias[j]!;
+  if (relu) for (let i = 0; i < y.length; i++) if (y[i]! < 0) y[i] = 0;
 }
 
 /** True when _FusedMatMul's epilogue is one addBiasRelu can do: a bias over the last axis only, linear or relu. */

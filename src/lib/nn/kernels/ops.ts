@@ -9,7 +9,7 @@
 //   columnSums(x [rows, n]) → [n], the gradient of a bias: one pass over contiguous rows (wasm's
 //     Sum over axis 0 transposes first)
 import * as tf from '@tensorflow/tfjs';
-import { registerFloatKernel, type FloatKernel } from './float-kernel.js';
+import { floatKernel, registerFloatKernel } from './float-kernel.js';
 import { blasAddonFunction } from './native-addon.js';
 
 const LAYER_NORM = 'RetortLayerNorm';
@@ -35,12 +35,12 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 export function layerNormValues(x: Float32Array, g: Float32Array, b: Float32Array, y: Float32Array, d: number, eps: number): void {
   for (let o = 0; o < x.length; o += d) {
     let mean = 0;
-    for (let j = 0; j < d; j++) mean += x[o + j];
+    for (let j = 0; j < d; j++) mean += x[o + j]!;
     mean /= d;
     let v = 0;
-    for (let j = 0; j < d; j++) { const c = x[o + j] - mean; v += c * c; }
+    for (let j = 0; j < d; j++) { const c = x[o + j]! - mean; v += c * c; }
     const rstd = 1 / Math.sqrt(v / d + eps);
-    for (let j = 0; j < d; j++) y[o + j] = (x[o + j] - mean) * rstd * g[j] + b[j];
+    for (let j = 0; j < d; j++) y[o + j] = (x[o + j]! - mean) * rstd * g[j]! + b[j]!;
   }
 }
 
@@ -50,24 +50,24 @@ export function layerNormGradValues(dy: Float32Array, x: Float32Array, g: Float3
   const xhat = new Float32Array(d);
   for (let o = 0; o < x.length; o += d) {
     let mean = 0;
-    for (let j = 0; j < d; j++) mean += x[o + j];
+    for (let j = 0; j < d; j++) mean += x[o + j]!;
     mean /= d;
     let v = 0;
-    for (let j = 0; j < d; j++) { const c = x[o + j] - mean; v += c * c; }
+    for (let j = 0; j < d; j++) { const c = x[o + j]! - mean; v += c * c; }
     const rstd = 1 / Math.sqrt(v / d + eps);
     let sumG = 0, sumGX = 0;
     for (let j = 0; j < d; j++) {
-      const xh = (x[o + j] - mean) * rstd;
+      const xh = (x[o + j]! - mean) * rstd;
       xhat[j] = xh;
-      const gy = dy[o + j] * g[j];
+      const gy = dy[o + j]! * g[j]!;
       sumG += gy;
       sumGX += gy * xh;
-      dg[j] += dy[o + j] * xh;
-      db[j] += dy[o + j];
+      dg[j]! += dy[o + j]! * xh;
+      db[j]! += dy[o + j]!;
     }
     sumG /= d;
     sumGX /= d;
-    for (let j = 0; j < d; j++) dx[o + j] = rstd * (dy[o + j] * g[j] - sumG - xhat[j] * sumGX);
+    for (let j = 0; j < d; j++) dx[o + j] = rstd * (dy[o + j]! * g[j]! - sumG - xhat[j]! * sumGX);
   }
 }
 
@@ -78,33 +78,34 @@ const nativeLayerNorm = (() => {
   return forward && backward ? { forward, backward } : undefined;
 })();
 
-const layerNormKernel: FloatKernel = {
+// x [..., d] with gamma [d]: d is the last axis of x, so x has one (layerNorm's callers pass rank ≥ 1).
+const layerNormKernel = floatKernel({
   name: LAYER_NORM,
   overwrites: true,
   inputs: ['x', 'gamma', 'beta'],
   outputShapes: ([x]) => [x],
   compute([x, g, b], [y], [shape], attrs) {
-    const d = shape[shape.length - 1], eps = attrs.eps as number;
+    const d = shape[shape.length - 1]!, eps = attrs.eps as number;
     if (nativeLayerNorm) nativeLayerNorm.forward(x, g, b, y, d, eps);
     else layerNormValues(x, g, b, y, d, eps);
   },
-};
+});
 
-const layerNormGradKernel: FloatKernel = {
+const layerNormGradKernel = floatKernel({
   name: LAYER_NORM_GRAD,
   inputs: ['dy', 'x', 'gamma'],
   outputShapes: ([x, , g]) => [x, g, g],
   compute([dy, x, g], [dx, dg, db], [shape], attrs) {
-    const d = shape[shape.length - 1], eps = attrs.eps as number;
+    const d = shape[shape.length - 1]!, eps = attrs.eps as number;
     if (nativeLayerNorm) nativeLayerNorm.backward(dy, x, g, dx, dg, db, d, eps);
     else layerNormGradValues(dy, x, g, dx, dg, db, d, eps);
   },
-};
+});
 
 /** y = x·Φ(x), elementwise (the JavaScript loop; exported so tests can hold the C one to it). */
 export function geluValues(x: Float32Array, y: Float32Array): void {
   for (let i = 0; i < x.length; i++) {
-    const v = x[i];
+    const v = x[i]!;
     y[i] = v * phiFromExp(v, Math.exp(-0.5 * v * v));
   }
 }
@@ -112,9 +113,9 @@ export function geluValues(x: Float32Array, y: Float32Array): void {
 /** dx = dy·(Φ(x) + x·φ(x)), d/dx of x·Φ(x), elementwise. */
 export function geluGradValues(dy: Float32Array, x: Float32Array, dx: Float32Array): void {
   for (let i = 0; i < x.length; i++) {
-    const v = x[i];
+    const v = x[i]!;
     const e = Math.exp(-0.5 * v * v);
-    dx[i] = dy[i] * (phiFromExp(v, e) + v * INV_SQRT_2PI * e);
+    dx[i] = dy[i]! * (phiFromExp(v, e) + v * INV_SQRT_2PI * e);
   }
 }
 
@@ -125,21 +126,21 @@ const nativeGelu = (() => {
   return gelu && geluGrad ? { gelu, geluGrad } : undefined;
 })();
 
-const geluKernel: FloatKernel = {
+const geluKernel = floatKernel({
   name: GELU,
   overwrites: true,
   inputs: ['x'],
   outputShapes: ([x]) => [x],
   compute: ([x], [y]) => (nativeGelu ? nativeGelu.gelu(x, y) : geluValues(x, y)),
-};
+});
 
-const geluGradKernel: FloatKernel = {
+const geluGradKernel = floatKernel({
   name: GELU_GRAD,
   overwrites: true,
   inputs: ['dy', 'x'],
   outputShapes: ([dy]) => [dy],
   compute: ([dy, x], [dx]) => (nativeGelu ? nativeGelu.geluGrad(dy, x, dx) : geluGradValues(dy, x, dx)),
-};
+});
 
 // AdamW, decoupled decay, torch's order of operations:
 //   p ← p·decay;  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;  p ← p − stepSize · m / (√v / bc2Sqrt + eps)
@@ -149,12 +150,12 @@ export function adamwValues(p: Float32Array, g: Float32Array, m: Float32Array, v
   const { beta1, beta2, eps, decay, stepSize, bc2Sqrt } = h;
   const c1 = 1 - beta1, c2 = 1 - beta2;
   for (let i = 0; i < p.length; i++) {
-    const gi = g[i];
-    const mi = beta1 * m[i] + c1 * gi;
-    const vi = beta2 * v[i] + c2 * gi * gi;
+    const gi = g[i]!;
+    const mi = beta1 * m[i]! + c1 * gi;
+    const vi = beta2 * v[i]! + c2 * gi * gi;
     mo[i] = mi;
     vo[i] = vi;
-    po[i] = p[i] * decay - stepSize * (mi / (Math.sqrt(vi) / bc2Sqrt + eps));
+    po[i] = p[i]! * decay - stepSize * (mi / (Math.sqrt(vi) / bc2Sqrt + eps));
   }
 }
 
@@ -162,7 +163,7 @@ export function adamwValues(p: Float32Array, g: Float32Array, m: Float32Array, v
 // of a small step (1M parameters at the reference size), and C runs it several times faster.
 const nativeAdamw = blasAddonFunction('adamw');
 
-const adamwKernel: FloatKernel = {
+const adamwKernel = floatKernel({
   name: ADAMW,
   overwrites: true,
   inputs: ['param', 'grad', 'm', 'v'],
@@ -172,20 +173,21 @@ const adamwKernel: FloatKernel = {
     if (nativeAdamw === undefined) return adamwValues(p, g, m, v, po, mo, vo, h);
     nativeAdamw(p, g, m, v, po, mo, vo, h.beta1, h.beta2, h.eps, h.decay, h.stepSize, h.bc2Sqrt);
   },
-};
+});
 
 const nativeColumnSums = blasAddonFunction('columnSums');
 
-const columnSumsKernel: FloatKernel = {
+// x [rows, n] (columnSums takes a Tensor2D): the last axis exists.
+const columnSumsKernel = floatKernel({
   name: COLUMN_SUMS,
   inputs: ['x'],
-  outputShapes: ([x]) => [[x[x.length - 1]]],
+  outputShapes: ([x]) => [[x[x.length - 1]!]],
   compute([x], [out]) {
     const n = out.length;
     if (nativeColumnSums !== undefined) return nativeColumnSums(x, out, n);
-    for (let o = 0; o < x.length; o += n) for (let j = 0; j < n; j++) out[j] += x[o + j];
+    for (let o = 0; o < x.length; o += n) for (let j = 0; j < n; j++) out[j]! += x[o + j]!;
   },
-};
+});
 
 const registeredOn = new Set<string>();
 let gradientsRegistered = false;
@@ -197,15 +199,16 @@ export function registerFusedKernels(backendName: string): void {
       kernelName: LAYER_NORM,
       inputsToSave: ['x', 'gamma'],
       gradFunc: (dy, saved, attrs) => {
-        const [x, gamma] = saved;
-        const [dx, dg, db] = tf.engine().runKernel(LAYER_NORM_GRAD, { dy: dy as tf.Tensor, x, gamma }, attrs as tf.NamedAttrMap) as tf.Tensor[];
+        const [x, gamma] = saved as [tf.Tensor, tf.Tensor]; // inputsToSave
+        const grads = tf.engine().runKernel(LAYER_NORM_GRAD, { dy: dy as tf.Tensor, x, gamma }, attrs as tf.NamedAttrMap);
+        const [dx, dg, db] = grads as [tf.Tensor, tf.Tensor, tf.Tensor];
         return { x: () => dx, gamma: () => dg, beta: () => db };
       },
     });
     tf.registerGradient({
       kernelName: GELU,
       inputsToSave: ['x'],
-      gradFunc: (dy, [x]) => ({ x: () => tf.engine().runKernel(GELU_GRAD, { dy: dy as tf.Tensor, x }) as tf.Tensor }),
+      gradFunc: (dy, saved) => ({ x: () => tf.engine().runKernel(GELU_GRAD, { dy: dy as tf.Tensor, x: saved[0]! }) as tf.Tensor }),
     });
     gradientsRegistered = true;
   }
@@ -257,7 +260,7 @@ export interface AdamWHyper {
  */
 export function adamwUpdate(param: tf.Tensor, grad: tf.Tensor, m: tf.Tensor, v: tf.Tensor, h: AdamWHyper): { param: tf.Tensor; m: tf.Tensor; v: tf.Tensor } {
   if (fusedHere() && grad.dtype === 'float32') {
-    const [p2, m2, v2] = tf.engine().runKernel(ADAMW, { param, grad, m, v }, { ...h }) as tf.Tensor[];
+    const [p2, m2, v2] = tf.engine().runKernel(ADAMW, { param, grad, m, v }, { ...h }) as [tf.Tensor, tf.Tensor, tf.Tensor];
     return { param: p2, m: m2, v: v2 };
   }
   return tf.tidy(() => {

@@ -18,7 +18,7 @@ type WasmBackend = tf.KernelBackend & {
 };
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
 
-const KERNELS = ['BatchMatMul', '_FusedMatMul'] as const;
+type MatMulKernel = 'BatchMatMul' | '_FusedMatMul';
 const empty = (t: tf.TensorInfo) => t.shape.some((d) => d === 0);
 
 /** a · b (+ bias over the last axis, then relu) on the wasm heap, or null when the stock kernel must do it. */
@@ -33,7 +33,7 @@ function heapMatMul(addon: BlasAddon, backend: WasmBackend, a: tf.TensorInfo, b:
   return out;
 }
 
-function kernelsFor(addon: BlasAddon, stock: Record<(typeof KERNELS)[number], tf.KernelConfig>): tf.KernelConfig[] {
+function kernelsFor(addon: BlasAddon, stock: Record<MatMulKernel, tf.KernelConfig>): tf.KernelConfig[] {
   const batchMatMul = (args: KernelArgs) => {
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
@@ -43,8 +43,8 @@ function kernelsFor(addon: BlasAddon, stock: Record<(typeof KERNELS)[number], tf
     const { a, b, bias } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo };
     const { transposeA, transposeB, activation } = args.attrs as { transposeA: boolean; transposeB: boolean; activation: string };
     const backend = args.backend as WasmBackend;
-    const n = transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
-    if (!simpleEpilogue(bias, n, activation)) return stock._FusedMatMul.kernelFunc(args as never);
+    const n = b.shape.at(transposeB ? -2 : -1);
+    if (n === undefined || !simpleEpilogue(bias, n, activation)) return stock._FusedMatMul.kernelFunc(args as never);
     return heapMatMul(addon, backend, a, b, transposeA, transposeB, bias, activation === 'relu') ?? stock._FusedMatMul.kernelFunc(args as never);
   };
   // The stock setup functions bind the wasm entry points the fallbacks call; keep them.
@@ -66,10 +66,9 @@ export function registerWasmBlasMatMul(): WasmBlasStatus {
   if (status !== undefined) return status;
   const loaded = loadBlasAddon();
   if (!loaded.ok) return (status = { ok: false, reason: loaded.reason });
-  const found = KERNELS.map((name) => tf.getKernel(name, 'wasm'));
-  if (found.some((k) => k === undefined)) return { ok: false, reason: 'the wasm backend is not loaded' }; // not cached: may load later
-  stockKernels = found as tf.KernelConfig[];
-  const [batch, fused] = stockKernels;
+  const batch = tf.getKernel('BatchMatMul', 'wasm'), fused = tf.getKernel('_FusedMatMul', 'wasm');
+  if (batch === undefined || fused === undefined) return { ok: false, reason: 'the wasm backend is not loaded' }; // not cached: may load later
+  stockKernels = [batch, fused];
   for (const k of kernelsFor(loaded.addon, { BatchMatMul: batch, _FusedMatMul: fused })) {
     tf.unregisterKernel(k.kernelName, 'wasm');
     tf.registerKernel(k);

@@ -27,19 +27,20 @@ function gatherRows(stock: tf.KernelFunc) {
   return (args: KernelArgs) => {
     const { x, indices } = args.inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
     const { axis, batchDims } = args.attrs as { axis: number; batchDims: number };
-    if (x.dtype !== 'float32' || indices.dtype !== 'int32' || (batchDims ?? 0) !== 0 || x.shape.length === 0 ||
+    const rows = x.shape[0];
+    if (x.dtype !== 'float32' || indices.dtype !== 'int32' || (batchDims ?? 0) !== 0 || rows === undefined ||
       tf.util.parseAxisParam(axis, x.shape)[0] !== 0 || product(x.shape) === 0 || product(indices.shape) === 0) {
       return stock(args as never);
     }
     const backend = args.backend as WasmBackend;
-    const rows = x.shape[0], row = product(x.shape.slice(1));
+    const row = product(x.shape.slice(1));
     const ids0 = backend.typedArrayFromHeap(indices);
-    for (let i = 0; i < ids0.length; i++) if (ids0[i] < 0 || ids0[i] >= rows) return stock(args as never);
+    for (let i = 0; i < ids0.length; i++) if (ids0[i]! < 0 || ids0[i]! >= rows) return stock(args as never);
     const out = backend.makeOutput([...indices.shape, ...x.shape.slice(1)], 'float32'); // before the views
     const table = backend.typedArrayFromHeap(x) as Float32Array;
     const ids = backend.typedArrayFromHeap(indices) as Int32Array;
     const y = backend.typedArrayFromHeap(out) as Float32Array;
-    for (let i = 0; i < ids.length; i++) y.set(table.subarray(ids[i] * row, (ids[i] + 1) * row), i * row);
+    for (let i = 0; i < ids.length; i++) y.set(table.subarray(ids[i]! * row, (ids[i]! + 1) * row), i * row);
     return out;
   };
 }
@@ -50,17 +51,18 @@ function splitBlocks(stock: tf.KernelFunc) {
     const { numOrSizeSplits, axis } = args.attrs as { numOrSizeSplits: number | number[]; axis: number };
     if (x.dtype !== 'float32' || product(x.shape) === 0) return stock(args as never);
     const backend = args.backend as WasmBackend;
-    const ax = tf.util.parseAxisParam(axis, x.shape)[0];
+    const [ax] = tf.util.parseAxisParam(axis, x.shape);
+    if (ax === undefined) return stock(args as never);
     const sizes = tf.backend_util.prepareSplitSize(x, numOrSizeSplits, ax);
     if (sizes.some((s) => s === 0)) return stock(args as never);
     const outer = product(x.shape.slice(0, ax)), inner = product(x.shape.slice(ax + 1));
     const outs = sizes.map((s) => backend.makeOutput(x.shape.map((d, i) => (i === ax ? s : d)), 'float32'));
     const src = backend.typedArrayFromHeap(x) as Float32Array;
-    const rowIn = x.shape[ax] * inner;
+    const rowIn = x.shape[ax]! * inner; // ax is an axis of x (parseAxisParam checked it)
     let offset = 0;
     outs.forEach((o, p) => {
       const y = backend.typedArrayFromHeap(o) as Float32Array;
-      const block = sizes[p] * inner;
+      const block = sizes[p]! * inner; // outs has one entry per size
       for (let r = 0; r < outer; r++) y.set(src.subarray(r * rowIn + offset, r * rowIn + offset + block), r * block);
       offset += block;
     });

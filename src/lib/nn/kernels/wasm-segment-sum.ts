@@ -9,13 +9,14 @@ type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; at
 function unsortedSegmentSum({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
   const numSegments = (attrs as { numSegments: number }).numSegments;
-  if (segmentIds.shape.length !== 1) {
+  const [n] = segmentIds.shape;
+  if (n === undefined || segmentIds.shape.length !== 1) {
     throw new Error(`UnsortedSegmentSum (wasm): segmentIds must be rank 1, got shape [${segmentIds.shape}]`);
   }
   const scatter = tf.getKernel('ScatterNd', 'wasm');
   if (scatter === undefined) throw new Error('UnsortedSegmentSum (wasm): the wasm backend has no ScatterNd kernel');
   // Same data, seen as [n, 1] indices: ScatterNd only reads the shape from the info.
-  const indices: tf.TensorInfo = { dataId: segmentIds.dataId, shape: [segmentIds.shape[0], 1], dtype: 'int32' };
+  const indices: tf.TensorInfo = { dataId: segmentIds.dataId, shape: [n, 1], dtype: 'int32' };
   return scatter.kernelFunc({
     inputs: { indices, updates: x },
     backend,

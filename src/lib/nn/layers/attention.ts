@@ -11,6 +11,7 @@ import { Module } from '../module.js';
 import { dropout, Mode } from './dropout.js';
 import { Init } from './init.js';
 import { fusedLinear, Linear, WeightLayout } from './linear.js';
+import { dims } from '../shape.js';
 
 /** Added to a masked score; large enough that softmax gives exactly 0, finite so sums stay finite. */
 export const MASKED = -1e9;
@@ -48,7 +49,7 @@ export function attentionBias(batch: number, tq: number, tk: number, masks: Mask
 
 /** Rotary tables for explicit positions: cos, sin [1, b, t, hd] (HF's rotate_half convention). */
 export function rotaryTables(positionIds: tf.Tensor, headDim: number, theta: number): { cos: tf.Tensor; sin: tf.Tensor } {
-  const [b, t] = positionIds.shape;
+  const [b, t] = dims(positionIds, 2, 'rotary position ids');
   const half = headDim / 2;
   const invFreq = tf.tensor1d(Array.from({ length: half }, (_, i) => 1 / theta ** ((2 * i) / headDim)));
   const freqs = tf.mul(positionIds.toFloat().reshape([b, t, 1]), invFreq.reshape([1, 1, half])); // [b, t, hd/2]
@@ -59,7 +60,7 @@ export function rotaryTables(positionIds: tf.Tensor, headDim: number, theta: num
 /** x·cos + rotate_half(x)·sin, x [h, b, t, hd]. */
 function applyRotary(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {
   const half = (x.shape[3] as number) / 2;
-  const [x1, x2] = tf.split(x, [half, half], 3);
+  const [x1, x2] = tf.split(x, [half, half], 3) as [tf.Tensor, tf.Tensor];
   const rotated = tf.concat([tf.neg(x2), x1], 3);
   return tf.add(tf.mul(x, cos), tf.mul(rotated, sin));
 }
@@ -75,7 +76,7 @@ export function scaledDotProduct(
   bias: tf.Tensor | undefined,
   dropProbs: (p: tf.Tensor) => tf.Tensor = (p) => p,
 ): tf.Tensor {
-  const [h, b, tq, hd] = q.shape as number[];
+  const [h, b, tq, hd] = dims(q, 4, 'attention queries');
   const tk = k.shape[2] as number;
   const qs = tf.mul(q, 1 / Math.sqrt(hd)).reshape([h * b, tq, hd]); // the scale on q, not on the scores
   let scores = tf.matMul(qs, k.reshape([h * b, tk, hd]), false, true); // [h·b, tq, tk]
@@ -156,11 +157,11 @@ export class SelfAttention extends Module {
 
   /** x [b, t, d] → the output and the keys and values it attended to (past ones first). */
   attend(x: tf.Tensor, inputs: AttentionInputs = {}, mode?: Mode): AttentionResult {
-    const [b, t] = x.shape;
+    const [b, t] = dims(x, 3, 'attention input');
     const { heads: h, kvHeads: kvh, headDim: hd } = this;
     const qkv = fusedLinear(this.projections, x, mode).reshape([b, t, h + 2 * kvh, hd]);
     const headMajor = tf.transpose(qkv, [2, 0, 1, 3]); // [h + 2kvh, b, t, hd]
-    let [q, k, v] = tf.split(headMajor, [h, kvh, kvh], 0); // [h|kvh, b, t, hd]
+    let [q, k, v] = tf.split(headMajor, [h, kvh, kvh], 0) as [tf.Tensor, tf.Tensor, tf.Tensor]; // [h|kvh, b, t, hd]
     if (inputs.rotary) {
       q = applyRotary(q, inputs.rotary.cos, inputs.rotary.sin);
       k = applyRotary(k, inputs.rotary.cos, inputs.rotary.sin);

@@ -11,7 +11,7 @@ export function lookup(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
     save([ids]); // kept alive for the backward pass, even when the caller's tidy ends first
     return {
       value: tf.gather(t, ids),
-      gradFunc: (dy: tf.Tensor, [savedIds]: tf.Tensor[]) => [tf.scatterND(savedIds.reshape([-1, 1]), dy, t.shape)],
+      gradFunc: (dy: tf.Tensor, [savedIds]: [tf.Tensor]) => [tf.scatterND(savedIds.reshape([-1, 1]), dy, t.shape)],
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]) as (t: tf.Tensor) => tf.Tensor;
   return gather(table);

@@ -53,7 +53,7 @@ export class SwiGluFfn extends Module {
 
   /** x [b, t, d] → [b, t, d]. */
   forward(x: tf.Tensor, mode?: Mode): tf.Tensor {
-    const [g, u] = tf.split(fusedLinear([this.gate, this.up], x, mode), [this.hidden, this.hidden], -1); // [b, t, f] each
+    const [g, u] = tf.split(fusedLinear([this.gate, this.up], x, mode), [this.hidden, this.hidden], -1) as [tf.Tensor, tf.Tensor]; // [b, t, f] each
     return this.down.forward(tf.mul(this.act(g), u), mode);
   }
 }

@@ -99,9 +99,11 @@ export class Linear extends Module {
  * Falls back to separate products when an adapter is active on any of them.
  */
 export function fusedLinear(layers: Linear[], x: tf.Tensor, mode?: Mode): tf.Tensor {
-  if (layers.length === 1) return layers[0].forward(x, mode);
+  const [first] = layers;
+  if (first === undefined) throw new Error('fusedLinear: no layers to apply');
+  if (layers.length === 1) return first.forward(x, mode);
   if (layers.some((l) => l.adapted())) return tf.concat(layers.map((l) => l.forward(x, mode)), -1);
-  const inFeatures = layers[0].inFeatures;
+  const inFeatures = first.inFeatures;
   const lead = x.shape.slice(0, -1);
   const flat = x.reshape([-1, inFeatures]) as tf.Tensor2D;
   const bias = layers.some((l) => l.bias) ? tf.concat(layers.map((l) => l.bias ?? tf.zeros([l.outFeatures])), 0) : undefined;

@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { columnSums } from '../kernels/ops.js';
 import { transposesAreFlags } from '../kernels/wasm-blas-matmul.js';
+import { lastDim } from '../shape.js';
 
 /** op(a) · op(b), op = transpose where asked: as flags or as explicit copies (see above). */
 function mm(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean, flags: boolean): tf.Tensor2D {
@@ -35,7 +36,8 @@ function biasGrad(dy: tf.Tensor, flags: boolean): tf.Tensor {
 
 type Grad2 = (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 type Grad3 = (a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor) => tf.Tensor;
-type WithGrad = { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] };
+// Every product here saves its two operands, so `saved` is that pair.
+type WithGrad = { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: [tf.Tensor, tf.Tensor]) => tf.Tensor[] };
 const customGrad2 = (f: (a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => WithGrad) =>
   tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as Grad2;
 const customGrad3 = (f: (a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor, save: tf.GradSaveFunc) => WithGrad) =>
@@ -99,7 +101,7 @@ export function matmul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
 
 /** x [..., k] @ w [k, m] → [..., m], flattening the leading axes (rank-3 tfjs-wasm matmuls are slow). */
 export function matmulLast(x: tf.Tensor, w: tf.Tensor2D): tf.Tensor {
-  const k = x.shape[x.shape.length - 1];
+  const k = lastDim(x, 'matmulLast input');
   const lead = x.shape.slice(0, -1);
   const y = matmul(x.reshape([-1, k]) as tf.Tensor2D, w);
   return x.rank === 2 ? y : y.reshape([...lead, w.shape[1]]);

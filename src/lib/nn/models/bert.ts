@@ -19,6 +19,7 @@ import { Init, makeInit } from '../layers/init.js';
 import { Linear } from '../layers/linear.js';
 import { LayerNorm } from '../layers/norm.js';
 import { Module } from '../module.js';
+import { dims } from '../shape.js';
 
 export interface EncoderInputs {
   /** [b, t] int32. */
@@ -128,7 +129,7 @@ export class BertEncoder extends Module {
   }
 
   forward(inputs: EncoderInputs, mode?: Mode): EncoderOutput {
-    const [b, t] = inputs.inputIds.shape;
+    const [b, t] = dims(inputs.inputIds, 2, 'input ids');
     if (t > this.config.maxPositions) {
       throw new Error(`sequence length ${t} exceeds max_position_embeddings ${this.config.maxPositions}`);
     }

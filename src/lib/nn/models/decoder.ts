@@ -53,15 +53,16 @@ export function defaultPositions(b: number, t: number, start = 0): tf.Tensor {
 
 /** How many tokens a cache holds (0 for none). */
 export function cacheLength(cache: KvCache | undefined): number {
-  return cache && cache.length > 0 ? (cache[0].keys.shape[2] as number) : 0;
+  const first = cache?.[0];
+  return first ? (first.keys.shape[2] as number) : 0;
 }
 
 /** Checks that a cache fits the model and the batch before it is used. */
 export function checkCache(cache: KvCache | undefined, layers: number, batch: number): void {
   if (!cache) return;
   if (cache.length !== layers) throw new Error(`the key/value cache has ${cache.length} layers, the model ${layers}`);
-  const rows = cache[0].keys.shape[1];
-  if (rows !== batch) throw new Error(`the key/value cache holds ${rows} rows, the input ${batch}`);
+  const rows = cache[0]?.keys.shape[1];
+  if (rows !== undefined && rows !== batch) throw new Error(`the key/value cache holds ${rows} rows, the input ${batch}`);
 }
 
 /** Keeps the cache rows `rows` (in that order), e.g. once some sequences have finished. */

@@ -20,6 +20,7 @@ import { Linear } from '../layers/linear.js';
 import { linearTransposed } from '../layers/matmul.js';
 import { LayerNorm } from '../layers/norm.js';
 import { Module } from '../module.js';
+import { dims } from '../shape.js';
 import { cacheLength, checkCache, DecoderInputs, DecoderOutput, defaultPositions, KvCache, LayerKv } from './decoder.js';
 
 class Gpt2Block extends Module {
@@ -98,7 +99,7 @@ export class Gpt2Decoder extends Module {
   }
 
   forward(inputs: DecoderInputs, mode?: Mode): DecoderOutput {
-    const [b, t] = inputs.inputIds.shape;
+    const [b, t] = dims(inputs.inputIds, 2, 'input ids');
     checkCache(inputs.past, this.blocks.length, b);
     const tPast = cacheLength(inputs.past);
     const total = tPast + t;

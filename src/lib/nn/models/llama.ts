@@ -22,6 +22,7 @@ import { Linear } from '../layers/linear.js';
 import { linearTransposed } from '../layers/matmul.js';
 import { RMSNorm } from '../layers/norm.js';
 import { Module } from '../module.js';
+import { dims } from '../shape.js';
 import { cacheLength, checkCache, DecoderInputs, DecoderOutput, defaultPositions, KvCache, LayerKv } from './decoder.js';
 
 class LlamaBlock extends Module {
@@ -103,7 +104,7 @@ export class LlamaDecoder extends Module {
   }
 
   forward(inputs: DecoderInputs, mode?: Mode): DecoderOutput {
-    const [b, t] = inputs.inputIds.shape;
+    const [b, t] = dims(inputs.inputIds, 2, 'input ids');
     checkCache(inputs.past, this.blocks.length, b);
     const tPast = cacheLength(inputs.past);
     const positions = inputs.positionIds ?? defaultPositions(b, t, tPast); // [b, t], absolute

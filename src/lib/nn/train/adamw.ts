@@ -129,19 +129,22 @@ export class AdamW {
 
   /** Restores a state() (e.g. from a checkpoint); every parameter must be present with its shape. */
   loadState(state: AdamWState): void {
-    for (const [name, s] of this.slots) {
+    // Everything is checked before anything is assigned, so a bad state leaves the optimizer as it was.
+    const checked = [...this.slots].map(([name, s]) => {
       const step = state.steps[name];
-      if (!Number.isInteger(step) || step < 0) throw new Error(`AdamW state: no step count for "${name}"`);
-      for (const [key, target] of [[`exp_avg.${name}`, s.m], [`exp_avg_sq.${name}`, s.v]] as const) {
+      if (step === undefined || !Number.isInteger(step) || step < 0) throw new Error(`AdamW state: no step count for "${name}"`);
+      const [m, v] = ([[`exp_avg.${name}`, s.m], [`exp_avg_sq.${name}`, s.v]] as const).map(([key, target]) => {
         const t = state.tensors.get(key);
         if (!t) throw new Error(`AdamW state: missing tensor "${key}"`);
         if (!tf.util.arraysEqual(t.shape, target.shape)) throw new Error(`AdamW state: "${key}" has shape [${t.shape}] but the parameter has [${target.shape}]`);
-      }
-    }
-    for (const [name, s] of this.slots) {
-      s.m.assign(state.tensors.get(`exp_avg.${name}`)!);
-      s.v.assign(state.tensors.get(`exp_avg_sq.${name}`)!);
-      s.step = state.steps[name];
+        return t;
+      }) as [tf.Tensor, tf.Tensor];
+      return { s, step, m, v };
+    });
+    for (const { s, step, m, v } of checked) {
+      s.m.assign(m);
+      s.v.assign(v);
+      s.step = step;
     }
   }
 

@@ -87,9 +87,8 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
   const logEvery = opts.logEvery ?? 10;
   checkOptions(opts, params, accumulate, logEvery);
   const ctx = opts.ctx ?? {};
-  const names = [...params.keys()];
-  const vars = names.map((n) => params.get(n)!);
-  const nameOfVar = new Map(vars.map((v, i) => [v.name, names[i]]));
+  const vars = [...params.values()];
+  const nameOfVar = new Map([...params].map(([name, v]) => [v.name, name]));
   const optimizer = new AdamW(params, opts.optimizer);
   const schedule = opts.schedule ?? constantLr(optimizer.lr);
   const checkpoints = opts.checkpoint && new Checkpoints(opts.checkpoint.dir, { keep: opts.checkpoint.keep, log: (level, m) => ctx.log?.[level](m) });
@@ -143,7 +142,7 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
         windowSteps++;
         const done = step + 1;
         if (done % logEvery === 0 || done === opts.steps) {
-          lastLoss = (await windowLoss!.data())[0] / windowSteps;
+          lastLoss = (await windowLoss!.data())[0]! / windowSteps; // a scalar: one value
           windowLoss!.dispose();
           windowLoss = undefined;
           windowSteps = 0;

@@ -20,8 +20,8 @@ export class Rng extends Sfc32 {
   shuffle<T>(items: T[] | Int32Array): void {
     for (let i = items.length - 1; i > 0; i--) {
       const j = this.int(i + 1);
-      const tmp = items[i];
-      items[i] = items[j];
+      const tmp = items[i]!; // j ≤ i < length
+      items[i] = items[j]!;
       items[j] = tmp;
     }
   }

@@ -97,8 +97,9 @@ export class BatchSampler {
       throw new Error(`sampler state does not match this sampler (${this.sources.length} sources)`);
     }
     for (const [i, c] of state.cursors.entries()) {
-      if (!Number.isInteger(c.epoch) || c.epoch < 0 || !Number.isInteger(c.position) || c.position < 0 || c.position > this.sources[i].size) {
-        throw new Error(`sampler state: invalid cursor ${JSON.stringify(c)} for source "${this.sources[i].name}" of size ${this.sources[i].size}`);
+      const source = this.sources[i]!; // as many cursors as sources, checked above
+      if (!Number.isInteger(c.epoch) || c.epoch < 0 || !Number.isInteger(c.position) || c.position < 0 || c.position > source.size) {
+        throw new Error(`sampler state: invalid cursor ${JSON.stringify(c)} for source "${source.name}" of size ${source.size}`);
       }
     }
     this.rng = Rng.fromState(state.rng);
@@ -110,17 +111,18 @@ export class BatchSampler {
   private pickSource(): number {
     if (this.sources.length === 1) return 0;
     let x = this.rng.next() * this.total;
-    for (let i = 0; i < this.weights.length; i++) {
-      if (x < this.weights[i]) return i;
-      x -= this.weights[i];
+    for (const [i, w] of this.weights.entries()) {
+      if (x < w) return i;
+      x -= w;
     }
-    // Rounding at the top end: the last source with any weight.
-    for (let i = this.weights.length - 1; ; i--) if (this.weights[i] > 0) return i;
+    // Rounding at the top end: the last source with any weight (the total is positive, so one has).
+    for (let i = this.weights.length - 1; ; i--) if (this.weights[i]! > 0) return i;
   }
 
   private take(source: number): number {
-    const cursor = this.cursors[source];
-    const size = this.sources[source].size;
+    // `source` comes from pickSource: an index of the sources, which have one cursor each.
+    const cursor = this.cursors[source]!;
+    const size = this.sources[source]!.size;
     if (cursor.position >= size) {
       cursor.epoch++;
       cursor.position = 0;
@@ -133,6 +135,6 @@ export class BatchSampler {
       new Rng(deriveSeed(this.seed, source, cursor.epoch)).shuffle(order);
       this.orders[source] = order;
     }
-    return order[cursor.position++];
+    return order[cursor.position++]!; // position < size, the order's length
   }
 }
