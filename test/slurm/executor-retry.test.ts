@@ -22,7 +22,9 @@ const CHAIN = `stages:
 interface FakeJob { id: string; name: string; after: string[]; attempts: string[][];
   attempt: number; step: number; restarts: number; neverSatisfied: boolean; result: string;
   /** Polls left during which Slurm, having requeued the job itself, still lists the killed attempt's end. */
-  staleEnd: number }
+  staleEnd: number;
+  /** The killed attempt's end was listed for the last time: the next poll starts the next attempt. */
+  nextAttempt?: boolean }
 
 /**
  * Each job walks through the states of its current attempt, one per squeue, while nothing it waits
@@ -31,6 +33,9 @@ interface FakeJob { id: string; name: string; after: string[]; attempts: string[
  * dependency is set again. `SELF_REQUEUE:n` in a script is Slurm requeuing the job by itself (a node
  * failure with JobRequeue, `scontrol requeue` by an administrator): the restart count rises at once,
  * but for n more polls squeue still lists the killed attempt's end, FAILED, before the job is queued again.
+ * `REQUEUE_KILL:n` is the same requeue seen while the killed attempt is still being stopped: listed
+ * COMPLETING with the new restart count first, then its end for n polls. Each attempt that started is
+ * listed with its own start time (attempt k at 10:00:1k).
  */
 class FakeSlurm {
   readonly jobs = new Map<string, FakeJob>();
@@ -71,7 +76,7 @@ class FakeSlurm {
   };
 
   private state(job: FakeJob): string {
-    if (job.staleEnd > 0) return 'FAILED';
+    if (job.staleEnd > 0 || job.nextAttempt) return 'FAILED';
     return job.step < 0 ? 'PENDING' : job.attempts[job.attempt][Math.min(job.step, job.attempts[job.attempt].length - 1)];
   }
 
@@ -79,9 +84,10 @@ class FakeSlurm {
     // Nothing starts before every node is submitted, as on a busy cluster: the test is about what follows.
     if (this.jobs.size < Object.keys(this.script).length) return { job, state: 'PENDING', reason: 'Priority' };
     if (job.staleEnd > 0) {
-      if (--job.staleEnd === 0) Object.assign(job, { attempt: job.attempt + 1, step: -1 });
+      if (--job.staleEnd === 0) job.nextAttempt = true;
       return { job, state: 'FAILED', reason: 'NonZeroExitCode' };
     }
+    if (job.nextAttempt) Object.assign(job, { attempt: job.attempt + 1, step: -1, nextAttempt: false });
     const current = this.state(job);
     if (/^(COMPLETED|FAILED|NODE_FAIL|PREEMPTED|CANCELLED)$/.test(current)) return { job, state: current, reason: 'None' };
     const ups = job.after.map((id) => this.state(this.jobs.get(id)!));
@@ -90,6 +96,10 @@ class FakeSlurm {
     if (ups.some((s) => s !== 'COMPLETED')) return { job, state: 'PENDING', reason: 'Dependency' };
     job.step++;
     const [state, reason = 'None'] = this.state(job).split(':');
+    if (state === 'REQUEUE_KILL') {
+      Object.assign(job, { restarts: job.restarts + 1, staleEnd: Number(reason) });
+      return { job, state: 'COMPLETING', reason: 'None' };
+    }
     if (state === 'SELF_REQUEUE') {
       Object.assign(job, { restarts: job.restarts + 1, staleEnd: Number(reason) });
       return { job, state: 'FAILED', reason: 'NonZeroExitCode' };
@@ -101,7 +111,8 @@ class FakeSlurm {
 
   private line({ job, state, reason }: { job: FakeJob; state: string; reason: string }): string {
     const exit = state === 'COMPLETED' ? '0' : '256';
-    return `${job.id}|${job.id}|N/A|${state}|${reason}|N/A|N/A|${exit}|${job.restarts}|\n`;
+    const start = job.step >= 0 ? `2026-12-01T10:00:${10 + job.attempt}` : 'N/A';
+    return `${job.id}|${job.id}|N/A|${state}|${reason}|${start}|N/A|${exit}|${job.restarts}|\n`;
   }
 }
 
@@ -155,6 +166,32 @@ describe('Slurm jobs that were preempted or lost their node', () => {
     expect(slurm.commands.filter((c) => c.startsWith('scontrol requeue') || c.startsWith('scancel'))).toEqual([]);
     expect(slurm.commands.filter((c) => c.startsWith('scontrol')).at(-1)).toBe('scontrol update jobid=101 Dependency=afterok:100');
   });
+
+  it('requeued by Slurm while they run, listed as completing and then as the killed attempt\'s end, run to their end', async () => {
+    const { result, slurm, events } = await runOn({
+      a: [['RUNNING', 'REQUEUE_KILL:2'], ['RUNNING', 'COMPLETED']],
+      b: [['RUNNING', 'COMPLETED']],
+      c: [['RUNNING', 'COMPLETED']],
+    });
+    expect(result.status).toBe('ok');
+    expect([...finished(events).values()].map((r) => r.outcome)).toEqual(['ran', 'ran', 'ran']);
+    expect(of(events, 'node-retry').map(({ nodeId, attempt, reason }) => ({ nodeId, attempt, reason }))).toEqual([
+      { nodeId: 'a', attempt: 2, reason: 'Slurm requeued job 100 itself' },
+    ]);
+    expect(slurm.commands.filter((c) => c.startsWith('scontrol requeue') || c.startsWith('scancel'))).toEqual([]);
+  });
+
+  it('requeued by Slurm while they run, whose new attempt is first listed as its end, are settled by that end', async () => {
+    // The new attempt is never seen queued or running: only its start time, later than the killed one's, tells its end apart.
+    const { result, events } = await runOn({
+      a: [['RUNNING', 'REQUEUE_KILL:1'], ['COMPLETED']],
+      b: [['RUNNING', 'COMPLETED']],
+      c: [['RUNNING', 'COMPLETED']],
+    });
+    expect(result.status).toBe('ok');
+    expect([...finished(events).values()].map((r) => r.outcome)).toEqual(['ran', 'ran', 'ran']);
+    expect(of(events, 'node-retry')).toHaveLength(1);
+  }, 10_000);
 
   it('fail the node once no attempts are left, and the jobs below it are cancelled', async () => {
     const { result, slurm, events } = await runOn({

@@ -65,6 +65,13 @@ interface Tracked {
   restarts: number;
   /** Slurm requeued it while its old end was still listed: its dependents are pointed at it again once it is queued. */
   repoint?: boolean;
+  /** When the attempt last listed as running started (Slurm's clock, to the second). */
+  attemptStartedAt?: number;
+  /**
+   * Set from a requeue until the new attempt is listed queued or started: an end listed meanwhile that
+   * started no later than the killed attempt is that attempt's end, not the new one's.
+   */
+  killedAttempt?: { startedAt?: number };
   /** The queue reason last reported. */
   reason?: string;
   files: { log: string; result: string; tracking: string };
@@ -189,11 +196,17 @@ export class SlurmExecutor implements SubmittingExecutor {
         if (status.state.phase === 'ended') {
           // Slurm requeued it (its restart count rose): this end is the killed attempt's, the job runs again.
           if ((status.restarts ?? 0) > job.restarts) { await this.noteRestart(job, status); this.watch.reopen(status.id); continue; }
+          // Listed after the restart was seen (as the killed attempt completing): still that attempt's end.
+          // Slurm may judge the dependents' afterok by it: they are pointed at the new attempt once it is listed.
+          if (isKilledAttemptsEnd(job, status.state)) { job.repoint = true; this.watch.reopen(status.id); continue; }
+          // The new attempt was first listed as its end: dependents still waiting on the killed one's are pointed at it.
+          if (job.repoint && status.state.verdict === 'COMPLETED') { job.repoint = false; await this.repointDependents(job); }
           if (await this.retryJob(job, status.state)) requeued.add(job.id);
           else await this.settle(job, status.state);
           continue;
         }
         await this.noteRestart(job, status);
+        noteAttempt(job, status.state);
         if (job.repoint) { job.repoint = false; await this.repointDependents(job); }
         if (status.state.phase !== 'pending') continue;
         if (status.state.reason !== job.reason) {
@@ -256,8 +269,11 @@ export class SlurmExecutor implements SubmittingExecutor {
     }
     job.retries++;
     job.restarts++;
+    job.killedAttempt = { startedAt: latest(startedAtOf(state), job.attemptStartedAt) };
     await this.restartFiles(job, false);
     job.submission.report({ type: 'retry', attempt: decision.attempt, maxAttempts: decision.maxAttempts, reason: `Slurm job ${job.id} ended ${describeState(state)}` });
+    // squeue may list the ended attempt for a moment after the requeue: that end must not close the job.
+    this.watch.reopen(job.id);
     this.watch.add([job.watchId]);
     return true;
   }
@@ -280,6 +296,10 @@ export class SlurmExecutor implements SubmittingExecutor {
     const restarts = status.restarts ?? 0;
     if (restarts <= job.restarts) return;
     job.restarts = restarts;
+    // Listed completing or ended, the restarted job shows its killed attempt still; queued or running, its new one.
+    const newAttemptListed = status.state.phase === 'running' && status.state.state === 'RUNNING';
+    // Slurm sets a killed attempt's start time to the requeue's when it lists it completing: the later one is kept.
+    job.killedAttempt = newAttemptListed ? undefined : { startedAt: latest(job.attemptStartedAt, startedAtOf(status.state)) };
     // Listed as ended still (the killed attempt's end): dependents can be pointed at it only once it is queued again.
     if (status.state.phase === 'ended') job.repoint = true;
     else await this.repointDependents(job);
@@ -392,4 +412,29 @@ export class SlurmExecutor implements SubmittingExecutor {
       default: return failed({ kind: 'job-ended', job: cluster, ...(state.reason ? { reason: state.reason } : {}) });
     }
   }
+}
+
+/** Follows which attempt of a job squeue lists: a queued or newly started attempt ends the killed one's window. */
+function noteAttempt(job: Tracked, state: JobState): void {
+  // Queued is not enough: after `scontrol requeue`, Slurm 22.05 was seen listing the job PENDING, then
+  // the killed attempt's end (FAILED, its start time) for over ten seconds, then PENDING again. Only a
+  // running (not completing) listing is surely the new attempt: the killed one is listed COMPLETING.
+  if (state.phase !== 'running') return;
+  if (state.state === 'RUNNING') job.killedAttempt = undefined;
+  if (state.startedAt !== undefined) job.attemptStartedAt = state.startedAt;
+}
+
+function latest(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.max(a, b);
+}
+
+function startedAtOf(state: JobState): number | undefined {
+  return state.phase === 'pending' ? undefined : state.startedAt;
+}
+
+/** An end listed before the job's new attempt was seen, that did not start after the killed attempt did. */
+function isKilledAttemptsEnd(job: Tracked, state: JobState): boolean {
+  const killedStart = job.killedAttempt?.startedAt;
+  if (!job.killedAttempt || state.phase !== 'ended') return false;
+  return killedStart === undefined || state.startedAt === undefined || state.startedAt <= killedStart;
 }
