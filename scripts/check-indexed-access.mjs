@@ -34,6 +34,7 @@ const CHECKED = [
   'src/lib/nn/shape.ts',
   'src/lib/nn/index/',
   'src/lib/nn/safetensors.ts',
+  'src/lib/nn/tokenizer/',
 ];
 
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');

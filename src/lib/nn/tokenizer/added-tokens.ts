@@ -51,8 +51,8 @@ class Matcher {
       if (s < last) continue; // inside what an rstrip swallowed
       const token = this.byText.get(m[0])!;
       if (token.singleWord && ((s > 0 && WORD_CHAR.test(charBefore(text, s))) || (e < text.length && WORD_CHAR.test(charAt(text, e))))) continue;
-      if (token.lstrip) while (s > last && SPACE.test(text[s - 1])) s--;
-      if (token.rstrip) while (e < text.length && SPACE.test(text[e])) e++;
+      if (token.lstrip) while (s > last && SPACE.test(text.charAt(s - 1))) s--;
+      if (token.rstrip) while (e < text.length && SPACE.test(text.charAt(e))) e++;
       if (s > last) out.push({ text: text.slice(last, s), start: offset + last });
       out.push({ token, start: offset + s });
       last = e;

@@ -27,9 +27,10 @@ export function batchFromEncodings(encodings: readonly Encoding[], opts: PadOpti
   const longest = encodings.reduce((m, e) => Math.max(m, e.ids.length), 0);
   let len = opts.length === 'longest' ? longest : opts.length;
   if (opts.multipleOf && len % opts.multipleOf) len += opts.multipleOf - (len % opts.multipleOf);
-  if (longest > len) {
-    const i = encodings.findIndex((e) => e.ids.length > len);
-    throw new TokenizerError(`row ${i} has ${encodings[i].ids.length} tokens, more than the padded length ${len}: turn truncation on (maxLength) or pad to the longest`);
+  for (const [i, e] of encodings.entries()) {
+    if (e.ids.length > len) {
+      throw new TokenizerError(`row ${i} has ${e.ids.length} tokens, more than the padded length ${len}: turn truncation on (maxLength) or pad to the longest`);
+    }
   }
   const rows = encodings.length;
   const inputIds = new Int32Array(rows * len).fill(opts.padId);

@@ -77,8 +77,8 @@ export class ByteFallbackDecoder implements Decoder {
       bytes = [];
     };
     for (const t of tokens) {
-      const m = BYTE_TOKEN.exec(t);
-      if (m) bytes.push(parseInt(m[1], 16));
+      const hex = BYTE_TOKEN.exec(t)?.[1];
+      if (hex !== undefined) bytes.push(parseInt(hex, 16));
       else {
         flush();
         out.push(t);

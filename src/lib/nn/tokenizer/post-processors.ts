@@ -115,8 +115,9 @@ export class PostProcessorSequence implements PostProcessor {
   }
   process(a: Encoding, b: Encoding | null): Encoding {
     // As in HF, later processors see the already merged encoding.
-    let out = this.processors.length ? this.processors[0].process(a, b) : b ? concatEncodings(a, b) : a;
-    for (const p of this.processors.slice(1)) out = p.process(out, null);
+    const [first, ...rest] = this.processors;
+    let out = first ? first.process(a, b) : b ? concatEncodings(a, b) : a;
+    for (const p of rest) out = p.process(out, null);
     return out;
   }
   toJSON(): JsonObject {
@@ -153,8 +154,11 @@ function readTemplate(f: Fields, key: string): TemplatePiece[] {
 
 function parseTemplateString(text: string, f: Fields, key: string): TemplatePiece[] {
   return text.split(/\s+/).filter(Boolean).map((part) => {
-    const m = /^(.*?)(?::(\d+))?$/.exec(part)!;
-    const [name, type] = [m[1], m[2] === undefined ? 0 : Number(m[2])];
+    // "name" or "name:typeId"
+    const suffix = /:(\d+)$/.exec(part);
+    const name = suffix ? part.slice(0, suffix.index) : part;
+    const digits = suffix?.[1];
+    const type = digits === undefined ? 0 : Number(digits);
     if (name === '$A' || name === '$' || name === '$B') return { kind: 'sequence', which: name === '$B' ? 'B' : 'A', typeId: type };
     if (name.startsWith('$')) {
       if (/^\$\d+$/.test(name)) return { kind: 'sequence', which: 'A', typeId: Number(name.slice(1)) };

@@ -58,9 +58,7 @@ export class ByteLevelPreTokenizer implements PreTokenizer {
   preTokenize(text: string): string[] {
     const s = this.addPrefixSpace && !text.startsWith(' ') ? ' ' + text : text;
     if (!this.useRegex) return s.length ? [toByteLevel(s)] : [];
-    const words = s.match(GPT2_PATTERN) ?? [];
-    for (let i = 0; i < words.length; i++) words[i] = this.spell(words[i]);
-    return words;
+    return (s.match(GPT2_PATTERN) ?? []).map((word) => this.spell(word));
   }
   private spell(word: string): string {
     let out = this.spelled.get(word);

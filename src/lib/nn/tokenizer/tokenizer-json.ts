@@ -89,9 +89,9 @@ function readMerges(f: Fields): [string, string][] {
   const loc = f.at('merges');
   return f.array('merges').map((m, i) => {
     if (typeof m === 'string') {
-      const parts = m.split(' ');
-      if (parts.length !== 2) throw locatedError(at(loc, i), `'${m}' must be two tokens separated by one space`);
-      return [parts[0], parts[1]];
+      const [a, b, ...rest] = m.split(' ');
+      if (a === undefined || b === undefined || rest.length > 0) throw locatedError(at(loc, i), `'${m}' must be two tokens separated by one space`);
+      return [a, b];
     }
     if (Array.isArray(m) && m.length === 2 && typeof m[0] === 'string' && typeof m[1] === 'string') return [m[0], m[1]];
     throw locatedError(at(loc, i), 'must be "a b" or ["a", "b"]');

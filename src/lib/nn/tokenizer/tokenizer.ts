@@ -177,7 +177,7 @@ export class Tokenizer {
   /** Encodes texts (or text pairs) into one padded batch of int32 rows, `shape = [batch, length]`. */
   encodeBatch(texts: readonly string[], opts: BatchOptions = {}): BatchEncoding {
     if (opts.pairs && opts.pairs.length !== texts.length) throw new TokenizerError(`encodeBatch: ${texts.length} texts but ${opts.pairs.length} pairs`);
-    const encodings = texts.map((t, i) => this.encodeOne(t, opts.pairs ? opts.pairs[i] : null, opts));
+    const encodings = texts.map((t, i) => this.encodeOne(t, opts.pairs?.[i] ?? null, opts));
     const pad = this.padding;
     const mode = opts.padding ?? (pad && pad.length !== 'longest' ? 'max_length' : 'longest');
     let length: number | 'longest' = 'longest';
@@ -205,8 +205,7 @@ export class Tokenizer {
 
   decode(ids: ArrayLike<number>, opts: DecodeOptions = {}): string {
     const tokens: string[] = [];
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i];
+    for (const id of Array.from(ids)) {
       if (opts.skipSpecialTokens && this.added.byIdOf(id)?.special) continue;
       const t = this.idToToken(id);
       if (t !== undefined) tokens.push(t);
@@ -219,9 +218,8 @@ export class Tokenizer {
     const [rows, len] = batch.shape;
     const out: string[] = [];
     for (let r = 0; r < rows; r++) {
-      const ids: number[] = [];
-      for (let j = 0; j < len; j++) if (batch.attentionMask[r * len + j]) ids.push(batch.inputIds[r * len + j]);
-      out.push(this.decode(ids, opts));
+      const mask = batch.attentionMask.subarray(r * len, (r + 1) * len);
+      out.push(this.decode(batch.inputIds.subarray(r * len, (r + 1) * len).filter((_, j) => Boolean(mask[j])), opts));
     }
     return out;
   }

@@ -39,35 +39,43 @@ class CandidateHeap {
   private better(a: Candidate, b: Candidate): boolean {
     return a.count > b.count || (a.count === b.count && a.pair < b.pair);
   }
+  /** Sifts `c` up from the end, moving worse parents down into the hole. */
   push(c: Candidate): void {
     const h = this.items;
+    let i = h.length;
     h.push(c);
-    let i = h.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.better(h[i], h[p])) break;
-      [h[i], h[p]] = [h[p], h[i]];
+      const parent = h[p];
+      if (parent === undefined || !this.better(c, parent)) break;
+      h[i] = parent;
       i = p;
     }
+    h[i] = c;
   }
+  /** Takes the best candidate; the last one sifts down from the root (a missing child ends the walk). */
   pop(): Candidate {
     const h = this.items;
     const top = h[0];
-    const last = h.pop()!;
-    if (h.length) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && this.better(h[l], h[m])) m = l;
-        if (r < h.length && this.better(h[r], h[m])) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m], h[i]];
-        i = m;
+    const last = h.pop();
+    if (top === undefined || last === undefined) throw new Error('CandidateHeap.pop: the heap is empty');
+    if (h.length === 0) return top;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      let m = l;
+      let child = h[l];
+      if (child === undefined) break;
+      const right = h[l + 1];
+      if (right !== undefined && this.better(right, child)) {
+        m = l + 1;
+        child = right;
       }
+      if (!this.better(child, last)) break;
+      h[i] = child;
+      i = m;
     }
+    h[i] = last;
     return top;
   }
 }
@@ -94,26 +102,28 @@ export function learnMerges(wordCounts: ReadonlyMap<string, number>, opts: Merge
   for (const ch of [...alphabet].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!)) add(ch);
 
   const prefix = opts.continuingSubwordPrefix ?? '';
-  const words: number[][] = [];
-  const counts: number[] = [];
-  for (const [w, c] of entries) {
+  // Each word as its current symbol ids, with its count; word indices order the merge updates.
+  const words: { ids: number[]; count: number }[] = [];
+  for (const [w, count] of entries) {
     const chars = [...w];
-    words.push(chars.map((ch, i) => add(i > 0 && prefix ? prefix + ch : ch)));
-    counts.push(c);
+    words.push({ ids: chars.map((ch, i) => add(i > 0 && prefix ? prefix + ch : ch)), count });
   }
 
   // Pair statistics: weighted counts and the words each pair occurs in.
   const pairCount = new Map<number, number>();
   const where = new Map<number, Set<number>>();
-  words.forEach((w, wi) => {
-    for (let i = 0; i + 1 < w.length; i++) {
-      const key = w[i] * PAIR + w[i + 1];
-      pairCount.set(key, (pairCount.get(key) ?? 0) + counts[wi]);
+  for (const [wi, { ids: w, count }] of words.entries()) {
+    for (let i = 1; i < w.length; i++) {
+      const left = w[i - 1];
+      const right = w[i];
+      if (left === undefined || right === undefined) continue;
+      const key = left * PAIR + right;
+      pairCount.set(key, (pairCount.get(key) ?? 0) + count);
       let s = where.get(key);
       if (!s) where.set(key, (s = new Set()));
       s.add(wi);
     }
-  });
+  }
   const heap = new CandidateHeap();
   for (const [pair, count] of [...pairCount.entries()].sort((a, b) => a[0] - b[0])) heap.push({ count, pair });
 
@@ -129,15 +139,18 @@ export function learnMerges(wordCounts: ReadonlyMap<string, number>, opts: Merge
     if (current < Math.max(1, opts.minFrequency)) break;
     const a = Math.floor(top.pair / PAIR);
     const b = top.pair - a * PAIR;
+    const left = vocab[a];
     const right = vocab[b];
-    const merged = vocab[a] + (prefix && right.startsWith(prefix) ? right.slice(prefix.length) : right);
+    if (left === undefined || right === undefined) throw new Error(`learnMerges: pair (${a}, ${b}) names an id outside the vocabulary of ${vocab.length}`);
+    const merged = left + (prefix && right.startsWith(prefix) ? right.slice(prefix.length) : right);
     const newId = add(merged);
-    merges.push([vocab[a], right]);
+    merges.push([left, right]);
 
     const touched = new Map<number, number>();
     const change = (key: number, delta: number, wi: number): void => {
-      pairCount.set(key, (pairCount.get(key) ?? 0) + delta);
-      touched.set(key, pairCount.get(key)!);
+      const count = (pairCount.get(key) ?? 0) + delta;
+      pairCount.set(key, count);
+      touched.set(key, count);
       if (delta > 0) {
         let s = where.get(key);
         if (!s) where.set(key, (s = new Set()));
@@ -146,18 +159,22 @@ export function learnMerges(wordCounts: ReadonlyMap<string, number>, opts: Merge
     };
     const inWords = [...(where.get(top.pair) ?? [])].sort((x, y) => x - y);
     for (const wi of inWords) {
-      const w = words[wi];
-      const c = counts[wi];
+      const word = words[wi];
+      if (word === undefined) throw new Error(`learnMerges: word ${wi} is not among the ${words.length} words`);
+      const { ids: w, count: c } = word;
       for (let i = 0; i + 1 < w.length; i++) {
         if (w[i] !== a || w[i + 1] !== b) continue;
-        if (i > 0) {
-          change(w[i - 1] * PAIR + a, -c, wi);
-          change(w[i - 1] * PAIR + newId, c, wi);
+        // The neighbours of the merged pair: reads off either end are undefined (no neighbour there).
+        const before = i > 0 ? w[i - 1] : undefined;
+        if (before !== undefined) {
+          change(before * PAIR + a, -c, wi);
+          change(before * PAIR + newId, c, wi);
         }
         w.splice(i, 2, newId);
-        if (i + 1 < w.length) {
-          change(b * PAIR + w[i + 1], -c, wi);
-          change(newId * PAIR + w[i + 1], c, wi);
+        const after = w[i + 1];
+        if (after !== undefined) {
+          change(b * PAIR + after, -c, wi);
+          change(newId * PAIR + after, c, wi);
         }
       }
     }
@@ -165,8 +182,7 @@ export function learnMerges(wordCounts: ReadonlyMap<string, number>, opts: Merge
     where.delete(top.pair);
     touched.delete(top.pair);
     // New or grown pairs enter the heap; shrunk ones are fixed lazily when popped.
-    for (const key of [...touched.keys()].sort((x, y) => x - y)) {
-      const count = pairCount.get(key)!;
+    for (const [key, count] of [...touched.entries()].sort((x, y) => x[0] - y[0])) {
       if (count > 0 && key !== top.pair) heap.push({ count, pair: key });
     }
   }
