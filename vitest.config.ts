@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import SlowestFirstSequencer from './test/sequencer.js';
 
 export default defineConfig({
   test: {
@@ -8,6 +9,8 @@ export default defineConfig({
     // (vitest's default leaves one core idle on a 2-core machine).
     maxWorkers: 2,
     minWorkers: 1,
+    // The slowest files start first (test/sequencer.ts).
+    sequence: { sequencer: SlowestFirstSequencer },
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },
