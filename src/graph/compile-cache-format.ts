@@ -1,14 +1,16 @@
 // A compiled recipe and its keys as plain JSON, and back. Plugins are not stored (they are code):
 // each node names a plugin by its index in a list of references, which the reader loads again and
 // checks against the fingerprint stored here. Parts of key structures that every node of a plugin
-// shares (plugin identity, runtime) are stored once per plugin.
+// shares (plugin identity, runtime) are stored once per plugin. A node's key inputs are left out when
+// they follow from its inputs, as computeKeys makes them: an upstream node's key (stored once, with
+// that node) and a path's digest (stored once, in `inputs`), so no upstream key is written twice.
 import type { LoadedPlugin } from '../plugin/registry.js';
 import { canonicalJson, sha256Hex } from '../util/canonical.js';
 import type { KeyInput, KeyStructure, NodeKey } from './key.js';
-import type { CompiledRecipe, NodeInput, NodeSpec } from './types.js';
+import type { CompiledRecipe, InputRef, NodeInput, NodeSpec } from './types.js';
 import type { Key } from '../util/ids.js';
 
-export const CACHE_FORMAT = 1;
+export const CACHE_FORMAT = 2;
 
 export interface CachedPlugin {
   ref: string;
@@ -24,8 +26,10 @@ interface CachedNode {
   spec: Omit<NodeSpec, 'plugin'>;
   plugin: number;
   key: Key;
-  keyInputs: KeyStructure['inputs'];
-  keyEnv: KeyStructure['env'];
+  /** Only when they do not follow from the node's inputs (see derivedKeyInputs). */
+  keyInputs?: KeyStructure['inputs'];
+  /** Only when not empty. */
+  keyEnv?: KeyStructure['env'];
   /** Only when the key's params are not the node's own (they are, as computeKeys builds them). */
   keyParams?: Record<string, unknown>;
 }
@@ -74,8 +78,11 @@ export function toCached(recipe: CompiledRecipe, keys: Map<string, NodeKey>): Ca
     if (!samePlugin || (s.runtime !== shared.runtime && canonicalJson(s.runtime) !== canonicalJson(shared.runtime))) return undefined;
     if (!collectInputs(spec.inputs, s.inputs, inputs)) return undefined;
     const { plugin: _plugin, ...plain } = spec;
+    const derived = derivedKeyInputs(spec.inputs, (id) => keys.get(id)?.key, (path) => inputs.get(path));
     nodes.push({
-      spec: { ...withoutUndefined(plain), resources: withoutUndefined(plain.resources) }, plugin: index, key: nodeKey.key, keyInputs: s.inputs, keyEnv: s.env,
+      spec: { ...withoutUndefined(plain), resources: withoutUndefined(plain.resources) }, plugin: index, key: nodeKey.key,
+      ...(derived && sameKeyInputs(derived, s.inputs) ? {} : { keyInputs: s.inputs }),
+      ...(Object.keys(s.env).length ? { keyEnv: s.env } : {}),
       ...(s.params === spec.params ? {} : { keyParams: s.params }),
     });
   }
@@ -111,17 +118,83 @@ function collectInputs(specInputs: Record<string, NodeInput>, keyInputs: KeyStru
 }
 
 /**
+ * The key inputs of a node as computeKeys makes them from its inputs: an upstream reference gives
+ * that node's key and port, a path its content digest. Undefined when a reference cannot be resolved.
+ */
+function derivedKeyInputs(
+  specInputs: Record<string, NodeInput>,
+  keyOfNode: (id: string) => Key | undefined,
+  contentOf: (path: string) => CachedInput | undefined,
+): KeyStructure['inputs'] | undefined {
+  const one = (ref: InputRef): KeyInput | undefined => {
+    if (ref.kind === 'node') {
+      const node = keyOfNode(ref.node);
+      return node === undefined ? undefined : { node, port: ref.port };
+    }
+    const content = contentOf(ref.path);
+    return content && { content: content.sha256, kind: content.kind };
+  };
+  const out: KeyStructure['inputs'] = {};
+  for (const [port, value] of Object.entries(specInputs)) {
+    if (Array.isArray(value)) {
+      const list: KeyInput[] = [];
+      for (const ref of value) {
+        const input = one(ref);
+        if (!input) return undefined;
+        list.push(input);
+      }
+      out[port] = list;
+    } else {
+      const input = one(value);
+      if (!input) return undefined;
+      out[port] = input;
+    }
+  }
+  return out;
+}
+
+/** Whether two key-input maps are equal field by field (what canonical JSON of each would compare, without building it). */
+function sameKeyInputs(a: KeyStructure['inputs'], b: KeyStructure['inputs']): boolean {
+  const ports = Object.keys(a);
+  if (ports.length !== Object.keys(b).length) return false;
+  const sameInput = (x: KeyInput | undefined, y: KeyInput | undefined): boolean => {
+    if (!x || !y || Object.keys(x).length !== Object.keys(y).length) return false;
+    if ('node' in x) return 'node' in y && x.node === y.node && x.port === y.port;
+    return 'content' in y && x.content === y.content && x.kind === y.kind;
+  };
+  for (const port of ports) {
+    const x = a[port];
+    const y = b[port];
+    if (x === undefined || y === undefined || Array.isArray(x) !== Array.isArray(y)) return false;
+    if (Array.isArray(x) && Array.isArray(y)) {
+      if (x.length !== y.length || x.some((input, i) => !sameInput(input, y[i]))) return false;
+    } else if (!sameInput(x as KeyInput, y as KeyInput)) return false;
+  }
+  return true;
+}
+
+/**
  * The recipe and keys again, with the plugins loaded for this process (in the order of `cached.plugins`).
  * Takes over `cached`: its node objects become the specs.
  */
-export function fromCached(cached: CachedCompile, plugins: LoadedPlugin[], sources: () => CompiledRecipe['sources']): { recipe: CompiledRecipe; keys: Map<string, NodeKey> } {
+export function fromCached(
+  cached: CachedCompile,
+  plugins: LoadedPlugin[],
+  sources: () => CompiledRecipe['sources'],
+): { recipe: CompiledRecipe; keys: Map<string, NodeKey> } | undefined {
   const nodes = new Map<string, NodeSpec>();
   const keys = new Map<string, NodeKey>();
+  const keyById = new Map<string, Key>();
+  for (const n of cached.nodes) keyById.set(n.spec.id, n.key);
+  const contents = new Map(cached.inputs.map((input) => [input.path, input]));
   for (const n of cached.nodes) {
     // The cached entry was just parsed for this call: its node objects become the specs (no copy of 10^4 objects).
     // n.plugin indexes cached.plugins, and `plugins` holds one loaded plugin per entry of it.
     const spec = Object.assign(n.spec, { plugin: plugins[n.plugin]! }) as NodeSpec;
     const shared = cached.plugins[n.plugin]!;
+    const inputs = n.keyInputs ?? derivedKeyInputs(spec.inputs, (id) => keyById.get(id), (path) => contents.get(path));
+    // Left out only when derivable (toCached checked): an entry that says otherwise is not one we wrote.
+    if (!inputs) return undefined;
     nodes.set(spec.id, spec);
     keys.set(spec.id, {
       key: n.key,
@@ -129,8 +202,8 @@ export function fromCached(cached: CachedCompile, plugins: LoadedPlugin[], sourc
         keyVersion: cached.keyVersion,
         plugin: shared.keyPlugin,
         params: n.keyParams ?? spec.params,
-        inputs: n.keyInputs,
-        env: n.keyEnv,
+        inputs,
+        env: n.keyEnv ?? {},
         runtime: shared.runtime,
       },
     });

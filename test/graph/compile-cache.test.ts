@@ -8,6 +8,7 @@ import { compileRecipe } from '../../src/graph/compile.js';
 import { compileCachePath, MAX_ENTRIES, prepareWithCompileCache } from '../../src/graph/compile-cache.js';
 import { ContentHasher } from '../../src/graph/content-hash.js';
 import { computeKeys } from '../../src/graph/key.js';
+import { fromCached, toCached } from '../../src/graph/compile-cache-format.js';
 
 const PLUGIN = `export default {
   id: 'echo', version: '1',
@@ -196,5 +197,30 @@ describe('compiled-plan cache', () => {
     expect(readdirSync(join(runsDir, 'store', 'compiled')).filter((n) => n.endsWith('.json'))).toHaveLength(MAX_ENTRIES);
     expect(existsSync(oldest)).toBe(false);
     expect(existsSync(compileCachePath(runsDir, recipeFile, [`vars.scale=${MAX_ENTRIES}`]))).toBe(true);
+  });
+
+  it('writes each key once: key inputs that follow from upstream keys and input digests are left out, and read back equal', async () => {
+    const first = await prepare();
+    const text = readFileSync(compileCachePath(runsDir, recipeFile, []), 'utf8');
+    for (const key of Object.values(first.keys)) expect(text.split(key)).toHaveLength(2);
+    // The input file's digest is stored once too (in the inputs list), not once per node that reads it.
+    const hasher = new ContentHasher();
+    const digest = (await hasher.hashPath(join(dir, 'data.txt'))).sha256;
+    expect(text.split(digest)).toHaveLength(2);
+    const second = await prepare();
+    expect(second.reused).toBe(true);
+  });
+
+  it('keeps key inputs that do not follow from the inputs as they are', async () => {
+    const recipe = await compileRecipe(recipeFile, { env: {} });
+    const keys = await computeKeys(recipe, new ContentHasher(), {});
+    const odd = keys.get('second[1]')!;
+    const inputs = { data: { node: keys.get('first[2]')!.key, port: 'out' } };
+    keys.set('second[1]', { ...odd, structure: { ...odd.structure, inputs } });
+    const cached = toCached(recipe, keys)!;
+    expect(cached.nodes.find((n) => n.spec.id === 'second[1]')!.keyInputs).toEqual(inputs);
+    expect(cached.nodes.find((n) => n.spec.id === 'second[2]')!.keyInputs).toBeUndefined();
+    const back = fromCached(JSON.parse(JSON.stringify(cached)), [...new Set([...recipe.nodes.values()].map((n) => n.plugin))], () => recipe.sources)!;
+    for (const [id, k] of keys) expect(back.keys.get(id)!.structure).toEqual(k.structure);
   });
 });
