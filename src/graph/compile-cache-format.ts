@@ -6,7 +6,7 @@ import type { LoadedPlugin } from '../plugin/registry.js';
 import { canonicalJson, sha256Hex } from '../util/canonical.js';
 import type { KeyInput, KeyStructure, NodeKey } from './key.js';
 import type { CompiledRecipe, NodeInput, NodeSpec } from './types.js';
-import type { Key } from '../util/ids.js';
+import type { Key, NodeId } from '../util/ids.js';
 
 export const CACHE_FORMAT = 1;
 
@@ -32,7 +32,7 @@ interface CachedNode {
 
 export interface CachedCompile {
   keyVersion: number;
-  recipe: Omit<CompiledRecipe, 'nodes' | 'stages' | 'sources'> & { stages: [string, string[]][] };
+  recipe: Omit<CompiledRecipe, 'nodes' | 'stages' | 'sources'> & { stages: [string, NodeId[]][] };
   plugins: CachedPlugin[];
   inputs: CachedInput[];
   nodes: CachedNode[];
@@ -49,7 +49,7 @@ export function pluginFingerprint(plugin: LoadedPlugin): string {
 }
 
 /** The plain form, or undefined when something in it would not survive JSON unchanged. */
-export function toCached(recipe: CompiledRecipe, keys: Map<string, NodeKey>): CachedCompile | undefined {
+export function toCached(recipe: CompiledRecipe, keys: Map<NodeId, NodeKey>): CachedCompile | undefined {
   const pluginIndex = new Map<LoadedPlugin, number>();
   const plugins: CachedPlugin[] = [];
   const inputs = new Map<string, CachedInput>();
@@ -114,9 +114,9 @@ function collectInputs(specInputs: Record<string, NodeInput>, keyInputs: KeyStru
  * The recipe and keys again, with the plugins loaded for this process (in the order of `cached.plugins`).
  * Takes over `cached`: its node objects become the specs.
  */
-export function fromCached(cached: CachedCompile, plugins: LoadedPlugin[], sources: () => CompiledRecipe['sources']): { recipe: CompiledRecipe; keys: Map<string, NodeKey> } {
-  const nodes = new Map<string, NodeSpec>();
-  const keys = new Map<string, NodeKey>();
+export function fromCached(cached: CachedCompile, plugins: LoadedPlugin[], sources: () => CompiledRecipe['sources']): { recipe: CompiledRecipe; keys: Map<NodeId, NodeKey> } {
+  const nodes = new Map<NodeId, NodeSpec>();
+  const keys = new Map<NodeId, NodeKey>();
   for (const n of cached.nodes) {
     // The cached entry was just parsed for this call: its node objects become the specs (no copy of 10^4 objects).
     // n.plugin indexes cached.plugins, and `plugins` holds one loaded plugin per entry of it.
