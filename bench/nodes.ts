@@ -14,7 +14,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { keyFromDigest } from '../src/util/ids.js';
+import { keyFromDigest, nodeId } from '../src/util/ids.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = basename(resolve(here, '..')) === 'dist' ? resolve(here, '../..') : resolve(here, '..');
@@ -161,7 +161,7 @@ export async function trackingCostPerNode(dir: string, nodes: number): Promise<{
   await tracker.runStarted({ runId: 'bench', recipe: 'recipe.yaml', recipeName: 'bench-nodes', startedAt: now, argv: [], track: { enabled: true, experiment: 'bench-nodes' }, cwd: dir });
   const t0 = performance.now();
   for (let i = 0; i < nodes; i++) {
-    const node = { id: `t[${i}]`, stage: 't', key: keyFromDigest(i.toString(16).padStart(64, '0')), plugin: { id: 'bench-trivial', version: '1' }, params: { i, a: 'x', b: 2 }, keyStructure: {} };
+    const node = { id: nodeId(`t[${i}]`), stage: 't', key: keyFromDigest(i.toString(16).padStart(64, '0')), plugin: { id: 'bench-trivial', version: '1' }, params: { i, a: 'x', b: 2 }, keyStructure: {} };
     await tracker.nodeStarted(node);
     for (let s = 0; s < 3; s++) tracker.nodeMetric(node, { name: 'm', value: s, step: s, timestamp: now + s });
     await tracker.nodeFinished(node, { status: 'ok', metrics: [], startedAt: now, endedAt: now + 5, artifactDir: join(dir, 'x') });

@@ -3,18 +3,19 @@
 import { diffKeyStructures, type KeyDifference, type KeyInput, type KeyStructure, type NodeKey } from '../graph/key.js';
 import type { CompiledRecipe, InputRef } from '../graph/types.js';
 import type { Store } from '../store/store.js';
+import type { NodeId } from '../util/ids.js';
 
 /** How many upstream steps an input change is followed. */
 const MAX_DEPTH = 4;
 
 export interface ExplainContext {
   recipe: CompiledRecipe;
-  keys: Map<string, NodeKey>;
+  keys: Map<NodeId, NodeKey>;
   store: Store;
 }
 
 /** One line per difference (input changes may add indented lines for what changed upstream). */
-export async function describeDifferences(ctx: ExplainContext, nodeId: string, differences: KeyDifference[], depth = 0): Promise<string[]> {
+export async function describeDifferences(ctx: ExplainContext, nodeId: NodeId, differences: KeyDifference[], depth = 0): Promise<string[]> {
   const lines: string[] = [];
   for (const d of differences) {
     if (d.component !== 'inputs') { lines.push(`${d.path}: ${short(d.before)} → ${short(d.after)}`); continue; }

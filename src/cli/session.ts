@@ -4,13 +4,14 @@ import { join, resolve } from 'node:path';
 import { ContentHasher } from '../graph/content-hash.js';
 import { compileRecipe } from '../graph/compile.js';
 import { computeKeys, type NodeKey } from '../graph/key.js';
+import { selectNodes } from '../graph/node-selection.js';
 import type { CompiledRecipe } from '../graph/types.js';
 import { saveDefinitionCache, useDefinitionCache } from '../plugin/registry.js';
 import { saveValidatorCache, useValidatorCache } from '../recipe/validate.js';
 import { Store } from '../store/store.js';
-import { didYouMean } from '../util/suggest.js';
 import { UsageError } from './args.js';
 import type { CliIO } from './command.js';
+import type { NodeId } from '../util/ids.js';
 
 export function runsDirOf(flag: string | undefined, io: CliIO): string {
   return resolve(io.cwd, flag ?? io.env.RETORT_RUNS_DIR ?? 'runs');
@@ -22,7 +23,7 @@ export function storeDirOf(runsDir: string): string {
 
 export interface Prepared {
   recipe: CompiledRecipe;
-  keys: Map<string, NodeKey>;
+  keys: Map<NodeId, NodeKey>;
   runsDir: string;
   hasher: ContentHasher;
 }
@@ -60,21 +61,18 @@ export async function openStore(runsDir: string): Promise<Store> {
   return store;
 }
 
-/** --force and --target name stages or node ids of the recipe; anything else is a usage error with a hint. */
-export function checkStageNames(recipe: CompiledRecipe, names: readonly string[], flag: string): void {
-  for (const name of names) {
-    if (recipe.stages.has(name) || recipe.nodes.has(name)) continue;
-    const stages = [...recipe.stages.keys()];
-    const hint = didYouMean(name, [...stages, ...recipe.nodes.keys()]);
-    throw new UsageError(`${flag}: unknown stage '${name}'${hint ? `; ${hint}` : ''} (stages: ${stages.join(', ')})`);
-  }
+/** --force and --target name stages or node ids of the recipe: the node ids they select; anything else is a usage error with a hint. */
+export function selectedNodes(recipe: CompiledRecipe, names: readonly string[], flag: string): NodeId[] {
+  const selection = selectNodes(recipe, names, flag);
+  if (selection.ok) return selection.nodes;
+  const { where, name, hint, stages } = selection.error;
+  throw new UsageError(`${where}: unknown stage '${name}'${hint ? `; ${hint}` : ''} (stages: ${stages.join(', ')})`);
 }
 
 /** The targeted nodes and everything upstream of them: what a run with these targets may touch. */
-export function targetClosure(recipe: CompiledRecipe, targets: readonly string[]): Set<string> {
-  const wanted = new Set(targets);
-  const stack = recipe.order.filter((id) => wanted.has(id) || wanted.has(recipe.nodes.get(id)!.stage));
-  const seen = new Set<string>();
+export function targetClosure(recipe: CompiledRecipe, targets: readonly NodeId[]): Set<NodeId> {
+  const stack = [...targets];
+  const seen = new Set<NodeId>();
   while (stack.length) {
     const id = stack.pop()!;
     if (seen.has(id)) continue;

@@ -3,10 +3,10 @@
 import type { NodeOutcome, RunStatus } from '../store/runs.js';
 import type { MetricPoint, NodeInfo, RunInfo, TrackingRef } from '../track/observer.js';
 import type { Failure } from './failure.js';
-import type { Key } from '../util/ids.js';
+import type { Key, NodeId } from '../util/ids.js';
 
 /** A node as planned: enough to list it in the run record before anything runs. */
-export interface PlannedNodeInfo { id: string; stage: string; key: Key }
+export interface PlannedNodeInfo { id: NodeId; stage: string; key: Key }
 
 /** What this run settles: every node it counts, the cached ones, and those it runs. */
 export interface RunTotals { nodes: number; hits: number; toRun: number }
@@ -18,8 +18,8 @@ export interface Recomputed { identical: boolean; changed: string[] }
 
 /** How a node that was not a plan-time hit ended. `sameKeyAs`: it shared the key (and the work) of that node. */
 export type NodeResult =
-  | { outcome: 'ran'; metrics: MetricPoint[]; startedAt: number; endedAt: number; artifactDir: string; sameKeyAs?: string; recomputed?: Recomputed }
-  | { outcome: Exclude<NodeOutcome, 'hit' | 'ran'>; failure: Failure; metrics: MetricPoint[]; startedAt?: number; endedAt?: number; sameKeyAs?: string };
+  | { outcome: 'ran'; metrics: MetricPoint[]; startedAt: number; endedAt: number; artifactDir: string; sameKeyAs?: NodeId; recomputed?: Recomputed }
+  | { outcome: Exclude<NodeOutcome, 'hit' | 'ran'>; failure: Failure; metrics: MetricPoint[]; startedAt?: number; endedAt?: number; sameKeyAs?: NodeId };
 
 export type RunEvent =
   /** Every node of the plan, before anything else is written or started. */
@@ -30,14 +30,14 @@ export type RunEvent =
   | { type: 'node-cached'; node: NodeInfo; producedBy?: TrackingRef; metrics: MetricPoint[]; detail?: string }
   | { type: 'node-started'; node: NodeInfo }
   /** A line of a node's log (secrets masked); `cached`: replayed from a stored entry. */
-  | { type: 'node-log'; nodeId: string; level: 'info' | 'warn' | 'error'; line: string; cached: boolean }
-  | { type: 'node-progress'; nodeId: string; done: number; total: number }
+  | { type: 'node-log'; nodeId: NodeId; level: 'info' | 'warn' | 'error'; line: string; cached: boolean }
+  | { type: 'node-progress'; nodeId: NodeId; done: number; total: number }
   /** A node's cluster job was accepted: its id (`job`) and the jobs it waits for. */
-  | { type: 'node-submitted'; nodeId: string; job: string; after: string[] }
+  | { type: 'node-submitted'; nodeId: NodeId; job: string; after: string[] }
   /** A node's cluster job is (still) queued, and why, in the cluster's words; sent when the reason changes. */
-  | { type: 'node-queued'; nodeId: string; reason: string }
+  | { type: 'node-queued'; nodeId: NodeId; reason: string }
   /** A node's job runs again after an end that says nothing about the node (preempted, its machine failed). */
-  | { type: 'node-retry'; nodeId: string; attempt: number; maxAttempts: number; reason: string }
+  | { type: 'node-retry'; nodeId: NodeId; attempt: number; maxAttempts: number; reason: string }
   | { type: 'node-metric'; node: NodeInfo; point: MetricPoint }
   | { type: 'node-finished'; node: NodeInfo; result: NodeResult }
   | { type: 'run-finished'; status: RunStatus; counts: OutcomeCounts; startedAt: number; endedAt: number };

@@ -3,6 +3,7 @@
 import type { NodeOutcome } from '../store/runs.js';
 import { formatLimit } from '../util/time-limit.js';
 import type { RunnerReason } from './protocol.js';
+import type { NodeId } from '../util/ids.js';
 
 /** The node's own process (the node runner) or the command a command plugin runs inside it. */
 export type FailedProcess = 'node' | 'command';
@@ -33,7 +34,7 @@ export type Failure =
   | { kind: 'store-unwritable'; step: StoreStep; root: string; message: string }
   | { kind: 'store-error'; step: StoreStep; message: string }
   /** `log`: where the failed node's job log is, when it ran on a cluster. */
-  | { kind: 'upstream-failed'; upstream: string; log?: string }
+  | { kind: 'upstream-failed'; upstream: NodeId; log?: string }
   /** Not started because an earlier node failed and the run was not --keep-going. */
   | { kind: 'not-started' }
   /** Interrupted (or its lease was lost) while waiting or running. */

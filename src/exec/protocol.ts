@@ -1,8 +1,8 @@
 // Messages between the scheduler and a node's own process.
-import type { Key } from '../util/ids.js';
+import type { Key, NodeId } from '../util/ids.js';
 
 export interface NodeJob {
-  nodeId: string;
+  nodeId: NodeId;
   stage: string;
   key: Key;
   plugin: { kind: 'module' | 'command'; entry: string; command?: string[]; outputs: Record<string, { optional?: boolean }> };

@@ -3,6 +3,7 @@
 import type { RunEvent, RunSubscriber } from './events.js';
 import { failureMessage } from './failure.js';
 import { clearRunning, markRunning, writeRunRecord, type RunRecord, type RunRecordNode } from '../store/runs.js';
+import type { NodeId } from '../util/ids.js';
 
 export interface RecordSubscriberOptions {
   runsDir: string;
@@ -24,9 +25,9 @@ export function recordSubscriber({ runsDir, record: fixed, tracking }: RecordSub
     await writeRunRecord(runsDir, r);
     await clearRunning(runsDir, fixed.runId);
   };
-  const ended = new Map<string, Pick<RunRecordNode, 'outcome' | 'durationMs' | 'error' | 'recomputed'>>();
-  const jobs = new Map<string, string>();
-  const retries = new Map<string, NonNullable<RunRecordNode['retries']>>();
+  const ended = new Map<NodeId, Pick<RunRecordNode, 'outcome' | 'durationMs' | 'error' | 'recomputed'>>();
+  const jobs = new Map<NodeId, string>();
+  const retries = new Map<NodeId, NonNullable<RunRecordNode['retries']>>();
   return {
     name: 'run record',
     required: true,

@@ -11,6 +11,7 @@ import { reapKilledRuns, type RunningMarker, type RunStatus } from '../store/run
 import type { Store } from '../store/store.js';
 import type { TrackConfig } from '../track/observer.js';
 import { recordSubscriber } from './record-subscriber.js';
+import type { NodeId } from '../util/ids.js';
 
 export type KilledRun = RunningMarker & { endedAt: number };
 
@@ -29,7 +30,7 @@ export interface RunRequest {
   /** Where the tracker logs (credentials removed): kept in the run's marker. */
   trackingTarget?: string;
   /** With --target: the nodes this run is about (others are neither counted nor reported). */
-  scope?: ReadonlySet<string>;
+  scope?: ReadonlySet<NodeId>;
   jobs?: number;
   gpus?: string[];
   keepGoing?: boolean;
@@ -50,7 +51,7 @@ export interface RunResult {
   counts: OutcomeCounts;
   startedAt: number;
   endedAt: number;
-  nodes: Map<string, NodeReport>;
+  nodes: Map<NodeId, NodeReport>;
 }
 
 export async function runPlan(req: RunRequest): Promise<RunResult> {

@@ -18,7 +18,7 @@ import { gpuRequestProblem } from './gpus.js';
 import { parseTimeLimit } from '../util/time-limit.js';
 import type { NodeJob } from './protocol.js';
 import { secretMasker } from '../util/secrets.js';
-import type { Key } from '../util/ids.js';
+import type { Key, NodeId } from '../util/ids.js';
 
 export type ReplayMode = 'tail' | 'all' | 'none';
 /** Lines of a cached node's log shown by default. */
@@ -41,13 +41,13 @@ export interface ExecuteOptions {
   /** Logs of cached nodes: all lines, the last REPLAY_TAIL_LINES, or none (default). */
   replayLogs?: ReplayMode;
   /** With --target: the nodes the run is about; cached nodes outside it are not reported. */
-  scope?: ReadonlySet<string>;
+  scope?: ReadonlySet<NodeId>;
 }
 
 /** What became of one node of the plan, as the scheduler saw it. */
-export interface NodeReport { id: string; key: Key; outcome: NodeOutcome; durationMs?: number; failure?: Failure; metrics: MetricPoint[] }
+export interface NodeReport { id: NodeId; key: Key; outcome: NodeOutcome; durationMs?: number; failure?: Failure; metrics: MetricPoint[] }
 
-export interface ExecuteResult { outcomes: Map<string, NodeReport>; status: RunStatus }
+export interface ExecuteResult { outcomes: Map<NodeId, NodeReport>; status: RunStatus }
 
 export function nodeInfo(node: PlannedNode): NodeInfo {
   return {
@@ -67,7 +67,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
   const { store, events } = opts;
   const env = opts.env ?? process.env;
   const mask = secretMasker(env);
-  const outcomes = new Map<string, NodeReport>();
+  const outcomes = new Map<NodeId, NodeReport>();
   const jobs = Math.max(1, opts.jobs ?? cpus().length);
   const freeGpus = [...(opts.gpus ?? [])];
   const gpuProblem = gpuRequestProblem(plan, freeGpus.length);
@@ -88,7 +88,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
     const node = plan.nodes.get(id)!;
     if (node.run) units.add(node);
   }
-  const keyOfNode = new Map<string, Key>();
+  const keyOfNode = new Map<NodeId, Key>();
   for (const id of plan.order) keyOfNode.set(id, plan.nodes.get(id)!.key);
   const depsOf = (key: Key): Set<Key> => {
     const deps = new Set<Key>();

@@ -3,9 +3,10 @@
 import type { NodeResult, RunEvent, RunSubscriber, EventReply } from './events.js';
 import { failureMessage } from './failure.js';
 import type { NodeResult as TrackedResult, RunObserver } from '../track/observer.js';
+import type { NodeId } from '../util/ids.js';
 
 export function trackingSubscriber(observer: RunObserver): RunSubscriber {
-  const started = new Set<string>();
+  const started = new Set<NodeId>();
   return {
     name: 'tracking',
     async handle(event: RunEvent): Promise<EventReply | void> {

@@ -8,7 +8,7 @@ import type { LoadedPlugin } from '../plugin/registry.js';
 import { canonicalJson, sha256Hex } from '../util/canonical.js';
 import type { KeyInput, KeyStructure, NodeKey } from './key.js';
 import type { CompiledRecipe, InputRef, NodeInput, NodeSpec } from './types.js';
-import type { Key } from '../util/ids.js';
+import type { Key, NodeId } from '../util/ids.js';
 
 export const CACHE_FORMAT = 2;
 
@@ -36,7 +36,7 @@ interface CachedNode {
 
 export interface CachedCompile {
   keyVersion: number;
-  recipe: Omit<CompiledRecipe, 'nodes' | 'stages' | 'sources'> & { stages: [string, string[]][] };
+  recipe: Omit<CompiledRecipe, 'nodes' | 'stages' | 'sources'> & { stages: [string, NodeId[]][] };
   plugins: CachedPlugin[];
   inputs: CachedInput[];
   nodes: CachedNode[];
@@ -53,7 +53,7 @@ export function pluginFingerprint(plugin: LoadedPlugin): string {
 }
 
 /** The plain form, or undefined when something in it would not survive JSON unchanged. */
-export function toCached(recipe: CompiledRecipe, keys: Map<string, NodeKey>): CachedCompile | undefined {
+export function toCached(recipe: CompiledRecipe, keys: Map<NodeId, NodeKey>): CachedCompile | undefined {
   const pluginIndex = new Map<LoadedPlugin, number>();
   const plugins: CachedPlugin[] = [];
   const inputs = new Map<string, CachedInput>();
@@ -123,7 +123,7 @@ function collectInputs(specInputs: Record<string, NodeInput>, keyInputs: KeyStru
  */
 function derivedKeyInputs(
   specInputs: Record<string, NodeInput>,
-  keyOfNode: (id: string) => Key | undefined,
+  keyOfNode: (id: NodeId) => Key | undefined,
   contentOf: (path: string) => CachedInput | undefined,
 ): KeyStructure['inputs'] | undefined {
   const one = (ref: InputRef): KeyInput | undefined => {
@@ -181,10 +181,10 @@ export function fromCached(
   cached: CachedCompile,
   plugins: LoadedPlugin[],
   sources: () => CompiledRecipe['sources'],
-): { recipe: CompiledRecipe; keys: Map<string, NodeKey> } | undefined {
-  const nodes = new Map<string, NodeSpec>();
-  const keys = new Map<string, NodeKey>();
-  const keyById = new Map<string, Key>();
+): { recipe: CompiledRecipe; keys: Map<NodeId, NodeKey> } | undefined {
+  const nodes = new Map<NodeId, NodeSpec>();
+  const keys = new Map<NodeId, NodeKey>();
+  const keyById = new Map<NodeId, Key>();
   for (const n of cached.nodes) keyById.set(n.spec.id, n.key);
   const contents = new Map(cached.inputs.map((input) => [input.path, input]));
   for (const n of cached.nodes) {

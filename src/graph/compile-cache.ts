@@ -21,11 +21,12 @@ import type { ContentHasher } from './content-hash.js';
 import { sameEnv, watchEnvReads } from './env-reads.js';
 import { baseRuntime, type NodeKey } from './key.js';
 import type { CompiledRecipe } from './types.js';
+import type { NodeId } from '../util/ids.js';
 
 /** What preparing a recipe gives; fields a caller's type adds beyond these must be optional. */
 export interface PreparedRecipe {
   recipe: CompiledRecipe;
-  keys: Map<string, NodeKey>;
+  keys: Map<NodeId, NodeKey>;
   runsDir: string;
   hasher: ContentHasher;
   /** Set by a sweep's preparation (never cached). */
@@ -108,7 +109,7 @@ export async function prepareWithCompileCache<P extends PreparedRecipe>(
 }
 
 /** The cached compile when every ingredient is unchanged; undefined otherwise (any doubt is a miss). */
-async function reuse(path: string, req: CompileRequest, hasher: ContentHasher): Promise<{ recipe: CompiledRecipe; keys: Map<string, NodeKey> } | undefined> {
+async function reuse(path: string, req: CompileRequest, hasher: ContentHasher): Promise<{ recipe: CompiledRecipe; keys: Map<NodeId, NodeKey> } | undefined> {
   const entry = readEntry(path);
   if (!entry || entry.format !== CACHE_FORMAT || entry.engine !== engineStamp()) return undefined;
   if (entry.file !== req.file || canonicalJson(entry.overrides) !== canonicalJson(req.overrides)) return undefined;

@@ -17,6 +17,7 @@ import { explainRemovedTableKeys, tableProblems } from './report-checks.js';
 import { resourceProblems } from './resources.js';
 import { topologicalOrder } from './topological-order.js';
 import { parseTimeLimit } from '../util/time-limit.js';
+import { nodeId, type NodeId } from '../util/ids.js';
 import type { CompiledRecipe, ExecutorConfig, InputRef, NodeInput, NodeSpec, Resources, TableSpec } from './types.js';
 
 export interface CompileOptions {
@@ -41,7 +42,7 @@ interface StageDoc {
 }
 
 interface Instance {
-  id: string;
+  id: NodeId;
   stage: string;
   item?: Plain;
   itemKey?: string;
@@ -153,7 +154,7 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
         const n = used.get(key) ?? 0;
         used.set(key, n + 1);
         if (n > 0) key = `${key}~${n + 1}`;
-        list.push({ id: `${stage}[${key}]`, stage, item, itemKey: key });
+        list.push({ id: nodeId(`${stage}[${key}]`), stage, item, itemKey: key });
       });
     } else if (sd.repeat !== undefined) {
       const times = interp(sd.repeat, scope, ['stages', stage, 'repeat'], doc, problems);
@@ -162,16 +163,16 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
         problems.at(['stages', stage, 'repeat'], `expected \`repeat\` to be an integer ≥ 1, got ${describe(times)}`, { raw: rawString(doc, ['stages', stage, 'repeat']), resolved: resolvedText(times) });
         continue;
       }
-      for (let i = 0; i < times; i++) list.push({ id: `${stage}#${i}`, stage, iteration: i });
+      for (let i = 0; i < times; i++) list.push({ id: nodeId(`${stage}#${i}`), stage, iteration: i });
     } else {
-      list.push({ id: stage, stage });
+      list.push({ id: nodeId(stage), stage });
     }
     instances.set(stage, list);
   }
   for (const stage of stageIds) if (!broken.has(stage) && !instances.has(stage)) broken.add(stage);
 
   // Resolve params and inputs of every instance.
-  const nodes = new Map<string, NodeSpec>();
+  const nodes = new Map<NodeId, NodeSpec>();
   for (const [stage, sd] of Object.entries(stagesDoc)) {
     if (broken.has(stage)) continue;
     const plugin = plugins.get(stage)!;

@@ -2,7 +2,7 @@
 import { hash } from 'node:crypto';
 import { arch, platform } from 'node:os';
 import { canonicalJson } from '../util/canonical.js';
-import { keyFromDigest, type Key } from '../util/ids.js';
+import { keyFromDigest, type Key, type NodeId } from '../util/ids.js';
 import type { ContentHasher } from './content-hash.js';
 import type { CompiledRecipe, InputRef, NodeSpec } from './types.js';
 
@@ -32,8 +32,8 @@ export function baseRuntime(): Record<string, string> {
 }
 
 /** Computes every node's key, upstream first (a Merkle chain over the DAG). */
-export async function computeKeys(recipe: CompiledRecipe, hasher: ContentHasher, env: NodeJS.ProcessEnv = process.env): Promise<Map<string, NodeKey>> {
-  const keys = new Map<string, NodeKey>();
+export async function computeKeys(recipe: CompiledRecipe, hasher: ContentHasher, env: NodeJS.ProcessEnv = process.env): Promise<Map<NodeId, NodeKey>> {
+  const keys = new Map<NodeId, NodeKey>();
   const runtimeCache = new Map<string, Record<string, string>>();
   const base = baseRuntime();
   for (const id of recipe.order) {
@@ -61,17 +61,17 @@ export async function computeKeys(recipe: CompiledRecipe, hasher: ContentHasher,
 }
 
 /** Upstream references resolve without I/O (most inputs: no await per node on large recipes). */
-function nodeKeyInput(ref: InputRef, keys: Map<string, NodeKey>): KeyInput | undefined {
+function nodeKeyInput(ref: InputRef, keys: Map<NodeId, NodeKey>): KeyInput | undefined {
   return ref.kind === 'node' ? { node: keys.get(ref.node)!.key, port: ref.port } : undefined;
 }
 
-async function keyInputs(refs: InputRef[], keys: Map<string, NodeKey>, hasher: ContentHasher): Promise<KeyInput[]> {
+async function keyInputs(refs: InputRef[], keys: Map<NodeId, NodeKey>, hasher: ContentHasher): Promise<KeyInput[]> {
   const out: KeyInput[] = [];
   for (const ref of refs) out.push(nodeKeyInput(ref, keys) ?? await keyInput(ref, keys, hasher));
   return out;
 }
 
-async function keyInput(ref: InputRef, keys: Map<string, NodeKey>, hasher: ContentHasher): Promise<KeyInput> {
+async function keyInput(ref: InputRef, keys: Map<NodeId, NodeKey>, hasher: ContentHasher): Promise<KeyInput> {
   if (ref.kind === 'node') return { node: keys.get(ref.node)!.key, port: ref.port };
   const { kind, sha256 } = await hasher.hashPath(ref.path);
   return { content: sha256, kind };

@@ -4,7 +4,7 @@ import type { Manifest } from '../store/manifest.js';
 import type { Store } from '../store/store.js';
 import { diffKeyStructures, type KeyDifference, type KeyStructure, type NodeKey } from './key.js';
 import type { CompiledRecipe, NodeSpec } from './types.js';
-import type { Key } from '../util/ids.js';
+import type { Key, NodeId } from '../util/ids.js';
 
 export type MissKind = 'new' | 'params' | 'upstream' | 'inputs' | 'plugin' | 'env' | 'runtime' | 'forced' | 'corrupt' | 'unknown';
 
@@ -24,25 +24,25 @@ export interface PlannedNode {
 
 export interface Plan {
   recipe: CompiledRecipe;
-  nodes: Map<string, PlannedNode>;
-  order: string[];
+  nodes: Map<NodeId, PlannedNode>;
+  order: NodeId[];
 }
 
 export interface PlanOptions {
-  /** Stage ids (or node ids) to recompute even when cached. */
-  force?: string[];
+  /** Nodes to recompute even when cached (what --force's stages and node ids select). */
+  force?: readonly NodeId[];
   forceAll?: boolean;
-  /** Only these stages (and what they need) are targets; default: every stage. */
-  targets?: string[];
+  /** Only these nodes (and what they need) are targets; default: every node. */
+  targets?: readonly NodeId[];
   /** Explain misses against the nearest stored entry (costs a store scan per missed stage). */
   explainMisses?: boolean;
   verify?: 'none' | 'stat' | 'full';
 }
 
-export async function planRecipe(recipe: CompiledRecipe, keys: Map<string, NodeKey>, store: Store, opts: PlanOptions = {}): Promise<Plan> {
-  const nodes = new Map<string, PlannedNode>();
+export async function planRecipe(recipe: CompiledRecipe, keys: Map<NodeId, NodeKey>, store: Store, opts: PlanOptions = {}): Promise<Plan> {
+  const nodes = new Map<NodeId, PlannedNode>();
   const forced = new Set(opts.force ?? []);
-  const isForced = (spec: NodeSpec) => opts.forceAll || forced.has(spec.stage) || forced.has(spec.id);
+  const isForced = (spec: NodeSpec) => opts.forceAll || forced.has(spec.id);
   // One batch lookup: keys shared by several nodes are looked up once; the recipe's entry index
   // saves reading a manifest per node.
   const lookups = await store.lookupMany(recipe.order.map((id) => keys.get(id)!.key), { verify: opts.verify ?? 'stat', index: recipe.name });
@@ -57,9 +57,9 @@ export async function planRecipe(recipe: CompiledRecipe, keys: Map<string, NodeK
   }
 
   // Walk from the targets down: a miss pulls in its upstream nodes, a hit does not.
-  const targetStages = new Set(opts.targets?.length ? opts.targets : [...recipe.stages.keys()]);
-  const needed = new Set<string>();
-  const stack = recipe.order.filter((id) => targetStages.has(recipe.nodes.get(id)!.stage) || targetStages.has(id));
+  const targets = opts.targets?.length ? new Set(opts.targets) : undefined;
+  const needed = new Set<NodeId>();
+  const stack = recipe.order.filter((id) => !targets || targets.has(id));
   while (stack.length) {
     const id = stack.pop()!;
     if (needed.has(id)) continue;
@@ -126,7 +126,7 @@ export function nearestEntry(
   return best && { manifest: best.manifest, differences: best.differences };
 }
 
-function explainMiss(node: PlannedNode, candidates: Manifest[], nodes: Map<string, PlannedNode>): MissReason {
+function explainMiss(node: PlannedNode, candidates: Manifest[], nodes: Map<NodeId, PlannedNode>): MissReason {
   const nearest = nearestEntry(node.spec.id, node.structure, candidates);
   // Only another instance of the stage is stored (a new foreach item or iteration): this one is new.
   if (!nearest || nearest.manifest.nodeId !== node.spec.id) return { kind: 'new', differences: [], detail: 'new: never computed' };

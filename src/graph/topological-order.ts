@@ -1,12 +1,13 @@
 // Orders nodes so that each comes after the nodes it consumes; a cycle is reported where it starts.
 import type { Problems } from './problems.js';
 import type { NodeSpec } from './types.js';
+import type { NodeId } from '../util/ids.js';
 
-export function topologicalOrder(nodes: Map<string, NodeSpec>, problems: Problems): string[] {
-  const order: string[] = [];
-  const state = new Map<string, 1 | 2>();
-  const stack: string[] = [];
-  const visit = (id: string): boolean => {
+export function topologicalOrder(nodes: Map<NodeId, NodeSpec>, problems: Problems): NodeId[] {
+  const order: NodeId[] = [];
+  const state = new Map<NodeId, 1 | 2>();
+  const stack: NodeId[] = [];
+  const visit = (id: NodeId): boolean => {
     const s = state.get(id);
     if (s === 2) return true;
     if (s === 1) {

@@ -2,9 +2,10 @@
 import type { LoadedPlugin } from '../plugin/registry.js';
 import type { Plain } from '../recipe/load.js';
 import type { SourceMap } from '../recipe/source-map.js';
+import type { NodeId } from '../util/ids.js';
 
 export type InputRef =
-  | { kind: 'node'; node: string; port: string }
+  | { kind: 'node'; node: NodeId; port: string }
   | { kind: 'path'; path: string };
 
 export type NodeInput = InputRef | InputRef[];
@@ -24,7 +25,7 @@ export interface ExecutorConfig {
 }
 
 export interface NodeSpec {
-  id: string;
+  id: NodeId;
   stage: string;
   plugin: LoadedPlugin;
   params: Record<string, unknown>;
@@ -34,7 +35,7 @@ export interface NodeSpec {
   iteration?: number;
   resources: Resources;
   /** Node ids this node consumes. */
-  upstream: string[];
+  upstream: NodeId[];
   /** In a sweep: the ids of the trials this node belongs to (nodes with equal keys are one node, shared). */
   trials?: string[];
 }
@@ -102,11 +103,11 @@ export interface CompiledRecipe {
   files: string[];
   sources: SourceMap;
   vars: Record<string, Plain>;
-  nodes: Map<string, NodeSpec>;
+  nodes: Map<NodeId, NodeSpec>;
   /** Node ids, every node after the nodes it consumes. */
-  order: string[];
+  order: NodeId[];
   /** Stage id → its node ids in declaration order. */
-  stages: Map<string, string[]>;
+  stages: Map<string, NodeId[]>;
   track: Partial<TrackConfig>;
   /** The recipe's `executor:` (absent: the local executor, unless `retort run --executor` says otherwise). */
   executor?: ExecutorConfig;

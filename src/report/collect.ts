@@ -7,6 +7,7 @@ import { buildTable } from './build.js';
 import type { LabelContext } from './labels.js';
 import { buildTrialSummary } from './sweep-summary.js';
 import type { TableData, TableNode } from './table-data.js';
+import type { NodeId } from '../util/ids.js';
 
 export { aggregate } from './aggregate.js';
 export { buildTable, transpose } from './build.js';
@@ -45,7 +46,7 @@ function missStatus(planned: PlannedNode): Pick<TableNode, 'status' | 'detail'> 
 
 /** A table's nodes with their results (this run's outcome, else the stored entry), or why they have none. */
 export async function tableNodes(recipe: CompiledRecipe, spec: TableSpec, plan: Plan, store: Store,
-  outcomes?: Map<string, { outcome: string; metrics: MetricPoint[] }>, opts: CollectOptions = {}): Promise<TableNode[]> {
+  outcomes?: Map<NodeId, { outcome: string; metrics: MetricPoint[] }>, opts: CollectOptions = {}): Promise<TableNode[]> {
   const ids = tableStages(spec).flatMap((stage) => recipe.stages.get(stage) ?? []);
   return Promise.all(ids.map(async (id): Promise<TableNode> => {
     const planned = plan.nodes.get(id)!;
@@ -78,7 +79,7 @@ export function tableOf(recipe: CompiledRecipe, spec: TableSpec, nodes: TableNod
 
 /** Table data for every table of a recipe (or the specs given), from this run's outcomes and the stored manifests. */
 export async function collectTableRows(recipe: CompiledRecipe, plan: Plan, store: Store,
-  outcomes?: Map<string, { outcome: string; metrics: MetricPoint[] }>, opts: CollectOptions & { specs?: TableSpec[] } = {}): Promise<TableData[]> {
+  outcomes?: Map<NodeId, { outcome: string; metrics: MetricPoint[] }>, opts: CollectOptions & { specs?: TableSpec[] } = {}): Promise<TableData[]> {
   const tables: TableData[] = [];
   for (const spec of opts.specs ?? recipe.tables) tables.push(tableOf(recipe, spec, await tableNodes(recipe, spec, plan, store, outcomes, opts)));
   return tables;

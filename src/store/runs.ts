@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { errorCode, isNotFound, isPidAlive, listDir, mapLimit, thisMachine, writeFileAtomic } from './fsutil.js';
-import type { Key } from '../util/ids.js';
+import type { Key, NodeId } from '../util/ids.js';
 
 /** How a run, or the execution of its plan, ended. */
 export type RunStatus = 'ok' | 'failed' | 'cancelled';
@@ -12,7 +12,7 @@ export type RunStatus = 'ok' | 'failed' | 'cancelled';
 export type NodeOutcome = 'hit' | 'ran' | 'failed' | 'cancelled' | 'skipped';
 
 export interface RunRecordNode {
-  id: string;
+  id: NodeId;
   stage: string;
   key: Key;
   outcome: NodeOutcome;
@@ -112,6 +112,7 @@ export async function deleteRunRecord(runsDir: string, runId: string): Promise<v
   await fs.rm(recordPath(runsDir, runId), { force: true });
 }
 
+/** A record read back: the one place a stored run's node ids become NodeIds again (this program wrote them). */
 function asRunRecord(value: unknown): RunRecord | undefined {
   const r = value as Partial<RunRecord> | null;
   if (typeof r !== 'object' || r === null) return undefined;

@@ -17,6 +17,7 @@ import { expandTrials, MAX_TRIALS, trialCount, type TrialDraft } from './expand.
 import { mergeTrials, type CompiledTrial } from './merge.js';
 import type { TrialContext } from './trial-context.js';
 import { commandLineAxes, recipeAxes, summarize, type GridAxis, type SpecSummary, type SweepSpec } from './spec.js';
+import type { NodeId } from '../util/ids.js';
 
 export interface SweepOptions {
   /** The -S arguments. */
@@ -29,7 +30,7 @@ export interface SweepOptions {
 
 export interface CompiledSweep {
   recipe: CompiledRecipe;
-  keys: Map<string, NodeKey>;
+  keys: Map<NodeId, NodeKey>;
   spec: SpecSummary;
   /** Each trial's own vars and track tags, by trial id (the merged recipe has those all trials share). */
   contexts: Map<string, TrialContext>;

@@ -3,16 +3,17 @@
 import type { NodeKey } from '../graph/key.js';
 import type { CompiledRecipe, InputRef, NodeInput, NodeSpec, SweepInfo } from '../graph/types.js';
 import { canonicalJson } from '../util/canonical.js';
+import { nodeId, type NodeId } from '../util/ids.js';
 import type { Diagnostic } from '../recipe/diagnostic.js';
 import type { TrialDraft } from './expand.js';
 import { trialContexts, type TrialContext } from './trial-context.js';
 import { shortValue } from './values.js';
 
-export interface CompiledTrial { draft: TrialDraft; recipe: CompiledRecipe; keys: Map<string, NodeKey> }
+export interface CompiledTrial { draft: TrialDraft; recipe: CompiledRecipe; keys: Map<NodeId, NodeKey> }
 
 export interface MergedSweep {
   recipe: CompiledRecipe;
-  keys: Map<string, NodeKey>;
+  keys: Map<NodeId, NodeKey>;
   /** Each trial's own vars and track tags, by trial id. */
   contexts: Map<string, TrialContext>;
   /** Tables, track or executor that differ between trials (they belong to the whole sweep). */
@@ -23,7 +24,7 @@ interface Group { key: string; trials: number[] }
 
 export function mergeTrials(trials: CompiledTrial[], sweepId: string): MergedSweep {
   // Node id in a trial → its groups by key, in trial order.
-  const groups = new Map<string, Group[]>();
+  const groups = new Map<NodeId, Group[]>();
   const groupOf = new Map<string, Group>(); // `${id}\0${key}` → group
   trials.forEach((t, ti) => {
     for (const id of t.recipe.order) {
@@ -45,7 +46,7 @@ export function mergeTrials(trials: CompiledTrial[], sweepId: string): MergedSwe
   const canon = trials.map((t) => t.draft.label.map(([, v]) => canonicalJson(v)));
   const [firstCanon = []] = canon;
   const varies = (trials[0]?.draft.label ?? []).map((_, i) => canon.some((c) => c[i] !== firstCanon[i]));
-  const mergedId = new Map<Group, string>();
+  const mergedId = new Map<Group, NodeId>();
   for (const [id, list] of groups) {
     const [only] = list;
     if (list.length === 1 && only) { mergedId.set(only, id); continue; }
@@ -55,15 +56,15 @@ export function mergeTrials(trials: CompiledTrial[], sweepId: string): MergedSwe
       const n = used.get(label) ?? 0;
       used.set(label, n + 1);
       if (n > 0) label = `${label.slice(0, -1)}~${n + 1}]`;
-      mergedId.set(g, label);
+      mergedId.set(g, nodeId(label));
     }
   }
-  const idIn = (ti: number, id: string) => mergedId.get(groupOf.get(`${id}\u0000${trials[ti]!.keys.get(id)!.key}`)!)!;
+  const idIn = (ti: number, id: NodeId) => mergedId.get(groupOf.get(`${id}\u0000${trials[ti]!.keys.get(id)!.key}`)!)!;
 
-  const nodes = new Map<string, NodeSpec>();
-  const keys = new Map<string, NodeKey>();
-  const order: string[] = [];
-  const stages = new Map<string, string[]>();
+  const nodes = new Map<NodeId, NodeSpec>();
+  const keys = new Map<NodeId, NodeKey>();
+  const order: NodeId[] = [];
+  const stages = new Map<string, NodeId[]>();
   trials.forEach((t, ti) => {
     // Each trial's order is topological, and a node's upstream is the same in every trial that has it (keys chain): so is this one.
     for (const id of t.recipe.order) {

@@ -11,10 +11,11 @@ import type { SpecSummary } from './spec.js';
 import type { TrialContext } from './trial-context.js';
 import type { AdaptiveSweep } from './adaptive/prepare-search.js';
 import { changeReport, readLastSweep, saveSweep } from './state.js';
+import type { NodeId } from '../util/ids.js';
 
 export interface PreparedMaybeSweep {
   recipe: CompiledRecipe;
-  keys: Map<string, NodeKey>;
+  keys: Map<NodeId, NodeKey>;
   runsDir: string;
   hasher: ContentHasher;
   /** Set for a sweep: its spec as plain data. */

@@ -10,6 +10,7 @@ import type { SweepTrackingData } from '../track/sweep-data.js';
 import type { SpecSummary } from './spec.js';
 import type { TrialContext } from './trial-context.js';
 import { readTrialRun, sameTrackingUri, saveTrialRun, trialKey } from './trial-runs.js';
+import type { NodeId } from '../util/ids.js';
 
 export type { SweepTrackingData };
 
@@ -21,7 +22,7 @@ export interface SweepTrackingOptions {
   /** Where the tracker logs (credentials removed); a trial logged elsewhere is not linked. */
   trackingTarget?: string;
   /** With --target: the nodes this run is about. */
-  scope?: ReadonlySet<string>;
+  scope?: ReadonlySet<NodeId>;
 }
 
 /** The sweep's settings as params of its run: `sweep.id`, `sweep.trials`, `sweep.grid.<path>`, `sweep.variants`, `sweep.random`. */
@@ -37,10 +38,10 @@ export function sweepParams(id: string, trials: number, spec: SpecSummary): Reco
 export function sweepTrackingData(opts: SweepTrackingOptions): SweepTrackingData {
   const { plan } = opts;
   const sweep = plan.recipe.sweep!;
-  const nodesOf = new Map<string, string[]>(sweep.trials.map((t) => [t.id, []]));
+  const nodesOf = new Map<string, NodeId[]>(sweep.trials.map((t) => [t.id, []]));
   for (const id of plan.order) for (const t of plan.nodes.get(id)!.spec.trials ?? []) nodesOf.get(t)!.push(id);
   const keyOf = new Map(sweep.trials.map((t) => [t.id, trialKey(nodesOf.get(t.id)!.map((id) => plan.nodes.get(id)!.key))]));
-  const reported = (id: string) => {
+  const reported = (id: NodeId) => {
     const n = plan.nodes.get(id)!;
     return (n.run || n.status === 'hit') && (!opts.scope || opts.scope.has(id));
   };
@@ -66,7 +67,7 @@ export function sweepTracking(inner: RunObserver, opts: SweepTrackingOptions): R
 export function sweepTrackingOf(inner: RunObserver, data: SweepTrackingData, runsDir: string): RunObserver {
   const { trials } = data;
   // Which nodes of each trial ended well in this run: a trial is remembered only when all did.
-  const good = new Set<string>();
+  const good = new Set<NodeId>();
   return {
     runStarted: (run) => inner.runStarted({
       ...run,

@@ -17,6 +17,7 @@ import type { MetricPoint, NodeInfo, NodeResult, RunInfo, RunObserver, RunSummar
 import { redactText, secretsFromEnv } from './redact.js';
 import { gitCommit, osUser } from './run-context.js';
 import { trialList, trialsByNode, trialStatus, type TrialRunInfo, type TrialRunState } from './sweep-runs.js';
+import type { NodeId } from '../util/ids.js';
 
 export interface MlflowObserverOptions {
   /** Creates the backend on runStarted (may fail: tracking is then off with one warning). */
@@ -52,7 +53,7 @@ export class MlflowObserver implements RunObserver {
   private run?: RunInfo;
   private parent?: RunHandle;
   private parentFinished = false;
-  private readonly nodes = new Map<string, NodeState>();
+  private readonly nodes = new Map<NodeId, NodeState>();
   /** Cached nodes' final metrics waiting to be sent, by the run they go to. */
   private readonly cachedMetrics = new Map<RunHandle, Metric[]>();
   /** Cached nodes as lines of `retort/cached.tsv`, by run: written once, when the run ends. */
@@ -62,7 +63,7 @@ export class MlflowObserver implements RunObserver {
   private cachedHeld = 0;
   /** A sweep's trials by id, and the trials of each node (empty outside a sweep). */
   private readonly trials = new Map<string, TrialRunState>();
-  private nodeTrials = new Map<string, string[]>();
+  private nodeTrials = new Map<NodeId, string[]>();
   private readonly prep: BatchPreparer;
   private readonly secrets: string[];
   private systemTags: KeyValue[] = [];

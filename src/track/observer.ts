@@ -5,7 +5,7 @@ import type { TrackConfig } from '../graph/types.js';
 import type { MetricPoint, TrackingRef } from '../store/manifest.js';
 import type { RunStatus } from '../store/runs.js';
 import type { SweepRunInfo } from './sweep-runs.js';
-import type { Key } from '../util/ids.js';
+import type { Key, NodeId } from '../util/ids.js';
 
 export type { MetricPoint, TrackConfig, TrackingRef };
 
@@ -32,7 +32,7 @@ export interface RunInfo {
 
 
 export interface NodeInfo {
-  id: string;                 // e.g. "train#2" or "eval[rte]"
+  id: NodeId;                 // e.g. "train#2" or "eval[rte]"
   stage: string;
   key: Key;
   plugin: { id: string; version: string };

@@ -5,6 +5,7 @@
 // tagged with the trials that use it, while each of those trials gets a tag pointing at that run
 // and the node's final metrics, so one trial's run shows every result of that trial.
 import type { RunHandle } from './backend.js';
+import type { NodeId } from '../util/ids.js';
 
 /** A trial as the tracker needs it. */
 export interface TrialRunInfo {
@@ -16,7 +17,7 @@ export interface TrialRunInfo {
   /** The trial's own `track.tags`. */
   tags: Record<string, string>;
   /** The trial's nodes this run reports (executed or cached). */
-  nodes: string[];
+  nodes: NodeId[];
   /** The MLflow run that made this trial before, when every node of it is cached: linked, not logged again. */
   linkTo?: string;
 }
@@ -30,13 +31,13 @@ export interface TrialRunState {
   info: TrialRunInfo;
   handle?: RunHandle;
   /** Node id → how it ended in this run: cached, ran, failed or cancelled. */
-  heard: Map<string, 'hit' | 'ok' | 'failed' | 'cancelled'>;
+  heard: Map<NodeId, 'hit' | 'ok' | 'failed' | 'cancelled'>;
   finished: boolean;
 }
 
 /** Trials by the nodes they have. */
-export function trialsByNode(sweep: SweepRunInfo): Map<string, string[]> {
-  const out = new Map<string, string[]>();
+export function trialsByNode(sweep: SweepRunInfo): Map<NodeId, string[]> {
+  const out = new Map<NodeId, string[]>();
   for (const t of sweep.trials) {
     for (const id of t.nodes) {
       const list = out.get(id);

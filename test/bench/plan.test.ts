@@ -15,6 +15,7 @@ import { compileRecipe } from '../../src/graph/compile.js';
 import { computeKeys } from '../../src/graph/key.js';
 import { planRecipe } from '../../src/graph/plan.js';
 import { Store } from '../../src/store/store.js';
+import { nodeId } from '../../src/util/ids.js';
 
 const dirs: string[] = [];
 const tempDir = () => { const d = mkdtempSync(join(tmpdir(), 'bench-plan-test-')); dirs.push(d); return d; };
@@ -32,9 +33,9 @@ describe('workflow shape', () => {
     const recipe = await compileRecipe(writeRetortWorkflow(dir, shapeFor(9)), { env: {} });
     expect(recipe.nodes.size).toBe(9);
     expect(recipe.stages.get('gen')).toEqual(['gen[0]', 'gen[1]', 'gen[2]', 'gen[3]']);
-    expect(recipe.nodes.get('gen[2]')!.upstream).toEqual([]);
-    expect(recipe.nodes.get('inc[2]')!.upstream).toEqual(['gen[2]']);
-    expect(recipe.nodes.get('sum')!.upstream).toEqual(['inc[0]', 'inc[1]', 'inc[2]', 'inc[3]']);
+    expect(recipe.nodes.get(nodeId('gen[2]'))!.upstream).toEqual([]);
+    expect(recipe.nodes.get(nodeId('inc[2]'))!.upstream).toEqual(['gen[2]']);
+    expect(recipe.nodes.get(nodeId('sum'))!.upstream).toEqual(['inc[0]', 'inc[1]', 'inc[2]', 'inc[3]']);
   });
 });
 
@@ -51,11 +52,11 @@ describe('in-process population', () => {
     const store = await Store.open(join(runsDir, 'store'));
     const plan = await planRecipe(recipe, keys, store, { explainMisses: false });
     expect([...plan.nodes.values()].every((n) => n.status === 'hit')).toBe(true);
-    expect(plan.nodes.get('sum')!.manifest!.metrics.map((m) => [m.name, m.value])).toEqual([['total', 10]]);
+    expect(plan.nodes.get(nodeId('sum'))!.manifest!.metrics.map((m) => [m.name, m.value])).toEqual([['total', 10]]);
 
     const smk = tempDir();
     fillSnakemakeOutputs(smk, shape);
-    const retortSum = readFileSync(join(store.portPath(keys.get('sum')!.key, 'out'), 'value.txt'), 'utf8');
+    const retortSum = readFileSync(join(store.portPath(keys.get(nodeId('sum'))!.key, 'out'), 'value.txt'), 'utf8');
     expect(retortSum).toBe(readFileSync(join(smk, 'sum.txt'), 'utf8'));
     expect(retortSum).toBe('10\n');
   });

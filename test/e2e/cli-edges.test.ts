@@ -55,6 +55,18 @@ describe('command line (end to end)', () => {
     expect(target.stderr).toContain("--target: unknown stage 'prepar'; did you mean 'prepare'?");
   });
 
+  it('plan --target and explain with an unknown stage suggest the nearest one, and nothing is written', async () => {
+    const p = new Project();
+    p.write('r.yaml', RECIPE);
+    const plan = await p.run(['plan', 'r.yaml', '--target', 'othr']);
+    expect(plan.code).toBe(2);
+    expect(plan.stderr).toContain("--target: unknown stage 'othr'; did you mean 'other'? (stages: prepare, train, other)");
+    const explain = await p.run(['explain', 'r.yaml', 'trai']);
+    expect(explain.code).toBe(2);
+    expect(explain.stderr).toContain("unknown stage 'trai' (did you mean 'train'?)");
+    expect(existsSync(join(p.dir, 'runs', 'store'))).toBe(false);
+  });
+
   it('gc --older-than soon is rejected before the store is created', async () => {
     const p = new Project();
     const res = await p.run(['gc', '--older-than', 'soon']);

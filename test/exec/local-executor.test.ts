@@ -10,6 +10,7 @@ import { failureMessage, type Failure } from '../../src/exec/failure.js';
 import { executePlan } from '../../src/exec/scheduler.js';
 import type * as LocalExecutorModule from '../../src/exec/local-executor.js';
 import { collector, fanOut, finished, planOf, ROOT } from './plan-fixture.js';
+import { nodeId } from '../../src/util/ids.js';
 
 const COMPILED = join(ROOT, 'dist', 'src', 'exec', 'local-executor.js');
 let executor: NodeExecutor;
@@ -51,7 +52,7 @@ describe('local executor failure kinds (through the scheduler)', () => {
     const result = await executePlan(f.plan, {
       store: f.store, runId: 'test-run', recipeName: 'r', jobs: 2, keepGoing: true, signal: new AbortController().signal, executor, events, env: {},
     });
-    const failureOf = (id: string): Failure | undefined => result.outcomes.get(id)?.failure;
+    const failureOf = (id: string): Failure | undefined => result.outcomes.get(nodeId(id))?.failure;
     const expected: Record<string, [Failure, string]> = {
       exits: [{ kind: 'exit-code', process: 'node', code: 3 }, "the node's process exited with code 3"],
       killed: [{ kind: 'signal', process: 'node', signal: 'SIGTERM' }, "the node's process was killed by SIGTERM"],
@@ -61,7 +62,7 @@ describe('local executor failure kinds (through the scheduler)', () => {
       throws: [{ kind: 'plugin-error', message: 'throws failed on purpose' }, 'throws failed on purpose'],
       command: [{ kind: 'exit-code', process: 'command', code: 4 }, 'command exited with code 4'],
       lookalike: [{ kind: 'plugin-error', message: 'command exited with code 7' }, 'command exited with code 7'],
-      after: [{ kind: 'upstream-failed', upstream: 'exits' }, 'upstream exits failed'],
+      after: [{ kind: 'upstream-failed', upstream: nodeId('exits') }, 'upstream exits failed'],
     };
     for (const [id, [failure, message]] of Object.entries(expected)) {
       expect(failureOf(id), id).toEqual(failure);
@@ -81,7 +82,7 @@ describe('local executor failure kinds (through the scheduler)', () => {
       store: f.store, runId: 'test-run', recipeName: 'r', signal: controller.signal, executor, events: fanOut(seen), env: {},
     });
     expect(result.status).toBe('cancelled');
-    expect(result.outcomes.get('slow')).toMatchObject({ outcome: 'cancelled', failure: { kind: 'cancelled' } });
-    expect((await f.store.lookup(result.outcomes.get('slow')!.key)).status).toBe('miss');
+    expect(result.outcomes.get(nodeId('slow'))).toMatchObject({ outcome: 'cancelled', failure: { kind: 'cancelled' } });
+    expect((await f.store.lookup(result.outcomes.get(nodeId('slow'))!.key)).status).toBe('miss');
   });
 });

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { failureMessage, type Failure } from '../../src/exec/failure.js';
 import { runInProcess, type ProcessOutcome } from '../../src/exec/local-process.js';
 import type { NodeJob } from '../../src/exec/protocol.js';
-import type { Key } from '../../src/util/ids.js';
+import { nodeId, type Key } from '../../src/util/ids.js';
 import { createRunnerPool, type RunnerPool } from '../../src/exec/runner-pool.js';
 
 const RUNNER = resolve(import.meta.dirname, '../../dist/src/exec/node-runner.js');
@@ -52,7 +52,7 @@ function setup(size: number): {
     const outDir = join(dir, name, 'out');
     mkdirSync(outDir, { recursive: true });
     const job: NodeJob = {
-      nodeId: name, stage: name, key: name as Key, plugin: { kind: 'module', entry: join(dir, 'plugin', 'index.mjs'), outputs: { out: {} } },
+      nodeId: nodeId(name), stage: name, key: name as Key, plugin: { kind: 'module', entry: join(dir, 'plugin', 'index.mjs'), outputs: { out: {} } },
       params, inputs: {}, outDir, scratch: join(dir, name, 'scratch'), seed: 1, env: {},
     };
     const noop = () => undefined;

@@ -6,6 +6,7 @@ import type { JobRequest, JobResult, NodeExecutor } from '../../src/exec/executo
 import { failureMessage } from '../../src/exec/failure.js';
 import { executePlan } from '../../src/exec/scheduler.js';
 import { collector, fanOut, finished, planOf, ScriptedExecutor, type Fixture } from './plan-fixture.js';
+import { nodeId } from '../../src/util/ids.js';
 
 const CHAIN = `
 stages:
@@ -47,10 +48,10 @@ describe('scheduler events and failure kinds', () => {
     expect(ends.get('b')).toMatchObject({ outcome: 'skipped', failure: { kind: 'upstream-failed', upstream: 'a' } });
     expect(ends.get('c')).toMatchObject({ outcome: 'skipped', failure: { kind: 'upstream-failed', upstream: 'a' } });
     expect(ends.get('x')?.outcome).toBe('ran');
-    expect(result.outcomes.get('c')?.failure).toEqual({ kind: 'upstream-failed', upstream: 'a' });
+    expect(result.outcomes.get(nodeId('c'))?.failure).toEqual({ kind: 'upstream-failed', upstream: 'a' });
     expect(result.status).toBe('failed');
-    expect(failureMessage(result.outcomes.get('a')!.failure!)).toBe("the node's process exited with code 3");
-    expect(failureMessage(result.outcomes.get('c')!.failure!)).toBe('upstream a failed');
+    expect(failureMessage(result.outcomes.get(nodeId('a'))!.failure!)).toBe("the node's process exited with code 3");
+    expect(failureMessage(result.outcomes.get(nodeId('c'))!.failure!)).toBe('upstream a failed');
   });
 
   it('without --keep-going, nodes not started after a failure are skipped as not-started', async () => {
@@ -61,7 +62,7 @@ describe('scheduler events and failure kinds', () => {
     const result = await run;
     expect(executor.started).toEqual(['a']);
     expect(finished(seen.events).get('x')).toMatchObject({ outcome: 'skipped', failure: { kind: 'not-started' } });
-    expect(result.outcomes.get('x')?.failure?.kind).toBe('not-started');
+    expect(result.outcomes.get(nodeId('x'))?.failure?.kind).toBe('not-started');
   });
 
   it('an interrupt cancels the running node and every node not started yet; the run is cancelled', async () => {
@@ -76,7 +77,7 @@ describe('scheduler events and failure kinds', () => {
     const { run } = execute(f, new ScriptedExecutor({ a: waitForCancel }), { signal: controller.signal }, seen);
     const result = await run;
     expect(result.status).toBe('cancelled');
-    for (const id of ['a', 'b', 'c', 'x']) expect(result.outcomes.get(id), id).toMatchObject({ outcome: 'cancelled', failure: { kind: 'cancelled' } });
+    for (const id of ['a', 'b', 'c', 'x'].map(nodeId)) expect(result.outcomes.get(id), id).toMatchObject({ outcome: 'cancelled', failure: { kind: 'cancelled' } });
     expect(finished(seen.events).get('a')).toMatchObject({ outcome: 'cancelled', failure: { kind: 'cancelled' } });
   });
 
@@ -86,7 +87,7 @@ describe('scheduler events and failure kinds', () => {
     const seen = collector();
     const executor = new ScriptedExecutor();
     const result = await execute(f, executor, {}, seen).run;
-    const failure = result.outcomes.get('a')!.failure!;
+    const failure = result.outcomes.get(nodeId('a'))!.failure!;
     expect(failure).toEqual({ kind: 'store-full', step: 'prepare', root: f.store.root });
     expect(failureMessage(failure)).toBe(`could not prepare its entry in the store: no space left on the device of the store (${f.store.root}); free some (retort gc) and run again`);
     expect(executor.started).toEqual([]);
@@ -114,7 +115,7 @@ describe('scheduler events and failure kinds', () => {
     const result = await executePlan(f.plan, {
       store: f.store, runId: 'test-run', recipeName: 'r', signal: new AbortController().signal, executor: new ScriptedExecutor(), events: fanOut(tracker), env: {},
     });
-    const found = await f.store.lookup(result.outcomes.get('a')!.key);
+    const found = await f.store.lookup(result.outcomes.get(nodeId('a'))!.key);
     expect(found.status === 'hit' && found.manifest.tracking).toEqual({ mlflowRunId: 'run-1' });
   });
 });

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileRecipe, type CompileOptions } from '../../src/graph/compile.js';
 import { RecipeError } from '../../src/recipe/diagnostic.js';
+import { nodeId } from '../../src/util/ids.js';
 
 const FIXTURES = fileURLToPath(new URL('../bad-recipes/', import.meta.url));
 let dir: string;
@@ -79,7 +80,7 @@ describe('-S stages.<id>.plugin', () => {
   it('switches the plugin of the stage', async () => {
     const file = recipe('switch.yaml', 'stages:\n  sample:\n    plugin: stats\n');
     const compiled = await compileRecipe(file, { overrides: ['stages.sample.plugin=numbers'] });
-    expect(compiled.nodes.get('sample')?.plugin.def.id).toBe('numbers');
+    expect(compiled.nodes.get(nodeId('sample'))?.plugin.def.id).toBe('numbers');
   });
 
   it('checks params and inputs against the new plugin', async () => {
@@ -98,7 +99,7 @@ describe('params of command plugins', () => {
   it('a schema that says additionalProperties: true takes other params', async () => {
     plugin('open-on-purpose', '  additionalProperties: true\n');
     const file = recipe('open.yaml', 'stages:\n  a:\n    plugin: ./open-on-purpose\n    params: { words: 1, extra: 2 }\n');
-    expect((await compileRecipe(file)).nodes.get('a')?.params).toEqual({ words: 1, extra: 2 });
+    expect((await compileRecipe(file)).nodes.get(nodeId('a'))?.params).toEqual({ words: 1, extra: 2 });
   });
 
   it('a schema that leaves additionalProperties out does not', async () => {

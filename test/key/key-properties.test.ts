@@ -12,6 +12,7 @@ import { ContentHasher } from '../../src/graph/content-hash.js';
 import { computeKeys, keyOf, type KeyStructure } from '../../src/graph/key.js';
 import { canonicalJson } from '../../src/util/canonical.js';
 import type { Key } from '../../src/util/ids.js';
+import { nodeId } from '../../src/util/ids.js';
 
 const PROBE = fileURLToPath(new URL('./fixtures/probe/', import.meta.url));
 const ENV_NAME = 'RETORT_KEY_PROBE_ENV';
@@ -182,8 +183,8 @@ describe('the key depends on every labelled component', () => {
     await fc.assert(fc.asyncProperty(recipeSpec, ident, value, async (spec, name, replacement) => {
       const before = await keysOf(writeRecipe(render(recipeObject(spec), canonicalStyle)));
       const changed = { ...spec, params: { ...spec.params, [name]: replacement } };
-      const resolvedBefore = (await compileRecipe(writeRecipe(render(recipeObject(spec), canonicalStyle)), { env: {} })).nodes.get('probe')!.params;
-      const resolvedAfter = (await compileRecipe(writeRecipe(render(recipeObject(changed), canonicalStyle)), { env: {} })).nodes.get('probe')!.params;
+      const resolvedBefore = (await compileRecipe(writeRecipe(render(recipeObject(spec), canonicalStyle)), { env: {} })).nodes.get(nodeId('probe'))!.params;
+      const resolvedAfter = (await compileRecipe(writeRecipe(render(recipeObject(changed), canonicalStyle)), { env: {} })).nodes.get(nodeId('probe'))!.params;
       fc.pre(canonicalJson(resolvedBefore) !== canonicalJson(resolvedAfter));
       expect(await probeKey(changed)).not.toBe(before.get('probe'));
     }), { numRuns: RUNS });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileRecipe } from '../../src/graph/compile.js';
 import type { CompiledRecipe } from '../../src/graph/types.js';
+import { nodeId } from '../../src/util/ids.js';
 
 let dir: string;
 let n = 0;
@@ -33,7 +34,7 @@ describe('foreach', () => {
       '      count: 5',
     ]);
     expect(r.stages.get('sample')).toEqual(['sample[1]', 'sample[2]', 'sample[3]']);
-    expect(r.nodes.get('sample[2]')).toMatchObject({ stage: 'sample', item: 2, itemKey: '2', params: { seed: 2, count: 5, distribution: 'normal' } });
+    expect(r.nodes.get(nodeId('sample[2]'))).toMatchObject({ stage: 'sample', item: 2, itemKey: '2', params: { seed: 2, count: 5, distribution: 'normal' } });
   });
 
   it('names mapping items by their name (or id, or key) field, else by index; repeated keys get ~2', async () => {
@@ -52,7 +53,7 @@ describe('foreach', () => {
       '    foreach: [a, a, b]',
     ]);
     expect(r.stages.get('named')).toEqual(['named[rte]', 'named[boolq]']);
-    expect(r.nodes.get('named[boolq]')!.params.count).toBe(2);
+    expect(r.nodes.get(nodeId('named[boolq]'))!.params.count).toBe(2);
     expect(r.stages.get('anonymous')).toEqual(['anonymous[0]', 'anonymous[1]']);
     expect(r.stages.get('repeated')).toEqual(['repeated[a]', 'repeated[a~2]', 'repeated[b]']);
   });
@@ -72,9 +73,9 @@ describe('foreach', () => {
       '    params:',
       '      command: cat $RETORT_IN',
     ]);
-    expect(r.nodes.get('merge')!.inputs.in).toEqual([node('sample[3]', 'data'), node('sample[1]', 'data'), node('sample[2]', 'data')]);
-    expect(r.nodes.get('merge')!.upstream).toEqual(['sample[3]', 'sample[1]', 'sample[2]']);
-    expect(r.order.indexOf('merge')).toBe(3);
+    expect(r.nodes.get(nodeId('merge'))!.inputs.in).toEqual([node('sample[3]', 'data'), node('sample[1]', 'data'), node('sample[2]', 'data')]);
+    expect(r.nodes.get(nodeId('merge'))!.upstream).toEqual(['sample[3]', 'sample[1]', 'sample[2]']);
+    expect(r.order.indexOf(nodeId('merge'))).toBe(3);
   });
 
   it('${stages.s[key].outputs.p} selects one instance, also with the item of a paired foreach', async () => {
@@ -97,9 +98,9 @@ describe('foreach', () => {
       '    inputs:',
       '      data: ${stages.sample[${item}].outputs.data}',
     ]);
-    expect(r.nodes.get('first')!.inputs.data).toEqual(node('sample[2]', 'data'));
-    expect(r.nodes.get('paired[1]')!.inputs.data).toEqual(node('sample[1]', 'data'));
-    expect(r.nodes.get('paired[2]')!.inputs.data).toEqual(node('sample[2]', 'data'));
+    expect(r.nodes.get(nodeId('first'))!.inputs.data).toEqual(node('sample[2]', 'data'));
+    expect(r.nodes.get(nodeId('paired[1]'))!.inputs.data).toEqual(node('sample[1]', 'data'));
+    expect(r.nodes.get(nodeId('paired[2]'))!.inputs.data).toEqual(node('sample[2]', 'data'));
   });
 
   it('a list of references and paths makes a list for a `many` port', async () => {
@@ -117,7 +118,7 @@ describe('foreach', () => {
       '    params:',
       '      command: "true"',
     ]);
-    expect(r.nodes.get('all')!.inputs.in).toEqual([node('a', 'data'), { kind: 'path', path: join(dir, 'extra.txt') }]);
+    expect(r.nodes.get(nodeId('all'))!.inputs.in).toEqual([node('a', 'data'), { kind: 'path', path: join(dir, 'extra.txt') }]);
   });
 });
 
@@ -140,9 +141,9 @@ describe('repeat', () => {
   it('unrolls iterations named stage#i, with ${iter}, ${prev.outputs.p} and initial: for iteration 0', async () => {
     const r = await compileText(refine);
     expect(r.stages.get('refine')).toEqual(['refine#0', 'refine#1', 'refine#2']);
-    expect(r.nodes.get('refine#0')).toMatchObject({ iteration: 0, params: { field: 'f0' }, inputs: { data: node('sample', 'data') } });
-    expect(r.nodes.get('refine#1')!.inputs.data).toEqual(node('refine#0', 'summary'));
-    expect(r.nodes.get('refine#2')).toMatchObject({ params: { field: 'f2' }, inputs: { data: node('refine#1', 'summary') } });
+    expect(r.nodes.get(nodeId('refine#0'))).toMatchObject({ iteration: 0, params: { field: 'f0' }, inputs: { data: node('sample', 'data') } });
+    expect(r.nodes.get(nodeId('refine#1'))!.inputs.data).toEqual(node('refine#0', 'summary'));
+    expect(r.nodes.get(nodeId('refine#2'))).toMatchObject({ params: { field: 'f2' }, inputs: { data: node('refine#1', 'summary') } });
     expect(r.order).toEqual(['sample', 'refine#0', 'refine#1', 'refine#2']);
   });
 
@@ -162,9 +163,9 @@ describe('repeat', () => {
       '    inputs:',
       '      data: ${stages.refine[-1].outputs.summary}',
     ]);
-    expect(r.nodes.get('final')!.inputs.data).toEqual(node('refine#2', 'summary'));
-    expect(r.nodes.get('start')!.inputs.data).toEqual(node('refine#0', 'summary'));
-    expect(r.nodes.get('last')!.inputs.data).toEqual(node('refine#2', 'summary'));
+    expect(r.nodes.get(nodeId('final'))!.inputs.data).toEqual(node('refine#2', 'summary'));
+    expect(r.nodes.get(nodeId('start'))!.inputs.data).toEqual(node('refine#0', 'summary'));
+    expect(r.nodes.get(nodeId('last'))!.inputs.data).toEqual(node('refine#2', 'summary'));
   });
 
   it('the count may come from a var', async () => {

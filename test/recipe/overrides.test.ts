@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileRecipe } from '../../src/graph/compile.js';
 import { RecipeError } from '../../src/recipe/diagnostic.js';
 import { parseOverrides, schemaAt, schemaTypes, typedValue } from '../../src/recipe/overrides.js';
+import { nodeId } from '../../src/util/ids.js';
 
 let dir: string;
 let recipe: string;
@@ -50,30 +51,30 @@ async function errorsOf(...overrides: string[]): Promise<string[]> {
 describe('typing overrides', () => {
   it('params follow the plugin schema: integers, strings that look like numbers, lists', async () => {
     const r = await compile('stages.sample.params.seed=42', 'stages.run.params.command=123', 'stages.summary.params.quantiles=[0.1, 0.9]', 'stages.sample.params.mean=-1.5');
-    expect(r.nodes.get('sample')!.params).toMatchObject({ seed: 42, mean: -1.5, count: 10 });
-    expect(r.nodes.get('run')!.params.command).toBe('123');
-    expect(r.nodes.get('summary')!.params.quantiles).toEqual([0.1, 0.9]);
+    expect(r.nodes.get(nodeId('sample'))!.params).toMatchObject({ seed: 42, mean: -1.5, count: 10 });
+    expect(r.nodes.get(nodeId('run'))!.params.command).toBe('123');
+    expect(r.nodes.get(nodeId('summary'))!.params.quantiles).toEqual([0.1, 0.9]);
   });
 
   it('vars follow the value they replace', async () => {
     const r = await compile('vars.label=008', 'vars.count=5', 'vars.seeds=[3]');
     expect(r.vars).toMatchObject({ label: '008', count: 5, seeds: [3] });
-    expect(r.nodes.get('run')!.params.command).toBe('echo 008');
-    expect(r.nodes.get('sample')!.params.count).toBe(5);
+    expect(r.nodes.get(nodeId('run'))!.params.command).toBe('echo 008');
+    expect(r.nodes.get(nodeId('sample'))!.params.count).toBe(5);
   });
 
   it('stage keys follow the recipe schema: foreach takes a list, repeat an integer', async () => {
     const r = await compile('stages.sample.foreach=[1, 2, 3]', 'stages.sample.params.seed=${item}', 'stages.summary.inputs.data=${stages.sample[2].outputs.data}');
     expect(r.stages.get('sample')).toEqual(['sample[1]', 'sample[2]', 'sample[3]']);
-    expect(r.nodes.get('sample[2]')!.params.seed).toBe(2);
-    expect(r.nodes.get('summary')!.inputs.data).toEqual({ kind: 'node', node: 'sample[2]', port: 'data' });
+    expect(r.nodes.get(nodeId('sample[2]'))!.params.seed).toBe(2);
+    expect(r.nodes.get(nodeId('summary'))!.inputs.data).toEqual({ kind: 'node', node: 'sample[2]', port: 'data' });
     const rep = await compile('stages.run.repeat=2');
     expect(rep.stages.get('run')).toEqual(['run#0', 'run#1']);
   });
 
   it('an override may use interpolation', async () => {
     const r = await compile('stages.sample.params.seed=${vars.count}');
-    expect(r.nodes.get('sample')!.params.seed).toBe(10);
+    expect(r.nodes.get(nodeId('sample'))!.params.seed).toBe(10);
   });
 
   it('wrong types, unknown paths and params are errors that say what was expected', async () => {

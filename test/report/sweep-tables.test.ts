@@ -7,7 +7,7 @@ import { collectTableRows } from '../../src/report/collect.js';
 import { renderTables } from '../../src/report/render.js';
 import { parseObjective, tableSpecsFor } from '../../src/report/tables-of-recipe.js';
 import type { Store } from '../../src/store/store.js';
-import type { Key } from '../../src/util/ids.js';
+import { nodeId, type Key, type NodeId } from '../../src/util/ids.js';
 
 const metric = (name: string, value: number) => ({ name, value, step: 0, timestamp: 1 });
 
@@ -17,9 +17,10 @@ function sweepRecipe(): { recipe: CompiledRecipe; plan: Plan; store: Store } {
     { id: 't1', assignments: { 'stages.train.params.lr': 0.01 } },
     { id: 't2', assignments: { 'stages.train.params.lr': 0.001 } },
   ];
-  const nodes = new Map<string, NodeSpec>();
-  const planned = new Map<string, PlannedNode>();
-  const add = (id: string, stage: string, nodeTrials: string[], metrics?: { name: string; value: number }[]) => {
+  const nodes = new Map<NodeId, NodeSpec>();
+  const planned = new Map<NodeId, PlannedNode>();
+  const add = (name: string, stage: string, nodeTrials: string[], metrics?: { name: string; value: number }[]) => {
+    const id = nodeId(name);
     const spec = { id, stage, params: {}, trials: nodeTrials, upstream: [] } as unknown as NodeSpec;
     nodes.set(id, spec);
     const key = id.replace(/\W/g, '').padEnd(64, 'a') as Key;

@@ -11,7 +11,7 @@ import type { DetachedTracking } from '../../src/exec/slurm/detached-tracking.js
 import { eventLine } from '../../src/exec/slurm/run-node-job.js';
 import type { NodeOutcome, RunRecord } from '../../src/store/runs.js';
 import { nodeInfo } from '../track/helpers.js';
-import type { Key } from '../../src/util/ids.js';
+import { nodeId, type Key, type NodeId } from '../../src/util/ids.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'retort-replay-'));
 const log = (name: string, lines: string[]) => { const path = join(dir, name); writeFileSync(path, lines.join('')); return path; };
@@ -22,25 +22,25 @@ const record: RunRecord = {
   runId: 'r1', recipe: '/p/r.yaml', recipeName: 'r', argv: ['run', 'r.yaml'], overrides: ['vars.x=1'], startedAt: 1000, status: 'detached',
   slurm: { dir, store: join(dir, 'store') },
   nodes: [
-    { id: 'a', stage: 'a', key: 'ka' as Key, outcome: 'hit' },
-    { id: 'b', stage: 'b', key: 'kb' as Key, outcome: 'skipped', job: '11' },
-    { id: 'c', stage: 'c', key: 'kc' as Key, outcome: 'skipped', job: '12' },
-    { id: 'd', stage: 'd', key: 'kd' as Key, outcome: 'skipped', job: '13' },
-    { id: 'e[1]', stage: 'e', key: 'ke' as Key, outcome: 'skipped', job: '14' },
-    { id: 'e[2]', stage: 'e', key: 'ke' as Key, outcome: 'skipped', job: '14' },
+    { id: nodeId('a'), stage: 'a', key: 'ka' as Key, outcome: 'hit' },
+    { id: nodeId('b'), stage: 'b', key: 'kb' as Key, outcome: 'skipped', job: '11' },
+    { id: nodeId('c'), stage: 'c', key: 'kc' as Key, outcome: 'skipped', job: '12' },
+    { id: nodeId('d'), stage: 'd', key: 'kd' as Key, outcome: 'skipped', job: '13' },
+    { id: nodeId('e[1]'), stage: 'e', key: 'ke' as Key, outcome: 'skipped', job: '14' },
+    { id: nodeId('e[2]'), stage: 'e', key: 'ke' as Key, outcome: 'skipped', job: '14' },
   ],
 };
 
 const snapshot: DetachedTracking = {
   v: 1, track: { enabled: true, experiment: 'r' }, cwd: '/p', vars: { x: 1 },
   nodes: ['a', 'b', 'c', 'd', 'e[1]', 'e[2]'].map((id) => nodeInfo(id)),
-  cached: { a: { producedBy: { mlflowRunId: 'run-a', experimentId: '1', trackingUri: 'file:///m' }, metrics: [{ name: 'total', value: 1, step: 0, timestamp: 5 }] } },
+  cached: { [nodeId('a')]: { producedBy: { mlflowRunId: 'run-a', experimentId: '1', trackingUri: 'file:///m' }, metrics: [{ name: 'total', value: 1, step: 0, timestamp: 5 }] } },
 };
 
 const jobs = new Map<string, SettledJob>([
   // Ran: its result's times, its log's metric points.
   ['11', { log: log('b.log', [started, metric('curve', 0.5, 1), metric('curve', 1, 2)]), state: { phase: 'ended', verdict: 'COMPLETED' },
-    result: { v: 1, key: 'kb' as Key, nodeId: 'b', outcome: 'ran', metrics: [{ name: 'curve', value: 1, step: 2, timestamp: 1002 }], startedAt: 2000, endedAt: 3000 } }],
+    result: { v: 1, key: 'kb' as Key, nodeId: nodeId('b'), outcome: 'ran', metrics: [{ name: 'curve', value: 1, step: 2, timestamp: 1002 }], startedAt: 2000, endedAt: 3000 } }],
   // Started, then Slurm killed it at its memory limit: no result, Slurm's times and words.
   ['12', { log: log('c.log', [started, metric('loss', 3, 1)]), state: { phase: 'ended', verdict: 'OUT_OF_MEMORY', startedAt: 3100, endedAt: 3900 },
     detail: 'Slurm job 12 ended OUT_OF_MEMORY; see c.log' }],
@@ -48,10 +48,10 @@ const jobs = new Map<string, SettledJob>([
   ['13', { log: join(dir, 'd.log'), state: { phase: 'ended', verdict: 'CANCELLED', reason: 'DependencyNeverSatisfied' } }],
   // Found published by another run when it got its turn.
   ['14', { log: log('e.log', []), state: { phase: 'ended', verdict: 'COMPLETED' },
-    result: { v: 1, key: 'ke' as Key, nodeId: 'e[1]', outcome: 'hit', metrics: [{ name: 'total', value: 4, step: 0, timestamp: 9 }], startedAt: 3000, endedAt: 3001 } }],
+    result: { v: 1, key: 'ke' as Key, nodeId: nodeId('e[1]'), outcome: 'hit', metrics: [{ name: 'total', value: 4, step: 0, timestamp: 9 }], startedAt: 3000, endedAt: 3001 } }],
 ]);
 
-const outcomes = new Map<string, NodeOutcome>([['a', 'hit'], ['b', 'ran'], ['c', 'failed'], ['d', 'skipped'], ['e[1]', 'hit'], ['e[2]', 'hit']]);
+const outcomes = new Map<NodeId, NodeOutcome>([['a', 'hit'], ['b', 'ran'], ['c', 'failed'], ['d', 'skipped'], ['e[1]', 'hit'], ['e[2]', 'hit']].map(([id, o]) => [nodeId(id!), o as NodeOutcome]));
 
 describe('replaying a settled detached run', () => {
   it('sends the events an attached run of the same outcome sends, each dated by its job', async () => {

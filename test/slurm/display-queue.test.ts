@@ -2,6 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createDisplay, queueReasons } from '../../src/exec/display.js';
 import { displaySubscriber } from '../../src/exec/display-subscriber.js';
+import { nodeId } from '../../src/util/ids.js';
 
 function fakeStream(isTTY: boolean) {
   const chunks: string[] = [];
@@ -15,9 +16,9 @@ describe('queued cluster jobs on the display', () => {
   it('plain lines name each change of reason (not the empty None) and each retry', () => {
     const { stream, text } = fakeStream(false);
     const sub = displaySubscriber(createDisplay(stream));
-    sub.handle({ type: 'node-queued', nodeId: 'a', reason: 'None' });
-    sub.handle({ type: 'node-queued', nodeId: 'a', reason: 'Resources' });
-    sub.handle({ type: 'node-retry', nodeId: 'a', attempt: 2, maxAttempts: 3, reason: 'Slurm job 7 ended PREEMPTED' });
+    sub.handle({ type: 'node-queued', nodeId: nodeId('a'), reason: 'None' });
+    sub.handle({ type: 'node-queued', nodeId: nodeId('a'), reason: 'Resources' });
+    sub.handle({ type: 'node-retry', nodeId: nodeId('a'), attempt: 2, maxAttempts: 3, reason: 'Slurm job 7 ended PREEMPTED' });
     expect(text()).toBe('[queued] a: Resources\n[retry] a: Slurm job 7 ended PREEMPTED; attempt 2 of 3\n');
   });
 

@@ -10,6 +10,7 @@ import type { Manifest } from '../../src/store/manifest.js';
 import type { Store } from '../../src/store/store.js';
 import { Project, ROOT } from '../e2e/harness.js';
 import { client, HOW_TO_START, SKIP_WITHOUT_SLURM, SLURM_UP } from './cluster.js';
+import { nodeId, type NodeId } from '../../src/util/ids.js';
 
 // The job runs compiled code (a batch job is plain Node.js), so the test plans with the same build.
 const DIST = join(ROOT, 'dist', 'src');
@@ -38,7 +39,7 @@ beforeAll(async () => {
 });
 
 /** Plans `recipe` of project `p` against the store under `runsDir`. */
-async function planIn(p: Project, recipe: string, runsDir: string, force: string[] = []): Promise<{ plan: Plan; store: Store }> {
+async function planIn(p: Project, recipe: string, runsDir: string, force: NodeId[] = []): Promise<{ plan: Plan; store: Store }> {
   const env = p.env();
   const compiled = await d.compile.compileRecipe(join(p.dir, recipe), { env });
   const keys = await d.key.computeKeys(compiled, new d.hash.ContentHasher(join(runsDir, 'hash-cache.json')), env);
@@ -83,7 +84,7 @@ describe.skipIf(SKIP_WITHOUT_SLURM)('a node computed by a Slurm job', () => {
     expect(p.executions()).toEqual(['a', 'b']);
 
     const localStore = await d.store.Store.open(join(p.dir, 'local', 'store'));
-    for (const id of ['a', 'b']) {
+    for (const id of ['a', 'b'].map(nodeId)) {
       const key = plan.nodes.get(id)!.key;
       const there = await store.lookup(key, { verify: 'full' });
       const here = await localStore.lookup(key, { verify: 'full' });
@@ -129,7 +130,7 @@ describe.skipIf(SKIP_WITHOUT_SLURM)('a node computed by a Slurm job', () => {
     expect(final.get(job)!.state).toMatchObject({ verdict: 'CANCELLED' });
     // the job writes its result as it stops (SIGTERM), before Slurm's SIGKILL
     await vi.waitFor(async () => expect(await d.spec.readJobResult(result)).toMatchObject({ outcome: 'cancelled' }), { timeout: 10_000, interval: 100 });
-    expect((await store.lookup(plan.nodes.get('slow')!.key)).status).toBe('miss');
+    expect((await store.lookup(plan.nodes.get(nodeId('slow'))!.key)).status).toBe('miss');
     expect(await readdir(store.layout.staging)).toEqual([]);
     expect((await readdir(store.layout.leases)).filter((f) => f.endsWith('.lease'))).toEqual([]);
   });

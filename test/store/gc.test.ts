@@ -7,7 +7,7 @@ import { pin } from '../../src/store/pins.js';
 import { listRunRecords, writeRunRecord, type RunRecord } from '../../src/store/runs.js';
 import type { Store } from '../../src/store/store.js';
 import { keyOf, openStore, put, removeDir } from './helpers.js';
-import type { Key } from '../../src/util/ids.js';
+import { nodeId, type Key } from '../../src/util/ids.js';
 
 const bases: string[] = [];
 afterEach(async () => {
@@ -24,7 +24,7 @@ async function setup() {
 function run(runId: string, startedAt: number, keys: Key[], status: RunRecord['status'] = 'ok'): RunRecord {
   return {
     runId, recipe: 'r.yaml', recipeName: 'r', argv: [], startedAt, status,
-    nodes: keys.map((key, i) => ({ id: `n${i}`, stage: 's', key, outcome: 'ran' as const })),
+    nodes: keys.map((key, i) => ({ id: nodeId(`n${i}`), stage: 's', key, outcome: 'ran' as const })),
   };
 }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { thisMachine } from '../../src/store/fsutil.js';
 import { clearRunning, deleteRunRecord, listRunRecords, markRunning, readRunRecord, reapKilledRuns, writeRunRecord, type RunningMarker, type RunRecord } from '../../src/store/runs.js';
 import { keyOf, removeDir, tempDir } from './helpers.js';
+import { nodeId } from '../../src/util/ids.js';
 
 const bases: string[] = [];
 afterEach(async () => {
@@ -13,7 +14,7 @@ afterEach(async () => {
 function record(runId: string, startedAt: number, over: Partial<RunRecord> = {}): RunRecord {
   return {
     runId, recipe: 'recipes/x.yaml', recipeName: 'x', argv: ['run', 'recipes/x.yaml'], startedAt, status: 'ok',
-    nodes: [{ id: 'train', stage: 'train', key: keyOf(runId), outcome: 'ran', durationMs: 12 }],
+    nodes: [{ id: nodeId('train'), stage: 'train', key: keyOf(runId), outcome: 'ran', durationMs: 12 }],
     ...over,
   };
 }

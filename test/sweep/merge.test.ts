@@ -7,6 +7,7 @@ import { ContentHasher } from '../../src/graph/content-hash.js';
 import { compileRecipe } from '../../src/graph/compile.js';
 import { computeKeys } from '../../src/graph/key.js';
 import { compileSweep } from '../../src/sweep/compile-sweep.js';
+import { nodeId } from '../../src/util/ids.js';
 
 const COUNT = resolve('test/fixtures/plugins/count');
 const recipe = (sweep: string) => `vars:
@@ -30,10 +31,10 @@ describe('merging trials', () => {
     const sweep = (await compile(file))!;
     const { recipe: merged } = sweep;
     expect(merged.order).toEqual(['data', 'prep[seed=1]', 'train[value=10,seed=1]', 'prep[seed=2]', 'train[value=10,seed=2]', 'train[value=20,seed=1]', 'train[value=20,seed=2]']);
-    expect(merged.nodes.get('data')!.trials).toEqual(['value=10,seed=1', 'value=10,seed=2', 'value=20,seed=1', 'value=20,seed=2']);
-    expect(merged.nodes.get('prep[seed=2]')!.trials).toEqual(['value=10,seed=2', 'value=20,seed=2']);
-    expect(merged.nodes.get('train[value=20,seed=2]')!.upstream).toEqual(['prep[seed=2]']);
-    expect(merged.nodes.get('train[value=20,seed=2]')!.inputs.in).toEqual([{ kind: 'node', node: 'prep[seed=2]', port: 'out' }]);
+    expect(merged.nodes.get(nodeId('data'))!.trials).toEqual(['value=10,seed=1', 'value=10,seed=2', 'value=20,seed=1', 'value=20,seed=2']);
+    expect(merged.nodes.get(nodeId('prep[seed=2]'))!.trials).toEqual(['value=10,seed=2', 'value=20,seed=2']);
+    expect(merged.nodes.get(nodeId('train[value=20,seed=2]'))!.upstream).toEqual(['prep[seed=2]']);
+    expect(merged.nodes.get(nodeId('train[value=20,seed=2]'))!.inputs.in).toEqual([{ kind: 'node', node: 'prep[seed=2]', port: 'out' }]);
     expect(merged.stages.get('prep')).toEqual(['prep[seed=1]', 'prep[seed=2]']);
     expect(merged.sweep!.trials[3]).toEqual({ id: 'value=20,seed=2', assignments: { 'stages.train.params.value': 20, 'vars.seed': 2 } });
     expect(sweep.trialNodes).toBe(12);
@@ -44,9 +45,9 @@ describe('merging trials', () => {
     const { keys, recipe: merged } = (await compile(file))!;
     const alone = await compileRecipe(file, { overrides: ['vars.seed=2'] });
     const aloneKeys = await computeKeys(alone, new ContentHasher());
-    expect(keys.get('train[seed=2]')!.key).toBe(aloneKeys.get('train')!.key);
-    expect(keys.get('data')!.key).toBe(aloneKeys.get('data')!.key);
-    expect(merged.nodes.get('train[seed=2]')!.params).toEqual(alone.nodes.get('train')!.params);
+    expect(keys.get(nodeId('train[seed=2]'))!.key).toBe(aloneKeys.get(nodeId('train'))!.key);
+    expect(keys.get(nodeId('data'))!.key).toBe(aloneKeys.get(nodeId('data'))!.key);
+    expect(merged.nodes.get(nodeId('train[seed=2]'))!.params).toEqual(alone.nodes.get(nodeId('train'))!.params);
   });
 
   it('keeps a node id unchanged when one key serves every trial', async () => {
@@ -69,13 +70,13 @@ describe('merging trials', () => {
     expect(cli.recipe.sweep!.trials.map((t) => t.id)).toEqual(['seed=1,value=3', 'seed=1,value=4', 'seed=2,value=3', 'seed=2,value=4']);
     const pinned = (await compile(file, ['vars.seed=5']))!;
     expect(pinned.recipe.sweep!.trials.map((t) => t.id)).toEqual(['t0']);
-    expect(pinned.recipe.nodes.get('prep')!.params.value).toBe(5);
+    expect(pinned.recipe.nodes.get(nodeId('prep'))!.params.value).toBe(5);
   });
 
   it('is no sweep without a sweep block or -m, and -S comma lists stay strings then', async () => {
     const file = write(recipe(''));
     expect(await compile(file, ['stages.train.params.label=a,b'])).toBeUndefined();
     const plain = await compileRecipe(file, { overrides: ['stages.train.params.label=a,b'] });
-    expect(plain.nodes.get('train')!.params.label).toBe('a,b');
+    expect(plain.nodes.get(nodeId('train'))!.params.label).toBe('a,b');
   });
 });

@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { beforeEach, expect, it } from 'vitest';
 import { createTracker } from '../../src/track/index.js';
 import { collectWarnings, nodeInfo, parseCachedList, runInfo } from './helpers.js';
+import { nodeId } from '../../src/util/ids.js';
 
 let runsDir: string;
 beforeEach(async () => {
@@ -54,7 +55,7 @@ it('writes one tag file and one artifact for 501 cached nodes, and no file per n
 
 it("lists a sweep's cached nodes on the runs of their trials, and the shared ones on the sweep's run too", async () => {
   const { warn, messages } = collectWarnings();
-  const trial = (id: string, nodes: string[]) => ({ id, assignments: { 'vars.seed': Number(id.slice(5)) }, vars: { seed: Number(id.slice(5)) }, tags: {}, nodes });
+  const trial = (id: string, nodes: string[]) => ({ id, assignments: { 'vars.seed': Number(id.slice(5)) }, vars: { seed: Number(id.slice(5)) }, tags: {}, nodes: nodes.map(nodeId) });
   const sweep = { id: 'sw', trials: [trial('seed=1', ['data', 'train[seed=1]']), trial('seed=2', ['data', 'train[seed=2]'])] };
   const t = createTracker({ enabled: true, experiment: 'sweep' }, { runsDir, env: {}, warn, flushIntervalMs: 0 });
   await t.runStarted(runInfo({ sweep }, { experiment: 'sweep' }));

@@ -5,7 +5,7 @@ import { HttpTransport } from '../../src/track/http-transport.js';
 import { MlflowRestClient } from '../../src/track/mlflow-rest.js';
 import type { NodeInfo, RunInfo, TrackConfig } from '../../src/track/observer.js';
 import type { RetryPolicy } from '../../src/track/retry.js';
-import type { Key } from '../../src/util/ids.js';
+import { nodeId, type Key } from '../../src/util/ids.js';
 
 export const FAST_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 50, jitterMs: 2, timeoutMs: 5000 };
 
@@ -29,7 +29,7 @@ export function runInfo(overrides: Partial<RunInfo> = {}, track: Partial<TrackCo
 export function nodeInfo(id: string, params: Record<string, unknown> = {}, overrides: Partial<NodeInfo> = {}): NodeInfo {
   const stage = id.replace(/[[#].*$/, '');
   return {
-    id,
+    id: nodeId(id),
     stage,
     key: `key-${id}` as Key,
     plugin: { id: `${stage}-plugin`, version: '1.0.0' },

@@ -9,6 +9,7 @@ import { startMlflowContractServer, type MlflowContractServer } from '../contrac
 import { createTracker } from '../../src/track/index.js';
 import { trialList } from '../../src/track/sweep-runs.js';
 import { FAST_RETRY, collectWarnings, nodeInfo, runInfo, serverCachedList } from './helpers.js';
+import { nodeId } from '../../src/util/ids.js';
 
 let server: MlflowContractServer;
 let runsDir: string;
@@ -19,7 +20,7 @@ beforeEach(async () => {
   return () => rm(runsDir, { recursive: true, force: true });
 });
 
-const trial = (id: string, nodes: string[]) => ({ id, assignments: { 'vars.seed': Number(id.slice(5)) }, vars: { seed: Number(id.slice(5)) }, tags: {}, nodes });
+const trial = (id: string, nodes: string[]) => ({ id, assignments: { 'vars.seed': Number(id.slice(5)) }, vars: { seed: Number(id.slice(5)) }, tags: {}, nodes: nodes.map(nodeId) });
 const sweep = { id: 'sw1', trials: [trial('seed=1', ['data', 'train[seed=1]']), trial('seed=2', ['data', 'train[seed=2]']), trial('seed=3', ['data', 'train[seed=3]'])] };
 
 describe('trial runs', () => {

@@ -3,9 +3,15 @@
 // under a `@ts-expect-error` must fail to compile, so a brand that stops rejecting raw strings makes
 // that line compile and tsc fail. The run-time half checks the functions that make them from text.
 import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { RunEvent } from '../../src/exec/events.js';
+import type { NodeReport } from '../../src/exec/scheduler.js';
 import { keyOf, type NodeKey } from '../../src/graph/key.js';
-import type { PlannedNode } from '../../src/graph/plan.js';
+import { selectNodes } from '../../src/graph/node-selection.js';
+import type { Plan, PlannedNode, PlanOptions } from '../../src/graph/plan.js';
+import type { CompiledRecipe, InputRef, NodeSpec } from '../../src/graph/types.js';
+import type { RunRecordNode } from '../../src/store/runs.js';
 import type { Store } from '../../src/store/store.js';
+import type { TrialRunInfo } from '../../src/track/sweep-runs.js';
 import { isKey, keyFromDigest, nodeId, parseKey, type Key, type NodeId } from '../../src/util/ids.js';
 
 const HEX = 'ab'.repeat(32);
@@ -42,6 +48,44 @@ describe('branded keys and node ids (types)', () => {
       const misnamed: NodeId = key;
       void store.lookup(key);
       return [named, misnamed];
+    };
+    expect(calls).toBeTypeOf('function');
+  });
+});
+
+describe('node ids where they live (types)', () => {
+  it('the compiled recipe, the plan, the run events, the run record and a sweep\'s trials speak in node ids', () => {
+    expectTypeOf<NodeSpec['id']>().toEqualTypeOf<NodeId>();
+    expectTypeOf<NodeSpec['upstream']>().toEqualTypeOf<NodeId[]>();
+    expectTypeOf<Extract<InputRef, { kind: 'node' }>['node']>().toEqualTypeOf<NodeId>();
+    expectTypeOf<CompiledRecipe['order']>().toEqualTypeOf<NodeId[]>();
+    expectTypeOf<CompiledRecipe['nodes']>().toEqualTypeOf<Map<NodeId, NodeSpec>>();
+    expectTypeOf<CompiledRecipe['stages']>().toEqualTypeOf<Map<string, NodeId[]>>();
+    expectTypeOf<Plan['nodes']>().toEqualTypeOf<Map<NodeId, PlannedNode>>();
+    expectTypeOf<Plan['order']>().toEqualTypeOf<NodeId[]>();
+    expectTypeOf<NonNullable<PlanOptions['targets']>>().toEqualTypeOf<readonly NodeId[]>();
+    expectTypeOf<NonNullable<PlanOptions['force']>>().toEqualTypeOf<readonly NodeId[]>();
+    expectTypeOf<NodeReport['id']>().toEqualTypeOf<NodeId>();
+    expectTypeOf<Extract<RunEvent, { type: 'node-log' }>['nodeId']>().toEqualTypeOf<NodeId>();
+    expectTypeOf<Extract<RunEvent, { type: 'node-finished' }>['node']['id']>().toEqualTypeOf<NodeId>();
+    expectTypeOf<RunRecordNode['id']>().toEqualTypeOf<NodeId>();
+    expectTypeOf<TrialRunInfo['nodes']>().toEqualTypeOf<NodeId[]>();
+  });
+
+  it('rejects a raw string or a key where a node id is expected, and a node id where a key is', () => {
+    const calls = (plan: Plan, recipe: CompiledRecipe, raw: string, id: NodeId, key: Key) => {
+      // @ts-expect-error a raw string is not a node id
+      void plan.nodes.get(raw);
+      // @ts-expect-error a key is not a node id
+      void plan.nodes.get(key);
+      // @ts-expect-error a --target string reaches the plan only through selectNodes
+      const options: PlanOptions = { targets: [raw] };
+      // @ts-expect-error a raw string is not a run record's node id
+      const node: RunRecordNode = { id: raw, stage: 's', key, outcome: 'ran' };
+      // @ts-expect-error a node id is not a key
+      const misnamed: Key = id;
+      const selection = selectNodes(recipe, [raw], '--target');
+      return [plan.nodes.get(id), options, node, misnamed, selection.ok ? plan.nodes.get(selection.nodes[0]!) : undefined];
     };
     expect(calls).toBeTypeOf('function');
   });

@@ -2,6 +2,7 @@ import type { CompiledRecipe } from '../../graph/types.js';
 import { parse, RECIPE_OPTIONS, UsageError } from '../args.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
 import { prepare, runsDirOf } from '../session.js';
+import type { NodeId } from '../../util/ids.js';
 
 export const command: CliCommand = {
   name: 'dag',
@@ -27,7 +28,7 @@ export function dagEdges(recipe: CompiledRecipe, byStage: boolean): {
 } {
   const nodes = new Map<string, string>();
   const edges = new Map<string, { from: string; to: string; label: string }>();
-  const name = (id: string) => (byStage ? recipe.nodes.get(id)!.stage : id);
+  const name = (id: NodeId) => (byStage ? recipe.nodes.get(id)!.stage : id);
   for (const id of recipe.order) {
     const spec = recipe.nodes.get(id)!;
     const count = recipe.stages.get(spec.stage)!.length;

@@ -2,7 +2,7 @@ import { nearestEntry, stageEntries } from '../../graph/plan.js';
 import { parse, RECIPE_OPTIONS, UsageError } from '../args.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
 import { openStore, prepare, runsDirOf } from '../session.js';
-import { didYouMean } from '../../util/suggest.js';
+import { isNodeOf, selectNodes } from '../../graph/node-selection.js';
 import { describeDifferences } from '../explain-change.js';
 
 export const command: CliCommand = {
@@ -20,10 +20,11 @@ every component that differs, with the old and new values.`,
     const prepared = await prepare(positionals[0], values.set ?? [], runsDir, io);
     const { recipe, keys } = prepared;
     const target = positionals[1];
-    const ids = recipe.stages.get(target) ?? (recipe.nodes.has(target) ? [target] : undefined);
-    if (!ids) throw new UsageError(`unknown stage '${target}'${(() => { const h = didYouMean(target, [...recipe.stages.keys(), ...recipe.nodes.keys()]); return h ? ` (${h})` : ''; })()}`);
+    const selection = selectNodes(recipe, [target], 'STAGE');
+    if (!selection.ok) throw new UsageError(`unknown stage '${target}'${selection.error.hint ? ` (${selection.error.hint})` : ''}`);
+    const ids = selection.nodes;
     const store = await openStore(runsDir);
-    const stage = recipe.nodes.get(target)?.stage ?? target; // a node's own stage, else the stage named
+    const stage = isNodeOf(recipe, target) ? recipe.nodes.get(target)!.stage : target; // a node's own stage, else the stage named
     const candidates = await store.manifests({ stage });
     const entries = stageEntries(candidates);
     for (const id of ids) {

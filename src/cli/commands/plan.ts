@@ -5,7 +5,7 @@ import { prepareCached } from '../prepare-cached.js';
 import { sweepCounts, sweepSummary, trialMatrix } from '../../sweep/view.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
 import { count } from '../../util/plural.js';
-import { checkStageNames, openStore, runsDirOf, targetClosure, useCaches } from '../session.js';
+import { openStore, runsDirOf, selectedNodes, targetClosure, useCaches } from '../session.js';
 import { executorType } from '../executor-choice.js';
 
 export const command: CliCommand = {
@@ -43,12 +43,12 @@ Options:
       io.stdout.write(values.json ? JSON.stringify(planned, null, 2) + '\n' : searchPlanLines(planned).join('\n') + '\n');
       return EXIT.ok;
     }
-    checkStageNames(prepared.recipe, values.force ?? [], '--force');
-    checkStageNames(prepared.recipe, values.target ?? [], '--target');
+    const force = selectedNodes(prepared.recipe, values.force ?? [], '--force');
+    const targets = selectedNodes(prepared.recipe, values.target ?? [], '--target');
     const store = await openStore(runsDir);
     await cached.save();
-    const plan = await planRecipe(prepared.recipe, prepared.keys, store, { force: values.force, forceAll: values['force-all'], targets: values.target, explainMisses: true });
-    const targeted = values.target?.length ? targetClosure(prepared.recipe, values.target) : undefined;
+    const plan = await planRecipe(prepared.recipe, prepared.keys, store, { force, forceAll: values['force-all'], targets, explainMisses: true });
+    const targeted = targets.length ? targetClosure(prepared.recipe, targets) : undefined;
     const nodes = plan.order.map((id) => plan.nodes.get(id)!).filter((n) => !targeted || targeted.has(n.spec.id));
     const sweep = prepared.recipe.sweep;
     if (values.json) {

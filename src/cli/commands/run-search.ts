@@ -139,7 +139,7 @@ async function runOneTrial(trial: LoggedTrial, hooks: TrialHooks, opts: SearchRu
     return { outcome: 'failed', intermediate: [], runId, note: d ? `${formatLocation(d.location, io.cwd)}: ${d.message}` : err.message };
   }
   const { recipe, keys } = compiled;
-  const objectiveNode = recipe.stages.get(stage)?.[0] ?? stage; // the objective's stage is checked to have one node
+  const objectiveNode = recipe.stages.get(stage)?.[0]; // the objective's stage is checked to have one node
   const plan = await planRecipe(recipe, keys, store, { explainMisses: false, verify: 'stat' });
   const intermediate: IntermediateValue[] = [];
   const watcher: RunSubscriber = {
@@ -172,10 +172,10 @@ async function runOneTrial(trial: LoggedTrial, hooks: TrialHooks, opts: SearchRu
   });
   const ref = linked ? undefined : observer.runRef?.();
   if (run.status === 'cancelled' || hooks.signal.aborted) return { outcome: 'cancelled', intermediate, runId, tracking: ref };
-  const report = run.nodes.get(objectiveNode);
+  const report = objectiveNode === undefined ? undefined : run.nodes.get(objectiveNode);
   if (!report || (report.outcome !== 'ran' && report.outcome !== 'hit')) {
     const failed = [...run.nodes.values()].find((r) => r.outcome === 'failed');
-    return { outcome: 'failed', intermediate, runId, tracking: ref, note: failed?.failure ? `${failed.id}: ${failureMessage(failed.failure)}` : `${objectiveNode} did not run` };
+    return { outcome: 'failed', intermediate, runId, tracking: ref, note: failed?.failure ? `${failed.id}: ${failureMessage(failed.failure)}` : `${objectiveNode ?? stage} did not run` };
   }
   const points = report.metrics.filter((p) => p.name === metric).map((p) => ({ step: p.step, value: p.value }));
   const objective = finalValue(report.metrics, metric);

@@ -18,11 +18,12 @@ import { prepareCached } from '../prepare-cached.js';
 import { sweepSummary } from '../../sweep/view.js';
 import { sweepTracking, sweepTrackingData, type SweepTrackingData } from '../../sweep/tracking.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
-import { checkStageNames, openStore, runsDirOf, targetClosure, useCaches } from '../session.js';
+import { openStore, runsDirOf, selectedNodes, targetClosure, useCaches } from '../session.js';
 import { executorType, makeExecutor, slurmDefaults } from '../executor-choice.js';
 import { join } from 'node:path';
 import type { Plan } from '../../graph/plan.js';
 import type { CompiledRecipe } from '../../graph/types.js';
+import type { NodeId } from '../../util/ids.js';
 import type { Store } from '../../store/store.js';
 import { writeRunRecord, type RunRecord } from '../../store/runs.js';
 import { SlurmClient } from '../../exec/slurm/client.js';
@@ -121,13 +122,13 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
       replayLogs: values.quiet ? 'none' : (values.logs as ReplayMode | undefined) ?? 'tail',
     }, io);
   }
-  checkStageNames(recipe, values.force ?? [], '--force');
-  checkStageNames(recipe, values.target ?? [], '--target');
+  const force = selectedNodes(recipe, values.force ?? [], '--force');
+  const targets = selectedNodes(recipe, values.target ?? [], '--target');
   const store = await openStore(runsDir);
   await hasher.save();
   await cached.save();
   const plan = await planRecipe(recipe, keys, store, {
-    force: values.force, forceAll: values['force-all'], targets: values.target,
+    force, forceAll: values['force-all'], targets,
     explainMisses: false, verify: (values.verify as 'stat' | 'full' | undefined) ?? 'stat',
   });
   const gpuProblem = gpuRequestProblem(plan, gpus.length);
@@ -141,7 +142,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   const track = trackConfigOf(recipe, { track: values.track, noTrack: values['no-track'] });
   if (values.detach) {
     if (chosen.type !== 'slurm') throw new UsageError(`--detach needs the slurm executor (--executor slurm or the recipe's executor: slurm); this run's is ${chosen.type}`);
-    const scope = values.target?.length ? targetClosure(recipe, values.target) : undefined;
+    const scope = targets.length ? targetClosure(recipe, targets) : undefined;
     const target = await trackingTarget(track, runsDir, io.env);
     return detachRun({ runId: newRunId(), recipe, plan, store, runsDir, argv: ['run', ...args], overrides: values.set ?? [], io, scope, track, target,
       sweep: recipe.sweep && prepared.spec && track.enabled
@@ -155,7 +156,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   const controller = new AbortController();
   const stopListening = cancelOnInterrupt(controller, (line) => display.message(line), () => process.exit(EXIT.interrupted));
   const runId = newRunId();
-  const scope = values.target?.length ? targetClosure(recipe, values.target) : undefined;
+  const scope = targets.length ? targetClosure(recipe, targets) : undefined;
   // A sweep's tracker logs a run per trial under the sweep's run.
   const observer = recipe.sweep && prepared.spec
     ? sweepTracking(tracking.observer, { plan, spec: prepared.spec, contexts: prepared.contexts ?? new Map(), runsDir, trackingTarget: tracking.target, scope })
@@ -198,7 +199,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
 
 /** `--detach`: submits every miss, writes the run record a later `retort status` follows, prints the run id. */
 async function detachRun(req: { runId: string; recipe: CompiledRecipe; plan: Plan; store: Store; runsDir: string;
-  argv: string[]; overrides: string[]; io: CliIO; scope?: ReadonlySet<string>; track: TrackConfig; target?: string; sweep?: SweepTrackingData;
+  argv: string[]; overrides: string[]; io: CliIO; scope?: ReadonlySet<NodeId>; track: TrackConfig; target?: string; sweep?: SweepTrackingData;
 }): Promise<number> {
   const { runId, recipe, plan, store, runsDir, io } = req;
   const dir = join(runsDir, 'slurm', runId);

@@ -22,6 +22,7 @@ import { parse } from '../args.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
 import { findRun } from '../run-lookup.js';
 import { openStore, runsDirOf } from '../session.js';
+import type { NodeId } from '../../util/ids.js';
 
 export const command: CliCommand = {
   name: 'status',
@@ -62,7 +63,7 @@ async function statusCommand(args: string[], io: CliIO): Promise<number> {
   const slurm = record.slurm;
   const client = new SlurmClient({ env: io.env });
   const jobs = [...new Set(record.nodes.flatMap((n) => (n.job ? [n.job] : [])))];
-  const views = new Map<string, NodeView>();
+  const views = new Map<NodeId, NodeView>();
   /** One squeue for every job still open; each node's state, and its outcome once its job ended. */
   const refresh = async (): Promise<boolean> => {
     const open = jobs.filter((j) => ![...views.values()].some((v) => v.job === j && v.outcome));
@@ -117,14 +118,14 @@ function line(n: RunRecordNode, view: NodeView | undefined): string {
   return `  ${what.padEnd(view.outcome ? 9 : 22)} ${n.id}  job ${view.job}${view.detail ? `  ${view.detail}` : ''}`;
 }
 
-function transition(id: string, view: NodeView): string {
+function transition(id: NodeId, view: NodeView): string {
   if (view.outcome) return `[${view.outcome}] ${id}${view.detail ? `: ${view.detail}` : ''}`;
   if (view.state?.phase === 'running') return `[start] ${id}`;
   return `[queued] ${id}: ${view.state?.phase === 'pending' ? view.state.reason : 'unknown'}`;
 }
 
 /** The run's end, as `retort run` prints it; the run tracked in MLflow as `retort run` would have, then its record settled. */
-async function settle(record: RunRecord, views: Map<string, NodeView>, runsDir: string, io: CliIO): Promise<number> {
+async function settle(record: RunRecord, views: Map<NodeId, NodeView>, runsDir: string, io: CliIO): Promise<number> {
   const nodes: RunRecordNode[] = record.nodes.map((n) => {
     const v = views.get(n.id);
     if (!v?.outcome) return n;
@@ -151,7 +152,7 @@ async function settle(record: RunRecord, views: Map<string, NodeView>, runsDir: 
  * replaying it to the tracker `retort run` uses; once per run, whoever settles it. Problems are
  * warnings: the record settles all the same.
  */
-async function trackSettledRun(record: RunRecord, settled: RunRecord, views: Map<string, NodeView>, replanned: () => Promise<Replanned>,
+async function trackSettledRun(record: RunRecord, settled: RunRecord, views: Map<NodeId, NodeView>, replanned: () => Promise<Replanned>,
   runsDir: string, io: CliIO): Promise<void> {
   const warn = (msg: string) => io.stderr.write(`warning: ${msg}\n`);
   const slurm = record.slurm!;
@@ -218,7 +219,7 @@ function once<T>(make: () => Promise<T>): () => Promise<T> {
 }
 
 /** The recipe's tables over the run's nodes. */
-async function printTables(record: RunRecord, views: Map<string, NodeView>, replanned: Replanned, io: CliIO): Promise<void> {
+async function printTables(record: RunRecord, views: Map<NodeId, NodeView>, replanned: Replanned, io: CliIO): Promise<void> {
   if ('problem' in replanned) {
     io.stderr.write(`warning: no tables: the recipe could not be planned again (${replanned.problem})\n`);
     return;
@@ -226,7 +227,7 @@ async function printTables(record: RunRecord, views: Map<string, NodeView>, repl
   const { recipe, plan, store } = replanned;
   if (!recipe.tables.length) return;
   try {
-    const outcomes = new Map<string, { outcome: string; metrics: MetricPoint[] }>();
+    const outcomes = new Map<NodeId, { outcome: string; metrics: MetricPoint[] }>();
     for (const n of record.nodes) {
       const v = views.get(n.id);
       const stored = plan.nodes.get(n.id)?.manifest;

@@ -3,13 +3,13 @@
 // each node's job id and the job folder, for `retort status` to follow the run later.
 import type { Plan, PlannedNode } from '../../graph/plan.js';
 import type { SubmittingExecutor } from '../executor.js';
-import type { Key } from '../../util/ids.js';
+import type { Key, NodeId } from '../../util/ids.js';
 
-export interface DetachedNode { id: string; key: Key; job: string; after: string[] }
+export interface DetachedNode { id: NodeId; key: Key; job: string; after: string[] }
 
 export interface DetachedSubmission {
   /** Node id → its job; nodes of one key share their lead's job. */
-  jobs: Map<string, DetachedNode>;
+  jobs: Map<NodeId, DetachedNode>;
   /** Jobs submitted, in order. */
   submitted: string[];
 }
@@ -18,11 +18,11 @@ export interface DetachedSubmission {
  * Submits the plan's misses in topological order, one job per distinct key. When a submission
  * fails, the jobs submitted before it are cancelled and the error says which they were.
  */
-export async function submitDetached(plan: Plan, executor: SubmittingExecutor, scope?: ReadonlySet<string>): Promise<DetachedSubmission> {
+export async function submitDetached(plan: Plan, executor: SubmittingExecutor, scope?: ReadonlySet<NodeId>): Promise<DetachedSubmission> {
   const jobOfKey = new Map<string, string>();
-  const jobs = new Map<string, DetachedNode>();
+  const jobs = new Map<NodeId, DetachedNode>();
   const submitted: string[] = [];
-  const keyOf = (id: string) => plan.nodes.get(id)!.key;
+  const keyOf = (id: NodeId) => plan.nodes.get(id)!.key;
   for (const id of plan.order) {
     const node = plan.nodes.get(id)!;
     if (!node.run || (scope && !scope.has(id))) continue;
@@ -44,6 +44,6 @@ export async function submitDetached(plan: Plan, executor: SubmittingExecutor, s
   return { jobs, submitted };
 }
 
-function leadOf(plan: Plan, node: PlannedNode): string {
+function leadOf(plan: Plan, node: PlannedNode): NodeId {
   return plan.order.find((id) => plan.nodes.get(id)!.key === node.key)!;
 }

@@ -11,7 +11,7 @@ import type { DetachedTracking } from './detached-tracking.js';
 import type { JobResult } from './job-spec.js';
 import { parseEventLine } from './run-node-job.js';
 import type { JobState } from './states.js';
-import type { Key } from '../../util/ids.js';
+import type { Key, NodeId } from '../../util/ids.js';
 
 /** What one job left: its result file, Slurm's last word on it, and its log. */
 export interface SettledJob {
@@ -26,7 +26,7 @@ export interface ReplayRequest {
   /** The record as submitted (its nodes say which were plan-time hits and which had a job). */
   record: RunRecord;
   /** Each node's outcome now, by id. */
-  outcomes: ReadonlyMap<string, NodeOutcome>;
+  outcomes: ReadonlyMap<NodeId, NodeOutcome>;
   /** Each job's files and state, by job id. */
   jobs: ReadonlyMap<string, SettledJob>;
   snapshot: DetachedTracking;
@@ -127,7 +127,7 @@ function stateTime(state: JobState | undefined, which: 'startedAt' | 'endedAt'):
   return which === 'startedAt' ? state.startedAt : state.phase === 'ended' ? state.endedAt : undefined;
 }
 
-function countOutcomes(nodes: RunRecordNode[], outcomes: ReadonlyMap<string, NodeOutcome>): OutcomeCounts {
+function countOutcomes(nodes: RunRecordNode[], outcomes: ReadonlyMap<NodeId, NodeOutcome>): OutcomeCounts {
   const counts = emptyCounts();
   for (const n of nodes) counts[outcomes.get(n.id) ?? n.outcome]++;
   return counts;

@@ -11,6 +11,7 @@ import type { MetricPoint, NodeInfo, TrackConfig, TrackingRef } from '../../trac
 import type { SweepTrackingData } from '../../track/sweep-data.js';
 import { nodeInfo } from '../scheduler.js';
 import { writeWhole } from './job-spec.js';
+import type { NodeId } from '../../util/ids.js';
 
 export interface DetachedTracking {
   v: 1;
@@ -25,7 +26,7 @@ export interface DetachedTracking {
   /** Every node the run reports, hits and submitted ones, in plan order. */
   nodes: NodeInfo[];
   /** The plan-time hits: the run that produced each, and its stored metrics. */
-  cached: Record<string, { producedBy?: TrackingRef; metrics: MetricPoint[] }>;
+  cached: Record<NodeId, { producedBy?: TrackingRef; metrics: MetricPoint[] }>;
   sweep?: SweepTrackingData;
 }
 

@@ -11,7 +11,7 @@ import type { Failure } from '../failure.js';
 import type { NodeJob } from '../protocol.js';
 import { inputPaths } from '../input-paths.js';
 import { seedFor } from '../scheduler.js';
-import type { Key } from '../../util/ids.js';
+import type { Key, NodeId } from '../../util/ids.js';
 
 /** One node for one job (or one array task). */
 export interface NodeJobSpec {
@@ -42,7 +42,7 @@ export type JobOutcome = 'ran' | 'hit' | 'failed' | 'cancelled';
 export interface JobResult {
   v: 1;
   key: Key;
-  nodeId: string;
+  nodeId: NodeId;
   outcome: JobOutcome;
   error?: string;
   /** Why the node failed, as the scheduler tells failures apart (error is its text). */

@@ -17,8 +17,9 @@ import { readSearch, summarizeSearch, type SearchSpec, type SearchSummary } from
 import type { Assignment, SearchSpace } from '../search/space.js';
 import { shortValue } from '../values.js';
 import { makeSampler } from './sampler-of.js';
+import type { NodeId } from '../../util/ids.js';
 
-export interface CompiledTrialRecipe { recipe: CompiledRecipe; keys: Map<string, NodeKey> }
+export interface CompiledTrialRecipe { recipe: CompiledRecipe; keys: Map<NodeId, NodeKey> }
 
 export interface AdaptiveSweep {
   kind: 'adaptive';
@@ -113,7 +114,7 @@ function objectiveProblems(spec: SearchSpec, recipe: CompiledRecipe): void {
     throw new RecipeError({ message: `the objective's stage '${stage}' has ${nodes.length} nodes in each trial (foreach or repeat); the objective needs one`, location: stageLocation, keyPath, hint: 'expected a stage with one node, e.g. one that averages the fanned-out results' });
   }
   // Metrics a plugin declares it records (PluginDefinition.metrics); undeclared ones are checked once the node ran.
-  const declared = (id: string) => recipe.nodes.get(id)!.plugin.def.metrics;
+  const declared = (id: NodeId) => recipe.nodes.get(id)!.plugin.def.metrics;
   const names = declared(nodes[0]!); // exactly one (checked above)
   if (!names || names.includes(metric)) return;
   const elsewhere = [...recipe.stages].filter(([s, ids]) => s !== stage && ids.some((id) => declared(id)?.includes(metric))).map(([s]) => s);
