@@ -144,6 +144,7 @@ function measureLevers(path: string, o: Options, vectors: Float32Array, queries:
   const before: SearchSettings = { layout: 'hnswlib', simd: false, quantize: 'none', hugePages: false, prefetch: 'next', group: 1, screen: false };
   const floatDefault: SearchSettings = { layout: 'locality', simd: false, quantize: 'none', hugePages: true, prefetch: 'next', group: 1, screen: false };
   const uint8: SearchSettings = { layout: 'locality', simd: true, quantize: 'int8', hugePages: true, prefetch: 'all', group: 1, screen: false };
+  const bf16: SearchSettings = { ...uint8, quantize: 'bf16' };
   const levers: { name: string; settings: SearchSettings }[] = [
     { name: 'hnswlib searchKnn (before)', settings: before },
     { name: 'layout, insertion order, hnswlib distance', settings: { ...before, layout: 'insertion' } },
@@ -155,6 +156,9 @@ function measureLevers(path: string, o: Options, vectors: Float32Array, queries:
     ...o.groups.map((group) => ({ name: `  … ${group} queries at once`, settings: { ...floatDefault, prefetch: 'all' as const, group } })),
     { name: '  … screened by uint8 codes (one at a time)', settings: { ...floatDefault, screen: true } },
     { name: `  … screened, ${o.groups[1] ?? o.groups[0]} queries at once`, settings: { ...floatDefault, screen: true, group: o.groups[1] ?? o.groups[0] } },
+    { name: 'bfloat16 rows, float re-ranking (one at a time)', settings: bf16 },
+    { name: 'bfloat16 rows, portable distance (no AVX2; same answers)', settings: { ...bf16, simd: false } },
+    ...o.groups.map((group) => ({ name: `  bfloat16, ${group} queries at once`, settings: { ...bf16, group } })),
     { name: 'uint8 codes, float re-ranking (one at a time)', settings: uint8 },
     { name: 'uint8 codes with hnswlib\'s one-ahead prefetch', settings: { ...uint8, prefetch: 'next' } },
     ...o.groups.map((group) => ({ name: `  uint8, ${group} queries at once`, settings: { ...uint8, group } })),
@@ -291,7 +295,7 @@ async function main(): Promise<void> {
       // The smallest efSearch reaching the target, calibrated on the first half of the queries and
       // timed on the second half (the same split a user would make with sample queries).
       const half = Math.floor(o.queries / 2) * o.dim;
-      for (const quantize of loaded.engine === 'native' ? (['none', 'int8'] as const) : (['none'] as const)) {
+      for (const quantize of loaded.engine === 'native' ? (['none', 'bf16', 'int8'] as const) : (['none'] as const)) {
         const index = HnswIndex.load(dir, 'index', { quantize });
         const calibration = calibrateEfSearch(index, queries.subarray(0, half), truth.slice(0, half / o.dim), { k: o.k, targetRecall: o.target });
         index.efSearch = calibration.efSearch;

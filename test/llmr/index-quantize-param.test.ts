@@ -40,20 +40,20 @@ beforeEach(() => {
 });
 
 describe('the quantize param of the HNSW-searching plugins', () => {
-  it('retriever: defaults to none, passes int8 to the index and saves it with the index', async () => {
+  it('retriever: defaults to bf16, passes int8 to the index and saves it with the index', async () => {
     const inputs = { tasks: synth.tasksDir, scores: [synth.scoresDir], tokenizer: synth.tokenizerDir };
     await runPlugin(retriever, join(root, 'r-default'), { ...TINY, steps: 0, agreementHoldout: 0.3, index: 'hnsw' }, inputs);
-    expect(built.map((o) => o.quantize)).toEqual(['none']);
+    expect(built.map((o) => o.quantize)).toEqual(['bf16']);
     built.length = 0;
     const int8 = await runPlugin(retriever, join(root, 'r-int8'), { ...TINY, steps: 0, agreementHoldout: 0.3, index: 'hnsw', quantize: 'int8' }, inputs);
     expect(built.map((o) => o.quantize)).toEqual(['int8']);
     expect(JSON.parse(readFileSync(join(int8.outDir, 'index', 'synth.json'), 'utf8')).params.quantize).toBe('int8');
   });
 
-  it('dense-encoder: defaults to none and passes int8 to the index', async () => {
+  it('dense-encoder: defaults to bf16 and passes int8 to the index', async () => {
     const inputs = { tasks: topics.tasksDir, tokenizer: topics.tokenizerDir };
     await runPlugin(dense, join(root, 'd-default'), { ...TINY_DENSE, steps: 0, index: 'hnsw' }, inputs);
-    expect(built.map((o) => o.quantize)).toEqual(['none']);
+    expect(built.map((o) => o.quantize)).toEqual(['bf16']);
     built.length = 0;
     await runPlugin(dense, join(root, 'd-int8'), { ...TINY_DENSE, steps: 0, index: 'hnsw', quantize: 'int8' }, inputs);
     expect(built.map((o) => o.quantize)).toEqual(['int8']);

@@ -172,7 +172,7 @@ describe('HNSW search layout', () => {
   it('rejects bad search settings with a clear message', () => {
     const graph = new (addon().Graph)('ip', 8, 10, 8, 40, 1);
     expect(() => graph.configureSearch({ layout: 'zigzag' as 'locality', simd: true, quantize: 'none', hugePages: true, prefetch: 'all', group: 1, screen: false })).toThrow("layout must be 'hnswlib', 'insertion' or 'locality'");
-    expect(() => graph.configureSearch({ layout: 'locality', simd: true, quantize: 'int4' as 'int8', hugePages: true, prefetch: 'all', group: 1, screen: false })).toThrow("quantize must be 'none' or 'int8'");
+    expect(() => graph.configureSearch({ layout: 'locality', simd: true, quantize: 'int4' as 'int8', hugePages: true, prefetch: 'all', group: 1, screen: false })).toThrow("quantize must be 'none', 'bf16' or 'int8'");
     expect(() => graph.configureSearch({ layout: 'locality', simd: 1 as unknown as boolean, quantize: 'none', hugePages: true, prefetch: 'all', group: 1, screen: false })).toThrow('simd and hugePages must be booleans');
     expect(() => graph.configureSearch({ layout: 'locality', simd: true, quantize: 'none', hugePages: true, prefetch: 'some' as 'all', group: 1, screen: false })).toThrow("prefetch must be 'next' or 'all'");
     for (const group of [0, 65, 2.5, '4' as unknown as number]) {
@@ -180,7 +180,7 @@ describe('HNSW search layout', () => {
     }
     expect(() => graph.configureSearch({ layout: 'locality', simd: true, quantize: 'none', hugePages: true, prefetch: 'all', group: 1, screen: 'yes' as unknown as boolean })).toThrow('screen must be a boolean');
     graph.close();
-    expect(() => new HnswIndex({ metric: 'ip', dim: 4, quantize: 'int4' as 'int8' })).toThrow(new VectorIndexError("HNSW parameter quantize must be 'none' or 'int8', got int4"));
+    expect(() => new HnswIndex({ metric: 'ip', dim: 4, quantize: 'int4' as 'int8' })).toThrow(new VectorIndexError("HNSW parameter quantize must be 'none', 'bf16' or 'int8', got int4"));
   });
 });
 

@@ -89,8 +89,8 @@ function pickAddon(choice: HnswEngineChoice) {
  * but not the float one, nor did screening the float walk's neighbours by their codes.
  */
 function fastestSearch(quantize: Quantize): SearchSettings {
-  const int8 = quantize === 'int8';
-  return { layout: 'locality', simd: int8, hugePages: true, quantize, prefetch: int8 ? 'all' : 'next', group: int8 ? 8 : 1, screen: false };
+  const coded = quantize !== 'none';
+  return { layout: 'locality', simd: coded, hugePages: true, quantize, prefetch: coded ? 'all' : 'next', group: coded ? 8 : 1, screen: false };
 }
 
 class AddonGraph implements HnswGraph {

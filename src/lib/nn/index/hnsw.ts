@@ -163,5 +163,7 @@ function checkParams(p: HnswParams): void {
   }
   if (p.M < 2) throw new VectorIndexError(`HNSW parameter M must be at least 2, got ${p.M}`);
   if (!Number.isInteger(p.seed) || p.seed < 0) throw new VectorIndexError(`HNSW seed must be a non-negative integer, got ${p.seed}`);
-  if (p.quantize !== 'none' && p.quantize !== 'int8') throw new VectorIndexError(`HNSW parameter quantize must be 'none' or 'int8', got ${String(p.quantize)}`);
+  if (p.quantize !== 'none' && p.quantize !== 'bf16' && p.quantize !== 'int8') {
+    throw new VectorIndexError(`HNSW parameter quantize must be 'none', 'bf16' or 'int8', got ${String(p.quantize)}`);
+  }
 }

@@ -50,8 +50,11 @@ export interface SearchSettings {
   screen: boolean;
 }
 
-/** `int8`: walk the graph on uint8 codes, re-rank the candidates with float distances. */
-export type Quantize = 'none' | 'int8';
+/**
+ * What the walk reads: `none` hnswlib's float rows; `bf16` bfloat16 rows (half the bytes), `int8`
+ * uint8 codes (a quarter), both re-ranking their candidates with hnswlib's float distance.
+ */
+export type Quantize = 'none' | 'bf16' | 'int8';
 
 export interface HnswAddon {
   Graph: {

@@ -33,10 +33,13 @@
 
 namespace retort {
 
-template <bool Int8>
+template <RowKind Kind>
 class InterleavedWalk {
+  static constexpr bool Int8 = Kind == RowKind::Int8;
+  static constexpr bool Reranked = Kind != RowKind::Float;
+
  public:
-  InterleavedWalk(const SearchLayout& layout, size_t group) : l_(layout), slots_(std::max<size_t>(1, group)), screen_(!Int8 && layout.options_.screen) {
+  InterleavedWalk(const SearchLayout& layout, size_t group) : l_(layout), slots_(std::max<size_t>(1, group)), screen_(Kind == RowKind::Float && layout.options_.screen) {
     for (Slot& s : slots_) {
       s.visited.assign((l_.n_ + 63) / 64, 0);
       s.fresh.resize(l_.linkStride0_);
@@ -90,6 +93,8 @@ class InterleavedWalk {
   float distance(const Slot& s, uint32_t id) const {
     if constexpr (Int8) {
       return codeDistance(s, id);
+    } else if constexpr (Kind == RowKind::Bf16) {
+      return l_.kernels_.halfDistance(s.q, l_.halfOf(id), l_.dim_);
     } else {
       return l_.kernels_.floatDistance(s.q, l_.vectorOf(id), &l_.dim_);
     }
@@ -102,6 +107,8 @@ class InterleavedWalk {
   void prefetchVector(uint32_t id) const {
     if constexpr (Int8) {
       SearchLayout::prefetchRow(l_.codes_.data() + id * l_.codeStride_, l_.codeStride_);
+    } else if constexpr (Kind == RowKind::Bf16) {
+      SearchLayout::prefetchRow(l_.halves_.data() + id * l_.halfStride_, l_.halfStride_);
     } else {
       SearchLayout::prefetchRow(l_.vectors_.data() + id * l_.vectorStride_, l_.vectorStride_);
     }
@@ -234,7 +241,7 @@ class InterleavedWalk {
   // The walk is over. The float walk's answer is ready; the uint8 walk first fetches the
   // candidates' float rows and re-ranks them on its next turn.
   bool done(Slot& s) {
-    if constexpr (Int8) {
+    if constexpr (Reranked) {
       for (const Hit& h : s.top) SearchLayout::prefetchRow(l_.floatRowOf(h.second), l_.dim_ * sizeof(float));
       s.phase = Phase::Rerank;
       return false;
@@ -245,7 +252,7 @@ class InterleavedWalk {
   void finish(Slot& s) {
     int32_t* rows = rows_ + s.query * k_;
     float* distances = distances_ + s.query * k_;
-    const size_t found = Int8 ? l_.rerank(s.q, s.top, s.exact, k_, rows, distances) : l_.writeHits(s.top, k_, rows, distances);
+    const size_t found = Reranked ? l_.rerank(s.q, s.top, s.exact, k_, rows, distances) : l_.writeHits(s.top, k_, rows, distances);
     for (size_t i = found; i < k_; i++) {
       rows[i] = -1;
       distances[i] = INFINITY;
@@ -270,9 +277,11 @@ inline void SearchLayout::searchBatch(const float* queries, size_t count, size_t
   }
   const size_t group = std::min(options_.group, count);  // no idle slots to set up for a small batch
   if (options_.int8) {
-    InterleavedWalk<true>(*this, group).run(queries, count, k, ef, rows, distances);
+    InterleavedWalk<RowKind::Int8>(*this, group).run(queries, count, k, ef, rows, distances);
+  } else if (options_.bf16) {
+    InterleavedWalk<RowKind::Bf16>(*this, group).run(queries, count, k, ef, rows, distances);
   } else {
-    InterleavedWalk<false>(*this, group).run(queries, count, k, ef, rows, distances);
+    InterleavedWalk<RowKind::Float>(*this, group).run(queries, count, k, ef, rows, distances);
   }
 }
 

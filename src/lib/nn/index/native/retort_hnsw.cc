@@ -4,9 +4,9 @@
 // Float32Array and the answers are written into an Int32Array and a Float32Array given by the
 // caller. Built with the same compiler flags as hnswlib-node (no -march), so the graphs it builds
 // and the files it writes are hnswlib-node's, bit for bit. Searches run by default on a copy of the
-// graph laid out for searching (search_layout.h: locality order, optional AVX2 distances and uint8
-// codes; interleaved_walk.h: several queries walked at once); `configureSearch({ layout: 'hnswlib',
-// … })` searches with hnswlib's own searchKnn instead.
+// graph laid out for searching (search_layout.h: locality order, optional AVX2 distances, bfloat16
+// rows or uint8 codes; interleaved_walk.h: several queries walked at once);
+// `configureSearch({ layout: 'hnswlib', … })` searches with hnswlib's own searchKnn instead.
 //
 // JS surface (see ../native-hnsw.ts):
 //   new Graph(metric, dim, maxElements, M, efConstruction, seed)  a new, empty graph
@@ -17,7 +17,7 @@
 //   graph.setEf(ef), graph.resize(maxElements), graph.save(path), graph.close()
 //   graph.count(), graph.maxElements()
 //   graph.configureSearch({ layout: 'hnswlib' | 'insertion' | 'locality', simd: boolean,
-//                           quantize: 'none' | 'int8', hugePages: boolean, prefetch: 'next' | 'all',
+//                           quantize: 'none' | 'bf16' | 'int8', hugePages: boolean, prefetch: 'next' | 'all',
 //                           group: 1…64, screen: boolean })
 //       how later searches run; returns the distance kernel in use ('avx2', 'hnswlib', or 'none'
 //       when layout is 'hnswlib')
@@ -276,7 +276,9 @@ napi_value configureSearch(napi_env env, napi_callback_info info) {
   if (!readProperty(env, a.argv[0], "layout", layout) || (layout != "hnswlib" && layout != "insertion" && layout != "locality")) {
     return throwError(env, "layout must be 'hnswlib', 'insertion' or 'locality'");
   }
-  if (!readProperty(env, a.argv[0], "quantize", quantize) || (quantize != "none" && quantize != "int8")) return throwError(env, "quantize must be 'none' or 'int8'");
+  if (!readProperty(env, a.argv[0], "quantize", quantize) || (quantize != "none" && quantize != "int8" && quantize != "bf16")) {
+    return throwError(env, "quantize must be 'none', 'bf16' or 'int8'");
+  }
   if (!readProperty(env, a.argv[0], "prefetch", prefetch) || (prefetch != "next" && prefetch != "all")) return throwError(env, "prefetch must be 'next' or 'all'");
   if (!readProperty(env, a.argv[0], "simd", simd) || !readProperty(env, a.argv[0], "hugePages", hugePages)) {
     return throwError(env, "simd and hugePages must be booleans");
@@ -295,6 +297,7 @@ napi_value configureSearch(napi_env env, napi_callback_info info) {
   g->layoutOptions.locality = layout == "locality";
   g->layoutOptions.simd = simd;
   g->layoutOptions.int8 = quantize == "int8";
+  g->layoutOptions.bf16 = quantize == "bf16";
   g->layoutOptions.hugePages = hugePages;
   g->layoutOptions.prefetchAll = prefetch == "all";
   g->layoutOptions.group = group;

@@ -7,8 +7,9 @@
 //     nearby numbers, so their vectors share pages and often cache lines' neighbourhoods),
 //   - keeps links and vectors in two separate arrays (expanding a node reads one 132-byte link list;
 //     its neighbours' vectors sit together), on 2 MiB pages where the kernel allows,
-//   - optionally stores the vectors as uint8 codes (a quarter of the bytes; see Quantizer), walking
-//     the graph on approximate distances and re-ranking the final candidates with float ones.
+//   - optionally stores the vectors as bfloat16 (half the bytes) or uint8 codes (a quarter; see
+//     Quantizer), walking the graph on approximate distances and re-ranking the final candidates
+//     with hnswlib's own float distance (so the scores returned are hnswlib's, on every CPU).
 // The walk itself is hnswlib's searchKnn step for step (greedy descent through the upper levels,
 // then searchBaseLayerST's candidate/result heaps with the same comparisons and the same neighbour
 // order), so with hnswlib's distance function and float vectors it returns exactly what hnswlib
@@ -38,13 +39,17 @@ struct LayoutOptions {
   bool locality = true;   // breadth-first renumbering; false keeps insertion order
   bool simd = true;       // AVX2 + FMA distances when the CPU has them
   bool int8 = false;      // walk on uint8 codes, re-rank with float distances
+  bool bf16 = false;      // walk on bfloat16 rows, re-rank with float distances
   bool hugePages = true;  // advise 2 MiB pages for the arrays
   bool prefetchAll = true;  // fetch every unvisited neighbour's row before the first distance
   size_t group = 1;         // queries walked at once in a batch (interleaved_walk.h); 1: one after another
   bool screen = false;      // float walk: skip a neighbour's float distance when its code proves it too far
 };
 
-template <bool Int8>
+// What the walk reads per node: hnswlib's float rows, bfloat16 rows or uint8 codes.
+enum class RowKind : uint8_t { Float, Bf16, Int8 };
+
+template <RowKind Kind>
 class InterleavedWalk;
 
 // One aligned array, freed with the layout. With hugePages it is 2 MiB aligned and advised
@@ -161,7 +166,7 @@ class SearchLayout {
   using Hit = std::pair<float, uint32_t>;  // (distance, node), hnswlib's pair; compared by distance only
 
   SearchLayout(const Graph& graph, FloatDistance hnswlibDistance, size_t dim, const LayoutOptions& options)
-      : graph_(graph), dim_(dim), options_(options), kernels_(pickKernels(options.simd, hnswlibDistance)) {
+      : graph_(graph), dim_(dim), options_(options), kernels_(pickKernels(options.simd, hnswlibDistance)), exactDistance_(hnswlibDistance) {
     n_ = graph.cur_element_count;
     maxLevel_ = graph.maxlevel_;
     linkStride0_ = graph.maxM0_ + 1;
@@ -179,7 +184,7 @@ class SearchLayout {
 
   const char* kernelName() const { return kernels_.name; }
   size_t bytes() const {
-    return links0_.bytes() + vectors_.bytes() + codes_.bytes() + upper_.size() * 4 + upperStart_.size() * 4 + label_.size() * 8 + residual_.size() * 4;
+    return links0_.bytes() + vectors_.bytes() + codes_.bytes() + halves_.bytes() + upper_.size() * 4 + upperStart_.size() * 4 + label_.size() * 8 + residual_.size() * 4;
   }
 
   // The k nearest of one (already normalised) query: rows and distances nearest first, −1 / ∞ in
@@ -191,6 +196,9 @@ class SearchLayout {
       if (options_.int8) {
         quantizer_.prepare(query, dim_, codedQuery_);
         walk(CodeDistanceAt{*this, codedQuery_}, ef);
+        found = rerank(query, top_, exact_, k, rows, distances);
+      } else if (options_.bf16) {
+        walk(HalfDistanceAt{*this, query}, ef);
         found = rerank(query, top_, exact_, k, rows, distances);
       } else {
         walk(FloatDistanceAt{*this, query}, ef);
@@ -208,7 +216,7 @@ class SearchLayout {
   void searchBatch(const float* queries, size_t count, size_t k, size_t ef, int32_t* rows, float* distances);
 
  private:
-  template <bool Int8>
+  template <RowKind Kind>
   friend class InterleavedWalk;
 
   struct FloatDistanceAt {
@@ -216,6 +224,13 @@ class SearchLayout {
     const float* q;
     float operator()(uint32_t id) const { return l.kernels_.floatDistance(q, l.vectorOf(id), &l.dim_); }
     void prefetch(uint32_t id) const { l.prefetchRow(l.vectors_.data() + id * l.vectorStride_, l.vectorStride_); }
+  };
+
+  struct HalfDistanceAt {
+    const SearchLayout& l;
+    const float* q;
+    float operator()(uint32_t id) const { return l.kernels_.halfDistance(q, l.halfOf(id), l.dim_); }
+    void prefetch(uint32_t id) const { l.prefetchRow(l.halves_.data() + id * l.halfStride_, l.halfStride_); }
   };
 
   struct CodeDistanceAt {
@@ -236,6 +251,7 @@ class SearchLayout {
   }
 
   const float* vectorOf(uint32_t id) const { return reinterpret_cast<const float*>(vectors_.data() + id * vectorStride_); }
+  const uint16_t* halfOf(uint32_t id) const { return reinterpret_cast<const uint16_t*>(halves_.data() + id * halfStride_); }
   const uint8_t* codeOf(uint32_t id) const { return reinterpret_cast<const uint8_t*>(codes_.data() + id * codeStride_); }
   const uint32_t* links0Of(uint32_t id) const { return reinterpret_cast<const uint32_t*>(links0_.data()) + id * linkStride0_; }
   const uint32_t* linksOf(uint32_t id, int level) const { return upper_.data() + upperStart_[id] + (level - 1) * linkStride_; }
@@ -332,12 +348,13 @@ class SearchLayout {
   // hnswlib's stored float vector of a node (by its new number).
   const char* floatRowOf(uint32_t id) const { return graph_.getDataByInternalId(original_[id]); }
 
-  // The walk ran on codes: score its candidates `top` with float distances (hnswlib's stored
-  // vectors) and keep the k best, nearest first (equal distances: smaller label first).
+  // The walk ran on codes or bfloat16 rows: score its candidates `top` with hnswlib's own float
+  // distance on hnswlib's stored vectors (the same numbers on every CPU, and hnswlib-node's for the
+  // same rows) and keep the k best, nearest first (equal distances: smaller label first).
   size_t rerank(const float* query, const std::vector<Hit>& top, std::vector<Hit>& exact, size_t k, int32_t* rows, float* distances) const {
     exact.clear();
     for (const Hit& h : top) prefetchRow(floatRowOf(h.second), dim_ * sizeof(float));  // all at once
-    for (const Hit& h : top) exact.push_back({kernels_.floatDistance(query, floatRowOf(h.second), &dim_), h.second});
+    for (const Hit& h : top) exact.push_back({exactDistance_(query, floatRowOf(h.second), &dim_), h.second});
     const size_t found = std::min(k, exact.size());
     std::partial_sort(exact.begin(), exact.begin() + found, exact.end(), [&](const Hit& a, const Hit& b) {
       return a.first < b.first || (a.first == b.first && label_[a.second] < label_[b.second]);
@@ -431,7 +448,16 @@ class SearchLayout {
       residual_.resize(n_);
       for (uint32_t i = 0; i < n_; i++) residual_[i] = quantizer_.residual(rows[i], codeOf(i), dim_);
     }
-    if (!options_.int8) {
+    if (options_.bf16) {
+      halfStride_ = (dim_ * sizeof(uint16_t) + 63) / 64 * 64;
+      halves_ = PageBuffer(n_ * halfStride_, options_.hugePages);
+      std::memset(halves_.data(), 0, n_ * halfStride_);
+      for (uint32_t i = 0; i < n_; i++) {
+        uint16_t* to = reinterpret_cast<uint16_t*>(halves_.data() + i * halfStride_);
+        for (size_t d = 0; d < dim_; d++) to[d] = toBfloat16(rows[i][d]);
+      }
+    }
+    if (!options_.int8 && !options_.bf16) {
       vectorStride_ = (dim_ * sizeof(float) + 63) / 64 * 64;
       vectors_ = PageBuffer(n_ * vectorStride_, options_.hugePages);
       for (uint32_t i = 0; i < n_; i++) std::memcpy(vectors_.data() + i * vectorStride_, rows[i], dim_ * sizeof(float));
@@ -442,11 +468,12 @@ class SearchLayout {
   size_t dim_;
   LayoutOptions options_;
   Kernels kernels_;
+  FloatDistance exactDistance_;  // hnswlib's: re-ranking
   size_t n_ = 0;
   int maxLevel_ = 0;
-  size_t linkStride0_ = 0, linkStride_ = 0, vectorStride_ = 0, codeStride_ = 0;
+  size_t linkStride0_ = 0, linkStride_ = 0, vectorStride_ = 0, codeStride_ = 0, halfStride_ = 0;
   uint32_t entry_ = 0;
-  PageBuffer links0_, vectors_, codes_;
+  PageBuffer links0_, vectors_, codes_, halves_;
   std::vector<uint32_t> upper_, upperStart_;  // levels ≥ 1: [count, links…] per level, per node that has them
   std::vector<uint64_t> label_;               // new number → hnswlib label
   std::vector<uint32_t> original_;            // new number → hnswlib internal id
