@@ -9,6 +9,7 @@ import { compileCachePath, MAX_ENTRIES, prepareWithCompileCache } from '../../sr
 import { ContentHasher } from '../../src/graph/content-hash.js';
 import { computeKeys } from '../../src/graph/key.js';
 import { fromCached, toCached } from '../../src/graph/compile-cache-format.js';
+import { nodeId } from '../../src/util/ids.js';
 
 const PLUGIN = `export default {
   id: 'echo', version: '1',
@@ -214,9 +215,9 @@ describe('compiled-plan cache', () => {
   it('keeps key inputs that do not follow from the inputs as they are', async () => {
     const recipe = await compileRecipe(recipeFile, { env: {} });
     const keys = await computeKeys(recipe, new ContentHasher(), {});
-    const odd = keys.get('second[1]')!;
-    const inputs = { data: { node: keys.get('first[2]')!.key, port: 'out' } };
-    keys.set('second[1]', { ...odd, structure: { ...odd.structure, inputs } });
+    const odd = keys.get(nodeId('second[1]'))!;
+    const inputs = { data: { node: keys.get(nodeId('first[2]'))!.key, port: 'out' } };
+    keys.set(nodeId('second[1]'), { ...odd, structure: { ...odd.structure, inputs } });
     const cached = toCached(recipe, keys)!;
     expect(cached.nodes.find((n) => n.spec.id === 'second[1]')!.keyInputs).toEqual(inputs);
     expect(cached.nodes.find((n) => n.spec.id === 'second[2]')!.keyInputs).toBeUndefined();
