@@ -15,6 +15,8 @@ import { client, HOW_TO_START, jobDir, SKIP_WITHOUT_SLURM, SLURM_CONF, SLURM_UP,
 const slurm = { SLURM_CONF: SLURM_CONF ?? '' };
 const args = (recipe: string, ...more: string[]) => ['run', recipe, '--executor', 'slurm', '--no-track', '--plain', ...more];
 const fast = { minIntervalMs: 200, maxIntervalMs: 500 };
+// Timeouts allow for the one-node cluster being busy: the other Slurm files run at the same time, and the
+// time-limit test keeps its jobs running for over a minute, so these jobs may wait in the queue that long.
 const scontrol = (...a: string[]) => {
   const r = spawnSync('scontrol', a, { env: slurmEnv, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`scontrol ${a.join(' ')}: ${r.stderr}`);
@@ -57,7 +59,7 @@ describe.skipIf(SKIP_WITHOUT_SLURM)('retries and queue reasons on Slurm', () => 
     let stdout = '';
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
     const done = collect(child);
-    await vi.waitFor(() => expect(stdout).toMatch(/a \| computing a/), { timeout: 30_000, interval: 100 });
+    await vi.waitFor(() => expect(stdout).toMatch(/a \| computing a/), { timeout: 120_000, interval: 100 });
     const job = /a \| submitted as Slurm job (\d+)/.exec(stdout)![1];
     scontrol('requeue', job);
     // Slurm holds a requeued job back for two minutes; an administrator may let it start at once.
@@ -84,7 +86,7 @@ describe.skipIf(SKIP_WITHOUT_SLURM)('retries and queue reasons on Slurm', () => 
     expect(a).toMatchObject({ outcome: 'ran', job });
     expect(a?.retries?.[0]).toMatchObject({ attempt: 2, reason: `Slurm requeued job ${job} itself` });
     expect(existsSync(join(p.dir, 'runs', 'slurm', runId))).toBe(true);
-  }, 200_000);
+  }, 300_000);
 
   it("a held job shows Slurm's reason, JobHeldUser, and runs once released", async () => {
     const p = new Project('retort-slurm-held-');
@@ -93,13 +95,13 @@ describe.skipIf(SKIP_WITHOUT_SLURM)('retries and queue reasons on Slurm', () => 
     let stdout = '';
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
     const done = collect(child);
-    await vi.waitFor(() => expect(stdout).toMatch(/b \| submitted as Slurm job (\d+)/), { timeout: 30_000, interval: 100 });
+    await vi.waitFor(() => expect(stdout).toMatch(/b \| submitted as Slurm job (\d+)/), { timeout: 120_000, interval: 100 });
     const job = /b \| submitted as Slurm job (\d+)/.exec(stdout)![1];
     scontrol('uhold', job); // a user's hold (root's plain hold is an administrator's: JobHeldAdmin)
-    await vi.waitFor(() => expect(stdout).toContain('[queued] b: JobHeldUser'), { timeout: 30_000, interval: 100 });
+    await vi.waitFor(() => expect(stdout).toContain('[queued] b: JobHeldUser'), { timeout: 120_000, interval: 100 });
     scontrol('release', job);
     const res = await done;
     expect(res.code, stdout + res.stderr).toBe(0);
     expect(stdout).toMatch(/\[queued\] b: JobHeldUser[\s\S]*\[start\] b/);
-  }, 60_000);
+  }, 240_000);
 });
