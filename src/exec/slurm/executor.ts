@@ -68,7 +68,7 @@ interface Tracked {
   /** When the attempt last listed as running started (Slurm's clock, to the second). */
   attemptStartedAt?: number;
   /**
-   * Set from a requeue until the new attempt is listed queued or started: an end listed meanwhile that
+   * Set from a requeue until the new attempt is listed running: an end listed meanwhile that
    * started no later than the killed attempt is that attempt's end, not the new one's.
    */
   killedAttempt?: { startedAt?: number };
@@ -296,7 +296,7 @@ export class SlurmExecutor implements SubmittingExecutor {
     const restarts = status.restarts ?? 0;
     if (restarts <= job.restarts) return;
     job.restarts = restarts;
-    // Listed completing or ended, the restarted job shows its killed attempt still; queued or running, its new one.
+    // Listed running, the restarted job shows its new attempt; listed otherwise, its killed one may still be listed next.
     const newAttemptListed = status.state.phase === 'running' && status.state.state === 'RUNNING';
     // Slurm sets a killed attempt's start time to the requeue's when it lists it completing: the later one is kept.
     job.killedAttempt = newAttemptListed ? undefined : { startedAt: latest(job.attemptStartedAt, startedAtOf(status.state)) };
@@ -414,7 +414,7 @@ export class SlurmExecutor implements SubmittingExecutor {
   }
 }
 
-/** Follows which attempt of a job squeue lists: a queued or newly started attempt ends the killed one's window. */
+/** Follows which attempt of a job squeue lists: only a running new attempt ends the killed one's window. */
 function noteAttempt(job: Tracked, state: JobState): void {
   // Queued is not enough: after `scontrol requeue`, Slurm 22.05 was seen listing the job PENDING, then
   // the killed attempt's end (FAILED, its start time) for over ten seconds, then PENDING again. Only a
