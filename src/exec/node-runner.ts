@@ -1,12 +1,23 @@
-// Runs one node in its own process: loads the plugin, runs it, reports logs/metrics/progress to the parent.
-// A crash or out-of-memory here fails this node only.
+// Runs nodes in its own process, one at a time: loads the plugin, runs it, reports logs/metrics/progress
+// to the parent. A crash or out-of-memory here fails the node it is running only.
+//
+// After a node that succeeded, the runner stays for another job when the parent allows it and the
+// node left the process clean: nothing pending (no timer, open file, socket or child process that
+// was not there before the job), a modest memory footprint, TensorFlow.js not loaded, a plugin that
+// does not ask for a process of its own, and fewer than MAX_JOBS jobs run. Otherwise it exits, as
+// after any failure.
 import { mkdirSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isExpectedFailure, NodeFailure, type PluginContext, type PluginDefinition } from '../plugin/api.js';
-import type { FromChild, NodeJob, RunnerReason, ToChild } from './protocol.js';
+import { JOB_END_MARK, type FromChild, type NodeJob, type RunnerReason, type ToChild } from './protocol.js';
 import { RUNNER_FILES, strayOutputs, strayOutputsMessage } from './stray-outputs.js';
+
+/** Jobs one runner runs at most: bounds what a plugin's leftovers (caches, leaked tensors) can add up to. */
+const MAX_JOBS = 64;
+/** Resident memory above which a runner does not take another job (a training node's heap and wasm memory). */
+const MAX_RSS_BYTES = 512 * 2 ** 20;
 
 /** A failure the runner found itself (not the plugin's error), with its reason for the scheduler. */
 class RunnerFailure extends NodeFailure {
@@ -20,13 +31,23 @@ const send = (msg: FromChild): Promise<void> => new Promise((resolve) => {
   process.send(msg, undefined, {}, () => resolve());
 });
 
-const controller = new AbortController();
-let started = false;
+const write = (stream: NodeJS.WriteStream, text: string): Promise<void> => new Promise((resolve) => { stream.write(text, () => resolve()); });
+
+// The streams are created on first use: made now, so that they are part of what an idle runner holds.
+void process.stdout;
+void process.stderr;
+const HOME_DIR = process.cwd();
+/** What a runner waiting for a job holds (its IPC channel and output pipes), taken before its first job. */
+let idleResources: Map<string, number> | undefined;
+
+let controller = new AbortController();
+let busy = false;
+let jobsRun = 0;
 
 // If the scheduler dies (SIGKILL, crash), stop: nobody is left to publish this node's result.
-// A runner still waiting for its job (started ahead of need) just goes.
+// A runner waiting for a job just goes.
 process.on('disconnect', () => {
-  if (!started) process.exit(0);
+  if (!busy) process.exit(0);
   controller.abort(new Error('the scheduler went away'));
   setTimeout(() => process.exit(1), 200).unref();
 });
@@ -34,9 +55,12 @@ process.on('disconnect', () => {
 process.on('message', (msg: ToChild) => {
   if (msg.type === 'cancel') controller.abort(new Error('cancelled'));
   if (msg.type === 'start') {
-    started = true;
+    idleResources ??= resourceCounts();
+    busy = true;
+    jobsRun++;
+    controller = new AbortController();
     if (msg.env) replaceEnv(msg.env);
-    void start(msg.job);
+    void start(msg.job, msg.keep === true);
   }
 });
 
@@ -46,18 +70,25 @@ function replaceEnv(env: Record<string, string>): void {
   for (const [name, value] of Object.entries(env)) if (process.env[name] !== value) process.env[name] = value;
 }
 
-async function start(job: NodeJob): Promise<void> {
+async function start(job: NodeJob, keep: boolean): Promise<void> {
   try {
-    if (job.plugin.kind === 'command') await runCommand(job);
-    else await runModule(job);
+    const def = job.plugin.kind === 'command' ? await runCommand(job) : await runModule(job);
     const missing = Object.entries(job.plugin.outputs).filter(([port, spec]) => !spec.optional && !existsDir(join(job.outDir, port))).map(([port]) => port);
     if (missing.length) throw new RunnerFailure(`the plugin did not write output port${missing.length > 1 ? 's' : ''} ${missing.map((p) => `'${p}'`).join(', ')}`, { kind: 'missing-output', ports: missing });
     const ports = Object.keys(job.plugin.outputs);
     await Promise.all(RUNNER_FILES.map((name) => rm(join(job.outDir, '..', name), { force: true })));
     const stray = strayOutputs(job.outDir, ports);
     if (stray.length) throw new RunnerFailure(strayOutputsMessage(stray, ports), { kind: 'stray-output' });
-    await send({ type: 'done' });
-    process.exit(0);
+    // One turn of the event loop first: the module loader's own file reads finish in it.
+    await new Promise((resolve) => setImmediate(resolve));
+    const stays = keep && def?.isolated !== true && leftClean();
+    if (!stays) {
+      await send({ type: 'done' });
+      process.exit(0);
+    }
+    await Promise.all([write(process.stdout, JOB_END_MARK), write(process.stderr, JOB_END_MARK)]);
+    busy = false;
+    await send({ type: 'done', stays: true });
   } catch (err) {
     const e = err as Error;
     const cancelled = controller.signal.aborted;
@@ -65,6 +96,30 @@ async function start(job: NodeJob): Promise<void> {
     await send({ type: 'failed', message: cancelled ? 'cancelled' : (e?.message ?? String(err)), detail: cancelled || isExpectedFailure(err) ? undefined : e?.stack, reason });
     process.exit(1);
   }
+}
+
+/** Whether another node may run here: nothing of this one is still pending, and the process is not large. */
+function leftClean(): boolean {
+  if (jobsRun >= MAX_JOBS || process.exitCode !== undefined) return false;
+  if (process.memoryUsage.rss() > MAX_RSS_BYTES) return false;
+  // TensorFlow.js keeps one engine per process (its backend, flags, variables and memory): a node that
+  // loaded it leaves its runner, so that no later node's numerics can depend on what it left there.
+  if ('_tfengine' in globalThis) return false;
+  const now = resourceCounts();
+  for (const [kind, count] of now) if (count > (idleResources?.get(kind) ?? 0)) return false;
+  try {
+    process.chdir(HOME_DIR);
+  } catch {
+    return false;
+  }
+  return true;
+}
+
+/** How many of each kind of resource keep the event loop alive (timers, pipes, pending file operations…). */
+function resourceCounts(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  return counts;
 }
 
 function existsDir(path: string): boolean {
@@ -101,16 +156,17 @@ function context(job: NodeJob): PluginContext {
   };
 }
 
-async function runModule(job: NodeJob): Promise<void> {
+async function runModule(job: NodeJob): Promise<PluginDefinition> {
   const mod = (await import(pathToFileURL(job.plugin.entry).href)) as { default?: PluginDefinition; plugin?: PluginDefinition };
   const def = mod.default ?? mod.plugin;
   if (!def) throw new Error(`${job.plugin.entry} has no default export`);
   await def.run(context(job));
+  return def;
 }
 
 /** Command plugins: params and inputs as JSON files and env variables; `::metric name value [step]` and
  *  `::progress done total` lines on stdout are read as metrics and progress. */
-async function runCommand(job: NodeJob): Promise<void> {
+async function runCommand(job: NodeJob): Promise<undefined> {
   const { execa } = await import('execa');
   const ctx = context(job);
   const paramsFile = join(job.outDir, '..', 'params.json');
@@ -150,6 +206,7 @@ async function runCommand(job: NodeJob): Promise<void> {
       ? new RunnerFailure(`command killed by ${result.signal}`, { kind: 'signal', signal: result.signal })
       : new RunnerFailure(`command exited with code ${result.exitCode}`, { kind: 'exit-code', code: result.exitCode ?? -1 });
   }
+  return undefined;
 }
 
 function handleLine(line: string, level: 'info' | 'error', ctx: PluginContext): void {

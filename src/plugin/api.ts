@@ -92,6 +92,12 @@ export interface PluginDefinition<P = any, I = Record<string, string | string[]>
   metrics?: string[];
   /** Extra runtime facts that change results (e.g. the numeric backend); they enter the key. */
   runtime?: () => Record<string, string>;
+  /**
+   * Run each node of this plugin in a process no other node uses afterwards. By default a node
+   * runner that a node left clean takes the next node, with the plugin's module already loaded;
+   * set this when the plugin keeps process-wide state that must not outlive one node.
+   */
+  isolated?: boolean;
   run(ctx: PluginContext<P, I, O>): Promise<void> | void;
 }
 
