@@ -1,5 +1,5 @@
 // Benchmark: n-gram LM scoring throughput (tokens/s on one core) against the plain reference
-// implementation (src/lib/ml/lm/ngram-reference.ts) on the same model and tokens, in this process.
+// implementation (test/ml/lm/ngram-reference.ts) on the same model and tokens, in this process.
 // Data: the real task folders under /work/shared/data/tasks (read at bench time, not copied).
 //
 //   npx vite-node bench/ngram.ts [--tasks DIR] [--order 4]
@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { listTaskFolders, loadTaskFolder } from '../src/lib/data/task-folder.js';
 import type { TaskRow } from '../src/lib/data/task.js';
 import { NgramLM } from '../src/lib/ml/lm/ngram.js';
-import { ReferenceKneserNey, referenceLogProbs } from '../src/lib/ml/lm/ngram-reference.js';
+import { ReferenceKneserNey, referenceLogProbs } from '../test/ml/lm/ngram-reference.js';
 import { tokenize } from '../src/lib/ml/tokenize.js';
 
 function arg(name: string, fallback: string): string {

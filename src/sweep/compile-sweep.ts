@@ -6,12 +6,12 @@ import { computeKeys, type NodeKey } from '../graph/key.js';
 import { recipeSchema, type SweepDoc } from '../graph/recipe-schema.js';
 import type { CompiledRecipe } from '../graph/types.js';
 import { RecipeError, type Diagnostic } from '../recipe/diagnostic.js';
-import { loadRecipe, type LoadedRecipe, type Plain } from '../recipe/load.js';
+import { loadRecipe, type LoadedRecipe } from '../recipe/load.js';
 import { parseOverrides } from '../recipe/overrides.js';
 import { validateWithSchema } from '../recipe/validate.js';
 import { canonicalJson, sha256Hex } from '../util/canonical.js';
 import { count } from '../util/plural.js';
-import { LayeredSourceMap } from './layered-sources.js';
+import { copyOf, memoHasher } from './trial-document.js';
 import { prepareSearch, type AdaptiveSweep } from './adaptive/prepare-search.js';
 import { expandTrials, MAX_TRIALS, trialCount, type TrialDraft } from './expand.js';
 import { mergeTrials, type CompiledTrial } from './merge.js';
@@ -155,38 +155,4 @@ async function compileTrials(
     })));
   }
   return out;
-}
-
-/**
- * A copy a compile may change. Overrides write along their paths and nothing else in the document
- * is changed, except that vars may reach params (where defaults are filled in): so vars are copied
- * whole, and the mappings along each override path; the source map is layered over the recipe's.
- */
-export function copyOf(loaded: LoadedRecipe, paths: (string | number)[][]): LoadedRecipe {
-  const doc: Record<string, Plain> = { ...loaded.doc };
-  if (doc.vars !== undefined) doc.vars = structuredClone(doc.vars);
-  for (const path of paths) {
-    let cur = doc as Record<string | number, Plain>;
-    for (const seg of path.slice(0, -1)) {
-      const next = cur[seg];
-      if (next === null || typeof next !== 'object') break;
-      cur = cur[seg] = (Array.isArray(next) ? [...next] : { ...next }) as Plain as Record<string | number, Plain>;
-    }
-  }
-  return { ...loaded, doc, sources: new LayeredSourceMap(loaded.sources) };
-}
-
-/** Hashes each external input once for all trials (they share files and folders). */
-export function memoHasher(inner: ContentHasher): ContentHasher {
-  const memo = new Map<string, ReturnType<ContentHasher['hashPath']>>();
-  return new Proxy(inner, {
-    get(target, prop, receiver) {
-      if (prop !== 'hashPath') return Reflect.get(target, prop, receiver) as unknown;
-      return (path: string) => {
-        let found = memo.get(path);
-        if (!found) memo.set(path, (found = target.hashPath(path)));
-        return found;
-      };
-    },
-  });
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { nn } from '../../src/lib/index.js';
+import { negatives, nn, reasoning, retrieval, tasks } from '../../src/lib/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'retort-public-entry-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,6 +18,14 @@ const pairs = [
 ];
 
 describe('the plugin library entry', () => {
+  it('offers the task layer, the negative miners, the retrieval measures and the reasoning data', () => {
+    expect(typeof tasks.renderQuery).toBe('function');
+    expect(typeof tasks.generateSuite).toBe('function');
+    expect(negatives.STRATEGIES.length).toBeGreaterThan(3);
+    expect(retrieval.ndcgAt).toBeTypeOf('function');
+    expect(reasoning.generateSuite).toBeTypeOf('function');
+  });
+
   it('trains, saves and reloads a bi-encoder through nn alone', async () => {
     await nn.initBackend();
     const tokenizer = nn.trainWordPiece(pairs.flat(), { vocabSize: 120, minFrequency: 1 });

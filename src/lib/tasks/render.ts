@@ -2,7 +2,7 @@
 // evaluator joins demonstrations with a blank line before the test query.
 
 import type { TaskMeta, TaskRow } from '../data/task.js';
-import { taskSpecFor } from './registry.js';
+import { taskSpecFor } from './specs.js';
 import type { TaskSpec } from './spec.js';
 
 function asSpec(x: TaskSpec | TaskMeta): TaskSpec {

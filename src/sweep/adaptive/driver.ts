@@ -1,9 +1,7 @@
 // The loop of an adaptive search: keep up to `parallel` trials in flight, propose the next one from
 // the history whenever one ends, stop a trial the pruner gives up on, and log every change.
 // Running a trial (compile, plan, run its nodes) is the caller's: this only decides.
-import type { MedianPruner } from '../search/median-pruner.js';
-import type { IntermediateValue, Sampler, Trial } from '../search/sampler.js';
-import type { Assignment, SearchSpace } from '../search/space.js';
+import type { MedianPruner, IntermediateValue, Sampler, Trial, Assignment, SearchSpace } from '../search/index.js';
 import { roundAssignment } from './prepare-search.js';
 import type { LoggedTrial } from './search-log.js';
 

@@ -1,9 +1,5 @@
 // The sampler and the pruner a search spec asks for.
-import { MedianPruner } from '../search/median-pruner.js';
-import { RandomSampler } from '../search/random-search.js';
-import type { Sampler } from '../search/sampler.js';
-import type { SearchSpace } from '../search/space.js';
-import { TpeSampler } from '../search/tpe.js';
+import { MedianPruner, RandomSampler, TpeSampler, type Sampler, type SearchSpace } from '../search/index.js';
 import type { SearchSpec } from '../search-spec.js';
 
 export function makeSampler(spec: SearchSpec, space: SearchSpace): Sampler {

@@ -4,8 +4,7 @@
 // from the store, the rest run again, and new proposals see the same history.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { IntermediateValue, TrialState } from '../search/sampler.js';
-import type { Assignment } from '../search/space.js';
+import type { IntermediateValue, TrialState, Assignment } from '../search/index.js';
 import type { SearchSummary } from '../search-spec.js';
 import { stateFile } from '../state.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NgramLM, trainNgramModel } from '../../../src/lib/ml/lm/ngram.js';
-import { ReferenceKneserNey, referenceLogProbs } from '../../../src/lib/ml/lm/ngram-reference.js';
+import { ReferenceKneserNey, referenceLogProbs } from './ngram-reference.js';
 import { BOS_ID, tokenize } from '../../../src/lib/ml/tokenize.js';
 
 // A small corpus with repeated structure (so every order has real counts) and rare words.

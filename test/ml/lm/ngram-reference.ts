@@ -3,7 +3,7 @@
 // specification the fast model is checked against (tests) and the baseline it is timed against
 // (bench/ngram.ts). Not for production use.
 
-import { BOS_ID } from '../tokenize.js';
+import { BOS_ID } from '../../../src/lib/ml/tokenize.js';
 
 interface HistoryStats {
   total: number;
