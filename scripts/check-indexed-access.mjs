@@ -31,6 +31,7 @@ const CHECKED = [
   'src/lib/nn/layers/',
   'src/lib/nn/models/',
   'src/lib/nn/train/',
+  'src/lib/nn/backend.ts',
   'src/lib/nn/shape.ts',
   'src/lib/nn/index/',
   'src/lib/nn/safetensors.ts',

@@ -1,7 +1,7 @@
 // Which TensorFlow.js backend runs the neural core, chosen once per process.
 //
 // Order: RETORT_TF_BACKEND when set; else tfjs-node-gpu, then tfjs-node when the user installed
-// them (optional packages, imported dynamically); else wasm, its .wasm files read from
+// them (optional packages, loaded only then); else wasm, its .wasm files read from
 // node_modules so nothing is fetched; else the pure-JS cpu backend. When the optional OpenBLAS addon
 // was built at install time, wasm's matrix products run through it (in place on the wasm heap;
 // RETORT_NO_BLAS=1 turns that off). `blas` (tfjs's cpu backend with OpenBLAS matrix products) is
@@ -101,7 +101,9 @@ async function activateWasm(): Promise<void> {
 async function activateNative(which: 'tensorflow' | 'tensorflow-gpu'): Promise<void> {
   const pkg = NATIVE_PACKAGE[which];
   try {
-    await import(pkg);
+    // require, not import(): both packages are CommonJS, and require finds them wherever
+    // plannedBackend's require.resolve did (NODE_PATH included, which import() ignores).
+    require(pkg);
   } catch (e) {
     throw new BackendError(`RETORT_TF_BACKEND=${which} needs ${pkg}, which could not be loaded: ${(e as Error).message}`);
   }
