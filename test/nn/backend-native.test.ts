@@ -98,6 +98,14 @@ describe('native backend packages, when installed', () => {
     expect(seen).toBeUndefined();
   });
 
+  it('fails the node, saying the installed package was chosen and how to choose another, when the automatic one cannot load', async () => {
+    const { outcome, log } = await probe('broken-auto', ['broken']);
+    const message = '@tensorflow/tfjs-node is installed, so the tensorflow backend was chosen, but it could not be loaded: '
+      + 'stand-in tfjs-node: its native binding could not be loaded (RETORT_TF_BACKEND=wasm chooses another)';
+    expect(outcome).toEqual({ ok: false, failure: { kind: 'plugin-error', message } });
+    expect(log).toEqual([]);
+  });
+
   it('without them, uses wasm as before', async () => {
     const { outcome, log, seen } = await probe('wasm', []);
     expect(outcome).toEqual({ ok: true });

@@ -105,7 +105,11 @@ async function activateNative(which: 'tensorflow' | 'tensorflow-gpu'): Promise<v
     // plannedBackend's require.resolve did (NODE_PATH included, which import() ignores).
     require(pkg);
   } catch (e) {
-    throw new BackendError(`RETORT_TF_BACKEND=${which} needs ${pkg}, which could not be loaded: ${(e as Error).message}`);
+    // Installed but broken: an error, not a quiet fall-back to a slower backend the user did not choose.
+    const why = (e as Error).message;
+    throw new BackendError(forcedBackend()
+      ? `RETORT_TF_BACKEND=${which} needs ${pkg}, which could not be loaded: ${why}`
+      : `${pkg} is installed, so the ${which} backend was chosen, but it could not be loaded: ${why} (RETORT_TF_BACKEND=wasm chooses another)`);
   }
   if (!(await tf.setBackend('tensorflow'))) throw new BackendError(`${pkg} is installed but its backend failed to start`);
 }
