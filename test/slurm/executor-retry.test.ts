@@ -32,7 +32,8 @@ interface FakeJob { id: string; name: string; after: string[]; attempts: string[
  * badly stays queued (DependencyNeverSatisfied, as with --kill-on-invalid-dep=no) until its
  * dependency is set again. `SELF_REQUEUE:n` in a script is Slurm requeuing the job by itself (a node
  * failure with JobRequeue, `scontrol requeue` by an administrator): the restart count rises at once,
- * but for n more polls squeue still lists the killed attempt's end, FAILED, before the job is queued again.
+ * but for n more polls squeue still lists the killed attempt's end, FAILED, before the job is queued again
+ * (`SELF_REQUEUE:stuck`: until the job is requeued once more, as Slurm 22.05 sometimes does).
  * `REQUEUE_KILL:n` is the same requeue seen while the killed attempt is still being stopped: listed
  * COMPLETING with the new restart count first, then its end for n polls. Each attempt that started is
  * listed with its own start time (attempt k at 10:00:1k).
@@ -60,7 +61,7 @@ class FakeSlurm {
     }
     if (command === 'scontrol' && args[0] === 'requeue') {
       const job = this.jobs.get(args[1])!;
-      Object.assign(job, { attempt: job.attempt + 1, step: -1, restarts: job.restarts + 1 });
+      Object.assign(job, { attempt: job.attempt + 1, step: -1, restarts: job.restarts + 1, staleEnd: 0, nextAttempt: false });
       return ok();
     }
     if (command === 'scontrol' && args[0] === 'update') {
@@ -101,7 +102,7 @@ class FakeSlurm {
       return { job, state: 'COMPLETING', reason: 'None' };
     }
     if (state === 'SELF_REQUEUE') {
-      Object.assign(job, { restarts: job.restarts + 1, staleEnd: Number(reason) });
+      Object.assign(job, { restarts: job.restarts + 1, staleEnd: reason === 'stuck' ? Infinity : Number(reason) });
       return { job, state: 'FAILED', reason: 'NonZeroExitCode' };
     }
     // The job's program leaves its result once it completed (job-main does so).
@@ -116,12 +117,12 @@ class FakeSlurm {
   }
 }
 
-async function runOn(script: Record<string, string[][]>, retries?: number) {
+async function runOn(script: Record<string, string[][]>, retries?: number, stuckEndMs?: number) {
   const fx = await planOf(CHAIN);
   const slurm = new FakeSlurm(script);
   const executor = new SlurmExecutor({
     client: new SlurmClient({ run: slurm.run }), store: fx.store, dir: join(fx.dir, 'jobs'), runId: 'r1', recipeName: 'r',
-    minIntervalMs: 1, maxIntervalMs: 2, ...(retries === undefined ? {} : { retries }),
+    minIntervalMs: 1, maxIntervalMs: 2, ...(retries === undefined ? {} : { retries }), ...(stuckEndMs === undefined ? {} : { stuckEndMs }),
   });
   const events = collector();
   const result = await executePlan(fx.plan, { store: fx.store, runId: 'r1', recipeName: 'r', executor, events: fanOut(events), signal: new AbortController().signal });
@@ -165,6 +166,22 @@ describe('Slurm jobs that were preempted or lost their node', () => {
     // Slurm's own requeue is not requeued again, nothing is cancelled, and b is pointed at a's new attempt.
     expect(slurm.commands.filter((c) => c.startsWith('scontrol requeue') || c.startsWith('scancel'))).toEqual([]);
     expect(slurm.commands.filter((c) => c.startsWith('scontrol')).at(-1)).toBe('scontrol update jobid=101 Dependency=afterok:100');
+  });
+
+  it('requeued by Slurm and then left listed as the killed attempt\'s end for good, are requeued once more and run to their end', async () => {
+    const { result, slurm, events } = await runOn({
+      a: [['RUNNING', 'SELF_REQUEUE:stuck'], ['RUNNING', 'COMPLETED']],
+      b: [['RUNNING', 'COMPLETED']],
+      c: [['RUNNING', 'COMPLETED']],
+    }, undefined, 20);
+    expect(result.status).toBe('ok');
+    expect([...finished(events).values()].map((r) => r.outcome)).toEqual(['ran', 'ran', 'ran']);
+    // One retry, Slurm's own; the requeue that unstuck it is not counted as another attempt.
+    expect(of(events, 'node-retry').map(({ nodeId, attempt, reason }) => ({ nodeId, attempt, reason }))).toEqual([
+      { nodeId: 'a', attempt: 2, reason: 'Slurm requeued job 100 itself' },
+    ]);
+    expect(slurm.commands.filter((c) => c.startsWith('scontrol requeue') || c.startsWith('scancel'))).toEqual(['scontrol requeue 100']);
+    expect(of(events, 'node-log').map((e) => e.line).filter((l) => l.includes('requeued it again'))).toHaveLength(1);
   });
 
   it('requeued by Slurm while they run, listed as completing and then as the killed attempt\'s end, run to their end', async () => {

@@ -42,6 +42,11 @@ export interface SlurmExecutorOptions {
   follow?: boolean;
   /** false: one job per foreach member instead of one array per group of alike members. */
   arrays?: boolean;
+  /**
+   * How long a requeued job may stay listed as its killed attempt's end before it is requeued again
+   * (default 30 s; Slurm 22.05 lists that end for 10–15 s, and sometimes keeps it for good).
+   */
+  stuckEndMs?: number;
 }
 
 /** Where a node's job files live in a run's job folder: its spec, Slurm log, result and tracking reference. */
@@ -72,6 +77,8 @@ interface Tracked {
    * started no later than the killed attempt is that attempt's end, not the new one's.
    */
   killedAttempt?: { startedAt?: number };
+  /** Requeued again by this executor because Slurm kept listing the killed attempt's end. */
+  nudged?: boolean;
   /** The queue reason last reported. */
   reason?: string;
   files: { log: string; result: string; tracking: string };
@@ -228,6 +235,7 @@ export class SlurmExecutor implements SubmittingExecutor {
           await this.opts.client.cancel([job.id]).catch(() => undefined);
         }
       }
+      await this.requeueStuck();
       if (!this.watch.unfinished.length) break;
       await new Promise((r) => setTimeout(r, this.watch.nextIntervalMs));
     }
@@ -276,6 +284,30 @@ export class SlurmExecutor implements SubmittingExecutor {
     this.watch.reopen(job.id);
     this.watch.add([job.watchId]);
     return true;
+  }
+
+  /**
+   * Slurm 22.05 sometimes leaves a job it requeued listed as the killed attempt's end (FAILED) for
+   * good, never starting it again: such a job is requeued once more, as an administrator would.
+   * Not a retry: the attempt Slurm meant to start is the one that runs.
+   */
+  private async requeueStuck(): Promise<void> {
+    const limit = this.opts.stuckEndMs ?? 30_000;
+    for (const job of this.jobs.values()) {
+      if (job.settled || !job.killedAttempt || job.nudged || this.cancelled.has(job.id)) continue;
+      const since = this.watch.staleSince(job.id);
+      if (since === undefined || Date.now() - since < limit) continue;
+      job.nudged = true;
+      const seconds = Math.round((Date.now() - since) / 1000);
+      try {
+        await this.opts.client.requeue(job.id);
+        // Its restart count rises by this requeue: not Slurm's own.
+        job.restarts++;
+        job.submission.report({ type: 'log', level: 'warn', line: `Slurm still listed job ${job.id}'s killed attempt as its end after ${seconds} s: requeued it again` });
+      } catch (err) {
+        job.submission.report({ type: 'log', level: 'warn', line: `Slurm still lists job ${job.id}'s killed attempt as its end and it could not be requeued again: ${(err as Error).message}` });
+      }
+    }
   }
 
   /** Every job `job` waits for is requeued (by us or by Slurm) or done, none failed for good: its failed dependency is stale. */
@@ -420,7 +452,7 @@ function noteAttempt(job: Tracked, state: JobState): void {
   // the killed attempt's end (FAILED, its start time) for over ten seconds, then PENDING again. Only a
   // running (not completing) listing is surely the new attempt: the killed one is listed COMPLETING.
   if (state.phase !== 'running') return;
-  if (state.state === 'RUNNING') job.killedAttempt = undefined;
+  if (state.state === 'RUNNING') { job.killedAttempt = undefined; job.nudged = false; }
   if (state.startedAt !== undefined) job.attemptStartedAt = state.startedAt;
 }
 

@@ -53,6 +53,11 @@ export class JobWatch {
     this.add([status.submittedId]);
   }
 
+  /** When the old end that `reopen` kept open was first held, while squeue still lists it unchanged. */
+  staleSince(statusId: string): number | undefined {
+    return this.staleEnds.get(statusId)?.since;
+  }
+
   private ended(status: JobStatus): boolean {
     if (status.state.phase !== 'ended') return false;
     const stale = this.staleEnds.get(status.id);
