@@ -183,4 +183,8 @@ describe('sampleToken', () => {
     expect(sampleToken([0.1, 2, 2, -1], {}, new Rng(1))).toBe(1);
     expect(argMax([3, 1, 3])).toBe(0);
   });
+
+  it('has nothing to sample from an empty row of logits, and says so', () => {
+    expect(() => sampleToken([], { temperature: 1 }, new Rng(1))).toThrow('sampleToken: no logits to sample from');
+  });
 });

@@ -180,6 +180,15 @@ describe('modules (wasm backend)', () => {
     const g = tf.grad((x: tf.Tensor) => tf.sum(positionsPool(x, tf.tensor2d([[0, 0], [1, 2]], [2, 2], 'int32'))))(h);
     expect(g.arraySync()).toEqual([[[1, 1], [0, 0], [0, 0]], [[0, 0], [0.5, 0.5], [0.5, 0.5]]]);
   });
+
+  it('pooling: inputs of the wrong rank are an error naming them', () => {
+    const flat = tf.tensor2d([[1, 2], [3, 4]]); // [2, 2]: no token axis
+    expect(() => clsPool(flat)).toThrow('clsPool hidden states must have rank 3, got shape [2, 2]');
+    expect(() => lastTokenPool(flat, flat, 'left')).toThrow('lastTokenPool hidden states must have rank 3');
+    expect(() => gatherRows(flat, tf.tensor1d([0, 1], 'int32'))).toThrow('gatherRows hidden states must have rank 3');
+    const h = tf.tensor3d([[[1, 2], [3, 4]]]); // [1, 2, 2]
+    expect(() => positionsPool(h, tf.tensor1d([0], 'int32'))).toThrow('positionsPool positions must have rank 2, got shape [1]');
+  });
 });
 
 describe('backend choice', () => {
