@@ -36,6 +36,13 @@ interface Options {
   batch: number;
 }
 
+/** `--sizes` entries: HIDDENxLAYERS, e.g. 64x2. */
+function parseSize(size: string): { hidden: number; layers: number } {
+  const [hidden, layers] = size.split('x').map(Number);
+  if (hidden === undefined || layers === undefined) throw new Error(`--sizes: ${size} is not HIDDENxLAYERS (e.g. 64x2)`);
+  return { hidden, layers };
+}
+
 function parseArgs(argv: string[]): Options {
   const o: Options = { steps: [300, 1000, 2000], sizes: [{ hidden: 64, layers: 2 }], schedule: 'constant', lr: 0.003, warmup: 0, eval: 100, seed: 1, peer: false, corpus: 600, batch: 16 };
   for (let i = 0; i < argv.length; i++) {
@@ -45,7 +52,7 @@ function parseArgs(argv: string[]): Options {
     if (value === undefined) throw new Error(`missing value after ${flag}`);
     i++;
     if (flag === '--steps') o.steps = value.split(',').map(Number);
-    else if (flag === '--sizes') o.sizes = value.split(',').map((s) => { const [h, l] = s.split('x').map(Number); return { hidden: h, layers: l }; });
+    else if (flag === '--sizes') o.sizes = value.split(',').map(parseSize);
     else if (flag === '--schedule') o.schedule = value as LrShape['schedule'];
     else if (flag === '--lr') o.lr = Number(value);
     else if (flag === '--warmup') o.warmup = Number(value);

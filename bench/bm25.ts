@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { listTaskFolders, loadTaskFolder } from '../src/lib/data/task-folder.js';
 import { Bm25Index, bm25Tokens, BM25_DEFAULTS } from '../src/lib/ml/bm25.js';
 import { renderDemonstration, renderQuery, taskSpecFor } from '../src/lib/tasks/registry.js';
+import { splitRows } from './task-rows.js';
 
 const require = createRequire(import.meta.url);
 type Wink = {
@@ -25,7 +26,7 @@ const okapi = (require('okapibm25') as { default: (docs: string[], keywords: str
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+  return (i >= 0 ? process.argv[i + 1] : undefined) ?? fallback;
 }
 const tasksDir = arg('tasks', '/work/shared/data/tasks');
 const nQueries = Number(arg('queries', '1000'));
@@ -35,28 +36,29 @@ const { k1, b } = BM25_DEFAULTS;
 
 /** The formula applied to every document with plain maps: the correctness reference. */
 class ReferenceBm25 {
-  private readonly tfs: Map<string, number>[];
+  /** Per document: its term frequencies and its length in tokens. */
+  private readonly docs: { tf: Map<string, number>; length: number }[];
   private readonly df = new Map<string, number>();
   private readonly avgdl: number;
-  constructor(private readonly docs: string[][]) {
-    this.tfs = docs.map((d) => {
+  constructor(docs: string[][]) {
+    this.docs = docs.map((d) => {
       const tf = new Map<string, number>();
       for (const t of d) tf.set(t, (tf.get(t) ?? 0) + 1);
       for (const t of tf.keys()) this.df.set(t, (this.df.get(t) ?? 0) + 1);
-      return tf;
+      return { tf, length: d.length };
     });
     this.avgdl = docs.reduce((n, d) => n + d.length, 0) / docs.length;
   }
   topK(query: string[], k: number): { doc: number; score: number }[] {
     const N = this.docs.length;
-    const scored = this.tfs.map((tf, doc) => {
+    const scored = this.docs.map(({ tf, length }, doc) => {
       let score = 0;
       for (const t of query) {
         const f = tf.get(t) ?? 0;
         if (f === 0) continue;
         const n = this.df.get(t) as number;
         const idf = Math.log(1 + (N - n + 0.5) / (n + 0.5));
-        score += (idf * f * (k1 + 1)) / (f + k1 * (1 - b + (b * this.docs[doc].length) / this.avgdl));
+        score += (idf * f * (k1 + 1)) / (f + k1 * (1 - b + (b * length) / this.avgdl));
       }
       return { doc, score };
     });
@@ -77,9 +79,10 @@ function overlap(a: number[], b: number[]): number {
 async function main(): Promise<void> {
   const pools: { task: string; docs: string[]; queries: string[] }[] = [];
   for (const dir of await listTaskFolders(tasksDir)) {
-    const { meta, splits } = await loadTaskFolder(dir, { splits: ['train', 'test'] });
-    const spec = taskSpecFor(meta);
-    pools.push({ task: meta.name, docs: splits.train.map((r) => renderDemonstration(spec, r)), queries: splits.test.map((r) => renderQuery(spec, r)) });
+    const task = await loadTaskFolder(dir, { splits: ['train', 'test'] });
+    const spec = taskSpecFor(task.meta);
+    const docs = splitRows(task, 'train').map((r) => renderDemonstration(spec, r));
+    pools.push({ task: task.meta.name, docs, queries: splitRows(task, 'test').map((r) => renderQuery(spec, r)) });
   }
   const allDocs = pools.flatMap((p) => p.docs);
   const allQueries = pools.flatMap((p) => p.queries);
@@ -102,10 +105,13 @@ async function main(): Promise<void> {
   let checked = 0;
   let mismatches = 0;
   for (let i = 0; i < queries.length; i += checkEvery) {
-    const want = ref.topK(bm25Tokens(queries[i]), K);
-    const got = fullHits[i];
+    const want = ref.topK(bm25Tokens(queries[i]!), K); // i < queries.length
+    const got = fullHits[i]!; // one hit list per query
     checked++;
-    const same = want.length === got.length && want.every((r, j) => r.doc === got[j].doc && Math.abs(r.score - got[j].score) < 1e-9);
+    const same = want.length === got.length && want.every((r, j) => {
+      const hit = got[j];
+      return hit !== undefined && r.doc === hit.doc && Math.abs(r.score - hit.score) < 1e-9;
+    });
     if (!same) mismatches++;
   }
   console.log(`BM25 (k1=${k1}, b=${b}); ${pools.length} tasks; test queries, top-${K}`);
@@ -132,7 +138,8 @@ async function main(): Promise<void> {
   t0 = performance.now();
   const winkHits = subQueries.map((q) => wink.search(q, K));
   const winkQueryMs = performance.now() - t0;
-  const winkAgree = subQueries.reduce((s, _, i) => s + overlap(oursHits[i].map((h) => h.doc), winkHits[i].map(([id]) => Number(id))), 0) / subQueries.length;
+  // One hit list per query on both sides.
+  const winkAgree = oursHits.reduce((s, hits, i) => s + overlap(hits.map((h) => h.doc), winkHits[i]!.map(([id]) => Number(id))), 0) / subQueries.length;
   console.log(`a fifth of the pools: ${subDocs.length} docs, ${subQueries.length} queries (tokenizing included on both sides)`);
   console.log(`  index: ours ${rate(subDocs.length, oursIndexMs)} docs, wink ${rate(subDocs.length, winkIndexMs)} docs; ratio ${(winkIndexMs / oursIndexMs).toFixed(1)}x`);
   console.log(`  query: ours ${rate(subQueries.length, oursQueryMs)}, wink ${rate(subQueries.length, winkQueryMs)}; ratio ${(winkQueryMs / oursQueryMs).toFixed(0)}x`);
@@ -140,6 +147,7 @@ async function main(): Promise<void> {
 
   // 2. One task's pool (okapibm25 has no index and rescans every document per query).
   const pool = pools.filter((p) => p.docs.length >= 1000 && p.docs.length <= 5000).sort((x, y) => x.docs.length - y.docs.length)[0] ?? pools[0];
+  if (pool === undefined) throw new Error(`no task folders under ${tasksDir}`);
   const pq = pool.queries.slice(0, 50);
   t0 = performance.now();
   const small = Bm25Index.build(pool.docs);
@@ -159,7 +167,7 @@ async function main(): Promise<void> {
     return scores.map((s, doc) => ({ doc, s })).sort((x, y) => y.s - x.s || x.doc - y.doc).slice(0, K).map((x) => x.doc);
   });
   const okapiMs = performance.now() - t0;
-  const okapiAgree = pq.reduce((s, _, i) => s + overlap(smallHits[i].map((h) => h.doc), okapiTop[i]), 0) / pq.length;
+  const okapiAgree = smallHits.reduce((s, hits, i) => s + overlap(hits.map((h) => h.doc), okapiTop[i]!), 0) / pq.length; // one top list per query
   console.log(`one pool (${pool.task}: ${pool.docs.length} docs), index + ${pq.length} queries, top-${K}:`);
   console.log(`  ours ${oursSmallMs.toFixed(1)} ms, wink ${winkSmallMs.toFixed(1)} ms (ratio ${(winkSmallMs / oursSmallMs).toFixed(1)}x), okapibm25 ${okapiMs.toFixed(0)} ms (ratio ${(okapiMs / oursSmallMs).toFixed(0)}x)`);
   console.log(`  overlap with okapibm25's top-${K}: ${(okapiAgree * 100).toFixed(1)}% (it counts substring matches and \\w+ words, so scores differ)`);

@@ -32,7 +32,7 @@ import { generateSuite } from '../src/lib/reasoning/suite.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+  return (i >= 0 ? process.argv[i + 1] : undefined) ?? fallback;
 }
 
 const batch = Number(arg('batch', '20'));
@@ -44,9 +44,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 /** The decoding the student used before the cache: every step reads every row's whole sequence. */
 function recomputeGreedy(model: LlamaDecoder, prompts: number[][], pad: number): number[][] {
-  const generated: number[][] = prompts.map(() => []);
+  const rows = prompts.map((prompt) => ({ prompt, generated: [] as number[] }));
   for (let step = 0; step < maxNew; step++) {
-    const seqs = prompts.map((p, i) => [...p, ...generated[i]]);
+    const seqs = rows.map((r) => [...r.prompt, ...r.generated]);
     const next = tf.tidy(() => {
       const b = lmBatch(seqs, pad);
       const logits = model.forward({ inputIds: b.inputIds, attentionMask: b.attentionMask }).logits as tf.Tensor3D;
@@ -54,9 +54,9 @@ function recomputeGreedy(model: LlamaDecoder, prompts: number[][], pad: number):
       const last = tf.tensor1d(seqs.map((s, k) => k * t + s.length - 1), 'int32');
       return tf.argMax(tf.gather(logits.reshape([n * t, v]), last), -1).dataSync();
     });
-    generated.forEach((g, i) => g.push(next[i]));
+    rows.forEach((r, i) => r.generated.push(next[i]!)); // one token per row
   }
-  return generated;
+  return rows.map((r) => r.generated);
 }
 
 /** Best wall time of `repeats` runs, after one untimed warm-up run. */
@@ -87,7 +87,7 @@ async function studentModel(dir: string): Promise<{ model: LlamaDecoder; tok: To
 }
 
 function agreement(a: number[][], b: number[][]): string {
-  const same = a.filter((row, i) => row.join() === b[i].join()).length;
+  const same = a.filter((row, i) => row.join() === b[i]?.join()).length;
   return `${same}/${a.length} rows identical`;
 }
 

@@ -18,7 +18,7 @@ import { hashFile } from '../src/store/hash.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+  return (i >= 0 ? process.argv[i + 1] : undefined) ?? fallback;
 }
 const MB = Number(arg('mb', '512'));
 const FILES = Number(arg('files', '20000'));
@@ -35,7 +35,9 @@ async function median<T>(reps: number, fn: () => Promise<T> | T): Promise<{ ms: 
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
-  return { ms: times[Math.floor(times.length / 2)], value };
+  const ms = times[Math.floor(times.length / 2)];
+  if (ms === undefined) throw new Error(`--reps must be at least 1, got ${reps}`);
+  return { ms, value };
 }
 
 const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);

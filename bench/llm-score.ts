@@ -21,7 +21,7 @@ import { runPlugin } from '../test/plugins/ctx.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+  return (i >= 0 ? process.argv[i + 1] : undefined) ?? fallback;
 }
 const perTask = Number(arg('per-task', '20'));
 const trainSize = Number(arg('train', '200'));
@@ -39,7 +39,12 @@ try {
   const t0 = performance.now();
   const run = await runPlugin(llmScorePlugin, join(root, 'scores'), params, { tasks, lm: lmDir, candidates });
   const pluginSeconds = (performance.now() - t0) / 1000;
-  const n = run.metrics['llm-score/candidates'];
+  const metric = (name: string): number => {
+    const value = run.metrics[name];
+    if (value === undefined) throw new Error(`the llm-score run reported no ${name} metric`);
+    return value;
+  };
+  const n = metric('llm-score/candidates');
 
   // The same queries through the library's batched scorer and through the one-at-a-time loop.
   const work = await planWork(tasks, candidates, params, { warn: () => {}, info: () => {} });
@@ -55,14 +60,15 @@ try {
     for (const c of q.candidates) {
       const cand = { meta: c.task.meta, row: c.row };
       const [s] = await lm.scoreContinuations([scoringRequest(q, cand)]);
-      single.set(`${q.meta.name}\u0000${q.id}\u0000${c.id}`, teacherScore(s.meanLogProb, penaltyFor(q, cand)));
+      single.set(`${q.meta.name}\u0000${q.id}\u0000${c.id}`, teacherScore(s!.meanLogProb, penaltyFor(q, cand))); // one score per request
     }
   }
   const singleSeconds = (performance.now() - t2) / 1000;
 
   let maxDiff = 0;
   batched.forEach((line, i) => {
-    for (const c of line.candidates) maxDiff = Math.max(maxDiff, Math.abs(c.score - (single.get(`${queries[i].meta.name}\u0000${line.id}\u0000${c.id}`) as number)));
+    const task = queries[i]!.meta.name; // one line per query
+    for (const c of line.candidates) maxDiff = Math.max(maxDiff, Math.abs(c.score - (single.get(`${task}\u0000${line.id}\u0000${c.id}`) as number)));
   });
 
   const rate = (s: number) => `${Math.round(n / s).toLocaleString('en')} candidates/s`;
@@ -73,7 +79,7 @@ try {
   console.log(`| batched scoreQueries (batch ${batchSize}) | ${batchedSeconds.toFixed(2)} s | ${rate(batchedSeconds)} |`);
   console.log(`| peer: one request per scoreContinuations call | ${singleSeconds.toFixed(2)} s | ${rate(singleSeconds)} |`);
   console.log(`batched vs one at a time: ${(singleSeconds / batchedSeconds).toFixed(2)}×; max |score difference| ${maxDiff.toExponential(1)}`);
-  console.log(`share of queries the validity filter drops: ${(run.metrics['llm-score/dropped_share'] * 100).toFixed(1)} %`);
+  console.log(`share of queries the validity filter drops: ${(metric('llm-score/dropped_share') * 100).toFixed(1)} %`);
 } finally {
   await rm(root, { recursive: true, force: true });
 }

@@ -31,10 +31,11 @@ import { renderDemonstration } from '../src/lib/tasks/registry.js';
 import { taskSpecFor } from '../src/lib/tasks/registry.js';
 import { materializeTasks } from '../src/lib/tasks/materialize.js';
 import { runPlugin } from '../test/plugins/ctx.js';
+import { splitRows } from './task-rows.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+  return (i >= 0 ? process.argv[i + 1] : undefined) ?? fallback;
 }
 const sample = Number(arg('sample', '32'));
 const k = Number(arg('k', '8'));
@@ -52,10 +53,11 @@ async function scoreSample(lm: LanguageModel, t: LoadedTask, query: TaskRow, ran
   const scores = await lm.scoreContinuations(cands.map((c) => scoringRequest(q, c)));
   return cands.map((c, i) => {
     const penalty = penaltyFor(q, c);
+    const { meanLogProb } = scores[i]!; // one score per request
     return {
       row: c.row,
-      lm: teacherScore(scores[i].meanLogProb, penalty),
-      raw: scores[i].meanLogProb,
+      lm: teacherScore(meanLogProb, penalty),
+      raw: meanLogProb,
       bm25Rank: ranked.indexOf(c.row.id),
       sameLabel: penalty === 0,
     };
@@ -77,9 +79,11 @@ function spearman(a: number[], b: number[]): number {
   let da = 0;
   let db = 0;
   for (let i = 0; i < n; i++) {
-    num += (ra[i] - mean) * (rb[i] - mean);
-    da += (ra[i] - mean) ** 2;
-    db += (rb[i] - mean) ** 2;
+    const x = ra[i]! - mean; // both rankings have n entries
+    const y = rb[i]! - mean;
+    num += x * y;
+    da += x ** 2;
+    db += y ** 2;
   }
   return da === 0 || db === 0 ? 0 : num / Math.sqrt(da * db);
 }
@@ -101,7 +105,8 @@ try {
 
   for (const dir of await listTaskFolders(tasksDir)) {
     const t = await loadTaskFolder(dir);
-    const pool = t.splits.train;
+    const pool = splitRows(t, 'train');
+    const test = splitRows(t, 'test');
     const byId = new Map(pool.map((r) => [r.id, r]));
     const cands = (await readCandidates(candDir, t.meta.name))!;
     const spec = taskSpecFor(t.meta);
@@ -114,14 +119,16 @@ try {
       stats.lengthCorr.push(spearman(s.map((c) => c.lm), s.map((c) => -renderDemonstration(spec, c.row).length)));
       const byLm = [...s].sort((a, b) => b.lm - a.lm);
       const byBm25 = [...s].sort((a, b) => a.bm25Rank - b.bm25Rank);
-      stats.top1Agree.push(byLm[0].row.id === byBm25[0].row.id ? 1 : 0);
-      stats.gap.push(byLm[0].lm - byLm[Math.min(3, byLm.length - 1)].lm);
-      stats.spread.push(byLm[0].lm - byLm[byLm.length - 1].lm);
+      // Both orders hold the same (at least 4) candidates.
+      const best = byLm[0]!;
+      stats.top1Agree.push(best.row.id === byBm25[0]!.row.id ? 1 : 0);
+      stats.gap.push(best.lm - byLm[Math.min(3, byLm.length - 1)]!.lm);
+      stats.spread.push(best.lm - byLm[byLm.length - 1]!.lm);
     }
 
     // Test rows: demonstrations picked from the same sampled candidates, several ways.
     const picks = new Map<string, Map<string, TaskRow[]>>(methods.map((m) => [m, new Map()]));
-    for (const row of t.splits.test) {
+    for (const row of test) {
       const s = await scoreSample(lm, t, row, cands.get(row.id)!, byId);
       const top = (xs: Scored[]) => xs.slice(0, k).map((c) => c.row).reverse(); // most relevant last
       picks.get('bm25')!.set(row.id, top([...s].sort((a, b) => a.bm25Rank - b.bm25Rank)));
@@ -133,7 +140,7 @@ try {
     for (const m of methods) {
       const chosen = picks.get(m)!;
       const select: DemoSelector = (row) => chosen.get(row.id)!;
-      results.get(m)!.push(await evaluateTask(lm, t.meta, t.splits.test, select, { maxNewTokens: 64, parallel: 16, savePrompts: false }));
+      results.get(m)!.push(await evaluateTask(lm, t.meta, test, select, { maxNewTokens: 64, parallel: 16, savePrompts: false }));
     }
   }
 
@@ -144,7 +151,7 @@ try {
   console.log(`|---|${cats.map(() => '---').join('|')}|---|`);
   for (const m of methods) {
     const s = categoryScores(results.get(m)!);
-    console.log(`| ${m} | ${cats.map((c) => s.categories[c].toFixed(1)).join(' | ')} | ${s.average.toFixed(1)} |`);
+    console.log(`| ${m} | ${cats.map((c) => (s.categories[c] ?? NaN).toFixed(1)).join(' | ')} | ${s.average.toFixed(1)} |`);
   }
   console.log('');
   console.log(`train queries (${stats.spearmanSameLabel.length}, same-label candidates only):`);

@@ -26,9 +26,11 @@ interface Options { n: number; dim: number; queries: number; depth: number; ef: 
 function parseArgs(argv: string[]): Options {
   const o: Options = { n: 100_000, dim: 64, queries: 200, depth: 210, ef: 256, efc: 100, seed: 1 };
   for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i].replace(/^--/, '') as keyof Options;
-    if (!(key in o) || argv[i + 1] === undefined) throw new Error(`unknown flag or missing value: ${argv[i]}`);
-    o[key] = Number(argv[i + 1]);
+    const flag = argv[i]!; // i < argv.length
+    const value = argv[i + 1];
+    const key = flag.replace(/^--/, '') as keyof Options;
+    if (!(key in o) || value === undefined) throw new Error(`unknown flag or missing value: ${flag}`);
+    o[key] = Number(value);
   }
   return o;
 }
@@ -46,7 +48,7 @@ function clustered(count: number, dim: number, seed: number, centres: Float32Arr
   const out = new Float32Array(count * dim);
   for (let i = 0; i < count; i++) {
     const c = Math.floor(pick() * (centres.length / dim));
-    for (let j = 0; j < dim; j++) out[i * dim + j] = centres[c * dim + j] + 0.5 * normal();
+    for (let j = 0; j < dim; j++) out[i * dim + j] = centres[c * dim + j]! + 0.5 * normal(); // c < the number of centres
   }
   return out;
 }
@@ -81,7 +83,7 @@ async function main(): Promise<void> {
   const noise = normals(o.seed + 3);
   const positives = Array.from({ length: o.queries }, () => Math.floor(pick() * o.n));
   const queries = new Float32Array(o.queries * o.dim);
-  positives.forEach((p, q) => { for (let j = 0; j < o.dim; j++) queries[q * o.dim + j] = pool[p * o.dim + j] + 0.3 * noise(); });
+  positives.forEach((p, q) => { for (let j = 0; j < o.dim; j++) queries[q * o.dim + j] = pool[p * o.dim + j]! + 0.3 * noise(); }); // p < o.n
 
   const exact = new ExactIndex({ metric: 'cosine', dim: o.dim });
   exact.add(pool, ids);
@@ -93,13 +95,9 @@ async function main(): Promise<void> {
     ['window', { window: { start: 10, end: o.depth, topUp: 'none' } }],
     ['simans', { simans: { a: 0.5, b: -1, k: Math.min(200, o.depth), scale: 20 } }],
   ];
-  const results: Record<string, { search: number; mine: Record<string, number> }> = {};
-  let exactHits: Neighbors[] = [];
-  let hnswHits: Neighbors[] = [];
-  for (const [name, index] of [['exact', exact], ['hnsw', hnsw]] as const) {
+  /** Search seconds, the hits, and mining seconds per strategy (every one of `strategies`). */
+  const measure = (name: 'exact' | 'hnsw', index: VectorIndex): { search: number; hits: Neighbors[]; mine: Record<string, number> } => {
     const search = timed(() => index.search(queries, o.depth));
-    if (name === 'exact') exactHits = search.value;
-    else hnswHits = search.value;
     const mq = miningQueries(search.value, positives, index);
     const mine: Record<string, number> = {};
     // One untimed pass first, so the JIT has compiled the miners before either engine is timed.
@@ -108,19 +106,21 @@ async function main(): Promise<void> {
       const m = timed(() => mineAll(mq, createMiner(strategy, settings), { count: 15, seed: o.seed, context: { pool: ids } }));
       mine[strategy] = m.s;
     }
-    results[name] = { search: search.s, mine };
-  }
+    return { search: search.s, hits: search.value, mine };
+  };
+  const results = { exact: measure('exact', exact), hnsw: measure('hnsw', hnsw) };
+  const mined = (r: { mine: Record<string, number> }, strategy: string): number => r.mine[strategy]!; // timed for every strategy
 
   const qps = (s: number) => o.queries / s;
   console.log('\n| retrieval | search q/s | strategy | mining alone q/s | search + mining q/s |');
   console.log('|---|---:|---|---:|---:|');
   for (const [name, r] of Object.entries(results)) {
-    for (const [strategy] of strategies) console.log(`| ${name} | ${qps(r.search).toFixed(0)} | ${strategy} | ${qps(r.mine[strategy]).toFixed(0)} | ${qps(r.search + r.mine[strategy]).toFixed(0)} |`);
+    for (const [strategy] of strategies) console.log(`| ${name} | ${qps(r.search).toFixed(0)} | ${strategy} | ${qps(mined(r, strategy)).toFixed(0)} | ${qps(r.search + mined(r, strategy)).toFixed(0)} |`);
   }
-  const recall = recallAtK(hnswHits, exactHits, o.depth);
+  const recall = recallAtK(results.hnsw.hits, results.exact.hits, o.depth);
   console.log(`\nHNSW candidate lists: recall@${o.depth} against exact search ${recall.toFixed(4)}`);
   for (const [strategy] of strategies) {
-    const ratio = (results.exact.search + results.exact.mine[strategy]) / (results.hnsw.search + results.hnsw.mine[strategy]);
+    const ratio = (results.exact.search + mined(results.exact, strategy)) / (results.hnsw.search + mined(results.hnsw, strategy));
     console.log(`${strategy}: search + mining through HNSW is ${ratio.toFixed(1)}× exact search's queries/s`);
   }
   hnsw.dispose();

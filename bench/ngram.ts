@@ -10,10 +10,11 @@ import type { TaskRow } from '../src/lib/data/task.js';
 import { NgramLM } from '../src/lib/ml/lm/ngram.js';
 import { ReferenceKneserNey, referenceLogProbs } from '../test/ml/lm/ngram-reference.js';
 import { tokenize } from '../src/lib/ml/tokenize.js';
+import { splitRows } from './task-rows.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+  return (i >= 0 ? process.argv[i + 1] : undefined) ?? fallback;
 }
 
 const tasksDir = arg('tasks', '/work/shared/data/tasks');
@@ -27,9 +28,9 @@ async function main(): Promise<void> {
   const train: string[] = [];
   const test: string[] = [];
   for (const dir of await listTaskFolders(tasksDir)) {
-    const { splits } = await loadTaskFolder(dir, { splits: ['train', 'test'] });
-    for (const r of splits.train) train.push(rowText(r));
-    for (const r of splits.test) test.push(rowText(r));
+    const task = await loadTaskFolder(dir, { splits: ['train', 'test'] });
+    for (const r of splitRows(task, 'train')) train.push(rowText(r));
+    for (const r of splitRows(task, 'test')) test.push(rowText(r));
   }
 
   // 1. The full-size model: training time, file size, load time, scoring throughput.
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
     let sum = 0;
     for (const { ids, tokens } of encoded) {
       sc.reset();
-      for (let i = 0; i < ids.length; i++) sum += sc.scorePush(ids[i], tokens[i]);
+      for (let i = 0; i < ids.length; i++) sum += sc.scorePush(ids[i]!, tokens[i]!); // in range; the timed loop
     }
     return sum;
   };
@@ -100,8 +101,8 @@ async function main(): Promise<void> {
     probe.forEach(({ ids, tokens }, k) => {
       ssc.reset();
       for (let i = 0; i < ids.length; i++) {
-        const lp = ssc.scorePush(ids[i], tokens[i]);
-        if (check) maxDiff = Math.max(maxDiff, Math.abs(lp - expected[k][i]));
+        const lp = ssc.scorePush(ids[i]!, tokens[i]!); // in range; the timed loop
+        if (check) maxDiff = Math.max(maxDiff, Math.abs(lp - expected[k]![i]!)); // one reference per probe token
       }
     });
   };

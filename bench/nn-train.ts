@@ -23,7 +23,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+  return (i >= 0 ? process.argv[i + 1] : undefined) ?? fallback;
 }
 const flag = (name: string) => process.argv.includes(`--${name}`);
 
@@ -84,26 +84,27 @@ function batch(seed: number, n: number): { ids: tf.Tensor2D; mask: tf.Tensor2D }
 
 /** Adam (no decay) through the one-kernel update of kernels/ops.ts, as torch.optim.Adam. */
 class FusedAdam {
-  private readonly m: tf.Variable[];
-  private readonly v: tf.Variable[];
+  /** Each variable with its first and second moments. */
+  private readonly slots: { x: tf.Variable; m: tf.Variable; v: tf.Variable }[];
   private t = 0;
   constructor(private readonly vars: tf.Variable[], private readonly lr: number) {
     const zeros = (x: tf.Variable) => { const z = tf.zerosLike(x); const v = tf.variable(z, false); z.dispose(); return v; };
-    this.m = vars.map(zeros);
-    this.v = vars.map(zeros);
+    this.slots = vars.map((x) => ({ x, m: zeros(x), v: zeros(x) }));
   }
   minimize(f: () => tf.Scalar): tf.Scalar {
     const { value, grads } = tf.variableGrads(f, this.vars);
     this.t++;
     const h = { beta1: 0.9, beta2: 0.999, eps: 1e-8, decay: 1, stepSize: this.lr / (1 - 0.9 ** this.t), bc2Sqrt: Math.sqrt(1 - 0.999 ** this.t) };
-    tf.tidy(() => this.vars.forEach((x, i) => {
-      const r = adamwUpdate(x, grads[x.name], this.m[i], this.v[i], h);
-      x.assign(r.param); this.m[i].assign(r.m); this.v[i].assign(r.v);
+    tf.tidy(() => this.slots.forEach(({ x, m, v }) => {
+      const grad = grads[x.name];
+      if (grad === undefined) throw new Error(`no gradient for ${x.name}`);
+      const r = adamwUpdate(x, grad, m, v, h);
+      x.assign(r.param); m.assign(r.m); v.assign(r.v);
     }));
     tf.dispose(grads);
     return value;
   }
-  dispose(): void { tf.dispose([...this.m, ...this.v]); }
+  dispose(): void { tf.dispose(this.slots.flatMap(({ m, v }) => [m, v])); }
 }
 
 function measureTfjs(variant: Variant, profile: boolean): Promise<Throughput> {
@@ -113,10 +114,10 @@ function measureTfjs(variant: Variant, profile: boolean): Promise<Throughput> {
     const opt = variant === 'plain' ? tf.train.adam(1e-4) : new FusedAdam(model.vars, 1e-4);
     const data = [0, 1, 2, 3].map((i) => ({ q: batch(2 * i + 1, pairs), p: batch(2 * i + 2, pairs) }));
     const step = (i: number): number => {
-      const { q, p } = data[i % data.length];
+      const { q, p } = data[i % data.length]!;
       const f = () => inBatchLoss(model.encode(q.ids, q.mask), model.encode(p.ids, p.mask), tau);
       const loss = opt instanceof FusedAdam ? opt.minimize(f) : (opt.minimize(f, true, model.vars) as tf.Scalar);
-      const v = loss.dataSync()[0];
+      const v = loss.dataSync()[0]!; // a scalar
       loss.dispose();
       return v;
     };
@@ -125,8 +126,9 @@ function measureTfjs(variant: Variant, profile: boolean): Promise<Throughput> {
     let lossLast = loss0;
     const train = timed(() => { for (let i = 0; i < steps; i++) lossLast = step(i); });
 
-    const encIds = tf.concat([data[0].q.ids, data[1].q.ids]) as tf.Tensor2D;
-    const encMask = tf.concat([data[0].q.mask, data[1].q.mask]) as tf.Tensor2D;
+    const [b0, b1] = [data[0]!, data[1]!]; // four batches, made above
+    const encIds = tf.concat([b0.q.ids, b1.q.ids]) as tf.Tensor2D;
+    const encMask = tf.concat([b0.q.mask, b1.q.mask]) as tf.Tensor2D;
     const encode = () => tf.tidy(() => model.encode(encIds, encMask).dataSync());
     encode();
     const enc = timed(() => { for (let i = 0; i < steps; i++) encode(); });
@@ -160,7 +162,7 @@ async function printProfile(run: (round: number) => void): Promise<void> {
       .map((k) => ({ name: k.name, ms: k.kernelTimeMs as number, shapes: k.inputShapes }));
     if (best === undefined) best = calls;
     else if (best.length !== calls.length) throw new Error(`profiled steps differ: ${best.length} and ${calls.length} kernel calls`);
-    else best.forEach((b, i) => { b.ms = Math.min(b.ms, calls[i].ms); });
+    else best.forEach((b, i) => { b.ms = Math.min(b.ms, calls[i]!.ms); }); // as many calls, checked above
   }
   const kernels = best ?? [];
   const byName = new Map<string, { ms: number; calls: number }>();
@@ -193,7 +195,10 @@ function measureTorch(): Map<number, Throughput> {
   }
   const out = new Map<number, Throughput>();
   for (const line of r.stdout.trim().split('\n')) {
-    const j = JSON.parse(line) as Record<string, number>;
+    const j = JSON.parse(line) as {
+      threads: number; train_pairs_per_s: number; encode_seq_per_s: number; train_pairs_per_cpu_s: number; encode_seq_per_cpu_s: number;
+      loss0: number; loss_last: number;
+    };
     out.set(j.threads, {
       trainPairsPerS: j.train_pairs_per_s, encodeSeqPerS: j.encode_seq_per_s,
       trainPairsPerCpuS: j.train_pairs_per_cpu_s, encodeSeqPerCpuS: j.encode_seq_per_cpu_s,

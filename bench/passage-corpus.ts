@@ -18,7 +18,7 @@ import type { Measure } from '../src/lib/retrieval/metrics.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+  return (i >= 0 ? process.argv[i + 1] : undefined) ?? fallback;
 }
 const tasksDir = arg('tasks', '/work/shared/data/tasks');
 const chunk = Number(arg('chunk', '2'));
@@ -28,12 +28,23 @@ const MEASURES: Measure[] = [{ measure: 'ndcg', k: 10 }, { measure: 'mrr', k: 10
 interface Row { name: string; split: string; passages: number; buildMs: number; scores: Record<string, number> }
 const rows: Row[] = [];
 
+/** A row's score for one of MEASURES, by its name ('ndcg@10'). */
+function score(r: Row, measure: string): number {
+  const s = r.scores[measure];
+  if (s === undefined) throw new Error(`${r.name} (${r.split}): no ${measure} score`);
+  return s;
+}
+
 function measure(name: string, build: () => BeirDataset, splits: string[]): void {
   const t0 = performance.now();
   const set = build();
   const buildMs = performance.now() - t0;
   const scores = bm25Scores(set, MEASURES);
-  for (const split of splits) rows.push({ name, split, passages: describeSet(set).passages, buildMs, scores: scores[split] });
+  for (const split of splits) {
+    const got = scores[split];
+    if (got === undefined) throw new Error(`${name}: no qrels for split ${split}`);
+    rows.push({ name, split, passages: describeSet(set).passages, buildMs, scores: got });
+  }
 }
 
 measure('generated (defaults)', () => generatePassageCorpus({ seed }).inDomain, ['test']);
@@ -46,9 +57,9 @@ measure('SQuAD, whole paragraphs', () => passageCorpusFromTasks({ inDomain: [squ
 console.log('| set | split | passages | build | nDCG@10 | MRR@10 | Recall@100 |');
 console.log('|---|---|---:|---:|---:|---:|---:|');
 for (const r of rows) {
-  console.log(`| ${r.name} | ${r.split} | ${r.passages} | ${r.buildMs.toFixed(0)} ms | ${r.scores['ndcg@10'].toFixed(3)} | ${r.scores['mrr@10'].toFixed(3)} | ${r.scores['recall@100'].toFixed(3)} |`);
+  console.log(`| ${r.name} | ${r.split} | ${r.passages} | ${r.buildMs.toFixed(0)} ms | ${score(r, 'ndcg@10').toFixed(3)} | ${score(r, 'mrr@10').toFixed(3)} | ${score(r, 'recall@100').toFixed(3)} |`);
 }
-const ndcg = (name: string) => rows.find((r) => r.name === name)!.scores['ndcg@10'];
+const ndcg = (name: string) => score(rows.find((r) => r.name === name)!, 'ndcg@10');
 console.log(`nDCG@10 ratios: generated / SQuAD chunks ${(ndcg('generated (defaults)') / ndcg(`SQuAD, ${chunk}-sentence passages`)).toFixed(2)}, `
   + `SQuAD chunks / whole paragraphs ${(ndcg(`SQuAD, ${chunk}-sentence passages`) / ndcg('SQuAD, whole paragraphs')).toFixed(2)}, `
   + `generated / no paraphrases ${(ndcg('generated (defaults)') / ndcg('generated, no paraphrases')).toFixed(2)}`);

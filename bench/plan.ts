@@ -43,7 +43,7 @@ export function shapeFor(nodes: number): WorkflowShape {
 }
 
 // Plugins are plain ESM objects (no imports from the engine) so they load fast and run in-process.
-const PLUGINS: Record<string, string> = {
+const PLUGINS = {
   gen: `import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 export default {
@@ -174,7 +174,7 @@ export function median(values: number[]): number {
   if (values.length === 0) return NaN;
   const s = [...values].sort((a, b) => a - b);
   const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2; // mid < s.length, and mid ≥ 1 when even
 }
 
 export interface Timed { ms: number; stdout: string; stderr: string; status: number | null; timedOut?: boolean }
@@ -280,9 +280,11 @@ function measurePhases(recipePath: string, runsDir: string, mode: 'plan' | 'run'
     all.push(JSON.parse(t.stdout.trim().split('\n').pop()!) as Phases);
   }
   const med = (k: keyof Phases) => median(all.map((p) => p[k]));
+  const [first] = all;
+  if (first === undefined) throw new Error(`phase timing needs at least one repetition, got ${reps}`);
   return {
     importMs: med('importMs'), compileMs: med('compileMs'), keysMs: med('keysMs'), storeOpenMs: med('storeOpenMs'), planMs: med('planMs'),
-    totalMs: med('totalMs'), nodes: all[0].nodes, hits: all[0].hits, toRun: all[0].toRun,
+    totalMs: med('totalMs'), nodes: first.nodes, hits: first.hits, toRun: first.toRun,
   };
 }
 
@@ -310,7 +312,7 @@ export async function populateInProcess(recipePath: string, runsDir: string): Pr
     const inputs: Record<string, string | string[]> = {};
     for (const [port, value] of Object.entries(node.spec.inputs)) {
       const paths = [value].flat().map((ref) => (ref.kind === 'path' ? ref.path : store.portPath(plan.nodes.get(ref.node)!.key, ref.port)));
-      inputs[port] = Array.isArray(value) ? paths : paths[0];
+      inputs[port] = Array.isArray(value) ? paths : paths[0]!; // one reference, one path
     }
     const startedAt = Date.now();
     await node.spec.plugin.def.run({
@@ -431,7 +433,7 @@ export function ratio(snakemakeMs: number | undefined, retortMs: number | undefi
 
 export function renderTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(' | ')} |`;
   return [line(header), `|${widths.map((w, i) => (i === 0 ? ':' : '-') + '-'.repeat(w) + (i === 0 ? '-' : ':')).join('|')}|`, ...rows.map(line)].join('\n');
 }
 
@@ -550,11 +552,12 @@ async function benchSize(requested: number, o: Options, smkVersion: string | und
       const r = retort(['run', recipe, '--runs-dir', runsDir, '-j', String(o.jobs), '--no-track', '--quiet', '--plain'], rDir, o.populateTimeoutMs);
       if (r.status === 0) break;
       const failed = r.stderr.split('\n').filter((l) => l.startsWith('failed: '));
-      if (r.status === null || attempt === 3 || failed.length === 0) {
+      const [firstFailure] = failed;
+      if (r.status === null || attempt === 3 || firstFailure === undefined) {
         throw new Error(`populating run failed (exit ${r.status}${r.status === null ? ', timed out' : ''}):\n${tail(r.stderr || r.stdout)}`);
       }
-      populateFailures.push(`attempt ${attempt}: ${failed.length} node(s) failed, e.g. ${failed[0].slice(8)}`);
-      log(`${shape.nodes}: populating run ${attempt} had failures (${failed[0]}); running again`);
+      populateFailures.push(`attempt ${attempt}: ${failed.length} node(s) failed, e.g. ${firstFailure.slice(8)}`);
+      log(`${shape.nodes}: populating run ${attempt} had failures (${firstFailure}); running again`);
     }
   } else {
     const r = timeProcess(process.execPath, [fileURLToPath(import.meta.url), '--populate-store', recipe, runsDir]);
@@ -651,8 +654,12 @@ async function benchSize(requested: number, o: Options, smkVersion: string | und
 }
 
 async function main(argv: string[]): Promise<void> {
-  if (argv[0] === '--phases') return phasesMain(argv[1], argv[2], argv[3] as 'plan' | 'run');
-  if (argv[0] === '--populate-store') return populateInProcess(argv[1], argv[2]);
+  // The bench's own child processes: a recipe path and a runs directory (and, for phases, a mode).
+  const [command, recipePath, runsDir, mode] = argv;
+  if (command === '--phases' || command === '--populate-store') {
+    if (recipePath === undefined || runsDir === undefined) throw new Error(`${command} needs a recipe path and a runs directory`);
+    return command === '--phases' ? phasesMain(recipePath, runsDir, mode as 'plan' | 'run') : populateInProcess(recipePath, runsDir);
+  }
   const o = parseOptions(argv);
   if (!existsSync(join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js'))) throw new Error(`no compiled engine in ${join(REPO_ROOT, 'dist')}: run \`npx tsc -p tsconfig.json\` first`);
   const smkVersion = o.snakemake ? snakemakeVersion() : undefined;

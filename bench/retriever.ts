@@ -35,13 +35,21 @@ const QUERIES = arg('queries', 1000);
 const K = arg('k', 10);
 const THREADS = arg('threads', 1);
 
-const defaults = Object.fromEntries(Object.entries(retriever.params.properties as Record<string, { default?: unknown }>).map(([k, v]) => [
-  k,
-  v.default,
-])) as Record<string, number>;
+// The plugin's defaults for the settings this bench uses.
+const SETTINGS = [
+  'hiddenSize', 'layers', 'heads', 'intermediateSize', 'maxLength', 'batchSize', 'groupSize', 'lr', 'weightDecay', 'clipNorm', 'temperature', 'alpha',
+  'encodeBatchSize', 'M', 'efConstruction', 'efSearch',
+] as const;
+const properties = retriever.params.properties as Record<string, { default?: unknown }>;
+const defaults = Object.fromEntries(SETTINGS.map((name) => {
+  const value = properties[name]?.default;
+  if (typeof value !== 'number') throw new Error(`the retriever plugin has no numeric default for ${name}`);
+  return [name, value];
+})) as Record<(typeof SETTINGS)[number], number>;
 const rng = new Rng(1);
+const anyOf = <T>(xs: readonly T[]): T => xs[rng.int(xs.length)]!; // rng.int(n) < n
 const WORDS = Array.from({ length: 600 }, (_, i) => `w${i.toString(36)}${'abcdefgh'[i % 8]}`);
-const sentence = (min: number, max: number) => Array.from({ length: min + rng.int(max - min + 1) }, () => WORDS[rng.int(WORDS.length)]).join(' ');
+const sentence = (min: number, max: number) => Array.from({ length: min + rng.int(max - min + 1) }, () => anyOf(WORDS)).join(' ');
 
 function timed<T>(fn: () => T): { value: T; wall: number; cpu: number } {
   const w = performance.now();
@@ -64,10 +72,11 @@ async function main(): Promise<void> {
   const tokenizer = trainWordPiece(demoText, { vocabSize: 2000 });
   const texts: TaskTexts = {
     poolIds: ids,
-    query: new Map(ids.map((id, i) => [id, queryText[i]])),
-    demonstration: new Map(ids.map((id, i) => [id, demoText[i]])),
+    // One text of each kind per id.
+    query: new Map(ids.map((id, i) => [id, queryText[i]!])),
+    demonstration: new Map(ids.map((id, i) => [id, demoText[i]!])),
   };
-  const scored = ids.map((id) => ({ task: 'bench', source: 0, id, candidates: Array.from({ length: 32 }, () => ({ id: ids[rng.int(POOL)], score: rng.next() * 4 })) }));
+  const scored = ids.map((id) => ({ task: 'bench', source: 0, id, candidates: Array.from({ length: 32 }, () => ({ id: anyOf(ids), score: rng.next() * 4 })) }));
   const { examples } = buildExamples(scored, new Map([['bench', texts]]), { topkAsPositive: 3, bottomkAsNegative: 16, seed: 1 });
   const encoder = new BertEncoder({
     vocabSize: tokenizer.vocabSize, hiddenSize: d.hiddenSize, embeddingSize: d.hiddenSize, numLayers: d.layers, numHeads: d.heads,
@@ -84,18 +93,14 @@ async function main(): Promise<void> {
   const c0 = process.cpuUsage();
   await trainBiEncoder(model, examples, new Map([['bench', texts]]), { ...settings, steps: STEPS }, {});
   const cu = process.cpuUsage(c0);
-  const ours = { train: {
-    wall: (performance.now() - w0) / 1000,
-    cpu: (cu.user + cu.system) / 1e6,
-    examples: STEPS * d.batchSize,
-  } } as Record<string, { wall: number; cpu: number }>;
+  const train = { wall: (performance.now() - w0) / 1000, cpu: (cu.user + cu.system) / 1e6 };
   model.embedAll(demoText.slice(0, 64), 64);
   const enc = timed(() => model.embedAll(demoText, d.encodeBatchSize));
-  ours.encode = enc;
+  const ours = { train, encode: enc };
 
   // The same shapes for PyTorch: token lengths of the texts each side encodes.
   const len = (t: string) => Math.min(d.maxLength, tokenizer.encode(t).ids.length);
-  const pick = (n: number, from: string[]) => Array.from({ length: n }, () => len(from[rng.int(from.length)]));
+  const pick = (n: number, from: string[]) => Array.from({ length: n }, () => len(anyOf(from)));
   const job = {
     threads: THREADS, vocab: tokenizer.vocabSize, hidden: d.hiddenSize, layers: d.layers, heads: d.heads, intermediate: d.intermediateSize,
     maxLength: d.maxLength, batchSize: d.batchSize, groupSize: d.groupSize, temperature: d.temperature, alpha: d.alpha,
@@ -130,7 +135,7 @@ async function main(): Promise<void> {
     const out = new Float32Array(count * dim);
     for (let i = 0; i < count; i++) {
       const src = rng.int(POOL);
-      for (let j = 0; j < dim; j++) out[i * dim + j] = base[src * dim + j] + (rng.next() - 0.5) * 0.1;
+      for (let j = 0; j < dim; j++) out[i * dim + j] = base[src * dim + j]! + (rng.next() - 0.5) * 0.1; // src < POOL rows
     }
     return out;
   };

@@ -28,7 +28,7 @@ import { runPlugin, withDefaults } from '../test/plugins/ctx.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+  return (i >= 0 ? process.argv[i + 1] : undefined) ?? fallback;
 }
 const queries = Number(arg('queries', '20'));
 const candidates = Number(arg('candidates', '16'));
@@ -41,7 +41,17 @@ const CONFIGS: Record<string, Partial<RewardModelParams>> = {
   'lr 2e-3, no dropout, 1 layer': { lr: 2e-3, dropout: 0, numLayers: 1 },
   'lr 2e-3, no dropout, 200 steps': { lr: 2e-3, dropout: 0, steps: 200 },
 };
-const configs = arg('configs', Object.keys(CONFIGS).join(';')).split(';').filter(Boolean);
+const configs = arg('configs', Object.keys(CONFIGS).join(';')).split(';').filter(Boolean).map((name) => {
+  const config = CONFIGS[name];
+  if (config === undefined) throw new Error(`--configs: no setting named "${name}" (have: ${Object.keys(CONFIGS).join('; ')})`);
+  return [name, config] as const;
+});
+/** The fields of the plugin's model/metrics.json this bench prints. */
+interface RewardMetrics {
+  heldout_group_accuracy: number; heldout_pairwise_accuracy: number; bm25_group_accuracy: number; bm25_pairwise_accuracy: number;
+  chance_group_accuracy: number; lastLoss: number;
+}
+
 
 const root = await mkdtemp(join(tmpdir(), 'retort-bench-reward-learning-'));
 try {
@@ -79,6 +89,7 @@ try {
     }
   }
   const sample = joined.queries.find((q) => q.task === 'gen_reviews') ?? joined.queries[0];
+  if (sample === undefined) throw new Error('the fixture has no scored queries');
   console.log('one pair, tokenised:', tok.encode(sample.a, { pair: sample.contents[0], maxLength: defaults.maxLength, truncation: PAIR_TRUNCATION_SIDE, truncationStrategy: 'longest_first' }).tokens.join(' '));
   const pct = (x: number) => `${((100 * x) / pairs).toFixed(1)} %`;
   console.log(`${pairs} scored pairs, longest ${longest} tokens; maxLength ${defaults.maxLength} cuts ${pct(cut)} of them`);
@@ -92,7 +103,7 @@ try {
   let negCount = 0;
   for (const e of joined.examples) {
     const g = groupForStep(e.example, { groupSize: defaults.groupSize, epoch: 0, seed: defaults.seed, pool: joined.pools.get(e.query.task)!.ids });
-    posScore += g.scores[0];
+    posScore += g.scores[0]!; // the positive comes first in every group
     for (const s of g.scores.slice(1)) {
       negCount++;
       if (s <= -100) negPenalised++;
@@ -105,11 +116,11 @@ try {
   // 3. Training under several settings.
   console.log('| setting | held-out group acc | pairwise | BM25 group | BM25 pairwise | chance | last loss | time |');
   console.log('|---|---|---|---|---|---|---|---|');
-  for (const name of configs) {
+  for (const [name, config] of configs) {
     const began = performance.now();
-    const run = await runPlugin(rewardPlugin, join(root, `reward-${name.replace(/\W+/g, '-')}`), CONFIGS[name], { tasks, scores, tokenizer: tokDir, candidates: bm25 });
+    const run = await runPlugin(rewardPlugin, join(root, `reward-${name.replace(/\W+/g, '-')}`), config, { tasks, scores, tokenizer: tokDir, candidates: bm25 });
     const seconds = (performance.now() - began) / 1000;
-    const m = JSON.parse(await readFile(join(run.outDir, 'model', 'metrics.json'), 'utf8')) as Record<string, number>;
+    const m = JSON.parse(await readFile(join(run.outDir, 'model', 'metrics.json'), 'utf8')) as RewardMetrics;
     const f = (x: number) => x.toFixed(3);
     console.log(`| ${name} | ${f(m.heldout_group_accuracy)} | ${f(m.heldout_pairwise_accuracy)} | ${f(m.bm25_group_accuracy)} | ${f(m.bm25_pairwise_accuracy)} | ${f(m.chance_group_accuracy)} | ${m.lastLoss.toFixed(3)} | ${seconds.toFixed(0)} s |`);
   }

@@ -25,7 +25,7 @@ import { withDefaults } from '../test/plugins/ctx.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+  return (i >= 0 ? process.argv[i + 1] : undefined) ?? fallback;
 }
 
 const steps = Number(arg('steps', '40'));
@@ -51,7 +51,7 @@ try {
   // Record the groups each step trains on, to hand PyTorch the same batches.
   const seen: RewardGroup[] = [];
   const groupOf = (i: number, epoch: number): RewardGroup => {
-    const e = train[i];
+    const e = train[i]!; // i < examples (train.length)
     const g = groupForStep(e.example, { groupSize: p.groupSize, epoch, seed: p.seed, pool: joined.pools.get(e.query.task)!.ids });
     const scored = new Map(e.query.line.candidates.map((c, k) => [c.id, e.query.contents[k]]));
     const group = { a: e.query.a, candidates: g.ids.map((id) => scored.get(id) ?? joined.pools.get(e.query.task)!.contents.get(id)!) };

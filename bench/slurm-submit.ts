@@ -108,7 +108,7 @@ const entries = await Promise.all(chain.plan.order.map(async (id) => {
   if (found.status !== 'hit') throw new Error(`${id} did not run`);
   return found.manifest;
 }));
-const executorHop = mean(entries.slice(1).map((m, i) => m.startedAt - entries[i].endedAt));
+const executorHop = mean(entries.slice(1).map((m, i) => m.startedAt - entries[i]!.endedAt)); // entries[i] is the hop before m
 
 // The same chain of plain sbatch jobs, each stamping its start and end in ms.
 const stamps = join(dir, 'stamps');

@@ -34,6 +34,8 @@ export async function snakemakeFanOut(o: { dir: string; jobs: number; env: NodeJ
   const queued = spawnSync('squeue', ['--noheader', '--name=bench-snake', '--format=%A'], { encoding: 'utf8', env: o.env });
   const ids = (queued.stdout ?? '').trim().split('\n').filter(Boolean);
   if (ids.length) await o.slurm.cancel(ids);
-  if (stamps.length < o.jobs) return { version, note: `submitted ${stamps.length} of ${o.jobs} before it stopped` };
-  return { version, ms: stamps[o.jobs - 1] - stamps[0] };
+  const [first] = stamps;
+  const last = stamps[o.jobs - 1];
+  if (first === undefined || last === undefined) return { version, note: `submitted ${stamps.length} of ${o.jobs} before it stopped` };
+  return { version, ms: last - first };
 }

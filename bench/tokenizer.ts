@@ -13,10 +13,11 @@ import { Metaspace } from '../src/lib/nn/tokenizer/pre-tokenizers.js';
 import { NormalizerSequence, Prepend, Replace } from '../src/lib/nn/tokenizer/normalizers.js';
 import { learnMerges } from '../src/lib/nn/tokenizer/trainers/merge-trainer.js';
 import { countWords } from '../src/lib/nn/tokenizer/trainers/word-counts.js';
+import { splitRows } from './task-rows.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+  return (i >= 0 ? process.argv[i + 1] : undefined) ?? fallback;
 }
 
 const tasksDir = arg('tasks', '/work/shared/data/tasks');
@@ -27,17 +28,18 @@ async function readTexts(limitBytes: number): Promise<string[]> {
   // Round-robin over tasks so every kind of text is in the sample.
   const perTask: string[][] = [];
   for (const dir of await listTaskFolders(tasksDir)) {
-    const { splits } = await loadTaskFolder(dir, { splits: ['train'], maxRows: { train: 20000 } });
-    perTask.push(splits.train.map((r) => `${Object.values(r.fields).join('\n')}\n${r.output}`));
+    const task = await loadTaskFolder(dir, { splits: ['train'], maxRows: { train: 20000 } });
+    perTask.push(splitRows(task, 'train').map((r) => `${Object.values(r.fields).join('\n')}\n${r.output}`));
   }
   const out: string[] = [];
   let bytes = 0;
   for (let i = 0; bytes < limitBytes; i++) {
     let added = false;
     for (const texts of perTask) {
-      if (i < texts.length) {
-        out.push(texts[i]);
-        bytes += Buffer.byteLength(texts[i]);
+      const text = texts[i];
+      if (text !== undefined) {
+        out.push(text);
+        bytes += Buffer.byteLength(text);
         added = true;
       }
     }
@@ -92,6 +94,7 @@ async function main(): Promise<void> {
     const rate = (sec: number): string => `${(cold / sec / 1e6).toFixed(2)} M tokens/s (${(mb / sec).toFixed(1)} MB/s, ${((cold / sec) / wordRate).toFixed(2)}× the word tokenizer)`;
     rows.push(`| ${name} | ${trainSec.toFixed(1)} s | ${cold} | ${rate(coldSec)} | ${rate(warmSec)} | ${(texts.length / batchSec / 1e3).toFixed(1)} k texts/s |`);
     const sample = texts[7];
+    if (sample === undefined) throw new Error(`${texts.length} texts: the decode check reads the eighth`);
     if (fresh.decode(fresh.tokenizeToIds(sample)).length === 0) throw new Error('decode gave nothing');
   }
   console.log('\n| tokenizer | training (1/4 of the text) | tokens | encoding, cold cache | encoding, warm cache | encodeBatch (32 × ≤128) |');

@@ -10,7 +10,7 @@ import { OBJECTIVES, meanBest } from '../test/sweep-search/synthetic.js';
 
 function option(args: string[], name: string, fallback: string): string {
   const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
+  return (i >= 0 && args[i + 1]) || fallback;
 }
 
 function main(args: string[]): void {

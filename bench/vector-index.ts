@@ -90,7 +90,7 @@ function clusteredVectors(count: number, dim: number, seed: number, centres: Flo
   const out = new Float32Array(count * dim);
   for (let i = 0; i < count; i++) {
     const c = Math.floor(pick() * clusters);
-    for (let j = 0; j < dim; j++) out[i * dim + j] = centres[c * dim + j] + 0.5 * normal();
+    for (let j = 0; j < dim; j++) out[i * dim + j] = centres[c * dim + j]! + 0.5 * normal(); // c < clusters
   }
   return out;
 }
@@ -145,6 +145,7 @@ function measureLevers(path: string, o: Options, vectors: Float32Array, queries:
   const floatDefault: SearchSettings = { layout: 'locality', simd: false, quantize: 'none', hugePages: true, prefetch: 'next', group: 1, screen: false };
   const uint8: SearchSettings = { layout: 'locality', simd: true, quantize: 'int8', hugePages: true, prefetch: 'all', group: 1, screen: false };
   const bf16: SearchSettings = { ...uint8, quantize: 'bf16' };
+  const screenedGroup = o.groups[1] ?? o.groups[0]; // none when --groups lists none, like the other group rows
   const levers: { name: string; settings: SearchSettings }[] = [
     { name: 'hnswlib searchKnn (before)', settings: before },
     { name: 'layout, insertion order, hnswlib distance', settings: { ...before, layout: 'insertion' } },
@@ -155,7 +156,7 @@ function measureLevers(path: string, o: Options, vectors: Float32Array, queries:
     { name: 'float walk, hnswlib distance, locality, huge pages (one at a time)', settings: floatDefault },
     ...o.groups.map((group) => ({ name: `  … ${group} queries at once`, settings: { ...floatDefault, prefetch: 'all' as const, group } })),
     { name: '  … screened by uint8 codes (one at a time)', settings: { ...floatDefault, screen: true } },
-    { name: `  … screened, ${o.groups[1] ?? o.groups[0]} queries at once`, settings: { ...floatDefault, screen: true, group: o.groups[1] ?? o.groups[0] } },
+    ...(screenedGroup === undefined ? [] : [{ name: `  … screened, ${screenedGroup} queries at once`, settings: { ...floatDefault, screen: true, group: screenedGroup } }]),
     { name: 'bfloat16 rows, float re-ranking (one at a time)', settings: bf16 },
     { name: 'bfloat16 rows, portable distance (no AVX2; same answers)', settings: { ...bf16, simd: false } },
     ...o.groups.map((group) => ({ name: `  bfloat16, ${group} queries at once`, settings: { ...bf16, group } })),
@@ -176,32 +177,32 @@ function measureLevers(path: string, o: Options, vectors: Float32Array, queries:
     const start = performance.now();
     // Builds the layout (the addon normalises cosine queries itself).
     graph.search(queries.subarray(0, o.dim), o.k, rows.subarray(0, o.k), distances.subarray(0, o.k));
-    return { graph, kernel, layoutS: seconds(start), cells: [] as string[] };
+    return { lever, graph, kernel, layoutS: seconds(start), cells: [] as string[] };
   });
   for (const ef of o.leverEf) {
-    const best = graphs.map(() => ({ cpuS: Infinity, recall: 0 }));
+    const best = graphs.map((g) => ({ g, cpuS: Infinity, recall: 0 }));
     for (let round = 0; round < rounds; round++) {
       peerCpuS = Math.min(peerCpuS, timeSearch(() => peer.search(queries, o.k), 1).cpuS);
-      graphs.forEach(({ graph }, i) => {
+      best.forEach((b) => {
+        const { graph } = b.g;
         graph.setEf(ef);
         graph.search(queries.subarray(0, 10 * o.dim), o.k, rows.subarray(0, 10 * o.k), distances.subarray(0, 10 * o.k)); // warm-up
         const run = timeSearch(() => {
           graph.search(queries, o.k, rows, distances);
           return [];
         }, 1);
-        best[i].cpuS = Math.min(best[i].cpuS, run.cpuS);
+        b.cpuS = Math.min(b.cpuS, run.cpuS);
         const hits = Array.from({ length: o.queries }, (_, q) => ({ rows: rows.slice(q * o.k, (q + 1) * o.k), scores: new Float32Array(o.k) }));
-        best[i].recall = recallAtK(hits, truth, o.k);
+        b.recall = recallAtK(hits, truth, o.k);
       });
     }
-    graphs.forEach((g, i) => g.cells.push(`${best[i].recall.toFixed(3)}, ${fmt(peerCpuS / best[i].cpuS, 1)}×`));
+    for (const b of best) b.g.cells.push(`${b.recall.toFixed(3)}, ${fmt(peerCpuS / b.cpuS, 1)}×`);
   }
   console.log(`search levers, one at a time (the same file; best of ${rounds} rounds; CPU ratios against the exact peer, ${peerEngine}, at its best round: ${fmt(o.queries / peerCpuS)} queries per CPU-second):\n`);
   console.log(`| lever | kernel | layout build | layout MiB | ${o.leverEf.map((ef) => `ef ${ef}: recall, × exact`).join(' | ')} |`);
   console.log(`|:--|:--|--:|--:|${o.leverEf.map(() => '--:').join('|')}|`);
-  levers.forEach((lever, i) => {
-    const g = graphs[i];
-    console.log(`| ${lever.name} | ${g.kernel} | ${fmt(g.layoutS, 2)} s | ${fmt(g.graph.layoutBytes() / 2 ** 20, 1)} | ${g.cells.join(' | ')} |`);
+  graphs.forEach((g) => {
+    console.log(`| ${g.lever.name} | ${g.kernel} | ${fmt(g.layoutS, 2)} s | ${fmt(g.graph.layoutBytes() / 2 ** 20, 1)} | ${g.cells.join(' | ')} |`);
     g.graph.close();
   });
   peer.dispose();

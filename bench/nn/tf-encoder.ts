@@ -98,7 +98,7 @@ export class BenchEncoder {
       } else {
         // One projection and one transpose give q, k, v for all heads: [3, n*h, t, dh].
         const qkv = tf.matMul(h, b.wqkv!).add(b.bqkv!).reshape([n, t, 3, heads, dh]).transpose([2, 0, 3, 1, 4]).reshape([3, n * heads, t, dh]);
-        const [q, k, v] = tf.unstack(qkv) as tf.Tensor3D[];
+        const [q, k, v] = tf.unstack(qkv) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D]; // axis 0 has size 3
         const scores = tf.matMul(q.mul(1 / Math.sqrt(dh)), k, false, true).reshape([n, heads, t, t]).add(bias);
         const att = scores.softmax().reshape([n * heads, t, t]) as tf.Tensor3D;
         y = tf.matMul(att, v).reshape([n, heads, t, dh]).transpose([0, 2, 1, 3]).reshape([n * t, d]);

@@ -8,6 +8,7 @@ import { train, TrainingCancelled, type TrainOptions } from '../../src/lib/nn/tr
 import { BatchSampler } from '../../src/lib/nn/train/sampler.js';
 import { warmupCosine } from '../../src/lib/nn/train/schedule.js';
 import { bitsEqual, tinyMlp, type TinyMlp } from './train-fixtures.js';
+import { at } from './at.js';
 
 let root: string;
 beforeAll(async () => {
@@ -104,7 +105,7 @@ describe('checkpoints', () => {
     await interrupted(dir, 7);
     const file = join(dir, 'ckpt-000000006', 'tensors.safetensors');
     const bytes = await readFile(file);
-    bytes[bytes.length - 5] ^= 0xff; // one flipped bit pattern in a weight
+    bytes[bytes.length - 5] = at(bytes, -5) ^ 0xff; // one flipped bit pattern in a weight
     await writeFile(file, bytes);
     const { result, weights, logs } = await resumed(dir);
     expect(logs.some((l) => /^warn: checkpoint .*ckpt-000000006 is unusable: tensors\.safetensors does not match its recorded size and checksum/.test(l))).toBe(true);

@@ -8,16 +8,19 @@ import { initBackend } from '../../src/lib/nn/backend.js';
 import { LlamaDecoder } from '../../src/lib/nn/models/llama.js';
 import type { Tokenizer } from '../../src/lib/nn/tokenizer/tokenizer.js';
 import { END_OF_TEXT, greedyDecode, lmBatch, NEXT_QUESTION, PAD, specialIds } from '../../src/lib/reasoning/student.js';
+import { at } from './at.js';
 
 /** The decoding greedyDecode used before the cache: the whole sequence again at every step. */
 function recomputingGreedyDecode(model: LlamaDecoder, tok: Tokenizer, prompts: string[], maxNew: number, maxLength: number): string[] {
   const { eos, pad } = specialIds(tok);
-  const rows = prompts.map((p) => tok.encode(p, { addSpecialTokens: false }).ids.slice(-(maxLength - maxNew)));
-  const generated: number[][] = prompts.map(() => []);
-  const done = prompts.map(() => false);
-  for (let step = 0; step < maxNew && done.some((d) => !d); step++) {
-    const live = rows.map((_, i) => i).filter((i) => !done[i]);
-    const seqs = live.map((i) => [...rows[i], ...generated[i]]);
+  const rows = prompts.map((p) => ({
+    prompt: tok.encode(p, { addSpecialTokens: false }).ids.slice(-(maxLength - maxNew)),
+    generated: [] as number[],
+    done: false,
+  }));
+  for (let step = 0; step < maxNew && rows.some((r) => !r.done); step++) {
+    const live = rows.filter((r) => !r.done);
+    const seqs = live.map((r) => [...r.prompt, ...r.generated]);
     const next = tf.tidy(() => {
       const batch = lmBatch(seqs, pad);
       const logits = model.forward({ inputIds: batch.inputIds, attentionMask: batch.attentionMask }).logits as tf.Tensor3D;
@@ -25,13 +28,14 @@ function recomputingGreedyDecode(model: LlamaDecoder, tok: Tokenizer, prompts: s
       const last = tf.tensor1d(seqs.map((s, k) => k * t + s.length - 1), 'int32');
       return tf.argMax(tf.gather(logits.reshape([b * t, v]), last), -1).dataSync() as Int32Array;
     });
-    live.forEach((i, k) => {
-      if (next[k] === eos) done[i] = true;
-      else generated[i].push(next[k]);
-      if (tok.decode(generated[i]).includes(NEXT_QUESTION)) done[i] = true;
+    live.forEach((r, k) => {
+      const token = at(next, k);
+      if (token === eos) r.done = true;
+      else r.generated.push(token);
+      if (tok.decode(r.generated).includes(NEXT_QUESTION)) r.done = true;
     });
   }
-  return generated.map((g) => tok.decode(g).split(NEXT_QUESTION)[0].trim());
+  return rows.map((r) => at(tok.decode(r.generated).split(NEXT_QUESTION), 0).trim());
 }
 
 /**
@@ -62,16 +66,16 @@ describe('student greedy decoding with the cache (wasm backend)', () => {
     // A first run that never stops shows which ids the model writes; two of them become the stops.
     const free = recomputingGreedyDecode(model, charTokenizer(38, 38), PROMPTS, 12, 64);
     const ids = (text: string) => [...text.replace(/ /g, '')].map((c) => c.charCodeAt(0) - 97);
-    const eos = ids(free[0])[3];
-    const question = ids(free[1]).find((i) => i !== eos) as number;
+    const eos = at(ids(at(free, 0)), 3);
+    const question = ids(at(free, 1)).find((i) => i !== eos) as number;
     const tok = charTokenizer(eos, question);
     const start = tf.memory().numTensors;
     const fast = greedyDecode(model, tok, PROMPTS, 12, 64);
     expect(tf.memory().numTensors).toBe(start);
     const slow = recomputingGreedyDecode(model, tok, PROMPTS, 12, 64);
     expect(fast).toEqual(slow);
-    expect(fast[0].replace(/ /g, '')).toHaveLength(3); // stopped at end-of-text
-    expect(fast.some((t, i) => t.replace(/ /g, '').length < ids(free[i]).length)).toBe(true);
+    expect(fast[0]?.replace(/ /g, '')).toHaveLength(3); // stopped at end-of-text
+    expect(fast.some((t, i) => t.replace(/ /g, '').length < ids(at(free, i)).length)).toBe(true);
     expect(new Set(fast).size).toBe(PROMPTS.length);
     model.dispose();
   });

@@ -11,7 +11,9 @@ import { Gpt2Decoder } from '../../src/lib/nn/models/gpt2.js';
 import { LlamaDecoder } from '../../src/lib/nn/models/llama.js';
 import { Module } from '../../src/lib/nn/module.js';
 import { argMax, sampleToken } from '../../src/lib/nn/sampling.js';
+import { dims } from '../../src/lib/nn/shape.js';
 import { Rng } from '../../src/lib/nn/train/rng.js';
+import { at } from './at.js';
 
 const PROMPTS = [
   [5, 9, 3, 12, 7, 30],
@@ -25,7 +27,7 @@ function randomise(model: Module, seed: number): void {
   for (const [name, v] of model.variables()) if (!/norm|ln_/.test(name)) v.assign(tf.randomNormal(v.shape, 0, 0.3, 'float32', s++));
 }
 
-const models: Record<string, () => LlamaDecoder | Gpt2Decoder> = {
+const models = {
   llama: () => {
     const m = new LlamaDecoder({ vocabSize: 32, hiddenSize: 16, numLayers: 2, numHeads: 4, numKvHeads: 2, intermediateSize: 24 }, 3);
     randomise(m, 10);
@@ -41,11 +43,10 @@ const models: Record<string, () => LlamaDecoder | Gpt2Decoder> = {
 
 /** Greedy decoding the slow way: every step reads every unfinished row again, right-padded. */
 function recomputeGreedy(model: CausalLm, prompts: number[][], maxNew: number, stop: Set<number>): number[][] {
-  const generated: number[][] = prompts.map(() => []);
-  const done = prompts.map(() => false);
-  for (let s = 0; s < maxNew && done.some((d) => !d); s++) {
-    const live = prompts.map((_, i) => i).filter((i) => !done[i]);
-    const seqs = live.map((i) => [...prompts[i], ...generated[i]]);
+  const rows = prompts.map((prompt) => ({ prompt, generated: [] as number[], done: false }));
+  for (let s = 0; s < maxNew && rows.some((r) => !r.done); s++) {
+    const live = rows.filter((r) => !r.done);
+    const seqs = live.map((r) => [...r.prompt, ...r.generated]);
     const t = Math.max(...seqs.map((q) => q.length));
     const next = tf.tidy(() => {
       const ids = tf.tensor2d(seqs.map((q) => [...q, ...new Array(t - q.length).fill(0)]), [seqs.length, t], 'int32');
@@ -54,12 +55,13 @@ function recomputeGreedy(model: CausalLm, prompts: number[][], maxNew: number, s
       const last = tf.tensor1d(seqs.map((q, k) => k * t + q.length - 1), 'int32');
       return tf.argMax(tf.gather(logits.reshape([seqs.length * t, -1]), last), -1).dataSync();
     });
-    live.forEach((i, k) => {
-      if (stop.has(next[k])) done[i] = true;
-      else generated[i].push(next[k]);
+    live.forEach((r, k) => {
+      const token = at(next, k);
+      if (stop.has(token)) r.done = true;
+      else r.generated.push(token);
     });
   }
-  return generated;
+  return rows.map((r) => r.generated);
 }
 
 /**
@@ -71,10 +73,10 @@ function chainModel(chain: number[]): CausalLm & { calls: number[] } {
   return {
     calls,
     forward(inputs: DecoderInputs): DecoderOutput {
-      const [b, t] = inputs.inputIds.shape;
+      const [b, t] = dims(inputs.inputIds, 2, 'input ids');
       calls.push(b);
       const ids = inputs.inputIds.toFloat().reshape([1, b, t, 1]);
-      const keys = inputs.past ? tf.concat([inputs.past[0].keys, ids], 2) : ids;
+      const keys = inputs.past ? tf.concat([at(inputs.past, 0).keys, ids], 2) : ids;
       const next = tf.gather(tf.tensor1d(chain, 'int32'), inputs.inputIds.toInt());
       const logits = tf.mul(tf.oneHot(next, chain.length), 10);
       return { hidden: logits, logits, present: [{ keys, values: tf.clone(keys) }] };
@@ -97,13 +99,15 @@ describe('generate (wasm backend)', () => {
       const start = tf.memory().numTensors;
       expect(generate(model, PROMPTS, { maxNewTokens: 10, padId: 0 }).map((g) => g.tokens)).toEqual(free);
       // Row 0's second token as a stop token: row 0 leaves the batch early, some row goes on.
-      const stop = new Set([free[0][1]]);
+      const row0 = at(free, 0);
+      const stop = new Set([at(row0, 1)]);
       const slow = recomputeGreedy(model, PROMPTS, 10, stop);
       const fast = generate(model, PROMPTS, { maxNewTokens: 10, padId: 0, stopTokenIds: [...stop] });
       expect(fast.map((g) => g.tokens)).toEqual(slow);
-      expect(fast[0].tokens).toHaveLength(free[0].indexOf(free[0][1]));
-      expect(fast[0].finish).toBe('stop-token');
-      expect(fast.some((g) => g.tokens.length > fast[0].tokens.length + 1)).toBe(true);
+      const fast0 = at(fast, 0);
+      expect(fast0.tokens).toHaveLength(row0.indexOf(at(row0, 1)));
+      expect(fast0.finish).toBe('stop-token');
+      expect(fast.some((g) => g.tokens.length > fast0.tokens.length + 1)).toBe(true);
       expect(tf.memory().numTensors).toBe(start);
       model.dispose();
     });
@@ -116,7 +120,7 @@ describe('generate (wasm backend)', () => {
     const a = generate(model, PROMPTS, o).map((g) => g.tokens);
     expect(generate(model, PROMPTS, o).map((g) => g.tokens)).toEqual(a);
     expect(generate(model, PROMPTS, { ...o, seed: 8 }).map((g) => g.tokens)).not.toEqual(a);
-    expect(generate(model, [PROMPTS[0]], o)[0].tokens).toEqual(a[0]);
+    expect(generate(model, [at(PROMPTS, 0)], o)[0]?.tokens).toEqual(a[0]);
     const greedy = generate(model, PROMPTS, { maxNewTokens: 12, padId: 0 }).map((g) => g.tokens);
     expect(a).not.toEqual(greedy);
     expect(generate(model, PROMPTS, { ...o, topK: 1 }).map((g) => g.tokens)).toEqual(greedy);
@@ -156,25 +160,28 @@ describe('sampleToken', () => {
   const draw = (o: Parameters<typeof sampleToken>[1], n = 20000) => {
     const rng = new Rng(3);
     const counts = [0, 0, 0, 0];
-    for (let i = 0; i < n; i++) counts[sampleToken(logits, o, rng)]++;
+    for (let i = 0; i < n; i++) {
+      const token = sampleToken(logits, o, rng);
+      counts[token] = at(counts, token) + 1;
+    }
     return counts.map((c) => c / n);
   };
 
   it('draws from softmax(logits / T)', () => {
     const f = draw({ temperature: 1 });
-    [0.5, 0.3, 0.15, 0.05].forEach((p, i) => expect(Math.abs(f[i] - p)).toBeLessThan(0.01));
+    [0.5, 0.3, 0.15, 0.05].forEach((p, i) => expect(Math.abs(at(f, i) - p)).toBeLessThan(0.01));
     const z = 0.5 ** 0.5 + 0.3 ** 0.5 + 0.15 ** 0.5 + 0.05 ** 0.5; // T = 2: p^(1/2), renormalised
     const g = draw({ temperature: 2 });
-    [0.5, 0.3, 0.15, 0.05].forEach((p, i) => expect(Math.abs(g[i] - p ** 0.5 / z)).toBeLessThan(0.01));
+    [0.5, 0.3, 0.15, 0.05].forEach((p, i) => expect(Math.abs(at(g, i) - p ** 0.5 / z)).toBeLessThan(0.01));
   });
 
   it('top-k keeps the k most likely tokens, top-p the smallest set reaching p, renormalised', () => {
     const k = draw({ temperature: 1, topK: 2 });
-    expect(k[2] + k[3]).toBe(0);
-    expect(Math.abs(k[0] - 0.5 / 0.8)).toBeLessThan(0.01);
+    expect(at(k, 2) + at(k, 3)).toBe(0);
+    expect(Math.abs(at(k, 0) - 0.5 / 0.8)).toBeLessThan(0.01);
     const p = draw({ temperature: 1, topP: 0.79 }); // 0.5 + 0.3 reaches it
-    expect(p[2] + p[3]).toBe(0);
-    expect(Math.abs(p[1] - 0.3 / 0.8)).toBeLessThan(0.01);
+    expect(at(p, 2) + at(p, 3)).toBe(0);
+    expect(Math.abs(at(p, 1) - 0.3 / 0.8)).toBeLessThan(0.01);
     expect(draw({ temperature: 1, topP: 0.81 })[2]).toBeGreaterThan(0.1);
     expect(draw({ temperature: 1, topP: 0.2 }, 200)).toEqual([1, 0, 0, 0]);
   });
@@ -182,5 +189,9 @@ describe('sampleToken', () => {
   it('is greedy at temperature 0, taking the first of equal maxima', () => {
     expect(sampleToken([0.1, 2, 2, -1], {}, new Rng(1))).toBe(1);
     expect(argMax([3, 1, 3])).toBe(0);
+  });
+
+  it('has nothing to sample from an empty row of logits, and says so', () => {
+    expect(() => sampleToken([], { temperature: 1 }, new Rng(1))).toThrow('sampleToken: no logits to sample from');
   });
 });

@@ -13,6 +13,7 @@ import { loadHnswAddon, type HnswAddon, type NativeGraph, type SearchSettings } 
 import { recallAtK } from '../../src/lib/nn/index/recall.js';
 import { VectorIndexError, type Metric } from '../../src/lib/nn/index/types.js';
 import { gaussian } from './gaussian.js';
+import { at } from './at.js';
 
 const dirs: string[] = [];
 const tempDir = () => { const d = mkdtempSync(join(tmpdir(), 'retort-hnsw-bf16-')); dirs.push(d); return d; };
@@ -40,7 +41,7 @@ function clustered(count: number, dim: number, seed: number): Float32Array {
   const out = new Float32Array(count * dim);
   for (let i = 0; i < count; i++) {
     const c = (i * 7 + seed) % 20;
-    for (let j = 0; j < dim; j++) out[i * dim + j] = centres[c * dim + j] + 0.3 * noise[i * dim + j];
+    for (let j = 0; j < dim; j++) out[i * dim + j] = at(centres, c * dim + j) + 0.3 * at(noise, i * dim + j);
   }
   return out;
 }

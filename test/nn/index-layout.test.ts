@@ -13,6 +13,7 @@ import { recallAtK } from '../../src/lib/nn/index/recall.js';
 import { VectorIndexError, type Metric, type Neighbors } from '../../src/lib/nn/index/types.js';
 import { gaussian } from './gaussian.js';
 import { agreement } from './hnsw-agreement.js';
+import { at } from './at.js';
 
 const dirs: string[] = [];
 const tempDir = () => { const d = mkdtempSync(join(tmpdir(), 'retort-hnsw-layout-')); dirs.push(d); return d; };
@@ -47,7 +48,7 @@ function searchRaw(graph: NativeGraph, queries: Float32Array, dim: number, k: nu
 function flatten(hits: Neighbors[], k: number) {
   const rows = new Int32Array(hits.length * k).fill(-1);
   const distances = new Float32Array(hits.length * k).fill(Infinity);
-  hits.forEach((h, q) => h.rows.forEach((r, i) => { rows[q * k + i] = r; distances[q * k + i] = 1 - h.scores[i]; }));
+  hits.forEach((h, q) => h.rows.forEach((r, i) => { rows[q * k + i] = r; distances[q * k + i] = 1 - at(h.scores, i); }));
   return { rows, distances };
 }
 
@@ -223,8 +224,9 @@ describe('HNSW uint8 traversal with float re-ranking', () => {
     // Every returned score is the float cosine exact search gives that row (re-ranked, not approximate).
     let worst = 0;
     held.forEach((hits, q) => hits.rows.forEach((row, i) => {
-      const j = truth[200 + q].rows.indexOf(row);
-      if (j >= 0) worst = Math.max(worst, Math.abs(hits.scores[i] - truth[200 + q].scores[j]));
+      const exact = at(truth, 200 + q);
+      const j = exact.rows.indexOf(row);
+      if (j >= 0) worst = Math.max(worst, Math.abs(at(hits.scores, i) - at(exact.scores, j)));
     }));
     expect(worst).toBeLessThan(1e-5);
   });

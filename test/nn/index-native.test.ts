@@ -78,7 +78,7 @@ describe('HNSW batch addon', () => {
     const index = new HnswIndex({ metric: 'cosine', dim: DIM });
     expect(index.engine).toBe('hnswlib-node');
     index.add(vectors.subarray(0, 200 * DIM));
-    expect(index.search(queries.subarray(0, DIM), 5)[0].rows).toHaveLength(5);
+    expect(index.search(queries.subarray(0, DIM), 5)[0]?.rows).toHaveLength(5);
     expect(() => new HnswIndex({ metric: 'cosine', dim: DIM, engine: 'native' }))
       .toThrow(new VectorIndexError('HNSW engine native is not available: disabled by RETORT_NO_HNSW_ADDON=1'));
     expect(() => new HnswIndex({ metric: 'cosine', dim: DIM, engine: 'fast' as 'native' })).toThrow(/unknown HNSW engine fast/);

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { registerFloatKernel } from '../../src/lib/nn/kernels/float-kernel.js';
+import { floatKernel, registerFloatKernel } from '../../src/lib/nn/kernels/float-kernel.js';
 
 beforeAll(async () => {
   setWasmPaths(join(dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm')), '/'));
@@ -16,14 +16,14 @@ beforeAll(async () => {
 afterEach(() => vi.restoreAllMocks());
 
 // Adds 1 to what the output holds: shows whether it started at zero.
-registerFloatKernel({
+registerFloatKernel(floatKernel({
   name: 'TestAccumulateOne', inputs: ['x'], outputShapes: ([x]) => [x],
-  compute: (_ins, [y]) => { for (let i = 0; i < y.length; i++) y[i] += 1; },
-}, 'wasm');
-registerFloatKernel({
+  compute: (_ins, [y]) => { for (const [i, v] of y.entries()) y[i] = v + 1; },
+}), 'wasm');
+registerFloatKernel(floatKernel({
   name: 'TestCopy', inputs: ['x'], outputShapes: ([x]) => [x], overwrites: true,
   compute: ([x], [y]) => y.set(x),
-}, 'wasm');
+}), 'wasm');
 
 const run = (name: string, x: tf.Tensor) => tf.engine().runKernel(name, { x }) as tf.Tensor;
 

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadBlasAddon } from '../../src/lib/nn/kernels/native-addon.js';
 import { adamwValues, layerNormGradValues, layerNormValues, type AdamWHyper } from '../../src/lib/nn/kernels/ops.js';
+import { at } from './at.js';
 
 function seeded(n: number, seed: number, scale = 1): Float32Array {
   let s = seed >>> 0;
@@ -18,7 +19,7 @@ function naiveGemm(a: Float32Array, b: Float32Array, m: number, n: number, k: nu
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
       let sum = 0;
-      for (let p = 0; p < k; p++) sum += (ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]);
+      for (let p = 0; p < k; p++) sum += at(a, ta ? p * m + i : i * k + p) * at(b, tb ? j * k + p : p * n + j);
       c[i * n + j] = sum;
     }
   }
@@ -49,11 +50,11 @@ describe('native training loops', () => {
     layerNormValues(x, g, b, yJs, d, eps);
     expect(sameBits(yC, yJs)).toBe(true);
     // dgamma and dbeta accumulate onto what they hold (the kernel hands them zeroed).
-    const grads = () => [new Float32Array(rows * d), seeded(d, 15), seeded(d, 16)];
+    const grads = (): [Float32Array, Float32Array, Float32Array] => [new Float32Array(rows * d), seeded(d, 15), seeded(d, 16)];
     const [c, js] = [grads(), grads()];
     addon!.layerNormGrad!(dy, x, g, c[0], c[1], c[2], d, eps);
     layerNormGradValues(dy, x, g, js[0], js[1], js[2], d, eps);
-    c.forEach((arr, i) => expect(sameBits(arr, js[i])).toBe(true));
+    c.forEach((arr, i) => expect(sameBits(arr, at(js, i))).toBe(true));
   });
 
   it('layer norm refuses arrays that are not rows × d and d long', () => {
@@ -71,7 +72,7 @@ describe('native training loops', () => {
     let worst = 0;
     for (let i = 0; i < batch; i++) {
       const want = naiveGemm(a.subarray(i * m * k), b.subarray(i * k * n), m, n, k, ta, tb);
-      want.forEach((w, e) => { worst = Math.max(worst, Math.abs(c[i * m * n + e] - (w + bias[e % n]))); });
+      want.forEach((w, e) => { worst = Math.max(worst, Math.abs(at(c, i * m * n + e) - (w + at(bias, e % n)))); });
     }
     expect(worst).toBeLessThan(1e-5);
   });
@@ -89,8 +90,8 @@ describe('native training loops', () => {
     addon!.columnSums!(x, out, n);
     for (let j = 0; j < n; j++) {
       let want = j;
-      for (let i = 0; i < rows; i++) want += x[i * n + j];
-      expect(Math.abs(out[j] - want)).toBeLessThan(1e-5);
+      for (let i = 0; i < rows; i++) want += at(x, i * n + j);
+      expect(Math.abs(at(out, j) - want)).toBeLessThan(1e-5);
     }
     expect(() => addon!.columnSums!(new Float32Array(10), new Float32Array(3), 3)).toThrow(/rows × n/);
   });
@@ -102,11 +103,11 @@ describe('native training loops', () => {
     g[0] = 0; v[0] = 0; // the zero-gradient, zero-moment corner (eps keeps it finite)
     for (const decay of [1, 1 - 1e-4 * 0.01]) {
       const h: AdamWHyper = { beta1: 0.9, beta2: 0.999, eps: 1e-8, decay, stepSize: 1e-4 / (1 - 0.9 ** 3), bc2Sqrt: Math.sqrt(1 - 0.999 ** 3) };
-      const js = [0, 1, 2].map(() => new Float32Array(n));
-      const c = [0, 1, 2].map(() => new Float32Array(n));
+      const three = (): [Float32Array, Float32Array, Float32Array] => [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+      const [js, c] = [three(), three()];
       adamwValues(p, g, m, v, js[0], js[1], js[2], h);
       addon!.adamw!(p, g, m, v, c[0], c[1], c[2], h.beta1, h.beta2, h.eps, h.decay, h.stepSize, h.bc2Sqrt);
-      for (let o = 0; o < 3; o++) expect(Buffer.from(c[o].buffer).equals(Buffer.from(js[o].buffer))).toBe(true);
+      for (let o = 0; o < 3; o++) expect(Buffer.from(at(c, o).buffer).equals(Buffer.from(at(js, o).buffer))).toBe(true);
       expect(js[0].some((x, i) => x !== p[i])).toBe(true); // the step moved the parameters
     }
   });

@@ -52,7 +52,7 @@ describe('wasm block-copy kernels', () => {
       ]);
       const w = tf.randomNormal([4, 6, 5], 0, 1, 'float32', 3);
       const g = tf.grad((xx: tf.Tensor) => {
-        const [a, , c] = tf.split(xx, [1, 3, 2], 1);
+        const [a, , c] = tf.split(xx, [1, 3, 2], 1) as [tf.Tensor, tf.Tensor, tf.Tensor]; // three sizes, three parts
         return tf.add(a.sum(), c.mul(w.slice([0, 0, 0], [4, 2, 5])).sum());
       })(x);
       return { pieces, g: arr(g), ints: tf.split(tf.range(0, 12, 1, 'int32').reshape([3, 4]), 2, 1).map(arr) };

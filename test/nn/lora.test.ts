@@ -24,6 +24,7 @@ import { Gpt2Decoder } from '../../src/lib/nn/models/gpt2.js';
 import { LlamaDecoder } from '../../src/lib/nn/models/llama.js';
 import { SeedStream } from '../../src/lib/nn/layers/dropout.js';
 import { Module } from '../../src/lib/nn/module.js';
+import { at } from './at.js';
 
 const tiny = { vocabSize: 30, hiddenSize: 16, numLayers: 1, numHeads: 2, intermediateSize: 24, maxPositions: 12, hiddenDropout: 0, attentionDropout: 0 };
 const ids = () => tf.tensor2d([[1, 5, 7, 2, 0], [3, 4, 9, 8, 6]], [2, 5], 'int32');
@@ -35,7 +36,7 @@ function hidden(model: BertEncoder): Float32Array {
 
 function maxDiff(a: Float32Array, b: Float32Array): number {
   let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(at(a, i) - at(b, i)));
   return m;
 }
 
@@ -88,18 +89,18 @@ describe('LoRA (wasm backend)', () => {
     const eps = 1e-2;
     let checked = 0;
     for (const v of params.values()) {
-      const analytic = grads[v.name].dataSync();
+      const analytic = grads[v.name]!.dataSync(); // variableGrads gives one per variable
       const values = v.dataSync().slice();
       for (let i = 0; i < values.length; i++) {
-        const at = (delta: number) => {
+        const lossAt = (delta: number) => {
           const shifted = values.slice();
-          shifted[i] += delta;
+          shifted[i] = at(shifted, i) + delta;
           v.assign(tf.tensor(shifted, v.shape));
-          return loss(x).dataSync()[0];
+          return loss(x).arraySync();
         };
-        const numeric = (at(eps) - at(-eps)) / (2 * eps);
+        const numeric = (lossAt(eps) - lossAt(-eps)) / (2 * eps);
         v.assign(tf.tensor(values, v.shape));
-        expect(Math.abs(numeric - analytic[i])).toBeLessThan(2e-3);
+        expect(Math.abs(numeric - at(analytic, i))).toBeLessThan(2e-3);
         checked++;
       }
     }
@@ -108,12 +109,12 @@ describe('LoRA (wasm backend)', () => {
     const dx = tf.grad((input: tf.Tensor) => loss(input))(x).dataSync();
     const xs = x.dataSync();
     for (const i of [0, 7, 14]) {
-      const at = (delta: number) => {
+      const lossAt = (delta: number) => {
         const shifted = xs.slice();
-        shifted[i] += delta;
-        return loss(tf.tensor(shifted, x.shape)).dataSync()[0];
+        shifted[i] = at(shifted, i) + delta;
+        return loss(tf.tensor(shifted, x.shape)).arraySync();
       };
-      expect(Math.abs((at(eps) - at(-eps)) / (2 * eps) - dx[i])).toBeLessThan(2e-3);
+      expect(Math.abs((lossAt(eps) - lossAt(-eps)) / (2 * eps) - at(dx, i))).toBeLessThan(2e-3);
     }
     one.dispose();
   });
@@ -180,7 +181,7 @@ describe('LoRA (wasm backend)', () => {
     const a = run({ a: 1 });
     const b = run({ b: 1 });
     const mix = run({ a: 0.5, b: -2 });
-    const want = base.map((v, i) => v + 0.5 * (a[i] - v) - 2 * (b[i] - v));
+    const want = base.map((v, i) => v + 0.5 * (at(a, i) - v) - 2 * (at(b, i) - v));
     expect(maxDiff(mix, want)).toBeLessThan(1e-5);
     one.dispose();
   });

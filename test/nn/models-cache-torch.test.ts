@@ -14,6 +14,7 @@ import { disposeCache, KvCache } from '../../src/lib/nn/models/decoder.js';
 import { LlamaDecoder } from '../../src/lib/nn/models/llama.js';
 import { savePretrained } from '../../src/lib/nn/pretrained.js';
 import { RUN_TORCH_TESTS, TORCH_PYTHON } from './torch.js';
+import { at } from './at.js';
 
 const TOL = 1e-4;
 const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'reference', 'llama_cache.py');
@@ -28,7 +29,7 @@ const PAD = 0;
 function maxDiff(a: ArrayLike<number>, b: number[]): number {
   expect(a.length).toBe(b.length);
   let m = 0;
-  for (let i = 0; i < b.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  for (let i = 0; i < b.length; i++) m = Math.max(m, Math.abs(at(a, i) - at(b, i)));
   return m;
 }
 

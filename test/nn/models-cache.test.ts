@@ -12,6 +12,7 @@ import { Gpt2Decoder } from '../../src/lib/nn/models/gpt2.js';
 import { LlamaDecoder } from '../../src/lib/nn/models/llama.js';
 import { Module } from '../../src/lib/nn/module.js';
 import { addNat, setNatMode } from '../../src/lib/nn/nat.js';
+import { at } from './at.js';
 
 const TOL = 1e-5;
 const PROMPTS = [
@@ -34,7 +35,7 @@ function randomise(model: Module, pattern: RegExp, seed: number, std = 0.3): voi
 
 type Decoder = LlamaDecoder | Gpt2Decoder;
 
-const decoders: Record<string, () => Decoder> = {
+const decoders = {
   llama: () => {
     const m = new LlamaDecoder({ vocabSize: 32, hiddenSize: 16, numLayers: 2, numHeads: 4, numKvHeads: 2, intermediateSize: 24 }, 3);
     randomise(m, /./, 10);
@@ -74,7 +75,7 @@ function fullLastLogits(model: Decoder, ids: number[]): Float32Array {
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
   let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(at(a, i) - at(b, i)));
   return m;
 }
 
@@ -95,12 +96,12 @@ function cachedLogits(model: Decoder): { steps: Float32Array[][]; lengths: numbe
   steps.push(rows(last));
   last.dispose();
   lengths.push(cacheLength(cache));
-  for (let s = 0; s < CONTINUATIONS[0].length; s++) {
+  for (let s = 0; s < at(CONTINUATIONS, 0).length; s++) {
     for (const m of mask) m.push(1);
     const next = tf.tidy(() => {
       const out = model.forward({
-        inputIds: tf.tensor2d(CONTINUATIONS.map((c) => [c[s]]), [b, 1], 'int32'),
-        attentionMask: tf.tensor2d(mask, [b, mask[0].length], 'int32'),
+        inputIds: tf.tensor2d(CONTINUATIONS.map((c) => [at(c, s)]), [b, 1], 'int32'),
+        attentionMask: tf.tensor2d(mask, [b, at(mask, 0).length], 'int32'),
         positionIds: tf.tensor2d(PROMPTS.map((p) => [p.length + s]), [b, 1], 'int32'),
         past: cache,
         useCache: true,
@@ -133,12 +134,12 @@ describe('key/value cache (wasm backend)', () => {
       let compared = 0;
       steps.forEach((rows, s) => {
         rows.forEach((got, i) => {
-          const seq = [...PROMPTS[i], ...CONTINUATIONS[i].slice(0, s)];
+          const seq = [...at(PROMPTS, i), ...at(CONTINUATIONS, i).slice(0, s)];
           expect(maxDiff(got, fullLastLogits(model, seq)), `${name}, row ${i}, step ${s}`).toBeLessThan(TOL);
           compared++;
         });
       });
-      expect(compared).toBe(PROMPTS.length * (CONTINUATIONS[0].length + 1));
+      expect(compared).toBe(PROMPTS.length * (at(CONTINUATIONS, 0).length + 1));
       model.dispose();
     });
   }
@@ -163,15 +164,15 @@ describe('key/value cache (wasm backend)', () => {
       const out = model.forward({ inputIds: tf.tensor2d([[1, 2, 3], [4, 5, 6]], [2, 3], 'int32'), useCache: true });
       const present = out.present as KvCache;
       expect(present).toHaveLength(2);
-      expect(present[0].keys.shape).toEqual([2, 2, 3, 8]); // [h, b, t, hd]
+      expect(present[0]?.keys.shape).toEqual([2, 2, 3, 8]); // [h, b, t, hd]
       const kept = selectCacheRows(present, [1]);
-      expect(kept[0].values.shape).toEqual([2, 1, 3, 8]);
-      expect(maxDiff(kept[1].keys.dataSync(), present[1].keys.slice([0, 1, 0, 0], [-1, 1, -1, -1]).dataSync())).toBe(0);
+      expect(kept[0]?.values.shape).toEqual([2, 1, 3, 8]);
+      expect(maxDiff(at(kept, 1).keys.dataSync(), at(present, 1).keys.slice([0, 1, 0, 0], [-1, 1, -1, -1]).dataSync())).toBe(0);
       // The kept row goes on as if it had been alone.
       const alone = model.forward({ inputIds: tf.tensor2d([[7]], [1, 1], 'int32'), past: kept }).logits as tf.Tensor;
       expect(maxDiff(alone.dataSync(), fullLastLogits(model, [4, 5, 6, 7]))).toBeLessThan(TOL);
       expect(() => model.forward({ inputIds: tf.tensor2d([[7], [8]], [2, 1], 'int32'), past: kept })).toThrow(/cache holds 1 rows, the input 2/);
-      const gptCache = [present[0]];
+      const gptCache = [at(present, 0)];
       expect(() => other.forward({ inputIds: tf.tensor2d([[7], [8]], [2, 1], 'int32'), past: gptCache })).toThrow(/cache has 1 layers, the model 2/);
     });
     model.dispose();

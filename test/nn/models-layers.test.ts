@@ -9,26 +9,27 @@ import { activation, gelu, geluTanh } from '../../src/lib/nn/layers/activations.
 import { lookup } from '../../src/lib/nn/layers/embedding.js';
 import { linearTransposed, matmul, matmulBias, matmulLast } from '../../src/lib/nn/layers/matmul.js';
 import { LayerNorm, RMSNorm } from '../../src/lib/nn/layers/norm.js';
+import { at } from './at.js';
 
 /** Central differences of a scalar function of one tensor, at every element. */
 function numericGrad(f: (x: tf.Tensor) => tf.Scalar, x: tf.Tensor, eps = 1e-2): Float32Array {
   const base = x.dataSync().slice();
   const out = new Float32Array(base.length);
   for (let i = 0; i < base.length; i++) {
-    const at = (d: number) =>
+    const valueAt = (d: number) =>
       tf.tidy(() => {
         const v = base.slice();
-        v[i] += d;
-        return f(tf.tensor(v, x.shape)).dataSync()[0];
+        v[i] = at(v, i) + d;
+        return f(tf.tensor(v, x.shape)).arraySync();
       });
-    out[i] = (at(eps) - at(-eps)) / (2 * eps);
+    out[i] = (valueAt(eps) - valueAt(-eps)) / (2 * eps);
   }
   return out;
 }
 
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(at(a, i) - at(b, i)));
   return m;
 }
 
@@ -75,8 +76,8 @@ describe('custom layers (wasm backend)', () => {
     const probe = tf.randomNormal([4, 5], 0, 1, 'float32', 5);
     const ours = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.tanh(matmul(x as tf.Tensor2D, y as tf.Tensor2D)), probe)) as tf.Scalar;
     const theirs = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.tanh(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D)), probe)) as tf.Scalar;
-    const [ga, gb] = tf.grads(ours)([a, b]);
-    const [ta, tb] = tf.grads(theirs)([a, b]);
+    const [ga, gb] = tf.grads(ours)([a, b]) as [tf.Tensor, tf.Tensor]; // one per input
+    const [ta, tb] = tf.grads(theirs)([a, b]) as [tf.Tensor, tf.Tensor];
     expect(maxDiff(ga.dataSync(), ta.dataSync())).toBeLessThan(1e-5);
     expect(maxDiff(gb.dataSync(), tb.dataSync())).toBeLessThan(1e-5);
     expect(maxDiff(ga.dataSync(), numericGrad((x) => ours(x, b), a))).toBeLessThan(2e-3);
@@ -97,13 +98,13 @@ describe('custom layers (wasm backend)', () => {
     const theirs = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => read(tf.add(tf.matMul(a, b, false, true), c));
     const g = tf.grads(ours)([x, w, bias]);
     const t = tf.grads(theirs)([x, w, bias]);
-    for (let i = 0; i < 3; i++) expect(maxDiff(g[i].dataSync(), t[i].dataSync())).toBeLessThan(1e-5);
-    expect(maxDiff(g[1].dataSync(), numericGrad((b) => ours(x, b, bias), w))).toBeLessThan(2e-3);
+    for (let i = 0; i < 3; i++) expect(maxDiff(at(g, i).dataSync(), at(t, i).dataSync())).toBeLessThan(1e-5);
+    expect(maxDiff(at(g, 1).dataSync(), numericGrad((b) => ours(x, b, bias), w))).toBeLessThan(2e-3);
     expect(maxDiff(linearTransposed(x as tf.Tensor2D, w as tf.Tensor2D).dataSync(), tf.matMul(x, w, false, true).dataSync())).toBeLessThan(1e-6);
     const wInOut = tf.transpose(w);
     const gb = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => read(matmulBias(a as tf.Tensor2D, b as tf.Tensor2D, c)))([x, wInOut, bias]);
     const tb = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => read(tf.add(tf.matMul(a, b), c)))([x, wInOut, bias]);
-    for (let i = 0; i < 3; i++) expect(maxDiff(gb[i].dataSync(), tb[i].dataSync())).toBeLessThan(1e-5);
+    for (let i = 0; i < 3; i++) expect(maxDiff(at(gb, i).dataSync(), at(tb, i).dataSync())).toBeLessThan(1e-5);
   });
 
   it('GELU: exact values, and its custom gradient matches finite differences', () => {

@@ -10,6 +10,8 @@ import { DecoderInputs } from '../../src/lib/nn/models/decoder.js';
 import { Gpt2Decoder } from '../../src/lib/nn/models/gpt2.js';
 import { LlamaDecoder } from '../../src/lib/nn/models/llama.js';
 import { lastTokenPool, positionsPool } from '../../src/lib/nn/pooling.js';
+import { dims } from '../../src/lib/nn/shape.js';
+import { at } from './at.js';
 
 const TEXT = [5, 9, 3, 12, 7];
 const SELF = [20, 21, 22];
@@ -31,13 +33,13 @@ function llaraPositions(): tf.Tensor {
 }
 
 function rows(x: tf.Tensor, from: number, to: number): Float32Array {
-  const [b, , d] = x.shape;
+  const [b, , d] = dims(x, 3, 'hidden states');
   return x.slice([0, from, 0], [b, to - from, d]).dataSync() as Float32Array;
 }
 
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(at(a, i) - at(b, i)));
   return m;
 }
 

@@ -12,6 +12,7 @@ import { Gpt2Decoder } from '../../src/lib/nn/models/gpt2.js';
 import { LlamaDecoder } from '../../src/lib/nn/models/llama.js';
 import { StateDictError } from '../../src/lib/nn/module.js';
 import { clsPool, gatherRows, l2Normalize, lastTokenPool, meanPool, positionsPool } from '../../src/lib/nn/pooling.js';
+import { at } from './at.js';
 
 const bertTiny = { vocabSize: 20, hiddenSize: 8, numLayers: 2, numHeads: 2, intermediateSize: 12, maxPositions: 8 };
 
@@ -123,7 +124,8 @@ describe('modules (wasm backend)', () => {
       expect(llama.stateDict().get('lm_head.weight')?.shape).toEqual(tied ? undefined : [36, 8]);
       expect(llama.parameters().has('model.embed_tokens.weight')).toBe(false); // the flag survives the resize
       const after = tf.tidy(() => llama.forward({ inputIds: tf.tensor2d([[1, 5, 19, 35]], [1, 4], 'int32') }).logits?.arraySync() as number[][][]);
-      expect(after[0][2].slice(0, 20).map((v, i) => Math.abs(v - before[0][2][i])).every((d) => d < 1e-5)).toBe(true);
+      const [was, now] = [at(at(before, 0), 2), at(at(after, 0), 2)];
+      expect(now.slice(0, 20).map((v, i) => Math.abs(v - at(was, i))).every((d) => d < 1e-5)).toBe(true);
       llama.dispose();
     }
     const gpt = new Gpt2Decoder({ vocabSize: 20, hiddenSize: 8, numHeads: 2, numLayers: 1, maxPositions: 8 }, 1);
@@ -175,10 +177,19 @@ describe('modules (wasm backend)', () => {
     expect(gatherRows(h, tf.tensor1d([2, 0], 'int32')).arraySync()).toEqual([[5, 6], [7, 8]]);
     expect(positionsPool(h, tf.tensor2d([[0, 2], [1, 2]], [2, 2], 'int32')).arraySync()).toEqual([[3, 4], [10, 11]]);
     const unit = l2Normalize(tf.tensor2d([[3, 4]])).arraySync() as number[][];
-    expect(unit[0][0]).toBeCloseTo(0.6, 6);
+    expect(unit[0]?.[0]).toBeCloseTo(0.6, 6);
     // The gradient of a positional gather works on wasm (no UnsortedSegmentSum).
     const g = tf.grad((x: tf.Tensor) => tf.sum(positionsPool(x, tf.tensor2d([[0, 0], [1, 2]], [2, 2], 'int32'))))(h);
     expect(g.arraySync()).toEqual([[[1, 1], [0, 0], [0, 0]], [[0, 0], [0.5, 0.5], [0.5, 0.5]]]);
+  });
+
+  it('pooling: inputs of the wrong rank are an error naming them', () => {
+    const flat = tf.tensor2d([[1, 2], [3, 4]]); // [2, 2]: no token axis
+    expect(() => clsPool(flat)).toThrow('clsPool hidden states must have rank 3, got shape [2, 2]');
+    expect(() => lastTokenPool(flat, flat, 'left')).toThrow('lastTokenPool hidden states must have rank 3');
+    expect(() => gatherRows(flat, tf.tensor1d([0, 1], 'int32'))).toThrow('gatherRows hidden states must have rank 3');
+    const h = tf.tensor3d([[[1, 2], [3, 4]]]); // [1, 2, 2]
+    expect(() => positionsPool(h, tf.tensor1d([0], 'int32'))).toThrow('positionsPool positions must have rank 2, got shape [1]');
   });
 });
 
@@ -213,7 +224,7 @@ describe('backend choice', () => {
       again.loadStateDict(new Map([...weights].map(([k, w]) => [k, tf.tensor(w.data, w.shape)])));
       const onCpu = tf.tidy(() => again.forward({ inputIds: tf.tensor2d(ids, [1, 5], 'int32') }).hidden.dataSync());
       let max = 0;
-      for (let i = 0; i < onCpu.length; i++) max = Math.max(max, Math.abs(onCpu[i] - onWasm[i]));
+      for (let i = 0; i < onCpu.length; i++) max = Math.max(max, Math.abs(at(onCpu, i) - at(onWasm, i)));
       expect(max).toBeLessThan(1e-5);
     } finally {
       await tf.setBackend('wasm');

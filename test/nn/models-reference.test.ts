@@ -13,7 +13,9 @@ import { BertEncoder } from '../../src/lib/nn/models/bert.js';
 import { Gpt2Decoder } from '../../src/lib/nn/models/gpt2.js';
 import { LlamaDecoder } from '../../src/lib/nn/models/llama.js';
 import { loadPretrained } from '../../src/lib/nn/pretrained.js';
+import { dims } from '../../src/lib/nn/shape.js';
 import { buildReference, loadExpected, maxAbsDiff, removeReference, RUN_TORCH_TESTS } from './torch.js';
+import { at } from './at.js';
 
 const TOL = 1e-4;
 let dir: string | undefined;
@@ -24,14 +26,14 @@ function gradients(params: Map<string, tf.Variable>, loss: () => tf.Scalar): { v
   const { value, grads } = tf.variableGrads(loss, [...params.values()]);
   const out = new Map<string, tf.Tensor>();
   for (const [varName, g] of Object.entries(grads)) out.set(byVar.get(varName) as string, g);
-  const v = value.dataSync()[0];
+  const v = value.arraySync();
   value.dispose();
   return { value: v, grads: out };
 }
 
 /** Next-token cross-entropy over positions whose target is a real token (as the reference). */
 function lmLoss(logits: tf.Tensor, ids: tf.Tensor, mask: tf.Tensor): tf.Scalar {
-  const [b, t, V] = logits.shape;
+  const [b, t, V] = dims(logits, 3, 'logits');
   const logp = tf.logSoftmax(logits.slice([0, 0, 0], [b, t - 1, V]));
   const targets = tf.oneHot(ids.slice([0, 1], [b, t - 1]).toInt(), V);
   const nll = tf.neg(tf.sum(tf.mul(logp, targets), -1)); // [b, t-1]
@@ -82,7 +84,7 @@ describe.runIf(RUN_TORCH_TESTS)('models against PyTorch (wasm backend)', () => {
           return tf.add(probe, tf.sum(tf.square(out.pooled as tf.Tensor))) as tf.Scalar;
         }),
       );
-      expect(Math.abs(value - (ex.get('loss') as tf.Tensor).dataSync()[0])).toBeLessThan(TOL);
+      expect(Math.abs(value - at((ex.get('loss') as tf.Tensor).dataSync(), 0))).toBeLessThan(TOL);
       expectGradients(grads, ex, enc.stateDict().keys());
       tf.dispose([...grads.values(), ...ex.values()]);
       enc.dispose();
@@ -106,7 +108,7 @@ describe.runIf(RUN_TORCH_TESTS)('models against PyTorch (wasm backend)', () => {
         return tf.mean(tf.sub(tf.logSumExp(groups, 1), groups.slice([0, 0], [2, 1]).reshape([2]))) as tf.Scalar;
       }),
     );
-    expect(Math.abs(value - (ex.get('loss') as tf.Tensor).dataSync()[0])).toBeLessThan(TOL);
+    expect(Math.abs(value - at((ex.get('loss') as tf.Tensor).dataSync(), 0))).toBeLessThan(TOL);
     expectGradients(grads, ex, ce.stateDict().keys());
     tf.dispose([...grads.values(), ...ex.values()]);
     ce.dispose();
@@ -129,7 +131,7 @@ describe.runIf(RUN_TORCH_TESTS)('models against PyTorch (wasm backend)', () => {
       const { value, grads } = gradients(gpt.parameters(), () =>
         tf.tidy(() => lmLoss(gpt.forward({ inputIds: ids, attentionMask: mask }).logits as tf.Tensor, ids, mask)),
       );
-      expect(Math.abs(value - (ex.get('loss') as tf.Tensor).dataSync()[0])).toBeLessThan(TOL);
+      expect(Math.abs(value - at((ex.get('loss') as tf.Tensor).dataSync(), 0))).toBeLessThan(TOL);
       expectGradients(grads, ex, gpt.stateDict().keys());
       tf.dispose([...grads.values(), ...ex.values()]);
       gpt.dispose();
@@ -145,7 +147,7 @@ describe.runIf(RUN_TORCH_TESTS)('models against PyTorch (wasm backend)', () => {
       const ex = loadExpected(dir as string, name);
       const ids = ex.get('input.ids') as tf.Tensor;
       const mask = ex.get('input.mask') as tf.Tensor;
-      const [b, t] = ids.shape;
+      const [b, t] = dims(ids, 2, 'input ids');
       const additiveMask = tf.tidy(() => tf.mul((ex.get('input.block') as tf.Tensor).toFloat(), MASKED).reshape([1, 1, t, t]).tile([b, 1, 1, 1]));
       const inputs = { inputIds: ids, attentionMask: mask, additiveMask, positionIds: ex.get('input.positions') };
       tf.tidy(() => {
@@ -154,7 +156,7 @@ describe.runIf(RUN_TORCH_TESTS)('models against PyTorch (wasm backend)', () => {
         expect(maxAbsDiff(out.logits as tf.Tensor, ex.get('out.logits') as tf.Tensor, mask)).toBeLessThan(TOL);
       });
       const { value, grads } = gradients(llama.parameters(), () => tf.tidy(() => lmLoss(llama.forward(inputs).logits as tf.Tensor, ids, mask)));
-      expect(Math.abs(value - (ex.get('loss') as tf.Tensor).dataSync()[0])).toBeLessThan(TOL);
+      expect(Math.abs(value - at((ex.get('loss') as tf.Tensor).dataSync(), 0))).toBeLessThan(TOL);
       expectGradients(grads, ex, llama.stateDict().keys());
       tf.dispose([...grads.values(), ...ex.values(), additiveMask]);
       llama.dispose();

@@ -8,6 +8,7 @@ import { AscRanker, ResidualEluHead } from '../../src/lib/nn/asc.js';
 import { initBackend } from '../../src/lib/nn/backend.js';
 import { pointwiseLoss, powerRankingLoss } from '../../src/lib/nn/losses.js';
 import { AdamW } from '../../src/lib/nn/train/adamw.js';
+import { at } from './at.js';
 
 const elu = (z: number) => (z > 0 ? z : Math.exp(z) - 1);
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
@@ -26,9 +27,9 @@ describe('ASC ranking model (wasm backend)', () => {
     head.out.weight.assign(tf.tensor2d([[0.5, -0.25]]));
     head.out.bias!.assign(tf.tensor1d([0.1]));
     // h = (1, 1): W₁h + b₁ = (1, −1.5) → h₁ = (1 + 1, e^−1.5 − 1 + 1) = (2, e^−1.5)
-    const h1 = [elu(1) + 1, elu(-1.5) + 1];
-    const h2 = [elu(h1[1] - 1) + h1[0], elu(h1[0]) + h1[1]];
-    const want = sigmoid(0.5 * h2[0] - 0.25 * h2[1] + 0.1);
+    const [h1a, h1b] = [elu(1) + 1, elu(-1.5) + 1];
+    const [h2a, h2b] = [elu(h1b - 1) + h1a, elu(h1a) + h1b];
+    const want = sigmoid(0.5 * h2a - 0.25 * h2b + 0.1);
     expect(head.forward(tf.tensor2d([[1, 1]])).dataSync()[0]).toBeCloseTo(want, 5);
     head.dispose();
   });
@@ -38,10 +39,10 @@ describe('ASC ranking model (wasm backend)', () => {
       maxPositions: 12, hiddenDropout: 0, attentionDropout: 0 }, 1);
     const attentionMask = tf.tensor2d([[1, 1, 1, 1, 1, 0]], [1, 6], 'int32');
     const rationaleMask = tf.tensor2d([[0, 0, 0, 1, 1, 0]], [1, 6], 'int32');
-    const a = ranker.forward({ inputIds: tf.tensor2d([[2, 3, 4, 7, 8, 0]], [1, 6], 'int32'), attentionMask, rationaleMask }).dataSync()[0];
+    const a = at(ranker.forward({ inputIds: tf.tensor2d([[2, 3, 4, 7, 8, 0]], [1, 6], 'int32'), attentionMask, rationaleMask }).dataSync(), 0);
     // The same rationale tokens after another question: the pool differs only through attention.
     const pooledBy = (mask: number[]) =>
-      tf.tidy(() => ranker.head.forward(tf.mean(ranker.encoder.forward({ inputIds: tf.tensor2d([[2, 3, 4, 7, 8, 0]], [1, 6], 'int32'), attentionMask }).hidden.slice([0, 3, 0], [1, mask.length, 8]), 1)).dataSync()[0]);
+      tf.tidy(() => at(ranker.head.forward(tf.mean(ranker.encoder.forward({ inputIds: tf.tensor2d([[2, 3, 4, 7, 8, 0]], [1, 6], 'int32'), attentionMask }).hidden.slice([0, 3, 0], [1, mask.length, 8]), 1)).dataSync(), 0));
     expect(a).toBeCloseTo(pooledBy([1, 1]), 5);
     expect(a).toBeGreaterThan(0);
     expect(a).toBeLessThan(1);
@@ -55,7 +56,7 @@ describe('ASC ranking model (wasm backend)', () => {
     expect(powerRankingLoss(pos, neg).dataSync()[0]).toBeCloseTo(0.112, 6);
     // ((0.2² + 0.3²) + (0.4² + 0.5²)) / 2 = 0.27 = 2 × MSE over the four scores
     expect(powerRankingLoss(pos, neg, { power: 2 }).dataSync()[0]).toBeCloseTo(0.27, 6);
-    const mse = pointwiseLoss(tf.concat([pos, neg]), tf.tensor1d([1, 1, 0, 0])).dataSync()[0];
+    const mse = pointwiseLoss(tf.concat([pos, neg]), tf.tensor1d([1, 1, 0, 0])).arraySync();
     expect(powerRankingLoss(pos, neg, { power: 2 }).dataSync()[0]).toBeCloseTo(2 * mse, 6);
   });
 
@@ -67,13 +68,13 @@ describe('ASC ranking model (wasm backend)', () => {
       attentionMask: tf.ones([1, 2 + rationale.length], 'int32'),
       rationaleMask: tf.tensor2d([[0, 0, ...rationale.map(() => 1)]], [1, 2 + rationale.length], 'int32'),
     });
-    const score = (r: number[]) => tf.tidy(() => ranker.forward(batch(r)).dataSync()[0]);
+    const score = (r: number[]) => tf.tidy(() => at(ranker.forward(batch(r)).dataSync(), 0));
     const loss = () => powerRankingLoss(ranker.forward(batch([10, 11, 12])), ranker.forward(batch([13, 14, 15])));
     const opt = new AdamW(ranker.parameters(), { lr: 1e-2 });
-    const first = tf.tidy(() => loss().dataSync()[0]);
+    const first = tf.tidy(() => loss().arraySync());
     for (let i = 0; i < 30; i++) {
       const { grads, value } = tf.variableGrads(loss);
-      opt.step(new Map([...ranker.parameters()].map(([n, v]) => [n, grads[v.name]])));
+      opt.step(new Map([...ranker.parameters()].map(([n, v]) => [n, grads[v.name]!]))); // one per parameter
       tf.dispose([value, ...Object.values(grads)]);
     }
     expect(tf.tidy(() => loss().dataSync()[0])).toBeLessThan(first / 2);

@@ -24,6 +24,7 @@ import { LLARA_SPECIAL_TOKENS, LlaraError, promptIds, withLlaraTokens } from '..
 import { addLlaraVocabulary } from '../../src/lib/llara/vocab.js';
 import { runPlugin } from '../plugins/ctx.js';
 import { BYTE_ID, LLAMA_ID, LLAMA_MERGES, llamaJson, llamaVocab } from './tokenizer-fixtures.js';
+import { at } from './at.js';
 
 const LLAMA2_VOCAB = 32_000;
 const SPECIAL_IDS = Array.from({ length: 16 }, (_, i) => LLAMA2_VOCAB + i);
@@ -155,10 +156,10 @@ describe('a Llama-2-format tokenizer', () => {
       const ids = Array.from(rows.ids.slice(row * rows.t, (row + 1) * rows.t));
       expect(ids.slice(-8)).toEqual(SPECIAL_IDS.slice(8));
       expect(ids.slice(-r - 8, -r)).toEqual(SPECIAL_IDS.slice(0, 8));
-      const pad = rows.t - (p.prefix.length + texts[row].length + p.ebae.length + r);
+      const pad = rows.t - (p.prefix.length + at(texts, row).length + p.ebae.length + r);
       expect(ids.slice(0, pad).every((id) => id === padId)).toBe(true);
     }
-    expect(rows.t - (p.prefix.length + texts[1].length + p.ebae.length + r)).toBeGreaterThan(0); // a row really is padded
+    expect(rows.t - (p.prefix.length + at(texts, 1).length + p.ebae.length + r)).toBeGreaterThan(0); // a row really is padded
     // The one-prompt rows (passages with EBAE) end with <s1>…<s8>, and the model reads them.
     tf.tidy(() => {
       const single = singleBatch(texts, p.prefix, p.ebae, padId);

@@ -64,6 +64,6 @@ export function maxAbsDiff(a: tf.Tensor, b: tf.Tensor, rowMask?: tf.Tensor): num
       const m = rowMask.toFloat().reshape([...rowMask.shape, ...new Array(a.rank - rowMask.rank).fill(1)]);
       diff = tf.mul(diff, m);
     }
-    return diff.max().dataSync()[0];
+    return diff.max().dataSync()[0]!; // a scalar
   });
 }

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../src/lib/nn/train/rng.js';
 import type { SampleRef } from '../../src/lib/nn/train/sampler.js';
+import { at } from './at.js';
 
 export interface TinyMlp {
   params: Map<string, tf.Variable>;
@@ -31,7 +32,10 @@ export function tinyMlp(seed = 1, n = 48, opts: { dropout?: number } = {}): Tiny
   ]);
   const x = normal(n * 4, 1);
   const y = new Float32Array(n);
-  for (let i = 0; i < n; i++) y[i] = Math.sin(x[i * 4]) + 0.5 * x[i * 4 + 1] * x[i * 4 + 2] - 0.3 * x[i * 4 + 3];
+  for (let i = 0; i < n; i++) {
+    const [a, b, c, d] = x.subarray(i * 4, i * 4 + 4);
+    y[i] = Math.sin(a!) + 0.5 * b! * c! - 0.3 * d!; // four features per row
+  }
   const p = (name: string) => params.get(name)!;
   return {
     params, x, y, n,
@@ -40,7 +44,7 @@ export function tinyMlp(seed = 1, n = 48, opts: { dropout?: number } = {}): Tiny
       const by = new Float32Array(refs.length);
       refs.forEach((r, i) => {
         bx.set(x.subarray(r.index * 4, r.index * 4 + 4), i * 4);
-        by[i] = y[r.index];
+        by[i] = at(y, r.index);
       });
       return { x: tf.tensor2d(bx, [refs.length, 4]), y: tf.tensor2d(by, [refs.length, 1]) };
     },

@@ -7,6 +7,7 @@ import { train, TrainingCancelled } from '../../src/lib/nn/train/loop.js';
 import { BatchSampler } from '../../src/lib/nn/train/sampler.js';
 import { constantLr, makeSchedule, warmupCosine, warmupLinear } from '../../src/lib/nn/train/schedule.js';
 import { bitsEqual, tinyMlp, torchPython } from './train-fixtures.js';
+import { at } from './at.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -33,7 +34,7 @@ describe('AdamW', () => {
     const gw = [[0.2, -3], [0.1, 0.4]];
     const gb = [[1], [-2]];
     for (let s = 0; s < 2; s++) {
-      const grads = new Map([['lin.weight', tf.tensor1d(gw[s])], ['lin.bias', tf.tensor1d(gb[s])]]);
+      const grads = new Map([['lin.weight', tf.tensor1d(at(gw, s))], ['lin.bias', tf.tensor1d(at(gb, s))]]);
       opt.step(grads);
       for (const g of grads.values()) g.dispose();
     }
@@ -115,7 +116,7 @@ print(json.dumps({'w': w.detach().flatten().tolist(), 'b': b.detach().tolist(), 
       opt.step(map, lrs[i]);
       for (const t of map.values()) t.dispose();
     });
-    const close = (got: number[], want: number[]) => got.forEach((x, i) => expect(Math.abs(x - want[i])).toBeLessThan(1e-6));
+    const close = (got: number[], want: number[]) => got.forEach((x, i) => expect(Math.abs(x - at(want, i))).toBeLessThan(1e-6));
     close(values(w), ref.w);
     close(values(b), ref.b);
     close(values(opt.state().tensors.get('exp_avg.lin.weight')!), ref.m);
@@ -171,13 +172,13 @@ describe('BatchSampler', () => {
   it('mixes sources by weight; grouped batches come from one source', () => {
     const sources = [{ name: 'a', size: 30, weight: 3 }, { name: 'b', size: 5, weight: 1 }, { name: 'c', size: 4, weight: 0 }];
     const mixed = new BatchSampler({ sources, batchSize: 8, seed: 1 });
-    const counts = [0, 0, 0];
+    const counts: [number, number, number] = [0, 0, 0];
     let batchesWithBoth = 0;
     for (let i = 0; i < 500; i++) {
       const batch = mixed.next();
-      for (const r of batch) counts[r.source]++;
+      for (const r of batch) counts[r.source] = at(counts, r.source) + 1;
       if (new Set(batch.map((r) => r.source)).size > 1) batchesWithBoth++;
-      for (const r of batch) expect(r.index).toBeLessThan(sources[r.source].size);
+      for (const r of batch) expect(r.index).toBeLessThan(at(sources, r.source).size);
     }
     expect(counts[2]).toBe(0);
     expect(counts[0] / (counts[0] + counts[1])).toBeGreaterThan(0.7);
@@ -235,11 +236,11 @@ describe('train()', () => {
   it('lowers the loss, logs loss/lr/grad_norm every N steps with ETA, reports progress, and leaks no tensors', async () => {
     const model = tinyMlp(1);
     const baseline = tf.memory().numTensors;
-    const initialLoss = tf.tidy(() => model.loss(model.makeBatch(Array.from({ length: model.n }, (_, index) => ({ source: 0, index })))).dataSync()[0]);
+    const initialLoss = tf.tidy(() => model.loss(model.makeBatch(Array.from({ length: model.n }, (_, index) => ({ source: 0, index })))).arraySync());
     const { metrics, progress, logs, result } = run(1, {}, model);
     await result;
     expect(tf.memory().numTensors).toBe(baseline);
-    const finalLoss = tf.tidy(() => model.loss(model.makeBatch(Array.from({ length: model.n }, (_, index) => ({ source: 0, index })))).dataSync()[0]);
+    const finalLoss = tf.tidy(() => model.loss(model.makeBatch(Array.from({ length: model.n }, (_, index) => ({ source: 0, index })))).arraySync());
     expect(finalLoss).toBeLessThan(initialLoss * 0.7);
     expect(metrics.filter((m) => m.name === 'loss').map((m) => m.step)).toEqual([10, 20, 30]);
     expect(metrics.filter((m) => m.name === 'lr').map((m) => m.value)).toEqual([0.02 * 21 / 25, 0.02 * 11 / 25, 0.02 * 1 / 25].map((x) => expect.closeTo(x, 12)));
@@ -272,7 +273,7 @@ describe('train()', () => {
       sampler: new BatchSampler({ sources: parts.n, batchSize: 4, seed: 9 }), steps: 6, accumulate: 2, seed: 9, optimizer: { lr: 0.01 } });
     const w = whole.weights();
     const p = parts.weights();
-    for (const [name, values] of w) values.forEach((v, i) => expect(Math.abs(v - p.get(name)![i]), name).toBeLessThan(1e-5));
+    for (const [name, values] of w) values.forEach((v, i) => expect(Math.abs(v - at(p.get(name)!, i)), name).toBeLessThan(1e-5));
     whole.dispose();
     parts.dispose();
   });

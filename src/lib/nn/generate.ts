@@ -61,13 +61,24 @@ function stopIndex(text: string, stops: string[]): number {
   return first;
 }
 
-/** The next token of every row of `logits` [b, V]; disposes `logits`. */
-function chooseTokens(logits: tf.Tensor2D, rows: number[], rngs: Rng[], o: SamplingOptions): number[] {
+/** A row of the batch that is still generating. */
+interface LiveRow {
+  generation: Generation;
+  /** Its own generator, seeded by (seed, its index among the prompts). */
+  rng: Rng;
+  /** Over its cached tokens: 0 on the left padding, 1 on its tokens. */
+  mask: number[];
+  /** The position of the next token it is fed. */
+  position: number;
+}
+
+/** The next token of every row of `logits` [b, V], the rows of the batch in order; disposes `logits`. */
+function chooseTokens(logits: tf.Tensor2D, rows: readonly LiveRow[], o: SamplingOptions): number[] {
   try {
     if (isGreedy(o)) return Array.from(tf.tidy(() => tf.argMax(logits, -1).dataSync()));
     const [, v] = logits.shape;
     const all = logits.dataSync();
-    return rows.map((row, k) => sampleToken(all.subarray(k * v, (k + 1) * v), o, rngs[row]));
+    return rows.map((row, k) => sampleToken(all.subarray(k * v, (k + 1) * v), o, row.rng));
   } finally {
     logits.dispose();
   }
@@ -100,14 +111,15 @@ function prefill(model: CausalLm, prompts: number[][], padId: number): { cache: 
 }
 
 /** One token per row after the cache: ids, positions [b, 1], mask [b, tPast + 1]. */
-function step(model: CausalLm, cache: KvCache, ids: number[], positions: number[], mask: number[][]): { cache: KvCache; logits: tf.Tensor2D } {
-  const b = ids.length;
-  const tk = mask[0].length;
+function step(model: CausalLm, cache: KvCache, rows: readonly LiveRow[], ids: number[]): { cache: KvCache; logits: tf.Tensor2D } {
+  const b = rows.length;
+  const mask = rows.flatMap((row) => row.mask);
+  const tk = mask.length / b; // every row's mask spans the same cached steps
   return tf.tidy(() => {
     const out = model.forward({
       inputIds: tf.tensor2d(ids, [b, 1], 'int32'),
-      attentionMask: tf.tensor2d(mask.flat(), [b, tk], 'int32'),
-      positionIds: tf.tensor2d(positions, [b, 1], 'int32'),
+      attentionMask: tf.tensor2d(mask, [b, tk], 'int32'),
+      positionIds: tf.tensor2d(rows.map((row) => row.position), [b, 1], 'int32'),
       past: cache,
       useCache: true,
     });
@@ -123,50 +135,62 @@ export function generate(model: CausalLm, prompts: number[][], o: GenerateOption
   checkOptions(prompts, o);
   const stopTokens = new Set(o.stopTokenIds ?? []);
   const stopStrings = o.stopStrings ?? [];
-  const rngs = prompts.map((_, i) => new Rng(deriveSeed(o.seed ?? 0, i)));
-  const out: Generation[] = prompts.map(() => ({ tokens: [], finish: 'length' }));
-  if (prompts.length > 0 && o.maxNewTokens > 0) {
-    // Per unfinished row: its index in `prompts`, the mask over its cached tokens, its next position.
-    let live = prompts.map((_, i) => i);
-    const t = Math.max(...prompts.map((p) => p.length));
-    let mask = prompts.map((p) => [...new Array<number>(t - p.length).fill(0), ...new Array<number>(p.length).fill(1)]);
-    let positions = prompts.map((p) => p.length);
+  const t = Math.max(0, ...prompts.map((p) => p.length));
+  const rows = prompts.map((p, i): LiveRow => ({
+    generation: { tokens: [], finish: 'length' },
+    rng: new Rng(deriveSeed(o.seed ?? 0, i)),
+    mask: [...new Array<number>(t - p.length).fill(0), ...new Array<number>(p.length).fill(1)],
+    position: p.length,
+  }));
+  /** Adds `token` to a generation, or finishes it; whether it goes on. */
+  const extend = (g: Generation, token: number): boolean => {
+    if (stopTokens.has(token)) {
+      g.finish = 'stop-token';
+      return false;
+    }
+    g.tokens.push(token);
+    if (stopStrings.length > 0 && stopIndex((o.decode as (ids: number[]) => string)(g.tokens), stopStrings) >= 0) {
+      g.finish = 'stop-string';
+      return false;
+    }
+    return g.tokens.length < o.maxNewTokens;
+  };
+  if (rows.length > 0 && o.maxNewTokens > 0) {
+    let live = rows; // the unfinished rows, in batch order
     let { cache, logits } = prefill(model, prompts, o.padId);
     try {
       for (;;) {
-        const next = chooseTokens(logits, live, rngs, o);
-        const going: number[] = []; // positions in `live` of the rows that go on
-        live.forEach((row, k) => {
-          const g = out[row];
-          if (stopTokens.has(next[k])) {
-            g.finish = 'stop-token';
-            return;
-          }
-          g.tokens.push(next[k]);
-          if (stopStrings.length > 0 && stopIndex((o.decode as (ids: number[]) => string)(g.tokens), stopStrings) >= 0) g.finish = 'stop-string';
-          else if (g.tokens.length < o.maxNewTokens) going.push(k);
-        });
+        const tokens = chooseTokens(logits, live, o);
+        const going: LiveRow[] = [];
+        const kept: number[] = []; // their positions in the batch, to select their cache rows
+        const ids: number[] = []; // their new tokens, fed next
+        for (const [k, row] of live.entries()) {
+          const token = tokens[k];
+          if (token === undefined) throw new Error(`generate: ${tokens.length} tokens chosen for ${live.length} rows`);
+          if (!extend(row.generation, token)) continue;
+          going.push(row);
+          kept.push(k);
+          ids.push(token);
+        }
         if (going.length === 0) break;
         if (going.length < live.length) {
-          const kept = selectCacheRows(cache, going);
+          const selected = selectCacheRows(cache, kept);
           disposeCache(cache);
-          cache = kept;
-          live = going.map((k) => live[k]);
-          mask = going.map((k) => mask[k]);
-          positions = going.map((k) => positions[k]);
+          cache = selected;
+          live = going;
         }
-        mask = mask.map((m) => [...m, 1]);
-        const ids = live.map((row) => out[row].tokens[out[row].tokens.length - 1]);
-        const result = step(model, cache, ids, positions, mask);
+        for (const row of live) row.mask.push(1);
+        const result = step(model, cache, live, ids);
         disposeCache(cache);
         ({ cache, logits } = result);
-        positions = positions.map((p) => p + 1);
+        for (const row of live) row.position++;
       }
     } finally {
       disposeCache(cache);
       logits.dispose();
     }
   }
+  const out = rows.map((row) => row.generation);
   if (o.decode) {
     for (const g of out) {
       const text = o.decode(g.tokens);

@@ -386,10 +386,9 @@ export function bagOfTokensLoss(logits: tf.Tensor3D, targets: readonly ArrayLike
   // weights[b, t] = 1/|U_b| for t ∈ U_b.
   const weights = new Float32Array(b * v);
   let rows = 0;
-  for (let r = 0; r < b; r++) {
+  for (const [r, row] of targets.entries()) {
     const unique = new Set<number>();
-    for (let i = 0; i < targets[r].length; i++) {
-      const id = targets[r][i];
+    for (const id of Array.from(row)) {
       if (!Number.isInteger(id) || id < 0 || id >= v) fail('bagOfTokensLoss', `target id ${id} of row ${r} is outside 0..${v - 1}`);
       if (!ignored.has(id)) unique.add(id);
     }

@@ -2,6 +2,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { lookup } from './layers/embedding.js';
+import { dims } from './shape.js';
 
 /** Mean over real tokens (mask 1), E5/LLM-R's `avg` pooling. */
 export function meanPool(hidden: tf.Tensor, mask: tf.Tensor): tf.Tensor {
@@ -13,7 +14,7 @@ export function meanPool(hidden: tf.Tensor, mask: tf.Tensor): tf.Tensor {
 
 /** The first token ([CLS]). */
 export function clsPool(hidden: tf.Tensor): tf.Tensor {
-  const [b, , d] = hidden.shape;
+  const [b, , d] = dims(hidden, 3, 'clsPool hidden states');
   return hidden.slice([0, 0, 0], [b, 1, d]).reshape([b, d]);
 }
 
@@ -22,7 +23,7 @@ export function clsPool(hidden: tf.Tensor): tf.Tensor {
  * padding it is position (Σ mask) - 1.
  */
 export function lastTokenPool(hidden: tf.Tensor, mask: tf.Tensor, padding: 'left' | 'right'): tf.Tensor {
-  const [b, t, d] = hidden.shape;
+  const [b, t, d] = dims(hidden, 3, 'lastTokenPool hidden states');
   if (padding === 'left') return hidden.slice([0, t - 1, 0], [b, 1, d]).reshape([b, d]);
   const last = tf.maximum(tf.sub(tf.sum(mask.toInt(), 1), tf.scalar(1, 'int32')), tf.scalar(0, 'int32')); // [b]
   return gatherRows(hidden, last);
@@ -30,7 +31,7 @@ export function lastTokenPool(hidden: tf.Tensor, mask: tf.Tensor, padding: 'left
 
 /** hidden[i, positions[i]] for each row: positions [b] → [b, d]. */
 export function gatherRows(hidden: tf.Tensor, positions: tf.Tensor): tf.Tensor {
-  const [b, t, d] = hidden.shape;
+  const [b, t, d] = dims(hidden, 3, 'gatherRows hidden states');
   const flat = tf.add(tf.mul(tf.range(0, b, 1, 'int32'), tf.scalar(t, 'int32')), positions.toInt()); // [b]
   return lookup(hidden.reshape([b * t, d]), flat); // a gather whose gradient works on wasm
 }
@@ -40,8 +41,8 @@ export function gatherRows(hidden: tf.Tensor, positions: tf.Tensor): tf.Tensor {
  * (LLaRA averages its eight special tokens).
  */
 export function positionsPool(hidden: tf.Tensor, positions: tf.Tensor): tf.Tensor {
-  const [b, t, d] = hidden.shape;
-  const k = positions.shape[1] as number;
+  const [b, t, d] = dims(hidden, 3, 'positionsPool hidden states');
+  const [, k] = dims(positions, 2, 'positionsPool positions');
   const offsets = tf.mul(tf.range(0, b, 1, 'int32'), tf.scalar(t, 'int32')).reshape([b, 1]);
   const flat = tf.add(offsets, positions.toInt()).reshape([b * k]); // [b·k]
   return tf.mean(lookup(hidden.reshape([b * t, d]), flat).reshape([b, k, d]), 1);

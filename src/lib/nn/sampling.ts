@@ -29,7 +29,14 @@ export function isGreedy(o: SamplingOptions): boolean {
 /** The index of the largest logit (the first one on ties, like argMax). */
 export function argMax(logits: ArrayLike<number>): number {
   let best = 0;
-  for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+  let max = logits[0] ?? NaN;
+  for (let i = 1; i < logits.length; i++) {
+    const logit = logits[i] ?? NaN; // in range; NaN, like a NaN logit, is never the largest
+    if (logit > max) {
+      best = i;
+      max = logit;
+    }
+  }
   return best;
 }
 
@@ -37,33 +44,45 @@ export function argMax(logits: ArrayLike<number>): number {
 export function sampleToken(logits: ArrayLike<number>, o: SamplingOptions, rng: Rng): number {
   if (isGreedy(o)) return argMax(logits);
   const temperature = o.temperature as number;
-  const order = Array.from({ length: logits.length }, (_, i) => i).sort((a, b) => logits[b] - logits[a] || a - b);
-  let keep = o.topK ? Math.min(o.topK, order.length) : order.length;
-  const top = logits[order[0]];
-  const weights = new Float64Array(keep);
-  let total = 0;
-  for (let j = 0; j < keep; j++) {
-    weights[j] = Math.exp((logits[order[j]] - top) / temperature);
-    total += weights[j];
-  }
+  // Reads by token id, always in range (ids are 0..length-1): the default never applies.
+  const logit = (id: number): number => logits[id] ?? -Infinity;
+  // Token ids from the most likely down, the lower id first on ties; then the top k of them.
+  const ranked = Array.from({ length: logits.length }, (_, i) => i).sort((a, b) => logit(b) - logit(a) || a - b);
+  const [best] = ranked;
+  if (best === undefined) throw new Error('sampleToken: no logits to sample from');
+  let ids = o.topK ? ranked.slice(0, o.topK) : ranked;
+  const top = logit(best);
+  let weights = ids.map((id) => Math.exp((logit(id) - top) / temperature));
+  let total = sum(weights);
   const topP = o.topP ?? 1;
   if (topP < 1) {
     // The smallest prefix whose probability reaches topP (at least one token).
+    let keep = weights.length;
     let cumulative = 0;
-    for (let j = 0; j < keep; j++) {
-      cumulative += weights[j] / total;
+    for (const [j, w] of weights.entries()) {
+      cumulative += w / total;
       if (cumulative >= topP) {
         keep = j + 1;
         break;
       }
     }
-    total = 0;
-    for (let j = 0; j < keep; j++) total += weights[j];
+    ids = ids.slice(0, keep);
+    weights = weights.slice(0, keep);
+    total = sum(weights);
   }
   let u = rng.next() * total;
-  for (let j = 0; j < keep - 1; j++) {
-    u -= weights[j];
-    if (u < 0) return order[j];
+  let chosen = best;
+  for (const [j, id] of ids.entries()) {
+    chosen = id;
+    u -= weights[j] ?? 0; // as many weights as ids
+    if (u < 0) break;
   }
-  return order[keep - 1];
+  return chosen; // the last id when rounding leaves u ≥ 0 after every weight
+}
+
+/** Σ weights, in order (the same sum the draw walks). */
+function sum(weights: readonly number[]): number {
+  let total = 0;
+  for (const w of weights) total += w;
+  return total;
 }
