@@ -10,7 +10,7 @@ import { shortBoot } from '../../src/store/layout.js';
 import { Store, type LookupResult } from '../../src/store/store.js';
 import { fields, keyOf, openStore, put, removeDir } from './helpers.js';
 import { startChild, type Child } from './fixtures/spawn.js';
-import { parseKey, type Key } from '../../src/util/ids.js';
+import { nodeId, parseKey, type Key } from '../../src/util/ids.js';
 
 const RECIPE = 'recipes/test.yaml';
 const bases: string[] = [];
@@ -26,7 +26,7 @@ async function storeWith(n: number): Promise<{ store: Store; root: string; keys:
   const keys: Key[] = [];
   for (let i = 0; i < n; i++) {
     const key = keyOf(`entry ${i}`);
-    await put(store, key, { 'out/value.txt': `${i}\n`, 'out/sub/more.txt': 'x'.repeat(i) }, { nodeId: `n[${i}]`, metrics: [{ name: 'v', value: i, step: 0, timestamp: 1 }] });
+    await put(store, key, { 'out/value.txt': `${i}\n`, 'out/sub/more.txt': 'x'.repeat(i) }, { nodeId: nodeId(`n[${i}]`), metrics: [{ name: 'v', value: i, step: 0, timestamp: 1 }] });
     keys.push(key);
   }
   return { store, root, keys };

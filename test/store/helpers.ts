@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { Store, type StoreOptions } from '../../src/store/store.js';
 import type { ManifestFields } from '../../src/store/manifest.js';
-import { keyFromDigest, type Key } from '../../src/util/ids.js';
+import { keyFromDigest, nodeId, type Key } from '../../src/util/ids.js';
 
 export function keyOf(text: string | number): Key {
   return keyFromDigest(createHash('sha256').update(String(text)).digest('hex'));
@@ -30,7 +30,7 @@ export async function openStore(opts: StoreOptions = {}): Promise<{ store: Store
 export function fields(over: Partial<ManifestFields> = {}): ManifestFields {
   return {
     keyStructure: { keyVersion: 1, params: { a: 1 }, inputs: {} },
-    nodeId: 'train#0',
+    nodeId: nodeId('train#0'),
     stage: 'train',
     recipe: 'recipes/test.yaml',
     plugin: { id: 'test-plugin', version: '1.0.0' },
