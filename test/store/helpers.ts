@@ -13,6 +13,11 @@ export function keyOf(text: string | number): Key {
   return keyFromDigest(createHash('sha256').update(String(text)).digest('hex'));
 }
 
+/** One key per name, as a tuple as long as the names (so each can be destructured by name). */
+export function keysOf<const Names extends readonly string[]>(...names: Names): { [I in keyof Names]: Key } {
+  return names.map(keyOf) as { [I in keyof Names]: Key };
+}
+
 export async function tempDir(prefix = 'retort-store-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
 }
