@@ -100,7 +100,7 @@ describe('bm25 plugin', () => {
       const { meta, splits } = await loadTaskFolder(join(tasks, name));
       const spec = taskSpecFor(meta);
       const lines = readLines(join(dir, `${name}.jsonl`));
-      expect(lines.map((l) => l.id)).toEqual([...splits.train, ...splits.test].map((row) => row.id));
+      expect(lines.map((l) => l.id)).toEqual([...splits.train!, ...splits.test!].map((row) => row.id));
       const trainIds = new Set(splits.train!.map((t) => t.id));
       const index25 = Bm25Index.build(splits.train!.map((row) => renderDemonstration(spec, row)));
       for (const [i, line] of lines.entries()) {
