@@ -4,9 +4,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const candidates = [join(repo, '..', 'shared', 'data', 'tasks'), '/work/shared/data/tasks'];
+const besideCheckout = join(repo, '..', 'shared', 'data', 'tasks');
 
-export const SHARED_TASKS = candidates.find((c) => existsSync(c)) ?? candidates[0];
+export const SHARED_TASKS = [besideCheckout, '/work/shared/data/tasks'].find((c) => existsSync(c)) ?? besideCheckout;
 
 /**
  * Whether a test that needs something this machine lacks may skip: only outside CI. In CI

@@ -1,17 +1,18 @@
 // What a run shows: a live view on a terminal (a line per running node, an overall bar), plain lines elsewhere.
 import type { NodeOutcome as Outcome } from '../store/runs.js';
+import type { NodeId } from '../util/ids.js';
 import { count } from '../util/plural.js';
 
 export interface Display {
   start(total: { toRun: number; hits: number; nodes: number }): void;
-  nodeStarted(id: string): void;
-  nodeProgress(id: string, done: number, total: number): void;
-  nodeLog(id: string, level: 'info' | 'warn' | 'error', line: string, cached?: boolean): void;
+  nodeStarted(id: NodeId): void;
+  nodeProgress(id: NodeId, done: number, total: number): void;
+  nodeLog(id: NodeId, level: 'info' | 'warn' | 'error', line: string, cached?: boolean): void;
   /** A cluster job still queued, and the cluster's reason (Priority, Resources, Dependency…). */
-  nodeQueued(id: string, reason: string): void;
+  nodeQueued(id: NodeId, reason: string): void;
   /** A node's job runs again after its machine failed or it was preempted. */
-  nodeRetry(id: string, detail: string): void;
-  nodeEnded(id: string, outcome: Outcome, detail?: string): void;
+  nodeRetry(id: NodeId, detail: string): void;
+  nodeEnded(id: NodeId, outcome: Outcome, detail?: string): void;
   message(line: string): void;
   finish(): void;
 }
@@ -36,27 +37,27 @@ const REDRAW_MS = 50;
 const LISTED_HITS = 50;
 
 class PlainDisplay implements Display {
-  private readonly started = new Map<string, number>();
+  private readonly started = new Map<NodeId, number>();
   private listHits = true;
   constructor(private readonly out: Stream, private readonly quiet = false) {}
   start(total: { toRun: number; hits: number; nodes: number }): void {
     this.listHits = total.hits <= LISTED_HITS;
     this.out.write(`${count(total.nodes, 'node')}: ${total.hits} cached, ${total.toRun} to run\n`);
   }
-  nodeStarted(id: string): void {
+  nodeStarted(id: NodeId): void {
     this.started.set(id, Date.now());
     this.out.write(`[start] ${id}\n`);
   }
   nodeProgress(): void { /* plain output shows no intermediate progress */ }
-  nodeQueued(id: string, reason: string): void {
+  nodeQueued(id: NodeId, reason: string): void {
     // A job with nothing holding it back is only waiting for the next scheduling pass.
     if (reason !== 'None') this.out.write(`[queued] ${id}: ${reason}\n`);
   }
-  nodeRetry(id: string, detail: string): void { this.out.write(`[retry] ${id}: ${detail}\n`); }
-  nodeLog(id: string, _level: string, line: string, cached?: boolean): void {
+  nodeRetry(id: NodeId, detail: string): void { this.out.write(`[retry] ${id}: ${detail}\n`); }
+  nodeLog(id: NodeId, _level: string, line: string, cached?: boolean): void {
     if (!this.quiet) this.out.write(`  ${id}${cached ? ' (cached)' : ''} | ${line}\n`);
   }
-  nodeEnded(id: string, outcome: Outcome, detail?: string): void {
+  nodeEnded(id: NodeId, outcome: Outcome, detail?: string): void {
     if (outcome === 'hit' && !this.listHits) return;
     const t = this.started.get(id);
     const time = t ? ` (${duration(Date.now() - t)})` : '';
@@ -68,9 +69,9 @@ class PlainDisplay implements Display {
 
 class TerminalDisplay implements Display {
   /** Per running node: its start, its latest progress, and its first progress report (the ETA's base). */
-  private readonly running = new Map<string, NodeState>();
+  private readonly running = new Map<NodeId, NodeState>();
   /** Cluster jobs still queued, with their reason. */
-  private readonly queued = new Map<string, string>();
+  private readonly queued = new Map<NodeId, string>();
   private counts = { hit: 0, ran: 0, failed: 0, cancelled: 0, skipped: 0 };
   private toRun = 0;
   private nodes = 0;
@@ -94,13 +95,13 @@ class TerminalDisplay implements Display {
     this.timer = setInterval(() => this.flush(), 200);
     this.timer.unref();
   }
-  nodeStarted(id: string): void {
+  nodeStarted(id: NodeId): void {
     this.queued.delete(id);
     this.eta.started(Date.now());
     this.running.set(id, { started: Date.now(), done: 0, total: 0, lastAt: 0 });
     this.requestDraw();
   }
-  nodeProgress(id: string, done: number, total: number): void {
+  nodeProgress(id: NodeId, done: number, total: number): void {
     const r = this.running.get(id);
     if (!r) return;
     r.done = done;
@@ -110,18 +111,18 @@ class TerminalDisplay implements Display {
     r.first ??= { at: r.lastAt, done };
     this.requestDraw();
   }
-  nodeLog(id: string, level: string, line: string, cached?: boolean): void {
+  nodeLog(id: NodeId, level: string, line: string, cached?: boolean): void {
     if (!this.quiet || level === 'error') this.above(`  ${id}${cached ? ' (cached)' : ''} | ${line}`);
   }
-  nodeQueued(id: string, reason: string): void {
+  nodeQueued(id: NodeId, reason: string): void {
     if (this.running.has(id)) return;
     this.queued.set(id, reason);
     this.requestDraw();
   }
-  nodeRetry(id: string, detail: string): void {
+  nodeRetry(id: NodeId, detail: string): void {
     this.above(`↻ retry     ${id}: ${detail}`);
   }
-  nodeEnded(id: string, outcome: Outcome, detail?: string): void {
+  nodeEnded(id: NodeId, outcome: Outcome, detail?: string): void {
     const r = this.running.get(id);
     this.running.delete(id);
     this.queued.delete(id);
@@ -208,7 +209,7 @@ class TerminalDisplay implements Display {
 }
 
 /** "Resources 3, Dependency 2": queued jobs counted by reason, the most common first. */
-export function queueReasons(queued: ReadonlyMap<string, string>): string {
+export function queueReasons(queued: ReadonlyMap<NodeId, string>): string {
   const byReason = new Map<string, number>();
   for (const reason of queued.values()) byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
   return [...byReason].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([r, n]) => `${r} ${n}`).join(', ');

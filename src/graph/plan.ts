@@ -94,14 +94,14 @@ export async function planRecipe(recipe: CompiledRecipe, keys: Map<NodeId, NodeK
   return { recipe, nodes, order: recipe.order };
 }
 
-interface StageEntries { candidatesFor(nodeId: string): Manifest[] }
+interface StageEntries { candidatesFor(nodeId: NodeId): Manifest[] }
 
 /** How many entries of other nodes of the stage a miss is compared with when its own node has none. */
 const STAGE_SAMPLE = 16;
 
 /** A stage's stored entries by node id, so explaining N misses costs O(N), not O(N × entries). */
 export function stageEntries(manifests: Manifest[]): StageEntries {
-  const byNode = new Map<string, Manifest[]>();
+  const byNode = new Map<NodeId, Manifest[]>();
   for (const m of manifests) {
     const list = byNode.get(m.nodeId) ?? [];
     list.push(m);
@@ -113,7 +113,7 @@ export function stageEntries(manifests: Manifest[]): StageEntries {
 
 /** The nearest stored entry: same node id first, then the same stage; fewest differing components. */
 export function nearestEntry(
-  nodeId: string,
+  nodeId: NodeId,
   structure: KeyStructure,
   candidates: Manifest[],
 ): { manifest: Manifest; differences: KeyDifference[] } | undefined {

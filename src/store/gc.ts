@@ -21,7 +21,7 @@ import { clearRunning, deleteRunRecord, listRunRecords, processGone, runningMark
 import { isKey, type Manifest } from './manifest.js';
 import { listDir, mapLimit, removeTree } from './fsutil.js';
 import type { Store } from './store.js';
-import type { Key } from '../util/ids.js';
+import type { Key, NodeId } from '../util/ids.js';
 
 export interface GcOptions {
   /** The last N run records (and the keys they reach) are kept. */
@@ -38,7 +38,7 @@ export interface GcOptions {
 export interface GcReport {
   kept: { key: Key; reason: string }[];
   /** `node`, `stage` and `recipe` come from the entry's manifest, when it could be read. */
-  removed: { key: Key; size: number; reason: string; node?: string; stage?: string; recipe?: string }[];
+  removed: { key: Key; size: number; reason: string; node?: NodeId; stage?: string; recipe?: string }[];
   freedBytes: number;
   removedRecords: string[];
   /** Scratch directories removed (or, in a dry run, that would be). */

@@ -1,7 +1,7 @@
 // The manifest of a store entry: what the node produced (every file with its hash), how
 // (the key structure, plugin, timings, metrics) and where it was tracked. It is written last
 // inside the staging area, so a published entry always has one.
-import { isKey, type Key } from '../util/ids.js';
+import { isKey, type Key, type NodeId } from '../util/ids.js';
 
 /** One value of a metric a node recorded. */
 export interface MetricPoint { name: string; value: number; step: number; timestamp: number }
@@ -23,7 +23,8 @@ export interface Manifest {
   key: Key;
   /** The labelled structure hashed into the key (for `explain`). */
   keyStructure: unknown;
-  nodeId: string;
+  /** The node that produced the entry. */
+  nodeId: NodeId;
   stage: string;
   recipe: string;
   plugin: { id: string; version: string };
@@ -90,7 +91,10 @@ export function manifestProblem(value: unknown, expectedKey: string): string | u
   return undefined;
 }
 
-/** Parses manifest text; throws an Error whose message is the reason when it is unusable. */
+/**
+ * Parses manifest text; throws an Error whose message is the reason when it is unusable. The node id of
+ * a manifest read back becomes a NodeId again here (this program wrote it; it is checked to be a string).
+ */
 export function parseManifest(text: string, expectedKey: string): Manifest {
   let value: unknown;
   try {

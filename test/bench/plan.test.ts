@@ -132,6 +132,6 @@ describe('targets', () => {
     expect(verdicts({ planEmpty: 450, planCached: 500, runCached: 600, runCachedNoTrack: 550 }, 6000, 6000)).toEqual([true, true, true, true]);
     // 0.6 s is 10x a 6 s dry-run, but slower than 0.5 s.
     expect(verdicts({ planEmpty: 600, planCached: 601, runCached: 2000, runCachedNoTrack: 599 }, 6000, 6000)).toEqual([false, false, false, true]);
-    expect(targetVerdicts({ planEmpty: 450, planCached: 500, runCached: 600, runCachedNoTrack: 550 }, undefined, undefined)[0].got).toBe('450 ms, no snakemake');
+    expect(targetVerdicts({ planEmpty: 450, planCached: 500, runCached: 600, runCachedNoTrack: 550 }, undefined, undefined)[0]!.got).toBe('450 ms, no snakemake');
   });
 });

@@ -227,7 +227,7 @@ export class MlflowContractServer {
     let body: Record<string, unknown> = {};
     if (method === 'POST') {
       if (!contentType) throw new ApiError('INVALID_PARAMETER_VALUE', 'Bad Request. Content-Type header is missing.');
-      if (contentType.split(';')[0].trim().toLowerCase() !== 'application/json') {
+      if (contentType.split(';')[0]!.trim().toLowerCase() !== 'application/json') {
         throw new ApiError('INVALID_PARAMETER_VALUE', "Bad Request. Content-Type must be one of ['application/json'].");
       }
       try {
@@ -557,9 +557,9 @@ function parseFilter(filter: string): FilterClause[] {
   return filter.split(/\s+and\s+/i).map((part) => {
     const m = /^\s*(tags?|params?|attributes?|attr)\.(`[^`]+`|"[^"]+"|[\w.]+)\s*(=|!=)\s*'((?:[^']|'')*)'\s*$/i.exec(part);
     if (!m) throw new ApiError('INVALID_PARAMETER_VALUE', `Invalid filter '${filter}'. Could not be parsed.`);
-    const prefix = m[1].toLowerCase();
+    const prefix = m[1]!.toLowerCase();
     const entity = prefix.startsWith('tag') ? 'tags' : prefix.startsWith('param') ? 'params' : 'attributes';
-    const key = m[2].replace(/^[`"]|[`"]$/g, '');
-    return { entity, key, op: m[3] as '=' | '!=', value: m[4].replace(/''/g, "'") };
+    const key = m[2]!.replace(/^[`"]|[`"]$/g, '');
+    return { entity, key, op: m[3] as '=' | '!=', value: m[4]!.replace(/''/g, "'") };
   });
 }

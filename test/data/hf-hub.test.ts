@@ -70,8 +70,8 @@ describe('Hub dataset loader (loopback Hub)', () => {
     const repo = join(cache, 'datasets--acme--reviews');
     expect((await readFile(join(repo, 'refs', 'v1.0'), 'utf8'))).toBe(server.commit);
     const local = join(repo, 'snapshots', server.commit, 'data', 'train.jsonl');
-    expect(readlinkSync(local)).toBe(`../../../blobs/${sha256(FILES[1].content)}`);
-    expect(await readFile(local)).toEqual(FILES[1].content);
+    expect(readlinkSync(local)).toBe(`../../../blobs/${sha256(FILES[1]!.content)}`);
+    expect(await readFile(local)).toEqual(FILES[1]!.content);
     expect(server.requests.length).toBeGreaterThanOrEqual(3);
     expect(server.requests.every((r) => r.authorization === 'Bearer hf_secret')).toBe(true);
     expect(server.requests.filter((r) => r.path.includes('/tree/')).length).toBe(3); // 5 entries, 2 per page
@@ -94,7 +94,7 @@ describe('Hub dataset loader (loopback Hub)', () => {
   it('resumes an interrupted transfer with HTTP Range in the same call', async () => {
     server.cutOnce.set('data/train.jsonl', 1000);
     const { files } = await fetchHfDataset(URL_TRAIN, { env });
-    expect(await readFile(files[0].localPath)).toEqual(FILES[1].content);
+    expect(await readFile(files[0]!.localPath)).toEqual(FILES[1]!.content);
     const gets = server.requests.filter((r) => r.path.endsWith(`/resolve/${server.commit}/data/train.jsonl`));
     expect(gets.map((r) => r.range)).toEqual([undefined, 'bytes=1000-']);
   });
@@ -103,10 +103,10 @@ describe('Hub dataset loader (loopback Hub)', () => {
     server.cutOnce.set('data/train.jsonl', 700);
     const err = await caught(fetchHfDataset(URL_TRAIN, { env, retries: 0 }));
     expect(err.message).toMatch(/transfer interrupted after 700 bytes; run again to resume/);
-    const partial = join(cache, 'datasets--acme--reviews', 'blobs', `${sha256(FILES[1].content)}.incomplete`);
+    const partial = join(cache, 'datasets--acme--reviews', 'blobs', `${sha256(FILES[1]!.content)}.incomplete`);
     expect((await readFile(partial)).length).toBe(700);
     const { files } = await fetchHfDataset(URL_TRAIN, { env });
-    expect(await readFile(files[0].localPath)).toEqual(FILES[1].content);
+    expect(await readFile(files[0]!.localPath)).toEqual(FILES[1]!.content);
     expect(server.requests.at(-1)?.range).toBe('bytes=700-');
     expect(existsSync(partial)).toBe(false);
   });
@@ -117,8 +117,8 @@ describe('Hub dataset loader (loopback Hub)', () => {
     expect(err.message).toMatch(/checksum mismatch: expected sha256 [0-9a-f]{64}, got [0-9a-f]{64}/);
     const repo = join(cache, 'datasets--acme--reviews');
     expect(existsSync(join(repo, 'snapshots', server.commit, 'data', 'train.jsonl'))).toBe(false);
-    expect(existsSync(join(repo, 'blobs', sha256(FILES[1].content)))).toBe(false);
-    expect(existsSync(join(repo, 'blobs', `${sha256(FILES[1].content)}.incomplete`))).toBe(false);
+    expect(existsSync(join(repo, 'blobs', sha256(FILES[1]!.content)))).toBe(false);
+    expect(existsSync(join(repo, 'blobs', `${sha256(FILES[1]!.content)}.incomplete`))).toBe(false);
     server.corrupt.add('data/test.csv');
     expect((await caught(fetchHfDataset('hf://datasets/acme/reviews@v1.0/data/test.csv', { env }))).message).toMatch(/expected git-sha1 [0-9a-f]{40}/);
   });
@@ -144,18 +144,18 @@ describe('Hub dataset loader (loopback Hub)', () => {
 
   it('downloads again when the revision now holds a different file', async () => {
     await fetchHfDataset(URL_TRAIN, { env });
-    const changed = Buffer.concat([FILES[1].content, Buffer.from('{"text":"new","label":1}\n')]);
-    server.setFiles([{ ...FILES[1], content: changed }]);
+    const changed = Buffer.concat([FILES[1]!.content, Buffer.from('{"text":"new","label":1}\n')]);
+    server.setFiles([{ ...FILES[1]!, content: changed }]);
     const { files } = await fetchHfDataset(URL_TRAIN, { env });
-    expect(await readFile(files[0].localPath)).toEqual(changed);
+    expect(await readFile(files[0]!.localPath)).toEqual(changed);
   });
 
   it('a snapshot entry whose blob is gone is not served offline', async () => {
     const { files } = await fetchHfDataset(URL_TRAIN, { env });
-    await rm(join(cache, 'datasets--acme--reviews', 'blobs', sha256(FILES[1].content)));
+    await rm(join(cache, 'datasets--acme--reviews', 'blobs', sha256(FILES[1]!.content)));
     await server.stop();
     expect((await caught(fetchHfDataset(URL_TRAIN, { env }))).message).toMatch(/cannot reach .*"data\/train.jsonl" is not in the cache/);
-    expect(existsSync(files[0].localPath)).toBe(false);
+    expect(existsSync(files[0]!.localPath)).toBe(false);
   });
 
   it('reads a cache filled by another tool in the same layout, offline, by branch or by commit', async () => {
@@ -166,12 +166,12 @@ describe('Hub dataset loader (loopback Hub)', () => {
     await mkdir(join(repo, 'blobs'), { recursive: true });
     await mkdir(join(repo, 'snapshots', commit, 'data'), { recursive: true });
     await writeFile(join(repo, 'refs', 'main'), commit);
-    await writeFile(join(repo, 'blobs', 'abc'), FILES[2].content);
+    await writeFile(join(repo, 'blobs', 'abc'), FILES[2]!.content);
     await symlink('../../../blobs/abc', join(repo, 'snapshots', commit, 'data', 'test.csv'));
     const offline = { env: { ...env, HF_HUB_OFFLINE: '1' } };
     const rows = await loadHfRows('hf://datasets/acme/reviews/data', MAPPING, META, { ...offline, split: 'test' });
     expect(rows.map((r) => r.fields.sentence)).toEqual(['good', 'bad, really']);
-    expect((await fetchHfDataset(`hf://datasets/acme/reviews@${commit}/data/test.csv`, offline)).files[0].path).toBe('data/test.csv');
+    expect((await fetchHfDataset(`hf://datasets/acme/reviews@${commit}/data/test.csv`, offline)).files[0]!.path).toBe('data/test.csv');
     expect((await caught(fetchHfDataset('hf://datasets/acme/reviews@v9', offline))).message).toMatch(/offline mode .*nothing is cached/);
   });
 });

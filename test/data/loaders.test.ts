@@ -46,7 +46,7 @@ describe('RFC 4180 parser', () => {
     expect(() => parseDelimitedObjects('a,a\n1,2\n', 'f.csv')).toThrow(/duplicate column name "a"/);
   });
   it('TSV with quoting off keeps raw quotes', () => {
-    expect(parseDelimited('t\tl\nhe said "no\t0\n', 'f.tsv', { delimiter: '\t', quoting: false })[1].values).toEqual(['he said "no', '0']);
+    expect(parseDelimited('t\tl\nhe said "no\t0\n', 'f.tsv', { delimiter: '\t', quoting: false })[1]!.values).toEqual(['he said "no', '0']);
   });
 });
 
@@ -107,7 +107,7 @@ describe('loaders with a field mapping', () => {
     await writeFile(file, Buffer.from(buf));
     const rows = await loadRows(file, { fields: { goal: 'goal' }, options: 'choices', output: 'label', outputIsIndex: true }, piqa, { split: 'test' });
     expect(rows.map((r) => r.output)).toEqual(['twist the lid', 'newspaper', 'stir it']);
-    expect(rows[1].options).toEqual(['oven', 'newspaper']);
+    expect(rows[1]!.options).toEqual(['oven', 'newspaper']);
     expect(await loadRows(file, { fields: { goal: 'goal' }, options: 'choices', output: 'label', outputIsIndex: true }, piqa, { maxRows: 2 })).toHaveLength(2);
     await writeFile(join(dir, 'bad.parquet'), 'not parquet at all');
     expect((await caught(loadRows(join(dir, 'bad.parquet'), { fields: { goal: 'goal' }, output: 'label' }, piqa))).detail).toMatch(/not a readable Parquet file/);

@@ -57,7 +57,7 @@ describe('writeTaskFolder / loadTaskFolder', () => {
     await writeTaskFolder(a, clsMeta, { train: rows, test: rows.slice(0, 1) });
     // Field order in the input must not change the bytes.
     const shuffled = rows.map((r) => ({ output: r.output, options: r.options,
-      fields: { hypothesis: r.fields.hypothesis, premise: r.fields.premise }, id: r.id }));
+      fields: { hypothesis: r.fields.hypothesis!, premise: r.fields.premise! }, id: r.id }));
     await writeTaskFolder(b, clsMeta, { train: shuffled, test: shuffled.slice(0, 1) });
     for (const f of ['task.json', 'train.jsonl', 'test.jsonl']) {
       expect(await readFile(join(a, f), 'utf8')).toBe(await readFile(join(b, f), 'utf8'));
@@ -67,7 +67,7 @@ describe('writeTaskFolder / loadTaskFolder', () => {
     expect(loaded.splits.train).toEqual(rows);
     const capped = await loadTaskFolder(a, { splits: ['train'], maxRows: { train: 2 } });
     expect(Object.keys(capped.splits)).toEqual(['train']);
-    expect(capped.splits.train.map((r) => r.id)).toEqual(['toy-0', 'toy-1']);
+    expect(capped.splits.train!.map((r) => r.id)).toEqual(['toy-0', 'toy-1']);
   });
 
   it('refuses to write an invalid row, naming the file and line it would have', async () => {
@@ -123,7 +123,7 @@ describe('validation errors name file and line', () => {
   it('generation test rows need references, train rows do not', async () => {
     const row = { id: 'g0', fields: { text: 't' }, output: 'o' };
     const ok = await folderWith('gen-ok', genMeta, { train: [JSON.stringify(row)], test: [JSON.stringify({ ...row, references: ['o', 'p'] })] });
-    expect((await loadTaskFolder(ok)).splits.test[0].references).toEqual(['o', 'p']);
+    expect((await loadTaskFolder(ok)).splits.test![0]!.references).toEqual(['o', 'p']);
     const bad = await folderWith('gen-bad', genMeta, { train: [JSON.stringify(row)], test: [JSON.stringify(row)] });
     const err = await loadError(bad);
     expect(err.file).toBe(join(bad, 'test.jsonl'));

@@ -165,8 +165,8 @@ stages:
     p.write('r.yaml', 'stages:\n  a: { plugin: ./plugins/count, params: { value: 7 } }\n');
     expect((await p.run(['run', 'r.yaml', '--no-track'])).code).toBe(0);
     const objects = join(p.dir, 'runs', 'store', 'objects');
-    const shard = readdirSync(objects)[0];
-    const key = readdirSync(join(objects, shard))[0];
+    const shard = readdirSync(objects)[0]!;
+    const key = readdirSync(join(objects, shard))[0]!;
     const file = join(objects, shard, key, 'out', 'out', 'value.json');
     chmodSync(file, 0o644);
     writeFileSync(file, '{"total": 99}\n');
@@ -197,7 +197,7 @@ stages:
     expect(tail.stdout).toContain('talk (cached) | line 4');
     expect(tail.stdout).toContain('talk (cached) | line 8');
     expect(tail.stdout).not.toContain('| line 3');
-    const shown = await p.run(['show', pointer![1], '--log']);
+    const shown = await p.run(['show', pointer![1]!, '--log']);
     expect(shown.stdout).toContain('line 1');
     const all = await p.run(['run', 'r.yaml', '--no-track', '--plain', '--logs', 'all']);
     expect(all.stdout).toContain('talk (cached) | line 1');

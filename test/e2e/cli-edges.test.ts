@@ -122,7 +122,7 @@ describe('command line (end to end)', () => {
     p.write('r.yaml', RECIPE);
     expect((await p.run(['run', 'r.yaml', '--no-track'])).code).toBe(0);
     const record = JSON.parse((await p.run(['show', 'last', '--json'])).stdout) as { runId: string; nodes: { key: string }[] };
-    const one = await p.run(['pin', record.nodes[0].key.slice(0, 12), '--name', 'baseline']);
+    const one = await p.run(['pin', record.nodes[0]!.key.slice(0, 12), '--name', 'baseline']);
     expect(one.stdout).toBe('pinned 1 entry\n');
     const all = await p.run(['pin', 'last']);
     expect(all.code, all.stderr).toBe(0);

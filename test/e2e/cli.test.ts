@@ -38,7 +38,7 @@ describe('CLI commands (end to end)', () => {
     const run = await p.run(['show', 'last']);
     expect(run.stdout).toMatch(/run \S+\s+ok\s+cli-test/);
     expect(run.stdout).toMatch(/ran\s+b\s+[0-9a-f]{12}/);
-    const key = /ran\s+b\s+([0-9a-f]{12})/.exec(run.stdout)![1];
+    const key = /ran\s+b\s+([0-9a-f]{12})/.exec(run.stdout)![1]!;
     const node = await p.run(['show', key]);
     expect(node.stdout).toContain('node     b (stage b, recipe cli-test)');
     expect(node.stdout).toMatch(/[0-9a-f]{12}\s+\d+\s+out\/value.json/);

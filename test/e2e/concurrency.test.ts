@@ -5,6 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { listRunRecords } from '../../src/store/runs.js';
 import { Store } from '../../src/store/store.js';
 import { collect, Project } from './harness.js';
+import { at } from '../util/at.js';
 
 const WIDE = `
 stages:
@@ -64,7 +65,7 @@ describe('concurrency and interruption (end to end)', () => {
     while (!p.executions().includes('slow')) await sleep(50);
     child.kill('SIGKILL');
     await done;
-    const [killed] = await listRunRecords(join(p.dir, 'runs'));
+    const killed = at(await listRunRecords(join(p.dir, 'runs')), 0);
     expect(killed.status).toBe('running');
 
     const next = await p.run(['run', 'slow.yaml', '--plain', '-S', 'stages.slow.params.sleepMs=10']);

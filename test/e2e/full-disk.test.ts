@@ -102,7 +102,7 @@ describe.skipIf(maySkip(!canMount()))('a full disk (end to end)', () => {
     expect(res.stderr).not.toMatch(/\n\s+at .*\.js:\d+/);
     const records = readdirSync(join(runs, 'records')).filter((n) => !n.startsWith('.'));
     expect(records).toHaveLength(1);
-    expect(JSON.parse(readFileSync(join(runs, 'records', records[0]), 'utf8')).status).toBe('failed');
+    expect(JSON.parse(readFileSync(join(runs, 'records', records[0]!), 'utf8')).status).toBe('failed');
     expect(readdirSync(join(runs, 'records')).filter((n) => n.startsWith('.running-'))).toEqual([]);
     // The tracking records of the node that met the full disk were written with the store's reserve.
     expect(res.stdout).toContain('tracking writes are kept and done when the run ends');

@@ -10,7 +10,7 @@ function runs(p: Project): Map<string, Ran> {
   const lines = readFileSync(p.counter, 'utf8').split('\n').filter(Boolean);
   return new Map(lines.map((l) => {
     const [id, start, end, devices] = l.split(' ');
-    return [id, { start: Number(start), end: Number(end), devices }];
+    return [id!, { start: Number(start), end: Number(end), devices: devices! }];
   }));
 }
 

@@ -53,7 +53,7 @@ export class Project {
   /** Node ids executed so far, in order (from the side channel). */
   executions(): string[] {
     if (!existsSync(this.counter)) return [];
-    return readFileSync(this.counter, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')[0]);
+    return readFileSync(this.counter, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')[0]!);
   }
 
   resetExecutions(): void {

@@ -17,7 +17,7 @@ const METHODS = ['Zero-shot', 'Random', 'K-means', 'BM25', 'Dense (unsupervised)
 
 function averages(stdout: string): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const m of stdout.matchAll(/^\| ([A-Za-z][\w() -]*?)\s+\|.*\|\s+([\d.]+) \|$/gm)) if (METHODS.includes(m[1])) out[m[1]] ??= Number(m[2]);
+  for (const m of stdout.matchAll(/^\| ([A-Za-z][\w() -]*?)\s+\|.*\|\s+([\d.]+) \|$/gm)) if (METHODS.includes(m[1]!)) out[m[1]!] ??= Number(m[2]);
   return out;
 }
 

@@ -16,6 +16,7 @@ import { materializeTasks } from '../../src/lib/tasks/materialize.js';
 import { renderDemonstration, taskSpecFor } from '../../src/lib/tasks/registry.js';
 import { Store } from '../../src/store/store.js';
 import { collect, Project } from './harness.js';
+import { at } from '../util/at.js';
 
 const TASKS = ['gen_reviews', 'gen_country_facts'];
 // 2 tasks × 6 queries, 2 queries (8 prompts = one HTTP request) per chunk: 6 requests in all.
@@ -85,7 +86,7 @@ beforeAll(async () => {
   const texts: string[] = [];
   for (const d of await listTaskFolders(join(dir, 'tasks'))) {
     const t = await loadTaskFolder(d, { splits: ['train'] });
-    for (const r of t.splits.train) texts.push(renderDemonstration(taskSpecFor(t.meta), r) + '\n');
+    for (const r of t.splits.train!) texts.push(renderDemonstration(taskSpecFor(t.meta), r) + '\n');
   }
   lmServer = await startLmServer({ model: NgramLM.train(texts, { order: 3 }), name: 'tiny' });
   gate = new Gate(lmServer.url);
@@ -102,7 +103,7 @@ afterAll(async () => {
 
 async function scoresOf(p: Project): Promise<{ files: Record<string, string>; metrics: Record<string, number> }> {
   const store = await Store.open(join(p.dir, 'runs', 'store'));
-  const [manifest] = await store.manifests({ stage: 'scores' });
+  const manifest = at(await store.manifests({ stage: 'scores' }), 0);
   const dir = store.portPath(manifest.key, 'scores');
   const files = Object.fromEntries(readdirSync(dir).filter((f) => f.endsWith('.jsonl')).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
   return { files, metrics: Object.fromEntries(manifest.metrics.map((m) => [m.name, m.value])) };
@@ -129,7 +130,7 @@ describe('resuming a killed scoring node (end to end)', () => {
     child.kill('SIGKILL');
     expect((await ended).signal).toBe('SIGKILL');
     // The node's process ends once its parent is gone; its held connection closes with it.
-    await vi.waitFor(() => expect(gate.held[0].closed).toBe(true), { timeout: 15_000, interval: 50 });
+    await vi.waitFor(() => expect(gate.held[0]!.closed).toBe(true), { timeout: 15_000, interval: 50 });
 
     gate.forwarded = 0;
     gate.holdAfter = Infinity;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Store } from '../../src/store/store.js';
 import { Project } from './harness.js';
+import { at } from '../util/at.js';
 
 const TASKS = ['gen_reviews', 'gen_country_facts', 'gen_cause_effect'];
 
@@ -44,7 +45,7 @@ describe('llm-score in a recipe (end to end)', () => {
     expect(res.stdout).toContain('4 ran, 0 cached, 0 failed');
 
     const store = await Store.open(join(p.dir, 'runs', 'store'));
-    const [manifest] = await store.manifests({ stage: 'scores' });
+    const manifest = at(await store.manifests({ stage: 'scores' }), 0);
     const dir = store.portPath(manifest.key, 'scores');
     expect(readdirSync(dir).sort()).toEqual([...TASKS.map((t) => `${t}.jsonl`), 'index.json'].sort());
     const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { scorer: string; lm: string; tasks: { task: string; queries: number }[] };

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Store } from '../../src/store/store.js';
 import { Project } from './harness.js';
+import { at } from '../util/at.js';
 
 describe('port names and stray files (end to end)', () => {
   it('a command plugin whose output port is named ../../x is rejected when it loads; nothing is created', async () => {
@@ -42,10 +43,10 @@ stages:
     const store = await Store.open(join(p.dir, 'runs', 'store'));
     const keys = await store.keys();
     expect(keys).toHaveLength(1);
-    const entry = store.entryDir(keys[0]);
+    const entry = store.entryDir(keys[0]!);
     expect(readdirSync(entry).sort()).toEqual(['log.txt', 'manifest.json', 'out']);
     expect(readdirSync(join(entry, 'out'))).toEqual(['out']);
-    expect((await store.readManifest(keys[0]))!.files.map((f) => f.path)).toEqual(['out/ok.txt']);
+    expect((await store.readManifest(keys[0]!))!.files.map((f) => f.path)).toEqual(['out/ok.txt']);
     expect(readdirSync(join(p.dir, 'runs', 'store', 'staging'))).toEqual([]);
   });
 
@@ -56,7 +57,7 @@ stages:
     const res = await p.run(['run', 'r.yaml', '--no-track', '--plain']);
     expect(res.code, res.stdout + res.stderr).toBe(0);
     const store = await Store.open(join(p.dir, 'runs', 'store'));
-    const [key] = await store.keys();
+    const key = at(await store.keys(), 0);
     expect(readdirSync(store.entryDir(key)).sort()).toEqual(['log.txt', 'manifest.json', 'out']);
   });
 });

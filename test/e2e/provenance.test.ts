@@ -63,7 +63,7 @@ describe('provenance (end to end)', () => {
     expect((await p.run(['validate', 'one.yaml'])).stdout).toContain('one.yaml: ok (1 stage, 1 node)');
     expect((await p.run(['plan', 'one.yaml'])).stdout).toContain('1 node: 0 cached, 1 to run');
     expect((await p.run(['run', 'one.yaml', '--no-track'])).code).toBe(0);
-    const key = (JSON.parse((await p.run(['show', 'last', '--json'])).stdout) as { nodes: { key: string }[] }).nodes[0].key;
+    const key = (JSON.parse((await p.run(['show', 'last', '--json'])).stdout) as { nodes: { key: string }[] }).nodes[0]!.key;
     expect((await p.run(['show', key])).stdout).toContain('  score = 56\n');
     const gc = await p.run(['gc', '--keep-runs', '0', '--dry-run']);
     expect(gc.stdout).toContain(`would remove s (stage s, recipe one)  ${key.slice(0, 12)}`);

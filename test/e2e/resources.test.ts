@@ -8,7 +8,7 @@ import { Project } from './harness.js';
 /** Start times (ms) of each execution, from the count plugin's side channel. */
 function startTimes(p: Project): Map<string, number> {
   const lines = readFileSync(p.counter, 'utf8').split('\n').filter(Boolean);
-  return new Map(lines.map((l) => { const [id, , at] = l.split(' '); return [id, Number(at)]; }));
+  return new Map(lines.map((l) => { const [id, , at] = l.split(' '); return [id!, Number(at)]; }));
 }
 
 describe('resources (end to end)', () => {

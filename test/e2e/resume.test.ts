@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { Store } from '../../src/store/store.js';
 import { collect, Project, ROOT } from './harness.js';
+import { at } from '../util/at.js';
 
 const RECIPE = `
 stages:
@@ -25,7 +26,7 @@ function isAlive(pid: number): boolean {
 
 async function trainedEntry(p: Project) {
   const store = await Store.open(join(p.dir, 'runs', 'store'));
-  const [manifest] = await store.manifests({ stage: 'train' });
+  const manifest = at(await store.manifests({ stage: 'train' }), 0);
   const model = store.portPath(manifest.key, 'model');
   return {
     store, key: manifest.key,

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CHAIN } from './chain-recipe.js';
 import { Project } from './harness.js';
+import { at } from '../util/at.js';
 
 interface RunSummary { runId: string; status: string; recipeName: string; overrides: string[]; durationMs: number; counts: Record<string, number> }
 
@@ -17,7 +18,9 @@ describe('retort runs and retort diff (end to end)', () => {
     expect((await p.run(['run', 'chain.yaml', '--no-track'])).code).toBe(0);
     expect((await p.run(['run', 'chain.yaml', '--no-track', '-S', 'vars.b=20'])).code).toBe(0);
     const listed = JSON.parse((await p.run(['runs', '--json'])).stdout) as RunSummary[];
-    [second, first] = listed.map((r) => r.runId);
+    // Newest first.
+    second = at(listed, 0).runId;
+    first = at(listed, 1).runId;
   });
 
   it('lists both runs newest first, with status, counts and overrides', async () => {
@@ -25,7 +28,7 @@ describe('retort runs and retort diff (end to end)', () => {
     expect(listed.map((r) => r.runId)).toEqual([second, first]);
     expect(listed[0]).toMatchObject({ status: 'ok', recipeName: 'chain', overrides: ['vars.b=20'], counts: { ran: 2, hit: 1, failed: 0 } });
     expect(listed[1]).toMatchObject({ status: 'ok', overrides: [], counts: { ran: 3, hit: 0, failed: 0 } });
-    expect(listed[1].durationMs).toBeGreaterThan(0);
+    expect(listed[1]!.durationMs).toBeGreaterThan(0);
 
     const text = await p.run(['runs']);
     expect(text.code).toBe(0);

@@ -12,8 +12,8 @@ const RECIPE = 'stages:\n  a: { plugin: ./plugins/count, params: { value: 7 } }\
 
 function onlyEntry(p: Project): { key: string; dir: string } {
   const objects = join(p.dir, 'runs', 'store', 'objects');
-  const shard = readdirSync(objects)[0];
-  const key = readdirSync(join(objects, shard))[0];
+  const shard = readdirSync(objects)[0]!;
+  const key = readdirSync(join(objects, shard))[0]!;
   return { key, dir: join(objects, shard, key) };
 }
 
@@ -66,7 +66,7 @@ describe('store faults (end to end)', () => {
   it('a garbage lease file is reported with where it is and how long the node waits', async () => {
     const p = new Project();
     p.write('r.yaml', RECIPE);
-    const key = (JSON.parse((await p.run(['plan', 'r.yaml', '--json'])).stdout) as { key: string }[])[0].key;
+    const key = (JSON.parse((await p.run(['plan', 'r.yaml', '--json'])).stdout) as { key: string }[])[0]!.key;
     const store = await Store.open(join(p.dir, 'runs', 'store'));
     const lease = join(store.layout.leases, `${key}.lease`);
     writeFileSync(lease, 'not a lease\n');

@@ -39,7 +39,7 @@ describe('tracking (end to end)', () => {
     expect(parents).toHaveLength(1);
     expect(children.map((r) => tag(r, 'retort.node')).sort()).toEqual(['a', 'b[1]', 'b[2]']);
     for (const c of children) {
-      expect(tag(c, 'mlflow.parentRunId')).toBe(parents[0].runId);
+      expect(tag(c, 'mlflow.parentRunId')).toBe(parents[0]!.runId);
       expect(tag(c, 'retort.key')).toMatch(/^[0-9a-f]{64}$/);
       expect(tag(c, 'retort.recipe')).toBe('tracked');
       expect(c.status).toBe('FINISHED');
@@ -55,7 +55,7 @@ describe('tracking (end to end)', () => {
     expect(second.code).toBe(0);
     const after = [...server.runs.values()];
     expect(after.filter((r) => tag(r, 'mlflow.parentRunId'))).toHaveLength(3); // no new child runs
-    const parent2 = after.filter((r) => !tag(r, 'mlflow.parentRunId')).find((r) => r.runId !== parents[0].runId)!;
+    const parent2 = after.filter((r) => !tag(r, 'mlflow.parentRunId')).find((r) => r.runId !== parents[0]!.runId)!;
     expect(tag(parent2, 'retort.cached')).toBe('3');
     const list = server.artifacts.get(`${parent2.experimentId}/${parent2.runId}/artifacts/retort/cached.tsv`)?.toString();
     expect(list?.split('\n')).toContain(`b[2]\t${tag(b2, 'retort.key')}\t${b2.runId}`);
@@ -105,13 +105,13 @@ describe('tracking (end to end)', () => {
     const mlruns = join(p.dir, 'runs', 'mlruns');
     const experiments = readdirSync(mlruns).filter((d) => /^\d+$/.test(d) && d !== '0');
     expect(experiments).toHaveLength(1);
-    const expDir = join(mlruns, experiments[0]);
+    const expDir = join(mlruns, experiments[0]!);
     expect(readFileSync(join(expDir, 'meta.yaml'), 'utf8')).toMatch(/name: '?tracked'?/);
     const runs = readdirSync(expDir).filter((d) => /^[0-9a-f]{32}$/.test(d));
     expect(runs).toHaveLength(4);
     const withMetric = runs.filter((r) => existsSync(join(expDir, r, 'metrics', 'curve')));
     expect(withMetric).toHaveLength(3);
-    const lines = readFileSync(join(expDir, withMetric[0], 'metrics', 'curve'), 'utf8').trim().split('\n');
+    const lines = readFileSync(join(expDir, withMetric[0]!, 'metrics', 'curve'), 'utf8').trim().split('\n');
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/^\d{13} [\d.]+ 1$/);
   });

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createDisplay } from '../../src/exec/display.js';
+import { nodeId } from '../../src/util/ids.js';
 
 function fakeStream(isTTY: boolean) {
   const chunks: string[] = [];
@@ -14,14 +15,15 @@ describe('run display', () => {
     const { stream, text } = fakeStream(true);
     const d = createDisplay(stream);
     d.start({ toRun: 2, hits: 1, nodes: 3 });
-    d.nodeEnded('cached-one', 'hit');
+    const train = nodeId('train#0');
+    d.nodeEnded(nodeId('cached-one'), 'hit');
     vi.advanceTimersByTime(100);
-    d.nodeStarted('train#0');
-    d.nodeProgress('train#0', 5, 10);
+    d.nodeStarted(train);
+    d.nodeProgress(train, 5, 10);
     vi.advanceTimersByTime(100);
-    d.nodeLog('train#0', 'info', 'epoch 1');
+    d.nodeLog(train, 'info', 'epoch 1');
     vi.advanceTimersByTime(100);
-    d.nodeEnded('train#0', 'ran');
+    d.nodeEnded(train, 'ran');
     d.finish();
     const out = text();
     expect(out).toContain('3 nodes: 1 cached, 2 to run');
@@ -40,8 +42,8 @@ describe('run display', () => {
     const d = createDisplay(stream);
     d.start({ toRun: 1, hits: 5000, nodes: 5001 });
     for (let i = 0; i < 5000; i++) {
-      d.nodeLog(`n${i}`, 'info', `line of n${i}`, true);
-      d.nodeEnded(`n${i}`, 'hit');
+      d.nodeLog(nodeId(`n${i}`), 'info', `line of n${i}`, true);
+      d.nodeEnded(nodeId(`n${i}`), 'hit');
     }
     vi.advanceTimersByTime(60);
     const out = text();
@@ -57,9 +59,10 @@ describe('run display', () => {
     const { stream, text } = fakeStream(false);
     const d = createDisplay(stream);
     d.start({ toRun: 1, hits: 0, nodes: 1 });
-    d.nodeStarted('a');
-    d.nodeProgress('a', 1, 2);
-    d.nodeEnded('a', 'failed', 'boom');
+    const a = nodeId('a');
+    d.nodeStarted(a);
+    d.nodeProgress(a, 1, 2);
+    d.nodeEnded(a, 'failed', 'boom');
     d.finish();
     expect(text()).not.toContain('\x1b[');
     expect(text()).toMatch(/\[start\] a\n\[failed\] a \(\d+ms\): boom\n/);
@@ -67,12 +70,12 @@ describe('run display', () => {
     const few = fakeStream(false);
     const f = createDisplay(few.stream);
     f.start({ toRun: 0, hits: 2, nodes: 2 });
-    f.nodeEnded('x', 'hit');
+    f.nodeEnded(nodeId('x'), 'hit');
     expect(few.text()).toContain('[hit] x');
     const many = fakeStream(false);
     const m = createDisplay(many.stream);
     m.start({ toRun: 0, hits: 60, nodes: 60 });
-    for (let i = 0; i < 60; i++) m.nodeEnded(`n${i}`, 'hit');
+    for (let i = 0; i < 60; i++) m.nodeEnded(nodeId(`n${i}`), 'hit');
     expect(many.text()).toBe('60 nodes: 60 cached, 0 to run\n');
   });
 });

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createDisplay, EtaEstimator } from '../../src/exec/display.js';
+import { nodeId } from '../../src/util/ids.js';
 import shell from '../../plugins/shell/index.js';
 import { runPlugin } from '../plugins/ctx.js';
 
@@ -26,16 +27,16 @@ describe('progress display', () => {
     const d = createDisplay(t.stream);
     d.start({ toRun: 4, hits: 0, nodes: 4 });
     vi.advanceTimersByTime(3000); // planning and replaying hits do not count
-    d.nodeStarted('a'); d.nodeStarted('b');
+    d.nodeStarted(nodeId('a')); d.nodeStarted(nodeId('b'));
     vi.advanceTimersByTime(5000);
-    d.nodeProgress('a', 5, 10); d.nodeProgress('b', 5, 10);
+    d.nodeProgress(nodeId('a'), 5, 10); d.nodeProgress(nodeId('b'), 5, 10);
     vi.advanceTimersByTime(100);
     expect(t.lastFrame().at(-1)).toMatch(/ eta 15\.\ds$/);
     vi.advanceTimersByTime(4900);
-    d.nodeEnded('a', 'ran'); d.nodeEnded('b', 'ran');
-    d.nodeStarted('c'); d.nodeStarted('d');
+    d.nodeEnded(nodeId('a'), 'ran'); d.nodeEnded(nodeId('b'), 'ran');
+    d.nodeStarted(nodeId('c')); d.nodeStarted(nodeId('d'));
     vi.advanceTimersByTime(5000);
-    d.nodeProgress('c', 1, 2); d.nodeProgress('d', 1, 2);
+    d.nodeProgress(nodeId('c'), 1, 2); d.nodeProgress(nodeId('d'), 1, 2);
     vi.advanceTimersByTime(100);
     expect(t.lastFrame().at(-1)).toMatch(/ eta 5\.\ds$/);
     d.finish();
@@ -45,9 +46,9 @@ describe('progress display', () => {
     const t = terminal(120);
     const d = createDisplay(t.stream);
     d.start({ toRun: 2, hits: 0, nodes: 2 });
-    d.nodeStarted('a');
+    d.nodeStarted(nodeId('a'));
     vi.advanceTimersByTime(100);
-    d.nodeProgress('a', 1, 2);
+    d.nodeProgress(nodeId('a'), 1, 2);
     vi.advanceTimersByTime(100);
     // 0.5 of 2 nodes: a quarter of a 30-cell bar.
     expect(t.lastFrame().at(-1)).toMatch(/^█{8}░{22} 0\/2 /);
@@ -58,10 +59,10 @@ describe('progress display', () => {
     const t = terminal(50);
     const d = createDisplay(t.stream);
     d.start({ toRun: 3, hits: 0, nodes: 3 });
-    for (const id of ['a-rather-long-node-name[with-an-item]', 'b', 'c']) d.nodeStarted(id);
+    for (const id of ['a-rather-long-node-name[with-an-item]', 'b', 'c']) d.nodeStarted(nodeId(id));
     vi.advanceTimersByTime(60);
     for (let i = 1; i <= 5; i++) {
-      d.nodeProgress('b', i, 7);
+      d.nodeProgress(nodeId('b'), i, 7);
       vi.advanceTimersByTime(60);
       const frame = t.lastFrame();
       expect(frame).toHaveLength(4);

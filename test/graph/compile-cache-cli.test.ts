@@ -57,11 +57,11 @@ describe('compiled-plan cache across processes', () => {
     p.write('twice/index.mjs', PLUGIN('2'));
     const bumped = await planBoth();
     expect(bumped.map((n) => n.status)).toEqual(['miss', 'miss']);
-    expect(bumped[0].key).not.toBe(cached[0].key);
+    expect(bumped[0]!.key).not.toBe(cached[0]!.key);
 
     p.write('twice/index.mjs', PLUGIN('2', '/* same version, other code */ '));
     const edited = await planBoth();
-    expect(edited[0].key).not.toBe(bumped[0].key);
-    expect(edited[0].reason).toBe('plugin');
+    expect(edited[0]!.key).not.toBe(bumped[0]!.key);
+    expect(edited[0]!.reason).toBe('plugin');
   }, 120_000);
 });

@@ -170,7 +170,7 @@ describe('compiled-plan cache', () => {
     expect(torn.keys).toEqual(torn.fresh);
     // A changed key inside an otherwise well-formed file: the checksum no longer matches.
     const whole = readFileSync(path, 'utf8');
-    const firstKey = torn.keys['first[1]'];
+    const firstKey = torn.keys['first[1]']!;
     writeFileSync(path, whole.replace(firstKey, firstKey.replace(/^./, (c) => (c === '0' ? '1' : '0'))));
     const altered = await prepare();
     expect(altered.reused).toBe(false);

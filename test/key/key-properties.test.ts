@@ -60,7 +60,7 @@ const recipeSpec: fc.Arbitrary<RecipeSpec> = fc.record({
   const out = { ...params };
   for (const [key, i, embed] of refs) {
     if (!names.length) break;
-    const name = names[i % names.length];
+    const name = names[i % names.length]!;
     const v = vars[name];
     out[key] = embed && (v === null || typeof v !== 'object') ? `at ${'${'}vars.${name}} end` : `${'${'}vars.${name}}`;
   }
@@ -111,9 +111,9 @@ function shuffled(value: Json, rand: () => number): Json {
   const keys = Object.keys(value);
   for (let i = keys.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
-    [keys[i], keys[j]] = [keys[j], keys[i]];
+    [keys[i], keys[j]] = [keys[j]!, keys[i]!];
   }
-  return Object.fromEntries(keys.map((k) => [k, shuffled(value[k], rand)]));
+  return Object.fromEntries(keys.map((k) => [k, shuffled(value[k]!, rand)]));
 }
 
 function render(obj: Json, s: Style): string {
@@ -261,8 +261,8 @@ describe('the key depends on every labelled component', () => {
         const changed = structuredClone(structure) as unknown as Record<string, Json>;
         if (component === 'keyVersion') changed.keyVersion = (structure.keyVersion + 1 + pick % 5);
         else {
-          const leaves = leafPaths(changed[component]);
-          const path = leaves.length ? leaves[pick % leaves.length] : [`new-${pick}`];
+          const leaves = leafPaths(changed[component]!);
+          const path = leaves.length ? leaves[pick % leaves.length]! : [`new-${pick}`];
           setLeaf(changed, [component, ...path], replacement);
           fc.pre(canonicalJson(changed) !== canonicalJson(structure));
         }
@@ -290,14 +290,14 @@ function leafPaths(value: Json, prefix: (string | number)[] = []): (string | num
   if (Array.isArray(value)) return value.length ? value.flatMap((v, i) => leafPaths(v, [...prefix, i])) : [prefix];
   if (value !== null && typeof value === 'object') {
     const keys = Object.keys(value);
-    return keys.length ? keys.flatMap((k) => leafPaths(value[k], [...prefix, k])) : [prefix];
+    return keys.length ? keys.flatMap((k) => leafPaths(value[k]!, [...prefix, k])) : [prefix];
   }
   return [prefix];
 }
 
 function setLeaf(root: Record<string, Json>, path: (string | number)[], replacement: Json): void {
   let cur: Json = root;
-  for (const seg of path.slice(0, -1)) cur = (cur as Record<string | number, Json>)[seg];
-  const last = path[path.length - 1];
+  for (const seg of path.slice(0, -1)) cur = (cur as Record<string | number, Json>)[seg]!;
+  const last = path[path.length - 1]!;
   if (cur !== null && typeof cur === 'object') (cur as Record<string | number, Json>)[last] = replacement;
 }

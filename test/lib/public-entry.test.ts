@@ -36,14 +36,14 @@ describe('the plugin library entry', () => {
       const { inputIds, attentionMask } = nn.toTensors(batch);
       return nn.l2Normalize(nn.meanPool(encoder.forward({ inputIds, attentionMask }).hidden, attentionMask)) as tf.Tensor2D;
     };
-    const lossOf = () => tf.tidy(() => nn.infoNce(embed(pairs.map((p) => p[0])), embed(pairs.map((p) => p[1])), { temperature: 0.05 }).dataSync()[0]);
+    const lossOf = () => tf.tidy(() => nn.infoNce(embed(pairs.map((p) => p[0]!)), embed(pairs.map((p) => p[1]!)), { temperature: 0.05 }).dataSync()[0]!);
 
     const before = lossOf();
     await nn.train({
       parameters: encoder.parameters(), seed: 1, steps: 20,
       sampler: new nn.BatchSampler({ sources: pairs.length, batchSize: pairs.length, seed: 1 }),
-      makeBatch: (refs) => refs.map((r) => pairs[r.index]),
-      loss: (batch) => nn.infoNce(embed(batch.map((p) => p[0])), embed(batch.map((p) => p[1])), { temperature: 0.05 }),
+      makeBatch: (refs) => refs.map((r) => pairs[r.index]!),
+      loss: (batch) => nn.infoNce(embed(batch.map((p) => p[0]!)), embed(batch.map((p) => p[1]!)), { temperature: 0.05 }),
       optimizer: { lr: 3e-3, weightDecay: 0 },
     });
     const after = lossOf();

@@ -38,7 +38,7 @@ describe('bag-of-tokens loss', () => {
     const targets = [[3, 4, 3, 3, 1], [0, 2, 1], [4]];
     const r0 = logSoftmax([1, 3, 2, 2, 0.5]);
     const r2 = logSoftmax([2, 1, 3, 4, 2]);
-    const expected = ((-(r0[3] + r0[4]) / 2) + -r2[4]) / 2 / 10;
+    const expected = ((-(r0[3]! + r0[4]!) / 2) + -r2[4]!) / 2 / 10;
     const loss = tf.tidy(() => bagOfTokensLoss(tf.tensor3d(z), targets, { scale: 0.1, ignoreIds: [0, 1, 2] }).dataSync()[0]);
     expect(loss).toBeCloseTo(expected, 6);
     expect(emptyTargetRows(targets, [0, 1, 2])).toBe(1);
@@ -47,7 +47,7 @@ describe('bag-of-tokens loss', () => {
   it('the v1 form sums over every target token, repeats counted, without the scale', () => {
     const z = [[[1, 0, 2, -1, 0.5]], [[0, 0, 0, 0, 0]]];
     const l0 = logSoftmax([1, 0, 2, -1, 0.5]);
-    const expected = -(3 * l0[3] + l0[4]); // row 1 has no target: the mean is over one row
+    const expected = -(3 * l0[3]! + l0[4]!); // row 1 has no target: the mean is over one row
     const loss = tf.tidy(() => summedTokenLoss(tf.tensor3d(z), [[3, 4, 3, 3], [1]], [0, 1, 2]).dataSync()[0]);
     expect(loss).toBeCloseTo(expected, 5);
   });
@@ -77,7 +77,7 @@ describe.runIf(RUN_TORCH_TESTS)('against the released code in PyTorch', () => {
     expect(ours.ebae).toBeCloseTo(ref.ebae, 5);
     expect(ours.ebar).toBeCloseTo(ref.ebar, 5);
     // Blocked = our suffix mask or the causal mask the decoder adds.
-    const blocked = (q: number, c: number) => (ours.mask[q * t + c] < 0 || c > q ? 1 : 0);
+    const blocked = (q: number, c: number) => (ours.mask[q * t + c]! < 0 || c > q ? 1 : 0);
     expect(Array.from({ length: t }, (_, q) => Array.from({ length: t }, (_, c) => blocked(q, c)))).toEqual(ref.mask_blocked);
     expect(Array.from(rows.positions)).toEqual(ref.positions);
   });

@@ -30,7 +30,7 @@ function slice(x: tf.Tensor, row: number, from: number, to: number): Float32Arra
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
   let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
 }
 
@@ -75,19 +75,19 @@ describe('the joint pass', () => {
     const p = promptIds(tok, 'llara');
     const texts = TEXTS.map((t) => tok.encode(t, { addSpecialTokens: false }).ids);
     const rows = jointRows(texts, p, 0);
-    const s = (i: number) => tok.tokenToId(LLARA_SPECIAL_TOKENS[i])!;
+    const s = (i: number) => tok.tokenToId(LLARA_SPECIAL_TOKENS[i]!)!;
     const r = p.ebar.length;
     for (let row = 0; row < texts.length; row++) {
       const ids = Array.from(rows.ids.slice(row * rows.t, (row + 1) * rows.t));
       expect(ids.slice(-8)).toEqual([8, 9, 10, 11, 12, 13, 14, 15].map(s));
       expect(ids.slice(-r - 8, -r)).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map(s));
       const mask = Array.from(rows.mask.slice(row * rows.t, (row + 1) * rows.t));
-      const pad = rows.t - (p.prefix.length + texts[row].length + p.ebae.length + r);
+      const pad = rows.t - (p.prefix.length + texts[row]!.length + p.ebae.length + r);
       expect(mask.slice(0, pad).every((m) => m === 0)).toBe(true);
       expect(mask.slice(pad).every((m) => m === 1)).toBe(true);
       // Positions: 0.. from the first real token; the EBAR suffix repeats the EBAE suffix's.
       const pos = Array.from(rows.positions.slice(row * rows.t, (row + 1) * rows.t));
-      const start = p.prefix.length + texts[row].length;
+      const start = p.prefix.length + texts[row]!.length;
       expect(pos.slice(pad, pad + 3)).toEqual([0, 1, 2]);
       expect(pos.slice(-r)).toEqual(Array.from({ length: r }, (_, i) => start + i));
       expect(pos.slice(-r - p.ebae.length, -r)).toEqual(Array.from({ length: p.ebae.length }, (_, i) => start + i));

@@ -26,7 +26,7 @@ function seeded<P>(def: PluginDefinition<P>, seed: number): PluginDefinition<P> 
 /** Share of queries whose top candidate is of their own topic. */
 function topicPrecision(r: RunResult, topics: TopicTask): number {
   const all = lines(r);
-  return all.filter((l) => topics.topicOf.get(l.candidates[0].id) === topics.topicOf.get(l.id)).length / all.length;
+  return all.filter((l) => topics.topicOf.get(l.candidates[0]!.id) === topics.topicOf.get(l.id)).length / all.length;
 }
 
 let root: string;
@@ -53,7 +53,7 @@ describe('dense-encoder (SimCSE on the pools)', () => {
       expect(l.candidates).toHaveLength(TINY_DENSE.topK);
       expect(l.candidates.map((c) => c.id)).not.toContain(l.id);
       for (const c of l.candidates) expect(c.id).toMatch(/^topics-train-/);
-      for (let i = 1; i < l.candidates.length; i++) expect(l.candidates[i].score).toBeLessThanOrEqual(l.candidates[i - 1].score);
+      for (let i = 1; i < l.candidates.length; i++) expect(l.candidates[i]!.score).toBeLessThanOrEqual(l.candidates[i - 1]!.score);
     }
     const index = JSON.parse(readFileSync(join(simcse.outDir, 'candidates', 'index.json'), 'utf8'));
     expect(index.tasks).toEqual([{ task: 'topics', file: 'topics.jsonl', queries: 56, pool: 48 }]);
@@ -67,8 +67,8 @@ describe('dense-encoder (SimCSE on the pools)', () => {
   it('lowers its contrastive loss by training, and logs the curve and its throughput', async () => {
     const first = await runPlugin(seeded(dense, 3), join(root, 'one-step'), { ...TINY_DENSE, steps: 1 }, inputs);
     const m = simcse.metrics;
-    expect(m['train/loss']).toBeLessThan(first.metrics['train/loss'] / 2); // one step logs the untrained loss
-    expect(m['train/in_batch_accuracy']).toBeGreaterThan(first.metrics['train/in_batch_accuracy']);
+    expect(m['train/loss']).toBeLessThan(first.metrics['train/loss']! / 2); // one step logs the untrained loss
+    expect(m['train/in_batch_accuracy']).toBeGreaterThan(first.metrics['train/in_batch_accuracy']!);
     for (const name of ['train/loss', 'train/lr', 'train/grad_norm', 'train/in_batch_accuracy', 'dense/train_pairs', 'dense/train_pairs_per_s', 'dense/encode_seqs_per_s', 'dense/queries_per_s']) {
       expect(Number.isFinite(m[name]), name).toBe(true);
     }

@@ -28,7 +28,7 @@ export interface TopicTask {
 }
 
 function words(rng: Rng, topic: number, n: number): string {
-  return Array.from({ length: n }, () => TOPICS[topic][rng.int(TOPICS[topic].length)]).join(' ');
+  return Array.from({ length: n }, () => TOPICS[topic]![rng.int(TOPICS[topic]!.length)]).join(' ');
 }
 
 /** tasks/topics: `perTopic` train rows and `testPerTopic` test rows per topic, and a tokenizer. */

@@ -11,6 +11,7 @@ import { loadTaskPools } from '../../src/lib/llmr/pools.js';
 import { bm25Pairs, simcsePairs } from '../../src/lib/llmr/unsupervised.js';
 import { runPlugin } from '../plugins/ctx.js';
 import { TINY_DENSE, TOPIC_META, writeTopicTask } from './dense-fixtures.js';
+import { at } from '../util/at.js';
 
 let root: string;
 beforeAll(async () => {
@@ -25,7 +26,7 @@ const row = (id: string, text: string, output: string): TaskRow => ({ id, fields
 async function poolOf(name: string, train: TaskRow[]) {
   const tasks = join(root, name);
   await writeTaskFolder(join(tasks, 'topics'), TOPIC_META, { train, test: [row('t0', 'river', 'stone')] });
-  return { tasks, pool: (await loadTaskPools(tasks, 'test'))[0] };
+  return { tasks, pool: at(await loadTaskPools(tasks, 'test'), 0) };
 }
 
 describe('training pairs', () => {
@@ -56,14 +57,14 @@ describe('training pairs', () => {
 describe('dense-encoder candidates', () => {
   it('drop rows of the same query text unless excludeSameQuery is off', async () => {
     const topics = await writeTopicTask(join(root, 'dup-data'));
-    const pool = (await loadTaskPools(topics.tasksDir, 'test'))[0].pool;
-    const dupOf0: TaskRow = { ...pool[0], id: 'topics-dup', output: `${pool[0].output} again`, references: [`${pool[0].output} again`] };
+    const pool = (await loadTaskPools(topics.tasksDir, 'test'))[0]!.pool;
+    const dupOf0: TaskRow = { ...pool[0]!, id: 'topics-dup', output: `${pool[0]!.output} again`, references: [`${pool[0]!.output} again`] };
     const tasks = join(root, 'dup-tasks');
     await writeTaskFolder(join(tasks, 'topics'), TOPIC_META, { train: [...pool, dupOf0], test: [] });
     const first = async (name: string, excludeSameQuery: boolean) => {
       const r = await runPlugin(dense, join(root, name), { ...TINY_DENSE, steps: 0, excludeSameQuery }, { tasks, tokenizer: topics.tokenizerDir });
       const lines = readFileSync(join(r.outDir, 'candidates', 'topics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; candidates: { id: string }[] });
-      return lines.find((l) => l.id === pool[0].id)!.candidates.map((c) => c.id);
+      return lines.find((l) => l.id === pool[0]!.id)!.candidates.map((c) => c.id);
     };
     expect(await first('dup-excluded', true)).not.toContain('topics-dup');
     expect(await first('dup-kept', false)).toContain('topics-dup'); // nearly its own demonstration: among the top 8

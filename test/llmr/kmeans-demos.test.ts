@@ -42,12 +42,12 @@ describe('kmeans-demos', () => {
   it('gives every test query the same k demonstrations, one per topic, nearest its centre first', () => {
     const test = lines(demos).filter((l) => l.split === 'test');
     expect(test).toHaveLength(8);
-    const first = test[0].candidates;
+    const first = test[0]!.candidates;
     expect(first).toHaveLength(4);
     for (const l of test) expect(l.candidates).toEqual(first);
     // Clusters of the topic task's embeddings are its topics: one demonstration from each.
     expect(new Set(first.map((c) => topics.topicOf.get(c.id))).size).toBe(TOPICS.length);
-    for (let i = 1; i < first.length; i++) expect(first[i].score).toBeLessThanOrEqual(first[i - 1].score);
+    for (let i = 1; i < first.length; i++) expect(first[i]!.score).toBeLessThanOrEqual(first[i - 1]!.score);
     const recorded = JSON.parse(readFileSync(join(demos.outDir, 'candidates', 'demos.json'), 'utf8'));
     expect(recorded.tasks[0].demos.map((d: { id: string }) => d.id)).toEqual(first.map((c) => c.id));
     expect(recorded.tasks[0].converged).toBe(true);

@@ -7,6 +7,7 @@ import { trainWordPiece } from '../../src/lib/nn/tokenizer/core.js';
 import { groupForStep, PENALTY_SCORE } from '../../src/lib/llmr/groups.js';
 import { buildExamples, type TaskTexts } from '../../plugins/retriever/training.js';
 import { agreement } from '../../plugins/retriever/agreement.js';
+import { at } from '../util/at.js';
 
 // Two queries, groups of two (positive first), unit vectors, τ = 0.5 so that every score is 0 or 2:
 //   q1 = e1, group 1 = [e1, e2];   q2 = e2, group 2 = [e2, e1]
@@ -20,7 +21,7 @@ const E = Math.E;
 const ps = [E * E / (E * E + 1), 1 / (E * E + 1)];
 const pt1 = [E / (E + 1), 1 / (E + 1)];
 const pt2 = [1 / (E + 1), E / (E + 1)];
-const kl = (p: number[], r: number[]) => p.reduce((s, pi, i) => s + pi * Math.log(pi / r[i]), 0);
+const kl = (p: number[], r: number[]) => p.reduce((s, pi, i) => s + pi * Math.log(pi / r[i]!), 0);
 const KL_TEACHER_STUDENT = (kl(pt1, ps) + kl(pt2, ps)) / 2;
 const KL_STUDENT_TEACHER = (kl(ps, pt1) + kl(ps, pt2)) / 2;
 // Full contrast, row 1 over [qk: 2 0 0 2 | kq: −∞ 0 | qq: −∞ 0 | kk: −∞ 0], target column 0; row 2
@@ -29,7 +30,7 @@ const FULL = -Math.log((E * E) / (2 * E * E + 5));
 const HALF = -Math.log((E * E) / (2 * E * E + 3));
 
 function value(t: tf.Scalar): number {
-  return t.dataSync()[0];
+  return t.dataSync()[0]!;
 }
 
 describe('retriever loss on a hand-computed case', () => {
@@ -86,7 +87,7 @@ describe('retriever groups', () => {
   it('takes 1 positive from the top 3 and 3 negatives from the bottom 16, other labels only', () => {
     const { examples, sameLabelRemoved } = buildExamples([query], new Map([['t', texts]]), { topkAsPositive: 3, bottomkAsNegative: 16, seed: 1 });
     expect(examples).toHaveLength(1);
-    const ex = examples[0].example;
+    const ex = examples[0]!.example;
     expect(new Set(ex.positives.map((c) => c.id))).toEqual(new Set(['c0', 'c1', 'c2']));
     // Bottom 16 = c4 … c19; the same-label (even) ones are removed: c5, c7, …, c19 remain.
     expect(new Set(ex.negatives.map((c) => c.id))).toEqual(new Set(['c5', 'c7', 'c9', 'c11', 'c13', 'c15', 'c17', 'c19']));
@@ -103,25 +104,25 @@ describe('retriever groups', () => {
   it('mines negatives with a strategy of the negatives library when asked: a rank window, same-label ones skipped', () => {
     const negatives = { strategy: 'window' as const, count: 4, window: { start: 4, end: 12, topUp: 'none' as const } };
     const { examples } = buildExamples([query], new Map([['t', texts]]), { topkAsPositive: 3, bottomkAsNegative: 16, seed: 1, negatives });
-    const ids = examples[0].example.negatives.map((c) => c.id);
+    const ids = examples[0]!.example.negatives.map((c) => c.id);
     // Ranks 4–11 are c4 … c11; the even ones share the query's label and are false negatives.
     expect(ids).toHaveLength(4);
     for (const id of ids) expect(['c5', 'c7', 'c9', 'c11']).toContain(id);
-    expect(examples[0].example.negatives.map((c) => c.score)).toEqual(ids.map((id) => -Number(id.slice(1))));
+    expect(examples[0]!.example.negatives.map((c) => c.score)).toEqual(ids.map((id) => -Number(id.slice(1))));
     // bottom-k is the teacher's own rule, unchanged.
     const plain = buildExamples([query], new Map([['t', texts]]), { topkAsPositive: 3, bottomkAsNegative: 16, seed: 1, negatives: { strategy: 'bottom-k' } });
-    expect(plain.examples[0].example.negatives.map((c) => c.id).sort()).toEqual(['c11', 'c13', 'c15', 'c17', 'c19', 'c5', 'c7', 'c9']);
+    expect(plain.examples[0]!.example.negatives.map((c) => c.id).sort()).toEqual(['c11', 'c13', 'c15', 'c17', 'c19', 'c5', 'c7', 'c9']);
   });
 
   it('keeps same-label negatives for tasks that are not classification', () => {
     const { examples } = buildExamples([query], new Map([['t', { ...texts, label: undefined }]]), { topkAsPositive: 3, bottomkAsNegative: 16, seed: 1 });
-    expect(examples[0].example.negatives).toHaveLength(16);
+    expect(examples[0]!.example.negatives).toHaveLength(16);
   });
 
   it('fills missing negatives from the pool with the −100 teacher score', () => {
     const few = { ...query, candidates: query.candidates.slice(0, 5) }; // 3 positives, 2 negatives
     const { examples } = buildExamples([few], new Map([['t', { ...texts, label: undefined }]]), { topkAsPositive: 3, bottomkAsNegative: 16, seed: 1 });
-    const g = groupForStep(examples[0].example, { groupSize: 4, epoch: 0, seed: 1, pool: texts.poolIds });
+    const g = groupForStep(examples[0]!.example, { groupSize: 4, epoch: 0, seed: 1, pool: texts.poolIds });
     expect(g.scores.filter((s) => s === PENALTY_SCORE)).toHaveLength(1);
   });
 });
@@ -135,9 +136,10 @@ describe('bi-encoder inputs', () => {
       intermediateSize: 32, maxPositions: 8, pooler: false }, 3);
     const model = new BiEncoder(encoder, tok, { maxLength: 8 });
     // Same last words and answer, different starts; both longer than 8 tokens.
-    const [a, b, other] = tf.tidy(() => model.embed([`north ${words.join(' ')}\nyes`, `south south ${words.join(' ')}\nyes`, `north ${words.join(' ')}\nno`]).arraySync());
-    a.forEach((v, i) => expect(v).toBeCloseTo(b[i], 5));
-    expect(Math.max(...a.map((v, i) => Math.abs(v - other[i])))).toBeGreaterThan(1e-3);
+    const rows = tf.tidy(() => model.embed([`north ${words.join(' ')}\nyes`, `south south ${words.join(' ')}\nyes`, `north ${words.join(' ')}\nno`]).arraySync());
+    const [a, b, other] = [at(rows, 0), at(rows, 1), at(rows, 2)];
+    a.forEach((v, i) => expect(v).toBeCloseTo(b[i]!, 5));
+    expect(Math.max(...a.map((v, i) => Math.abs(v - other[i]!)))).toBeGreaterThan(1e-3);
     encoder.dispose();
   });
 });

@@ -44,12 +44,12 @@ describe('retriever on a task whose teacher prefers marked candidates', () => {
     // The teacher's positives are its top 3, marked candidates (about 4 of the 20 scored are
     // marked, so even a perfect marked-first order reaches top-1 agreement of only about 3/4).
     expect(m['retriever/random_agreement_top1']).toBeCloseTo(3 / 20, 5);
-    expect(m['retriever/agreement_top1']).toBeGreaterThan(m['retriever/random_agreement_top1'] + 0.25);
-    expect(m['retriever/agreement_top1']).toBeGreaterThan(u['retriever/agreement_top1'] + 0.25);
+    expect(m['retriever/agreement_top1']).toBeGreaterThan(m['retriever/random_agreement_top1']! + 0.25);
+    expect(m['retriever/agreement_top1']).toBeGreaterThan(u['retriever/agreement_top1']! + 0.25);
     expect(m['retriever/agreement_pairwise']).toBeGreaterThan(0.8);
     expect(u['retriever/agreement_pairwise']).toBeLessThan(0.7);
     // BM25 only sees words the query shares with the candidate, which say nothing here.
-    expect(m['retriever/agreement_pairwise']).toBeGreaterThan(m['retriever/bm25_agreement_pairwise'] + 0.2);
+    expect(m['retriever/agreement_pairwise']).toBeGreaterThan(m['retriever/bm25_agreement_pairwise']! + 0.2);
   });
 
   it('logs training curves and throughput', () => {
@@ -67,7 +67,7 @@ describe('retriever on a task whose teacher prefers marked candidates', () => {
     for (const l of out) {
       expect(l.candidates).toHaveLength(TINY.topK);
       expect(l.candidates.map((c) => c.id)).not.toContain(l.id);
-      for (let i = 1; i < l.candidates.length; i++) expect(l.candidates[i].score).toBeLessThanOrEqual(l.candidates[i - 1].score);
+      for (let i = 1; i < l.candidates.length; i++) expect(l.candidates[i]!.score).toBeLessThanOrEqual(l.candidates[i - 1]!.score);
     }
     const index = JSON.parse(readFileSync(join(trained.outDir, 'candidates', 'index.json'), 'utf8'));
     expect(index.tasks).toEqual([{ task: 'synth', file: 'synth.jsonl', queries: 70, pool: 60 }]);
@@ -100,7 +100,7 @@ describe('retriever on a task whose teacher prefers marked candidates', () => {
 
   it('trains on the union of several scores folders', async () => {
     const two = await runPlugin(retriever, join(root, 'union'), { ...TINY, steps: 1, agreementHoldout: 0.3 }, { tasks: synth.tasksDir, scores: [synth.scoresDir, synth.scoresDir], tokenizer: synth.tokenizerDir });
-    expect(two.metrics['retriever/train_queries']).toBe(2 * trained.metrics['retriever/train_queries']);
+    expect(two.metrics['retriever/train_queries']).toBe(2 * trained.metrics['retriever/train_queries']!);
   });
 
   it('resumes from its checkpoint in the scratch directory, and only for the same setup', async () => {
@@ -142,8 +142,8 @@ describe('retriever on a task whose teacher prefers marked candidates', () => {
     approx.forEach((hits, q) => {
       // The same candidates with the same scores, rank by rank; two engines' float rounding may only
       // swap candidates whose scores agree to 1e-5.
-      expect(new Set(hits.map((c) => c.id))).toEqual(new Set(exact[q].map((c) => c.id)));
-      hits.forEach((c, i) => expect(c.score).toBeCloseTo(exact[q][i].score, 5));
+      expect(new Set(hits.map((c) => c.id))).toEqual(new Set(exact[q]!.map((c) => c.id)));
+      hits.forEach((c, i) => expect(c.score).toBeCloseTo(exact[q]![i]!.score, 5));
     });
   });
 
@@ -176,7 +176,7 @@ describe('retriever on bad input', () => {
     expect(err.message).toContain(`${join(dir, 'synth.jsonl')}:2:`);
     writeFileSync(join(dir, 'synth.jsonl'), [good[0], 'not json', ''].join('\n'));
     expect((await failure('bad-json-run', { tasks: synth.tasksDir, scores: [dir], tokenizer: synth.tokenizerDir })).message).toContain(`${join(dir, 'synth.jsonl')}:2: not valid JSON`);
-    writeFileSync(join(dir, 'synth.jsonl'), good[0].replace('synth-train-', 'elsewhere-') + '\n');
+    writeFileSync(join(dir, 'synth.jsonl'), good[0]!.replace('synth-train-', 'elsewhere-') + '\n');
     expect((await failure('bad-id-run', { tasks: synth.tasksDir, scores: [dir], tokenizer: synth.tokenizerDir })).message).toMatch(/synth\.jsonl:1: .*not a train row of task synth/);
   });
 

@@ -62,7 +62,7 @@ function settings(every: number): RemineSettings {
 }
 
 function negativeIds(examples: readonly TrainingExample[]): string[] {
-  return examples[0].example.negatives.map((c) => c.id).sort();
+  return examples[0]!.example.negatives.map((c) => c.id).sort();
 }
 
 let root: string;
@@ -85,8 +85,8 @@ describe('re-mining from the current index', () => {
     const refreshed = r.examplesAt(5);
     expect(negativeIds(refreshed)).toEqual(['r2', 'r3']);
     // Teacher scores where the teacher scored the row, the −100 penalty where it did not.
-    expect(new Map(refreshed[0].example.negatives.map((c) => [c.id, c.score]))).toEqual(new Map([['r2', 0.5], ['r3', -100]]));
-    expect(refreshed[0].example.positives).toEqual(INITIAL[0].example.positives);
+    expect(new Map(refreshed[0]!.example.negatives.map((c) => [c.id, c.score]))).toEqual(new Map([['r2', 0.5], ['r3', -100]]));
+    expect(refreshed[0]!.example.positives).toEqual(INITIAL[0]!.example.positives);
     expect(metrics).toContainEqual(['retriever/remine_changed', 2, 5]);
     expect(metrics).toContainEqual(['retriever/remine_changed_share', 1, 5]);
 

@@ -41,7 +41,7 @@ export async function buildRewardFixture(root: string, opts: { trainSize: number
   const rng = new Rng(seed);
   for (const dir of await listTaskFolders(tasks)) {
     const { meta, splits } = await loadTaskFolder(dir);
-    const train = splits.train;
+    const train = splits.train!;
     const scoreLines: string[] = [];
     const candLines: string[] = [];
     for (const row of train) {

@@ -51,8 +51,8 @@ describe('reward loss', () => {
     const logits = groupLogits(model, batch);
     expect(logits.shape).toEqual([2, 3]);
     const got = logits.arraySync();
-    for (let j = 0; j < 2; j++) for (let i = 0; i < 3; i++) expect(got[j][i]).toBeCloseTo(single[j][i], 4);
-    const expected = single.reduce((s, row) => s - (row[0] - Math.log(row.reduce((z, v) => z + Math.exp(v), 0))), 0) / 2;
+    for (let j = 0; j < 2; j++) for (let i = 0; i < 3; i++) expect(got[j]![i]).toBeCloseTo(single[j]![i]!, 4);
+    const expected = single.reduce((s, row) => s - (row[0]! - Math.log(row.reduce((z, v) => z + Math.exp(v), 0))), 0) / 2;
     const loss = rewardLoss(model, batch);
     expect(loss.dataSync()[0]).toBeCloseTo(expected, 4);
     tf.dispose([logits, loss, batch.inputIds, batch.attentionMask, batch.tokenTypeIds]);

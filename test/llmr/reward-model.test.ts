@@ -64,7 +64,7 @@ describe('reward-model plugin', () => {
     expect(m['reward/chance_group_accuracy']).toBe(1 / 8);
     expect(m['reward/heldout_group_accuracy']).toBeGreaterThan(0.125 + 0.3);
     expect(m['reward/heldout_pairwise_accuracy']).toBeGreaterThan(0.75);
-    expect(m['reward/heldout_group_accuracy']).toBeGreaterThan(m['reward/bm25_group_accuracy']);
+    expect(m['reward/heldout_group_accuracy']).toBeGreaterThan(m['reward/bm25_group_accuracy']!);
   });
 
   it('scores every candidate of every train query, sorted descending, and saves a loadable model', async () => {
@@ -73,8 +73,8 @@ describe('reward-model plugin', () => {
       const out = readLines(join(trained.outDir, 'scores', `${task}.jsonl`));
       expect(out.map((l) => l.id)).toEqual(input.map((l) => l.id));
       out.forEach((l, i) => {
-        expect(l.candidates.map((c) => c.id).sort()).toEqual(input[i].candidates.map((c) => c.id).sort());
-        for (let k = 1; k < l.candidates.length; k++) expect(l.candidates[k - 1].score).toBeGreaterThanOrEqual(l.candidates[k].score);
+        expect(l.candidates.map((c) => c.id).sort()).toEqual(input[i]!.candidates.map((c) => c.id).sort());
+        for (let k = 1; k < l.candidates.length; k++) expect(l.candidates[k - 1]!.score).toBeGreaterThanOrEqual(l.candidates[k]!.score);
       });
     }
     const index = JSON.parse(readFileSync(join(trained.outDir, 'scores', 'index.json'), 'utf8')) as { scorer: string; scoresFrom: string };
@@ -154,13 +154,13 @@ describe('reward-model plugin: bad input', () => {
   }
 
   it('names file and line of a malformed scores line', async () => {
-    const bad = await scoresWith('bad-json', (l) => [l[0], '{"id": "x", "candidates": [', ...l.slice(2)]);
+    const bad = await scoresWith('bad-json', (l) => [l[0]!, '{"id": "x", "candidates": [', ...l.slice(2)]);
     await expect(runPlugin(plugin, join(root, 'out-bad-json'), TINY_PARAMS, { ...inputs(), scores: bad }))
       .rejects.toThrow(`${join(bad, 'gen_tweets.jsonl')}:2: invalid JSON`);
-    const noScore = await scoresWith('bad-score', (l) => [l[0], l[1], JSON.stringify({ id: 'gen_tweets-train-2', split: 'train', candidates: [{ id: 'gen_tweets-train-3', score: 'high' }] })]);
+    const noScore = await scoresWith('bad-score', (l) => [l[0]!, l[1]!, JSON.stringify({ id: 'gen_tweets-train-2', split: 'train', candidates: [{ id: 'gen_tweets-train-3', score: 'high' }] })]);
     await expect(runPlugin(plugin, join(root, 'out-bad-score'), TINY_PARAMS, { ...inputs(), scores: noScore }))
       .rejects.toThrow(/gen_tweets\.jsonl:3: candidate 0 \("gen_tweets-train-3"\): "score" must be a finite number/);
-    const stranger = await scoresWith('bad-id', (l) => [l[0], JSON.stringify({ id: 'gen_tweets-train-1', split: 'train', candidates: [{ id: 'nowhere', score: 1 }] })]);
+    const stranger = await scoresWith('bad-id', (l) => [l[0]!, JSON.stringify({ id: 'gen_tweets-train-1', split: 'train', candidates: [{ id: 'nowhere', score: 1 }] })]);
     await expect(runPlugin(plugin, join(root, 'out-bad-id'), TINY_PARAMS, { ...inputs(), scores: stranger }))
       .rejects.toThrow(/gen_tweets\.jsonl:2: query "gen_tweets-train-1": candidate "nowhere" is not in the train pool/);
   });
@@ -175,13 +175,13 @@ describe('reward-model plugin: bad input', () => {
 
   it('counts and reports queries with too few candidates, and still scores them', async () => {
     const few = await scoresWith('few', (l) => {
-      const first = JSON.parse(l[0]) as Line;
+      const first = JSON.parse(l[0]!) as Line;
       return [JSON.stringify({ ...first, candidates: first.candidates.slice(0, 2) }), ...l.slice(1)];
     });
     const r = await runPlugin(plugin, join(root, 'out-few'), { ...TINY_PARAMS, steps: 2 }, { ...inputs(), scores: few });
     expect(r.metrics['reward/dropped_queries']).toBe(1);
     expect(r.logs.some((m) => m.startsWith('warn: 1 of 80 scored queries have 3 or fewer candidates') && m.includes('gen_tweets 1'))).toBe(true);
-    expect(readLines(join(r.outDir, 'scores', 'gen_tweets.jsonl'))[0].candidates).toHaveLength(2);
+    expect(readLines(join(r.outDir, 'scores', 'gen_tweets.jsonl'))[0]!.candidates).toHaveLength(2);
   }, 60_000);
 });
 

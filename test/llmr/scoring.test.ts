@@ -22,6 +22,7 @@ import { materializeTasks } from '../../src/lib/tasks/materialize.js';
 import { answerText, renderDemonstration, renderQuery, taskSpecFor } from '../../src/lib/tasks/registry.js';
 import { isExpectedFailure } from '../../src/plugin/api.js';
 import { runPlugin } from '../plugins/ctx.js';
+import { at } from '../util/at.js';
 
 /** A fake language model: records every scoreContinuations call and returns a chosen mean log-prob. */
 class RecordingFakeLM implements LanguageModel {
@@ -56,7 +57,7 @@ describe('the scoring prompt (methods.md §1.2)', () => {
   it('scores the mean log-prob, adds the penalties, sorts best first and batches the requests', async () => {
     // The fake's mean depends on the candidate text, so the order is known: s3 > s2 > s0 > s1 > g0.
     const means: Record<string, number> = { 'loved it': -0.5, 'dull acting': -1, 'great film': -2, 'awful plot': -3, 'a long story': -0.1 };
-    const lm = new RecordingFakeLM((r) => means[r.context.split('\n')[0].slice('Text: '.length)]);
+    const lm = new RecordingFakeLM((r) => means[r.context.split('\n')[0]!.slice('Text: '.length)]!);
     const query = row('q', 'boring', 'neg');
     const ids = ['s0', 's1', 's2', 's3', 'g0'];
     const candidates = ids.map((id) => resolveCandidate(id, sentPool, [genPool], { file: 'f', line: 1, query: 'q' }));
@@ -173,7 +174,7 @@ describe('llm-score plugin', () => {
     expect(index.tasks.map((t) => [t.task, t.queries]).sort()).toEqual(NAMES.map((n) => [n, 10]).sort());
 
     const reviews = await loadTaskFolder(join(tasks, 'gen_reviews'));
-    const byId = new Map(reviews.splits.train.map((r) => [r.id, r]));
+    const byId = new Map(reviews.splits.train!.map((r) => [r.id, r]));
     const bm25 = new Map(readFileSync(join(candidatesDir, 'gen_reviews.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as CandidateLine).map((l) => [l.id, l]));
     const lines = readScores(res.outDir, 'gen_reviews');
     expect(lines).toHaveLength(10);
@@ -202,8 +203,8 @@ describe('llm-score plugin', () => {
     const res = await runPlugin(llmScorePlugin, fresh(), { ...PARAMS, maxQueriesPerTask: 1 }, { tasks, lm: lmDir, candidates: candidatesDir });
     const t = await loadTaskFolder(join(tasks, 'gen_reviews'));
     const spec = taskSpecFor(t.meta);
-    const [line] = readScores(res.outDir, 'gen_reviews');
-    const byId = new Map(t.splits.train.map((r) => [r.id, r]));
+    const line = at(readScores(res.outDir, 'gen_reviews'), 0);
+    const byId = new Map(t.splits.train!.map((r) => [r.id, r]));
     const q = byId.get(line.id) as TaskRow;
     const expected = line.candidates.map((c) => ({ context: `${renderDemonstration(spec, byId.get(c.id) as TaskRow)}\n\n${renderQuery(spec, q)}\n`, continuation: answerText(spec, q) }));
     const sent = calls.flat().filter((r) => r.continuation === answerText(spec, q) && r.context.endsWith(`\n\n${renderQuery(spec, q)}\n`));
@@ -229,7 +230,7 @@ describe('llm-score plugin', () => {
     const saved = readdirSync(join(`${out}.scratch`, 'chunks')).filter((f) => f.endsWith('.json'));
     expect(saved).toHaveLength(2);
     // Tear one of them: it must be scored again.
-    writeFileSync(join(`${out}.scratch`, 'chunks', saved[1]), '{"format":"llm-score-chunk/1","lines":[{"id":');
+    writeFileSync(join(`${out}.scratch`, 'chunks', saved[1]!), '{"format":"llm-score-chunk/1","lines":[{"id":');
     const { calls } = spyOnNgram();
     const again = await runPlugin(llmScorePlugin, out, PARAMS, { tasks, lm: lmDir, candidates: candidatesDir });
     expect(calls).toHaveLength(6 - 1);
@@ -253,7 +254,7 @@ describe('llm-score plugin', () => {
     cpSync(candidatesDir, bad, { recursive: true });
     const file = join(bad, 'gen_reviews.jsonl');
     const lines = readFileSync(file, 'utf8').split('\n');
-    lines[1] = lines[1].slice(0, 20);
+    lines[1] = lines[1]!.slice(0, 20);
     writeFileSync(file, lines.join('\n'));
     const { calls } = spyOnNgram();
     const err = await runPlugin(llmScorePlugin, fresh(), PARAMS, { tasks, lm: lmDir, candidates: bad }).catch((e: unknown) => e);
@@ -267,7 +268,7 @@ describe('llm-score plugin', () => {
     cpSync(candidatesDir, bad, { recursive: true });
     const file = join(bad, 'gen_country_facts.jsonl');
     const lines = readFileSync(file, 'utf8').split('\n');
-    const first = JSON.parse(lines[0]) as CandidateLine;
+    const first = JSON.parse(lines[0]!) as CandidateLine;
     first.candidates = first.candidates.map((c) => ({ ...c, id: 'no-such-row' }));
     lines[0] = JSON.stringify(first);
     writeFileSync(file, lines.join('\n'));

@@ -17,16 +17,16 @@ describe('BM25', () => {
     const d1 = Math.log(1.6) * (4.4 / 3.65);
     const hits = index.search('the cat', 10);
     expect(hits.map((h) => h.doc)).toEqual([0, 1]);
-    expect(hits[0].score).toBeCloseTo(d0, 12);
-    expect(hits[1].score).toBeCloseTo(d1, 12);
+    expect(hits[0]!.score).toBeCloseTo(d0, 12);
+    expect(hits[1]!.score).toBeCloseTo(d1, 12);
     expect(index.score('the cat', 2)).toBe(0);
   });
 
   it('counts repeated query terms, ignores unknown ones and punctuation', () => {
     const index = Bm25Index.build(docs);
-    const once = index.search('cat', 1)[0].score;
-    expect(index.search('cat cat', 1)[0].score).toBeCloseTo(2 * once, 12);
-    expect(index.search('cat unicorn ! ?', 1)[0].score).toBeCloseTo(once, 12);
+    const once = index.search('cat', 1)[0]!.score;
+    expect(index.search('cat cat', 1)[0]!.score).toBeCloseTo(2 * once, 12);
+    expect(index.search('cat unicorn ! ?', 1)[0]!.score).toBeCloseTo(once, 12);
     expect(index.search('unicorn', 5)).toEqual([]);
     expect(bm25Tokens('The Cat, sat!\nOn')).toEqual(['the', 'cat', 'sat', 'on']);
   });
@@ -61,7 +61,7 @@ describe('BM25', () => {
       all.sort((a, b) => b.score - a.score || a.doc - b.doc);
       const got = index.search(query, 7, { exclude: q });
       expect(got.map((h) => h.doc)).toEqual(all.slice(0, 7).map((h) => h.doc));
-      got.forEach((h, i) => expect(h.score).toBeCloseTo(all[i].score, 10));
+      got.forEach((h, i) => expect(h.score).toBeCloseTo(all[i]!.score, 10));
     }
   });
 

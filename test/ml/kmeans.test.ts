@@ -5,12 +5,12 @@ import { Rng } from '../../src/lib/nn/train/rng.js';
 /** Points around `centres` (each D wide), `per` each, jittered by at most `spread`, seeded. */
 function blobs(centres: number[][], per: number, spread: number, seed: number): { points: Float32Array; labels: number[] } {
   const rng = new Rng(seed);
-  const dim = centres[0].length;
+  const dim = centres[0]!.length;
   const rows: number[] = [];
   const labels: number[] = [];
   for (let i = 0; i < per; i++) {
     centres.forEach((c, label) => {
-      for (let d = 0; d < dim; d++) rows.push(c[d] + (rng.next() * 2 - 1) * spread);
+      for (let d = 0; d < dim; d++) rows.push(c[d]! + (rng.next() * 2 - 1) * spread);
       labels.push(label);
     });
   }
@@ -33,12 +33,12 @@ describe('k-means++ seeding', () => {
     const draws = 6000;
     for (let seed = 0; seed < draws; seed++) {
       const pair = kmeansPlusPlus(points, 1, 2, new Rng(seed)).sort((a, b) => a - b).map((i) => [0, 1, 3][i]).join(',');
-      counts[pair]++;
+      counts[pair]!++;
     }
     for (const [pair, p] of Object.entries(expected)) {
       // Four standard errors of a binomial share: a correct sampler fails this about once in 10⁴ runs.
       const tolerance = 4 * Math.sqrt((p * (1 - p)) / draws);
-      expect(Math.abs(counts[pair] / draws - p), pair).toBeLessThan(tolerance);
+      expect(Math.abs(counts[pair]! / draws - p), pair).toBeLessThan(tolerance);
     }
   });
 
@@ -60,13 +60,13 @@ describe('k-means', () => {
     expect(r.converged).toBe(true);
     // Each true blob maps onto one cluster, and the four clusters are distinct.
     const clusterOf = new Map<number, Set<number>>();
-    labels.forEach((l, i) => clusterOf.set(l, (clusterOf.get(l) ?? new Set()).add(r.assignment[i])));
+    labels.forEach((l, i) => clusterOf.set(l, (clusterOf.get(l) ?? new Set()).add(r.assignment[i]!)));
     for (const set of clusterOf.values()) expect(set.size).toBe(1);
     expect(new Set([...clusterOf.values()].map((s) => [...s][0])).size).toBe(4);
     // Every centre sits within the jitter of a true centre.
     for (let c = 0; c < 4; c++) {
       const [x, y] = [r.centroids[2 * c], r.centroids[2 * c + 1]];
-      expect(Math.min(...centres.map(([a, b]) => Math.hypot(x - a, y - b)))).toBeLessThan(0.5);
+      expect(Math.min(...centres.map(([a, b]) => Math.hypot(x! - a!, y! - b!)))).toBeLessThan(0.5);
     }
     expect(r.inertia).toBeLessThan(100 * 2 * (1 / 3)); // jitter uniform in [−1, 1]²: E[d²] = 2/3 per point at most
   });
@@ -124,6 +124,6 @@ describe('nearestToCentres', () => {
     const r = { centroids: Float32Array.from([1, 11]), assignment: Int32Array.from([0, 0, 0, 1, 1, 1]) };
     const reps = nearestToCentres(points, 1, r);
     expect(reps.map((x) => x.point)).toEqual([1, 4]); // 0.9 is 0.1 from 1; 10.1 is 0.9 from 11
-    expect(reps[0].distance).toBeCloseTo(0.01, 6);
+    expect(reps[0]!.distance).toBeCloseTo(0.01, 6);
   });
 });

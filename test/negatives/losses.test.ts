@@ -9,7 +9,7 @@ beforeAll(async () => {
 });
 
 const value = (t: tf.Scalar) => {
-  const v = t.dataSync()[0];
+  const v = t.dataSync()[0]!;
   t.dispose();
   return v;
 };

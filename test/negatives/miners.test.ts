@@ -18,7 +18,7 @@ const pool = Array.from({ length: 500 }, (_, i) => `d${i}`);
 
 /** Pearson's chi-square statistic of observed counts against expected probabilities. */
 function chiSquare(observed: readonly number[], probs: readonly number[], draws: number): number {
-  return observed.reduce((s, o, i) => s + (o - draws * probs[i]) ** 2 / (draws * probs[i]), 0);
+  return observed.reduce((s, o, i) => s + (o - draws * probs[i]!) ** 2 / (draws * probs[i]!), 0);
 }
 
 describe('SimANS', () => {
@@ -35,7 +35,7 @@ describe('SimANS', () => {
     const rng = new Rng(7);
     const counts = new Array(6).fill(0);
     const draws = 30_000;
-    for (let t = 0; t < draws; t++) counts[Number(miner.mine(query(cands), 1, rng, {}).negatives[0].id.slice(1))]++;
+    for (let t = 0; t < draws; t++) counts[Number(miner.mine(query(cands), 1, rng, {}).negatives[0]!.id.slice(1))]++;
     // 5 degrees of freedom: the 0.1% critical value is 20.52.
     expect(chiSquare(counts, miner.probabilities(deltas), draws)).toBeLessThan(20.52);
   });
@@ -48,7 +48,7 @@ describe('SimANS', () => {
     const expected: number[] = [];
     for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) if (i !== j) {
       cells.push(i * 4 + j);
-      expected.push((p[i] * p[j]) / (1 - p[i]));
+      expected.push((p[i]! * p[j]!) / (1 - p[i]!));
     }
     const counts = new Array(cells.length).fill(0);
     const rng = new Rng(11);
@@ -56,7 +56,7 @@ describe('SimANS', () => {
     for (let t = 0; t < draws; t++) {
       const [x, y] = miner.mine(query(few), 2, rng, {}).negatives.map((n) => Number(n.id.slice(1)));
       expect(x).not.toBe(y);
-      counts[cells.indexOf(x * 4 + y)]++;
+      counts[cells.indexOf(x! * 4 + y!)]++;
     }
     // 11 degrees of freedom: the 0.1% critical value is 31.26.
     expect(chiSquare(counts, expected, draws)).toBeLessThan(31.26);
@@ -64,8 +64,8 @@ describe('SimANS', () => {
 
   it('uses the paper sign of b: a large a picks the candidate nearest s₊ + b', () => {
     const rng = new Rng(1);
-    expect(new SimAnsMiner({ a: 1e6, b: -1 }).mine(query(cands), 1, rng, {}).negatives[0].id).toBe('d3'); // Δ = −1
-    expect(new SimAnsMiner({ a: 1e6, b: 0.5 }).mine(query(cands), 1, rng, {}).negatives[0].id).toBe('d0'); // Δ = +0.5
+    expect(new SimAnsMiner({ a: 1e6, b: -1 }).mine(query(cands), 1, rng, {}).negatives[0]!.id).toBe('d3'); // Δ = −1
+    expect(new SimAnsMiner({ a: 1e6, b: 0.5 }).mine(query(cands), 1, rng, {}).negatives[0]!.id).toBe('d0'); // Δ = +0.5
   });
 
   it('is uniform over the top-k with a = 0, and k limits the candidates by rank', () => {
@@ -78,7 +78,7 @@ describe('SimANS', () => {
     const p = new SimAnsMiner({ a: 3, variant: 'laplacian' }).probabilities(deltas);
     const w = deltas.map((d) => Math.exp(-3 * Math.abs(d)));
     const t = w.reduce((s, x) => s + x, 0);
-    p.forEach((x, i) => expect(x).toBeCloseTo(w[i] / t, 12));
+    p.forEach((x, i) => expect(x).toBeCloseTo(w[i]! / t, 12));
   });
 
   it('rescales Δ for cosine scores: scale c with a equals a·c² on raw differences', () => {
@@ -86,7 +86,7 @@ describe('SimANS', () => {
     const d = cosines.map((c) => c.score - 0.88);
     const scaled = new SimAnsMiner({ a: 0.5, b: -1, scale: 20 }).probabilities(d.map((x) => x * 20));
     const raw = new SimAnsMiner({ a: 0.5 * 400, b: -1 / 20 }).probabilities(d);
-    scaled.forEach((x, i) => expect(x).toBeCloseTo(raw[i], 12));
+    scaled.forEach((x, i) => expect(x).toBeCloseTo(raw[i]!, 12));
   });
 
   it('falls back to the last-ranked candidates when the positive has no score (not retrieved), and says so', () => {
@@ -159,7 +159,7 @@ describe('false-negative filtering', () => {
     const context: MiningContext = { pool, isFalseNegative: (_q, id) => id === 'd1' || id === 'd4' };
     for (const miner of [new WindowMiner({ start: 0, end: 10, topUp: 'none' }), new SimAnsMiner({ a: 0 }), new RandomMiner()]) {
       const { mined, stats } = mineAll([query(cands)], miner, { count: 8, seed: 5, context });
-      const ids = mined[0].result.negatives.map((n) => n.id);
+      const ids = mined[0]!.result.negatives.map((n) => n.id);
       expect(ids).not.toContain('d1');
       expect(ids).not.toContain('d4');
       if (miner.strategy !== 'random') {
@@ -200,12 +200,12 @@ describe('random negatives', () => {
     const other: MiningQuery = { queryId: 'd7', positives: [{ id: 'd8' }], candidates: [] };
     const a = mineAll([q, other], new RandomMiner(), { count: 30, seed: 9, context: { pool } });
     const b = mineAll([other, q], new RandomMiner(), { count: 30, seed: 9, context: { pool } });
-    expect(a.mined[0].result.negatives).toEqual(b.mined[1].result.negatives);
-    const ids = a.mined[0].result.negatives.map((n) => n.id);
+    expect(a.mined[0]!.result.negatives).toEqual(b.mined[1]!.result.negatives);
+    const ids = a.mined[0]!.result.negatives.map((n) => n.id);
     expect(new Set(ids).size).toBe(30);
     expect(ids).not.toContain('d0');
     expect(ids).not.toContain('d1');
-    expect(mineAll([q], new RandomMiner(), { count: 30, seed: 10, context: { pool } }).mined[0].result.negatives).not.toEqual(a.mined[0].result.negatives);
+    expect(mineAll([q], new RandomMiner(), { count: 30, seed: 10, context: { pool } }).mined[0]!.result.negatives).not.toEqual(a.mined[0]!.result.negatives);
     expect(() => new RandomMiner().mine(q, 1, new Rng(1), {})).toThrow(/needs a document pool/);
   });
 });
@@ -217,7 +217,7 @@ describe('soft labels', () => {
     expect(r.negatives.map((n) => n.id)).toEqual(['a', 'c', 'b']);
     const e = [-0.5, -1, -2, -3].map(Math.exp);
     const t = e.reduce((s, x) => s + x, 0);
-    r.weights!.forEach((w, i) => expect(w).toBeCloseTo(e[i] / t, 12));
+    r.weights!.forEach((w, i) => expect(w).toBeCloseTo(e[i]! / t, 12));
     expect(() => new SoftLabelMiner().mine(query(cands, { id: 'p' }), 1, new Rng(1), {})).toThrow(/teacher score of the positive/);
   });
 });

@@ -56,7 +56,7 @@ describe('icl-eval on the built-in suite', () => {
       expect(tasksM).toHaveLength(30);
       expect(cats).toEqual(TASK_CATEGORIES.map((c) => `category/${c}`)); // in LLM-R's order
       for (const v of Object.values(m)) expect(v >= 0 && v <= 100).toBe(true);
-      const mean = cats.reduce((s, c) => s + m[c], 0) / cats.length;
+      const mean = cats.reduce((s, c) => s + m[c]!, 0) / cats.length;
       expect(m.average).toBeCloseTo(mean, 10);
       expect(r.progress.at(-1)).toEqual([180, 180]);
     }
@@ -70,39 +70,39 @@ describe('icl-eval on the built-in suite', () => {
     expect(paper.metrics['heldout/gen_reviews']).toBe(paper.metrics['task/gen_reviews']);
     const listed = await runPlugin(iclPlugin, join(root, 'suite', 'held-list'), { ...(quick as object), heldOutTasks: ['gen_headline'] } as never, result.inputs);
     expect(heldOut(listed.metrics)).toEqual(['heldout/gen_headline']);
-    expect(heldOut(result.runs['zero-shot'].metrics)).toEqual([]);
+    expect(heldOut(result.runs['zero-shot']!.metrics)).toEqual([]);
     await expect(runPlugin(iclPlugin, join(root, 'suite', 'held-bad'), { ...(quick as object), heldOutTasks: ['gen_nope'] } as never, result.inputs))
       .rejects.toThrow(/heldOutTasks names "gen_nope", not among the tasks/);
   });
 
   it('builds prompts with no, random or BM25 demonstrations (most relevant last)', () => {
-    const zs = predictions(result.runs['zero-shot'].outDir, 'gen_reviews');
+    const zs = predictions(result.runs['zero-shot']!.outDir, 'gen_reviews');
     expect(zs.every((p) => p.demos.length === 0)).toBe(true);
-    const rnd = predictions(result.runs.random.outDir, 'gen_reviews');
+    const rnd = predictions(result.runs.random!.outDir, 'gen_reviews');
     expect(rnd.every((p) => p.demos.length === 4 && new Set(p.demos).size === 4 && p.demos.every((d) => d.startsWith('gen_reviews-train-')))).toBe(true);
-    const bm = predictions(result.runs.bm25.outDir, 'gen_reviews');
+    const bm = predictions(result.runs.bm25!.outDir, 'gen_reviews');
     const cands = new Map(readFileSync(join(result.inputs.candidates, 'gen_reviews.jsonl'), 'utf8').trim().split('\n')
       .map((l) => JSON.parse(l) as CandidateLine).map((l) => [l.id, l.candidates.map((c) => c.id)]));
     for (const p of bm) expect(p.demos).toEqual(cands.get(p.id)!.slice(0, 4).reverse());
   });
 
   it('scores each task with its metric and writes the predictions', () => {
-    const gen = predictions(result.runs.bm25.outDir, 'gen_country_facts'); // generation, exact match
+    const gen = predictions(result.runs.bm25!.outDir, 'gen_country_facts'); // generation, exact match
     expect(gen).toHaveLength(6);
     expect(gen.every((p) => !p.prediction.includes('\n'))).toBe(true);
-    const mc = predictions(result.runs.bm25.outDir, 'gen_cause_effect');
+    const mc = predictions(result.runs.bm25!.outDir, 'gen_cause_effect');
     expect(mc.every((p) => p.scores!.length >= 2)).toBe(true);
     const mean = mc.reduce((s, p) => s + p.score, 0) / mc.length;
-    expect(result.runs.bm25.metrics['task/gen_cause_effect']).toBeCloseTo(100 * mean, 10);
-    const scores = JSON.parse(readFileSync(join(result.runs.bm25.outDir, 'predictions', 'scores.json'), 'utf8')) as { method: string; average: number };
-    expect(scores).toMatchObject({ method: 'bm25', average: result.runs.bm25.metrics.average });
+    expect(result.runs.bm25!.metrics['task/gen_cause_effect']).toBeCloseTo(100 * mean, 10);
+    const scores = JSON.parse(readFileSync(join(result.runs.bm25!.outDir, 'predictions', 'scores.json'), 'utf8')) as { method: string; average: number };
+    expect(scores).toMatchObject({ method: 'bm25', average: result.runs.bm25!.metrics.average });
   });
 
   it('is deterministic for a seed and changes random demonstrations with it', async () => {
     const again = await runPlugin(iclPlugin, join(root, 'suite', 'random-2'), { method: 'random', k: 4 }, result.inputs);
-    expect(again.metrics).toEqual(result.runs.random.metrics);
+    expect(again.metrics).toEqual(result.runs.random!.metrics);
     const other = await runPlugin(iclPlugin, join(root, 'suite', 'random-seed'), { method: 'random', k: 4, seed: 9, maxTest: 2 }, result.inputs);
-    expect(predictions(other.outDir, 'gen_reviews').map((p) => p.demos)).not.toEqual(predictions(result.runs.random.outDir, 'gen_reviews').slice(0, 2).map((p) => p.demos));
+    expect(predictions(other.outDir, 'gen_reviews').map((p) => p.demos)).not.toEqual(predictions(result.runs.random!.outDir, 'gen_reviews').slice(0, 2).map((p) => p.demos));
     expect(predictions(other.outDir, 'gen_reviews')).toHaveLength(2);
   });
 
@@ -114,7 +114,7 @@ describe('icl-eval on the built-in suite', () => {
 
   it('method retrieved reads any candidates folder as bm25 does: the same demonstrations from the same candidates', async () => {
     const retrieved = await runPlugin(iclPlugin, join(root, 'suite', 'retrieved'), { method: 'retrieved', k: 4 }, result.inputs);
-    expect(predictions(retrieved.outDir, 'gen_reviews').map((p) => p.demos)).toEqual(predictions(result.runs.bm25.outDir, 'gen_reviews').map((p) => p.demos));
+    expect(predictions(retrieved.outDir, 'gen_reviews').map((p) => p.demos)).toEqual(predictions(result.runs.bm25!.outDir, 'gen_reviews').map((p) => p.demos));
   });
 
   it('gives the same scores through an OpenAI-compatible server', async () => {
@@ -153,8 +153,8 @@ describe('icl-eval on real tasks', () => {
       const arc = predictions(r.outDir, 'arc_e');
       expect(arc.every((p) => p.scores!.length >= 3)).toBe(true);
     }
-    expect(runs.bm25.metrics['task/common_gen']).toBeGreaterThan(0);
-    const scores = JSON.parse(readFileSync(join(runs.bm25.outDir, 'predictions', 'scores.json'), 'utf8')) as { missing: string[] };
+    expect(runs.bm25!.metrics['task/common_gen']).toBeGreaterThan(0);
+    const scores = JSON.parse(readFileSync(join(runs.bm25!.outDir, 'predictions', 'scores.json'), 'utf8')) as { missing: string[] };
     expect(scores.missing.sort()).toEqual(['gigaword', 'mnli_mm', 'piqa', 'qnli', 'wsc273']);
   });
 });
@@ -197,15 +197,15 @@ describe('contextual calibration', () => {
     scoreContinuations: async () => [],
     generate: async () => [],
     chooseOption: async () => ({ index: 0, scores: [] }),
-    classify: async (context: string, labels: string[]) => ({ label: labels[0], scores: context.includes('N/A') ? [-1, -5] : [-2, -3] }),
+    classify: async (context: string, labels: string[]) => ({ label: labels[0]!, scores: context.includes('N/A') ? [-1, -5] : [-2, -3] }),
   };
   it('subtracts the content-free scores before the argmax; off by default as in LLM-R', async () => {
     const opts = { maxNewTokens: 4, parallel: 1, savePrompts: false };
     const plain = await evaluateTask(biased, meta, [row], () => [], opts);
-    expect(plain.predictions[0].prediction).toBe('Negative');
+    expect(plain.predictions[0]!.prediction).toBe('Negative');
     const calibrated = await evaluateTask(biased, meta, [row], () => [], { ...opts, calibrate: true });
-    expect(calibrated.predictions[0].prediction).toBe('Positive');
-    expect(calibrated.predictions[0].scores).toEqual([-1, 2]);
+    expect(calibrated.predictions[0]!.prediction).toBe('Positive');
+    expect(calibrated.predictions[0]!.scores).toEqual([-1, 2]);
     expect(contentFreeRow(row).fields).toEqual({ sentence: 'N/A' });
   });
 });
@@ -217,7 +217,7 @@ describe('secondary metrics', () => {
     scoreContinuations: async () => [],
     generate: async (reqs: unknown[]) => reqs.map(() => 'Paris France'),
     chooseOption: async () => ({ index: 0, scores: [] }),
-    classify: async (_: string, labels: string[]) => ({ label: labels.includes('Yes') ? 'Yes' : labels[0], scores: labels.map((l) => (l === 'Yes' ? 0 : -1)) }),
+    classify: async (_: string, labels: string[]) => ({ label: labels.includes('Yes') ? 'Yes' : labels[0]!, scores: labels.map((l) => (l === 'Yes' ? 0 : -1)) }),
   };
   const opts = { maxNewTokens: 4, parallel: 2, savePrompts: false };
 

@@ -49,11 +49,11 @@ describe('ngram-lm plugin', () => {
     const texts: string[] = [];
     for (const n of [...NAMES].sort()) {
       const t = await loadTaskFolder(join(tasks, n), { splits: ['train'] });
-      for (const r of t.splits.train) texts.push(renderDemonstration(taskSpecFor(t.meta), r) + '\n');
+      for (const r of t.splits.train!) texts.push(renderDemonstration(taskSpecFor(t.meta), r) + '\n');
     }
     const local = NgramLM.train(texts, { order: 3 });
-    const req = [{ context: renderQuery(spec, splits.test[0]) + '\n', continuation: spec.labels[0] }];
-    expect((await lm.scoreContinuations(req))[0].sumLogProb).toBe((await local.scoreContinuations(req))[0].sumLogProb);
+    const req = [{ context: renderQuery(spec, splits.test![0]!) + '\n', continuation: spec.labels[0]! }];
+    expect((await lm.scoreContinuations(req))[0]!.sumLogProb).toBe((await local.scoreContinuations(req))[0]!.sumLogProb);
   });
 
   it('keeps the demonstration prior settings with the model, τ chosen by leave-one-out included', async () => {
@@ -100,9 +100,9 @@ describe('bm25 plugin', () => {
       const { meta, splits } = await loadTaskFolder(join(tasks, name));
       const spec = taskSpecFor(meta);
       const lines = readLines(join(dir, `${name}.jsonl`));
-      expect(lines.map((l) => l.id)).toEqual([...splits.train, ...splits.test].map((row) => row.id));
-      const trainIds = new Set(splits.train.map((t) => t.id));
-      const index25 = Bm25Index.build(splits.train.map((row) => renderDemonstration(spec, row)));
+      expect(lines.map((l) => l.id)).toEqual([...splits.train!, ...splits.test!].map((row) => row.id));
+      const trainIds = new Set(splits.train!.map((t) => t.id));
+      const index25 = Bm25Index.build(splits.train!.map((row) => renderDemonstration(spec, row)));
       for (const [i, line] of lines.entries()) {
         expect(line.candidates.length).toBeLessThanOrEqual(5);
         expect(line.candidates.every((c) => trainIds.has(c.id))).toBe(true);
@@ -110,10 +110,10 @@ describe('bm25 plugin', () => {
         const scores = line.candidates.map((c) => c.score);
         expect([...scores].sort((x, y) => y - x)).toEqual(scores);
         // The same ranking as the index itself, excluding the row and rows with the same query.
-        const row = i < splits.train.length ? splits.train[i] : splits.test[i - splits.train.length];
+        const row = i < splits.train!.length ? splits.train![i]! : splits.test![i - splits.train!.length]!;
         const query = renderQuery(spec, row);
-        const exclude = splits.train.flatMap((t, j) => (t.id === row.id || renderQuery(spec, t) === query ? [j] : []));
-        expect(line.candidates.map((c) => c.id)).toEqual(index25.search(query, 5, { exclude }).map((h) => splits.train[h.doc].id));
+        const exclude = splits.train!.flatMap((t, j) => (t.id === row.id || renderQuery(spec, t) === query ? [j] : []));
+        expect(line.candidates.map((c) => c.id)).toEqual(index25.search(query, 5, { exclude }).map((h) => splits.train![h.doc]!.id));
       }
     }
     expect(r.progress.at(-1)).toEqual([210, 210]);

@@ -37,7 +37,7 @@ describe('task-import', () => {
     expect(index.tasks).toEqual([{ name: 'rte', path: 'rte', category: 'nli', type: 'classification', metric: 'accuracy', splits: { train: 3, test: 1 } }]);
     const t = await loadTaskFolder(join(dir, 'rte'));
     expect(t.meta.labels).toEqual(['entailment', 'not_entailment']);
-    expect(renderDemonstration(t.meta, t.splits.train[0])).toBe('Dana Reeve died 0. Based on the paragraph above can we conclude that "Reeve had an accident."? Yes or No?\nNo');
+    expect(renderDemonstration(t.meta, t.splits.train![0]!)).toBe('Dana Reeve died 0. Based on the paragraph above can we conclude that "Reeve had an accident."? Yes or No?\nNo');
     expect(r.metrics).toEqual({ 'rows/train': 3, 'rows/test': 1 });
   });
 
@@ -47,7 +47,7 @@ describe('task-import', () => {
     await writeFile(join(src, 'sst.tsv'), 'sentence\tlabel\na fine film\t1\na dull film\t0\n');
     const tsv = await run('sst2', { name: 'sst2', labels: ['negative', 'positive'], splits: { test: 'sst.tsv' }, mapping: { fields: { sentence: 'sentence' }, output: 'label', labelNames: ['negative', 'positive'] } }, { source: src });
     const sst = await loadTaskFolder(join(tsv.outDir, 'tasks', 'sst2'));
-    expect(sst.splits.test.map((row) => row.output)).toEqual(['positive', 'negative']);
+    expect(sst.splits.test!.map((row) => row.output)).toEqual(['positive', 'negative']);
     const buf = parquetWriteBuffer({
       columnData: [
         { name: 'goal', data: ['open a jar', 'dry shoes'], type: 'STRING' },
@@ -60,7 +60,7 @@ describe('task-import', () => {
     const pq = await run('piqa', { name: 'piqa', splits: { test: join(src, 'piqa.parquet') }, mapping: { fields: { goal: 'goal' }, options: ['sol1', 'sol2'], output: 'label', outputIsIndex: true } });
     const piqa = await loadTaskFolder(join(pq.outDir, 'tasks', 'piqa'));
     expect(piqa.meta.category).toBe('commonsense');
-    expect(renderDemonstration(piqa.meta, piqa.splits.test[1])).toBe('Here is a goal: "dry shoes" How would you accomplish this goal?\nnewspaper');
+    expect(renderDemonstration(piqa.meta, piqa.splits.test![1]!)).toBe('Here is a goal: "dry shoes" How would you accomplish this goal?\nnewspaper');
   });
 
   it('reads hf://datasets/… through the Hub loader and its cache', async () => {
@@ -73,7 +73,7 @@ describe('task-import', () => {
     try {
       const r = await run('hf', { name: 'sentiment140', labels: ['negative', 'positive'], splits: { test: 'hf://datasets/acme/reviews@v1/data/test.jsonl' }, mapping: { fields: { text: 'text' }, output: 'label', labelNames: ['negative', 'positive'] } });
       const t = await loadTaskFolder(join(r.outDir, 'tasks', 'sentiment140'));
-      expect(renderDemonstration(t.meta, t.splits.test[0])).toBe('great What is the sentiment of this tweet?\nPositive');
+      expect(renderDemonstration(t.meta, t.splits.test![0]!)).toBe('great What is the sentiment of this tweet?\nPositive');
     } finally {
       process.env = saved;
       await server.stop();

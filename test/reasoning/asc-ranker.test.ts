@@ -83,7 +83,7 @@ describe('the ranker on text', () => {
     const losses: number[] = [];
     const ctx = { metric: (n: string, v: number) => void (n === 'loss' && losses.push(v)) };
     await trainRanker(ranker, tok, triples, { steps: 40, batch: 8, lr: 3e-3, weightDecay: 0, power: 3, maxLength: 64, seed: 1, ctx });
-    expect(losses.at(-1)!).toBeLessThan(losses[0] / 2);
+    expect(losses.at(-1)!).toBeLessThan(losses[0]! / 2);
     const unseen = rankingTriples(constructed(6, 100), { maxPerQuestion: 4, seed: 3 }).triples;
     const q = unseen.map((t) => t.question);
     const pos = scoreRationales(ranker, tok, q, unseen.map((t) => t.positive), { maxLength: 64, batch: 8 });
@@ -129,7 +129,7 @@ describe('the asc-ranker stage', () => {
     const run = await runPlugin(ascRanker, join(root, 'stage'), tiny, { samples: samplesDir });
     expect(run.metrics['ranker/questions_without_positive']).toBe(1);
     expect(run.metrics['ranker/questions']).toBeLessThan(17);
-    expect(run.metrics['ranker/triples']).toBe(4 * run.metrics['ranker/questions']);
+    expect(run.metrics['ranker/triples']).toBe(4 * run.metrics['ranker/questions']!);
     expect(run.metrics['ranker/heldout_pair_accuracy']).toBeGreaterThanOrEqual(0.75);
     expect(Number.isFinite(run.metrics['ranker/final_loss'])).toBe(true);
     const out = join(root, 'stage', 'ranker');

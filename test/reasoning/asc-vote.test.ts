@@ -24,7 +24,7 @@ describe('votes over sampled rationales', () => {
   it('fills an unscorable sample with the mean score and extracts canonical answers', () => {
     const s = scoredSamples(texts, [0.1, 0.2, 0.9, 0.5, null], '9');
     expect(s.map((x) => x.answer)).toEqual(['7', '7', '9', null, '9']);
-    expect(s[4].score).toBeCloseTo((0.1 + 0.2 + 0.9 + 0.5) / 4, 12);
+    expect(s[4]!.score).toBeCloseTo((0.1 + 0.2 + 0.9 + 0.5) / 4, 12);
     expect(s.map((x) => x.correct)).toEqual([false, false, true, false, true]);
   });
 
@@ -109,7 +109,7 @@ describe('the asc-vote stage (end to end on a tiny student)', () => {
       expect(run.metrics[`pass/${split}`]).toBeCloseTo((100 * mine.filter((r) => r.anyCorrect).length) / mine.length, 9);
       expect(run.metrics[`acc/${split}/greedy`]).toBeGreaterThanOrEqual(0);
     }
-    expect(run.metrics['acc/average/asc']).toBeCloseTo((run.metrics['acc/test/asc'] + run.metrics['acc/ood-numbers/asc']) / 2, 9);
+    expect(run.metrics['acc/average/asc']).toBeCloseTo((run.metrics['acc/test/asc']! + run.metrics['acc/ood-numbers/asc']!) / 2, 9);
   }, 120_000);
 
   it('gives the same samples for the same seed, other samples for another, and no greedy pass when asked not to', async () => {
@@ -126,7 +126,7 @@ describe('the asc-vote stage (end to end on a tiny student)', () => {
     const set = join(root, 'math-set');
     mkdirSync(set, { recursive: true });
     const gold = ['7', '9', '7'];
-    await writeReasoningSet(set, 'math', { test: questions.map((q, i) => ({ id: `test-${i}`, split: 'test', question: q, solution: `\\boxed{${gold[i]}}`, answer: gold[i] })) });
+    await writeReasoningSet(set, 'math', { test: questions.map((q, i) => ({ id: `test-${i}`, split: 'test', question: q, solution: `\\boxed{${gold[i]}}`, answer: gold[i]! })) });
     const mathModel = join(root, 'math-model');
     await saveBigramStudent(mathModel, questions, ['7', '9'], (a) => ` So the result is $\\boxed{${a}}$.`);
     const run = await runPlugin(ascVote, join(root, 'math-vote'), { ...tiny, evalSplits: ['test'] }, { suite: set, model: mathModel, ranker });
@@ -135,7 +135,7 @@ describe('the asc-vote stage (end to end on a tiny student)', () => {
     for (const row of rows) for (const s of row.samples) expect(s.correct).toBe(s.answer === row.gold);
     expect(run.metrics['acc/test/sc']).toBeCloseTo((100 * rows.reduce((a, r) => a + r.credit.sc, 0)) / 3, 9);
     // Greedy takes the first of two equal logits, the same answer for every question: 7 (two of three golds) or 9.
-    const greedy = run.metrics['acc/test/greedy'];
+    const greedy = run.metrics['acc/test/greedy']!;
     expect(Math.min(Math.abs(greedy - 200 / 3), Math.abs(greedy - 100 / 3))).toBeLessThan(1e-9);
   }, 120_000);
 

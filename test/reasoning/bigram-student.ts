@@ -27,11 +27,11 @@ export async function saveBigramStudent(dir: string, questions: string[], answer
   const link = (a: number, b: number) => next.set(a, (next.get(a) ?? new Set()).add(b));
   for (const ending of endings) {
     const chain = [last[0], ...ids(ending), eos];
-    for (let i = 0; i + 1 < chain.length; i++) link(chain[i], chain[i + 1]);
+    for (let i = 0; i + 1 < chain.length; i++) link(chain[i]!, chain[i + 1]!);
   }
   // Only the branch point (the token before the answer) may have two successors.
   const forks = [...next.values()].filter((s) => s.size > 1);
-  if (forks.length !== 1 || forks[0].size !== 2) throw new Error('the two endings must share a prefix, then part once');
+  if (forks.length !== 1 || forks[0]!.size !== 2) throw new Error('the two endings must share a prefix, then part once');
 
   const hidden = v + (v % 2); // rotary positions need an even head width
   const model = new LlamaDecoder({ vocabSize: v, hiddenSize: hidden, numLayers: 1, numHeads: 1,

@@ -21,6 +21,6 @@ describe('drillRows', () => {
 
   it('makes none when asked for none, and rows of the asked length', () => {
     expect(drillRows({ seed: 1, rows: 0, numbers: 'small' })).toEqual([]);
-    expect(drillRows({ seed: 1, rows: 2, numbers: 'small', perRow: 3 })[0].split('\n')).toHaveLength(3);
+    expect(drillRows({ seed: 1, rows: 2, numbers: 'small', perRow: 3 })[0]!.split('\n')).toHaveLength(3);
   });
 });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NgramLM } from '../../src/lib/ml/lm/ngram.js';
 import { OpenAICompletionsLM } from '../../src/lib/ml/lm/openai.js';
 import { labelSamples, reasoningPrompt, sampleRationales } from '../../src/lib/reasoning/samples.js';
+import { at } from '../util/at.js';
 
 const bodies: Record<string, unknown>[] = [];
 let url = '';
@@ -52,8 +53,8 @@ describe('sampling through an OpenAI-compatible server', () => {
     const lm = new OpenAICompletionsLM({ baseUrl: url, model: 'teacher' });
     const demos = [{ question: 'Leo has 2 cards. He buys 3 more cards. How many cards does Leo have now?', rationale: 'Leo starts with 2 cards.\nAfter buying 3 more: 2 + 3 = 5.\nThe answer is 5.' }];
     const prompt = reasoningPrompt('Mia has 4 shells. How many?', demos);
-    expect(prompt).toBe(`Question: ${demos[0].question}\nAnswer: ${demos[0].rationale}\n\nQuestion: Mia has 4 shells. How many?\nAnswer:`);
-    const [texts] = await sampleRationales(lm, ['Mia has 4 shells. How many?'], { samples: 8, temperature: 0.5, maxTokens: 64, demos, seed: 100 });
+    expect(prompt).toBe(`Question: ${demos[0]!.question}\nAnswer: ${demos[0]!.rationale}\n\nQuestion: Mia has 4 shells. How many?\nAnswer:`);
+    const texts = at(await sampleRationales(lm, ['Mia has 4 shells. How many?'], { samples: 8, temperature: 0.5, maxTokens: 64, demos, seed: 100 }), 0);
     expect(texts).toHaveLength(8);
     expect(texts[4]).toBe('step 4.\nThe answer is 4.');
     expect(bodies.at(-1)).toMatchObject({ prompt, n: 8, temperature: 0.5, seed: 100 });

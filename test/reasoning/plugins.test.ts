@@ -30,7 +30,7 @@ describe('arith-suite and teacher-samples', () => {
     const rows = readRows(join(root, 's1'));
     expect(rows).toHaveLength(40 * 8);
     expect(a.metrics['samples/total']).toBe(320);
-    expect(a.metrics['samples/positives'] + a.metrics['samples/negatives']).toBe(320);
+    expect(a.metrics['samples/positives']! + a.metrics['samples/negatives']!).toBe(320);
     expect(a.metrics['samples/positives']).toBe(rows.filter((r) => r.positive).length);
     expect(a.metrics['samples/no_answer']).toBe(rows.filter((r) => r.predicted === null).length);
     // Faithful rationales are positives; an answerless one is a negative.

@@ -65,14 +65,14 @@ const dirs = (format: DatasetFormat) => {
 };
 
 const problems = (f: Fixture, split: string): ReasoningProblem[] =>
-  f.questions.map((question, i) => ({ id: `${split}-${i}`, split, question, solution: f.solutions[i], answer: f.answers[i] }));
+  f.questions.map((question, i) => ({ id: `${split}-${i}`, split, question, solution: f.solutions[i]!, answer: f.answers[i]! }));
 
 /** One positive and one negative teacher sample per training question, as teacher-samples writes them. */
 function writeSamples(dir: string, f: Fixture): void {
   mkdirSync(dir, { recursive: true });
   const rows = f.questions.flatMap((question, i) => [
-    { id: `train-${i}`, sample: 0, question, gold: f.answers[i], text: f.ending(f.said[i]).trim(), predicted: f.said[i], positive: true },
-    { id: `train-${i}`, sample: 1, question, gold: f.answers[i], text: f.ending(f.said[1 - i]).trim(), predicted: f.said[1 - i], positive: false },
+    { id: `train-${i}`, sample: 0, question, gold: f.answers[i], text: f.ending(f.said[i]!).trim(), predicted: f.said[i], positive: true },
+    { id: `train-${i}`, sample: 1, question, gold: f.answers[i], text: f.ending(f.said[1 - i]!).trim(), predicted: f.said[1 - i], positive: false },
   ]);
   writeFileSync(join(dir, 'samples.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
 }
@@ -102,7 +102,7 @@ async function badMathSet(): Promise<string> {
   const dir = join(root, 'bad-math');
   mkdirSync(dir, { recursive: true });
   const rows = problems(FIXTURES.math, 'test');
-  rows[1] = { ...rows[1], solution: 'It is 2 cm.' };
+  rows[1] = { ...rows[1]!, solution: 'It is 2 cm.' };
   await writeReasoningSet(dir, 'math', { train: problems(FIXTURES.math, 'train'), test: rows });
   return dir;
 }
@@ -115,14 +115,14 @@ describe('the shared problem-set reader', () => {
     await expect((await openProblemSet(bad)).read('test')).rejects.toThrow(BAD_ROW);
     const other = join(root, 'other-answer');
     mkdirSync(other);
-    await writeReasoningSet(other, 'math', { test: [{ ...problems(FIXTURES.math, 'test')[0], answer: '3' }] });
+    await writeReasoningSet(other, 'math', { test: [{ ...problems(FIXTURES.math, 'test')[0]!, answer: '3' }] });
     await expect((await openProblemSet(other)).read('test')).rejects.toThrow(/test\.jsonl:1: "answer" is "3", but the solution's last \\boxed\{\} holds "\\\\frac12"/);
   });
 
   it('refuses a stored GSM8K answer that is not a number', async () => {
     const dir = join(root, 'bad-gsm8k');
     mkdirSync(dir);
-    await writeReasoningSet(dir, 'gsm8k', { test: [{ ...problems(FIXTURES.gsm8k, 'test')[0], answer: 'many' }] });
+    await writeReasoningSet(dir, 'gsm8k', { test: [{ ...problems(FIXTURES.gsm8k, 'test')[0]!, answer: 'many' }] });
     await expect((await openProblemSet(dir)).read('test')).rejects.toThrow(/test\.jsonl:1: "answer" must be a number \(GSM8K\), got "many"/);
   });
 
@@ -151,8 +151,8 @@ describe.each(['math', 'gsm8k'] as const)('nce-student on a %s set', (format) =>
     expect(run.metrics['train/mean_beta']).toBeLessThan(1);
     const preds = predictionsOf(out);
     expect(preds.map((p) => p.gold)).toEqual(f.answers);
-    expect(preds[0].text).toBe(preds[1].text);
-    expect(f.said.map(f.ending).map((e) => e.trim())).toContain(preds[0].text);
+    expect(preds[0]!.text).toBe(preds[1]!.text);
+    expect(f.said.map(f.ending).map((e) => e.trim())).toContain(preds[0]!.text);
     expect(preds.map((p) => p.correct).sort()).toEqual([false, true]);
     expect(run.metrics['acc/test']).toBe(50);
   }, 60_000);

@@ -53,9 +53,9 @@ beforeAll(async () => {
     req.on('end', () => {
       const body = JSON.parse(data) as { prompt: string; n: number };
       prompts.push(body.prompt);
-      const question = /Question: ([^\n]*)\nAnswer:$/.exec(body.prompt)![1];
+      const question = /Question: ([^\n]*)\nAnswer:$/.exec(body.prompt)![1]!;
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ choices: replies[question].slice(0, body.n).map((text, index) => ({ index, text: ` ${text}` })) }));
+      res.end(JSON.stringify({ choices: replies[question]!.slice(0, body.n).map((text, index) => ({ index, text: ` ${text}` })) }));
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -115,8 +115,8 @@ describe('nat-student on a GSM8K set', () => {
     const preds = readFileSync(join(root, 'student', 'eval', 'predictions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { gold: string; predicted: string | null; correct: boolean });
     // Greedy decoding writes the same ending after both prompts: one of the two golds is right.
     expect(preds.map((p) => p.gold)).toEqual(['7', '8']);
-    expect(preds[0].predicted).toBe(preds[1].predicted);
-    expect(['7', '8']).toContain(preds[0].predicted);
+    expect(preds[0]!.predicted).toBe(preds[1]!.predicted);
+    expect(['7', '8']).toContain(preds[0]!.predicted);
     expect(run.metrics['acc/test']).toBe(50);
     expect(Object.keys(run.metrics).filter((k) => k.startsWith('steps/'))).toEqual([]);
   });

@@ -44,19 +44,19 @@ describe('reasoning-import', () => {
     expect((await readReasoningIndex(out)).answerFormat).toBe('math');
     const rows = await readReasoningSplit(out, 'test');
     expect(rows.map((r) => r.answer)).toEqual(['\\frac34', '2']);
-    expect(rows[1]).toEqual({ id: 'test-1', split: 'test', question: 'Solve $x + 3 = 5$.', solution: MATH_ROWS[1].solution, answer: '2' });
+    expect(rows[1]).toEqual({ id: 'test-1', split: 'test', question: 'Solve $x + 3 = 5$.', solution: MATH_ROWS[1]!.solution, answer: '2' });
   });
 
   it('reads GSM8K from Parquet: the answer follows ####, the solution is what comes before it', async () => {
     await runPlugin(reasoningImport, join(root, 'gsm8k'), { dataset: 'gsm8k', splits: { train: 'gsm8k-train.parquet' }, maxRows: 5 }, { source: src });
     const rows = await readReasoningSplit(join(root, 'gsm8k', 'data'), 'train');
     expect(rows.map((r) => r.answer)).toEqual(['7', '1000']);
-    expect(rows[0].solution).toBe('He has 3 + 4 = <<3+4=7>>7 apples.');
+    expect(rows[0]!.solution).toBe('He has 3 + 4 = <<3+4=7>>7 apples.');
   });
 
   it('a MATH solution without \\boxed{} is a data error at its file and line', async () => {
     const bad = join(src, 'math-bad.jsonl');
-    writeFileSync(bad, jsonl([MATH_ROWS[0], { problem: 'Say 5.', solution: 'The answer is 5.' }]));
+    writeFileSync(bad, jsonl([MATH_ROWS[0]!, { problem: 'Say 5.', solution: 'The answer is 5.' }]));
     await expect(runPlugin(reasoningImport, join(root, 'bad'), { dataset: 'math', splits: { test: 'math-bad.jsonl' } }, { source: src })).rejects.toThrow(
       `${bad}:2: the solution has no \\boxed{…} answer (or its braces do not close)`,
     );
@@ -82,7 +82,7 @@ describe('reasoning-import', () => {
     try {
       const env = { HF_ENDPOINT: server.url, HF_HUB_CACHE: cache };
       const rows = await readReasoningHf('hf://datasets/acme/gsm8k@v1/main', 'gsm8k', { split: 'test', env, maxRows: 1 });
-      expect(rows).toEqual([{ id: 'test-0', split: 'test', question: GSM8K_ROWS[0].question, solution: 'He has 3 + 4 = <<3+4=7>>7 apples.', answer: '7' }]);
+      expect(rows).toEqual([{ id: 'test-0', split: 'test', question: GSM8K_ROWS[0]!.question, solution: 'He has 3 + 4 = <<3+4=7>>7 apples.', answer: '7' }]);
       expect(readFileSync(join(cache, 'datasets--acme--gsm8k', 'refs', 'v1'), 'utf8').length).toBeGreaterThan(0);
     } finally {
       await server.stop();

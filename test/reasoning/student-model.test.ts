@@ -32,7 +32,7 @@ function randomise(model: Module, pattern: RegExp, seed: number): void {
 }
 
 function maxDiff(a: number[], b: number[]): number {
-  return Math.max(...a.map((x, i) => Math.abs(x - b[i])));
+  return Math.max(...a.map((x, i) => Math.abs(x - b[i]!)));
 }
 
 describe('student model folders', () => {

@@ -25,9 +25,9 @@ describe('student helpers (wasm backend)', () => {
     expect(b.inputIds.arraySync()).toEqual([[5, 6, 7], [8, 0, 0]]);
     expect(b.attentionMask.arraySync()).toEqual([[1, 1, 1], [1, 0, 0]]);
     expect(b.labels.arraySync()).toEqual([[5, 6, 7], [8, -100, -100]]);
-    const ids = encodeExample(tok, texts[0], 1000);
+    const ids = encodeExample(tok, texts[0]!, 1000);
     expect(ids.at(-1)).toBe(specialIds(tok).eos);
-    expect(encodeExample(tok, texts[0], 10)).toHaveLength(10);
+    expect(encodeExample(tok, texts[0]!, 10)).toHaveLength(10);
   });
 
   it('decodes a batch exactly as it decodes each prompt alone', () => {
@@ -45,7 +45,7 @@ describe('student helpers (wasm backend)', () => {
     const rows = texts.slice(0, 8).map((t) => encodeExample(tok, t, 160));
     const lossNow = () => tf.tidy(() => {
       const b = lmBatch(rows, pad);
-      return causalLmLoss(model.forward({ inputIds: b.inputIds, attentionMask: b.attentionMask }).logits as tf.Tensor3D, b.labels).dataSync()[0];
+      return causalLmLoss(model.forward({ inputIds: b.inputIds, attentionMask: b.attentionMask }).logits as tf.Tensor3D, b.labels).dataSync()[0]!;
     });
     const before = lossNow();
     await trainLm(model, tok, texts.slice(0, 8), { steps: 15, batch: 8, lr: 1e-2, maxLength: 160, seed: 1 });

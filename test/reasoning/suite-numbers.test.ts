@@ -8,7 +8,7 @@ import { applyOp } from '../../src/lib/reasoning/types.js';
 
 function values(p: ArithProblem): number[] {
   const out = [p.start];
-  for (const s of p.steps) out.push(applyOp(out[out.length - 1], s.op, s.operand));
+  for (const s of p.steps) out.push(applyOp(out[out.length - 1]!, s.op, s.operand));
   return out;
 }
 

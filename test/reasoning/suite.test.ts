@@ -19,7 +19,7 @@ const suite = generateSuite({ seed: 7, trainSize: 300, testSize: 100 });
 describe('the arithmetic suite', () => {
   it('is the same for the same seed and different for another', () => {
     expect(JSON.stringify(generateSuite({ seed: 7, trainSize: 300, testSize: 100 }))).toBe(JSON.stringify(suite));
-    expect(generateSuite({ seed: 8, trainSize: 300, testSize: 100 }).train[0].question).not.toBe(suite.train[0].question);
+    expect(generateSuite({ seed: 8, trainSize: 300, testSize: 100 }).train[0]!.question).not.toBe(suite.train[0]!.question);
   });
 
   it('has every split at its size, with unique ids and no question in two splits', () => {

@@ -10,6 +10,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { at } from '../util/at.js';
 
 const FIXTURES = fileURLToPath(new URL('../bad-recipes/', import.meta.url));
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -792,31 +793,32 @@ function filesUnder(dir: string): string[] {
 /** The lines of the source a location points at: the fixture's line, or the -S override as typed. */
 function sourceText(file: string, line: number, c: Case): string {
   if (file === '<command line>') return `-S ${c.args![c.args!.indexOf('-S') + 1]}`;
-  return readFileSync(join(FIXTURES, file), 'utf8').split(/\r\n|\r|\n/)[line - 1];
+  return at(readFileSync(join(FIXTURES, file), 'utf8').split(/\r\n|\r|\n/), line - 1);
 }
 
 function checkOutput(stderr: string, c: Case): void {
   const blocks = stderr.trimEnd().split('\n\n');
-  const lines = blocks[0].split('\n');
+  const lines = blocks[0]!.split('\n');
   expect(lines[0]).toBe(c.error);
   // Every diagnostic, not only the first, is located.
   for (const block of blocks) expect(block.split('\n')[0]).toMatch(/^\S.*:\d+:\d+: error: \S/);
   expect(stderr.trimEnd().split('\n').pop()).toMatch(/nothing was run$/);
 
-  const at = lines.filter((l) => l.startsWith('  at key: '));
-  expect(at).toEqual(c.keyPath === undefined ? [] : [`  at key: ${c.keyPath}`]);
+  const keyLines = lines.filter((l) => l.startsWith('  at key: '));
+  expect(keyLines).toEqual(c.keyPath === undefined ? [] : [`  at key: ${c.keyPath}`]);
 
   if (c.noSource) {
     expect(lines.filter((l) => /^  \d+ \| |^ +\| /.test(l))).toEqual([]);
     expect(stderr.length, 'a short message').toBeLessThan(400);
   }
-  const [, file, line, col] = /^(.*):(\d+):(\d+): error: /.exec(c.error)!;
+  const location = /^(.*):(\d+):(\d+): error: /.exec(c.error)!;
+  const [file, line, col] = [location[1]!, location[2]!, location[3]!];
   if (c.noSource) return checkTexts(lines, c);
-  const text = sourceText(file, Number(line), c);
+  const text = sourceText(file!, Number(line), c);
   const gutter = line;
   const sourceIndex = lines.indexOf(`  ${gutter} | ${text}`);
   expect(sourceIndex, `source line ${gutter} of ${file} is shown`).toBeGreaterThan(0);
-  const caret = lines[sourceIndex + 1];
+  const caret = lines[sourceIndex + 1]!;
   const prefix = `  ${' '.repeat(gutter.length)} | `;
   expect(caret.startsWith(prefix)).toBe(true);
   const marks = caret.slice(prefix.length);

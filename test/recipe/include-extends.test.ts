@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecipeError } from '../../src/recipe/diagnostic.js';
 import { loadRecipe } from '../../src/recipe/load.js';
+import { at } from '../util/at.js';
 
 let dir: string;
 beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'retort-include-')); });
@@ -118,14 +119,14 @@ describe('locations through include and extends', () => {
 describe('include and extends errors', () => {
   it('a missing file points at the line that names it', () => {
     write({ 'err/main.yaml': 'include:\n  - nowhere.yaml\nstages: {}\n' });
-    const [d] = loadError('err/main.yaml').diagnostics;
+    const d = at(loadError('err/main.yaml').diagnostics, 0);
     expect(d.message).toBe("cannot read included file 'nowhere.yaml': file not found");
     expect(d.location).toMatchObject({ file: join(dir, 'err/main.yaml'), line: 2, col: 5 });
   });
 
   it('a cycle names the files in order', () => {
     write({ 'cyc/a.yaml': 'extends: b.yaml\n', 'cyc/b.yaml': 'include: a.yaml\n' });
-    const [d] = loadError('cyc/a.yaml').diagnostics;
+    const d = at(loadError('cyc/a.yaml').diagnostics, 0);
     expect(d.message).toBe('include cycle: a.yaml → b.yaml → a.yaml');
     expect(d.location).toMatchObject({ file: join(dir, 'cyc/b.yaml'), line: 1, col: 10 });
     expect(d.includedFrom).toEqual([expect.objectContaining({ file: join(dir, 'cyc/a.yaml'), via: 'extends' })]);
@@ -133,7 +134,7 @@ describe('include and extends errors', () => {
 
   it('a syntax error inside a fragment carries the chain of includes', () => {
     write({ 'syn/bad.yaml': 'vars:\n  a: [1, 2\n', 'syn/main.yaml': 'include: bad.yaml\n' });
-    const [d] = loadError('syn/main.yaml').diagnostics;
+    const d = at(loadError('syn/main.yaml').diagnostics, 0);
     expect(d.message).toMatch(/^YAML syntax error: /);
     expect(d.location?.file).toBe(join(dir, 'syn/bad.yaml'));
     expect(d.includedFrom).toEqual([expect.objectContaining({ file: join(dir, 'syn/main.yaml'), line: 1, col: 10 })]);
@@ -141,6 +142,6 @@ describe('include and extends errors', () => {
 
   it('include and extends must be paths', () => {
     write({ 'typ/main.yaml': 'extends: [a.yaml]\n' });
-    expect(loadError('typ/main.yaml').diagnostics[0].message).toBe('expected `extends` to be the path of a base recipe, got a list');
+    expect(loadError('typ/main.yaml').diagnostics[0]!.message).toBe('expected `extends` to be the path of a base recipe, got a list');
   });
 });

@@ -91,7 +91,7 @@ describe('typing overrides', () => {
     try {
       await compile('stages.sample.params.count=many');
     } catch (err) {
-      expect((err as RecipeError).diagnostics[0].location).toEqual({ file: '<command line>', line: 1, col: 31, length: 4, text: '-S stages.sample.params.count=many' });
+      expect((err as RecipeError).diagnostics[0]!.location).toEqual({ file: '<command line>', line: 1, col: 31, length: 4, text: '-S stages.sample.params.count=many' });
     }
   });
 });

@@ -90,14 +90,14 @@ describe('refused YAML', () => {
   it('a second document is explained in terms of recipes, not of the YAML library', () => {
     const err = parseError('a: 1\n---\nb: 2\n');
     expect(err.message).not.toMatch(/parseAllDocuments/);
-    expect(err.diagnostics[0].location).toMatchObject({ line: 2, col: 1 });
+    expect(err.diagnostics[0]!.location).toMatchObject({ line: 2, col: 1 });
   });
 
   it('deep nesting is a located error, not a stack overflow, at any depth', () => {
     for (const depth of [101, 5000, 50_000]) {
       const err = parseError(`a: ${'['.repeat(depth)}${']'.repeat(depth)}\n`);
       expect(err.message).toBe('YAML nesting is deeper than 100 levels here');
-      expect(err.diagnostics[0].location).toMatchObject({ line: 1 });
+      expect(err.diagnostics[0]!.location).toMatchObject({ line: 1 });
     }
     const block = Array.from({ length: 3000 }, (_, i) => `${' '.repeat(i)}k:`).join('\n') + ' 1\n';
     expect(parseError(block).message).toBe('YAML nesting is deeper than 100 levels here');
@@ -112,7 +112,7 @@ describe('refused YAML', () => {
 
   it('a binary file gives a short message without echoing it', () => {
     const err = parseBinary();
-    const text = formatDiagnostic(err.diagnostics[0]);
+    const text = formatDiagnostic(err.diagnostics[0]!);
     expect(text.split('\n').length).toBeLessThanOrEqual(3);
     expect(text).not.toContain('^');
   });

@@ -45,10 +45,10 @@ describe('sweep trials as labels', () => {
     ];
     const t = buildTable({ stage: 'eval', row: 'trial.stages.retriever.params.alpha', metrics: ['acc'], aggregate: 'mean ± std', n: true, digits: 2 }, nodes, ctx);
     expect(t.rows.map((r) => r.label)).toEqual(['0.1', '0.5']);
-    expect(t.rows[0].cells[0]!.value).toBeCloseTo(0.65, 10);
-    expect(t.rows[0].cells[0]!.n).toBe(2);
-    expect(t.rows[0].cells[0]!.spread).toBeCloseTo(0.0707, 4);
-    expect(t.rows[0].cells[0]!.sources.map((s) => s.node)).toEqual(['eval~t0', 'eval~t1']);
+    expect(t.rows[0]!.cells[0]!.value).toBeCloseTo(0.65, 10);
+    expect(t.rows[0]!.cells[0]!.n).toBe(2);
+    expect(t.rows[0]!.cells[0]!.spread).toBeCloseTo(0.0707, 4);
+    expect(t.rows[0]!.cells[0]!.sources.map((s) => s.node)).toEqual(['eval~t0', 'eval~t1']);
     expect(renderTable(t, 'markdown')).toContain('| 0.1   | 0.65 ± 0.07 (n=2) |');
   });
 

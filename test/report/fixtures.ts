@@ -40,7 +40,7 @@ export function methodsByTask(): TableData {
       const seeds = byMethod[method];
       [1, 2, 3].forEach((seed, i) => {
         const id = `eval[${task}-${method}-${seed}]`;
-        nodes.push(node(id, { item: { task, method, seed }, itemKey: id }, seeds ? { accuracy: seeds[i] } : undefined));
+        nodes.push(node(id, { item: { task, method, seed }, itemKey: id }, seeds ? { accuracy: seeds[i]! } : undefined));
       });
     }
   }

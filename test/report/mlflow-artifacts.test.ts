@@ -64,7 +64,7 @@ describe('tables as MLflow artifacts', () => {
       await walk(join(runsDir, 'mlruns'));
       expect(found).toHaveLength(1);
       expect(found[0]).toMatch(/\/artifacts\/tables\/tables\.md$/);
-      expect(await readFile(found[0], 'utf8')).toBe('| a |\n');
+      expect(await readFile(found[0]!, 'utf8')).toBe('| a |\n');
     });
   });
 });

@@ -22,7 +22,7 @@ function table() {
 describe('cell provenance', () => {
   it('HTML links a cell to its provenance entry, and that entry to the MLflow run', () => {
     const t = table();
-    expect(mlflowRunUrl(t.rows[0].cells[0]!.sources[0])).toBe('http://mlflow.local:5000/#/experiments/3/runs/r9');
+    expect(mlflowRunUrl(t.rows[0]!.cells[0]!.sources[0]!)).toBe('http://mlflow.local:5000/#/experiments/3/runs/r9');
     const html = renderTables([t.spec], [t], 'html', { title: 'demo' });
     expect(html).toContain(`<td id="c1" data-keys="${KEY}" title="eval[a_1] abababababab run run-1"><a href="#prov-c1">0.50</a></td>`);
     expect(html).toContain('<a href="http://mlflow.local:5000/#/experiments/3/runs/r9">MLflow run</a>');
@@ -35,7 +35,7 @@ describe('cell provenance', () => {
     expect(findCells([t], 'c2').map((c) => c.row)).toEqual(['c']);
     expect(findCells([t], '[^c2]').map((c) => c.row)).toEqual(['c']);
     expect(findCells([t], 'a_1 & b/acc').map((c) => c.id)).toEqual(['c1']);
-    const text = explainCell(findCells([t], 'c/acc')[0], 'T');
+    const text = explainCell(findCells([t], 'c/acc')[0]!, 'T');
     expect(text).toBe([
       'cell c2: table 1 "T", row c, column acc',
       '  value: –',

@@ -30,9 +30,9 @@ describe('report tables', () => {
     ]);
     expect(t.columns).toEqual(['nli', 'qa', 'Avg']);
     expect(t.rows.map((r) => r.label)).toEqual(['bm25', 'random']);
-    expect(t.rows[0].cells[0]).toMatchObject({ value: 60, n: 2 });
-    expect(t.rows[0].cells[0]!.spread).toBeCloseTo(14.142, 2);
-    expect(t.rows[0].cells[2]!.value).toBeCloseTo(70);
+    expect(t.rows[0]!.cells[0]).toMatchObject({ value: 60, n: 2 });
+    expect(t.rows[0]!.cells[0]!.spread).toBeCloseTo(14.142, 2);
+    expect(t.rows[0]!.cells[2]!.value).toBeCloseTo(70);
     const md = renderTable(t, 'markdown');
     expect(md).toContain('| method |         nli |          qa |  Avg |');
     expect(md).toContain('| bm25   | 60.0 ± 14.1 | 80.0 ± 14.1 | 70.0 |');
@@ -40,8 +40,8 @@ describe('report tables', () => {
     expect(renderTable(t, 'latex')).toContain('bm25 & 60.0 $\\pm$ 14.1 & 80.0 $\\pm$ 14.1 & 70.0 \\\\');
     expect(renderTable(t, 'html')).toContain('<th scope="row">random</th><td id="c4" data-keys="" title="c ?"><a href="#prov-c4">40.0</a></td>');
     // One seed has no spread: no "± 0.0" that would claim a certainty it cannot give.
-    expect(t.rows[1].cells[0]).toMatchObject({ value: 40, n: 1 });
-    expect(t.rows[1].cells[0]!.spread).toBeUndefined();
+    expect(t.rows[1]!.cells[0]).toMatchObject({ value: 40, n: 1 });
+    expect(t.rows[1]!.cells[0]!.spread).toBeUndefined();
   });
 
   it('aggregates', () => {

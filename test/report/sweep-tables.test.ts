@@ -71,7 +71,7 @@ describe('sweep tables', () => {
     ].join('\n'));
     expect(md).toContain('(missing, never computed: eval~t2 → t2/acc)');
     // The shared data node is in every lr row.
-    expect(tables[0].rows.map((r) => [r.label, r.cells[0]?.value])).toEqual([['0.1', 100], ['0.01', 100], ['0.001', 100]]);
+    expect(tables[0]!.rows.map((r) => [r.label, r.cells[0]?.value])).toEqual([['0.1', 100], ['0.01', 100], ['0.001', 100]]);
   });
 
   it('a lower-is-better objective, and an objective no result records', () => {

@@ -39,7 +39,7 @@ describe('groupAt', () => {
     const g = { queryId: 'q', positives: ['p'], negatives: ['a', 'b', 'c'], weights: [0.4, 0.3, 0.2, 0.1] };
     const at = groupAt(g, 1, 3); // picks c, a
     expect(at.ids).toEqual(['p', 'a', 'c']);
-    at.weights!.forEach((w, i) => expect(w).toBeCloseTo([0.4, 0.3, 0.1][i] / 0.8, 12));
+    at.weights!.forEach((w, i) => expect(w).toBeCloseTo([0.4, 0.3, 0.1][i]! / 0.8, 12));
   });
 });
 
@@ -70,7 +70,7 @@ describe('negatives on a BEIR set, then the dense retriever', () => {
     set.qrels.get('train')!.set('tr0', new Map([['d2', 1]]));
     await writeBeirFolder(beir, set);
     const mined = await runPlugin(negatives, tmp(), { strategy: 'soft-label', count: 1, beirDepth: 1 }, { beir });
-    const first = JSON.parse(readFileSync(join(mined.outDir, 'groups', 'toy.jsonl'), 'utf8').split('\n')[0]);
+    const first = JSON.parse(readFileSync(join(mined.outDir, 'groups', 'toy.jsonl'), 'utf8').split('\n')[0]!);
     expect(first.positives).toEqual([{ id: 'd2', score: expect.any(Number) }]);
     expect(first.negatives.map((n: { id: string }) => n.id)).toEqual(['d0']);
     expect(first.weights).toHaveLength(2);

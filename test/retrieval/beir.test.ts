@@ -97,8 +97,8 @@ describe('BEIR layout', () => {
 function task(name: string, fields: string[], rows: Record<string, string>[][]): LoadedTask {
   const splits = ['train', 'test'];
   return {
-    meta: { name, category: 'reading_comprehension', type: 'generation', metric: 'exact_match', fields, labels: [], splits: { train: rows[0].length, test: rows[1].length } },
-    splits: Object.fromEntries(splits.map((s, si) => [s, rows[si].map((f, i) => ({ id: `${name}-${s}-${i}`, fields: f, output: 'x' }))])),
+    meta: { name, category: 'reading_comprehension', type: 'generation', metric: 'exact_match', fields, labels: [], splits: { train: rows[0]!.length, test: rows[1]!.length } },
+    splits: Object.fromEntries(splits.map((s, si) => [s, rows[si]!.map((f, i) => ({ id: `${name}-${s}-${i}`, fields: f, output: 'x' }))])),
   };
 }
 

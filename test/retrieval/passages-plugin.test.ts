@@ -23,8 +23,8 @@ async function tinyTasks(): Promise<string> {
   const root = tmp();
   const meta = { category: 'reading_comprehension' as const, type: 'generation' as const, metric: 'exact_match' as const, fields: ['context', 'question'], labels: [], splits: { train: 1, test: 1 } };
   const rows = (name: string, context: string, q: [string, string][]) => ({
-    train: [{ id: `${name}-train-0`, fields: { context, question: q[0][0] }, output: q[0][1] }],
-    test: [{ id: `${name}-test-0`, fields: { context, question: q[1][0] }, output: q[1][1], references: [q[1][1]] }],
+    train: [{ id: `${name}-train-0`, fields: { context, question: q[0]![0] }, output: q[0]![1] }],
+    test: [{ id: `${name}-test-0`, fields: { context, question: q[1]![0] }, output: q[1]![1], references: [q[1]![1]] }],
   });
   await writeTaskFolder(join(root, 'squad_v1'), { name: 'squad_v1', ...meta }, rows('squad_v1', 'Ada built a mill. It ground wheat. Ben rebuilt it. He sold it later.', [['Who built the mill?', 'Ada'], ['Who rebuilt it?', 'Ben']]));
   await writeTaskFolder(join(root, 'news'), { name: 'news', ...meta }, rows('news', 'Rain fell in May. Rivers rose. Towns flooded in June. Crews came.', [['When did rain fall?', 'May'], ['When did towns flood?', 'June']]));
@@ -38,7 +38,7 @@ describe('passage-corpus plugin', () => {
     const fa = files(join(a.outDir, 'corpus'));
     expect(Object.keys(fa).sort()).toEqual(['corpus-info.json', 'corpus.jsonl', 'qrels/test.tsv', 'qrels/train.tsv', 'queries.jsonl', 'zero-shot/corpus.jsonl', 'zero-shot/qrels/test.tsv', 'zero-shot/queries.jsonl']);
     expect(files(join(b.outDir, 'corpus'))).toEqual(fa);
-    const info = JSON.parse(fa['corpus-info.json'].toString());
+    const info = JSON.parse(fa['corpus-info.json']!.toString());
     expect(info).toMatchObject({ source: 'generated', inDomain: { passages: 90, documents: 30, nextLinks: 60, hasNextPassages: true, queries: { train: 40, test: 20 } }, zeroShot: { dir: 'zero-shot', passages: 30, queries: { test: 15 } } });
     const set = await readBeirFolder(join(a.outDir, 'corpus'));
     expect(set.corpus.get('gd0-p0')).toMatchObject({ doc: 'gd0', next: 'gd0-p1' });

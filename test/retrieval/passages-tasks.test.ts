@@ -114,6 +114,6 @@ describe('passage corpus from task folders', () => {
     }
     expect(describeSet(corpus.zeroShot!).queries).toEqual({ test: 300 });
     const bm25 = bm25Scores(corpus.inDomain, [{ measure: 'ndcg', k: 10 }]);
-    expect(bm25.test['ndcg@10']).toBeGreaterThan(0.5);
+    expect(bm25.test!['ndcg@10']).toBeGreaterThan(0.5);
   });
 });

@@ -75,7 +75,7 @@ describe('generated passage corpus', () => {
     expect(new Set(asked).size).toBe(asked.length);
     for (const [split, qrels] of inDomain.qrels) {
       for (const [query, judged] of qrels) {
-        const passage = inDomain.corpus.get([...judged.keys()][0])!.text;
+        const passage = inDomain.corpus.get([...judged.keys()][0]!)!.text;
         expect(passage.toLowerCase(), split).not.toContain(inDomain.queries.get(query)!.text);
       }
     }
@@ -95,15 +95,15 @@ describe('generated passage corpus', () => {
     // Measured with the default sizes and seed 1: in-domain test nDCG@10 0.842, zero-shot 0.877.
     const corpus = generatePassageCorpus();
     const measures = [{ measure: 'ndcg', k: 10 }, { measure: 'mrr', k: 10 }] as const;
-    const inDomain = bm25Scores(corpus.inDomain, measures).test;
-    const zeroShot = bm25Scores(corpus.zeroShot!, measures).test;
+    const inDomain = bm25Scores(corpus.inDomain, measures).test!;
+    const zeroShot = bm25Scores(corpus.zeroShot!, measures).test!;
     for (const scores of [inDomain, zeroShot]) {
       expect(scores['ndcg@10']).toBeGreaterThan(0.3);
       expect(scores['ndcg@10']).toBeLessThan(0.95);
     }
     // Without paraphrases the queries' words are all in their passages: BM25 does better.
-    const literal = bm25Scores(generatePassageCorpus({ paraphraseRate: 0 }).inDomain, measures).test;
-    expect(literal['ndcg@10']).toBeGreaterThan(inDomain['ndcg@10']);
+    const literal = bm25Scores(generatePassageCorpus({ paraphraseRate: 0 }).inDomain, measures).test!;
+    expect(literal['ndcg@10']).toBeGreaterThan(inDomain['ndcg@10']!);
   });
 
   it('refuses sizes it cannot meet', () => {
@@ -199,7 +199,7 @@ describe('document cap', () => {
     expect(info.passages).toBe(40);
     expect(info.nextLinks).toBe(30);
     const kept = Object.values(info.queries).reduce((a, b) => a + b, 0);
-    expect(kept + counts.queriesDroppedByDocumentCap).toBe(100);
+    expect(kept + counts.queriesDroppedByDocumentCap!).toBe(100);
     expect(counts.documentsDroppedByCap).toBe(30);
     for (const qrels of capped.qrels.values()) for (const judged of qrels.values()) for (const id of judged.keys()) expect(capped.corpus.has(id)).toBe(true);
   });

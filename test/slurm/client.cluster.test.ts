@@ -99,7 +99,7 @@ describe.skipIf(SKIP_WITHOUT_SLURM)('the Slurm client on a real cluster', () => 
     const id = await slurm.submit({ name: 'huge', command: ['true'], resources: { cpus: 4096 } });
     try {
       // the reason is set when the scheduler first looks at the job
-      await vi.waitFor(async () => expect((await slurm.status([id]))[0].state).toMatchObject({ phase: 'pending', hopeless: true }), { timeout: 10_000, interval: 200 });
+      await vi.waitFor(async () => expect((await slurm.status([id]))[0]!.state).toMatchObject({ phase: 'pending', hopeless: true }), { timeout: 10_000, interval: 200 });
     } finally {
       await slurm.cancel([id]);
     }

@@ -197,7 +197,7 @@ describe('a detached run whose tracking server cannot be reached when it settles
     const runs = [...server.runs.values()];
     const parents = runs.filter((r) => !r.tags.get('mlflow.parentRunId'));
     expect(parents.map((r) => r.status)).toEqual(['FINISHED']);
-    const children = runs.filter((r) => r.tags.get('mlflow.parentRunId') === parents[0].runId);
+    const children = runs.filter((r) => r.tags.get('mlflow.parentRunId') === parents[0]!.runId);
     expect(children.map((r) => [r.tags.get('retort.node'), r.status]).sort()).toEqual([['a', 'FINISHED'], ['b', 'FINISHED'], ['c', 'FINISHED']]);
     for (const c of children) expect(c.metrics.filter((m) => m.key === 'curve').map((m) => m.step)).toEqual([1, 2]);
   }, 120_000);

@@ -26,18 +26,18 @@ describe('queued cluster jobs on the display', () => {
     const { stream, text } = fakeStream(true);
     const d = createDisplay(stream);
     d.start({ toRun: 3, hits: 0, nodes: 3 });
-    d.nodeQueued('a', 'Resources');
-    d.nodeQueued('b', 'Dependency');
-    d.nodeQueued('c', 'Dependency');
+    d.nodeQueued(nodeId('a'), 'Resources');
+    d.nodeQueued(nodeId('b'), 'Dependency');
+    d.nodeQueued(nodeId('c'), 'Dependency');
     vi.advanceTimersByTime(100);
     expect(text()).toContain('queued 3: Dependency 2, Resources 1');
-    d.nodeStarted('a');
+    d.nodeStarted(nodeId('a'));
     vi.advanceTimersByTime(100);
     expect(text().slice(text().lastIndexOf('\x1b[J'))).toContain('queued 2: Dependency 2');
     d.finish();
   });
 
   it('sorts reasons by count, then by name', () => {
-    expect(queueReasons(new Map([['x', 'Priority'], ['y', 'Dependency'], ['z', 'Priority']]))).toBe('Priority 2, Dependency 1');
+    expect(queueReasons(new Map([[nodeId('x'), 'Priority'], [nodeId('y'), 'Dependency'], [nodeId('z'), 'Priority']]))).toBe('Priority 2, Dependency 1');
   });
 });

@@ -50,9 +50,9 @@ class FakeSlurm {
       const id = String(100 + this.jobs.size);
       const name = args.find((a) => a.startsWith('--job-name='))!.slice('--job-name='.length);
       const dep = args.find((a) => a.startsWith('--dependency='));
-      const spec = /job-main\.js (\S+)/.exec(opts!.input!)![1];
+      const spec = /job-main\.js (\S+)/.exec(opts!.input!)![1]!;
       const file = JSON.parse(readFileSync(spec, 'utf8')) as JobSpecFile;
-      this.jobs.set(id, { id, name, after: dep ? dep.split(':').slice(1) : [], attempts: this.script[name], attempt: 0, step: -1, restarts: 0, neverSatisfied: false, result: file.units[0].result, staleEnd: 0 });
+      this.jobs.set(id, { id, name, after: dep ? dep.split(':').slice(1) : [], attempts: this.script[name]!, attempt: 0, step: -1, restarts: 0, neverSatisfied: false, result: file.units[0]!.result, staleEnd: 0 });
       return ok(`${id}\n`);
     }
     if (command === 'squeue') {
@@ -60,13 +60,13 @@ class FakeSlurm {
       return ok(ids.map((id) => this.line(this.advance(this.jobs.get(id)!))).join(''));
     }
     if (command === 'scontrol' && args[0] === 'requeue') {
-      const job = this.jobs.get(args[1])!;
+      const job = this.jobs.get(args[1]!)!;
       Object.assign(job, { attempt: job.attempt + 1, step: -1, restarts: job.restarts + 1, staleEnd: 0, nextAttempt: false });
       return ok();
     }
     if (command === 'scontrol' && args[0] === 'update') {
-      const job = this.jobs.get(args[1].slice('jobid='.length))!;
-      if (args[2].startsWith('Dependency=')) job.neverSatisfied = false;
+      const job = this.jobs.get(args[1]!.slice('jobid='.length))!;
+      if (args[2]!.startsWith('Dependency=')) job.neverSatisfied = false;
       return ok();
     }
     if (command === 'scancel') {
@@ -78,7 +78,7 @@ class FakeSlurm {
 
   private state(job: FakeJob): string {
     if (job.staleEnd > 0 || job.nextAttempt) return 'FAILED';
-    return job.step < 0 ? 'PENDING' : job.attempts[job.attempt][Math.min(job.step, job.attempts[job.attempt].length - 1)];
+    return job.step < 0 ? 'PENDING' : job.attempts[job.attempt]![Math.min(job.step, job.attempts[job.attempt]!.length - 1)]!;
   }
 
   private advance(job: FakeJob): { job: FakeJob; state: string; reason: string } {
@@ -96,7 +96,7 @@ class FakeSlurm {
     if (job.neverSatisfied) return { job, state: 'PENDING', reason: 'DependencyNeverSatisfied' };
     if (ups.some((s) => s !== 'COMPLETED')) return { job, state: 'PENDING', reason: 'Dependency' };
     job.step++;
-    const [state, reason = 'None'] = this.state(job).split(':');
+    const [state = '', reason = 'None'] = this.state(job).split(':');
     if (state === 'REQUEUE_KILL') {
       Object.assign(job, { restarts: job.restarts + 1, staleEnd: Number(reason) });
       return { job, state: 'COMPLETING', reason: 'None' };

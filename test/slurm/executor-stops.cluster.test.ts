@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { collect, Project } from '../e2e/harness.js';
 import { client, HOW_TO_START, SKIP_WITHOUT_SLURM, SLURM_CONF, SLURM_UP } from './cluster.js';
+import { at } from '../util/at.js';
 
 const slurm = { SLURM_CONF: SLURM_CONF ?? '' };
 const args = (recipe: string, ...more: string[]) => ['run', recipe, '--executor', 'slurm', '--no-track', '--plain', ...more];
-const submitted = (stdout: string) => [...stdout.matchAll(/submitted as Slurm job (\d+(?:_\d+)?)/g)].map((m) => m[1]);
+const submitted = (stdout: string) => [...stdout.matchAll(/submitted as Slurm job (\d+(?:_\d+)?)/g)].map((m) => m[1]!);
 
 const SLOW = `stages:
   a: { plugin: ./plugins/count, params: { value: 1, sleepMs: 60000 } }
@@ -52,9 +53,9 @@ describe.skipIf(SKIP_WITHOUT_SLURM)('stopping a Slurm run', () => {
     const res = await p.run(args('r.yaml'), slurm);
     expect(res.code, res.stdout + res.stderr).toBe(1);
     expect(res.stderr).toMatch(/failed: b: could not submit its Slurm job: sbatch rejected the job: .*invalid partition/i);
-    const [first] = submitted(res.stdout);
+    const first = at(submitted(res.stdout), 0);
     expect(res.stdout).toContain(`warning: b could not be submitted: cancelled Slurm job ${first} (a)`);
-    const [state] = await client().status([first]);
+    const state = at(await client().status([first]), 0);
     expect(state.state).toMatchObject({ phase: 'ended', verdict: 'CANCELLED' });
     expect(p.executions()).toEqual([]);
   }, 60_000);

@@ -33,7 +33,7 @@ const FAILING = `stages:
 
 const slurm = { SLURM_CONF: SLURM_CONF ?? '' };
 const args = (recipe: string, ...more: string[]) => ['run', recipe, '--executor', 'slurm', '--no-track', '--plain', ...more];
-const submitted = (stdout: string) => [...stdout.matchAll(/submitted as Slurm job (\d+(?:_\d+)?)/g)].map((m) => m[1]);
+const submitted = (stdout: string) => [...stdout.matchAll(/submitted as Slurm job (\d+(?:_\d+)?)/g)].map((m) => m[1]!);
 
 const comparable = (m: Manifest) => ({ key: m.key, nodeId: m.nodeId, ports: m.ports, keyStructure: m.keyStructure,
   files: m.files.map(({ path, sha256, size }) => ({ path, sha256, size })), metrics: m.metrics.map(({ name, value, step }) => ({ name, value, step })) });
@@ -68,7 +68,7 @@ describe.skipIf(SKIP_WITHOUT_SLURM)('retort run --executor slurm', () => {
     expect(res.code, res.stdout + res.stderr).toBe(0);
     expect(submitted(res.stdout)).toHaveLength(5);
     // Each job names the jobs it waits for: d waits for b, c[1] and c[2], all submitted before any ended.
-    const jobOf = new Map([...res.stdout.matchAll(/ {2}(\S+) \| submitted as Slurm job (\d+(?:_\d+)?)/g)].map((m) => [m[1], m[2]]));
+    const jobOf = new Map([...res.stdout.matchAll(/ {2}(\S+) \| submitted as Slurm job (\d+(?:_\d+)?)/g)].map((m) => [m[1]!, m[2]!]));
     expect(res.stdout).toContain(`d | submitted as Slurm job ${jobOf.get('d')} after ${['b', 'c[1]', 'c[2]'].map((n) => jobOf.get(n)).join(', ')}`);
     // The foreach's members went as one array of two tasks; d waits for each task.
     const array = jobOf.get('c[1]')!.split('_')[0];

@@ -6,14 +6,14 @@ const pending: JobState = { phase: 'pending', reason: 'Priority', hopeless: fals
 const running: JobState = { phase: 'running', state: 'RUNNING' };
 const done: JobState = { phase: 'ended', verdict: 'COMPLETED', exitCode: 0 };
 const job = (id: string, state: JobState, arrayTask?: number): JobStatus => {
-  const [submittedId] = id.split('_');
+  const submittedId = id.split('_')[0]!;
   return { id, submittedId, ...(arrayTask === undefined ? {} : { arrayTask }), state };
 };
 
 /** A query that answers from a script of listings, one per call, and records what it was asked. */
 function scripted(listings: JobStatus[][]) {
   const asked: string[][] = [];
-  const query = vi.fn(async (ids: string[]) => { asked.push(ids); return listings[Math.min(asked.length - 1, listings.length - 1)]; });
+  const query = vi.fn(async (ids: string[]) => { asked.push(ids); return listings[Math.min(asked.length - 1, listings.length - 1)]!; });
   return { query, asked };
 }
 

@@ -60,7 +60,7 @@ describe.skipIf(SKIP_WITHOUT_SLURM)('retries and queue reasons on Slurm', () => 
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
     const done = collect(child);
     await vi.waitFor(() => expect(stdout).toMatch(/a \| computing a/), { timeout: 120_000, interval: 100 });
-    const job = /a \| submitted as Slurm job (\d+)/.exec(stdout)![1];
+    const job = /a \| submitted as Slurm job (\d+)/.exec(stdout)![1]!;
     scontrol('requeue', job);
     // Slurm holds a requeued job back for two minutes; an administrator may let it start at once.
     await vi.waitFor(async () => expect((await client().status([job]))[0]).toMatchObject({ restarts: 1, state: { phase: 'pending' } }), { timeout: 20_000, interval: 200 });
@@ -79,7 +79,7 @@ describe.skipIf(SKIP_WITHOUT_SLURM)('retries and queue reasons on Slurm', () => 
     expect(runs.filter((n) => n === 'a').length).toBeGreaterThanOrEqual(2);
     expect(runs.at(-1)).toBe('b');
     expect(runs.filter((n) => n === 'b')).toHaveLength(1);
-    const runId = /\(run (\S+)\)/.exec(stdout)![1];
+    const runId = /\(run (\S+)\)/.exec(stdout)![1]!;
     const record = JSON.parse(readFileSync(join(p.dir, 'runs', 'records', `${runId}.json`), 'utf8')) as RunRecord;
     const a = record.nodes.find((n) => n.id === 'a');
     expect(a).toMatchObject({ outcome: 'ran', job });
@@ -95,7 +95,7 @@ describe.skipIf(SKIP_WITHOUT_SLURM)('retries and queue reasons on Slurm', () => 
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
     const done = collect(child);
     await vi.waitFor(() => expect(stdout).toMatch(/b \| submitted as Slurm job (\d+)/), { timeout: 120_000, interval: 100 });
-    const job = /b \| submitted as Slurm job (\d+)/.exec(stdout)![1];
+    const job = /b \| submitted as Slurm job (\d+)/.exec(stdout)![1]!;
     scontrol('uhold', job); // a user's hold (root's plain hold is an administrator's: JobHeldAdmin)
     await vi.waitFor(() => expect(stdout).toContain('[queued] b: JobHeldUser'), { timeout: 120_000, interval: 100 });
     scontrol('release', job);

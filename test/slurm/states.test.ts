@@ -24,14 +24,14 @@ describe('squeue listings', () => {
   it('reads real lines into typed states', () => {
     const [completed, failed, cancelled, running, task, begin, hopeless, timeout] = parseSqueue(CAPTURED);
     expect(completed).toEqual({ id: '1', submittedId: '1', state: { phase: 'ended', verdict: 'COMPLETED', exitCode: 0, startedAt: slurmTime('2026-12-01T09:30:09'), endedAt: slurmTime('2026-12-01T09:30:12') } });
-    expect(failed.state).toMatchObject({ phase: 'ended', verdict: 'FAILED', exitCode: 3, reason: 'NonZeroExitCode' });
-    expect(cancelled.state).toMatchObject({ phase: 'ended', verdict: 'CANCELLED', reason: 'DependencyNeverSatisfied' });
-    expect(running.state).toEqual({ phase: 'running', state: 'RUNNING', startedAt: slurmTime('2026-12-01T09:37:38') });
+    expect(failed!.state).toMatchObject({ phase: 'ended', verdict: 'FAILED', exitCode: 3, reason: 'NonZeroExitCode' });
+    expect(cancelled!.state).toMatchObject({ phase: 'ended', verdict: 'CANCELLED', reason: 'DependencyNeverSatisfied' });
+    expect(running!.state).toEqual({ phase: 'running', state: 'RUNNING', startedAt: slurmTime('2026-12-01T09:37:38') });
     expect(task).toEqual({ id: '16_2', submittedId: '16', arrayTask: 2, state: { phase: 'pending', reason: 'None', hopeless: false } });
-    expect(begin.state).toEqual({ phase: 'pending', reason: 'BeginTime', hopeless: false });
-    expect(hopeless.state).toEqual({ phase: 'pending', reason: 'PartitionConfig', hopeless: true });
+    expect(begin!.state).toEqual({ phase: 'pending', reason: 'BeginTime', hopeless: false });
+    expect(hopeless!.state).toEqual({ phase: 'pending', reason: 'PartitionConfig', hopeless: true });
     // sh exits 143 on the SIGTERM Slurm sends at the limit
-    expect(timeout.state).toMatchObject({ phase: 'ended', verdict: 'TIMEOUT', reason: 'TimeLimit', exitCode: 143 });
+    expect(timeout!.state).toMatchObject({ phase: 'ended', verdict: 'TIMEOUT', reason: 'TimeLimit', exitCode: 143 });
   });
 
   it("knows each of Slurm's verdicts", () => {
@@ -64,10 +64,10 @@ describe('squeue listings', () => {
 
   it('says a state in a few words', () => {
     const [, failed, cancelled, running, task] = parseSqueue(CAPTURED);
-    expect(describeState(failed.state)).toBe('FAILED (exit code 3)');
-    expect(describeState(cancelled.state)).toBe('CANCELLED (DependencyNeverSatisfied)');
-    expect(describeState(running.state)).toBe('running');
-    expect(describeState(task.state)).toBe('pending (None)');
+    expect(describeState(failed!.state)).toBe('FAILED (exit code 3)');
+    expect(describeState(cancelled!.state)).toBe('CANCELLED (DependencyNeverSatisfied)');
+    expect(describeState(running!.state)).toBe('running');
+    expect(describeState(task!.state)).toBe('pending (None)');
     expect(describeState({ phase: 'ended', verdict: 'TIMEOUT', exitCode: 0 })).toBe('TIMEOUT');
   });
 });
@@ -76,6 +76,6 @@ describe('restart counts', () => {
   it('reads how often Slurm requeued a job, and lines from before the field', () => {
     const [requeued, older] = parseSqueue('7|7|N/A|PENDING|BeginTime|N/A|N/A|768|2|\n8|8|N/A|PENDING|None|N/A|N/A|0|\n');
     expect(requeued).toMatchObject({ id: '7', restarts: 2, state: { phase: 'pending', reason: 'BeginTime' } });
-    expect(older.restarts).toBeUndefined();
+    expect(older!.restarts).toBeUndefined();
   });
 });

@@ -10,7 +10,7 @@ import { shortBoot } from '../../src/store/layout.js';
 import { Store, type LookupResult } from '../../src/store/store.js';
 import { fields, keyOf, openStore, put, removeDir } from './helpers.js';
 import { startChild, type Child } from './fixtures/spawn.js';
-import { parseKey, type Key } from '../../src/util/ids.js';
+import { nodeId, parseKey, type Key } from '../../src/util/ids.js';
 
 const RECIPE = 'recipes/test.yaml';
 const bases: string[] = [];
@@ -26,7 +26,7 @@ async function storeWith(n: number): Promise<{ store: Store; root: string; keys:
   const keys: Key[] = [];
   for (let i = 0; i < n; i++) {
     const key = keyOf(`entry ${i}`);
-    await put(store, key, { 'out/value.txt': `${i}\n`, 'out/sub/more.txt': 'x'.repeat(i) }, { nodeId: `n[${i}]`, metrics: [{ name: 'v', value: i, step: 0, timestamp: 1 }] });
+    await put(store, key, { 'out/value.txt': `${i}\n`, 'out/sub/more.txt': 'x'.repeat(i) }, { nodeId: nodeId(`n[${i}]`), metrics: [{ name: 'v', value: i, step: 0, timestamp: 1 }] });
     keys.push(key);
   }
   return { store, root, keys };
@@ -65,13 +65,13 @@ describe('the entry index', () => {
     const index = indexOf(store);
     // A snapshot that lies about the metrics of an entry (rewritten through the index's own writer).
     const forged = index.read();
-    const record = forged.entries.get(keys[1])!;
-    forged.entries.set(keys[1], { identity: [record.identity[0] + 1, ...record.identity.slice(1)] as typeof record.identity, manifest: { ...record.manifest, metrics: [{ name: 'v', value: 999, step: 0, timestamp: 1 }] } });
+    const record = forged.entries.get(keys[1]!)!;
+    forged.entries.set(keys[1]!, { identity: [record.identity[0] + 1, ...record.identity.slice(1)] as typeof record.identity, manifest: { ...record.manifest, metrics: [{ name: 'v', value: 999, step: 0, timestamp: 1 }] } });
     index.rewrite(forged.entries, 0);
-    const hit = (await store.lookupMany(keys, { index: RECIPE })).get(keys[1]);
-    expect(hit?.status === 'hit' && hit.manifest.metrics[0].value).toBe(1);
+    const hit = (await store.lookupMany(keys, { index: RECIPE })).get(keys[1]!);
+    expect(hit?.status === 'hit' && hit.manifest.metrics[0]!.value).toBe(1);
     // The lie is gone from the index afterwards.
-    expect(index.read().entries.get(keys[1])!.manifest.metrics[0].value).toBe(1);
+    expect(index.read().entries.get(keys[1]!)!.manifest.metrics[0]!.value).toBe(1);
   });
 
   it('drops a whole snapshot edited in place, even where the edit leaves a valid record (its records are not checked one by one)', async () => {
@@ -85,10 +85,10 @@ describe('the entry index', () => {
     writeFileSync(index.snapshotPath, edited);
     expect(index.read()).toMatchObject({ damaged: 1 });
     expect(index.read().entries.size).toBe(0);
-    const hit = (await store.lookupMany(keys, { index: RECIPE })).get(keys[2]);
-    expect(hit?.status === 'hit' && hit.manifest.metrics[0].value).toBe(2);
+    const hit = (await store.lookupMany(keys, { index: RECIPE })).get(keys[2]!);
+    expect(hit?.status === 'hit' && hit.manifest.metrics[0]!.value).toBe(2);
     // Rebuilt from the manifests.
-    expect(index.read().entries.get(keys[2])!.manifest.metrics[0].value).toBe(2);
+    expect(index.read().entries.get(keys[2]!)!.manifest.metrics[0]!.value).toBe(2);
   });
 
   it('checks each journal line in full: a line with a good checksum but an invalid manifest is not used', async () => {
@@ -105,21 +105,21 @@ describe('the entry index', () => {
     const { store, keys } = await storeWith(4);
     await store.lookupMany(keys, { index: RECIPE });
     // Replaced: a forced recomputation publishes new metrics for keys[0].
-    const staging = await store.beginWrite(keys[0]);
+    const staging = await store.beginWrite(keys[0]!);
     writeFileSync(join(staging.outDir, 'value.txt'), 'new\n');
     await store.publish(staging, fields({ metrics: [{ name: 'v', value: 42, step: 0, timestamp: 1 }] }), { replace: true });
     // Removed: gc takes keys[1] away.
-    expect(await store.removeEntry(keys[1])).toBe('removed');
+    expect(await store.removeEntry(keys[1]!)).toBe('removed');
     // Damaged: the manifest of keys[2] is overwritten in place.
-    const manifest = join(store.entryDir(keys[2]), 'manifest.json');
+    const manifest = join(store.entryDir(keys[2]!), 'manifest.json');
     chmodSync(manifest, 0o644);
     writeFileSync(manifest, '{ not json');
     const results = await store.lookupMany(keys, { index: RECIPE });
-    const replaced = results.get(keys[0]);
-    expect(replaced?.status === 'hit' && replaced.manifest.metrics[0].value).toBe(42);
-    expect(results.get(keys[1])).toEqual({ status: 'miss' });
-    expect(results.get(keys[2])?.status).toBe('corrupt');
-    expect(results.get(keys[3])?.status).toBe('hit');
+    const replaced = results.get(keys[0]!);
+    expect(replaced?.status === 'hit' && replaced.manifest.metrics[0]!.value).toBe(42);
+    expect(results.get(keys[1]!)).toEqual({ status: 'miss' });
+    expect(results.get(keys[2]!)?.status).toBe('corrupt');
+    expect(results.get(keys[3]!)?.status).toBe('hit');
     // The same answers as a directory scan give now (the corrupt entry has been moved aside).
     expect(answers(await store.lookupMany(keys, { index: RECIPE }))).toEqual(answers(await store.lookupMany(keys)));
   });
@@ -127,9 +127,9 @@ describe('the entry index', () => {
   it('keeps records a lookup did not ask about, and drops those of entries gone from a listed shard', async () => {
     const { store, keys } = await storeWith(4);
     await store.lookupMany(keys, { index: RECIPE });
-    expect(await store.removeEntry(keys[1])).toBe('removed');
+    expect(await store.removeEntry(keys[1]!)).toBe('removed');
     // A lookup of other keys only: one in the removed entry's shard, so that shard is listed.
-    const sameShard = parseKey(keys[1].slice(0, 2) + keyOf('other').slice(2))!;
+    const sameShard = parseKey(keys[1]!.slice(0, 2) + keyOf('other').slice(2))!;
     await store.lookupMany([sameShard, keyOf('elsewhere')], { index: RECIPE });
     expect([...indexOf(store).read().entries.keys()].sort()).toEqual([keys[0], keys[2], keys[3]].sort());
   });
@@ -137,10 +137,10 @@ describe('the entry index', () => {
   it('an output changed after indexing is still found by the stat check', async () => {
     const { store, keys } = await storeWith(2);
     await store.lookupMany(keys, { index: RECIPE });
-    const file = join(store.entryDir(keys[1]), 'out', 'out', 'value.txt');
+    const file = join(store.entryDir(keys[1]!), 'out', 'out', 'value.txt');
     chmodSync(file, 0o644);
     writeFileSync(file, 'changed!\n');
-    expect((await store.lookupMany(keys, { index: RECIPE })).get(keys[1])?.status).toBe('corrupt');
+    expect((await store.lookupMany(keys, { index: RECIPE })).get(keys[1]!)?.status).toBe('corrupt');
   });
 
   it('a truncated or garbled snapshot, a torn journal line and leftovers of a killed writer are harmless', async () => {

@@ -6,7 +6,7 @@ import { gc } from '../../src/store/gc.js';
 import { pin } from '../../src/store/pins.js';
 import { listRunRecords, writeRunRecord, type RunRecord } from '../../src/store/runs.js';
 import type { Store } from '../../src/store/store.js';
-import { keyOf, openStore, put, removeDir } from './helpers.js';
+import { keyOf, keysOf, openStore, put, removeDir } from './helpers.js';
 import { nodeId, type Key } from '../../src/util/ids.js';
 
 const bases: string[] = [];
@@ -45,7 +45,7 @@ describe('gc', () => {
   it('keeps what pins, the last N runs and extra roots reach (with their inputs); removes the rest; prunes records', async () => {
     const { store, runsDir } = await setup();
     const now = Date.now();
-    const [up, down, pinned, extra, oldRun, loose] = ['up', 'down', 'pinned', 'extra', 'oldRun', 'loose'].map(keyOf);
+    const [up, down, pinned, extra, oldRun, loose] = keysOf('up', 'down', 'pinned', 'extra', 'oldRun', 'loose');
     await putAt(store, up, now);
     await putAt(store, down, now, 100, { data: up }); // down was computed from up
     for (const k of [pinned, extra, oldRun, loose]) await putAt(store, k, now);
@@ -80,20 +80,20 @@ describe('gc', () => {
   it('with olderThanMs removes only unreachable entries unused for that long (a hit counts as a use)', async () => {
     const { store, runsDir } = await setup();
     const now = Date.now();
-    const [fresh, stale, staleButHit] = ['fresh', 'stale', 'hit'].map(keyOf);
+    const [fresh, stale, staleButHit] = keysOf('fresh', 'stale', 'hit');
     await putAt(store, fresh, now - 1 * DAY);
     await putAt(store, stale, now - 10 * DAY);
     await putAt(store, staleButHit, now - 10 * DAY);
     expect((await store.lookup(staleButHit)).status).toBe('hit');
     const report = await gc(store, runsDir, { keepRuns: 5, olderThanMs: 7 * DAY });
     expect(removedKeys(report)).toEqual([stale]);
-    expect(report.removed[0].reason).toBe('unreachable, unused for 10 days');
+    expect(report.removed[0]!.reason).toBe('unreachable, unused for 10 days');
   });
 
   it('with olderThanMs, a recent run that planned an entry counts as a use (batch lookups do not touch it)', async () => {
     const { store, runsDir } = await setup();
     const now = Date.now();
-    const [planned, forgotten] = ['planned', 'forgotten'].map(keyOf);
+    const [planned, forgotten] = keysOf('planned', 'forgotten');
     await putAt(store, planned, now - 10 * DAY);
     await putAt(store, forgotten, now - 10 * DAY);
     await writeRunRecord(runsDir, run('recent', now - 1 * DAY, [planned]));
@@ -106,13 +106,13 @@ describe('gc', () => {
   it('with maxSizeBytes removes least recently used unreachable entries until the store fits', async () => {
     const { store, runsDir } = await setup();
     const now = Date.now();
-    const keys = ['e0', 'e1', 'e2', 'e3'].map(keyOf);
-    for (let i = 0; i < keys.length; i++) await putAt(store, keys[i], now - (10 - i) * DAY, 10_000);
-    await writeRunRecord(runsDir, run('r', 1, [keys[0]])); // the oldest is reachable: never removed
+    const keys = keysOf('e0', 'e1', 'e2', 'e3');
+    for (let i = 0; i < keys.length; i++) await putAt(store, keys[i]!, now - (10 - i) * DAY, 10_000);
+    await writeRunRecord(runsDir, run('r', 1, [keys[0]!])); // the oldest is reachable: never removed
     // e2 was used recently, so e1 and e3 are the least recently used unreachable ones.
-    await store.lookup(keys[2]);
+    await store.lookup(keys[2]!);
     const sizes = await Promise.all(keys.map(async (k) => store.entrySize(k, (await store.readManifest(k))!)));
-    const limit = sizes[0] + sizes[2] + 10;
+    const limit = sizes[0]! + sizes[2]! + 10;
     const report = await gc(store, runsDir, { keepRuns: 1, maxSizeBytes: limit });
     expect(removedKeys(report)).toEqual([keys[1], keys[3]].sort());
     expect(report.removed.map((r) => r.key)).toEqual([keys[1], keys[3]]); // oldest use first
@@ -124,15 +124,15 @@ describe('gc', () => {
     const now = Date.now();
     // Descending key order, so the oldest use is the last key listed.
     const keys = ['a', 'b', 'c', 'd', 'e', 'f'].map(keyOf).sort().reverse();
-    for (let i = 0; i < keys.length; i++) await putAt(store, keys[i], now - (10 - i) * DAY, 1000);
-    const one = await store.entrySize(keys[0], (await store.readManifest(keys[0]))!);
+    for (let i = 0; i < keys.length; i++) await putAt(store, keys[i]!, now - (10 - i) * DAY, 1000);
+    const one = await store.entrySize(keys[0]!, (await store.readManifest(keys[0]!))!);
     const report = await gc(store, runsDir, { keepRuns: 0, maxSizeBytes: one * 2 + 10 });
     expect(report.removed.map((r) => r.key)).toEqual(keys.slice(0, 4));
   });
 
   it('never removes an entry whose lease is held', async () => {
     const { store, runsDir } = await setup();
-    const [busy, idle] = ['busy', 'idle'].map(keyOf);
+    const [busy, idle] = keysOf('busy', 'idle');
     await put(store, busy, { 'p/a': 'a' });
     await put(store, idle, { 'p/a': 'b' });
     const lease = (await store.tryLease(busy))!;
@@ -145,7 +145,7 @@ describe('gc', () => {
   it("protects entries created since an active run started, and that run's record", async () => {
     const { store, runsDir } = await setup();
     const now = Date.now();
-    const [before, during] = ['before', 'during'].map(keyOf);
+    const [before, during] = keysOf('before', 'during');
     await putAt(store, before, now - DAY);
     await writeRunRecord(runsDir, run('active', now - 1000, [], 'running'));
     await writeRunRecord(runsDir, run('later', now, []));

@@ -7,10 +7,15 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { Store, type StoreOptions } from '../../src/store/store.js';
 import type { ManifestFields } from '../../src/store/manifest.js';
-import { keyFromDigest, type Key } from '../../src/util/ids.js';
+import { keyFromDigest, nodeId, type Key } from '../../src/util/ids.js';
 
 export function keyOf(text: string | number): Key {
   return keyFromDigest(createHash('sha256').update(String(text)).digest('hex'));
+}
+
+/** One key per name, as a tuple as long as the names (so each can be destructured by name). */
+export function keysOf<const Names extends readonly string[]>(...names: Names): { [I in keyof Names]: Key } {
+  return names.map(keyOf) as { [I in keyof Names]: Key };
 }
 
 export async function tempDir(prefix = 'retort-store-'): Promise<string> {
@@ -30,7 +35,7 @@ export async function openStore(opts: StoreOptions = {}): Promise<{ store: Store
 export function fields(over: Partial<ManifestFields> = {}): ManifestFields {
   return {
     keyStructure: { keyVersion: 1, params: { a: 1 }, inputs: {} },
-    nodeId: 'train#0',
+    nodeId: nodeId('train#0'),
     stage: 'train',
     recipe: 'recipes/test.yaml',
     plugin: { id: 'test-plugin', version: '1.0.0' },

@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { gc } from '../../src/store/gc.js';
 import { Store } from '../../src/store/store.js';
 import { Project } from '../e2e/harness.js';
-import { fields, keyOf, openStore, put, removeDir } from './helpers.js';
+import { fields, keyOf, keysOf, openStore, put, removeDir } from './helpers.js';
 import type { Key } from '../../src/util/ids.js';
+import { at } from '../util/at.js';
 
 const bases: string[] = [];
 afterEach(async () => {
@@ -79,7 +80,7 @@ describe('scratch directories in the store', () => {
 describe('gc and scratch', () => {
   it('removes the scratch of published keys and old unpublished ones; keeps recent ones and those whose lease is held', async () => {
     const { store, runsDir } = await setup();
-    const [published, fresh, old, leasedOld, leasedPublished] = ['published', 'fresh', 'old', 'leasedOld', 'leasedPublished'].map(keyOf);
+    const [published, fresh, old, leasedOld, leasedPublished] = keysOf('published', 'fresh', 'old', 'leasedOld', 'leasedPublished');
     await put(store, published, { 'out/x': '1' });
     await put(store, leasedPublished, { 'out/x': '2' });
     await fillScratch(store, published); // e.g. left by a run killed after another one published
@@ -135,12 +136,12 @@ stages:
     expect(first.code).toBe(1);
     expect(first.stdout).toMatch(/attempt 1 fails on purpose/);
     const store = await Store.open(join(p.dir, 'runs', 'store'));
-    const [key] = await store.scratchKeys();
+    const key = at(await store.scratchKeys(), 0);
     expect(readFileSync(join(store.scratchDir(key), 'attempts.txt'), 'utf8').split('\n').filter(Boolean)).toHaveLength(1);
 
     const second = await p.run(['run', 'r.yaml', '--no-track', '--plain']);
     expect(second.code, second.stdout + second.stderr).toBe(0);
-    const [manifest] = await store.manifests();
+    const manifest = at(await store.manifests(), 0);
     expect(manifest.key).toBe(key); // the scratch never entered the key
     const out = JSON.parse(readFileSync(join(store.portPath(key, 'out'), 'attempts.json'), 'utf8'));
     expect(out).toEqual({ attempts: 2, scratch: store.scratchDir(key), existed: true });
@@ -153,7 +154,7 @@ stages:
     p.write('r.yaml', recipe(2));
     expect((await p.run(['run', 'r.yaml', '--no-track', '--plain'])).code).toBe(1);
     const store = await Store.open(join(p.dir, 'runs', 'store'));
-    const [key] = await store.scratchKeys();
+    const key = at(await store.scratchKeys(), 0);
     const kept = await p.run(['gc', '--scratch-older-than', '1d']);
     expect(kept.code, kept.stderr).toBe(0);
     expect(kept.stdout).not.toContain('scratch');
@@ -168,7 +169,7 @@ stages:
     p.write('r.yaml', recipe(1));
     expect((await p.run(['run', 'r.yaml', '--no-track', '--plain'])).code).toBe(0);
     const store = await Store.open(join(p.dir, 'runs', 'store'));
-    const [{ key }] = await store.manifests();
+    const { key } = at(await store.manifests(), 0);
     await mkdir(store.scratchDir(key), { recursive: true });
     await writeFile(join(store.scratchDir(key), 'attempts.txt'), '1\n2\n3\n');
     const forced = await p.run(['run', 'r.yaml', '--no-track', '--plain', '--force', 'probe']);

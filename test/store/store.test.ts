@@ -7,6 +7,7 @@ import { Store } from '../../src/store/store.js';
 import { sameMtime } from '../../src/store/verify.js';
 import { fields, keyOf, openStore, put, removeDir } from './helpers.js';
 import type { Key } from '../../src/util/ids.js';
+import { at } from '../util/at.js';
 
 const bases: string[] = [];
 async function fresh(opts = {}) {
@@ -184,7 +185,7 @@ describe('corruption is a reported miss', () => {
     expect(result).toMatchObject({ status: 'corrupt', reason: 'file out/model/w.bin changed content (sha256 differs from the manifest)' });
     // Quarantined: moved aside with its reason, and the key is now a plain miss.
     expect(await store.lookup(key)).toEqual({ status: 'miss' });
-    const [q] = await readdir(join(root, 'quarantine'));
+    const q = at(await readdir(join(root, 'quarantine')), 0);
     expect(q.startsWith(key)).toBe(true);
     expect(await readFile(join(root, 'quarantine', q, 'QUARANTINE_REASON.txt'), 'utf8')).toMatch(/changed content/);
   });
@@ -235,7 +236,7 @@ describe('corruption is a reported miss', () => {
       await writeFile(path, JSON.stringify(m));
     };
     expect((await corrupted(rewrite((m) => (m.key = keyOf('other'))))).result).toMatchObject({ status: 'corrupt', reason: expect.stringMatching(/does not match/) });
-    expect((await corrupted(rewrite((m) => (m.files[0].path = '../../escape'))))).toMatchObject({ result: { status: 'corrupt', reason: expect.stringMatching(/invalid file entry/) } });
+    expect((await corrupted(rewrite((m) => (m.files[0]!.path = '../../escape'))))).toMatchObject({ result: { status: 'corrupt', reason: expect.stringMatching(/invalid file entry/) } });
   });
 
   it('a missing manifest', async () => {

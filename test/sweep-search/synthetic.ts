@@ -43,7 +43,7 @@ export const QUADRATIC: Objective = {
     (Math.log10(a.lr as number) + 3) ** 2 +
     (((a.layers as number) - 6) / 3) ** 2 +
     Math.log2((a.width as number) / 128) ** 2 / 4 +
-    ACTIVATION_COST[a.activation as string],
+    ACTIVATION_COST[a.activation as string]!,
 };
 
 export const OBJECTIVES = [BRANIN, QUADRATIC];
@@ -64,7 +64,7 @@ export function searchBest(sampler: Sampler, objective: Objective, budget: numbe
   start(Math.min(jobs, budget));
   let best = Infinity;
   for (let i = 0; i < history.length; i++) {
-    const trial = history[i];
+    const trial = history[i]!;
     trial.objective = objective.f(trial.assignment);
     trial.state = 'done';
     best = Math.min(best, trial.objective);

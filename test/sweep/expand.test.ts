@@ -34,8 +34,8 @@ describe('grids', () => {
     const spec = specOf({ grid: { 'stages.train.params.lr': [0.1, 0.2], 'vars.seed': 'range(1, 4)' } });
     const trials = expandTrials(spec);
     expect(trials.map((t) => t.id)).toEqual(['lr=0.1,seed=1', 'lr=0.1,seed=2', 'lr=0.1,seed=3', 'lr=0.2,seed=1', 'lr=0.2,seed=2', 'lr=0.2,seed=3']);
-    expect(trials[4].assignments).toEqual({ 'stages.train.params.lr': 0.2, 'vars.seed': 2 });
-    expect(trials[4].settings.map((s) => s.override.text)).toEqual(['stages.train.params.lr=0.2', 'vars.seed=2']);
+    expect(trials[4]!.assignments).toEqual({ 'stages.train.params.lr': 0.2, 'vars.seed': 2 });
+    expect(trials[4]!.settings.map((s) => s.override.text)).toEqual(['stages.train.params.lr=0.2', 'vars.seed=2']);
   });
 
   it('take choice() and the mapping forms as lists', () => {
@@ -56,7 +56,7 @@ describe('variants', () => {
     });
     const trials = expandTrials(spec);
     expect(trials.map((t) => t.id)).toEqual(['small,seed=1', 'small,seed=2', 'large,seed=1', 'large,seed=2']);
-    expect(trials[2].assignments).toEqual({ variant: 'large', 'vars.dim': 64, 'vars.layers': 2, 'vars.seed': 1 });
+    expect(trials[2]!.assignments).toEqual({ variant: 'large', 'vars.dim': 64, 'vars.layers': 2, 'vars.seed': 1 });
   });
 });
 
@@ -93,12 +93,12 @@ describe('random search', () => {
   });
 
   it('stops short of the budget when the space has fewer points, without repeats', () => {
-    const small = randomDraws([axes[3]], 10, 1).map((d) => d[0].value);
+    const small = randomDraws([axes[3]!], 10, 1).map((d) => d[0]!.value);
     expect(small.sort()).toEqual(['adam', 'sgd']);
   });
 
   it('is crossed with the grid: each draw runs every seed', () => {
-    const spec: SweepSpec = { ...specOf({ grid: { 'vars.seed': [1, 2] } }), random: { budget: 3, seed: 0, axes: [axes[2]] } };
+    const spec: SweepSpec = { ...specOf({ grid: { 'vars.seed': [1, 2] } }), random: { budget: 3, seed: 0, axes: [axes[2]!] } };
     const trials = expandTrials(spec);
     expect(trials).toHaveLength(6);
     expect(trials.map((t) => t.assignments['vars.seed'])).toEqual([1, 2, 1, 2, 1, 2]);
@@ -121,6 +121,6 @@ describe('-m on the command line', () => {
     ]);
     expect(fixed).toEqual(['vars.label=a,b', 'vars.dims=[1,2]']);
     // Each value is located under its own place in the -S text.
-    expect(axes[0].values.map((v) => v.override.valueLocation?.col)).toEqual([14, 16, 18]);
+    expect(axes[0]!.values.map((v) => v.override.valueLocation?.col)).toEqual([14, 16, 18]);
   });
 });

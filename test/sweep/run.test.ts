@@ -57,7 +57,7 @@ describe('a sweep run end to end', () => {
     child.kill('SIGKILL');
     expect((await ended).signal).toBe('SIGKILL');
     const store = await Store.open(join(p.dir, 'runs', 'store'));
-    const finished = new Set((await store.manifests({})).map((m) => m.nodeId));
+    const finished = new Set<string>((await store.manifests({})).map((m) => m.nodeId));
     expect(finished.has('data')).toBe(true);
     expect(finished.size).toBeLessThan(9);
 

@@ -41,7 +41,7 @@ describe('early stopping in an adaptive search', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const log = readLog(p);
     expect(log.trials.map((t) => [t.assignment[LR], t.state])).toEqual([...order(seed).slice(0, 3).map((v) => [v, 'done']), [1, 'pruned']]);
-    const pruned = log.trials[3];
+    const pruned = log.trials[3]!;
     expect(pruned.note).toMatch(/^best value 12\.5 at step 1 is worse than the median 0\.\d+ of 3 completed trials$/);
     expect(pruned.intermediate?.[0]).toEqual({ step: 1, value: 12.5 });
     expect(pruned.intermediate!.length).toBeLessThan(3);

@@ -50,8 +50,8 @@ describe('adaptive search through retort run', () => {
   it(`TPE finds a lower loss than random search in ${BUDGET} trials, on average over seeds ${SEEDS.join(', ')}`, async () => {
     const cases = SEEDS.flatMap((seed) => (['tpe', 'random'] as const).map((kind) => ({ kind, seed })));
     const results = await Promise.all(cases.map((c) => search(c.kind, c.seed)));
-    cases.forEach((c, i) => expect(results[i].trials, `${c.kind}, seed ${c.seed}`).toEqual(inProcess(c.kind, c.seed)));
-    const bests = (kind: Kind) => cases.map((c, i) => ({ c, best: results[i].best })).filter((x) => x.c.kind === kind).map((x) => x.best);
+    cases.forEach((c, i) => expect(results[i]!.trials, `${c.kind}, seed ${c.seed}`).toEqual(inProcess(c.kind, c.seed)));
+    const bests = (kind: Kind) => cases.map((c, i) => ({ c, best: results[i]!.best })).filter((x) => x.c.kind === kind).map((x) => x.best);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const [tpe, random] = [bests('tpe'), bests('random')];
     console.log(`best loss per seed ${SEEDS.join(', ')}: tpe ${tpe.map((x) => x.toFixed(4)).join(', ')}; random ${random.map((x) => x.toFixed(4)).join(', ')}`);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startMlflowContractServer, type MlflowContractServer } from '../contract/mlflow-contract-server.js';
 import { readLog, searchProject, searchRecipe } from './search-helpers.js';
+import { at } from '../util/at.js';
 
 let server: MlflowContractServer | undefined;
 afterEach(async () => { await server?.stop(); server = undefined; });
@@ -25,13 +26,13 @@ describe('an adaptive search in MLflow', () => {
     const tag = (r: (typeof runs)[number], key: string) => r.tags.get(key);
     const search = runs.filter((r) => tag(r, 'retort.search'));
     expect(search).toHaveLength(1);
-    expect(tag(search[0], 'mlflow.parentRunId')).toBeUndefined();
-    expect(search[0].params.get('search.sampler')).toBe('tpe');
-    expect(search[0].params.get('search.objective')).toBe('train/loss (minimize)');
+    expect(tag(search[0]!, 'mlflow.parentRunId')).toBeUndefined();
+    expect(search[0]!.params.get('search.sampler')).toBe('tpe');
+    expect(search[0]!.params.get('search.objective')).toBe('train/loss (minimize)');
     const log = readLog(p);
-    expect(search[0].metrics.filter((m) => m.key === 'objective').map((m) => [m.step, m.value])).toEqual(log.trials.map((t) => [t.number, t.objective]));
+    expect(search[0]!.metrics.filter((m) => m.key === 'objective').map((m) => [m.step, m.value])).toEqual(log.trials.map((t) => [t.number, t.objective]));
 
-    const trials = runs.filter((r) => tag(r, 'mlflow.parentRunId') === search[0].runId);
+    const trials = runs.filter((r) => tag(r, 'mlflow.parentRunId') === search[0]!.runId);
     expect(trials).toHaveLength(3);
     expect(trials.map((r) => Number(r.params.get('override.stages.train.params.lr'))).sort()).toEqual(log.trials.map((t) => t.assignment['stages.train.params.lr']).sort());
     for (const t of trials) expect(t.metrics.some((m) => m.key === 'train/loss')).toBe(true);
@@ -45,7 +46,7 @@ describe('an adaptive search in MLflow', () => {
     expect(second.code, second.stderr).toBe(0);
     const after = [...server.runs.values()];
     expect(after).toHaveLength(runs.length + 1);
-    const search2 = after.find((r) => r.tags.get('retort.search') && r.runId !== search[0].runId)!;
+    const search2 = after.find((r) => r.tags.get('retort.search') && r.runId !== search[0]!.runId)!;
     expect(log.trials.map((t) => search2.tags.get(`retort.trial.${t.number}`))).toEqual(log.trials.map((t) => t.tracking!.mlflowRunId));
     expect(search2.metrics.filter((m) => m.key === 'objective').map((m) => m.value)).toEqual(log.trials.map((t) => t.objective));
   }, 120_000);
@@ -56,7 +57,7 @@ describe('an adaptive search in MLflow', () => {
     const r = await p.run(['run', 's.yaml', '--plain', '-j', '1']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const mlruns = join(p.dir, 'runs', 'mlruns');
-    const [experiment] = readdirSync(mlruns).filter((d) => /^\d+$/.test(d) && d !== '0');
+    const experiment = at(readdirSync(mlruns).filter((d) => /^\d+$/.test(d) && d !== '0'), 0);
     const dir = join(mlruns, experiment);
     const readTag = (run: string, key: string) => (existsSync(join(dir, run, 'tags', key)) ? readFileSync(join(dir, run, 'tags', key), 'utf8') : undefined);
     const runs = readdirSync(dir).filter((d) => /^[0-9a-f]{32}$/.test(d));
@@ -66,6 +67,6 @@ describe('an adaptive search in MLflow', () => {
     expect(trials).toHaveLength(2);
     const nodes = runs.filter((run) => trials.includes(readTag(run, 'mlflow.parentRunId') ?? ''));
     expect(nodes.map((run) => readTag(run, 'retort.node')).sort()).toEqual(['data', 'train', 'train']);
-    expect(readFileSync(join(dir, search[0], 'metrics', 'objective'), 'utf8').trim().split('\n')).toHaveLength(2);
+    expect(readFileSync(join(dir, search[0]!, 'metrics', 'objective'), 'utf8').trim().split('\n')).toHaveLength(2);
   }, 120_000);
 });

@@ -73,7 +73,7 @@ describe('random search in a recipe', () => {
     expect(a).toHaveLength(5);
     expect(await ids(3)).toEqual(a);
     expect(await ids(4)).not.toEqual(a);
-    const trial = (await compile(block(3)))!.recipe.sweep!.trials[0];
+    const trial = (await compile(block(3)))!.recipe.sweep!.trials[0]!;
     expect(trial.id).toBe(`lr=${trial.assignments['vars.lr']},seed=${trial.assignments['vars.seed']}`);
   });
 });

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { ContentHasher } from '../../src/graph/content-hash.js';
 import { RecipeError } from '../../src/recipe/diagnostic.js';
 import { compileSweep } from '../../src/sweep/compile-sweep.js';
+import { at } from '../util/at.js';
 
 const COUNT = resolve('test/fixtures/plugins/count');
 const recipe = (extra: string) => `vars:
@@ -29,7 +30,7 @@ async function compile(extra: string) {
 async function diagnostic(extra: string) {
   const err = await compile(extra).then(() => undefined, (e: unknown) => e);
   expect(err).toBeInstanceOf(RecipeError);
-  const [d] = (err as RecipeError).diagnostics;
+  const d = at((err as RecipeError).diagnostics, 0);
   return { at: `${d.location.line}:${d.location.col}`, keyPath: d.keyPath, message: d.message, hint: d.hint };
 }
 

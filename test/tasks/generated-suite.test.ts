@@ -35,11 +35,11 @@ describe('generated suite', () => {
     expect(TASK_CATEGORIES.map((c) => GENERATORS.filter((g) => g.category === c).length)).toEqual([3, 3, 3, 5, 3, 4, 3, 3, 3]);
     expect(GENERATORS.map((g) => g.mirrors).sort()).toEqual(Object.keys(TASK_REGISTRY).sort());
     for (const g of GENERATORS) {
-      const real = TASK_REGISTRY[g.mirrors];
+      const real = TASK_REGISTRY[g.mirrors]!;
       expect([g.category, g.type, g.metric], g.name).toEqual([real.category, real.type, real.metric]);
       expect(g.name).toMatch(/^gen_[a-z0-9_]+$/);
     }
-    expect(taskSpecFor({ ...generateSuite({ seed: 1, tasks: ['gen_reviews'], trainSize: 1, testSize: 1 })[0].meta }).heldOut).toBe(true);
+    expect(taskSpecFor({ ...generateSuite({ seed: 1, tasks: ['gen_reviews'], trainSize: 1, testSize: 1 })[0]!.meta }).heldOut).toBe(true);
   });
 
   it('writes byte-identical folders for the same seed and different ones for another seed', async () => {
@@ -67,14 +67,14 @@ describe('generated suite', () => {
       const { meta, splits } = await loadTaskFolder(folder);
       expect(meta.splits, meta.name).toEqual({ train: 200, test: 50 });
       const key = (r: TaskRow) => JSON.stringify([r.fields, [...(r.options ?? [])].sort()]).toLowerCase();
-      const testKeys = new Set(splits.test.map(key));
-      const leaks = splits.train.filter((r) => testKeys.has(key(r)));
+      const testKeys = new Set(splits.test!.map(key));
+      const leaks = splits.train!.filter((r) => testKeys.has(key(r)));
       expect(leaks, meta.name).toEqual([]);
       if (meta.type === 'classification') {
-        for (const label of meta.labels) expect(splits.train.some((r) => r.output === label), `${meta.name}:${label}`).toBe(true);
+        for (const label of meta.labels) expect(splits.train!.some((r) => r.output === label), `${meta.name}:${label}`).toBe(true);
       }
-      if (meta.type === 'generation') for (const r of splits.test) expect(r.references?.[0]).toBe(r.output);
-      for (const r of [...splits.train, ...splits.test]) {
+      if (meta.type === 'generation') for (const r of splits.test!) expect(r.references?.[0]).toBe(r.output);
+      for (const r of [...splits.train!, ...splits.test!]) {
         for (const v of Object.values(r.fields)) expect(v, r.id).not.toMatch(/undefined|\{[a-z]\}|\s{2}/);
         expect(r.output.trim(), r.id).not.toBe('');
       }
@@ -124,12 +124,12 @@ describe('generated suite', () => {
         const q = words(renderQuery(spec, row));
         const ranked = pool.map((p, i) => [sim(q, p), i] as const).sort((x, y) => y[0] - x[0] || x[1] - y[1]);
         const guess = (demos: typeof t.train) => {
-          if (t.meta.type === 'generation') return demos[0].output;
+          if (t.meta.type === 'generation') return demos[0]!.output;
           const votes = row.options!.map((o) => demos.filter((d) => d.output === o).length);
-          return row.options![votes.indexOf(Math.max(...votes))];
+          return row.options![votes.indexOf(Math.max(...votes))]!;
         };
         const gold = row.references ?? [row.output];
-        near += scoreExample(metric, guess(ranked.slice(0, 5).map(([, i]) => t.train[i])), gold);
+        near += scoreExample(metric, guess(ranked.slice(0, 5).map(([, i]) => t.train[i]!)), gold);
         random += scoreExample(metric, guess(rng.sample(t.train, 5)), gold);
       }
       gaps[t.meta.name] = (near - random) / t.test.length;

@@ -105,7 +105,7 @@ const golden: Record<string, Golden> = {
 };
 
 function metaFor(name: string, g: Golden): TaskMeta {
-  const known = TASK_REGISTRY[name];
+  const known = TASK_REGISTRY[name]!;
   return { name, category: known.category, type: known.type, metric: known.metric, fields: Object.keys(g.fields), labels: g.labels ?? [], splits: {} };
 }
 
@@ -118,7 +118,7 @@ describe('LLM-R prompts', () => {
     it(`renders ${name} as LLM-R does`, () => {
       const meta = metaFor(name, g);
       const spec = taskSpecFor(meta);
-      expect(spec.template).toBe(TASK_REGISTRY[name].template);
+      expect(spec.template).toBe(TASK_REGISTRY[name]!.template);
       const row: TaskRow = { id: `${name}-0`, fields: g.fields, output: g.output, ...(g.options ? { options: g.options } : {}), ...(g.references ? { references: g.references } : {}) };
       expect(renderDemonstration(meta, row)).toBe(g.demonstration);
       if (g.candidates) expect(answerOptions(meta, row)).toEqual(g.candidates);
@@ -128,17 +128,17 @@ describe('LLM-R prompts', () => {
   }
 
   it('keeps the fact of openbookqa and the title of squad when a folder has them', () => {
-    const obqa = TASK_REGISTRY.openbookqa;
+    const obqa = TASK_REGISTRY.openbookqa!;
     expect(obqa.template({ fact: 'the sun is a star', question: 'The sun is' })).toBe('the sun is a star The sun is');
-    expect(TASK_REGISTRY.squad_v1.template({ title: 'Oil_crisis', context: 'C.', question: 'Q?' }))
+    expect(TASK_REGISTRY.squad_v1!.template({ title: 'Oil_crisis', context: 'C.', question: 'Q?' }))
       .toBe('Please answer a question about the following article about Oil crisis: C. Q?');
   });
 
   it('scores with the metric and normalisation of LLM-R\'s code', () => {
-    expect(TASK_REGISTRY.nq.scoring.normalization).toBe('trivia_qa');
-    expect(TASK_REGISTRY.squad_v1.scoring.normalization).toBe('squad');
-    for (const n of ['common_gen', 'e2e_nlg', 'dart', 'aeslc', 'gigaword']) expect(TASK_REGISTRY[n].scoring.rouge, n).toBe('pltrdy');
-    expect(TASK_REGISTRY.common_gen.scoring.references).toBe('mean');
-    expect(TASK_REGISTRY.multirc.metric).toBe('f1');
+    expect(TASK_REGISTRY.nq!.scoring.normalization).toBe('trivia_qa');
+    expect(TASK_REGISTRY.squad_v1!.scoring.normalization).toBe('squad');
+    for (const n of ['common_gen', 'e2e_nlg', 'dart', 'aeslc', 'gigaword']) expect(TASK_REGISTRY[n]!.scoring.rouge, n).toBe('pltrdy');
+    expect(TASK_REGISTRY.common_gen!.scoring.references).toBe('mean');
+    expect(TASK_REGISTRY.multirc!.metric).toBe('f1');
   });
 });

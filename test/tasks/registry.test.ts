@@ -22,13 +22,13 @@ describe('TASK_REGISTRY', () => {
       if (s.type === 'classification') expect(s.labels.length).toBeGreaterThanOrEqual(2);
       else expect(s.labels).toEqual([]);
     }
-    expect(TASK_REGISTRY.multirc.metric).toBe('f1');
-    expect(TASK_REGISTRY.nq.metric).toBe('exact_match');
-    expect(TASK_REGISTRY.ag_news.labels).toEqual(['World', 'Sports', 'Business', 'Technology']);
+    expect(TASK_REGISTRY.multirc!.metric).toBe('f1');
+    expect(TASK_REGISTRY.nq!.metric).toBe('exact_match');
+    expect(TASK_REGISTRY.ag_news!.labels).toEqual(['World', 'Sports', 'Business', 'Technology']);
   });
 
   it('renders a query from fields and a demonstration as query, newline, label word', () => {
-    const rte = TASK_REGISTRY.rte;
+    const rte = TASK_REGISTRY.rte!;
     const row: TaskRow = { id: 'r', fields: { premise: 'It rained all day.', hypothesis: 'The ground got wet.' }, options: ['entailment', 'not_entailment'], output: 'entailment' };
     const query = renderQuery(rte, row);
     expect(query).toContain('It rained all day.');
@@ -38,7 +38,7 @@ describe('TASK_REGISTRY', () => {
     expect(labelForWord(rte, 'No', row.options!)).toBe('not_entailment');
     expect(labelForWord(rte, 'Perhaps', row.options!)).toBeUndefined();
     const e2e: TaskRow = { id: 'e', fields: { meaning_representation: 'name[Aroma], food[Thai]' }, output: 'Aroma serves Thai food.', references: ['x'] };
-    expect(renderQuery(TASK_REGISTRY.e2e_nlg, e2e)).toContain('name = Aroma, food = Thai');
+    expect(renderQuery(TASK_REGISTRY.e2e_nlg!, e2e)).toContain('name = Aroma, food = Thai');
   });
 });
 
@@ -48,7 +48,7 @@ describe('taskSpecFor', () => {
   });
   it('uses the registry entry for a known name with compatible fields', () => {
     const spec = taskSpecFor(meta({ name: 'snli', labels: ['entailment', 'neutral', 'contradiction'] }));
-    expect(spec.template).toBe(TASK_REGISTRY.snli.template);
+    expect(spec.template).toBe(TASK_REGISTRY.snli!.template);
     expect(spec.labels).toEqual(['Yes', 'Maybe', 'No']);
   });
   it('falls back to a generic template for unknown tasks or incompatible fields', () => {
@@ -60,7 +60,7 @@ describe('taskSpecFor', () => {
     expect(renderQuery(m, row)).toBe('First sentence: A\nClaim: B');
     expect(renderDemonstration(m, row)).toBe('First sentence: A\nClaim: B\nblop');
     const renamed = taskSpecFor(meta({ name: 'rte', fields: ['text_a', 'text_b'] }));
-    expect(renamed.template).not.toBe(TASK_REGISTRY.rte.template);
+    expect(renamed.template).not.toBe(TASK_REGISTRY.rte!.template);
   });
 });
 
@@ -74,7 +74,7 @@ describe.skipIf(SKIP_WITHOUT_SHARED)('templates on the shared real tasks', () =>
       const spec = taskSpecFor(meta);
       expect(spec.template, meta.name).toBe(known.template);
       if (meta.type === 'classification') for (const l of meta.labels) expect(known.verbalizer[l], `${meta.name}:${l}`).toBeDefined();
-      for (const row of splits.test) {
+      for (const row of splits.test!) {
         const text = renderDemonstration(meta, row);
         expect(text, row.id).not.toMatch(/undefined/);
         expect(text.endsWith(`\n${answerText(meta, row)}`)).toBe(true);

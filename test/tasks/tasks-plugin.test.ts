@@ -29,8 +29,8 @@ describe('tasks plugin', () => {
   it('declares its id, params and ports', () => {
     expect(plugin.id).toBe('tasks');
     expect(Object.keys(plugin.outputs)).toEqual(['tasks']);
-    expect(plugin.inputs?.data.optional).toBe(true);
-    expect((plugin.params.properties as Record<string, { default?: unknown }>).suite.default).toBe('builtin');
+    expect(plugin.inputs?.data?.optional).toBe(true);
+    expect((plugin.params.properties as Record<string, { default?: unknown }>).suite!.default).toBe('builtin');
   });
 
   it('writes the builtin suite (subset, caps) with index.json and metrics, deterministically', async () => {
@@ -59,7 +59,7 @@ describe('tasks plugin', () => {
     const { dir } = await run('folders', { suite: 'folders', tasks: ['rte', 'copa'], maxTrain: 50, maxTest: 20 }, { data: SHARED });
     const rte = await loadTaskFolder(join(dir, 'rte'));
     expect(rte.meta.splits).toEqual({ train: 50, test: 20 });
-    const ids = rte.splits.train.map((r) => Number(r.id.split('-').at(-1)));
+    const ids = rte.splits.train!.map((r) => Number(r.id.split('-').at(-1)));
     expect(ids).toEqual([...ids].sort((x, y) => x - y));
     expect(ids.at(-1)!).toBeGreaterThan(100); // sampled across the pool, not its head
     const again = await run('folders-2', { suite: 'folders', tasks: ['rte', 'copa'], maxTrain: 50, maxTest: 20 }, { data: SHARED });

@@ -26,7 +26,7 @@ describe('BatchPreparer', () => {
   it('caps tag values at 5000 characters and makes steps and timestamps integers', () => {
     const warnings: string[] = [];
     const prep = new BatchPreparer((m) => warnings.push(m));
-    expect(prep.tags([{ key: 't', value: 'a'.repeat(6000) }])[0].value).toHaveLength(5000);
+    expect(prep.tags([{ key: 't', value: 'a'.repeat(6000) }])[0]!.value).toHaveLength(5000);
     expect(prep.metrics([{ key: 'm', value: NaN, step: 2.7, timestamp: 10.4 }])).toEqual([{ key: 'm', value: NaN, step: 2, timestamp: 10 }]);
     expect(warnings).toHaveLength(2);
   });

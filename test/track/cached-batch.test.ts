@@ -39,11 +39,11 @@ it('sends 2,500 cached nodes as one batch of metrics, one count tag and one list
   const after = batches.slice(before);
   const metricBatches = after.filter((b) => b.batch.metrics?.length);
   expect(metricBatches.map((b) => [b.runId, b.batch.metrics?.length])).toEqual([['run0', 2500]]);
-  expect(metricBatches[0].batch.metrics?.[1234]).toMatchObject({ key: 'gen.1234/v', value: 1234 });
+  expect(metricBatches[0]!.batch.metrics?.[1234]).toMatchObject({ key: 'gen.1234/v', value: 1234 });
   const tags = after.flatMap((b) => b.batch.tags ?? []);
   expect(tags.filter((t) => t.key.startsWith('retort.cached'))).toEqual([{ key: 'retort.cached', value: '2500' }]);
   expect(artifacts.map((a) => [a.runId, a.path])).toEqual([['run0', 'retort/cached.tsv']]);
-  const lines = artifacts[0].content.split('\n');
+  const lines = artifacts[0]!.content.split('\n');
   expect(lines).toHaveLength(2502); // header, 2,500 nodes, the final newline
   expect(lines[0]).toBe('node\tkey\tproduced_by');
   expect(lines[1235]).toBe('gen[1234]\tkey-gen[1234]\tproducer1234');
@@ -63,7 +63,7 @@ it('writes the list once, at the end, even when the metrics of very many cached 
   await observer.close();
   expect(batches.flatMap((b) => b.batch.metrics ?? [])).toHaveLength(120_000);
   expect(artifacts).toHaveLength(1);
-  expect(artifacts[0].content.split('\n')).toHaveLength(2002);
+  expect(artifacts[0]!.content.split('\n')).toHaveLength(2002);
 });
 
 it('names a cached node in a tab-separated line that its id cannot split', () => {

@@ -9,6 +9,7 @@ import { beforeEach, expect, it } from 'vitest';
 import { createTracker } from '../../src/track/index.js';
 import { collectWarnings, nodeInfo, parseCachedList, runInfo } from './helpers.js';
 import { nodeId } from '../../src/util/ids.js';
+import { at } from '../util/at.js';
 
 let runsDir: string;
 beforeEach(async () => {
@@ -22,7 +23,7 @@ const producer = (n: number, trackingUri = pathToFileURL(join(runsDir, 'mlruns')
 /** Every run folder of the one experiment, by its `mlflow.runName`. */
 async function runsByName(): Promise<Map<string, string>> {
   const root = join(runsDir, 'mlruns');
-  const [exp] = (await readdir(root)).filter((d) => /^\d+$/.test(d) && d !== '0');
+  const exp = at((await readdir(root)).filter((d) => /^\d+$/.test(d) && d !== '0'), 0);
   const out = new Map<string, string>();
   for (const run of (await readdir(join(root, exp))).filter((d) => /^[0-9a-f]{32}$/.test(d))) {
     out.set(await readFile(join(root, exp, run, 'tags', 'mlflow.runName'), 'utf8'), join(root, exp, run));
@@ -39,7 +40,7 @@ it('writes one tag file and one artifact for 501 cached nodes, and no file per n
   await t.runFinished({ status: 'ok', hits: 501, ran: 0, failed: 0, endedAt: 2 });
   await t.close();
   expect(messages).toEqual([]);
-  const [parent] = [...(await runsByName()).values()];
+  const parent = at([...(await runsByName()).values()], 0);
   const tags = await readdir(join(parent, 'tags'));
   expect(tags.filter((n) => n.startsWith('retort.cached'))).toEqual(['retort.cached']);
   expect(await readFile(join(parent, 'tags', 'retort.cached'), 'utf8')).toBe('501');

@@ -143,7 +143,7 @@ describe('FileStore layout', () => {
     }
     expect(named).toEqual([ids[0]]);
     // Once deleted in MLflow (lifecycle_stage: deleted), a new experiment of that name gets a new folder.
-    const metaPath = join(root, ids[0], 'meta.yaml');
+    const metaPath = join(root, ids[0]!, 'meta.yaml');
     await writeFile(metaPath, (await readFile(metaPath, 'utf8')).replace('lifecycle_stage: active', 'lifecycle_stage: deleted'));
     const renewed = await new FileStoreBackend(root).experimentId('race');
     expect(renewed).not.toBe(ids[0]);
@@ -161,7 +161,7 @@ describe('observer over the FileStore', () => {
     tracker.nodeMetric(node, { name: 'acc', value: 0.5, step: 0, timestamp: T0 });
     tracker.nodeMetric(node, { name: 'acc', value: 0.75, step: 1, timestamp: T0 + 1 });
     await tracker.nodeFinished(node, { status: 'ok', metrics: [{ name: 'acc', value: 0.75, step: 1, timestamp: T0 + 1 }], startedAt: T0, endedAt: T0 + 10 });
-    await tracker.nodeCached(nodeInfo('eval[copa]'), { mlflowRunId: 'f'.repeat(32), experimentId: '1', trackingUri: ref.trackingUri }, [
+    await tracker.nodeCached(nodeInfo('eval[copa]'), { mlflowRunId: 'f'.repeat(32), experimentId: '1', trackingUri: ref.trackingUri! }, [
       { name: 'acc', value: 0.6, step: 0, timestamp: T0 },
     ]);
     await tracker.runFinished({ status: 'ok', hits: 1, ran: 1, failed: 0, endedAt: T0 + 20 });
@@ -170,10 +170,10 @@ describe('observer over the FileStore', () => {
 
     const root = join(runsDir, 'mlruns');
     expect(ref.trackingUri).toBe(pathToFileURL(root).href);
-    const exp = ref.experimentId;
+    const exp = ref.experimentId!;
     const runs = (await readdir(join(root, exp))).filter((n) => /^[0-9a-f]{32}$/.test(n));
     expect(runs).toHaveLength(2);
-    const child = join(root, exp, ref.mlflowRunId);
+    const child = join(root, exp, ref.mlflowRunId!);
     const parentId = await readFile(join(child, 'tags', 'mlflow.parentRunId'), 'utf8');
     const parent = join(root, exp, parentId);
     expect(await readFile(join(child, 'params', 'opt.lr'), 'utf8')).toBe('0.1');
@@ -197,7 +197,7 @@ describe('observer over the FileStore', () => {
     await tracker.runStarted(runInfo());
     const ref = (await tracker.nodeStarted(nodeInfo('train'))) as Record<string, string>;
     await tracker.close();
-    const meta = await readFile(join(runsDir, 'mlruns', ref.experimentId, ref.mlflowRunId, 'meta.yaml'), 'utf8');
+    const meta = await readFile(join(runsDir, 'mlruns', ref.experimentId!, ref.mlflowRunId!, 'meta.yaml'), 'utf8');
     expect(meta).toMatch(/\nstatus: 5\n/);
     expect(meta).not.toMatch(/end_time: null/);
   });
@@ -210,7 +210,7 @@ describe('observer over the FileStore', () => {
     const long = 'p'.repeat(800);
     const ref = (await tracker.nodeStarted(nodeInfo('train', { prompt: long }))) as Record<string, string>;
     await tracker.close();
-    const dir = join(runsDir, 'mlruns', ref.experimentId, ref.mlflowRunId);
+    const dir = join(runsDir, 'mlruns', ref.experimentId!, ref.mlflowRunId!);
     expect(await readFile(join(dir, 'params', 'prompt'), 'utf8')).toBe('p'.repeat(500));
     expect(await readFile(join(dir, 'artifacts', 'retort', 'params', 'prompt.txt'), 'utf8')).toBe(long);
     expect(messages.join('\n')).toMatch(/prompt.*longer than 500/);

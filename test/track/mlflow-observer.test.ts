@@ -145,7 +145,7 @@ describe('MLflow observer over REST', () => {
     const long = 'x'.repeat(700);
     const ref = (await t.nodeStarted(nodeInfo('tasks', { template: long }))) as Record<string, string>;
     await t.close();
-    const run = server.runs.get(ref.mlflowRunId)!;
+    const run = server.runs.get(ref.mlflowRunId!)!;
     expect(run.params.get('template')).toBe('x'.repeat(500));
     expect(server.artifacts.get(`${run.experimentId}/${run.runId}/artifacts/retort/params/template.txt`)?.toString()).toBe(long);
     expect(messages.some((m) => m.includes('template'))).toBe(true);

@@ -95,10 +95,10 @@ describe('encoding', () => {
         { key: 'ninf', value: -Infinity, timestamp: 1, step: 0 },
       ],
     });
-    const sent = (batchRequests(mark)[0].json as { metrics: { value: unknown }[] }).metrics.map((m) => m.value);
+    const sent = (batchRequests(mark)[0]!.json as { metrics: { value: unknown }[] }).metrics.map((m) => m.value);
     expect(sent).toEqual(['NaN', 'Infinity', '-Infinity']);
-    expect((await client.getMetricHistory(runId, 'nan'))[0].value).toBeNaN();
-    expect((await client.getMetricHistory(runId, 'ninf'))[0].value).toBe(-Infinity);
+    expect((await client.getMetricHistory(runId, 'nan'))[0]!.value).toBeNaN();
+    expect((await client.getMetricHistory(runId, 'ninf'))[0]!.value).toBe(-Infinity);
   });
 });
 
@@ -108,7 +108,7 @@ describe('auth', () => {
     const c = restClient(server.url, { MLFLOW_TRACKING_USERNAME: 'user', MLFLOW_TRACKING_PASSWORD: 'pass', MLFLOW_TRACKING_TOKEN: 'tok-123' });
     const mark = server.requests.length;
     expect(await c.getExperimentByName('Default')).not.toBeNull();
-    expect(server.requests[mark].headers.authorization).toBe('Basic dXNlcjpwYXNz');
+    expect(server.requests[mark]!.headers.authorization).toBe('Basic dXNlcjpwYXNz');
   });
 
   it('sends a bearer token', async () => {
@@ -116,7 +116,7 @@ describe('auth', () => {
     const c = restClient(server.url, { MLFLOW_TRACKING_TOKEN: 'my-token' });
     const mark = server.requests.length;
     await c.getExperimentByName('Default');
-    expect(server.requests[mark].headers.authorization).toBe('Bearer my-token');
+    expect(server.requests[mark]!.headers.authorization).toBe('Bearer my-token');
   });
 
   it('uses credentials in the URI as Basic auth and never echoes them', async () => {
@@ -234,7 +234,7 @@ describe('artifacts', () => {
     expect(run.artifactUri).toBe(`mlflow-artifacts:/${exp}/${run.runId}/artifacts`);
     const mark = server.requests.length;
     await client.uploadArtifact(run.artifactUri!, 'notes/a b.txt', { content: 'hello' });
-    const put = server.requests[mark];
+    const put = server.requests[mark]!;
     expect(put.method).toBe('PUT');
     expect(put.path).toBe(`/api/2.0/mlflow-artifacts/artifacts/${exp}/${run.runId}/artifacts/notes/a%20b.txt`);
     expect(put.headers['content-type']).toBe('text/plain');

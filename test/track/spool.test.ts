@@ -66,7 +66,7 @@ describe('MLflow spool', () => {
     expect(pending).toBeGreaterThan(0);
     const journals = (await readdir(join(runsDir, 'mlflow-spool'))).filter((n) => n.endsWith('.jsonl'));
     expect(journals).toHaveLength(1);
-    const journalText = await readFile(join(runsDir, 'mlflow-spool', journals[0]), 'utf8');
+    const journalText = await readFile(join(runsDir, 'mlflow-spool', journals[0]!), 'utf8');
     expect(journalText).not.toContain(TOKEN);
     expect(journalText.trim().split('\n').every((l) => JSON.parse(l))).toBe(true);
 
@@ -83,7 +83,7 @@ describe('MLflow spool', () => {
     const runs = server.runsOf('spool-mid');
     expect(runs).toHaveLength(3);
     const parent = runs.find((r) => !r.tags.has('mlflow.parentRunId'))!;
-    const runA = server.runs.get(refA.mlflowRunId)!;
+    const runA = server.runs.get(refA.mlflowRunId!)!;
     const runB = server.runNamed('b')!;
     expect(runB.tags.get('mlflow.parentRunId')).toBe(parent.runId);
     expect(runB.tags.get('retort.clientRunId')).toBe(refB.mlflowSpoolId);

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startMlflowContractServer, type MlflowContractServer, type StoredRun } from '../contract/mlflow-contract-server.js';
 import { Project } from '../e2e/harness.js';
 import { parseCachedList, serverCachedList } from './helpers.js';
+import { at } from '../util/at.js';
 
 let server: MlflowContractServer | undefined;
 afterEach(async () => { await server?.stop(); server = undefined; });
@@ -43,7 +44,7 @@ describe('a grid sweep in MLflow', () => {
     const tag = (r: StoredRun, key: string) => r.tags.get(key);
     const sweeps = runs.filter((r) => tag(r, 'retort.sweep') && !tag(r, 'mlflow.parentRunId'));
     expect(sweeps).toHaveLength(1);
-    const sweep = sweeps[0];
+    const sweep = sweeps[0]!;
     expect(sweep.params.get('sweep.grid.stages.train.params.value')).toBe('[10,20]');
     expect(sweep.params.get('sweep.trials')).toBe('4');
     // The sweep's vars are those every trial shares: the swept seed is each trial's own.
@@ -63,20 +64,20 @@ describe('a grid sweep in MLflow', () => {
     // Every node ran once, so it has one run.
     expect(nodeRuns.map((r) => tag(r, 'retort.node')).sort()).toEqual(['data', 'prep[seed=1]', 'prep[seed=2]', ...TRIALS.map((id) => `train[${id}]`)].sort());
     for (const id of TRIALS) {
-      const [train] = node(`train[${id}]`);
+      const train = at(node(`train[${id}]`), 0);
       expect(tag(train, 'mlflow.parentRunId')).toBe(trialOf(id).runId);
       expect(tag(train, 'retort.trial')).toBe(id);
     }
-    const [prep] = node('prep[seed=2]');
+    const prep = at(node('prep[seed=2]'), 0);
     expect(tag(prep, 'mlflow.parentRunId')).toBe(sweep.runId);
     expect(tag(prep, 'retort.trials')).toBe('value=10,seed=2; value=20,seed=2');
-    expect(tag(node('data')[0], 'retort.trialCount')).toBe('4');
+    expect(tag(node('data')[0]!, 'retort.trialCount')).toBe('4');
     // A trial's run has every result of the trial: its own node's and the shared ones', linked to their runs.
     const keys = t.metrics.map((m) => m.key).sort();
     expect(keys).toEqual(expect.arrayContaining(['data/total', 'prep.seed_2/total', 'train.value_20_seed_2/total']));
     expect(keys.some((k) => k.startsWith('prep.seed_1'))).toBe(false);
     expect(tag(t, 'retort.shared/prep.seed_2')).toBe(prep.runId);
-    expect(tag(t, 'retort.shared/data')).toBe(node('data')[0].runId);
+    expect(tag(t, 'retort.shared/data')).toBe(node('data')[0]!.runId);
 
     // Nothing changed: a new sweep run links every trial to its run, and no trial is logged again.
     const second = await p.run(['run', 's.yaml', '--plain', '-j', '1'], env);
@@ -98,8 +99,8 @@ describe('a grid sweep in MLflow', () => {
     expect(tag(t30, 'retort.cached')).toBe('2');
     const cached = serverCachedList(server, t30);
     expect([...cached.keys()].sort()).toEqual(['data', 'prep[seed=1]']);
-    expect(cached.get('data')).toEqual([tag(node('data')[0], 'retort.key'), node('data')[0].runId]);
-    expect(cached.get('prep[seed=1]')?.[1]).toBe(node('prep[seed=1]')[0].runId);
+    expect(cached.get('data')).toEqual([tag(node('data')[0]!, 'retort.key'), node('data')[0]!.runId]);
+    expect(cached.get('prep[seed=1]')?.[1]).toBe(node('prep[seed=1]')[0]!.runId);
     expect(latest.filter((r) => tag(r, 'retort.node')).map((r) => [tag(r, 'retort.node'), tag(r, 'mlflow.parentRunId')]).sort())
       .toEqual(newTrials.map((r) => [`train[${r.runName}]`, r.runId]).sort());
   }, 180_000);
@@ -110,7 +111,7 @@ describe('a grid sweep in MLflow', () => {
     const r = await p.run(['run', 's.yaml', '--plain', '-j', '1']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const mlruns = join(p.dir, 'runs', 'mlruns');
-    const [experiment] = readdirSync(mlruns).filter((d) => /^\d+$/.test(d) && d !== '0');
+    const experiment = at(readdirSync(mlruns).filter((d) => /^\d+$/.test(d) && d !== '0'), 0);
     const dir = join(mlruns, experiment);
     const read = (run: string, kind: 'tags' | 'params', key: string) => (existsSync(join(dir, run, kind, key)) ? readFileSync(join(dir, run, kind, key), 'utf8') : undefined);
     const list = () => readdirSync(dir).filter((d) => /^[0-9a-f]{32}$/.test(d));
@@ -128,10 +129,10 @@ describe('a grid sweep in MLflow', () => {
     expect(again.code, again.stdout + again.stderr).toBe(0);
     const added = list().filter((run) => !runs.includes(run));
     expect(added).toHaveLength(1);
-    expect(TRIALS.map((id) => read(added[0], 'tags', `retort.trial/${id.replace(/[=,]/g, '_')}`)).sort()).toEqual([...trials].sort());
+    expect(TRIALS.map((id) => read(added[0]!, 'tags', `retort.trial/${id.replace(/[=,]/g, '_')}`)).sort()).toEqual([...trials].sort());
     // The shared nodes came from the store: the sweep's run lists them in one tag and one artifact.
-    expect(read(added[0], 'tags', 'retort.cached')).toBe('3');
-    const cached = parseCachedList(readFileSync(join(dir, added[0], 'artifacts', 'retort', 'cached.tsv'), 'utf8'));
+    expect(read(added[0]!, 'tags', 'retort.cached')).toBe('3');
+    const cached = parseCachedList(readFileSync(join(dir, added[0]!, 'artifacts', 'retort', 'cached.tsv'), 'utf8'));
     expect([...cached.keys()].sort()).toEqual(['data', 'prep[seed=1]', 'prep[seed=2]']);
     expect(cached.get('data')?.[1]).toBe(underSweep.find((run) => read(run, 'tags', 'retort.node') === 'data'));
   }, 120_000);

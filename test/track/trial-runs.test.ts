@@ -10,6 +10,7 @@ import { createTracker } from '../../src/track/index.js';
 import { trialList } from '../../src/track/sweep-runs.js';
 import { FAST_RETRY, collectWarnings, nodeInfo, runInfo, serverCachedList } from './helpers.js';
 import { nodeId } from '../../src/util/ids.js';
+import { at } from '../util/at.js';
 
 let server: MlflowContractServer;
 let runsDir: string;
@@ -64,7 +65,7 @@ describe('trial runs', () => {
     await t.nodeCached(nodeInfo('data'), undefined, []);
     await t.runFinished({ status: 'ok', hits: 1, ran: 0, failed: 0, endedAt: 5000 });
     await t.close();
-    const [run] = server.runsOf('trial-finish').filter((r) => r.runName === 'seed=1');
+    const run = at(server.runsOf('trial-finish').filter((r) => r.runName === 'seed=1'), 0);
     expect(run.status).toBe('FINISHED');
     expect(run.endTime).toBe(5000);
     expect(Object.fromEntries(run.tags)).toMatchObject({ 'retort.status': 'ok', 'retort.hits': '1', 'retort.ran': '0' });

@@ -3,14 +3,16 @@
 // under a `@ts-expect-error` must fail to compile, so a brand that stops rejecting raw strings makes
 // that line compile and tsc fail. The run-time half checks the functions that make them from text.
 import { describe, expect, expectTypeOf, it } from 'vitest';
+import { queueReasons, type Display } from '../../src/exec/display.js';
 import type { RunEvent } from '../../src/exec/events.js';
 import type { NodeReport } from '../../src/exec/scheduler.js';
 import { keyOf, type NodeKey } from '../../src/graph/key.js';
 import { selectNodes } from '../../src/graph/node-selection.js';
 import type { Plan, PlannedNode, PlanOptions } from '../../src/graph/plan.js';
 import type { CompiledRecipe, InputRef, NodeSpec } from '../../src/graph/types.js';
+import type { Manifest, ManifestFields } from '../../src/store/manifest.js';
 import type { RunRecordNode } from '../../src/store/runs.js';
-import type { Store } from '../../src/store/store.js';
+import type { Staging, Store } from '../../src/store/store.js';
 import type { TrialRunInfo } from '../../src/track/sweep-runs.js';
 import { isKey, keyFromDigest, nodeId, parseKey, type Key, type NodeId } from '../../src/util/ids.js';
 
@@ -72,6 +74,14 @@ describe('node ids where they live (types)', () => {
     expectTypeOf<TrialRunInfo['nodes']>().toEqualTypeOf<NodeId[]>();
   });
 
+  it('the run display and a store entry\'s manifest speak in node ids', () => {
+    type NodeLines = Pick<Display, 'nodeStarted' | 'nodeProgress' | 'nodeLog' | 'nodeQueued' | 'nodeRetry' | 'nodeEnded'>;
+    expectTypeOf<{ [M in keyof NodeLines]: Parameters<NodeLines[M]>[0] }>().toEqualTypeOf<Record<keyof NodeLines, NodeId>>();
+    expectTypeOf(queueReasons).parameter(0).toEqualTypeOf<ReadonlyMap<NodeId, string>>();
+    expectTypeOf<Manifest['nodeId']>().toEqualTypeOf<NodeId>();
+    expectTypeOf<ManifestFields['nodeId']>().toEqualTypeOf<NodeId>();
+  });
+
   it('rejects a raw string or a key where a node id is expected, and a node id where a key is', () => {
     const calls = (plan: Plan, recipe: CompiledRecipe, raw: string, id: NodeId, key: Key) => {
       // @ts-expect-error a raw string is not a node id
@@ -86,6 +96,34 @@ describe('node ids where they live (types)', () => {
       const misnamed: Key = id;
       const selection = selectNodes(recipe, [raw], '--target');
       return [plan.nodes.get(id), options, node, misnamed, selection.ok ? plan.nodes.get(selection.nodes[0]!) : undefined];
+    };
+    expect(calls).toBeTypeOf('function');
+  });
+
+  it('rejects a raw string or a key where the display or a manifest expects a node id', () => {
+    const calls = (display: Display, store: Store, staging: Staging, fields: ManifestFields, raw: string, id: NodeId, key: Key) => {
+      // @ts-expect-error a raw string is not the node a display line names
+      display.nodeStarted(raw);
+      // @ts-expect-error a key is not a node id
+      display.nodeStarted(key);
+      // @ts-expect-error a raw string is not a node id
+      display.nodeProgress(raw, 1, 2);
+      // @ts-expect-error a raw string is not a node id
+      display.nodeLog(raw, 'info', 'line');
+      // @ts-expect-error a raw string is not a node id
+      display.nodeQueued(raw, 'Resources');
+      // @ts-expect-error a raw string is not a node id
+      display.nodeRetry(raw, 'preempted');
+      // @ts-expect-error a raw string is not a node id
+      display.nodeEnded(raw, 'ran');
+      // @ts-expect-error queued jobs are keyed by node id
+      const reasons = queueReasons(new Map([[raw, 'Priority']]));
+      // @ts-expect-error a raw string is not the node id a manifest records
+      const published = store.publish(staging, { ...fields, nodeId: raw });
+      // @ts-expect-error a key is not a node id
+      const misnamed: Manifest['nodeId'] = key;
+      display.nodeEnded(id, 'ran');
+      return [reasons, published, misnamed, store.publish(staging, { ...fields, nodeId: id }), queueReasons(new Map([[id, 'Priority']]))];
     };
     expect(calls).toBeTypeOf('function');
   });

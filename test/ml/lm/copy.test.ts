@@ -3,6 +3,7 @@ import { NgramLM } from '../../../src/lib/ml/lm/ngram.js';
 import {
   bestWeight, chooseCopyWeights, copyDistribution, indexPositions, pointerStarts, splitStream, stopHazard,
 } from '../../../src/lib/ml/lm/ngram/copy.js';
+import { at } from '../../util/at.js';
 
 // Token streams as letters: one letter per event, "/" the newline.
 const NL = 0;
@@ -28,16 +29,16 @@ describe('the copy component, piece by piece', () => {
     const s = ids('kxqvw.kq?');
     const idf = (e: number): number => (text(e) === 'k' ? 2 : 1);
     const starts = pointerStarts(s, 0, s.length, text, idf, () => false);
-    const byToken = Object.fromEntries([...starts].map(([p, a]) => [text(s[p]), a]));
+    const byToken = Object.fromEntries([...starts].map(([p, a]) => [text(s[p]!), a]));
     expect(Object.keys(byToken).sort()).toEqual(['v', 'w', 'x']); // "." is punctuation
     // s(x) = 2·3/4 + 3/4 = 2.25; s(v) = 3/4 + 2·1/4 = 1.25; s(w) = 2/4 = 0.5.
-    expect(byToken.x / byToken.v).toBeCloseTo(Math.exp(1), 12);
-    expect(byToken.x / byToken.w).toBeCloseTo(Math.exp(1.75), 12);
+    expect(byToken.x! / byToken.v!).toBeCloseTo(Math.exp(1), 12);
+    expect(byToken.x! / byToken.w!).toBeCloseTo(Math.exp(1.75), 12);
     expect([...starts.values()].reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
     // A function word neither counts as a question word nor starts a span.
     const fw = pointerStarts(s, 0, s.length, text, idf, (e) => text(e) === 'q' || text(e) === 'v');
     // Only k counts then, and w is 4 tokens from it: x alone is pointed at.
-    expect([...fw.entries()].map(([p, a]) => [text(s[p]), a])).toEqual([['x', 1]]);
+    expect([...fw.entries()].map(([p, a]) => [text(s[p]!), a])).toEqual([['x', 1]]);
     // No sentence before the question: nothing to point at.
     expect(pointerStarts(ids('kq?'), 0, 3, text, idf, () => false).size).toBe(0);
   });
@@ -119,8 +120,8 @@ describe('the copy component in the n-gram LM', () => {
   });
 
   it('writes answers with it but leaves scored labels and options alone', async () => {
-    const [on] = await withOmega('loo').scoreContinuations([{ context: prompt, continuation: 'zorvan kelt\n' }]);
-    const [off] = await withOmega(0).scoreContinuations([{ context: prompt, continuation: 'zorvan kelt\n' }]);
+    const on = at(await withOmega('loo').scoreContinuations([{ context: prompt, continuation: 'zorvan kelt\n' }]), 0);
+    const off = at(await withOmega(0).scoreContinuations([{ context: prompt, continuation: 'zorvan kelt\n' }]), 0);
     expect(on.tokenLogProbs).toEqual(off.tokenLogProbs);
   });
 
@@ -130,9 +131,9 @@ describe('the copy component in the n-gram LM', () => {
     const plain = ['a\nb', 'c\nd', 'e\nf', 'what does the box hold?\n'].join('\n\n');
     const on = withOmega(0.5).complete(plain, 1, [], 20);
     const off = withOmega(0).complete(plain, 1, [], 20);
-    expect(on.top?.[0].map((t) => t.token)).toEqual(off.top?.[0].map((t) => t.token));
-    on.top?.[0].forEach((t, i) => expect(Math.abs(t.logProb - (off.top?.[0][i].logProb ?? 0))).toBeLessThan(1e-12));
-    expect(on.top?.[0].length).toBe(20);
+    expect(on.top?.[0]!.map((t) => t.token)).toEqual(off.top?.[0]!.map((t) => t.token));
+    on.top?.[0]!.forEach((t, i) => expect(Math.abs(t.logProb - (off.top?.[0]![i]!.logProb ?? 0))).toBeLessThan(1e-12));
+    expect(on.top?.[0]!.length).toBe(20);
   });
 
   it('keeps probabilities summing to one on an answer line while copying', () => {
@@ -141,7 +142,7 @@ describe('the copy component in the n-gram LM', () => {
     const enc = lmOn.model.encode(prompt + 'zorvan');
     enc.ids.forEach((id, i) => {
       if (i === enc.ids.length - 1) sc.setCopy(sc.planCopy());
-      sc.push(id, enc.tokens[i]);
+      sc.push(id, enc.tokens[i]!);
     });
     let sum = 0;
     for (let e = 0; e < sc.eventCount; e++) sum += sc.prob(e);

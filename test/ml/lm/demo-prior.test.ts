@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NgramLM } from '../../../src/lib/ml/lm/ngram.js';
 import { answerDistribution, chooseSharpness, demonstrationWeights, splitPrompt } from '../../../src/lib/ml/lm/ngram/demo-prior.js';
+import { at } from '../../util/at.js';
 
 describe('demonstration prior', () => {
   it('reads demonstrations and the test input from the LLM-R layout', () => {
@@ -16,7 +17,7 @@ describe('demonstration prior', () => {
   it('weights demonstrations by the similarity of their inputs, rare words counting most', () => {
     const w = (t: string) => (t === 'the' ? 0.1 : 3);
     const [close, far] = demonstrationWeights(['the', 'cat', 'sat'], [['the', 'cat', 'sat'], ['the', 'dog', 'ran']], w, 10);
-    expect(close + far).toBeCloseTo(1, 12);
+    expect(close! + far!).toBeCloseTo(1, 12);
     expect(close).toBeGreaterThan(0.99);
     expect(demonstrationWeights(['x'], [['a'], ['b']], w, 10)).toEqual([0.5, 0.5]);
   });
@@ -84,7 +85,7 @@ describe('an n-gram LM whose label choice depends on the input', () => {
   it('scores continuations as a served model scores the whole text', async () => {
     const lm = NgramLM.train(train, { kappa: 0.5, tau: 10 });
     const context = prompt('awful dull show');
-    const [scored] = await lm.scoreContinuations([{ context, continuation: 'No\n' }]);
+    const scored = at(await lm.scoreContinuations([{ context, continuation: 'No\n' }]), 0);
     const whole = lm.analyze(context + 'No\n');
     expect(whole.logProbs.slice(-2)).toEqual(scored.tokenLogProbs.map((x) => expect.closeTo(x, 12)));
   });
@@ -93,8 +94,8 @@ describe('an n-gram LM whose label choice depends on the input', () => {
     const on = NgramLM.train(train, { kappa: 0.5 });
     const off = NgramLM.train(train, { kappa: 0 });
     const ctx = 'awful dull show Is it good?\n';
-    const [a] = await on.scoreContinuations([{ context: ctx, continuation: 'No\n' }]);
-    const [b] = await off.scoreContinuations([{ context: ctx, continuation: 'No\n' }]);
+    const a = at(await on.scoreContinuations([{ context: ctx, continuation: 'No\n' }]), 0);
+    const b = at(await off.scoreContinuations([{ context: ctx, continuation: 'No\n' }]), 0);
     expect(a.sumLogProb).toBeCloseTo(b.sumLogProb, 12);
   });
 });

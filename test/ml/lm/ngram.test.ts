@@ -33,7 +33,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 function sumOverEvents(lm: NgramLM, context: string): number {
   const sc = lm.model.newScorer(lm.mix);
   const enc = lm.model.encode(context);
-  enc.ids.forEach((id, i) => sc.push(id, enc.tokens[i]));
+  enc.ids.forEach((id, i) => sc.push(id, enc.tokens[i]!));
   let sum = 0;
   for (let e = 0; e < sc.eventCount; e++) sum += sc.prob(e);
   return sum;
@@ -69,7 +69,7 @@ describe('n-gram language model', () => {
         const expected = referenceLogProbs(ref, [...enc.ids], enc.tokens, lambda, mu);
         const got = lm.analyze(probe).logProbs;
         expect(got.length).toBe(expected.length);
-        got.forEach((lp, i) => expect(lp).toBeCloseTo(expected[i], 12));
+        got.forEach((lp, i) => expect(lp).toBeCloseTo(expected[i]!, 12));
       }
     }
   });
@@ -113,27 +113,27 @@ describe('n-gram language model', () => {
       { context: demo + query, continuation: gold },
       { context: unrelated + query, continuation: gold },
     ]);
-    expect(withGold.sumLogProb).toBeGreaterThan(zero.sumLogProb + 1);
-    expect(withGold.sumLogProb).toBeGreaterThan(withOther.sumLogProb + 1);
+    expect(withGold!.sumLogProb).toBeGreaterThan(zero!.sumLogProb + 1);
+    expect(withGold!.sumLogProb).toBeGreaterThan(withOther!.sumLogProb + 1);
     // Without the cache and the demonstration prior the demonstration hardly matters: the effect comes from in-context mixing.
     const noCache = NgramLM.train(texts, { order: 4, lambda: 0, kappa: 0 });
     const [z0, g0] = await noCache.scoreContinuations([
       { context: query, continuation: gold },
       { context: demo + query, continuation: gold },
     ]);
-    expect(Math.abs(g0.sumLogProb - z0.sumLogProb)).toBeLessThan(withGold.sumLogProb - zero.sumLogProb);
+    expect(Math.abs(g0!.sumLogProb - z0!.sumLogProb)).toBeLessThan(withGold!.sumLogProb - zero!.sumLogProb);
   });
 
   it('after a blank line the cache has no bigram history, so it does not predict a segment start after a line end', () => {
     // Unigram model (P_KN = p1), λ = 0.5, μ = 1: P(w) = 0.5·p1(w) + 0.5·P_cache(w | previous).
     const lm = NgramLM.train(texts, { order: 1, lambda: 0.5, mu: 1 });
     const v = lm.model.vocab;
-    const p1 = (t: string): number => lm.model.est.p1[v.id(t)];
+    const p1 = (t: string): number => lm.model.est.p1[v.id(t)]!;
     const sc = lm.model.newScorer(lm.mix);
     // Read "q \n a \n \n q \n": tokens q, \n, a, \n, \n, q, \n (7 in the cache).
     const read = 'question\nalice\n\nquestion\n';
     const enc = lm.model.encode(read);
-    enc.ids.forEach((id, i) => sc.push(id, enc.tokens[i]));
+    enc.ids.forEach((id, i) => sc.push(id, enc.tokens[i]!));
     // The newline after "question" was followed by "alice" once; the second newline of the blank
     // line has no bigram history, so "question" never counts as following a newline:
     // P_cache(alice | \n) = c(\n alice) / c(\n ·) = 1 / 2 (the other follower is the blank line's \n).
@@ -154,21 +154,21 @@ describe('n-gram language model', () => {
     cases.forEach((c, i) => {
       const full = c.context + c.continuation;
       const a = lm.analyze(full);
-      const lps = a.logProbs.filter((_, j) => a.offsets[j] >= c.context.length);
+      const lps = a.logProbs.filter((_, j) => a.offsets[j]! >= c.context.length);
       const sum = lps.reduce((x, y) => x + y, 0);
-      expect(got[i].tokens).toBe(lps.length);
-      expect(got[i].sumLogProb).toBeCloseTo(sum, 12);
-      expect(got[i].tokenTexts).toEqual(a.tokens.filter((_, j) => a.offsets[j] >= c.context.length));
+      expect(got[i]!.tokens).toBe(lps.length);
+      expect(got[i]!.sumLogProb).toBeCloseTo(sum, 12);
+      expect(got[i]!.tokenTexts).toEqual(a.tokens.filter((_, j) => a.offsets[j]! >= c.context.length));
     });
-    expect(got[1].tokenTexts).toEqual(['sees']); // "man" belongs to the context
-    expect(got[4].meanLogProb).toBe(-Infinity);
+    expect(got[1]!.tokenTexts).toEqual(['sees']); // "man" belongs to the context
+    expect(got[4]!.meanLogProb).toBe(-Infinity);
   });
 
   it('finds the exact most probable next tokens', () => {
     const lm = NgramLM.train(texts, { order: 4, lambda: 0.3 });
     const sc = lm.model.newScorer(lm.mix);
     const enc = lm.model.encode('Question: what does the zebra do?\nthe zebra');
-    enc.ids.forEach((id, i) => sc.push(id, enc.tokens[i]));
+    enc.ids.forEach((id, i) => sc.push(id, enc.tokens[i]!));
     const brute: { event: number; p: number }[] = [];
     for (let e = 0; e < sc.eventCount; e++) if (e !== BOS_ID) brute.push({ event: e, p: sc.prob(e) });
     brute.sort((a, b) => b.p - a.p || a.event - b.event);
@@ -188,7 +188,7 @@ describe('n-gram language model', () => {
       for (const prompt of prompts) {
         const sc = lm.model.newScorer(lm.mix);
         const enc = lm.model.encode(prompt);
-        enc.ids.forEach((id, i) => sc.push(id, enc.tokens[i]));
+        enc.ids.forEach((id, i) => sc.push(id, enc.tokens[i]!));
         sc.setPrior(prior);
         const brute: { event: number; lp: number }[] = [];
         for (let e = 0; e < sc.eventCount; e++) if (e !== BOS_ID) brute.push({ event: e, lp: Math.log(sc.prob(e)) });
@@ -219,7 +219,7 @@ describe('n-gram language model', () => {
       { context: demo + 'Question: what does Krabregou do?\n', continuation: 'Krabregou' },
       { context: demo + 'Question: what does Krabregou do?\n', continuation: 'Zulmirak' },
     ]);
-    expect(seen.sumLogProb).toBeGreaterThan(other.sumLogProb + 1);
+    expect(seen!.sumLogProb).toBeGreaterThan(other!.sumLogProb + 1);
     const [gen] = await lm.generate([{ prompt: 'zork blorp zork blorp zork', maxTokens: 1 }]);
     expect(gen).toBe(' blorp');
     // Without the cache every unknown word is the same <unk>.
@@ -228,7 +228,7 @@ describe('n-gram language model', () => {
       { context: demo, continuation: 'Krabregou' },
       { context: demo, continuation: 'Zulmirak' },
     ]);
-    expect(a.sumLogProb).toBe(b.sumLogProb);
+    expect(a!.sumLogProb).toBe(b!.sumLogProb);
   });
 
   it('chooses options by mean log-likelihood and classifies by constrained decoding', async () => {
@@ -236,7 +236,7 @@ describe('n-gram language model', () => {
     const lm = NgramLM.train([...corpus(300, 3), 'Is it good? yes', 'Is it good? no'], { order: 4 });
     const mc = await lm.chooseOption('Question: what does Bob do?\nBob walks to', [' the zebra pit', ' the park.']);
     expect(mc.index).toBe(1);
-    expect(mc.scores[1]).toBeGreaterThan(mc.scores[0]);
+    expect(mc.scores[1]).toBeGreaterThan(mc.scores[0]!);
     const demos = 'Is it good? yes\n\nIs it good? yes\n\nIs it good? yes\n\nIs it good? ';
     const cls = await lm.classify(demos, ['no', 'yes']);
     expect(cls.label).toBe('yes');

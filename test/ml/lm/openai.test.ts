@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NgramLM } from '../../../src/lib/ml/lm/ngram.js';
 import { OpenAICompletionsLM, completionsUrl } from '../../../src/lib/ml/lm/openai.js';
 import { startLmServer, type LmServer } from '../../../src/lib/ml/lm/server.js';
+import { at } from '../../util/at.js';
 
 const texts: string[] = [];
 for (let i = 0; i < 200; i++) {
@@ -38,18 +39,18 @@ describe('openai backend against retort serve-lm', () => {
     const got = await remote.scoreContinuations(reqs);
     expect(got).toHaveLength(reqs.length);
     got.forEach((g, i) => {
-      expect(g.tokens).toBe(local[i].tokens);
-      expect(g.tokenTexts).toEqual(local[i].tokenTexts);
-      expect(Math.abs(g.sumLogProb - local[i].sumLogProb)).toBeLessThan(1e-9);
-      if (g.tokens > 0) expect(Math.abs(g.meanLogProb - local[i].meanLogProb)).toBeLessThan(1e-9);
+      expect(g.tokens).toBe(local[i]!.tokens);
+      expect(g.tokenTexts).toEqual(local[i]!.tokenTexts);
+      expect(Math.abs(g.sumLogProb - local[i]!.sumLogProb)).toBeLessThan(1e-9);
+      if (g.tokens > 0) expect(Math.abs(g.meanLogProb - local[i]!.meanLogProb)).toBeLessThan(1e-9);
     });
   });
 
   it('ignores the extra generated token of servers that need max_tokens ≥ 1 when scoring', async () => {
     const remote = new OpenAICompletionsLM({ baseUrl: server.url, model: 'tiny', scoreMaxTokens: 1 });
     const reqs = [{ context: 'Question: what does Bob like?\n', continuation: 'Bob likes tea.' }];
-    const [got] = await remote.scoreContinuations(reqs);
-    const [want] = await lm.scoreContinuations(reqs);
+    const got = at(await remote.scoreContinuations(reqs), 0);
+    const want = at(await lm.scoreContinuations(reqs), 0);
     expect(got.tokens).toBe(want.tokens);
     expect(Math.abs(got.sumLogProb - want.sumLogProb)).toBeLessThan(1e-9);
   });
@@ -86,13 +87,13 @@ describe('openai backend against retort serve-lm', () => {
       usage: { prompt_tokens: number; completion_tokens: number } };
     expect(body.object).toBe('text_completion');
     expect(body.model).toBe('tiny');
-    const c = body.choices[0];
+    const c = body.choices[0]!;
     expect(c.text.startsWith(prompt)).toBe(true);
     expect(c.logprobs.tokens.slice(0, 3)).toEqual(['emoji', '🍎', 'tea']);
     expect(c.logprobs.text_offset.slice(0, 3)).toEqual([0, 6, 8]); // code points, not UTF-16 units
     expect(c.logprobs.tokens).toHaveLength(3 + body.usage.completion_tokens);
     expect(c.logprobs.top_logprobs[0]).toBeTypeOf('object');
-    expect(Object.keys(c.logprobs.top_logprobs[1]).length).toBe(2);
+    expect(Object.keys(c.logprobs.top_logprobs[1]!).length).toBe(2);
     expect(body.usage.prompt_tokens).toBe(3);
     // The echoed log-probabilities are the in-process ones.
     expect(c.logprobs.token_logprobs.slice(0, 3)).toEqual(lm.analyze(prompt).logProbs);

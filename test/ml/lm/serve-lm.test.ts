@@ -11,6 +11,7 @@ import type { TaskMeta, TaskRow } from '../../../src/lib/data/task.js';
 import { NgramLM } from '../../../src/lib/ml/lm/ngram.js';
 import { OpenAICompletionsLM } from '../../../src/lib/ml/lm/openai.js';
 import { demonstrationTexts } from '../../../src/lib/ml/lm/train-texts.js';
+import { at } from '../../util/at.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'serve-lm-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -63,8 +64,8 @@ describe('retort serve-lm', () => {
       expect(texts[0]).toMatch(/\nNegative\n$/); // rendered demonstrations with verbalized labels
       const local = NgramLM.train(texts, { order: 3 });
       const req = [{ context: 'Review: "a wonderful , moving film"\n', continuation: 'Positive' }];
-      const [a] = await remote.scoreContinuations(req);
-      const [b] = await local.scoreContinuations(req);
+      const a = at(await remote.scoreContinuations(req), 0);
+      const b = at(await local.scoreContinuations(req), 0);
       expect(Math.abs(a.sumLogProb - b.sumLogProb)).toBeLessThan(1e-9);
       expect(s.cap.err()).toMatch(/trained on 40 demonstrations from 1 task/);
     } finally {
@@ -79,7 +80,7 @@ describe('retort serve-lm', () => {
     const s = await start(['--model', file, '--port', '0', '--lambda', '0']);
     try {
       const models = (await (await fetch(`${s.url}/models`)).json()) as { data: { id: string }[] };
-      expect(models.data[0].id).toBe('retort-ngram');
+      expect(models.data[0]!.id).toBe('retort-ngram');
       const remote = new OpenAICompletionsLM({ baseUrl: s.url, env: {} });
       const [gen] = await remote.generate([{ prompt: 'hello', maxTokens: 1 }]);
       expect(gen).toBe(' there');
