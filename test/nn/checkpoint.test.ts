@@ -8,7 +8,7 @@ import { train, TrainingCancelled, type TrainOptions } from '../../src/lib/nn/tr
 import { BatchSampler } from '../../src/lib/nn/train/sampler.js';
 import { warmupCosine } from '../../src/lib/nn/train/schedule.js';
 import { bitsEqual, tinyMlp, type TinyMlp } from './train-fixtures.js';
-import { at } from './at.js';
+import { at } from '../util/at.js';
 
 let root: string;
 beforeAll(async () => {

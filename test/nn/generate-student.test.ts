@@ -8,7 +8,7 @@ import { initBackend } from '../../src/lib/nn/backend.js';
 import { LlamaDecoder } from '../../src/lib/nn/models/llama.js';
 import type { Tokenizer } from '../../src/lib/nn/tokenizer/tokenizer.js';
 import { END_OF_TEXT, greedyDecode, lmBatch, NEXT_QUESTION, PAD, specialIds } from '../../src/lib/reasoning/student.js';
-import { at } from './at.js';
+import { at } from '../util/at.js';
 
 /** The decoding greedyDecode used before the cache: the whole sequence again at every step. */
 function recomputingGreedyDecode(model: LlamaDecoder, tok: Tokenizer, prompts: string[], maxNew: number, maxLength: number): string[] {

@@ -13,7 +13,7 @@ import { Module } from '../../src/lib/nn/module.js';
 import { argMax, sampleToken } from '../../src/lib/nn/sampling.js';
 import { dims } from '../../src/lib/nn/shape.js';
 import { Rng } from '../../src/lib/nn/train/rng.js';
-import { at } from './at.js';
+import { at } from '../util/at.js';
 
 const PROMPTS = [
   [5, 9, 3, 12, 7, 30],

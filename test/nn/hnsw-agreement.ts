@@ -3,7 +3,7 @@
 // difference on those hits, relative to the score's size when it exceeds 1 (float32 keeps about 7
 // digits, so a score of 40 is only known to 4e-6).
 import type { Neighbors } from '../../src/lib/nn/index/types.js';
-import { at } from './at.js';
+import { at } from '../util/at.js';
 
 export function agreement(a: readonly Neighbors[], b: readonly Neighbors[]): { shared: number; worstScore: number } {
   let shared = 0;

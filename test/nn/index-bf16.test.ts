@@ -13,7 +13,7 @@ import { loadHnswAddon, type HnswAddon, type NativeGraph, type SearchSettings } 
 import { recallAtK } from '../../src/lib/nn/index/recall.js';
 import { VectorIndexError, type Metric } from '../../src/lib/nn/index/types.js';
 import { gaussian } from './gaussian.js';
-import { at } from './at.js';
+import { at } from '../util/at.js';
 
 const dirs: string[] = [];
 const tempDir = () => { const d = mkdtempSync(join(tmpdir(), 'retort-hnsw-bf16-')); dirs.push(d); return d; };

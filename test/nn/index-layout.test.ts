@@ -13,7 +13,7 @@ import { recallAtK } from '../../src/lib/nn/index/recall.js';
 import { VectorIndexError, type Metric, type Neighbors } from '../../src/lib/nn/index/types.js';
 import { gaussian } from './gaussian.js';
 import { agreement } from './hnsw-agreement.js';
-import { at } from './at.js';
+import { at } from '../util/at.js';
 
 const dirs: string[] = [];
 const tempDir = () => { const d = mkdtempSync(join(tmpdir(), 'retort-hnsw-layout-')); dirs.push(d); return d; };

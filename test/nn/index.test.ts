@@ -12,7 +12,7 @@ import { loadVectorIndex } from '../../src/lib/nn/index/load.js';
 import { recallAtK } from '../../src/lib/nn/index/recall.js';
 import { VectorIndexError, type Metric, type Neighbors } from '../../src/lib/nn/index/types.js';
 import { gaussian } from './gaussian.js';
-import { at } from './at.js';
+import { at } from '../util/at.js';
 
 // The backend the neural core picks (wasm here and in CI).
 beforeAll(async () => { await initBackend(); });

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadBlasAddon } from '../../src/lib/nn/kernels/native-addon.js';
 import { geluGradValues, geluValues } from '../../src/lib/nn/kernels/ops.js';
-import { at } from './at.js';
+import { at } from '../util/at.js';
 
 function inputs(n: number): Float32Array {
   let s = 12345;

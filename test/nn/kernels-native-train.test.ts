@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadBlasAddon } from '../../src/lib/nn/kernels/native-addon.js';
 import { adamwValues, layerNormGradValues, layerNormValues, type AdamWHyper } from '../../src/lib/nn/kernels/ops.js';
-import { at } from './at.js';
+import { at } from '../util/at.js';
 
 function seeded(n: number, seed: number, scale = 1): Float32Array {
   let s = seed >>> 0;

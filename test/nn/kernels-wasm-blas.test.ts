@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmBlasMatMul, unregisterWasmBlasMatMul } from '../../src/lib/nn/kernels/wasm-blas-matmul.js';
-import { at } from './at.js';
+import { at } from '../util/at.js';
 
 const arr = (t: tf.Tensor) => Array.from(t.dataSync());
 

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { adamwUpdate, gelu, layerNorm, type AdamWHyper } from '../../src/lib/nn/kernels/ops.js';
 import { registerWasmSegmentSum } from '../../src/lib/nn/kernels/wasm-segment-sum.js';
 import { registerBlasBackend } from '../../src/lib/nn/kernels/blas-backend.js';
-import { at } from './at.js';
+import { at } from '../util/at.js';
 
 const require = createRequire(import.meta.url);
 

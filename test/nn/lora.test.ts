@@ -24,7 +24,7 @@ import { Gpt2Decoder } from '../../src/lib/nn/models/gpt2.js';
 import { LlamaDecoder } from '../../src/lib/nn/models/llama.js';
 import { SeedStream } from '../../src/lib/nn/layers/dropout.js';
 import { Module } from '../../src/lib/nn/module.js';
-import { at } from './at.js';
+import { at } from '../util/at.js';
 
 const tiny = { vocabSize: 30, hiddenSize: 16, numLayers: 1, numHeads: 2, intermediateSize: 24, maxPositions: 12, hiddenDropout: 0, attentionDropout: 0 };
 const ids = () => tf.tensor2d([[1, 5, 7, 2, 0], [3, 4, 9, 8, 6]], [2, 5], 'int32');

@@ -10,7 +10,7 @@ import {
   softLabelContrastiveLoss,
 } from '../../src/lib/nn/losses.js';
 import { TORCH_PYTHON } from './torch.js';
-import { at } from './at.js';
+import { at } from '../util/at.js';
 
 // The backend the neural core picks (wasm here and in CI).
 beforeAll(async () => { await initBackend(); });

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linearTransposed, matmul, matmulBias, matmulLast } from '../../src/lib/nn/layers/matmul.js';
 import { registerWasmBlasMatMul, transposesAreFlags, unregisterWasmBlasMatMul } from '../../src/lib/nn/kernels/wasm-blas-matmul.js';
 import { registerBlasBackend } from '../../src/lib/nn/kernels/blas-backend.js';
-import { at } from './at.js';
+import { at } from '../util/at.js';
 
 const arr = (t: tf.Tensor) => Array.from(t.dataSync());
 

@@ -14,7 +14,7 @@ import { disposeCache, KvCache } from '../../src/lib/nn/models/decoder.js';
 import { LlamaDecoder } from '../../src/lib/nn/models/llama.js';
 import { savePretrained } from '../../src/lib/nn/pretrained.js';
 import { RUN_TORCH_TESTS, TORCH_PYTHON } from './torch.js';
-import { at } from './at.js';
+import { at } from '../util/at.js';
 
 const TOL = 1e-4;
 const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'reference', 'llama_cache.py');

@@ -12,7 +12,7 @@ import { Gpt2Decoder } from '../../src/lib/nn/models/gpt2.js';
 import { LlamaDecoder } from '../../src/lib/nn/models/llama.js';
 import { Module } from '../../src/lib/nn/module.js';
 import { addNat, setNatMode } from '../../src/lib/nn/nat.js';
-import { at } from './at.js';
+import { at } from '../util/at.js';
 
 const TOL = 1e-5;
 const PROMPTS = [

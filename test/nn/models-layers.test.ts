@@ -9,7 +9,7 @@ import { activation, gelu, geluTanh } from '../../src/lib/nn/layers/activations.
 import { lookup } from '../../src/lib/nn/layers/embedding.js';
 import { linearTransposed, matmul, matmulBias, matmulLast } from '../../src/lib/nn/layers/matmul.js';
 import { LayerNorm, RMSNorm } from '../../src/lib/nn/layers/norm.js';
-import { at } from './at.js';
+import { at } from '../util/at.js';
 
 /** Central differences of a scalar function of one tensor, at every element. */
 function numericGrad(f: (x: tf.Tensor) => tf.Scalar, x: tf.Tensor, eps = 1e-2): Float32Array {

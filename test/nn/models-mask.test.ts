@@ -11,7 +11,7 @@ import { Gpt2Decoder } from '../../src/lib/nn/models/gpt2.js';
 import { LlamaDecoder } from '../../src/lib/nn/models/llama.js';
 import { lastTokenPool, positionsPool } from '../../src/lib/nn/pooling.js';
 import { dims } from '../../src/lib/nn/shape.js';
-import { at } from './at.js';
+import { at } from '../util/at.js';
 
 const TEXT = [5, 9, 3, 12, 7];
 const SELF = [20, 21, 22];

@@ -12,7 +12,7 @@ import { Gpt2Decoder } from '../../src/lib/nn/models/gpt2.js';
 import { LlamaDecoder } from '../../src/lib/nn/models/llama.js';
 import { StateDictError } from '../../src/lib/nn/module.js';
 import { clsPool, gatherRows, l2Normalize, lastTokenPool, meanPool, positionsPool } from '../../src/lib/nn/pooling.js';
-import { at } from './at.js';
+import { at } from '../util/at.js';
 
 const bertTiny = { vocabSize: 20, hiddenSize: 8, numLayers: 2, numHeads: 2, intermediateSize: 12, maxPositions: 8 };
 

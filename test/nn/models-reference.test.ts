@@ -15,7 +15,7 @@ import { LlamaDecoder } from '../../src/lib/nn/models/llama.js';
 import { loadPretrained } from '../../src/lib/nn/pretrained.js';
 import { dims } from '../../src/lib/nn/shape.js';
 import { buildReference, loadExpected, maxAbsDiff, removeReference, RUN_TORCH_TESTS } from './torch.js';
-import { at } from './at.js';
+import { at } from '../util/at.js';
 
 const TOL = 1e-4;
 let dir: string | undefined;

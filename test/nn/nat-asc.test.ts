@@ -8,7 +8,7 @@ import { AscRanker, ResidualEluHead } from '../../src/lib/nn/asc.js';
 import { initBackend } from '../../src/lib/nn/backend.js';
 import { pointwiseLoss, powerRankingLoss } from '../../src/lib/nn/losses.js';
 import { AdamW } from '../../src/lib/nn/train/adamw.js';
-import { at } from './at.js';
+import { at } from '../util/at.js';
 
 const elu = (z: number) => (z > 0 ? z : Math.exp(z) - 1);
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));

@@ -13,7 +13,7 @@ import { initBackend } from '../../src/lib/nn/backend.js';
 import { LlamaDecoder } from '../../src/lib/nn/models/llama.js';
 import { addNat, natLayers, setNatStage } from '../../src/lib/nn/nat.js';
 import { natTeacherLogits, negativeKl, nceBeta, nceKdLoss, nceLoss } from '../../src/lib/nn/nce.js';
-import { at } from './at.js';
+import { at } from '../util/at.js';
 
 const neg = () => tf.tensor3d([[[0, 0], [0, 0]]]); // [1, 2, 2]
 const nat = () => tf.tensor3d([[[Math.log(4), 0], [Math.log(4), 0]]]);

@@ -13,7 +13,7 @@ import { LlamaDecoder } from '../../src/lib/nn/models/llama.js';
 import { Module } from '../../src/lib/nn/module.js';
 import { addNat, natLayers, natWeights, setNatMode, setNatStage, type NatDelta } from '../../src/lib/nn/nat.js';
 import { AdamW } from '../../src/lib/nn/train/adamw.js';
-import { at } from './at.js';
+import { at } from '../util/at.js';
 
 const tinyLlama = { vocabSize: 24, hiddenSize: 16, numLayers: 2, numHeads: 2, numKvHeads: 2, intermediateSize: 32, maxPositions: 16 };
 const ids = () => tf.tensor2d([[1, 5, 7, 2, 9, 3], [3, 4, 9, 8, 6, 1]], [2, 6], 'int32');

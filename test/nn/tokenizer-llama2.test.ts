@@ -24,7 +24,7 @@ import { LLARA_SPECIAL_TOKENS, LlaraError, promptIds, withLlaraTokens } from '..
 import { addLlaraVocabulary } from '../../src/lib/llara/vocab.js';
 import { runPlugin } from '../plugins/ctx.js';
 import { BYTE_ID, LLAMA_ID, LLAMA_MERGES, llamaJson, llamaVocab } from './tokenizer-fixtures.js';
-import { at } from './at.js';
+import { at } from '../util/at.js';
 
 const LLAMA2_VOCAB = 32_000;
 const SPECIAL_IDS = Array.from({ length: 16 }, (_, i) => LLAMA2_VOCAB + i);

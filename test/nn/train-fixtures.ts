@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../src/lib/nn/train/rng.js';
 import type { SampleRef } from '../../src/lib/nn/train/sampler.js';
-import { at } from './at.js';
+import { at } from '../util/at.js';
 
 export interface TinyMlp {
   params: Map<string, tf.Variable>;

@@ -2,7 +2,7 @@
 // longer than the run), clipping, and curves under a prefix.
 import { describe, expect, it } from 'vitest';
 import { warmupDecayTraining } from '../../src/lib/nn/train/index.js';
-import { at } from './at.js';
+import { at } from '../util/at.js';
 
 describe('warmupDecayTraining', () => {
   const s = { steps: 10, seed: 3, lr: 1e-3, warmupSteps: 20, weightDecay: 0.01, clipNorm: 1, logEvery: 5 };

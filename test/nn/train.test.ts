@@ -7,7 +7,7 @@ import { train, TrainingCancelled } from '../../src/lib/nn/train/loop.js';
 import { BatchSampler } from '../../src/lib/nn/train/sampler.js';
 import { constantLr, makeSchedule, warmupCosine, warmupLinear } from '../../src/lib/nn/train/schedule.js';
 import { bitsEqual, tinyMlp, torchPython } from './train-fixtures.js';
-import { at } from './at.js';
+import { at } from '../util/at.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
