@@ -6,7 +6,8 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { definePlugin, NodeFailure } from '../../src/plugin/api.js';
+import type self from './index.js';
+import { definePlugin, type PluginParams, NodeFailure } from '../../src/plugin/api.js';
 import { DataError } from '../../src/lib/data/errors.js';
 import { backendRuntime, initBackend } from '../../src/lib/nn/backend.js';
 import { readBeirFolder } from '../../src/lib/retrieval/beir.js';
@@ -15,31 +16,15 @@ import { measureName, parseMeasure } from '../../src/lib/retrieval/metrics.js';
 import { beirFolders } from '../negatives/beir.js';
 import { buildFromScratch, openInit, SCRATCH_ARCHITECTURE, type ArchitectureParams } from './init.js';
 
-export interface BeirRetrieverParams extends ArchitectureParams {
-  set?: string;
-  evalSplit: string;
-  steps: number;
-  batchSize: number;
-  groupSize: number;
-  lr: number;
-  warmupSteps: number;
-  weightDecay: number;
-  clipNorm: number;
-  temperature: number;
-  negatives: 'in-batch' | 'group';
-  maxLength: number;
-  measures: string[];
-  depth: number;
-  seed: number;
-  logEvery: number;
-}
-
-const int = (minimum: number, dflt: number, description: string) => ({ type: 'integer', minimum, default: dflt, description });
+const int = (minimum: number, dflt: number, description: string) => ({ type: 'integer', minimum, default: dflt, description }) as const;
 // No schema default: with `init` a param left out takes the folder's value (init.ts).
 const arch = (minimum: number, name: keyof ArchitectureParams, description: string) =>
-  ({ type: 'integer', minimum, description: `${description} Without init: ${SCRATCH_ARCHITECTURE[name]}; with init: the folder's, and a value given must match it.` });
+  ({ type: 'integer', minimum, description: `${description} Without init: ${SCRATCH_ARCHITECTURE[name]}; with init: the folder's, and a value given must match it.` }) as const;
 
-export default definePlugin<BeirRetrieverParams>({
+/** The params run receives (defaults applied), read from the schema below. */
+export type BeirRetrieverParams = PluginParams<typeof self>;
+
+export default definePlugin({
   id: 'beir-retriever',
   version: '1.1.0',
   description: 'A small dense retriever trained on mined groups of a BEIR set (in-batch or group InfoNCE, or the weighted loss for soft labels), from scratch or from an encoder folder (init), evaluated with nDCG/MRR/Recall.',
@@ -83,19 +68,19 @@ export default definePlugin<BeirRetrieverParams>({
     const p = ctx.params;
     const measures = p.measures.map(parseMeasure);
     ctx.log.info((await initBackend()).summary);
-    const folders = beirFolders(ctx.inputs.beir as string);
+    const folders = beirFolders(ctx.inputs.beir);
     const folder = p.set === undefined ? folders.length === 1 ? folders[0] : undefined : folders.find((f) => f.endsWith(`/${p.set}`));
     if (folder === undefined) throw new NodeFailure(p.set === undefined ? `the beir input holds ${folders.length} sets: name one with \`set\`` : `no BEIR set named ${p.set} in the beir input`);
     const name = folder.split('/').pop()!;
     const data = await readBeirFolder(folder);
     const qrels = data.qrels.get(p.evalSplit);
     if (!qrels) throw new NodeFailure(`set ${name} has no qrels for split ${p.evalSplit} (has ${[...data.qrels.keys()].join(', ')})`);
-    const groups = readGroups(join(ctx.inputs.groups as string, `${name}.jsonl`), data);
+    const groups = readGroups(join(ctx.inputs.groups, `${name}.jsonl`), data);
     ctx.log.info(`${name}: ${data.corpus.size} documents, ${groups.length} training queries, ${qrels.size} evaluated (${p.evalSplit})`);
 
     const { hiddenSize, layers, heads, intermediateSize, vocabSize } = p;
     const architecture: ArchitectureParams = { hiddenSize, layers, heads, intermediateSize, vocabSize };
-    const init = ctx.inputs.init as string | undefined;
+    const init = ctx.inputs.init;
     const started = init !== undefined
       ? await openInit(init, architecture, p.maxLength, p.seed)
       : buildFromScratch(architecture, [

@@ -10,7 +10,8 @@ import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { basename, join } from 'node:path';
-import { definePlugin, NodeFailure } from '../../src/plugin/api.js';
+import type self from './index.js';
+import { definePlugin, type PluginParams, NodeFailure, type PluginContextOf } from '../../src/plugin/api.js';
 import { listTaskFolders, loadTaskFolder, type LoadedTask } from '../../src/lib/data/task-folder.js';
 import type { TaskRow } from '../../src/lib/data/task.js';
 import { passageFieldsOf } from '../../src/lib/retrieval/from-tasks.js';
@@ -20,33 +21,16 @@ import { DEFAULT_SETTINGS, STRATEGIES, candidateDepth, createMiner, mineAll, typ
 import { NegativesError, type Candidate, type MiningContext, type MiningQuery, type StrategyName } from '../../src/lib/negatives/types.js';
 import { DataError } from '../../src/lib/data/errors.js';
 import { beirUnits } from './beir.js';
-import type { SimAnsOptions } from '../../src/lib/negatives/simans.js';
-import type { SoftLabelOptions } from '../../src/lib/negatives/soft-label.js';
-import type { SameDocumentOptions } from '../../src/lib/negatives/same-document.js';
 
 /** The teacher score below which a candidate is a penalty (LLM-R: other label or task, −100). */
 const PENALTY_SCORE = -100;
 
-export interface NegativesParams {
-  strategy: StrategyName;
-  count: number;
-  topkAsPositive: number;
-  seed: number;
-  tasks?: string[];
-  filterSameLabel: boolean;
-  suspectMargin: number;
-  bins: number;
-  beirSplit: string;
-  beirDepth: number;
-  window: { start: number; end?: number; margin?: number; topUp: 'random' | 'none' };
-  simans: SimAnsOptions;
-  sameDocument: SameDocumentOptions;
-  softLabel: SoftLabelOptions;
-}
+const num = <const E extends Record<string, unknown>>(description: string, extra: E) => ({ type: 'number', description, ...extra }) as const;
 
-const num = (description: string, extra: Record<string, unknown> = {}) => ({ type: 'number', description, ...extra });
+/** The params run receives (defaults applied), read from the schema below. */
+export type NegativesParams = PluginParams<typeof self>;
 
-export default definePlugin<NegativesParams>({
+export default definePlugin({
   id: 'negatives',
   version: '1.0.0',
   description: 'Training groups (positives + mined negatives) from scored candidates, with one strategy: random, rank window, SimANS, same-document or LLM soft labels; statistics of the chosen negatives as metrics and a histogram.',
@@ -205,9 +189,9 @@ interface Unit {
   file: string;
 }
 
-async function miningUnits(inputs: Record<string, string | string[]>, p: NegativesParams, log: { warn(m: string): void }): Promise<Unit[]> {
-  const scoresDir = inputs.scores as string | undefined;
-  const beirDir = inputs.beir as string | undefined;
+async function miningUnits(inputs: PluginContextOf<typeof self>['inputs'], p: NegativesParams, log: { warn(m: string): void }): Promise<Unit[]> {
+  const scoresDir = inputs.scores;
+  const beirDir = inputs.beir;
   if ((scoresDir === undefined) === (beirDir === undefined)) throw new NodeFailure('the negatives stage needs exactly one of the `scores` input (scored candidates per task) and the `beir` input (BEIR sets)');
   if (beirDir !== undefined) {
     if (p.strategy === 'same-document') log.warn('same-document on BEIR sets groups documents by their metadata.source');
@@ -216,7 +200,7 @@ async function miningUnits(inputs: Record<string, string | string[]>, p: Negativ
     if (p.strategy === 'same-document' && units.some((u) => !u.context.sourceOf)) throw new NodeFailure('same-document negatives on BEIR sets need a "source" in each document\'s metadata, and these documents have none');
     return units.map((u) => ({ ...u, split: p.beirSplit }));
   }
-  const tasks = inputs.tasks === undefined ? undefined : await loadTasks(inputs.tasks as string, p.tasks);
+  const tasks = inputs.tasks === undefined ? undefined : await loadTasks(inputs.tasks, p.tasks);
   const pools = tasks && new Map([...tasks].map(([name, t]) => [name, new Set(trainRows(t).map((r) => r.id))]));
   const scored = await readScoresFolder(scoresDir!, { tasks: p.tasks, pools });
   return [...scored].map(([task, lines]) => {

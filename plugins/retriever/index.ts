@@ -6,7 +6,8 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { definePlugin, NodeFailure, type PluginContext } from '../../src/plugin/api.js';
+import type self from './index.js';
+import { definePlugin, type PluginParams, NodeFailure, type PluginContextOf } from '../../src/plugin/api.js';
 import { DataError } from '../../src/lib/data/errors.js';
 import { listTaskFolders, loadTaskFolder, splitFile, type LoadedTask } from '../../src/lib/data/task-folder.js';
 import type { TaskRow } from '../../src/lib/data/task.js';
@@ -17,45 +18,14 @@ import { hashString, isValidExample } from '../../src/lib/llmr/groups.js';
 import { backendRuntime, initBackend } from '../../src/lib/nn/backend.js';
 import { BertEncoder } from '../../src/lib/nn/models/bert.js';
 import { loadPretrained, savePretrained } from '../../src/lib/nn/pretrained.js';
-import { NEGATIVES_PARAM_SCHEMA, type NegativesParam } from '../../src/lib/negatives/for-examples.js';
+import { NEGATIVES_PARAM_SCHEMA } from '../../src/lib/negatives/for-examples.js';
 import type { Tokenizer } from '../../src/lib/nn/tokenizer/core.js';
 import { agreement, type ScoredForAgreement } from './agreement.js';
-import { buildIndex, searchExcluding, type IndexChoice } from './retrieve.js';
-import type { Quantize } from '../../src/lib/nn/index/native-hnsw.js';
+import { buildIndex, searchExcluding } from './retrieve.js';
 import { readTeacherScores, type TeacherQuery } from './scores.js';
 import { NegativeRefresher, REMINE_DEPTH, REMINE_PARAM_SCHEMA, checkRemine, type RemineParam } from './remine.js';
-import { buildExamples, trainBiEncoder, type TaskTexts, type TrainSettings } from './training.js';
+import { buildExamples, trainBiEncoder, type TaskTexts } from './training.js';
 import { openTokenizerInput } from '../../src/lib/llmr/tokenizer-input.js';
-
-/** The training settings (one shape, in training.ts) plus what selection, the model and search take. */
-export interface RetrieverParams extends Omit<TrainSettings, 'seed' | 'checkpoint'> {
-  /** Unset: the seed Retort derives from the node key. */
-  seed?: number;
-  topkAsPositive: number;
-  bottomkAsNegative: number;
-  negatives: NegativesParam;
-  /** Unset: no re-mining (and the node key of recipes without it is unchanged). */
-  remine?: { every: number; depth?: number };
-  freezePositionEmbeddings: boolean;
-  maxLength: number;
-  hiddenSize: number;
-  layers: number;
-  heads: number;
-  intermediateSize: number;
-  dropout: number;
-  topK: number;
-  querySplits: string[];
-  excludeSameQuery: boolean;
-  index: IndexChoice;
-  exactBelow: number;
-  M: number;
-  efConstruction: number;
-  efSearch: number;
-  quantize: Quantize;
-  encodeBatchSize: number;
-  agreementHoldout: number;
-  checkpointEvery: number;
-}
 
 /** One line of `<task>.jsonl`, as the bm25 stage writes it. */
 interface CandidateLine {
@@ -64,10 +34,14 @@ interface CandidateLine {
   candidates: { id: string; score: number }[];
 }
 
-const int = (minimum: number, dflt: number, description: string) => ({ type: 'integer', minimum, default: dflt, description });
-const num = (minimum: number, dflt: number, description: string) => ({ type: 'number', minimum, default: dflt, description });
+const int = (minimum: number, dflt: number, description: string) => ({ type: 'integer', minimum, default: dflt, description }) as const;
+const num = (minimum: number, dflt: number, description: string) => ({ type: 'number', minimum, default: dflt, description }) as const;
 
-export default definePlugin<RetrieverParams>({
+/** The params run receives (defaults applied), read from the schema below. */
+export type RetrieverParams = PluginParams<typeof self>;
+type RetrieverContext = PluginContextOf<typeof self>;
+
+export default definePlugin({
   id: 'retriever',
   version: '1.0.0',
   description: 'LLM-R\'s dense retriever: a bi-encoder distilled from teacher scores (KL over groups + α·in-batch InfoNCE), a vector index per task, and candidates for every train and test query.',
@@ -137,7 +111,7 @@ export default definePlugin<RetrieverParams>({
     const backend = await initBackend();
     ctx.log.info(backend.summary);
 
-    const loaded = await loadTasks(ctx.inputs.tasks as string);
+    const loaded = await loadTasks(ctx.inputs.tasks);
     const texts = new Map<string, TaskTexts>([...loaded].map(([name, t]) => [name, taskTexts(t.task, t.pool)]));
     const { tokenizer, tokenizerFile } = await openTokenizer(ctx);
     const model = await buildModel(ctx, tokenizer);
@@ -225,20 +199,20 @@ function taskTexts(t: LoadedTask, pool: readonly TaskRow[]): TaskTexts {
 }
 
 /** The `seed` param when given, else the node's own seed. */
-function seedOf(ctx: PluginContext<RetrieverParams>): number {
+function seedOf(ctx: RetrieverContext): number {
   return ctx.params.seed ?? ctx.seed;
 }
 
-async function openTokenizer(ctx: PluginContext<RetrieverParams>): Promise<{ tokenizer: Tokenizer; tokenizerFile: string }> {
-  const given = (ctx.inputs.tokenizer as string | undefined) ?? (ctx.inputs.init as string | undefined);
+async function openTokenizer(ctx: RetrieverContext): Promise<{ tokenizer: Tokenizer; tokenizerFile: string }> {
+  const given = ctx.inputs.tokenizer ?? ctx.inputs.init;
   if (given === undefined) throw new NodeFailure('the retriever needs a `tokenizer` input (the tokenizer plugin\'s output) or an `init` folder holding tokenizer.json');
   return openTokenizerInput(given);
 }
 
-async function buildModel(ctx: PluginContext<RetrieverParams>, tokenizer: Tokenizer): Promise<BertEncoder> {
+async function buildModel(ctx: RetrieverContext, tokenizer: Tokenizer): Promise<BertEncoder> {
   const p = ctx.params;
   let model: BertEncoder;
-  const init = ctx.inputs.init as string | undefined;
+  const init = ctx.inputs.init;
   if (init !== undefined) {
     const loaded = await loadPretrained(init, { as: 'encoder', seed: seedOf(ctx) });
     if (!(loaded.model instanceof BertEncoder)) {
@@ -279,7 +253,7 @@ async function saveModel(dir: string, model: BiEncoder, tokenizerFile: string, p
  * teacher on the held-out scored queries (on all of them when nothing is held out).
  */
 async function retrieveAll(
-  ctx: PluginContext<RetrieverParams>,
+  ctx: RetrieverContext,
   model: BiEncoder,
   loaded: Map<string, TaskEntry>,
   texts: Map<string, TaskTexts>,

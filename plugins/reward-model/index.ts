@@ -5,7 +5,8 @@
 
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { definePlugin, NodeFailure } from '../../src/plugin/api.js';
+import type self from './index.js';
+import { definePlugin, type PluginParams, NodeFailure, type PluginContextOf } from '../../src/plugin/api.js';
 import { initBackend, backendRuntime } from '../../src/lib/nn/backend.js';
 import { CrossEncoder } from '../../src/lib/nn/heads.js';
 import { loadPretrained, savePretrained } from '../../src/lib/nn/pretrained.js';
@@ -15,31 +16,10 @@ import { groupForStep, type Group } from '../../src/lib/llmr/groups.js';
 import { joinScores, splitHeldOut, type JoinedScores, type TrainingExample } from './queries.js';
 import { readScoresFolder, writeIndex, writeScoresFile, type ScoresFile } from './scores-file.js';
 
-export interface RewardModelParams {
-  useLabel: boolean;
-  llmScoreAsReward: boolean;
-  groupSize: number;
-  topkAsPositive: number;
-  bottomkAsNegative: number;
-  steps: number;
-  batchSize: number;
-  lr: number;
-  warmupSteps: number;
-  weightDecay: number;
-  clipNorm: number;
-  maxLength: number;
-  hiddenSize: number;
-  numLayers: number;
-  numHeads: number;
-  intermediateSize: number;
-  dropout: number;
-  heldOutFraction: number;
-  scoreBatchSize: number;
-  checkpointEvery: number;
-  seed: number;
-}
+/** The params run receives (defaults applied), read from the schema below. */
+export type RewardModelParams = PluginParams<typeof self>;
 
-export default definePlugin<RewardModelParams>({
+export default definePlugin({
   id: 'reward-model',
   version: '1.0.0',
   description: 'LLM-R reward model: a cross-encoder trained on LM scores with group cross-entropy, then reward logits for every scored candidate.',
@@ -85,7 +65,7 @@ export default definePlugin<RewardModelParams>({
   async run(ctx) {
     const p = ctx.params;
     if (p.bottomkAsNegative === 0) throw new NodeFailure('bottomkAsNegative must be −1 (all non-positives) or at least 1');
-    const scoresDir = ctx.inputs.scores as string;
+    const scoresDir = ctx.inputs.scores;
     const files = await readScoresFolder(scoresDir);
     const outScores = ctx.output('scores');
     const outModel = ctx.output('model');
@@ -100,7 +80,7 @@ export default definePlugin<RewardModelParams>({
 
     const backend = await initBackend();
     ctx.log.info(backend.summary);
-    const joined = await joinScores(ctx.inputs.tasks as string, files, p);
+    const joined = await joinScores(ctx.inputs.tasks, files, p);
     reportCounts(ctx, joined, p.topkAsPositive);
     const { train, heldOut } = splitHeldOut(joined.examples, p.heldOutFraction, p.seed);
     ctx.log.info(`${joined.examples.length} queries form groups: ${train.length} to train on, ${heldOut.length} held out`);
@@ -141,7 +121,7 @@ export default definePlugin<RewardModelParams>({
         const s = await scorePairs(model, tokenizer, a, b, { maxLength: p.maxLength, batchSize: p.scoreBatchSize });
         onBatch(a.length);
         return s;
-      }, ctx.inputs.candidates as string | undefined, p.groupSize);
+      }, ctx.inputs.candidates, p.groupSize);
       for (const [k, v] of Object.entries(metrics)) if (typeof v === 'number') ctx.metric(`reward/${k}`, v);
       ctx.log.info(describeMetrics(metrics));
 
@@ -179,9 +159,9 @@ function reportCounts(ctx: { log: { warn(m: string): void; info(m: string): void
 
 interface ModelParts { model: CrossEncoder; tokenizer: Tokenizer; tokenizerJson: string; source: string }
 
-async function openModel(inputs: Record<string, string | string[]>, p: RewardModelParams): Promise<ModelParts> {
-  const initDir = inputs.init as string | undefined;
-  const tokInput = inputs.tokenizer as string | undefined;
+async function openModel(inputs: PluginContextOf<typeof self>['inputs'], p: RewardModelParams): Promise<ModelParts> {
+  const initDir = inputs.init;
+  const tokInput = inputs.tokenizer;
   if (!initDir && !tokInput) throw new NodeFailure('the reward model needs a `tokenizer` input (or an `init` model folder holding tokenizer.json)');
   let model: CrossEncoder;
   let tokFile: string;

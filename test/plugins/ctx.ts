@@ -10,8 +10,14 @@ export interface RunResult {
   progress: [number, number][];
 }
 
+/**
+ * Params as a recipe writes them: any of them may be left out, nested ones too (the engine fills
+ * nested defaults; this helper fills only the top-level ones).
+ */
+export type ParamsGiven<P> = { [K in keyof P]?: P[K] extends readonly unknown[] ? P[K] : P[K] extends object ? ParamsGiven<P[K]> : P[K] };
+
 /** Applies the schema's top-level defaults, as the engine does before a run. */
-export function withDefaults<P>(def: PluginDefinition<P>, params: Partial<P>): P {
+export function withDefaults<P>(def: PluginDefinition<P>, params: ParamsGiven<P>): P {
   const props = (def.params.properties ?? {}) as Record<string, { default?: unknown }>;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(props)) if (v.default !== undefined) out[k] = v.default;
@@ -19,7 +25,7 @@ export function withDefaults<P>(def: PluginDefinition<P>, params: Partial<P>): P
 }
 
 export async function runPlugin<P>(def: PluginDefinition<P>, outDir: string,
-  params: Partial<P>, inputs: Record<string, string | string[]>): Promise<RunResult> {
+  params: ParamsGiven<P>, inputs: Record<string, string | string[]>): Promise<RunResult> {
   const metrics: Record<string, number> = {};
   const logs: string[] = [];
   const progress: [number, number][] = [];
