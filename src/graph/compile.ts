@@ -12,7 +12,7 @@ import { closest, didYouMean } from '../util/suggest.js';
 import { undeclaredParams } from './open-params.js';
 import { pluginProblem } from './plugin-problem.js';
 import { Problems } from './problems.js';
-import { recipeSchema, stageSchema } from './recipe-schema.js';
+import { recipeSchema, stageSchema, type RecipeDoc, type StageDoc } from './recipe-schema.js';
 import { explainRemovedTableKeys, tableProblems } from './report-checks.js';
 import { resourceProblems } from './resources.js';
 import { topologicalOrder } from './topological-order.js';
@@ -29,16 +29,6 @@ export interface CompileOptions {
   /** `loaded` passed the recipe schema before any override (a sweep checks it once for all its trials). */
   loadedIsValid?: boolean;
   env?: NodeJS.ProcessEnv;
-}
-
-interface StageDoc {
-  plugin: string;
-  params?: Record<string, Plain>;
-  inputs?: Record<string, Plain>;
-  initial?: Record<string, Plain>;
-  foreach?: Plain;
-  repeat?: Plain;
-  resources?: Record<string, Plain>;
 }
 
 interface Instance {
@@ -71,7 +61,10 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
   const inStageOrReport = (d: Diagnostic) => /^(stages[.[]|report\b)/.test(d.keyPath ?? '');
   if (!stagesOk || !schemaProblems.every(inStageOrReport)) problems.throwIfAny();
 
-  const stagesDoc = doc.stages as unknown as Record<string, StageDoc>;
+  // Read as the schema types it from here: a fault outside stages and report has stopped the compile above, and a
+  // stage with one is marked broken and left out (its plugin is read with a check).
+  const recipe = doc as RecipeDoc;
+  const stagesDoc = recipe.stages;
   const stageIds = Object.keys(stagesDoc);
   const markBroken = (found: Diagnostic[]) => {
     for (const d of found) {
@@ -121,7 +114,7 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
     if (!again.every(inStageOrReport)) problems.throwIfAny();
   }
 
-  const vars = resolveVars((doc.vars ?? {}) as Record<string, Plain>, env, (name, err) => {
+  const vars = resolveVars(recipe.vars ?? {}, env, (name, err) => {
     problems.interpolation(['vars', name], err, rawString(doc, ['vars', name, ...err.path]));
     problems.throwIfAny();
     throw new RecipeError(problems.list);
@@ -216,7 +209,7 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
   const order = topologicalOrder(nodes, problems);
 
   const resolvedRest = interp(
-    { track: doc.track ?? {}, report: doc.report ?? {}, ...(doc.executor === undefined ? {} : { executor: doc.executor }) },
+    { track: recipe.track ?? {}, report: recipe.report ?? {}, ...(recipe.executor === undefined ? {} : { executor: recipe.executor }) },
     { vars, env, hasItem: false },
     [],
     doc,
