@@ -12,13 +12,13 @@ import { closest, didYouMean } from '../util/suggest.js';
 import { undeclaredParams } from './open-params.js';
 import { pluginProblem } from './plugin-problem.js';
 import { Problems } from './problems.js';
-import { recipeSchema, stageSchema, type RecipeDoc, type StageDoc } from './recipe-schema.js';
+import { recipeSchema, stageSchema, type RecipeDoc, type ReportDoc, type StageDoc } from './recipe-schema.js';
 import { explainRemovedTableKeys, tableProblems } from './report-checks.js';
 import { resourceProblems } from './resources.js';
 import { topologicalOrder } from './topological-order.js';
 import { parseTimeLimit } from '../util/time-limit.js';
 import { nodeId, type NodeId } from '../util/ids.js';
-import type { CompiledRecipe, ExecutorConfig, InputRef, NodeInput, NodeSpec, Resources, TableSpec } from './types.js';
+import type { CompiledRecipe, ExecutorConfig, InputRef, NodeInput, NodeSpec, Resources } from './types.js';
 
 export interface CompileOptions {
   overrides?: string[];
@@ -214,7 +214,7 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
     [],
     doc,
     problems,
-  ) as { track: Record<string, unknown>; report: { tables?: TableSpec[] }; executor?: Plain } | undefined;
+  ) as { track: Record<string, unknown>; report: ReportDoc; executor?: RecipeDoc['executor'] } | undefined;
   const executor = executorOf(resolvedRest?.executor, problems);
   const tables = reportOk ? resolvedRest?.report.tables ?? [] : [];
   tableProblems(tables, stageIds, plugins, problems);
@@ -236,9 +236,9 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
 }
 
 /** `executor: slurm` or `executor: { type: slurm, … }` (the schema checked its shape) as one form. */
-function executorOf(value: Plain | undefined, problems: Problems): ExecutorConfig | undefined {
+function executorOf(value: RecipeDoc['executor'], problems: Problems): ExecutorConfig | undefined {
   if (value === undefined || value === null) return undefined;
-  const config = (typeof value === 'string' ? { type: value } : value) as unknown as ExecutorConfig;
+  const config: ExecutorConfig = typeof value === 'string' ? { type: value } : value;
   if (config.timeLimit !== undefined && parseTimeLimit(config.timeLimit) === undefined) {
     problems.at(['executor', 'timeLimit'], `expected a time limit such as 90m, 2h, 30:00 or 1-00:00:00, got ${JSON.stringify(config.timeLimit)}`);
   }
