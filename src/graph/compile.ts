@@ -12,7 +12,7 @@ import { closest, didYouMean } from '../util/suggest.js';
 import { undeclaredParams } from './open-params.js';
 import { pluginProblem } from './plugin-problem.js';
 import { Problems } from './problems.js';
-import { recipeSchema, stageSchema, type RecipeDoc, type ReportDoc, type StageDoc } from './recipe-schema.js';
+import { recipeSchema, stageSchema, type RecipeDoc, type ReportDoc, type StageDoc, type TrackDoc } from './recipe-schema.js';
 import { explainRemovedTableKeys, tableProblems } from './report-checks.js';
 import { resourceProblems } from './resources.js';
 import { topologicalOrder } from './topological-order.js';
@@ -214,7 +214,7 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
     [],
     doc,
     problems,
-  ) as { track: Record<string, unknown>; report: ReportDoc; executor?: RecipeDoc['executor'] } | undefined;
+  ) as { track: TrackDoc; report: ReportDoc; executor?: RecipeDoc['executor'] } | undefined;
   const executor = executorOf(resolvedRest?.executor, problems);
   const tables = reportOk ? resolvedRest?.report.tables ?? [] : [];
   tableProblems(tables, stageIds, plugins, problems);
@@ -229,7 +229,7 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
     nodes,
     order,
     stages: new Map(stageIds.map((s) => [s, (instances.get(s) ?? []).map((i) => i.id)])),
-    track: (resolvedRest?.track ?? {}) as CompiledRecipe['track'],
+    track: resolvedRest?.track ?? {},
     ...(executor ? { executor } : {}),
     tables,
   };

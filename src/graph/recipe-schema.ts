@@ -15,4 +15,4 @@ export function stageSchema(): Record<string, unknown> {
 }
 
 // The document's shape, generated from the same schema (scripts/recipe-types.mjs).
-export type { RecipeDoc, ReportDoc, StageDoc, SweepAxisDoc, SweepDistributionDoc, SweepDoc, SweepSearchDoc } from './recipe-doc.generated.js';
+export type { RecipeDoc, ReportDoc, StageDoc, SweepAxisDoc, SweepDistributionDoc, SweepDoc, SweepSearchDoc, TrackDoc } from './recipe-doc.generated.js';
