@@ -12,13 +12,13 @@ import { closest, didYouMean } from '../util/suggest.js';
 import { undeclaredParams } from './open-params.js';
 import { pluginProblem } from './plugin-problem.js';
 import { Problems } from './problems.js';
-import { recipeSchema, stageSchema } from './recipe-schema.js';
+import { recipeSchema, stageSchema, type RecipeDoc, type ReportDoc, type StageDoc, type TrackDoc } from './recipe-schema.js';
 import { explainRemovedTableKeys, tableProblems } from './report-checks.js';
 import { resourceProblems } from './resources.js';
 import { topologicalOrder } from './topological-order.js';
 import { parseTimeLimit } from '../util/time-limit.js';
 import { nodeId, type NodeId } from '../util/ids.js';
-import type { CompiledRecipe, ExecutorConfig, InputRef, NodeInput, NodeSpec, Resources, TableSpec } from './types.js';
+import type { CompiledRecipe, ExecutorConfig, InputRef, NodeInput, NodeSpec, Resources } from './types.js';
 
 export interface CompileOptions {
   overrides?: string[];
@@ -29,16 +29,6 @@ export interface CompileOptions {
   /** `loaded` passed the recipe schema before any override (a sweep checks it once for all its trials). */
   loadedIsValid?: boolean;
   env?: NodeJS.ProcessEnv;
-}
-
-interface StageDoc {
-  plugin: string;
-  params?: Record<string, Plain>;
-  inputs?: Record<string, Plain>;
-  initial?: Record<string, Plain>;
-  foreach?: Plain;
-  repeat?: Plain;
-  resources?: Record<string, Plain>;
 }
 
 interface Instance {
@@ -71,7 +61,10 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
   const inStageOrReport = (d: Diagnostic) => /^(stages[.[]|report\b)/.test(d.keyPath ?? '');
   if (!stagesOk || !schemaProblems.every(inStageOrReport)) problems.throwIfAny();
 
-  const stagesDoc = doc.stages as unknown as Record<string, StageDoc>;
+  // Read as the schema types it from here: a fault outside stages and report has stopped the compile above, and a
+  // stage with one is marked broken and left out (its plugin is read with a check).
+  const recipe = doc as RecipeDoc;
+  const stagesDoc = recipe.stages;
   const stageIds = Object.keys(stagesDoc);
   const markBroken = (found: Diagnostic[]) => {
     for (const d of found) {
@@ -121,7 +114,7 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
     if (!again.every(inStageOrReport)) problems.throwIfAny();
   }
 
-  const vars = resolveVars((doc.vars ?? {}) as Record<string, Plain>, env, (name, err) => {
+  const vars = resolveVars(recipe.vars ?? {}, env, (name, err) => {
     problems.interpolation(['vars', name], err, rawString(doc, ['vars', name, ...err.path]));
     problems.throwIfAny();
     throw new RecipeError(problems.list);
@@ -216,12 +209,12 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
   const order = topologicalOrder(nodes, problems);
 
   const resolvedRest = interp(
-    { track: doc.track ?? {}, report: doc.report ?? {}, ...(doc.executor === undefined ? {} : { executor: doc.executor }) },
+    { track: recipe.track ?? {}, report: recipe.report ?? {}, ...(recipe.executor === undefined ? {} : { executor: recipe.executor }) },
     { vars, env, hasItem: false },
     [],
     doc,
     problems,
-  ) as { track: Record<string, unknown>; report: { tables?: TableSpec[] }; executor?: Plain } | undefined;
+  ) as { track: TrackDoc; report: ReportDoc; executor?: RecipeDoc['executor'] } | undefined;
   const executor = executorOf(resolvedRest?.executor, problems);
   const tables = reportOk ? resolvedRest?.report.tables ?? [] : [];
   tableProblems(tables, stageIds, plugins, problems);
@@ -236,16 +229,16 @@ export async function compileRecipe(file: string, opts: CompileOptions = {}): Pr
     nodes,
     order,
     stages: new Map(stageIds.map((s) => [s, (instances.get(s) ?? []).map((i) => i.id)])),
-    track: (resolvedRest?.track ?? {}) as CompiledRecipe['track'],
+    track: resolvedRest?.track ?? {},
     ...(executor ? { executor } : {}),
     tables,
   };
 }
 
 /** `executor: slurm` or `executor: { type: slurm, … }` (the schema checked its shape) as one form. */
-function executorOf(value: Plain | undefined, problems: Problems): ExecutorConfig | undefined {
+function executorOf(value: RecipeDoc['executor'], problems: Problems): ExecutorConfig | undefined {
   if (value === undefined || value === null) return undefined;
-  const config = (typeof value === 'string' ? { type: value } : value) as unknown as ExecutorConfig;
+  const config: ExecutorConfig = typeof value === 'string' ? { type: value } : value;
   if (config.timeLimit !== undefined && parseTimeLimit(config.timeLimit) === undefined) {
     problems.at(['executor', 'timeLimit'], `expected a time limit such as 90m, 2h, 30:00 or 1-00:00:00, got ${JSON.stringify(config.timeLimit)}`);
   }

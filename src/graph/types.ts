@@ -2,6 +2,7 @@
 import type { LoadedPlugin } from '../plugin/registry.js';
 import type { Plain } from '../recipe/load.js';
 import type { SourceMap } from '../recipe/source-map.js';
+import type { ExecutorDoc, TableDoc } from './recipe-doc.generated.js';
 import type { NodeId } from '../util/ids.js';
 
 export type InputRef =
@@ -16,13 +17,8 @@ export interface Resources {
   partition?: string; account?: string; qos?: string; constraint?: string; sbatchArgs?: string[];
 }
 
-/** The recipe's `executor:` block: which executor, and defaults for the jobs of a cluster executor. */
-export interface ExecutorConfig {
-  type: 'local' | 'slurm';
-  partition?: string; account?: string; qos?: string; constraint?: string; sbatchArgs?: string[]; timeLimit?: string;
-  /** Attempts after the first for a preempted or node-failed job. */
-  retries?: number;
-}
+/** The recipe's `executor:` block: which executor, and defaults for the jobs of a cluster executor (schema $defs/executor). */
+export type ExecutorConfig = ExecutorDoc;
 
 export interface NodeSpec {
   id: NodeId;
@@ -55,37 +51,12 @@ export interface SweepInfo {
 }
 
 /** How the nodes that share a cell combine (seeds, say); `mean ± sem` and `mean±se` are the same. */
-export type Aggregation = 'mean' | 'mean ± std' | 'mean ± sem' | 'mean±std' | 'mean±se' | 'median' | 'min' | 'max' | 'last';
+export type Aggregation = NonNullable<TableDoc['aggregate']>;
 
 export type BestDirection = 'max' | 'min';
 
-export interface TableSpec {
-  title?: string;
-  /** One stage, or several whose nodes are pooled into one table (e.g. baselines and a method). */
-  stage: string | string[];
-  /** Row label: item, item.<field>, iter, params.<path>, node, stage, trial, trial.<axis path>. */
-  row?: string;
-  /** Column label (a pivot, same forms as `row`): one column per value, cells of the one metric. */
-  column?: string;
-  metrics: string[];
-  aggregate?: Aggregation;
-  scale?: number;
-  digits?: number;
-  /** fixed (default), percent (×100 and a % sign) or scientific. */
-  format?: 'fixed' | 'percent' | 'scientific';
-  /** Text of a cell without a value (default –; empty in CSV). */
-  missing?: string;
-  /** The best value of each column in bold: one direction for all, or one per metric (or Avg). */
-  best?: BestDirection | Record<string, BestDirection>;
-  /** Add the number of pooled values to each cell, e.g. `0.61 ± 0.02 (n=3)`. */
-  n?: boolean;
-  average?: boolean;
-  transpose?: boolean;
-  /** Display names of rows by the label `row` gives them (e.g. a node id); named rows come first, in this order. */
-  labels?: Record<string, string>;
-  /** `trials`: the sweep summary: one row per trial, its assignments, then the metrics, best first by the first metric. */
-  summary?: 'trials';
-}
+/** A report table as the recipe writes it (schema $defs/table); interpolation leaves its shape as it is. */
+export type TableSpec = TableDoc;
 
 /** The recipe's `track:` block merged with the command line's flags. */
 export interface TrackConfig {
