@@ -9,6 +9,13 @@ import type { VectorIndex } from '../../src/lib/nn/index/types.js';
 
 export type IndexChoice = 'auto' | 'hnsw' | 'exact';
 
+/**
+ * The `quantize` param's default in the retriever and dense-encoder plugins: the uint8 walk, whose
+ * recall at a given efSearch is the float walk's on the data the tests and bench/vector-index.ts
+ * cover, and the fastest (bench/README.md).
+ */
+export const DEFAULT_QUANTIZE: Quantize = 'int8';
+
 export interface IndexSettings {
   index: IndexChoice;
   /** With `auto`, pools smaller than this are searched exactly. */
@@ -16,7 +23,7 @@ export interface IndexSettings {
   M: number;
   efConstruction: number;
   efSearch: number;
-  /** HNSW only: `int8` walks the graph on uint8 codes and re-ranks with float cosines (faster, other hits). */
+  /** HNSW only: what the walk reads (uint8 codes, bfloat16 or float rows); every walk but `none` re-ranks with float cosines. */
   quantize: Quantize;
   seed: number;
 }

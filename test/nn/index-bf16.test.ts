@@ -12,8 +12,7 @@ import { HnswIndex } from '../../src/lib/nn/index/hnsw.js';
 import { loadHnswAddon, type HnswAddon, type NativeGraph, type SearchSettings } from '../../src/lib/nn/index/native-hnsw.js';
 import { recallAtK } from '../../src/lib/nn/index/recall.js';
 import { VectorIndexError, type Metric } from '../../src/lib/nn/index/types.js';
-import { gaussian } from './gaussian.js';
-import { at } from '../util/at.js';
+import { clustered, gaussian } from './gaussian.js';
 
 const dirs: string[] = [];
 const tempDir = () => { const d = mkdtempSync(join(tmpdir(), 'retort-hnsw-bf16-')); dirs.push(d); return d; };
@@ -32,18 +31,6 @@ function searchRaw(graph: NativeGraph, queries: Float32Array, dim: number, k: nu
   const distances = new Float32Array((queries.length / dim) * k);
   graph.search(queries, k, rows, distances);
   return { rows: Array.from(rows), distances: Array.from(distances) };
-}
-
-/** Gaussian clusters around `centres` random centres, spread 0.3: data with structure, unlike `gaussian`. */
-function clustered(count: number, dim: number, seed: number): Float32Array {
-  const centres = gaussian(20, dim, 999);
-  const noise = gaussian(count, dim, seed);
-  const out = new Float32Array(count * dim);
-  for (let i = 0; i < count; i++) {
-    const c = (i * 7 + seed) % 20;
-    for (let j = 0; j < dim; j++) out[i * dim + j] = at(centres, c * dim + j) + 0.3 * at(noise, i * dim + j);
-  }
-  return out;
 }
 
 function saved(metric: Metric, dim: number, vectors: Float32Array) {

@@ -24,10 +24,12 @@ export interface HnswParams {
   /** Seed of the level generator. */
   seed: number;
   /**
-   * `int8`: searches walk the graph on uint8 codes of the vectors (a quarter of the memory traffic)
-   * and re-rank the candidates with float distances; recall at a given efSearch is a little lower,
-   * so calibrate efSearch (calibrateEfSearch). Only the batch addon does this: through hnswlib-node
-   * searches stay float. The graph and the saved file are the same either way.
+   * `int8`: searches walk the graph on uint8 codes of the vectors (a quarter of the memory traffic;
+   * each dimension's range fenced from robust quantiles, outlying values clipped and their rows
+   * walked in float) and re-rank the candidates with float distances; `bf16`: the same on bfloat16
+   * rows. Recall at a given efSearch can be a little lower, so calibrate efSearch
+   * (calibrateEfSearch). Only the batch addon does this: through hnswlib-node searches stay float.
+   * The graph and the saved file are the same either way.
    */
   quantize: Quantize;
 }

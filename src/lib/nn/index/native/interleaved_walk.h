@@ -92,7 +92,7 @@ class InterleavedWalk {
 
   float distance(const Slot& s, uint32_t id) const {
     if constexpr (Int8) {
-      return codeDistance(s, id);
+      return l_.walkDistance(s.coded, s.q, id);
     } else if constexpr (Kind == RowKind::Bf16) {
       return l_.kernels_.halfDistance(s.q, l_.halfOf(id), l_.dim_);
     } else {

@@ -32,6 +32,7 @@
 
 #include "distances.h"
 #include "hnswlib.h"
+#include "quantizer.h"
 
 namespace retort {
 
@@ -84,82 +85,6 @@ class PageBuffer {
   size_t bytes_ = 0;
 };
 
-// Per-dimension affine uint8 codes: x[d] ≈ low[d] + step[d] · code[d], low and step from the
-// smallest and largest value of that dimension over the stored vectors. A query q then scores
-// q·x ≈ Σ q[d]·low[d] + Σ (q[d]·step[d]) · code[d]; the scaled query q[d]·step[d] is rounded to
-// int16 (unit = its largest magnitude / 32767: a relative error of 1.5e-5, far below the codes'),
-// so the second sum is integer arithmetic.
-struct Quantizer {
-  static constexpr size_t kMaxDim = 1024;  // keeps the int32 lanes of the integer kernel from overflowing
-  std::vector<float> low, step;
-
-  void fit(const float* const* rows, size_t n, size_t dim) {
-    low.assign(dim, INFINITY);
-    std::vector<float> high(dim, -INFINITY);
-    for (size_t i = 0; i < n; i++) {
-      for (size_t d = 0; d < dim; d++) {
-        low[d] = std::min(low[d], rows[i][d]);
-        high[d] = std::max(high[d], rows[i][d]);
-      }
-    }
-    step.resize(dim);
-    for (size_t d = 0; d < dim; d++) step[d] = high[d] > low[d] ? (high[d] - low[d]) / 255.0f : 1.0f;
-  }
-
-  void encode(const float* x, uint8_t* code, size_t dim) const {
-    for (size_t d = 0; d < dim; d++) {
-      const float level = std::nearbyint((x[d] - low[d]) / step[d]);
-      code[d] = static_cast<uint8_t>(std::min(255.0f, std::max(0.0f, level)));
-    }
-  }
-
-  // ‖x − x̂‖ for the decoded x̂ = low + step · code, in double, rounded up: how far the code's
-  // inner product with a query can be from the vector's (at most ‖q‖ times this).
-  float residual(const float* x, const uint8_t* code, size_t dim) const {
-    double sq = 0.0;
-    for (size_t d = 0; d < dim; d++) {
-      const double e = static_cast<double>(x[d]) - (static_cast<double>(low[d]) + static_cast<double>(step[d]) * code[d]);
-      sq += e * e;
-    }
-    return static_cast<float>(std::sqrt(sq) * (1.0 + 1e-6));
-  }
-
-  struct Query {
-    std::vector<int16_t> scaled;
-    float unit = 0.0f;
-    float bias = 0.0f;
-    double norm = 0.0;   // ‖q‖
-    double slack = 0.0;  // bound on every rounding between a code distance and hnswlib's float distance
-  };
-
-  void prepare(const float* q, size_t dim, Query& out) const {
-    out.scaled.resize(dim);
-    out.bias = 0.0f;
-    float largest = 0.0f;
-    double sq = 0.0, magnitude = 1.0;
-    for (size_t d = 0; d < dim; d++) {
-      largest = std::max(largest, std::fabs(q[d] * step[d]));
-      out.bias += q[d] * low[d];
-      sq += static_cast<double>(q[d]) * q[d];
-      // Bounds |q[d]·x[d]|, |q[d]·low[d]| and |q[d]·step[d]·code| for every stored x.
-      magnitude += std::fabs(static_cast<double>(q[d])) * (2.0 * std::fabs(static_cast<double>(low[d])) + 2.0 * 255.0 * step[d]);
-    }
-    out.unit = largest > 0.0f ? largest / 32767.0f : 1.0f;
-    for (size_t d = 0; d < dim; d++) out.scaled[d] = static_cast<int16_t>(std::nearbyint(q[d] * step[d] / out.unit));
-    out.norm = std::sqrt(sq);
-    // The int16 query is off by at most 0.51 units per dimension, times codes ≤ 255; float sums of
-    // dim terms (hnswlib's distance, the bias, the final 1 − …) are off by at most (dim + 8) ulps of
-    // the largest magnitude involved.
-    out.slack = static_cast<double>(out.unit) * 0.51 * 255.0 * static_cast<double>(dim) + static_cast<double>(dim + 8) * 0x1p-24 * magnitude;
-  }
-
-  // A distance that hnswlib's float distance of x to q certainly reaches or exceeds.
-  static float lowerBound(float codeDistance, const Query& q, float residualNorm) {
-    const double margin = 2.0 * (q.norm * residualNorm + q.slack) + 1e-6;  // twice the bound, for safety
-    return static_cast<float>(static_cast<double>(codeDistance) - margin);
-  }
-};
-
 class SearchLayout {
  public:
   using Graph = hnswlib::HierarchicalNSW<float>;
@@ -184,7 +109,7 @@ class SearchLayout {
 
   const char* kernelName() const { return kernels_.name; }
   size_t bytes() const {
-    return links0_.bytes() + vectors_.bytes() + codes_.bytes() + halves_.bytes() + upper_.size() * 4 + upperStart_.size() * 4 + label_.size() * 8 + residual_.size() * 4;
+    return links0_.bytes() + vectors_.bytes() + codes_.bytes() + halves_.bytes() + upper_.size() * 4 + upperStart_.size() * 4 + label_.size() * 8 + residual_.size() * 4 + clipped_.size() * 8;
   }
 
   // The k nearest of one (already normalised) query: rows and distances nearest first, −1 / ∞ in
@@ -195,7 +120,7 @@ class SearchLayout {
       ef = std::max(ef, k);
       if (options_.int8) {
         quantizer_.prepare(query, dim_, codedQuery_);
-        walk(CodeDistanceAt{*this, codedQuery_}, ef);
+        walk(CodeDistanceAt{*this, codedQuery_, query}, ef);
         found = rerank(query, top_, exact_, k, rows, distances);
       } else if (options_.bf16) {
         walk(HalfDistanceAt{*this, query}, ef);
@@ -236,7 +161,8 @@ class SearchLayout {
   struct CodeDistanceAt {
     const SearchLayout& l;
     const Quantizer::Query& q;
-    float operator()(uint32_t id) const { return l.kernels_.codeDistance(q.scaled.data(), q.unit, q.bias, l.codeOf(id), l.dim_); }
+    const float* query;
+    float operator()(uint32_t id) const { return l.walkDistance(q, query, id); }
     void prefetch(uint32_t id) const { l.prefetchRow(l.codes_.data() + id * l.codeStride_, l.codeStride_); }
   };
 
@@ -253,6 +179,7 @@ class SearchLayout {
   const float* vectorOf(uint32_t id) const { return reinterpret_cast<const float*>(vectors_.data() + id * vectorStride_); }
   const uint16_t* halfOf(uint32_t id) const { return reinterpret_cast<const uint16_t*>(halves_.data() + id * halfStride_); }
   const uint8_t* codeOf(uint32_t id) const { return reinterpret_cast<const uint8_t*>(codes_.data() + id * codeStride_); }
+  bool clipped(uint32_t id) const { return (clipped_[id >> 6] >> (id & 63)) & 1; }
   const uint32_t* links0Of(uint32_t id) const { return reinterpret_cast<const uint32_t*>(links0_.data()) + id * linkStride0_; }
   const uint32_t* linksOf(uint32_t id, int level) const { return upper_.data() + upperStart_[id] + (level - 1) * linkStride_; }
 
@@ -348,6 +275,13 @@ class SearchLayout {
   // hnswlib's stored float vector of a node (by its new number).
   const char* floatRowOf(uint32_t id) const { return graph_.getDataByInternalId(original_[id]); }
 
+  // The uint8 walk's distance: the code's, or hnswlib's float distance for the rare rows whose
+  // codes clip a value (an outlier's code is far from it, and an outlier can be a query's nearest).
+  float walkDistance(const Quantizer::Query& coded, const float* query, uint32_t id) const {
+    if (clipped(id)) return exactDistance_(query, floatRowOf(id), &dim_);
+    return kernels_.codeDistance(coded.scaled.data(), coded.unit, coded.bias, codeOf(id), dim_);
+  }
+
   // The walk ran on codes or bfloat16 rows: score its candidates `top` with hnswlib's own float
   // distance on hnswlib's stored vectors (the same numbers on every CPU, and hnswlib-node's for the
   // same rows) and keep the k best, nearest first (equal distances: smaller label first).
@@ -441,8 +375,13 @@ class SearchLayout {
       codeStride_ = (dim_ + 63) / 64 * 64;
       codes_ = PageBuffer(n_ * codeStride_, options_.hugePages);
       std::memset(codes_.data(), 0, n_ * codeStride_);
-      quantizer_.fit(rows.data(), n_, dim_);
-      for (uint32_t i = 0; i < n_; i++) quantizer_.encode(rows[i], reinterpret_cast<uint8_t*>(codes_.data() + i * codeStride_), dim_);
+      std::vector<const float*> byId(n_);  // hnswlib's order: the codes do not depend on the layout's
+      for (uint32_t i = 0; i < n_; i++) byId[i] = reinterpret_cast<const float*>(graph_.getDataByInternalId(i));
+      quantizer_.fit(byId.data(), n_, dim_);
+      clipped_.assign((n_ + 63) / 64, 0);
+      for (uint32_t i = 0; i < n_; i++) {
+        if (quantizer_.encode(rows[i], reinterpret_cast<uint8_t*>(codes_.data() + i * codeStride_), dim_)) clipped_[i >> 6] |= uint64_t{1} << (i & 63);
+      }
     }
     if (options_.screen && !options_.int8) {
       residual_.resize(n_);
@@ -479,6 +418,7 @@ class SearchLayout {
   std::vector<uint32_t> original_;            // new number → hnswlib internal id
   Quantizer quantizer_;
   std::vector<float> residual_;  // screening: ‖x − decoded code‖ per node
+  std::vector<uint64_t> clipped_;  // one bit per node: its code clips a value (Quantizer::encode)
   std::vector<uint16_t> visited_;
   uint16_t tag_ = 0;
   std::vector<Hit> top_, candidates_, exact_;
