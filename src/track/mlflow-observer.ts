@@ -203,12 +203,15 @@ export class MlflowObserver implements RunObserver {
     const heard = this.cachedHeard;
     this.cachedHeard = [];
     if (!this.backend || !this.parent) return;
+    // Outside a sweep every hit goes to the run itself (thousands of hits: no list per node then).
+    const parentOnly = [this.parent];
     for (const { node, producedBy, metrics } of heard) {
-      const prefix = nodeKeySegment(node.id);
-      const row = cachedRow(node.id, node.key, (await this.describeRef(producedBy)) ?? '');
-      const finals = latestByName(metrics).map((p) => ({ key: sanitizeKey(`${prefix}/${sanitizeKey(p.name)}`), value: p.value, timestamp: p.timestamp, step: p.step }));
-      for (const run of this.resultRuns(node)) {
-        pushTo(this.cachedRows, run, [row]);
+      // A run id needs no lookup; only a spooled run's is resolved (and awaited).
+      const produced = producedBy?.mlflowRunId ? this.refText(producedBy.mlflowRunId, producedBy.trackingUri) : await this.describeRef(producedBy);
+      const row = cachedRow(node.id, node.key, produced ?? '');
+      const finals = metrics.length ? finalMetrics(nodeKeySegment(node.id), metrics) : [];
+      for (const run of this.nodeTrials.size ? this.resultRuns(node) : parentOnly) {
+        listOf(this.cachedRows, run).push(row);
         if (finals.length) pushTo(this.cachedMetrics, run, finals);
         this.cachedHeld += finals.length;
       }
@@ -298,7 +301,8 @@ export class MlflowObserver implements RunObserver {
 
   /** How a node ended, for the trials it belongs to. */
   private hear(node: NodeInfo, end: 'hit' | NodeResult['status']): void {
-    for (const t of this.nodeTrials.get(node.id) ?? []) this.trials.get(t)?.heard.set(node.id, end);
+    const trials = this.nodeTrials.get(node.id);
+    if (trials) for (const t of trials) this.trials.get(t)?.heard.set(node.id, end);
   }
 
   /** Each trial run ends as its nodes did. */
@@ -457,7 +461,11 @@ export class MlflowObserver implements RunObserver {
     let runId = ref.mlflowRunId;
     if (!runId && ref.mlflowSpoolId) runId = (await this.backend?.resolveSpooled(ref.mlflowSpoolId)) ?? `spooled:${ref.mlflowSpoolId}`;
     if (!runId) return undefined;
-    const uri = ref.trackingUri;
+    return this.refText(runId, ref.trackingUri);
+  }
+
+  /** A run id as describeRef gives it: with its tracking URI when that is not this backend's. */
+  private refText(runId: string, uri: string | undefined): string {
     return uri && uri !== this.backend?.trackingUri ? `${runId} (${this.redact(uri)})` : runId;
   }
 
@@ -537,6 +545,18 @@ function handleOf(ref: TrackingRef): RunHandle {
 function isDiskFull(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException)?.code;
   return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/** A cached node's final metrics as `<node>/<metric>` keys of the runs its results go to. */
+function finalMetrics(prefix: string, metrics: MetricPoint[]): Metric[] {
+  return latestByName(metrics).map((p) => ({ key: sanitizeKey(`${prefix}/${sanitizeKey(p.name)}`), value: p.value, timestamp: p.timestamp, step: p.step }));
+}
+
+/** The run's list in `map`, made empty the first time. */
+function listOf<T>(map: Map<RunHandle, T[]>, run: RunHandle): T[] {
+  let list = map.get(run);
+  if (!list) map.set(run, (list = []));
+  return list;
 }
 
 function pushTo<T>(map: Map<RunHandle, T[]>, run: RunHandle, items: T[]): void {
