@@ -1,7 +1,7 @@
 // A run as a stream of typed events. The scheduler and the run engine emit them; the display, the
 // tracker and the run record are subscribers (see fan-out.ts for the delivery rules).
 import type { NodeOutcome, RunStatus } from '../store/runs.js';
-import type { MetricPoint, NodeInfo, RunInfo, TrackingRef } from '../track/observer.js';
+import type { CachedHit, MetricPoint, NodeInfo, RunInfo, TrackingRef } from '../track/observer.js';
 import type { Failure } from './failure.js';
 import type { Key, NodeId } from '../util/ids.js';
 
@@ -9,7 +9,7 @@ import type { Key, NodeId } from '../util/ids.js';
 export interface PlannedNodeInfo { id: NodeId; stage: string; key: Key }
 
 /** A cache hit as a run reports it: the node, the run that produced its entry, its stored metrics. */
-export interface CachedNode { node: NodeInfo; producedBy?: TrackingRef; metrics: MetricPoint[] }
+export type CachedNode = CachedHit;
 
 /** What this run settles: every node it counts, the cached ones, and those it runs. */
 export interface RunTotals { nodes: number; hits: number; toRun: number }

@@ -13,7 +13,7 @@ import { BatchPreparer } from './batch-prep.js';
 import { CACHED_ARTIFACT, CACHED_COUNT_TAG, cachedRow, cachedTable } from './cached-records.js';
 import { flattenParams } from './flatten-params.js';
 import { nodeKeySegment, sanitizeKey } from './keys.js';
-import type { MetricPoint, NodeInfo, NodeResult, RunInfo, RunObserver, RunSummary, TrackingRef } from './observer.js';
+import type { CachedHit, MetricPoint, NodeInfo, NodeResult, RunInfo, RunObserver, RunSummary, TrackingRef } from './observer.js';
 import { redactText, secretsFromEnv } from './redact.js';
 import { gitCommit, osUser } from './run-context.js';
 import { trialList, trialsByNode, trialStatus, type TrialRunInfo, type TrialRunState } from './sweep-runs.js';
@@ -59,7 +59,7 @@ export class MlflowObserver implements RunObserver {
   /** Cached nodes as lines of `retort/cached.tsv`, by run: written once, when the run ends. */
   private readonly cachedRows = new Map<RunHandle, string[]>();
   /** Cached nodes heard and not yet gathered: one queued task gathers every node heard before it runs. */
-  private cachedHeard: { node: NodeInfo; producedBy?: TrackingRef; metrics: MetricPoint[] }[] = [];
+  private cachedHeard: CachedHit[] = [];
   private cachedHeld = 0;
   /** A sweep's trials by id, and the trials of each node (empty outside a sweep). */
   private readonly trials = new Map<string, TrialRunState>();
@@ -196,6 +196,17 @@ export class MlflowObserver implements RunObserver {
     this.hear(node, 'hit');
     this.cachedHeard.push({ node, producedBy, metrics });
     if (this.cachedHeard.length === 1) void this.enqueue('recording cached nodes', () => this.gatherCached());
+  }
+
+  /** The hits of a run found at plan time, in one call: gathered as nodeCached gathers them. */
+  async nodesCached(hits: readonly CachedHit[]): Promise<void> {
+    if (!hits.length) return;
+    const first = this.cachedHeard.length === 0;
+    for (const hit of hits) {
+      this.hear(hit.node, 'hit');
+      this.cachedHeard.push(hit);
+    }
+    if (first) void this.enqueue('recording cached nodes', () => this.gatherCached());
   }
 
   /** Turns the cached nodes heard so far into metrics and list lines of their runs (sent by flushCached). */
