@@ -1,9 +1,6 @@
 // Which executor a run uses (--executor, else the recipe's `executor:`, else local) and how it is built.
 import { join } from 'node:path';
 import type { AnyExecutor } from '../exec/executor.js';
-import { LocalProcessExecutor } from '../exec/local-executor.js';
-import { SlurmClient } from '../exec/slurm/client.js';
-import { SlurmExecutor } from '../exec/slurm/executor.js';
 import type { SlurmResources } from '../exec/slurm/resources.js';
 import type { CompiledRecipe, ExecutorConfig } from '../graph/types.js';
 import type { Store } from '../store/store.js';
@@ -38,8 +35,10 @@ export interface ExecutorContext {
   retries?: number;
 }
 
-export function makeExecutor(type: ExecutorType, ctx: ExecutorContext): AnyExecutor {
-  if (type === 'local') return new LocalProcessExecutor();
+/** The executor of a run, its modules loaded when it is made: `plan` only names it, and Slurm's code is for Slurm runs. */
+export async function makeExecutor(type: ExecutorType, ctx: ExecutorContext): Promise<AnyExecutor> {
+  if (type === 'local') return new (await import('../exec/local-executor.js')).LocalProcessExecutor();
+  const [{ SlurmClient }, { SlurmExecutor }] = await Promise.all([import('../exec/slurm/client.js'), import('../exec/slurm/executor.js')]);
   const retries = ctx.retries ?? (ctx.recipe.executor?.type === 'slurm' ? ctx.recipe.executor.retries : undefined);
   return new SlurmExecutor({
     client: new SlurmClient({ env: ctx.env }),

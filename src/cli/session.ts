@@ -2,7 +2,6 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ContentHasher } from '../graph/content-hash.js';
-import { compileRecipe } from '../graph/compile.js';
 import { computeKeys, type NodeKey } from '../graph/key.js';
 import { selectNodes } from '../graph/node-selection.js';
 import type { CompiledRecipe } from '../graph/types.js';
@@ -47,6 +46,7 @@ export function userCacheDir(env: NodeJS.ProcessEnv): string {
 /** Compiles and keys a recipe; nothing is written anywhere (a recipe error must leave the store untouched). */
 export async function prepare(recipePath: string, overrides: string[], runsDir: string, io: CliIO): Promise<Prepared> {
   useCaches(runsDir, io.env);
+  const { compileRecipe } = await import('../graph/compile.js');
   const recipe = await compileRecipe(resolve(io.cwd, recipePath), { overrides, env: io.env });
   const hasher = new ContentHasher(join(runsDir, 'hash-cache.json'));
   const keys = await computeKeys(recipe, hasher, io.env);

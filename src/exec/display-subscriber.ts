@@ -11,6 +11,7 @@ export function displaySubscriber(display: Display): RunSubscriber {
         case 'run-started': display.start(event.totals); break;
         case 'warning': display.message(`warning: ${event.message}`); break;
         case 'node-cached': display.nodeEnded(event.node.id, 'hit', event.detail); break;
+        case 'nodes-cached': for (const { node } of event.nodes) display.nodeEnded(node.id, 'hit'); break;
         case 'node-started': display.nodeStarted(event.node.id); break;
         case 'node-log': display.nodeLog(event.nodeId, event.level, event.line, event.cached || undefined); break;
         case 'node-progress': display.nodeProgress(event.nodeId, event.done, event.total); break;

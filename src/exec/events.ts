@@ -1,12 +1,15 @@
 // A run as a stream of typed events. The scheduler and the run engine emit them; the display, the
 // tracker and the run record are subscribers (see fan-out.ts for the delivery rules).
 import type { NodeOutcome, RunStatus } from '../store/runs.js';
-import type { MetricPoint, NodeInfo, RunInfo, TrackingRef } from '../track/observer.js';
+import type { CachedHit, MetricPoint, NodeInfo, RunInfo, TrackingRef } from '../track/observer.js';
 import type { Failure } from './failure.js';
 import type { Key, NodeId } from '../util/ids.js';
 
 /** A node as planned: enough to list it in the run record before anything runs. */
 export interface PlannedNodeInfo { id: NodeId; stage: string; key: Key }
+
+/** A cache hit as a run reports it: the node, the run that produced its entry, its stored metrics. */
+export type CachedNode = CachedHit;
 
 /** What this run settles: every node it counts, the cached ones, and those it runs. */
 export interface RunTotals { nodes: number; hits: number; toRun: number }
@@ -28,6 +31,8 @@ export type RunEvent =
   | { type: 'warning'; message: string }
   /** A hit: found in the store at plan time, or published by another run while this one waited. */
   | { type: 'node-cached'; node: NodeInfo; producedBy?: TrackingRef; metrics: MetricPoint[]; detail?: string }
+  /** Hits found at plan time, in plan order, as one event: a no-op run of a large recipe has thousands. */
+  | { type: 'nodes-cached'; nodes: CachedNode[] }
   | { type: 'node-started'; node: NodeInfo }
   /** A line of a node's log (secrets masked); `cached`: replayed from a stored entry. */
   | { type: 'node-log'; nodeId: NodeId; level: 'info' | 'warn' | 'error'; line: string; cached: boolean }

@@ -13,6 +13,9 @@ export interface RecordSubscriberOptions {
   tracking: { trackingUri?: string; experiment?: string };
 }
 
+/** How every hit ends in the record (one shared object: a no-op run has thousands of hits). */
+const HIT: Pick<RunRecordNode, 'outcome' | 'durationMs'> = Object.freeze({ outcome: 'hit', durationMs: 0 });
+
 export function recordSubscriber({ runsDir, record: fixed, tracking }: RecordSubscriberOptions): RunSubscriber {
   let record: RunRecord | undefined;
   // The marker first: a run killed between the two writes then leaves a marker the next run reaps,
@@ -36,7 +39,8 @@ export function recordSubscriber({ runsDir, record: fixed, tracking }: RecordSub
         case 'run-planned':
           record = { ...fixed, status: 'running', nodes: event.nodes.map((n) => ({ ...n, outcome: 'skipped' })) };
           return open(record);
-        case 'node-cached': ended.set(event.node.id, { outcome: 'hit', durationMs: 0 }); return;
+        case 'node-cached': ended.set(event.node.id, HIT); return;
+        case 'nodes-cached': for (const { node } of event.nodes) ended.set(node.id, HIT); return;
         case 'node-submitted': jobs.set(event.nodeId, event.job); return;
         case 'node-retry': retries.set(event.nodeId, [...(retries.get(event.nodeId) ?? []), { attempt: event.attempt, reason: event.reason }]); return;
         case 'node-finished': {

@@ -8,7 +8,7 @@ import type { Manifest, ManifestFile } from '../store/manifest.js';
 import type { NodeOutcome, RunStatus } from '../store/runs.js';
 import type { Store } from '../store/store.js';
 import type { MetricPoint, NodeInfo } from '../track/observer.js';
-import type { EventSink, NodeResult, Recomputed } from './events.js';
+import type { CachedNode, EventSink, NodeResult, Recomputed, RunEvent } from './events.js';
 import { submitsAhead, type AnyExecutor, type NodeExecutor } from './executor.js';
 import { inputPaths } from './input-paths.js';
 import { submitAhead } from './submit-ahead.js';
@@ -73,14 +73,27 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
   const gpuProblem = gpuRequestProblem(plan, freeGpus.length);
   if (gpuProblem) throw new Error(gpuProblem);
 
-  // Hits first: report them (with their stored log and metrics).
+  // Hits first: report them (with their stored log and metrics). Hits go out together, one event for
+  // all those between two replayed logs (a node's replayed lines come before its hit).
+  let hits: CachedNode[] = [];
+  const reportHits = async () => {
+    if (!hits.length) return;
+    const nodes = hits;
+    hits = [];
+    await events.emit({ type: 'nodes-cached', nodes });
+  };
   for (const id of plan.order) {
     const node = plan.nodes.get(id)!;
     if (node.status !== 'hit' || !node.manifest || (opts.scope && !opts.scope.has(id))) continue;
     outcomes.set(id, { id, key: node.key, outcome: 'hit', metrics: node.manifest.metrics, durationMs: 0 });
-    if (opts.replayLogs && opts.replayLogs !== 'none') await replayLog(store, node, events, opts.replayLogs, mask);
-    await events.emit({ type: 'node-cached', node: nodeInfo(node), producedBy: node.manifest.tracking, metrics: node.manifest.metrics });
+    const lines = opts.replayLogs && opts.replayLogs !== 'none' ? await replayedLog(store, node, opts.replayLogs, mask) : [];
+    if (lines.length) {
+      await reportHits();
+      for (const line of lines) events.post(line);
+    }
+    hits.push({ node: nodeInfo(node), producedBy: node.manifest.tracking, metrics: node.manifest.metrics });
   }
+  await reportHits();
 
   // Units of work: one per distinct key among the nodes to run.
   const units = new Units();
@@ -352,17 +365,20 @@ export function compareOutputs(before: readonly ManifestFile[], after: readonly 
   return { identical: changed.length === 0, changed };
 }
 
-async function replayLog(store: Store, node: PlannedNode, events: EventSink, mode: 'tail' | 'all', mask: (text: string) => string): Promise<void> {
+/** A cached node's stored log as the run replays it: log events, none when the log is empty or gone. */
+async function replayedLog(store: Store, node: PlannedNode, mode: 'tail' | 'all', mask: (text: string) => string): Promise<RunEvent[]> {
   let text: string;
-  try { text = await readFile(store.logPath(node.key), 'utf8'); } catch { return; }
+  try { text = await readFile(store.logPath(node.key), 'utf8'); } catch { return []; }
   const lines = text.split('\n').filter(Boolean);
   // A long log would bury the run's own output: by default say how to read the rest instead.
   const shown = mode === 'all' ? lines : lines.slice(-REPLAY_TAIL_LINES);
   const hidden = lines.length - shown.length;
   const nodeId = node.spec.id;
-  if (hidden > 0) events.post({ type: 'node-log', nodeId, level: 'info', line: `… ${hidden} earlier line${hidden > 1 ? 's' : ''} (retort show ${node.key.slice(0, 12)} --log)`, cached: true });
+  const events: RunEvent[] = [];
+  if (hidden > 0) events.push({ type: 'node-log', nodeId, level: 'info', line: `… ${hidden} earlier line${hidden > 1 ? 's' : ''} (retort show ${node.key.slice(0, 12)} --log)`, cached: true });
   for (const line of shown) {
     const m = /^\S+ (INFO|WARN|ERROR)\s+(.*)$/.exec(line);
-    events.post({ type: 'node-log', nodeId, level: (m?.[1]?.toLowerCase() ?? 'info') as 'info', line: mask(m?.[2] ?? line), cached: true });
+    events.push({ type: 'node-log', nodeId, level: (m?.[1]?.toLowerCase() ?? 'info') as 'info', line: mask(m?.[2] ?? line), cached: true });
   }
+  return events;
 }

@@ -13,6 +13,10 @@ export function trackingSubscriber(observer: RunObserver): RunSubscriber {
       switch (event.type) {
         case 'run-started': return observer.runStarted(event.run);
         case 'node-cached': return observer.nodeCached(event.node, event.producedBy, event.metrics);
+        case 'nodes-cached':
+          if (observer.nodesCached) return observer.nodesCached(event.nodes);
+          for (const { node, producedBy, metrics } of event.nodes) await observer.nodeCached(node, producedBy, metrics);
+          return;
         case 'node-started': {
           started.add(event.node.id);
           const ref = await observer.nodeStarted(event.node);

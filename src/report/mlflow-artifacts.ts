@@ -5,9 +5,6 @@ import type { Plan } from '../graph/plan.js';
 import type { CompiledRecipe } from '../graph/types.js';
 import type { Store } from '../store/store.js';
 import type { RunObserver } from '../track/observer.js';
-import { tableTitle } from './cell-text.js';
-import { collectTableRows } from './collect.js';
-import { renderTable, renderTables } from './render.js';
 
 export interface ArtifactFile { path: string; content: string }
 
@@ -18,6 +15,10 @@ function slug(text: string): string {
 /** The files: tables/tables.md, tables/tables.tex and tables/<n>-<title>.csv (CSV holds one table). */
 export async function tableArtifacts(recipe: CompiledRecipe, plan: Plan, store: Store): Promise<ArtifactFile[]> {
   if (!recipe.tables.length) return [];
+  // Loaded only for a recipe with tables: a no-op run of one without loads none of the report code.
+  const [{ tableTitle }, { collectTableRows }, { renderTable, renderTables }] = await Promise.all([
+    import('./cell-text.js'), import('./collect.js'), import('./render.js'),
+  ]);
   const tables = await collectTableRows(recipe, plan, store);
   return [
     { path: 'tables/tables.md', content: renderTables(recipe.tables, tables, 'markdown', { provenance: true }) + '\n' },

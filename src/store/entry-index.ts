@@ -60,7 +60,7 @@ export function indexName(recipe: string): string {
   return encoded.length <= 120 ? encoded : 'h-' + createHash('sha256').update(recipe).digest('hex');
 }
 
-function checksum(text: string): string {
+function checksum(text: string | Uint8Array): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
@@ -120,14 +120,15 @@ export class EntryIndex {
   read(): IndexSnapshot {
     const entries = new Map<Key, IndexedEntry>();
     let damaged = 0;
-    const snapshot = readText(this.snapshotPath);
+    const snapshot = readBytes(this.snapshotPath);
     if (snapshot !== undefined) {
-      const newline = snapshot.indexOf('\n');
-      const header = newline < 0 ? snapshot : snapshot.slice(0, newline);
-      const body = newline < 0 ? '' : snapshot.slice(newline + 1);
-      // The whole snapshot or nothing: a torn or edited body fails its checksum.
+      const newline = snapshot.indexOf(0x0a);
+      const header = snapshot.toString('utf8', 0, newline < 0 ? snapshot.length : newline);
+      const body = newline < 0 ? Buffer.alloc(0) : snapshot.subarray(newline + 1);
+      // The whole snapshot or nothing: a torn or edited body fails its checksum (taken over the bytes
+      // as read, which are the UTF-8 the writer hashed: no 6 MB encoded again for it).
       if (header === `${HEADER} ${checksum(body)}`) {
-        for (const line of body.split('\n')) {
+        for (const line of body.toString('utf8').split('\n')) {
           if (!line) continue;
           const rec = parseRecord(line, true);
           if (rec) entries.set(rec.key, rec.entry);
@@ -182,6 +183,14 @@ export class EntryIndex {
       const [h, b, pid] = name.slice(prefix.length, -'.tmp'.length).split('@');
       if (h === host && b === boot && /^\d+$/.test(pid ?? '') && !isPidAlive(Number(pid))) rmSync(join(this.dir, name), { force: true });
     }
+  }
+}
+
+function readBytes(path: string): Buffer | undefined {
+  try {
+    return readFileSync(path);
+  } catch {
+    return undefined;
   }
 }
 

@@ -10,7 +10,6 @@ import { compileSweepOrSearch } from './compile-sweep.js';
 import type { SpecSummary } from './spec.js';
 import type { TrialContext } from './trial-context.js';
 import type { AdaptiveSweep } from './adaptive/prepare-search.js';
-import { changeReport, readLastSweep, saveSweep } from './state.js';
 import type { NodeId } from '../util/ids.js';
 
 export interface PreparedMaybeSweep {
@@ -48,14 +47,4 @@ export async function prepareRecipeOrSweep(
   return { recipe: sweep.recipe, keys: sweep.keys, runsDir, hasher, spec: sweep.spec, contexts: sweep.contexts };
 }
 
-/** What changed since the last run of this recipe's sweep (nothing for a plain recipe, a first run or the same sweep). */
-export function sweepChanges(prepared: PreparedMaybeSweep): string[] {
-  const { recipe, spec } = prepared;
-  if (!recipe.sweep || !spec) return [];
-  return changeReport(readLastSweep(prepared.runsDir, recipe.file), recipe.sweep, spec);
-}
-
-/** Keeps this sweep's spec as the last one of the recipe (a run does this before its first node starts). */
-export function recordSweep(prepared: PreparedMaybeSweep): void {
-  if (prepared.recipe.sweep && prepared.spec) saveSweep(prepared.runsDir, prepared.recipe.file, prepared.recipe.sweep, prepared.spec);
-}
+export { recordSweep, sweepChanges } from './changes.js';

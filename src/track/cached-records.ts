@@ -9,12 +9,12 @@ export const CACHED_HEADER = 'node\tkey\tproduced_by';
 
 /** One cached node as a line of the artifact (no trailing newline). `producedBy` is '' when unknown. */
 export function cachedRow(nodeId: string, key: string, producedBy: string): string {
-  return [nodeId, key, producedBy].map(tsvField).join('\t');
+  return `${tsvField(nodeId)}\t${tsvField(key)}\t${tsvField(producedBy)}`;
 }
 
 /** The artifact's text: the header, then one line per cached node. */
 export function cachedTable(rows: string[]): string {
-  return `${CACHED_HEADER}\n${rows.map((r) => `${r}\n`).join('')}`;
+  return `${CACHED_HEADER}\n${rows.length ? `${rows.join('\n')}\n` : ''}`;
 }
 
 /** Tabs, newlines and backslashes escaped as \t, \n, \r and \\, so a field never splits a line. */

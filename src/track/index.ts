@@ -7,21 +7,24 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FileStoreBackend } from './file-store.js';
-import { HttpTransport } from './http-transport.js';
 import { MlflowObserver } from './mlflow-observer.js';
-import { MlflowRestClient } from './mlflow-rest.js';
+import type { MlflowRestClient } from './mlflow-rest.js';
 import { NoopObserver } from './noop-observer.js';
 import type { RunObserver, TrackConfig } from './observer.js';
 import { redactUrl } from './redact.js';
 import { ReservedFileStore } from './space-reserve.js';
-import { RestBackend } from './rest-backend.js';
-import { retryPolicyFromEnv, type RetryPolicy } from './retry.js';
+import type { RetryPolicy } from './retry.js';
+import type { SyncOptions, SyncResult } from './spool-sync.js';
 import { spoolDir } from './spool-journal.js';
-import { tlsDispatcher } from './tls.js';
 import type { TrackingBackend } from './backend.js';
 
 export { pendingSpool } from './spool-journal.js';
-export { syncSpool, type SyncResult } from './spool-sync.js';
+export type { SyncResult } from './spool-sync.js';
+
+/** Sends what the spool holds to the server (spool-sync.ts, loaded when asked for: a run needs none of it). */
+export async function syncSpool(opts: SyncOptions): Promise<SyncResult> {
+  return (await import('./spool-sync.js')).syncSpool(opts);
+}
 export { redactEnv, redactText, redactUrl } from './redact.js';
 export { MlflowError } from './mlflow-error.js';
 
@@ -53,7 +56,11 @@ export function trackingUriFor(config: TrackConfig, env: NodeJS.ProcessEnv): str
   return config.uri?.trim() || env.MLFLOW_TRACKING_URI?.trim() || undefined;
 }
 
+// The REST client's modules are loaded for an http(s) tracking URI only: the local store needs none of them.
 async function restClient(uri: string, opts: Pick<TrackerOptions, 'env' | 'retry' | 'fetchImpl'>): Promise<MlflowRestClient> {
+  const [{ HttpTransport }, { MlflowRestClient }, { retryPolicyFromEnv }, { tlsDispatcher }] = await Promise.all([
+    import('./http-transport.js'), import('./mlflow-rest.js'), import('./retry.js'), import('./tls.js'),
+  ]);
   const transport = new HttpTransport({
     trackingUri: uri,
     env: opts.env,
@@ -67,6 +74,7 @@ async function restClient(uri: string, opts: Pick<TrackerOptions, 'env' | 'retry
 export async function createBackend(config: TrackConfig, opts: TrackerOptions): Promise<TrackingBackend> {
   const uri = trackingUriFor(config, opts.env);
   if (uri && /^https?:\/\//i.test(uri)) {
+    const { RestBackend } = await import('./rest-backend.js');
     return new RestBackend({ client: await restClient(uri, opts), runsDir: opts.runsDir, spoolDir: spoolDir(opts.runsDir), warn: opts.warn });
   }
   const local = uri ? localStorePath(uri) : undefined;

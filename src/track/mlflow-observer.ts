@@ -13,7 +13,7 @@ import { BatchPreparer } from './batch-prep.js';
 import { CACHED_ARTIFACT, CACHED_COUNT_TAG, cachedRow, cachedTable } from './cached-records.js';
 import { flattenParams } from './flatten-params.js';
 import { nodeKeySegment, sanitizeKey } from './keys.js';
-import type { MetricPoint, NodeInfo, NodeResult, RunInfo, RunObserver, RunSummary, TrackingRef } from './observer.js';
+import type { CachedHit, MetricPoint, NodeInfo, NodeResult, RunInfo, RunObserver, RunSummary, TrackingRef } from './observer.js';
 import { redactText, secretsFromEnv } from './redact.js';
 import { gitCommit, osUser } from './run-context.js';
 import { trialList, trialsByNode, trialStatus, type TrialRunInfo, type TrialRunState } from './sweep-runs.js';
@@ -59,7 +59,7 @@ export class MlflowObserver implements RunObserver {
   /** Cached nodes as lines of `retort/cached.tsv`, by run: written once, when the run ends. */
   private readonly cachedRows = new Map<RunHandle, string[]>();
   /** Cached nodes heard and not yet gathered: one queued task gathers every node heard before it runs. */
-  private cachedHeard: { node: NodeInfo; producedBy?: TrackingRef; metrics: MetricPoint[] }[] = [];
+  private cachedHeard: CachedHit[] = [];
   private cachedHeld = 0;
   /** A sweep's trials by id, and the trials of each node (empty outside a sweep). */
   private readonly trials = new Map<string, TrialRunState>();
@@ -198,17 +198,31 @@ export class MlflowObserver implements RunObserver {
     if (this.cachedHeard.length === 1) void this.enqueue('recording cached nodes', () => this.gatherCached());
   }
 
+  /** The hits of a run found at plan time, in one call: gathered as nodeCached gathers them. */
+  async nodesCached(hits: readonly CachedHit[]): Promise<void> {
+    if (!hits.length) return;
+    const first = this.cachedHeard.length === 0;
+    for (const hit of hits) {
+      this.hear(hit.node, 'hit');
+      this.cachedHeard.push(hit);
+    }
+    if (first) void this.enqueue('recording cached nodes', () => this.gatherCached());
+  }
+
   /** Turns the cached nodes heard so far into metrics and list lines of their runs (sent by flushCached). */
   private async gatherCached(): Promise<void> {
     const heard = this.cachedHeard;
     this.cachedHeard = [];
     if (!this.backend || !this.parent) return;
+    // Outside a sweep every hit goes to the run itself (thousands of hits: no list per node then).
+    const parentOnly = [this.parent];
     for (const { node, producedBy, metrics } of heard) {
-      const prefix = nodeKeySegment(node.id);
-      const row = cachedRow(node.id, node.key, (await this.describeRef(producedBy)) ?? '');
-      const finals = latestByName(metrics).map((p) => ({ key: sanitizeKey(`${prefix}/${sanitizeKey(p.name)}`), value: p.value, timestamp: p.timestamp, step: p.step }));
-      for (const run of this.resultRuns(node)) {
-        pushTo(this.cachedRows, run, [row]);
+      // A run id needs no lookup; only a spooled run's is resolved (and awaited).
+      const produced = producedBy?.mlflowRunId ? this.refText(producedBy.mlflowRunId, producedBy.trackingUri) : await this.describeRef(producedBy);
+      const row = cachedRow(node.id, node.key, produced ?? '');
+      const finals = metrics.length ? finalMetrics(nodeKeySegment(node.id), metrics) : [];
+      for (const run of this.nodeTrials.size ? this.resultRuns(node) : parentOnly) {
+        listOf(this.cachedRows, run).push(row);
         if (finals.length) pushTo(this.cachedMetrics, run, finals);
         this.cachedHeld += finals.length;
       }
@@ -298,7 +312,8 @@ export class MlflowObserver implements RunObserver {
 
   /** How a node ended, for the trials it belongs to. */
   private hear(node: NodeInfo, end: 'hit' | NodeResult['status']): void {
-    for (const t of this.nodeTrials.get(node.id) ?? []) this.trials.get(t)?.heard.set(node.id, end);
+    const trials = this.nodeTrials.get(node.id);
+    if (trials) for (const t of trials) this.trials.get(t)?.heard.set(node.id, end);
   }
 
   /** Each trial run ends as its nodes did. */
@@ -457,7 +472,11 @@ export class MlflowObserver implements RunObserver {
     let runId = ref.mlflowRunId;
     if (!runId && ref.mlflowSpoolId) runId = (await this.backend?.resolveSpooled(ref.mlflowSpoolId)) ?? `spooled:${ref.mlflowSpoolId}`;
     if (!runId) return undefined;
-    const uri = ref.trackingUri;
+    return this.refText(runId, ref.trackingUri);
+  }
+
+  /** A run id as describeRef gives it: with its tracking URI when that is not this backend's. */
+  private refText(runId: string, uri: string | undefined): string {
     return uri && uri !== this.backend?.trackingUri ? `${runId} (${this.redact(uri)})` : runId;
   }
 
@@ -537,6 +556,18 @@ function handleOf(ref: TrackingRef): RunHandle {
 function isDiskFull(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException)?.code;
   return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/** A cached node's final metrics as `<node>/<metric>` keys of the runs its results go to. */
+function finalMetrics(prefix: string, metrics: MetricPoint[]): Metric[] {
+  return latestByName(metrics).map((p) => ({ key: sanitizeKey(`${prefix}/${sanitizeKey(p.name)}`), value: p.value, timestamp: p.timestamp, step: p.step }));
+}
+
+/** The run's list in `map`, made empty the first time. */
+function listOf<T>(map: Map<RunHandle, T[]>, run: RunHandle): T[] {
+  let list = map.get(run);
+  if (!list) map.set(run, (list = []));
+  return list;
 }
 
 function pushTo<T>(map: Map<RunHandle, T[]>, run: RunHandle, items: T[]): void {

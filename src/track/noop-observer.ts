@@ -8,6 +8,7 @@ export class NoopObserver implements RunObserver {
   nodeMetric(): void {}
   async nodeFinished(): Promise<void> {}
   async nodeCached(): Promise<void> {}
+  async nodesCached(): Promise<void> {}
   async runFinished(): Promise<void> {}
   async close(): Promise<void> {}
 }

@@ -56,6 +56,9 @@ export interface NodeResult {
 }
 
 
+/** A cache hit as a run reports it: the node, the run that produced its entry, its stored metrics. */
+export interface CachedHit { node: NodeInfo; producedBy?: TrackingRef; metrics: MetricPoint[] }
+
 export interface RunObserver {
   runStarted(run: RunInfo): Promise<void>;
   /** Called before a node executes; the returned ref is stored in the node's manifest. */
@@ -64,6 +67,8 @@ export interface RunObserver {
   nodeFinished(node: NodeInfo, result: NodeResult): Promise<void>;
   /** A cache hit; `producedBy` is the ref stored when the artifact was produced. */
   nodeCached(node: NodeInfo, producedBy: TrackingRef | undefined, metrics: MetricPoint[]): Promise<void>;
+  /** Many cache hits at once, as nodeCached one by one would record them (a no-op run has thousands). */
+  nodesCached?(hits: readonly CachedHit[]): Promise<void>;
   runFinished(summary: RunSummary): Promise<void>;
   /** Text files logged as artifacts of the parent run (e.g. the rendered tables), before it finishes. */
   runArtifacts?(files: { path: string; content: string }[]): Promise<void>;

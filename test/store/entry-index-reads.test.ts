@@ -1,4 +1,5 @@
-// The point of the entry index: a plan over indexed entries reads no manifest file.
+// The point of the entry index: a plan over indexed entries reads no manifest file, and lists no
+// store folder to find which entries are there (the stat of each indexed manifest tells).
 import * as fs from 'node:fs';
 import { afterEach, expect, it, vi } from 'vitest';
 import { keyOf, openStore, put, removeDir } from './helpers.js';
@@ -6,7 +7,7 @@ import type { Key } from '../../src/util/ids.js';
 
 vi.mock('node:fs', async (original) => {
   const real = await original<typeof import('node:fs')>();
-  return { ...real, readFileSync: vi.fn(real.readFileSync) };
+  return { ...real, readFileSync: vi.fn(real.readFileSync), readdirSync: vi.fn(real.readdirSync) };
 });
 
 const bases: string[] = [];
@@ -72,4 +73,22 @@ it("leaves the key structure out of the index and reads it from the manifest onl
   expect(manifestReads()).toBe(1);
   expect(hit?.status === 'hit' && hit.manifest.keyStructure).toEqual({ params: { lr: 0.1 }, inputs: { data: keyOf('upstream') } });
   expect(manifestReads()).toBe(1);
+});
+
+it('lists no shard folder when every key asked for is indexed; a key that is not is still found', async () => {
+  const { store, keys } = await storeWithEntries(5);
+  await store.lookupMany(keys, { index: 'recipes/test.yaml' });
+  const readdirSync = vi.mocked(fs.readdirSync);
+  const shardListings = () => readdirSync.mock.calls.filter(([path]) => String(path).includes('/objects/')).length;
+  readdirSync.mockClear();
+  const again = await store.lookupMany(keys, { index: 'recipes/test.yaml' });
+  expect(shardListings()).toBe(0);
+  expect([...again.values()].every((r) => r.status === 'hit')).toBe(true);
+  // An indexed entry removed since (gc) is a plain miss; an unindexed key's shard is listed.
+  expect(await store.removeEntry(keys[0]!)).toBe('removed');
+  readdirSync.mockClear();
+  const asked = [keys[0]!, keys[1]!, keyOf('new')];
+  const mixed = await store.lookupMany(asked, { index: 'recipes/test.yaml' });
+  expect(asked.map((k) => mixed.get(k)?.status)).toEqual(['miss', 'hit', 'miss']);
+  expect(shardListings()).toBeGreaterThan(0);
 });

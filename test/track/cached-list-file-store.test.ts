@@ -31,12 +31,14 @@ async function runsByName(): Promise<Map<string, string>> {
   return out;
 }
 
-it('writes one tag file and one artifact for 501 cached nodes, and no file per node', async () => {
+it.each(['one call per hit', 'one call for all hits'])('writes one tag file and one artifact for 501 cached nodes, and no file per node (%s)', async (calls) => {
   const { warn, messages } = collectWarnings();
   const t = createTracker({ enabled: true, experiment: 'many' }, { runsDir, env: {}, warn, flushIntervalMs: 0 });
   await t.runStarted(runInfo({}, { experiment: 'many' }));
-  for (let i = 0; i < 500; i++) await t.nodeCached(nodeInfo(`gen[${i}]`), producer(i), [{ name: 'v', value: i, step: 0, timestamp: 1 }]);
-  await t.nodeCached(nodeInfo('elsewhere'), producer(7, 'http://mlflow.example:5000'), []);
+  const hits = Array.from({ length: 500 }, (_, i) => ({ node: nodeInfo(`gen[${i}]`), producedBy: producer(i), metrics: [{ name: 'v', value: i, step: 0, timestamp: 1 }] }));
+  hits.push({ node: nodeInfo('elsewhere'), producedBy: producer(7, 'http://mlflow.example:5000'), metrics: [] });
+  if (calls === 'one call for all hits') await t.nodesCached!(hits);
+  else for (const h of hits) await t.nodeCached(h.node, h.producedBy, h.metrics);
   await t.runFinished({ status: 'ok', hits: 501, ran: 0, failed: 0, endedAt: 2 });
   await t.close();
   expect(messages).toEqual([]);

@@ -1,6 +1,6 @@
 import { planRecipe } from '../../graph/plan.js';
 import { parse, RECIPE_OPTIONS, SWEEP_OPTION } from '../args.js';
-import { sweepChanges } from '../../sweep/prepare.js';
+import { sweepChanges } from '../../sweep/changes.js';
 import { prepareCached } from '../prepare-cached.js';
 import { sweepCounts, sweepSummary, trialMatrix } from '../../sweep/view.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';

@@ -166,7 +166,7 @@ async function runOneTrial(trial: LoggedTrial, hooks: TrialHooks, opts: SearchRu
     track: opts.track, trackingTarget: tracking.target,
     jobs: opts.jobs, gpus: opts.gpus, keepGoing: opts.keepGoing, replayLogs: opts.replayLogs,
     signal: hooks.signal,
-    executor: makeExecutor(opts.executor, { recipe, store, runsDir, runId, cwd: io.cwd, env: io.env }),
+    executor: await makeExecutor(opts.executor, { recipe, store, runsDir, runId, cwd: io.cwd, env: io.env }),
     subscribers: [displaySubscriber(display), trackingSubscriber(observer), watcher],
     closeKilledRun: tracking.closeKilledRun,
   });

@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { planRecipe } from '../../graph/plan.js';
-import { renderTables } from '../../report/render.js';
-import { collectTableRows } from '../../report/collect.js';
 import { createDisplay } from '../../exec/display.js';
 import { REPLAY_TAIL_LINES, type ReplayMode } from '../../exec/scheduler.js';
 import { gpuPool, gpuRequestProblem } from '../../exec/gpus.js';
@@ -13,10 +11,10 @@ import { trackingSubscriber } from '../../exec/tracking-subscriber.js';
 import { tableArtifacts, withTableArtifacts } from '../../report/mlflow-artifacts.js';
 import { openTracking, trackConfigOf, trackingTarget } from '../tracking.js';
 import { intOption, parse, RECIPE_OPTIONS, SWEEP_OPTION, UsageError } from '../args.js';
-import { recordSweep, sweepChanges } from '../../sweep/prepare.js';
+import { recordSweep, sweepChanges } from '../../sweep/changes.js';
 import { prepareCached } from '../prepare-cached.js';
 import { sweepSummary } from '../../sweep/view.js';
-import { sweepTracking, sweepTrackingData, type SweepTrackingData } from '../../sweep/tracking.js';
+import type { SweepTrackingData } from '../../sweep/tracking.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
 import { openStore, runsDirOf, selectedNodes, targetClosure, useCaches } from '../session.js';
 import { executorType, makeExecutor, slurmDefaults } from '../executor-choice.js';
@@ -26,10 +24,7 @@ import type { CompiledRecipe } from '../../graph/types.js';
 import type { NodeId } from '../../util/ids.js';
 import type { Store } from '../../store/store.js';
 import { writeRunRecord, type RunRecord } from '../../store/runs.js';
-import { SlurmClient } from '../../exec/slurm/client.js';
-import { SlurmExecutor } from '../../exec/slurm/executor.js';
-import { submitDetached, type DetachedSubmission } from '../../exec/slurm/detach.js';
-import { detachedTracking, writeDetachedTracking } from '../../exec/slurm/detached-tracking.js';
+import type { DetachedSubmission } from '../../exec/slurm/detach.js';
 import type { TrackConfig } from '../../track/observer.js';
 
 export const command: CliCommand = {
@@ -144,6 +139,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
     if (chosen.type !== 'slurm') throw new UsageError(`--detach needs the slurm executor (--executor slurm or the recipe's executor: slurm); this run's is ${chosen.type}`);
     const scope = targets.length ? targetClosure(recipe, targets) : undefined;
     const target = await trackingTarget(track, runsDir, io.env);
+    const { sweepTrackingData } = await import('../../sweep/tracking.js');
     return detachRun({ runId: newRunId(), recipe, plan, store, runsDir, argv: ['run', ...args], overrides: values.set ?? [], io, scope, track, target,
       sweep: recipe.sweep && prepared.spec && track.enabled
         ? sweepTrackingData({ plan, spec: prepared.spec, contexts: prepared.contexts ?? new Map(), runsDir, trackingTarget: target, scope })
@@ -159,10 +155,11 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   const scope = targets.length ? targetClosure(recipe, targets) : undefined;
   // A sweep's tracker logs a run per trial under the sweep's run.
   const observer = recipe.sweep && prepared.spec
-    ? sweepTracking(tracking.observer, { plan, spec: prepared.spec, contexts: prepared.contexts ?? new Map(), runsDir, trackingTarget: tracking.target, scope })
+    ? (await import('../../sweep/tracking.js')).sweepTracking(tracking.observer, { plan, spec: prepared.spec, contexts: prepared.contexts ?? new Map(), runsDir, trackingTarget: tracking.target, scope })
     : tracking.observer;
   let run: RunResult;
   try {
+    const executor = await makeExecutor(chosen.type, { recipe, store, runsDir, runId, cwd: io.cwd, env: io.env, retries });
     run = await runPlan({
       runId, recipe, plan, store, runsDir, argv: ['run', ...args], overrides: values.set ?? [], cwd: io.cwd, env: io.env,
       track, trackingTarget: tracking.target,
@@ -170,7 +167,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
       scope,
       jobs, gpus, keepGoing: values['keep-going'], replayLogs: values.quiet ? 'none' : (values.logs as ReplayMode | undefined) ?? 'tail',
       signal: controller.signal,
-      executor: makeExecutor(chosen.type, { recipe, store, runsDir, runId, cwd: io.cwd, env: io.env, retries }),
+      executor,
       subscribers: [displaySubscriber(display),
         withTableArtifacts(trackingSubscriber(observer), observer, () => tableArtifacts(recipe, plan, store))],
       closeKilledRun: tracking.closeKilledRun,
@@ -190,6 +187,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   }
   for (const line of failureLines(run)) io.stderr.write(line + '\n');
   if (recipe.tables.length && run.status !== 'cancelled') {
+    const [{ collectTableRows }, { renderTables }] = await Promise.all([import('../../report/collect.js'), import('../../report/render.js')]);
     const rows = await collectTableRows(recipe, plan, store, run.nodes);
     io.stdout.write('\n' + renderTables(recipe.tables, rows, 'markdown') + '\n');
   }
@@ -204,6 +202,10 @@ async function detachRun(req: { runId: string; recipe: CompiledRecipe; plan: Pla
   const { runId, recipe, plan, store, runsDir, io } = req;
   const dir = join(runsDir, 'slurm', runId);
   const startedAt = Date.now();
+  // Slurm's modules are loaded only for a run that uses it.
+  const [{ SlurmClient }, { SlurmExecutor }, { submitDetached }, { detachedTracking, writeDetachedTracking }] = await Promise.all([
+    import('../../exec/slurm/client.js'), import('../../exec/slurm/executor.js'), import('../../exec/slurm/detach.js'), import('../../exec/slurm/detached-tracking.js'),
+  ]);
   const executor = new SlurmExecutor({
     client: new SlurmClient({ env: io.env }), store, dir, runId, recipeName: recipe.name, cwd: io.cwd, follow: false,
     defaults: slurmDefaults(recipe.executor?.type === 'slurm' ? recipe.executor : undefined),
