@@ -7,24 +7,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Project } from '../e2e/harness.js';
-
-const PLUGIN = `import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-export default {
-  id: 'echo', version: '1',
-  params: { type: 'object', additionalProperties: false, properties: { n: { type: 'integer' } } },
-  outputs: { out: {} },
-  run(ctx) { writeFileSync(join(ctx.output('out'), 'v.txt'), String(ctx.params.n)); },
-};
-`;
-
-const RECIPE = `name: lazy-modules
-stages:
-  one:
-    plugin: ./echo
-    params:
-      n: 1
-`;
+import { writeEchoProject } from './echo-project.js';
 
 const HOOKS = `import { appendFileSync } from 'node:fs';
 export async function resolve(specifier, context, next) {
@@ -47,8 +30,7 @@ const UNNEEDED = [
 describe('engine modules on the cached path', () => {
   it('are loaded to compile, and neither the compiler nor Slurm, report or REST code when the compile is reused', async () => {
     const p = new Project();
-    p.write('echo/index.mjs', PLUGIN);
-    p.write('r.yaml', RECIPE);
+    writeEchoProject(p, 'lazy-modules');
     p.write('hooks.mjs', HOOKS);
     p.write('register.mjs', REGISTER);
     const out = join(p.dir, 'probe.txt');

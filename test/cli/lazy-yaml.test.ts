@@ -6,24 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Project } from '../e2e/harness.js';
-
-const PLUGIN = `import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-export default {
-  id: 'echo', version: '1',
-  params: { type: 'object', additionalProperties: false, properties: { n: { type: 'integer' } } },
-  outputs: { out: {} },
-  run(ctx) { writeFileSync(join(ctx.output('out'), 'v.txt'), String(ctx.params.n)); },
-};
-`;
-
-const RECIPE = `name: lazy-yaml
-stages:
-  one:
-    plugin: ./echo
-    params:
-      n: 1
-`;
+import { writeEchoProject } from './echo-project.js';
 
 const PROBE = `const { writeFileSync } = require('node:fs');
 process.on('exit', () => {
@@ -35,8 +18,7 @@ process.on('exit', () => {
 describe('the yaml library on the plan path', () => {
   it('is loaded to compile a recipe and not when the compiled recipe is reused', async () => {
     const p = new Project();
-    p.write('echo/index.mjs', PLUGIN);
-    p.write('r.yaml', RECIPE);
+    writeEchoProject(p, 'lazy-yaml');
     p.write('probe.cjs', PROBE);
     const out = join(p.dir, 'probe.txt');
     const yamlFilesLoaded = async (args: string[]): Promise<number> => {
