@@ -3,9 +3,9 @@
 //
 // After a node that succeeded, the runner stays for another job when the parent allows it and the
 // node left the process clean: nothing pending (no timer, open file, socket or child process that
-// was not there before the job), a modest memory footprint, TensorFlow.js not loaded, a plugin that
-// does not ask for a process of its own, and fewer than MAX_JOBS jobs run. Otherwise it exits, as
-// after any failure.
+// was not there before the job), no listener of its own on the runner's channel, a modest memory
+// footprint, TensorFlow.js not loaded, a plugin that does not ask for a process of its own, and
+// fewer than MAX_JOBS jobs run. Otherwise it exits, as after any failure.
 import { mkdirSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -105,6 +105,8 @@ function leftClean(): boolean {
   // TensorFlow.js keeps one engine per process (its backend, flags, variables and memory): a node that
   // loaded it leaves its runner, so that no later node's numerics can depend on what it left there.
   if ('_tfengine' in globalThis) return false;
+  // A listener a node added to the runner's own channel would hear the next node's messages.
+  if (process.listenerCount('message') !== 1 || process.listenerCount('disconnect') !== 1) return false;
   const now = resourceCounts();
   for (const [kind, count] of now) if (count > (idleResources?.get(kind) ?? 0)) return false;
   try {

@@ -17,7 +17,8 @@ const RUNNER = resolve(import.meta.dirname, '../../dist/src/exec/node-runner.js'
 // Writes what the node's process saw into out/seen.json; `crash` exits or kills the process instead.
 // `say` prints lines (the last without its newline) on stdout and stderr; `leave` leaves a timer
 // pending, `mess` changes the process's environment and working directory, `fail` throws, `tf`
-// leaves what TensorFlow.js leaves when it loads (its engine on the global object).
+// leaves what TensorFlow.js leaves when it loads (its engine on the global object), `listen` listens
+// on the runner's channel.
 const PROBE = `import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
@@ -38,6 +39,7 @@ export default {
     if (ctx.params.mess) { process.env.LEAKED = 'yes'; process.chdir('/'); }
     if (ctx.params.fail) throw new Error('failed on purpose');
     if (ctx.params.tf) globalThis._tfengine = {};
+    if (ctx.params.listen) process.on('message', () => undefined);
   },
 };
 `;
@@ -103,18 +105,19 @@ describe('runner pool', () => {
     }
   }, 60_000);
 
-  it('a node that leaves work pending, fails, loaded TensorFlow.js, or whose plugin is isolated does not hand its runner on', async () => {
+  it('a node that leaves work pending, fails, loaded TensorFlow.js, listens on the channel, or whose plugin is isolated does not hand its runner on', async () => {
     const { pool, run } = setup(1);
     const pids: number[] = [];
     for (const [name, params, opts] of [
-      ['pending', { leave: true }, {}], ['fails', { fail: true }, {}], ['tf', { tf: true }, {}], ['isolated', {}, { plugin: 'isolated' }], ['last', {}, {}],
+      ['pending', { leave: true }, {}], ['fails', { fail: true }, {}], ['tf', { tf: true }, {}], ['listens', { listen: true }, {}],
+      ['isolated', {}, { plugin: 'isolated' }], ['last', {}, {}],
     ] as const) {
       await waitWarm(pool, 1);
       const { outcome, seen } = await run(name, params, opts);
       expect(outcome.ok).toBe(name !== 'fails');
       pids.push(seen!.pid);
     }
-    expect(new Set(pids).size).toBe(5);
+    expect(new Set(pids).size).toBe(6);
   }, 60_000);
 
   it("a node's changes to the environment and the working directory do not reach the next node in the same runner", async () => {
