@@ -9,7 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { calibrateEfSearch } from '../../src/lib/nn/index/calibrate.js';
 import { ExactIndex } from '../../src/lib/nn/index/exact.js';
 import { HnswIndex } from '../../src/lib/nn/index/hnsw.js';
-import { loadHnswAddon, type HnswAddon, type NativeGraph, type SearchSettings } from '../../src/lib/nn/index/native-hnsw.js';
+import type { SearchSettings } from '../../src/lib/nn/index/native-hnsw.js';
+import { builtAddon, searchRaw } from './hnsw-native.js';
 import { recallAtK } from '../../src/lib/nn/index/recall.js';
 import { VectorIndexError, type Metric } from '../../src/lib/nn/index/types.js';
 import { clustered, gaussian } from './gaussian.js';
@@ -18,20 +19,7 @@ const dirs: string[] = [];
 const tempDir = () => { const d = mkdtempSync(join(tmpdir(), 'retort-hnsw-bf16-')); dirs.push(d); return d; };
 afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
 
-function addon(): HnswAddon {
-  const status = loadHnswAddon();
-  if (!status.ok) throw new Error(`the HNSW addon must be built for these tests: ${status.reason}`);
-  return status.addon;
-}
-
 const cpuHasAvx2 = /\bavx2\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
-
-function searchRaw(graph: NativeGraph, queries: Float32Array, dim: number, k: number) {
-  const rows = new Int32Array((queries.length / dim) * k);
-  const distances = new Float32Array((queries.length / dim) * k);
-  graph.search(queries, k, rows, distances);
-  return { rows: Array.from(rows), distances: Array.from(distances) };
-}
 
 function saved(metric: Metric, dim: number, vectors: Float32Array) {
   const dir = tempDir();
@@ -48,7 +36,7 @@ describe('HNSW bfloat16 walk with float re-ranking', () => {
     it(`answers the same with and without AVX2, one or several queries at once (${metric}, dim ${dim})`, () => {
       const ref = saved(metric, dim, gaussian(3000, dim, 11));
       const queries = gaussian(300, dim, 12);
-      const graph = new (addon().Graph)(metric, dim, ref.file);
+      const graph = new (builtAddon().Graph)(metric, dim, ref.file);
       expect(graph.configureSearch(bf16(false, 1))).toBe('hnswlib');
       graph.setEf(20);
       const portable = searchRaw(graph, queries, dim, 10);
@@ -68,7 +56,7 @@ describe('HNSW bfloat16 walk with float re-ranking', () => {
     const dim = 48;
     const ref = saved('cosine', dim, gaussian(3000, dim, 21));
     const queries = gaussian(200, dim, 22);
-    const graph = new (addon().Graph)('cosine', dim, ref.file);
+    const graph = new (builtAddon().Graph)('cosine', dim, ref.file);
     graph.setEf(200);
     graph.configureSearch({ ...bf16(true, 8), quantize: 'none', simd: false });
     const float = searchRaw(graph, queries, dim, 10);
@@ -137,7 +125,7 @@ describe('HNSW bfloat16 walk with float re-ranking', () => {
 
   it('rejects an unknown quantize with the choices', () => {
     expect(() => new HnswIndex({ metric: 'ip', dim: 4, quantize: 'fp8' as 'bf16' })).toThrow(new VectorIndexError("HNSW parameter quantize must be 'none', 'bf16' or 'int8', got fp8"));
-    const graph = new (addon().Graph)('ip', 8, 10, 8, 40, 1);
+    const graph = new (builtAddon().Graph)('ip', 8, 10, 8, 40, 1);
     expect(() => graph.configureSearch({ ...bf16(true, 1), quantize: 'fp8' as 'bf16' })).toThrow("quantize must be 'none', 'bf16' or 'int8'");
     graph.close();
   });

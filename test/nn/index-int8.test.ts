@@ -8,7 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { calibrateEfSearch } from '../../src/lib/nn/index/calibrate.js';
 import { ExactIndex } from '../../src/lib/nn/index/exact.js';
 import { HnswIndex } from '../../src/lib/nn/index/hnsw.js';
-import { loadHnswAddon, type HnswAddon, type NativeGraph, type SearchSettings } from '../../src/lib/nn/index/native-hnsw.js';
+import type { SearchSettings } from '../../src/lib/nn/index/native-hnsw.js';
+import { builtAddon, searchRaw } from './hnsw-native.js';
 import { recallAtK } from '../../src/lib/nn/index/recall.js';
 import type { Metric, Neighbors } from '../../src/lib/nn/index/types.js';
 import { addOutliers, clustered, gaussian, heavyTailed } from './gaussian.js';
@@ -16,19 +17,6 @@ import { addOutliers, clustered, gaussian, heavyTailed } from './gaussian.js';
 const dirs: string[] = [];
 const tempDir = () => { const d = mkdtempSync(join(tmpdir(), 'retort-hnsw-int8-')); dirs.push(d); return d; };
 afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
-
-function addon(): HnswAddon {
-  const status = loadHnswAddon();
-  if (!status.ok) throw new Error(`the HNSW addon must be built for these tests: ${status.reason}`);
-  return status.addon;
-}
-
-function searchRaw(graph: NativeGraph, queries: Float32Array, dim: number, k: number) {
-  const rows = new Int32Array((queries.length / dim) * k);
-  const distances = new Float32Array((queries.length / dim) * k);
-  graph.search(queries, k, rows, distances);
-  return { rows: Array.from(rows), distances: Array.from(distances) };
-}
 
 /** An index of `vectors` built by the addon and saved; the file is hnswlib's. */
 function saved(metric: Metric, dim: number, vectors: Float32Array, M = 12, efConstruction = 100) {
@@ -45,6 +33,17 @@ function truthOf(metric: Metric, dim: number, vectors: Float32Array, queries: Fl
   return exact.search(queries, k);
 }
 
+/** Recall@10 of the float and of the uint8 walk over the same saved index, at each efSearch. */
+function recallsAt(dir: string, queries: Float32Array, truth: Neighbors[], efs: number[]): { ef: number; float: number; coded: number }[] {
+  const float = HnswIndex.load(dir, 'index', { engine: 'native', quantize: 'none' });
+  const coded = HnswIndex.load(dir, 'index', { engine: 'native', quantize: 'int8' });
+  return efs.map((ef) => {
+    float.efSearch = ef;
+    coded.efSearch = ef;
+    return { ef, float: recallAtK(float.search(queries, 10), truth, 10), coded: recallAtK(coded.search(queries, 10), truth, 10) };
+  });
+}
+
 const int8 = (group: number, layout: SearchSettings['layout'] = 'locality'): SearchSettings =>
   ({ layout, simd: true, quantize: 'int8', hugePages: true, prefetch: 'all', group, screen: false });
 
@@ -56,17 +55,11 @@ describe('HNSW uint8 codes (quantize: int8)', () => {
     const queries = clustered(400, dim, 32);
     const truth = truthOf('cosine', dim, vectors, queries, 10);
     const { dir } = saved('cosine', dim, vectors);
-    const float = HnswIndex.load(dir, 'index', { engine: 'native', quantize: 'none' });
-    const coded = HnswIndex.load(dir, 'index', { engine: 'native', quantize: 'int8' });
     // Ranges from each dimension's extremes (±1 after normalising, against ±0.4 for the rest) lose
     // 0.06 at efSearch 16 and 0.02 at 24 here.
-    for (const ef of [16, 24]) {
-      float.efSearch = ef;
-      coded.efSearch = ef;
-      const floatRecall = recallAtK(float.search(queries, 10), truth, 10);
-      const codedRecall = recallAtK(coded.search(queries, 10), truth, 10);
-      expect(floatRecall).toBeGreaterThan(0.9);
-      expect(codedRecall).toBeGreaterThanOrEqual(floatRecall - 0.015);
+    for (const { float, coded } of recallsAt(dir, queries, truth, [16, 24])) {
+      expect(float).toBeGreaterThan(0.9);
+      expect(coded).toBeGreaterThanOrEqual(float - 0.015);
     }
   });
 
@@ -80,14 +73,8 @@ describe('HNSW uint8 codes (quantize: int8)', () => {
     // Row 1 is the outlier of dimension 0 (addOutliers); a query with a large value there has it near.
     expect(addOutliers(new Float32Array(5000 * dim), dim).filter((row) => nearest.has(row)).length).toBeGreaterThan(50);
     const { dir } = saved('cosine', dim, vectors);
-    const float = HnswIndex.load(dir, 'index', { engine: 'native', quantize: 'none' });
-    const coded = HnswIndex.load(dir, 'index', { engine: 'native', quantize: 'int8' });
     // Walked on their clipped codes alone, the outliers cost 0.024 at both efSearch values here.
-    for (const ef of [16, 24]) {
-      float.efSearch = ef;
-      coded.efSearch = ef;
-      expect(recallAtK(coded.search(queries, 10), truth, 10)).toBeGreaterThanOrEqual(recallAtK(float.search(queries, 10), truth, 10) - 0.01);
-    }
+    for (const { float, coded } of recallsAt(dir, queries, truth, [16, 24])) expect(coded).toBeGreaterThanOrEqual(float - 0.01);
   });
 
   const kinds = [
@@ -139,9 +126,9 @@ describe('HNSW uint8 codes (quantize: int8)', () => {
     const queries = clustered(300, dim, 52);
     const first = saved('cosine', dim, vectors, 8, 40);
     const second = saved('cosine', dim, vectors, 8, 40);
-    const answers: { rows: number[]; distances: number[] }[] = [];
+    const answers: ReturnType<typeof searchRaw>[] = [];
     for (const [file, layout, group] of [[first.file, 'locality', 1], [first.file, 'insertion', 1], [second.file, 'locality', 8], [second.file, 'insertion', 3]] as const) {
-      const graph = new (addon().Graph)('cosine', dim, file);
+      const graph = new (builtAddon().Graph)('cosine', dim, file);
       graph.configureSearch(int8(group, layout));
       graph.setEf(10);
       answers.push(searchRaw(graph, queries, dim, 10));
@@ -164,7 +151,7 @@ describe('HNSW uint8 codes (quantize: int8)', () => {
       addOutliers(vectors, dim, metric === 'ip' ? 40 : 1000);
       const queries = gaussian(300, dim, 62);
       const { file } = saved(metric, dim, vectors, 8, 60);
-      const graph = new (addon().Graph)(metric, dim, file);
+      const graph = new (builtAddon().Graph)(metric, dim, file);
       for (const ef of [10, 40]) {
         graph.setEf(ef);
         graph.configureSearch({ layout: 'hnswlib', simd: false, quantize: 'none', hugePages: false, prefetch: 'next', group: 1, screen: false });

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { calibrateEfSearch } from '../../src/lib/nn/index/calibrate.js';
 import { ExactIndex } from '../../src/lib/nn/index/exact.js';
 import { HnswIndex } from '../../src/lib/nn/index/hnsw.js';
-import { loadHnswAddon, type HnswAddon, type NativeGraph } from '../../src/lib/nn/index/native-hnsw.js';
+import { builtAddon, searchRaw } from './hnsw-native.js';
 import { recallAtK } from '../../src/lib/nn/index/recall.js';
 import { VectorIndexError, type Metric, type Neighbors } from '../../src/lib/nn/index/types.js';
 import { gaussian } from './gaussian.js';
@@ -18,12 +18,6 @@ import { at } from '../util/at.js';
 const dirs: string[] = [];
 const tempDir = () => { const d = mkdtempSync(join(tmpdir(), 'retort-hnsw-layout-')); dirs.push(d); return d; };
 afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
-
-function addon(): HnswAddon {
-  const status = loadHnswAddon();
-  if (!status.ok) throw new Error(`the HNSW addon must be built for these tests: ${status.reason}`);
-  return status.addon;
-}
 
 /** What the CPU offers, read independently of the addon's own check. */
 const cpuHasAvx2 = /\bavx2\b/.test(readFileSync('/proc/cpuinfo', 'utf8')) && /\bfma\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
@@ -35,13 +29,6 @@ function reference(metric: Metric, dim: number, count: number, seed: number) {
   index.add(gaussian(count, dim, seed));
   index.save(dir);
   return { index, file: join(dir, 'index.hnsw'), dir };
-}
-
-function searchRaw(graph: NativeGraph, queries: Float32Array, dim: number, k: number): { rows: Int32Array; distances: Float32Array } {
-  const rows = new Int32Array((queries.length / dim) * k);
-  const distances = new Float32Array((queries.length / dim) * k);
-  graph.search(queries, k, rows, distances);
-  return { rows, distances };
 }
 
 /** The reference's answers in the raw addon's form (rows and 1 − score), k slots per query. */
@@ -59,7 +46,7 @@ describe('HNSW search layout', () => {
       const dim = 24;
       const ref = reference('cosine', dim, 3000, 21);
       const queries = gaussian(300, dim, 22);
-      const graph = new (addon().Graph)('cosine', dim, ref.file);
+      const graph = new (builtAddon().Graph)('cosine', dim, ref.file);
       expect(graph.configureSearch({ layout, simd: false, quantize: 'none', hugePages: true, prefetch, group, screen: false })).toBe('hnswlib');
       for (const ef of [10, 50]) {
         graph.setEf(ef);
@@ -83,7 +70,7 @@ describe('HNSW search layout', () => {
       const { shared, worstScore } = agreement(ours.search(queries, 10), ref.index.search(queries, 10));
       expect(shared).toBeGreaterThanOrEqual(0.995);
       expect(worstScore).toBeLessThan(1e-5);
-      const graph = new (addon().Graph)(metric, dim, ref.file);
+      const graph = new (builtAddon().Graph)(metric, dim, ref.file);
       expect(graph.configureSearch({ layout: 'locality', simd: true, quantize: 'none', hugePages: true, prefetch: 'all', group: 1, screen: false })).toBe(cpuHasAvx2 ? 'avx2' : 'hnswlib');
       expect(graph.configureSearch({ layout: 'hnswlib', simd: true, quantize: 'none', hugePages: true, prefetch: 'all', group: 1, screen: false })).toBe('none');
       graph.close();
@@ -106,7 +93,7 @@ describe('HNSW search layout', () => {
     const dim = 4;
     const ref = reference('ip', dim, 300, 51);
     const queries = gaussian(70_000, dim, 52);
-    const graph = new (addon().Graph)('ip', dim, ref.file);
+    const graph = new (builtAddon().Graph)('ip', dim, ref.file);
     graph.configureSearch({ layout: 'locality', simd: false, quantize: 'none', hugePages: false, prefetch: 'all', group: 1, screen: false });
     graph.setEf(20);
     ref.index.efSearch = 20;
@@ -121,7 +108,7 @@ describe('HNSW search layout', () => {
     const dim = 40;
     const ref = reference('ip', dim, 2000, 55);
     const queries = gaussian(203, dim, 56);
-    const graph = new (addon().Graph)('ip', dim, ref.file);
+    const graph = new (builtAddon().Graph)('ip', dim, ref.file);
     for (const [ef, k] of [[5, 30], [40, 10]] as const) {
       graph.setEf(ef);
       ref.index.efSearch = ef;
@@ -141,7 +128,7 @@ describe('HNSW search layout', () => {
     it(`screened by uint8 codes, the float walk still answers exactly as hnswlib-node (${metric}, one and several queries at once)`, () => {
       const ref = reference(metric, dim, 3000, 71);
       const queries = gaussian(300, dim, 72);
-      const graph = new (addon().Graph)(metric, dim, ref.file);
+      const graph = new (builtAddon().Graph)(metric, dim, ref.file);
       for (const ef of [10, 40]) {
         graph.setEf(ef);
         ref.index.efSearch = ef;
@@ -160,7 +147,7 @@ describe('HNSW search layout', () => {
   }
 
   it('answers an empty graph with empty slots', () => {
-    const graph = new (addon().Graph)('ip', 8, 10, 8, 40, 1);
+    const graph = new (builtAddon().Graph)('ip', 8, 10, 8, 40, 1);
     for (const group of [1, 8]) {
       graph.configureSearch({ layout: 'locality', simd: false, quantize: 'none', hugePages: false, prefetch: 'all', group, screen: false });
       const { rows, distances } = searchRaw(graph, new Float32Array(16), 8, 3);
@@ -171,7 +158,7 @@ describe('HNSW search layout', () => {
   });
 
   it('rejects bad search settings with a clear message', () => {
-    const graph = new (addon().Graph)('ip', 8, 10, 8, 40, 1);
+    const graph = new (builtAddon().Graph)('ip', 8, 10, 8, 40, 1);
     expect(() => graph.configureSearch({ layout: 'zigzag' as 'locality', simd: true, quantize: 'none', hugePages: true, prefetch: 'all', group: 1, screen: false })).toThrow("layout must be 'hnswlib', 'insertion' or 'locality'");
     expect(() => graph.configureSearch({ layout: 'locality', simd: true, quantize: 'int4' as 'int8', hugePages: true, prefetch: 'all', group: 1, screen: false })).toThrow("quantize must be 'none', 'bf16' or 'int8'");
     expect(() => graph.configureSearch({ layout: 'locality', simd: 1 as unknown as boolean, quantize: 'none', hugePages: true, prefetch: 'all', group: 1, screen: false })).toThrow('simd and hugePages must be booleans');
@@ -253,7 +240,7 @@ describe('HNSW uint8 traversal with float re-ranking', () => {
     index.add(vectors);
     index.save(dir);
     const float = index.search(queries, 10);
-    const graph = new (addon().Graph)('cosine', dim, join(dir, 'index.hnsw'));
+    const graph = new (builtAddon().Graph)('cosine', dim, join(dir, 'index.hnsw'));
     graph.configureSearch({ layout: 'locality', simd: true, quantize: 'int8', hugePages: true, prefetch: 'all', group: 1, screen: false });
     graph.setEf(10);
     const { rows } = searchRaw(graph, queries, dim, 10);
@@ -267,7 +254,7 @@ describe('HNSW uint8 traversal with float re-ranking', () => {
     const index = new HnswIndex({ metric: 'cosine', dim, M: 8, efConstruction: 60, engine: 'native' });
     index.add(vectors);
     index.save(dir);
-    const graph = new (addon().Graph)('cosine', dim, join(dir, 'index.hnsw'));
+    const graph = new (builtAddon().Graph)('cosine', dim, join(dir, 'index.hnsw'));
     for (const ef of [10, 60]) {
       graph.setEf(ef);
       graph.configureSearch({ layout: 'locality', simd: true, quantize: 'int8', hugePages: true, prefetch: 'all', group: 1, screen: false });
