@@ -8,9 +8,6 @@ import type { Key, NodeId } from '../util/ids.js';
 /** A node as planned: enough to list it in the run record before anything runs. */
 export interface PlannedNodeInfo { id: NodeId; stage: string; key: Key }
 
-/** A cache hit as a run reports it: the node, the run that produced its entry, its stored metrics. */
-export type CachedNode = CachedHit;
-
 /** What this run settles: every node it counts, the cached ones, and those it runs. */
 export interface RunTotals { nodes: number; hits: number; toRun: number }
 
@@ -32,7 +29,7 @@ export type RunEvent =
   /** A hit: found in the store at plan time, or published by another run while this one waited. */
   | { type: 'node-cached'; node: NodeInfo; producedBy?: TrackingRef; metrics: MetricPoint[]; detail?: string }
   /** Hits found at plan time, in plan order, as one event: a no-op run of a large recipe has thousands. */
-  | { type: 'nodes-cached'; nodes: CachedNode[] }
+  | { type: 'nodes-cached'; nodes: CachedHit[] }
   | { type: 'node-started'; node: NodeInfo }
   /** A line of a node's log (secrets masked); `cached`: replayed from a stored entry. */
   | { type: 'node-log'; nodeId: NodeId; level: 'info' | 'warn' | 'error'; line: string; cached: boolean }

@@ -7,8 +7,8 @@ import type { Plan, PlannedNode } from '../graph/plan.js';
 import type { Manifest, ManifestFile } from '../store/manifest.js';
 import type { NodeOutcome, RunStatus } from '../store/runs.js';
 import type { Store } from '../store/store.js';
-import type { MetricPoint, NodeInfo } from '../track/observer.js';
-import type { CachedNode, EventSink, NodeResult, Recomputed, RunEvent } from './events.js';
+import type { CachedHit, MetricPoint, NodeInfo } from '../track/observer.js';
+import type { EventSink, NodeResult, Recomputed, RunEvent } from './events.js';
 import { submitsAhead, type AnyExecutor, type NodeExecutor } from './executor.js';
 import { inputPaths } from './input-paths.js';
 import { submitAhead } from './submit-ahead.js';
@@ -75,7 +75,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
 
   // Hits first: report them (with their stored log and metrics). Hits go out together, one event for
   // all those between two replayed logs (a node's replayed lines come before its hit).
-  let hits: CachedNode[] = [];
+  let hits: CachedHit[] = [];
   const reportHits = async () => {
     if (!hits.length) return;
     const nodes = hits;
