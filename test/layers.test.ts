@@ -1,11 +1,11 @@
 // The layers of src/ as DESIGN.md draws them: each engine folder imports only folders below it,
 // the engine never imports the plugin library, and the library reaches the engine only through
 // the plugin contract (src/plugin/api.ts).
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { graph, ROOT } from './module-graph.js';
 
-const SRC = resolve(__dirname, '../src');
+const SRC = `${ROOT}/src`;
 
 // Lowest first: a folder may import itself and the folders before it.
 const ENGINE_ORDER = ['util', 'recipe', 'plugin', 'store', 'graph', 'track', 'exec', 'report', 'sweep', 'cli'];
@@ -15,22 +15,11 @@ const ENGINE_TO_LIBRARY_ALLOWED = new Set(['cli/commands/serve-lm.ts']);
 
 interface Import { from: string; to: string }
 
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const path = join(dir, e.name);
-    return e.isDirectory() ? sourceFiles(path) : e.name.endsWith('.ts') ? [path] : [];
-  });
-}
-
+/** Every import between files of src/ (of any kind: a type import is a dependency too), as paths under src/. */
 function relativeImports(): Import[] {
-  const found: Import[] = [];
-  for (const file of sourceFiles(SRC)) {
-    const text = readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g)) {
-      found.push({ from: relative(SRC, file), to: relative(SRC, resolve(dirname(file), m[1]!)).replace(/\.js$/, '.ts') });
-    }
-  }
-  return found;
+  const inSrc = (f: string) => f.startsWith(`${SRC}/`);
+  return [...graph].filter(([from]) => inSrc(from)).flatMap(([from, edges]) => edges
+    .filter(({ to }) => inSrc(to)).map(({ to }) => ({ from: relative(SRC, from), to: relative(SRC, to) })));
 }
 
 /** 'lib' for the library, the engine folder otherwise, '' for files directly under src/. */
