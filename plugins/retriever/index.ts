@@ -23,7 +23,7 @@ import type { Tokenizer } from '../../src/lib/nn/tokenizer/core.js';
 import { agreement, type ScoredForAgreement } from './agreement.js';
 import { buildIndex, DEFAULT_QUANTIZE, searchExcluding } from './retrieve.js';
 import { readTeacherScores, type TeacherQuery } from './scores.js';
-import { NegativeRefresher, REMINE_DEPTH, REMINE_PARAM_SCHEMA, checkRemine, type RemineParam } from './remine.js';
+import { NegativeRefresher, REMINE_PARAM_SCHEMA, checkRemine, type RemineParam } from './remine.js';
 import { buildExamples, trainBiEncoder, type TaskTexts } from './training.js';
 import { openTokenizerInput } from '../../src/lib/llmr/tokenizer-input.js';
 
@@ -107,7 +107,7 @@ export default definePlugin({
   },
   async run(ctx) {
     const p = ctx.params;
-    const remine: RemineParam | undefined = p.remine && { every: p.remine.every, depth: p.remine.depth ?? REMINE_DEPTH };
+    const remine: RemineParam | undefined = p.remine;
     if (remine) checkRemine(remine, p.negatives);
     const backend = await initBackend();
     ctx.log.info(backend.summary);
