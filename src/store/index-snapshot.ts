@@ -13,7 +13,7 @@
 // The snapshot is all or nothing (one checksum over the body, checked by the caller), so the
 // document's shape is checked as a whole here: any inconsistency and no record is used.
 import { endianness } from 'node:os';
-import type { Manifest, ManifestFile, MetricPoint, TrackingRef } from './manifest.js';
+import { isKey, type Manifest, type ManifestFile, type MetricPoint, type TrackingRef } from './manifest.js';
 import type { Key } from '../util/ids.js';
 
 /** What identifies one version of a manifest file: [inode, size, mtimeMs, ctimeMs]. */
@@ -244,10 +244,10 @@ function manifestOf(
   return m as unknown as Manifest;
 }
 
-/** A record kept whole: the cheap checks of a record this module wrote (see entry-index.ts, parseRecord). */
+/** A record kept whole: the cheap checks of a record this module wrote (its key is checked: index keys need no other check). */
 function wholeEntry(record: RecordValue, keyStructure: PropertyDescriptor): IndexedEntry | undefined {
   const { k, i, m } = (record as Partial<RecordValue> | null) ?? {};
-  if (!isIdentity(i) || typeof k !== 'string' || k.length !== 64 || typeof m !== 'object' || m === null || m.key !== k || !Array.isArray(m.metrics)) return undefined;
+  if (!isIdentity(i) || !isKey(k) || typeof m !== 'object' || m === null || m.key !== k || !Array.isArray(m.metrics)) return undefined;
   restoreMetrics(m.metrics);
   Object.defineProperty(m, 'keyStructure', keyStructure);
   return { identity: i, manifest: m as Manifest };
