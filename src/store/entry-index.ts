@@ -4,8 +4,8 @@
 // the manifest on disk still has that identity. A missing, stale, truncated or garbled index costs
 // the reads it would have saved, never a wrong hit.
 //
-//   index/<name>.jsonl     snapshot: a header line with the sha256 of the body, then the body: one JSON
-//                          document holding every record column by column (index-snapshot.ts)
+//   index/<name>.jsonl     snapshot: a header line with the sha256 of the body, then the body: every
+//                          record column by column, a line of JSON and then bytes (index-snapshot.ts)
 //   index/<name>.journal   records appended by publish(), one JSON record a line, each prefixed with its own checksum
 //
 // Concurrent writers: publish appends whole lines (O_APPEND); a snapshot is written to a private
@@ -101,8 +101,8 @@ export class EntryIndex {
       const header = snapshot.toString('utf8', 0, newline < 0 ? snapshot.length : newline);
       const body = newline < 0 ? Buffer.alloc(0) : snapshot.subarray(newline + 1);
       // The whole snapshot or nothing: a torn or edited body fails its checksum (taken over the bytes
-      // as read, which are the UTF-8 the writer hashed), a snapshot of another version its header.
-      if (header === `${HEADER} ${checksum(body)}`) entries = decodeOrNothing(body.toString('utf8'), this.keyStructure);
+      // as read, which are the bytes the writer hashed), a snapshot of another version its header.
+      if (header === `${HEADER} ${checksum(body)}`) entries = decodeOrNothing(body, this.keyStructure);
       if (!entries) damaged++;
     }
     entries ??= new Map();
@@ -136,13 +136,13 @@ export class EntryIndex {
    * is what the caller read; a journal that grew since keeps its lines (they are read again next time).
    * Best effort, like append. Key structures are not written, nor read for writing.
    */
-  rewrite(entries: Map<Key, IndexedEntry>, journalBytes: number): void {
+  rewrite(entries: ReadonlyMap<Key, IndexedEntry>, journalBytes: number): void {
     try {
       const body = encodeSnapshot(entries);
       const me = thisMachine();
       const tmp = `${this.snapshotPath}.${me.host}@${shortBoot(me.bootId)}@${process.pid}@${randomId()}.tmp`;
       this.removeDeadTemporaries(me.host, shortBoot(me.bootId));
-      writeFileSync(tmp, `${HEADER} ${checksum(body)}\n${body}`);
+      writeFileSync(tmp, Buffer.concat([Buffer.from(`${HEADER} ${checksum(body)}\n`), body]));
       renameSync(tmp, this.snapshotPath);
       if (journalBytes > 0 && statSync(this.journalPath, { throwIfNoEntry: false })?.size === journalBytes) truncateSync(this.journalPath, 0);
     } catch { /* read-only store or a full disk: the old snapshot (or none) stays, which is safe */ }
@@ -160,9 +160,9 @@ export class EntryIndex {
 }
 
 /** A body whose checksum matched but whose document surprises the decoder (a foreign writer, a bug) is not used. */
-function decodeOrNothing(text: string, keyStructure: PropertyDescriptor): Map<Key, IndexedEntry> | undefined {
+function decodeOrNothing(body: Buffer, keyStructure: PropertyDescriptor): Map<Key, IndexedEntry> | undefined {
   try {
-    return decodeSnapshot(text, keyStructure);
+    return decodeSnapshot(body, keyStructure);
   } catch {
     return undefined;
   }

@@ -1,11 +1,13 @@
-// The body of an entry index snapshot (see entry-index.ts): one JSON document that holds the records
-// column by column, so that reading 10^4 records is one JSON.parse and one loop, not 10^4 parses.
+// The body of an entry index snapshot (see entry-index.ts): the records column by column, so that
+// reading 10^4 records is one JSON.parse and one loop, not 10^4 parses. A line of JSON, then bytes:
 //
-// - keys and file hashes: the digests' bytes, base64, turned into one hex string sliced per record;
+//   <JSON document: the text columns>\n<keys: 32 bytes each><file hashes: 32 bytes each><numbers>
+//
+// - keys and file hashes: the digests' bytes, turned into one string of hex digits sliced per record;
+// - numbers (the manifest file's identity, the entry's times, each file's size and mtime): float64s,
+//   little-endian, exactly the values written (no decimal text to parse, nothing to decode);
 // - fields many entries share (stage, recipe, plugin, run id, ports, tracking): a table of groups,
 //   each record naming its group by number;
-// - numbers (the manifest file's identity, the entry's times, each file's size and mtime): one
-//   base64 string of little-endian float64s, exactly the values written (no decimal text to parse);
 // - metrics, rare in entries a plan looks up: only the records that have any, by row;
 // - a manifest with something the columns have no place for (a field of another version, a file
 //   entry with more than its four fields, no ports) is kept whole.
@@ -28,15 +30,12 @@ export interface RecordValue { k: Key; i: ManifestIdentity; m: Omit<Manifest, 'k
 interface Group { stage: string; recipe: string; plugin: Manifest['plugin']; runId: string; ports: string[]; tracking?: TrackingRef }
 
 interface Doc {
-  keys: string;
   nodes: string[];
   group: number[];
   groups: Group[];
   fileCount: number[];
   paths: number[];
   pathNames: string[];
-  shas: string;
-  numbers: string;
   metrics: [number, MetricPoint[]][];
   whole: RecordValue[];
 }
@@ -87,9 +86,9 @@ function fitsColumns(key: Key, m: Manifest): boolean {
 }
 
 /** The snapshot body for `entries`. */
-export function encodeSnapshot(entries: Map<Key, IndexedEntry>): string {
+export function encodeSnapshot(entries: ReadonlyMap<Key, IndexedEntry>): Buffer {
   const keys: string[] = [];
-  const doc: Omit<Doc, 'keys' | 'shas' | 'numbers'> = { nodes: [], group: [], groups: [], fileCount: [], paths: [], pathNames: [], metrics: [], whole: [] };
+  const doc: Doc = { nodes: [], group: [], groups: [], fileCount: [], paths: [], pathNames: [], metrics: [], whole: [] };
   const groupIds = new Map<string, number>();
   const pathIds = new Map<string, number>();
   const shas: string[] = [];
@@ -134,8 +133,7 @@ export function encodeSnapshot(entries: Map<Key, IndexedEntry>): string {
   }
   const numbers = Buffer.from(Float64Array.from([...recordNumbers, ...fileNumbers]).buffer);
   if (endianness() === 'BE') numbers.swap64();
-  const base64 = (hex: string[]) => Buffer.from(hex.join(''), 'hex').toString('base64');
-  return JSON.stringify({ keys: base64(keys), shas: base64(shas), numbers: numbers.toString('base64'), ...doc }) + '\n';
+  return Buffer.concat([Buffer.from(JSON.stringify(doc) + '\n'), Buffer.from(keys.join(''), 'hex'), Buffer.from(shas.join(''), 'hex'), numbers]);
 }
 
 function sameGroup(a: Manifest, b: Manifest): boolean {
@@ -146,49 +144,44 @@ function sameGroup(a: Manifest, b: Manifest): boolean {
  * The records of a snapshot body, each manifest given `keyStructure` (an accessor that reads it from
  * the manifest file); undefined when the body is not a document this module wrote.
  */
-export function decodeSnapshot(text: string, keyStructure: PropertyDescriptor): Map<Key, IndexedEntry> | undefined {
+export function decodeSnapshot(body: Buffer, keyStructure: PropertyDescriptor): Map<Key, IndexedEntry> | undefined {
+  const newline = body.indexOf(0x0a);
+  if (newline < 0) return undefined;
   let doc: Doc;
   try {
-    doc = JSON.parse(text) as Doc;
+    doc = JSON.parse(body.toString('utf8', 0, newline)) as Doc;
   } catch {
     return undefined;
   }
   if (!wellFormed(doc)) return undefined;
   const n = doc.nodes.length;
   const files = doc.paths.length;
-  const numbers = float64s(doc.numbers, PER_RECORD * n + PER_FILE * files);
-  if (!numbers) return undefined;
-  const keys = hexOf(doc.keys, n);
-  const shas = hexOf(doc.shas, files);
-  if (keys === undefined || shas === undefined) return undefined;
-  const { nodes, group, groups, fileCount, paths, pathNames, metrics } = doc;
+  const bytes = body.subarray(newline + 1);
+  if (bytes.length !== 32 * n + 32 * files + 8 * (PER_RECORD * n + PER_FILE * files)) return undefined;
+  const keys = bytes.toString('hex', 0, 32 * n);
+  const shas = bytes.toString('hex', 32 * n, 32 * (n + files));
+  const numbers = float64s(bytes.subarray(32 * (n + files)));
+  const { group, groups, fileCount, paths, pathNames } = doc;
+  // Every index the records will follow is checked here, so that making a manifest later cannot fail.
+  for (const p of paths) if (typeof pathNames[p] !== 'string') return undefined;
+  if (!groups.every(isGroup)) return undefined;
+  const metrics = new Map<number, MetricPoint[]>();
+  for (const [row, points] of doc.metrics) {
+    if (!Number.isInteger(row) || row < 0 || row >= n || !Array.isArray(points) || metrics.has(row)) return undefined;
+    restoreMetrics(points);
+    metrics.set(row, points);
+  }
+  const columns: Columns = { nodes: doc.nodes, group, groups, paths, pathNames, shas, numbers, fileBase: PER_RECORD * n, metrics, keyStructure };
   const entries = new Map<Key, IndexedEntry>();
-  const fileBase = PER_RECORD * n;
   let f = 0;
-  let nextMetrics = 0;
   for (let row = 0; row < n; row++) {
     const key = keys.slice(64 * row, 64 * row + 64) as Key;
-    const g = groups[group[row]!];
     const count = fileCount[row]!;
-    if (g === undefined || !(count >= 0) || f + count > files) return undefined;
-    const list = new Array<ManifestFile>(count);
-    for (let j = 0; j < count; j++, f++) {
-      const path = pathNames[paths[f]!];
-      if (path === undefined) return undefined;
-      list[j] = { path, sha256: shas.slice(64 * f, 64 * f + 64), size: numbers[fileBase + PER_FILE * f]!, mtimeMs: numbers[fileBase + PER_FILE * f + 1]! };
-    }
-    let points: MetricPoint[] = [];
-    if (metrics[nextMetrics]?.[0] === row) {
-      points = metrics[nextMetrics++]![1];
-      if (!Array.isArray(points)) return undefined;
-      restoreMetrics(points);
-    }
-    const at = PER_RECORD * row;
-    const manifest = manifestOf(key, nodes[row]!, g, numbers[at + 4]!, numbers[at + 5]!, numbers[at + 6]!, list, points);
-    Object.defineProperty(manifest, 'keyStructure', keyStructure);
-    entries.set(key, new SnapshotRecord(manifest, numbers, at));
+    if (groups[group[row]!] === undefined || !Number.isInteger(count) || count < 0 || f + count > files) return undefined;
+    entries.set(key, new SnapshotRecord(columns, key, row, f, f + count));
+    f += count;
   }
-  if (f !== files || nextMetrics !== metrics.length) return undefined;
+  if (f !== files) return undefined;
   for (const record of doc.whole) {
     const entry = wholeEntry(record, keyStructure);
     if (!entry) return undefined;
@@ -197,51 +190,89 @@ export function decodeSnapshot(text: string, keyStructure: PropertyDescriptor): 
   return entries;
 }
 
-/** A record of a snapshot: its identity stays in the snapshot's numbers until asked for (an object and an array less per record). */
+/** The decoded columns of a snapshot, which its records make their manifests from. */
+interface Columns {
+  nodes: string[];
+  group: number[];
+  groups: Group[];
+  paths: number[];
+  pathNames: string[];
+  shas: string;
+  numbers: Float64Array;
+  /** Where the files' numbers start in `numbers`. */
+  fileBase: number;
+  metrics: Map<number, MetricPoint[]>;
+  keyStructure: PropertyDescriptor;
+}
+
+/**
+ * A record of a snapshot. Its manifest is made from the columns when first asked for (a lookup asks
+ * for those it hits), and its identity stays in the snapshot's numbers: a read makes one small object
+ * per record, not the dozen a manifest takes.
+ */
 class SnapshotRecord implements IndexedEntry {
-  constructor(readonly manifest: Manifest, private readonly numbers: Float64Array, private readonly at: number) {}
+  #manifest: Manifest | undefined;
+
+  constructor(private readonly columns: Columns, private readonly key: Key, private readonly row: number, private readonly firstFile: number,
+    private readonly endFile: number) {}
 
   get identity(): ManifestIdentity {
-    const { numbers, at } = this;
+    const { numbers } = this.columns;
+    const at = PER_RECORD * this.row;
     return [numbers[at]!, numbers[at + 1]!, numbers[at + 2]!, numbers[at + 3]!];
   }
+
+  get manifest(): Manifest {
+    return this.#manifest ??= this.made();
+  }
+
+  private made(): Manifest {
+    const { nodes, group, groups, paths, pathNames, shas, numbers, fileBase, metrics, keyStructure } = this.columns;
+    const files = new Array<ManifestFile>(this.endFile - this.firstFile);
+    for (let f = this.firstFile; f < this.endFile; f++) {
+      const at = fileBase + PER_FILE * f;
+      files[f - this.firstFile] = { path: pathNames[paths[f]!]!, sha256: shas.slice(64 * f, 64 * f + 64), size: numbers[at]!, mtimeMs: numbers[at + 1]! };
+    }
+    const at = PER_RECORD * this.row;
+    const { stage, recipe, plugin, runId, ports, tracking } = groups[group[this.row]!]!;
+    const key = this.key;
+    const nodeId = nodes[this.row]!;
+    const startedAt = numbers[at + 4]!;
+    const endedAt = numbers[at + 5]!;
+    const createdAt = numbers[at + 6]!;
+    // A metrics list of its own for each manifest (whoever holds one may add to it); fields in the order publish writes them.
+    const points = metrics.get(this.row) ?? [];
+    const m = tracking === undefined
+      ? { formatVersion: 1, key, nodeId, stage, recipe, plugin, runId, startedAt, endedAt, createdAt, ports, files, metrics: points }
+      : { formatVersion: 1, key, nodeId, stage, recipe, plugin, runId, startedAt, endedAt, createdAt, tracking, ports, files, metrics: points };
+    Object.defineProperty(m, 'keyStructure', keyStructure);
+    return m as unknown as Manifest;
+  }
+}
+
+function isGroup(g: Group | null): boolean {
+  if (typeof g !== 'object' || g === null) return false;
+  const { stage, recipe, plugin, runId, ports, tracking } = g;
+  return typeof stage === 'string' && typeof recipe === 'string' && typeof runId === 'string' && Array.isArray(ports) &&
+    typeof plugin === 'object' && plugin !== null && (tracking === undefined || (typeof tracking === 'object' && tracking !== null));
 }
 
 /** The columns' types and lengths agree (what the loop relies on beyond the bounds it checks itself). */
 function wellFormed(doc: Doc): boolean {
   if (typeof doc !== 'object' || doc === null) return false;
-  const { keys, nodes, group, groups, fileCount, paths, pathNames, shas, numbers, metrics, whole } = doc;
+  const { nodes, group, groups, fileCount, paths, pathNames, metrics, whole } = doc;
   if (![nodes, group, groups, fileCount, paths, pathNames, metrics, whole].every(Array.isArray)) return false;
-  if (typeof keys !== 'string' || typeof shas !== 'string' || typeof numbers !== 'string') return false;
   const n = nodes.length;
   return group.length === n && fileCount.length === n;
 }
 
-/** `count` digests from base64 as one string of hex digits, or undefined when the text holds another number of them. */
-function hexOf(base64: string, count: number): string | undefined {
-  const bytes = Buffer.from(base64, 'base64');
-  return bytes.length === 32 * count ? bytes.toString('hex') : undefined;
-}
-
-/** `count` float64s from base64 (little-endian), or undefined when the text holds another number of them. */
-function float64s(base64: string, count: number): Float64Array | undefined {
-  const bytes = Buffer.from(base64, 'base64');
-  if (bytes.length !== 8 * count) return undefined;
-  // A Buffer this size has an ArrayBuffer of its own at offset 0; a small one may sit in the pool, unaligned.
-  const own = bytes.byteOffset % 8 === 0 ? bytes : Buffer.from(bytes);
-  if (endianness() === 'BE') own.swap64();
-  return new Float64Array(own.buffer, own.byteOffset, count);
-}
-
-/** A manifest from the columns, with its fields in the order publish writes them. */
-function manifestOf(
-  key: Key, nodeId: string, g: Group, startedAt: number, endedAt: number, createdAt: number, files: ManifestFile[], metrics: MetricPoint[],
-): Manifest {
-  const { stage, recipe, plugin, runId, ports } = g;
-  const m = g.tracking === undefined
-    ? { formatVersion: 1, key, nodeId, stage, recipe, plugin, runId, startedAt, endedAt, createdAt, ports, files, metrics }
-    : { formatVersion: 1, key, nodeId, stage, recipe, plugin, runId, startedAt, endedAt, createdAt, tracking: g.tracking, ports, files, metrics };
-  return m as unknown as Manifest;
+/** Little-endian float64s, in an array of their own (a view needs an aligned offset, which a file's bytes need not have). */
+function float64s(bytes: Buffer): Float64Array {
+  const numbers = new Float64Array(bytes.length / 8);
+  const copy = Buffer.from(numbers.buffer);
+  bytes.copy(copy);
+  if (endianness() === 'BE') copy.swap64();
+  return numbers;
 }
 
 /** A record kept whole: the cheap checks of a record this module wrote (its key is checked: index keys need no other check). */

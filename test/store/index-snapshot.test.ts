@@ -33,8 +33,8 @@ function answers(results: Map<string, LookupResult>): Record<string, unknown> {
 }
 
 /** A snapshot file with `body` under `header`, its checksum right: only its content can make it unusable. */
-function writeSnapshot(index: EntryIndex, header: string, body: string): void {
-  writeFileSync(index.snapshotPath, `${header} ${createHash('sha256').update(body).digest('hex')}\n${body}`);
+function writeSnapshot(index: EntryIndex, header: string, body: string | Buffer): void {
+  writeFileSync(index.snapshotPath, Buffer.concat([Buffer.from(`${header} ${createHash('sha256').update(body).digest('hex')}\n`), Buffer.from(body)]));
 }
 
 /** Answers from the snapshot alone: the journal folded, then every manifest from the index. */
@@ -70,16 +70,22 @@ describe('the entry index snapshot', () => {
     const { store, keys } = await storeWith(3);
     const scanned = answers(await fromSnapshot(store, keys));
     const index = indexOf(store);
-    const text = readFileSync(index.snapshotPath, 'utf8');
-    const [header, body] = [text.slice(0, text.indexOf(' ', 'retort-store-index '.length)), text.slice(text.indexOf('\n') + 1)];
-    const doc = JSON.parse(body) as { nodes: string[]; fileCount: number[]; group: number[] };
-    for (const broken of [
-      { ...doc, nodes: doc.nodes.slice(1) },
-      { ...doc, fileCount: doc.fileCount.map((c) => c + 1) },
-      { ...doc, group: doc.group.map(() => 7) },
-      { ...doc, groups: [null] },
-    ]) {
-      writeSnapshot(index, header, JSON.stringify(broken) + '\n');
+    // The snapshot: a header line, a line of JSON (the text columns), then the binary columns.
+    const file = readFileSync(index.snapshotPath);
+    const header = file.toString('latin1', 0, file.indexOf(' ', 'retort-store-index '.length));
+    const body = file.subarray(file.indexOf(0x0a) + 1);
+    const [json, bytes] = [body.toString('utf8', 0, body.indexOf(0x0a)), body.subarray(body.indexOf(0x0a) + 1)];
+    const doc = JSON.parse(json) as { nodes: string[]; fileCount: number[]; group: number[]; paths: number[] };
+    expect(header).toBe('retort-store-index 3');
+    for (const [broken, binary] of [
+      [{ ...doc, nodes: doc.nodes.slice(1) }, bytes],
+      [{ ...doc, fileCount: doc.fileCount.map((c) => c + 1) }, bytes],
+      [{ ...doc, group: doc.group.map(() => 7) }, bytes],
+      [{ ...doc, groups: [null] }, bytes],
+      [{ ...doc, paths: doc.paths.map(() => 9) }, bytes],
+      [doc, bytes.subarray(0, bytes.length - 8)],
+    ] as const) {
+      writeSnapshot(index, header, Buffer.concat([Buffer.from(JSON.stringify(broken) + '\n'), binary]));
       expect(index.read()).toMatchObject({ damaged: 1 });
       expect(index.read().entries.size).toBe(0);
       expect(answers(await store.lookupMany(keys, { index: RECIPE }))).toEqual(scanned);
@@ -130,6 +136,16 @@ describe('the entry index snapshot', () => {
     expect(again.entries.get(b)!.manifest.files[0]).toMatchObject({ mode: 0o444 });
     expect(Object.hasOwn(again.entries.get(c)!.manifest, 'ports')).toBe(false);
     expect(again.entries.get(a)!.manifest.keyStructure).toEqual(unusual(a).keyStructure);
+  });
+
+  it("makes a record's manifest once, when first asked for: the same object afterwards", async () => {
+    const { store, keys } = await storeWith(2);
+    await fromSnapshot(store, keys);
+    const record = indexOf(store).read().entries.get(keys[0]!)!;
+    const manifest = record.manifest;
+    manifest.metrics.push({ name: 'added', value: 1, step: 0, timestamp: 1 });
+    expect(record.manifest).toBe(manifest);
+    expect(record.manifest.metrics.map((p) => p.name)).toContain('added');
   });
 
   it('is not rewritten by a lookup that finds it up to date', async () => {
