@@ -26,6 +26,7 @@ import { decodeSnapshot, encodeSnapshot, isIdentity, recordValue, restoreMetrics
 import type { Key } from '../util/ids.js';
 
 export type { IndexedEntry, ManifestIdentity } from './index-snapshot.js';
+export { isVersionOf } from './index-snapshot.js';
 
 export interface IndexSnapshot {
   /** Each record's manifest reads its key structure from the manifest file on first use. */
@@ -42,10 +43,6 @@ export function identityOf(st: Stats): ManifestIdentity {
   return [st.ino, st.size, st.mtimeMs, st.ctimeMs];
 }
 
-/** Whether the file `st` describes is the version of the manifest file that `identity` was taken of. */
-export function hasIdentity(st: Stats, identity: ManifestIdentity): boolean {
-  return st.ino === identity[0] && st.size === identity[1] && st.mtimeMs === identity[2] && st.ctimeMs === identity[3];
-}
 
 /** A file name for a recipe name: free text made safe, long names hashed. */
 export function indexName(recipe: string): string {

@@ -14,6 +14,7 @@
 //
 // The snapshot is all or nothing (one checksum over the body, checked by the caller), so the
 // document's shape is checked as a whole here: any inconsistency and no record is used.
+import type { Stats } from 'node:fs';
 import { endianness } from 'node:os';
 import { isKey, type Manifest, type ManifestFile, type MetricPoint, type TrackingRef } from './manifest.js';
 import type { Key } from '../util/ids.js';
@@ -226,6 +227,13 @@ class SnapshotRecord implements IndexedEntry {
     return this.#manifest ??= this.made();
   }
 
+  /** Whether the file `st` describes is the version of the manifest file this record was taken of (without an identity array). */
+  isVersionOf(st: Stats): boolean {
+    const { numbers } = this.columns;
+    const at = PER_RECORD * this.row;
+    return st.ino === numbers[at] && st.size === numbers[at + 1] && st.mtimeMs === numbers[at + 2] && st.ctimeMs === numbers[at + 3];
+  }
+
   private made(): Manifest {
     const { nodes, group, groups, paths, pathNames, shas, numbers, fileBase, metrics, keyStructure } = this.columns;
     const files = new Array<ManifestFile>(this.endFile - this.firstFile);
@@ -282,6 +290,13 @@ function wholeEntry(record: RecordValue, keyStructure: PropertyDescriptor): Inde
   restoreMetrics(m.metrics);
   Object.defineProperty(m, 'keyStructure', keyStructure);
   return { identity: i, manifest: m as Manifest };
+}
+
+/** Whether the file `st` describes is the version of the manifest file that `entry` was taken of. */
+export function isVersionOf(st: Stats, entry: IndexedEntry): boolean {
+  if (entry instanceof SnapshotRecord) return entry.isVersionOf(st);
+  const identity = entry.identity;
+  return st.ino === identity[0] && st.size === identity[1] && st.mtimeMs === identity[2] && st.ctimeMs === identity[3];
 }
 
 export function isIdentity(i: unknown): i is ManifestIdentity {

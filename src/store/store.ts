@@ -16,7 +16,7 @@ import {
 import { isKey, isSafeRelativePath, parseManifest, serializeManifest, type Manifest, type ManifestFields, type ManifestFile } from './manifest.js';
 import { entryProblem, sameMtime } from './verify.js';
 import { entryAccessFault } from './store-fault.js';
-import { EntryIndex, hasIdentity, identityOf, indexName, type IndexedEntry, type ManifestIdentity } from './entry-index.js';
+import { EntryIndex, identityOf, indexName, isVersionOf, type IndexedEntry, type ManifestIdentity } from './entry-index.js';
 import type { Key } from '../util/ids.js';
 
 /** Where the per-recipe entry indexes live, beside objects/. */
@@ -179,7 +179,7 @@ export class Store {
       if (indexed) {
         const st = lstatSync(manifestPath, { throwIfNoEntry: false });
         const file = st?.isFile() ? st : undefined;
-        if (record && file && hasIdentity(file, record.identity)) manifest = record.manifest;
+        if (record && file && isVersionOf(file, record)) manifest = record.manifest;
         else {
           if (record) stale.add(key);
           manifest = file && readIdentified(manifestPath, key, identityOf(file), found);
@@ -596,8 +596,9 @@ function readIdentified(path: string, key: Key, identity: ManifestIdentity, into
   } catch {
     return undefined;
   }
+  const entry = { identity, manifest };
   const after = lstatSync(path, { throwIfNoEntry: false });
-  if (after?.isFile() && hasIdentity(after, identity)) into.set(key, { identity, manifest });
+  if (after?.isFile() && isVersionOf(after, entry)) into.set(key, entry);
   return manifest;
 }
 
