@@ -16,7 +16,7 @@
 // document's shape is checked as a whole here: any inconsistency and no record is used.
 import type { Stats } from 'node:fs';
 import { endianness } from 'node:os';
-import { isKey, type Manifest, type ManifestFile, type MetricPoint, type TrackingRef } from './manifest.js';
+import { isKey, manifestProblem, type Manifest, type ManifestFile, type MetricPoint, type TrackingRef } from './manifest.js';
 import type { Key } from '../util/ids.js';
 
 /** What identifies one version of a manifest file: [inode, size, mtimeMs, ctimeMs]. */
@@ -72,13 +72,15 @@ export function restoreMetrics(metrics: MetricPoint[]): void {
   for (const point of metrics) if (typeof point?.value === 'string') point.value = Number(point.value);
 }
 
-/** Whether the columns hold all of the manifest: only fields of this version, of the types they are written with. */
-function fitsColumns(key: Key, m: Manifest): boolean {
-  if (m.key !== key || !HEX64.test(key) || m.formatVersion !== 1 || typeof m.recipe !== 'string' || !Array.isArray(m.ports)) return false;
+/** Whether the columns hold all of the record: only fields of this version, of the types the columns are written with. */
+function fitsColumns(key: Key, { identity, manifest: m }: IndexedEntry): boolean {
+  if (m.key !== key || !HEX64.test(key) || m.formatVersion !== 1 || !isIdentity(identity) || !Array.isArray(m.ports) || !Array.isArray(m.metrics)) return false;
+  if (typeof m.nodeId !== 'string' || typeof m.stage !== 'string' || typeof m.recipe !== 'string' || typeof m.runId !== 'string') return false;
+  if (typeof m.startedAt !== 'number' || typeof m.endedAt !== 'number' || typeof m.createdAt !== 'number') return false;
   if (typeof m.plugin !== 'object' || m.plugin === null || (m.tracking !== undefined && (typeof m.tracking !== 'object' || m.tracking === null))) return false;
   for (const name in m) if (!MANIFEST_FIELDS.has(name)) return false;
   for (const file of m.files) {
-    if (!HEX64.test(file.sha256)) return false;
+    if (typeof file.path !== 'string' || !HEX64.test(file.sha256) || typeof file.size !== 'number' || typeof file.mtimeMs !== 'number') return false;
     let fields = 0;
     for (const _name in file) fields++;
     if (fields !== 4) return false;
@@ -98,7 +100,7 @@ export function encodeSnapshot(entries: ReadonlyMap<Key, IndexedEntry>): Buffer 
   let last: { m: Manifest; id: number } | undefined;
   for (const [key, entry] of entries) {
     const m = entry.manifest;
-    if (!fitsColumns(key, m)) {
+    if (!fitsColumns(key, entry)) {
       doc.whole.push(recordValue(key, entry));
       continue;
     }
@@ -283,13 +285,14 @@ function float64s(bytes: Buffer): Float64Array {
   return numbers;
 }
 
-/** A record kept whole: the cheap checks of a record this module wrote (its key is checked: index keys need no other check). */
+/** A record kept whole, checked in full as a manifest read from disk would be (such records are few; index keys need no other check). */
 function wholeEntry(record: RecordValue, keyStructure: PropertyDescriptor): IndexedEntry | undefined {
   const { k, i, m } = (record as Partial<RecordValue> | null) ?? {};
-  if (!isIdentity(i) || !isKey(k) || typeof m !== 'object' || m === null || m.key !== k || !Array.isArray(m.metrics)) return undefined;
-  restoreMetrics(m.metrics);
-  Object.defineProperty(m, 'keyStructure', keyStructure);
-  return { identity: i, manifest: m as Manifest };
+  if (!isIdentity(i) || !isKey(k) || manifestProblem(m, k) !== undefined) return undefined;
+  const manifest = m as Manifest;
+  restoreMetrics(manifest.metrics);
+  Object.defineProperty(manifest, 'keyStructure', keyStructure);
+  return { identity: i, manifest };
 }
 
 /** Whether the file `st` describes is the version of the manifest file that `entry` was taken of. */

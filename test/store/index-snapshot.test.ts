@@ -66,7 +66,7 @@ describe('the entry index snapshot', () => {
     expect(answers(await store.lookupMany(keys, { index: RECIPE }))).toEqual(scanned);
   });
 
-  it('does not use a snapshot of this format whose columns disagree, even with a valid checksum', async () => {
+  it('does not use a snapshot of this format whose columns disagree or whose whole record is no manifest, even with a valid checksum', async () => {
     const { store, keys } = await storeWith(3);
     const scanned = answers(await fromSnapshot(store, keys));
     const index = indexOf(store);
@@ -84,6 +84,7 @@ describe('the entry index snapshot', () => {
       [{ ...doc, groups: [null] }, bytes],
       [{ ...doc, paths: doc.paths.map(() => 9) }, bytes],
       [doc, bytes.subarray(0, bytes.length - 8)],
+      [{ ...doc, whole: [{ k: keys[0], i: [1, 2, 3, 4], m: { formatVersion: 1, key: keys[0], files: 'not a list' } }] }, bytes],
     ] as const) {
       writeSnapshot(index, header, Buffer.concat([Buffer.from(JSON.stringify(broken) + '\n'), binary]));
       expect(index.read()).toMatchObject({ damaged: 1 });
