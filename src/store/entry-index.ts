@@ -4,55 +4,45 @@
 // the manifest on disk still has that identity. A missing, stale, truncated or garbled index costs
 // the reads it would have saved, never a wrong hit.
 //
-//   index/<name>.jsonl     snapshot: a header line with the sha256 of the body, then one record a line
-//   index/<name>.journal   records appended by publish(), each line prefixed with its own checksum
+//   index/<name>.jsonl     snapshot: a header line with the sha256 of the body, then the body: every
+//                          record column by column, a line of JSON and then bytes (index-snapshot.ts)
+//   index/<name>.journal   records appended by publish(), one JSON record a line, each prefixed with its own checksum
 //
 // Concurrent writers: publish appends whole lines (O_APPEND); a snapshot is written to a private
 // temporary file and renamed into place. A journal line lost to a concurrent rewrite only means a
-// later lookup reads that manifest from disk again.
+// later lookup reads that manifest from disk again. A snapshot of another format version is not
+// read (its header differs): the next lookup reads the manifests and writes one of this version.
 //
 // Records leave out the manifest's key structure (a third of a manifest, and of the time to parse
 // the index): a plan needs it only to explain misses, which read the stage's manifests anyway, so a
-// hit's key structure is read from its manifest file when something asks for it.
+// manifest read from the index reads its key structure from its file when something asks for it.
 import { createHash } from 'node:crypto';
-import { appendFileSync, lstatSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync, type Stats } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { isPidAlive, randomId, thisMachine } from './fsutil.js';
-import { shortBoot } from './layout.js';
-import { isKey, manifestProblem, type Manifest } from './manifest.js';
+import { ENTRY_MANIFEST, shortBoot } from './layout.js';
+import { isKey, manifestProblem, parseManifest, type Manifest } from './manifest.js';
+import { decodeSnapshot, encodeSnapshot, isIdentity, recordValue, restoreMetrics, type IndexedEntry, type ManifestIdentity } from './index-snapshot.js';
 import type { Key } from '../util/ids.js';
 
-/** What identifies one version of a manifest file: [inode, size, mtimeMs, ctimeMs]. */
-export type ManifestIdentity = [number, number, number, number];
-
-/** A manifest as the index keeps it: everything but the key structure. */
-export type IndexedManifest = Omit<Manifest, 'keyStructure'>;
-
-export interface IndexedEntry { identity: ManifestIdentity; manifest: IndexedManifest }
+export type { IndexedEntry, ManifestIdentity } from './index-snapshot.js';
+export { isVersionOf } from './index-snapshot.js';
 
 export interface IndexSnapshot {
+  /** Each record's manifest reads its key structure from the manifest file on first use. */
   entries: Map<Key, IndexedEntry>;
   /** Bytes of the journal that were read (folded into the next snapshot). */
   journalBytes: number;
-  /** Records that were unreadable (a torn line, a bad checksum, an invalid manifest). */
+  /** Records that were unreadable (a torn line, a bad checksum, an invalid manifest); a snapshot that is not used counts one. */
   damaged: number;
 }
 
-const HEADER = 'retort-store-index 2';
+const HEADER = 'retort-store-index 3';
 
 export function identityOf(st: Stats): ManifestIdentity {
   return [st.ino, st.size, st.mtimeMs, st.ctimeMs];
 }
 
-export function sameIdentity(a: ManifestIdentity, b: ManifestIdentity): boolean {
-  return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
-}
-
-/** The identity of the manifest at `path` now, or undefined when it is not a readable regular file. */
-export function manifestIdentity(path: string): ManifestIdentity | undefined {
-  const st = lstatSync(path, { throwIfNoEntry: false });
-  return st?.isFile() ? identityOf(st) : undefined;
-}
 
 /** A file name for a recipe name: free text made safe, long names hashed. */
 export function indexName(recipe: string): string {
@@ -64,31 +54,8 @@ function checksum(text: string | Uint8Array): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** One record as JSON. JSON has no NaN or Infinity: such metric values are kept as strings, as in manifests. */
-function recordJson(key: Key, entry: IndexedEntry): string {
-  const m = withoutKeyStructure(entry.manifest);
-  const metrics = m.metrics.some((p) => !Number.isFinite(p.value)) ? m.metrics.map((p) => (Number.isFinite(p.value) ? p : {
-    ...p,
-    value: String(p.value),
-  })) : m.metrics;
-  return JSON.stringify({ k: key, i: entry.identity, m: metrics === m.metrics ? m : { ...m, metrics } });
-}
-
-/** The manifest without its key structure (a copy only when it has one: records read from the index have none). */
-export function withoutKeyStructure(m: IndexedManifest | Manifest): IndexedManifest {
-  if (!Object.hasOwn(m, 'keyStructure')) return m;
-  const { keyStructure: _omitted, ...rest } = m as Manifest;
-  return rest;
-}
-
-/**
- * One record. `verified`: the line comes from a snapshot whose checksum matched, so it is, byte for
- * byte, a record this module wrote, and writers write only manifests that passed `manifestProblem`
- * (read from disk or from an index). Checking each again cost a tenth of a cached plan of 10^4
- * entries; such a record gets the cheap checks only. Journal lines, with their short per-line
- * checksum, are checked in full.
- */
-function parseRecord(json: string, verified: boolean): { key: Key; entry: IndexedEntry } | undefined {
+/** A journal line's record, checked in full (its checksum is short): a full manifest check, as for a file read from disk. */
+function parseRecord(json: string): { key: Key; entry: IndexedEntry } | undefined {
   let value: { k?: unknown; i?: unknown; m?: unknown };
   try {
     value = JSON.parse(json) as typeof value;
@@ -96,29 +63,34 @@ function parseRecord(json: string, verified: boolean): { key: Key; entry: Indexe
     return undefined;
   }
   const { k, i, m } = value;
-  if (!Array.isArray(i) || i.length !== 4 || typeof i[0] !== 'number' || typeof i[1] !== 'number' || typeof i[2] !== 'number' || typeof i[3] !== 'number') return undefined;
-  if (verified) {
-    if (typeof k !== 'string' || k.length !== 64 || typeof m !== 'object' || m === null || (m as { key?: unknown }).key !== k) return undefined;
-  } else if (!isKey(k) || manifestProblem(m, k) !== undefined) return undefined;
-  // A record of the earlier format carries the key structure: dropped, as records of this one leave it out.
-  const manifest = withoutKeyStructure(m as Manifest);
-  for (const point of manifest.metrics) if (typeof point?.value === 'string') point.value = Number(point.value);
-  // A verified record's key was checked by isKey when it was written.
-  return { key: k as Key, entry: { identity: i as ManifestIdentity, manifest } };
+  if (!isIdentity(i) || !isKey(k) || manifestProblem(m, k) !== undefined) return undefined;
+  const manifest = m as Manifest;
+  restoreMetrics(manifest.metrics);
+  return { key: k, entry: { identity: i, manifest } };
 }
 
 export class EntryIndex {
   readonly snapshotPath: string;
   readonly journalPath: string;
+  /** The `keyStructure` of every manifest this index reads: one accessor for all (it keeps their shape shared and fast). */
+  private readonly keyStructure: PropertyDescriptor;
 
-  constructor(readonly dir: string, name: string) {
+  /** `objects`: the store's objects/ folder, where a record's manifest file is (by default beside the index folder). */
+  constructor(readonly dir: string, name: string, objects = join(dir, '..', 'objects')) {
     this.snapshotPath = join(dir, `${name}.jsonl`);
     this.journalPath = join(dir, `${name}.journal`);
+    this.keyStructure = {
+      enumerable: true,
+      configurable: true,
+      get(this: Manifest): unknown {
+        return readKeyStructure(this, `${objects}/${this.key.slice(0, 2)}/${this.key}/${ENTRY_MANIFEST}`);
+      },
+    };
   }
 
   /** The snapshot with the journal applied over it. Never throws: what cannot be read is simply absent. */
   read(): IndexSnapshot {
-    const entries = new Map<Key, IndexedEntry>();
+    let entries: Map<Key, IndexedEntry> | undefined;
     let damaged = 0;
     const snapshot = readBytes(this.snapshotPath);
     if (snapshot !== undefined) {
@@ -126,31 +98,31 @@ export class EntryIndex {
       const header = snapshot.toString('utf8', 0, newline < 0 ? snapshot.length : newline);
       const body = newline < 0 ? Buffer.alloc(0) : snapshot.subarray(newline + 1);
       // The whole snapshot or nothing: a torn or edited body fails its checksum (taken over the bytes
-      // as read, which are the UTF-8 the writer hashed: no 6 MB encoded again for it).
-      if (header === `${HEADER} ${checksum(body)}`) {
-        for (const line of body.toString('utf8').split('\n')) {
-          if (!line) continue;
-          const rec = parseRecord(line, true);
-          if (rec) entries.set(rec.key, rec.entry);
-          else damaged++;
-        }
-      } else damaged++;
+      // as read, which are the bytes the writer hashed), a snapshot of another version its header.
+      if (header === `${HEADER} ${checksum(body)}`) entries = decodeOrNothing(body, this.keyStructure);
+      if (!entries) damaged++;
     }
+    entries ??= new Map();
     const journal = readText(this.journalPath) ?? '';
     for (const line of journal.split('\n')) {
       if (!line) continue;
       const space = line.indexOf(' ');
       const json = line.slice(space + 1);
-      const rec = space === 16 && line.slice(0, 16) === checksum(json).slice(0, 16) ? parseRecord(json, false) : undefined;
-      if (rec) entries.set(rec.key, rec.entry);
-      else damaged++;
+      const rec = space === 16 && line.slice(0, 16) === checksum(json).slice(0, 16) ? parseRecord(json) : undefined;
+      if (!rec) {
+        damaged++;
+        continue;
+      }
+      // A record of an earlier version may carry the key structure: then it is kept, as read.
+      if (!Object.hasOwn(rec.entry.manifest, 'keyStructure')) Object.defineProperty(rec.entry.manifest, 'keyStructure', this.keyStructure);
+      entries.set(rec.key, rec.entry);
     }
     return { entries, journalBytes: Buffer.byteLength(journal), damaged };
   }
 
   /** Adds one record to the journal (after a publish). Best effort: a store without an index still works. */
   append(key: Key, entry: IndexedEntry): void {
-    const json = recordJson(key, entry);
+    const json = JSON.stringify(recordValue(key, entry));
     try {
       appendFileSync(this.journalPath, `${checksum(json).slice(0, 16)} ${json}\n`);
     } catch { /* read-only store, no index folder yet: the entry is read from disk instead */ }
@@ -159,17 +131,15 @@ export class EntryIndex {
   /**
    * Replaces the snapshot with `entries` and empties the journal it was read with: `journalBytes`
    * is what the caller read; a journal that grew since keeps its lines (they are read again next time).
-   * Best effort, like append.
+   * Best effort, like append. Key structures are not written, nor read for writing.
    */
-  rewrite(entries: Map<Key, IndexedEntry>, journalBytes: number): void {
+  rewrite(entries: ReadonlyMap<Key, IndexedEntry>, journalBytes: number): void {
     try {
-      const lines: string[] = [];
-      for (const [key, entry] of entries) lines.push(recordJson(key, entry));
-      const body = lines.length ? lines.join('\n') + '\n' : '';
+      const body = encodeSnapshot(entries);
       const me = thisMachine();
       const tmp = `${this.snapshotPath}.${me.host}@${shortBoot(me.bootId)}@${process.pid}@${randomId()}.tmp`;
       this.removeDeadTemporaries(me.host, shortBoot(me.bootId));
-      writeFileSync(tmp, `${HEADER} ${checksum(body)}\n${body}`);
+      writeFileSync(tmp, Buffer.concat([Buffer.from(`${HEADER} ${checksum(body)}\n`), body]));
       renameSync(tmp, this.snapshotPath);
       if (journalBytes > 0 && statSync(this.journalPath, { throwIfNoEntry: false })?.size === journalBytes) truncateSync(this.journalPath, 0);
     } catch { /* read-only store or a full disk: the old snapshot (or none) stays, which is safe */ }
@@ -183,6 +153,15 @@ export class EntryIndex {
       const [h, b, pid] = name.slice(prefix.length, -'.tmp'.length).split('@');
       if (h === host && b === boot && /^\d+$/.test(pid ?? '') && !isPidAlive(Number(pid))) rmSync(join(this.dir, name), { force: true });
     }
+  }
+}
+
+/** A body whose checksum matched but whose document surprises the decoder (a foreign writer, a bug) is not used. */
+function decodeOrNothing(body: Buffer, keyStructure: PropertyDescriptor): Map<Key, IndexedEntry> | undefined {
+  try {
+    return decodeSnapshot(body, keyStructure);
+  } catch {
+    return undefined;
   }
 }
 
@@ -200,4 +179,14 @@ function readText(path: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A manifest's key structure read from its file, kept on the manifest (undefined if the file is gone or unreadable by then). */
+function readKeyStructure(manifest: Manifest, path: string): unknown {
+  let keyStructure: unknown;
+  try {
+    keyStructure = parseManifest(readFileSync(path, 'utf8'), manifest.key).keyStructure;
+  } catch { /* gone since the lookup */ }
+  Object.defineProperty(manifest, 'keyStructure', { value: keyStructure, enumerable: true, writable: true, configurable: true });
+  return keyStructure;
 }

@@ -16,9 +16,7 @@ import {
 import { isKey, isSafeRelativePath, parseManifest, serializeManifest, type Manifest, type ManifestFields, type ManifestFile } from './manifest.js';
 import { entryProblem, sameMtime } from './verify.js';
 import { entryAccessFault } from './store-fault.js';
-import {
-  EntryIndex, indexName, manifestIdentity, sameIdentity, type IndexedEntry, type IndexedManifest, type ManifestIdentity,
-} from './entry-index.js';
+import { EntryIndex, identityOf, indexName, isVersionOf, type IndexedEntry, type ManifestIdentity } from './entry-index.js';
 import type { Key } from '../util/ids.js';
 
 /** Where the per-recipe entry indexes live, beside objects/. */
@@ -164,12 +162,14 @@ export class Store {
         if (!isNotFound(err)) throw err;
       }
     }
-    const current = new Map<Key, IndexedEntry>();
-    let indexChanged = (indexed?.journalBytes ?? 0) > 0 || (indexed?.damaged ?? 0) > 0;
+    // What this lookup learnt about the index: records no longer true, and entries read from their files.
+    const stale = new Set<Key>();
+    const found = new Map<Key, IndexedEntry>();
     const slow: Key[] = [];
     for (const key of asked) {
-      assertKey(key);
       const record = indexed?.entries.get(key);
+      // An index holds valid keys only, so a key it has needs no check of its own.
+      if (!record) assertKey(key);
       if (!record && !present.has(key)) { results.set(key, { status: 'miss' }); continue; }
       if (verify === 'full') { slow.push(key); continue; }
       // Plain concatenation: path.join's normalisation is measurable at 10^4 entries, and keys are hex.
@@ -177,13 +177,12 @@ export class Store {
       const manifestPath = `${dir}/${ENTRY_MANIFEST}`;
       let manifest: Manifest | undefined;
       if (indexed) {
-        const identity = manifestIdentity(manifestPath);
-        if (identity && record && sameIdentity(identity, record.identity)) {
-          manifest = withLazyKeyStructure(record.manifest, manifestPath, key);
-          current.set(key, record);
-        } else {
-          indexChanged = true;
-          manifest = identity && readIdentified(manifestPath, key, identity, current);
+        const st = lstatSync(manifestPath, { throwIfNoEntry: false });
+        const file = st?.isFile() ? st : undefined;
+        if (record && file && isVersionOf(file, record)) manifest = record.manifest;
+        else {
+          if (record) stale.add(key);
+          manifest = file && readIdentified(manifestPath, key, identityOf(file), found);
         }
       } else {
         try {
@@ -199,19 +198,21 @@ export class Store {
     if (index && indexed) {
       // Records this lookup did not ask about stay (a plan after an edit asks for none of the old
       // keys), unless their shard (listed above) no longer holds them: gone from the store.
-      for (const [key, record] of indexed.entries) {
-        if (asked.has(key)) continue;
-        if (!present.has(key)) indexChanged = true;
-        else current.set(key, record);
+      for (const key of indexed.entries.keys()) if (!asked.has(key) && !present.has(key)) stale.add(key);
+      // An index that says what this lookup found is left as it is: a cached plan writes nothing.
+      if (indexed.journalBytes > 0 || indexed.damaged > 0 || stale.size > 0 || found.size > 0) {
+        const current = new Map<Key, IndexedEntry>();
+        for (const [key, record] of indexed.entries) if (!stale.has(key)) current.set(key, record);
+        for (const [key, entry] of found) current.set(key, entry);
+        index.rewrite(current, indexed.journalBytes);
       }
-      if (indexChanged || current.size !== indexed.entries.size) index.rewrite(current, indexed.journalBytes);
     }
     return results;
   }
 
   /** The entry index of one recipe (see entry-index.ts). */
   private entryIndex(recipe: string): EntryIndex {
-    return new EntryIndex(this.layout.root + '/' + INDEX_DIR, indexName(recipe));
+    return new EntryIndex(this.layout.root + '/' + INDEX_DIR, indexName(recipe), this.layout.objects);
   }
 
   private async lookupNow(key: Key, verify: 'none' | 'stat' | 'full'): Promise<LookupResult> {
@@ -352,8 +353,8 @@ export class Store {
 
   /** A published entry goes into its recipe's index journal, with the identity of its manifest file. */
   private recordInIndex(key: Key, manifest: Manifest): void {
-    const identity = manifestIdentity(this.layout.manifestPath(key));
-    if (identity) this.entryIndex(manifest.recipe).append(key, { identity, manifest });
+    const st = lstatSync(this.layout.manifestPath(key), { throwIfNoEntry: false });
+    if (st?.isFile()) this.entryIndex(manifest.recipe).append(key, { identity: identityOf(st), manifest });
   }
 
   private async writeManifest(path: string, manifest: Manifest): Promise<void> {
@@ -595,41 +596,28 @@ function readIdentified(path: string, key: Key, identity: ManifestIdentity, into
   } catch {
     return undefined;
   }
-  const after = manifestIdentity(path);
-  if (after && sameIdentity(after, identity)) into.set(key, { identity, manifest });
-  return manifest;
-}
-
-/**
- * A hit from the index as a whole manifest: a copy whose key structure is read from the manifest
- * file the first time it is asked for (undefined if that file is gone or unreadable by then).
- */
-function withLazyKeyStructure(indexed: IndexedManifest, path: string, key: Key): Manifest {
-  // An accessor in the literal keeps the object's fast shape (defining one afterwards did not: 4 % of a cached plan).
-  const manifest: Manifest = {
-    ...indexed,
-    get keyStructure(): unknown {
-      let keyStructure: unknown;
-      try {
-        keyStructure = parseManifest(readFileSync(path, 'utf8'), key).keyStructure;
-      } catch { /* gone since the lookup */ }
-      Object.defineProperty(manifest, 'keyStructure', { value: keyStructure, enumerable: true, writable: true, configurable: true });
-      return keyStructure;
-    },
-  };
+  const entry = { identity, manifest };
+  const after = lstatSync(path, { throwIfNoEntry: false });
+  if (after?.isFile() && isVersionOf(after, entry)) into.set(key, entry);
   return manifest;
 }
 
 /** True when every file of the manifest has its recorded size and mtime, and every port folder exists. */
 function statsMatch(out: string, manifest: Manifest): boolean {
-  for (const file of manifest.files) {
+  const files = manifest.files;
+  for (const file of files) {
     const st = lstatSync(`${out}/${file.path}`, { throwIfNoEntry: false });
     if (!st || !st.isFile() || st.size !== file.size || !sameMtime(st.mtimeMs, file.mtimeMs)) return false;
   }
   // A port with a file in it exists if that file does; only an empty port needs its folder checked.
   for (const port of manifest.ports ?? []) {
-    const covered = manifest.files.some((f) => f.path.startsWith(port) && (f.path.length === port.length || f.path.charCodeAt(port.length) === 47 /* '/' */));
-    if (!covered && !statSync(`${out}/${port}`, { throwIfNoEntry: false })?.isDirectory()) return false;
+    if (!holdsFile(files, port) && !statSync(`${out}/${port}`, { throwIfNoEntry: false })?.isDirectory()) return false;
   }
   return true;
+}
+
+/** Whether a file of the list lies inside the folder `port`. */
+function holdsFile(files: ManifestFile[], port: string): boolean {
+  for (const f of files) if (f.path.startsWith(port) && (f.path.length === port.length || f.path.charCodeAt(port.length) === 47 /* '/' */)) return true;
+  return false;
 }

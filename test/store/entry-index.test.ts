@@ -78,11 +78,12 @@ describe('the entry index', () => {
     const { store, keys } = await storeWith(3);
     await store.lookupMany(keys, { index: RECIPE });
     const index = indexOf(store);
-    const text = readFileSync(index.snapshotPath, 'utf8');
+    // Read and written as latin1: byte for byte, the snapshot's binary columns included.
+    const text = readFileSync(index.snapshotPath, 'latin1');
     // Entry 2's metric value 2 becomes 7: still JSON, still a valid manifest, the checksum line unchanged.
     const edited = text.replace('"value":2,', '"value":7,');
     expect(edited).not.toBe(text);
-    writeFileSync(index.snapshotPath, edited);
+    writeFileSync(index.snapshotPath, edited, 'latin1');
     expect(index.read()).toMatchObject({ damaged: 1 });
     expect(index.read().entries.size).toBe(0);
     const hit = (await store.lookupMany(keys, { index: RECIPE })).get(keys[2]!);
