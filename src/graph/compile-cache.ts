@@ -8,7 +8,7 @@
 //   - every external input whose content entered a key (hashed again, through the stat cache).
 // Sweeps are not cached. The file is written atomically with a checksum: a torn, stale or foreign
 // file costs a compile, never a wrong key.
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, type Dirent } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,10 +98,11 @@ export async function prepareWithCompileCache<P extends PreparedRecipe>(
     };
     // A file that vanished since compiling: nothing worth keeping.
     if (entry.files.some((f) => f.sha256 === '')) return;
-    const body = JSON.stringify(entry);
+    // Encoded once: the checksum is over the bytes written.
+    const body = Buffer.from(JSON.stringify(entry));
     try {
       await mkdir(dirname(path), { recursive: true });
-      await writeFileAtomic(path, `${sha256Hex(body)}\n${body}`);
+      await writeFileAtomic(path, Buffer.concat([Buffer.from(`${sha256Hex(body)}\n`, 'latin1'), body]));
       keepNewest(dirname(path), MAX_ENTRIES);
     } catch { /* a cache that cannot be written (read-only runs folder, full disk) only costs the next compile */ }
   };
@@ -198,17 +199,19 @@ export function engineStamp(): string {
 }
 
 function listStats(dir: string, out: string[]): void {
-  let names: string[];
+  let entries: Dirent[];
   try {
-    names = readdirSync(dir).sort();
+    entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   } catch {
     return;
   }
-  for (const name of names) {
-    const abs = join(dir, name);
-    const st = statSync(abs, { throwIfNoEntry: false });
-    if (!st) continue;
-    if (st.isDirectory()) listStats(abs, out);
-    else out.push(`${abs}:${st.size}:${st.mtimeMs}`);
+  for (const entry of entries) {
+    const abs = join(dir, entry.name);
+    if (entry.isDirectory()) listStats(abs, out);
+    // The modules only: source maps do not change how a recipe compiles.
+    else if (entry.name.endsWith('.js')) {
+      const st = statSync(abs, { throwIfNoEntry: false });
+      if (st) out.push(`${abs}:${st.size}:${st.mtimeMs}`);
+    }
   }
 }
