@@ -91,26 +91,31 @@ export function pluginFingerprint(plugin: LoadedPlugin): string {
 
 /** The plain form, or undefined when something in it would not survive JSON unchanged. */
 export function toCached(recipe: CompiledRecipe, keys: Map<NodeId, NodeKey>): CachedCompile | undefined {
+  // Each node's index and key (the keys by index spare a lookup per reference).
   const index = new Map<NodeId, number>();
-  for (const id of recipe.nodes.keys()) index.set(id, index.size);
+  const nodeKeys: (NodeKey | undefined)[] = [];
+  for (const id of recipe.nodes.keys()) {
+    index.set(id, index.size);
+    nodeKeys.push(keys.get(id));
+  }
   const stages = [...recipe.stages.keys()];
   const stageIndex = new Map(stages.map((s, i) => [s, i]));
   const byStage: NodeId[][] = stages.map(() => []);
   const pluginIndex = new Map<LoadedPlugin, number>();
   const plugins: CachedPlugin[] = [];
-  const refs = new RefWriter(index, keys);
+  const refs = new RefWriter(index, nodeKeys);
   const nodes: CachedNodes = { ids: [], stage: [], plugin: [], params: [], inputs: [], resources: [], kind: [], instance: [] };
   const odd: Record<string, OddParts> = {};
-  let keyText = '';
+  const keyList: Key[] = [];
   let keyVersion: number | undefined;
   for (const spec of recipe.nodes.values()) {
     // A sweep's node (not cached). Every other field of NodeSpec is stored or follows from what is.
     if (spec.trials !== undefined) return undefined;
-    const nodeKey = keys.get(spec.id);
+    const nodeKey = nodeKeys[nodes.ids.length];
     const stage = stageIndex.get(spec.stage);
     const kind = instanceKind(spec);
     if (!nodeKey || nodeKey.key.length !== 64 || stage === undefined || kind === undefined) return undefined;
-    if (!survivesJson(spec.params) || !survivesJson(spec.resources) || !survivesJson(spec.item ?? null)) return undefined;
+    if (!survivesJson(spec.params) || !survivesJson(spec.resources) || (spec.item !== undefined && !survivesJson(spec.item))) return undefined;
     const s = nodeKey.structure;
     if (keyVersion !== undefined && s.keyVersion !== keyVersion) return undefined;
     keyVersion = s.keyVersion;
@@ -145,7 +150,7 @@ export function toCached(recipe: CompiledRecipe, keys: Map<NodeId, NodeKey>): Ca
     nodes.resources.push(spec.resources);
     nodes.kind.push(kind);
     nodes.instance.push(kind === FOREACH ? spec.item! : kind === REPEAT ? spec.iteration! : null); // instanceKind checked they are set
-    keyText += nodeKey.key;
+    keyList.push(nodeKey.key);
   }
   if (stages.some((s, i) => !sameIds(byStage[i]!, recipe.stages.get(s)!))) return undefined;
   const order: number[] = [];
@@ -164,7 +169,7 @@ export function toCached(recipe: CompiledRecipe, keys: Map<NodeId, NodeKey>): Ca
     plugins,
     inputs: refs.inputs,
     nodes,
-    keys: keyText,
+    keys: keyList.join(''),
     ...(order.every((n, i) => n === i) ? {} : { order }),
     ...(Object.keys(odd).length ? { odd } : {}),
   };
@@ -204,7 +209,7 @@ class RefWriter {
   private upstreamSeen = 0;
   private upstreamSet: Set<NodeId> | undefined;
 
-  constructor(private readonly index: Map<NodeId, number>, private readonly keys: Map<NodeId, NodeKey>) {}
+  constructor(private readonly index: Map<NodeId, number>, private readonly keys: readonly (NodeKey | undefined)[]) {}
 
   /** The node's encoded inputs; undefined when a reference cannot be stored. */
   encode(spec: NodeSpec, used: KeyStructure['inputs']): CachedInputs | undefined {
@@ -243,7 +248,7 @@ class RefWriter {
   private one(ref: InputRef, used: KeyInput): CachedRef | undefined {
     if (ref.kind === 'node') {
       const node = this.index.get(ref.node);
-      const key = this.keys.get(ref.node)?.key;
+      const key = node === undefined ? undefined : this.keys[node]?.key;
       if (node === undefined || key === undefined) return undefined;
       let port = this.portIndex.get(ref.port);
       if (port === undefined) {
@@ -251,7 +256,7 @@ class RefWriter {
         this.portIndex.set(ref.port, port);
         this.ports.push(ref.port);
       }
-      if (!('node' in used) || used.node !== key || used.port !== ref.port || fieldCount(used) !== 2) this.keyInputsFollow = false;
+      if (!('node' in used) || used.node !== key || used.port !== ref.port) this.keyInputsFollow = false;
       this.noteUpstream(ref.node);
       return port * this.index.size + node;
     }
@@ -265,7 +270,6 @@ class RefWriter {
     const seen = this.inputs[i]!; // i indexes inputs
     // Two nodes keyed with different contents of one file: the file changed while keying.
     if (seen.sha256 !== used.content || seen.kind !== used.kind) return undefined;
-    if (fieldCount(used) !== 2) this.keyInputsFollow = false;
     return -1 - i;
   }
 
@@ -374,11 +378,13 @@ class RefReader {
 
   /** Decodes into inputs, keyInputs and upstream; false when a reference names nothing here. */
   decode(encoded: CachedInputs): boolean {
-    const inputs: Record<string, NodeInput> = {};
+    // Without inputs, the node keeps the empty object the entry was parsed into (it is fromCached's to take).
+    let inputs: Record<string, NodeInput> | undefined;
     const keyInputs: KeyStructure['inputs'] = {};
     this.upstream = [];
     this.upstreamSet = undefined;
     for (const port in encoded) {
+      inputs ??= {};
       const value = encoded[port]!;
       if (Array.isArray(value)) {
         const list: InputRef[] = [];
@@ -398,7 +404,7 @@ class RefReader {
         keyInputs[port] = this.keyInput(value);
       }
     }
-    this.inputs = inputs;
+    this.inputs = inputs ?? (encoded as Record<string, never>);
     this.keyInputs = keyInputs;
     return true;
   }
@@ -474,16 +480,29 @@ function withoutUndefined<T extends object>(value: T): T {
 
 /** Whether JSON would give this value back as it is (no undefined fields, functions, -0, NaN, class instances). */
 export function survivesJson(value: unknown): boolean {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
-  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);
+  if (value === null || typeof value !== 'object') return primitiveSurvives(value);
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (!(i in value) || !survivesJson(value[i])) return false;
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value)) return false;
+      const v: unknown = value[i];
+      if (v === null || typeof v !== 'object' ? !primitiveSurvives(v) : !survivesJson(v)) return false;
+    }
     return true;
   }
-  if (typeof value !== 'object') return false;
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return false;
   // for…in lists the own enumerable fields here (a plain object's prototype has none), without an array of them.
-  for (const name in value) if (!survivesJson((value as Record<string, unknown>)[name])) return false;
+  for (const name in value) {
+    const v = (value as Record<string, unknown>)[name];
+    if (v === null || typeof v !== 'object' ? !primitiveSurvives(v) : !survivesJson(v)) return false;
+  }
   return true;
+}
+
+function primitiveSurvives(value: unknown): boolean {
+  switch (typeof value) {
+    case 'string': case 'boolean': return true;
+    case 'number': return Number.isFinite(value) && !Object.is(value, -0);
+    default: return value === null;
+  }
 }

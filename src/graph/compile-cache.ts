@@ -98,11 +98,14 @@ export async function prepareWithCompileCache<P extends PreparedRecipe>(
     };
     // A file that vanished since compiling: nothing worth keeping.
     if (entry.files.some((f) => f.sha256 === '')) return;
-    // Encoded once: the checksum is over the bytes written.
-    const body = Buffer.from(JSON.stringify(entry));
+    // Encoded once, after room for the checksum line: the checksum is over the bytes written.
+    const json = JSON.stringify(entry);
+    const bytes = Buffer.allocUnsafe(65 + Buffer.byteLength(json));
+    bytes.write(json, 65);
+    bytes.write(`${sha256Hex(bytes.subarray(65))}\n`, 0, 'latin1');
     try {
       await mkdir(dirname(path), { recursive: true });
-      await writeFileAtomic(path, Buffer.concat([Buffer.from(`${sha256Hex(body)}\n`, 'latin1'), body]));
+      await writeFileAtomic(path, bytes);
       keepNewest(dirname(path), MAX_ENTRIES);
     } catch { /* a cache that cannot be written (read-only runs folder, full disk) only costs the next compile */ }
   };
