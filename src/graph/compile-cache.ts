@@ -85,23 +85,27 @@ export async function prepareWithCompileCache<P extends PreparedRecipe>(
     // The fields beyond PreparedRecipe are a sweep's, all optional: a plain recipe has none of them.
     if (reused) return { prepared: { ...reused, runsDir: req.runsDir, hasher } as P, reused: true, save: async () => {} };
   }
+  // The recipe's digest before compiling and every file's right after (not when saving, which
+  // `run` does later): an entry never pairs a text edited meanwhile with the plan of the older one.
+  const before = req.multirun ? undefined : fileDigest(req.file);
   const watched = watchEnvReads(req.env);
   const prepared = await fresh(watched.env);
+  const files = req.multirun ? [] : prepared.recipe.files.map((f) => ({ path: f, sha256: fileDigest(f) ?? '' }));
   const save = async () => {
     if (req.multirun || prepared.spec !== undefined || prepared.adaptive !== undefined || prepared.recipe.sweep || watched.enumerated()) return;
+    // A file that vanished, or the recipe edited while it compiled: nothing worth keeping.
+    if (files.some((f) => f.sha256 === '') || files.find((f) => f.path === req.file)?.sha256 !== before) return;
     const compiled = toCached(prepared.recipe, prepared.keys);
     if (!compiled) return;
     const entry: CacheFile = {
-      format: CACHE_FORMAT, engine: engineStamp(), file: req.file, overrides: req.overrides,
-      files: prepared.recipe.files.map((f) => ({ path: f, sha256: fileDigest(f) ?? '' })),
+      format: CACHE_FORMAT, engine: engineStamp(), file: req.file, overrides: req.overrides, files,
       env: Object.fromEntries(watched.read), compiled,
     };
-    // A file that vanished since compiling: nothing worth keeping.
-    if (entry.files.some((f) => f.sha256 === '')) return;
     // Encoded once, after room for the checksum line: the checksum is over the bytes written.
+    // Room for the worst case (3 bytes a UTF-16 unit) spares measuring the text first.
     const json = JSON.stringify(entry);
-    const bytes = Buffer.allocUnsafe(65 + Buffer.byteLength(json));
-    bytes.write(json, 65);
+    const room = Buffer.allocUnsafe(65 + 3 * json.length);
+    const bytes = room.subarray(0, 65 + room.write(json, 65));
     bytes.write(`${sha256Hex(bytes.subarray(65))}\n`, 0, 'latin1');
     try {
       await mkdir(dirname(path), { recursive: true });

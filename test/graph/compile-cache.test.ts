@@ -277,6 +277,22 @@ describe('compiled-plan cache', () => {
     expect((await prepare()).reused).toBe(true);
   });
 
+  it('a recipe edited while it compiles is not saved: the next prepare compiles the new text', async () => {
+    const fresh = async (e: NodeJS.ProcessEnv) => {
+      const recipe = await compileRecipe(recipeFile, { env: e });
+      writeFileSync(recipeFile, RECIPE.replace('[1, 2, 3]', '[1, 2, 5]'));
+      const hasher = new ContentHasher();
+      return { recipe, keys: await computeKeys(recipe, hasher, e), runsDir, hasher };
+    };
+    const during = await prepareWithCompileCache({ file: recipeFile, overrides: [], multirun: false, runsDir, env: {} }, new ContentHasher(), fresh);
+    await during.save();
+    expect(during.prepared.recipe.nodes.has(nodeId('first[3]'))).toBe(true);
+    const next = await prepare();
+    expect(next.reused).toBe(false);
+    expect(next.keys['first[5]']).toBeDefined();
+    expect((await prepare()).reused).toBe(true);
+  });
+
   it('is not used for a sweep (-m): each call compiles', async () => {
     const fresh = async (e: NodeJS.ProcessEnv) => {
       const recipe = await compileRecipe(recipeFile, { env: e });
