@@ -328,17 +328,26 @@ describe('compiled-plan cache', () => {
     expect(second.reused).toBe(true);
   });
 
-  it('keeps key inputs that do not follow from the inputs as they are', async () => {
+  it('keeps key inputs, key params, declared env and upstream lists that do not follow from the rest as they are', async () => {
     const recipe = await compileRecipe(recipeFile, { env: {} });
     const keys = await computeKeys(recipe, new ContentHasher(), {});
     const odd = keys.get(nodeId('second[1]'))!;
     const inputs = { data: { node: keys.get(nodeId('first[2]'))!.key, port: 'out' } };
     keys.set(nodeId('second[1]'), { ...odd, structure: { ...odd.structure, inputs } });
+    const third = keys.get(nodeId('second[3]'))!;
+    const params = { ...third.structure.params, v: 99 };
+    const env = { ECHO_MODE: 'other' };
+    keys.set(nodeId('second[3]'), { ...third, structure: { ...third.structure, params, env } });
+    recipe.nodes.get(nodeId('first[3]'))!.upstream = [nodeId('first[1]')];
     const cached = toCached(recipe, keys)!;
     const ids = [...recipe.nodes.keys()];
     expect(cached.odd?.[ids.indexOf(nodeId('second[1]'))]).toEqual({ keyInputs: inputs });
+    expect(cached.odd?.[ids.indexOf(nodeId('second[3]'))]).toEqual({ keyParams: params, keyEnv: env });
+    expect(cached.odd?.[ids.indexOf(nodeId('first[3]'))]).toEqual({ upstream: ['first[1]'] });
     expect(cached.odd?.[ids.indexOf(nodeId('second[2]'))]).toBeUndefined();
     const back = fromCached(JSON.parse(JSON.stringify(cached)), [...new Set([...recipe.nodes.values()].map((n) => n.plugin))], () => recipe.sources)!;
     for (const [id, k] of keys) expect(back.keys.get(id)!.structure).toEqual(k.structure);
+    expect(back.recipe.nodes.get(nodeId('first[3]'))!.upstream).toEqual(['first[1]']);
+    expect(back.recipe.nodes.get(nodeId('first[2]'))!.upstream).toEqual([]);
   });
 });
