@@ -364,6 +364,8 @@ class RefReader {
   inputs: Record<string, NodeInput> = {};
   keyInputs: KeyStructure['inputs'] = {};
   upstream: NodeId[] = [];
+  /** Set by one() with the reference it returns. */
+  private keyInput: KeyInput | undefined;
   private upstreamSet: Set<NodeId> | undefined;
   private readonly keys: Key[];
 
@@ -390,18 +392,18 @@ class RefReader {
         const list: InputRef[] = [];
         const keyList: KeyInput[] = [];
         for (const r of value) {
-          const ref = this.ref(r);
+          const ref = this.one(r);
           if (!ref) return false;
           list.push(ref);
-          keyList.push(this.keyInput(r));
+          keyList.push(this.keyInput!);
         }
         inputs[port] = list;
         keyInputs[port] = keyList;
       } else {
-        const ref = this.ref(value);
+        const ref = this.one(value);
         if (!ref) return false;
         inputs[port] = ref;
-        keyInputs[port] = this.keyInput(value);
+        keyInputs[port] = this.keyInput!;
       }
     }
     this.inputs = inputs ?? (encoded as Record<string, never>);
@@ -409,31 +411,22 @@ class RefReader {
     return true;
   }
 
-  /** The reference `r` names (a node it names joins the upstream list), or undefined when it names nothing here. */
-  private ref(r: CachedRef): InputRef | undefined {
-    if (!Number.isInteger(r)) return undefined;
+  /** The reference `r` names (its key input in keyInput; a node it names joins the upstream list), or undefined when it names nothing here. */
+  private one(r: CachedRef): InputRef | undefined {
     if (r < 0) {
       const input = this.cached.inputs[-1 - r];
-      return input && { kind: 'path', path: input.path };
+      if (!input) return undefined;
+      this.keyInput = { content: input.sha256, kind: input.kind };
+      return { kind: 'path', path: input.path };
     }
     const count = this.ids.length;
     const node = r % count;
     const port = this.cached.ports[(r - node) / count];
-    if (port === undefined) return undefined;
-    const id = this.ids[node]!; // node < count
+    if (port === undefined || !Number.isInteger(r)) return undefined;
+    const id = this.ids[node]!; // 0 ≤ node < count
+    this.keyInput = { node: this.keyAt(node), port };
     this.addUpstream(id);
     return { kind: 'node', node: id, port };
-  }
-
-  /** The key input of a reference that ref() resolved. */
-  private keyInput(r: CachedRef): KeyInput {
-    if (r < 0) {
-      const input = this.cached.inputs[-1 - r]!;
-      return { content: input.sha256, kind: input.kind };
-    }
-    const count = this.ids.length;
-    const node = r % count;
-    return { node: this.keyAt(node), port: this.cached.ports[(r - node) / count]! };
   }
 
   /** Each node once, in the order the inputs name them (as the compiler lists them); a Set only for long lists. */
