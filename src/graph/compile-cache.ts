@@ -1,8 +1,9 @@
 // The compiled-plan cache: a recipe compiled and keyed once is reused while nothing it was made from
 // has changed, so a plan or a no-op run of a large recipe skips parsing, validation, interpolation
 // and keying. An entry is reused only when all of these are as they were:
-//   - the engine (its compiler's files by stat, Node's version, platform, architecture),
-//   - the recipe path, the overrides, and the bytes of every file the recipe read (includes too),
+//   - the engine (its compiled modules by stat, Node's version, platform, architecture),
+//   - the recipe path, the overrides, and the bytes of every file the recipe read (includes too;
+//     hashed when compiling, and a recipe edited while it compiled is not saved),
 //   - every environment variable the compile and the keys read (names and values),
 //   - every plugin: reloaded as compiling would, with the same definition, code digest and runtime,
 //   - every external input whose content entered a key (hashed again, through the stat cache).
