@@ -1,14 +1,15 @@
 // The compiled-plan cache: a recipe compiled and keyed once is reused while nothing it was made from
 // has changed, so a plan or a no-op run of a large recipe skips parsing, validation, interpolation
 // and keying. An entry is reused only when all of these are as they were:
-//   - the engine (its compiler's files by stat, Node's version, platform, architecture),
-//   - the recipe path, the overrides, and the bytes of every file the recipe read (includes too),
+//   - the engine (its compiled modules by stat, Node's version, platform, architecture),
+//   - the recipe path, the overrides, and the bytes of every file the recipe read (includes too;
+//     hashed when compiling, and a recipe edited while it compiled is not saved),
 //   - every environment variable the compile and the keys read (names and values),
 //   - every plugin: reloaded as compiling would, with the same definition, code digest and runtime,
 //   - every external input whose content entered a key (hashed again, through the stat cache).
 // Sweeps are not cached. The file is written atomically with a checksum: a torn, stale or foreign
 // file costs a compile, never a wrong key.
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, type Dirent } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,23 +86,31 @@ export async function prepareWithCompileCache<P extends PreparedRecipe>(
     // The fields beyond PreparedRecipe are a sweep's, all optional: a plain recipe has none of them.
     if (reused) return { prepared: { ...reused, runsDir: req.runsDir, hasher } as P, reused: true, save: async () => {} };
   }
+  // The recipe's digest before compiling and every file's right after (not when saving, which
+  // `run` does later): an entry never pairs a text edited meanwhile with the plan of the older one.
+  const before = req.multirun ? undefined : fileDigest(req.file);
   const watched = watchEnvReads(req.env);
   const prepared = await fresh(watched.env);
+  const files = req.multirun ? [] : prepared.recipe.files.map((f) => ({ path: f, sha256: fileDigest(f) ?? '' }));
   const save = async () => {
     if (req.multirun || prepared.spec !== undefined || prepared.adaptive !== undefined || prepared.recipe.sweep || watched.enumerated()) return;
+    // A file that vanished, or the recipe edited while it compiled: nothing worth keeping.
+    if (files.some((f) => f.sha256 === '') || files.find((f) => f.path === req.file)?.sha256 !== before) return;
     const compiled = toCached(prepared.recipe, prepared.keys);
     if (!compiled) return;
     const entry: CacheFile = {
-      format: CACHE_FORMAT, engine: engineStamp(), file: req.file, overrides: req.overrides,
-      files: prepared.recipe.files.map((f) => ({ path: f, sha256: fileDigest(f) ?? '' })),
+      format: CACHE_FORMAT, engine: engineStamp(), file: req.file, overrides: req.overrides, files,
       env: Object.fromEntries(watched.read), compiled,
     };
-    // A file that vanished since compiling: nothing worth keeping.
-    if (entry.files.some((f) => f.sha256 === '')) return;
-    const body = JSON.stringify(entry);
+    // Encoded once, after room for the checksum line: the checksum is over the bytes written.
+    // Room for the worst case (3 bytes a UTF-16 unit) spares measuring the text first.
+    const json = JSON.stringify(entry);
+    const room = Buffer.allocUnsafe(65 + 3 * json.length);
+    const bytes = room.subarray(0, 65 + room.write(json, 65));
+    bytes.write(`${sha256Hex(bytes.subarray(65))}\n`, 0, 'latin1');
     try {
       await mkdir(dirname(path), { recursive: true });
-      await writeFileAtomic(path, `${sha256Hex(body)}\n${body}`);
+      await writeFileAtomic(path, bytes);
       keepNewest(dirname(path), MAX_ENTRIES);
     } catch { /* a cache that cannot be written (read-only runs folder, full disk) only costs the next compile */ }
   };
@@ -198,17 +207,19 @@ export function engineStamp(): string {
 }
 
 function listStats(dir: string, out: string[]): void {
-  let names: string[];
+  let entries: Dirent[];
   try {
-    names = readdirSync(dir).sort();
+    entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   } catch {
     return;
   }
-  for (const name of names) {
-    const abs = join(dir, name);
-    const st = statSync(abs, { throwIfNoEntry: false });
-    if (!st) continue;
-    if (st.isDirectory()) listStats(abs, out);
-    else out.push(`${abs}:${st.size}:${st.mtimeMs}`);
+  for (const entry of entries) {
+    const abs = join(dir, entry.name);
+    if (entry.isDirectory()) listStats(abs, out);
+    // The modules only: source maps do not change how a recipe compiles.
+    else if (entry.name.endsWith('.js')) {
+      const st = statSync(abs, { throwIfNoEntry: false });
+      if (st) out.push(`${abs}:${st.size}:${st.mtimeMs}`);
+    }
   }
 }

@@ -8,7 +8,8 @@ import { compileRecipe } from '../../src/graph/compile.js';
 import { compileCachePath, MAX_ENTRIES, prepareWithCompileCache } from '../../src/graph/compile-cache.js';
 import { ContentHasher } from '../../src/graph/content-hash.js';
 import { computeKeys } from '../../src/graph/key.js';
-import { fromCached, toCached } from '../../src/graph/compile-cache-format.js';
+import { CACHE_FORMAT, fromCached, toCached } from '../../src/graph/compile-cache-format.js';
+import { sha256Hex } from '../../src/util/canonical.js';
 import { nodeId } from '../../src/util/ids.js';
 
 const PLUGIN = `export default {
@@ -42,6 +43,64 @@ stages:
       v: \${vars.scale}
     inputs:
       data: \${stages.first[\${item}].outputs.out}
+`;
+
+// Every shape of node: plain, foreach over scalars and over mappings (named, repeated names), repeat with
+// prev/initial, a fan-in list, path inputs shared by nodes, resources, and a stage that consumes one
+// declared after it (so the topological order is not the node order).
+const GATHER = `export default {
+  id: 'gather', version: '1',
+  params: { type: 'object', additionalProperties: false, properties: { label: { type: 'string' } } },
+  inputs: { parts: { many: true }, extra: { optional: true } },
+  outputs: { out: {} },
+  run() {},
+};
+`;
+
+const SHAPES = `name: shapes
+vars:
+  models: [{ name: small, n: 1 }, { name: small, n: 2 }, { name: large, n: 3 }]
+executor:
+  type: local
+stages:
+  early:
+    plugin: ./gather
+    params:
+      label: \${env:CC_LABEL,none}
+    inputs:
+      parts: \${stages.named.outputs.out}
+      extra: data.txt
+  named:
+    plugin: ./echo
+    foreach: \${vars.models}
+    params:
+      v: \${item.n}
+    inputs:
+      data: data.txt
+    resources:
+      memoryMb: 64
+      cpus: 1
+  refine:
+    plugin: ./echo
+    repeat: 3
+    initial:
+      data: \${stages.early.outputs.out}
+    inputs:
+      data: \${prev.outputs.out}
+    params:
+      v: \${iter}
+  last:
+    plugin: ./gather
+    inputs:
+      parts:
+        - \${stages.refine.outputs.out}
+        - \${stages.named[small].outputs.out}
+        - other.txt
+report:
+  tables:
+    - stage: named
+      row: item.name
+      metrics: [v]
 `;
 
 const made: string[] = [];
@@ -82,6 +141,9 @@ async function prepare(overrides: string[] = [], env: NodeJS.ProcessEnv = {}): P
   expect(cached.prepared.recipe.order).toEqual(reference.recipe.order);
   expect([...cached.prepared.recipe.stages]).toEqual([...reference.recipe.stages]);
   expect(cached.prepared.recipe.vars).toEqual(reference.recipe.vars);
+  const { nodes: _n, order: _o, stages: _s, sources: _src, ...rest } = cached.prepared.recipe;
+  const { nodes: _fn, order: _fo, stages: _fs, sources: _fsrc, ...freshRest } = reference.recipe;
+  expect(rest).toEqual(freshRest);
   for (const [id, k] of cached.prepared.keys) expect(k.structure).toEqual(reference.keys.get(id)!.structure);
   return { keys: keysOf(cached.prepared.keys), fresh: keysOf(reference.keys), reused: cached.reused, nodes };
 }
@@ -177,6 +239,60 @@ describe('compiled-plan cache', () => {
     expect(altered.keys).toEqual(torn.keys);
   });
 
+  it('gives back every shape of node (repeat, mapping items, fan-in lists, shared paths, resources) as a fresh compile does', async () => {
+    mkdirSync(join(dir, 'gather'));
+    writeFileSync(join(dir, 'gather', 'index.mjs'), GATHER);
+    writeFileSync(join(dir, 'other.txt'), 'other\n');
+    writeFileSync(recipeFile, SHAPES);
+    const first = await prepare([], { CC_LABEL: 'x' });
+    expect(first.reused).toBe(false);
+    const second = await prepare([], { CC_LABEL: 'x' });
+    expect(second.reused).toBe(true);
+    expect(second.keys).toEqual(second.fresh);
+    expect(Object.keys(second.keys).sort()).toEqual(['early', 'last', 'named[large]', 'named[small]', 'named[small~2]', 'refine#0', 'refine#1', 'refine#2']);
+    // The label's variable was read while compiling: another value compiles again.
+    const relabelled = await prepare([], { CC_LABEL: 'y' });
+    expect(relabelled.reused).toBe(false);
+    expect(relabelled.keys.early).not.toBe(second.keys.early);
+    writeFileSync(join(dir, 'other.txt'), 'changed\n');
+    const changed = await prepare([], { CC_LABEL: 'y' });
+    expect(changed.reused).toBe(false);
+    expect(changed.keys.last).not.toBe(relabelled.keys.last);
+    expect(changed.keys.early).toBe(relabelled.keys.early);
+  });
+
+  it('an entry of an older format costs a compile, and is replaced', async () => {
+    await prepare();
+    const path = compileCachePath(runsDir, recipeFile, []);
+    const body = readFileSync(path, 'utf8').slice(65);
+    const entry = JSON.parse(body) as { format: number };
+    expect(entry.format).toBe(CACHE_FORMAT);
+    // An entry as the previous format wrote it, with a checksum that matches: only its format says it is old.
+    const old = JSON.stringify({ ...entry, format: CACHE_FORMAT - 1 });
+    writeFileSync(path, `${sha256Hex(old)}\n${old}`);
+    const stale = await prepare();
+    expect(stale.reused).toBe(false);
+    expect(stale.keys).toEqual(stale.fresh);
+    expect((JSON.parse(readFileSync(path, 'utf8').slice(65)) as { format: number }).format).toBe(CACHE_FORMAT);
+    expect((await prepare()).reused).toBe(true);
+  });
+
+  it('a recipe edited while it compiles is not saved: the next prepare compiles the new text', async () => {
+    const fresh = async (e: NodeJS.ProcessEnv) => {
+      const recipe = await compileRecipe(recipeFile, { env: e });
+      writeFileSync(recipeFile, RECIPE.replace('[1, 2, 3]', '[1, 2, 5]'));
+      const hasher = new ContentHasher();
+      return { recipe, keys: await computeKeys(recipe, hasher, e), runsDir, hasher };
+    };
+    const during = await prepareWithCompileCache({ file: recipeFile, overrides: [], multirun: false, runsDir, env: {} }, new ContentHasher(), fresh);
+    await during.save();
+    expect(during.prepared.recipe.nodes.has(nodeId('first[3]'))).toBe(true);
+    const next = await prepare();
+    expect(next.reused).toBe(false);
+    expect(next.keys['first[5]']).toBeDefined();
+    expect((await prepare()).reused).toBe(true);
+  });
+
   it('is not used for a sweep (-m): each call compiles', async () => {
     const fresh = async (e: NodeJS.ProcessEnv) => {
       const recipe = await compileRecipe(recipeFile, { env: e });
@@ -212,16 +328,26 @@ describe('compiled-plan cache', () => {
     expect(second.reused).toBe(true);
   });
 
-  it('keeps key inputs that do not follow from the inputs as they are', async () => {
+  it('keeps key inputs, key params, declared env and upstream lists that do not follow from the rest as they are', async () => {
     const recipe = await compileRecipe(recipeFile, { env: {} });
     const keys = await computeKeys(recipe, new ContentHasher(), {});
     const odd = keys.get(nodeId('second[1]'))!;
     const inputs = { data: { node: keys.get(nodeId('first[2]'))!.key, port: 'out' } };
     keys.set(nodeId('second[1]'), { ...odd, structure: { ...odd.structure, inputs } });
+    const third = keys.get(nodeId('second[3]'))!;
+    const params = { ...third.structure.params, v: 99 };
+    const env = { ECHO_MODE: 'other' };
+    keys.set(nodeId('second[3]'), { ...third, structure: { ...third.structure, params, env } });
+    recipe.nodes.get(nodeId('first[3]'))!.upstream = [nodeId('first[1]')];
     const cached = toCached(recipe, keys)!;
-    expect(cached.nodes.find((n) => n.spec.id === 'second[1]')!.keyInputs).toEqual(inputs);
-    expect(cached.nodes.find((n) => n.spec.id === 'second[2]')!.keyInputs).toBeUndefined();
+    const ids = [...recipe.nodes.keys()];
+    expect(cached.odd?.[ids.indexOf(nodeId('second[1]'))]).toEqual({ keyInputs: inputs });
+    expect(cached.odd?.[ids.indexOf(nodeId('second[3]'))]).toEqual({ keyParams: params, keyEnv: env });
+    expect(cached.odd?.[ids.indexOf(nodeId('first[3]'))]).toEqual({ upstream: ['first[1]'] });
+    expect(cached.odd?.[ids.indexOf(nodeId('second[2]'))]).toBeUndefined();
     const back = fromCached(JSON.parse(JSON.stringify(cached)), [...new Set([...recipe.nodes.values()].map((n) => n.plugin))], () => recipe.sources)!;
     for (const [id, k] of keys) expect(back.keys.get(id)!.structure).toEqual(k.structure);
+    expect(back.recipe.nodes.get(nodeId('first[3]'))!.upstream).toEqual(['first[1]']);
+    expect(back.recipe.nodes.get(nodeId('first[2]'))!.upstream).toEqual([]);
   });
 });
