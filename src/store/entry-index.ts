@@ -4,7 +4,7 @@
 // the manifest on disk still has that identity. A missing, stale, truncated or garbled index costs
 // the reads it would have saved, never a wrong hit.
 //
-//   index/<name>.jsonl     snapshot: a header line with the sha256 of the body, then the body: every
+//   index/<name>.snapshot  snapshot: a header line with the sha256 of the body, then the body: every
 //                          record column by column, a line of JSON and then bytes (index-snapshot.ts)
 //   index/<name>.journal   records appended by publish(), one JSON record a line, each prefixed with its own checksum
 //
@@ -12,6 +12,7 @@
 // temporary file and renamed into place. A journal line lost to a concurrent rewrite only means a
 // later lookup reads that manifest from disk again. A snapshot of another format version is not
 // read (its header differs): the next lookup reads the manifests and writes one of this version.
+// Format 2 was one JSON record a line in <name>.jsonl: never read, and removed by the first rewrite.
 //
 // Records leave out the manifest's key structure (a third of a manifest, and of the time to parse
 // the index): a plan needs it only to explain misses, which read the stage's manifests anyway, so a
@@ -72,12 +73,15 @@ function parseRecord(json: string): { key: Key; entry: IndexedEntry } | undefine
 export class EntryIndex {
   readonly snapshotPath: string;
   readonly journalPath: string;
+  /** Where format 2 kept its snapshot (a store written by an earlier version): removed on rewrite. */
+  readonly legacySnapshotPath: string;
   /** The `keyStructure` of every manifest this index reads: one accessor for all (it keeps their shape shared and fast). */
   private readonly keyStructure: PropertyDescriptor;
 
   /** `objects`: the store's objects/ folder, where a record's manifest file is (by default beside the index folder). */
   constructor(readonly dir: string, name: string, objects = join(dir, '..', 'objects')) {
-    this.snapshotPath = join(dir, `${name}.jsonl`);
+    this.snapshotPath = join(dir, `${name}.snapshot`);
+    this.legacySnapshotPath = join(dir, `${name}.jsonl`);
     this.journalPath = join(dir, `${name}.journal`);
     this.keyStructure = {
       enumerable: true,
@@ -141,6 +145,7 @@ export class EntryIndex {
       this.removeDeadTemporaries(me.host, shortBoot(me.bootId));
       writeFileSync(tmp, Buffer.concat([Buffer.from(`${HEADER} ${checksum(body)}\n`), body]));
       renameSync(tmp, this.snapshotPath);
+      rmSync(this.legacySnapshotPath, { force: true });
       if (journalBytes > 0 && statSync(this.journalPath, { throwIfNoEntry: false })?.size === journalBytes) truncateSync(this.journalPath, 0);
     } catch { /* read-only store or a full disk: the old snapshot (or none) stays, which is safe */ }
   }

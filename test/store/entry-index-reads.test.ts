@@ -62,7 +62,7 @@ it("leaves the key structure out of the index and reads it from the manifest onl
   const key = keyOf('structured');
   await put(store, key, { 'out/v.txt': 'v' }, { keyStructure: { params: { lr: 0.1 }, inputs: { data: keyOf('upstream') } } });
   await store.lookupMany([key], { index: 'recipes/test.yaml' });
-  const snapshot = fs.readdirSync(`${store.root}/index`).find((name) => name.endsWith('.jsonl'))!;
+  const snapshot = fs.readdirSync(`${store.root}/index`).find((name) => name.endsWith('.snapshot'))!;
   expect(fs.readFileSync(`${store.root}/index/${snapshot}`, 'utf8')).not.toContain('keyStructure');
   const readFileSync = vi.mocked(fs.readFileSync);
   const manifestReads = () => readFileSync.mock.calls.filter(([path]) => String(path).endsWith('manifest.json')).length;

@@ -1,6 +1,6 @@
 // The snapshot's column layout: what it leaves out or shares must come back as it was, and a snapshot
 // of another version, or one whose columns disagree, is not used (it costs reads, never a wrong hit).
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -55,12 +55,16 @@ describe('the entry index snapshot', () => {
       const { keyStructure: _left, ...m } = JSON.parse(readFileSync(join(store.entryDir(k), 'manifest.json'), 'utf8')) as Manifest;
       return JSON.stringify({ k, i: [st.ino, st.size, st.mtimeMs, st.ctimeMs], m: { ...m, nodeId: 'from the old snapshot' } });
     });
-    writeSnapshot(index, 'retort-store-index 2', lines.join('\n') + '\n');
+    const oldBody = lines.join('\n') + '\n';
+    // Where that format kept it, and (a file copied by hand) where this one keeps its own.
+    writeFileSync(index.legacySnapshotPath, `retort-store-index 2 ${createHash('sha256').update(oldBody).digest('hex')}\n${oldBody}`);
+    writeSnapshot(index, 'retort-store-index 2', oldBody);
     writeFileSync(index.journalPath, '');
     expect(index.read()).toMatchObject({ damaged: 1, journalBytes: 0 });
     expect(index.read().entries.size).toBe(0);
     expect(answers(await store.lookupMany(keys, { index: RECIPE }))).toEqual(scanned);
     expect(readFileSync(index.snapshotPath, 'utf8')).toMatch(/^retort-store-index 3 [0-9a-f]{64}\n/);
+    expect(existsSync(index.legacySnapshotPath)).toBe(false);
     expect(index.read()).toMatchObject({ damaged: 0 });
     expect(index.read().entries.size).toBe(3);
     expect(answers(await store.lookupMany(keys, { index: RECIPE }))).toEqual(scanned);
