@@ -168,6 +168,9 @@ export function decodeSnapshot(body: Buffer, keyStructure: PropertyDescriptor): 
   // Every index the records will follow is checked here, so that making a manifest later cannot fail.
   for (const p of paths) if (typeof pathNames[p] !== 'string') return undefined;
   if (!groups.every(isGroup)) return undefined;
+  // A group's objects are shared by the manifests of its records: frozen, so that a consumer that
+  // edits one manifest's plugin, ports or tracking fails loudly instead of editing all of them.
+  for (const g of groups) deepFreeze(g);
   const metrics = new Map<number, MetricPoint[]>();
   for (const [row, points] of doc.metrics) {
     if (!Number.isInteger(row) || row < 0 || row >= n || !Array.isArray(points) || metrics.has(row)) return undefined;
@@ -304,4 +307,10 @@ export function isVersionOf(st: Stats, entry: IndexedEntry): boolean {
 
 export function isIdentity(i: unknown): i is ManifestIdentity {
   return Array.isArray(i) && i.length === 4 && typeof i[0] === 'number' && typeof i[1] === 'number' && typeof i[2] === 'number' && typeof i[3] === 'number';
+}
+
+function deepFreeze(value: unknown): void {
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return;
+  for (const child of Object.values(value)) deepFreeze(child);
+  Object.freeze(value);
 }

@@ -153,6 +153,16 @@ describe('the entry index snapshot', () => {
     expect(record.manifest.metrics.map((p) => p.name)).toContain('added');
   });
 
+  it('freezes what the manifests of a group share (plugin, ports, tracking): editing one cannot edit the others', async () => {
+    const { store, keys } = await storeWith(2, () => ({ tracking: { trackingUri: 'file:///mlruns', mlflowRunId: 'r1' } }));
+    await fromSnapshot(store, keys);
+    const [a, b] = keys.map((k) => indexOf(store).read().entries.get(k)!.manifest);
+    expect(() => { a!.plugin.version = 'edited'; }).toThrow(TypeError);
+    expect(() => { a!.ports!.push('extra'); }).toThrow(TypeError);
+    expect(() => { a!.tracking!.mlflowRunId = 'edited'; }).toThrow(TypeError);
+    expect([b!.plugin.version, b!.ports, b!.tracking?.mlflowRunId]).toEqual([a!.plugin.version, ['out'], 'r1']);
+  });
+
   it('is not rewritten by a lookup that finds it up to date', async () => {
     const { store, keys } = await storeWith(3);
     await store.lookupMany(keys, { index: RECIPE });
