@@ -7,6 +7,7 @@ import { computeKeys, type NodeKey } from '../graph/key.js';
 import { sweepTableProblems } from '../graph/report-checks.js';
 import type { CompiledRecipe } from '../graph/types.js';
 import { compileSweepOrSearch } from './compile-sweep.js';
+import { loadRecipe } from '../recipe/load.js';
 import type { SpecSummary } from './spec.js';
 import type { TrialContext } from './trial-context.js';
 import type { AdaptiveSweep } from './adaptive/prepare-search.js';
@@ -35,9 +36,11 @@ export async function prepareRecipeOrSweep(
 ): Promise<PreparedMaybeSweep> {
   const hasher = new ContentHasher(join(runsDir, 'hash-cache.json'));
   const file = resolve(io.cwd, recipePath);
-  const sweep = await compileSweepOrSearch(file, { overrides, multirun, env: io.env, hasher });
+  // Read once: a recipe without a sweep is compiled from the same load (parsing is most of a first compile).
+  const loaded = loadRecipe(file);
+  const sweep = await compileSweepOrSearch(file, { overrides, multirun, env: io.env, hasher }, loaded);
   if (!sweep) {
-    const recipe = await compileRecipe(file, { overrides, env: io.env });
+    const recipe = await compileRecipe(file, { overrides, env: io.env, loaded });
     // Tables that label rows by sweep axes can only be checked against the trials.
     sweepTableProblems(recipe);
     return { recipe, keys: await computeKeys(recipe, hasher, io.env), runsDir, hasher };
