@@ -22,8 +22,22 @@ export interface KeyStructure {
 export interface NodeKey { key: Key; structure: KeyStructure }
 
 export function keyOf(structure: KeyStructure): Key {
+  return keyOfText(canonicalJson(structure));
+}
+
+function keyOfText(text: string): Key {
   // The one-shot hash: a Hash object per key costs more than hashing the key's text (10^4 keys a plan).
-  return keyFromDigest(hash('sha256', canonicalJson(structure), 'hex'));
+  return keyFromDigest(hash('sha256', text, 'hex'));
+}
+
+/**
+ * canonicalJson(structure), with the plugin and runtime members (the same for every node of a plugin)
+ * written once by the caller. Members in sorted order: env, inputs, keyVersion, params, plugin, runtime.
+ */
+function structureText(s: KeyStructure, pluginText: string, runtimeText: string): string {
+  if (s.params === undefined || s.inputs === undefined || s.env === undefined) return canonicalJson(s);
+  return `{"env":${canonicalJson(s.env)},"inputs":${canonicalJson(s.inputs)},"keyVersion":${canonicalJson(s.keyVersion)}`
+    + `,"params":${canonicalJson(s.params)},"plugin":${pluginText},"runtime":${runtimeText}}`;
 }
 
 /** Facts of this machine that change numeric results; plugins add their own (e.g. the tfjs backend). */
@@ -35,6 +49,13 @@ export function baseRuntime(): Record<string, string> {
 export async function computeKeys(recipe: CompiledRecipe, hasher: ContentHasher, env: NodeJS.ProcessEnv = process.env): Promise<Map<NodeId, NodeKey>> {
   const keys = new Map<NodeId, NodeKey>();
   const runtimeCache = new Map<string, Record<string, string>>();
+  const sharedText = new Map<object, string>();
+  const textOf = (part: object) => {
+    let text = sharedText.get(part);
+    if (text === undefined) sharedText.set(part, text = canonicalJson(part));
+    return text;
+  };
+  const pluginParts = new Map<object, KeyStructure['plugin']>();
   const base = baseRuntime();
   for (const id of recipe.order) {
     const node = recipe.nodes.get(id)!;
@@ -47,15 +68,18 @@ export async function computeKeys(recipe: CompiledRecipe, hasher: ContentHasher,
       runtime = { ...base, ...(node.plugin.def.runtime?.() ?? {}) };
       runtimeCache.set(node.plugin.entry, runtime);
     }
+    // One plugin member per loaded plugin: its canonical text is then written once.
+    let plugin = pluginParts.get(node.plugin);
+    if (!plugin) pluginParts.set(node.plugin, plugin = { id: node.plugin.def.id, version: node.plugin.def.version, codeDigest: node.plugin.codeDigest });
     const structure: KeyStructure = {
       keyVersion: KEY_VERSION,
-      plugin: { id: node.plugin.def.id, version: node.plugin.def.version, codeDigest: node.plugin.codeDigest },
+      plugin,
       params: node.params,
       inputs,
       env: declaredEnv(node, env),
       runtime,
     };
-    keys.set(id, { key: keyOf(structure), structure });
+    keys.set(id, { key: keyOfText(structureText(structure, textOf(plugin), textOf(runtime))), structure });
   }
   return keys;
 }
