@@ -39,6 +39,7 @@ const CORE_SPECIAL_FLOAT = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
 // The spellings whose value is certain here; other typed spellings are left to the library.
 const SIMPLE_INT = /^-?(?:0|[1-9][0-9]{0,14})$/;
 const SIMPLE_FLOAT = /^-?(?:0|[1-9][0-9]{0,14})\.[0-9]{1,15}$/;
+const MAX_KEY_LENGTH = 1000;
 /** Deeper than this is left to the library (which refuses nesting over MAX_NESTING). */
 const MAX_DEPTH = 50;
 
@@ -137,6 +138,8 @@ class BlockReader {
     const colon = this.find(':', at, lineEnd);
     if (colon < 0) return undefined;
     if (colon + 1 < lineEnd && this.text[colon + 1] !== ' ') return undefined;
+    // The library refuses a ':' more than 1024 characters after the key's start.
+    if (colon - at > MAX_KEY_LENGTH) return undefined;
     return KEY.test(this.text.slice(at, colon)) ? colon : undefined;
   }
 

@@ -47,6 +47,7 @@ describe('the block-YAML reader', () => {
     ['typed plain scalars the reader is sure of', 'a: -0\nb: 1.25\nc: null\nd: true\ne: false\nf: ./plugins/x\ng: 1.2.3\nh: http://h/p\ni: ${vars.a}\n'],
     ['comments that belong to no value', 'a:\n  # at the nested column\n  b: 1\n# at column 0\n  c: 2\nd: 3\n# trailing\n'],
     ['text outside ASCII', 'a: é→ x\nb: "日本"\n'],
+    ['quotes inside plain scalars', 'a: it\'s fine\nb: say "hi" now\nc: [a"b, c\'d]\nd: x# y\n'],
   ])('agrees with the library on %s', (_name, text) => {
     expectSameAsLibrary(text);
   });
@@ -82,6 +83,7 @@ describe('the block-YAML reader', () => {
     ['a bad indent', 'a:\n    b: 1\n  c: 2\n'],
     ['a plain scalar with ": "', 'a: b: c\n'],
     ['a ${…} inside a flow list', 'a: [${x}]\n'],
+    ['a key over 1000 characters (the library refuses one over 1024)', `k${'x'.repeat(1100)}: 1\n`],
   ])('leaves %s to the library', (_name, text) => {
     expect(fast(text)).toBeUndefined();
   });
