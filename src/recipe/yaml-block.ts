@@ -231,6 +231,7 @@ class BlockReader {
     if (text[at] === '[') {
       this.reserve(path, key);
       const items: Plain[] = [];
+      const itemPrefix = path.length ? SourceMap.id(path) + '\u0001' : '';
       let p = at + 1;
       const skip = () => {
         while (p < line.end && text.charCodeAt(p) === 32) p++;
@@ -239,11 +240,11 @@ class BlockReader {
       if (text[p] !== ']') {
         for (;;) {
           const itemStart = p;
-          let value: Plain;
+          let item: Plain;
           let itemEnd: number;
           if (text[p] === '"' || text[p] === "'") {
             const closed = this.quoted(p, line.end);
-            value = closed.value;
+            item = closed.value;
             p = itemEnd = closed.end;
           } else {
             while (p < line.end && !',]'.includes(text[p]!)) p++;
@@ -251,10 +252,12 @@ class BlockReader {
             while (itemEnd > itemStart && text.charCodeAt(itemEnd - 1) === 32) itemEnd--;
             const raw = text.slice(itemStart, itemEnd);
             if (raw === '' || badPlainStart(text, itemStart) || /[:#[\]{}]/.test(raw)) outside();
-            value = plainValue(raw);
+            item = plainValue(raw);
           }
-          this.place([...path, items.length], undefined, itemStart, itemEnd);
-          items.push(value);
+          // The item's id written directly (SourceMap.id of [...path, index]): lists may hold thousands.
+          const value = this.locate(itemStart, Math.max(1, itemEnd - itemStart));
+          this.sources.setById(itemPrefix + items.length, { value, key: undefined, includedFrom: this.includedFrom });
+          items.push(item);
           skip();
           if (text[p] === ']') break;
           if (text[p] !== ',') outside();
