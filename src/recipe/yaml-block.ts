@@ -40,6 +40,8 @@ const CORE_SPECIAL_FLOAT = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
 const SIMPLE_INT = /^-?(?:0|[1-9][0-9]{0,14})$/;
 const SIMPLE_FLOAT = /^-?(?:0|[1-9][0-9]{0,14})\.[0-9]{1,15}$/;
 const MAX_KEY_LENGTH = 1000;
+// In a flow list, what only the general loop reads: quotes, brackets, comments, ':' and anything but printable ASCII.
+const FLOW_SPECIAL = /[^ -~]|["'[\]{}#:]/;
 /** Deeper than this is left to the library (which refuses nesting over MAX_NESTING). */
 const MAX_DEPTH = 50;
 
@@ -232,6 +234,8 @@ class BlockReader {
       this.reserve(path, key);
       const items: Plain[] = [];
       const itemPrefix = path.length ? SourceMap.id(path) + '\u0001' : '';
+      const close = this.find(']', at + 1, line.end);
+      if (close >= 0 && !FLOW_SPECIAL.test(text.slice(at + 1, close))) return this.plainFlowList(at, close, line.end, path, key, itemPrefix);
       let p = at + 1;
       const skip = () => {
         while (p < line.end && text.charCodeAt(p) === 32) p++;
@@ -291,6 +295,30 @@ class BlockReader {
   private find(what: string, from: number, to: number): number {
     const at = this.text.slice(from, to).indexOf(what);
     return at < 0 ? -1 : from + at;
+  }
+
+  /**
+   * A flow list of plain scalars only, split at its commas by the runtime (a long list's items are most
+   * of a large recipe's text); the same values and locations as the general loop in `inline`.
+   */
+  private plainFlowList(at: number, close: number, lineEnd: number, path: KeyPath, key: SourceLocation | undefined, itemPrefix: string): Plain {
+    const body = this.text.slice(at + 1, close);
+    const items: Plain[] = [];
+    if (body.trim() !== '') {
+      let offset = at + 1;
+      for (const part of body.split(',')) {
+        const raw = part.trim();
+        const start = offset + part.length - part.trimStart().length;
+        if (raw === '' || badPlainStart(this.text, start)) outside();
+        const value = this.locate(start, Math.max(1, raw.length));
+        this.sources.setById(itemPrefix + items.length, { value, key: undefined, includedFrom: this.includedFrom });
+        items.push(plainValue(raw));
+        offset += part.length + 1;
+      }
+    }
+    this.endOfLine(close + 1, lineEnd);
+    this.place(path, key, at, close + 1);
+    return items;
   }
 
   /** A one-line quoted scalar without escapes; its value and the offset after its closing quote. */

@@ -43,6 +43,7 @@ describe('the block-YAML reader', () => {
   it.each([
     ['nested mappings, comments and blank lines', '# head\na: 1   \nb:\n  c: x y  # why\n\n  d: "q # r"\nz: \'s\'\n'],
     ['lists, a list at its key\'s column, compact mappings in lists', 'a:\n  - x\n  - y   # c\nb:\n- 1\n- 2\nc:\n  - k: v\n    j: w\n  -   m: 1\n'],
+    ['flow lists of plain scalars with odd spacing', 'a: [ 1 ,2 ,  x y ]\nb: [ ]\nc: [-1,-x]  # c\n'],
     ['flow lists with spacing, quotes, an empty one, no final newline', 'a: [1, 2 , x]   # hi\nb: []\nc: [ "p q", \'r\' ]\nd: [ -1, 2.5, x y ]'],
     ['typed plain scalars the reader is sure of', 'a: -0\nb: 1.25\nc: null\nd: true\ne: false\nf: ./plugins/x\ng: 1.2.3\nh: http://h/p\ni: ${vars.a}\n'],
     ['comments that belong to no value', 'a:\n  # at the nested column\n  b: 1\n# at column 0\n  c: 2\nd: 3\n# trailing\n'],
@@ -63,6 +64,8 @@ describe('the block-YAML reader', () => {
     ['a multi-line plain scalar', 'a: one\n  two\n'],
     ['a multi-line flow list', 'a: [1,\n  2]\n'],
     ['a trailing comma', 'a: [1, 2,]\n'],
+    ['an empty flow-list item', 'a: [1,,2]\n'],
+    ['a flow-list item that is a dash and a space', 'a: [1, - 2]\n'],
     ['an escaped quote', 'a: "x\\"y"\nb: \'it\'\'s\'\n'],
     ['a repeated key', 'a: 1\na: 2\n'],
     ['a key the schema types', 'true: 1\n'],
