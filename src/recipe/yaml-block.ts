@@ -343,13 +343,19 @@ class BlockReader {
 export function lineLocator(text: string, file: string): Locate {
   const starts = [0];
   for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', nl + 1)) starts.push(nl + 1);
+  // The first line start at or after the offset, found last time: a flow list's items share a line.
+  let last = 0;
   return (offset, length) => {
-    let low = 0;
-    let high = starts.length;
-    while (low < high) {
-      const mid = (low + high) >> 1;
-      if (starts[mid]! < offset) low = mid + 1;
-      else high = mid;
+    let low = last;
+    if (!(low > 0 && starts[low - 1]! < offset && (low === starts.length || offset <= starts[low]!))) {
+      low = 0;
+      let high = starts.length;
+      while (low < high) {
+        const mid = (low + high) >> 1;
+        if (starts[mid]! < offset) low = mid + 1;
+        else high = mid;
+      }
+      last = low;
     }
     if (starts[low] === offset) return { file, line: low + 1, col: 1, length };
     return { file, line: low, col: offset - starts[low - 1]! + 1, length };

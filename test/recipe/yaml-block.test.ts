@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseYaml, parseYamlWithLibrary } from '../../src/recipe/load.js';
 import { lineLocator, readBlockYaml } from '../../src/recipe/yaml-block.js';
+import { yamlLib } from '../../src/util/yaml-lib.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -89,6 +90,19 @@ describe('the block-YAML reader', () => {
     ['a key over 1000 characters (the library refuses one over 1024)', `k${'x'.repeat(1100)}: 1\n`],
   ])('leaves %s to the library', (_name, text) => {
     expect(fast(text)).toBeUndefined();
+  });
+
+  it('locates every offset as the library\'s line counter does, in any order', () => {
+    const { LineCounter, Parser } = yamlLib();
+    const text = 'a: 1\n\n  b: [1, 2]\n# c\nd: x\n\n';
+    const counter = new LineCounter();
+    for (const _ of new Parser(counter.addNewLine).parse(text)) { /* tokens are not needed, only the line starts */ }
+    const locate = lineLocator(text, '/r.yaml');
+    const offsets = [...Array(text.length + 1).keys()];
+    for (const offset of [...offsets, ...offsets.reverse(), 7, 7, 3, 12, 0]) {
+      const { line, col } = counter.linePos(offset);
+      expect(locate(offset, 2)).toStrictEqual({ file: '/r.yaml', line, col, length: 2 });
+    }
   });
 
   it('agrees with the library on every YAML file of the repository it accepts, and accepts the example recipe', () => {
