@@ -47,7 +47,10 @@ export async function compileSweep(file: string, opts: SweepOptions): Promise<Co
   return sweep;
 }
 
-/** The compiled sweep, an adaptive search (compiled trial by trial as it runs), or undefined when the recipe is no sweep. */
+/**
+ * The compiled sweep, an adaptive search (compiled trial by trial as it runs), or undefined when the recipe is no sweep.
+ * `loaded` is the recipe already read, if the caller has it (it is not modified when the recipe is no sweep).
+ */
 export async function compileSweepOrSearch(
   file: string,
   opts: SweepOptions,
