@@ -36,8 +36,35 @@ function keyOfText(text: string): Key {
  */
 function structureText(s: KeyStructure, pluginText: string, runtimeText: string): string {
   if (s.params === undefined || s.inputs === undefined || s.env === undefined) return canonicalJson(s);
-  return `{"env":${canonicalJson(s.env)},"inputs":${canonicalJson(s.inputs)},"keyVersion":${canonicalJson(s.keyVersion)}`
+  return `{"env":${canonicalJson(s.env)},"inputs":${inputsText(s.inputs)},"keyVersion":${canonicalJson(s.keyVersion)}`
     + `,"params":${canonicalJson(s.params)},"plugin":${pluginText},"runtime":${runtimeText}}`;
+}
+
+/** canonicalJson of the inputs member: ports sorted, each input an object of two strings in sorted order. */
+function inputsText(inputs: KeyStructure['inputs']): string {
+  const ports = Object.keys(inputs);
+  if (ports.length > 1) ports.sort();
+  let out = '{';
+  for (let i = 0; i < ports.length; i++) {
+    const value = inputs[ports[i]!]!;
+    let text: string;
+    if (Array.isArray(value)) {
+      text = '[';
+      for (let j = 0; j < value.length; j++) text += (j ? ',' : '') + inputText(value[j]!);
+      text += ']';
+    } else text = inputText(value);
+    out += (i ? ',' : '') + JSON.stringify(ports[i]) + ':' + text;
+  }
+  return out + '}';
+}
+
+function inputText(input: KeyInput): string {
+  if ('node' in input) {
+    if (typeof input.node === 'string' && typeof input.port === 'string') return `{"node":${JSON.stringify(input.node)},"port":${JSON.stringify(input.port)}}`;
+  } else if (typeof input.content === 'string' && typeof input.kind === 'string') {
+    return `{"content":${JSON.stringify(input.content)},"kind":${JSON.stringify(input.kind)}}`;
+  }
+  return canonicalJson(input);
 }
 
 /** Facts of this machine that change numeric results; plugins add their own (e.g. the tfjs backend). */
