@@ -6,7 +6,6 @@ import { compileRecipe } from '../graph/compile.js';
 import { computeKeys, type NodeKey } from '../graph/key.js';
 import { sweepTableProblems } from '../graph/report-checks.js';
 import type { CompiledRecipe } from '../graph/types.js';
-import { compileSweepOrSearch } from './compile-sweep.js';
 import { loadRecipe } from '../recipe/load.js';
 import type { SpecSummary } from './spec.js';
 import type { TrialContext } from './trial-context.js';
@@ -36,9 +35,11 @@ export async function prepareRecipeOrSweep(
 ): Promise<PreparedMaybeSweep> {
   const hasher = new ContentHasher(join(runsDir, 'hash-cache.json'));
   const file = resolve(io.cwd, recipePath);
-  // Read once: a recipe without a sweep is compiled from the same load (parsing is most of a first compile).
+  // Read once: a recipe without a sweep is compiled from the same load (parsing is most of a first compile),
+  // and without loading the sweep compiler and the searches it can start (about 20 modules).
   const loaded = loadRecipe(file);
-  const sweep = await compileSweepOrSearch(file, { overrides, multirun, env: io.env, hasher }, loaded);
+  const sweep = loaded.doc.sweep === undefined && !multirun ? undefined
+    : await (await import('./compile-sweep.js')).compileSweepOrSearch(file, { overrides, multirun, env: io.env, hasher }, loaded);
   if (!sweep) {
     const recipe = await compileRecipe(file, { overrides, env: io.env, loaded });
     // Tables that label rows by sweep axes can only be checked against the trials.

@@ -41,8 +41,10 @@ describe('engine modules on the cached path', () => {
       return [...new Set(readFileSync(out, 'utf8').split('\n').filter((url) => url.includes('/dist/src/')))];
     };
     const unneeded = (urls: string[]) => urls.filter((url) => UNNEEDED.some((re) => re.test(url)));
-    // The first plan compiles: the probe sees the compiler.
-    expect(unneeded(await loaded(['plan', 'r.yaml']))).toEqual(expect.arrayContaining([expect.stringMatching(/\/src\/graph\/compile\.js$/)]));
+    // The first plan compiles: the probe sees the compiler, and not the sweep compiler of a recipe without a sweep.
+    const first = await loaded(['plan', 'r.yaml']);
+    expect(unneeded(first)).toEqual(expect.arrayContaining([expect.stringMatching(/\/src\/graph\/compile\.js$/)]));
+    expect(first.filter((url) => /\/src\/sweep\/(compile-sweep|adaptive\/|search\/)/.test(url))).toEqual([]);
     const plan = await loaded(['plan', 'r.yaml']);
     expect(unneeded(plan)).toEqual([]);
     // A plan runs nothing: no executor, no scheduler.
