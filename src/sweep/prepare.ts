@@ -1,5 +1,5 @@
 // What `retort run` and `retort plan` share for sweeps: compile the recipe as a sweep when it is one,
-// else as a plain recipe; and the report of what changed since the sweep last ran.
+// else as a plain recipe. The report of what changed since the sweep last ran is sweep/changes.ts.
 import { join, resolve } from 'node:path';
 import { ContentHasher } from '../graph/content-hash.js';
 import { compileRecipe } from '../graph/compile.js';
@@ -51,4 +51,3 @@ export async function prepareRecipeOrSweep(
   return { recipe: sweep.recipe, keys: sweep.keys, runsDir, hasher, spec: sweep.spec, contexts: sweep.contexts };
 }
 
-export { recordSweep, sweepChanges } from './changes.js';
