@@ -22,8 +22,49 @@ export interface KeyStructure {
 export interface NodeKey { key: Key; structure: KeyStructure }
 
 export function keyOf(structure: KeyStructure): Key {
+  return keyOfText(canonicalJson(structure));
+}
+
+function keyOfText(text: string): Key {
   // The one-shot hash: a Hash object per key costs more than hashing the key's text (10^4 keys a plan).
-  return keyFromDigest(hash('sha256', canonicalJson(structure), 'hex'));
+  return keyFromDigest(hash('sha256', text, 'hex'));
+}
+
+/**
+ * canonicalJson(structure), with the plugin and runtime members (the same for every node of a plugin)
+ * written once by the caller. Members in sorted order: env, inputs, keyVersion, params, plugin, runtime.
+ */
+function structureText(s: KeyStructure, pluginText: string, runtimeText: string): string {
+  if (s.params === undefined || s.inputs === undefined || s.env === undefined) return canonicalJson(s);
+  return `{"env":${canonicalJson(s.env)},"inputs":${inputsText(s.inputs)},"keyVersion":${canonicalJson(s.keyVersion)}`
+    + `,"params":${canonicalJson(s.params)},"plugin":${pluginText},"runtime":${runtimeText}}`;
+}
+
+/** canonicalJson of the inputs member: ports sorted, each input an object of two strings in sorted order. */
+function inputsText(inputs: KeyStructure['inputs']): string {
+  const ports = Object.keys(inputs);
+  if (ports.length > 1) ports.sort();
+  let out = '{';
+  for (let i = 0; i < ports.length; i++) {
+    const value = inputs[ports[i]!]!;
+    let text: string;
+    if (Array.isArray(value)) {
+      text = '[';
+      for (let j = 0; j < value.length; j++) text += (j ? ',' : '') + inputText(value[j]!);
+      text += ']';
+    } else text = inputText(value);
+    out += (i ? ',' : '') + JSON.stringify(ports[i]) + ':' + text;
+  }
+  return out + '}';
+}
+
+function inputText(input: KeyInput): string {
+  if ('node' in input) {
+    if (typeof input.node === 'string' && typeof input.port === 'string') return `{"node":${JSON.stringify(input.node)},"port":${JSON.stringify(input.port)}}`;
+  } else if (typeof input.content === 'string' && typeof input.kind === 'string') {
+    return `{"content":${JSON.stringify(input.content)},"kind":${JSON.stringify(input.kind)}}`;
+  }
+  return canonicalJson(input);
 }
 
 /** Facts of this machine that change numeric results; plugins add their own (e.g. the tfjs backend). */
@@ -35,6 +76,13 @@ export function baseRuntime(): Record<string, string> {
 export async function computeKeys(recipe: CompiledRecipe, hasher: ContentHasher, env: NodeJS.ProcessEnv = process.env): Promise<Map<NodeId, NodeKey>> {
   const keys = new Map<NodeId, NodeKey>();
   const runtimeCache = new Map<string, Record<string, string>>();
+  const sharedText = new Map<object, string>();
+  const textOf = (part: object) => {
+    let text = sharedText.get(part);
+    if (text === undefined) sharedText.set(part, text = canonicalJson(part));
+    return text;
+  };
+  const pluginParts = new Map<object, KeyStructure['plugin']>();
   const base = baseRuntime();
   for (const id of recipe.order) {
     const node = recipe.nodes.get(id)!;
@@ -47,15 +95,18 @@ export async function computeKeys(recipe: CompiledRecipe, hasher: ContentHasher,
       runtime = { ...base, ...(node.plugin.def.runtime?.() ?? {}) };
       runtimeCache.set(node.plugin.entry, runtime);
     }
+    // One plugin member per loaded plugin: its canonical text is then written once.
+    let plugin = pluginParts.get(node.plugin);
+    if (!plugin) pluginParts.set(node.plugin, plugin = { id: node.plugin.def.id, version: node.plugin.def.version, codeDigest: node.plugin.codeDigest });
     const structure: KeyStructure = {
       keyVersion: KEY_VERSION,
-      plugin: { id: node.plugin.def.id, version: node.plugin.def.version, codeDigest: node.plugin.codeDigest },
+      plugin,
       params: node.params,
       inputs,
       env: declaredEnv(node, env),
       runtime,
     };
-    keys.set(id, { key: keyOf(structure), structure });
+    keys.set(id, { key: keyOfText(structureText(structure, textOf(plugin), textOf(runtime))), structure });
   }
   return keys;
 }

@@ -5,6 +5,7 @@ import type { CST, Document, YAMLError } from 'yaml';
 import { yamlLib } from '../util/yaml-lib.js';
 import { RecipeError, type Diagnostic, type SourceLocation } from './diagnostic.js';
 import { formatKeyPath, SourceMap, type KeyPath } from './source-map.js';
+import { readBlockYaml, lineLocator } from './yaml-block.js';
 import { documentToPlain } from './yaml-plain.js';
 import { decodeText, duplicateDirective, MAX_NESTING, normalizeLineEnds, splitLines, structureProblem, type TextProblem } from './yaml-text.js';
 
@@ -157,8 +158,15 @@ function valueAt(value: Plain, path: readonly (string | number)[]): Plain | unde
 
 /** Parses YAML text, keeping the location of every value and key. */
 export function parseYaml(rawText: string, file: string, includedFrom: SourceLocation[] = []): Located {
-  const { LineCounter, Parser } = yamlLib();
   const text = normalizeLineEnds(rawText);
+  // Most recipes are plain block YAML: read without the library when the text is in that subset.
+  return readBlockYaml(text, lineLocator(text, file), includedFrom) ?? parseYamlWithLibrary(text, file, includedFrom);
+}
+
+/** parseYaml by the yaml library alone: any YAML, and every syntax error said in the user's terms. */
+export function parseYamlWithLibrary(rawText: string, file: string, includedFrom: SourceLocation[] = []): Located {
+  const text = normalizeLineEnds(rawText);
+  const { LineCounter, Parser } = yamlLib();
   const lineCounter = new LineCounter();
   const locate = (offset: number, length?: number): SourceLocation => {
     const { line, col } = lineCounter.linePos(offset);

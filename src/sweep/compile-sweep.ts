@@ -47,9 +47,15 @@ export async function compileSweep(file: string, opts: SweepOptions): Promise<Co
   return sweep;
 }
 
-/** The compiled sweep, an adaptive search (compiled trial by trial as it runs), or undefined when the recipe is no sweep. */
-export async function compileSweepOrSearch(file: string, opts: SweepOptions): Promise<CompiledSweep | AdaptiveSweep | undefined> {
-  const loaded = loadRecipe(file);
+/**
+ * The compiled sweep, an adaptive search (compiled trial by trial as it runs), or undefined when the recipe is no sweep.
+ * `loaded` is the recipe already read, if the caller has it (it is not modified when the recipe is no sweep).
+ */
+export async function compileSweepOrSearch(
+  file: string,
+  opts: SweepOptions,
+  loaded: LoadedRecipe = loadRecipe(file),
+): Promise<CompiledSweep | AdaptiveSweep | undefined> {
   const block = loaded.doc.sweep as SweepDoc | undefined;
   if (block === undefined && !opts.multirun) return undefined;
   if (block?.search !== undefined) return prepareSearch(file, loaded, opts);

@@ -41,10 +41,15 @@ describe('engine modules on the cached path', () => {
       return [...new Set(readFileSync(out, 'utf8').split('\n').filter((url) => url.includes('/dist/src/')))];
     };
     const unneeded = (urls: string[]) => urls.filter((url) => UNNEEDED.some((re) => re.test(url)));
-    // The first plan compiles: the probe sees the compiler.
-    expect(unneeded(await loaded(['plan', 'r.yaml']))).toEqual(expect.arrayContaining([expect.stringMatching(/\/src\/graph\/compile\.js$/)]));
+    // The first plan compiles: the probe sees the compiler, and none of the sweep code (compiler, searches,
+    // reports) of a recipe without a sweep.
+    const sweepCode = (urls: string[]) => urls.filter((url) => /\/src\/sweep\/(compile-sweep|changes|view|state)\.js$|\/src\/sweep\/(adaptive|search)\//.test(url));
+    const first = await loaded(['plan', 'r.yaml']);
+    expect(unneeded(first)).toEqual(expect.arrayContaining([expect.stringMatching(/\/src\/graph\/compile\.js$/)]));
+    expect(sweepCode(first)).toEqual([]);
     const plan = await loaded(['plan', 'r.yaml']);
     expect(unneeded(plan)).toEqual([]);
+    expect(sweepCode(plan)).toEqual([]);
     // A plan runs nothing: no executor, no scheduler.
     expect(plan.filter((url) => url.includes('/src/exec/'))).toEqual([]);
     const run = await p.run(['run', 'r.yaml', '--plain']);

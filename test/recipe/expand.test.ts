@@ -58,6 +58,27 @@ describe('foreach', () => {
     expect(r.stages.get('repeated')).toEqual(['repeated[a]', 'repeated[a~2]', 'repeated[b]']);
   });
 
+  it('a node read more than once is upstream once, in the order the inputs first name it', async () => {
+    const r = await compileText([
+      'stages:',
+      '  sample:',
+      '    plugin: numbers',
+      '    foreach: [3, 1, 2]',
+      '    params:',
+      '      seed: ${item}',
+      '  merge:',
+      '    plugin: shell',
+      '    inputs:',
+      '      in:',
+      '        - ${stages.sample[1].outputs.data}',
+      '        - ${stages.sample[3].outputs.data}',
+      '        - ${stages.sample[1].outputs.data}',
+      '    params:',
+      '      command: cat $RETORT_IN',
+    ]);
+    expect(r.nodes.get(nodeId('merge'))!.upstream).toEqual(['sample[1]', 'sample[3]']);
+  });
+
   it('a reference to a foreach stage is the list of its instances for a `many` port', async () => {
     const r = await compileText([
       'stages:',

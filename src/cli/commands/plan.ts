@@ -1,8 +1,6 @@
 import { planRecipe } from '../../graph/plan.js';
 import { parse, RECIPE_OPTIONS, SWEEP_OPTION } from '../args.js';
-import { sweepChanges } from '../../sweep/changes.js';
 import { prepareCached } from '../prepare-cached.js';
-import { sweepCounts, sweepSummary, trialMatrix } from '../../sweep/view.js';
 import { EXIT, type CliCommand, type CliIO } from '../command.js';
 import { count } from '../../util/plural.js';
 import { openStore, runsDirOf, selectedNodes, targetClosure, useCaches } from '../session.js';
@@ -51,14 +49,15 @@ Options:
     const targeted = targets.length ? targetClosure(prepared.recipe, targets) : undefined;
     const nodes = plan.order.map((id) => plan.nodes.get(id)!).filter((n) => !targeted || targeted.has(n.spec.id));
     const sweep = prepared.recipe.sweep;
+    const views = sweep ? await sweepViews() : undefined;
     if (values.json) {
       const list = nodes.map((n) => ({ id: n.spec.id, stage: n.spec.stage, key: n.key,
         status: n.status, run: n.run, reason: n.reason?.kind, detail: n.reason?.detail, ...(sweep ? { trials: n.spec.trials } : {}) }));
       // A sweep adds its trials and counts around the node list.
-      io.stdout.write(JSON.stringify(sweep ? { sweep: { ...sweep, counts: sweepCounts(plan) }, changes: sweepChanges(prepared), nodes: list } : list, null, 2) + '\n');
+      io.stdout.write(JSON.stringify(sweep && views ? { sweep: { ...sweep, counts: views.sweepCounts(plan) }, changes: views.sweepChanges(prepared), nodes: list } : list, null, 2) + '\n');
       return EXIT.ok;
     }
-    if (sweep) for (const line of sweepChanges(prepared)) io.stdout.write(line + '\n');
+    if (views) for (const line of views.sweepChanges(prepared)) io.stdout.write(line + '\n');
     const width = Math.max(4, ...nodes.map((n) => n.spec.id.length));
     // One write for all node lines: a write per line is a system call per node on large recipes.
     const lines: string[] = [];
@@ -69,7 +68,7 @@ Options:
       lines.push(`${status}  ${n.spec.id.padEnd(width)}  ${n.key.slice(0, 12)}${shared}  ${why}\n`);
     }
     io.stdout.write(lines.join(''));
-    if (sweep) io.stdout.write(`\n${trialMatrix(plan).join('\n')}\n\n${sweepSummary(plan).join('\n')}\n`);
+    if (views) io.stdout.write(`\n${views.trialMatrix(plan).join('\n')}\n\n${views.sweepSummary(plan).join('\n')}\n`);
     const toRun = nodes.filter((n) => n.run).length;
     const left = targeted ? `; ${count(plan.order.length - nodes.length, 'node')} not targeted` : '';
     io.stdout.write(`\n${count(nodes.length, 'node')}: ${nodes.filter((n) => n.status === 'hit').length} cached, ${toRun} to run${left}\n`);
@@ -78,3 +77,8 @@ Options:
   },
 };
 
+/** The sweep report helpers, loaded for a sweep only: a plain recipe's plan never needs them. */
+async function sweepViews() {
+  const [{ sweepChanges }, { sweepCounts, sweepSummary, trialMatrix }] = await Promise.all([import('../../sweep/changes.js'), import('../../sweep/view.js')]);
+  return { sweepChanges, sweepCounts, sweepSummary, trialMatrix };
+}
