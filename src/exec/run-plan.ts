@@ -62,6 +62,8 @@ export async function runPlan(req: RunRequest): Promise<RunResult> {
       runsDir: req.runsDir,
       record: { runId: req.runId, recipe: recipe.file, recipeName: recipe.name, argv: req.argv, startedAt, overrides: req.overrides },
       tracking: { trackingUri: req.trackingTarget, experiment: req.track.experiment || recipe.name },
+      // Its 'running' form protects the entries the run reads from a gc: inputs of nodes to run, the tables' cells.
+      runningRecord: recipe.tables.length > 0 || plan.order.some((id) => plan.nodes.get(id)!.run),
     }),
     ...req.subscribers,
   ], (name, event, err) => {
