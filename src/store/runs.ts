@@ -1,6 +1,6 @@
 // Run records: what one `retort run` did, node by node. They live in <runsDir>/records/<runId>.json,
 // are written atomically (a reader never sees half a record), and are gc roots.
-import { closeSync, fsyncSync, mkdirSync, openSync, promises as fs, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, promises as fs, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { errorCode, isNotFound, isPidAlive, listDir, mapLimit, randomId, thisMachine } from './fsutil.js';
 import type { Key, NodeId } from '../util/ids.js';
@@ -96,6 +96,15 @@ function writeSmallFileAtomic(path: string, text: string): void {
   }
 }
 
+function listDirSync(path: string): string[] {
+  try {
+    return readdirSync(path);
+  } catch (err) {
+    if (isNotFound(err)) return [];
+    throw err;
+  }
+}
+
 async function overwriteInPlace(path: string, text: string): Promise<void> {
   const handle = await fs.open(path, 'r+');
   try {
@@ -170,7 +179,8 @@ export async function clearRunning(runsDir: string, runId: string): Promise<void
 }
 
 export async function runningMarkers(runsDir: string): Promise<RunningMarker[]> {
-  const names = (await listDir(recordsDir(runsDir))).filter((n) => n.startsWith(MARKER_PREFIX) && n.endsWith('.json'));
+  // Listed synchronously: every run starts with this, and usually finds no marker at all.
+  const names = listDirSync(recordsDir(runsDir)).filter((n) => n.startsWith(MARKER_PREFIX) && n.endsWith('.json'));
   const markers = await Promise.all(names.map(async (n) => {
     try {
       return JSON.parse(await fs.readFile(join(recordsDir(runsDir), n), 'utf8')) as RunningMarker;
