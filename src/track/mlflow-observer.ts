@@ -217,13 +217,16 @@ export class MlflowObserver implements RunObserver {
     if (!this.backend || !this.parent) return;
     // Outside a sweep every hit goes to the run itself (thousands of hits: no list per node then).
     const parentOnly = [this.parent];
+    const sweep = this.nodeTrials.size > 0;
+    const parentRows = !sweep && heard.length ? listOf(this.cachedRows, this.parent) : undefined;
     for (const { node, producedBy, metrics } of heard) {
       // A run id needs no lookup; only a spooled run's is resolved (and awaited: never once per hit otherwise).
       const produced = !producedBy ? undefined
         : producedBy.mlflowRunId ? this.refText(producedBy.mlflowRunId, producedBy.trackingUri) : await this.describeRef(producedBy);
       const row = cachedRow(node.id, node.key, produced ?? '');
+      if (parentRows && !metrics.length) { parentRows.push(row); continue; } // most hits of a large no-op run
       const finals = metrics.length ? finalMetrics(nodeKeySegment(node.id), metrics) : [];
-      for (const run of this.nodeTrials.size ? this.resultRuns(node) : parentOnly) {
+      for (const run of sweep ? this.resultRuns(node) : parentOnly) {
         listOf(this.cachedRows, run).push(row);
         if (finals.length) pushTo(this.cachedMetrics, run, finals);
         this.cachedHeld += finals.length;
