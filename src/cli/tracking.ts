@@ -8,6 +8,10 @@ import type { RunObserver, TrackConfig } from '../track/observer.js';
 const TRACK_MODULE = '../track/index.js';
 type TrackModule = Partial<typeof import('../track/index.js')>;
 const loadTrack = () => import(TRACK_MODULE).catch(() => undefined) as Promise<TrackModule | undefined>;
+// A run that does not track only looks at the spool: the MLflow backends are not loaded for it.
+const SPOOL_MODULE = '../track/spool-journal.js';
+type SpoolModule = Partial<typeof import('../track/spool-journal.js')>;
+const loadSpool = () => import(SPOOL_MODULE).catch(() => undefined) as Promise<SpoolModule | undefined>;
 
 /** The `track:` section of the recipe, with --track / --no-track on top. */
 export function trackConfigOf(recipe: CompiledRecipe, flags: { track?: boolean; noTrack?: boolean }): TrackConfig {
@@ -28,12 +32,12 @@ export interface RunTracking {
 
 /** The run's tracker; warns (once, up front) when records are still waiting in the spool. */
 export async function openTracking(track: TrackConfig, opts: { runsDir: string; env: NodeJS.ProcessEnv; warn: (msg: string) => void }): Promise<RunTracking> {
-  const observer = await createRunObserver(track, opts);
-  const spoolWarning = await pendingSpoolWarning(opts.runsDir);
+  const observer = track.enabled ? await createRunObserver(track, opts) : new NoopObserver();
+  const spoolWarning = await pendingSpoolWarning(opts.runsDir, track.enabled ? loadTrack : loadSpool);
   if (spoolWarning) opts.warn(spoolWarning);
   return {
     observer,
-    target: await trackingTarget(track, opts.runsDir, opts.env),
+    target: track.enabled ? await trackingTarget(track, opts.runsDir, opts.env) : undefined,
     closeKilledRun: (killed) => closeKilledRuns(killed, { config: track, runsDir: opts.runsDir, env: opts.env }),
   };
 }
@@ -45,8 +49,9 @@ export async function createRunObserver(track: TrackConfig,
   return new NoopObserver();
 }
 
-export async function pendingSpoolWarning(runsDir: string): Promise<string | undefined> {
-  const mod = await loadTrack();
+export async function pendingSpoolWarning(runsDir: string,
+  load: () => Promise<Pick<TrackModule, 'pendingSpool'> | undefined> = loadTrack): Promise<string | undefined> {
+  const mod = await load();
   const n = mod?.pendingSpool ? await mod.pendingSpool(runsDir) : 0;
   return n > 0 ? `${n} tracking record${n === 1 ? '' : 's'} waiting in the spool: run \`retort mlflow sync\` to deliver them` : undefined;
 }

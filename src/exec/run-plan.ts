@@ -3,7 +3,7 @@
 // the given executor, and settles the counts once. The CLI parses options and wires; this decides.
 import type { Plan } from '../graph/plan.js';
 import type { CompiledRecipe } from '../graph/types.js';
-import { emptyCounts, type OutcomeCounts, type RunSubscriber } from './events.js';
+import { emptyCounts, type OutcomeCounts, type RunSubscriber, type RunTotals } from './events.js';
 import type { AnyExecutor } from './executor.js';
 import { EventFanOut } from './fan-out.js';
 import { executePlan, type NodeReport, type ReplayMode } from './scheduler.js';
@@ -62,6 +62,8 @@ export async function runPlan(req: RunRequest): Promise<RunResult> {
       runsDir: req.runsDir,
       record: { runId: req.runId, recipe: recipe.file, recipeName: recipe.name, argv: req.argv, startedAt, overrides: req.overrides },
       tracking: { trackingUri: req.trackingTarget, experiment: req.track.experiment || recipe.name },
+      // Its 'running' form protects the entries the run reads from a gc: inputs of nodes to run, the tables' cells.
+      runningRecord: recipe.tables.length > 0 || plan.order.some((id) => plan.nodes.get(id)!.run),
     }),
     ...req.subscribers,
   ], (name, event, err) => {
@@ -92,12 +94,11 @@ export async function runPlan(req: RunRequest): Promise<RunResult> {
     }
     await events.emit({ type: 'run-planned', runId: req.runId, nodes: plan.order.map((id) => ({ id, stage: plan.nodes.get(id)!.spec.stage, key: plan.nodes.get(id)!.key })) });
 
-    const inScope = [...plan.nodes.values()].filter((n) => !req.scope || req.scope.has(n.spec.id));
     await events.emit({
       type: 'run-started',
       run: { runId: req.runId, recipe: recipe.file, recipeName: recipe.name, startedAt,
         argv: req.argv, cwd: req.cwd, track: req.track, vars: recipe.vars, overrides: req.overrides },
-      totals: { toRun: inScope.filter((n) => n.run).length, hits: inScope.filter((n) => n.status === 'hit').length, nodes: inScope.length },
+      totals: totalsOf(plan, req.scope),
     });
     // As `plan` does: an entry that no longer matched its manifest was set aside and is recomputed.
     for (const id of plan.order) {
@@ -117,6 +118,18 @@ export async function runPlan(req: RunRequest): Promise<RunResult> {
     if (!finished) await finish('failed', emptyCounts()).catch(() => undefined);
     throw err;
   }
+}
+
+/** The nodes the run settles (all, or those in --target's scope), its hits and its nodes to run: one pass. */
+function totalsOf(plan: Plan, scope: ReadonlySet<NodeId> | undefined): RunTotals {
+  const totals: RunTotals = { toRun: 0, hits: 0, nodes: 0 };
+  for (const n of plan.nodes.values()) {
+    if (scope && !scope.has(n.spec.id)) continue;
+    totals.nodes++;
+    if (n.run) totals.toRun++;
+    if (n.status === 'hit') totals.hits++;
+  }
+  return totals;
 }
 
 export function countOutcomes(reports: Iterable<NodeReport>): OutcomeCounts {

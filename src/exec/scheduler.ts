@@ -82,27 +82,30 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
     hits = [];
     await events.emit({ type: 'nodes-cached', nodes });
   };
+  const replay = opts.replayLogs && opts.replayLogs !== 'none' ? opts.replayLogs : undefined;
+  const { scope } = opts;
+  // Units of work: one per distinct key among the nodes to run (gathered in the same pass as the hits).
+  const units = new Units();
+  let anyToRun = false;
   for (const id of plan.order) {
     const node = plan.nodes.get(id)!;
-    if (node.status !== 'hit' || !node.manifest || (opts.scope && !opts.scope.has(id))) continue;
-    outcomes.set(id, { id, key: node.key, outcome: 'hit', metrics: node.manifest.metrics, durationMs: 0 });
-    const lines = opts.replayLogs && opts.replayLogs !== 'none' ? await replayedLog(store, node, opts.replayLogs, mask) : [];
-    if (lines.length) {
+    if (node.run) { units.add(node); anyToRun = true; }
+    const { manifest } = node;
+    if (node.status !== 'hit' || !manifest || (scope && !scope.has(id))) continue;
+    const { metrics } = manifest;
+    outcomes.set(id, { id, key: node.key, outcome: 'hit', metrics, durationMs: 0 });
+    const lines = replay ? await replayedLog(store, node, replay, mask) : undefined;
+    if (lines?.length) {
       await reportHits();
       for (const line of lines) events.post(line);
     }
-    hits.push({ node: nodeInfo(node), producedBy: node.manifest.tracking, metrics: node.manifest.metrics });
+    hits.push({ node: nodeInfo(node), producedBy: manifest.tracking, metrics });
   }
   await reportHits();
 
-  // Units of work: one per distinct key among the nodes to run.
-  const units = new Units();
-  for (const id of plan.order) {
-    const node = plan.nodes.get(id)!;
-    if (node.run) units.add(node);
-  }
+  // Only a run with work to do needs the node → key lookup of its units' upstream nodes.
   const keyOfNode = new Map<NodeId, Key>();
-  for (const id of plan.order) keyOfNode.set(id, plan.nodes.get(id)!.key);
+  if (anyToRun) for (const id of plan.order) keyOfNode.set(id, plan.nodes.get(id)!.key);
   const depsOf = (key: Key): Set<Key> => {
     const deps = new Set<Key>();
     for (const node of units.get(key)) for (const up of node.spec.upstream) {
@@ -253,8 +256,9 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
     const failure: Failure = opts.signal.aborted ? { kind: 'cancelled' } : { kind: 'not-started' };
     finishUnit(key, { outcome: opts.signal.aborted ? 'cancelled' : 'skipped', failure, metrics: [] });
   }
-  const all = [...outcomes.values()];
-  const status = opts.signal.aborted ? 'cancelled' : all.some((o) => o.outcome === 'failed' || o.outcome === 'skipped' || o.outcome === 'cancelled') ? 'failed' : 'ok';
+  let settledBadly = false;
+  for (const o of outcomes.values()) if (o.outcome === 'failed' || o.outcome === 'skipped' || o.outcome === 'cancelled') { settledBadly = true; break; }
+  const status = opts.signal.aborted ? 'cancelled' : settledBadly ? 'failed' : 'ok';
   return { outcomes, status };
 }
 

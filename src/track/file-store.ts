@@ -3,7 +3,8 @@
 // Layout and formats: research/mlflow.md §3.
 
 import { createHash, randomInt, randomUUID } from 'node:crypto';
-import { copyFile, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { yamlLib } from '../util/yaml-lib.js';
@@ -104,8 +105,9 @@ export class FileStoreBackend implements TrackingBackend {
   /** Creates the root with `.trash/` and the `Default` experiment 0, as MLflow does for a new root only. */
   private init(): Promise<void> {
     this.initialized ??= (async () => {
-      const exists = await stat(this.root).then(() => true, () => false);
-      await mkdir(join(this.root, '.trash'), { recursive: true });
+      // Synchronous, as the lookups and writes of a run's start below: each is one small call.
+      const exists = existsSync(this.root);
+      mkdirSync(join(this.root, '.trash'), { recursive: true });
       if (!exists) await this.writeExperiment('0', 'Default');
     })();
     return this.initialized;
@@ -125,9 +127,9 @@ export class FileStoreBackend implements TrackingBackend {
   }
 
   private async findExperiment(name: string): Promise<string | undefined> {
-    for (const entry of await readdir(this.root, { withFileTypes: true })) {
+    for (const entry of readdirSync(this.root, { withFileTypes: true })) {
       if (!entry.isDirectory() || entry.name.startsWith('.') || entry.name === 'models') continue;
-      const meta = await readMeta(join(this.root, entry.name, 'meta.yaml'));
+      const meta = readMeta(join(this.root, entry.name, 'meta.yaml'));
       if (meta?.name === name && (meta.lifecycle_stage ?? 'active') === 'active' && String(meta.experiment_id) === entry.name) {
         return entry.name;
       }
@@ -146,7 +148,7 @@ export class FileStoreBackend implements TrackingBackend {
     for (let i = 1; i < 18; i++) id += String(digest[i]! % 10);
     for (;;) {
       // A folder without meta.yaml is another process creating this same experiment: share it.
-      const meta = await readMeta(join(this.root, id, 'meta.yaml'));
+      const meta = readMeta(join(this.root, id, 'meta.yaml'));
       if (!meta || (meta.name === name && (meta.lifecycle_stage ?? 'active') === 'active')) return id;
       id = String(randomInt(1, 10));
       for (let i = 0; i < 17; i++) id += String(randomInt(0, 10));
@@ -232,9 +234,9 @@ export class FileStoreBackend implements TrackingBackend {
   async logArtifact(run: RunHandle, artifactPath: string, source: ArtifactSource): Promise<void> {
     this.flush(); // the run's folder first
     const dest = join(this.meta(run).dir, 'artifacts', ...artifactPath.split('/').filter(Boolean));
-    await mkdir(dirname(dest), { recursive: true });
-    if ('file' in source) await copyFile(source.file, dest);
-    else await writeFile(dest, source.content);
+    mkdirSync(dirname(dest), { recursive: true });
+    if ('file' in source) copyFileSync(source.file, dest);
+    else writeFileSync(dest, source.content);
   }
 
   /**
@@ -315,9 +317,9 @@ function batchOps(meta: RunMeta, batch: RunBatch): FileOp[] {
   return ops;
 }
 
-async function readMeta(path: string): Promise<Record<string, unknown> | undefined> {
+function readMeta(path: string): Record<string, unknown> | undefined {
   try {
-    const text = await readFile(path, 'utf8');
+    const text = readFileSync(path, 'utf8');
     const parsed = parseRenderedMeta(text) ?? yamlLib().parse(text) as unknown;
     return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : undefined;
   } catch {

@@ -64,6 +64,7 @@ export class MlflowObserver implements RunObserver {
   /** A sweep's trials by id, and the trials of each node (empty outside a sweep). */
   private readonly trials = new Map<string, TrialRunState>();
   private nodeTrials = new Map<NodeId, string[]>();
+  private readonly redactedUris = new Map<string, string>();
   private readonly prep: BatchPreparer;
   private readonly secrets: string[];
   private systemTags: KeyValue[] = [];
@@ -216,12 +217,16 @@ export class MlflowObserver implements RunObserver {
     if (!this.backend || !this.parent) return;
     // Outside a sweep every hit goes to the run itself (thousands of hits: no list per node then).
     const parentOnly = [this.parent];
+    const sweep = this.nodeTrials.size > 0;
+    const parentRows = !sweep && heard.length ? listOf(this.cachedRows, this.parent) : undefined;
     for (const { node, producedBy, metrics } of heard) {
-      // A run id needs no lookup; only a spooled run's is resolved (and awaited).
-      const produced = producedBy?.mlflowRunId ? this.refText(producedBy.mlflowRunId, producedBy.trackingUri) : await this.describeRef(producedBy);
+      // A run id needs no lookup; only a spooled run's is resolved (and awaited: never once per hit otherwise).
+      const produced = !producedBy ? undefined
+        : producedBy.mlflowRunId ? this.refText(producedBy.mlflowRunId, producedBy.trackingUri) : await this.describeRef(producedBy);
       const row = cachedRow(node.id, node.key, produced ?? '');
+      if (parentRows && !metrics.length) { parentRows.push(row); continue; } // most hits of a large no-op run
       const finals = metrics.length ? finalMetrics(nodeKeySegment(node.id), metrics) : [];
-      for (const run of this.nodeTrials.size ? this.resultRuns(node) : parentOnly) {
+      for (const run of sweep ? this.resultRuns(node) : parentOnly) {
         listOf(this.cachedRows, run).push(row);
         if (finals.length) pushTo(this.cachedMetrics, run, finals);
         this.cachedHeld += finals.length;
@@ -477,7 +482,11 @@ export class MlflowObserver implements RunObserver {
 
   /** A run id as describeRef gives it: with its tracking URI when that is not this backend's. */
   private refText(runId: string, uri: string | undefined): string {
-    return uri && uri !== this.backend?.trackingUri ? `${runId} (${this.redact(uri)})` : runId;
+    if (!uri || uri === this.backend?.trackingUri) return runId;
+    // Thousands of hits name a few stores: each URI is redacted once.
+    let shown = this.redactedUris.get(uri);
+    if (shown === undefined) this.redactedUris.set(uri, (shown = this.redact(uri)));
+    return `${runId} (${shown})`;
   }
 
   private state(node: NodeInfo): NodeState {

@@ -5,7 +5,7 @@
 // nodes (the store fails the node it cannot store, as before) but the run's records still land.
 // Reserves of dead processes are removed when a run starts.
 import { randomUUID } from 'node:crypto';
-import { readdir, rm, writeFile } from 'node:fs/promises';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -18,6 +18,10 @@ const PREFIX = '.retort-space-reserve-';
 function isDiskFull(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException)?.code;
   return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+function listNames(dir: string): string[] {
+  try { return readdirSync(dir); } catch { return []; }
 }
 
 function pidAlive(pid: number): boolean {
@@ -46,17 +50,18 @@ export class ReservedFileStore implements TrackingBackend {
     await this.inner.experimentId('Default').catch(() => undefined); // lays the store out as MLflow does
     // Only this machine's: another machine's pids cannot be checked from here.
     const mine = `${PREFIX}${hostname()}-`;
-    for (const name of await readdir(this.inner.root).catch(() => [] as string[])) {
+    // Synchronous, as the reserve's own write: a few small calls at the run's start.
+    for (const name of listNames(this.inner.root)) {
       const pid = name.startsWith(mine) ? Number(name.slice(mine.length)) : NaN;
-      if (Number.isInteger(pid) && pid !== process.pid && !pidAlive(pid)) await rm(join(this.inner.root, name), { force: true });
+      if (Number.isInteger(pid) && pid !== process.pid && !pidAlive(pid)) rmSync(join(this.inner.root, name), { force: true });
     }
     // Records a killed run had journalled but not yet written land now.
     try { this.inner.recoverJournals(); } catch (e) { this.warn(`MLflow: could not replay the journal of a killed run in ${this.inner.root}: ${(e as Error).message}`); }
     try {
-      await writeFile(this.reservePath, Buffer.alloc(RESERVE_BYTES), { flag: 'w' });
+      writeFileSync(this.reservePath, Buffer.alloc(RESERVE_BYTES), { flag: 'w' });
       this.reserved = true;
     } catch {
-      await rm(this.reservePath, { force: true }); // no room even for the reserve: go on without one
+      rmSync(this.reservePath, { force: true }); // no room even for the reserve: go on without one
     }
     return this;
   }
@@ -76,7 +81,7 @@ export class ReservedFileStore implements TrackingBackend {
 
   async close(): Promise<void> {
     if (this.kept.length) {
-      await rm(this.reservePath, { force: true });
+      rmSync(this.reservePath, { force: true });
       this.reserved = false;
       const total = this.kept.length;
       let done = 0;
@@ -92,11 +97,11 @@ export class ReservedFileStore implements TrackingBackend {
     } catch (e) {
       // Batched writes that met the full disk: with the reserve released they fit.
       if (!isDiskFull(e)) throw e;
-      await rm(this.reservePath, { force: true });
+      rmSync(this.reservePath, { force: true });
       this.reserved = false;
       await this.inner.close();
     }
-    await rm(this.reservePath, { force: true });
+    rmSync(this.reservePath, { force: true });
     this.reserved = false;
   }
 

@@ -1,7 +1,8 @@
 // A plan or a no-op run that reuses its compiled recipe loads none of the engine's code it does not
 // run: not the compiler (nor the sweep compiler it goes through), no executor for a plan and not
 // Slurm's for a local run, not the report renderer of a recipe without tables, not the MLflow REST
-// client when tracking to the local store. Each module costs its load in every process. A resolve
+// client when tracking to the local store; a run with nothing to run loads no executor, and an
+// untracked run no MLflow backend. Each module costs its load in every process. A resolve
 // hook preloaded into the CLI process writes down every engine module it loads.
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -58,6 +59,12 @@ describe('engine modules on the cached path', () => {
     const noop = await loaded(['run', 'r.yaml', '--plain']);
     expect(noop.some((url) => url.endsWith('/src/track/mlflow-observer.js'))).toBe(true);
     expect(unneeded(noop)).toEqual([]);
+    // Nothing to run: no executor's process or runner-pool code.
+    expect(noop.filter((url) => /\/src\/exec\/(local-executor|local-process|runner-pool)\.js$/.test(url))).toEqual([]);
+    // Not tracked: none of the MLflow backends (only the spool is looked at, for its warning).
+    const untracked = await loaded(['run', 'r.yaml', '--plain', '--no-track']);
+    expect(untracked.filter((url) => /\/src\/track\/(index|mlflow-observer|file-store|space-reserve)\.js$/.test(url))).toEqual([]);
+    expect(untracked.some((url) => url.endsWith('/src/track/spool-journal.js'))).toBe(true);
     expect(unneeded(await loaded(['plan', 'r.yaml']))).toEqual([]);
   }, 60_000);
 });

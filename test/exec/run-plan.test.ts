@@ -9,11 +9,13 @@ import type { RunEvent, RunSubscriber } from '../../src/exec/events.js';
 import type { NodeExecutor } from '../../src/exec/executor.js';
 import { displaySubscriber } from '../../src/exec/display-subscriber.js';
 import { runPlan, type RunRequest } from '../../src/exec/run-plan.js';
+import { executePlan } from '../../src/exec/scheduler.js';
+import { planRecipe } from '../../src/graph/plan.js';
 import { failureLines, summaryLine } from '../../src/exec/run-summary.js';
 import { trackingSubscriber } from '../../src/exec/tracking-subscriber.js';
 import { readRunRecord, runningMarkers } from '../../src/store/runs.js';
 import type { RunObserver } from '../../src/track/observer.js';
-import { collector, planOf, ScriptedExecutor, type Fixture } from './plan-fixture.js';
+import { collector, fanOut, planOf, ScriptedExecutor, type Fixture } from './plan-fixture.js';
 
 const CHAIN = `
 stages:
@@ -75,6 +77,27 @@ describe('runPlan', () => {
     expect(end.counts).toEqual(run.counts);
     expect(summaryLine(run)).toMatch(/^1 ran, 0 cached, 1 failed, 1 skipped in \d+\.\ds \(run 20260101-000000-abcdef\)$/);
     expect(failureLines(run)).toEqual(["failed: a: the node's process exited with code 3"]);
+  });
+
+  it('a run with nothing to run writes its record once, at its end: while it runs there is only its marker', async () => {
+    const f = await planOf(CHAIN);
+    const first = await executePlan(f.plan, { store: f.store, runId: 'first', recipeName: 'r', jobs: 1, signal: new AbortController().signal, executor: new ScriptedExecutor(), events: fanOut(), env: {} });
+    expect(first.status).toBe('ok');
+    const keys = new Map([...f.plan.nodes].map(([id, n]) => [id, { key: n.key, structure: n.structure }]));
+    const cached: Fixture = { ...f, plan: await planRecipe(f.recipe, keys, f.store) };
+    const runsDir = join(f.dir, 'runs');
+    const atStart: string[] = [];
+    const seen = collector(async (e) => {
+      if (e.type !== 'run-started') return;
+      atStart.push(...(await runningMarkers(runsDir)).map((m) => m.runId));
+      atStart.push(`record ${(await readRunRecord(runsDir, e.run.runId))?.status}`);
+    });
+    const run = await runPlan(request(cached, new ScriptedExecutor(), [seen]));
+    expect(atStart).toEqual(['20260101-000000-abcdef', 'record undefined']);
+    expect(await runningMarkers(runsDir)).toEqual([]);
+    const record = (await readRunRecord(runsDir, run.runId))!;
+    expect(record.status).toBe('ok');
+    expect(record.nodes).toEqual(['a', 'b', 'x'].map((id) => ({ id, stage: id, key: cached.plan.nodes.get(id as never)!.key, outcome: 'hit', durationMs: 0 })));
   });
 
   it('the tracker hears only nodes that started, each end with its failure message, then the run end, then close', async () => {

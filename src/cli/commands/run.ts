@@ -25,6 +25,7 @@ import type { NodeId } from '../../util/ids.js';
 import type { Store } from '../../store/store.js';
 import { writeRunRecord, type RunRecord } from '../../store/runs.js';
 import type { DetachedSubmission } from '../../exec/slurm/detach.js';
+import type { NodeExecutor } from '../../exec/executor.js';
 import type { TrackConfig } from '../../track/observer.js';
 
 export const command: CliCommand = {
@@ -159,7 +160,9 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
     : tracking.observer;
   let run: RunResult;
   try {
-    const executor = await makeExecutor(chosen.type, { recipe, store, runsDir, runId, cwd: io.cwd, env: io.env, retries });
+    const context = { recipe, store, runsDir, runId, cwd: io.cwd, env: io.env, retries };
+    // The local executor's modules (process spawning, the runner pool) load with the first node to run.
+    const executor = chosen.type === 'local' ? lazyExecutor(() => makeExecutor('local', context) as Promise<NodeExecutor>) : await makeExecutor(chosen.type, context);
     run = await runPlan({
       runId, recipe, plan, store, runsDir, argv: ['run', ...args], overrides: values.set ?? [], cwd: io.cwd, env: io.env,
       track, trackingTarget: tracking.target,
@@ -193,6 +196,12 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   }
   if (run.status === 'cancelled') return EXIT.interrupted;
   return run.status === 'ok' ? EXIT.ok : EXIT.failed;
+}
+
+/** An executor made when the first job comes: a run whose every node is cached never loads one. */
+export function lazyExecutor(make: () => Promise<NodeExecutor>): NodeExecutor {
+  let made: Promise<NodeExecutor> | undefined;
+  return { run: async (request) => (await (made ??= make())).run(request) };
 }
 
 /** `--detach`: submits every miss, writes the run record a later `retort status` follows, prints the run id. */
