@@ -3,7 +3,7 @@
 import { ContentHasher } from '../graph/content-hash.js';
 import { compileRecipe } from '../graph/compile.js';
 import { computeKeys, type NodeKey } from '../graph/key.js';
-import { recipeSchema, type SweepDoc } from '../graph/recipe-schema.js';
+import { recipeSchema } from '../graph/recipe-schema.js';
 import type { CompiledRecipe } from '../graph/types.js';
 import { RecipeError, type Diagnostic } from '../recipe/diagnostic.js';
 import { loadRecipe, type LoadedRecipe } from '../recipe/load.js';
@@ -13,6 +13,7 @@ import { canonicalJson, sha256Hex } from '../util/canonical.js';
 import { count } from '../util/plural.js';
 import { copyOf, memoHasher } from './trial-document.js';
 import { prepareSearch, type AdaptiveSweep } from './adaptive/prepare-search.js';
+import { asksForSearch, checkedSweepBlock } from './sweep-block.js';
 import { expandTrials, MAX_TRIALS, trialCount, type TrialDraft } from './expand.js';
 import { mergeTrials, type CompiledTrial } from './merge.js';
 import type { TrialContext } from './trial-context.js';
@@ -56,9 +57,9 @@ export async function compileSweepOrSearch(
   opts: SweepOptions,
   loaded: LoadedRecipe = loadRecipe(file),
 ): Promise<CompiledSweep | AdaptiveSweep | undefined> {
-  const block = loaded.doc.sweep as SweepDoc | undefined;
-  if (block === undefined && !opts.multirun) return undefined;
-  if (block?.search !== undefined) return prepareSearch(file, loaded, opts);
+  const raw = loaded.doc.sweep;
+  if (raw === undefined && !opts.multirun) return undefined;
+  if (asksForSearch(raw)) return prepareSearch(file, loaded, opts);
   const fallback = { file: loaded.file, line: 1, col: 1 };
   const cli = opts.multirun ? commandLineAxes(opts.overrides) : { fixed: opts.overrides, axes: [], errors: [] };
   const errors: Diagnostic[] = [...cli.errors];
@@ -67,16 +68,14 @@ export async function compileSweepOrSearch(
     errors.push({
       message: '-m/--sweep makes the comma lists of -S values sweep axes, but no -S value is a comma list',
       location: { file: '<command line>', line: 1, col: 1, length: 2, text: shown },
-      hint: block !== undefined ? "expected e.g. -S vars.seed=1,2,3; the recipe's sweep: block runs without -m" : 'expected e.g. -m -S vars.seed=1,2,3 (range(0, 1, 0.25) and choice(a, b) are axes too)',
+      hint: raw !== undefined ? "expected e.g. -S vars.seed=1,2,3; the recipe's sweep: block runs without -m" : 'expected e.g. -m -S vars.seed=1,2,3 (range(0, 1, 0.25) and choice(a, b) are axes too)',
     });
   }
   let spec: SweepSpec = { grid: [], variants: [] };
   // Checked once for all trials; the sweep block's shape first, as later checks read it as typed.
   const schemaProblems = validateWithSchema(recipeSchema(), loaded.doc, { sources: loaded.sources, basePath: [], fallback });
-  if (block !== undefined) {
-    const shape = schemaProblems.filter((d) => /^sweep\b/.test(d.keyPath ?? ''));
-    if (shape.length) throw new RecipeError([...shape, ...errors]);
-    const read = recipeAxes(block, loaded.sources, fallback);
+  if (raw !== undefined) {
+    const read = recipeAxes(checkedSweepBlock(raw, schemaProblems, errors), loaded.sources, fallback);
     errors.push(...read.errors);
     spec = read.spec;
   }

@@ -3,7 +3,8 @@
 // that can be made without running a node is made here, so bad input stops before anything runs.
 import { compileRecipe } from '../../graph/compile.js';
 import { computeKeys, type NodeKey } from '../../graph/key.js';
-import { recipeSchema, type SweepDoc } from '../../graph/recipe-schema.js';
+import { recipeSchema } from '../../graph/recipe-schema.js';
+import { checkedSweepBlock } from '../sweep-block.js';
 import type { CompiledRecipe } from '../../graph/types.js';
 import { RecipeError, type Diagnostic } from '../../recipe/diagnostic.js';
 import type { LoadedRecipe, Plain } from '../../recipe/load.js';
@@ -51,10 +52,8 @@ export function roundAssignment(space: SearchSpace, a: Assignment): Assignment {
 
 export async function prepareSearch(file: string, loaded: LoadedRecipe, opts: SweepOptions): Promise<AdaptiveSweep> {
   const fallback = { file: loaded.file, line: 1, col: 1 };
-  const block = loaded.doc.sweep as SweepDoc;
   const schemaProblems = validateWithSchema(recipeSchema(), loaded.doc, { sources: loaded.sources, basePath: [], fallback });
-  const shape = schemaProblems.filter((d) => /^sweep\b/.test(d.keyPath ?? ''));
-  if (shape.length) throw new RecipeError(shape);
+  const block = checkedSweepBlock(loaded.doc.sweep, schemaProblems);
   const read = readSearch(block.search!, loaded.sources, fallback);
   const errors: Diagnostic[] = [...read.errors];
   const others = (['grid', 'variants', 'random'] as const).filter((k) => block[k] !== undefined);
