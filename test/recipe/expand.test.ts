@@ -20,6 +20,19 @@ async function compileText(lines: string[]): Promise<CompiledRecipe> {
 
 const node = (id: string, port: string) => ({ kind: 'node', node: id, port });
 
+/** A foreach stage of three instances, then a stage `merge` up to its inputs (each test writes those). */
+const SAMPLED_THEN_MERGED = [
+  'stages:',
+  '  sample:',
+  '    plugin: numbers',
+  '    foreach: [3, 1, 2]',
+  '    params:',
+  '      seed: ${item}',
+  '  merge:',
+  '    plugin: shell',
+  '    inputs:',
+];
+
 describe('foreach', () => {
   it('makes one node per item, named stage[item], with ${item} bound', async () => {
     const r = await compileText([
@@ -60,15 +73,7 @@ describe('foreach', () => {
 
   it('a node read more than once is upstream once, in the order the inputs first name it', async () => {
     const r = await compileText([
-      'stages:',
-      '  sample:',
-      '    plugin: numbers',
-      '    foreach: [3, 1, 2]',
-      '    params:',
-      '      seed: ${item}',
-      '  merge:',
-      '    plugin: shell',
-      '    inputs:',
+      ...SAMPLED_THEN_MERGED,
       '      in:',
       '        - ${stages.sample[1].outputs.data}',
       '        - ${stages.sample[3].outputs.data}',
@@ -81,15 +86,7 @@ describe('foreach', () => {
 
   it('a reference to a foreach stage is the list of its instances for a `many` port', async () => {
     const r = await compileText([
-      'stages:',
-      '  sample:',
-      '    plugin: numbers',
-      '    foreach: [3, 1, 2]',
-      '    params:',
-      '      seed: ${item}',
-      '  merge:',
-      '    plugin: shell',
-      '    inputs:',
+      ...SAMPLED_THEN_MERGED,
       '      in: ${stages.sample.outputs.data}',
       '    params:',
       '      command: cat $RETORT_IN',
