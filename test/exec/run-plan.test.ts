@@ -51,16 +51,22 @@ function trackerLog(): { observer: RunObserver; calls: string[] } {
   };
 }
 
+/** A subscriber that notes, when the run starts, the running markers and the run record's status. */
+function watchRunStart(runsDir: string) {
+  const atStart: string[] = [];
+  const seen = collector(async (e) => {
+    if (e.type !== 'run-started') return;
+    atStart.push(...(await runningMarkers(runsDir)).map((m) => m.runId));
+    atStart.push(`record ${(await readRunRecord(runsDir, e.run.runId))?.status}`);
+  });
+  return { atStart, seen };
+}
+
 describe('runPlan', () => {
   it('writes the run marker and the running record before the tracker hears the run start; ends with a complete record and no marker', async () => {
     const f = await planOf(CHAIN);
     const runsDir = join(f.dir, 'runs');
-    const atStart: string[] = [];
-    const seen = collector(async (e) => {
-      if (e.type !== 'run-started') return;
-      atStart.push(...(await runningMarkers(runsDir)).map((m) => m.runId));
-      atStart.push(`record ${(await readRunRecord(runsDir, e.run.runId))?.status}`);
-    });
+    const { atStart, seen } = watchRunStart(runsDir);
     const run = await runPlan(request(f, failA, [seen]));
     expect(atStart).toEqual(['20260101-000000-abcdef', 'record running']);
     expect(await runningMarkers(runsDir)).toEqual([]);
@@ -86,12 +92,7 @@ describe('runPlan', () => {
     const keys = new Map([...f.plan.nodes].map(([id, n]) => [id, { key: n.key, structure: n.structure }]));
     const cached: Fixture = { ...f, plan: await planRecipe(f.recipe, keys, f.store) };
     const runsDir = join(f.dir, 'runs');
-    const atStart: string[] = [];
-    const seen = collector(async (e) => {
-      if (e.type !== 'run-started') return;
-      atStart.push(...(await runningMarkers(runsDir)).map((m) => m.runId));
-      atStart.push(`record ${(await readRunRecord(runsDir, e.run.runId))?.status}`);
-    });
+    const { atStart, seen } = watchRunStart(runsDir);
     const run = await runPlan(request(cached, new ScriptedExecutor(), [seen]));
     expect(atStart).toEqual(['20260101-000000-abcdef', 'record undefined']);
     expect(await runningMarkers(runsDir)).toEqual([]);
