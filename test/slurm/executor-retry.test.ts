@@ -24,7 +24,9 @@ interface FakeJob { id: string; name: string; after: string[]; attempts: string[
   /** Polls left during which Slurm, having requeued the job itself, still lists the killed attempt's end. */
   staleEnd: number;
   /** The killed attempt's end was listed for the last time: the next poll starts the next attempt. */
-  nextAttempt?: boolean }
+  nextAttempt?: boolean;
+  /** The killed attempt's end is listed with the requeue's time as its start and end (REQUEUE_QUEUED). */
+  restamped?: boolean }
 
 /**
  * Each job walks through the states of its current attempt, one per squeue, while nothing it waits
@@ -35,8 +37,10 @@ interface FakeJob { id: string; name: string; after: string[]; attempts: string[
  * but for n more polls squeue still lists the killed attempt's end, FAILED, before the job is queued again
  * (`SELF_REQUEUE:stuck`: until the job is requeued once more, as Slurm 22.05 sometimes does).
  * `REQUEUE_KILL:n` is the same requeue seen while the killed attempt is still being stopped: listed
- * COMPLETING with the new restart count first, then its end for n polls. Each attempt that started is
- * listed with its own start time (attempt k at 10:00:1k).
+ * COMPLETING with the new restart count first, then its end for n polls. `REQUEUE_QUEUED:n` is that
+ * requeue when the poll missed COMPLETING: listed queued with the new restart count first, then its
+ * end for n polls, restamped as Slurm 22.05 does with the requeue's time as both its start and its end
+ * (10:00:3k). Each attempt that started is listed with its own start time (attempt k at 10:00:1k).
  */
 class FakeSlurm {
   readonly jobs = new Map<string, FakeJob>();
@@ -61,7 +65,7 @@ class FakeSlurm {
     }
     if (command === 'scontrol' && args[0] === 'requeue') {
       const job = this.jobs.get(args[1]!)!;
-      Object.assign(job, { attempt: job.attempt + 1, step: -1, restarts: job.restarts + 1, staleEnd: 0, nextAttempt: false });
+      Object.assign(job, { attempt: job.attempt + 1, step: -1, restarts: job.restarts + 1, staleEnd: 0, nextAttempt: false, restamped: false });
       return ok();
     }
     if (command === 'scontrol' && args[0] === 'update') {
@@ -88,7 +92,7 @@ class FakeSlurm {
       if (--job.staleEnd === 0) job.nextAttempt = true;
       return { job, state: 'FAILED', reason: 'NonZeroExitCode' };
     }
-    if (job.nextAttempt) Object.assign(job, { attempt: job.attempt + 1, step: -1, nextAttempt: false });
+    if (job.nextAttempt) Object.assign(job, { attempt: job.attempt + 1, step: -1, nextAttempt: false, restamped: false });
     const current = this.state(job);
     if (/^(COMPLETED|FAILED|NODE_FAIL|PREEMPTED|CANCELLED)$/.test(current)) return { job, state: current, reason: 'None' };
     const ups = job.after.map((id) => this.state(this.jobs.get(id)!));
@@ -101,6 +105,10 @@ class FakeSlurm {
       Object.assign(job, { restarts: job.restarts + 1, staleEnd: Number(reason) });
       return { job, state: 'COMPLETING', reason: 'None' };
     }
+    if (state === 'REQUEUE_QUEUED') {
+      Object.assign(job, { restarts: job.restarts + 1, staleEnd: Number(reason), restamped: true });
+      return { job, state: 'PENDING', reason: 'None' };
+    }
     if (state === 'SELF_REQUEUE') {
       Object.assign(job, { restarts: job.restarts + 1, staleEnd: reason === 'stuck' ? Infinity : Number(reason) });
       return { job, state: 'FAILED', reason: 'NonZeroExitCode' };
@@ -112,8 +120,10 @@ class FakeSlurm {
 
   private line({ job, state, reason }: { job: FakeJob; state: string; reason: string }): string {
     const exit = state === 'COMPLETED' ? '0' : '256';
-    const start = job.step >= 0 ? `2026-12-01T10:00:${10 + job.attempt}` : 'N/A';
-    return `${job.id}|${job.id}|N/A|${state}|${reason}|${start}|N/A|${exit}|${job.restarts}|\n`;
+    const listedQueued = state === 'PENDING';
+    const restamped = job.restamped && !listedQueued ? `2026-12-01T10:00:${30 + job.attempt}` : undefined;
+    const start = restamped ?? (job.step >= 0 && !listedQueued ? `2026-12-01T10:00:${10 + job.attempt}` : 'N/A');
+    return `${job.id}|${job.id}|N/A|${state}|${reason}|${start}|${restamped ?? 'N/A'}|${exit}|${job.restarts}|\n`;
   }
 }
 
@@ -187,6 +197,20 @@ describe('Slurm jobs that were preempted or lost their node', () => {
   it('requeued by Slurm while they run, listed as completing and then as the killed attempt\'s end, run to their end', async () => {
     const { result, slurm, events } = await runOn({
       a: [['RUNNING', 'REQUEUE_KILL:2'], ['RUNNING', 'COMPLETED']],
+      b: [['RUNNING', 'COMPLETED']],
+      c: [['RUNNING', 'COMPLETED']],
+    });
+    expect(result.status).toBe('ok');
+    expect([...finished(events).values()].map((r) => r.outcome)).toEqual(['ran', 'ran', 'ran']);
+    expect(of(events, 'node-retry').map(({ nodeId, attempt, reason }) => ({ nodeId, attempt, reason }))).toEqual([
+      { nodeId: 'a', attempt: 2, reason: 'Slurm requeued job 100 itself' },
+    ]);
+    expect(slurm.commands.filter((c) => c.startsWith('scontrol requeue') || c.startsWith('scancel'))).toEqual([]);
+  });
+
+  it('requeued by Slurm while they run, listed as queued and then as the killed attempt\'s end restamped with the requeue\'s time, run to their end', async () => {
+    const { result, slurm, events } = await runOn({
+      a: [['RUNNING', 'REQUEUE_QUEUED:2'], ['RUNNING', 'COMPLETED']],
       b: [['RUNNING', 'COMPLETED']],
       c: [['RUNNING', 'COMPLETED']],
     });

@@ -69,7 +69,7 @@ describe.skipIf(SKIP_WITHOUT_SLURM)('retries and queue reasons on Slurm', () => 
     await vi.waitFor(async () => {
       const [status] = await client().status([job]);
       spawnSync('scontrol', ['update', `jobid=${job}`, 'StartTime=now'], { env: slurmEnv });
-      expect(status).toMatchObject({ state: { phase: 'ended', verdict: 'COMPLETED' } });
+      expect(status, stdout).toMatchObject({ state: { phase: 'ended', verdict: 'COMPLETED' } });
     }, { timeout: 150_000, interval: 500 });
     const res = await done;
     expect(res.code, stdout + res.stderr).toBe(0);

@@ -464,9 +464,17 @@ function startedAtOf(state: JobState): number | undefined {
   return state.phase === 'pending' ? undefined : state.startedAt;
 }
 
-/** An end listed before the job's new attempt was seen, that did not start after the killed attempt did. */
+/**
+ * An end listed before the job's new attempt was seen running, that did not start after the killed
+ * attempt did, or that bears Slurm's mark of a killed attempt's end.
+ */
 function isKilledAttemptsEnd(job: Tracked, state: JobState): boolean {
   const killedStart = job.killedAttempt?.startedAt;
   if (!job.killedAttempt || state.phase !== 'ended') return false;
-  return killedStart === undefined || state.startedAt === undefined || state.startedAt <= killedStart;
+  if (killedStart === undefined || state.startedAt === undefined || state.startedAt <= killedStart) return true;
+  // Slurm 22.05 lists the end of an attempt it killed to requeue the job with the requeue's time as
+  // both its start and its end (seen on the local cluster when the listing in between, COMPLETING,
+  // was missed). A new attempt that failed within the second it started is taken for it too: it is
+  // then requeued once more (requeueStuck) and its next end settles it. One that completed is its own.
+  return state.verdict !== 'COMPLETED' && state.endedAt !== undefined && state.endedAt === state.startedAt;
 }
