@@ -141,6 +141,17 @@ async function runOn(script: Record<string, string[][]>, retries?: number, stuck
 
 const of = <T extends RunEvent['type']>(events: RunEvent[], type: T) => events.filter((e): e is Extract<RunEvent, { type: T }> => e.type === type);
 
+/** Runs the chain with `a` walking through `attempts`, and checks that it ran to its end after one retry: Slurm's own requeue. */
+async function runSelfRequeued(attempts: string[][], stuckEndMs?: number) {
+  const { result, slurm, events } = await runOn({ a: attempts, b: [['RUNNING', 'COMPLETED']], c: [['RUNNING', 'COMPLETED']] }, undefined, stuckEndMs);
+  expect(result.status).toBe('ok');
+  expect([...finished(events).values()].map((r) => r.outcome)).toEqual(['ran', 'ran', 'ran']);
+  expect(of(events, 'node-retry').map(({ nodeId, attempt, reason }) => ({ nodeId, attempt, reason }))).toEqual([
+    { nodeId: 'a', attempt: 2, reason: 'Slurm requeued job 100 itself' },
+  ]);
+  return { slurm, events };
+}
+
 describe('Slurm jobs that were preempted or lost their node', () => {
   it('are requeued under the same id, their dependents pointed at them again, and the run goes on', async () => {
     const { result, slurm, events } = await runOn({
@@ -163,62 +174,26 @@ describe('Slurm jobs that were preempted or lost their node', () => {
   });
 
   it('requeued by Slurm itself run to their end although squeue lists the killed attempt as FAILED for a while, and their dependents wait for them', async () => {
-    const { result, slurm, events } = await runOn({
-      a: [['RUNNING', 'SELF_REQUEUE:3'], ['RUNNING', 'COMPLETED']],
-      b: [['RUNNING', 'COMPLETED']],
-      c: [['RUNNING', 'COMPLETED']],
-    });
-    expect(result.status).toBe('ok');
-    expect([...finished(events).values()].map((r) => r.outcome)).toEqual(['ran', 'ran', 'ran']);
-    expect(of(events, 'node-retry').map(({ nodeId, attempt, reason }) => ({ nodeId, attempt, reason }))).toEqual([
-      { nodeId: 'a', attempt: 2, reason: 'Slurm requeued job 100 itself' },
-    ]);
+    const { slurm } = await runSelfRequeued([['RUNNING', 'SELF_REQUEUE:3'], ['RUNNING', 'COMPLETED']]);
     // Slurm's own requeue is not requeued again, nothing is cancelled, and b is pointed at a's new attempt.
     expect(slurm.commands.filter((c) => c.startsWith('scontrol requeue') || c.startsWith('scancel'))).toEqual([]);
     expect(slurm.commands.filter((c) => c.startsWith('scontrol')).at(-1)).toBe('scontrol update jobid=101 Dependency=afterok:100');
   });
 
   it('requeued by Slurm and then left listed as the killed attempt\'s end for good, are requeued once more and run to their end', async () => {
-    const { result, slurm, events } = await runOn({
-      a: [['RUNNING', 'SELF_REQUEUE:stuck'], ['RUNNING', 'COMPLETED']],
-      b: [['RUNNING', 'COMPLETED']],
-      c: [['RUNNING', 'COMPLETED']],
-    }, undefined, 20);
-    expect(result.status).toBe('ok');
-    expect([...finished(events).values()].map((r) => r.outcome)).toEqual(['ran', 'ran', 'ran']);
     // One retry, Slurm's own; the requeue that unstuck it is not counted as another attempt.
-    expect(of(events, 'node-retry').map(({ nodeId, attempt, reason }) => ({ nodeId, attempt, reason }))).toEqual([
-      { nodeId: 'a', attempt: 2, reason: 'Slurm requeued job 100 itself' },
-    ]);
+    const { slurm, events } = await runSelfRequeued([['RUNNING', 'SELF_REQUEUE:stuck'], ['RUNNING', 'COMPLETED']], 20);
     expect(slurm.commands.filter((c) => c.startsWith('scontrol requeue') || c.startsWith('scancel'))).toEqual(['scontrol requeue 100']);
     expect(of(events, 'node-log').map((e) => e.line).filter((l) => l.includes('requeued it again'))).toHaveLength(1);
   });
 
   it('requeued by Slurm while they run, listed as completing and then as the killed attempt\'s end, run to their end', async () => {
-    const { result, slurm, events } = await runOn({
-      a: [['RUNNING', 'REQUEUE_KILL:2'], ['RUNNING', 'COMPLETED']],
-      b: [['RUNNING', 'COMPLETED']],
-      c: [['RUNNING', 'COMPLETED']],
-    });
-    expect(result.status).toBe('ok');
-    expect([...finished(events).values()].map((r) => r.outcome)).toEqual(['ran', 'ran', 'ran']);
-    expect(of(events, 'node-retry').map(({ nodeId, attempt, reason }) => ({ nodeId, attempt, reason }))).toEqual([
-      { nodeId: 'a', attempt: 2, reason: 'Slurm requeued job 100 itself' },
-    ]);
+    const { slurm } = await runSelfRequeued([['RUNNING', 'REQUEUE_KILL:2'], ['RUNNING', 'COMPLETED']]);
     expect(slurm.commands.filter((c) => c.startsWith('scontrol requeue') || c.startsWith('scancel'))).toEqual([]);
   });
 
   it('requeued by Slurm while they run, listed as queued and then as the killed attempt\'s end restamped with the requeue\'s time, run to their end', async () => {
-    const { result, slurm, events } = await runOn({
-      a: [['RUNNING', 'REQUEUE_QUEUED:2'], ['RUNNING', 'COMPLETED']],
-      b: [['RUNNING', 'COMPLETED']],
-      c: [['RUNNING', 'COMPLETED']],
-    });
-    expect(result.status).toBe('ok');
-    expect([...finished(events).values()].map((r) => r.outcome)).toEqual(['ran', 'ran', 'ran']);
-    expect(of(events, 'node-retry').map(({ nodeId, attempt, reason }) => ({ nodeId, attempt, reason }))).toEqual([
-      { nodeId: 'a', attempt: 2, reason: 'Slurm requeued job 100 itself' },
-    ]);
+    const { slurm } = await runSelfRequeued([['RUNNING', 'REQUEUE_QUEUED:2'], ['RUNNING', 'COMPLETED']]);
     expect(slurm.commands.filter((c) => c.startsWith('scontrol requeue') || c.startsWith('scancel'))).toEqual([]);
   });
 
