@@ -123,7 +123,9 @@ class FakeSlurm {
     const listedQueued = state === 'PENDING';
     const restamped = job.restamped && !listedQueued ? `2026-12-01T10:00:${30 + job.attempt}` : undefined;
     const start = restamped ?? (job.step >= 0 && !listedQueued ? `2026-12-01T10:00:${10 + job.attempt}` : 'N/A');
-    return `${job.id}|${job.id}|N/A|${state}|${reason}|${start}|${restamped ?? 'N/A'}|${exit}|${job.restarts}|\n`;
+    // An attempt ends within the second it started.
+    const ended = /^(COMPLETED|FAILED|NODE_FAIL|PREEMPTED|CANCELLED)$/.test(state) && start !== 'N/A';
+    return `${job.id}|${job.id}|N/A|${state}|${reason}|${start}|${ended ? start : 'N/A'}|${exit}|${job.restarts}|\n`;
   }
 }
 
@@ -196,6 +198,20 @@ describe('Slurm jobs that were preempted or lost their node', () => {
     const { slurm } = await runSelfRequeued([['RUNNING', 'REQUEUE_QUEUED:2'], ['RUNNING', 'COMPLETED']]);
     expect(slurm.commands.filter((c) => c.startsWith('scontrol requeue') || c.startsWith('scancel'))).toEqual([]);
   });
+
+  it('requeued by Slurm, whose new attempt fails unseen within its first second, are requeued once more and fail by the end of that attempt', async () => {
+    // The new attempt's end looks like the killed one's restamped end: it costs one more attempt, not a wrong verdict.
+    const { result, slurm, events } = await runOn({
+      a: [['RUNNING', 'REQUEUE_QUEUED:1'], ['FAILED'], ['RUNNING', 'FAILED']],
+      b: [['RUNNING', 'COMPLETED']],
+      c: [['RUNNING', 'COMPLETED']],
+    }, undefined, 20);
+    expect(result.status).toBe('failed');
+    expect([...finished(events).values()].map((r) => r.outcome)).toEqual(['failed', 'skipped', 'skipped']);
+    expect(slurm.commands.filter((c) => c.startsWith('scontrol requeue'))).toEqual(['scontrol requeue 100']);
+    expect(of(events, 'node-log').map((e) => e.line).filter((l) => l.includes('requeued it again'))).toHaveLength(1);
+    expect(slurm.jobs.get('100')!.attempt).toBe(2);
+  }, 10_000);
 
   it('requeued by Slurm while they run, whose new attempt is first listed as its end, are settled by that end', async () => {
     // The new attempt is never seen queued or running: only its start time, later than the killed one's, tells its end apart.

@@ -474,7 +474,9 @@ function isKilledAttemptsEnd(job: Tracked, state: JobState): boolean {
   if (killedStart === undefined || state.startedAt === undefined || state.startedAt <= killedStart) return true;
   // Slurm 22.05 lists the end of an attempt it killed to requeue the job with the requeue's time as
   // both its start and its end (seen on the local cluster when the listing in between, COMPLETING,
-  // was missed). A new attempt that failed within the second it started is taken for it too: it is
-  // then requeued once more (requeueStuck) and its next end settles it. One that completed is its own.
+  // was missed). A new attempt that failed unseen within the second it started is taken for it too:
+  // it is requeued once more (requeueStuck), and the end of that attempt settles it (if that attempt
+  // is not seen running either, its end settles it once the watch's limit on stale ends is reached).
+  // An end that completed is always the new attempt's.
   return state.verdict !== 'COMPLETED' && state.endedAt !== undefined && state.endedAt === state.startedAt;
 }
